@@ -1,0 +1,261 @@
+//! Insights: a carer's hospital-avoidance idea or on-the-ground observation, its journey from
+//! draft to a partner's answer, and the conversation around it.
+
+use crate::ids::{InsightId, PersonId, StaffId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct Insight {
+    pub id: InsightId,
+    pub person_id: Option<PersonId>,
+    pub author: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub created_at: DateTime<Utc>,
+    /// One line: "Grab rail by the back door would stop Peggy's near-falls".
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::text"))]
+    pub summary: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::text"))]
+    pub detail: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::text"))]
+    pub suggested_action: String,
+    pub who_could_act: Vec<PartnerKind>,
+    pub urgency: Urgency,
+    pub consent_basis: ConsentBasis,
+    pub status: InsightStatus,
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum PartnerKind {
+    GpPractice,
+    CommunityNursing,
+    CouncilAdultSocialCare,
+    OtEquipment,
+    Housing,
+    Pharmacy,
+    VoluntarySector,
+    Other,
+}
+
+impl PartnerKind {
+    pub const ALL: [PartnerKind; 8] = [
+        PartnerKind::GpPractice,
+        PartnerKind::CommunityNursing,
+        PartnerKind::CouncilAdultSocialCare,
+        PartnerKind::OtEquipment,
+        PartnerKind::Housing,
+        PartnerKind::Pharmacy,
+        PartnerKind::VoluntarySector,
+        PartnerKind::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PartnerKind::GpPractice => "GP practice",
+            PartnerKind::CommunityNursing => "Community nursing",
+            PartnerKind::CouncilAdultSocialCare => "Council adult social care",
+            PartnerKind::OtEquipment => "Occupational therapy or equipment",
+            PartnerKind::Housing => "Housing",
+            PartnerKind::Pharmacy => "Pharmacy",
+            PartnerKind::VoluntarySector => "Voluntary or community group",
+            PartnerKind::Other => "Someone else",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum Urgency {
+    /// Worth doing, no rush.
+    Routine,
+    /// Within days.
+    Soon,
+    /// Today: someone could end up in hospital.
+    Urgent,
+}
+
+impl Urgency {
+    pub fn code(self) -> &'static str {
+        match self {
+            Urgency::Routine => "routine",
+            Urgency::Soon => "soon",
+            Urgency::Urgent => "urgent",
+        }
+    }
+}
+
+/// On what basis a person's details may go with the insight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum ConsentBasis {
+    /// The person agreed (recorded on their record).
+    PersonConsented,
+    /// Someone with lasting power of attorney or a best-interests decision.
+    BestInterests,
+    /// Nothing identifying is shared: an observation about a place or a pattern.
+    NotIdentifiable,
+    /// Not yet established: it cannot be shared until it is.
+    NotYetAsked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum InsightStatus {
+    Draft,
+    Submitted,
+    Reviewed,
+    Shared,
+    Acknowledged,
+    Actioned,
+    Closed,
+    Declined { reason: String },
+}
+
+impl InsightStatus {
+    pub fn code(&self) -> &'static str {
+        match self {
+            InsightStatus::Draft => "draft",
+            InsightStatus::Submitted => "submitted",
+            InsightStatus::Reviewed => "reviewed",
+            InsightStatus::Shared => "shared",
+            InsightStatus::Acknowledged => "acknowledged",
+            InsightStatus::Actioned => "actioned",
+            InsightStatus::Closed => "closed",
+            InsightStatus::Declined { .. } => "declined",
+        }
+    }
+
+    fn rank(&self) -> Option<u8> {
+        Some(match self {
+            InsightStatus::Draft => 0,
+            InsightStatus::Submitted => 1,
+            InsightStatus::Reviewed => 2,
+            InsightStatus::Shared => 3,
+            InsightStatus::Acknowledged => 4,
+            InsightStatus::Actioned => 5,
+            InsightStatus::Closed => 6,
+            InsightStatus::Declined { .. } => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct Comment {
+    /// Unique within the insight, so concurrent comments interleave instead of overwriting.
+    #[cfg_attr(feature = "automerge", key)]
+    pub key: String,
+    pub author: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InsightError {
+    #[error("An idea needs a short summary.")]
+    EmptySummary,
+    #[error("An idea cannot go from {from} to {to}.")]
+    BadTransition { from: &'static str, to: &'static str },
+    #[error("Declining an idea needs a reason, so the carer knows why.")]
+    DeclineWithoutReason,
+    #[error("This idea cannot be shared until the person's consent is recorded.")]
+    NoConsent,
+    #[error("A comment cannot be empty.")]
+    EmptyComment,
+}
+
+impl Insight {
+    pub fn validate(&self) -> Result<(), InsightError> {
+        if self.summary.trim().is_empty() {
+            return Err(InsightError::EmptySummary);
+        }
+        if let InsightStatus::Declined { reason } = &self.status
+            && reason.trim().is_empty()
+        {
+            return Err(InsightError::DeclineWithoutReason);
+        }
+        Ok(())
+    }
+
+    /// Moves the status on. The lifecycle only goes forward (draft → submitted → reviewed →
+    /// shared → acknowledged → actioned → closed) and may be declined, with a reason, from any
+    /// open step. Sharing needs a consent basis other than "not yet asked".
+    pub fn move_to(&mut self, to: InsightStatus) -> Result<(), InsightError> {
+        let bad = || InsightError::BadTransition { from: self.status.code(), to: to.code() };
+        match (&self.status, &to) {
+            (InsightStatus::Declined { .. } | InsightStatus::Closed, _) => return Err(bad()),
+            (_, InsightStatus::Declined { reason }) if reason.trim().is_empty() => {
+                return Err(InsightError::DeclineWithoutReason);
+            }
+            (_, InsightStatus::Declined { .. }) => {}
+            (from, to_status) => {
+                let (Some(a), Some(b)) = (from.rank(), to_status.rank()) else { return Err(bad()) };
+                if b <= a {
+                    return Err(bad());
+                }
+                if b >= 3 && a < 3 && self.consent_basis == ConsentBasis::NotYetAsked && self.person_id.is_some() {
+                    return Err(InsightError::NoConsent);
+                }
+            }
+        }
+        self.status = to;
+        Ok(())
+    }
+
+    pub fn add_comment(&mut self, key: String, author: String, at: DateTime<Utc>, text: String) -> Result<(), InsightError> {
+        if text.trim().is_empty() {
+            return Err(InsightError::EmptyComment);
+        }
+        self.comments.push(Comment { key, author, at, text });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn idea() -> Insight {
+        Insight {
+            id: InsightId(Uuid::nil()),
+            person_id: Some(PersonId(Uuid::nil())),
+            author: StaffId::new("C1"),
+            created_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            summary: "Grab rail by the back door".into(),
+            detail: String::new(),
+            suggested_action: String::new(),
+            who_could_act: vec![PartnerKind::OtEquipment],
+            urgency: Urgency::Soon,
+            consent_basis: ConsentBasis::NotYetAsked,
+            status: InsightStatus::Draft,
+            comments: vec![],
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_only_moves_forward() {
+        let mut i = idea();
+        i.move_to(InsightStatus::Submitted).unwrap();
+        i.move_to(InsightStatus::Reviewed).unwrap();
+        assert_eq!(i.move_to(InsightStatus::Shared), Err(InsightError::NoConsent));
+        i.consent_basis = ConsentBasis::PersonConsented;
+        i.move_to(InsightStatus::Shared).unwrap();
+        assert!(matches!(i.move_to(InsightStatus::Draft), Err(InsightError::BadTransition { .. })));
+        i.move_to(InsightStatus::Actioned).unwrap();
+        i.move_to(InsightStatus::Closed).unwrap();
+        assert!(i.move_to(InsightStatus::Declined { reason: "x".into() }).is_err());
+    }
+
+    #[test]
+    fn declining_needs_a_reason() {
+        let mut i = idea();
+        assert_eq!(i.move_to(InsightStatus::Declined { reason: " ".into() }), Err(InsightError::DeclineWithoutReason));
+        i.move_to(InsightStatus::Declined { reason: "Already under the district nurses".into() }).unwrap();
+        assert!(i.move_to(InsightStatus::Submitted).is_err());
+    }
+}

@@ -1,0 +1,27 @@
+//! Doorstep's domain model: what a UK home-care provider records about the people it supports,
+//! their visits and what carers notice, plus the clinical rules (NEWS2, SBARD, the deterioration
+//! watch) that turn observations into advice.
+//!
+//! **Architecture Invariant:** this crate is pure: no I/O, no clock, no randomness. Callers pass
+//! the time in. It builds for native and `wasm32-unknown-unknown`, so the yew UI, the app and the
+//! hub share one model. Automerge support (autosurgeon derives) is behind the `automerge`
+//! feature, which the UI never enables.
+
+#[cfg(feature = "automerge")]
+pub mod am;
+pub mod ids;
+pub mod insight;
+pub mod news2;
+pub mod nhs_number;
+pub mod note;
+pub mod person;
+pub mod sbard;
+pub mod visit;
+pub mod watch;
+
+pub use ids::{InsightId, NoteId, PersonId, StaffId, VisitId};
+pub use insight::{Comment, ConsentBasis, Insight, InsightStatus, PartnerKind, Urgency};
+pub use nhs_number::{NhsNumber, NhsNumberError};
+pub use note::{Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign, SoftSignObservation, VisitNote};
+pub use person::{Address, ConsentRecord, ConsentToShare, Contact, Person, PersonName};
+pub use visit::{Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError, VisitStatus};

@@ -1,0 +1,236 @@
+//! The visit note: what the carer saw and did, in their words, plus the soft signs of
+//! deterioration they noticed, judged against what is usual for this person.
+//!
+//! The soft-sign list is Doorstep's own plain wording. It draws on the idea behind recognised
+//! soft-signs tools (RESTORE2, "Stop and Watch") but is not them: those are licensed and may
+//! not be altered or built into software without permission (see docs/safety.md).
+
+use crate::ids::{NoteId, PersonId, StaffId, VisitId};
+use crate::news2::VitalSigns;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct VisitNote {
+    pub id: NoteId,
+    pub visit_id: VisitId,
+    pub person_id: PersonId,
+    /// Free text. In the Automerge document this is text, so two carers typing apart both keep
+    /// their words.
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::text"))]
+    pub narrative: String,
+    pub soft_signs: Vec<SoftSignObservation>,
+    pub food_fluid: FoodFluid,
+    pub mood: Option<Mood>,
+    pub vitals: Option<VitalSigns>,
+    pub authors: Vec<NoteAuthor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct NoteAuthor {
+    #[cfg_attr(feature = "automerge", key)]
+    pub staff: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub first_edit: DateTime<Utc>,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub last_edit: DateTime<Utc>,
+}
+
+/// Soft signs that someone may be becoming unwell, in Doorstep's own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum SoftSign {
+    Breathing,
+    EatingDrinkingLess,
+    Confusion,
+    Sleepy,
+    AgitatedOrWithdrawn,
+    PaleOrMottled,
+    UnsteadyOrFall,
+    BowelOrBladder,
+    NewPain,
+    NotUsualSelf,
+    OthersWorried,
+}
+
+impl SoftSign {
+    pub const ALL: [SoftSign; 11] = [
+        SoftSign::Breathing,
+        SoftSign::EatingDrinkingLess,
+        SoftSign::Confusion,
+        SoftSign::Sleepy,
+        SoftSign::AgitatedOrWithdrawn,
+        SoftSign::PaleOrMottled,
+        SoftSign::UnsteadyOrFall,
+        SoftSign::BowelOrBladder,
+        SoftSign::NewPain,
+        SoftSign::NotUsualSelf,
+        SoftSign::OthersWorried,
+    ];
+
+    /// The words on the checklist.
+    pub fn label(self) -> &'static str {
+        match self {
+            SoftSign::Breathing => "Breathing faster or short of breath",
+            SoftSign::EatingDrinkingLess => "Eating or drinking less",
+            SoftSign::Confusion => "New or worse confusion",
+            SoftSign::Sleepy => "More sleepy than usual",
+            SoftSign::AgitatedOrWithdrawn => "Agitated or withdrawn",
+            SoftSign::PaleOrMottled => "Pale, grey or mottled skin",
+            SoftSign::UnsteadyOrFall => "Unsteady, a fall or a near miss",
+            SoftSign::BowelOrBladder => "Bowel or bladder changes",
+            SoftSign::NewPain => "New pain",
+            SoftSign::NotUsualSelf => "Not their usual self",
+            SoftSign::OthersWorried => "Family or another carer is worried",
+        }
+    }
+
+    /// Stable code for SQL and CSV.
+    pub fn code(self) -> &'static str {
+        match self {
+            SoftSign::Breathing => "breathing",
+            SoftSign::EatingDrinkingLess => "eating_drinking_less",
+            SoftSign::Confusion => "confusion",
+            SoftSign::Sleepy => "sleepy",
+            SoftSign::AgitatedOrWithdrawn => "agitated_withdrawn",
+            SoftSign::PaleOrMottled => "pale_mottled",
+            SoftSign::UnsteadyOrFall => "unsteady_fall",
+            SoftSign::BowelOrBladder => "bowel_bladder",
+            SoftSign::NewPain => "new_pain",
+            SoftSign::NotUsualSelf => "not_usual_self",
+            SoftSign::OthersWorried => "others_worried",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<SoftSign> {
+        SoftSign::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// How what the carer saw compares with what is usual for this person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum Comparison {
+    /// Seen, but this is how they usually are: recorded, not a warning.
+    SameAsUsual,
+    /// Worse than usual.
+    Worse,
+    /// Not seen in them before.
+    New,
+}
+
+impl Comparison {
+    pub fn label(self) -> &'static str {
+        match self {
+            Comparison::SameAsUsual => "Usual for them",
+            Comparison::Worse => "Worse than usual",
+            Comparison::New => "New",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct SoftSignObservation {
+    /// One observation per sign per note, so two carers ticking the same sign agree.
+    #[cfg_attr(feature = "automerge", key)]
+    pub sign: SoftSign,
+    pub compared_to_usual: Comparison,
+    pub detail: String,
+}
+
+impl SoftSignObservation {
+    /// A change from the person's own baseline: the thing that matters.
+    pub fn is_change(&self) -> bool {
+        !matches!(self.compared_to_usual, Comparison::SameAsUsual)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct FoodFluid {
+    pub eating: Option<Intake>,
+    pub drinking: Option<Intake>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum Intake {
+    None,
+    Less,
+    Usual,
+    More,
+}
+
+impl Intake {
+    pub fn label(self) -> &'static str {
+        match self {
+            Intake::None => "Nothing",
+            Intake::Less => "Less than usual",
+            Intake::Usual => "Usual amount",
+            Intake::More => "More than usual",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum Mood {
+    Happy,
+    Settled,
+    Low,
+    Anxious,
+    Distressed,
+}
+
+impl Mood {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mood::Happy => "Happy",
+            Mood::Settled => "Settled",
+            Mood::Low => "Low",
+            Mood::Anxious => "Anxious",
+            Mood::Distressed => "Distressed",
+        }
+    }
+}
+
+impl VisitNote {
+    pub fn new(id: NoteId, visit_id: VisitId, person_id: PersonId) -> Self {
+        Self {
+            id,
+            visit_id,
+            person_id,
+            narrative: String::new(),
+            soft_signs: Vec::new(),
+            food_fluid: FoodFluid::default(),
+            mood: None,
+            vitals: None,
+            authors: Vec::new(),
+        }
+    }
+
+    /// Soft signs that are a change from the person's usual.
+    pub fn changes(&self) -> impl Iterator<Item = &SoftSignObservation> {
+        self.soft_signs.iter().filter(|s| s.is_change())
+    }
+
+    /// Adds or updates one soft sign (one entry per sign).
+    pub fn observe(&mut self, observation: SoftSignObservation) {
+        match self.soft_signs.iter_mut().find(|s| s.sign == observation.sign) {
+            Some(existing) => *existing = observation,
+            None => self.soft_signs.push(observation),
+        }
+    }
+
+    /// Records that `staff` edited the note at `at`.
+    pub fn touched_by(&mut self, staff: &StaffId, at: DateTime<Utc>) {
+        match self.authors.iter_mut().find(|a| &a.staff == staff) {
+            Some(author) => author.last_edit = author.last_edit.max(at),
+            None => self.authors.push(NoteAuthor { staff: staff.clone(), first_edit: at, last_edit: at }),
+        }
+    }
+}
