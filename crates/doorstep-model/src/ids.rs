@@ -47,6 +47,15 @@ uuid_id!(
     /// The note of one visit (one per visit; both carers of a double-up edit the same one).
     NoteId
 );
+impl NoteId {
+    /// A visit has one note, and its id follows from the visit's, so two carers on a double-up
+    /// who both start the note offline are writing the same document.
+    pub fn for_visit(visit: VisitId) -> NoteId {
+        const NOTES: Uuid = Uuid::from_u128(0x6e6f7465_7300_4000_8000_646f6f727374);
+        NoteId(Uuid::new_v5(&NOTES, visit.0.as_bytes()))
+    }
+}
+
 uuid_id!(
     /// A hospital-avoidance idea or on-the-ground observation.
     InsightId
@@ -71,5 +80,39 @@ impl StaffId {
 impl fmt::Display for StaffId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// The kinds of record kept as Automerge documents; the code is what the store and the hub
+/// write down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Person,
+    Visit,
+    Note,
+    Insight,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 4] = [RecordKind::Person, RecordKind::Visit, RecordKind::Note, RecordKind::Insight];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RecordKind::Person => "person",
+            RecordKind::Visit => "visit",
+            RecordKind::Note => "note",
+            RecordKind::Insight => "insight",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
     }
 }

@@ -40,7 +40,7 @@ pub struct Task {
     pub outcome: Option<TaskOutcome>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
 pub enum TaskKind {
     PersonalCare,
@@ -165,9 +165,10 @@ pub enum VisitError {
 }
 
 impl Visit {
-    /// The day the visit belongs to (by its scheduled start, UTC).
+    /// The day the visit belongs to: the UK date of its scheduled start (a 00:30 BST visit is
+    /// on the day it feels like, not the UTC day before).
     pub fn day(&self) -> NaiveDate {
-        self.window.start.date_naive()
+        self.window.start.with_timezone(&chrono_tz::Europe::London).date_naive()
     }
 
     pub fn is_double_up(&self) -> bool {

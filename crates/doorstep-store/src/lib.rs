@@ -1,1 +1,329 @@
-pub fn _x(){}
+//! The device store: the care record a tablet holds, kept safe with no signal.
+//!
+//! Each record (person, visit, visit note, insight) is an Automerge document stored in SQLite
+//! (bundled, WAL, foreign keys on). SQL projections (visits by day, notes by person, insights by
+//! status, the deterioration watch, full-text search) are rewritten in the same transaction as
+//! the document, so they never disagree with it.
+//!
+//! **Architecture Invariant:** every write is one SQLite transaction holding the document
+//! change and its projection rows; every Automerge change comes from one call (a save or a
+//! pause in typing), never one per keystroke.
+
+mod docs;
+mod error;
+pub mod import;
+mod queries;
+mod record;
+
+use std::path::{Path, PathBuf};
+
+use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
+use chrono::{DateTime, Utc};
+use doorstep_model::RecordKind;
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite_migration::{Migrations, SchemaVersion};
+
+pub use error::{Result, StoreError};
+pub use queries::{InsightRow, PersonOverview, PersonRow, SearchHit, TimelineEntry, VisitRow};
+pub use record::Record;
+
+use docs::StoredDoc;
+
+static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/device");
+
+/// The device database's migrations, from `migrations/device/`.
+pub fn migrations() -> Result<Migrations<'static>> {
+    Ok(Migrations::from_directory(&MIGRATIONS_DIR)?)
+}
+
+/// The schema version this build writes.
+pub fn schema_version() -> usize {
+    MIGRATIONS_DIR.dirs().count()
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// A new Automerge change was stored.
+    Changed,
+    /// The record already said that: nothing was stored.
+    Unchanged,
+}
+
+pub struct Store {
+    conn: Connection,
+    actor: ActorId,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("actor", &self.actor.to_hex_string()).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, upgrading an older schema. A database
+    /// from a newer Doorstep is refused, untouched.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+
+        let migrations = migrations()?;
+        let before = match migrations.current_version(&conn)? {
+            SchemaVersion::Outside(found) => {
+                return Err(StoreError::NewerSchema { found: found.get(), supported: schema_version() });
+            }
+            v => usize::from(&v),
+        };
+        migrations.to_latest(&mut conn)?;
+        let mut store = Store { actor: ActorId::random(), conn, path };
+        store.actor = store.device_actor()?;
+        if before > 0 && before < schema_version() {
+            // The projections may have changed shape: rebuild them from the documents.
+            store.reproject_all()?;
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// This device's Automerge actor, made once and kept.
+    fn device_actor(&self) -> Result<ActorId> {
+        let existing: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM device_settings WHERE key = 'actor_id'", [], |r| r.get(0))
+            .optional()?;
+        if let Some(hex) = existing
+            && let Ok(actor) = ActorId::try_from(hex.as_str())
+        {
+            return Ok(actor);
+        }
+        let actor = ActorId::random();
+        self.conn.execute(
+            "INSERT OR REPLACE INTO device_settings (key, value) VALUES ('actor_id', ?1)",
+            [actor.to_hex_string()],
+        )?;
+        Ok(actor)
+    }
+
+    /// Stores `record` as it is, one Automerge change for everything that differs.
+    ///
+    /// For edits prefer [`Store::update`], which starts from the stored record: a `put` of a
+    /// value read before another device's changes were merged would write over them.
+    pub fn put<R: Record>(&mut self, record: &R) -> Result<Written> {
+        let id = record.doc_id();
+        let tx = self.conn.transaction()?;
+        let written = write(&tx, &self.actor, &id, |_| Ok(record.clone()))?;
+        tx.commit()?;
+        Ok(written)
+    }
+
+    /// Reads the stored record, applies `edit` and stores the result as one change.
+    pub fn update<R: Record>(&mut self, id: &str, edit: impl FnOnce(&mut R) -> Result<()>) -> Result<R> {
+        let tx = self.conn.transaction()?;
+        let mut result = None;
+        write(&tx, &self.actor, id, |current: Option<R>| {
+            let mut record = current.ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })?;
+            edit(&mut record)?;
+            result = Some(record.clone());
+            Ok(record)
+        })?;
+        tx.commit()?;
+        result.ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })
+    }
+
+    /// Reads one record. A damaged document is an error for that record only.
+    pub fn get<R: Record>(&self, id: &str) -> Result<R> {
+        let stored = docs::load(&self.conn, R::KIND, id, &self.actor)?
+            .ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })?;
+        hydrate(&stored.doc, R::KIND, id)
+    }
+
+    /// Applies another replica's changes (or a whole saved document) and re-projects.
+    /// Changes already held are ignored, so applying the same bytes twice is harmless.
+    pub fn apply_changes(&mut self, kind: RecordKind, id: &str, bytes: &[u8]) -> Result<Written> {
+        let tx = self.conn.transaction()?;
+        let written = match kind {
+            RecordKind::Person => merge::<doorstep_model::Person>(&tx, &self.actor, id, bytes),
+            RecordKind::Visit => merge::<doorstep_model::Visit>(&tx, &self.actor, id, bytes),
+            RecordKind::Note => merge::<doorstep_model::VisitNote>(&tx, &self.actor, id, bytes),
+            RecordKind::Insight => merge::<doorstep_model::Insight>(&tx, &self.actor, id, bytes),
+        }?;
+        tx.commit()?;
+        Ok(written)
+    }
+
+    /// The whole document, compacted: what another replica needs to start from nothing.
+    pub fn document_bytes(&self, kind: RecordKind, id: &str) -> Result<Vec<u8>> {
+        let mut stored = self.load_existing(kind, id)?;
+        Ok(stored.doc.save())
+    }
+
+    /// The document's heads: the changes it has seen, as another replica compares them.
+    pub fn heads(&self, kind: RecordKind, id: &str) -> Result<Vec<ChangeHash>> {
+        let mut stored = self.load_existing(kind, id)?;
+        Ok(stored.doc.get_heads())
+    }
+
+    /// The changes a replica at `heads` lacks.
+    pub fn changes_since(&self, kind: RecordKind, id: &str, heads: &[ChangeHash]) -> Result<Vec<u8>> {
+        let mut stored = self.load_existing(kind, id)?;
+        Ok(stored.doc.save_after(heads))
+    }
+
+    fn load_existing(&self, kind: RecordKind, id: &str) -> Result<StoredDoc> {
+        docs::load(&self.conn, kind, id, &self.actor)?.ok_or_else(|| StoreError::NotFound { kind, id: id.to_string() })
+    }
+
+    /// Rebuilds every projection from the documents (after an upgrade). A damaged document is
+    /// skipped and reported; the rest are rebuilt.
+    pub fn reproject_all(&mut self) -> Result<Vec<StoreError>> {
+        let tx = self.conn.transaction()?;
+        for table in ["people", "visits", "notes", "insights", "deterioration_flags", "search_index"] {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        let docs: Vec<(String, String)> = {
+            // People first: notes are scored with what is known of their person.
+            let mut stmt = tx.prepare(
+                "SELECT id, kind FROM documents ORDER BY CASE kind WHEN 'person' THEN 0 WHEN 'visit' THEN 1 ELSE 2 END, doc_no",
+            )?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+        };
+        let mut damaged = Vec::new();
+        let now = now_ms();
+        for (id, kind) in docs {
+            let outcome = match RecordKind::from_code(&kind) {
+                Some(RecordKind::Person) => reproject::<doorstep_model::Person>(&tx, &self.actor, &id, now),
+                Some(RecordKind::Visit) => reproject::<doorstep_model::Visit>(&tx, &self.actor, &id, now),
+                Some(RecordKind::Note) => reproject::<doorstep_model::VisitNote>(&tx, &self.actor, &id, now),
+                Some(RecordKind::Insight) => reproject::<doorstep_model::Insight>(&tx, &self.actor, &id, now),
+                None => Ok(()),
+            };
+            match outcome {
+                Ok(()) => {}
+                Err(e @ (StoreError::CorruptDocument { .. } | StoreError::Vitals(_))) => damaged.push(e),
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit()?;
+        Ok(damaged)
+    }
+
+    /// Runs `f` in one transaction (used by imports: all rows or none).
+    pub(crate) fn in_transaction<T>(&mut self, f: impl FnOnce(&Transaction<'_>, &ActorId) -> Result<T>) -> Result<T> {
+        let tx = self.conn.transaction()?;
+        let out = f(&tx, &self.actor)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn hydrate<R: Record>(doc: &AutoCommit, kind: RecordKind, id: &str) -> Result<R> {
+    autosurgeon::hydrate(doc).map_err(|e| StoreError::CorruptDocument { kind, id: id.to_string(), detail: e.to_string() })
+}
+
+/// The one write path: load (or create) the document, let `make` decide the new value from the
+/// current one, reconcile it as one change, store it, and re-project.
+pub(crate) fn write<R: Record>(
+    conn: &Connection,
+    actor: &ActorId,
+    id: &str,
+    make: impl FnOnce(Option<R>) -> Result<R>,
+) -> Result<Written> {
+    let existing = docs::load(conn, R::KIND, id, actor)?;
+    let current = match &existing {
+        Some(stored) => Some(hydrate::<R>(&stored.doc, R::KIND, id)?),
+        None => None,
+    };
+    let record = make(current)?;
+    if record.doc_id() != id {
+        return Err(StoreError::Invalid(format!("a {} cannot change its id", R::KIND)));
+    }
+    record.check()?;
+    let mut stored = match existing {
+        Some(stored) => stored,
+        None => StoredDoc::new(new_document(&record, actor)?),
+    };
+    let now = Utc::now();
+    autosurgeon::reconcile(&mut stored.doc, &record)
+        .map_err(|e| StoreError::Reconcile { kind: R::KIND, detail: e.to_string() })?;
+    let changed = stored.doc.commit_with(commit_options(now)).is_some();
+    if !changed && !stored.is_new() {
+        return Ok(Written::Unchanged);
+    }
+    let now_ms = now.timestamp_millis();
+    let Some(doc_no) = docs::persist(conn, R::KIND, id, &mut stored, now_ms)? else {
+        return Ok(Written::Unchanged);
+    };
+    let stored_value = hydrate::<R>(&stored.doc, R::KIND, id)?;
+    stored_value.project(conn, doc_no, now_ms)?;
+    Ok(Written::Changed)
+}
+
+/// A fresh document: the shared genesis for records two devices may create apart, else empty.
+fn new_document<R: Record>(record: &R, actor: &ActorId) -> Result<AutoCommit> {
+    match record.genesis() {
+        Some((skeleton, genesis_actor)) => {
+            let mut doc = AutoCommit::new().with_actor(genesis_actor);
+            autosurgeon::reconcile(&mut doc, &skeleton)
+                .map_err(|e| StoreError::Reconcile { kind: R::KIND, detail: e.to_string() })?;
+            // Time zero and a fixed actor make this change identical on every device.
+            doc.commit_with(CommitOptions::default().with_time(0));
+            doc.set_actor(actor.clone());
+            Ok(doc)
+        }
+        None => Ok(AutoCommit::new().with_actor(actor.clone())),
+    }
+}
+
+fn commit_options(now: DateTime<Utc>) -> CommitOptions {
+    CommitOptions::default().with_time(now.timestamp())
+}
+
+fn merge<R: Record>(conn: &Connection, actor: &ActorId, id: &str, bytes: &[u8]) -> Result<Written> {
+    let bad = |detail: String| StoreError::BadChanges { kind: R::KIND, id: id.to_string(), detail };
+    let mut stored = match docs::load(conn, R::KIND, id, actor)? {
+        Some(stored) => stored,
+        None => StoredDoc::new(AutoCommit::new().with_actor(actor.clone())),
+    };
+    let before = stored.doc.get_heads();
+    stored.doc.load_incremental(bytes).map_err(|e| bad(e.to_string()))?;
+    if stored.doc.get_heads() == before && !stored.is_new() {
+        return Ok(Written::Unchanged);
+    }
+    // The merged document must still be a valid record before anything is written.
+    let merged: R = autosurgeon::hydrate(&stored.doc).map_err(|e| bad(e.to_string()))?;
+    if merged.doc_id() != id {
+        return Err(bad(format!("the document describes {} {}", R::KIND, merged.doc_id())));
+    }
+    merged.check()?;
+    let now_ms = now_ms();
+    let Some(doc_no) = docs::persist(conn, R::KIND, id, &mut stored, now_ms)? else {
+        return Ok(Written::Unchanged);
+    };
+    merged.project(conn, doc_no, now_ms)?;
+    Ok(Written::Changed)
+}
+
+fn reproject<R: Record>(conn: &Connection, actor: &ActorId, id: &str, now_ms: i64) -> Result<()> {
+    let Some(stored) = docs::load(conn, R::KIND, id, actor)? else { return Ok(()) };
+    let Some(doc_no) = stored.doc_no else { return Ok(()) };
+    let record: R = hydrate(&stored.doc, R::KIND, id)?;
+    record.project(conn, doc_no, now_ms)
+}

@@ -1,0 +1,42 @@
+use doorstep_model::RecordKind;
+use doorstep_model::insight::InsightError;
+use doorstep_model::news2::VitalsError;
+use doorstep_model::visit::VisitError;
+
+use crate::import::ImportErrors;
+
+/// Everything the device store can refuse or fail at. Input problems carry a message fit to
+/// show a person; storage problems carry the record they concern.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("could not upgrade the database: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error(
+        "this database was written by a newer version of Doorstep (schema {found}; this version knows up to {supported}): update the app"
+    )]
+    NewerSchema { found: usize, supported: usize },
+    #[error("the stored {kind} {id} is damaged and cannot be read ({detail}); every other record is unaffected")]
+    CorruptDocument { kind: RecordKind, id: String, detail: String },
+    #[error("changes received for {kind} {id} could not be applied: {detail}")]
+    BadChanges { kind: RecordKind, id: String, detail: String },
+    #[error("no {kind} with id {id}")]
+    NotFound { kind: RecordKind, id: String },
+    #[error("record {id} is a {found}, not a {expected}")]
+    WrongKind { id: String, expected: RecordKind, found: String },
+    #[error("{0}")]
+    Visit(#[from] VisitError),
+    #[error("{0}")]
+    Insight(#[from] InsightError),
+    #[error("{0}")]
+    Vitals(#[from] VitalsError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Import(ImportErrors),
+    #[error("could not write the {kind} document: {detail}")]
+    Reconcile { kind: RecordKind, detail: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

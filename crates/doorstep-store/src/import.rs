@@ -1,0 +1,475 @@
+//! CSV import of people and of the visit rota: managers live in spreadsheets.
+//!
+//! Every row is checked before anything is written; if any row is bad, nothing is imported
+//! and the report lists every problem (line, column, reason). Re-importing the same sheet
+//! updates the same records instead of duplicating them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io::Read;
+
+use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::London;
+use doorstep_model::visit::{Task, TaskKind, TimeWindow, VisitStatus};
+use doorstep_model::{NhsNumber, Person, PersonId, StaffId, Visit, VisitId};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Result, StoreError};
+use crate::{Store, Written, write};
+
+/// One problem in one cell (or row) of a CSV file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// The line in the file, counting the header as line 1.
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+/// Every problem found in a file. Nothing was imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportErrors {
+    pub errors: Vec<RowError>,
+}
+
+impl fmt::Display for ImportErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Nothing was imported: {} problem(s) to fix first.", self.errors.len())?;
+        for e in &self.errors {
+            writeln!(f, "  line {}, {}: {}", e.line, e.field, e.reason)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+pub const PEOPLE_COLUMNS: &[&str] = &[
+    "client_ref",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "nhs_number",
+    "address",
+    "postcode",
+    "gp_practice",
+    "communication_needs",
+    "known_risks",
+    "what_matters_to_me",
+];
+const PEOPLE_REQUIRED: &[&str] = &["client_ref", "given_name", "family_name"];
+
+pub const ROTA_COLUMNS: &[&str] = &["client_ref", "date", "start", "end", "carer", "second_carer", "tasks"];
+const ROTA_REQUIRED: &[&str] = &["client_ref", "date", "start", "end", "carer"];
+
+/// The cells of one data row by column name, with the row's line number.
+struct Row {
+    line: u64,
+    cells: BTreeMap<String, String>,
+}
+
+impl Row {
+    fn get(&self, column: &str) -> &str {
+        self.cells.get(column).map(|s| s.trim()).unwrap_or("")
+    }
+
+    fn optional(&self, column: &str) -> Option<String> {
+        Some(self.get(column)).filter(|s| !s.is_empty()).map(str::to_string)
+    }
+}
+
+/// Reads a CSV file into rows, checking the header. Errors are collected, not returned early.
+fn read_rows(input: impl Read, known: &[&str], required: &[&str], errors: &mut Vec<RowError>) -> Vec<Row> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase().replace(' ', "_")).collect(),
+        Err(e) => {
+            errors.push(RowError { line: 1, field: "header".into(), reason: format!("cannot read the header row: {e}") });
+            return Vec::new();
+        }
+    };
+    for column in &header {
+        if !known.contains(&column.as_str()) {
+            errors.push(RowError {
+                line: 1,
+                field: column.clone(),
+                reason: format!("unknown column (expected some of: {})", known.join(", ")),
+            });
+        }
+    }
+    for column in required {
+        if !header.iter().any(|h| h == column) {
+            errors.push(RowError { line: 1, field: (*column).into(), reason: "required column is missing".into() });
+        }
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                if record.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                if record.len() > header.len() {
+                    errors.push(RowError {
+                        line,
+                        field: "row".into(),
+                        reason: format!("{} cells but only {} columns", record.len(), header.len()),
+                    });
+                    continue;
+                }
+                let cells = header.iter().cloned().zip(record.iter().map(str::to_string)).collect();
+                rows.push(Row { line, cells });
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(RowError { line, field: "row".into(), reason: format!("cannot read this row: {e}") });
+            }
+        }
+    }
+    rows
+}
+
+fn required(row: &Row, column: &str, errors: &mut Vec<RowError>) -> Option<String> {
+    let value = row.optional(column);
+    if value.is_none() {
+        errors.push(RowError { line: row.line, field: column.into(), reason: "this cannot be empty".into() });
+    }
+    value
+}
+
+/// Dates as UK spreadsheets write them (`23/11/2026`) or ISO (`2026-11-23`).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+}
+
+fn parse_time(text: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
+}
+
+/// A UK wall-clock time on a day, as an instant. Times the clocks skip are refused; times they
+/// repeat take the first.
+fn london(day: NaiveDate, time: NaiveTime) -> std::result::Result<DateTime<Utc>, String> {
+    match London.from_local_datetime(&NaiveDateTime::new(day, time)) {
+        LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+        LocalResult::Ambiguous(first, _) => Ok(first.with_timezone(&Utc)),
+        LocalResult::None => Err(format!("{time} does not exist on {day}: the clocks go forward then")),
+    }
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+struct PersonRowData {
+    client_ref: String,
+    given: String,
+    family: String,
+    preferred: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    nhs_number: Option<NhsNumber>,
+    address: Option<String>,
+    postcode: Option<String>,
+    gp_practice: Option<String>,
+    communication_needs: Option<String>,
+    known_risks: Option<Vec<String>>,
+    what_matters_to_me: Option<String>,
+}
+
+fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> Option<PersonRowData> {
+    let before = errors.len();
+    let client_ref = required(row, "client_ref", errors);
+    let given = required(row, "given_name", errors);
+    let family = required(row, "family_name", errors);
+    let date_of_birth = row.optional("date_of_birth").and_then(|text| match parse_date(&text) {
+        Some(d) if d > today => {
+            errors.push(RowError { line: row.line, field: "date_of_birth".into(), reason: format!("{text} is in the future") });
+            None
+        }
+        Some(d) => Some(d),
+        None => {
+            errors.push(RowError {
+                line: row.line,
+                field: "date_of_birth".into(),
+                reason: format!("\"{text}\" is not a date (use 23/11/1941 or 1941-11-23)"),
+            });
+            None
+        }
+    });
+    let nhs_number = row.optional("nhs_number").and_then(|text| match NhsNumber::parse(&text) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            errors.push(RowError { line: row.line, field: "nhs_number".into(), reason: format!("\"{text}\": {e}") });
+            None
+        }
+    });
+    if errors.len() > before {
+        return None;
+    }
+    Some(PersonRowData {
+        client_ref: client_ref?,
+        given: given?,
+        family: family?,
+        preferred: row.optional("preferred_name"),
+        date_of_birth,
+        nhs_number,
+        address: row.optional("address"),
+        postcode: row.optional("postcode"),
+        gp_practice: row.optional("gp_practice"),
+        communication_needs: row.optional("communication_needs"),
+        known_risks: row.optional("known_risks").map(|t| list(&t)),
+        what_matters_to_me: row.optional("what_matters_to_me"),
+    })
+}
+
+impl PersonRowData {
+    /// The sheet's columns written onto a person; what the sheet does not hold is kept.
+    fn apply(self, person: &mut Person) {
+        person.client_ref = self.client_ref;
+        person.name.given = self.given;
+        person.name.family = self.family;
+        person.name.preferred = self.preferred.or(person.name.preferred.take());
+        person.date_of_birth = self.date_of_birth.or(person.date_of_birth);
+        person.nhs_number = self.nhs_number.or(person.nhs_number.take());
+        if let Some(address) = self.address {
+            person.address.lines = address.split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        }
+        if let Some(postcode) = self.postcode {
+            person.address.postcode = postcode.to_uppercase();
+        }
+        if let Some(gp) = self.gp_practice {
+            person.gp_practice = gp;
+        }
+        if let Some(needs) = self.communication_needs {
+            person.communication_needs = needs;
+        }
+        if let Some(risks) = self.known_risks {
+            person.known_risks = risks;
+        }
+        if let Some(matters) = self.what_matters_to_me {
+            person.what_matters_to_me = matters;
+        }
+    }
+}
+
+struct RotaRowData {
+    visit_id: VisitId,
+    person_id: PersonId,
+    window: TimeWindow,
+    carers: Vec<StaffId>,
+    tasks: Vec<Task>,
+}
+
+fn check_rota_row(store: &Store, row: &Row, errors: &mut Vec<RowError>) -> Result<Option<RotaRowData>> {
+    let before = errors.len();
+    let mut bad = |field: &str, reason: String| errors.push(RowError { line: row.line, field: field.into(), reason });
+    let client_ref = row.optional("client_ref");
+    let person_id = match &client_ref {
+        None => {
+            bad("client_ref", "this cannot be empty".into());
+            None
+        }
+        Some(r) => match store.person_by_client_ref(r)? {
+            Some(id) => id.parse::<Uuid>().ok().map(PersonId),
+            None => {
+                bad("client_ref", format!("no person with client reference \"{r}\": import them first"));
+                None
+            }
+        },
+    };
+    let day = match row.optional("date") {
+        None => {
+            bad("date", "this cannot be empty".into());
+            None
+        }
+        Some(t) => parse_date(&t).or_else(|| {
+            bad("date", format!("\"{t}\" is not a date (use 23/11/2026 or 2026-11-23)"));
+            None
+        }),
+    };
+    let mut time = |column: &str| match row.optional(column) {
+        None => {
+            bad(column, "this cannot be empty".into());
+            None
+        }
+        Some(t) => parse_time(&t).or_else(|| {
+            bad(column, format!("\"{t}\" is not a time (use 24-hour 08:30)"));
+            None
+        }),
+    };
+    let (start, end) = (time("start"), time("end"));
+    let mut window = None;
+    if let (Some(day), Some(start), Some(end)) = (day, start, end) {
+        match (london(day, start), london(day, end)) {
+            (Ok(s), Ok(e)) if e > s => window = Some(TimeWindow { start: s, end: e }),
+            (Ok(_), Ok(_)) => bad("end", "the visit must end after it starts".into()),
+            (Err(reason), _) => bad("start", reason),
+            (_, Err(reason)) => bad("end", reason),
+        }
+    }
+    let mut carers = Vec::new();
+    match row.optional("carer") {
+        None => bad("carer", "this cannot be empty".into()),
+        Some(c) => carers.push(StaffId::new(c)),
+    }
+    if let Some(second) = row.optional("second_carer") {
+        if carers.iter().any(|c| c.as_str() == second) {
+            bad("second_carer", "the second carer is the same as the first".into());
+        }
+        carers.push(StaffId::new(second));
+    }
+    let mut tasks = Vec::new();
+    let mut per_kind: BTreeMap<TaskKind, usize> = BTreeMap::new();
+    for item in list(row.get("tasks")) {
+        let (word, description) = match item.split_once(':') {
+            Some((w, d)) => (w.trim().to_string(), d.trim().to_string()),
+            None => (item.clone(), String::new()),
+        };
+        match TaskKind::parse(&word) {
+            Some(kind) => {
+                let n = per_kind.entry(kind).or_default();
+                *n += 1;
+                let description = if description.is_empty() { kind.label().to_string() } else { description };
+                tasks.push(Task { key: format!("{kind:?}-{n}").to_lowercase(), kind, description, outcome: None });
+            }
+            None => bad("tasks", format!("\"{word}\" is not a task type (use e.g. meal; medication prompt; personal care)")),
+        }
+    }
+    if errors.len() > before {
+        return Ok(None);
+    }
+    let (Some(person_id), Some(window), Some(client_ref)) = (person_id, window, client_ref) else { return Ok(None) };
+    // The same client, day and start time is the same visit, so a re-imported rota updates it.
+    const ROTA: Uuid = Uuid::from_u128(0x726f7461_0000_4000_8000_646f6f727374);
+    let key = format!("{client_ref}|{}", window.start.timestamp());
+    Ok(Some(RotaRowData { visit_id: VisitId(Uuid::new_v5(&ROTA, key.as_bytes())), person_id, window, carers, tasks }))
+}
+
+impl Store {
+    /// Imports people from CSV (columns: [`PEOPLE_COLUMNS`]; `client_ref`, `given_name` and
+    /// `family_name` required). A person whose client reference is already here is updated.
+    pub fn import_people_csv(&mut self, input: impl Read, today: NaiveDate) -> Result<ImportSummary> {
+        let mut errors = Vec::new();
+        let rows = read_rows(input, PEOPLE_COLUMNS, PEOPLE_REQUIRED, &mut errors);
+        let mut seen = BTreeMap::new();
+        let mut people = Vec::new();
+        for row in &rows {
+            if let Some(data) = check_person_row(row, today, &mut errors) {
+                if let Some(first) = seen.insert(data.client_ref.clone(), row.line) {
+                    errors.push(RowError {
+                        line: row.line,
+                        field: "client_ref".into(),
+                        reason: format!("\"{}\" is already used on line {first}", data.client_ref),
+                    });
+                    continue;
+                }
+                let existing = self.person_by_client_ref(&data.client_ref)?;
+                people.push((existing, data));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Import(ImportErrors { errors }));
+        }
+        self.in_transaction(|tx, actor| {
+            let mut summary = ImportSummary::default();
+            for (existing, data) in people {
+                let id = existing.clone().unwrap_or_else(|| PersonId(Uuid::new_v4()).to_string());
+                let written = write::<Person>(tx, actor, &id, |current| {
+                    let mut person = current.unwrap_or_else(|| {
+                        Person::new(id.parse::<Uuid>().map(PersonId).unwrap_or(PersonId(Uuid::nil())), "", "", "")
+                    });
+                    data.apply(&mut person);
+                    Ok(person)
+                })?;
+                match (existing, written) {
+                    (None, _) => summary.created += 1,
+                    (Some(_), Written::Changed) => summary.updated += 1,
+                    (Some(_), Written::Unchanged) => summary.unchanged += 1,
+                }
+            }
+            Ok(summary)
+        })
+    }
+
+    /// Imports the visit rota from CSV (columns: [`ROTA_COLUMNS`]): one visit per row, times
+    /// in UK local time, tasks separated by `;` as `kind` or `kind: what to do`.
+    pub fn import_rota_csv(&mut self, input: impl Read) -> Result<ImportSummary> {
+        let mut errors = Vec::new();
+        let rows = read_rows(input, ROTA_COLUMNS, ROTA_REQUIRED, &mut errors);
+        let mut visits = Vec::new();
+        let mut seen: BTreeMap<VisitId, u64> = BTreeMap::new();
+        for row in &rows {
+            if let Some(data) = check_rota_row(self, row, &mut errors)? {
+                if let Some(first) = seen.insert(data.visit_id, row.line) {
+                    errors.push(RowError {
+                        line: row.line,
+                        field: "start".into(),
+                        reason: format!("the same person at the same time is already on line {first}"),
+                    });
+                    continue;
+                }
+                visits.push(data);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(StoreError::Import(ImportErrors { errors }));
+        }
+        self.in_transaction(|tx, actor| {
+            let mut summary = ImportSummary::default();
+            for data in visits {
+                let mut created = false;
+                let written = write::<Visit>(tx, actor, &data.visit_id.to_string(), |current| {
+                    Ok(match current {
+                        None => {
+                            created = true;
+                            Visit {
+                                id: data.visit_id,
+                                person_id: data.person_id,
+                                window: data.window,
+                                carers: data.carers,
+                                tasks: data.tasks,
+                                checked_in_at: None,
+                                checked_out_at: None,
+                                status: VisitStatus::Scheduled,
+                            }
+                        }
+                        // A visit already under way keeps what happened; only a future one is re-planned.
+                        Some(visit) if visit.status != VisitStatus::Scheduled => visit,
+                        Some(mut visit) => {
+                            visit.window = data.window;
+                            visit.carers = data.carers;
+                            let keep: BTreeSet<String> = data.tasks.iter().map(|t| t.key.clone()).collect();
+                            visit.tasks.retain(|t| keep.contains(&t.key));
+                            for task in data.tasks {
+                                match visit.tasks.iter_mut().find(|t| t.key == task.key) {
+                                    Some(existing) => {
+                                        existing.kind = task.kind;
+                                        existing.description = task.description;
+                                    }
+                                    None => visit.tasks.push(task),
+                                }
+                            }
+                            visit
+                        }
+                    })
+                })?;
+                match (created, written) {
+                    (true, _) => summary.created += 1,
+                    (false, Written::Changed) => summary.updated += 1,
+                    (false, Written::Unchanged) => summary.unchanged += 1,
+                }
+            }
+            Ok(summary)
+        })
+    }
+}

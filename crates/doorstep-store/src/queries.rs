@@ -1,0 +1,255 @@
+//! Read-side queries over the projections: what screens list. They never open a document
+//! except the one record a screen shows in full.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use doorstep_model::watch::{WatchFlag, WatchLevel};
+use doorstep_model::{Person, RecordKind, SoftSign};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// A visit as a day's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRow {
+    pub id: String,
+    pub person_id: String,
+    /// `None` until the person's record has reached this device.
+    pub person_name: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: String,
+    pub carers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRow {
+    pub id: String,
+    pub client_ref: String,
+    pub display_name: String,
+    pub watch: WatchLevel,
+}
+
+/// One past visit on a person's timeline, with what was noticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub visit_id: String,
+    pub starts_at: DateTime<Utc>,
+    pub status: String,
+    pub soft_signs: Vec<SoftSign>,
+    pub news2_total: Option<u8>,
+    pub news2_band: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsightRow {
+    pub id: String,
+    pub person_id: Option<String>,
+    pub author: String,
+    pub status: String,
+    pub urgency: String,
+    pub summary: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything the person screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonOverview {
+    pub person: Person,
+    /// Newest first.
+    pub timeline: Vec<TimelineEntry>,
+    pub watch: WatchFlag,
+    pub insights: Vec<InsightRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub id: String,
+    pub kind: RecordKind,
+    pub person_id: Option<String>,
+    /// A short extract with the matched words in [brackets].
+    pub snippet: String,
+}
+
+fn millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+impl Store {
+    /// The day's visits in time order (UK date), optionally only one carer's.
+    pub fn visits_on(&self, day: NaiveDate, carer: Option<&str>) -> Result<Vec<VisitRow>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT v.id, v.person_id, p.display_name, v.starts_at, v.ends_at, v.status, v.carer_1, v.carer_2
+             FROM visits v LEFT JOIN people p ON p.id = v.person_id
+             WHERE v.day = ?1 AND (?2 IS NULL OR v.carer_1 = ?2 OR v.carer_2 = ?2)
+             ORDER BY v.starts_at, v.id",
+        )?;
+        let rows = stmt.query_map(params![day.to_string(), carer], |r| {
+            let mut carers = vec![r.get::<_, String>(6)?];
+            if let Some(second) = r.get::<_, Option<String>>(7)? {
+                carers.push(second);
+            }
+            Ok(VisitRow {
+                id: r.get(0)?,
+                person_id: r.get(1)?,
+                person_name: r.get(2)?,
+                starts_at: millis(r.get(3)?),
+                ends_at: millis(r.get(4)?),
+                status: r.get(5)?,
+                carers,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Everyone on the device, by family name, with their watch level.
+    pub fn people(&self) -> Result<Vec<PersonRow>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT p.id, p.client_ref, p.display_name, COALESCE(f.level, 'clear')
+             FROM people p LEFT JOIN deterioration_flags f ON f.person_id = p.id
+             ORDER BY p.family_name, p.display_name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(PersonRow {
+                id: r.get(0)?,
+                client_ref: r.get(1)?,
+                display_name: r.get(2)?,
+                watch: WatchLevel::from_code(&r.get::<_, String>(3)?).unwrap_or(WatchLevel::Clear),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The person id for a client reference, if the person is on this device.
+    pub fn person_by_client_ref(&self, client_ref: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM people WHERE client_ref = ?1 ORDER BY doc_no LIMIT 1", [client_ref], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The person screen: their record, past visits with what was noticed, the watch, ideas.
+    pub fn person_overview(&self, person_id: &str) -> Result<PersonOverview> {
+        let person: Person = self.get(person_id)?;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT v.id, v.starts_at, v.status, n.soft_signs, n.news2_total, n.news2_band
+             FROM visits v LEFT JOIN notes n ON n.visit_id = v.id
+             WHERE v.person_id = ?1 ORDER BY v.starts_at DESC",
+        )?;
+        let timeline = stmt
+            .query_map([person_id], |r| {
+                let signs: Option<String> = r.get(3)?;
+                Ok(TimelineEntry {
+                    visit_id: r.get(0)?,
+                    starts_at: millis(r.get(1)?),
+                    status: r.get(2)?,
+                    soft_signs: signs
+                        .unwrap_or_default()
+                        .split(',')
+                        .filter_map(SoftSign::from_code)
+                        .collect(),
+                    news2_total: r.get::<_, Option<i64>>(4)?.map(|t| t.clamp(0, 255) as u8),
+                    news2_band: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(PersonOverview {
+            person,
+            timeline,
+            watch: self.watch(person_id)?,
+            insights: self.insights_where("person_id = ?1", params![person_id])?,
+        })
+    }
+
+    /// A person's deterioration watch as last computed.
+    pub fn watch(&self, person_id: &str) -> Result<WatchFlag> {
+        let row: Option<(String, String)> = self
+            .conn()
+            .query_row(
+                "SELECT level, reasons FROM deterioration_flags WHERE person_id = ?1",
+                [person_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((level, reasons)) = row else { return Ok(WatchFlag::clear()) };
+        Ok(WatchFlag {
+            level: WatchLevel::from_code(&level).unwrap_or(WatchLevel::Clear),
+            reasons: serde_json::from_str(&reasons).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        })
+    }
+
+    /// Insights with a status code (`"submitted"`, `"shared"`…), newest first.
+    pub fn insights_with_status(&self, status: &str) -> Result<Vec<InsightRow>> {
+        self.insights_where("status = ?1", params![status])
+    }
+
+    fn insights_where(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<InsightRow>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT id, person_id, author, status, urgency, summary, created_at FROM insights
+             WHERE {condition} ORDER BY created_at DESC"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
+            Ok(InsightRow {
+                id: r.get(0)?,
+                person_id: r.get(1)?,
+                author: r.get(2)?,
+                status: r.get(3)?,
+                urgency: r.get(4)?,
+                summary: r.get(5)?,
+                created_at: millis(r.get(6)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Full-text search over notes and insights, best matches first. Any text a person types
+    /// is safe: each word is searched for literally (the last as a prefix).
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT d.id, s.kind, s.person_id, snippet(search_index, 2, '[', ']', '…', 12)
+             FROM search_index s JOIN documents d ON d.doc_no = s.rowid
+             WHERE search_index MATCH ?1 ORDER BY s.rank LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![query, limit as i64], |r| {
+            Ok(SearchHit {
+                id: r.get(0)?,
+                kind: RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note),
+                person_id: r.get(2)?,
+                snippet: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Turns what a person typed into an FTS5 query with no operators: every word quoted, all
+/// required, the last one matching as a prefix (search as you type).
+fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect();
+    let (last, rest) = words.split_last()?;
+    let mut query = rest.join(" ");
+    if !query.is_empty() {
+        query.push(' ');
+    }
+    query.push_str(last);
+    query.push('*');
+    Some(query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn typed_text_becomes_a_literal_query() {
+        assert_eq!(fts_query("  "), None);
+        assert_eq!(fts_query("grab rail").as_deref(), Some("\"grab\" \"rail\"*"));
+        assert_eq!(fts_query("NEAR(\"x\" OR y) -z").as_deref(), Some("\"NEAR\" \"x\" \"OR\" \"y\" \"z\"*"));
+    }
+}
