@@ -1,0 +1,281 @@
+//! Demo and generated care records.
+//!
+//! [`load_demo`] fills a store with a small, believable caseload (what `cargo xtask run` shows);
+//! [`Generator`] makes large, seeded, reproducible data for tests and benchmarks.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::London;
+use doorstep_model::insight::{ConsentBasis, Insight, InsightStatus, PartnerKind, Urgency};
+use doorstep_model::news2::{Acvpu, VitalSigns};
+use doorstep_model::note::{Comparison, FoodFluid, Intake, Mood, SoftSign, SoftSignObservation, VisitNote};
+use doorstep_model::person::{ConsentRecord, Contact, UsualForMe};
+use doorstep_model::visit::{Task, TaskKind, TimeWindow, VisitStatus};
+use doorstep_model::{InsightId, NhsNumber, NoteId, Person, PersonId, StaffId, Visit, VisitId};
+use doorstep_store::{Result, Store};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
+use uuid::Uuid;
+
+/// A UK wall-clock time on `day` as an instant.
+pub fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    let local = day.and_time(NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default());
+    London
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+}
+
+/// Ids made from a seed and a counter, so generated data is the same on every run.
+pub struct Generator {
+    rng: StdRng,
+}
+
+const NARRATIVES: &[&str] = &[
+    "Helped with a wash and getting dressed. Ate most of her porridge and had a cup of tea.",
+    "Quiet this morning, said she slept badly. Took her tablets with water. Left a drink within reach.",
+    "Watched the racing together while he had lunch. Chatted about his garden and the allotment.",
+    "Found the back door unlocked again. Reminded him about the key safe. Bins taken out.",
+    "Seemed a bit more muddled than usual, asked twice what day it was. Daughter phoned, aware.",
+    "Legs look swollen around the ankles. Encouraged feet up. Told the office.",
+    "Nearly slipped on the bathroom mat, steadied herself on the sink. Mat moved out of the way.",
+    "Not much appetite, only a few spoonfuls of soup. Fluids encouraged, half a glass of squash.",
+    "In good spirits, showed me photos of the grandchildren. Hoovered the lounge.",
+    "Coughing more than last week and a little breathless on the stairs.",
+];
+
+const GIVEN: &[&str] = &["Margaret", "Arthur", "Edna", "Harold", "Joan", "Stanley", "Iris", "Dennis", "Pauline", "Raymond"];
+const FAMILY: &[&str] = &["Jones", "Patel", "O'Brien", "Williams", "Okafor", "Taylor", "Nowak", "Singh", "Evans", "Hughes"];
+const CARERS: &[&str] = &["C001", "C002", "C003", "C004", "C005", "C006"];
+
+impl Generator {
+    pub fn new(seed: u64) -> Self {
+        Self { rng: StdRng::seed_from_u64(seed) }
+    }
+
+    fn uuid(&mut self) -> Uuid {
+        Uuid::from_u128(self.rng.random::<u128>() & !(0xF << 76) | (0x4 << 76))
+    }
+
+    pub fn person(&mut self) -> Person {
+        let given = *GIVEN.choose(&mut self.rng).unwrap_or(&"Alex");
+        let family = *FAMILY.choose(&mut self.rng).unwrap_or(&"Smith");
+        let n: u32 = self.rng.random_range(1000..99999);
+        let mut p = Person::new(PersonId(self.uuid()), format!("P{n:05}"), given, family);
+        let year = self.rng.random_range(1925..1960);
+        p.date_of_birth = NaiveDate::from_ymd_opt(year, self.rng.random_range(1..=12), self.rng.random_range(1..=28));
+        p.gp_practice = "Riverside Surgery".into();
+        p.what_matters_to_me = "Staying in my own home, my cat, and a proper cup of tea.".into();
+        p
+    }
+
+    pub fn visit(&mut self, person: &Person, start: DateTime<Utc>) -> Visit {
+        let carer = *CARERS.choose(&mut self.rng).unwrap_or(&"C001");
+        Visit {
+            id: VisitId(self.uuid()),
+            person_id: person.id,
+            window: TimeWindow { start, end: start + Duration::minutes(30) },
+            carers: vec![StaffId::new(carer)],
+            tasks: vec![
+                Task { key: "personalcare-1".into(), kind: TaskKind::PersonalCare, description: "Wash and dress".into(), outcome: None },
+                Task { key: "meal-1".into(), kind: TaskKind::Meal, description: "Breakfast".into(), outcome: None },
+            ],
+            checked_in_at: None,
+            checked_out_at: None,
+            status: VisitStatus::Scheduled,
+        }
+    }
+
+    /// A completed visit's note with a narrative, sometimes soft signs and vitals.
+    pub fn note(&mut self, visit: &Visit) -> VisitNote {
+        let mut note = VisitNote::new(NoteId::for_visit(visit.id), visit.id, visit.person_id);
+        let a = *NARRATIVES.choose(&mut self.rng).unwrap_or(&"");
+        let b = *NARRATIVES.choose(&mut self.rng).unwrap_or(&"");
+        note.narrative = format!("{a} {b}");
+        if self.rng.random_bool(0.2) {
+            let sign = *SoftSign::ALL.choose(&mut self.rng).unwrap_or(&SoftSign::NotUsualSelf);
+            note.observe(SoftSignObservation { sign, compared_to_usual: Comparison::New, detail: String::new() });
+        }
+        if self.rng.random_bool(0.3) {
+            note.vitals = Some(VitalSigns {
+                respiration_rate: Some(self.rng.random_range(12..26)),
+                spo2_percent: Some(self.rng.random_range(91..99)),
+                on_oxygen: Some(false),
+                systolic_bp: Some(self.rng.random_range(95..160)),
+                pulse: Some(self.rng.random_range(55..115)),
+                consciousness: Some(Acvpu::Alert),
+                temperature_c: Some(f64::from(self.rng.random_range(358..384)) / 10.0),
+            });
+        }
+        note.food_fluid = FoodFluid { eating: Some(Intake::Usual), drinking: Some(Intake::Usual), detail: String::new() };
+        note.mood = Some(Mood::Settled);
+        note.touched_by(&visit.carers[0], visit.window.start + Duration::minutes(20));
+        note
+    }
+}
+
+/// What [`load_demo`] put in the store.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub people: usize,
+    pub visits: usize,
+    pub notes: usize,
+    pub insights: usize,
+}
+
+fn staff(id: &str) -> StaffId {
+    StaffId::new(id)
+}
+
+/// A small caseload around `today`: four people, today's rota for two carers (one double-up),
+/// a fortnight of history showing one person slipping, and two ideas.
+pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
+    let mut generator = Generator::new(7);
+    let mut summary = DemoSummary::default();
+    let consent = |who: &str| ConsentRecord {
+        given: true,
+        recorded_by: staff("M001"),
+        recorded_at: at(today - Duration::days(60), 11, 0),
+        note: format!("Talked it through with {who}; happy for the GP and council to be told."),
+    };
+
+    let mut peggy = Person::new(PersonId(generator.uuid()), "P00001", "Margaret", "Jones");
+    peggy.name.preferred = Some("Peggy".into());
+    peggy.date_of_birth = NaiveDate::from_ymd_opt(1938, 5, 2);
+    peggy.nhs_number = NhsNumber::parse("943 476 5919").ok();
+    peggy.address.lines = vec!["14 Mill Lane".into(), "Northbrook".into()];
+    peggy.address.postcode = "NB3 2QT".into();
+    peggy.address.access = "Key safe by the back door, code with the office.".into();
+    peggy.gp_practice = "Riverside Surgery".into();
+    peggy.key_contacts = vec![Contact { name: "Sue Jones".into(), relationship: "Daughter".into(), phone: "07700 900123".into() }];
+    peggy.known_risks = vec!["Falls".into(), "Type 2 diabetes".into()];
+    peggy.communication_needs = "Hard of hearing on the left: sit on her right.".into();
+    peggy.what_matters_to_me = "Staying in my own home with my cat, Biscuit. Doing the crossword with my tea.".into();
+    peggy.strengths_and_interests = vec!["Crosswords".into(), "Baking".into(), "Knows everyone on the lane".into()];
+    peggy.usual = vec![
+        UsualForMe { sign: SoftSign::Confusion, usual: "Sharp; knows the day and all her carers by name".into() },
+        UsualForMe { sign: SoftSign::UnsteadyOrFall, usual: "Walks with a frame indoors, steady".into() },
+    ];
+    peggy.consent.nhs = Some(consent("Peggy"));
+    peggy.consent.council = Some(consent("Peggy"));
+
+    let mut arthur = Person::new(PersonId(generator.uuid()), "P00002", "Arthur", "Patel");
+    arthur.date_of_birth = NaiveDate::from_ymd_opt(1944, 9, 17);
+    arthur.address.lines = vec!["2 Station Road".into(), "Northbrook".into()];
+    arthur.address.postcode = "NB1 4AA".into();
+    arthur.gp_practice = "Northbrook Medical Centre".into();
+    arthur.known_risks = vec!["COPD".into()];
+    arthur.spo2_scale = doorstep_model::SpO2Scale::Scale2;
+    arthur.what_matters_to_me = "Getting to the allotment on Sundays with my son.".into();
+    arthur.strengths_and_interests = vec!["Gardening".into(), "Cricket on the radio".into()];
+    arthur.usual = vec![UsualForMe { sign: SoftSign::Breathing, usual: "Breathless on the stairs, fine sitting".into() }];
+    arthur.consent.nhs = Some(consent("Arthur"));
+
+    let mut edna = generator.person();
+    edna.client_ref = "P00003".into();
+    edna.name.given = "Edna".into();
+    edna.name.family = "O'Brien".into();
+    edna.known_risks = vec!["Lives alone".into(), "Poor appetite".into()];
+
+    let mut harold = generator.person();
+    harold.client_ref = "P00004".into();
+    harold.name.given = "Harold".into();
+    harold.name.family = "Williams".into();
+    harold.known_risks = vec!["Dementia".into()];
+
+    for p in [&peggy, &arthur, &edna, &harold] {
+        store.put(p)?;
+        summary.people += 1;
+    }
+
+    // A fortnight of history: Peggy slipping over the last few days.
+    for days_ago in (1..=14).rev() {
+        let day = today - Duration::days(days_ago);
+        for (person, hour) in [(&peggy, 8), (&arthur, 10), (&edna, 12), (&harold, 17)] {
+            let mut visit = generator.visit(person, at(day, hour, 0));
+            visit.check_in(visit.window.start + Duration::minutes(3)).ok();
+            for key in ["personalcare-1", "meal-1"] {
+                visit.record_task(key, doorstep_model::visit::TaskOutcome::Done).ok();
+            }
+            visit.check_out(visit.window.end).ok();
+            store.put(&visit)?;
+            let mut note = generator.note(&visit);
+            note.soft_signs.clear();
+            note.vitals = None;
+            if person.id == peggy.id && days_ago <= 3 {
+                note.narrative = NARRATIVES[4].into();
+                note.observe(SoftSignObservation { sign: SoftSign::Confusion, compared_to_usual: Comparison::New, detail: "Asked twice what day it was".into() });
+                if days_ago <= 2 {
+                    note.observe(SoftSignObservation { sign: SoftSign::EatingDrinkingLess, compared_to_usual: Comparison::Worse, detail: "Half her breakfast".into() });
+                }
+                if days_ago == 1 {
+                    note.observe(SoftSignObservation { sign: SoftSign::UnsteadyOrFall, compared_to_usual: Comparison::Worse, detail: "Nearly fell in the bathroom".into() });
+                    note.vitals = Some(VitalSigns {
+                        respiration_rate: Some(21),
+                        spo2_percent: Some(95),
+                        on_oxygen: Some(false),
+                        systolic_bp: Some(108),
+                        pulse: Some(96),
+                        consciousness: Some(Acvpu::NewConfusion),
+                        temperature_c: Some(37.9),
+                    });
+                }
+            }
+            store.put(&note)?;
+            summary.visits += 1;
+            summary.notes += 1;
+        }
+    }
+
+    // Today's rota: Sam (C001) and Priya (C002), with a double-up for Harold.
+    for (person, hour, minute, carers) in [
+        (&peggy, 8, 0, vec!["C001"]),
+        (&arthur, 9, 15, vec!["C001"]),
+        (&edna, 11, 30, vec!["C002"]),
+        (&harold, 13, 0, vec!["C001", "C002"]),
+        (&peggy, 17, 30, vec!["C002"]),
+    ] {
+        let mut visit = generator.visit(person, at(today, hour, minute));
+        visit.carers = carers.into_iter().map(staff).collect();
+        visit.tasks.push(Task { key: "medicationprompt-1".into(), kind: TaskKind::MedicationPrompt, description: "Morning tablets from the blister pack".into(), outcome: None });
+        store.put(&visit)?;
+        summary.visits += 1;
+    }
+
+    let ideas = [
+        Insight {
+            id: InsightId(generator.uuid()),
+            person_id: Some(peggy.id),
+            author: staff("C001"),
+            created_at: at(today - Duration::days(1), 8, 40),
+            summary: "Grab rail by Peggy's bath would stop her near-falls".into(),
+            detail: "She steadies herself on the sink and the towel rail. Twice this week she nearly went over.".into(),
+            suggested_action: "OT home assessment for a grab rail and bath seat.".into(),
+            who_could_act: vec![PartnerKind::OtEquipment, PartnerKind::CouncilAdultSocialCare],
+            urgency: Urgency::Soon,
+            consent_basis: ConsentBasis::PersonConsented,
+            status: InsightStatus::Submitted,
+            comments: vec![],
+        },
+        Insight {
+            id: InsightId(generator.uuid()),
+            person_id: Some(arthur.id),
+            author: staff("C002"),
+            created_at: at(today - Duration::days(4), 10, 20),
+            summary: "Arthur's inhalers: he is not sure which one is which".into(),
+            detail: "Two inhalers of similar colour; he uses the brown one when breathless.".into(),
+            suggested_action: "Pharmacy medication review, maybe a simple chart.".into(),
+            who_could_act: vec![PartnerKind::Pharmacy, PartnerKind::GpPractice],
+            urgency: Urgency::Routine,
+            consent_basis: ConsentBasis::PersonConsented,
+            status: InsightStatus::Draft,
+            comments: vec![],
+        },
+    ];
+    for idea in &ideas {
+        store.put(idea)?;
+        summary.insights += 1;
+    }
+    Ok(summary)
+}
