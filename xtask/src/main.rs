@@ -1,1 +1,40 @@
-fn main(){}
+//! `cargo xtask`: the project's commands, in Rust so they run wherever cargo does.
+//!
+//! - `cargo xtask run` — set up, then run Doorstep with demo data.
+//! - `cargo xtask test` — set up, then run every test (what `.ci/run` calls).
+//! - `cargo xtask bench store` — the device store benchmark; last line is machine-readable.
+
+mod bench;
+mod run;
+mod setup;
+#[cfg(test)]
+mod tidy;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let outcome = match args.as_slice() {
+        ["run", rest @ ..] => run::run(rest),
+        ["test", rest @ ..] => setup::test(rest),
+        ["bench", "store", rest @ ..] => bench::store(rest),
+        _ => {
+            eprintln!(
+                "usage:\n  cargo xtask run [--db PATH]      run Doorstep with demo data\n  \
+                 cargo xtask test                 set up and run every test\n  \
+                 cargo xtask bench store          benchmark the device store"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;

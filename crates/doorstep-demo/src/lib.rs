@@ -208,6 +208,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
                 note.observe(SoftSignObservation { sign: SoftSign::Confusion, compared_to_usual: Comparison::New, detail: "Asked twice what day it was".into() });
                 if days_ago <= 2 {
                     note.observe(SoftSignObservation { sign: SoftSign::EatingDrinkingLess, compared_to_usual: Comparison::Worse, detail: "Half her breakfast".into() });
+                    note.food_fluid.eating = Some(Intake::Less);
                 }
                 if days_ago == 1 {
                     note.observe(SoftSignObservation { sign: SoftSign::UnsteadyOrFall, compared_to_usual: Comparison::Worse, detail: "Nearly fell in the bathroom".into() });

@@ -131,3 +131,28 @@ impl Hydrate for Millis {
     }
 }
 
+
+/// Newtypes over strings are stored as plain strings (autosurgeon's derive cannot read them
+/// back); an NHS number is checked again on the way in.
+macro_rules! string_newtype {
+    ($ty:ty, to: $to:expr, from: $from:expr) => {
+        impl autosurgeon::Reconcile for $ty {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+            fn reconcile<R: Reconciler>(&self, mut reconciler: R) -> Result<(), R::Error> {
+                let to: fn(&$ty) -> &str = $to;
+                reconciler.str(to(self))
+            }
+        }
+        impl Hydrate for $ty {
+            fn hydrate_string(s: &'_ str) -> Result<Self, HydrateError> {
+                let from: fn(&str) -> Result<$ty, HydrateError> = $from;
+                from(s)
+            }
+        }
+    };
+}
+
+string_newtype!(crate::NhsNumber, to: |n| n.digits(), from: |s| {
+    crate::NhsNumber::parse(s).map_err(|e| HydrateError::unexpected("a valid NHS number", format!("{s:?} ({e})")))
+});
+string_newtype!(crate::StaffId, to: |id| id.as_str(), from: |s| Ok(crate::StaffId::new(s)));

@@ -10,9 +10,24 @@ macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
+
+        // By hand: the derived newtype impl cannot be read back from inside an `Option`.
+        #[cfg(feature = "automerge")]
+        impl autosurgeon::Reconcile for $name {
+            type Key<'a> = autosurgeon::reconcile::NoKey;
+            fn reconcile<R: autosurgeon::Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
+                self.0.reconcile(reconciler)
+            }
+        }
+
+        #[cfg(feature = "automerge")]
+        impl autosurgeon::Hydrate for $name {
+            fn hydrate_bytes(bytes: &[u8]) -> Result<Self, autosurgeon::HydrateError> {
+                Uuid::hydrate_bytes(bytes).map(Self)
+            }
+        }
 
         impl $name {
             pub const fn from_uuid(uuid: Uuid) -> Self {
@@ -63,7 +78,6 @@ uuid_id!(
 
 /// A member of staff, by the provider's own staff reference (e.g. `"C014"` or `"jsmith"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
 #[serde(transparent)]
 pub struct StaffId(pub String);
 

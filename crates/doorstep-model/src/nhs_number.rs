@@ -8,7 +8,6 @@ use std::str::FromStr;
 
 /// A valid NHS number (check digit verified).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
 #[serde(try_from = "String", into = "String")]
 pub struct NhsNumber(String);
 

@@ -2,7 +2,7 @@
 //! care staff and clinicians share. Built from a visit's soft signs, NEWS2 and note so a carer
 //! can read it out on the phone to the GP, 111 or 999.
 
-use crate::news2::{self, News2Assessment, VitalSigns};
+use crate::news2::{self, News2Assessment, RiskBand, VitalSigns};
 use crate::note::VisitNote;
 use crate::person::Person;
 use chrono::NaiveDate;
@@ -104,14 +104,17 @@ impl Sbard {
             assessment.push("Nothing measured; see the visit note.".to_string());
         }
 
-        let escalation = match news2 {
-            Some(News2Assessment::Scored(s)) => Some(&s.escalation),
-            Some(News2Assessment::Incomplete { escalation, .. }) => Some(escalation),
+        let band = match news2 {
+            Some(News2Assessment::Scored(s)) => Some(s.band),
+            Some(News2Assessment::Incomplete { band_at_least, .. }) => Some(*band_at_least),
             _ => None,
         };
-        let recommendation = match escalation {
-            Some(e) => format!("{} {}", e.headline, e.action),
-            None => "Please advise what should happen next, and when.".to_string(),
+        let called = person.name.called();
+        let recommendation = match band {
+            Some(RiskBand::High) => format!("I think {called} needs an emergency assessment now."),
+            Some(RiskBand::Medium) => format!("I think {called} needs an urgent review by a clinician today."),
+            Some(RiskBand::LowMedium) => format!("I would like a clinician to review {called} today."),
+            _ => "Please advise what should happen next, and when.".to_string(),
         };
 
         Sbard {
@@ -221,7 +224,7 @@ mod tests {
         assert!(sbard.background.contains("Riverside Surgery"));
         assert!(sbard.background.contains("knows the day"));
         assert!(sbard.assessment.contains("pulse 112"));
-        assert!(sbard.recommendation.contains("999"), "{}", sbard.recommendation);
+        assert!(sbard.recommendation.contains("emergency"), "{}", sbard.recommendation);
         assert!(sbard.to_text().starts_with("Situation: "));
     }
 }

@@ -126,6 +126,19 @@ impl Store {
         Ok(written)
     }
 
+    /// Stores many records in one transaction: all or none (imports, first sync, test data).
+    pub fn put_all<'a, R: Record + 'a>(&mut self, records: impl IntoIterator<Item = &'a R>) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        for record in records {
+            if write(&tx, &self.actor, &record.doc_id(), |_| Ok(record.clone()))? == Written::Changed {
+                changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
+    }
+
     /// Reads the stored record, applies `edit` and stores the result as one change.
     pub fn update<R: Record>(&mut self, id: &str, edit: impl FnOnce(&mut R) -> Result<()>) -> Result<R> {
         let tx = self.conn.transaction()?;

@@ -1,0 +1,65 @@
+//! Repository rules a plain `cargo test` checks (the rust-analyzer "tidy" habit).
+
+use std::path::Path;
+use std::process::Command;
+
+fn metadata() -> serde_json::Value {
+    let out = Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON")
+}
+
+fn dependencies(meta: &serde_json::Value, package: &str) -> Vec<(String, bool, Option<String>)> {
+    let packages = meta["packages"].as_array().expect("packages");
+    let pkg = packages.iter().find(|p| p["name"] == package).unwrap_or_else(|| panic!("no package {package}"));
+    pkg["dependencies"]
+        .as_array()
+        .expect("dependencies")
+        .iter()
+        .filter(|d| d["kind"].is_null()) // normal dependencies, not dev or build
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap_or_default().to_string(),
+                d["optional"].as_bool().unwrap_or(false),
+                d["target"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// **Architecture Invariant:** the model is pure and shared with the browser UI: no database,
+/// no network, no async runtime, and Automerge only behind its optional feature.
+#[test]
+fn the_model_stays_pure() {
+    let meta = metadata();
+    for (name, optional, _) in dependencies(&meta, "doorstep-model") {
+        assert!(
+            !["rusqlite", "tokio", "reqwest", "axum", "doorstep-store"].contains(&name.as_str()),
+            "doorstep-model must not depend on {name}"
+        );
+        if ["automerge", "autosurgeon"].contains(&name.as_str()) {
+            assert!(optional, "doorstep-model's {name} must stay behind the `automerge` feature");
+        }
+    }
+}
+
+/// **Architecture Invariant:** device SQL lives in `migrations/device/NN-name/up.sql`, numbered
+/// 1, 2, 3… with no gaps (rusqlite_migration counts them as schema versions).
+#[test]
+fn device_migrations_are_numbered_without_gaps() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/device");
+    let mut numbers: Vec<u32> = std::fs::read_dir(&dir)
+        .expect("migrations/device exists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .map(|name| {
+            assert!(dir.join(&name).join("up.sql").is_file(), "{name} has no up.sql");
+            name.split('-').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{name} is not NN-name"))
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>());
+}
