@@ -51,5 +51,9 @@ pub fn test(args: &[&str]) -> Result {
     // The model is shared with the browser UI: it must keep building for wasm32.
     sh("cargo", &["build", "--locked", "-p", "doorstep-model", "--target", "wasm32-unknown-unknown"])?;
     sh("cargo", &["test", "--workspace", "--locked"])?;
+    // The run command still works end to end.
+    let demo = tempfile::TempDir::new().map_err(|e| e.to_string())?;
+    let db = demo.path().join("demo.db");
+    crate::run::run(&["--db", &db.to_string_lossy()])?;
     Ok(())
 }

@@ -94,13 +94,14 @@ pub fn assess(visits: &[VisitSignal]) -> WatchFlag {
     if with_changes >= 3 {
         concern.push(format!("Soft signs were noticed at {with_changes} of the last {} visits.", recent.len()));
     }
-    if let [a, b, c] = recent[recent.len().saturating_sub(3)..] {
-        if a.soft_sign_changes < b.soft_sign_changes && b.soft_sign_changes < c.soft_sign_changes {
-            concern.push(format!(
-                "More soft signs at each of the last 3 visits ({}, {}, {}).",
-                a.soft_sign_changes, b.soft_sign_changes, c.soft_sign_changes
-            ));
-        }
+    if let [a, b, c] = recent[recent.len().saturating_sub(3)..]
+        && a.soft_sign_changes < b.soft_sign_changes
+        && b.soft_sign_changes < c.soft_sign_changes
+    {
+        concern.push(format!(
+            "More soft signs at each of the last 3 visits ({}, {}, {}).",
+            a.soft_sign_changes, b.soft_sign_changes, c.soft_sign_changes
+        ));
     }
     let last_three = &recent[recent.len().saturating_sub(3)..];
     let in_last_three = last_three.iter().filter(|v| v.soft_sign_changes > 0).count();
