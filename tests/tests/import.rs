@@ -52,7 +52,8 @@ fn lines_and_fields(errors: &[RowError]) -> Vec<(u64, &str)> {
 }
 
 fn person_by_ref(store: &Store, client_ref: &str) -> Person {
-    let id = store.person_by_client_ref(client_ref).expect("lookup").unwrap_or_else(|| panic!("{client_ref} not imported"));
+    let id =
+        store.person_by_client_ref(client_ref).expect("lookup").unwrap_or_else(|| panic!("{client_ref} not imported"));
     store.get(&id).expect("person")
 }
 
@@ -241,7 +242,8 @@ fn rota_rows_become_visits_in_uk_local_time_with_tasks_and_double_ups() {
 
     let double_up: Visit = store.get(&july[1].id).expect("visit");
     assert!(double_up.is_double_up());
-    let priya: Vec<String> = store.visits_on(date(2026, 7, 15), Some("C002")).expect("C002").into_iter().map(|r| r.id).collect();
+    let priya: Vec<String> =
+        store.visits_on(date(2026, 7, 15), Some("C002")).expect("C002").into_iter().map(|r| r.id).collect();
     assert_eq!(priya, [july[1].id.clone(), july[2].id.clone()]);
 
     let breakfast: Visit = store.get(&july[0].id).expect("visit");
@@ -276,19 +278,19 @@ fn rota_rows_become_visits_in_uk_local_time_with_tasks_and_double_ups() {
 fn reimporting_the_same_rota_does_not_duplicate_visits() {
     let (_dir, mut store) = store_with_people();
     assert_eq!(store.import_rota_csv(ROTA.as_bytes()).expect("first"), summary(4, 0, 0));
-    let before: Vec<String> = store.visits_on(date(2026, 7, 15), None).expect("July").into_iter().map(|r| r.id).collect();
+    let before: Vec<String> =
+        store.visits_on(date(2026, 7, 15), None).expect("July").into_iter().map(|r| r.id).collect();
     let documents = document_count(&store);
 
     assert_eq!(store.import_rota_csv(ROTA.as_bytes()).expect("again"), summary(0, 0, 4));
-    let after: Vec<String> = store.visits_on(date(2026, 7, 15), None).expect("July").into_iter().map(|r| r.id).collect();
+    let after: Vec<String> =
+        store.visits_on(date(2026, 7, 15), None).expect("July").into_iter().map(|r| r.id).collect();
     assert_eq!(after, before);
     assert_eq!(document_count(&store), documents);
 
     // A changed end time and task list re-plans the same visit.
-    let changed = ROTA.replace(
-        "08:00,08:30,C001,,meal; medication prompt: morning tablets",
-        "08:00,08:40,C001,,meal; drink",
-    );
+    let changed =
+        ROTA.replace("08:00,08:30,C001,,meal; medication prompt: morning tablets", "08:00,08:40,C001,,meal; drink");
     assert_eq!(store.import_rota_csv(changed.as_bytes()).expect("changed"), summary(0, 1, 3));
     let july = store.visits_on(date(2026, 7, 15), None).expect("July");
     assert_eq!(july.len(), 3);

@@ -52,7 +52,12 @@ fn write_a_little(store: &mut Store) -> (Person, Visit, VisitNote) {
         person_id: person.id,
         window: TimeWindow { start, end: start + Duration::minutes(30) },
         carers: vec![StaffId::new("C001")],
-        tasks: vec![doorstep_model::Task { key: "meal-1".into(), kind: TaskKind::Meal, description: "Breakfast".into(), outcome: None }],
+        tasks: vec![doorstep_model::Task {
+            key: "meal-1".into(),
+            kind: TaskKind::Meal,
+            description: "Breakfast".into(),
+            outcome: None,
+        }],
         checked_in_at: None,
         checked_out_at: None,
         status: VisitStatus::Scheduled,
@@ -259,4 +264,27 @@ fn the_device_actor_is_made_once_and_kept_across_reopening() {
     let other_path = other.path().join("device.sqlite");
     drop(Store::open(&other_path).expect("another device"));
     assert_ne!(actor(&other_path), first, "each device has its own actor");
+}
+
+#[test]
+fn a_newer_database_in_another_journal_mode_is_refused_without_switching_it_to_wal() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = dir.path().join("device.sqlite");
+    let newer = schema_version() + 1;
+    {
+        // Written by something other than this store: the default rollback journal.
+        let mut conn = Connection::open(&path).expect("plain connection");
+        migrations().expect("migrations").to_latest(&mut conn).expect("latest");
+        conn.pragma_update(None, "user_version", newer as i64).expect("pretend to be newer");
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("journal_mode");
+        assert_eq!(mode, "delete");
+    }
+    let bytes_before = std::fs::read(&path).expect("read file");
+
+    assert!(matches!(Store::open(&path), Err(StoreError::NewerSchema { .. })));
+
+    let conn = Connection::open(&path).expect("plain connection");
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("journal_mode");
+    assert_eq!(mode, "delete", "refusing the file switched its journal mode");
+    assert_eq!(std::fs::read(&path).expect("read file"), bytes_before, "the refused file was changed");
 }

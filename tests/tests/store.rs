@@ -69,7 +69,8 @@ fn peggy() -> Person {
     p.address.postcode = "NB3 2QT".into();
     p.address.access = "Key safe by the back door".into();
     p.gp_practice = "Riverside Surgery".into();
-    p.key_contacts = vec![Contact { name: "Sue Jones".into(), relationship: "Daughter".into(), phone: "07700 900123".into() }];
+    p.key_contacts =
+        vec![Contact { name: "Sue Jones".into(), relationship: "Daughter".into(), phone: "07700 900123".into() }];
     p.communication_needs = "Hard of hearing on the left".into();
     p.known_risks = vec!["Falls".into(), "Type 2 diabetes".into()];
     p.what_matters_to_me = "Staying at home with Biscuit the cat".into();
@@ -99,7 +100,12 @@ fn visit(n: u128, person: &Person, start: DateTime<Utc>, carers: &[&str]) -> Vis
         window: TimeWindow { start, end: start + Duration::minutes(30) },
         carers: carers.iter().map(|c| StaffId::new(*c)).collect(),
         tasks: vec![
-            Task { key: "personalcare-1".into(), kind: TaskKind::PersonalCare, description: "Wash and dress".into(), outcome: None },
+            Task {
+                key: "personalcare-1".into(),
+                kind: TaskKind::PersonalCare,
+                description: "Wash and dress".into(),
+                outcome: None,
+            },
             Task { key: "meal-1".into(), kind: TaskKind::Meal, description: "Breakfast".into(), outcome: None },
         ],
         checked_in_at: None,
@@ -172,7 +178,11 @@ where
     let snapshot_before: Vec<u8> =
         conn.query_row("SELECT snapshot FROM documents WHERE id = ?1", [id], |r| r.get(0)).expect("snapshot");
     assert_eq!(store.put(record).expect("second put"), Written::Unchanged);
-    assert_eq!(count(&conn, "SELECT COUNT(*) FROM document_changes"), rows_before, "an unchanged put added a change row");
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM document_changes"),
+        rows_before,
+        "an unchanged put added a change row"
+    );
     let snapshot_after: Vec<u8> =
         conn.query_row("SELECT snapshot FROM documents WHERE id = ?1", [id], |r| r.get(0)).expect("snapshot");
     assert_eq!(snapshot_after, snapshot_before, "an unchanged put rewrote the snapshot");
@@ -206,7 +216,8 @@ fn a_visit_note_with_vitals_soft_signs_and_narrative_round_trips() {
     note.observe(sign(SoftSign::Confusion, Comparison::New, "Asked twice what day it was"));
     note.observe(sign(SoftSign::UnsteadyOrFall, Comparison::SameAsUsual, "Uses her frame"));
     note.vitals = Some(vitals_scoring_five());
-    note.food_fluid = FoodFluid { eating: Some(Intake::Less), drinking: Some(Intake::Usual), detail: "Half her porridge".into() };
+    note.food_fluid =
+        FoodFluid { eating: Some(Intake::Less), drinking: Some(Intake::Usual), detail: "Half her porridge".into() };
     note.mood = Some(Mood::Low);
     note.touched_by(&StaffId::new("C001"), v.window.start + Duration::minutes(20));
     assert_round_trip(&mut store, &note, &note.id.to_string());
@@ -286,7 +297,10 @@ fn each_visit_update_is_one_change_and_the_day_list_shows_status_in_time_order()
     let stored: Visit = store.get(&id).expect("get");
     assert_eq!(stored.checked_in_at, Some(t));
     assert_eq!(stored.checked_out_at, Some(t + Duration::minutes(25)));
-    assert_eq!(stored.tasks.iter().find(|k| k.key == "meal-1").and_then(|k| k.outcome.clone()), Some(TaskOutcome::Done));
+    assert_eq!(
+        stored.tasks.iter().find(|k| k.key == "meal-1").and_then(|k| k.outcome.clone()),
+        Some(TaskOutcome::Done)
+    );
 
     let day = store.visits_on(today(), None).expect("day list");
     let ids: Vec<&str> = day.iter().map(|r| r.id.as_str()).collect();
@@ -549,9 +563,36 @@ fn search_finds_words_in_narratives_and_insights_and_tolerates_anything_typed() 
     assert!(store.search("   ", 10).expect("blank").is_empty());
 
     for typed in [
-        "NEAR(", "NEAR(porridge", "\"", "\"porridge", "porridge\"", "porridge OR", "OR", "AND", "NOT porridge",
-        "-porridge", "porridge*", "*", "^porridge", "body:porridge", "kind:note", "(", ")", "porridge)", "'", "''",
-        "O'Brien", "Peggy's", "a\"b", "{}", ":", "+", "porridge -", "🙂", "ünïcödé", "\u{0}",
+        "NEAR(",
+        "NEAR(porridge",
+        "\"",
+        "\"porridge",
+        "porridge\"",
+        "porridge OR",
+        "OR",
+        "AND",
+        "NOT porridge",
+        "-porridge",
+        "porridge*",
+        "*",
+        "^porridge",
+        "body:porridge",
+        "kind:note",
+        "(",
+        ")",
+        "porridge)",
+        "'",
+        "''",
+        "O'Brien",
+        "Peggy's",
+        "a\"b",
+        "{}",
+        ":",
+        "+",
+        "porridge -",
+        "🙂",
+        "ünïcödé",
+        "\u{0}",
     ] {
         let result = store.search(typed, 10);
         assert!(result.is_ok(), "searching {typed:?} failed: {result:?}");
@@ -817,7 +858,8 @@ fn a_corrupt_document_is_an_error_for_that_record_only() {
     let (pid, aid) = (p.id.to_string(), a.id.to_string());
 
     let conn = raw(store.path());
-    let doc_no: i64 = conn.query_row("SELECT doc_no FROM documents WHERE id = ?1", [&pid], |r| r.get(0)).expect("doc_no");
+    let doc_no: i64 =
+        conn.query_row("SELECT doc_no FROM documents WHERE id = ?1", [&pid], |r| r.get(0)).expect("doc_no");
     assert_eq!(conn.execute("UPDATE documents SET snapshot = x'00ff' WHERE id = ?1", [&pid]).expect("damage"), 1);
     conn.execute("DELETE FROM document_changes WHERE doc_no = ?1", [doc_no]).expect("drop changes");
 
@@ -885,15 +927,43 @@ fn the_demo_caseload_loads_with_sensible_counts_and_todays_rota() {
     assert_eq!(overview.insights.len(), 1);
     // Yesterday's vitals: respiration 21 (2), SpO2 95 (1), BP 108 (1), pulse 96 (1), new
     // confusion (3), 37.9 °C (0) = 8, High.
-    let yesterday = overview
-        .timeline
-        .iter()
-        .find(|t| t.news2_total.is_some())
-        .expect("a scored visit");
+    let yesterday = overview.timeline.iter().find(|t| t.news2_total.is_some()).expect("a scored visit");
     assert_eq!((yesterday.news2_total, yesterday.news2_band.as_deref()), (Some(8), Some("High")));
 
     assert_eq!(store.insights_with_status("submitted").expect("submitted").len(), 1);
     assert_eq!(store.insights_with_status("draft").expect("drafts").len(), 1);
     assert_eq!(store.search("grab rail", 10).expect("search")[0].kind, RecordKind::Insight);
     assert!(!store.search("porridge", 100).expect("search notes").is_empty());
+}
+
+#[test]
+fn a_truncated_change_is_refused_not_taken_as_nothing_new() {
+    let (_dir_a, mut a) = new_store();
+    let (_dir_b, mut b) = new_store();
+    let p = peggy();
+    let v = visit(1, &p, at(today(), 8, 0), &["C001"]);
+    let note = note_for(&v, "Helped with a wash.");
+    let id = note.id.to_string();
+    a.put(&note).expect("note on A");
+    let whole = a.document_bytes(RecordKind::Note, &id).expect("bytes");
+    b.apply_changes(RecordKind::Note, &id, &whole).expect("B has the note");
+
+    let b_heads = b.heads(RecordKind::Note, &id).expect("B heads");
+    a.update::<VisitNote>(&id, |n| {
+        n.narrative.push_str(" Ate her porridge and most of a cup of tea.");
+        Ok(())
+    })
+    .expect("A edits");
+    let change = a.changes_since(RecordKind::Note, &id, &b_heads).expect("A → B");
+    assert!(change.len() > 8);
+    // The connection dropped part-way: only part of the change arrived.
+    let truncated = &change[..change.len() - 5];
+    let result = b.apply_changes(RecordKind::Note, &id, truncated);
+    assert!(
+        matches!(result, Err(StoreError::BadChanges { .. })),
+        "a truncated change must not be reported as nothing new: {result:?}"
+    );
+    assert_eq!(b.heads(RecordKind::Note, &id).expect("B heads"), b_heads);
+    // The whole change still applies afterwards.
+    assert_eq!(b.apply_changes(RecordKind::Note, &id, &change).expect("whole change"), Written::Changed);
 }

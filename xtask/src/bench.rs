@@ -54,7 +54,9 @@ pub fn store(args: &[&str]) -> Result {
     let person = generator.person();
     store.put(&person).map_err(err)?;
     let started = Instant::now();
-    let visits: Vec<_> = (0..1000).map(|i| generator.visit(&person, at(today - chrono::Duration::days(i / 3), 8 + 4 * (i % 3) as u32, 0))).collect();
+    let visits: Vec<_> = (0..1000)
+        .map(|i| generator.visit(&person, at(today - chrono::Duration::days(i / 3), 8 + 4 * (i % 3) as u32, 0)))
+        .collect();
     let notes: Vec<_> = visits.iter().map(|v| generator.note(v)).collect();
     store.put_all(&visits).map_err(err)?;
     store.put_all(&notes).map_err(err)?;
@@ -89,7 +91,8 @@ pub fn store(args: &[&str]) -> Result {
         let batch_notes: Vec<VisitNote> = (0..batch)
             .map(|i| {
                 let person = &people[(written + i) % people.len()];
-                let visit = generator.visit(person, at(today - chrono::Duration::days(((written + i) / 200) as i64), 9, 0));
+                let visit =
+                    generator.visit(person, at(today - chrono::Duration::days(((written + i) / 200) as i64), 9, 0));
                 generator.note(&visit)
             })
             .collect();
@@ -99,7 +102,18 @@ pub fn store(args: &[&str]) -> Result {
             eprintln!("setup: {written}/{notes_for_search} notes ({:.0} s)", started.elapsed().as_secs_f64());
         }
     }
-    let queries = ["breakfast", "confused", "swollen ankles", "grab", "tablets water", "allotment", "breathless stairs", "tea", "racing lunch", "key safe"];
+    let queries = [
+        "breakfast",
+        "confused",
+        "swollen ankles",
+        "grab",
+        "tablets water",
+        "allotment",
+        "breathless stairs",
+        "tea",
+        "racing lunch",
+        "key safe",
+    ];
     let mut samples = Vec::new();
     for round in 0..5 {
         for q in queries {

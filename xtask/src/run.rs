@@ -67,11 +67,21 @@ pub fn run(args: &[&str]) -> Result {
                 println!("\nNEWS2 for {} at the last visit: {} ({})", p.name.called(), score.total, score.band.label());
                 println!("  {} {}", score.escalation.headline, score.escalation.action);
             }
-            let sbard = Sbard::build(&Caller { name: "Sam", organisation: "Sunrise Home Care" }, p, &note, news2.as_ref(), today);
+            let sbard = Sbard::build(
+                &Caller { name: "Sam", organisation: "Sunrise Home Care" },
+                p,
+                &note,
+                news2.as_ref(),
+                today,
+            );
             println!("\nSBARD to read out:\n{}", sbard.to_text());
         }
     }
     let hits = store.search("bathroom", 5).map_err(|e| e.to_string())?;
-    println!("Search \"bathroom\": {} match(es){}", hits.len(), hits.first().map(|h| format!(", e.g. {}", h.snippet)).unwrap_or_default());
+    println!(
+        "Search \"bathroom\": {} match(es){}",
+        hits.len(),
+        hits.first().map(|h| format!(", e.g. {}", h.snippet)).unwrap_or_default()
+    );
     Ok(())
 }

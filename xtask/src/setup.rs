@@ -8,10 +8,7 @@ use crate::Result;
 /// Runs a command, echoing it, failing with its name if it fails.
 pub fn sh(program: &str, args: &[&str]) -> Result {
     eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .status()
-        .map_err(|e| format!("could not start {program}: {e}"))?;
+    let status = Command::new(program).args(args).status().map_err(|e| format!("could not start {program}: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 

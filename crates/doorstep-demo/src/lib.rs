@@ -45,8 +45,10 @@ const NARRATIVES: &[&str] = &[
     "Coughing more than last week and a little breathless on the stairs.",
 ];
 
-const GIVEN: &[&str] = &["Margaret", "Arthur", "Edna", "Harold", "Joan", "Stanley", "Iris", "Dennis", "Pauline", "Raymond"];
-const FAMILY: &[&str] = &["Jones", "Patel", "O'Brien", "Williams", "Okafor", "Taylor", "Nowak", "Singh", "Evans", "Hughes"];
+const GIVEN: &[&str] =
+    &["Margaret", "Arthur", "Edna", "Harold", "Joan", "Stanley", "Iris", "Dennis", "Pauline", "Raymond"];
+const FAMILY: &[&str] =
+    &["Jones", "Patel", "O'Brien", "Williams", "Okafor", "Taylor", "Nowak", "Singh", "Evans", "Hughes"];
 const CARERS: &[&str] = &["C001", "C002", "C003", "C004", "C005", "C006"];
 
 impl Generator {
@@ -78,7 +80,12 @@ impl Generator {
             window: TimeWindow { start, end: start + Duration::minutes(30) },
             carers: vec![StaffId::new(carer)],
             tasks: vec![
-                Task { key: "personalcare-1".into(), kind: TaskKind::PersonalCare, description: "Wash and dress".into(), outcome: None },
+                Task {
+                    key: "personalcare-1".into(),
+                    kind: TaskKind::PersonalCare,
+                    description: "Wash and dress".into(),
+                    outcome: None,
+                },
                 Task { key: "meal-1".into(), kind: TaskKind::Meal, description: "Breakfast".into(), outcome: None },
             ],
             checked_in_at: None,
@@ -108,7 +115,8 @@ impl Generator {
                 temperature_c: Some(f64::from(self.rng.random_range(358..384)) / 10.0),
             });
         }
-        note.food_fluid = FoodFluid { eating: Some(Intake::Usual), drinking: Some(Intake::Usual), detail: String::new() };
+        note.food_fluid =
+            FoodFluid { eating: Some(Intake::Usual), drinking: Some(Intake::Usual), detail: String::new() };
         note.mood = Some(Mood::Settled);
         note.touched_by(&visit.carers[0], visit.window.start + Duration::minutes(20));
         note
@@ -148,7 +156,8 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     peggy.address.postcode = "NB3 2QT".into();
     peggy.address.access = "Key safe by the back door, code with the office.".into();
     peggy.gp_practice = "Riverside Surgery".into();
-    peggy.key_contacts = vec![Contact { name: "Sue Jones".into(), relationship: "Daughter".into(), phone: "07700 900123".into() }];
+    peggy.key_contacts =
+        vec![Contact { name: "Sue Jones".into(), relationship: "Daughter".into(), phone: "07700 900123".into() }];
     peggy.known_risks = vec!["Falls".into(), "Type 2 diabetes".into()];
     peggy.communication_needs = "Hard of hearing on the left: sit on her right.".into();
     peggy.what_matters_to_me = "Staying in my own home with my cat, Biscuit. Doing the crossword with my tea.".into();
@@ -169,7 +178,8 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     arthur.spo2_scale = doorstep_model::SpO2Scale::Scale2;
     arthur.what_matters_to_me = "Getting to the allotment on Sundays with my son.".into();
     arthur.strengths_and_interests = vec!["Gardening".into(), "Cricket on the radio".into()];
-    arthur.usual = vec![UsualForMe { sign: SoftSign::Breathing, usual: "Breathless on the stairs, fine sitting".into() }];
+    arthur.usual =
+        vec![UsualForMe { sign: SoftSign::Breathing, usual: "Breathless on the stairs, fine sitting".into() }];
     arthur.consent.nhs = Some(consent("Arthur"));
 
     let mut edna = generator.person();
@@ -205,13 +215,25 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
             note.vitals = None;
             if person.id == peggy.id && days_ago <= 3 {
                 note.narrative = NARRATIVES[4].into();
-                note.observe(SoftSignObservation { sign: SoftSign::Confusion, compared_to_usual: Comparison::New, detail: "Asked twice what day it was".into() });
+                note.observe(SoftSignObservation {
+                    sign: SoftSign::Confusion,
+                    compared_to_usual: Comparison::New,
+                    detail: "Asked twice what day it was".into(),
+                });
                 if days_ago <= 2 {
-                    note.observe(SoftSignObservation { sign: SoftSign::EatingDrinkingLess, compared_to_usual: Comparison::Worse, detail: "Half her breakfast".into() });
+                    note.observe(SoftSignObservation {
+                        sign: SoftSign::EatingDrinkingLess,
+                        compared_to_usual: Comparison::Worse,
+                        detail: "Half her breakfast".into(),
+                    });
                     note.food_fluid.eating = Some(Intake::Less);
                 }
                 if days_ago == 1 {
-                    note.observe(SoftSignObservation { sign: SoftSign::UnsteadyOrFall, compared_to_usual: Comparison::Worse, detail: "Nearly fell in the bathroom".into() });
+                    note.observe(SoftSignObservation {
+                        sign: SoftSign::UnsteadyOrFall,
+                        compared_to_usual: Comparison::Worse,
+                        detail: "Nearly fell in the bathroom".into(),
+                    });
                     note.vitals = Some(VitalSigns {
                         respiration_rate: Some(21),
                         spo2_percent: Some(95),
@@ -239,7 +261,12 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     ] {
         let mut visit = generator.visit(person, at(today, hour, minute));
         visit.carers = carers.into_iter().map(staff).collect();
-        visit.tasks.push(Task { key: "medicationprompt-1".into(), kind: TaskKind::MedicationPrompt, description: "Morning tablets from the blister pack".into(), outcome: None });
+        visit.tasks.push(Task {
+            key: "medicationprompt-1".into(),
+            kind: TaskKind::MedicationPrompt,
+            description: "Morning tablets from the blister pack".into(),
+            outcome: None,
+        });
         store.put(&visit)?;
         summary.visits += 1;
     }

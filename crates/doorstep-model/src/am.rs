@@ -7,8 +7,7 @@ use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc, Reconciler};
 use chrono::{DateTime, NaiveDate, Utc};
 
 fn datetime_from_millis(ms: i64) -> Result<DateTime<Utc>, HydrateError> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| HydrateError::unexpected("a timestamp in range", ms.to_string()))
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| HydrateError::unexpected("a timestamp in range", ms.to_string()))
 }
 
 /// `DateTime<Utc>` as an Automerge timestamp.
@@ -19,11 +18,7 @@ pub mod timestamp {
         reconciler.timestamp(value.timestamp_millis())
     }
 
-    pub fn hydrate<D: ReadDoc>(
-        doc: &D,
-        obj: &automerge::ObjId,
-        prop: Prop<'_>,
-    ) -> Result<DateTime<Utc>, HydrateError> {
+    pub fn hydrate<D: ReadDoc>(doc: &D, obj: &automerge::ObjId, prop: Prop<'_>) -> Result<DateTime<Utc>, HydrateError> {
         let millis: Millis = autosurgeon::hydrate_prop(doc, obj, prop)?;
         datetime_from_millis(millis.0)
     }
@@ -33,10 +28,7 @@ pub mod timestamp {
 pub mod optional_timestamp {
     use super::*;
 
-    pub fn reconcile<R: Reconciler>(
-        value: &Option<DateTime<Utc>>,
-        mut reconciler: R,
-    ) -> Result<(), R::Error> {
+    pub fn reconcile<R: Reconciler>(value: &Option<DateTime<Utc>>, mut reconciler: R) -> Result<(), R::Error> {
         match value {
             Some(at) => reconciler.timestamp(at.timestamp_millis()),
             None => reconciler.none(),
@@ -61,14 +53,9 @@ pub mod date {
         reconciler.str(value.format("%Y-%m-%d").to_string())
     }
 
-    pub fn hydrate<D: ReadDoc>(
-        doc: &D,
-        obj: &automerge::ObjId,
-        prop: Prop<'_>,
-    ) -> Result<NaiveDate, HydrateError> {
+    pub fn hydrate<D: ReadDoc>(doc: &D, obj: &automerge::ObjId, prop: Prop<'_>) -> Result<NaiveDate, HydrateError> {
         let text: String = autosurgeon::hydrate_prop(doc, obj, prop)?;
-        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .map_err(|_| HydrateError::unexpected("a YYYY-MM-DD date", text))
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| HydrateError::unexpected("a YYYY-MM-DD date", text))
     }
 }
 
@@ -90,8 +77,7 @@ pub mod optional_date {
     ) -> Result<Option<NaiveDate>, HydrateError> {
         let text: Option<String> = autosurgeon::hydrate_prop(doc, obj, prop)?;
         text.map(|t| {
-            NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-                .map_err(|_| HydrateError::unexpected("a YYYY-MM-DD date", t))
+            NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| HydrateError::unexpected("a YYYY-MM-DD date", t))
         })
         .transpose()
     }
@@ -109,11 +95,7 @@ pub mod text {
         text.update(value)
     }
 
-    pub fn hydrate<D: ReadDoc>(
-        doc: &D,
-        obj: &automerge::ObjId,
-        prop: Prop<'_>,
-    ) -> Result<String, HydrateError> {
+    pub fn hydrate<D: ReadDoc>(doc: &D, obj: &automerge::ObjId, prop: Prop<'_>) -> Result<String, HydrateError> {
         let text: autosurgeon::Text = autosurgeon::hydrate_prop(doc, obj, prop)?;
         Ok(text.as_str().to_string())
     }
@@ -130,7 +112,6 @@ impl Hydrate for Millis {
         Ok(Millis(i))
     }
 }
-
 
 /// Newtypes over strings are stored as plain strings (autosurgeon's derive cannot read them
 /// back); an NHS number is checked again on the way in.

@@ -206,7 +206,13 @@ impl Insight {
         Ok(())
     }
 
-    pub fn add_comment(&mut self, key: String, author: String, at: DateTime<Utc>, text: String) -> Result<(), InsightError> {
+    pub fn add_comment(
+        &mut self,
+        key: String,
+        author: String,
+        at: DateTime<Utc>,
+        text: String,
+    ) -> Result<(), InsightError> {
         if text.trim().is_empty() {
             return Err(InsightError::EmptyComment);
         }

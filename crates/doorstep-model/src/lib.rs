@@ -21,8 +21,8 @@ pub mod watch;
 
 pub use ids::{InsightId, NoteId, PersonId, RecordKind, StaffId, VisitId};
 pub use insight::{Comment, ConsentBasis, Insight, InsightStatus, PartnerKind, Urgency};
+pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use note::{Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign, SoftSignObservation, VisitNote};
 pub use person::{Address, ConsentRecord, ConsentToShare, Contact, Person, PersonName};
-pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};
 pub use visit::{Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError, VisitStatus};

@@ -190,7 +190,9 @@ pub struct News2Score {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum News2Assessment {
     /// NEWS2 is not validated for under-16s or in pregnancy: say so instead of scoring.
-    NotApplicable { reason: String },
+    NotApplicable {
+        reason: String,
+    },
     /// Some parameters are missing: `partial_total` is a LOWER BOUND, so `band_at_least` and
     /// `escalation` are still given (a partial 7 is already high).
     Incomplete {
@@ -207,12 +209,7 @@ pub enum News2Assessment {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 pub enum VitalsError {
     #[error("{parameter} {value} is not possible: check the reading (expected {min} to {max}).")]
-    OutOfRange {
-        parameter: Parameter,
-        value: String,
-        min: String,
-        max: String,
-    },
+    OutOfRange { parameter: Parameter, value: String, min: String, max: String },
 }
 
 // Plausible ranges: wide enough for any living person, narrow enough to catch slips.
@@ -223,18 +220,11 @@ const PULSE_RANGE: (u16, u16) = (20, 250);
 /// Temperature limits in tenths of a degree (25.0–45.0 °C).
 const TEMPERATURE_TENTHS_RANGE: (i64, i64) = (250, 450);
 
-fn check_u16(
-    parameter: Parameter,
-    value: Option<u16>,
-    (min, max): (u16, u16),
-) -> Result<(), VitalsError> {
+fn check_u16(parameter: Parameter, value: Option<u16>, (min, max): (u16, u16)) -> Result<(), VitalsError> {
     match value {
-        Some(v) if !(min..=max).contains(&v) => Err(VitalsError::OutOfRange {
-            parameter,
-            value: v.to_string(),
-            min: min.to_string(),
-            max: max.to_string(),
-        }),
+        Some(v) if !(min..=max).contains(&v) => {
+            Err(VitalsError::OutOfRange { parameter, value: v.to_string(), min: min.to_string(), max: max.to_string() })
+        }
         _ => Ok(()),
     }
 }
@@ -259,8 +249,7 @@ impl VitalSigns {
         check_u16(Parameter::Pulse, self.pulse, PULSE_RANGE)?;
         if let Some(t) = self.temperature_c {
             let (min, max) = TEMPERATURE_TENTHS_RANGE;
-            let in_range =
-                temperature_tenths(t).is_some_and(|tenths| (min..=max).contains(&tenths));
+            let in_range = temperature_tenths(t).is_some_and(|tenths| (min..=max).contains(&tenths));
             if !in_range {
                 let value = if t.is_finite() { t.to_string() } else { "(not a number)".to_owned() };
                 return Err(VitalsError::OutOfRange {
@@ -382,9 +371,7 @@ pub fn score_temperature(celsius: f64) -> u8 {
 pub fn score_parameter(parameter: Parameter, vitals: &VitalSigns, scale: SpO2Scale) -> Option<u8> {
     match parameter {
         Parameter::RespirationRate => vitals.respiration_rate.map(score_respiration_rate),
-        Parameter::SpO2 => vitals
-            .spo2_percent
-            .and_then(|p| score_spo2(p, scale, vitals.on_oxygen)),
+        Parameter::SpO2 => vitals.spo2_percent.and_then(|p| score_spo2(p, scale, vitals.on_oxygen)),
         Parameter::AirOrOxygen => vitals.on_oxygen.map(score_air_or_oxygen),
         Parameter::SystolicBp => vitals.systolic_bp.map(score_systolic_bp),
         Parameter::Pulse => vitals.pulse.map(score_pulse),
@@ -478,20 +465,9 @@ pub fn assess(vitals: &VitalSigns, ctx: &ScoringContext) -> Result<News2Assessme
     let escalation = escalation_for(band);
 
     Ok(if missing.is_empty() {
-        News2Assessment::Scored(News2Score {
-            parameters: scored,
-            total,
-            band,
-            escalation,
-        })
+        News2Assessment::Scored(News2Score { parameters: scored, total, band, escalation })
     } else {
-        News2Assessment::Incomplete {
-            missing,
-            scored,
-            partial_total: total,
-            band_at_least: band,
-            escalation,
-        }
+        News2Assessment::Incomplete { missing, scored, partial_total: total, band_at_least: band, escalation }
     })
 }
 
@@ -525,18 +501,14 @@ mod tests {
 
     #[test]
     fn respiration_rate_boundaries() {
-        for (rr, expected) in [
-            (1, 3), (8, 3), (9, 1), (11, 1), (12, 0), (20, 0), (21, 2), (24, 2), (25, 3), (80, 3),
-        ] {
+        for (rr, expected) in [(1, 3), (8, 3), (9, 1), (11, 1), (12, 0), (20, 0), (21, 2), (24, 2), (25, 3), (80, 3)] {
             assert_eq!(score_respiration_rate(rr), expected, "respiration rate {rr}");
         }
     }
 
     #[test]
     fn spo2_scale1_boundaries_ignore_oxygen() {
-        for (spo2, expected) in
-            [(50, 3), (91, 3), (92, 2), (93, 2), (94, 1), (95, 1), (96, 0), (100, 0)]
-        {
+        for (spo2, expected) in [(50, 3), (91, 3), (92, 2), (93, 2), (94, 1), (95, 1), (96, 0), (100, 0)] {
             for on_oxygen in [None, Some(false), Some(true)] {
                 assert_eq!(
                     score_spo2(spo2, SpO2Scale::Scale1, on_oxygen),
@@ -587,10 +559,9 @@ mod tests {
 
     #[test]
     fn systolic_bp_boundaries() {
-        for (bp, expected) in [
-            (40, 3), (90, 3), (91, 2), (100, 2), (101, 1), (110, 1), (111, 0), (219, 0), (220, 3),
-            (300, 3),
-        ] {
+        for (bp, expected) in
+            [(40, 3), (90, 3), (91, 2), (100, 2), (101, 1), (110, 1), (111, 0), (219, 0), (220, 3), (300, 3)]
+        {
             assert_eq!(score_systolic_bp(bp), expected, "systolic {bp}");
         }
     }
@@ -598,8 +569,18 @@ mod tests {
     #[test]
     fn pulse_boundaries() {
         for (pulse, expected) in [
-            (20, 3), (40, 3), (41, 1), (50, 1), (51, 0), (90, 0), (91, 1), (110, 1), (111, 2),
-            (130, 2), (131, 3), (250, 3),
+            (20, 3),
+            (40, 3),
+            (41, 1),
+            (50, 1),
+            (51, 0),
+            (90, 0),
+            (91, 1),
+            (110, 1),
+            (111, 2),
+            (130, 2),
+            (131, 3),
+            (250, 3),
         ] {
             assert_eq!(score_pulse(pulse), expected, "pulse {pulse}");
         }
@@ -616,9 +597,24 @@ mod tests {
     #[test]
     fn temperature_boundaries_in_tenths() {
         for (t, expected) in [
-            (25.0, 3), (34.9, 3), (35.0, 3), (35.04, 3), (35.05, 1), (35.1, 1), (36.0, 1),
-            (36.04, 1), (36.05, 0), (36.1, 0), (37.0, 0), (38.0, 0), (38.05, 1), (38.1, 1),
-            (39.0, 1), (39.05, 2), (39.1, 2), (45.0, 2),
+            (25.0, 3),
+            (34.9, 3),
+            (35.0, 3),
+            (35.04, 3),
+            (35.05, 1),
+            (35.1, 1),
+            (36.0, 1),
+            (36.04, 1),
+            (36.05, 0),
+            (36.1, 0),
+            (37.0, 0),
+            (38.0, 0),
+            (38.05, 1),
+            (38.1, 1),
+            (39.0, 1),
+            (39.05, 2),
+            (39.1, 2),
+            (45.0, 2),
         ] {
             assert_eq!(score_temperature(t), expected, "temperature {t}");
         }
@@ -700,22 +696,12 @@ mod tests {
         assert_eq!(s.escalation.level, EscalationLevel::UrgentCallNow);
 
         // Medium at 6.
-        let m6 = VitalSigns {
-            pulse: Some(115),
-            respiration_rate: Some(22),
-            spo2_percent: Some(92),
-            ..normal()
-        };
+        let m6 = VitalSigns { pulse: Some(115), respiration_rate: Some(22), spo2_percent: Some(92), ..normal() };
         let s = scored(&m6, &adult());
         assert_eq!((s.total, s.band), (6, RiskBand::Medium));
 
         // High at exactly 7.
-        let h = VitalSigns {
-            pulse: Some(35),
-            respiration_rate: Some(22),
-            spo2_percent: Some(92),
-            ..normal()
-        };
+        let h = VitalSigns { pulse: Some(35), respiration_rate: Some(22), spo2_percent: Some(92), ..normal() };
         let s = scored(&h, &adult());
         assert_eq!((s.total, s.band), (7, RiskBand::High));
         assert_eq!(s.escalation.level, EscalationLevel::Emergency999);
@@ -723,11 +709,10 @@ mod tests {
 
     #[test]
     fn escalation_ladder_follows_band_and_always_says_phone() {
-        let levels: Vec<EscalationLevel> =
-            [RiskBand::Low, RiskBand::LowMedium, RiskBand::Medium, RiskBand::High]
-                .into_iter()
-                .map(|b| escalation_for(b).level)
-                .collect();
+        let levels: Vec<EscalationLevel> = [RiskBand::Low, RiskBand::LowMedium, RiskBand::Medium, RiskBand::High]
+            .into_iter()
+            .map(|b| escalation_for(b).level)
+            .collect();
         assert_eq!(
             levels,
             vec![
@@ -778,31 +763,20 @@ mod tests {
     #[test]
     fn incomplete_partial_total_is_a_lower_bound() {
         let v = VitalSigns {
-            respiration_rate: Some(30),             // 3
-            consciousness: Some(Acvpu::Voice),      // 3
-            pulse: Some(120),                       // 2
+            respiration_rate: Some(30),        // 3
+            consciousness: Some(Acvpu::Voice), // 3
+            pulse: Some(120),                  // 2
             ..VitalSigns::default()
         };
         match assess(&v, &adult()).expect("valid") {
-            News2Assessment::Incomplete {
-                missing,
-                scored,
-                partial_total,
-                band_at_least,
-                escalation,
-            } => {
+            News2Assessment::Incomplete { missing, scored, partial_total, band_at_least, escalation } => {
                 assert_eq!(partial_total, 8);
                 assert_eq!(band_at_least, RiskBand::High);
                 assert_eq!(escalation.level, EscalationLevel::Emergency999);
                 assert_eq!(scored.len(), 3);
                 assert_eq!(
                     missing,
-                    vec![
-                        Parameter::SpO2,
-                        Parameter::AirOrOxygen,
-                        Parameter::SystolicBp,
-                        Parameter::Temperature,
-                    ]
+                    vec![Parameter::SpO2, Parameter::AirOrOxygen, Parameter::SystolicBp, Parameter::Temperature,]
                 );
             }
             other => panic!("{other:?}"),
@@ -867,11 +841,7 @@ mod tests {
     #[test]
     fn out_of_range_refusals_name_the_field() {
         let cases: [(VitalSigns, Parameter, &str); _] = [
-            (
-                VitalSigns { pulse: Some(0), ..normal() },
-                Parameter::Pulse,
-                "Pulse 0 is not possible",
-            ),
+            (VitalSigns { pulse: Some(0), ..normal() }, Parameter::Pulse, "Pulse 0 is not possible"),
             (
                 VitalSigns { pulse: Some(400), ..normal() },
                 Parameter::Pulse,
@@ -887,47 +857,23 @@ mod tests {
                 Parameter::Temperature,
                 "Temperature (not a number) is not possible",
             ),
-            (
-                VitalSigns { temperature_c: Some(f64::NEG_INFINITY), ..normal() },
-                Parameter::Temperature,
-                "Temperature",
-            ),
-            (
-                VitalSigns { temperature_c: Some(24.9), ..normal() },
-                Parameter::Temperature,
-                "Temperature 24.9",
-            ),
+            (VitalSigns { temperature_c: Some(f64::NEG_INFINITY), ..normal() }, Parameter::Temperature, "Temperature"),
+            (VitalSigns { temperature_c: Some(24.9), ..normal() }, Parameter::Temperature, "Temperature 24.9"),
             (
                 VitalSigns { spo2_percent: Some(101), ..normal() },
                 Parameter::SpO2,
                 "Oxygen saturation (SpO2) 101 is not possible: check the reading \
                  (expected 50 to 100).",
             ),
-            (
-                VitalSigns { spo2_percent: Some(49), ..normal() },
-                Parameter::SpO2,
-                "Oxygen saturation (SpO2) 49",
-            ),
+            (VitalSigns { spo2_percent: Some(49), ..normal() }, Parameter::SpO2, "Oxygen saturation (SpO2) 49"),
             (
                 VitalSigns { respiration_rate: Some(0), ..normal() },
                 Parameter::RespirationRate,
                 "Breathing rate 0 is not possible",
             ),
-            (
-                VitalSigns { respiration_rate: Some(81), ..normal() },
-                Parameter::RespirationRate,
-                "Breathing rate 81",
-            ),
-            (
-                VitalSigns { systolic_bp: Some(39), ..normal() },
-                Parameter::SystolicBp,
-                "Systolic blood pressure 39",
-            ),
-            (
-                VitalSigns { systolic_bp: Some(301), ..normal() },
-                Parameter::SystolicBp,
-                "Systolic blood pressure 301",
-            ),
+            (VitalSigns { respiration_rate: Some(81), ..normal() }, Parameter::RespirationRate, "Breathing rate 81"),
+            (VitalSigns { systolic_bp: Some(39), ..normal() }, Parameter::SystolicBp, "Systolic blood pressure 39"),
+            (VitalSigns { systolic_bp: Some(301), ..normal() }, Parameter::SystolicBp, "Systolic blood pressure 301"),
         ];
         for (v, parameter, message) in cases {
             let e = refused(v);
@@ -970,23 +916,17 @@ mod tests {
 
     #[test]
     fn serde_round_trip() {
-        let v = VitalSigns {
-            temperature_c: Some(38.3),
-            consciousness: Some(Acvpu::NewConfusion),
-            ..normal()
-        };
+        let v = VitalSigns { temperature_c: Some(38.3), consciousness: Some(Acvpu::NewConfusion), ..normal() };
         let json = serde_json::to_string(&v).expect("serialise");
         assert_eq!(serde_json::from_str::<VitalSigns>(&json).expect("deserialise"), v);
 
-        let ctx =
-            ScoringContext { age_years: Some(90), pregnant: false, spo2_scale: SpO2Scale::Scale2 };
+        let ctx = ScoringContext { age_years: Some(90), pregnant: false, spo2_scale: SpO2Scale::Scale2 };
         let json = serde_json::to_string(&ctx).expect("serialise");
         assert_eq!(serde_json::from_str::<ScoringContext>(&json).expect("deserialise"), ctx);
 
         for assessment in [
             assess(&v, &adult()).expect("valid"),
-            assess(&VitalSigns { pulse: Some(30), ..VitalSigns::default() }, &adult())
-                .expect("valid"),
+            assess(&VitalSigns { pulse: Some(30), ..VitalSigns::default() }, &adult()).expect("valid"),
             assess(&v, &ScoringContext { pregnant: true, ..adult() }).expect("valid"),
         ] {
             let json = serde_json::to_string(&assessment).expect("serialise");

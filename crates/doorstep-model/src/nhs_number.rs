@@ -22,16 +22,11 @@ pub enum NhsNumberError {
 impl NhsNumber {
     /// Parses `"9434765919"`, `"943 476 5919"` or `"943-476-5919"`, with surrounding spaces.
     pub fn parse(input: &str) -> Result<Self, NhsNumberError> {
-        let digits: String = input
-            .trim()
-            .chars()
-            .filter(|c| *c != ' ' && *c != '-')
-            .collect();
+        let digits: String = input.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
         if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(NhsNumberError::WrongShape);
         }
-        let parsed =
-            nhs_number::NHSNumber::from_str(&digits).map_err(|_| NhsNumberError::WrongShape)?;
+        let parsed = nhs_number::NHSNumber::from_str(&digits).map_err(|_| NhsNumberError::WrongShape)?;
         if !parsed.validate_check_digit() {
             return Err(NhsNumberError::CheckDigit);
         }

@@ -113,7 +113,12 @@ pub struct ConsentRecord {
 
 impl Person {
     /// A new person with only the essentials; everything else can be filled in later.
-    pub fn new(id: PersonId, client_ref: impl Into<String>, given: impl Into<String>, family: impl Into<String>) -> Self {
+    pub fn new(
+        id: PersonId,
+        client_ref: impl Into<String>,
+        given: impl Into<String>,
+        family: impl Into<String>,
+    ) -> Self {
         Self {
             id,
             client_ref: client_ref.into(),

@@ -27,7 +27,13 @@ pub struct Caller<'a> {
 
 impl Sbard {
     /// Builds the summary. `news2` is the assessment of `note.vitals` (if any) for this person.
-    pub fn build(caller: &Caller<'_>, person: &Person, note: &VisitNote, news2: Option<&News2Assessment>, today: NaiveDate) -> Sbard {
+    pub fn build(
+        caller: &Caller<'_>,
+        person: &Person,
+        note: &VisitNote,
+        news2: Option<&News2Assessment>,
+        today: NaiveDate,
+    ) -> Sbard {
         let name = person.name.display();
         let mut who = vec![name.clone()];
         if let Some(age) = person.age_on(today) {
@@ -43,7 +49,11 @@ impl Sbard {
             format!("I have noticed: {}", join_words(&changes))
         };
         if let Some(News2Assessment::Scored(score)) = news2 {
-            reason.push_str(&format!(", and their NEWS2 score is {} ({} risk)", score.total, score.band.label().to_lowercase()));
+            reason.push_str(&format!(
+                ", and their NEWS2 score is {} ({} risk)",
+                score.total,
+                score.band.label().to_lowercase()
+            ));
         }
         let situation = format!(
             "My name is {}, a carer from {}. I am with {}. {}.",
@@ -74,8 +84,14 @@ impl Sbard {
 
         let mut assessment = Vec::new();
         for obs in note.changes() {
-            let detail = if obs.detail.trim().is_empty() { String::new() } else { format!(": {}", trim_stop(&obs.detail)) };
-            assessment.push(format!("{} ({}){}.", obs.sign.label(), obs.compared_to_usual.label().to_lowercase(), detail));
+            let detail =
+                if obs.detail.trim().is_empty() { String::new() } else { format!(": {}", trim_stop(&obs.detail)) };
+            assessment.push(format!(
+                "{} ({}){}.",
+                obs.sign.label(),
+                obs.compared_to_usual.label().to_lowercase(),
+                detail
+            ));
         }
         if let Some(eating) = note.food_fluid.eating {
             assessment.push(format!("Eating: {}.", eating.label().to_lowercase()));
@@ -182,11 +198,12 @@ fn trim_stop(s: &str) -> &str {
 }
 
 /// Convenience: assess a note's vitals for a person on a day.
-pub fn assess_note(person: &Person, note: &VisitNote, today: NaiveDate) -> Option<Result<News2Assessment, news2::VitalsError>> {
-    note.vitals
-        .as_ref()
-        .filter(|v| !v.is_empty())
-        .map(|v| news2::assess(v, &person.scoring_context(today)))
+pub fn assess_note(
+    person: &Person,
+    note: &VisitNote,
+    today: NaiveDate,
+) -> Option<Result<News2Assessment, news2::VitalsError>> {
+    note.vitals.as_ref().filter(|v| !v.is_empty()).map(|v| news2::assess(v, &person.scoring_context(today)))
 }
 
 #[cfg(test)]
@@ -205,9 +222,15 @@ mod tests {
         person.name.preferred = Some("Peggy".into());
         person.date_of_birth = NaiveDate::from_ymd_opt(1938, 5, 2);
         person.gp_practice = "Riverside Surgery".into();
-        person.usual.push(UsualForMe { sign: SoftSign::Confusion, usual: "Chatty, knows the day and her carers".into() });
+        person
+            .usual
+            .push(UsualForMe { sign: SoftSign::Confusion, usual: "Chatty, knows the day and her carers".into() });
         let mut note = VisitNote::new(NoteId(Uuid::nil()), VisitId(Uuid::nil()), person.id);
-        note.observe(SoftSignObservation { sign: SoftSign::Confusion, compared_to_usual: Comparison::New, detail: "Did not know me".into() });
+        note.observe(SoftSignObservation {
+            sign: SoftSign::Confusion,
+            compared_to_usual: Comparison::New,
+            detail: "Did not know me".into(),
+        });
         note.vitals = Some(VitalSigns {
             respiration_rate: Some(24),
             spo2_percent: Some(93),
@@ -218,7 +241,8 @@ mod tests {
             temperature_c: Some(38.4),
         });
         let news2 = assess_note(&person, &note, today).unwrap().unwrap();
-        let sbard = Sbard::build(&Caller { name: "Sam", organisation: "Sunrise Care" }, &person, &note, Some(&news2), today);
+        let sbard =
+            Sbard::build(&Caller { name: "Sam", organisation: "Sunrise Care" }, &person, &note, Some(&news2), today);
         assert!(sbard.situation.contains("Margaret (Peggy) Jones, aged 88"), "{}", sbard.situation);
         assert!(sbard.situation.contains("new or worse confusion"));
         assert!(sbard.background.contains("Riverside Surgery"));

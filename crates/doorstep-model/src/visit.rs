@@ -104,7 +104,9 @@ impl TaskKind {
 pub enum TaskOutcome {
     Done,
     /// Not done, and why ("declined", "no food in the house").
-    NotDone { reason: String },
+    NotDone {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,11 +253,8 @@ impl Visit {
         {
             return Err(VisitError::NotDoneWithoutReason(key.to_string()));
         }
-        let task = self
-            .tasks
-            .iter_mut()
-            .find(|t| t.key == key)
-            .ok_or_else(|| VisitError::NoSuchTask(key.to_string()))?;
+        let task =
+            self.tasks.iter_mut().find(|t| t.key == key).ok_or_else(|| VisitError::NoSuchTask(key.to_string()))?;
         task.outcome = Some(outcome);
         Ok(())
     }
@@ -276,7 +275,12 @@ mod tests {
                 end: Utc.with_ymd_and_hms(2026, 11, 23, 8, 30, 0).unwrap(),
             },
             carers: vec![StaffId::new("C1")],
-            tasks: vec![Task { key: "t1".into(), kind: TaskKind::Meal, description: "Breakfast".into(), outcome: None }],
+            tasks: vec![Task {
+                key: "t1".into(),
+                kind: TaskKind::Meal,
+                description: "Breakfast".into(),
+                outcome: None,
+            }],
             checked_in_at: None,
             checked_out_at: None,
             status: VisitStatus::Scheduled,

@@ -161,14 +161,18 @@ mod tests {
 
     #[test]
     fn soft_signs_on_most_visits_or_rising_is_concern() {
-        assert_eq!(assess(&visits(&[(1, None), (0, None), (1, None), (0, None), (1, None)])).level, WatchLevel::Concern);
+        assert_eq!(
+            assess(&visits(&[(1, None), (0, None), (1, None), (0, None), (1, None)])).level,
+            WatchLevel::Concern
+        );
         assert_eq!(assess(&visits(&[(0, None), (1, None), (2, None), (3, None)])).level, WatchLevel::Concern);
         assert_eq!(assess(&visits(&[(1, None), (0, None), (1, None)])).level, WatchLevel::Watch);
     }
 
     #[test]
     fn only_the_last_five_visits_count_and_order_does_not_matter() {
-        let mut v = visits(&[(1, Some(9)), (1, Some(9)), (0, Some(0)), (0, Some(0)), (0, Some(0)), (0, Some(0)), (0, Some(0))]);
+        let mut v =
+            visits(&[(1, Some(9)), (1, Some(9)), (0, Some(0)), (0, Some(0)), (0, Some(0)), (0, Some(0)), (0, Some(0))]);
         assert_eq!(assess(&v).level, WatchLevel::Clear);
         v.reverse();
         assert_eq!(assess(&v).level, WatchLevel::Clear);

@@ -39,7 +39,15 @@ pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorI
         .query_row(
             "SELECT doc_no, kind, snapshot, change_count, change_bytes FROM documents WHERE id = ?1",
             [id],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            },
         )
         .optional()?;
     let Some((doc_no, found_kind, snapshot, change_count, change_bytes)) = row else { return Ok(None) };
@@ -61,7 +69,13 @@ pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorI
 
 /// Writes what changed since the document was loaded. Returns the document's number, or
 /// `None` if nothing changed (nothing is written then).
-pub(crate) fn persist(conn: &Connection, kind: RecordKind, id: &str, stored: &mut StoredDoc, now_ms: i64) -> Result<Option<i64>> {
+pub(crate) fn persist(
+    conn: &Connection,
+    kind: RecordKind,
+    id: &str,
+    stored: &mut StoredDoc,
+    now_ms: i64,
+) -> Result<Option<i64>> {
     let Some(doc_no) = stored.doc_no else {
         let snapshot = stored.doc.save();
         let doc_no = conn.query_row(

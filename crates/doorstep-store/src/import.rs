@@ -91,7 +91,11 @@ fn read_rows(input: impl Read, known: &[&str], required: &[&str], errors: &mut V
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase().replace(' ', "_")).collect(),
         Err(e) => {
-            errors.push(RowError { line: 1, field: "header".into(), reason: format!("cannot read the header row: {e}") });
+            errors.push(RowError {
+                line: 1,
+                field: "header".into(),
+                reason: format!("cannot read the header row: {e}"),
+            });
             return Vec::new();
         }
     };
@@ -148,9 +152,7 @@ fn required(row: &Row, column: &str, errors: &mut Vec<RowError>) -> Option<Strin
 /// Dates as UK spreadsheets write them (`23/11/2026`) or ISO (`2026-11-23`).
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-        .ok()
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y")).ok()
 }
 
 fn parse_time(text: &str) -> Option<NaiveTime> {
@@ -193,7 +195,11 @@ fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> 
     let family = required(row, "family_name", errors);
     let date_of_birth = row.optional("date_of_birth").and_then(|text| match parse_date(&text) {
         Some(d) if d > today => {
-            errors.push(RowError { line: row.line, field: "date_of_birth".into(), reason: format!("{text} is in the future") });
+            errors.push(RowError {
+                line: row.line,
+                field: "date_of_birth".into(),
+                reason: format!("{text} is in the future"),
+            });
             None
         }
         Some(d) => Some(d),
@@ -342,7 +348,9 @@ fn check_rota_row(store: &Store, row: &Row, errors: &mut Vec<RowError>) -> Resul
                 let description = if description.is_empty() { kind.label().to_string() } else { description };
                 tasks.push(Task { key: format!("{kind:?}-{n}").to_lowercase(), kind, description, outcome: None });
             }
-            None => bad("tasks", format!("\"{word}\" is not a task type (use e.g. meal; medication prompt; personal care)")),
+            None => {
+                bad("tasks", format!("\"{word}\" is not a task type (use e.g. meal; medication prompt; personal care)"))
+            }
         }
     }
     if errors.len() > before {

@@ -17,7 +17,9 @@ mod record;
 
 use std::path::{Path, PathBuf};
 
-use automerge::{ActorId, AutoCommit, ChangeHash, transaction::CommitOptions};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, LoadOptions, OnPartialLoad, VerificationMode, transaction::CommitOptions,
+};
 use chrono::{DateTime, Utc};
 use doorstep_model::RecordKind;
 use include_dir::{Dir, include_dir};
@@ -69,11 +71,7 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         let mut conn = Connection::open(&path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-
+        // Check the version before touching anything: a newer database is left as it was.
         let migrations = migrations()?;
         let before = match migrations.current_version(&conn)? {
             SchemaVersion::Outside(found) => {
@@ -81,6 +79,10 @@ impl Store {
             }
             v => usize::from(&v),
         };
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations.to_latest(&mut conn)?;
         let mut store = Store { actor: ActorId::random(), conn, path };
         store.actor = store.device_actor()?;
@@ -248,7 +250,11 @@ pub(crate) fn now_ms() -> i64 {
 }
 
 fn hydrate<R: Record>(doc: &AutoCommit, kind: RecordKind, id: &str) -> Result<R> {
-    autosurgeon::hydrate(doc).map_err(|e| StoreError::CorruptDocument { kind, id: id.to_string(), detail: e.to_string() })
+    autosurgeon::hydrate(doc).map_err(|e| StoreError::CorruptDocument {
+        kind,
+        id: id.to_string(),
+        detail: e.to_string(),
+    })
 }
 
 /// The one write path: load (or create) the document, let `make` decide the new value from the
@@ -311,15 +317,29 @@ fn commit_options(now: DateTime<Utc>) -> CommitOptions {
 
 fn merge<R: Record>(conn: &Connection, actor: &ActorId, id: &str, bytes: &[u8]) -> Result<Written> {
     let bad = |detail: String| StoreError::BadChanges { kind: R::KIND, id: id.to_string(), detail };
-    let mut stored = match docs::load(conn, R::KIND, id, actor)? {
-        Some(stored) => stored,
-        None => StoredDoc::new(AutoCommit::new().with_actor(actor.clone())),
+    let mut existing = docs::load(conn, R::KIND, id, actor)?;
+    // Automerge's incremental load skips what it cannot parse and reports success, which would
+    // make a cut-off or damaged message look like "nothing new". Loading the stored document
+    // and the incoming bytes together, strictly, refuses them instead.
+    let mut combined = match &mut existing {
+        Some(stored) => stored.doc.save_nocompress(),
+        None => Vec::new(),
     };
-    let before = stored.doc.get_heads();
-    stored.doc.load_incremental(bytes).map_err(|e| bad(e.to_string()))?;
-    if stored.doc.get_heads() == before && !stored.is_new() {
-        return Ok(Written::Unchanged);
-    }
+    combined.extend_from_slice(bytes);
+    let strict =
+        LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::DontCheck);
+    let mut merged_doc =
+        AutoCommit::load_with_options(&combined, strict).map_err(|e| bad(e.to_string()))?.with_actor(actor.clone());
+    let mut stored = match existing {
+        Some(mut stored) => {
+            if merged_doc.get_heads() == stored.doc.get_heads() {
+                return Ok(Written::Unchanged);
+            }
+            stored.doc = merged_doc;
+            stored
+        }
+        None => StoredDoc::new(merged_doc),
+    };
     // The merged document must still be a valid record before anything is written.
     let merged: R = autosurgeon::hydrate(&stored.doc).map_err(|e| bad(e.to_string()))?;
     if merged.doc_id() != id {

@@ -7,8 +7,8 @@ use doorstep_model::{Person, RecordKind, SoftSign};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, StoreError};
 use crate::Store;
+use crate::error::{Result, StoreError};
 
 /// A visit as a day's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +125,9 @@ impl Store {
     pub fn person_by_client_ref(&self, client_ref: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
-            .query_row("SELECT id FROM people WHERE client_ref = ?1 ORDER BY doc_no LIMIT 1", [client_ref], |r| r.get(0))
+            .query_row("SELECT id FROM people WHERE client_ref = ?1 ORDER BY doc_no LIMIT 1", [client_ref], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -144,11 +146,7 @@ impl Store {
                     visit_id: r.get(0)?,
                     starts_at: millis(r.get(1)?),
                     status: r.get(2)?,
-                    soft_signs: signs
-                        .unwrap_or_default()
-                        .split(',')
-                        .filter_map(SoftSign::from_code)
-                        .collect(),
+                    soft_signs: signs.unwrap_or_default().split(',').filter_map(SoftSign::from_code).collect(),
                     news2_total: r.get::<_, Option<i64>>(4)?.map(|t| t.clamp(0, 255) as u8),
                     news2_band: r.get(5)?,
                 })
@@ -166,11 +164,9 @@ impl Store {
     pub fn watch(&self, person_id: &str) -> Result<WatchFlag> {
         let row: Option<(String, String)> = self
             .conn()
-            .query_row(
-                "SELECT level, reasons FROM deterioration_flags WHERE person_id = ?1",
-                [person_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+            .query_row("SELECT level, reasons FROM deterioration_flags WHERE person_id = ?1", [person_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         let Some((level, reasons)) = row else { return Ok(WatchFlag::clear()) };
         Ok(WatchFlag {

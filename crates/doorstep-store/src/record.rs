@@ -207,9 +207,8 @@ pub(crate) fn score_note(conn: &Connection, note: &VisitNote) -> Result<Option<N
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let day: Option<String> = conn
-        .query_row("SELECT day FROM visits WHERE id = ?1", [note.visit_id.to_string()], |r| r.get(0))
-        .optional()?;
+    let day: Option<String> =
+        conn.query_row("SELECT day FROM visits WHERE id = ?1", [note.visit_id.to_string()], |r| r.get(0)).optional()?;
     let mut ctx = news2::ScoringContext::default();
     if let Some((dob, scale, pregnant)) = person {
         ctx.pregnant = pregnant;
