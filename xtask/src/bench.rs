@@ -103,10 +103,10 @@ pub fn store(args: &[&str]) -> Result {
         }
     }
     let queries = [
-        "breakfast",
-        "confused",
+        "porridge",
+        "muddled",
         "swollen ankles",
-        "grab",
+        "slipped",
         "tablets water",
         "allotment",
         "breathless stairs",

@@ -55,13 +55,15 @@ pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorI
         return Err(StoreError::WrongKind { id: id.to_string(), expected: kind, found: found_kind });
     }
     let corrupt = |detail: String| StoreError::CorruptDocument { kind, id: id.to_string(), detail };
-    let mut doc = AutoCommit::load(&snapshot).map_err(|e| corrupt(e.to_string()))?;
+    // One load of the snapshot followed by every appended change: loading them one call at a
+    // time costs a rebuild per call.
+    let mut bytes = snapshot;
     let mut changes = conn.prepare_cached("SELECT bytes FROM document_changes WHERE doc_no = ?1 ORDER BY seq")?;
     let mut rows = changes.query([doc_no])?;
     while let Some(row) = rows.next()? {
-        let bytes: Vec<u8> = row.get(0)?;
-        doc.load_incremental(&bytes).map_err(|e| corrupt(e.to_string()))?;
+        bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| corrupt(e.to_string()))?);
     }
+    let mut doc = AutoCommit::load(&bytes).map_err(|e| corrupt(e.to_string()))?;
     doc.set_actor(actor.clone());
     let loaded_heads = doc.get_heads();
     Ok(Some(StoredDoc { doc_no: Some(doc_no), doc, change_count, change_bytes, loaded_heads }))
