@@ -80,9 +80,11 @@ pub(crate) fn persist(
 ) -> Result<Option<i64>> {
     let Some(doc_no) = stored.doc_no else {
         let snapshot = stored.doc.save();
+        let heads = encode_heads(&stored.doc.get_heads());
         let doc_no = conn.query_row(
-            "INSERT INTO documents (id, kind, snapshot, updated_at) VALUES (?1, ?2, ?3, ?4) RETURNING doc_no",
-            params![id, kind.code(), snapshot, now_ms],
+            "INSERT INTO documents (id, kind, snapshot, updated_at, heads, sync_pending) VALUES (?1, ?2, ?3, ?4, ?5, 1)
+             RETURNING doc_no",
+            params![id, kind.code(), snapshot, now_ms, heads],
             |r| r.get(0),
         )?;
         stored.doc_no = Some(doc_no);
@@ -116,5 +118,18 @@ pub(crate) fn persist(
         )?;
     }
     stored.loaded_heads = stored.doc.get_heads();
+    conn.execute(
+        "UPDATE documents SET heads = ?2, sync_pending = 1 WHERE doc_no = ?1",
+        params![doc_no, encode_heads(&stored.loaded_heads)],
+    )?;
     Ok(Some(doc_no))
+}
+
+/// Heads as stored: the 32-byte hashes one after another.
+pub(crate) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+pub(crate) fn decode_heads(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes.chunks_exact(32).filter_map(|c| <[u8; 32]>::try_from(c).ok()).map(ChangeHash).collect()
 }

@@ -14,6 +14,7 @@ mod error;
 pub mod import;
 mod queries;
 mod record;
+mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ use rusqlite_migration::{Migrations, SchemaVersion};
 pub use error::{Result, StoreError};
 pub use queries::{InsightRow, PersonOverview, PersonRow, SearchHit, TimelineEntry, VisitRow};
 pub use record::Record;
+pub use sync::{HeldBackRecord, LocalSyncState, Outgoing};
 
 use docs::StoredDoc;
 
@@ -242,6 +244,14 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub(crate) fn actor(&self) -> &ActorId {
+        &self.actor
     }
 }
 

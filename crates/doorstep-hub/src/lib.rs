@@ -1,0 +1,2 @@
+//! The Doorstep hub (work in progress).
+pub mod storage;

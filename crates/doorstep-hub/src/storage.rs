@@ -1,0 +1,215 @@
+//! Hub storage: one trait, two backends (SQLite for one machine, PostgreSQL for a region),
+//! passing one shared test suite. Backends persist; the rules live in `service.rs`.
+//!
+//! **Architecture Invariant:** every change gets a hub sequence number when it is stored, and
+//! sequence numbers become visible in order (no reader ever sees seq N+1 before N), so a
+//! device's cursor never skips a change.
+
+use std::future::Future;
+
+use doorstep_model::RecordKind;
+use doorstep_protocol::Role;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("SQLite migration: {0}")]
+    SqliteMigration(#[from] rusqlite_migration::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("PostgreSQL pool: {0}")]
+    Pool(String),
+    #[error("PostgreSQL migration: {0}")]
+    PostgresMigration(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("storage task failed: {0}")]
+    Task(String),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgKind {
+    Provider,
+    Partner,
+}
+
+impl OrgKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            OrgKind::Provider => "provider",
+            OrgKind::Partner => "partner",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<OrgKind> {
+        match code {
+            "provider" => Some(OrgKind::Provider),
+            "partner" => Some(OrgKind::Partner),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: OrgKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub staff_ref: String,
+    pub role: Role,
+    pub name: String,
+    /// SHA-256 of the device's token (the token itself is never stored).
+    pub token_hash: Vec<u8>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentCode {
+    /// SHA-256 of the code.
+    pub code_hash: Vec<u8>,
+    pub org_id: Uuid,
+    pub staff_ref: String,
+    pub role: Role,
+    pub created_by: String,
+    /// Unix milliseconds.
+    pub expires_at: i64,
+}
+
+/// A document as the hub holds it: a snapshot plus the changes stored since.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub kind: RecordKind,
+    pub owner_org: Uuid,
+    /// The snapshot followed by every later change, ready for one strict Automerge load.
+    pub bytes: Vec<u8>,
+}
+
+/// What the rota says about a visit, so a carer's scope can be worked out without reading
+/// documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitIndex {
+    pub person_id: Uuid,
+    /// UK date, `YYYY-MM-DD`.
+    pub day: String,
+    pub carers: Vec<String>,
+}
+
+/// Everything one accepted push writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct DocumentWrite {
+    pub id: Uuid,
+    pub kind: RecordKind,
+    pub owner_org: Uuid,
+    pub device_id: Uuid,
+    /// New changes as (hash, raw bytes), in dependency order. Ones already held are skipped.
+    pub changes: Vec<([u8; 32], Vec<u8>)>,
+    /// Principals that may read the document from now on (added if missing).
+    pub grant: Vec<String>,
+    /// Principals that may no longer read it (removed, and told to purge).
+    pub revoke: Vec<String>,
+    /// For visits: the rota facts. For notes: the person they belong to, in `note_person`.
+    pub visit: Option<VisitIndex>,
+    pub note_person: Option<Uuid>,
+    /// A fresh snapshot to store instead of the changes so far (compaction), if any.
+    pub snapshot: Option<Vec<u8>>,
+}
+
+/// One item of a device's feed after its cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedItem {
+    /// The device was given this document: send all of it.
+    Grant { seq: u64, id: Uuid, kind: RecordKind },
+    /// A change to a document the device already holds.
+    Change { seq: u64, id: Uuid, kind: RecordKind, bytes: Vec<u8> },
+    /// The device must delete this document.
+    Purge { seq: u64, id: Uuid, kind: RecordKind },
+}
+
+impl FeedItem {
+    pub fn seq(&self) -> u64 {
+        match self {
+            FeedItem::Grant { seq, .. } | FeedItem::Change { seq, .. } | FeedItem::Purge { seq, .. } => *seq,
+        }
+    }
+}
+
+/// An entry for the audit log: who did what to which document, and whether it was allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub doc_id: Option<Uuid>,
+    pub allowed: bool,
+    pub detail: String,
+}
+
+/// The hub's persistence. Implemented by [`crate::sqlite::SqliteStorage`] and
+/// [`crate::postgres::PostgresStorage`].
+pub trait HubStorage: Send + Sync + 'static {
+    fn create_organisation(&self, org: Organisation) -> impl Future<Output = StorageResult<()>> + Send;
+    fn organisation(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<Organisation>>> + Send;
+
+    fn create_enrolment_code(&self, code: EnrolmentCode) -> impl Future<Output = StorageResult<()>> + Send;
+    /// Uses the code once, if unused and unexpired at `now`, creating `device` for its holder.
+    /// `device`'s organisation, staff and role are taken from the code.
+    fn redeem_enrolment_code(
+        &self,
+        code_hash: Vec<u8>,
+        now: i64,
+        device: Device,
+    ) -> impl Future<Output = StorageResult<Option<Device>>> + Send;
+    fn device(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<Device>>> + Send;
+    fn revoke_device(&self, id: Uuid, at: i64) -> impl Future<Output = StorageResult<bool>> + Send;
+
+    fn load_document(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<StoredDocument>>> + Send;
+    /// Principals that may read a document.
+    fn readers(&self, id: Uuid) -> impl Future<Output = StorageResult<Vec<String>>> + Send;
+    fn write_document(&self, write: DocumentWrite) -> impl Future<Output = StorageResult<()>> + Send;
+    /// Changes stored for a document since the snapshot (how many), for compaction.
+    fn changes_since_snapshot(&self, id: Uuid) -> impl Future<Output = StorageResult<u64>> + Send;
+
+    /// People the carer has a visit with between the two UK dates (inclusive).
+    fn people_on_rota(
+        &self,
+        org: Uuid,
+        staff_ref: String,
+        from_day: String,
+        to_day: String,
+    ) -> impl Future<Output = StorageResult<Vec<Uuid>>> + Send;
+    /// Documents of one kind a principal may read.
+    fn granted(&self, principal: String, kind: RecordKind) -> impl Future<Output = StorageResult<Vec<Uuid>>> + Send;
+    /// Visits and notes about a person.
+    fn history_of(&self, person: Uuid) -> impl Future<Output = StorageResult<Vec<(Uuid, RecordKind)>>> + Send;
+    /// Grants and revokes access outside a document write (scope changes), with purges.
+    fn set_access(
+        &self,
+        grant: Vec<(Uuid, String)>,
+        revoke: Vec<(Uuid, String)>,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+
+    /// The feed for a device: grants, changes and purges for `principals` after `cursor`, in
+    /// sequence order, leaving out changes the device itself sent; at most `limit` items.
+    fn feed(
+        &self,
+        principals: Vec<String>,
+        cursor: u64,
+        exclude_device: Uuid,
+        limit: u32,
+    ) -> impl Future<Output = StorageResult<Vec<FeedItem>>> + Send;
+    /// The highest sequence number stored (everything up to it is visible).
+    fn max_seq(&self) -> impl Future<Output = StorageResult<u64>> + Send;
+
+    fn audit(&self, entry: AuditEntry) -> impl Future<Output = StorageResult<()>> + Send;
+    fn audit_log(&self, limit: u32) -> impl Future<Output = StorageResult<Vec<AuditEntry>>> + Send;
+}

@@ -1,0 +1,217 @@
+//! The sync protocol between a device and the hub.
+//!
+//! One exchange, in the common case: the device sends its cursor (the last hub sequence it has
+//! applied) and the Automerge changes it made since the hub last acknowledged them; the hub
+//! stores them and answers with every change the device may see after the cursor, the new
+//! cursor, and what the device must purge. Bodies are binary (postcard): Automerge changes are
+//! already compressed, so the envelope must add as little as possible.
+//!
+//! Endpoints (all under [`API_PREFIX`]):
+//! - `POST /enrol` — JSON [`EnrolRequest`] → [`EnrolResponse`]
+//! - `POST /sync` — [`SyncRequest`] → [`SyncResponse`] (binary, bearer token)
+//! - `POST /docs/{id}/sync` — one Automerge sync-protocol message each way ([`DocSyncRequest`])
+//! - `POST /enrolment-codes`, `POST /devices/{id}/revoke` — managers (JSON, bearer token)
+//! - `GET /health`
+//!
+//! Errors are JSON [`ApiError`] with a stable `code`.
+
+use doorstep_model::RecordKind;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const API_PREFIX: &str = "/api/v1";
+/// Content type of binary sync bodies.
+pub const SYNC_CONTENT_TYPE: &str = "application/vnd.doorstep.sync+postcard";
+
+/// What a device holds a role as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Carer,
+    Manager,
+    Partner,
+    Commissioner,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Carer => "carer",
+            Role::Manager => "manager",
+            Role::Partner => "partner",
+            Role::Commissioner => "commissioner",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        [Role::Carer, Role::Manager, Role::Partner, Role::Commissioner].into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// The Automerge changes of one document: what a device pushes, or what the hub sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocChanges {
+    pub id: Uuid,
+    pub kind: RecordKind,
+    /// Concatenated Automerge change chunks, or a whole saved document.
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// The last hub sequence number this device has applied (0: none).
+    pub cursor: u64,
+    pub push: Vec<DocChanges>,
+    /// The most bytes of changes the device wants in one answer (the hub may cap it lower).
+    pub max_bytes: u32,
+}
+
+/// Why the hub did not take a document's changes. Everything else in the request was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HoldReason {
+    /// The bytes are not valid Automerge changes, or do not make a valid record.
+    Corrupt,
+    /// This device may not write that document.
+    Forbidden,
+    /// Larger than the hub accepts for one document in one request.
+    TooLarge,
+    /// The hub lacks changes these depend on (e.g. it was restored from a backup): run the
+    /// Automerge sync protocol for this document.
+    NeedsDocSync,
+}
+
+impl HoldReason {
+    pub fn explain(self) -> &'static str {
+        match self {
+            HoldReason::Corrupt => "the record is damaged and the hub could not read it",
+            HoldReason::Forbidden => "this device is not allowed to change this record",
+            HoldReason::TooLarge => "the record is too large to send in one go",
+            HoldReason::NeedsDocSync => "the hub is missing earlier changes; they will be sent again",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBack {
+    pub id: Uuid,
+    pub reason: HoldReason,
+    pub detail: String,
+}
+
+/// A document the device must delete (after anything unsynced in it has been sent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purge {
+    pub id: Uuid,
+    pub kind: RecordKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// Pushed documents whose changes the hub now holds.
+    pub accepted: Vec<Uuid>,
+    /// Pushed documents whose changes the hub did not take, and why.
+    pub held_back: Vec<HeldBack>,
+    /// Changes visible to this device after the request's cursor (whole documents for records
+    /// it has just been given).
+    pub pull: Vec<DocChanges>,
+    pub purge: Vec<Purge>,
+    /// Apply `pull` and `purge`, then store this as the cursor.
+    pub cursor: u64,
+    /// More pages are waiting: ask again with the new cursor.
+    pub more: bool,
+    /// Roughly how many documents are still to come (for progress).
+    pub remaining: u64,
+}
+
+/// One round of the Automerge sync protocol for one document (the fallback when heads
+/// disagree).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocSyncRequest {
+    pub kind: RecordKind,
+    /// An encoded `automerge::sync::Message`, or empty when the device has nothing to say.
+    pub message: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocSyncResponse {
+    /// The hub's next message, or empty when the hub has nothing more to say.
+    pub message: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub code: String,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    pub device_id: Uuid,
+    /// Shown once: the hub keeps only its hash.
+    pub token: String,
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    pub staff_ref: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentCodeRequest {
+    pub staff_ref: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentCodeResponse {
+    pub code: String,
+    pub expires_at: String,
+}
+
+/// Every error the API returns, as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable, for programs: `unauthorised`, `revoked`, `forbidden`, `not_found`, `bad_request`,
+    /// `too_large`, `conflict`, `internal`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot decode the message: {0}")]
+pub struct DecodeError(#[from] postcard::Error);
+
+/// Encodes a binary body.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising our own plain structs to a Vec cannot fail.
+    postcard::to_stdvec(value).unwrap_or_default()
+}
+
+/// Decodes a binary body someone sent: any bytes give a value or an error, never a panic.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
+    Ok(postcard::from_bytes(bytes)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sync_request_round_trips_and_costs_little_beyond_its_changes() {
+        let request = SyncRequest {
+            cursor: 1_234_567,
+            push: vec![DocChanges { id: Uuid::from_u128(7), kind: RecordKind::Note, bytes: vec![9; 1000] }],
+            max_bytes: 1 << 20,
+        };
+        let bytes = encode(&request);
+        assert_eq!(decode::<SyncRequest>(&bytes).expect("decodes"), request);
+        assert!(bytes.len() < 1000 + 40, "envelope of {} bytes", bytes.len() - 1000);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bytes in [&b""[..], &[0xff; 3], &[1, 2, 3, 4, 5, 6, 7, 8, 9]] {
+            assert!(decode::<SyncRequest>(bytes).is_err());
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! What the sync client needs from the store: the changes the hub has not acknowledged, the
+//! hub's answers applied, the cursor, purges, and a status the UI can show.
+
+use automerge::ChangeHash;
+use doorstep_model::RecordKind;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::docs::{self, decode_heads, encode_heads};
+use crate::error::{Result, StoreError};
+use crate::{Store, Written};
+
+/// One document's changes to send to the hub.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: String,
+    pub kind: RecordKind,
+    pub bytes: Vec<u8>,
+    /// The heads these changes bring the hub to: acknowledge with these.
+    pub heads: Vec<ChangeHash>,
+}
+
+/// A document the hub would not take, and why (shown to the carer, never silently dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBackRecord {
+    pub id: String,
+    pub kind: RecordKind,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalSyncState {
+    /// Documents with changes the hub has not acknowledged.
+    pub pending: usize,
+    pub held_back: Vec<HeldBackRecord>,
+    pub cursor: u64,
+}
+
+impl Store {
+    /// Documents with changes the hub has not acknowledged, in the order they were first
+    /// stored, up to about `max_bytes` (always at least one document if any are waiting).
+    pub fn pending_changes(&self, max_bytes: usize) -> Result<Vec<Outgoing>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, kind, hub_heads FROM documents WHERE sync_pending = 1 AND held_back IS NULL ORDER BY doc_no",
+        )?;
+        let rows: Vec<(String, String, Option<Vec<u8>>)> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::new();
+        let mut total = 0;
+        for (id, kind, hub_heads) in rows {
+            let Some(kind) = RecordKind::from_code(&kind) else { continue };
+            let mut stored = match docs::load(self.conn(), kind, &id, self.actor()) {
+                Ok(Some(stored)) => stored,
+                Ok(None) => continue,
+                // A damaged document cannot be sent; it stays on the device, reported, and the
+                // rest sync.
+                Err(StoreError::CorruptDocument { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            let heads = stored.doc.get_heads();
+            let bytes = match hub_heads {
+                Some(hub) => stored.doc.save_after(&decode_heads(&hub)),
+                None => stored.doc.save(),
+            };
+            if bytes.is_empty() {
+                continue;
+            }
+            if !out.is_empty() && total + bytes.len() > max_bytes {
+                break;
+            }
+            total += bytes.len();
+            out.push(Outgoing { id, kind, bytes, heads });
+        }
+        Ok(out)
+    }
+
+    /// The hub holds this document up to `heads`. Still pending if it changed since.
+    pub fn acknowledge(&mut self, id: &str, heads: &[ChangeHash]) -> Result<()> {
+        let encoded = encode_heads(heads);
+        self.conn().execute(
+            "UPDATE documents SET hub_heads = ?2, held_back = NULL, sync_pending = (heads IS NOT ?2) WHERE id = ?1",
+            params![id, encoded],
+        )?;
+        Ok(())
+    }
+
+    /// The hub refused this document's changes: keep them, say why, stop resending.
+    pub fn hold_back(&mut self, id: &str, reason: &str) -> Result<()> {
+        self.conn().execute("UPDATE documents SET held_back = ?2 WHERE id = ?1", params![id, reason])?;
+        Ok(())
+    }
+
+    /// Lets held-back documents be tried again (e.g. after an app update).
+    pub fn retry_held_back(&mut self) -> Result<usize> {
+        Ok(self.conn().execute("UPDATE documents SET held_back = NULL WHERE held_back IS NOT NULL", [])?)
+    }
+
+    /// Applies changes the hub sent. If the device had nothing unsent for the document, the
+    /// hub now holds exactly what the device holds.
+    pub fn apply_from_hub(&mut self, kind: RecordKind, id: &str, bytes: &[u8]) -> Result<Written> {
+        let was_pending: Option<bool> =
+            self.conn().query_row("SELECT sync_pending FROM documents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let written = self.apply_changes(kind, id, bytes)?;
+        if !was_pending.unwrap_or(false) {
+            self.conn().execute("UPDATE documents SET hub_heads = heads, sync_pending = 0 WHERE id = ?1", [id])?;
+        }
+        Ok(written)
+    }
+
+    /// Deletes a document the device may no longer hold, with its projections. Refuses (returns
+    /// `false`) while it has changes the hub has not acknowledged: those are sent first.
+    pub fn purge(&mut self, id: &str) -> Result<bool> {
+        let tx = self.conn_mut().transaction()?;
+        let row: Option<(i64, String, bool)> = tx
+            .query_row("SELECT doc_no, kind, sync_pending FROM documents WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let Some((doc_no, kind, pending)) = row else { return Ok(true) };
+        if pending {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM search_index WHERE rowid = ?1", [doc_no])?;
+        if kind == RecordKind::Person.code() {
+            tx.execute("DELETE FROM deterioration_flags WHERE person_id = ?1", [id])?;
+        }
+        tx.execute("DELETE FROM documents WHERE doc_no = ?1", [doc_no])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    pub fn sync_cursor(&self) -> Result<u64> {
+        let value: Option<String> = self
+            .conn()
+            .query_row("SELECT value FROM device_settings WHERE key = 'sync_cursor'", [], |r| r.get(0))
+            .optional()?;
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    pub fn set_sync_cursor(&mut self, cursor: u64) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO device_settings (key, value) VALUES ('sync_cursor', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [cursor.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// A device setting (hub address, device id…), kept in the store.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn().query_row("SELECT value FROM device_settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO device_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn local_sync_state(&self) -> Result<LocalSyncState> {
+        let pending: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM documents WHERE sync_pending = 1 AND held_back IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id, kind, held_back FROM documents WHERE held_back IS NOT NULL ORDER BY doc_no")?;
+        let held_back = stmt
+            .query_map([], |r| {
+                Ok(HeldBackRecord {
+                    id: r.get(0)?,
+                    kind: RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note),
+                    reason: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(LocalSyncState { pending: pending as usize, held_back, cursor: self.sync_cursor()? })
+    }
+}
