@@ -172,7 +172,10 @@ fn an_older_database_upgrades_on_open_with_its_records_and_rebuilt_projections()
         let conn = Connection::open(&path).expect("plain connection");
         conn.execute_batch(
             "DROP TABLE people; DROP TABLE visits; DROP TABLE notes; DROP TABLE insights;
-             DROP TABLE deterioration_flags; DROP TABLE search_index; PRAGMA user_version = 1;",
+             DROP TABLE deterioration_flags; DROP TABLE search_index;
+             DROP INDEX documents_sync_pending; ALTER TABLE documents DROP COLUMN heads;
+             ALTER TABLE documents DROP COLUMN hub_heads; ALTER TABLE documents DROP COLUMN sync_pending;
+             ALTER TABLE documents DROP COLUMN held_back; PRAGMA user_version = 1;",
         )
         .expect("downgrade");
     }

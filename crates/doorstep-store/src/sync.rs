@@ -78,7 +78,9 @@ impl Store {
     pub fn acknowledge(&mut self, id: &str, heads: &[ChangeHash]) -> Result<()> {
         let encoded = encode_heads(heads);
         self.conn().execute(
-            "UPDATE documents SET hub_heads = ?2, held_back = NULL, sync_pending = (heads IS NOT ?2) WHERE id = ?1",
+            // `heads` is NULL only for documents untouched since the upgrade that added it.
+            "UPDATE documents SET hub_heads = ?2, held_back = NULL, heads = COALESCE(heads, ?2),
+                 sync_pending = (COALESCE(heads, ?2) IS NOT ?2) WHERE id = ?1",
             params![id, encoded],
         )?;
         Ok(())
