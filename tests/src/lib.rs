@@ -1,1 +1,86 @@
+//! Shared harness for the workspace tests: a real hub on a loopback port, and devices (real
+//! store files) enrolled with it.
 
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::server::serve_on;
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_protocol::Role;
+use doorstep_store::Store;
+use doorstep_sync::{SyncClient, SyncReport};
+use tokio::sync::{Mutex, oneshot};
+use uuid::Uuid;
+
+/// A hub serving on 127.0.0.1 with a provider organisation.
+pub struct TestHub<S: HubStorage + Clone> {
+    pub url: String,
+    pub storage: S,
+    pub provider: Uuid,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl<S: HubStorage + Clone> TestHub<S> {
+    /// Starts the hub on an ephemeral port: the listener is bound before this returns, so no
+    /// test waits "for the server to start".
+    pub async fn start(storage: S) -> TestHub<S> {
+        let provider = Uuid::new_v4();
+        storage
+            .create_organisation(Organisation {
+                id: provider,
+                name: "Sunrise Home Care".into(),
+                kind: OrgKind::Provider,
+            })
+            .await
+            .expect("create provider");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve_on(storage.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+        TestHub { url, storage, provider, stop: Some(stop), task: Some(task) }
+    }
+
+    /// A one-time code for a member of the provider.
+    pub async fn code(&self, staff: &str, role: Role) -> String {
+        issue_enrolment_code(&self.storage, self.provider, staff, role, "test").await.expect("code").code
+    }
+
+    /// A device with its own store file, enrolled as `staff`.
+    pub async fn device(&self, dir: &Path, staff: &str, role: Role) -> TestDevice {
+        let store = Store::open(dir.join(format!("{staff}-{}.db", Uuid::new_v4()))).expect("open store");
+        let store = Arc::new(Mutex::new(store));
+        let code = self.code(staff, role).await;
+        doorstep_sync::enrol(&store, &self.url, &code, &format!("{staff}'s tablet")).await.expect("enrol");
+        let client = SyncClient::for_store(&store).await.expect("client");
+        TestDevice { store, client }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+pub struct TestDevice {
+    pub store: Arc<Mutex<Store>>,
+    pub client: SyncClient,
+}
+
+impl TestDevice {
+    pub async fn sync(&self) -> SyncReport {
+        self.client.sync(&self.store, |_| {}).await.expect("sync")
+    }
+}
+
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
+}

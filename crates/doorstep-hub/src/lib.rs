@@ -1,2 +1,17 @@
-//! The Doorstep hub (work in progress).
+//! The Doorstep hub: the server devices sync with, and (with a later issue) where NHS and
+//! council partners see what providers share with them.
+//!
+//! Layers: `api` (axum handlers, thin) → `service` (the rules: authentication, who may write
+//! and read what, the sync exchange) → `storage` (one trait; `sqlite` and `postgres` backends).
+
+pub mod api;
+pub mod postgres;
+pub mod server;
+pub mod service;
+pub mod sqlite;
 pub mod storage;
+
+pub use api::app;
+pub use postgres::PostgresStorage;
+pub use service::Hub;
+pub use sqlite::SqliteStorage;

@@ -131,6 +131,19 @@ impl Store {
         Ok(true)
     }
 
+    /// Removes every record and the enrolment (a revoked device): nothing about people stays.
+    pub fn wipe(&mut self) -> Result<()> {
+        let tx = self.conn_mut().transaction()?;
+        for table in ["search_index", "deterioration_flags", "documents"] {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        tx.execute("DELETE FROM device_settings WHERE key <> 'actor_id'", [])?;
+        tx.commit()?;
+        // Reclaim the freed pages so the deleted records do not linger in the file.
+        self.conn().execute_batch("VACUUM")?;
+        Ok(())
+    }
+
     pub fn sync_cursor(&self) -> Result<u64> {
         let value: Option<String> = self
             .conn()

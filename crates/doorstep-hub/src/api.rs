@@ -1,0 +1,229 @@
+//! HTTP: thin axum handlers over [`Hub`]. Binary sync bodies, JSON everything else, errors as
+//! JSON with a stable code.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{Duration, Utc};
+use doorstep_protocol::{
+    API_PREFIX, ApiError, EnrolRequest, EnrolResponse, EnrolmentCodeRequest, EnrolmentCodeResponse, Role,
+    SYNC_CONTENT_TYPE, SyncRequest,
+};
+use uuid::Uuid;
+
+use crate::service::{Caller, Hub, ServiceError, authenticate, enrolment_code_hash, new_enrolment_code, new_token};
+use crate::storage::{Device, EnrolmentCode, HubStorage, StorageError};
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+pub struct AppState<S> {
+    pub hub: Hub<S>,
+}
+
+/// The hub's routes, ready to serve.
+pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
+    let state = Arc::new(AppState { hub });
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/enrol", post(enrol::<S>))
+        .route("/sync", post(sync::<S>))
+        .route("/enrolment-codes", post(create_enrolment_code::<S>))
+        .route("/devices/{id}/revoke", post(revoke_device::<S>))
+        .with_state(state);
+    Router::new()
+        .nest(API_PREFIX, api)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Every failure the API reports. Client errors are said plainly and not logged as failures;
+/// internal ones are logged and hidden.
+#[derive(Debug)]
+pub enum AppError {
+    Service(ServiceError),
+    BadBody(String),
+}
+
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        AppError::Service(e)
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        AppError::Service(ServiceError::Storage(e))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            AppError::BadBody(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            AppError::Service(e) => match e {
+                ServiceError::Unauthorised(m) => (StatusCode::UNAUTHORIZED, "unauthorised", m.to_string()),
+                ServiceError::Revoked => (StatusCode::FORBIDDEN, "revoked", e.to_string()),
+                ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+                ServiceError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+                ServiceError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+                ServiceError::Storage(e) => {
+                    tracing::error!(error = %e, "storage failure");
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal", "the hub could not complete this; try again".into())
+                }
+            },
+        };
+        (status, Json(ApiError { code: code.into(), message })).into_response()
+    }
+}
+
+/// The authenticated device behind a request's bearer token.
+pub struct Authenticated(pub Caller);
+
+impl<S: HubStorage> FromRequestParts<Arc<AppState<S>>> for Authenticated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<S>>) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ServiceError::Unauthorised("a device token is required"))?;
+        Ok(Authenticated(authenticate(&state.hub.storage, token.trim()).await?))
+    }
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn sync<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let request: SyncRequest =
+        doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
+    let response = state.hub.sync(&caller, request).await?;
+    Ok(([(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], doorstep_protocol::encode(&response)).into_response())
+}
+
+async fn enrol<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Json(request): Json<EnrolRequest>,
+) -> Result<Json<EnrolResponse>, AppError> {
+    let name = request.device_name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ServiceError::BadRequest("give the device a name of up to 100 characters".into()).into());
+    }
+    let id = Uuid::new_v4();
+    let (token, token_hash) = new_token(id);
+    let placeholder = Device {
+        id,
+        org_id: Uuid::nil(),
+        staff_ref: String::new(),
+        role: Role::Carer,
+        name: name.to_string(),
+        token_hash,
+        revoked: false,
+    };
+    let storage = &state.hub.storage;
+    let device = storage
+        .redeem_enrolment_code(enrolment_code_hash(&request.code), Utc::now().timestamp_millis(), placeholder)
+        .await?
+        .ok_or(ServiceError::Unauthorised(
+            "that enrolment code is not valid, used, or expired: ask your manager for a new one",
+        ))?;
+    let org = storage.organisation(device.org_id).await?;
+    tracing::info!(device = %device.id, staff = %device.staff_ref, role = device.role.code(), "device enrolled");
+    Ok(Json(EnrolResponse {
+        device_id: device.id,
+        token,
+        organisation_id: device.org_id,
+        organisation_name: org.map(|o| o.name).unwrap_or_default(),
+        staff_ref: device.staff_ref,
+        role: device.role,
+    }))
+}
+
+fn require_manager(caller: &Caller) -> Result<(), AppError> {
+    if caller.device.role == Role::Manager {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden("only a manager can do this".into()).into())
+    }
+}
+
+/// Issues a one-time enrolment code for a member of the manager's own organisation.
+pub async fn issue_enrolment_code<S: HubStorage>(
+    storage: &S,
+    org_id: Uuid,
+    staff_ref: &str,
+    role: Role,
+    created_by: &str,
+) -> Result<EnrolmentCodeResponse, AppError> {
+    let staff_ref = staff_ref.trim();
+    if staff_ref.is_empty() {
+        return Err(ServiceError::BadRequest("a staff reference is needed".into()).into());
+    }
+    let code = new_enrolment_code();
+    let expires = Utc::now() + Duration::hours(24);
+    storage
+        .create_enrolment_code(EnrolmentCode {
+            code_hash: enrolment_code_hash(&code),
+            org_id,
+            staff_ref: staff_ref.to_string(),
+            role,
+            created_by: created_by.to_string(),
+            expires_at: expires.timestamp_millis(),
+        })
+        .await?;
+    Ok(EnrolmentCodeResponse { code, expires_at: expires.to_rfc3339() })
+}
+
+async fn create_enrolment_code<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+    Json(request): Json<EnrolmentCodeRequest>,
+) -> Result<Json<EnrolmentCodeResponse>, AppError> {
+    require_manager(&caller)?;
+    if !matches!(request.role, Role::Carer | Role::Manager) {
+        return Err(ServiceError::BadRequest("devices enrol as carers or managers".into()).into());
+    }
+    let d = &caller.device;
+    let created_by = format!("{} ({})", d.staff_ref, d.id);
+    Ok(Json(issue_enrolment_code(&state.hub.storage, d.org_id, &request.staff_ref, request.role, &created_by).await?))
+}
+
+async fn revoke_device<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, AppError> {
+    require_manager(&caller)?;
+    let storage = &state.hub.storage;
+    // Another organisation's device looks exactly like one that does not exist.
+    let target = storage.device(id).await?.filter(|d| d.org_id == caller.device.org_id);
+    let Some(target) = target else { return Err(ServiceError::NotFound("no such device".into()).into()) };
+    storage.revoke_device(target.id, Utc::now().timestamp_millis()).await?;
+    storage
+        .audit(crate::storage::AuditEntry {
+            at: Utc::now().timestamp_millis(),
+            actor: caller.describe(),
+            action: "revoke_device".into(),
+            doc_id: None,
+            allowed: true,
+            detail: format!("revoked device {} ({} {})", target.id, target.role.code(), target.staff_ref),
+        })
+        .await?;
+    tracing::info!(device = %target.id, by = %caller.device.id, "device revoked");
+    Ok(StatusCode::NO_CONTENT)
+}

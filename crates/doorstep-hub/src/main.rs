@@ -1,0 +1,123 @@
+//! `doorstep-hub`: run the hub, and the few operator commands that set one up.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::server::{AsyncStorageFn, Database, serve_on, shutdown_signal, with_storage};
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_protocol::Role;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "doorstep-hub", version, about = "The Doorstep hub: devices sync here; partners see what is shared.")]
+struct Cli {
+    /// An SQLite file, or a postgres:// URL.
+    #[arg(long, env = "DOORSTEP_DATABASE", default_value = "doorstep-hub.db", global = true)]
+    database: String,
+    /// Log lines as JSON (for log collectors) instead of text.
+    #[arg(long, env = "DOORSTEP_LOG_JSON", global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API until SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8470")]
+        listen: String,
+    },
+    /// Register a home-care provider and print an enrolment code for its first manager.
+    CreateProvider {
+        #[arg(long)]
+        name: String,
+        /// The first manager's staff reference.
+        #[arg(long)]
+        manager: String,
+        /// Use this id (e.g. to recreate a known demo organisation).
+        #[arg(long)]
+        id: Option<Uuid>,
+    },
+    /// Print a one-time enrolment code for a device of a provider's carer or manager.
+    EnrolmentCode {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long)]
+        staff: String,
+        #[arg(long, value_parser = ["carer", "manager"], default_value = "carer")]
+        role: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter);
+    if cli.log_json {
+        subscriber.json().init();
+    } else {
+        subscriber.init();
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let database = Database::parse(&cli.database);
+    let outcome = runtime
+        .block_on(with_storage(&database, Run { command: cli.command, database: database.clone() }))
+        .map_err(|e| format!("cannot open {database:?}: {e}"))
+        .and_then(|result| result);
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Run {
+    command: Command,
+    database: Database,
+}
+
+impl AsyncStorageFn<Result<(), String>> for Run {
+    async fn call<S: HubStorage + Clone>(self, storage: S) -> Result<(), String> {
+        match self.command {
+            Command::Serve { listen } => {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+                tracing::info!(address = %listen, database = ?self.database, "doorstep hub listening");
+                serve_on(storage, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+            }
+            Command::CreateProvider { name, manager, id } => {
+                let org =
+                    Organisation { id: id.unwrap_or_else(Uuid::new_v4), name: name.clone(), kind: OrgKind::Provider };
+                storage.create_organisation(org.clone()).await.map_err(|e| e.to_string())?;
+                let code = issue_enrolment_code(&storage, org.id, &manager, Role::Manager, "operator")
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                println!("provider {} ({})", org.name, org.id);
+                println!("manager enrolment code for {manager}: {} (expires {})", code.code, code.expires_at);
+                Ok(())
+            }
+            Command::EnrolmentCode { org, staff, role } => {
+                let role = Role::from_code(&role).unwrap_or(Role::Carer);
+                if storage.organisation(org).await.map_err(|e| e.to_string())?.is_none() {
+                    return Err(format!("no organisation {org}"));
+                }
+                let code = issue_enrolment_code(&storage, org, &staff, role, "operator")
+                    .await
+                    .map_err(|e| format!("{e:?}"))?;
+                println!("{} enrolment code for {staff}: {} (expires {})", role.code(), code.code, code.expires_at);
+                Ok(())
+            }
+        }
+    }
+}

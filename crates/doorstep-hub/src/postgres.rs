@@ -1,0 +1,520 @@
+//! The hub on PostgreSQL: several hub processes can share one database. A deadpool pool of
+//! tokio-postgres connections; the schema (migrations/hub/postgres) mirrors SQLite's.
+//!
+//! Sequence numbers: every transaction that allocates them (a document write, an access
+//! change) first takes one transaction-scoped advisory lock, so the transaction that allocates
+//! seq N has committed — and is visible — before any other allocates N+1, across processes.
+//! The counter is a row (`hub_sequence`) advanced under that lock, so `max_seq` only ever
+//! reports committed numbers. The feed reads in a single statement, so it sees one snapshot.
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
+use doorstep_model::RecordKind;
+use doorstep_protocol::Role;
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+use crate::storage::*;
+
+mod embedded {
+    refinery::embed_migrations!("../../migrations/hub/postgres");
+}
+
+/// The advisory lock every sequence-allocating transaction holds until it commits
+/// (`b"doorstep"` as a big-endian integer).
+const SEQUENCE_LOCK: i64 = i64::from_be_bytes(*b"doorstep");
+/// The advisory lock (session-scoped) held while migrating, so hub processes starting
+/// together do not migrate at once.
+const MIGRATION_LOCK: i64 = i64::from_be_bytes(*b"doorstmg");
+
+const POOL_SIZE: usize = 16;
+
+#[derive(Clone)]
+pub struct PostgresStorage {
+    pool: Pool,
+}
+
+impl PostgresStorage {
+    /// Connects to `url` (`postgres://user:password@host:port/database`, no TLS), migrating the
+    /// database to the latest schema first.
+    pub async fn connect(url: &str) -> StorageResult<PostgresStorage> {
+        let config: tokio_postgres::Config = url.parse()?;
+        migrate(&config).await?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StorageError::Pool(e.to_string()))?;
+        // Fail now, not on the first request, if the database cannot be reached.
+        drop(pool.get().await.map_err(|e| StorageError::Pool(e.to_string()))?);
+        Ok(PostgresStorage { pool })
+    }
+
+    async fn client(&self) -> StorageResult<Object> {
+        self.pool.get().await.map_err(|e| StorageError::Pool(e.to_string()))
+    }
+}
+
+/// Runs the embedded migrations on a dedicated connection (refinery wants a plain
+/// `&mut tokio_postgres::Client`).
+async fn migrate(config: &tokio_postgres::Config) -> StorageResult<()> {
+    let (mut client, connection) = config.connect(NoTls).await?;
+    let driver = tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("PostgreSQL migration connection: {e}");
+        }
+    });
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
+    let report = embedded::migrations::runner().run_async(&mut client).await;
+    // Closing the connection would release the lock anyway; say so explicitly.
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await;
+    drop(client);
+    let _ = driver.await;
+    let report = report.map_err(|e| StorageError::PostgresMigration(e.to_string()))?;
+    for migration in report.applied_migrations() {
+        tracing::info!("applied PostgreSQL migration {migration}");
+    }
+    unlocked?;
+    Ok(())
+}
+
+/// Waits for the sequence lock: call first in every transaction that allocates sequence numbers.
+async fn lock_sequence(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCE_LOCK]).await?;
+    Ok(())
+}
+
+/// The next sequence number (under the sequence lock, so numbers commit in order).
+async fn next_seq(tx: &Transaction<'_>) -> Result<i64, tokio_postgres::Error> {
+    let stmt = tx.prepare_cached("UPDATE hub_sequence SET value = value + 1 WHERE id = 1 RETURNING value").await?;
+    Ok(tx.query_one(&stmt, &[]).await?.get(0))
+}
+
+fn kind_of(code: &str) -> RecordKind {
+    RecordKind::from_code(code).unwrap_or(RecordKind::Note)
+}
+
+fn uuid_of(text: &str) -> Uuid {
+    Uuid::parse_str(text).unwrap_or_default()
+}
+
+fn seq_of(value: i64) -> u64 {
+    value.max(0) as u64
+}
+
+fn device_from_row(r: &Row) -> Device {
+    Device {
+        id: uuid_of(r.get(0)),
+        org_id: uuid_of(r.get(1)),
+        staff_ref: r.get(2),
+        role: Role::from_code(r.get(3)).unwrap_or(Role::Carer),
+        name: r.get(4),
+        token_hash: r.get(5),
+        revoked: r.get::<_, Option<i64>>(6).is_some(),
+    }
+}
+
+impl HubStorage for PostgresStorage {
+    async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO organisations (id, name, kind) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
+            &[&org.id.to_string(), &org.name, &org.kind.code()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn organisation(&self, id: Uuid) -> StorageResult<Option<Organisation>> {
+        let c = self.client().await?;
+        let row = c.query_opt("SELECT name, kind FROM organisations WHERE id = $1", &[&id.to_string()]).await?;
+        Ok(row.map(|r| Organisation {
+            id,
+            name: r.get(0),
+            kind: OrgKind::from_code(r.get(1)).unwrap_or(OrgKind::Partner),
+        }))
+    }
+
+    async fn create_enrolment_code(&self, code: EnrolmentCode) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO enrolment_codes (code_hash, org_id, staff_ref, role, created_by, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &code.code_hash,
+                &code.org_id.to_string(),
+                &code.staff_ref,
+                &code.role.code(),
+                &code.created_by,
+                &code.expires_at,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn redeem_enrolment_code(
+        &self,
+        code_hash: Vec<u8>,
+        now: i64,
+        device: Device,
+    ) -> StorageResult<Option<Device>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // Row-locking: a concurrent redeem of the same code waits, then finds it used.
+        let code = tx
+            .query_opt(
+                "UPDATE enrolment_codes SET used_at = $2, device_id = $3
+                 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+                 RETURNING org_id, staff_ref, role",
+                &[&code_hash, &now, &device.id.to_string()],
+            )
+            .await?;
+        let Some(code) = code else { return Ok(None) };
+        let device = Device {
+            org_id: uuid_of(code.get(0)),
+            staff_ref: code.get(1),
+            role: Role::from_code(code.get(2)).unwrap_or(Role::Carer),
+            ..device
+        };
+        tx.execute(
+            "INSERT INTO devices (id, org_id, staff_ref, role, name, token_hash, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &device.id.to_string(),
+                &device.org_id.to_string(),
+                &device.staff_ref,
+                &device.role.code(),
+                &device.name,
+                &device.token_hash,
+                &now,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(device))
+    }
+
+    async fn device(&self, id: Uuid) -> StorageResult<Option<Device>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at FROM devices WHERE id = $1",
+                &[&id.to_string()],
+            )
+            .await?;
+        Ok(row.as_ref().map(device_from_row))
+    }
+
+    async fn revoke_device(&self, id: Uuid, at: i64) -> StorageResult<bool> {
+        let c = self.client().await?;
+        Ok(c.execute(
+            "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+            &[&id.to_string(), &at],
+        )
+        .await?
+            > 0)
+    }
+
+    async fn load_document(&self, id: Uuid) -> StorageResult<Option<StoredDocument>> {
+        let mut c = self.client().await?;
+        // One snapshot for both reads, so a compaction in between cannot drop or double changes.
+        let tx = c
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let id = id.to_string();
+        let Some(doc) =
+            tx.query_opt("SELECT kind, owner_org, snapshot, snapshot_seq FROM documents WHERE id = $1", &[&id]).await?
+        else {
+            return Ok(None);
+        };
+        let snapshot_seq: i64 = doc.get(3);
+        let mut bytes: Vec<u8> = doc.get(2);
+        let stmt = tx.prepare_cached("SELECT bytes FROM changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq").await?;
+        for row in tx.query(&stmt, &[&id, &snapshot_seq]).await? {
+            bytes.extend_from_slice(row.get::<_, &[u8]>(0));
+        }
+        tx.commit().await?;
+        Ok(Some(StoredDocument { kind: kind_of(doc.get(0)), owner_org: uuid_of(doc.get(1)), bytes }))
+    }
+
+    async fn readers(&self, id: Uuid) -> StorageResult<Vec<String>> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT principal FROM doc_access WHERE doc_id = $1 ORDER BY principal").await?;
+        Ok(c.query(&stmt, &[&id.to_string()]).await?.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn write_document(&self, write: DocumentWrite) -> StorageResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        lock_sequence(&tx).await?;
+        let id = write.id.to_string();
+        let device = write.device_id.to_string();
+        tx.execute(
+            "INSERT INTO documents (id, kind, owner_org) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            &[&id, &write.kind.code(), &write.owner_org.to_string()],
+        )
+        .await?;
+        let held_stmt =
+            tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM changes WHERE doc_id = $1 AND hash = $2)").await?;
+        let insert_stmt = tx
+            .prepare_cached("INSERT INTO changes (seq, doc_id, hash, bytes, device_id) VALUES ($1, $2, $3, $4, $5)")
+            .await?;
+        for (hash, bytes) in &write.changes {
+            let hash = hash.as_slice();
+            let held: bool = tx.query_one(&held_stmt, &[&id, &hash]).await?.get(0);
+            if !held {
+                let seq = next_seq(&tx).await?;
+                tx.execute(&insert_stmt, &[&seq, &id, &hash, bytes, &device]).await?;
+            }
+        }
+        if let Some(snapshot) = &write.snapshot {
+            tx.execute(
+                "UPDATE documents SET snapshot = $2,
+                     snapshot_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = $1)
+                 WHERE id = $1",
+                &[&id, snapshot],
+            )
+            .await?;
+        }
+        grant(&tx, &write.grant.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>(), Some(write.device_id))
+            .await?;
+        revoke(&tx, &write.revoke.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>()).await?;
+        if let Some(visit) = &write.visit {
+            tx.execute(
+                "INSERT INTO visit_index (visit_id, owner_org, person_id, day, carer_1, carer_2)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (visit_id) DO UPDATE SET person_id = excluded.person_id, day = excluded.day,
+                     carer_1 = excluded.carer_1, carer_2 = excluded.carer_2",
+                &[
+                    &id,
+                    &write.owner_org.to_string(),
+                    &visit.person_id.to_string(),
+                    &visit.day,
+                    &visit.carers.first().cloned().unwrap_or_default(),
+                    &visit.carers.get(1),
+                ],
+            )
+            .await?;
+        }
+        if let Some(person) = write.note_person {
+            tx.execute(
+                "INSERT INTO note_index (note_id, person_id) VALUES ($1, $2)
+                 ON CONFLICT (note_id) DO UPDATE SET person_id = excluded.person_id",
+                &[&id, &person.to_string()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn changes_since_snapshot(&self, id: Uuid) -> StorageResult<u64> {
+        let c = self.client().await?;
+        let n: i64 = c
+            .query_one(
+                "SELECT COUNT(*) FROM changes c JOIN documents d ON d.id = c.doc_id
+                 WHERE c.doc_id = $1 AND c.seq > d.snapshot_seq",
+                &[&id.to_string()],
+            )
+            .await?
+            .get(0);
+        Ok(seq_of(n))
+    }
+
+    async fn people_on_rota(
+        &self,
+        org: Uuid,
+        staff_ref: String,
+        from_day: String,
+        to_day: String,
+    ) -> StorageResult<Vec<Uuid>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT person_id FROM visit_index WHERE owner_org = $1 AND carer_1 = $2 AND day BETWEEN $3 AND $4
+                 UNION
+                 SELECT person_id FROM visit_index WHERE owner_org = $1 AND carer_2 = $2 AND day BETWEEN $3 AND $4",
+            )
+            .await?;
+        let rows = c.query(&stmt, &[&org.to_string(), &staff_ref, &from_day, &to_day]).await?;
+        Ok(rows.iter().map(|r| uuid_of(r.get(0))).collect())
+    }
+
+    async fn granted(&self, principal: String, kind: RecordKind) -> StorageResult<Vec<Uuid>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT a.doc_id FROM doc_access a JOIN documents d ON d.id = a.doc_id
+                 WHERE a.principal = $1 AND d.kind = $2",
+            )
+            .await?;
+        let rows = c.query(&stmt, &[&principal, &kind.code()]).await?;
+        Ok(rows.iter().map(|r| uuid_of(r.get(0))).collect())
+    }
+
+    async fn history_of(&self, person: Uuid) -> StorageResult<Vec<(Uuid, RecordKind)>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT visit_id, 'visit' FROM visit_index WHERE person_id = $1
+                 UNION ALL SELECT note_id, 'note' FROM note_index WHERE person_id = $1",
+            )
+            .await?;
+        let rows = c.query(&stmt, &[&person.to_string()]).await?;
+        Ok(rows.iter().map(|r| (uuid_of(r.get(0)), kind_of(r.get(1)))).collect())
+    }
+
+    async fn set_access(&self, grants: Vec<(Uuid, String)>, revokes: Vec<(Uuid, String)>) -> StorageResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        lock_sequence(&tx).await?;
+        grant(&tx, &grants, None).await?;
+        revoke(&tx, &revokes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn feed(
+        &self,
+        principals: Vec<String>,
+        cursor: u64,
+        exclude_device: Uuid,
+        limit: u32,
+    ) -> StorageResult<Vec<FeedItem>> {
+        let c = self.client().await?;
+        // One statement, so one snapshot: grants, changes and purges committed between separate
+        // queries could otherwise let the cursor pass a number that then becomes visible.
+        // A change is listed once even when several of the principals reach it.
+        let stmt = c
+            .prepare_cached(
+                "SELECT what, seq, doc_id, kind, bytes FROM (
+                     SELECT 'grant' AS what, a.granted_seq AS seq, a.doc_id, d.kind, NULL::bytea AS bytes
+                     FROM doc_access a JOIN documents d ON d.id = a.doc_id
+                     WHERE a.principal = ANY ($1) AND a.granted_seq > $2 AND a.via_device IS DISTINCT FROM $3
+                   UNION ALL
+                     SELECT 'change', c.seq, c.doc_id, d.kind, c.bytes
+                     FROM changes c JOIN documents d ON d.id = c.doc_id
+                     WHERE c.seq > $2 AND c.device_id <> $3 AND EXISTS (
+                         SELECT 1 FROM doc_access a
+                         WHERE a.doc_id = c.doc_id AND a.principal = ANY ($1) AND a.granted_seq < c.seq)
+                   UNION ALL
+                     SELECT 'purge', p.seq, p.doc_id, p.kind, NULL
+                     FROM purges p
+                     WHERE p.principal = ANY ($1) AND p.seq > $2
+                 ) items
+                 ORDER BY seq
+                 LIMIT $4",
+            )
+            .await?;
+        let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
+        let rows = c.query(&stmt, &[&principals, &cursor, &exclude_device.to_string(), &i64::from(limit)]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let seq = seq_of(r.get(1));
+                let id = uuid_of(r.get(2));
+                let kind = kind_of(r.get(3));
+                match r.get::<_, &str>(0) {
+                    "grant" => FeedItem::Grant { seq, id, kind },
+                    "purge" => FeedItem::Purge { seq, id, kind },
+                    _ => FeedItem::Change { seq, id, kind, bytes: r.get(4) },
+                }
+            })
+            .collect())
+    }
+
+    async fn max_seq(&self) -> StorageResult<u64> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT value FROM hub_sequence WHERE id = 1").await?;
+        Ok(seq_of(c.query_one(&stmt, &[]).await?.get(0)))
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .await?;
+        c.execute(
+            &stmt,
+            &[
+                &entry.at,
+                &entry.actor,
+                &entry.action,
+                &entry.doc_id.map(|d| d.to_string()),
+                &entry.allowed,
+                &entry.detail,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, limit: u32) -> StorageResult<Vec<AuditEntry>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
+            )
+            .await?;
+        Ok(c.query(&stmt, &[&i64::from(limit)])
+            .await?
+            .iter()
+            .map(|r| AuditEntry {
+                at: r.get(0),
+                actor: r.get(1),
+                action: r.get(2),
+                doc_id: r.get::<_, Option<&str>>(3).map(uuid_of),
+                allowed: r.get(4),
+                detail: r.get(5),
+            })
+            .collect())
+    }
+}
+
+/// Grants access, each new grant taking a sequence number (caller holds the sequence lock).
+async fn grant(
+    tx: &Transaction<'_>,
+    grants: &[(Uuid, String)],
+    via: Option<Uuid>,
+) -> Result<(), tokio_postgres::Error> {
+    let held_stmt =
+        tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM doc_access WHERE principal = $1 AND doc_id = $2)").await?;
+    let insert_stmt = tx
+        .prepare_cached("INSERT INTO doc_access (principal, doc_id, granted_seq, via_device) VALUES ($1, $2, $3, $4)")
+        .await?;
+    let via = via.map(|d| d.to_string());
+    for (doc, principal) in grants {
+        let doc = doc.to_string();
+        let held: bool = tx.query_one(&held_stmt, &[principal, &doc]).await?.get(0);
+        if !held {
+            let seq = next_seq(tx).await?;
+            tx.execute(&insert_stmt, &[principal, &doc, &seq, &via]).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Revokes access, recording a purge (with a sequence number) for each grant removed (caller
+/// holds the sequence lock).
+async fn revoke(tx: &Transaction<'_>, revokes: &[(Uuid, String)]) -> Result<(), tokio_postgres::Error> {
+    let delete_stmt = tx
+        .prepare_cached(
+            "DELETE FROM doc_access WHERE principal = $1 AND doc_id = $2
+             RETURNING (SELECT kind FROM documents WHERE id = $2)",
+        )
+        .await?;
+    let insert_stmt =
+        tx.prepare_cached("INSERT INTO purges (seq, principal, doc_id, kind) VALUES ($1, $2, $3, $4)").await?;
+    for (doc, principal) in revokes {
+        let doc = doc.to_string();
+        if let Some(row) = tx.query_opt(&delete_stmt, &[principal, &doc]).await? {
+            let kind: String = row.get(0);
+            let seq = next_seq(tx).await?;
+            tx.execute(&insert_stmt, &[&seq, principal, &doc, &kind]).await?;
+        }
+    }
+    Ok(())
+}

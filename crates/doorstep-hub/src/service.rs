@@ -1,0 +1,520 @@
+//! The hub's rules, over any [`HubStorage`]: who a device is, what it may write and read, and
+//! the one-round-trip sync.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
+use chrono::{Duration, Utc};
+use doorstep_model::{Insight, Person, RecordKind, Visit, VisitNote};
+use doorstep_protocol::{DocChanges, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::storage::{AuditEntry, Device, DocumentWrite, FeedItem, HubStorage, StorageError, VisitIndex};
+
+/// The most one document's pushed changes may weigh in one request.
+pub const MAX_DOC_PUSH_BYTES: usize = 4 * 1024 * 1024;
+/// The most change bytes one answer carries (devices may ask for less).
+pub const MAX_PULL_BYTES: u32 = 8 * 1024 * 1024;
+/// Feed items read per answer.
+const FEED_PAGE: u32 = 2000;
+/// Fold a document's changes into a new snapshot after this many.
+const COMPACT_AFTER: u64 = 64;
+/// A carer's device holds the people they visit from this many days ago…
+pub const ROTA_DAYS_BEFORE: i64 = 14;
+/// …to this many days ahead.
+pub const ROTA_DAYS_AFTER: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Unauthorised(&'static str),
+    #[error("this device has been revoked")]
+    Revoked,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// A device the hub has authenticated.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub device: Device,
+}
+
+impl Caller {
+    /// Who this device reads as: the names documents' access lists use.
+    pub fn principals(&self) -> Vec<String> {
+        let d = &self.device;
+        match d.role {
+            Role::Carer => vec![carer_principal(d.org_id, &d.staff_ref)],
+            Role::Manager => vec![manager_principal(d.org_id)],
+            Role::Partner => vec![format!("partner:{}", d.org_id)],
+            Role::Commissioner => Vec::new(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "device {} ({} {} of {})",
+            self.device.id,
+            self.device.role.code(),
+            self.device.staff_ref,
+            self.device.org_id
+        )
+    }
+}
+
+pub fn manager_principal(org: Uuid) -> String {
+    format!("manager:{org}")
+}
+
+pub fn carer_principal(org: Uuid, staff: &str) -> String {
+    format!("carer:{org}:{staff}")
+}
+
+pub fn sha256(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+/// Compares two hashes in time that does not depend on where they differ.
+fn same_hash(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Tokens are `ds1.<device id>.<secret>`; the hub keeps only SHA-256 of the secret. The secret
+/// is 256 random bits, so a fast hash is enough (argon2's slowness protects guessable
+/// passwords; it would only slow every sync here).
+pub async fn authenticate<S: HubStorage>(storage: &S, token: &str) -> Result<Caller, ServiceError> {
+    let mut parts = token.splitn(3, '.');
+    let (Some("ds1"), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(ServiceError::Unauthorised("the device token is not in the expected form"));
+    };
+    let id = Uuid::parse_str(id).map_err(|_| ServiceError::Unauthorised("the device token is not valid"))?;
+    let device = storage.device(id).await?.ok_or(ServiceError::Unauthorised("the device token is not valid"))?;
+    if !same_hash(&sha256(secret.as_bytes()), &device.token_hash) {
+        return Err(ServiceError::Unauthorised("the device token is not valid"));
+    }
+    if device.revoked {
+        storage
+            .audit(AuditEntry {
+                at: Utc::now().timestamp_millis(),
+                actor: format!("device {}", device.id),
+                action: "sync".into(),
+                doc_id: None,
+                allowed: false,
+                detail: "revoked device refused".into(),
+            })
+            .await?;
+        return Err(ServiceError::Revoked);
+    }
+    Ok(Caller { device })
+}
+
+/// A new device secret and its token.
+pub fn new_token(device: Uuid) -> (String, Vec<u8>) {
+    let secret: [u8; 32] = rand::random();
+    let secret = base64_url(&secret);
+    let hash = sha256(secret.as_bytes());
+    (format!("ds1.{device}.{secret}"), hash)
+}
+
+/// A one-time enrolment code a manager reads out or types: 8 letters and digits with no
+/// look-alikes, grouped 4-4.
+pub fn new_enrolment_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let bytes: [u8; 8] = rand::random();
+    let chars: String = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    format!("{}-{}", &chars[..4], &chars[4..])
+}
+
+/// The code as stored: case and separators do not matter when typed.
+pub fn enrolment_code_hash(code: &str) -> Vec<u8> {
+    let normal: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    sha256(normal.as_bytes())
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn today() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
+}
+
+/// What the hub learns from a record when it is written: who may read it and the rota facts.
+struct Facts {
+    readers: Vec<String>,
+    visit: Option<VisitIndex>,
+    note_person: Option<Uuid>,
+    /// The record a note or visit belongs to, for the write check.
+    parent: Option<Uuid>,
+    author: Option<String>,
+}
+
+fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts), String> {
+    let manager = manager_principal(owner);
+    let hydrate_err = |e: autosurgeon::HydrateError| e.to_string();
+    Ok(match kind {
+        RecordKind::Person => {
+            let p: Person = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
+            (p.id.0, Facts { readers: vec![manager], visit: None, note_person: None, parent: None, author: None })
+        }
+        RecordKind::Visit => {
+            let v: Visit = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
+            v.validate().map_err(|e| e.to_string())?;
+            let mut readers = vec![manager];
+            readers.extend(v.carers.iter().map(|c| carer_principal(owner, c.as_str())));
+            let index = VisitIndex {
+                person_id: v.person_id.0,
+                day: v.day().to_string(),
+                carers: v.carers.iter().map(|c| c.as_str().to_string()).collect(),
+            };
+            (
+                v.id.0,
+                Facts { readers, visit: Some(index), note_person: None, parent: Some(v.person_id.0), author: None },
+            )
+        }
+        RecordKind::Note => {
+            let n: VisitNote = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
+            if let Some(vitals) = &n.vitals {
+                vitals.validate().map_err(|e| e.to_string())?;
+            }
+            let readers = vec![manager];
+            (
+                n.id.0,
+                Facts {
+                    readers,
+                    visit: None,
+                    note_person: Some(n.person_id.0),
+                    parent: Some(n.visit_id.0),
+                    author: None,
+                },
+            )
+        }
+        RecordKind::Insight => {
+            let i: Insight = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
+            i.validate().map_err(|e| e.to_string())?;
+            let readers = vec![manager, carer_principal(owner, i.author.as_str())];
+            (
+                i.id.0,
+                Facts {
+                    readers,
+                    visit: None,
+                    note_person: None,
+                    parent: None,
+                    author: Some(i.author.as_str().to_string()),
+                },
+            )
+        }
+    })
+}
+
+pub struct Hub<S> {
+    pub storage: S,
+}
+
+impl<S: HubStorage> Hub<S> {
+    pub fn new(storage: S) -> Self {
+        Hub { storage }
+    }
+
+    async fn deny(&self, caller: &Caller, action: &str, doc: Option<Uuid>, detail: String) -> Result<(), ServiceError> {
+        tracing::warn!(caller = %caller.describe(), action, doc = ?doc, %detail, "denied");
+        self.storage
+            .audit(AuditEntry {
+                at: Utc::now().timestamp_millis(),
+                actor: caller.describe(),
+                action: action.into(),
+                doc_id: doc,
+                allowed: false,
+                detail,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// One sync exchange: store what the device pushed, then answer with its feed.
+    pub async fn sync(&self, caller: &Caller, request: SyncRequest) -> Result<SyncResponse, ServiceError> {
+        let mut accepted = Vec::new();
+        let mut held_back = Vec::new();
+        for push in request.push {
+            let id = push.id;
+            match self.accept(caller, push).await? {
+                Ok(()) => accepted.push(id),
+                Err((reason, detail)) => {
+                    if reason == HoldReason::Forbidden {
+                        self.deny(caller, "write", Some(id), detail.clone()).await?;
+                    }
+                    held_back.push(HeldBack { id, reason, detail });
+                }
+            }
+        }
+        if caller.device.role == Role::Carer {
+            self.refresh_carer_scope(caller).await?;
+        }
+        let (pull, purge, cursor, more, remaining) =
+            self.pull(caller, request.cursor, request.max_bytes.clamp(64 * 1024, MAX_PULL_BYTES)).await?;
+        Ok(SyncResponse { accepted, held_back, pull, purge, cursor, more, remaining })
+    }
+
+    /// Takes one document's pushed changes, or says why not. Storage failures are errors of
+    /// the whole request (the device retries); anything about the document itself holds back
+    /// only that document.
+    async fn accept(
+        &self,
+        caller: &Caller,
+        push: DocChanges,
+    ) -> Result<Result<(), (HoldReason, String)>, ServiceError> {
+        let hold = |reason, detail: String| Ok(Err((reason, detail)));
+        if push.bytes.len() > MAX_DOC_PUSH_BYTES {
+            return hold(
+                HoldReason::TooLarge,
+                format!("{} bytes (the limit is {MAX_DOC_PUSH_BYTES})", push.bytes.len()),
+            );
+        }
+        let existing = self.storage.load_document(push.id).await?;
+        let device = &caller.device;
+        let (owner, mut combined, old_heads) = match &existing {
+            Some(doc) => {
+                if doc.kind != push.kind {
+                    return hold(
+                        HoldReason::Corrupt,
+                        format!("record {} is a {}, not a {}", push.id, doc.kind, push.kind),
+                    );
+                }
+                let readers = self.storage.readers(push.id).await?;
+                if !caller.principals().iter().any(|p| readers.contains(p)) {
+                    return hold(
+                        HoldReason::Forbidden,
+                        format!("{} may not change {} {}", caller.describe(), push.kind, push.id),
+                    );
+                }
+                let mut current =
+                    load_strict(&doc.bytes).map_err(|e| StorageError::Task(format!("stored {}: {e}", push.id)))?;
+                (doc.owner_org, doc.bytes.clone(), current.get_heads())
+            }
+            None => (device.org_id, Vec::new(), Vec::new()),
+        };
+        combined.extend_from_slice(&push.bytes);
+        let mut doc = match load_strict(&combined) {
+            Ok(doc) => doc,
+            Err(AutomergeError::MissingDeps) => {
+                return hold(HoldReason::NeedsDocSync, "the hub lacks earlier changes of this record".into());
+            }
+            Err(e) => return hold(HoldReason::Corrupt, e.to_string()),
+        };
+        let (record_id, facts) = match facts(push.kind, &doc, owner) {
+            Ok(f) => f,
+            Err(detail) => return hold(HoldReason::Corrupt, detail),
+        };
+        if record_id != push.id {
+            return hold(HoldReason::Corrupt, format!("the document describes {} {record_id}", push.kind));
+        }
+        if existing.is_none()
+            && let Some(reason) = self.may_create(caller, push.kind, &facts).await?
+        {
+            return hold(HoldReason::Forbidden, reason);
+        }
+        let changes: Vec<([u8; 32], Vec<u8>)> =
+            doc.get_changes(&old_heads).into_iter().map(|c| (c.hash().0, c.raw_bytes().to_vec())).collect();
+        if changes.is_empty() {
+            return Ok(Ok(()));
+        }
+
+        // Readers: the record's own, plus whoever already holds its parent (a note goes to
+        // every carer who holds the person); carers who no longer belong are told to purge.
+        let mut readers: BTreeSet<String> = facts.readers.into_iter().collect();
+        if let Some(person) = facts.note_person {
+            readers.extend(self.storage.readers(person).await?.into_iter().filter(|p| p.starts_with("carer:")));
+            if device.role == Role::Carer {
+                readers.insert(carer_principal(device.org_id, &device.staff_ref));
+            }
+        }
+        let current: BTreeSet<String> = if existing.is_some() {
+            self.storage.readers(push.id).await?.into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
+        let revoke = if push.kind == RecordKind::Visit {
+            current.iter().filter(|p| p.starts_with("carer:") && !readers.contains(*p)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let grant = readers.into_iter().filter(|p| !current.contains(p)).collect();
+        let snapshot = if existing.is_some() && self.storage.changes_since_snapshot(push.id).await? >= COMPACT_AFTER {
+            Some(doc.save())
+        } else {
+            None
+        };
+        self.storage
+            .write_document(DocumentWrite {
+                id: push.id,
+                kind: push.kind,
+                owner_org: owner,
+                device_id: device.id,
+                changes,
+                grant,
+                revoke,
+                visit: facts.visit,
+                note_person: facts.note_person,
+                snapshot,
+            })
+            .await?;
+        Ok(Ok(()))
+    }
+
+    /// Whether this device may create a record of this kind: managers anything in their
+    /// provider; carers notes for visits they are on, and their own ideas.
+    async fn may_create(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        facts: &Facts,
+    ) -> Result<Option<String>, ServiceError> {
+        let d = &caller.device;
+        Ok(match (d.role, kind) {
+            (Role::Manager, _) => None,
+            (Role::Carer, RecordKind::Note) => {
+                let visit = facts.parent.unwrap_or_default();
+                let readers = self.storage.readers(visit).await?;
+                if readers.contains(&carer_principal(d.org_id, &d.staff_ref)) {
+                    None
+                } else {
+                    Some(format!("{} is not on visit {visit}", caller.describe()))
+                }
+            }
+            (Role::Carer, RecordKind::Insight) if facts.author.as_deref() == Some(d.staff_ref.as_str()) => None,
+            _ => Some(format!("a {} device may not create a {kind}", d.role.code())),
+        })
+    }
+
+    /// A carer's device holds the people on their rota (a window around today) and their
+    /// history; people who have left it are purged at the next sync.
+    async fn refresh_carer_scope(&self, caller: &Caller) -> Result<(), ServiceError> {
+        let d = &caller.device;
+        let principal = carer_principal(d.org_id, &d.staff_ref);
+        let today = today();
+        let on_rota: BTreeSet<Uuid> = self
+            .storage
+            .people_on_rota(
+                d.org_id,
+                d.staff_ref.clone(),
+                (today - Duration::days(ROTA_DAYS_BEFORE)).to_string(),
+                (today + Duration::days(ROTA_DAYS_AFTER)).to_string(),
+            )
+            .await?
+            .into_iter()
+            .collect();
+        let held: BTreeSet<Uuid> =
+            self.storage.granted(principal.clone(), RecordKind::Person).await?.into_iter().collect();
+        let mut grant = Vec::new();
+        let mut revoke = Vec::new();
+        for person in on_rota.difference(&held) {
+            if self.storage.load_document(*person).await?.is_none() {
+                continue; // the person's record has not reached the hub yet
+            }
+            grant.push((*person, principal.clone()));
+            for (doc, _) in self.storage.history_of(*person).await? {
+                grant.push((doc, principal.clone()));
+            }
+        }
+        for person in held.difference(&on_rota) {
+            revoke.push((*person, principal.clone()));
+            for (doc, _) in self.storage.history_of(*person).await? {
+                revoke.push((doc, principal.clone()));
+            }
+        }
+        if !grant.is_empty() || !revoke.is_empty() {
+            tracing::info!(device = %d.id, granted = grant.len(), revoked = revoke.len(), "carer scope changed");
+            if !revoke.is_empty() {
+                self.storage
+                    .audit(AuditEntry {
+                        at: Utc::now().timestamp_millis(),
+                        actor: "hub".into(),
+                        action: "purge".into(),
+                        doc_id: None,
+                        allowed: true,
+                        detail: format!("{} record(s) leave {principal}'s devices: off the rota", revoke.len()),
+                    })
+                    .await?;
+            }
+            self.storage.set_access(grant, revoke).await?;
+        }
+        Ok(())
+    }
+
+    async fn pull(
+        &self,
+        caller: &Caller,
+        cursor: u64,
+        max_bytes: u32,
+    ) -> Result<(Vec<DocChanges>, Vec<Purge>, u64, bool, u64), ServiceError> {
+        let principals = caller.principals();
+        if principals.is_empty() {
+            return Ok((Vec::new(), Vec::new(), cursor, false, 0));
+        }
+        let visible = self.storage.max_seq().await?;
+        let items = self.storage.feed(principals, cursor, caller.device.id, FEED_PAGE).await?;
+        let page_full = items.len() == FEED_PAGE as usize;
+        let mut docs: Vec<DocChanges> = Vec::new();
+        let mut index: BTreeMap<Uuid, usize> = BTreeMap::new();
+        let mut purge = Vec::new();
+        let mut bytes = 0usize;
+        let mut last = cursor;
+        let mut taken = 0;
+        for item in &items {
+            if bytes >= max_bytes as usize && taken > 0 {
+                break;
+            }
+            match item {
+                FeedItem::Grant { id, kind, .. } => {
+                    if let Some(doc) = self.storage.load_document(*id).await? {
+                        let whole = load_strict(&doc.bytes)
+                            .map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?
+                            .save();
+                        bytes += whole.len();
+                        match index.get(id) {
+                            Some(&i) => docs[i].bytes = whole,
+                            None => {
+                                index.insert(*id, docs.len());
+                                docs.push(DocChanges { id: *id, kind: *kind, bytes: whole });
+                            }
+                        }
+                    }
+                }
+                FeedItem::Change { id, kind, bytes: change, .. } => {
+                    bytes += change.len();
+                    match index.get(id) {
+                        Some(&i) => docs[i].bytes.extend_from_slice(change),
+                        None => {
+                            index.insert(*id, docs.len());
+                            docs.push(DocChanges { id: *id, kind: *kind, bytes: change.clone() });
+                        }
+                    }
+                }
+                FeedItem::Purge { id, kind, .. } => purge.push(Purge { id: *id, kind: *kind }),
+            }
+            last = item.seq();
+            taken += 1;
+        }
+        let more = taken < items.len() || page_full;
+        let cursor = if more { last } else { last.max(visible) };
+        let remaining = (items.len() - taken) as u64;
+        Ok((docs, purge, cursor, more, remaining))
+    }
+}
+
+/// Loads Automerge bytes, refusing anything it cannot fully parse.
+pub fn load_strict(bytes: &[u8]) -> Result<AutoCommit, AutomergeError> {
+    AutoCommit::load_with_options(
+        bytes,
+        LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::DontCheck),
+    )
+}

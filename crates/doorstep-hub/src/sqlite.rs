@@ -1,0 +1,504 @@
+//! The hub on SQLite: one file, no setup. One connection behind a mutex, used from blocking
+//! tasks; SQLite's single writer makes sequence numbers visible in order.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use doorstep_model::RecordKind;
+use doorstep_protocol::Role;
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite_migration::Migrations;
+use uuid::Uuid;
+
+use crate::storage::*;
+
+static MIGRATIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/hub/sqlite");
+
+#[derive(Clone)]
+pub struct SqliteStorage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStorage {
+    pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Migrations::from_directory(&MIGRATIONS)?.to_latest(&mut conn)?;
+        Ok(SqliteStorage { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
+    ) -> StorageResult<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| StorageError::Task("the database lock was poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+}
+
+fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+    tx.query_row("UPDATE hub_sequence SET value = value + 1 WHERE id = 1 RETURNING value", [], |r| r.get(0))
+}
+
+fn kind_of(code: &str) -> RecordKind {
+    RecordKind::from_code(code).unwrap_or(RecordKind::Note)
+}
+
+fn uuid_of(text: &str) -> Uuid {
+    Uuid::parse_str(text).unwrap_or_default()
+}
+
+fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: uuid_of(&r.get::<_, String>(0)?),
+        org_id: uuid_of(&r.get::<_, String>(1)?),
+        staff_ref: r.get(2)?,
+        role: Role::from_code(&r.get::<_, String>(3)?).unwrap_or(Role::Carer),
+        name: r.get(4)?,
+        token_hash: r.get(5)?,
+        revoked: r.get::<_, Option<i64>>(6)?.is_some(),
+    })
+}
+
+fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
+impl HubStorage for SqliteStorage {
+    async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO organisations (id, name, kind) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
+                params![org.id.to_string(), org.name, org.kind.code()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn organisation(&self, id: Uuid) -> StorageResult<Option<Organisation>> {
+        self.run(move |c| {
+            Ok(c.query_row("SELECT name, kind FROM organisations WHERE id = ?1", [id.to_string()], |r| {
+                Ok(Organisation {
+                    id,
+                    name: r.get(0)?,
+                    kind: OrgKind::from_code(&r.get::<_, String>(1)?).unwrap_or(OrgKind::Partner),
+                })
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn create_enrolment_code(&self, code: EnrolmentCode) -> StorageResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO enrolment_codes (code_hash, org_id, staff_ref, role, created_by, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    code.code_hash,
+                    code.org_id.to_string(),
+                    code.staff_ref,
+                    code.role.code(),
+                    code.created_by,
+                    code.expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn redeem_enrolment_code(
+        &self,
+        code_hash: Vec<u8>,
+        now: i64,
+        device: Device,
+    ) -> StorageResult<Option<Device>> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let code: Option<(String, String, String)> = tx
+                .query_row(
+                    "UPDATE enrolment_codes SET used_at = ?2, device_id = ?3
+                     WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+                     RETURNING org_id, staff_ref, role",
+                    params![code_hash, now, device.id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((org_id, staff_ref, role)) = code else { return Ok(None) };
+            let device = Device {
+                org_id: uuid_of(&org_id),
+                staff_ref,
+                role: Role::from_code(&role).unwrap_or(Role::Carer),
+                ..device
+            };
+            tx.execute(
+                "INSERT INTO devices (id, org_id, staff_ref, role, name, token_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    device.id.to_string(),
+                    device.org_id.to_string(),
+                    device.staff_ref,
+                    device.role.code(),
+                    device.name,
+                    device.token_hash,
+                    now
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Some(device))
+        })
+        .await
+    }
+
+    async fn device(&self, id: Uuid) -> StorageResult<Option<Device>> {
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at FROM devices WHERE id = ?1",
+                [id.to_string()],
+                device_from_row,
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, id: Uuid, at: i64) -> StorageResult<bool> {
+        self.run(move |c| {
+            Ok(c.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id.to_string(), at],
+            )? > 0)
+        })
+        .await
+    }
+
+    async fn load_document(&self, id: Uuid) -> StorageResult<Option<StoredDocument>> {
+        self.run(move |c| {
+            let row: Option<(String, String, Vec<u8>, i64)> = c
+                .query_row(
+                    "SELECT kind, owner_org, snapshot, snapshot_seq FROM documents WHERE id = ?1",
+                    [id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((kind, owner, mut bytes, snapshot_seq)) = row else { return Ok(None) };
+            let mut stmt = c.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
+            let mut rows = stmt.query(params![id.to_string(), snapshot_seq])?;
+            while let Some(row) = rows.next()? {
+                bytes.extend_from_slice(&row.get::<_, Vec<u8>>(0)?);
+            }
+            Ok(Some(StoredDocument { kind: kind_of(&kind), owner_org: uuid_of(&owner), bytes }))
+        })
+        .await
+    }
+
+    async fn readers(&self, id: Uuid) -> StorageResult<Vec<String>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached("SELECT principal FROM doc_access WHERE doc_id = ?1 ORDER BY principal")?;
+            Ok(stmt.query_map([id.to_string()], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn write_document(&self, write: DocumentWrite) -> StorageResult<()> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let id = write.id.to_string();
+            tx.execute(
+                "INSERT INTO documents (id, kind, owner_org) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+                params![id, write.kind.code(), write.owner_org.to_string()],
+            )?;
+            for (hash, bytes) in &write.changes {
+                let held: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM changes WHERE doc_id = ?1 AND hash = ?2)",
+                    params![id, hash.as_slice()],
+                    |r| r.get(0),
+                )?;
+                if !held {
+                    let seq = next_seq(&tx)?;
+                    tx.execute(
+                        "INSERT INTO changes (seq, doc_id, hash, bytes, device_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![seq, id, hash.as_slice(), bytes, write.device_id.to_string()],
+                    )?;
+                }
+            }
+            if let Some(snapshot) = &write.snapshot {
+                tx.execute(
+                    "UPDATE documents SET snapshot = ?2,
+                         snapshot_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1)
+                     WHERE id = ?1",
+                    params![id, snapshot],
+                )?;
+            }
+            grant(&tx, &write.grant.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>(), Some(write.device_id))?;
+            revoke(&tx, &write.revoke.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>())?;
+            if let Some(visit) = &write.visit {
+                tx.execute(
+                    "INSERT INTO visit_index (visit_id, owner_org, person_id, day, carer_1, carer_2)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (visit_id) DO UPDATE SET person_id = excluded.person_id, day = excluded.day,
+                         carer_1 = excluded.carer_1, carer_2 = excluded.carer_2",
+                    params![
+                        id,
+                        write.owner_org.to_string(),
+                        visit.person_id.to_string(),
+                        visit.day,
+                        visit.carers.first().cloned().unwrap_or_default(),
+                        visit.carers.get(1)
+                    ],
+                )?;
+            }
+            if let Some(person) = write.note_person {
+                tx.execute(
+                    "INSERT INTO note_index (note_id, person_id) VALUES (?1, ?2)
+                     ON CONFLICT (note_id) DO UPDATE SET person_id = excluded.person_id",
+                    params![id, person.to_string()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn changes_since_snapshot(&self, id: Uuid) -> StorageResult<u64> {
+        self.run(move |c| {
+            let n: i64 = c.query_row(
+                "SELECT COUNT(*) FROM changes c JOIN documents d ON d.id = c.doc_id
+                 WHERE c.doc_id = ?1 AND c.seq > d.snapshot_seq",
+                [id.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(n.max(0) as u64)
+        })
+        .await
+    }
+
+    async fn people_on_rota(
+        &self,
+        org: Uuid,
+        staff_ref: String,
+        from_day: String,
+        to_day: String,
+    ) -> StorageResult<Vec<Uuid>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT person_id FROM visit_index WHERE owner_org = ?1 AND carer_1 = ?2 AND day BETWEEN ?3 AND ?4
+                 UNION
+                 SELECT person_id FROM visit_index WHERE owner_org = ?1 AND carer_2 = ?2 AND day BETWEEN ?3 AND ?4",
+            )?;
+            let ids = stmt
+                .query_map(params![org.to_string(), staff_ref, from_day, to_day], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(ids.iter().map(|s| uuid_of(s)).collect())
+        })
+        .await
+    }
+
+    async fn granted(&self, principal: String, kind: RecordKind) -> StorageResult<Vec<Uuid>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT a.doc_id FROM doc_access a JOIN documents d ON d.id = a.doc_id
+                 WHERE a.principal = ?1 AND d.kind = ?2",
+            )?;
+            let ids = stmt
+                .query_map(params![principal, kind.code()], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(ids.iter().map(|s| uuid_of(s)).collect())
+        })
+        .await
+    }
+
+    async fn history_of(&self, person: Uuid) -> StorageResult<Vec<(Uuid, RecordKind)>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT visit_id, 'visit' FROM visit_index WHERE person_id = ?1
+                 UNION ALL SELECT note_id, 'note' FROM note_index WHERE person_id = ?1",
+            )?;
+            let rows = stmt
+                .query_map([person.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows.iter().map(|(id, kind)| (uuid_of(id), kind_of(kind))).collect())
+        })
+        .await
+    }
+
+    async fn set_access(&self, grants: Vec<(Uuid, String)>, revokes: Vec<(Uuid, String)>) -> StorageResult<()> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            grant(&tx, &grants, None)?;
+            revoke(&tx, &revokes)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn feed(
+        &self,
+        principals: Vec<String>,
+        cursor: u64,
+        exclude_device: Uuid,
+        limit: u32,
+    ) -> StorageResult<Vec<FeedItem>> {
+        self.run(move |c| {
+            let n = principals.len();
+            let cursor = cursor as i64;
+            let device = exclude_device.to_string();
+            let mut items = Vec::new();
+            let mut args: Vec<rusqlite::types::Value> =
+                principals.iter().map(|p| rusqlite::types::Value::Text(p.clone())).collect();
+            args.push(cursor.into());
+            args.push(device.clone().into());
+            args.push(i64::from(limit).into());
+            let p = placeholders(1, n);
+            let (cur, dev, lim) = (n + 1, n + 2, n + 3);
+
+            let mut grants = c.prepare(&format!(
+                "SELECT a.granted_seq, a.doc_id, d.kind FROM doc_access a JOIN documents d ON d.id = a.doc_id
+                 WHERE a.principal IN ({p}) AND a.granted_seq > ?{cur} AND a.via_device IS NOT ?{dev}
+                 ORDER BY a.granted_seq LIMIT ?{lim}"
+            ))?;
+            let rows = grants.query_map(params_from_iter(args.iter()), |r| {
+                Ok(FeedItem::Grant {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    id: uuid_of(&r.get::<_, String>(1)?),
+                    kind: kind_of(&r.get::<_, String>(2)?),
+                })
+            })?;
+            items.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+
+            let mut changes = c.prepare(&format!(
+                "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM doc_access a
+                 JOIN changes c ON c.doc_id = a.doc_id AND c.seq > ?{cur} AND c.seq > a.granted_seq
+                 JOIN documents d ON d.id = a.doc_id
+                 WHERE a.principal IN ({p}) AND c.device_id != ?{dev}
+                 ORDER BY c.seq LIMIT ?{lim}"
+            ))?;
+            let rows = changes.query_map(params_from_iter(args.iter()), |r| {
+                Ok(FeedItem::Change {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    id: uuid_of(&r.get::<_, String>(1)?),
+                    kind: kind_of(&r.get::<_, String>(2)?),
+                    bytes: r.get(3)?,
+                })
+            })?;
+            items.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+
+            let mut purges = c.prepare(&format!(
+                "SELECT seq, doc_id, kind FROM purges WHERE principal IN ({p}) AND seq > ?{cur} AND ?{dev} IS NOT NULL
+                 ORDER BY seq LIMIT ?{lim}"
+            ))?;
+            let rows = purges.query_map(params_from_iter(args.iter()), |r| {
+                Ok(FeedItem::Purge {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    id: uuid_of(&r.get::<_, String>(1)?),
+                    kind: kind_of(&r.get::<_, String>(2)?),
+                })
+            })?;
+            items.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+
+            // A change reached through two principals (a manager who is also a carer) once.
+            items.sort_by_key(FeedItem::seq);
+            items.dedup_by_key(|i| (i.seq(), matches!(i, FeedItem::Purge { .. })));
+            items.truncate(limit as usize);
+            Ok(items)
+        })
+        .await
+    }
+
+    async fn max_seq(&self) -> StorageResult<u64> {
+        self.run(|c| Ok(c.query_row("SELECT value FROM hub_sequence WHERE id = 1", [], |r| r.get::<_, i64>(0))? as u64))
+            .await
+    }
+
+    async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    entry.at,
+                    entry.actor,
+                    entry.action,
+                    entry.doc_id.map(|d| d.to_string()),
+                    entry.allowed,
+                    entry.detail
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_log(&self, limit: u32) -> StorageResult<Vec<AuditEntry>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
+            )?;
+            Ok(stmt
+                .query_map([i64::from(limit)], |r| {
+                    Ok(AuditEntry {
+                        at: r.get(0)?,
+                        actor: r.get(1)?,
+                        action: r.get(2)?,
+                        doc_id: r.get::<_, Option<String>>(3)?.map(|s| uuid_of(&s)),
+                        allowed: r.get(4)?,
+                        detail: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+}
+
+fn grant(tx: &Transaction<'_>, grants: &[(Uuid, String)], via: Option<Uuid>) -> rusqlite::Result<()> {
+    for (doc, principal) in grants {
+        let held: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM doc_access WHERE principal = ?1 AND doc_id = ?2)",
+            params![principal, doc.to_string()],
+            |r| r.get(0),
+        )?;
+        if !held {
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO doc_access (principal, doc_id, granted_seq, via_device) VALUES (?1, ?2, ?3, ?4)",
+                params![principal, doc.to_string(), seq, via.map(|d| d.to_string())],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn revoke(tx: &Transaction<'_>, revokes: &[(Uuid, String)]) -> rusqlite::Result<()> {
+    for (doc, principal) in revokes {
+        let kind: Option<String> = tx
+            .query_row(
+                "DELETE FROM doc_access WHERE principal = ?1 AND doc_id = ?2
+                 RETURNING (SELECT kind FROM documents WHERE id = ?2)",
+                params![principal, doc.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(kind) = kind {
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO purges (seq, principal, doc_id, kind) VALUES (?1, ?2, ?3, ?4)",
+                params![seq, principal, doc.to_string(), kind],
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! Device-to-hub sync, on the device.
+//!
+//! [`enrol`] turns a manager's one-time code into a device token kept in the store.
+//! [`SyncClient::sync`] is the exchange: push what the hub has not acknowledged, apply what it
+//! sends, page until done; usually one HTTP round trip. The cursor is saved after every page,
+//! so a sync cut off midway resumes from the last page applied, never from zero.
+//! [`Background`] runs it on a timer with backoff while offline, and on demand.
+
+mod background;
+
+use std::time::Duration;
+
+use doorstep_protocol::{
+    API_PREFIX, ApiError, DocChanges, EnrolRequest, EnrolResponse, HoldReason, SYNC_CONTENT_TYPE, SyncRequest,
+    SyncResponse,
+};
+use doorstep_store::{Store, StoreError};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+pub use background::{Background, SyncStatus};
+
+/// How much a device pushes in one request, and asks for in one answer.
+pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
+pub const MAX_PULL_BYTES: u32 = 4 * 1024 * 1024;
+
+/// A guard against a hub that always says "more".
+const MAX_ROUND_TRIPS: usize = 10_000;
+
+const SETTING_HUB: &str = "hub_url";
+const SETTING_TOKEN: &str = "device_token";
+const SETTING_PURGES: &str = "purges_waiting";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("cannot reach the hub: {0}")]
+    Offline(#[source] reqwest::Error),
+    #[error("this device has been revoked by the office; its records have been removed")]
+    Revoked,
+    #[error("the hub did not accept this device: {0}")]
+    Unauthorised(String),
+    #[error("the hub refused the request ({status}, {code}): {message}")]
+    Refused { status: u16, code: String, message: String },
+    #[error("the hub's answer could not be read: {0}")]
+    BadAnswer(String),
+    #[error("this device is not enrolled with a hub")]
+    NotEnrolled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl SyncError {
+    /// Worth trying again later without anyone doing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Offline(_) => true,
+            SyncError::Refused { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub round_trips: usize,
+    pub pushed: usize,
+    pub held_back: usize,
+    pub pulled: usize,
+    pub purged: usize,
+    pub bytes_sent: usize,
+    pub bytes_received: usize,
+    /// Records the hub sent that this device could not apply (kept out, logged).
+    pub failed: Vec<String>,
+}
+
+/// Progress of a long sync, for the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub round_trips: usize,
+    pub pulled: usize,
+    /// Roughly how many more records the hub has queued.
+    pub remaining: u64,
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap_or_default()
+}
+
+async fn refusal(response: reqwest::Response) -> SyncError {
+    let status = response.status().as_u16();
+    let error: ApiError = response.json().await.unwrap_or(ApiError { code: "unknown".into(), message: String::new() });
+    match (status, error.code.as_str()) {
+        (403, "revoked") => SyncError::Revoked,
+        (401, _) => SyncError::Unauthorised(error.message),
+        _ => SyncError::Refused { status, code: error.code, message: error.message },
+    }
+}
+
+/// Enrols this device with a one-time code from a manager, keeping the token in the store.
+pub async fn enrol(
+    store: &Mutex<Store>,
+    hub_url: &str,
+    code: &str,
+    device_name: &str,
+) -> Result<EnrolResponse, SyncError> {
+    let hub_url = hub_url.trim_end_matches('/');
+    let response = http_client()
+        .post(format!("{hub_url}{API_PREFIX}/enrol"))
+        .json(&EnrolRequest { code: code.to_string(), device_name: device_name.to_string() })
+        .send()
+        .await
+        .map_err(SyncError::Offline)?;
+    if !response.status().is_success() {
+        return Err(refusal(response).await);
+    }
+    let enrolled: EnrolResponse = response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+    let mut store = store.lock().await;
+    store.set_setting(SETTING_HUB, hub_url)?;
+    store.set_setting(SETTING_TOKEN, &enrolled.token)?;
+    store.set_setting("device_id", &enrolled.device_id.to_string())?;
+    store.set_setting("staff_ref", &enrolled.staff_ref)?;
+    store.set_setting("role", enrolled.role.code())?;
+    store.set_setting("organisation_name", &enrolled.organisation_name)?;
+    Ok(enrolled)
+}
+
+#[derive(Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    hub_url: String,
+    token: String,
+}
+
+impl SyncClient {
+    pub fn new(hub_url: &str, token: &str) -> SyncClient {
+        SyncClient { http: http_client(), hub_url: hub_url.trim_end_matches('/').to_string(), token: token.to_string() }
+    }
+
+    /// The client for the hub this store is enrolled with.
+    pub async fn for_store(store: &Mutex<Store>) -> Result<SyncClient, SyncError> {
+        let store = store.lock().await;
+        match (store.setting(SETTING_HUB)?, store.setting(SETTING_TOKEN)?) {
+            (Some(hub), Some(token)) => Ok(SyncClient::new(&hub, &token)),
+            _ => Err(SyncError::NotEnrolled),
+        }
+    }
+
+    async fn exchange(&self, request: &SyncRequest) -> Result<(SyncResponse, usize, usize), SyncError> {
+        let body = doorstep_protocol::encode(request);
+        let sent = body.len();
+        let response = self
+            .http
+            .post(format!("{}{API_PREFIX}/sync", self.hub_url))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
+            .body(body)
+            .send()
+            .await
+            .map_err(SyncError::Offline)?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        let bytes = response.bytes().await.map_err(SyncError::Offline)?;
+        let answer = doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+        Ok((answer, sent, bytes.len()))
+    }
+
+    /// Syncs until the hub has everything this device has and the device has everything the
+    /// hub has for it. The store is locked only between network calls, so the carer keeps
+    /// working while a sync runs.
+    pub async fn sync(
+        &self,
+        store: &Mutex<Store>,
+        mut progress: impl FnMut(Progress),
+    ) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        loop {
+            let (request, outgoing) = {
+                let store = store.lock().await;
+                let outgoing = store.pending_changes(MAX_PUSH_BYTES)?;
+                let push = outgoing
+                    .iter()
+                    .filter_map(|o| {
+                        Uuid::parse_str(&o.id).ok().map(|id| DocChanges { id, kind: o.kind, bytes: o.bytes.clone() })
+                    })
+                    .collect();
+                (SyncRequest { cursor: store.sync_cursor()?, push, max_bytes: MAX_PULL_BYTES }, outgoing)
+            };
+            let result = self.exchange(&request).await;
+            let (answer, sent, received) = match result {
+                Err(SyncError::Revoked) => {
+                    // A lost tablet must not keep people's records: wipe, then report.
+                    store.lock().await.wipe()?;
+                    return Err(SyncError::Revoked);
+                }
+                other => other?,
+            };
+            report.round_trips += 1;
+            report.bytes_sent += sent;
+            report.bytes_received += received;
+
+            let mut store = store.lock().await;
+            for id in &answer.accepted {
+                if let Some(o) = outgoing.iter().find(|o| Uuid::parse_str(&o.id).ok() == Some(*id)) {
+                    store.acknowledge(&o.id, &o.heads)?;
+                    report.pushed += 1;
+                }
+            }
+            for held in &answer.held_back {
+                tracing::warn!(id = %held.id, reason = ?held.reason, detail = %held.detail, "hub held back a record");
+                if held.reason != HoldReason::NeedsDocSync {
+                    store.hold_back(&held.id.to_string(), &format!("{}: {}", held.reason.explain(), held.detail))?;
+                }
+                report.held_back += 1;
+            }
+            for doc in &answer.pull {
+                match store.apply_from_hub(doc.kind, &doc.id.to_string(), &doc.bytes) {
+                    Ok(_) => report.pulled += 1,
+                    Err(
+                        e
+                        @ (StoreError::BadChanges { .. } | StoreError::CorruptDocument { .. } | StoreError::Vitals(_)),
+                    ) => {
+                        tracing::error!(id = %doc.id, error = %e, "could not apply a record from the hub");
+                        report.failed.push(doc.id.to_string());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let mut waiting: Vec<String> =
+                store.setting(SETTING_PURGES)?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+            waiting.extend(answer.purge.iter().map(|p| p.id.to_string()));
+            let mut still_waiting = Vec::new();
+            for id in waiting {
+                if store.purge(&id)? {
+                    report.purged += 1;
+                } else {
+                    still_waiting.push(id); // unsynced changes go first; purge next time
+                }
+            }
+            store
+                .set_setting(SETTING_PURGES, &serde_json::to_string(&still_waiting).unwrap_or_else(|_| "[]".into()))?;
+            store.set_sync_cursor(answer.cursor)?;
+            progress(Progress { round_trips: report.round_trips, pulled: report.pulled, remaining: answer.remaining });
+
+            // Pending records that did not fit in this request go in the next one.
+            let more_to_push = !answer.accepted.is_empty() && store.local_sync_state()?.pending > 0;
+            if (!answer.more && !more_to_push) || report.round_trips >= MAX_ROUND_TRIPS {
+                return Ok(report);
+            }
+        }
+    }
+}

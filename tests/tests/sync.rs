@@ -1,0 +1,312 @@
+//! Sync through a real hub (axum on 127.0.0.1, SQLite file storage) between real device stores.
+
+use std::sync::Arc;
+
+use doorstep_demo::{Generator, at};
+use doorstep_hub::sqlite::SqliteStorage;
+use doorstep_hub::storage::HubStorage;
+use doorstep_model::{NoteId, RecordKind, StaffId, VisitNote};
+use doorstep_protocol::{API_PREFIX, Role, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse};
+use doorstep_sync::SyncError;
+use doorstep_tests::{TestHub, today};
+use tempfile::TempDir;
+
+async fn hub(dir: &TempDir) -> TestHub<SqliteStorage> {
+    TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).expect("hub storage")).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_carers_edit_a_note_offline_and_both_edits_reach_both() {
+    let dir = TempDir::new().expect("temp dir");
+    let hub = hub(&dir).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let sam = hub.device(dir.path(), "C001", Role::Carer).await;
+    let priya = hub.device(dir.path(), "C002", Role::Carer).await;
+
+    // The office plans a double-up visit and syncs it up.
+    let mut generator = Generator::new(3);
+    let person = generator.person();
+    let mut visit = generator.visit(&person, at(today(), 13, 0));
+    visit.carers = vec![StaffId::new("C001"), StaffId::new("C002")];
+    {
+        let mut store = office.store.lock().await;
+        store.put(&person).expect("person");
+        store.put(&visit).expect("visit");
+    }
+    let report = office.sync().await;
+    assert_eq!((report.pushed, report.round_trips), (2, 1));
+
+    // Both carers receive the person and the visit in one round trip each.
+    for carer in [&sam, &priya] {
+        let report = carer.sync().await;
+        assert_eq!(report.round_trips, 1);
+        assert_eq!(report.pulled, 2, "{report:?}");
+        let store = carer.store.lock().await;
+        assert_eq!(store.visits_on(today(), None).expect("visits").len(), 1);
+    }
+
+    // Offline, each starts the note and types.
+    let note_id = NoteId::for_visit(visit.id);
+    for (carer, words) in [(&sam, "Sam: helped Harold wash and dress."), (&priya, "Priya: Harold ate all his lunch.")] {
+        let mut note = VisitNote::new(note_id, visit.id, person.id);
+        note.narrative = words.to_string();
+        carer.store.lock().await.put(&note).expect("note");
+    }
+    sam.sync().await;
+    priya.sync().await;
+    sam.sync().await;
+    office.sync().await;
+
+    let read = |device: &doorstep_tests::TestDevice| {
+        let store = device.store.clone();
+        async move { store.lock().await.get::<VisitNote>(&note_id.to_string()).expect("note") }
+    };
+    let (a, b, c) = (read(&sam).await, read(&priya).await, read(&office).await);
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert!(a.narrative.contains("Sam: helped Harold wash and dress."), "{}", a.narrative);
+    assert!(a.narrative.contains("Priya: Harold ate all his lunch."), "{}", a.narrative);
+
+    // Nothing left to send anywhere; a further sync moves nothing.
+    for device in [&sam, &priya, &office] {
+        assert_eq!(device.store.lock().await.local_sync_state().expect("state").pending, 0);
+        let report = device.sync().await;
+        assert_eq!((report.pushed, report.pulled, report.round_trips), (0, 0, 1), "{report:?}");
+    }
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_carer_gets_only_their_rota_and_cannot_write_elsewhere() {
+    let dir = TempDir::new().expect("temp dir");
+    let hub = hub(&dir).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let sam = hub.device(dir.path(), "C001", Role::Carer).await;
+    let jo = hub.device(dir.path(), "C003", Role::Carer).await;
+
+    let mut generator = Generator::new(4);
+    let peggy = generator.person();
+    let arthur = generator.person();
+    let mut peggys_visit = generator.visit(&peggy, at(today(), 9, 0));
+    peggys_visit.carers = vec![StaffId::new("C001")];
+    let mut arthurs_visit = generator.visit(&arthur, at(today(), 10, 0));
+    arthurs_visit.carers = vec![StaffId::new("C003")];
+    {
+        let mut store = office.store.lock().await;
+        for p in [&peggy, &arthur] {
+            store.put(p).expect("person");
+        }
+        for v in [&peggys_visit, &arthurs_visit] {
+            store.put(v).expect("visit");
+        }
+    }
+    office.sync().await;
+    sam.sync().await;
+    jo.sync().await;
+    {
+        let store = sam.store.lock().await;
+        let people: Vec<String> = store.people().expect("people").into_iter().map(|p| p.id).collect();
+        assert_eq!(people, vec![peggy.id.to_string()], "Sam holds only Peggy");
+        assert!(store.get::<doorstep_model::Person>(&arthur.id.to_string()).is_err());
+    }
+
+    // Jo writes a note for Peggy's visit, which is not hers: the hub holds it back, says why,
+    // logs the denial, and Sam never sees it.
+    let mut sneaky = VisitNote::new(NoteId::for_visit(peggys_visit.id), peggys_visit.id, peggy.id);
+    sneaky.narrative = "not my visit".into();
+    jo.store.lock().await.put(&sneaky).expect("local write");
+    let report = jo.sync().await;
+    assert_eq!(report.held_back, 1);
+    let state = jo.store.lock().await.local_sync_state().expect("state");
+    assert_eq!(state.held_back.len(), 1);
+    assert!(state.held_back[0].reason.contains("not allowed"), "{:?}", state.held_back);
+    let audit = hub.storage.audit_log(10).await.expect("audit");
+    assert!(audit.iter().any(|e| !e.allowed && e.doc_id == Some(sneaky.id.0)), "{audit:?}");
+    sam.sync().await;
+    assert!(sam.store.lock().await.get::<VisitNote>(&sneaky.id.to_string()).is_err());
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_device_is_refused_and_wiped() {
+    let dir = TempDir::new().expect("temp dir");
+    let hub = hub(&dir).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let sam = hub.device(dir.path(), "C001", Role::Carer).await;
+    let mut generator = Generator::new(5);
+    let person = generator.person();
+    let mut visit = generator.visit(&person, at(today(), 9, 0));
+    visit.carers = vec![StaffId::new("C001")];
+    office.store.lock().await.put(&person).expect("person");
+    office.store.lock().await.put(&visit).expect("visit");
+    office.sync().await;
+    sam.sync().await;
+    assert_eq!(sam.store.lock().await.people().expect("people").len(), 1);
+
+    // The office revokes Sam's lost tablet through the API.
+    let device_id = sam.store.lock().await.setting("device_id").expect("setting").expect("enrolled");
+    let token = office.store.lock().await.setting("device_token").expect("setting").expect("enrolled");
+    let response = reqwest::Client::new()
+        .post(format!("{}{API_PREFIX}/devices/{device_id}/revoke", hub.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(response.status(), 204);
+
+    let outcome = sam.client.sync(&sam.store, |_| {}).await;
+    assert!(matches!(outcome, Err(SyncError::Revoked)), "{outcome:?}");
+    let store = sam.store.lock().await;
+    assert!(store.people().expect("people").is_empty(), "the lost tablet holds nobody's records");
+    assert_eq!(store.setting("device_token").expect("setting"), None);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_request_applies_nothing_twice() {
+    let dir = TempDir::new().expect("temp dir");
+    let hub = hub(&dir).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let mut generator = Generator::new(6);
+    let person = generator.person();
+    office.store.lock().await.put(&person).expect("person");
+    let outgoing = office.store.lock().await.pending_changes(1 << 20).expect("pending");
+    let token = office.store.lock().await.setting("device_token").expect("setting").expect("enrolled");
+    let request = SyncRequest {
+        cursor: 0,
+        push: outgoing
+            .iter()
+            .map(|o| doorstep_protocol::DocChanges {
+                id: o.id.parse().expect("uuid"),
+                kind: o.kind,
+                bytes: o.bytes.clone(),
+            })
+            .collect(),
+        max_bytes: 1 << 20,
+    };
+    let send = || async {
+        let body = reqwest::Client::new()
+            .post(format!("{}{API_PREFIX}/sync", hub.url))
+            .bearer_auth(&token)
+            .header("content-type", SYNC_CONTENT_TYPE)
+            .body(doorstep_protocol::encode(&request))
+            .send()
+            .await
+            .expect("send")
+            .bytes()
+            .await
+            .expect("body");
+        doorstep_protocol::decode::<SyncResponse>(&body).expect("decode")
+    };
+    let first = send().await;
+    let seq_after_first = hub.storage.max_seq().await.expect("seq");
+    // The answer was "lost": the device sends the very same request again.
+    let second = send().await;
+    assert_eq!(first.accepted, second.accepted);
+    assert_eq!(hub.storage.max_seq().await.expect("seq"), seq_after_first, "nothing stored twice");
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped() {
+    let dir = TempDir::new().expect("temp dir");
+    let hub = hub(&dir).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let mut generator = Generator::new(7);
+    {
+        let mut store = office.store.lock().await;
+        let people: Vec<_> = (0..400).map(|_| generator.person()).collect();
+        store.put_all(&people).expect("people");
+    }
+    office.sync().await;
+
+    // A second manager device starts from nothing, asking for small pages.
+    let second = hub.device(dir.path(), "M002", Role::Manager).await;
+    let token = second.store.lock().await.setting("device_token").expect("setting").expect("enrolled");
+    let ask = |cursor: u64| {
+        let token = token.clone();
+        let url = hub.url.clone();
+        async move {
+            let request = SyncRequest { cursor, push: Vec::new(), max_bytes: 64 * 1024 };
+            let body = reqwest::Client::new()
+                .post(format!("{url}{API_PREFIX}/sync"))
+                .bearer_auth(token)
+                .body(doorstep_protocol::encode(&request))
+                .send()
+                .await
+                .expect("send")
+                .bytes()
+                .await
+                .expect("body");
+            doorstep_protocol::decode::<SyncResponse>(&body).expect("decode")
+        }
+    };
+    let first = ask(0).await;
+    assert!(first.more, "400 people do not fit in 64 KiB");
+    assert!(first.remaining > 0);
+    // The device applied the first page, then the signal dropped. It resumes from its cursor.
+    let mut seen: Vec<_> = first.pull.iter().map(|d| d.id).collect();
+    let mut cursor = first.cursor;
+    let mut pages = 1;
+    loop {
+        let page = ask(cursor).await;
+        pages += 1;
+        seen.extend(page.pull.iter().map(|d| d.id));
+        cursor = page.cursor;
+        if !page.more {
+            break;
+        }
+    }
+    let unique: std::collections::BTreeSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), 400, "every person arrives");
+    assert_eq!(seen.len(), 400, "and none twice");
+    assert!(pages > 2);
+
+    // The real client gets the same 400 through its own paging.
+    let third = hub.device(dir.path(), "M003", Role::Manager).await;
+    let mut progress = Vec::new();
+    let report = third.client.sync(&third.store, |p| progress.push(p)).await.expect("sync");
+    assert_eq!(report.pulled, 400);
+    assert_eq!(third.store.lock().await.people().expect("people").len(), 400);
+    assert!(!progress.is_empty());
+    let _ = Arc::strong_count(&third.store);
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_who_leaves_the_rota_is_purged_from_the_carers_device() {
+    let dir = TempDir::new().expect("temp dir");
+    let hub = hub(&dir).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let sam = hub.device(dir.path(), "C001", Role::Carer).await;
+    let mut generator = Generator::new(8);
+    let person = generator.person();
+    let mut visit = generator.visit(&person, at(today(), 9, 0));
+    visit.carers = vec![StaffId::new("C001")];
+    office.store.lock().await.put(&person).expect("person");
+    office.store.lock().await.put(&visit).expect("visit");
+    office.sync().await;
+    sam.sync().await;
+    assert_eq!(sam.store.lock().await.people().expect("people").len(), 1);
+
+    // The office gives the visit to another carer: the person is no longer on Sam's rota.
+    office
+        .store
+        .lock()
+        .await
+        .update::<doorstep_model::Visit>(&visit.id.to_string(), |v| {
+            v.carers = vec![StaffId::new("C009")];
+            Ok(())
+        })
+        .expect("reassign");
+    office.sync().await;
+    let report = sam.sync().await;
+    assert!(report.purged >= 2, "{report:?}");
+    let store = sam.store.lock().await;
+    assert!(store.people().expect("people").is_empty());
+    assert!(store.visits_on(today(), None).expect("visits").is_empty());
+    let audit = hub.storage.audit_log(20).await.expect("audit");
+    assert!(audit.iter().any(|e| e.action == "purge"), "{audit:?}");
+    let _ = RecordKind::Person;
+    hub.stop().await;
+}
