@@ -36,6 +36,11 @@ impl<S: HubStorage + Clone> TestHub<S> {
             })
             .await
             .expect("create provider");
+        Self::serve(storage, provider).await
+    }
+
+    /// Serves storage that already holds `provider` (a restarted or restored hub).
+    pub async fn serve(storage: S, provider: Uuid) -> TestHub<S> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();

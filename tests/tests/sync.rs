@@ -310,3 +310,61 @@ async fn a_person_who_leaves_the_rota_is_purged_from_the_carers_device() {
     let _ = RecordKind::Person;
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_restored_from_a_backup_catches_up_through_the_automerge_sync_protocol() {
+    let dir = TempDir::new().expect("temp dir");
+    let hub_file = dir.path().join("hub.db");
+    let hub = TestHub::start(SqliteStorage::open(&hub_file).expect("hub")).await;
+    let provider = hub.provider;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let mut generator = Generator::new(9);
+    let person = generator.person();
+    let visit = generator.visit(&person, at(today(), 9, 0));
+    let note_id = NoteId::for_visit(visit.id);
+    let write = |words: &'static str| {
+        let store = office.store.clone();
+        async move {
+            let mut store = store.lock().await;
+            let mut note = store
+                .get::<VisitNote>(&note_id.to_string())
+                .unwrap_or_else(|_| VisitNote::new(note_id, visit.id, person.id));
+            note.narrative.push_str(words);
+            store.put(&note).expect("write");
+        }
+    };
+    office.store.lock().await.put(&person).expect("person");
+    office.store.lock().await.put(&visit).expect("visit");
+    write("first. ").await;
+    office.sync().await;
+
+    // A backup is taken, more is synced, and then the hub is restored from the backup.
+    let backup = dir.path().join("backup.db");
+    rusqlite::Connection::open(&hub_file)
+        .expect("open")
+        .execute("VACUUM INTO ?1", [backup.to_string_lossy()])
+        .expect("backup");
+    write("second. ").await;
+    office.sync().await;
+    hub.stop().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", hub_file.display()));
+    }
+    std::fs::copy(&backup, &hub_file).expect("restore");
+    let hub = TestHub::serve(SqliteStorage::open(&hub_file).expect("restored hub"), provider).await;
+    let token = office.store.lock().await.setting("device_token").expect("setting").expect("token");
+    let client = doorstep_sync::SyncClient::new(&hub.url, &token);
+
+    // The device's next push builds on "second", which the restored hub never saw.
+    write("third.").await;
+    let report = client.sync(&office.store, |_| {}).await.expect("sync");
+    assert_eq!(report.doc_syncs, 1, "{report:?}");
+    assert_eq!(office.store.lock().await.local_sync_state().expect("state").pending, 0);
+
+    // A device starting from nothing now gets every word from the hub.
+    let fresh = hub.device(dir.path(), "M002", Role::Manager).await;
+    fresh.sync().await;
+    let note: VisitNote = fresh.store.lock().await.get(&note_id.to_string()).expect("note");
+    assert_eq!(note.narrative, "first. second. third.");
+    hub.stop().await;
+}

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use doorstep_protocol::{
-    API_PREFIX, ApiError, EnrolRequest, EnrolResponse, EnrolmentCodeRequest, EnrolmentCodeResponse, Role,
+    API_PREFIX, ApiError, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest, EnrolmentCodeResponse, Role,
     SYNC_CONTENT_TYPE, SyncRequest,
 };
 use uuid::Uuid;
@@ -35,6 +35,7 @@ pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
         .route("/health", get(health))
         .route("/enrol", post(enrol::<S>))
         .route("/sync", post(sync::<S>))
+        .route("/docs/{id}/sync", post(doc_sync::<S>))
         .route("/enrolment-codes", post(create_enrolment_code::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
         .with_state(state);
@@ -113,6 +114,18 @@ async fn sync<S: HubStorage>(
     let request: SyncRequest =
         doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
     let response = state.hub.sync(&caller, request).await?;
+    Ok(([(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], doorstep_protocol::encode(&response)).into_response())
+}
+
+async fn doc_sync<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let request: DocSyncRequest =
+        doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a document sync request: {e}")))?;
+    let response = state.hub.doc_sync(&caller, id, request).await?;
     Ok(([(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], doorstep_protocol::encode(&response)).into_response())
 }
 

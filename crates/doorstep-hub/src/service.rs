@@ -1,12 +1,14 @@
 //! The hub's rules, over any [`HubStorage`]: who a device is, what it may write and read, and
 //! the one-round-trip sync.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 use chrono::{Duration, Utc};
 use doorstep_model::{Insight, Person, RecordKind, Visit, VisitNote};
-use doorstep_protocol::{DocChanges, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse};
+use doorstep_protocol::{
+    DocChanges, DocSyncRequest, DocSyncResponse, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -218,11 +220,57 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
 
 pub struct Hub<S> {
     pub storage: S,
+    /// Automerge sync-protocol state per (device, document) for the fallback exchange. Kept in
+    /// memory: a fresh state after a restart only costs an extra round.
+    doc_sync_states: tokio::sync::Mutex<HashMap<(Uuid, Uuid), automerge::sync::State>>,
 }
 
 impl<S: HubStorage> Hub<S> {
     pub fn new(storage: S) -> Self {
-        Hub { storage }
+        Hub { storage, doc_sync_states: tokio::sync::Mutex::new(HashMap::new()) }
+    }
+
+    /// One round of the Automerge sync protocol for one document, for a device whose changes
+    /// the hub could not place (it lacks their history, e.g. after a restore from backup).
+    pub async fn doc_sync(&self, caller: &Caller, id: Uuid, request: DocSyncRequest) -> Result<DocSyncResponse, ServiceError> {
+        use automerge::sync::{Message, SyncDoc};
+        let existing = self.storage.load_document(id).await?;
+        let mut doc = match &existing {
+            Some(stored) => {
+                let readers = self.storage.readers(id).await?;
+                if stored.kind != request.kind || !caller.principals().iter().any(|p| readers.contains(p)) {
+                    self.deny(caller, "doc_sync", Some(id), "not a reader of this record".into()).await?;
+                    return Err(ServiceError::NotFound("no such record".into()));
+                }
+                load_strict(&stored.bytes).map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?
+            }
+            None => AutoCommit::new(),
+        };
+        let before = doc.get_heads();
+        let mut states = self.doc_sync_states.lock().await;
+        let state = states.entry((caller.device.id, id)).or_default();
+        if !request.message.is_empty() {
+            let message = Message::decode(&request.message)
+                .map_err(|e| ServiceError::BadRequest(format!("not an Automerge sync message: {e}")))?;
+            doc.sync()
+                .receive_sync_message(state, message)
+                .map_err(|e| ServiceError::BadRequest(format!("the sync message could not be applied: {e}")))?;
+        }
+        if doc.get_heads() != before {
+            let bytes = if before.is_empty() { doc.save() } else { doc.save_after(&before) };
+            if let Err((reason, detail)) = self.accept(caller, DocChanges { id, kind: request.kind, bytes }).await? {
+                if reason == HoldReason::Forbidden {
+                    self.deny(caller, "doc_sync", Some(id), detail.clone()).await?;
+                    return Err(ServiceError::Forbidden(detail));
+                }
+                return Err(ServiceError::BadRequest(format!("{}: {detail}", reason.explain())));
+            }
+        }
+        let reply = doc.sync().generate_sync_message(state).map(|m| m.encode()).unwrap_or_default();
+        if reply.is_empty() {
+            states.remove(&(caller.device.id, id));
+        }
+        Ok(DocSyncResponse { message: reply })
     }
 
     async fn deny(&self, caller: &Caller, action: &str, doc: Option<Uuid>, detail: String) -> Result<(), ServiceError> {
@@ -461,6 +509,14 @@ impl<S: HubStorage> Hub<S> {
             return Ok((Vec::new(), Vec::new(), cursor, false, 0));
         }
         let visible = self.storage.max_seq().await?;
+        // A cursor from the future means the hub was restored from an older backup: start the
+        // device's feed again from the beginning (whole documents; nothing is applied twice).
+        let cursor = if cursor > visible {
+            tracing::warn!(device = %caller.device.id, cursor, visible, "device cursor ahead of the hub: full resend");
+            0
+        } else {
+            cursor
+        };
         let items = self.storage.feed(principals, cursor, caller.device.id, FEED_PAGE).await?;
         let page_full = items.len() == FEED_PAGE as usize;
         let mut docs: Vec<DocChanges> = Vec::new();

@@ -30,7 +30,7 @@ use rusqlite_migration::{Migrations, SchemaVersion};
 pub use error::{Result, StoreError};
 pub use queries::{InsightRow, PersonOverview, PersonRow, SearchHit, TimelineEntry, VisitRow};
 pub use record::Record;
-pub use sync::{HeldBackRecord, LocalSyncState, Outgoing};
+pub use sync::{DocSync, HeldBackRecord, LocalSyncState, Outgoing};
 
 use docs::StoredDoc;
 

@@ -36,7 +36,59 @@ pub struct LocalSyncState {
     pub cursor: u64,
 }
 
+/// One document's run of the Automerge sync protocol with the hub: the fallback when the hub
+/// lacks changes the device thought it had (e.g. a hub restored from a backup).
+#[derive(Default)]
+pub struct DocSync {
+    state: automerge::sync::State,
+}
+
+impl DocSync {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
 impl Store {
+    /// The next Automerge sync message for a document, or `None` when there is nothing to say.
+    pub fn doc_sync_message(&self, kind: RecordKind, id: &str, session: &mut DocSync) -> Result<Option<Vec<u8>>> {
+        let Some(mut stored) = docs::load(self.conn(), kind, id, self.actor())? else {
+            return Err(StoreError::NotFound { kind, id: id.to_string() });
+        };
+        use automerge::sync::SyncDoc;
+        Ok(stored.doc.sync().generate_sync_message(&mut session.state).map(|m| m.encode()))
+    }
+
+    /// Applies the hub's Automerge sync message to a document (and its projections).
+    pub fn receive_doc_sync_message(
+        &mut self,
+        kind: RecordKind,
+        id: &str,
+        session: &mut DocSync,
+        message: &[u8],
+    ) -> Result<Written> {
+        use automerge::sync::SyncDoc;
+        let bad = |detail: String| StoreError::BadChanges { kind, id: id.to_string(), detail };
+        let message = automerge::sync::Message::decode(message).map_err(|e| bad(e.to_string()))?;
+        let Some(mut stored) = docs::load(self.conn(), kind, id, self.actor())? else {
+            return Err(StoreError::NotFound { kind, id: id.to_string() });
+        };
+        let before = stored.doc.get_heads();
+        stored.doc.sync().receive_sync_message(&mut session.state, message).map_err(|e| bad(e.to_string()))?;
+        if stored.doc.get_heads() == before {
+            return Ok(Written::Unchanged);
+        }
+        // The same path as any merge: checked, stored, projected in one transaction.
+        let new = stored.doc.save_after(&before);
+        self.apply_changes(kind, id, &new)
+    }
+
+    /// The document's heads now: what the hub holds once a doc sync has finished.
+    pub fn acknowledge_current(&mut self, kind: RecordKind, id: &str) -> Result<()> {
+        let heads = self.heads(kind, id)?;
+        self.acknowledge(id, &heads)
+    }
+
     /// Documents with changes the hub has not acknowledged, in the order they were first
     /// stored, up to about `max_bytes` (always at least one document if any are waiting).
     pub fn pending_changes(&self, max_bytes: usize) -> Result<Vec<Outgoing>> {

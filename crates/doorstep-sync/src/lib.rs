@@ -10,11 +10,12 @@ mod background;
 
 use std::time::Duration;
 
+use doorstep_model::RecordKind;
 use doorstep_protocol::{
-    API_PREFIX, ApiError, DocChanges, EnrolRequest, EnrolResponse, HoldReason, SYNC_CONTENT_TYPE, SyncRequest,
-    SyncResponse,
+    API_PREFIX, ApiError, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse, HoldReason,
+    SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
 };
-use doorstep_store::{Store, StoreError};
+use doorstep_store::{DocSync, Store, StoreError};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -24,6 +25,8 @@ pub use background::{Background, SyncStatus};
 pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_PULL_BYTES: u32 = 4 * 1024 * 1024;
 
+/// Rounds of the Automerge sync protocol before giving up on one document.
+const MAX_DOC_SYNC_ROUNDS: usize = 32;
 /// A guard against a hub that always says "more".
 const MAX_ROUND_TRIPS: usize = 10_000;
 
@@ -70,6 +73,8 @@ pub struct SyncReport {
     pub purged: usize,
     pub bytes_sent: usize,
     pub bytes_received: usize,
+    /// Documents brought back in step with the Automerge sync protocol.
+    pub doc_syncs: usize,
     /// Records the hub sent that this device could not apply (kept out, logged).
     pub failed: Vec<String>,
 }
@@ -170,14 +175,49 @@ impl SyncClient {
         Ok((answer, sent, bytes.len()))
     }
 
+    /// Runs the Automerge sync protocol for one document until neither side has anything to
+    /// say: used when the hub lacks changes the device thought it held.
+    pub async fn doc_sync(&self, store: &Mutex<Store>, kind: RecordKind, id: &str) -> Result<(), SyncError> {
+        let mut session = DocSync::new();
+        for _ in 0..MAX_DOC_SYNC_ROUNDS {
+            let message = store.lock().await.doc_sync_message(kind, id, &mut session)?;
+            let said_something = message.is_some();
+            let body = doorstep_protocol::encode(&DocSyncRequest { kind, message: message.unwrap_or_default() });
+            let response = self
+                .http
+                .post(format!("{}{API_PREFIX}/docs/{id}/sync", self.hub_url))
+                .bearer_auth(&self.token)
+                .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
+                .body(body)
+                .send()
+                .await
+                .map_err(SyncError::Offline)?;
+            if !response.status().is_success() {
+                return Err(refusal(response).await);
+            }
+            let bytes = response.bytes().await.map_err(SyncError::Offline)?;
+            let answer: DocSyncResponse =
+                doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+            let mut store = store.lock().await;
+            if !answer.message.is_empty() {
+                store.receive_doc_sync_message(kind, id, &mut session, &answer.message)?;
+            } else if !said_something {
+                store.acknowledge_current(kind, id)?;
+                return Ok(());
+            }
+        }
+        Err(SyncError::BadAnswer(format!("the document sync for {id} did not settle")))
+    }
+
     /// Syncs until the hub has everything this device has and the device has everything the
     /// hub has for it. The store is locked only between network calls, so the carer keeps
     /// working while a sync runs.
     pub async fn sync(
         &self,
-        store: &Mutex<Store>,
+        store_lock: &Mutex<Store>,
         mut progress: impl FnMut(Progress),
     ) -> Result<SyncReport, SyncError> {
+        let store = store_lock;
         let mut report = SyncReport::default();
         loop {
             let (request, outgoing) = {
@@ -211,12 +251,17 @@ impl SyncClient {
                     report.pushed += 1;
                 }
             }
+            let mut needs_doc_sync = Vec::new();
             for held in &answer.held_back {
                 tracing::warn!(id = %held.id, reason = ?held.reason, detail = %held.detail, "hub held back a record");
-                if held.reason != HoldReason::NeedsDocSync {
+                if held.reason == HoldReason::NeedsDocSync {
+                    if let Some(o) = outgoing.iter().find(|o| Uuid::parse_str(&o.id).ok() == Some(held.id)) {
+                        needs_doc_sync.push((o.kind, o.id.clone()));
+                    }
+                } else {
                     store.hold_back(&held.id.to_string(), &format!("{}: {}", held.reason.explain(), held.detail))?;
+                    report.held_back += 1;
                 }
-                report.held_back += 1;
             }
             for doc in &answer.pull {
                 match store.apply_from_hub(doc.kind, &doc.id.to_string(), &doc.bytes) {
@@ -245,6 +290,12 @@ impl SyncClient {
             store
                 .set_setting(SETTING_PURGES, &serde_json::to_string(&still_waiting).unwrap_or_else(|_| "[]".into()))?;
             store.set_sync_cursor(answer.cursor)?;
+            drop(store);
+            for (kind, id) in needs_doc_sync {
+                self.doc_sync(store_lock, kind, &id).await?;
+                report.doc_syncs += 1;
+            }
+            let store = store_lock.lock().await;
             progress(Progress { round_trips: report.round_trips, pulled: report.pulled, remaining: answer.remaining });
 
             // Pending records that did not fit in this request go in the next one.
