@@ -1,83 +1,181 @@
-//! `cargo xtask run`: until the app exists (a later issue), this loads the demo caseload into a
-//! device store and prints what a carer and a manager would see today.
+//! `cargo xtask run`: Doorstep with demo data on embedded SQLite.
+//!
+//! Starts the hub (SQLite file), enrols the office's device and loads the demo caseload into it,
+//! syncs it to the hub, then enrols Sam's tablet (carer C001), which syncs down only Sam's
+//! rota, and prints what Sam and the office see today. The hub keeps serving until Ctrl-C
+//! (`--once` stops after the summary), with an enrolment code for one more carer's device.
+//! The app's screens arrive with a later issue; this is the data they will show.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::Local;
+use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::server::{serve_on, shutdown_signal};
+use doorstep_hub::sqlite::SqliteStorage;
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::sbard::{Caller, Sbard, assess_note};
 use doorstep_model::{NoteId, Person, VisitNote};
+use doorstep_protocol::Role;
 use doorstep_store::Store;
+use doorstep_sync::SyncClient;
+use tokio::sync::Mutex;
+use uuid::Uuid;
 
 use crate::Result;
 
-pub fn run(args: &[&str]) -> Result {
-    let db = match args {
-        [] => std::path::PathBuf::from("target/demo/doorstep.db"),
-        ["--db", path] => std::path::PathBuf::from(path),
-        _ => return Err("usage: cargo xtask run [--db PATH]".into()),
-    };
-    if let Some(dir) = db.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    // A fresh demo each run, so "today" is today.
-    for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", db.display());
-        if std::path::Path::new(&file).exists() {
-            std::fs::remove_file(&file).map_err(|e| format!("cannot remove {file}: {e}"))?;
+/// The demo provider's id, the same every run.
+const DEMO_PROVIDER: Uuid = Uuid::from_u128(0x5e11_0000_0000_4000_8000_000000000001);
+
+struct Options {
+    dir: PathBuf,
+    listen: String,
+    once: bool,
+}
+
+fn options(args: &[&str]) -> Result<Options> {
+    let mut o = Options { dir: PathBuf::from("target/demo"), listen: "127.0.0.1:8470".into(), once: false };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match *arg {
+            "--dir" => o.dir = PathBuf::from(args.next().ok_or("--dir needs a folder")?),
+            "--listen" => o.listen = args.next().ok_or("--listen needs an address")?.to_string(),
+            "--once" => o.once = true,
+            other => return Err(format!("unknown option {other}\nusage: cargo xtask run [--dir FOLDER] [--listen ADDR] [--once]")),
         }
     }
+    Ok(o)
+}
+
+fn fresh(path: &Path) -> Result {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            std::fs::remove_file(&file).map_err(|e| format!("cannot remove {}: {e}", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: &[&str]) -> Result {
+    let options = options(args)?;
+    std::fs::create_dir_all(&options.dir).map_err(|e| format!("cannot create {}: {e}", options.dir.display()))?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(run_async(options))
+}
+
+async fn run_async(options: Options) -> Result {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    // A fresh demo each run, so "today" is today.
+    let files = ["hub.db", "office.db", "sam.db"].map(|f| options.dir.join(f));
+    for file in &files {
+        fresh(file)?;
+    }
+    let storage = SqliteStorage::open(&files[0]).map_err(|e| text(&e))?;
+    storage
+        .create_organisation(Organisation { id: DEMO_PROVIDER, name: "Sunrise Home Care".into(), kind: OrgKind::Provider })
+        .await
+        .map_err(|e| text(&e))?;
+    let listener = tokio::net::TcpListener::bind(&options.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e} (try --listen 127.0.0.1:0)", options.listen))?;
+    let url = format!("http://{}", listener.local_addr().map_err(|e| text(&e))?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_on(storage.clone(), listener, async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            _ = stopped => {}
+        }
+    }));
+
+    let enrol = |staff: &'static str, role: Role, file: PathBuf| {
+        let storage = storage.clone();
+        let url = url.clone();
+        async move {
+            let store = Arc::new(Mutex::new(Store::open(&file).map_err(|e| format!("{}: {e}", file.display()))?));
+            let code =
+                issue_enrolment_code(&storage, DEMO_PROVIDER, staff, role, "demo").await.map_err(|e| format!("{e:?}"))?;
+            doorstep_sync::enrol(&store, &url, &code.code, &format!("{staff}'s device")).await.map_err(|e| text(&e))?;
+            let client = SyncClient::for_store(&store).await.map_err(|e| text(&e))?;
+            Ok::<_, String>((store, client))
+        }
+    };
+
     let today = Local::now().date_naive();
-    let mut store = Store::open(&db).map_err(|e| format!("{}: {e}", db.display()))?;
-    let loaded = doorstep_demo::load_demo(&mut store, today).map_err(|e| e.to_string())?;
-    println!("Doorstep demo store: {}", db.display());
+    let (office, office_sync) = enrol("M001", Role::Manager, files[1].clone()).await?;
+    let loaded = doorstep_demo::load_demo(&mut *office.lock().await, today).map_err(|e| text(&e))?;
+    let pushed = office_sync.sync(&office, |_| {}).await.map_err(|e| text(&e))?;
+    println!("Doorstep hub: {url} (SQLite: {})", files[0].display());
     println!(
-        "Loaded {} people, {} visits, {} visit notes, {} ideas.\n",
-        loaded.people, loaded.visits, loaded.notes, loaded.insights
+        "Office device: loaded {} people, {} visits, {} visit notes, {} ideas; synced {} records to the hub in {} round trip(s).",
+        loaded.people, loaded.visits, loaded.notes, loaded.insights, pushed.pushed, pushed.round_trips
     );
 
-    println!("Today, {}:", today.format("%A %-d %B %Y"));
-    for visit in store.visits_on(today, None).map_err(|e| e.to_string())? {
+    let (sam, sam_sync) = enrol("C001", Role::Carer, files[2].clone()).await?;
+    let got = sam_sync.sync(&sam, |_| {}).await.map_err(|e| text(&e))?;
+    println!(
+        "Sam's tablet (carer C001): received {} records ({} bytes) in {} round trip(s): only the people on Sam's rota.\n",
+        got.pulled, got.bytes_received, got.round_trips
+    );
+
+    print_carer_day(&*sam.lock().await, today, "C001")?;
+    print_office(&*office.lock().await, today)?;
+
+    let code = issue_enrolment_code(&storage, DEMO_PROVIDER, "C002", Role::Carer, "demo").await.map_err(|e| format!("{e:?}"))?;
+    println!("\nEnrol another device as Priya (carer C002) with code {} at {url}", code.code);
+    if options.once {
+        let _ = stop.send(());
+    } else {
+        println!("The hub is serving; press Ctrl-C to stop.");
+    }
+    server.await.map_err(|e| text(&e))?.map_err(|e| text(&e))?;
+    Ok(())
+}
+
+fn print_carer_day(store: &Store, today: chrono::NaiveDate, carer: &str) -> Result {
+    let text = |e: doorstep_store::StoreError| e.to_string();
+    println!("Sam's visits today, {}:", today.format("%A %-d %B %Y"));
+    for visit in store.visits_on(today, Some(carer)).map_err(text)? {
         let time = visit.starts_at.with_timezone(&chrono::Local).format("%H:%M");
         let who = visit.person_name.as_deref().unwrap_or("(person not on this device yet)");
-        println!("  {time}  {who:<28} {:<12} {}", visit.status, visit.carers.join(" + "));
+        let with = if visit.carers.len() > 1 { format!("  double-up: {}", visit.carers.join(" + ")) } else { String::new() };
+        println!("  {time}  {who:<28} {}{with}", visit.status);
     }
-
-    println!("\nDeterioration watch:");
-    for person in store.people().map_err(|e| e.to_string())? {
-        let flag = store.watch(&person.id).map_err(|e| e.to_string())?;
+    println!("\nDeterioration watch on Sam's tablet:");
+    for person in store.people().map_err(text)? {
+        let flag = store.watch(&person.id).map_err(text)?;
         println!("  {:<28} {}", person.display_name, flag.level.code());
         for reason in flag.reasons {
             println!("      - {reason}");
         }
     }
-
-    println!("\nIdeas waiting for review:");
-    for idea in store.insights_with_status("submitted").map_err(|e| e.to_string())? {
-        println!("  [{}] {}", idea.urgency, idea.summary);
-    }
-
-    // The SBARD a carer would read out for the person most at risk.
-    if let Some(person) = store.people().map_err(|e| e.to_string())?.into_iter().max_by_key(|p| p.watch) {
-        let overview = store.person_overview(&person.id).map_err(|e| e.to_string())?;
+    // The SBARD Sam would read out for the person most at risk.
+    if let Some(person) = store.people().map_err(text)?.into_iter().max_by_key(|p| p.watch) {
+        let overview = store.person_overview(&person.id).map_err(text)?;
         if let Some(latest) = overview.timeline.iter().find(|t| t.news2_total.is_some() || !t.soft_signs.is_empty()) {
             let visit_id = latest.visit_id.parse().map_err(|e| format!("{e}"))?;
-            let note: VisitNote = store.get(&NoteId::for_visit(visit_id).to_string()).map_err(|e| e.to_string())?;
+            let note: VisitNote = store.get(&NoteId::for_visit(visit_id).to_string()).map_err(text)?;
             let p: &Person = &overview.person;
             let news2 = assess_note(p, &note, today).transpose().map_err(|e| e.to_string())?;
             if let Some(News2Assessment::Scored(score)) = &news2 {
                 println!("\nNEWS2 for {} at the last visit: {} ({})", p.name.called(), score.total, score.band.label());
-                println!("  {} {}", score.escalation.headline, score.escalation.action);
+                println!("  {}", score.escalation.action);
             }
-            let sbard = Sbard::build(
-                &Caller { name: "Sam", organisation: "Sunrise Home Care" },
-                p,
-                &note,
-                news2.as_ref(),
-                today,
-            );
+            let sbard = Sbard::build(&Caller { name: "Sam", organisation: "Sunrise Home Care" }, p, &note, news2.as_ref(), today);
             println!("\nSBARD to read out:\n{}", sbard.to_text());
         }
     }
-    let hits = store.search("bathroom", 5).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn print_office(store: &Store, today: chrono::NaiveDate) -> Result {
+    let text = |e: doorstep_store::StoreError| e.to_string();
+    println!("The office sees all {} visits today and these ideas waiting for review:", store.visits_on(today, None).map_err(text)?.len());
+    for idea in store.insights_with_status("submitted").map_err(text)? {
+        println!("  [{}] {}", idea.urgency, idea.summary);
+    }
+    let hits = store.search("bathroom", 5).map_err(text)?;
     println!(
         "Search \"bathroom\": {} match(es){}",
         hits.len(),
