@@ -63,3 +63,22 @@ fn device_migrations_are_numbered_without_gaps() {
     numbers.sort();
     assert_eq!(numbers, (1..=numbers.len() as u32).collect::<Vec<_>>());
 }
+
+/// **Architecture Invariant:** the hub and the device share only the model and the protocol:
+/// the hub never links the device store or the sync client, and the device side never the hub.
+#[test]
+fn the_hub_and_the_device_share_only_the_model_and_the_protocol() {
+    let meta = metadata();
+    let names = |package: &str| dependencies(&meta, package).into_iter().map(|(n, _, _)| n).collect::<Vec<_>>();
+    let hub = names("doorstep-hub");
+    assert!(!hub.iter().any(|n| n == "doorstep-store" || n == "doorstep-sync"), "doorstep-hub depends on {hub:?}");
+    for device in ["doorstep-store", "doorstep-sync"] {
+        let deps = names(device);
+        assert!(!deps.iter().any(|n| n == "doorstep-hub"), "{device} depends on the hub");
+    }
+    let protocol = names("doorstep-protocol");
+    assert!(
+        protocol.iter().all(|n| ["doorstep-model", "postcard", "serde", "thiserror", "uuid"].contains(&n.as_str())),
+        "the protocol crate stays small: {protocol:?}"
+    );
+}
