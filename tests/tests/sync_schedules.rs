@@ -19,10 +19,20 @@ const NOTES: usize = 2;
 #[derive(Debug, Clone)]
 enum Step {
     /// Device types a word into a note at a relative position.
-    Type { device: usize, note: usize, at: f64 },
-    Sync { device: usize },
-    GoOffline { device: usize },
-    ComeBack { device: usize },
+    Type {
+        device: usize,
+        note: usize,
+        at: f64,
+    },
+    Sync {
+        device: usize,
+    },
+    GoOffline {
+        device: usize,
+    },
+    ComeBack {
+        device: usize,
+    },
 }
 
 fn schedule() -> impl Strategy<Value = (usize, Vec<Step>)> {
@@ -74,9 +84,8 @@ async fn run(devices: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 typed.insert(word.trim().to_string());
                 let id = NoteId::for_visit(visit.id);
                 let mut store = fleet[device].store.lock().await;
-                let mut current = store
-                    .get::<VisitNote>(&id.to_string())
-                    .unwrap_or_else(|_| VisitNote::new(id, visit.id, person.id));
+                let mut current =
+                    store.get::<VisitNote>(&id.to_string()).unwrap_or_else(|_| VisitNote::new(id, visit.id, person.id));
                 let chars: Vec<char> = current.narrative.chars().collect();
                 // Type between words, never inside one (that would split a word, not lose it).
                 let target = ((chars.len() as f64) * at).round() as usize;

@@ -3,8 +3,10 @@
 //! - `cargo xtask run` — set up, then run Doorstep with demo data.
 //! - `cargo xtask test` — set up, then run every test (what `.ci/run` calls).
 //! - `cargo xtask bench store` — the device store benchmark; last line is machine-readable.
+//! - `cargo xtask bench sync` — many devices reconnecting to one hub; last line machine-readable.
 
 mod bench;
+mod bench_sync;
 mod run;
 mod setup;
 #[cfg(test)]
@@ -19,11 +21,13 @@ fn main() -> ExitCode {
         ["run", rest @ ..] => run::run(rest),
         ["test", rest @ ..] => setup::test(rest),
         ["bench", "store", rest @ ..] => bench::store(rest),
+        ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
         _ => {
             eprintln!(
                 "usage:\n  cargo xtask run [--db PATH]      run Doorstep with demo data\n  \
                  cargo xtask test                 set up and run every test\n  \
-                 cargo xtask bench store          benchmark the device store"
+                 cargo xtask bench store          benchmark the device store\n  \
+                 cargo xtask bench sync           benchmark many devices syncing with one hub"
             );
             return ExitCode::from(2);
         }

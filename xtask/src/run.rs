@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::Result;
 
 /// The demo provider's id, the same every run.
-const DEMO_PROVIDER: Uuid = Uuid::from_u128(0x5e11_0000_0000_4000_8000_000000000001);
+const DEMO_PROVIDER: Uuid = Uuid::from_u128(0x5e11_0000_0000_4000_8000_0000_0000_0001);
 
 struct Options {
     dir: PathBuf,
@@ -42,7 +42,11 @@ fn options(args: &[&str]) -> Result<Options> {
             "--dir" => o.dir = PathBuf::from(args.next().ok_or("--dir needs a folder")?),
             "--listen" => o.listen = args.next().ok_or("--listen needs an address")?.to_string(),
             "--once" => o.once = true,
-            other => return Err(format!("unknown option {other}\nusage: cargo xtask run [--dir FOLDER] [--listen ADDR] [--once]")),
+            other => {
+                return Err(format!(
+                    "unknown option {other}\nusage: cargo xtask run [--dir FOLDER] [--listen ADDR] [--once]"
+                ));
+            }
         }
     }
     Ok(o)
@@ -74,7 +78,11 @@ async fn run_async(options: Options) -> Result {
     }
     let storage = SqliteStorage::open(&files[0]).map_err(|e| text(&e))?;
     storage
-        .create_organisation(Organisation { id: DEMO_PROVIDER, name: "Sunrise Home Care".into(), kind: OrgKind::Provider })
+        .create_organisation(Organisation {
+            id: DEMO_PROVIDER,
+            name: "Sunrise Home Care".into(),
+            kind: OrgKind::Provider,
+        })
         .await
         .map_err(|e| text(&e))?;
     let listener = tokio::net::TcpListener::bind(&options.listen)
@@ -94,8 +102,9 @@ async fn run_async(options: Options) -> Result {
         let url = url.clone();
         async move {
             let store = Arc::new(Mutex::new(Store::open(&file).map_err(|e| format!("{}: {e}", file.display()))?));
-            let code =
-                issue_enrolment_code(&storage, DEMO_PROVIDER, staff, role, "demo").await.map_err(|e| format!("{e:?}"))?;
+            let code = issue_enrolment_code(&storage, DEMO_PROVIDER, staff, role, "demo")
+                .await
+                .map_err(|e| format!("{e:?}"))?;
             doorstep_sync::enrol(&store, &url, &code.code, &format!("{staff}'s device")).await.map_err(|e| text(&e))?;
             let client = SyncClient::for_store(&store).await.map_err(|e| text(&e))?;
             Ok::<_, String>((store, client))
@@ -122,7 +131,9 @@ async fn run_async(options: Options) -> Result {
     print_carer_day(&*sam.lock().await, today, "C001")?;
     print_office(&*office.lock().await, today)?;
 
-    let code = issue_enrolment_code(&storage, DEMO_PROVIDER, "C002", Role::Carer, "demo").await.map_err(|e| format!("{e:?}"))?;
+    let code = issue_enrolment_code(&storage, DEMO_PROVIDER, "C002", Role::Carer, "demo")
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     println!("\nEnrol another device as Priya (carer C002) with code {} at {url}", code.code);
     if options.once {
         let _ = stop.send(());
@@ -139,7 +150,8 @@ fn print_carer_day(store: &Store, today: chrono::NaiveDate, carer: &str) -> Resu
     for visit in store.visits_on(today, Some(carer)).map_err(text)? {
         let time = visit.starts_at.with_timezone(&chrono::Local).format("%H:%M");
         let who = visit.person_name.as_deref().unwrap_or("(person not on this device yet)");
-        let with = if visit.carers.len() > 1 { format!("  double-up: {}", visit.carers.join(" + ")) } else { String::new() };
+        let with =
+            if visit.carers.len() > 1 { format!("  double-up: {}", visit.carers.join(" + ")) } else { String::new() };
         println!("  {time}  {who:<28} {}{with}", visit.status);
     }
     println!("\nDeterioration watch on Sam's tablet:");
@@ -162,7 +174,13 @@ fn print_carer_day(store: &Store, today: chrono::NaiveDate, carer: &str) -> Resu
                 println!("\nNEWS2 for {} at the last visit: {} ({})", p.name.called(), score.total, score.band.label());
                 println!("  {}", score.escalation.action);
             }
-            let sbard = Sbard::build(&Caller { name: "Sam", organisation: "Sunrise Home Care" }, p, &note, news2.as_ref(), today);
+            let sbard = Sbard::build(
+                &Caller { name: "Sam", organisation: "Sunrise Home Care" },
+                p,
+                &note,
+                news2.as_ref(),
+                today,
+            );
             println!("\nSBARD to read out:\n{}", sbard.to_text());
         }
     }
@@ -171,7 +189,10 @@ fn print_carer_day(store: &Store, today: chrono::NaiveDate, carer: &str) -> Resu
 
 fn print_office(store: &Store, today: chrono::NaiveDate) -> Result {
     let text = |e: doorstep_store::StoreError| e.to_string();
-    println!("The office sees all {} visits today and these ideas waiting for review:", store.visits_on(today, None).map_err(text)?.len());
+    println!(
+        "The office sees all {} visits today and these ideas waiting for review:",
+        store.visits_on(today, None).map_err(text)?.len()
+    );
     for idea in store.insights_with_status("submitted").map_err(text)? {
         println!("  [{}] {}", idea.urgency, idea.summary);
     }

@@ -12,6 +12,18 @@ pub fn sh(program: &str, args: &[&str]) -> Result {
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
+/// Like [`sh`], with extra environment variables for the command (echoed too).
+pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    eprintln!("$ {}{program} {}", shown.concat(), args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("could not start {program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+}
+
 fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
@@ -47,10 +59,156 @@ pub fn test(args: &[&str]) -> Result {
     sh("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     // The model is shared with the browser UI: it must keep building for wasm32.
     sh("cargo", &["build", "--locked", "-p", "doorstep-model", "--target", "wasm32-unknown-unknown"])?;
-    sh("cargo", &["test", "--workspace", "--locked"])?;
+    // The hub's storage suite runs every scenario on PostgreSQL too.
+    let postgres = ensure_postgres()?;
+    sh_env("cargo", &["test", "--workspace", "--locked"], &[(TEST_POSTGRES_ENV, &postgres)])?;
     // The run command still works end to end.
     let demo = tempfile::TempDir::new().map_err(|e| e.to_string())?;
-    let db = demo.path().join("demo.db");
-    crate::run::run(&["--db", &db.to_string_lossy()])?;
+    crate::run::run(&["--dir", &demo.path().to_string_lossy(), "--listen", "127.0.0.1:0", "--once"])?;
     Ok(())
+}
+
+/// Where the hub's storage tests find PostgreSQL (a URL whose role may create databases).
+pub const TEST_POSTGRES_ENV: &str = "DOORSTEP_TEST_POSTGRES";
+const TEST_ROLE: &str = "doorstep";
+const TEST_DATABASE: &str = "doorstep_test";
+
+/// A PostgreSQL server for the hub's storage tests, and its URL: uses `DOORSTEP_TEST_POSTGRES`
+/// if set; otherwise installs PostgreSQL (apt-get), creates and starts a cluster, and creates
+/// the `doorstep` role (login, createdb) and `doorstep_test` database, skipping what is done.
+/// Needs root, or sudo, for the steps not yet done.
+pub fn ensure_postgres() -> Result<String> {
+    if let Ok(url) = std::env::var(TEST_POSTGRES_ENV)
+        && !url.trim().is_empty()
+    {
+        eprintln!("PostgreSQL: using {TEST_POSTGRES_ENV} from the environment");
+        return Ok(url);
+    }
+    if !has_command("pg_ctlcluster") || postgres_versions("/usr/lib/postgresql", "bin/postgres").is_empty() {
+        if !has_command("apt-get") {
+            return Err(format!(
+                "PostgreSQL is not installed and there is no apt-get to install it: install PostgreSQL and set \
+                 {TEST_POSTGRES_ENV}=postgres://user:password@host:port/database (a role that may create databases)"
+            ));
+        }
+        as_root("apt-get", &["update"], &[("DEBIAN_FRONTEND", "noninteractive")])?;
+        as_root(
+            "apt-get",
+            &["install", "-y", "--no-install-recommends", "postgresql"],
+            &[("DEBIAN_FRONTEND", "noninteractive")],
+        )?;
+    }
+    let version = match postgres_versions("/etc/postgresql", "main").last() {
+        Some(version) => version.clone(),
+        None => {
+            // Installed without a cluster (postgresql-common can be told not to create one).
+            let version = postgres_versions("/usr/lib/postgresql", "bin/postgres")
+                .pop()
+                .ok_or("PostgreSQL was installed but no server is in /usr/lib/postgresql")?;
+            as_root("pg_createcluster", &[&version, "main"], &[])?;
+            version
+        }
+    };
+    let port = match cluster_status(&version) {
+        Some((port, online)) if online => port,
+        _ => {
+            as_root("pg_ctlcluster", &[&version, "main", "start"], &[])?;
+            match cluster_status(&version) {
+                Some((port, true)) => port,
+                _ => return Err(format!("PostgreSQL {version}/main did not start: see /var/log/postgresql/")),
+            }
+        }
+    };
+    let role = psql_as_postgres(
+        &port,
+        &format!("SELECT rolcanlogin AND rolcreatedb FROM pg_roles WHERE rolname = '{TEST_ROLE}'"),
+    )?;
+    let password = format!("LOGIN CREATEDB PASSWORD '{TEST_ROLE}'");
+    match role.trim() {
+        "" => drop(psql_as_postgres(&port, &format!("CREATE ROLE {TEST_ROLE} {password}"))?),
+        "t" => {}
+        _ => drop(psql_as_postgres(&port, &format!("ALTER ROLE {TEST_ROLE} {password}"))?),
+    }
+    let database = psql_as_postgres(&port, &format!("SELECT 1 FROM pg_database WHERE datname = '{TEST_DATABASE}'"))?;
+    if database.trim().is_empty() {
+        psql_as_postgres(&port, &format!("CREATE DATABASE {TEST_DATABASE} OWNER {TEST_ROLE}"))?;
+    }
+    let url = format!("postgres://{TEST_ROLE}:{TEST_ROLE}@127.0.0.1:{port}/{TEST_DATABASE}");
+    // The tests connect over TCP with the password: check that works, not just the socket.
+    sh("psql", &[&url, "-X", "-q", "-o", "/dev/null", "-c", "SELECT 1"])
+        .map_err(|e| format!("PostgreSQL is running but {url} does not accept connections: {e}"))?;
+    Ok(url)
+}
+
+fn has_command(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// PostgreSQL major versions (sorted, numerically) with `<dir>/<version>/<inside>` present.
+fn postgres_versions(dir: &str, inside: &str) -> Vec<String> {
+    let mut versions: Vec<(u32, String)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().join(inside).exists())
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.parse::<u32>().ok().map(|n| (n, name))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort();
+    versions.into_iter().map(|(_, name)| name).collect()
+}
+
+/// The `main` cluster's port and whether it is running, from `pg_lsclusters`.
+fn cluster_status(version: &str) -> Option<(String, bool)> {
+    let listing = output("pg_lsclusters", &["-h"])?;
+    listing.lines().find_map(|line| match line.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [v, "main", port, status, ..] if *v == version => Some((port.to_string(), status.starts_with("online"))),
+        _ => None,
+    })
+}
+
+fn is_root() -> bool {
+    output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
+}
+
+/// Runs a command as root: directly when root (as in CI), through sudo otherwise.
+fn as_root(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
+    let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if is_root() {
+        sh_env(program, args, env)
+    } else {
+        let mut sudo_args: Vec<&str> = assignments.iter().map(String::as_str).collect();
+        sudo_args.push(program);
+        sudo_args.extend_from_slice(args);
+        sh("sudo", &sudo_args)
+    }
+}
+
+/// Runs one SQL statement as the `postgres` superuser over the local socket; its output.
+fn psql_as_postgres(port: &str, sql: &str) -> Result<String> {
+    let psql = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-p", port, "-c", sql];
+    let (program, args): (&str, Vec<&str>) = if is_root() {
+        ("runuser", ["-u", "postgres", "--"].into_iter().chain(psql).collect())
+    } else {
+        ("sudo", ["-u", "postgres"].into_iter().chain(psql).collect())
+    };
+    eprintln!("$ {program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(&args)
+        .current_dir("/") // the postgres user may not be able to read the working directory
+        .output()
+        .map_err(|e| format!("could not start {program}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("`{sql}` failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()))
+    }
 }

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use doorstep_protocol::{
-    API_PREFIX, ApiError, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest, EnrolmentCodeResponse, Role,
-    SYNC_CONTENT_TYPE, SyncRequest,
+    API_PREFIX, ApiError, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest, EnrolmentCodeResponse,
+    Role, SYNC_CONTENT_TYPE, SyncRequest,
 };
 use uuid::Uuid;
 

@@ -40,14 +40,15 @@ impl PostgresStorage {
         let config: tokio_postgres::Config = url.parse()?;
         migrate(&config).await?;
         let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StorageError::Pool(e.to_string()))?;
+        let pool =
+            Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StorageError::Pool(with_causes(&e)))?;
         // Fail now, not on the first request, if the database cannot be reached.
-        drop(pool.get().await.map_err(|e| StorageError::Pool(e.to_string()))?);
+        drop(pool.get().await.map_err(|e| StorageError::Pool(with_causes(&e)))?);
         Ok(PostgresStorage { pool })
     }
 
     async fn client(&self) -> StorageResult<Object> {
-        self.pool.get().await.map_err(|e| StorageError::Pool(e.to_string()))
+        self.pool.get().await.map_err(|e| StorageError::Pool(with_causes(&e)))
     }
 }
 
@@ -66,12 +67,27 @@ async fn migrate(config: &tokio_postgres::Config) -> StorageResult<()> {
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await;
     drop(client);
     let _ = driver.await;
-    let report = report.map_err(|e| StorageError::PostgresMigration(e.to_string()))?;
+    let report = report.map_err(|e| StorageError::PostgresMigration(with_causes(&e)))?;
     for migration in report.applied_migrations() {
         tracing::info!("applied PostgreSQL migration {migration}");
     }
     unlocked?;
     Ok(())
+}
+
+/// An error and its causes: tokio-postgres says only "db error", with the server's message in
+/// the error's source.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Waits for the sequence lock: call first in every transaction that allocates sequence numbers.

@@ -232,7 +232,12 @@ impl<S: HubStorage> Hub<S> {
 
     /// One round of the Automerge sync protocol for one document, for a device whose changes
     /// the hub could not place (it lacks their history, e.g. after a restore from backup).
-    pub async fn doc_sync(&self, caller: &Caller, id: Uuid, request: DocSyncRequest) -> Result<DocSyncResponse, ServiceError> {
+    pub async fn doc_sync(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        request: DocSyncRequest,
+    ) -> Result<DocSyncResponse, ServiceError> {
         use automerge::sync::{Message, SyncDoc};
         let existing = self.storage.load_document(id).await?;
         let mut doc = match &existing {

@@ -381,7 +381,9 @@ impl HubStorage for SqliteStorage {
             items.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
 
             let mut changes = c.prepare(&format!(
-                "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM doc_access a
+                // DISTINCT before LIMIT: a change reached through two principals must not
+                // take two places in the page (the cursor would then skip one).
+                "SELECT DISTINCT c.seq, c.doc_id, d.kind, c.bytes FROM doc_access a
                  JOIN changes c ON c.doc_id = a.doc_id AND c.seq > ?{cur} AND c.seq > a.granted_seq
                  JOIN documents d ON d.id = a.doc_id
                  WHERE a.principal IN ({p}) AND c.device_id != ?{dev}

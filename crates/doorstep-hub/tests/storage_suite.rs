@@ -1,0 +1,945 @@
+//! The shared storage suite: every scenario runs against both backends, SQLite (a fresh file)
+//! and PostgreSQL (a fresh database, created and dropped per test).
+//!
+//! PostgreSQL comes from `DOORSTEP_TEST_POSTGRES` (a URL whose role may create databases);
+//! `cargo xtask test` installs and starts PostgreSQL and sets it. Without it the PostgreSQL
+//! tests fail: they never pass silently.
+
+// The scenarios are plain async fns called from the #[test]s, which clippy's
+// `allow-unwrap-in-tests` does not reach.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::future::Future;
+
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT, ReadDoc};
+use doorstep_hub::storage::*;
+use doorstep_hub::{PostgresStorage, SqliteStorage};
+use doorstep_model::RecordKind;
+use doorstep_protocol::Role;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Backends
+
+async fn on_sqlite<F, Fut>(scenario: F)
+where
+    F: FnOnce(SqliteStorage) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let storage = SqliteStorage::open(&dir.path().join("hub.db")).expect("open SQLite");
+    scenario(storage).await;
+}
+
+/// A database of its own for one test, dropped afterwards.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create() -> TestDatabase {
+        let admin_url = std::env::var("DOORSTEP_TEST_POSTGRES").unwrap_or_else(|_| {
+            panic!(
+                "the PostgreSQL storage tests need a server: set DOORSTEP_TEST_POSTGRES=postgres://… (a role that may \
+                 create databases) or run `cargo xtask test`, which starts PostgreSQL"
+            )
+        });
+        let name = format!("doorstep_t_{}", Uuid::new_v4().simple());
+        admin(&admin_url, &format!("CREATE DATABASE {name}")).await;
+        TestDatabase { url: with_database(&admin_url, &name), admin_url, name }
+    }
+
+    async fn drop(self) {
+        // FORCE ends the test's own connections that are still closing; it can still fail for a
+        // moment while an autovacuum worker is in the database ("must be a member of the role
+        // whose process is being terminated"), so try again for a while.
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let mut attempt = 1;
+        while let Err(e) = try_admin(&self.admin_url, &sql).await {
+            assert!(attempt < 50, "`{sql}` failed: {e}");
+            attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority..].find('/').map_or(base.len(), |i| authority + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
+async fn admin(url: &str, sql: &str) {
+    try_admin(url, sql).await.unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
+}
+
+async fn try_admin(url: &str, sql: &str) -> Result<(), String> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| format!("cannot connect to DOORSTEP_TEST_POSTGRES: {}", with_causes(&e)))?;
+    let driver = tokio::spawn(connection);
+    let outcome = client.batch_execute(sql).await.map_err(|e| with_causes(&e));
+    drop(client);
+    let _ = driver.await;
+    outcome
+}
+
+/// tokio-postgres says only "db error"; the server's message is in the source.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
+}
+
+/// Runs `scenario` on a fresh database, dropping it afterwards even if the scenario fails.
+async fn on_postgres_db<F, Fut>(scenario: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let db = TestDatabase::create().await;
+    let outcome = tokio::spawn(scenario(db.url.clone())).await;
+    db.drop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn on_postgres<F, Fut>(scenario: F)
+where
+    F: FnOnce(PostgresStorage) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    on_postgres_db(|url| async move {
+        let storage = PostgresStorage::connect(&url).await.expect("connect to PostgreSQL");
+        scenario(storage).await;
+    })
+    .await;
+}
+
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::on_sqlite(super::$scenario).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::on_postgres(super::$scenario).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    organisations_and_enrolment_codes,
+    devices_are_looked_up_and_revoked,
+    a_write_stores_each_change_once_and_grants_and_revokes_readers,
+    the_feed_is_in_order_limited_and_leaves_out_a_devices_own_writes,
+    load_document_returns_the_snapshot_and_later_changes,
+    people_on_rota_follow_the_day_window_and_both_carers,
+    granted_lists_documents_of_one_kind,
+    history_of_a_person_lists_visits_and_notes,
+    set_access_grants_and_revokes_with_purges,
+    max_seq_counts_only_what_takes_a_number,
+    the_audit_log_is_newest_first,
+    a_change_reached_through_two_principals_is_not_skipped,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const DAY: i64 = 86_400_000;
+
+fn new_org() -> (Uuid, String, String, String) {
+    let org = Uuid::new_v4();
+    (org, format!("manager:{org}"), format!("carer:{org}:a"), format!("carer:{org}:b"))
+}
+
+/// An Automerge document being edited; each edit is one real change.
+struct Doc(AutoCommit);
+
+type StoredChange = ([u8; 32], Vec<u8>);
+
+impl Doc {
+    fn new() -> Doc {
+        Doc(AutoCommit::new())
+    }
+
+    fn edit(&mut self, key: &str, value: i64) -> StoredChange {
+        let heads = self.0.get_heads();
+        self.0.put(ROOT, key, value).unwrap();
+        self.0.commit();
+        let changes = self.0.get_changes(&heads);
+        assert_eq!(changes.len(), 1);
+        (changes[0].hash().0, changes[0].raw_bytes().to_vec())
+    }
+}
+
+fn int(doc: &AutoCommit, key: &str) -> Option<i64> {
+    match doc.get(ROOT, key).unwrap() {
+        Some((automerge::Value::Scalar(s), _)) => s.as_i64(),
+        _ => None,
+    }
+}
+
+fn write(id: Uuid, kind: RecordKind, org: Uuid, device: Uuid) -> DocumentWrite {
+    DocumentWrite {
+        id,
+        kind,
+        owner_org: org,
+        device_id: device,
+        changes: Vec::new(),
+        grant: Vec::new(),
+        revoke: Vec::new(),
+        visit: None,
+        note_person: None,
+        snapshot: None,
+    }
+}
+
+fn visit(person: Uuid, day: &str, carers: &[&str]) -> VisitIndex {
+    VisitIndex { person_id: person, day: day.to_string(), carers: carers.iter().map(|c| c.to_string()).collect() }
+}
+
+fn seqs(items: &[FeedItem]) -> Vec<u64> {
+    items.iter().map(FeedItem::seq).collect()
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+fn grant(seq: u64, id: Uuid, kind: RecordKind) -> FeedItem {
+    FeedItem::Grant { seq, id, kind }
+}
+
+fn change(seq: u64, id: Uuid, kind: RecordKind, c: &StoredChange) -> FeedItem {
+    FeedItem::Change { seq, id, kind, bytes: c.1.clone() }
+}
+
+fn purge(seq: u64, id: Uuid, kind: RecordKind) -> FeedItem {
+    FeedItem::Purge { seq, id, kind }
+}
+
+fn device(org: Uuid, staff: &str, role: Role) -> Device {
+    Device {
+        id: Uuid::new_v4(),
+        org_id: org,
+        staff_ref: staff.to_string(),
+        role,
+        name: format!("{staff}'s phone"),
+        token_hash: vec![7; 32],
+        revoked: false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+async fn organisations_and_enrolment_codes<S: HubStorage>(s: S) {
+    let org = Organisation { id: Uuid::new_v4(), name: "Kind Hands".into(), kind: OrgKind::Provider };
+    s.create_organisation(org.clone()).await.unwrap();
+    assert_eq!(s.organisation(org.id).await.unwrap(), Some(org.clone()));
+    assert_eq!(s.organisation(Uuid::new_v4()).await.unwrap(), None);
+    // Creating it again updates it.
+    let renamed = Organisation { name: "Kinder Hands".into(), ..org.clone() };
+    s.create_organisation(renamed.clone()).await.unwrap();
+    assert_eq!(s.organisation(org.id).await.unwrap(), Some(renamed));
+    let partner = Organisation { id: Uuid::new_v4(), name: "NHS Trust".into(), kind: OrgKind::Partner };
+    s.create_organisation(partner.clone()).await.unwrap();
+    assert_eq!(s.organisation(partner.id).await.unwrap(), Some(partner.clone()));
+
+    let now = 1_700_000_000_000;
+    let code = EnrolmentCode {
+        code_hash: vec![1; 32],
+        org_id: org.id,
+        staff_ref: "a".into(),
+        role: Role::Manager,
+        created_by: "registered-manager".into(),
+        expires_at: now + DAY,
+    };
+    s.create_enrolment_code(code.clone()).await.unwrap();
+    // The device's organisation, staff and role come from the code, not from the request.
+    let asked = device(partner.id, "someone-else", Role::Partner);
+    let enrolled =
+        s.redeem_enrolment_code(code.code_hash.clone(), now, asked.clone()).await.unwrap().expect("redeemed");
+    assert_eq!(enrolled.id, asked.id);
+    assert_eq!(enrolled.org_id, org.id);
+    assert_eq!(enrolled.staff_ref, "a");
+    assert_eq!(enrolled.role, Role::Manager);
+    assert_eq!(enrolled.name, asked.name);
+    assert_eq!(enrolled.token_hash, asked.token_hash);
+    assert!(!enrolled.revoked);
+    assert_eq!(s.device(asked.id).await.unwrap(), Some(enrolled));
+
+    // Once only.
+    let again = device(org.id, "a", Role::Manager);
+    assert_eq!(s.redeem_enrolment_code(code.code_hash.clone(), now + 1, again.clone()).await.unwrap(), None);
+    assert_eq!(s.device(again.id).await.unwrap(), None);
+
+    // Not when expired (expiry is exclusive), nor an unknown code.
+    let expired = EnrolmentCode { code_hash: vec![2; 32], expires_at: now, ..code.clone() };
+    s.create_enrolment_code(expired.clone()).await.unwrap();
+    let late = device(org.id, "a", Role::Carer);
+    assert_eq!(s.redeem_enrolment_code(expired.code_hash.clone(), now, late.clone()).await.unwrap(), None);
+    assert_eq!(s.redeem_enrolment_code(expired.code_hash.clone(), now + DAY, late.clone()).await.unwrap(), None);
+    assert_eq!(s.redeem_enrolment_code(vec![3; 32], now, late.clone()).await.unwrap(), None);
+    assert_eq!(s.device(late.id).await.unwrap(), None);
+    // The expired code is still unused: in time, it would have worked.
+    let in_time = s.redeem_enrolment_code(expired.code_hash, now - 1, late.clone()).await.unwrap().expect("in time");
+    assert_eq!(in_time.role, Role::Manager);
+
+    // A code for an organisation that does not exist is refused.
+    let orphan = EnrolmentCode { code_hash: vec![4; 32], org_id: Uuid::new_v4(), ..code };
+    assert!(s.create_enrolment_code(orphan).await.is_err());
+}
+
+async fn devices_are_looked_up_and_revoked<S: HubStorage>(s: S) {
+    let org = Organisation { id: Uuid::new_v4(), name: "Kind Hands".into(), kind: OrgKind::Provider };
+    s.create_organisation(org.clone()).await.unwrap();
+    let now = 1_700_000_000_000;
+    let mut devices = Vec::new();
+    for (i, staff) in ["a", "b"].into_iter().enumerate() {
+        let code_hash = vec![i as u8 + 10; 32];
+        s.create_enrolment_code(EnrolmentCode {
+            code_hash: code_hash.clone(),
+            org_id: org.id,
+            staff_ref: staff.into(),
+            role: Role::Carer,
+            created_by: "rm".into(),
+            expires_at: now + DAY,
+        })
+        .await
+        .unwrap();
+        devices
+            .push(s.redeem_enrolment_code(code_hash, now, device(org.id, staff, Role::Carer)).await.unwrap().unwrap());
+    }
+    let [a, b] = [devices[0].clone(), devices[1].clone()];
+    assert_eq!(s.device(a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(s.device(Uuid::new_v4()).await.unwrap(), None);
+
+    assert!(s.revoke_device(a.id, now + 5).await.unwrap());
+    assert!(!s.revoke_device(a.id, now + 6).await.unwrap(), "revoking twice reports nothing revoked");
+    assert!(!s.revoke_device(Uuid::new_v4(), now).await.unwrap());
+    assert_eq!(s.device(a.id).await.unwrap(), Some(Device { revoked: true, ..a }));
+    assert_eq!(s.device(b.id).await.unwrap(), Some(b), "the other device is untouched");
+}
+
+async fn a_write_stores_each_change_once_and_grants_and_revokes_readers<S: HubStorage>(s: S) {
+    let (org, manager, carer_a, _) = new_org();
+    let (writer, reader) = (Uuid::new_v4(), Uuid::new_v4());
+    let id = Uuid::new_v4();
+    let kind = RecordKind::Person;
+    let mut doc = Doc::new();
+    let (c1, c2, c3) = (doc.edit("x", 1), doc.edit("x", 2), doc.edit("x", 3));
+
+    let mut w = write(id, kind, org, writer);
+    w.changes = vec![c1.clone(), c2.clone()];
+    w.grant = vec![manager.clone(), carer_a.clone()];
+    s.write_document(w).await.unwrap();
+    // c1 = 1, c2 = 2, the manager's grant = 3, carer a's = 4.
+    assert_eq!(s.max_seq().await.unwrap(), 4);
+    assert_eq!(s.readers(id).await.unwrap(), sorted(vec![manager.clone(), carer_a.clone()]));
+    assert_eq!(s.changes_since_snapshot(id).await.unwrap(), 2);
+
+    // A retried push (c2 again) stores only what is new; granting again takes no number.
+    let mut w = write(id, kind, org, writer);
+    w.changes = vec![c2.clone(), c3.clone()];
+    w.grant = vec![manager.clone()];
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 5);
+    assert_eq!(s.changes_since_snapshot(id).await.unwrap(), 3);
+    // The same write again changes nothing at all.
+    let mut w = write(id, kind, org, writer);
+    w.changes = vec![c1.clone(), c2.clone(), c3.clone()];
+    w.grant = vec![manager.clone(), carer_a.clone()];
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 5);
+
+    // Readers see the grant (the whole document), then only the change made after it.
+    let feed = s.feed(vec![manager.clone()], 0, reader, 100).await.unwrap();
+    assert_eq!(feed, vec![grant(3, id, kind), change(5, id, kind, &c3)]);
+    let feed = s.feed(vec![carer_a.clone()], 0, reader, 100).await.unwrap();
+    assert_eq!(feed, vec![grant(4, id, kind), change(5, id, kind, &c3)]);
+    let doc_bytes = s.load_document(id).await.unwrap().unwrap().bytes;
+    assert_eq!(doc_bytes, [c1.1.clone(), c2.1.clone(), c3.1.clone()].concat(), "each change stored once, in order");
+
+    // Revoking tells the reader to purge, and takes it off the readers.
+    let mut w = write(id, kind, org, writer);
+    w.revoke = vec![carer_a.clone()];
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 6);
+    assert_eq!(s.readers(id).await.unwrap(), vec![manager.clone()]);
+    assert_eq!(s.feed(vec![carer_a.clone()], 5, reader, 100).await.unwrap(), vec![purge(6, id, kind)]);
+    // From the start, carer a's feed no longer offers the document, only the purge.
+    assert_eq!(s.feed(vec![carer_a.clone()], 0, reader, 100).await.unwrap(), vec![purge(6, id, kind)]);
+    // Purges reach the writing device too: it must delete what it no longer may read.
+    assert_eq!(s.feed(vec![carer_a.clone()], 5, writer, 100).await.unwrap(), vec![purge(6, id, kind)]);
+    // Revoking someone who cannot read it takes no number.
+    let mut w = write(id, kind, org, writer);
+    w.revoke = vec![carer_a.clone(), format!("partner:{}", Uuid::new_v4())];
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 6);
+}
+
+async fn the_feed_is_in_order_limited_and_leaves_out_a_devices_own_writes<S: HubStorage>(s: S) {
+    let (org, manager, carer_a, _) = new_org();
+    let (w, x, r) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (d1, d2) = (Uuid::new_v4(), Uuid::new_v4());
+    let (k1, k2) = (RecordKind::Person, RecordKind::Visit);
+    let (mut doc1, mut doc2) = (Doc::new(), Doc::new());
+    let (a1, a2, a3) = (doc1.edit("a", 1), doc1.edit("a", 2), doc1.edit("a", 3));
+    let (b1, b2) = (doc2.edit("b", 1), doc2.edit("b", 2));
+
+    let mut wr = write(d1, k1, org, w);
+    wr.changes = vec![a1.clone()];
+    wr.grant = vec![manager.clone()];
+    s.write_document(wr).await.unwrap(); // a1 = 1, grant manager d1 = 2 (via w)
+    let mut wr = write(d1, k1, org, x);
+    wr.changes = vec![a2.clone()];
+    s.write_document(wr).await.unwrap(); // a2 = 3 (by x)
+    let mut wr = write(d2, k2, org, w);
+    wr.changes = vec![b1.clone()];
+    wr.grant = vec![carer_a.clone()];
+    wr.visit = Some(visit(Uuid::new_v4(), "2025-03-10", &["a"]));
+    s.write_document(wr).await.unwrap(); // b1 = 4, grant carer a d2 = 5 (via w)
+    let mut wr = write(d1, k1, org, x);
+    wr.changes = vec![a3.clone()];
+    s.write_document(wr).await.unwrap(); // a3 = 6 (by x)
+    let mut wr = write(d2, k2, org, x);
+    wr.changes = vec![b2.clone()];
+    s.write_document(wr).await.unwrap(); // b2 = 7 (by x)
+    s.set_access(vec![(d2, manager.clone())], vec![]).await.unwrap(); // grant manager d2 = 8
+    let d3 = Uuid::new_v4();
+    let mut wr = write(d3, k1, org, w);
+    wr.changes = vec![Doc::new().edit("c", 1)];
+    wr.grant = vec![carer_a.clone()];
+    s.write_document(wr).await.unwrap(); // 9, grant carer a d3 = 10 (via w)
+    s.set_access(vec![], vec![(d3, carer_a.clone())]).await.unwrap(); // purge carer a d3 = 11
+    assert_eq!(s.max_seq().await.unwrap(), 11);
+
+    let both = vec![manager.clone(), carer_a.clone()];
+    let everything = vec![
+        grant(2, d1, k1),
+        change(3, d1, k1, &a2),
+        // b1 (4) came before carer a's grant (5): the grant sends the whole document.
+        grant(5, d2, k2),
+        change(6, d1, k1, &a3),
+        // Reached through carer a only (the manager's grant, 8, comes after it): listed once.
+        change(7, d2, k2, &b2),
+        grant(8, d2, k2),
+        // d3's grant (10) was revoked: only the purge is left.
+        purge(11, d3, k1),
+    ];
+    assert_eq!(s.feed(both.clone(), 0, r, 100).await.unwrap(), everything);
+    // Principals given in the other order make no difference.
+    assert_eq!(s.feed(vec![carer_a.clone(), manager.clone()], 0, r, 100).await.unwrap(), everything);
+
+    // Paging with a limit walks the same items, in order, each once.
+    let mut cursor = 0;
+    let mut pages = Vec::new();
+    loop {
+        let page = s.feed(both.clone(), cursor, r, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        cursor = last.seq();
+        pages.push(seqs(&page));
+    }
+    assert_eq!(pages, vec![vec![2, 3, 5], vec![6, 7, 8], vec![11]]);
+    assert_eq!(s.feed(both.clone(), 11, r, 100).await.unwrap(), vec![]);
+    assert_eq!(s.feed(both.clone(), 9, r, 100).await.unwrap(), vec![purge(11, d3, k1)]);
+    assert_eq!(seqs(&s.feed(both.clone(), 5, r, 100).await.unwrap()), vec![6, 7, 8, 11]);
+    assert_eq!(s.feed(both.clone(), 0, r, 1).await.unwrap(), vec![grant(2, d1, k1)]);
+
+    // Device w is not sent its own changes, nor grants its own writes made (it has those
+    // documents); it is sent other devices' changes, grants made elsewhere, and purges.
+    assert_eq!(
+        s.feed(both.clone(), 0, w, 100).await.unwrap(),
+        vec![
+            change(3, d1, k1, &a2),
+            change(6, d1, k1, &a3),
+            change(7, d2, k2, &b2),
+            grant(8, d2, k2),
+            purge(11, d3, k1)
+        ]
+    );
+    // Device x is sent the grants but none of its own changes.
+    assert_eq!(seqs(&s.feed(both.clone(), 0, x, 100).await.unwrap()), vec![2, 5, 8, 11]);
+
+    // One principal at a time.
+    assert_eq!(seqs(&s.feed(vec![manager.clone()], 0, r, 100).await.unwrap()), vec![2, 3, 6, 8]);
+    assert_eq!(seqs(&s.feed(vec![carer_a.clone()], 0, r, 100).await.unwrap()), vec![5, 7, 11]);
+    assert_eq!(s.feed(vec![format!("partner:{org}")], 0, r, 100).await.unwrap(), vec![]);
+    assert_eq!(s.feed(vec![], 0, r, 100).await.unwrap(), vec![]);
+}
+
+/// A change that reaches the device through two of its principals (a manager who is also a
+/// carer) must not push the next change past the page's limit.
+async fn a_change_reached_through_two_principals_is_not_skipped<S: HubStorage>(s: S) {
+    let (org, manager, carer_a, _) = new_org();
+    let (w, x, r) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (d1, d2) = (Uuid::new_v4(), Uuid::new_v4());
+    let kind = RecordKind::Person;
+    let mut doc1 = Doc::new();
+    let (c1, c2, c3) = (doc1.edit("a", 1), doc1.edit("a", 2), doc1.edit("a", 3));
+    let mut wr = write(d1, kind, org, w);
+    wr.changes = vec![c1];
+    wr.grant = vec![manager.clone(), carer_a.clone()];
+    s.write_document(wr).await.unwrap(); // c1 = 1, grants = 2, 3
+    let mut wr = write(d1, kind, org, x);
+    wr.changes = vec![c2.clone(), c3.clone()];
+    s.write_document(wr).await.unwrap(); // c2 = 4, c3 = 5
+    let mut wr = write(d2, kind, org, w);
+    wr.changes = vec![Doc::new().edit("b", 1)];
+    s.write_document(wr).await.unwrap(); // 6
+    s.set_access(vec![(d2, manager.clone())], vec![]).await.unwrap(); // 7
+
+    let both = vec![manager, carer_a];
+    let all = s.feed(both.clone(), 3, r, 100).await.unwrap();
+    assert_eq!(all, vec![change(4, d1, kind, &c2), change(5, d1, kind, &c3), grant(7, d2, kind)]);
+    let page = s.feed(both.clone(), 3, r, 2).await.unwrap();
+    assert_eq!(seqs(&page), vec![4, 5], "a page must be a prefix of the feed, or the cursor skips a change");
+}
+
+async fn load_document_returns_the_snapshot_and_later_changes<S: HubStorage>(s: S) {
+    let org = Uuid::new_v4();
+    let device = Uuid::new_v4();
+    let id = Uuid::new_v4();
+    assert!(s.load_document(id).await.unwrap().is_none());
+    assert_eq!(s.changes_since_snapshot(id).await.unwrap(), 0);
+
+    let mut doc = Doc::new();
+    let (c1, c2) = (doc.edit("one", 1), doc.edit("two", 2));
+    let mut w = write(id, RecordKind::Visit, org, device);
+    w.changes = vec![c1, c2];
+    s.write_document(w).await.unwrap();
+    let stored = s.load_document(id).await.unwrap().expect("stored");
+    assert_eq!(stored.kind, RecordKind::Visit);
+    assert_eq!(stored.owner_org, org);
+    let loaded = AutoCommit::load(&stored.bytes).unwrap();
+    assert_eq!((int(&loaded, "one"), int(&loaded, "two")), (Some(1), Some(2)));
+    assert_eq!(s.changes_since_snapshot(id).await.unwrap(), 2);
+
+    // Compaction: the snapshot replaces the changes so far.
+    let snapshot = doc.0.save();
+    let mut w = write(id, RecordKind::Visit, org, device);
+    w.snapshot = Some(snapshot.clone());
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.changes_since_snapshot(id).await.unwrap(), 0);
+    assert_eq!(s.load_document(id).await.unwrap().unwrap().bytes, snapshot);
+
+    // Later changes follow the snapshot.
+    let c3 = doc.edit("three", 3);
+    let mut w = write(id, RecordKind::Visit, org, device);
+    w.changes = vec![c3.clone()];
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.changes_since_snapshot(id).await.unwrap(), 1);
+    let stored = s.load_document(id).await.unwrap().unwrap();
+    assert_eq!(stored.bytes, [snapshot.clone(), c3.1.clone()].concat());
+    let loaded = AutoCommit::load(&stored.bytes).unwrap();
+    assert_eq!((int(&loaded, "one"), int(&loaded, "two"), int(&loaded, "three")), (Some(1), Some(2), Some(3)));
+
+    // A change and the snapshot that includes it, in one write.
+    let c4 = doc.edit("four", 4);
+    let snapshot = doc.0.save();
+    let mut w = write(id, RecordKind::Visit, org, device);
+    w.changes = vec![c4];
+    w.snapshot = Some(snapshot.clone());
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.changes_since_snapshot(id).await.unwrap(), 0);
+    let stored = s.load_document(id).await.unwrap().unwrap();
+    assert_eq!(stored.bytes, snapshot);
+    assert_eq!(int(&AutoCommit::load(&stored.bytes).unwrap(), "four"), Some(4));
+
+    // Another document is not mixed in.
+    let other = Uuid::new_v4();
+    let mut w = write(other, RecordKind::Note, org, device);
+    w.changes = vec![Doc::new().edit("x", 9)];
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.load_document(id).await.unwrap().unwrap().bytes, snapshot);
+    assert_eq!(s.load_document(other).await.unwrap().unwrap().kind, RecordKind::Note);
+}
+
+async fn people_on_rota_follow_the_day_window_and_both_carers<S: HubStorage>(s: S) {
+    let (org, other_org) = (Uuid::new_v4(), Uuid::new_v4());
+    let device = Uuid::new_v4();
+    let (p1, p2, p3, p4) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let visits = [
+        (org, p1, "2025-03-09", vec!["a"]),
+        (org, p1, "2025-03-10", vec!["a"]),
+        (org, p2, "2025-03-11", vec!["b", "a"]),
+        (org, p3, "2025-03-12", vec!["a"]),
+        (org, p1, "2025-03-10", vec!["a", "b"]),
+        (other_org, p4, "2025-03-10", vec!["a"]),
+    ];
+    let mut ids = Vec::new();
+    for (owner, person, day, carers) in visits {
+        let id = Uuid::new_v4();
+        let mut w = write(id, RecordKind::Visit, owner, device);
+        w.visit = Some(visit(person, day, &carers));
+        s.write_document(w).await.unwrap();
+        ids.push(id);
+    }
+    let rota = |staff: &str, from: &str, to: &str, org: Uuid| {
+        let f = s.people_on_rota(org, staff.to_string(), from.to_string(), to.to_string());
+        async move { sorted(f.await.unwrap()) }
+    };
+    // Inclusive at both ends, each person once, whether first or second carer.
+    assert_eq!(rota("a", "2025-03-10", "2025-03-11", org).await, sorted(vec![p1, p2]));
+    assert_eq!(rota("a", "2025-03-12", "2025-03-12", org).await, vec![p3]);
+    assert_eq!(rota("a", "2025-03-13", "2025-03-31", org).await, Vec::<Uuid>::new());
+    assert_eq!(rota("a", "2025-03-01", "2025-03-31", org).await, sorted(vec![p1, p2, p3]));
+    assert_eq!(rota("b", "2025-03-01", "2025-03-31", org).await, sorted(vec![p1, p2]));
+    assert_eq!(rota("b", "2025-03-11", "2025-03-31", org).await, vec![p2]);
+    assert_eq!(rota("c", "2025-03-01", "2025-03-31", org).await, Vec::<Uuid>::new());
+    assert_eq!(rota("a", "2025-03-10", "2025-03-10", other_org).await, vec![p4]);
+
+    // A rewritten visit moves: p3's visit to another day and carer.
+    let mut w = write(ids[3], RecordKind::Visit, org, device);
+    w.visit = Some(visit(p3, "2025-03-20", &["b"]));
+    s.write_document(w).await.unwrap();
+    assert_eq!(rota("a", "2025-03-12", "2025-03-12", org).await, Vec::<Uuid>::new());
+    assert_eq!(rota("a", "2025-03-01", "2025-03-31", org).await, sorted(vec![p1, p2]));
+    assert_eq!(rota("b", "2025-03-20", "2025-03-20", org).await, vec![p3]);
+    // Dropping the second carer.
+    let mut w = write(ids[2], RecordKind::Visit, org, device);
+    w.visit = Some(visit(p2, "2025-03-11", &["b"]));
+    s.write_document(w).await.unwrap();
+    assert_eq!(rota("a", "2025-03-11", "2025-03-11", org).await, Vec::<Uuid>::new());
+}
+
+async fn granted_lists_documents_of_one_kind<S: HubStorage>(s: S) {
+    let (org, manager, carer_a, carer_b) = new_org();
+    let device = Uuid::new_v4();
+    let (person, visit_id, note, other_person) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    for (id, kind, readers) in [
+        (person, RecordKind::Person, vec![manager.clone(), carer_a.clone()]),
+        (visit_id, RecordKind::Visit, vec![manager.clone(), carer_a.clone()]),
+        (note, RecordKind::Note, vec![carer_a.clone()]),
+        (other_person, RecordKind::Person, vec![manager.clone()]),
+    ] {
+        let mut w = write(id, kind, org, device);
+        w.grant = readers;
+        s.write_document(w).await.unwrap();
+    }
+    let granted = |p: &str, kind| {
+        let f = s.granted(p.to_string(), kind);
+        async move { sorted(f.await.unwrap()) }
+    };
+    assert_eq!(granted(&carer_a, RecordKind::Person).await, vec![person]);
+    assert_eq!(granted(&carer_a, RecordKind::Visit).await, vec![visit_id]);
+    assert_eq!(granted(&carer_a, RecordKind::Note).await, vec![note]);
+    assert_eq!(granted(&manager, RecordKind::Person).await, sorted(vec![person, other_person]));
+    assert_eq!(granted(&manager, RecordKind::Note).await, Vec::<Uuid>::new());
+    assert_eq!(granted(&carer_b, RecordKind::Person).await, Vec::<Uuid>::new());
+    s.set_access(vec![(note, carer_b.clone())], vec![(person, carer_a.clone())]).await.unwrap();
+    assert_eq!(granted(&carer_a, RecordKind::Person).await, Vec::<Uuid>::new());
+    assert_eq!(granted(&carer_b, RecordKind::Note).await, vec![note]);
+}
+
+async fn history_of_a_person_lists_visits_and_notes<S: HubStorage>(s: S) {
+    let org = Uuid::new_v4();
+    let device = Uuid::new_v4();
+    let (p1, p2) = (Uuid::new_v4(), Uuid::new_v4());
+    let (v1, v2, v3, n1, n2) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    for (id, person, day) in [(v1, p1, "2025-03-10"), (v2, p1, "2025-03-11"), (v3, p2, "2025-03-10")] {
+        let mut w = write(id, RecordKind::Visit, org, device);
+        w.visit = Some(visit(person, day, &["a"]));
+        s.write_document(w).await.unwrap();
+    }
+    for (id, person) in [(n1, p1), (n2, p2)] {
+        let mut w = write(id, RecordKind::Note, org, device);
+        w.note_person = Some(person);
+        s.write_document(w).await.unwrap();
+    }
+    let history = |p| {
+        let f = s.history_of(p);
+        async move { sorted(f.await.unwrap().into_iter().map(|(id, k)| (id, k.code())).collect()) }
+    };
+    assert_eq!(history(p1).await, sorted(vec![(v1, "visit"), (v2, "visit"), (n1, "note")]));
+    assert_eq!(history(p2).await, sorted(vec![(v3, "visit"), (n2, "note")]));
+    assert_eq!(history(Uuid::new_v4()).await, vec![]);
+    // A note moved to another person leaves the first one's history.
+    let mut w = write(n1, RecordKind::Note, org, device);
+    w.note_person = Some(p2);
+    s.write_document(w).await.unwrap();
+    assert_eq!(history(p1).await, sorted(vec![(v1, "visit"), (v2, "visit")]));
+    assert_eq!(history(p2).await, sorted(vec![(v3, "visit"), (n1, "note"), (n2, "note")]));
+}
+
+async fn set_access_grants_and_revokes_with_purges<S: HubStorage>(s: S) {
+    let (org, manager, carer_a, carer_b) = new_org();
+    let (w, r) = (Uuid::new_v4(), Uuid::new_v4());
+    let id = Uuid::new_v4();
+    let kind = RecordKind::Note;
+    let mut wr = write(id, kind, org, w);
+    wr.changes = vec![Doc::new().edit("x", 1)];
+    s.write_document(wr).await.unwrap(); // 1
+    assert_eq!(s.readers(id).await.unwrap(), Vec::<String>::new());
+
+    s.set_access(vec![(id, carer_b.clone()), (id, carer_a.clone())], vec![]).await.unwrap(); // b = 2, a = 3
+    assert_eq!(s.max_seq().await.unwrap(), 3);
+    assert_eq!(s.readers(id).await.unwrap(), sorted(vec![carer_a.clone(), carer_b.clone()]));
+    // Not through the writing device: even it is sent the grant.
+    assert_eq!(s.feed(vec![carer_a.clone()], 0, w, 10).await.unwrap(), vec![grant(3, id, kind)]);
+    assert_eq!(s.feed(vec![carer_b.clone()], 0, r, 10).await.unwrap(), vec![grant(2, id, kind)]);
+
+    // Granting again takes no number.
+    s.set_access(vec![(id, carer_a.clone())], vec![]).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 3);
+
+    // Grant and revoke in one call.
+    s.set_access(vec![(id, manager.clone())], vec![(id, carer_a.clone())]).await.unwrap(); // m = 4, purge a = 5
+    assert_eq!(s.max_seq().await.unwrap(), 5);
+    assert_eq!(s.readers(id).await.unwrap(), sorted(vec![carer_b.clone(), manager.clone()]));
+    assert_eq!(s.feed(vec![carer_a.clone()], 3, r, 10).await.unwrap(), vec![purge(5, id, kind)]);
+    assert_eq!(s.feed(vec![manager.clone()], 0, r, 10).await.unwrap(), vec![grant(4, id, kind)]);
+    // Revoking again: nothing to purge.
+    s.set_access(vec![], vec![(id, carer_a.clone())]).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 5);
+
+    // Granted back: a new grant after the purge.
+    s.set_access(vec![(id, carer_a.clone())], vec![]).await.unwrap(); // 6
+    assert_eq!(s.feed(vec![carer_a.clone()], 0, r, 10).await.unwrap(), vec![purge(5, id, kind), grant(6, id, kind)]);
+    assert_eq!(s.feed(vec![carer_a.clone()], 5, r, 10).await.unwrap(), vec![grant(6, id, kind)]);
+
+    // Nothing at all: no numbers.
+    s.set_access(vec![], vec![]).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 6);
+}
+
+async fn max_seq_counts_only_what_takes_a_number<S: HubStorage>(s: S) {
+    assert_eq!(s.max_seq().await.unwrap(), 0);
+    let (org, manager, _, _) = new_org();
+    let device = Uuid::new_v4();
+    let id = Uuid::new_v4();
+    let mut doc = Doc::new();
+    // A document with no changes and no readers takes no number.
+    s.write_document(write(id, RecordKind::Person, org, device)).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 0);
+    let mut w = write(id, RecordKind::Person, org, device);
+    w.changes = vec![doc.edit("a", 1), doc.edit("a", 2)];
+    w.grant = vec![manager];
+    s.write_document(w.clone()).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 3);
+    s.write_document(w).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 3);
+    s.audit(AuditEntry {
+        at: 1,
+        actor: "x".into(),
+        action: "read".into(),
+        doc_id: Some(id),
+        allowed: true,
+        detail: String::new(),
+    })
+    .await
+    .unwrap();
+    s.create_organisation(Organisation { id: org, name: "O".into(), kind: OrgKind::Provider }).await.unwrap();
+    assert_eq!(s.max_seq().await.unwrap(), 3);
+}
+
+async fn the_audit_log_is_newest_first<S: HubStorage>(s: S) {
+    assert_eq!(s.audit_log(10).await.unwrap(), vec![]);
+    let doc = Uuid::new_v4();
+    let entries: Vec<AuditEntry> = (0..5)
+        .map(|i| AuditEntry {
+            // Out of time order on purpose: newest means last recorded.
+            at: 1_700_000_000_000 - i,
+            actor: format!("device:{i}"),
+            action: if i % 2 == 0 { "push".into() } else { "read".into() },
+            doc_id: (i != 3).then_some(doc),
+            allowed: i != 2,
+            detail: format!("entry {i} — “quoted”"),
+        })
+        .collect();
+    for e in &entries {
+        s.audit(e.clone()).await.unwrap();
+    }
+    let newest_first: Vec<AuditEntry> = entries.iter().rev().cloned().collect();
+    assert_eq!(s.audit_log(10).await.unwrap(), newest_first);
+    assert_eq!(s.audit_log(2).await.unwrap(), newest_first[..2].to_vec());
+    assert_eq!(s.audit_log(0).await.unwrap(), vec![]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two hub processes on one PostgreSQL database
+
+/// Two `PostgresStorage`s (two hub processes) write 200 changes, and grant 20 documents, at once
+/// while a reader pages through the feed: it must never pass a sequence number that is filled in
+/// later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_hubs_writing_at_once_never_let_a_reader_skip_a_change() {
+    on_postgres_db(|url| async move {
+        const WRITERS: usize = 4;
+        const EACH: usize = 50;
+        const GRANT_EVERY: usize = 10;
+        const CHANGES: u64 = (WRITERS * EACH) as u64;
+        const TOTAL: u64 = CHANGES + (WRITERS * EACH / GRANT_EVERY) as u64;
+        const PAGE: u32 = 7;
+        let hub_1 = PostgresStorage::connect(&url).await.expect("hub 1");
+        let hub_2 = PostgresStorage::connect(&url).await.expect("hub 2");
+        let org = Uuid::new_v4();
+        let reader_principal = format!("manager:{org}");
+        let (setup_device, reader_device) = (Uuid::new_v4(), Uuid::new_v4());
+        // Each writer's document (the reader may read it), and documents it grants the reader
+        // along the way (they start with no readers, so take no numbers yet).
+        let docs: Vec<(Uuid, Vec<Uuid>)> =
+            (0..WRITERS).map(|_| (Uuid::new_v4(), (0..EACH / GRANT_EVERY).map(|_| Uuid::new_v4()).collect())).collect();
+        for (id, spare) in &docs {
+            let mut w = write(*id, RecordKind::Person, org, setup_device);
+            w.grant = vec![reader_principal.clone()];
+            hub_1.write_document(w).await.unwrap();
+            for &spare in spare {
+                hub_2.write_document(write(spare, RecordKind::Note, org, setup_device)).await.unwrap();
+            }
+        }
+        let start = hub_1.max_seq().await.unwrap();
+        assert_eq!(start, WRITERS as u64);
+
+        let mut writers = Vec::new();
+        for (n, (id, spare)) in docs.iter().cloned().enumerate() {
+            let hub = if n % 2 == 0 { hub_1.clone() } else { hub_2.clone() };
+            let reader_principal = reader_principal.clone();
+            writers.push(tokio::spawn(async move {
+                let device = Uuid::new_v4();
+                for i in 0..EACH {
+                    let mut hash = [0u8; 32];
+                    hash[0] = n as u8;
+                    hash[1] = i as u8;
+                    let mut w = write(id, RecordKind::Person, org, device);
+                    w.changes = vec![(hash, format!("writer {n} change {i}").into_bytes())];
+                    hub.write_document(w).await.unwrap();
+                    if i % GRANT_EVERY == GRANT_EVERY - 1 {
+                        hub.set_access(vec![(spare[i / GRANT_EVERY], reader_principal.clone())], vec![]).await.unwrap();
+                    }
+                }
+            }));
+        }
+
+        let reader = {
+            let (hub_1, hub_2) = (hub_1.clone(), hub_2.clone());
+            let reader_principal = reader_principal.clone();
+            tokio::spawn(async move {
+                let mut cursor = start;
+                let mut seen: Vec<FeedItem> = Vec::new();
+                let mut round = 0u64;
+                let mut pages = 0;
+                while cursor < start + TOTAL {
+                    round += 1;
+                    // Alternate between the two hubs, as a device's requests might.
+                    let hub = if round.is_multiple_of(2) { &hub_1 } else { &hub_2 };
+                    let before = hub.max_seq().await.unwrap();
+                    let page = hub.feed(vec![reader_principal.clone()], cursor, reader_device, PAGE).await.unwrap();
+                    let after = hub.max_seq().await.unwrap();
+                    // Every number after the start is for the reader (a change to a document it
+                    // may read, or a grant to it), so a page is the next numbers in a row, and
+                    // holds at least everything stored before the feed was asked for.
+                    let expected_at_least = before.saturating_sub(cursor).min(u64::from(PAGE)) as usize;
+                    assert!(
+                        page.len() >= expected_at_least,
+                        "gap: cursor {cursor}, max_seq {before} before the feed, but the feed gave {:?}",
+                        seqs(&page)
+                    );
+                    for (k, item) in page.iter().enumerate() {
+                        assert_eq!(item.seq(), cursor + 1 + k as u64, "the feed skipped a number: {:?}", seqs(&page));
+                        assert!(item.seq() <= after, "seq {} seen before max_seq reached it ({after})", item.seq());
+                    }
+                    if let Some(last) = page.last() {
+                        cursor = last.seq();
+                        pages += 1;
+                        seen.extend(page);
+                    } else {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                (seen, pages)
+            })
+        };
+
+        for w in writers {
+            w.await.unwrap();
+        }
+        let (seen, pages) = reader.await.unwrap();
+        assert_eq!(hub_1.max_seq().await.unwrap(), start + TOTAL);
+        assert_eq!(hub_2.max_seq().await.unwrap(), start + TOTAL);
+        // The reader's pages, replayed, are every number exactly once, in order...
+        assert_eq!(seqs(&seen), (start + 1..=start + TOTAL).collect::<Vec<_>>());
+        // ...every change once...
+        let changes: Vec<Vec<u8>> = seen
+            .iter()
+            .filter_map(|item| match item {
+                FeedItem::Change { bytes, .. } => Some(bytes.clone()),
+                _ => None,
+            })
+            .collect();
+        let expected: BTreeSet<Vec<u8>> =
+            (0..WRITERS).flat_map(|n| (0..EACH).map(move |i| format!("writer {n} change {i}").into_bytes())).collect();
+        assert_eq!(changes.len() as u64, CHANGES);
+        assert_eq!(changes.iter().cloned().collect::<BTreeSet<_>>(), expected);
+        // ...every grant once...
+        let granted: BTreeSet<Uuid> = seen
+            .iter()
+            .filter_map(|item| match item {
+                FeedItem::Grant { id, .. } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(granted, docs.iter().flat_map(|(_, spare)| spare.iter().copied()).collect());
+        // ...and the same as reading the whole feed afterwards: nothing passed was filled in later.
+        let whole = hub_2.feed(vec![reader_principal.clone()], start, reader_device, 10_000).await.unwrap();
+        assert_eq!(whole, seen);
+        // Each writer's changes kept their order.
+        for n in 0..WRITERS {
+            let prefix = format!("writer {n} ");
+            let mine: Vec<&Vec<u8>> = changes.iter().filter(|b| b.starts_with(prefix.as_bytes())).collect();
+            let in_order: Vec<Vec<u8>> = (0..EACH).map(|i| format!("writer {n} change {i}").into_bytes()).collect();
+            assert_eq!(mine, in_order.iter().collect::<Vec<_>>());
+        }
+        eprintln!("the reader paged through {TOTAL} numbers in {pages} pages while they were written");
+    })
+    .await;
+}
+
+/// Several hub processes starting at once on a fresh database migrate it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_hubs_starting_together_migrate_once() {
+    on_postgres_db(|url| async move {
+        let connects: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { PostgresStorage::connect(&url).await.map(|_| ()) })
+            })
+            .collect();
+        for c in connects {
+            c.await.unwrap().expect("connect while others migrate");
+        }
+        let hub = PostgresStorage::connect(&url).await.unwrap();
+        assert_eq!(hub.max_seq().await.unwrap(), 0);
+    })
+    .await;
+}
+
+#[test]
+fn a_test_database_url_keeps_everything_but_the_name() {
+    assert_eq!(with_database("postgres://u:p@127.0.0.1:5432/doorstep_test", "t1"), "postgres://u:p@127.0.0.1:5432/t1");
+    assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "t1"), "postgres://u:p@h/t1?sslmode=disable");
+    assert_eq!(with_database("postgresql://h:5432", "t1"), "postgresql://h:5432/t1");
+}
