@@ -93,7 +93,10 @@ impl AsyncStorageFn<Result<(), String>> for Run {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                tracing::info!(address = %listen, database = ?self.database, "doorstep hub listening");
+                let bound = listener.local_addr().map_err(|e| e.to_string())?;
+                tracing::info!(address = %bound, database = ?self.database, "doorstep hub listening");
+                // One plain line on stdout, for scripts and tests that asked for port 0.
+                println!("listening on http://{bound}");
                 serve_on(storage, listener, shutdown_signal()).await.map_err(|e| e.to_string())
             }
             Command::CreateProvider { name, manager, id } => {
