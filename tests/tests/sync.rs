@@ -3,22 +3,65 @@
 use std::sync::Arc;
 
 use doorstep_demo::{Generator, at};
+use doorstep_hub::PostgresStorage;
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::HubStorage;
+use doorstep_hub::testing::TestDatabase;
 use doorstep_model::{NoteId, RecordKind, StaffId, VisitNote};
 use doorstep_protocol::{API_PREFIX, Role, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse};
 use doorstep_sync::SyncError;
 use doorstep_tests::{TestHub, today};
 use tempfile::TempDir;
 
-async fn hub(dir: &TempDir) -> TestHub<SqliteStorage> {
-    TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).expect("hub storage")).await
+/// Runs each scenario on a hub over SQLite and on one over PostgreSQL (a fresh database).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    let dir = TempDir::new().expect("temp dir");
+                    let hub = TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).expect("hub storage")).await;
+                    super::$name(dir, hub).await;
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread")]
+                async fn $name() {
+                    let db = TestDatabase::create().await;
+                    let url = db.url.clone();
+                    let outcome = tokio::spawn(async move {
+                        let hub = TestHub::start(PostgresStorage::connect(&url).await.expect("PostgreSQL")).await;
+                        super::$name(TempDir::new().expect("temp dir"), hub).await;
+                    })
+                    .await;
+                    db.drop().await;
+                    if let Err(e) = outcome {
+                        std::panic::resume_unwind(e.into_panic());
+                    }
+                }
+            )*
+        }
+    };
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_carers_edit_a_note_offline_and_both_edits_reach_both() {
-    let dir = TempDir::new().expect("temp dir");
-    let hub = hub(&dir).await;
+on_both_backends!(
+    two_carers_edit_a_note_offline_and_both_edits_reach_both,
+    a_carer_gets_only_their_rota_and_cannot_write_elsewhere,
+    a_revoked_device_is_refused_and_wiped,
+    a_retried_request_applies_nothing_twice,
+    a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped,
+    a_person_who_leaves_the_rota_is_purged_from_the_carers_device,
+);
+
+async fn two_carers_edit_a_note_offline_and_both_edits_reach_both<S: HubStorage + Clone>(
+    dir: TempDir,
+    hub: TestHub<S>,
+) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let sam = hub.device(dir.path(), "C001", Role::Carer).await;
     let priya = hub.device(dir.path(), "C002", Role::Carer).await;
@@ -76,10 +119,7 @@ async fn two_carers_edit_a_note_offline_and_both_edits_reach_both() {
     hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_carer_gets_only_their_rota_and_cannot_write_elsewhere() {
-    let dir = TempDir::new().expect("temp dir");
-    let hub = hub(&dir).await;
+async fn a_carer_gets_only_their_rota_and_cannot_write_elsewhere<S: HubStorage + Clone>(dir: TempDir, hub: TestHub<S>) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let sam = hub.device(dir.path(), "C001", Role::Carer).await;
     let jo = hub.device(dir.path(), "C003", Role::Carer).await;
@@ -127,10 +167,7 @@ async fn a_carer_gets_only_their_rota_and_cannot_write_elsewhere() {
     hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_revoked_device_is_refused_and_wiped() {
-    let dir = TempDir::new().expect("temp dir");
-    let hub = hub(&dir).await;
+async fn a_revoked_device_is_refused_and_wiped<S: HubStorage + Clone>(dir: TempDir, hub: TestHub<S>) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let sam = hub.device(dir.path(), "C001", Role::Carer).await;
     let mut generator = Generator::new(5);
@@ -162,10 +199,7 @@ async fn a_revoked_device_is_refused_and_wiped() {
     hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_retried_request_applies_nothing_twice() {
-    let dir = TempDir::new().expect("temp dir");
-    let hub = hub(&dir).await;
+async fn a_retried_request_applies_nothing_twice<S: HubStorage + Clone>(dir: TempDir, hub: TestHub<S>) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let mut generator = Generator::new(6);
     let person = generator.person();
@@ -207,10 +241,10 @@ async fn a_retried_request_applies_nothing_twice() {
     hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped() {
-    let dir = TempDir::new().expect("temp dir");
-    let hub = hub(&dir).await;
+async fn a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped<S: HubStorage + Clone>(
+    dir: TempDir,
+    hub: TestHub<S>,
+) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let mut generator = Generator::new(7);
     {
@@ -273,10 +307,10 @@ async fn a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped() 
     hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_person_who_leaves_the_rota_is_purged_from_the_carers_device() {
-    let dir = TempDir::new().expect("temp dir");
-    let hub = hub(&dir).await;
+async fn a_person_who_leaves_the_rota_is_purged_from_the_carers_device<S: HubStorage + Clone>(
+    dir: TempDir,
+    hub: TestHub<S>,
+) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let sam = hub.device(dir.path(), "C001", Role::Carer).await;
     let mut generator = Generator::new(8);

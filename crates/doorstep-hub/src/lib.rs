@@ -10,6 +10,7 @@ pub mod server;
 pub mod service;
 pub mod sqlite;
 pub mod storage;
+pub mod testing;
 
 pub use api::app;
 pub use postgres::PostgresStorage;

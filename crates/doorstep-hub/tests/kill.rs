@@ -48,9 +48,17 @@ async fn a_hub_killed_mid_sync_loses_and_duplicates_nothing() {
     let mut codes = Vec::new();
     {
         let storage = SqliteStorage::open(&db).unwrap();
-        storage.create_organisation(Organisation { id: provider, name: "Kill Care".into(), kind: OrgKind::Provider }).await.unwrap();
+        storage
+            .create_organisation(Organisation { id: provider, name: "Kill Care".into(), kind: OrgKind::Provider })
+            .await
+            .unwrap();
         for i in 0..=DEVICES {
-            codes.push(issue_enrolment_code(&storage, provider, &format!("M{i:03}"), Role::Manager, "test").await.unwrap().code);
+            codes.push(
+                issue_enrolment_code(&storage, provider, &format!("M{i:03}"), Role::Manager, "test")
+                    .await
+                    .unwrap()
+                    .code,
+            );
         }
     }
     let (mut hub, url) = start_hub(&db, "127.0.0.1:0");
@@ -65,7 +73,8 @@ async fn a_hub_killed_mid_sync_loses_and_duplicates_nothing() {
     // Each device keeps a note of its own and appends to it between syncs.
     let mut generator = Generator::new(12);
     let person = generator.person();
-    let visits: Vec<_> = (0..DEVICES).map(|i| generator.visit(&person, at(doorstep_tests_today(), 8 + i as u32, 0))).collect();
+    let visits: Vec<_> =
+        (0..DEVICES).map(|i| generator.visit(&person, at(doorstep_tests_today(), 8 + i as u32, 0))).collect();
     devices[0].0.lock().await.put(&person).unwrap();
     for (i, (store, _)) in devices.iter().enumerate() {
         let mut store = store.lock().await;

@@ -15,6 +15,7 @@ use std::future::Future;
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT, ReadDoc};
 use doorstep_hub::storage::*;
+use doorstep_hub::testing::{TestDatabase, with_database};
 use doorstep_hub::{PostgresStorage, SqliteStorage};
 use doorstep_model::RecordKind;
 use doorstep_protocol::Role;
@@ -31,77 +32,6 @@ where
     let dir = tempfile::tempdir().expect("a temporary directory");
     let storage = SqliteStorage::open(&dir.path().join("hub.db")).expect("open SQLite");
     scenario(storage).await;
-}
-
-/// A database of its own for one test, dropped afterwards.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create() -> TestDatabase {
-        let admin_url = std::env::var("DOORSTEP_TEST_POSTGRES").unwrap_or_else(|_| {
-            panic!(
-                "the PostgreSQL storage tests need a server: set DOORSTEP_TEST_POSTGRES=postgres://… (a role that may \
-                 create databases) or run `cargo xtask test`, which starts PostgreSQL"
-            )
-        });
-        let name = format!("doorstep_t_{}", Uuid::new_v4().simple());
-        admin(&admin_url, &format!("CREATE DATABASE {name}")).await;
-        TestDatabase { url: with_database(&admin_url, &name), admin_url, name }
-    }
-
-    async fn drop(self) {
-        // FORCE ends the test's own connections that are still closing; it can still fail for a
-        // moment while an autovacuum worker is in the database ("must be a member of the role
-        // whose process is being terminated"), so try again for a while.
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let mut attempt = 1;
-        while let Err(e) = try_admin(&self.admin_url, &sql).await {
-            assert!(attempt < 50, "`{sql}` failed: {e}");
-            attempt += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url, String::new()),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[authority..].find('/').map_or(base.len(), |i| authority + i);
-    format!("{}/{name}{query}", &base[..host_end])
-}
-
-async fn admin(url: &str, sql: &str) {
-    try_admin(url, sql).await.unwrap_or_else(|e| panic!("`{sql}` failed: {e}"));
-}
-
-async fn try_admin(url: &str, sql: &str) -> Result<(), String> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .map_err(|e| format!("cannot connect to DOORSTEP_TEST_POSTGRES: {}", with_causes(&e)))?;
-    let driver = tokio::spawn(connection);
-    let outcome = client.batch_execute(sql).await.map_err(|e| with_causes(&e));
-    drop(client);
-    let _ = driver.await;
-    outcome
-}
-
-/// tokio-postgres says only "db error"; the server's message is in the source.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text = format!("{text}: {c}");
-        cause = c.source();
-    }
-    text
 }
 
 /// Runs `scenario` on a fresh database, dropping it afterwards even if the scenario fails.
