@@ -295,12 +295,11 @@ impl<S: HubStorage> Hub<S> {
 
     /// One sync exchange: store what the device pushed, then answer with its feed.
     pub async fn sync(&self, caller: &Caller, request: SyncRequest) -> Result<SyncResponse, ServiceError> {
-        let mut accepted = Vec::new();
         let mut held_back = Vec::new();
         for push in request.push {
             let id = push.id;
             match self.accept(caller, push).await? {
-                Ok(()) => accepted.push(id),
+                Ok(()) => {}
                 Err((reason, detail)) => {
                     if reason == HoldReason::Forbidden {
                         self.deny(caller, "write", Some(id), detail.clone()).await?;
@@ -314,7 +313,7 @@ impl<S: HubStorage> Hub<S> {
         }
         let (pull, purge, cursor, more, remaining) =
             self.pull(caller, request.cursor, request.max_bytes.clamp(64 * 1024, MAX_PULL_BYTES)).await?;
-        Ok(SyncResponse { accepted, held_back, pull, purge, cursor, more, remaining })
+        Ok(SyncResponse { held_back, pull, purge, cursor, more, remaining })
     }
 
     /// Takes one document's pushed changes, or says why not. Storage failures are errors of

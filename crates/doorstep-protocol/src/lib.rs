@@ -107,9 +107,8 @@ pub struct Purge {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncResponse {
-    /// Pushed documents whose changes the hub now holds.
-    pub accepted: Vec<Uuid>,
-    /// Pushed documents whose changes the hub did not take, and why.
+    /// Pushed documents whose changes the hub did not take, and why. Every other pushed
+    /// document is held by the hub now (not listed, to keep the answer small).
     pub held_back: Vec<HeldBack>,
     /// Changes visible to this device after the request's cursor (whole documents for records
     /// it has just been given).

@@ -245,12 +245,16 @@ impl SyncClient {
             report.bytes_received += received;
 
             let mut store = store.lock().await;
-            for id in &answer.accepted {
-                if let Some(o) = outgoing.iter().find(|o| Uuid::parse_str(&o.id).ok() == Some(*id)) {
+            // Everything pushed and not held back is now held by the hub.
+            let mut acknowledged = 0;
+            for o in &outgoing {
+                let Ok(id) = Uuid::parse_str(&o.id) else { continue };
+                if !answer.held_back.iter().any(|h| h.id == id) {
                     store.acknowledge(&o.id, &o.heads)?;
-                    report.pushed += 1;
+                    acknowledged += 1;
                 }
             }
+            report.pushed += acknowledged;
             let mut needs_doc_sync = Vec::new();
             for held in &answer.held_back {
                 tracing::warn!(id = %held.id, reason = ?held.reason, detail = %held.detail, "hub held back a record");
@@ -299,7 +303,7 @@ impl SyncClient {
             progress(Progress { round_trips: report.round_trips, pulled: report.pulled, remaining: answer.remaining });
 
             // Pending records that did not fit in this request go in the next one.
-            let more_to_push = !answer.accepted.is_empty() && store.local_sync_state()?.pending > 0;
+            let more_to_push = acknowledged > 0 && store.local_sync_state()?.pending > 0;
             if (!answer.more && !more_to_push) || report.round_trips >= MAX_ROUND_TRIPS {
                 return Ok(report);
             }
