@@ -8,13 +8,13 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use doorstep_protocol::{
-    API_PREFIX, ApiError, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest, EnrolmentCodeResponse,
-    Role, SYNC_CONTENT_TYPE, SyncRequest,
+    API_PREFIX, ApiError, CONTENT_ENCODING, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest,
+    EnrolmentCodeResponse, Role, SYNC_CONTENT_TYPE, SyncRequest,
 };
 use uuid::Uuid;
 
@@ -106,15 +106,42 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// A binary body as sent, unpacked if the device compressed it.
+fn unpack(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
+    match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
+        None | Some("identity") => Ok(body.to_vec()),
+        Some(CONTENT_ENCODING) => doorstep_protocol::decompress(body, MAX_BODY_BYTES)
+            .map_err(|e| AppError::BadBody(format!("the body could not be unpacked: {e}"))),
+        Some(other) => Err(AppError::BadBody(format!("content encoding {other} is not supported (use deflate)"))),
+    }
+}
+
+/// A binary answer, compressed when the device accepts it and it helps.
+fn binary_answer(headers: &HeaderMap, body: Vec<u8>) -> Response {
+    let accepts = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with(CONTENT_ENCODING)));
+    let (body, compressed) = if accepts { doorstep_protocol::compress(body) } else { (body, false) };
+    if compressed {
+        ([(header::CONTENT_TYPE, SYNC_CONTENT_TYPE), (header::CONTENT_ENCODING, CONTENT_ENCODING)], body)
+            .into_response()
+    } else {
+        ([(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], body).into_response()
+    }
+}
+
 async fn sync<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    let body = unpack(&headers, &body)?;
     let request: SyncRequest =
         doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
     let response = state.hub.sync(&caller, request).await?;
-    Ok(([(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], doorstep_protocol::encode(&response)).into_response())
+    Ok(binary_answer(&headers, doorstep_protocol::encode(&response)))
 }
 
 async fn doc_sync<S: HubStorage>(

@@ -177,8 +177,45 @@ pub struct ApiError {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot decode the message: {0}")]
-pub struct DecodeError(#[from] postcard::Error);
+pub enum DecodeError {
+    #[error("cannot decode the message: {0}")]
+    Postcard(#[from] postcard::Error),
+    #[error("cannot decompress the message: {0}")]
+    Deflate(#[from] std::io::Error),
+    #[error("the message is larger than {0} bytes once decompressed")]
+    TooLarge(usize),
+}
+
+/// The `Content-Encoding` of compressed sync bodies (zlib, as HTTP's "deflate").
+pub const CONTENT_ENCODING: &str = "deflate";
+
+/// Compresses a sync body when that makes it smaller: several documents' changes share actor
+/// ids and hashes, which compress. Returns the bytes to send and whether they are compressed.
+pub fn compress(body: Vec<u8>) -> (Vec<u8>, bool) {
+    use std::io::Write;
+    if body.len() < 128 {
+        return (body, false);
+    }
+    let mut encoder =
+        flate2::write::ZlibEncoder::new(Vec::with_capacity(body.len() / 2), flate2::Compression::default());
+    match encoder.write_all(&body).and_then(|()| encoder.finish()) {
+        Ok(compressed) if compressed.len() < body.len() => (compressed, true),
+        _ => (body, false),
+    }
+}
+
+/// Decompresses a body someone sent, refusing to grow it past `limit` bytes (a small body
+/// must not unpack into a huge one).
+pub fn decompress(bytes: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::ZlibDecoder::new(bytes).take(limit as u64 + 1);
+    decoder.read_to_end(&mut out)?;
+    if out.len() > limit {
+        return Err(DecodeError::TooLarge(limit));
+    }
+    Ok(out)
+}
 
 /// Encodes a binary body.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -205,6 +242,18 @@ mod tests {
         let bytes = encode(&request);
         assert_eq!(decode::<SyncRequest>(&bytes).expect("decodes"), request);
         assert!(bytes.len() < 1000 + 40, "envelope of {} bytes", bytes.len() - 1000);
+    }
+
+    #[test]
+    fn bodies_compress_only_when_it_helps_and_unpack_within_a_limit() {
+        let small = vec![1, 2, 3];
+        assert_eq!(compress(small.clone()), (small, false));
+        let repetitive = vec![7u8; 10_000];
+        let (packed, compressed) = compress(repetitive.clone());
+        assert!(compressed && packed.len() < 200);
+        assert_eq!(decompress(&packed, 10_000).expect("unpacks"), repetitive);
+        assert!(matches!(decompress(&packed, 9_999), Err(DecodeError::TooLarge(9_999))));
+        assert!(decompress(b"not zlib at all", 1000).is_err());
     }
 
     #[test]

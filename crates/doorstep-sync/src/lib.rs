@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use doorstep_model::RecordKind;
 use doorstep_protocol::{
-    API_PREFIX, ApiError, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse, HoldReason,
-    SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
+    API_PREFIX, ApiError, CONTENT_ENCODING, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse,
+    HoldReason, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
 };
 use doorstep_store::{DocSync, Store, StoreError};
 use tokio::sync::Mutex;
@@ -25,6 +25,8 @@ pub use background::{Background, SyncStatus};
 pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_PULL_BYTES: u32 = 4 * 1024 * 1024;
 
+/// The most an answer may unpack to.
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// Rounds of the Automerge sync protocol before giving up on one document.
 const MAX_DOC_SYNC_ROUNDS: usize = 32;
 /// A guard against a hub that always says "more".
@@ -156,23 +158,34 @@ impl SyncClient {
     }
 
     async fn exchange(&self, request: &SyncRequest) -> Result<(SyncResponse, usize, usize), SyncError> {
-        let body = doorstep_protocol::encode(request);
+        let (body, compressed) = doorstep_protocol::compress(doorstep_protocol::encode(request));
         let sent = body.len();
-        let response = self
+        let mut post = self
             .http
             .post(format!("{}{API_PREFIX}/sync", self.hub_url))
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
-            .body(body)
-            .send()
-            .await
-            .map_err(SyncError::Offline)?;
+            .header(reqwest::header::ACCEPT_ENCODING, CONTENT_ENCODING);
+        if compressed {
+            post = post.header(reqwest::header::CONTENT_ENCODING, CONTENT_ENCODING);
+        }
+        let response = post.body(body).send().await.map_err(SyncError::Offline)?;
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
+        let packed = response
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_some_and(|v| v.as_bytes() == CONTENT_ENCODING.as_bytes());
         let bytes = response.bytes().await.map_err(SyncError::Offline)?;
+        let received = bytes.len();
+        let bytes = if packed {
+            doorstep_protocol::decompress(&bytes, MAX_ANSWER_BYTES).map_err(|e| SyncError::BadAnswer(e.to_string()))?
+        } else {
+            bytes.to_vec()
+        };
         let answer = doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
-        Ok((answer, sent, bytes.len()))
+        Ok((answer, sent, received))
     }
 
     /// Runs the Automerge sync protocol for one document until neither side has anything to
