@@ -13,9 +13,10 @@
 //   [5] data frames server → client
 //   [6] connections accepted
 // The payload counts come from parsing the WebSocket frame headers as the bytes pass through
-// (RFC 6455 §5.2). PEER_TRACE=1 in the environment logs every frame (time, direction, opcode,
-// payload length) to stderr, for looking at the message flow of a small run. No extension is negotiated (the server refuses permessage-deflate), so the
-// payload bytes are exactly what automerge-repo handed to the socket.
+// (RFC 6455 §5.2). Unless the server is started with PEER_DEFLATE=1, no extension is
+// negotiated, so the payload bytes are exactly what automerge-repo handed to the socket; with
+// it, they are the compressed bytes. PEER_TRACE=1 in the environment logs every frame (time,
+// direction, opcode, payload length) to stderr, for looking at the message flow of a small run.
 
 import net from "node:net"
 import { parentPort, workerData } from "node:worker_threads"

@@ -32,9 +32,11 @@ const dir = ownDir ? fs.mkdtempSync(path.join(os.tmpdir(), "am-sync-server-")) :
 fs.mkdirSync(dir, { recursive: true })
 
 const announce = process.env.PEER_ANNOUNCE === "1"
-// ws's server does not negotiate permessage-deflate unless asked (perMessageDeflate: false is
-// its default); stated here so the byte counts are not silently affected by a default change.
-const wss = new WebSocketServer({ host: "127.0.0.1", port, perMessageDeflate: false })
+// ws's server does not negotiate permessage-deflate unless asked (false is its default, and
+// automerge-repo does not ask); stated here so a default change cannot move the byte counts.
+// PEER_DEFLATE=1 turns it on (the carers' ws clients offer it), to see what compression buys.
+const deflate = process.env.PEER_DEFLATE === "1"
+const wss = new WebSocketServer({ host: "127.0.0.1", port, perMessageDeflate: deflate })
 const repo = new Repo({
   network: [new NodeWSServerAdapter(wss)],
   storage: new NodeFSStorageAdapter(dir),

@@ -60,6 +60,17 @@ fn percentile(samples: &[Duration], p: f64) -> Duration {
     s.get(i).copied().unwrap_or_default()
 }
 
+/// CPU seconds (user + system) a process has used, from /proc (Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return f64::NAN };
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Peak resident memory of a process, from /proc (Linux).
 fn peak_rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -313,7 +324,10 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result {
             saved_docs += o.bytes.len();
         }
     }
+    let (hub_cpu, own_cpu) = (cpu_seconds(hub.0.id()), cpu_seconds(std::process::id()));
     let push = reconnect_all(&devices).await?;
+    let push_hub_cpu = cpu_seconds(hub.0.id()) - hub_cpu;
+    let push_devices_cpu = cpu_seconds(std::process::id()) - own_cpu;
 
     // 10% of the notes get one more edit.
     let mut new_change_gzip = 0usize;
@@ -386,6 +400,13 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result {
     row("delta_bytes_ratio", format!("{delta_ratio:.3}"), "≤ 1.5", "wire / gzipped new changes");
     row("round_trips", round_trips.to_string(), "1", "most HTTP exchanges any device needed");
     row("converge_s (full push)", format!("{:.3}", push.wall.as_secs_f64()), "< 3", "all devices synced");
+    row("  hub CPU during full push", format!("{push_hub_cpu:.2} s"), "", "hub process user + system time");
+    row(
+        "  devices' CPU during full push",
+        format!("{push_devices_cpu:.2} s"),
+        "",
+        "this process: all 50 devices' stores and clients",
+    );
     row("converge_s (delta)", format!("{:.3}", delta.wall.as_secs_f64()), "", "all devices synced");
     row("p99_ms", format!("{:.1}", p99.as_secs_f64() * 1000.0), "", "per-device sync time, both phases");
     row("hub_peak_rss_mb", format!("{rss:.1}"), "< 100", "hub process VmHWM");

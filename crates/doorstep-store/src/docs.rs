@@ -57,16 +57,25 @@ pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorI
     let corrupt = |detail: String| StoreError::CorruptDocument { kind, id: id.to_string(), detail };
     // One load of the snapshot followed by every appended change: loading them one call at a
     // time costs a rebuild per call.
-    let mut bytes = snapshot;
-    let mut changes = conn.prepare_cached("SELECT bytes FROM document_changes WHERE doc_no = ?1 ORDER BY seq")?;
-    let mut rows = changes.query([doc_no])?;
-    while let Some(row) = rows.next()? {
-        bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| corrupt(e.to_string()))?);
-    }
+    let bytes = stored_bytes(conn, doc_no, snapshot)?;
     let mut doc = AutoCommit::load(&bytes).map_err(|e| corrupt(e.to_string()))?;
     doc.set_actor(actor.clone());
     let loaded_heads = doc.get_heads();
     Ok(Some(StoredDoc { doc_no: Some(doc_no), doc, change_count, change_bytes, loaded_heads }))
+}
+
+/// The snapshot followed by every change appended since: a valid Automerge byte string for the
+/// whole document (what one load reads, and what a first push can send without loading).
+pub(crate) fn stored_bytes(conn: &Connection, doc_no: i64, snapshot: Vec<u8>) -> Result<Vec<u8>> {
+    let mut bytes = snapshot;
+    let mut changes = conn.prepare_cached("SELECT bytes FROM document_changes WHERE doc_no = ?1 ORDER BY seq")?;
+    let mut rows = changes.query([doc_no])?;
+    while let Some(row) = rows.next()? {
+        if let rusqlite::types::ValueRef::Blob(b) = row.get_ref(0)? {
+            bytes.extend_from_slice(b);
+        }
+    }
+    Ok(bytes)
 }
 
 /// Writes what changed since the document was loaded. Returns the document's number, or

@@ -93,26 +93,36 @@ impl Store {
     /// stored, up to about `max_bytes` (always at least one document if any are waiting).
     pub fn pending_changes(&self, max_bytes: usize) -> Result<Vec<Outgoing>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT id, kind, hub_heads FROM documents WHERE sync_pending = 1 AND held_back IS NULL ORDER BY doc_no",
+            "SELECT doc_no, id, kind, hub_heads, heads, snapshot FROM documents
+             WHERE sync_pending = 1 AND held_back IS NULL ORDER BY doc_no",
         )?;
-        let rows: Vec<(String, String, Option<Vec<u8>>)> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        type Row = (i64, String, String, Option<Vec<u8>>, Option<Vec<u8>>, Vec<u8>);
+        let rows: Vec<Row> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::new();
         let mut total = 0;
-        for (id, kind, hub_heads) in rows {
+        for (doc_no, id, kind, hub_heads, heads, snapshot) in rows {
             let Some(kind) = RecordKind::from_code(&kind) else { continue };
-            let mut stored = match docs::load(self.conn(), kind, &id, self.actor()) {
-                Ok(Some(stored)) => stored,
-                Ok(None) => continue,
-                // A damaged document cannot be sent; it stays on the device, reported, and the
-                // rest sync.
-                Err(StoreError::CorruptDocument { .. }) => continue,
-                Err(e) => return Err(e),
-            };
-            let heads = stored.doc.get_heads();
-            let bytes = match hub_heads {
-                Some(hub) => stored.doc.save_after(&decode_heads(&hub)),
-                None => stored.doc.save(),
+            let (bytes, heads) = match (hub_heads, heads) {
+                // Never sent: the stored bytes as they are are the whole document. No need to
+                // load it (the hub loads it strictly either way).
+                (None, Some(heads)) => (docs::stored_bytes(self.conn(), doc_no, snapshot)?, decode_heads(&heads)),
+                (hub_heads, _) => {
+                    let mut stored = match docs::load(self.conn(), kind, &id, self.actor()) {
+                        Ok(Some(stored)) => stored,
+                        Ok(None) => continue,
+                        // A damaged document cannot be sent; it stays on the device, reported
+                        // by the store, and the rest sync.
+                        Err(StoreError::CorruptDocument { .. }) => continue,
+                        Err(e) => return Err(e),
+                    };
+                    let bytes = match hub_heads {
+                        Some(hub) => stored.doc.save_after(&decode_heads(&hub)),
+                        None => stored.doc.save(),
+                    };
+                    (bytes, stored.doc.get_heads())
+                }
             };
             if bytes.is_empty() {
                 continue;
@@ -126,16 +136,19 @@ impl Store {
         Ok(out)
     }
 
+    /// The hub holds each of these documents up to the given heads (one transaction).
+    pub fn acknowledge_all<'a>(&mut self, acks: impl IntoIterator<Item = (&'a str, &'a [ChangeHash])>) -> Result<()> {
+        let tx = self.conn_mut().transaction()?;
+        for (id, heads) in acks {
+            acknowledge_in(&tx, id, heads)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The hub holds this document up to `heads`. Still pending if it changed since.
     pub fn acknowledge(&mut self, id: &str, heads: &[ChangeHash]) -> Result<()> {
-        let encoded = encode_heads(heads);
-        self.conn().execute(
-            // `heads` is NULL only for documents untouched since the upgrade that added it.
-            "UPDATE documents SET hub_heads = ?2, held_back = NULL, heads = COALESCE(heads, ?2),
-                 sync_pending = (COALESCE(heads, ?2) IS NOT ?2) WHERE id = ?1",
-            params![id, encoded],
-        )?;
-        Ok(())
+        acknowledge_in(self.conn(), id, heads)
     }
 
     /// The hub refused this document's changes: keep them, say why, stop resending.
@@ -246,4 +259,15 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         Ok(LocalSyncState { pending: pending as usize, held_back, cursor: self.sync_cursor()? })
     }
+}
+
+fn acknowledge_in(conn: &rusqlite::Connection, id: &str, heads: &[ChangeHash]) -> Result<()> {
+    let encoded = encode_heads(heads);
+    conn.execute(
+        // `heads` is NULL only for documents untouched since the upgrade that added it.
+        "UPDATE documents SET hub_heads = ?2, held_back = NULL, heads = COALESCE(heads, ?2),
+             sync_pending = (COALESCE(heads, ?2) IS NOT ?2) WHERE id = ?1",
+        params![id, encoded],
+    )?;
+    Ok(())
 }

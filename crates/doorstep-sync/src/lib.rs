@@ -259,14 +259,13 @@ impl SyncClient {
 
             let mut store = store.lock().await;
             // Everything pushed and not held back is now held by the hub.
-            let mut acknowledged = 0;
-            for o in &outgoing {
-                let Ok(id) = Uuid::parse_str(&o.id) else { continue };
-                if !answer.held_back.iter().any(|h| h.id == id) {
-                    store.acknowledge(&o.id, &o.heads)?;
-                    acknowledged += 1;
-                }
-            }
+            let acks: Vec<(&str, &[_])> = outgoing
+                .iter()
+                .filter(|o| Uuid::parse_str(&o.id).is_ok_and(|id| !answer.held_back.iter().any(|h| h.id == id)))
+                .map(|o| (o.id.as_str(), o.heads.as_slice()))
+                .collect();
+            let acknowledged = acks.len();
+            store.acknowledge_all(acks)?;
             report.pushed += acknowledged;
             let mut needs_doc_sync = Vec::new();
             for held in &answer.held_back {
