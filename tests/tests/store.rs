@@ -967,3 +967,31 @@ fn a_truncated_change_is_refused_not_taken_as_nothing_new() {
     // The whole change still applies afterwards.
     assert_eq!(b.apply_changes(RecordKind::Note, &id, &change).expect("whole change"), Written::Changed);
 }
+
+#[test]
+fn changes_whose_history_is_missing_are_refused_not_silently_queued() {
+    let (_dir_a, mut a) = new_store();
+    let (_dir_b, mut b) = new_store();
+    let person = peggy();
+    a.put(&person).expect("person");
+    let id = person.id.to_string();
+    b.apply_changes(RecordKind::Person, &id, &a.document_bytes(RecordKind::Person, &id).expect("bytes"))
+        .expect("first copy");
+    a.update::<Person>(&id, |p| {
+        p.gp_practice = "Northbrook Medical Centre".into();
+        Ok(())
+    })
+    .expect("second change");
+    let middle = a.heads(RecordKind::Person, &id).expect("heads");
+    a.update::<Person>(&id, |p| {
+        p.what_matters_to_me = "My garden".into();
+        Ok(())
+    })
+    .expect("third change");
+    // B is sent only the third change, which builds on the second it never had.
+    let third_only = a.changes_since(RecordKind::Person, &id, &middle).expect("changes");
+    let outcome = b.apply_changes(RecordKind::Person, &id, &third_only);
+    assert!(matches!(outcome, Err(StoreError::BadChanges { .. })), "{outcome:?}");
+    let unchanged: Person = b.get(&id).expect("still readable");
+    assert_eq!(unchanged, person);
+}

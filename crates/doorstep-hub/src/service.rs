@@ -362,6 +362,11 @@ impl<S: HubStorage> Hub<S> {
             }
             Err(e) => return hold(HoldReason::Corrupt, e.to_string()),
         };
+        // Changes whose history is missing are queued by Automerge, not applied, and not an
+        // error: without this check they would be acknowledged and lost.
+        if !doc.get_missing_deps(&[]).is_empty() {
+            return hold(HoldReason::NeedsDocSync, "the hub lacks earlier changes of this record".into());
+        }
         let (record_id, facts) = match facts(push.kind, &doc, owner) {
             Ok(f) => f,
             Err(detail) => return hold(HoldReason::Corrupt, detail),
@@ -374,11 +379,16 @@ impl<S: HubStorage> Hub<S> {
         {
             return hold(HoldReason::Forbidden, reason);
         }
-        let changes: Vec<([u8; 32], Vec<u8>)> =
-            doc.get_changes(&old_heads).into_iter().map(|c| (c.hash().0, c.raw_bytes().to_vec())).collect();
-        if changes.is_empty() {
+        // Nothing new (a retried request, or changes the hub already had): store nothing.
+        let new_heads = doc.get_heads();
+        if new_heads == old_heads {
             return Ok(Ok(()));
         }
+        // The pushed bytes are stored as they came, as one item named by the heads they lead
+        // to: re-encoding them change by change would cost more than everything else here, and
+        // a retry of the same push names the same item, so it is stored once.
+        let item = Sha256::digest(new_heads.iter().flat_map(|h| h.0).collect::<Vec<u8>>()).into();
+        let changes = vec![(item, push.bytes)];
 
         // Readers: the record's own, plus whoever already holds its parent (a note goes to
         // every carer who holds the person); carers who no longer belong are told to purge.

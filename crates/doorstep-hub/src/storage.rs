@@ -111,7 +111,8 @@ pub struct DocumentWrite {
     pub kind: RecordKind,
     pub owner_org: Uuid,
     pub device_id: Uuid,
-    /// New changes as (hash, raw bytes), in dependency order. Ones already held are skipped.
+    /// New Automerge bytes as (item hash, bytes): what a device pushed, named by the hash of
+    /// the heads it brings the document to. An item already held (same hash) is skipped.
     pub changes: Vec<([u8; 32], Vec<u8>)>,
     /// Principals that may read the document from now on (added if missing).
     pub grant: Vec<String>,

@@ -340,6 +340,10 @@ fn merge<R: Record>(conn: &Connection, actor: &ActorId, id: &str, bytes: &[u8]) 
         LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::DontCheck);
     let mut merged_doc =
         AutoCommit::load_with_options(&combined, strict).map_err(|e| bad(e.to_string()))?.with_actor(actor.clone());
+    // Changes whose history is missing would be queued silently, not applied: refuse them.
+    if !merged_doc.get_missing_deps(&[]).is_empty() {
+        return Err(bad("earlier changes these depend on are missing".into()));
+    }
     let mut stored = match existing {
         Some(mut stored) => {
             if merged_doc.get_heads() == stored.doc.get_heads() {
