@@ -2,6 +2,7 @@
 // Doorstep's own sync benchmark, run against bench/peer/server.mjs.
 //
 //   node bench/peer/clients.mjs --port P --storage DIR [--server-pid PID] [--carers N] [--notes M]
+//                               [--timeout S]   (per phase; default 600)
 //
 // P and DIR are the sync server's port and storage directory (server.mjs prints both on its
 // "listening" line); PID, if given, is used to read the server's peak RSS (VmHWM) at the end.
@@ -21,8 +22,9 @@
 // - Bytes on the wire: every carer's WebSocket goes through a counting TCP proxy (proxy.mjs,
 //   in a worker thread). It counts raw TCP bytes both ways and, by following the WebSocket
 //   frame headers, the payload bytes of data frames both ways. The reported `*_bytes` are the
-//   payload bytes (the CBOR-encoded automerge-repo messages, both directions), which is what
-//   Doorstep's figure counts for its side (HTTP request + response bodies, no headers). The
+//   payload bytes (the CBOR-encoded automerge-repo messages, both directions; compressed if the
+//   server was started with PEER_DEFLATE=1), which is what Doorstep's figure counts for its
+//   side (HTTP request + response bodies, no headers). The
 //   raw TCP totals are reported too (`*_tcp_bytes`). A phase's bytes are counted from just
 //   before the carers connect until the connections have been silent for 500 ms after
 //   convergence, so trailing protocol messages are included.

@@ -321,7 +321,7 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result {
     for device in &devices {
         let store = device.store.lock().await;
         for o in store.pending_changes(usize::MAX).map_err(|e| text(&e))? {
-            saved_docs += o.bytes.len();
+            saved_docs += store.document_bytes(o.kind, &o.id).map_err(|e| text(&e))?.len();
         }
     }
     let (hub_cpu, own_cpu) = (cpu_seconds(hub.0.id()), cpu_seconds(std::process::id()));

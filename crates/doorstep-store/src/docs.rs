@@ -65,7 +65,7 @@ pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorI
 }
 
 /// The snapshot followed by every change appended since: a valid Automerge byte string for the
-/// whole document (what one load reads, and what a first push can send without loading).
+/// whole document (what one load reads).
 pub(crate) fn stored_bytes(conn: &Connection, doc_no: i64, snapshot: Vec<u8>) -> Result<Vec<u8>> {
     let mut bytes = snapshot;
     let mut changes = conn.prepare_cached("SELECT bytes FROM document_changes WHERE doc_no = ?1 ORDER BY seq")?;

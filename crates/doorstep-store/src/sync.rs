@@ -93,37 +93,31 @@ impl Store {
     /// stored, up to about `max_bytes` (always at least one document if any are waiting).
     pub fn pending_changes(&self, max_bytes: usize) -> Result<Vec<Outgoing>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT doc_no, id, kind, hub_heads, heads, snapshot FROM documents
-             WHERE sync_pending = 1 AND held_back IS NULL ORDER BY doc_no",
+            "SELECT id, kind, hub_heads FROM documents WHERE sync_pending = 1 AND held_back IS NULL ORDER BY doc_no",
         )?;
-        type Row = (i64, String, String, Option<Vec<u8>>, Option<Vec<u8>>, Vec<u8>);
-        let rows: Vec<Row> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        type Row = (String, String, Option<Vec<u8>>);
+        let rows: Vec<Row> =
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::new();
         let mut total = 0;
-        for (doc_no, id, kind, hub_heads, heads, snapshot) in rows {
+        for (id, kind, hub_heads) in rows {
             let Some(kind) = RecordKind::from_code(&kind) else { continue };
-            let (bytes, heads) = match (hub_heads, heads) {
-                // Never sent: the stored bytes as they are are the whole document. No need to
-                // load it (the hub loads it strictly either way).
-                (None, Some(heads)) => (docs::stored_bytes(self.conn(), doc_no, snapshot)?, decode_heads(&heads)),
-                (hub_heads, _) => {
-                    let mut stored = match docs::load(self.conn(), kind, &id, self.actor()) {
-                        Ok(Some(stored)) => stored,
-                        Ok(None) => continue,
-                        // A damaged document cannot be sent; it stays on the device, reported
-                        // by the store, and the rest sync.
-                        Err(StoreError::CorruptDocument { .. }) => continue,
-                        Err(e) => return Err(e),
-                    };
-                    let bytes = match hub_heads {
-                        Some(hub) => stored.doc.save_after(&decode_heads(&hub)),
-                        None => stored.doc.save(),
-                    };
-                    (bytes, stored.doc.get_heads())
-                }
+            // Always from the loaded document: a compact save() for a first push is 3–4 times
+            // smaller on the wire than the stored snapshot plus its appended changes, and
+            // cheaper for the hub to load.
+            let mut stored = match docs::load(self.conn(), kind, &id, self.actor()) {
+                Ok(Some(stored)) => stored,
+                Ok(None) => continue,
+                // A damaged document cannot be sent; it stays on the device, reported by the
+                // store, and the rest sync.
+                Err(StoreError::CorruptDocument { .. }) => continue,
+                Err(e) => return Err(e),
             };
+            let bytes = match hub_heads {
+                Some(hub) => stored.doc.save_after(&decode_heads(&hub)),
+                None => stored.doc.save(),
+            };
+            let heads = stored.doc.get_heads();
             if bytes.is_empty() {
                 continue;
             }
