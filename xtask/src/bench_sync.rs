@@ -7,10 +7,11 @@
 //! Prints a table and, last, `RESULT delta_bytes_ratio=… full_push_ratio=… round_trips=…
 //! converge_s=… peer_converge_s=… hub_peak_rss_mb=… p99_ms=… lost=…`.
 //!
-//! The automerge-repo peer is not run yet: `peer_converge_s=nan` says so.
+//! Then the same workload runs against automerge-repo's sync server (`bench/peer`, Node.js) for
+//! a side-by-side table (`--no-peer` skips it; `peer_converge_s=nan` then says so).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +29,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::Result;
+use crate::bench_peer::PeerFigures;
 
 const PROVIDER: Uuid = Uuid::from_u128(0xbe7c_0000_0000_4000_8000_0000_0000_0001);
 const PEOPLE_PER_CARER: usize = 8;
@@ -189,14 +191,18 @@ async fn reconnect_all(devices: &[Device]) -> Result<Phase> {
 
 pub fn sync(args: &[&str]) -> Result {
     let mut carers = 50usize;
+    let mut with_peer = true;
     let mut notes = 56usize;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match *arg {
             "--carers" => carers = it.next().and_then(|v| v.parse().ok()).ok_or("--carers takes a number")?,
             "--notes" => notes = it.next().and_then(|v| v.parse().ok()).ok_or("--notes takes a number")?,
+            "--no-peer" => with_peer = false,
             other => {
-                return Err(format!("unknown option {other}\nusage: cargo xtask bench sync [--carers N] [--notes M]"));
+                return Err(format!(
+                    "unknown option {other}\nusage: cargo xtask bench sync [--carers N] [--notes M] [--no-peer]"
+                ));
             }
         }
     }
@@ -207,10 +213,25 @@ pub fn sync(args: &[&str]) -> Result {
         return crate::setup::sh("cargo", &command);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(run(carers, notes))
+    let ours = runtime.block_on(run(carers, notes))?;
+    drop(runtime);
+    let peer = if with_peer {
+        eprintln!("peer: the same workload against automerge-repo's sync server (Node.js, bench/peer)");
+        match crate::bench_peer::run_peer(carers, notes) {
+            Ok(figures) => Some(figures),
+            Err(e) => {
+                eprintln!("peer: could not run: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    report(&ours, peer.as_ref());
+    Ok(())
 }
 
-async fn run(carers: usize, notes_per_carer: usize) -> Result {
+async fn run(carers: usize, notes_per_carer: usize) -> Result<Figures> {
     let text = |e: &dyn std::fmt::Display| e.to_string();
     let dir = tempfile::TempDir::new().map_err(|e| text(&e))?;
     let hub_db = dir.path().join("hub.db");
@@ -375,48 +396,160 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result {
     eprintln!("check: the office pulled everything and compared in {:.1} s", check.elapsed().as_secs_f64());
     drop(hub);
 
-    let full_push_ratio = (push.sent + push.received) as f64 / saved_docs.max(1) as f64;
-    let delta_ratio = (delta.sent + delta.received) as f64 / new_change_gzip.max(1) as f64;
     let p99 = percentile(&[push.per_device.clone(), delta.per_device.clone()].concat(), 0.99);
-    let round_trips = push.round_trips.max(delta.round_trips);
-    println!("{:<34} {:>14} {:>10}  what", "measure", "value", "goal");
-    let row = |name: &str, value: String, goal: &str, what: &str| println!("{name:<34} {value:>14} {goal:>10}  {what}");
-    row("devices × notes", format!("{carers} × {notes_per_carer}"), "50 × 56", "carers reconnecting at once");
+    Ok(Figures {
+        carers,
+        notes_per_carer,
+        push_bytes: (push.sent + push.received) as u64,
+        saved_docs: saved_docs as u64,
+        push_converge_s: push.wall.as_secs_f64(),
+        push_hub_cpu_s: push_hub_cpu,
+        push_devices_cpu_s: push_devices_cpu,
+        delta_bytes: (delta.sent + delta.received) as u64,
+        delta_gzip: new_change_gzip as u64,
+        delta_edited: edited.len(),
+        delta_converge_s: delta.wall.as_secs_f64(),
+        round_trips: push.round_trips.max(delta.round_trips),
+        p99_ms: p99.as_secs_f64() * 1000.0,
+        rss_mb: rss,
+        lost: lost as u64,
+    })
+}
+
+/// Doorstep's side of the comparison.
+struct Figures {
+    carers: usize,
+    notes_per_carer: usize,
+    push_bytes: u64,
+    saved_docs: u64,
+    push_converge_s: f64,
+    push_hub_cpu_s: f64,
+    push_devices_cpu_s: f64,
+    delta_bytes: u64,
+    delta_gzip: u64,
+    delta_edited: usize,
+    delta_converge_s: f64,
+    round_trips: usize,
+    p99_ms: f64,
+    rss_mb: f64,
+    lost: u64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    a as f64 / b.max(1) as f64
+}
+
+/// The side-by-side table and, last, the machine-readable line.
+fn report(ours: &Figures, peer: Option<&PeerFigures>) {
+    let full_push_ratio = ratio(ours.push_bytes, ours.saved_docs);
+    let delta_ratio = ratio(ours.delta_bytes, ours.delta_gzip);
+    println!("{:<32} {:>14} {:>16} {:>9}  what", "measure", "doorstep", "automerge-repo", "goal");
+    let row = |name: &str, us: String, them: Option<String>, goal: &str, what: &str| {
+        let them = them.unwrap_or_else(|| "not run".into());
+        println!("{name:<32} {us:>14} {them:>16} {goal:>9}  {what}");
+    };
+    row(
+        "devices × notes",
+        format!("{} × {}", ours.carers, ours.notes_per_carer),
+        peer.map(|_| format!("{} × {}", ours.carers, ours.notes_per_carer)),
+        "50 × 56",
+        "carers reconnecting at once",
+    );
     row(
         "full push: bytes on the wire",
-        (push.sent + push.received).to_string(),
+        ours.push_bytes.to_string(),
+        peer.map(|p| p.full_push_bytes.to_string()),
         "",
-        "request + response bodies, all devices",
+        "sync bodies / WebSocket payloads, both ways",
     );
-    row("full push: saved documents", saved_docs.to_string(), "", "Automerge save() of every new note");
-    row("full_push_ratio", format!("{full_push_ratio:.3}"), "≤ 1.1", "wire / saved documents");
+    row(
+        "full push: saved documents",
+        ours.saved_docs.to_string(),
+        peer.map(|p| p.full_push_saved_bytes.to_string()),
+        "",
+        "Automerge save() of every new note",
+    );
+    row(
+        "full_push_ratio",
+        format!("{full_push_ratio:.3}"),
+        peer.map(|p| format!("{:.3}", ratio(p.full_push_bytes, p.full_push_saved_bytes))),
+        "≤ 1.1",
+        "wire / saved documents",
+    );
     row(
         "delta: bytes on the wire",
-        (delta.sent + delta.received).to_string(),
+        ours.delta_bytes.to_string(),
+        peer.map(|p| p.delta_bytes.to_string()),
         "",
-        &format!("{} notes edited once more", edited.len()),
+        &format!("{} notes edited once more", ours.delta_edited),
     );
-    row("delta: new changes gzipped", new_change_gzip.to_string(), "", "gzip of the new Automerge changes");
-    row("delta_bytes_ratio", format!("{delta_ratio:.3}"), "≤ 1.5", "wire / gzipped new changes");
-    row("round_trips", round_trips.to_string(), "1", "most HTTP exchanges any device needed");
-    row("converge_s (full push)", format!("{:.3}", push.wall.as_secs_f64()), "< 3", "all devices synced");
-    row("  hub CPU during full push", format!("{push_hub_cpu:.2} s"), "", "hub process user + system time");
+    row(
+        "delta: new changes gzipped",
+        ours.delta_gzip.to_string(),
+        peer.map(|p| p.delta_new_changes_gzip_bytes.to_string()),
+        "",
+        "gzip of the new Automerge changes",
+    );
+    row(
+        "delta_bytes_ratio",
+        format!("{delta_ratio:.3}"),
+        peer.map(|p| format!("{:.3}", ratio(p.delta_bytes, p.delta_new_changes_gzip_bytes))),
+        "≤ 1.5",
+        "wire / gzipped new changes",
+    );
+    row("round_trips", ours.round_trips.to_string(), None, "1", "most HTTP exchanges any device needed");
+    row(
+        "converge_s (full push)",
+        format!("{:.3}", ours.push_converge_s),
+        peer.map(|p| format!("{:.3}", p.full_push_converge_s)),
+        "< 3",
+        "until every device's notes are held by the server",
+    );
+    row(
+        "  hub CPU during full push",
+        format!("{:.2} s", ours.push_hub_cpu_s),
+        None,
+        "",
+        "hub process user + system time",
+    );
     row(
         "  devices' CPU during full push",
-        format!("{push_devices_cpu:.2} s"),
+        format!("{:.2} s", ours.push_devices_cpu_s),
+        None,
         "",
-        "this process: all 50 devices' stores and clients",
+        "all devices' stores and clients, one process",
     );
-    row("converge_s (delta)", format!("{:.3}", delta.wall.as_secs_f64()), "", "all devices synced");
-    row("p99_ms", format!("{:.1}", p99.as_secs_f64() * 1000.0), "", "per-device sync time, both phases");
-    row("hub_peak_rss_mb", format!("{rss:.1}"), "< 100", "hub process VmHWM");
-    row("lost", lost.to_string(), "0", "notes missing or different at the office");
-    row("peer (automerge-repo)", "not run".into(), "", "the side-by-side peer run is still to come");
+    row(
+        "converge_s (delta)",
+        format!("{:.3}", ours.delta_converge_s),
+        peer.map(|p| format!("{:.3}", p.delta_converge_s)),
+        "",
+        "",
+    );
+    row(
+        "p99_ms",
+        format!("{:.1}", ours.p99_ms),
+        peer.map(|p| format!("{:.1}", p.p99_ms)),
+        "",
+        "per-device sync time, both phases",
+    );
+    row(
+        "server peak RSS MB",
+        format!("{:.1}", ours.rss_mb),
+        peer.map(|p| format!("{:.1}", p.server_peak_rss_mb)),
+        "< 100",
+        "VmHWM of the server process",
+    );
+    row("lost", ours.lost.to_string(), peer.map(|p| p.lost.to_string()), "0", "notes missing or different afterwards");
+    if let Some(p) = peer {
+        println!(
+            "speed-up over the peer (full push): {:.1}x (goal ≥ 5x)",
+            p.full_push_converge_s / ours.push_converge_s.max(f64::MIN_POSITIVE)
+        );
+    }
+    let peer_converge = peer.map(|p| format!("{:.3}", p.full_push_converge_s)).unwrap_or_else(|| "nan".into());
     println!(
-        "RESULT delta_bytes_ratio={delta_ratio:.3} full_push_ratio={full_push_ratio:.3} round_trips={round_trips} converge_s={:.3} peer_converge_s=nan hub_peak_rss_mb={rss:.1} p99_ms={:.1} lost={lost}",
-        push.wall.as_secs_f64(),
-        p99.as_secs_f64() * 1000.0
+        "RESULT delta_bytes_ratio={delta_ratio:.3} full_push_ratio={full_push_ratio:.3} round_trips={} converge_s={:.3} peer_converge_s={peer_converge} hub_peak_rss_mb={:.1} p99_ms={:.1} lost={}",
+        ours.round_trips, ours.push_converge_s, ours.rss_mb, ours.p99_ms, ours.lost
     );
-    let _ = Path::new(".");
-    Ok(())
 }

@@ -6,6 +6,7 @@
 //! - `cargo xtask bench sync` — many devices reconnecting to one hub; last line machine-readable.
 
 mod bench;
+mod bench_peer;
 mod bench_sync;
 mod run;
 mod setup;

@@ -45,8 +45,23 @@ impl SqliteStorage {
     }
 }
 
+/// Executes through the statement cache: the hub runs the same few statements for every
+/// document, and preparing each anew costs as much as running it.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+fn query_one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
 fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.query_row("UPDATE hub_sequence SET value = value + 1 WHERE id = 1 RETURNING value", [], |r| r.get(0))
+    query_one(tx, "UPDATE hub_sequence SET value = value + 1 WHERE id = 1 RETURNING value", [], |r| r.get(0))
 }
 
 fn kind_of(code: &str) -> RecordKind {
@@ -76,7 +91,8 @@ fn placeholders(start: usize, count: usize) -> String {
 impl HubStorage for SqliteStorage {
     async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
         self.run(move |c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO organisations (id, name, kind) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
                 params![org.id.to_string(), org.name, org.kind.code()],
@@ -88,7 +104,7 @@ impl HubStorage for SqliteStorage {
 
     async fn organisation(&self, id: Uuid) -> StorageResult<Option<Organisation>> {
         self.run(move |c| {
-            Ok(c.query_row("SELECT name, kind FROM organisations WHERE id = ?1", [id.to_string()], |r| {
+            Ok(query_one(c, "SELECT name, kind FROM organisations WHERE id = ?1", [id.to_string()], |r| {
                 Ok(Organisation {
                     id,
                     name: r.get(0)?,
@@ -102,7 +118,8 @@ impl HubStorage for SqliteStorage {
 
     async fn create_enrolment_code(&self, code: EnrolmentCode) -> StorageResult<()> {
         self.run(move |c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO enrolment_codes (code_hash, org_id, staff_ref, role, created_by, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -143,7 +160,8 @@ impl HubStorage for SqliteStorage {
                 role: Role::from_code(&role).unwrap_or(Role::Carer),
                 ..device
             };
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO devices (id, org_id, staff_ref, role, name, token_hash, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -164,7 +182,8 @@ impl HubStorage for SqliteStorage {
 
     async fn device(&self, id: Uuid) -> StorageResult<Option<Device>> {
         self.run(move |c| {
-            Ok(c.query_row(
+            Ok(query_one(
+                c,
                 "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at FROM devices WHERE id = ?1",
                 [id.to_string()],
                 device_from_row,
@@ -176,7 +195,8 @@ impl HubStorage for SqliteStorage {
 
     async fn revoke_device(&self, id: Uuid, at: i64) -> StorageResult<bool> {
         self.run(move |c| {
-            Ok(c.execute(
+            Ok(exec(
+                c,
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
                 params![id.to_string(), at],
             )? > 0)
@@ -216,26 +236,30 @@ impl HubStorage for SqliteStorage {
         self.run(move |c| {
             let tx = c.transaction()?;
             let id = write.id.to_string();
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO documents (id, kind, owner_org) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
                 params![id, write.kind.code(), write.owner_org.to_string()],
             )?;
             for (hash, bytes) in &write.changes {
-                let held: bool = tx.query_row(
+                let held: bool = query_one(
+                    &tx,
                     "SELECT EXISTS (SELECT 1 FROM changes WHERE doc_id = ?1 AND hash = ?2)",
                     params![id, hash.as_slice()],
                     |r| r.get(0),
                 )?;
                 if !held {
                     let seq = next_seq(&tx)?;
-                    tx.execute(
+                    exec(
+                        &tx,
                         "INSERT INTO changes (seq, doc_id, hash, bytes, device_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                         params![seq, id, hash.as_slice(), bytes, write.device_id.to_string()],
                     )?;
                 }
             }
             if let Some(snapshot) = &write.snapshot {
-                tx.execute(
+                exec(
+                    &tx,
                     "UPDATE documents SET snapshot = ?2,
                          snapshot_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = ?1)
                      WHERE id = ?1",
@@ -245,7 +269,8 @@ impl HubStorage for SqliteStorage {
             grant(&tx, &write.grant.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>(), Some(write.device_id))?;
             revoke(&tx, &write.revoke.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>())?;
             if let Some(visit) = &write.visit {
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO visit_index (visit_id, owner_org, person_id, day, carer_1, carer_2)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (visit_id) DO UPDATE SET person_id = excluded.person_id, day = excluded.day,
@@ -261,7 +286,8 @@ impl HubStorage for SqliteStorage {
                 )?;
             }
             if let Some(person) = write.note_person {
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO note_index (note_id, person_id) VALUES (?1, ?2)
                      ON CONFLICT (note_id) DO UPDATE SET person_id = excluded.person_id",
                     params![id, person.to_string()],
@@ -275,7 +301,8 @@ impl HubStorage for SqliteStorage {
 
     async fn changes_since_snapshot(&self, id: Uuid) -> StorageResult<u64> {
         self.run(move |c| {
-            let n: i64 = c.query_row(
+            let n: i64 = query_one(
+                c,
                 "SELECT COUNT(*) FROM changes c JOIN documents d ON d.id = c.doc_id
                  WHERE c.doc_id = ?1 AND c.seq > d.snapshot_seq",
                 [id.to_string()],
@@ -422,13 +449,16 @@ impl HubStorage for SqliteStorage {
     }
 
     async fn max_seq(&self) -> StorageResult<u64> {
-        self.run(|c| Ok(c.query_row("SELECT value FROM hub_sequence WHERE id = 1", [], |r| r.get::<_, i64>(0))? as u64))
-            .await
+        self.run(
+            |c| Ok(query_one(c, "SELECT value FROM hub_sequence WHERE id = 1", [], |r| r.get::<_, i64>(0))? as u64),
+        )
+        .await
     }
 
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
         self.run(move |c| {
-            c.execute(
+            exec(
+                c,
                 "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     entry.at,
@@ -468,14 +498,16 @@ impl HubStorage for SqliteStorage {
 
 fn grant(tx: &Transaction<'_>, grants: &[(Uuid, String)], via: Option<Uuid>) -> rusqlite::Result<()> {
     for (doc, principal) in grants {
-        let held: bool = tx.query_row(
+        let held: bool = query_one(
+            tx,
             "SELECT EXISTS (SELECT 1 FROM doc_access WHERE principal = ?1 AND doc_id = ?2)",
             params![principal, doc.to_string()],
             |r| r.get(0),
         )?;
         if !held {
             let seq = next_seq(tx)?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO doc_access (principal, doc_id, granted_seq, via_device) VALUES (?1, ?2, ?3, ?4)",
                 params![principal, doc.to_string(), seq, via.map(|d| d.to_string())],
             )?;
@@ -496,7 +528,8 @@ fn revoke(tx: &Transaction<'_>, revokes: &[(Uuid, String)]) -> rusqlite::Result<
             .optional()?;
         if let Some(kind) = kind {
             let seq = next_seq(tx)?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO purges (seq, principal, doc_id, kind) VALUES (?1, ?2, ?3, ?4)",
                 params![seq, principal, doc.to_string(), kind],
             )?;
