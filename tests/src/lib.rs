@@ -33,6 +33,7 @@ impl<S: HubStorage + Clone> TestHub<S> {
                 id: provider,
                 name: "Sunrise Home Care".into(),
                 kind: OrgKind::Provider,
+                partner_kind: None,
             })
             .await
             .expect("create provider");

@@ -419,7 +419,12 @@ async fn a_partner_receives_only_what_is_shared_with_it<S: HubStorage + Clone>(d
     // the partner issue; the hub's check is what is tested here).
     let practice = uuid::Uuid::new_v4();
     hub.storage
-        .create_organisation(Organisation { id: practice, name: "Riverside Surgery".into(), kind: OrgKind::Partner })
+        .create_organisation(Organisation {
+            id: practice,
+            name: "Riverside Surgery".into(),
+            kind: OrgKind::Partner,
+            partner_kind: Some(doorstep_model::PartnerKind::GpPractice),
+        })
         .await
         .expect("partner");
     let code = doorstep_hub::api::issue_enrolment_code(&hub.storage, practice, "GP1", Role::Partner, "test")

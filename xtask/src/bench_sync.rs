@@ -241,7 +241,12 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result<Figures> {
     {
         let storage = SqliteStorage::open(&hub_db).map_err(|e| text(&e))?;
         storage
-            .create_organisation(Organisation { id: PROVIDER, name: "Bench Care".into(), kind: OrgKind::Provider })
+            .create_organisation(Organisation {
+                id: PROVIDER,
+                name: "Bench Care".into(),
+                kind: OrgKind::Provider,
+                partner_kind: None,
+            })
             .await
             .map_err(|e| text(&e))?;
         for i in 0..=carers {

@@ -82,6 +82,7 @@ async fn run_async(options: Options) -> Result {
             id: DEMO_PROVIDER,
             name: "Sunrise Home Care".into(),
             kind: OrgKind::Provider,
+            partner_kind: None,
         })
         .await
         .map_err(|e| text(&e))?;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::server::{AsyncStorageFn, Database, serve_on, shutdown_signal, with_storage};
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_model::PartnerKind;
 use doorstep_protocol::Role;
 use uuid::Uuid;
 
@@ -40,6 +41,18 @@ enum Command {
         #[arg(long)]
         id: Option<Uuid>,
     },
+    /// Register a partner organisation (a GP practice, community nursing team, ICB, council
+    /// adult social care team, voluntary group…).
+    CreatePartner {
+        #[arg(long)]
+        name: String,
+        /// gp_practice, community_nursing, icb, council_adult_social_care, ot_equipment, housing,
+        /// pharmacy, voluntary_sector or other.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        id: Option<Uuid>,
+    },
     /// Print a one-time enrolment code for a device of a provider's carer or manager.
     EnrolmentCode {
         #[arg(long)]
@@ -54,7 +67,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let subscriber = tracing_subscriber::fmt().with_env_filter(filter);
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if cli.log_json {
         subscriber.json().init();
     } else {
@@ -100,14 +113,33 @@ impl AsyncStorageFn<Result<(), String>> for Run {
                 serve_on(storage, listener, shutdown_signal()).await.map_err(|e| e.to_string())
             }
             Command::CreateProvider { name, manager, id } => {
-                let org =
-                    Organisation { id: id.unwrap_or_else(Uuid::new_v4), name: name.clone(), kind: OrgKind::Provider };
+                let org = Organisation {
+                    id: id.unwrap_or_else(Uuid::new_v4),
+                    name: name.clone(),
+                    kind: OrgKind::Provider,
+                    partner_kind: None,
+                };
                 storage.create_organisation(org.clone()).await.map_err(|e| e.to_string())?;
                 let code = issue_enrolment_code(&storage, org.id, &manager, Role::Manager, "operator")
                     .await
                     .map_err(|e| format!("{e:?}"))?;
                 println!("provider {} ({})", org.name, org.id);
                 println!("manager enrolment code for {manager}: {} (expires {})", code.code, code.expires_at);
+                Ok(())
+            }
+            Command::CreatePartner { name, kind, id } => {
+                let partner_kind = PartnerKind::from_code(&kind).ok_or_else(|| {
+                    let known: Vec<&str> = PartnerKind::ALL.iter().map(|k| k.code()).collect();
+                    format!("unknown partner kind {kind:?}: use one of {}", known.join(", "))
+                })?;
+                let org = Organisation {
+                    id: id.unwrap_or_else(Uuid::new_v4),
+                    name,
+                    kind: OrgKind::Partner,
+                    partner_kind: Some(partner_kind),
+                };
+                storage.create_organisation(org.clone()).await.map_err(|e| e.to_string())?;
+                println!("partner {} ({}, {})", org.name, partner_kind.label(), org.id);
                 Ok(())
             }
             Command::EnrolmentCode { org, staff, role } => {

@@ -8,6 +8,7 @@
 //! reports committed numbers. The feed reads in a single statement, so it sees one snapshot.
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
+use doorstep_model::PartnerKind;
 use doorstep_model::RecordKind;
 use doorstep_protocol::Role;
 use tokio_postgres::{NoTls, Row};
@@ -130,9 +131,10 @@ impl HubStorage for PostgresStorage {
     async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO organisations (id, name, kind) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
-            &[&org.id.to_string(), &org.name, &org.kind.code()],
+            "INSERT INTO organisations (id, name, kind, partner_kind) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                 partner_kind = excluded.partner_kind",
+            &[&org.id.to_string(), &org.name, &org.kind.code(), &org.partner_kind.map(|k| k.code())],
         )
         .await?;
         Ok(())
@@ -140,11 +142,13 @@ impl HubStorage for PostgresStorage {
 
     async fn organisation(&self, id: Uuid) -> StorageResult<Option<Organisation>> {
         let c = self.client().await?;
-        let row = c.query_opt("SELECT name, kind FROM organisations WHERE id = $1", &[&id.to_string()]).await?;
+        let row =
+            c.query_opt("SELECT name, kind, partner_kind FROM organisations WHERE id = $1", &[&id.to_string()]).await?;
         Ok(row.map(|r| Organisation {
             id,
             name: r.get(0),
             kind: OrgKind::from_code(r.get(1)).unwrap_or(OrgKind::Partner),
+            partner_kind: r.get::<_, Option<String>>(2).as_deref().and_then(PartnerKind::from_code),
         }))
     }
 

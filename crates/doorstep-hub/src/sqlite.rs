@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use doorstep_model::RecordKind;
+use doorstep_model::{PartnerKind, RecordKind};
 use doorstep_protocol::Role;
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
@@ -93,9 +93,10 @@ impl HubStorage for SqliteStorage {
         self.run(move |c| {
             exec(
                 c,
-                "INSERT INTO organisations (id, name, kind) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
-                params![org.id.to_string(), org.name, org.kind.code()],
+                "INSERT INTO organisations (id, name, kind, partner_kind) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+                     partner_kind = excluded.partner_kind",
+                params![org.id.to_string(), org.name, org.kind.code(), org.partner_kind.map(|k| k.code())],
             )?;
             Ok(())
         })
@@ -104,13 +105,19 @@ impl HubStorage for SqliteStorage {
 
     async fn organisation(&self, id: Uuid) -> StorageResult<Option<Organisation>> {
         self.run(move |c| {
-            Ok(query_one(c, "SELECT name, kind FROM organisations WHERE id = ?1", [id.to_string()], |r| {
-                Ok(Organisation {
-                    id,
-                    name: r.get(0)?,
-                    kind: OrgKind::from_code(&r.get::<_, String>(1)?).unwrap_or(OrgKind::Partner),
-                })
-            })
+            Ok(query_one(
+                c,
+                "SELECT name, kind, partner_kind FROM organisations WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok(Organisation {
+                        id,
+                        name: r.get(0)?,
+                        kind: OrgKind::from_code(&r.get::<_, String>(1)?).unwrap_or(OrgKind::Partner),
+                        partner_kind: r.get::<_, Option<String>>(2)?.as_deref().and_then(PartnerKind::from_code),
+                    })
+                },
+            )
             .optional()?)
         })
         .await

@@ -7,7 +7,7 @@
 
 use std::future::Future;
 
-use doorstep_model::RecordKind;
+use doorstep_model::{PartnerKind, RecordKind};
 use doorstep_protocol::Role;
 use uuid::Uuid;
 
@@ -59,6 +59,8 @@ pub struct Organisation {
     pub id: Uuid,
     pub name: String,
     pub kind: OrgKind,
+    /// For partners: GP practice, community nursing, ICB, council adult social care…
+    pub partner_kind: Option<PartnerKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,7 +49,12 @@ async fn a_hub_killed_mid_sync_loses_and_duplicates_nothing() {
     {
         let storage = SqliteStorage::open(&db).unwrap();
         storage
-            .create_organisation(Organisation { id: provider, name: "Kill Care".into(), kind: OrgKind::Provider })
+            .create_organisation(Organisation {
+                id: provider,
+                name: "Kill Care".into(),
+                kind: OrgKind::Provider,
+                partner_kind: None,
+            })
             .await
             .unwrap();
         for i in 0..=DEVICES {

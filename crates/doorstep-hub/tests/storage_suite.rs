@@ -185,7 +185,8 @@ fn device(org: Uuid, staff: &str, role: Role) -> Device {
 // Scenarios
 
 async fn organisations_and_enrolment_codes<S: HubStorage>(s: S) {
-    let org = Organisation { id: Uuid::new_v4(), name: "Kind Hands".into(), kind: OrgKind::Provider };
+    let org =
+        Organisation { id: Uuid::new_v4(), name: "Kind Hands".into(), kind: OrgKind::Provider, partner_kind: None };
     s.create_organisation(org.clone()).await.unwrap();
     assert_eq!(s.organisation(org.id).await.unwrap(), Some(org.clone()));
     assert_eq!(s.organisation(Uuid::new_v4()).await.unwrap(), None);
@@ -193,7 +194,12 @@ async fn organisations_and_enrolment_codes<S: HubStorage>(s: S) {
     let renamed = Organisation { name: "Kinder Hands".into(), ..org.clone() };
     s.create_organisation(renamed.clone()).await.unwrap();
     assert_eq!(s.organisation(org.id).await.unwrap(), Some(renamed));
-    let partner = Organisation { id: Uuid::new_v4(), name: "NHS Trust".into(), kind: OrgKind::Partner };
+    let partner = Organisation {
+        id: Uuid::new_v4(),
+        name: "NHS Trust".into(),
+        kind: OrgKind::Partner,
+        partner_kind: Some(doorstep_model::PartnerKind::CommunityNursing),
+    };
     s.create_organisation(partner.clone()).await.unwrap();
     assert_eq!(s.organisation(partner.id).await.unwrap(), Some(partner.clone()));
 
@@ -243,7 +249,8 @@ async fn organisations_and_enrolment_codes<S: HubStorage>(s: S) {
 }
 
 async fn devices_are_looked_up_and_revoked<S: HubStorage>(s: S) {
-    let org = Organisation { id: Uuid::new_v4(), name: "Kind Hands".into(), kind: OrgKind::Provider };
+    let org =
+        Organisation { id: Uuid::new_v4(), name: "Kind Hands".into(), kind: OrgKind::Provider, partner_kind: None };
     s.create_organisation(org.clone()).await.unwrap();
     let now = 1_700_000_000_000;
     let mut devices = Vec::new();
@@ -682,7 +689,9 @@ async fn max_seq_counts_only_what_takes_a_number<S: HubStorage>(s: S) {
     })
     .await
     .unwrap();
-    s.create_organisation(Organisation { id: org, name: "O".into(), kind: OrgKind::Provider }).await.unwrap();
+    s.create_organisation(Organisation { id: org, name: "O".into(), kind: OrgKind::Provider, partner_kind: None })
+        .await
+        .unwrap();
     assert_eq!(s.max_seq().await.unwrap(), 3);
 }
 

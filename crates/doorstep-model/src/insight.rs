@@ -32,6 +32,7 @@ pub struct Insight {
 pub enum PartnerKind {
     GpPractice,
     CommunityNursing,
+    IntegratedCareBoard,
     CouncilAdultSocialCare,
     OtEquipment,
     Housing,
@@ -41,9 +42,10 @@ pub enum PartnerKind {
 }
 
 impl PartnerKind {
-    pub const ALL: [PartnerKind; 8] = [
+    pub const ALL: [PartnerKind; 9] = [
         PartnerKind::GpPractice,
         PartnerKind::CommunityNursing,
+        PartnerKind::IntegratedCareBoard,
         PartnerKind::CouncilAdultSocialCare,
         PartnerKind::OtEquipment,
         PartnerKind::Housing,
@@ -56,6 +58,7 @@ impl PartnerKind {
         match self {
             PartnerKind::GpPractice => "GP practice",
             PartnerKind::CommunityNursing => "Community nursing",
+            PartnerKind::IntegratedCareBoard => "Integrated care board (ICB)",
             PartnerKind::CouncilAdultSocialCare => "Council adult social care",
             PartnerKind::OtEquipment => "Occupational therapy or equipment",
             PartnerKind::Housing => "Housing",
@@ -63,6 +66,25 @@ impl PartnerKind {
             PartnerKind::VoluntarySector => "Voluntary or community group",
             PartnerKind::Other => "Someone else",
         }
+    }
+
+    /// Stable code for storage and the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            PartnerKind::GpPractice => "gp_practice",
+            PartnerKind::CommunityNursing => "community_nursing",
+            PartnerKind::IntegratedCareBoard => "icb",
+            PartnerKind::CouncilAdultSocialCare => "council_adult_social_care",
+            PartnerKind::OtEquipment => "ot_equipment",
+            PartnerKind::Housing => "housing",
+            PartnerKind::Pharmacy => "pharmacy",
+            PartnerKind::VoluntarySector => "voluntary_sector",
+            PartnerKind::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<PartnerKind> {
+        PartnerKind::ALL.into_iter().find(|k| k.code() == code)
     }
 }
 
