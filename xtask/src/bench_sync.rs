@@ -37,7 +37,6 @@ const PEOPLE_PER_CARER: usize = 8;
 struct Device {
     store: Arc<Mutex<Store>>,
     client: SyncClient,
-    staff: String,
     visits: Vec<Visit>,
 }
 
@@ -310,7 +309,7 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result<Figures> {
     for ((staff, _, code), visits) in codes.into_iter().zip(rota) {
         let (store, client) = enrol(staff.clone(), code, dir.path().join(format!("{staff}.db"))).await?;
         client.sync(&store, |_| {}).await.map_err(|e| text(&e))?;
-        devices.push(Device { store, client, staff, visits });
+        devices.push(Device { store, client, visits });
     }
     eprintln!(
         "setup: hub + {carers} carers with {notes_per_carer} visits each in {:.1} s",
@@ -395,7 +394,6 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result<Figures> {
                     _ => lost += 1,
                 }
             }
-            let _ = &device.staff;
         }
     }
     eprintln!("check: the office pulled everything and compared in {:.1} s", check.elapsed().as_secs_f64());
