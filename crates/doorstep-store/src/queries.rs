@@ -203,22 +203,43 @@ impl Store {
     /// is safe: each word is searched for literally (the last as a prefix).
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
-        let mut stmt = self.conn().prepare_cached(
+        // Rank (bm25) the newest matches only: in a care record the recent note is the one
+        // wanted, and ranking every match of a common word ("tea") over 100,000 notes costs
+        // more than a screen can wait. FTS5 walks its index newest first and stops.
+        let mut best = self.conn().prepare_cached(
+            "SELECT doc_no FROM (SELECT rowid AS doc_no, rank FROM search_index
+                                 WHERE search_index MATCH ?1 ORDER BY rowid DESC LIMIT ?3)
+             ORDER BY rank LIMIT ?2",
+        )?;
+        let doc_nos: Vec<i64> = best
+            .query_map(params![query, limit as i64, SEARCH_RECENT_MATCHES], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        // Snippets and ids for just those.
+        let mut hit = self.conn().prepare_cached(
             "SELECT d.id, s.kind, s.person_id, snippet(search_index, 2, '[', ']', '…', 12)
              FROM search_index s JOIN documents d ON d.doc_no = s.rowid
-             WHERE search_index MATCH ?1 ORDER BY s.rank LIMIT ?2",
+             WHERE search_index MATCH ?1 AND s.rowid = ?2",
         )?;
-        let rows = stmt.query_map(params![query, limit as i64], |r| {
-            Ok(SearchHit {
-                id: r.get(0)?,
-                kind: RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note),
-                person_id: r.get(2)?,
-                snippet: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut hits = Vec::with_capacity(doc_nos.len());
+        for doc_no in doc_nos {
+            let found = hit
+                .query_row(params![query, doc_no], |r| {
+                    Ok(SearchHit {
+                        id: r.get(0)?,
+                        kind: RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note),
+                        person_id: r.get(2)?,
+                        snippet: r.get(3)?,
+                    })
+                })
+                .optional()?;
+            hits.extend(found);
+        }
+        Ok(hits)
     }
 }
+
+/// How many of the newest matches a search ranks.
+const SEARCH_RECENT_MATCHES: i64 = 1000;
 
 /// Turns what a person typed into an FTS5 query with no operators: every word quoted, all
 /// required, the last one matching as a prefix (search as you type).
