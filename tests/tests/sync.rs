@@ -8,8 +8,20 @@ use doorstep_hub::testing::TestDatabase;
 use doorstep_model::{NoteId, StaffId, VisitNote};
 use doorstep_protocol::{API_PREFIX, Role, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse};
 use doorstep_sync::SyncError;
-use doorstep_tests::{TestHub, today};
+use doorstep_tests::{TestDevice, TestHub, today};
 use tempfile::TempDir;
+
+/// The office plans one visit today for `carer` and syncs it to the hub.
+async fn plan_a_visit(office: &TestDevice, seed: u64, carer: &str) -> (doorstep_model::Person, doorstep_model::Visit) {
+    let mut generator = Generator::new(seed);
+    let person = generator.person();
+    let mut visit = generator.visit(&person, at(today(), 9, 0));
+    visit.carers = vec![StaffId::new(carer)];
+    office.store.lock().await.put(&person).expect("person");
+    office.store.lock().await.put(&visit).expect("visit");
+    office.sync().await;
+    (person, visit)
+}
 
 /// Runs each scenario on a hub over SQLite and on one over PostgreSQL (a fresh database).
 macro_rules! on_both_backends {
@@ -169,13 +181,7 @@ async fn a_carer_gets_only_their_rota_and_cannot_write_elsewhere<S: HubStorage +
 async fn a_revoked_device_is_refused_and_wiped<S: HubStorage + Clone>(dir: TempDir, hub: TestHub<S>) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let sam = hub.device(dir.path(), "C001", Role::Carer).await;
-    let mut generator = Generator::new(5);
-    let person = generator.person();
-    let mut visit = generator.visit(&person, at(today(), 9, 0));
-    visit.carers = vec![StaffId::new("C001")];
-    office.store.lock().await.put(&person).expect("person");
-    office.store.lock().await.put(&visit).expect("visit");
-    office.sync().await;
+    let (_person, _visit) = plan_a_visit(&office, 5, "C001").await;
     sam.sync().await;
     assert_eq!(sam.store.lock().await.people().expect("people").len(), 1);
 
@@ -312,13 +318,7 @@ async fn a_person_who_leaves_the_rota_is_purged_from_the_carers_device<S: HubSto
 ) {
     let office = hub.device(dir.path(), "M001", Role::Manager).await;
     let sam = hub.device(dir.path(), "C001", Role::Carer).await;
-    let mut generator = Generator::new(8);
-    let person = generator.person();
-    let mut visit = generator.visit(&person, at(today(), 9, 0));
-    visit.carers = vec![StaffId::new("C001")];
-    office.store.lock().await.put(&person).expect("person");
-    office.store.lock().await.put(&visit).expect("visit");
-    office.sync().await;
+    let (_person, visit) = plan_a_visit(&office, 8, "C001").await;
     sam.sync().await;
     assert_eq!(sam.store.lock().await.people().expect("people").len(), 1);
 
