@@ -11,6 +11,22 @@ use doorstep_sync::SyncError;
 use doorstep_tests::{TestDevice, TestHub, today};
 use tempfile::TempDir;
 
+/// One sync request sent by hand (no client), as a device would after losing an answer.
+async fn raw_sync(url: &str, token: &str, request: &SyncRequest) -> SyncResponse {
+    let body = reqwest::Client::new()
+        .post(format!("{url}{API_PREFIX}/sync"))
+        .bearer_auth(token)
+        .header("content-type", SYNC_CONTENT_TYPE)
+        .body(doorstep_protocol::encode(request))
+        .send()
+        .await
+        .expect("send")
+        .bytes()
+        .await
+        .expect("body");
+    doorstep_protocol::decode::<SyncResponse>(&body).expect("decode")
+}
+
 /// The office plans one visit today for `carer` and syncs it to the hub.
 async fn plan_a_visit(office: &TestDevice, seed: u64, carer: &str) -> (doorstep_model::Person, doorstep_model::Visit) {
     let mut generator = Generator::new(seed);
@@ -223,24 +239,10 @@ async fn a_retried_request_applies_nothing_twice<S: HubStorage + Clone>(dir: Tem
             .collect(),
         max_bytes: 1 << 20,
     };
-    let send = || async {
-        let body = reqwest::Client::new()
-            .post(format!("{}{API_PREFIX}/sync", hub.url))
-            .bearer_auth(&token)
-            .header("content-type", SYNC_CONTENT_TYPE)
-            .body(doorstep_protocol::encode(&request))
-            .send()
-            .await
-            .expect("send")
-            .bytes()
-            .await
-            .expect("body");
-        doorstep_protocol::decode::<SyncResponse>(&body).expect("decode")
-    };
-    let first = send().await;
+    let first = raw_sync(&hub.url, &token, &request).await;
     let seq_after_first = hub.storage.max_seq().await.expect("seq");
     // The answer was "lost": the device sends the very same request again.
-    let second = send().await;
+    let second = raw_sync(&hub.url, &token, &request).await;
     assert_eq!(first.held_back, second.held_back);
     assert!(first.held_back.is_empty());
     assert_eq!(hub.storage.max_seq().await.expect("seq"), seq_after_first, "nothing stored twice");
@@ -264,22 +266,9 @@ async fn a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped<S:
     let second = hub.device(dir.path(), "M002", Role::Manager).await;
     let token = second.store.lock().await.setting("device_token").expect("setting").expect("enrolled");
     let ask = |cursor: u64| {
-        let token = token.clone();
-        let url = hub.url.clone();
-        async move {
-            let request = SyncRequest { cursor, push: Vec::new(), max_bytes: 64 * 1024 };
-            let body = reqwest::Client::new()
-                .post(format!("{url}{API_PREFIX}/sync"))
-                .bearer_auth(token)
-                .body(doorstep_protocol::encode(&request))
-                .send()
-                .await
-                .expect("send")
-                .bytes()
-                .await
-                .expect("body");
-            doorstep_protocol::decode::<SyncResponse>(&body).expect("decode")
-        }
+        let request = SyncRequest { cursor, push: Vec::new(), max_bytes: 64 * 1024 };
+        let (url, token) = (hub.url.clone(), token.clone());
+        async move { raw_sync(&url, &token, &request).await }
     };
     let first = ask(0).await;
     assert!(first.more, "400 people do not fit in 64 KiB");
