@@ -5,6 +5,7 @@
 //! - `cargo xtask bench store` — the device store benchmark; last line is machine-readable.
 //! - `cargo xtask bench sync` — many devices reconnecting to one hub; last line machine-readable.
 
+mod app;
 mod bench;
 mod bench_peer;
 mod bench_sync;
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let outcome = match args.as_slice() {
         ["run", rest @ ..] => run::run(rest),
         ["test", rest @ ..] => setup::test(rest),
+        ["ui"] => app::prepare(),
         ["bench", "store", rest @ ..] => bench::store(rest),
         ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
         _ => {

@@ -24,7 +24,7 @@ pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
-fn output(program: &str, args: &[&str]) -> Option<String> {
+pub(crate) fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -140,7 +140,7 @@ pub fn ensure_postgres() -> Result<String> {
     Ok(url)
 }
 
-fn has_command(program: &str) -> bool {
+pub(crate) fn has_command(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .stdout(std::process::Stdio::null())
@@ -180,7 +180,7 @@ fn is_root() -> bool {
 }
 
 /// Runs a command as root: directly when root (as in CI), through sudo otherwise.
-fn as_root(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
+pub(crate) fn as_root(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     let assignments: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     if is_root() {
         sh_env(program, args, env)

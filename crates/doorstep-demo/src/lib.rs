@@ -285,6 +285,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
             consent_basis: ConsentBasis::PersonConsented,
             status: InsightStatus::Submitted,
             comments: vec![],
+            shares: vec![],
         },
         Insight {
             id: InsightId(generator.uuid()),
@@ -299,6 +300,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
             consent_basis: ConsentBasis::PersonConsented,
             status: InsightStatus::Draft,
             comments: vec![],
+            shares: vec![],
         },
     ];
     for idea in &ideas {

@@ -18,6 +18,8 @@ use doorstep_protocol::{
 };
 use uuid::Uuid;
 
+use doorstep_model::{PartnerKind, PartnerOrg};
+
 use crate::service::{Caller, Hub, ServiceError, authenticate, enrolment_code_hash, new_enrolment_code, new_token};
 use crate::storage::{Device, EnrolmentCode, HubStorage, StorageError};
 
@@ -37,6 +39,7 @@ pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
         .route("/sync", post(sync::<S>))
         .route("/docs/{id}/sync", post(doc_sync::<S>))
         .route("/enrolment-codes", post(create_enrolment_code::<S>))
+        .route("/partners", get(partners::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
         .with_state(state);
     Router::new()
@@ -241,6 +244,20 @@ async fn create_enrolment_code<S: HubStorage>(
     let d = &caller.device;
     let created_by = format!("{} ({})", d.staff_ref, d.id);
     Ok(Json(issue_enrolment_code(&state.hub.storage, d.org_id, &request.staff_ref, request.role, &created_by).await?))
+}
+
+/// The partner organisations a manager may share ideas with.
+async fn partners<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Vec<PartnerOrg>>, AppError> {
+    require_manager(&caller)?;
+    let orgs = state.hub.storage.partner_organisations().await?;
+    Ok(Json(
+        orgs.into_iter()
+            .map(|o| PartnerOrg { id: o.id, name: o.name, kind: o.partner_kind.unwrap_or(PartnerKind::Other) })
+            .collect(),
+    ))
 }
 
 async fn revoke_device<S: HubStorage>(

@@ -152,6 +152,24 @@ impl HubStorage for PostgresStorage {
         }))
     }
 
+    async fn partner_organisations(&self) -> StorageResult<Vec<Organisation>> {
+        let c = self.client().await?;
+        let rows = c
+            .query("SELECT id, name, partner_kind FROM organisations WHERE kind = 'partner' ORDER BY name, id", &[])
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(Organisation {
+                    id: Uuid::parse_str(r.get::<_, &str>(0)).ok()?,
+                    name: r.get(1),
+                    kind: OrgKind::Partner,
+                    partner_kind: r.get::<_, Option<String>>(2).as_deref().and_then(PartnerKind::from_code),
+                })
+            })
+            .collect())
+    }
+
     async fn create_enrolment_code(&self, code: EnrolmentCode) -> StorageResult<()> {
         let c = self.client().await?;
         c.execute(

@@ -56,7 +56,7 @@ impl Caller {
         match d.role {
             Role::Carer => vec![carer_principal(d.org_id, &d.staff_ref)],
             Role::Manager => vec![manager_principal(d.org_id)],
-            Role::Partner => vec![format!("partner:{}", d.org_id)],
+            Role::Partner => vec![partner_principal(d.org_id)],
             Role::Commissioner => Vec::new(),
         }
     }
@@ -74,6 +74,10 @@ impl Caller {
 
 pub fn manager_principal(org: Uuid) -> String {
     format!("manager:{org}")
+}
+
+pub fn partner_principal(org: Uuid) -> String {
+    format!("partner:{org}")
 }
 
 pub fn carer_principal(org: Uuid, staff: &str) -> String {
@@ -203,7 +207,9 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
         RecordKind::Insight => {
             let i: Insight = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
             i.validate().map_err(|e| e.to_string())?;
-            let readers = vec![manager, carer_principal(owner, i.author.as_str())];
+            // The provider's managers, the author, and each partner it was shared with.
+            let mut readers = vec![manager, carer_principal(owner, i.author.as_str())];
+            readers.extend(i.shares.iter().map(|s| partner_principal(s.partner.id)));
             (
                 i.id.0,
                 Facts {

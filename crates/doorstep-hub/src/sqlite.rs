@@ -123,6 +123,29 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn partner_organisations(&self) -> StorageResult<Vec<Organisation>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, partner_kind FROM organisations WHERE kind = 'partner' ORDER BY name, id",
+            )?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, name, partner_kind) = row?;
+                let Ok(id) = Uuid::parse_str(&id) else { continue };
+                out.push(Organisation {
+                    id,
+                    name,
+                    kind: OrgKind::Partner,
+                    partner_kind: partner_kind.as_deref().and_then(PartnerKind::from_code),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn create_enrolment_code(&self, code: EnrolmentCode) -> StorageResult<()> {
         self.run(move |c| {
             exec(

@@ -162,6 +162,8 @@ pub struct AuditEntry {
 pub trait HubStorage: Send + Sync + 'static {
     fn create_organisation(&self, org: Organisation) -> impl Future<Output = StorageResult<()>> + Send;
     fn organisation(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<Organisation>>> + Send;
+    /// Every partner organisation, by name: who a manager may share with.
+    fn partner_organisations(&self) -> impl Future<Output = StorageResult<Vec<Organisation>>> + Send;
 
     fn create_enrolment_code(&self, code: EnrolmentCode) -> impl Future<Output = StorageResult<()>> + Send;
     /// Uses the code once, if unused and unexpired at `now`, creating `device` for its holder.

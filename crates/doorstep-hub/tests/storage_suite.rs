@@ -202,6 +202,8 @@ async fn organisations_and_enrolment_codes<S: HubStorage>(s: S) {
     };
     s.create_organisation(partner.clone()).await.unwrap();
     assert_eq!(s.organisation(partner.id).await.unwrap(), Some(partner.clone()));
+    // Managers pick partners to share with from this list: partners only, never providers.
+    assert_eq!(s.partner_organisations().await.unwrap(), vec![partner.clone()]);
 
     let now = 1_700_000_000_000;
     let code = EnrolmentCode {

@@ -2,6 +2,7 @@
 //! draft to a partner's answer, and the conversation around it.
 
 use crate::ids::{InsightId, PersonId, StaffId};
+use crate::person::ConsentToShare;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,29 @@ pub struct Insight {
     pub consent_basis: ConsentBasis,
     pub status: InsightStatus,
     pub comments: Vec<Comment>,
+    /// Every share with a partner, kept as the record of what went where, why and by whom.
+    pub shares: Vec<Share>,
+}
+
+/// A partner organisation known to the hub, as a manager picks it to share with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct PartnerOrg {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub kind: PartnerKind,
+}
+
+/// One share of an idea with a partner organisation, under the person's recorded consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct Share {
+    pub partner: PartnerOrg,
+    /// Why it is shared: "So the OT can assess for a grab rail".
+    pub purpose: String,
+    pub shared_by: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -85,6 +109,36 @@ impl PartnerKind {
 
     pub fn from_code(code: &str) -> Option<PartnerKind> {
         PartnerKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Which of the person's consents covers sharing with this kind of partner.
+    pub fn sector(self) -> Sector {
+        match self {
+            PartnerKind::GpPractice
+            | PartnerKind::CommunityNursing
+            | PartnerKind::IntegratedCareBoard
+            | PartnerKind::Pharmacy => Sector::Nhs,
+            PartnerKind::CouncilAdultSocialCare | PartnerKind::OtEquipment | PartnerKind::Housing => Sector::Council,
+            PartnerKind::VoluntarySector | PartnerKind::Other => Sector::VoluntarySector,
+        }
+    }
+}
+
+/// The groups a person consents to share with (see [`crate::ConsentToShare`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Sector {
+    Nhs,
+    Council,
+    VoluntarySector,
+}
+
+impl Sector {
+    pub fn label(self) -> &'static str {
+        match self {
+            Sector::Nhs => "the NHS",
+            Sector::Council => "the council",
+            Sector::VoluntarySector => "voluntary and community groups",
+        }
     }
 }
 
@@ -188,6 +242,12 @@ pub enum InsightError {
     NoConsent,
     #[error("A comment cannot be empty.")]
     EmptyComment,
+    #[error("Choose at least one partner to share with.")]
+    NoPartner,
+    #[error("Say why it is being shared: the partner sees this purpose.")]
+    NoPurpose,
+    #[error("{name} has not agreed to share with {sector}: record their consent first.")]
+    NoConsentFor { name: String, sector: &'static str },
 }
 
 impl Insight {
@@ -228,6 +288,48 @@ impl Insight {
         Ok(())
     }
 
+    /// Shares the idea with each partner organisation for a stated purpose. Allowed only where the
+    /// person's recorded consent covers that partner (or nothing identifying is shared).
+    pub fn share(
+        &mut self,
+        partners: &[PartnerOrg],
+        purpose: &str,
+        consent: Option<(&str, &ConsentToShare)>,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), InsightError> {
+        if partners.is_empty() {
+            return Err(InsightError::NoPartner);
+        }
+        if purpose.trim().is_empty() {
+            return Err(InsightError::NoPurpose);
+        }
+        if self.person_id.is_some() && self.consent_basis != ConsentBasis::NotIdentifiable {
+            let Some((name, consent)) = consent else { return Err(InsightError::NoConsent) };
+            for partner in partners {
+                let sector = partner.kind.sector();
+                if !consent.allows(sector) {
+                    return Err(InsightError::NoConsentFor { name: name.to_string(), sector: sector.label() });
+                }
+            }
+            if self.consent_basis == ConsentBasis::NotYetAsked {
+                self.consent_basis = ConsentBasis::PersonConsented;
+            }
+        }
+        if self.status != InsightStatus::Shared {
+            self.move_to(InsightStatus::Shared)?;
+        }
+        for partner in partners {
+            self.shares.push(Share {
+                partner: partner.clone(),
+                purpose: purpose.trim().to_string(),
+                shared_by: by.into(),
+                at,
+            });
+        }
+        Ok(())
+    }
+
     pub fn add_comment(
         &mut self,
         key: String,
@@ -262,6 +364,7 @@ mod tests {
             consent_basis: ConsentBasis::NotYetAsked,
             status: InsightStatus::Draft,
             comments: vec![],
+            shares: vec![],
         }
     }
 

@@ -205,6 +205,31 @@ pub enum News2Assessment {
     Scored(News2Score),
 }
 
+impl News2Assessment {
+    /// The advice to show, if the assessment gives any.
+    pub fn escalation(&self) -> Option<&Escalation> {
+        match self {
+            News2Assessment::NotApplicable { .. } => None,
+            News2Assessment::Incomplete { escalation, .. } => Some(escalation),
+            News2Assessment::Scored(score) => Some(&score.escalation),
+        }
+    }
+
+    /// One line for a badge: "NEWS2 5: Medium", "NEWS2 at least 3 (2 readings missing)".
+    pub fn summary(&self) -> String {
+        match self {
+            News2Assessment::NotApplicable { reason } => format!("NEWS2 not used: {reason}"),
+            News2Assessment::Incomplete { missing, partial_total, band_at_least, .. } => format!(
+                "NEWS2 at least {partial_total}: {} or higher ({} reading{} missing)",
+                band_at_least.label(),
+                missing.len(),
+                if missing.len() == 1 { "" } else { "s" }
+            ),
+            News2Assessment::Scored(score) => format!("NEWS2 {}: {}", score.total, score.band.label()),
+        }
+    }
+}
+
 /// A reading that cannot be right; refused so a typing slip never becomes advice.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
 pub enum VitalsError {

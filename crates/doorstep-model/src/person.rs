@@ -100,6 +100,19 @@ pub struct ConsentToShare {
     pub voluntary_sector: Option<ConsentRecord>,
 }
 
+impl ConsentToShare {
+    /// Whether consent to share with this group is recorded and given.
+    pub fn allows(&self, sector: crate::insight::Sector) -> bool {
+        use crate::insight::Sector;
+        let record = match sector {
+            Sector::Nhs => &self.nhs,
+            Sector::Council => &self.council,
+            Sector::VoluntarySector => &self.voluntary_sector,
+        };
+        record.as_ref().is_some_and(|r| r.given)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
 pub struct ConsentRecord {

@@ -23,30 +23,7 @@ pub const API_PREFIX: &str = "/api/v1";
 /// Content type of binary sync bodies.
 pub const SYNC_CONTENT_TYPE: &str = "application/vnd.doorstep.sync+postcard";
 
-/// What a device holds a role as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Carer,
-    Manager,
-    Partner,
-    Commissioner,
-}
-
-impl Role {
-    pub fn code(self) -> &'static str {
-        match self {
-            Role::Carer => "carer",
-            Role::Manager => "manager",
-            Role::Partner => "partner",
-            Role::Commissioner => "commissioner",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Role> {
-        [Role::Carer, Role::Manager, Role::Partner, Role::Commissioner].into_iter().find(|r| r.code() == code)
-    }
-}
+pub use doorstep_model::Role;
 
 /// The Automerge changes of one document: what a device pushes, or what the hub sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,10 @@ use crate::error::{Result, StoreError};
 /// Fold the appended changes into a new snapshot after this many, or this many bytes.
 pub(crate) const COMPACT_AFTER_CHANGES: i64 = 32;
 pub(crate) const COMPACT_AFTER_BYTES: i64 = 256 * 1024;
+/// A document the hub has never had is kept as one compact snapshot while it is this small:
+/// its first push then sends the stored bytes as they are, with no load or save in the burst of
+/// a reconnect (a visit note is about 1 KB; a snapshot write costs about what an append does).
+pub(crate) const KEEP_COMPACT_UNDER_BYTES: usize = 64 * 1024;
 
 /// A document as loaded, with what the store needs to append to it.
 pub(crate) struct StoredDoc {
@@ -20,12 +24,23 @@ pub(crate) struct StoredDoc {
     change_bytes: i64,
     /// Heads when loaded: what is new since is what gets appended.
     loaded_heads: Vec<ChangeHash>,
+    /// The hub has never acknowledged any of it (see [`KEEP_COMPACT_UNDER_BYTES`]).
+    never_synced: bool,
+    snapshot_len: usize,
 }
 
 impl StoredDoc {
     /// A document not yet in the store.
     pub fn new(doc: AutoCommit) -> Self {
-        Self { doc_no: None, doc, change_count: 0, change_bytes: 0, loaded_heads: Vec::new() }
+        Self {
+            doc_no: None,
+            doc,
+            change_count: 0,
+            change_bytes: 0,
+            loaded_heads: Vec::new(),
+            never_synced: true,
+            snapshot_len: 0,
+        }
     }
 
     pub fn is_new(&self) -> bool {
@@ -37,7 +52,7 @@ impl StoredDoc {
 pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorId) -> Result<Option<StoredDoc>> {
     let row = conn
         .query_row(
-            "SELECT doc_no, kind, snapshot, change_count, change_bytes FROM documents WHERE id = ?1",
+            "SELECT doc_no, kind, snapshot, change_count, change_bytes, hub_heads IS NULL FROM documents WHERE id = ?1",
             [id],
             |r| {
                 Ok((
@@ -46,11 +61,13 @@ pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorI
                     r.get::<_, Vec<u8>>(2)?,
                     r.get::<_, i64>(3)?,
                     r.get::<_, i64>(4)?,
+                    r.get::<_, bool>(5)?,
                 ))
             },
         )
         .optional()?;
-    let Some((doc_no, found_kind, snapshot, change_count, change_bytes)) = row else { return Ok(None) };
+    let Some((doc_no, found_kind, snapshot, change_count, change_bytes, never_synced)) = row else { return Ok(None) };
+    let snapshot_len = snapshot.len();
     if found_kind != kind.code() {
         return Err(StoreError::WrongKind { id: id.to_string(), expected: kind, found: found_kind });
     }
@@ -61,7 +78,15 @@ pub(crate) fn load(conn: &Connection, kind: RecordKind, id: &str, actor: &ActorI
     let mut doc = AutoCommit::load(&bytes).map_err(|e| corrupt(e.to_string()))?;
     doc.set_actor(actor.clone());
     let loaded_heads = doc.get_heads();
-    Ok(Some(StoredDoc { doc_no: Some(doc_no), doc, change_count, change_bytes, loaded_heads }))
+    Ok(Some(StoredDoc {
+        doc_no: Some(doc_no),
+        doc,
+        change_count,
+        change_bytes,
+        loaded_heads,
+        never_synced,
+        snapshot_len,
+    }))
 }
 
 /// The snapshot followed by every change appended since: a valid Automerge byte string for the
@@ -97,6 +122,7 @@ pub(crate) fn persist(
             |r| r.get(0),
         )?;
         stored.doc_no = Some(doc_no);
+        stored.snapshot_len = snapshot.len();
         stored.loaded_heads = stored.doc.get_heads();
         return Ok(Some(doc_no));
     };
@@ -105,8 +131,13 @@ pub(crate) fn persist(
     }
     let bytes = stored.doc.save_after(&stored.loaded_heads);
     let len = bytes.len() as i64;
-    if stored.change_count + 1 >= COMPACT_AFTER_CHANGES || stored.change_bytes + len >= COMPACT_AFTER_BYTES {
+    let keep_compact = stored.never_synced && stored.snapshot_len + bytes.len() < KEEP_COMPACT_UNDER_BYTES;
+    if keep_compact
+        || stored.change_count + 1 >= COMPACT_AFTER_CHANGES
+        || stored.change_bytes + len >= COMPACT_AFTER_BYTES
+    {
         let snapshot = stored.doc.save();
+        stored.snapshot_len = snapshot.len();
         conn.execute("DELETE FROM document_changes WHERE doc_no = ?1", [doc_no])?;
         conn.execute(
             "UPDATE documents SET snapshot = ?2, change_count = 0, change_bytes = 0, updated_at = ?3 WHERE doc_no = ?1",

@@ -2,75 +2,13 @@
 //! except the one record a screen shows in full.
 
 use chrono::{DateTime, NaiveDate, Utc};
+pub use doorstep_model::view::{DaySignal, InsightRow, PersonOverview, PersonRow, SearchHit, TimelineEntry, VisitRow};
 use doorstep_model::watch::{WatchFlag, WatchLevel};
 use doorstep_model::{Person, RecordKind, SoftSign};
 use rusqlite::{OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use crate::Store;
 use crate::error::{Result, StoreError};
-
-/// A visit as a day's list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VisitRow {
-    pub id: String,
-    pub person_id: String,
-    /// `None` until the person's record has reached this device.
-    pub person_name: Option<String>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-    pub status: String,
-    pub carers: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonRow {
-    pub id: String,
-    pub client_ref: String,
-    pub display_name: String,
-    pub watch: WatchLevel,
-}
-
-/// One past visit on a person's timeline, with what was noticed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineEntry {
-    pub visit_id: String,
-    pub starts_at: DateTime<Utc>,
-    pub status: String,
-    pub soft_signs: Vec<SoftSign>,
-    pub news2_total: Option<u8>,
-    pub news2_band: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InsightRow {
-    pub id: String,
-    pub person_id: Option<String>,
-    pub author: String,
-    pub status: String,
-    pub urgency: String,
-    pub summary: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// Everything the person screen shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PersonOverview {
-    pub person: Person,
-    /// Newest first.
-    pub timeline: Vec<TimelineEntry>,
-    pub watch: WatchFlag,
-    pub insights: Vec<InsightRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchHit {
-    pub id: String,
-    pub kind: RecordKind,
-    pub person_id: Option<String>,
-    /// A short extract with the matched words in [brackets].
-    pub snippet: String,
-}
 
 fn millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
@@ -160,6 +98,29 @@ impl Store {
         })
     }
 
+    /// What was noticed on the day's visits (visits with a note only), in time order.
+    pub fn signals_on(&self, day: NaiveDate) -> Result<Vec<DaySignal>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT v.id, v.person_id, p.display_name, n.soft_signs, n.news2_total, n.news2_band
+             FROM visits v JOIN notes n ON n.visit_id = v.id LEFT JOIN people p ON p.id = v.person_id
+             WHERE v.day = ?1 ORDER BY v.starts_at",
+        )?;
+        let signals = stmt
+            .query_map([day.to_string()], |r| {
+                let signs: String = r.get(3)?;
+                Ok(DaySignal {
+                    visit_id: r.get(0)?,
+                    person_id: r.get(1)?,
+                    person_name: r.get(2)?,
+                    soft_signs: signs.split(',').filter_map(SoftSign::from_code).collect(),
+                    news2_total: r.get::<_, Option<i64>>(4)?.map(|t| t.clamp(0, 255) as u8),
+                    news2_band: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(signals)
+    }
+
     /// A person's deterioration watch as last computed.
     pub fn watch(&self, person_id: &str) -> Result<WatchFlag> {
         let row: Option<(String, String)> = self
@@ -178,6 +139,11 @@ impl Store {
     /// Insights with a status code (`"submitted"`, `"shared"`…), newest first.
     pub fn insights_with_status(&self, status: &str) -> Result<Vec<InsightRow>> {
         self.insights_where("status = ?1", params![status])
+    }
+
+    /// One carer's ideas, newest first.
+    pub fn insights_by_author(&self, staff_ref: &str) -> Result<Vec<InsightRow>> {
+        self.insights_where("author = ?1", params![staff_ref])
     }
 
     fn insights_where(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<InsightRow>> {

@@ -93,31 +93,40 @@ impl Store {
     /// stored, up to about `max_bytes` (always at least one document if any are waiting).
     pub fn pending_changes(&self, max_bytes: usize) -> Result<Vec<Outgoing>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT id, kind, hub_heads FROM documents WHERE sync_pending = 1 AND held_back IS NULL ORDER BY doc_no",
+            "SELECT id, kind, hub_heads, change_count, heads FROM documents
+             WHERE sync_pending = 1 AND held_back IS NULL ORDER BY doc_no",
         )?;
-        type Row = (String, String, Option<Vec<u8>>);
-        let rows: Vec<Row> =
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        type Row = (String, String, Option<Vec<u8>>, i64, Option<Vec<u8>>);
+        let rows: Vec<Row> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::new();
         let mut total = 0;
-        for (id, kind, hub_heads) in rows {
+        for (id, kind, hub_heads, change_count, heads) in rows {
             let Some(kind) = RecordKind::from_code(&kind) else { continue };
-            // Always from the loaded document: a compact save() for a first push is 3–4 times
-            // smaller on the wire than the stored snapshot plus its appended changes, and
-            // cheaper for the hub to load.
-            let mut stored = match docs::load(self.conn(), kind, &id, self.actor()) {
-                Ok(Some(stored)) => stored,
-                Ok(None) => continue,
-                // A damaged document cannot be sent; it stays on the device, reported by the
-                // store, and the rest sync.
-                Err(StoreError::CorruptDocument { .. }) => continue,
-                Err(e) => return Err(e),
+            let (bytes, heads) = match (hub_heads, change_count, heads) {
+                // Never pushed and kept compact (see docs.rs): the stored snapshot is exactly
+                // what a first push sends, so nothing is loaded or saved.
+                (None, 0, Some(heads)) => (self.snapshot(&id)?, decode_heads(&heads)),
+                (hub_heads, ..) => {
+                    // Otherwise from the loaded document: a compact save() for a first push
+                    // is 3–4 times smaller on the wire than the stored snapshot plus its
+                    // appended changes, and cheaper for the hub to load.
+                    let mut stored = match docs::load(self.conn(), kind, &id, self.actor()) {
+                        Ok(Some(stored)) => stored,
+                        Ok(None) => continue,
+                        // A damaged document cannot be sent; it stays on the device, reported
+                        // by the store, and the rest sync.
+                        Err(StoreError::CorruptDocument { .. }) => continue,
+                        Err(e) => return Err(e),
+                    };
+                    let bytes = match hub_heads {
+                        Some(hub) => stored.doc.save_after(&decode_heads(&hub)),
+                        None => stored.doc.save(),
+                    };
+                    (bytes, stored.doc.get_heads())
+                }
             };
-            let bytes = match hub_heads {
-                Some(hub) => stored.doc.save_after(&decode_heads(&hub)),
-                None => stored.doc.save(),
-            };
-            let heads = stored.doc.get_heads();
             if bytes.is_empty() {
                 continue;
             }
@@ -128,6 +137,10 @@ impl Store {
             out.push(Outgoing { id, kind, bytes, heads });
         }
         Ok(out)
+    }
+
+    fn snapshot(&self, id: &str) -> Result<Vec<u8>> {
+        Ok(self.conn().query_row("SELECT snapshot FROM documents WHERE id = ?1", [id], |r| r.get(0))?)
     }
 
     /// The hub holds each of these documents up to the given heads (one transaction).

@@ -10,10 +10,10 @@ mod background;
 
 use std::time::Duration;
 
-use doorstep_model::RecordKind;
+use doorstep_model::{PartnerOrg, RecordKind, Role};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse,
-    HoldReason, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
+    EnrolmentCodeRequest, EnrolmentCodeResponse, HoldReason, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
 };
 use doorstep_store::{DocSync, Store, StoreError};
 use tokio::sync::Mutex;
@@ -186,6 +186,37 @@ impl SyncClient {
         };
         let answer = doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
         Ok((answer, sent, received))
+    }
+
+    /// The partner organisations this (manager's) device may share ideas with.
+    pub async fn partners(&self) -> Result<Vec<PartnerOrg>, SyncError> {
+        let response = self
+            .http
+            .get(format!("{}{API_PREFIX}/partners", self.hub_url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SyncError::Offline)?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
+    }
+
+    /// A one-time code for enrolling a colleague's device (managers only).
+    pub async fn create_enrolment_code(&self, staff_ref: &str, role: Role) -> Result<EnrolmentCodeResponse, SyncError> {
+        let response = self
+            .http
+            .post(format!("{}{API_PREFIX}/enrolment-codes", self.hub_url))
+            .bearer_auth(&self.token)
+            .json(&EnrolmentCodeRequest { staff_ref: staff_ref.to_string(), role })
+            .send()
+            .await
+            .map_err(SyncError::Offline)?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
     }
 
     /// Runs the Automerge sync protocol for one document until neither side has anything to

@@ -1,0 +1,363 @@
+//! The contract between the UI (yew, in the webview) and the app shell (Tauri): every command
+//! the UI may invoke, its arguments and its answer. Both sides compile against these types, so
+//! a renamed field or command breaks the build instead of a carer's visit.
+//!
+//! Every command takes exactly one argument, named `args` (see [`ARG_NAME`]); commands without
+//! arguments take `()`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use doorstep_model::news2::News2Assessment;
+use doorstep_model::sbard::Sbard;
+use doorstep_model::view::{InsightRow, PersonOverview, SearchHit, VisitRow};
+use doorstep_model::{
+    Comparison, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, SoftSign, Urgency, Visit, VisitNote,
+    VitalSigns,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+pub mod badge;
+pub use badge::SyncBadge;
+
+/// The name of the one argument every command takes.
+pub const ARG_NAME: &str = "args";
+
+/// A command the UI may invoke: its name in the shell, what it takes and what it answers.
+pub trait Command {
+    const NAME: &'static str;
+    type Args: Serialize + DeserializeOwned;
+    type Output: Serialize + DeserializeOwned;
+}
+
+macro_rules! commands {
+    ($($(#[$doc:meta])* $ty:ident = $name:literal, $args:ty => $out:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub struct $ty;
+            impl Command for $ty {
+                const NAME: &'static str = $name;
+                type Args = $args;
+                type Output = $out;
+            }
+        )*
+        /// Every command's name: the shell registers exactly these.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
+commands! {
+    /// Whether this device is enrolled, who it belongs to and whether it is locked.
+    GetSession = "get_session", () => Session;
+    /// Enrols this device with the hub using a manager's one-time code, and sets the PIN.
+    Enrol = "enrol", EnrolArgs => Session;
+    Unlock = "unlock", UnlockArgs => Session;
+    Lock = "lock", () => Session;
+    /// Signs out and forgets this device's records, only once every change has reached the hub.
+    SignOut = "sign_out", () => Session;
+    GetToday = "today", DayArgs => Today;
+    GetVisit = "visit", VisitArgs => VisitScreen;
+    CheckIn = "check_in", VisitArgs => VisitScreen;
+    CheckOut = "check_out", VisitArgs => VisitScreen;
+    RecordTask = "record_task", TaskArgs => VisitScreen;
+    /// Autosave of the visit note's free text (the UI calls it after a short pause in typing).
+    SaveNarrative = "save_narrative", NarrativeArgs => Saved;
+    SetSoftSign = "set_soft_sign", SoftSignArgs => VisitScreen;
+    RecordVitals = "record_vitals", VitalsArgs => VisitScreen;
+    SetFoodFluid = "set_food_fluid", FoodFluidArgs => VisitScreen;
+    SetMood = "set_mood", MoodArgs => VisitScreen;
+    RecordIdea = "record_idea", IdeaArgs => Insight;
+    GetPerson = "person", PersonArgs => PersonOverview;
+    GetMyIdeas = "my_ideas", () => Vec<Insight>;
+    GetSyncStatus = "sync_status", () => SyncBadge;
+    SyncNow = "sync_now", () => SyncBadge;
+    GetManagerDay = "manager_day", DayArgs => ManagerDay;
+    GetIdea = "idea", IdeaRef => IdeaScreen;
+    /// The partner organisations on the hub (needs a connection).
+    GetPartners = "partners", () => Vec<PartnerOrg>;
+    ShareIdea = "share_idea", ShareArgs => IdeaScreen;
+    DeclineIdea = "decline_idea", DeclineArgs => IdeaScreen;
+    ImportCsv = "import_csv", ImportArgs => ImportOutcome;
+    CreateEnrolmentCode = "create_enrolment_code", EnrolmentCodeArgs => EnrolmentCode;
+    Search = "search", SearchArgs => Vec<SearchHit>;
+}
+
+/// What went wrong, in words a carer can act on, and a code the UI can branch on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    NotEnrolled,
+    Locked,
+    WrongPin,
+    /// Something typed or chosen cannot be right; the message says what.
+    Invalid,
+    NotFound,
+    /// Changes have not reached the hub yet: the action would lose them.
+    Unsynced,
+    /// The hub could not be reached.
+    Offline,
+    /// The hub refused (a revoked device, a used enrolment code...).
+    Refused,
+    /// The device's own storage failed.
+    Storage,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError { code, message: message.into() }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub enrolled: bool,
+    pub locked: bool,
+    pub staff_ref: Option<String>,
+    pub role: Option<Role>,
+    pub hub_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolArgs {
+    pub hub_url: String,
+    pub code: String,
+    /// What the manager sees in the device list: "Sam's tablet".
+    pub device_name: String,
+    /// Unlocks the app offline; 4 to 8 digits.
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockArgs {
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayArgs {
+    /// `None`: today (UK date).
+    pub day: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Today {
+    pub day: NaiveDate,
+    pub staff_ref: String,
+    pub visits: Vec<VisitRow>,
+    pub sync: SyncBadge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitArgs {
+    pub visit_id: String,
+}
+
+/// Everything the visit screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitScreen {
+    pub visit: Visit,
+    pub person_name: Option<String>,
+    pub what_matters_to_me: String,
+    pub known_risks: Vec<String>,
+    pub note: VisitNote,
+    /// The NEWS2 assessment of the recorded vitals, if any; errors are refused at entry.
+    pub news2: Option<News2Assessment>,
+    /// The handover to read out when the score calls for a phone call.
+    pub sbard: Option<Sbard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskArgs {
+    pub visit_id: String,
+    pub key: String,
+    pub done: bool,
+    /// Required when not done.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NarrativeArgs {
+    pub visit_id: String,
+    pub narrative: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftSignArgs {
+    pub visit_id: String,
+    pub sign: SoftSign,
+    /// `false` removes the observation.
+    pub observed: bool,
+    pub compared_to_usual: Comparison,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VitalsArgs {
+    pub visit_id: String,
+    pub vitals: VitalSigns,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoodFluidArgs {
+    pub visit_id: String,
+    pub food_fluid: FoodFluid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoodArgs {
+    pub visit_id: String,
+    pub mood: Option<Mood>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdeaArgs {
+    pub person_id: String,
+    pub summary: String,
+    pub detail: String,
+    pub suggested_action: String,
+    pub who_could_act: Vec<PartnerKind>,
+    pub urgency: Urgency,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonArgs {
+    pub person_id: String,
+}
+
+/// The manager's view of a day across all carers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ManagerDay {
+    pub day: NaiveDate,
+    pub visits: Vec<VisitRow>,
+    pub completed: usize,
+    pub in_progress: usize,
+    /// Not started and past their window's start.
+    pub late: usize,
+    pub missed: usize,
+    /// New soft signs and medium or high NEWS2, most serious first.
+    pub attention: Vec<Attention>,
+    pub ideas_to_review: Vec<InsightRow>,
+    pub sync: SyncBadge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    pub person_id: String,
+    pub person_name: String,
+    pub visit_id: String,
+    /// "NEWS2 5 (medium)", "New: confused, off food".
+    pub reason: String,
+    /// Higher is more serious; the list is sorted by it.
+    pub weight: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdeaRef {
+    pub id: String,
+}
+
+/// An idea under review, with what sharing it would need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdeaScreen {
+    pub insight: Insight,
+    pub person_name: Option<String>,
+    /// Why it cannot be shared yet (no recorded consent...), if it cannot.
+    pub cannot_share: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareArgs {
+    pub id: String,
+    pub partners: Vec<PartnerOrg>,
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclineArgs {
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvKind {
+    People,
+    Rota,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportArgs {
+    pub kind: CsvKind,
+    pub text: String,
+}
+
+/// A CSV import either took every row, or took none and says what is wrong with each bad row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportOutcome {
+    Imported { created: usize, updated: usize },
+    Refused { errors: Vec<RowProblem> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowProblem {
+    /// 1-based line in the file, counting the header.
+    pub line: u64,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentCodeArgs {
+    pub staff_ref: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentCode {
+    pub code: String,
+    /// RFC 3339, as the hub gave it.
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchArgs {
+    pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_names_are_unique_snake_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for name in ALL {
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+            assert!(seen.insert(name), "{name} twice");
+        }
+    }
+
+    #[test]
+    fn errors_travel_as_json_with_a_code() {
+        let e = AppError::new(ErrorCode::WrongPin, "That PIN is not right. Try again.");
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"code":"wrong_pin","message":"That PIN is not right. Try again."}"#);
+        assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), e);
+    }
+}

@@ -1,0 +1,239 @@
+//! The carer's day: today's visits, the visit (check in and out, tasks, the note, soft signs,
+//! vitals with NEWS2, food and fluid, mood), ideas, and the person.
+
+use chrono::Utc;
+use doorstep_commands::{
+    AppError, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, NarrativeArgs, Saved, SoftSignArgs, TaskArgs,
+    Today, VisitScreen, VitalsArgs,
+};
+use doorstep_model::news2::EscalationLevel;
+use doorstep_model::sbard::{self, Caller, Sbard};
+use doorstep_model::view::PersonOverview;
+use doorstep_model::{
+    ConsentBasis, Insight, InsightId, InsightStatus, NoteId, Person, PersonId, Role, SoftSignObservation, StaffId,
+    TaskOutcome, Visit, VisitNote,
+};
+use doorstep_store::{Store, StoreError};
+use uuid::Uuid;
+
+use crate::{Device, Who, storage_error, uk_today};
+
+impl Device {
+    /// The day's visits in time order: a carer's own, or every visit for a manager.
+    pub async fn today(&self, args: DayArgs) -> Result<Today, AppError> {
+        let who = self.unlocked().await?;
+        let day = args.day.unwrap_or_else(|| uk_today(Utc::now()));
+        let carer = (who.role == Role::Carer).then_some(who.staff_ref.as_str());
+        let visits = self.store.lock().await.visits_on(day, carer).map_err(storage_error)?;
+        Ok(Today { day, staff_ref: who.staff_ref, visits, sync: self.badge().await? })
+    }
+
+    pub async fn visit(&self, visit_id: &str) -> Result<VisitScreen, AppError> {
+        let who = self.unlocked().await?;
+        let store = self.store.lock().await;
+        screen(&store, &who, visit_id)
+    }
+
+    pub async fn check_in(&self, visit_id: &str) -> Result<VisitScreen, AppError> {
+        self.edit_visit(visit_id, |visit| Ok(visit.check_in(Utc::now())?)).await
+    }
+
+    pub async fn check_out(&self, visit_id: &str) -> Result<VisitScreen, AppError> {
+        self.edit_visit(visit_id, |visit| Ok(visit.check_out(Utc::now())?)).await
+    }
+
+    pub async fn record_task(&self, args: TaskArgs) -> Result<VisitScreen, AppError> {
+        let outcome = if args.done {
+            TaskOutcome::Done
+        } else {
+            TaskOutcome::NotDone { reason: args.reason.unwrap_or_default().trim().to_string() }
+        };
+        self.edit_visit(&args.visit_id, |visit| Ok(visit.record_task(&args.key, outcome)?)).await
+    }
+
+    /// The note's free text, saved as typed. Automerge merges it character by character with
+    /// whatever another carer typed on a double-up.
+    pub async fn save_narrative(&self, args: NarrativeArgs) -> Result<Saved, AppError> {
+        let at = Utc::now();
+        self.edit_note(&args.visit_id, |note| {
+            note.narrative = args.narrative;
+            Ok(())
+        })
+        .await?;
+        Ok(Saved { at })
+    }
+
+    pub async fn set_soft_sign(&self, args: SoftSignArgs) -> Result<VisitScreen, AppError> {
+        self.edit_note(&args.visit_id, |note| {
+            if args.observed {
+                note.observe(SoftSignObservation {
+                    sign: args.sign,
+                    compared_to_usual: args.compared_to_usual,
+                    detail: args.detail.trim().to_string(),
+                });
+            } else {
+                note.soft_signs.retain(|s| s.sign != args.sign);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn record_vitals(&self, args: VitalsArgs) -> Result<VisitScreen, AppError> {
+        // A reading that cannot be right is refused here, so it never becomes advice.
+        args.vitals.validate().map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+        self.edit_note(&args.visit_id, |note| {
+            note.vitals = (!args.vitals.is_empty()).then_some(args.vitals);
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_food_fluid(&self, args: FoodFluidArgs) -> Result<VisitScreen, AppError> {
+        self.edit_note(&args.visit_id, |note| {
+            note.food_fluid = args.food_fluid;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_mood(&self, args: MoodArgs) -> Result<VisitScreen, AppError> {
+        self.edit_note(&args.visit_id, |note| {
+            note.mood = args.mood;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A carer's idea, submitted for the office to review.
+    pub async fn record_idea(&self, args: IdeaArgs) -> Result<Insight, AppError> {
+        let who = self.unlocked().await?;
+        let person_id = Uuid::parse_str(&args.person_id)
+            .map_err(|_| AppError::new(ErrorCode::Invalid, "That person is not known on this device."))?;
+        let mut store = self.store.lock().await;
+        let person: Person = store.get(&args.person_id).map_err(storage_error)?;
+        let insight = Insight {
+            id: InsightId(Uuid::new_v4()),
+            person_id: Some(PersonId(person_id)),
+            author: StaffId::new(who.staff_ref.clone()),
+            created_at: Utc::now(),
+            summary: args.summary.trim().to_string(),
+            detail: args.detail.trim().to_string(),
+            suggested_action: args.suggested_action.trim().to_string(),
+            who_could_act: args.who_could_act,
+            urgency: args.urgency,
+            // Whether it may go further is the office's decision, against recorded consent.
+            consent_basis: if person.consent == Default::default() {
+                ConsentBasis::NotYetAsked
+            } else {
+                ConsentBasis::PersonConsented
+            },
+            status: InsightStatus::Submitted,
+            comments: Vec::new(),
+            shares: Vec::new(),
+        };
+        insight.validate().map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+        store.put(&insight).map_err(storage_error)?;
+        Ok(insight)
+    }
+
+    pub async fn person(&self, person_id: &str) -> Result<PersonOverview, AppError> {
+        self.unlocked().await?;
+        self.store.lock().await.person_overview(person_id).map_err(storage_error)
+    }
+
+    /// The carer's own ideas, newest first, with the office's and partners' replies.
+    pub async fn my_ideas(&self) -> Result<Vec<Insight>, AppError> {
+        let who = self.unlocked().await?;
+        let store = self.store.lock().await;
+        let mut ideas = Vec::new();
+        for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
+            ideas.push(store.get::<Insight>(&row.id).map_err(storage_error)?);
+        }
+        Ok(ideas)
+    }
+
+    async fn edit_visit(
+        &self,
+        visit_id: &str,
+        edit: impl FnOnce(&mut Visit) -> Result<(), StoreError>,
+    ) -> Result<VisitScreen, AppError> {
+        let who = self.unlocked().await?;
+        let mut store = self.store.lock().await;
+        let visit: Visit = store.get(visit_id).map_err(storage_error)?;
+        ensure_on_visit(&who, &visit)?;
+        store.update::<Visit>(visit_id, edit).map_err(storage_error)?;
+        screen(&store, &who, visit_id)
+    }
+
+    /// Edits the visit's note, creating it on the first edit, and records who wrote in it.
+    async fn edit_note(
+        &self,
+        visit_id: &str,
+        edit: impl FnOnce(&mut VisitNote) -> Result<(), StoreError>,
+    ) -> Result<VisitScreen, AppError> {
+        let who = self.unlocked().await?;
+        let mut store = self.store.lock().await;
+        let visit: Visit = store.get(visit_id).map_err(storage_error)?;
+        ensure_on_visit(&who, &visit)?;
+        let note_id = NoteId::for_visit(visit.id).to_string();
+        if matches!(store.get::<VisitNote>(&note_id), Err(StoreError::NotFound { .. })) {
+            store
+                .put(&VisitNote::new(NoteId::for_visit(visit.id), visit.id, visit.person_id))
+                .map_err(storage_error)?;
+        }
+        let staff = StaffId::new(who.staff_ref.clone());
+        store
+            .update::<VisitNote>(&note_id, |note| {
+                edit(note)?;
+                note.touched_by(&staff, Utc::now());
+                Ok(())
+            })
+            .map_err(storage_error)?;
+        screen(&store, &who, visit_id)
+    }
+}
+
+/// A carer edits only visits they are on; a manager any.
+fn ensure_on_visit(who: &Who, visit: &Visit) -> Result<(), AppError> {
+    if who.role == Role::Manager || visit.carers.iter().any(|c| c.as_str() == who.staff_ref) {
+        Ok(())
+    } else {
+        Err(AppError::new(ErrorCode::Invalid, "You are not on this visit's rota."))
+    }
+}
+
+/// Everything the visit screen shows, read fresh from the store.
+fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppError> {
+    let visit: Visit = store.get(visit_id).map_err(storage_error)?;
+    let person = match store.get::<Person>(&visit.person_id.to_string()) {
+        Ok(p) => Some(p),
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(storage_error(e)),
+    };
+    let note = match store.get::<VisitNote>(&NoteId::for_visit(visit.id).to_string()) {
+        Ok(n) => n,
+        Err(StoreError::NotFound { .. }) => VisitNote::new(NoteId::for_visit(visit.id), visit.id, visit.person_id),
+        Err(e) => return Err(storage_error(e)),
+    };
+    let today = uk_today(Utc::now());
+    let news2 = person.as_ref().and_then(|p| sbard::assess_note(p, &note, today)).and_then(Result::ok);
+    let sbard = match (&person, &news2) {
+        (Some(person), Some(assessment))
+            if assessment.escalation().is_some_and(|e| e.level > EscalationLevel::Routine) =>
+        {
+            let caller = Caller { name: &who.staff_ref, organisation: &who.organisation };
+            Some(Sbard::build(&caller, person, &note, Some(assessment), today))
+        }
+        _ => None,
+    };
+    Ok(VisitScreen {
+        person_name: person.as_ref().map(|p| p.name.display()),
+        what_matters_to_me: person.as_ref().map(|p| p.what_matters_to_me.clone()).unwrap_or_default(),
+        known_risks: person.as_ref().map(|p| p.known_risks.clone()).unwrap_or_default(),
+        visit,
+        note,
+        news2,
+        sbard,
+    })
+}

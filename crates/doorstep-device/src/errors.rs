@@ -1,0 +1,33 @@
+//! Store and sync errors, turned into words a carer can act on.
+
+use doorstep_commands::{AppError, ErrorCode};
+use doorstep_store::StoreError;
+use doorstep_sync::SyncError;
+
+pub fn storage_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::NotFound { kind, .. } => {
+            AppError::new(ErrorCode::NotFound, format!("That {kind} is not on this device (it may have been removed)."))
+        }
+        StoreError::Visit(e) => AppError::new(ErrorCode::Invalid, e.to_string()),
+        StoreError::Insight(e) => AppError::new(ErrorCode::Invalid, e.to_string()),
+        StoreError::Vitals(e) => AppError::new(ErrorCode::Invalid, e.to_string()),
+        StoreError::Invalid(message) => AppError::new(ErrorCode::Invalid, message),
+        e => {
+            tracing::error!(error = %e, "device store");
+            AppError::new(ErrorCode::Storage, format!("This device could not read or save its records: {e}"))
+        }
+    }
+}
+
+pub fn sync_error(e: SyncError) -> AppError {
+    match e {
+        SyncError::Offline(_) => AppError::new(
+            ErrorCode::Offline,
+            "Cannot reach the hub. Check the internet connection (and the hub address); your work is kept on this device.",
+        ),
+        SyncError::Store(e) => storage_error(e),
+        SyncError::NotEnrolled => AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet."),
+        e => AppError::new(ErrorCode::Refused, e.to_string()),
+    }
+}

@@ -1,0 +1,275 @@
+//! The app's core on a device: the session (enrolment, PIN, inactivity lock), what each screen
+//! shows and every edit a carer or manager makes, over the device store and background sync.
+//!
+//! The Tauri shell only parses a command and calls one method here; everything a person can do
+//! in the app is therefore testable without a webview. Errors leave as [`AppError`]: plain
+//! English a carer can act on, with a code the UI branches on.
+//!
+//! **Architecture Invariant:** every method that reads or writes care records goes through
+//! [`Device::unlocked`], so a locked or timed-out device shows nothing.
+
+mod care;
+mod errors;
+mod manager;
+mod pin;
+
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use doorstep_commands::{AppError, EnrolArgs, ErrorCode, Session, SyncBadge};
+use doorstep_model::Role;
+use doorstep_store::Store;
+use doorstep_sync::{Background, SyncClient};
+use tokio::sync::Mutex;
+
+pub use errors::{storage_error, sync_error};
+
+/// Locks after this long without a command, unless configured otherwise.
+pub const LOCK_AFTER: Duration = Duration::from_secs(5 * 60);
+/// Wrong PINs in a row before the device makes the next attempt wait.
+const FREE_PIN_ATTEMPTS: u32 = 5;
+
+/// One device's app state: the store, its sync, and whether it is unlocked.
+pub struct Device {
+    store: Arc<Mutex<Store>>,
+    sync: StdMutex<Option<Background>>,
+    gate: StdMutex<Gate>,
+    lock_after: Duration,
+}
+
+#[derive(Default)]
+struct Gate {
+    /// Unlocked until this instant, pushed on by every command.
+    open_until: Option<Instant>,
+    wrong_pins: u32,
+    /// After too many wrong PINs, no attempt is checked before this.
+    next_attempt: Option<Instant>,
+}
+
+/// Who is signed in on this device (read from the store's settings).
+#[derive(Debug, Clone)]
+pub(crate) struct Who {
+    pub staff_ref: String,
+    pub role: Role,
+    pub organisation: String,
+}
+
+impl Device {
+    /// Opens the device's store at `path` (creating it on first run).
+    pub fn open(path: impl AsRef<std::path::Path>, lock_after: Duration) -> Result<Device, AppError> {
+        let store = Store::open(path).map_err(storage_error)?;
+        Ok(Device {
+            store: Arc::new(Mutex::new(store)),
+            sync: StdMutex::new(None),
+            gate: StdMutex::new(Gate::default()),
+            lock_after,
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.store
+    }
+
+    /// Starts background sync if the device is enrolled (call on a tokio runtime).
+    pub async fn start_sync(&self) {
+        let Ok(client) = SyncClient::for_store(&self.store).await else { return };
+        let mut slot = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(Background::start(self.store.clone(), client));
+        }
+    }
+
+    fn stop_sync(&self) {
+        if let Some(background) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            background.stop();
+        }
+    }
+
+    pub async fn session(&self) -> Result<Session, AppError> {
+        let store = self.store.lock().await;
+        let setting = |k: &str| store.setting(k).map_err(storage_error);
+        let enrolled = setting("device_token")?.is_some();
+        Ok(Session {
+            enrolled,
+            locked: !self.is_open(),
+            staff_ref: setting("staff_ref")?,
+            role: setting("role")?.as_deref().and_then(Role::from_code),
+            hub_url: setting("hub_url")?,
+        })
+    }
+
+    fn is_open(&self) -> bool {
+        let gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        gate.open_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// Enrols with a manager's one-time code, sets the PIN and unlocks.
+    pub async fn enrol(&self, args: EnrolArgs) -> Result<Session, AppError> {
+        pin::check_new(&args.pin)?;
+        let hub_url = args.hub_url.trim();
+        if !(hub_url.starts_with("http://") || hub_url.starts_with("https://")) {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                "The hub address should start with https:// (your manager can tell you it).",
+            ));
+        }
+        if self.session().await?.enrolled {
+            return Err(AppError::new(ErrorCode::Invalid, "This device is already enrolled."));
+        }
+        let name = if args.device_name.trim().is_empty() { "Doorstep device" } else { args.device_name.trim() };
+        doorstep_sync::enrol(&self.store, hub_url, &args.code, name).await.map_err(sync_error)?;
+        let hash = pin::hash(&args.pin)?;
+        self.store.lock().await.set_setting(pin::SETTING, &hash).map_err(storage_error)?;
+        self.open_gate();
+        self.start_sync().await;
+        self.session().await
+    }
+
+    /// Sets the PIN on a device enrolled some other way (`cargo xtask run`, an upgrade).
+    pub async fn set_pin_if_unset(&self, new_pin: &str) -> Result<(), AppError> {
+        pin::check_new(new_pin)?;
+        let mut store = self.store.lock().await;
+        if store.setting(pin::SETTING).map_err(storage_error)?.is_none() {
+            store.set_setting(pin::SETTING, &pin::hash(new_pin)?).map_err(storage_error)?;
+        }
+        Ok(())
+    }
+
+    pub async fn unlock(&self, attempt: &str) -> Result<Session, AppError> {
+        {
+            let gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(wait) = gate.next_attempt.and_then(|t| t.checked_duration_since(Instant::now())) {
+                return Err(AppError::new(
+                    ErrorCode::WrongPin,
+                    format!("Too many wrong PINs. Try again in {} seconds.", wait.as_secs() + 1),
+                ));
+            }
+        }
+        let stored = self.store.lock().await.setting(pin::SETTING).map_err(storage_error)?;
+        let Some(stored) = stored else {
+            return Err(AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet."));
+        };
+        if pin::verify(attempt, &stored) {
+            self.open_gate();
+            return self.session().await;
+        }
+        let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        gate.wrong_pins += 1;
+        if gate.wrong_pins >= FREE_PIN_ATTEMPTS {
+            let wait = 30 * u64::from(gate.wrong_pins + 1 - FREE_PIN_ATTEMPTS);
+            gate.next_attempt = Some(Instant::now() + Duration::from_secs(wait));
+        }
+        Err(AppError::new(ErrorCode::WrongPin, "That PIN is not right. Try again."))
+    }
+
+    pub async fn lock(&self) -> Result<Session, AppError> {
+        self.gate.lock().unwrap_or_else(|p| p.into_inner()).open_until = None;
+        self.session().await
+    }
+
+    fn open_gate(&self) {
+        let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        gate.open_until = Some(Instant::now() + self.lock_after);
+        gate.wrong_pins = 0;
+        gate.next_attempt = None;
+    }
+
+    /// Checks the device is unlocked (pushing the inactivity lock on) and says who is using it.
+    pub(crate) async fn unlocked(&self) -> Result<Who, AppError> {
+        {
+            let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+            match gate.open_until {
+                Some(t) if Instant::now() < t => gate.open_until = Some(Instant::now() + self.lock_after),
+                _ => {
+                    gate.open_until = None;
+                    return Err(AppError::new(ErrorCode::Locked, "Doorstep is locked. Enter your PIN."));
+                }
+            }
+        }
+        let store = self.store.lock().await;
+        let setting = |k: &str| store.setting(k).map_err(storage_error);
+        let (Some(staff_ref), Some(role)) =
+            (setting("staff_ref")?, setting("role")?.as_deref().and_then(Role::from_code))
+        else {
+            return Err(AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet."));
+        };
+        Ok(Who { staff_ref, role, organisation: setting("organisation_name")?.unwrap_or_default() })
+    }
+
+    pub(crate) async fn manager(&self) -> Result<Who, AppError> {
+        let who = self.unlocked().await?;
+        if who.role != Role::Manager {
+            return Err(AppError::new(ErrorCode::Invalid, "Only a manager's device can do this."));
+        }
+        Ok(who)
+    }
+
+    /// The sync badge: the background sync's last outcome plus what is waiting now.
+    pub async fn sync_badge(&self) -> Result<SyncBadge, AppError> {
+        self.unlocked().await?;
+        self.badge().await
+    }
+
+    pub(crate) async fn badge(&self) -> Result<SyncBadge, AppError> {
+        let status = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Background::status);
+        let local = self.store.lock().await.local_sync_state().map_err(storage_error)?;
+        let status = status.unwrap_or_default();
+        Ok(SyncBadge {
+            last_synced_at: status.last_synced_at,
+            waiting: local.pending,
+            held_back: local.held_back.iter().map(|h| (h.kind.to_string(), h.reason.clone())).collect(),
+            offline: status.offline,
+            syncing: status.syncing,
+        })
+    }
+
+    /// Syncs now and waits for it (the "sync now" button): the badge after it.
+    pub async fn sync_now(&self) -> Result<SyncBadge, AppError> {
+        self.unlocked().await?;
+        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let outcome = client.sync(&self.store, |_| {}).await;
+        let mut badge = self.badge().await?;
+        match outcome {
+            Ok(_) => {
+                badge.offline = false;
+                badge.last_synced_at = Some(Utc::now());
+                self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Background::sync_now);
+                Ok(badge)
+            }
+            Err(doorstep_sync::SyncError::Offline(_)) => {
+                badge.offline = true;
+                Ok(badge)
+            }
+            Err(e) => Err(sync_error(e)),
+        }
+    }
+
+    /// Signs out, forgetting this device's records and enrolment, but never while changes
+    /// are still waiting to reach the hub: it tries to send them first.
+    pub async fn sign_out(&self) -> Result<Session, AppError> {
+        self.unlocked().await?;
+        if self.badge().await?.waiting > 0 {
+            let _ = self.sync_now().await;
+        }
+        let waiting = self.badge().await?.waiting;
+        if waiting > 0 {
+            return Err(AppError::new(
+                ErrorCode::Unsynced,
+                format!(
+                    "{waiting} {} not reached the office yet. Connect to the internet and sync before signing out; nothing has been deleted.",
+                    if waiting == 1 { "change has" } else { "changes have" }
+                ),
+            ));
+        }
+        self.stop_sync();
+        self.store.lock().await.wipe().map_err(storage_error)?;
+        self.gate.lock().unwrap_or_else(|p| p.into_inner()).open_until = None;
+        self.session().await
+    }
+}
+
+/// Today's date where the care happens.
+pub(crate) fn uk_today(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&chrono_tz::Europe::London).date_naive()
+}

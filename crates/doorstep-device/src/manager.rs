@@ -1,0 +1,187 @@
+//! The provider manager's desk: the day across all carers, what needs attention, reviewing and
+//! sharing ideas, CSV import, enrolment codes and search.
+
+use chrono::Utc;
+use doorstep_commands::{
+    AppError, Attention, CsvKind, DayArgs, DeclineArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, IdeaScreen,
+    ImportArgs, ImportOutcome, ManagerDay, RowProblem, ShareArgs,
+};
+use doorstep_model::view::{DaySignal, SearchHit};
+use doorstep_model::{ConsentBasis, Insight, InsightStatus, PartnerOrg, Person, Role};
+use doorstep_store::{Store, StoreError};
+use doorstep_sync::SyncClient;
+
+use crate::{Device, storage_error, sync_error, uk_today};
+
+impl Device {
+    pub async fn manager_day(&self, args: DayArgs) -> Result<ManagerDay, AppError> {
+        self.manager().await?;
+        let now = Utc::now();
+        let day = args.day.unwrap_or_else(|| uk_today(now));
+        let store = self.store.lock().await;
+        let visits = store.visits_on(day, None).map_err(storage_error)?;
+        let count = |code: &str| visits.iter().filter(|v| v.status == code).count();
+        let late = visits.iter().filter(|v| v.status == "scheduled" && v.starts_at < now).count();
+        let mut attention: Vec<Attention> =
+            store.signals_on(day).map_err(storage_error)?.into_iter().filter_map(attention_for).collect();
+        attention.sort_by(|a, b| b.weight.cmp(&a.weight));
+        let mut ideas_to_review = store.insights_with_status("submitted").map_err(storage_error)?;
+        ideas_to_review.extend(store.insights_with_status("reviewed").map_err(storage_error)?);
+        drop(store);
+        Ok(ManagerDay {
+            day,
+            completed: count("completed"),
+            in_progress: count("in_progress"),
+            missed: count("missed"),
+            late,
+            visits,
+            attention,
+            ideas_to_review,
+            sync: self.badge().await?,
+        })
+    }
+
+    pub async fn idea(&self, id: &str) -> Result<IdeaScreen, AppError> {
+        self.manager().await?;
+        let store = self.store.lock().await;
+        idea_screen(&store, id)
+    }
+
+    /// Shares an idea with partner organisations: only under recorded consent, with a purpose.
+    pub async fn share_idea(&self, args: ShareArgs) -> Result<IdeaScreen, AppError> {
+        let who = self.manager().await?;
+        // The partners as the hub knows them: sharing needs the hub, and says so plainly.
+        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let known = client.partners().await.map_err(sync_error)?;
+        let partners: Vec<PartnerOrg> =
+            known.into_iter().filter(|p| args.partners.iter().any(|a| a.id == p.id)).collect();
+        let mut store = self.store.lock().await;
+        let insight: Insight = store.get(&args.id).map_err(storage_error)?;
+        let person = person_of(&store, &insight)?;
+        if partners.len() != args.partners.len() {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                "A chosen partner organisation is no longer on the hub. Reload the list and choose again.",
+            ));
+        }
+        let consent = person.as_ref().map(|p| (p.name.given.as_str(), &p.consent));
+        store
+            .update::<Insight>(&args.id, |insight| {
+                Ok(insight.share(&partners, &args.purpose, consent, &who.staff_ref, Utc::now())?)
+            })
+            .map_err(storage_error)?;
+        drop(store);
+        self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(doorstep_sync::Background::sync_now);
+        let store = self.store.lock().await;
+        idea_screen(&store, &args.id)
+    }
+
+    /// The partner organisations the hub knows, to choose whom to share with.
+    pub async fn partners(&self) -> Result<Vec<PartnerOrg>, AppError> {
+        self.manager().await?;
+        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        client.partners().await.map_err(sync_error)
+    }
+
+    pub async fn decline_idea(&self, args: DeclineArgs) -> Result<IdeaScreen, AppError> {
+        self.manager().await?;
+        let mut store = self.store.lock().await;
+        store
+            .update::<Insight>(&args.id, |insight| {
+                Ok(insight.move_to(InsightStatus::Declined { reason: args.reason.trim().to_string() })?)
+            })
+            .map_err(storage_error)?;
+        idea_screen(&store, &args.id)
+    }
+
+    /// Imports people or a rota from CSV: every row, or none with each bad row's problem.
+    pub async fn import_csv(&self, args: ImportArgs) -> Result<ImportOutcome, AppError> {
+        self.manager().await?;
+        let mut store = self.store.lock().await;
+        let outcome = match args.kind {
+            CsvKind::People => store.import_people_csv(args.text.as_bytes(), uk_today(Utc::now())),
+            CsvKind::Rota => store.import_rota_csv(args.text.as_bytes()),
+        };
+        match outcome {
+            Ok(summary) => Ok(ImportOutcome::Imported { created: summary.created, updated: summary.updated }),
+            Err(StoreError::Import(errors)) => Ok(ImportOutcome::Refused {
+                errors: errors
+                    .errors
+                    .into_iter()
+                    .map(|r| RowProblem { line: r.line, problem: format!("{}: {}", r.field, r.reason) })
+                    .collect(),
+            }),
+            Err(e) => Err(storage_error(e)),
+        }
+    }
+
+    pub async fn create_enrolment_code(&self, args: EnrolmentCodeArgs) -> Result<EnrolmentCode, AppError> {
+        self.manager().await?;
+        if !matches!(args.role, Role::Carer | Role::Manager) {
+            return Err(AppError::new(ErrorCode::Invalid, "Devices enrol as a carer or a manager."));
+        }
+        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let code = client.create_enrolment_code(args.staff_ref.trim(), args.role).await.map_err(sync_error)?;
+        Ok(EnrolmentCode { code: code.code, expires_at: code.expires_at })
+    }
+
+    pub async fn search(&self, text: &str) -> Result<Vec<SearchHit>, AppError> {
+        self.unlocked().await?;
+        self.store.lock().await.search(text, 30).map_err(storage_error)
+    }
+}
+
+fn person_of(store: &Store, insight: &Insight) -> Result<Option<Person>, AppError> {
+    let Some(id) = insight.person_id else { return Ok(None) };
+    match store.get::<Person>(&id.to_string()) {
+        Ok(p) => Ok(Some(p)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(storage_error(e)),
+    }
+}
+
+fn idea_screen(store: &Store, id: &str) -> Result<IdeaScreen, AppError> {
+    let insight: Insight = store.get(id).map_err(storage_error)?;
+    let person = person_of(store, &insight)?;
+    let cannot_share = match (&person, insight.consent_basis) {
+        (_, ConsentBasis::NotIdentifiable) => None,
+        (None, _) if insight.person_id.is_some() => {
+            Some("The person's record is not on this device, so their consent cannot be checked.".to_string())
+        }
+        (Some(p), _) if p.consent == Default::default() => {
+            Some(format!("{} has no consent to share recorded. Record it on their page first.", p.name.display()))
+        }
+        _ => None,
+    };
+    Ok(IdeaScreen { person_name: person.map(|p| p.name.display()), insight, cannot_share })
+}
+
+/// Why a visit needs the manager's eye, if it does: medium or high NEWS2 first, then new soft signs.
+fn attention_for(signal: DaySignal) -> Option<Attention> {
+    let band_weight = match signal.news2_band.as_deref() {
+        Some("High") => 4,
+        Some("Medium") => 3,
+        Some("Low–medium") => 2,
+        _ => 0,
+    };
+    let mut reasons = Vec::new();
+    if band_weight > 0
+        && let (Some(total), Some(band)) = (signal.news2_total, &signal.news2_band)
+    {
+        reasons.push(format!("NEWS2 {total} ({band})"));
+    }
+    if !signal.soft_signs.is_empty() {
+        let signs: Vec<&str> = signal.soft_signs.iter().map(|s| s.label()).collect();
+        reasons.push(format!("New: {}", signs.join(", ")));
+    }
+    if reasons.is_empty() {
+        return None;
+    }
+    Some(Attention {
+        person_name: signal.person_name.unwrap_or_else(|| "Someone not yet on this device".into()),
+        person_id: signal.person_id,
+        visit_id: signal.visit_id,
+        reason: reasons.join(". "),
+        weight: band_weight.max(u8::from(!signal.soft_signs.is_empty())),
+    })
+}

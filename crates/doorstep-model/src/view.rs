@@ -1,0 +1,82 @@
+//! What the app's screens list and show: rows read from the device's projections. Shared by
+//! the store (which fills them), the app shell and the UI (which show them).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::watch::{WatchFlag, WatchLevel};
+use crate::{Person, RecordKind, SoftSign};
+
+/// A visit as a day's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitRow {
+    pub id: String,
+    pub person_id: String,
+    /// `None` until the person's record has reached this device.
+    pub person_name: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: String,
+    pub carers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRow {
+    pub id: String,
+    pub client_ref: String,
+    pub display_name: String,
+    pub watch: WatchLevel,
+}
+
+/// One past visit on a person's timeline, with what was noticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub visit_id: String,
+    pub starts_at: DateTime<Utc>,
+    pub status: String,
+    pub soft_signs: Vec<SoftSign>,
+    pub news2_total: Option<u8>,
+    pub news2_band: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsightRow {
+    pub id: String,
+    pub person_id: Option<String>,
+    pub author: String,
+    pub status: String,
+    pub urgency: String,
+    pub summary: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything the person screen shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonOverview {
+    pub person: Person,
+    /// Newest first.
+    pub timeline: Vec<TimelineEntry>,
+    pub watch: WatchFlag,
+    pub insights: Vec<InsightRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub id: String,
+    pub kind: RecordKind,
+    pub person_id: Option<String>,
+    /// A short extract with the matched words in [brackets].
+    pub snippet: String,
+}
+
+/// What was noticed on one visit of a day, for the manager's "needs attention" list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaySignal {
+    pub visit_id: String,
+    pub person_id: String,
+    pub person_name: Option<String>,
+    /// Soft signs that are a change from the person's usual.
+    pub soft_signs: Vec<SoftSign>,
+    pub news2_total: Option<u8>,
+    pub news2_band: Option<String>,
+}

@@ -1,0 +1,217 @@
+//! The Tauri commands: one line each, from the UI's arguments to the device core. Names, argument
+//! and answer types are those of `doorstep-commands`, which the UI compiles against too.
+
+use std::sync::Arc;
+
+use doorstep_commands as c;
+use doorstep_commands::AppError;
+use doorstep_device::Device;
+use doorstep_model::view::{PersonOverview, SearchHit};
+use doorstep_model::{Insight, PartnerOrg};
+use tauri::State;
+
+type Core<'a> = State<'a, Arc<Device>>;
+type Answer<T> = Result<T, AppError>;
+
+/// Registers the commands once: the builder's handler, and their names for the test below,
+/// which checks them against `doorstep_commands::ALL`.
+macro_rules! register {
+    ($($name:ident),* $(,)?) => {
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        #[cfg(test)]
+        const REGISTERED: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+register![
+    get_session,
+    enrol,
+    unlock,
+    lock,
+    sign_out,
+    today,
+    visit,
+    check_in,
+    check_out,
+    record_task,
+    save_narrative,
+    set_soft_sign,
+    record_vitals,
+    set_food_fluid,
+    set_mood,
+    record_idea,
+    person,
+    my_ideas,
+    sync_status,
+    sync_now,
+    manager_day,
+    idea,
+    partners,
+    share_idea,
+    decline_idea,
+    import_csv,
+    create_enrolment_code,
+    search,
+];
+
+#[tauri::command]
+async fn get_session(core: Core<'_>, args: ()) -> Answer<c::Session> {
+    let () = args;
+    core.session().await
+}
+
+#[tauri::command]
+async fn enrol(core: Core<'_>, args: c::EnrolArgs) -> Answer<c::Session> {
+    core.enrol(args).await
+}
+
+#[tauri::command]
+async fn unlock(core: Core<'_>, args: c::UnlockArgs) -> Answer<c::Session> {
+    core.unlock(&args.pin).await
+}
+
+#[tauri::command]
+async fn lock(core: Core<'_>, args: ()) -> Answer<c::Session> {
+    let () = args;
+    core.lock().await
+}
+
+#[tauri::command]
+async fn sign_out(core: Core<'_>, args: ()) -> Answer<c::Session> {
+    let () = args;
+    core.sign_out().await
+}
+
+#[tauri::command]
+async fn today(core: Core<'_>, args: c::DayArgs) -> Answer<c::Today> {
+    core.today(args).await
+}
+
+#[tauri::command]
+async fn visit(core: Core<'_>, args: c::VisitArgs) -> Answer<c::VisitScreen> {
+    core.visit(&args.visit_id).await
+}
+
+#[tauri::command]
+async fn check_in(core: Core<'_>, args: c::VisitArgs) -> Answer<c::VisitScreen> {
+    core.check_in(&args.visit_id).await
+}
+
+#[tauri::command]
+async fn check_out(core: Core<'_>, args: c::VisitArgs) -> Answer<c::VisitScreen> {
+    core.check_out(&args.visit_id).await
+}
+
+#[tauri::command]
+async fn record_task(core: Core<'_>, args: c::TaskArgs) -> Answer<c::VisitScreen> {
+    core.record_task(args).await
+}
+
+#[tauri::command]
+async fn save_narrative(core: Core<'_>, args: c::NarrativeArgs) -> Answer<c::Saved> {
+    core.save_narrative(args).await
+}
+
+#[tauri::command]
+async fn set_soft_sign(core: Core<'_>, args: c::SoftSignArgs) -> Answer<c::VisitScreen> {
+    core.set_soft_sign(args).await
+}
+
+#[tauri::command]
+async fn record_vitals(core: Core<'_>, args: c::VitalsArgs) -> Answer<c::VisitScreen> {
+    core.record_vitals(args).await
+}
+
+#[tauri::command]
+async fn set_food_fluid(core: Core<'_>, args: c::FoodFluidArgs) -> Answer<c::VisitScreen> {
+    core.set_food_fluid(args).await
+}
+
+#[tauri::command]
+async fn set_mood(core: Core<'_>, args: c::MoodArgs) -> Answer<c::VisitScreen> {
+    core.set_mood(args).await
+}
+
+#[tauri::command]
+async fn record_idea(core: Core<'_>, args: c::IdeaArgs) -> Answer<Insight> {
+    core.record_idea(args).await
+}
+
+#[tauri::command]
+async fn person(core: Core<'_>, args: c::PersonArgs) -> Answer<PersonOverview> {
+    core.person(&args.person_id).await
+}
+
+#[tauri::command]
+async fn my_ideas(core: Core<'_>, args: ()) -> Answer<Vec<Insight>> {
+    let () = args;
+    core.my_ideas().await
+}
+
+#[tauri::command]
+async fn sync_status(core: Core<'_>, args: ()) -> Answer<c::SyncBadge> {
+    let () = args;
+    core.sync_badge().await
+}
+
+#[tauri::command]
+async fn sync_now(core: Core<'_>, args: ()) -> Answer<c::SyncBadge> {
+    let () = args;
+    core.sync_now().await
+}
+
+#[tauri::command]
+async fn manager_day(core: Core<'_>, args: c::DayArgs) -> Answer<c::ManagerDay> {
+    core.manager_day(args).await
+}
+
+#[tauri::command]
+async fn idea(core: Core<'_>, args: c::IdeaRef) -> Answer<c::IdeaScreen> {
+    core.idea(&args.id).await
+}
+
+#[tauri::command]
+async fn partners(core: Core<'_>, args: ()) -> Answer<Vec<PartnerOrg>> {
+    let () = args;
+    core.partners().await
+}
+
+#[tauri::command]
+async fn share_idea(core: Core<'_>, args: c::ShareArgs) -> Answer<c::IdeaScreen> {
+    core.share_idea(args).await
+}
+
+#[tauri::command]
+async fn decline_idea(core: Core<'_>, args: c::DeclineArgs) -> Answer<c::IdeaScreen> {
+    core.decline_idea(args).await
+}
+
+#[tauri::command]
+async fn import_csv(core: Core<'_>, args: c::ImportArgs) -> Answer<c::ImportOutcome> {
+    core.import_csv(args).await
+}
+
+#[tauri::command]
+async fn create_enrolment_code(core: Core<'_>, args: c::EnrolmentCodeArgs) -> Answer<c::EnrolmentCode> {
+    core.create_enrolment_code(args).await
+}
+
+#[tauri::command]
+async fn search(core: Core<'_>, args: c::SearchArgs) -> Answer<Vec<SearchHit>> {
+    core.search(&args.text).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_the_ui_knows_is_registered() {
+        let mut registered = super::REGISTERED.to_vec();
+        let mut known = doorstep_commands::ALL.to_vec();
+        registered.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(registered, known);
+    }
+}

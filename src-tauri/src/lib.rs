@@ -1,0 +1,56 @@
+//! Doorstep's app shell. It opens the device core in the platform's app-data folder, starts
+//! background sync, and exposes the core's methods as Tauri commands (see `commands.rs`); the
+//! UI is the yew app in `ui/`, served from the binary.
+//!
+//! Environment (for `cargo xtask run` and the end-to-end tests): `DOORSTEP_DATA_DIR` puts the
+//! store elsewhere; `DOORSTEP_LOCK_AFTER_SECS` changes the inactivity lock.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use doorstep_device::{Device, LOCK_AFTER};
+use tauri::Manager;
+
+/// The store's file name inside the data folder.
+const STORE_FILE: &str = "doorstep.db";
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "doorstep=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let outcome = tauri::Builder::default()
+        .setup(|app| {
+            let dir = match std::env::var_os("DOORSTEP_DATA_DIR") {
+                Some(dir) => PathBuf::from(dir),
+                None => app.path().app_data_dir()?,
+            };
+            std::fs::create_dir_all(&dir)?;
+            let lock_after = std::env::var("DOORSTEP_LOCK_AFTER_SECS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(LOCK_AFTER);
+            let device = Arc::new(
+                Device::open(dir.join(STORE_FILE), lock_after)
+                    .map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?,
+            );
+            tracing::info!(data = %dir.display(), "Doorstep started");
+            let background = device.clone();
+            tauri::async_runtime::spawn(async move { background.start_sync().await });
+            app.manage(device);
+            Ok(())
+        })
+        .invoke_handler(commands::handler())
+        .run(tauri::generate_context!());
+    if let Err(e) = outcome {
+        eprintln!("Doorstep could not start: {e}");
+        std::process::exit(1);
+    }
+}

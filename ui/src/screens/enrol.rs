@@ -1,0 +1,108 @@
+//! First run: enrol this device with the code a manager gave, and choose a PIN.
+
+use doorstep_commands::{AppError, Enrol as EnrolCommand, EnrolArgs, ErrorCode, Session};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::invoke::call;
+use crate::widgets::{ErrorMessage, input_value};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub on_done: Callback<Session>,
+}
+
+#[component]
+pub fn Enrol(props: &Props) -> Html {
+    let hub = use_state(String::new);
+    let code = use_state(String::new);
+    let name = use_state(String::new);
+    let pin = use_state(String::new);
+    let pin_again = use_state(String::new);
+    let error = use_state(|| None::<AppError>);
+    let busy = use_state(|| false);
+    let field = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| state.set(input_value(&e)))
+    };
+    let onsubmit = {
+        let (hub, code, name, pin, pin_again, error, busy, on_done) = (
+            hub.clone(),
+            code.clone(),
+            name.clone(),
+            pin.clone(),
+            pin_again.clone(),
+            error.clone(),
+            busy.clone(),
+            props.on_done.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if *pin != *pin_again {
+                error.set(Some(AppError::new(
+                    ErrorCode::Invalid,
+                    "The two PINs are different. Type the same PIN twice.",
+                )));
+                return;
+            }
+            let args = EnrolArgs {
+                hub_url: (*hub).trim().to_string(),
+                code: (*code).trim().to_string(),
+                device_name: (*name).trim().to_string(),
+                pin: (*pin).clone(),
+            };
+            let (error, busy, on_done) = (error.clone(), busy.clone(), on_done.clone());
+            busy.set(true);
+            spawn_local(async move {
+                match call::<EnrolCommand>(&args).await {
+                    Ok(session) => on_done.emit(session),
+                    Err(e) => error.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        })
+    };
+    html! {
+        <div class="nhsuk-width-container">
+            <main class="nhsuk-main-wrapper ds-narrow" id="maincontent">
+                <h1>{"Set up Doorstep on this device"}</h1>
+                <p class="nhsuk-body-l">{"Your manager will give you the hub address and a one-time code."}</p>
+                <ErrorMessage error={(*error).clone()} />
+                <form {onsubmit} novalidate=true>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="hub">{"Hub address"}</label>
+                        <div class="nhsuk-hint" id="hub-hint">{"For example https://hub.sunrisecare.example"}</div>
+                        <input class="nhsuk-input" id="hub" type="url" autocomplete="url" aria-describedby="hub-hint"
+                            value={(*hub).clone()} oninput={field(&hub)} />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="code">{"One-time code"}</label>
+                        <div class="nhsuk-hint" id="code-hint">{"8 letters and numbers, like KD7M-3QXA"}</div>
+                        <input class="nhsuk-input nhsuk-input--width-10" id="code" autocomplete="one-time-code"
+                            aria-describedby="code-hint" value={(*code).clone()} oninput={field(&code)} />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="device-name">{"Name for this device"}</label>
+                        <div class="nhsuk-hint" id="name-hint">{"So the office knows it, for example Sam's tablet"}</div>
+                        <input class="nhsuk-input" id="device-name" aria-describedby="name-hint"
+                            value={(*name).clone()} oninput={field(&name)} />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="pin">{"Choose a PIN"}</label>
+                        <div class="nhsuk-hint" id="pin-hint">{"4 to 8 numbers. You will use it to open Doorstep."}</div>
+                        <input class="nhsuk-input nhsuk-input--width-10" id="pin" type="password" inputmode="numeric"
+                            autocomplete="new-password" aria-describedby="pin-hint" value={(*pin).clone()} oninput={field(&pin)} />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="pin-again">{"Type the PIN again"}</label>
+                        <input class="nhsuk-input nhsuk-input--width-10" id="pin-again" type="password" inputmode="numeric"
+                            autocomplete="new-password" value={(*pin_again).clone()} oninput={field(&pin_again)} />
+                    </div>
+                    <button class="nhsuk-button ds-wide" type="submit" id="enrol" disabled={*busy}>
+                        { if *busy { "Setting up…" } else { "Set up this device" } }
+                    </button>
+                </form>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,321 @@
+//! The manager's screens: the day, reviewing and sharing ideas, CSV import, devices, search.
+
+use doorstep_commands::{
+    AppError, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, EnrolmentCode, EnrolmentCodeArgs,
+    GetIdea, GetManagerDay, GetPartners, IdeaRef, IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, Search, SearchArgs,
+    ShareArgs, ShareIdea,
+};
+use doorstep_model::view::SearchHit;
+use doorstep_model::{PartnerOrg, Role};
+use yew::prelude::*;
+
+use crate::app::{Ctx, Route};
+use crate::format;
+use crate::widgets::{BackLink, ErrorMessage, Load, SyncBadgeView, act, input_value, loading_or_failed, use_command};
+
+#[component]
+pub fn ManagerDayScreen() -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let (loaded, _) = use_command::<GetManagerDay>(DayArgs { day: None });
+    let Load::Ready(day) = &*loaded else { return loading_or_failed(&loaded) };
+    let count = |n: usize, label: &str, id: &str| {
+        html! { <li class="ds-count" id={id.to_string()}><span class="ds-count__n">{ n }</span><span>{ label.to_string() }</span></li> }
+    };
+    let go_visit = |id: &str| {
+        let (go, id) = (ctx.go.clone(), id.to_string());
+        Callback::from(move |_: MouseEvent| go.emit(Route::Visit(id.clone())))
+    };
+    let go_idea = |id: &str| {
+        let (go, id) = (ctx.go.clone(), id.to_string());
+        Callback::from(move |_: MouseEvent| go.emit(Route::Idea(id.clone())))
+    };
+    let scheduled = day.visits.len() - day.completed - day.in_progress - day.missed;
+    html! {
+        <>
+            <h1 class="ds-title">{ format!("Today across all carers, {}", format::day(day.day)) }</h1>
+            <SyncBadgeView badge={day.sync.clone()} />
+            <ul class="ds-counts">
+                { count(day.completed, "completed", "count-completed") }
+                { count(day.in_progress, "in progress", "count-in-progress") }
+                { count(day.late, "late", "count-late") }
+                { count(day.missed, "missed", "count-missed") }
+                { count(scheduled, "still to come", "count-to-come") }
+            </ul>
+            <h2>{"Needs attention"}</h2>
+            if day.attention.is_empty() { <p>{"Nothing noticed today that needs you."}</p> }
+            <ul class="nhsuk-list" id="attention">
+                { for day.attention.iter().map(|a| html! {
+                    <li>
+                        <button type="button" class={classes!("nhsuk-card", "nhsuk-card--clickable", "ds-attention", (a.weight >= 3).then_some("ds-attention--high"))} onclick={go_visit(&a.visit_id)}>
+                            <div class="nhsuk-card__content">
+                                <h3 class="nhsuk-card__heading nhsuk-heading-s">{ a.person_name.clone() }</h3>
+                                <p class="nhsuk-card__description">{ a.reason.clone() }</p>
+                            </div>
+                        </button>
+                    </li>
+                }) }
+            </ul>
+            <h2>{"Ideas to review"}</h2>
+            if day.ideas_to_review.is_empty() { <p>{"No ideas waiting."}</p> }
+            <ul class="nhsuk-list" id="ideas-to-review">
+                { for day.ideas_to_review.iter().map(|i| html! {
+                    <li>
+                        <button type="button" class="nhsuk-card nhsuk-card--clickable ds-idea-card" onclick={go_idea(&i.id)}>
+                            <div class="nhsuk-card__content">
+                                <h3 class="nhsuk-card__heading nhsuk-heading-s">{ i.summary.clone() }</h3>
+                                <p class="nhsuk-card__description">{ format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }</p>
+                            </div>
+                        </button>
+                    </li>
+                }) }
+            </ul>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct IdeaProps {
+    pub id: AttrValue,
+}
+
+#[component]
+pub fn IdeaReview(props: &IdeaProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let (loaded, _) = use_command::<GetIdea>(IdeaRef { id: props.id.to_string() });
+    let (partners, _) = use_command::<GetPartners>(());
+    let screen = use_state(|| None::<IdeaScreen>);
+    {
+        let screen = screen.clone();
+        use_effect_with(loaded.clone(), move |loaded| {
+            if let Load::Ready(s) = &**loaded {
+                screen.set(Some(s.clone()));
+            }
+        });
+    }
+    let chosen = use_state(Vec::<PartnerOrg>::new);
+    let purpose = use_state(String::new);
+    let reason = use_state(String::new);
+    let error = use_state(|| None::<AppError>);
+    let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
+    let idea = &s.insight;
+    let share = {
+        let (ctx, error, screen) = (ctx.clone(), error.clone(), screen.clone());
+        let args = ShareArgs { id: idea.id.to_string(), partners: (*chosen).clone(), purpose: (*purpose).clone() };
+        Callback::from(move |_: MouseEvent| {
+            let screen = screen.clone();
+            act::<ShareIdea>(&ctx, args.clone(), error.clone(), move |s| screen.set(Some(s)));
+        })
+    };
+    let decline = {
+        let (ctx, error, screen) = (ctx.clone(), error.clone(), screen.clone());
+        let args = DeclineArgs { id: idea.id.to_string(), reason: (*reason).clone() };
+        Callback::from(move |_: MouseEvent| {
+            let screen = screen.clone();
+            act::<DeclineIdea>(&ctx, args.clone(), error.clone(), move |s| screen.set(Some(s)));
+        })
+    };
+    let partner_choice = |p: &PartnerOrg| {
+        let on = chosen.iter().any(|c| c.id == p.id);
+        let (chosen, p2) = (chosen.clone(), p.clone());
+        let onclick = Callback::from(move |_: MouseEvent| {
+            let mut all = (*chosen).clone();
+            if let Some(i) = all.iter().position(|c| c.id == p2.id) {
+                all.remove(i);
+            } else {
+                all.push(p2.clone());
+            }
+            chosen.set(all);
+        });
+        html! {
+            <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>
+                { format!("{} ({})", p.name, p.kind.label()) }
+            </button>
+        }
+    };
+    let (label, tag) = format::status_tag(idea.status.code());
+    let open = matches!(idea.status.code(), "submitted" | "reviewed" | "shared");
+    html! {
+        <>
+            <BackLink to={Route::ManagerDay} label="Back to today" />
+            <h1 class="ds-title">{ idea.summary.clone() }</h1>
+            <p><strong class={classes!("nhsuk-tag", tag)} id="idea-status">{ label }</strong></p>
+            <dl class="nhsuk-summary-list">
+                <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"About"}</dt><dd class="nhsuk-summary-list__value">{ s.person_name.clone().unwrap_or_else(|| "No one in particular".into()) }</dd></div>
+                <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"From"}</dt><dd class="nhsuk-summary-list__value">{ format!("{}, {}", idea.author, format::when(idea.created_at)) }</dd></div>
+                <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"What they saw"}</dt><dd class="nhsuk-summary-list__value">{ idea.detail.clone() }</dd></div>
+                <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"What could be done"}</dt><dd class="nhsuk-summary-list__value">{ idea.suggested_action.clone() }</dd></div>
+                <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"Who could help"}</dt><dd class="nhsuk-summary-list__value">{ idea.who_could_act.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ") }</dd></div>
+            </dl>
+            if !idea.shares.is_empty() {
+                <h2>{"Shared with"}</h2>
+                <ul id="shared-with">{ for idea.shares.iter().map(|sh| html! { <li>{ format!("{}: {} (by {}, {})", sh.partner.name, sh.purpose, sh.shared_by, format::when(sh.at)) }</li> }) }</ul>
+            }
+            <ErrorMessage error={(*error).clone()} />
+            if open {
+                <h2>{"Share with partners"}</h2>
+                if let Some(why) = &s.cannot_share {
+                    <div class="nhsuk-warning-callout"><h3 class="nhsuk-warning-callout__label">{"Cannot share yet"}</h3><p>{ why.clone() }</p></div>
+                } else {
+                    <p>{"Only what is needed goes: the idea, what was seen, and who it is about. Choose who should receive it."}</p>
+                    { match &*partners {
+                        Load::Ready(list) if list.is_empty() => html! { <p>{"No partner organisations are set up on the hub yet."}</p> },
+                        Load::Ready(list) => html! { <div class="ds-buttons" id="partners">{ for list.iter().map(partner_choice) }</div> },
+                        other => loading_or_failed(other),
+                    } }
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="purpose">{"Why you are sharing it (the partner sees this)"}</label>
+                        <input class="nhsuk-input" id="purpose" value={(*purpose).clone()} oninput={let p = purpose.clone(); Callback::from(move |e: InputEvent| p.set(input_value(&e)))} />
+                    </div>
+                    <button type="button" class="nhsuk-button" id="share" onclick={share}>{"Share"}</button>
+                }
+                <h2>{"Or decline it"}</h2>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="decline-reason">{"Reason (the carer sees this)"}</label>
+                    <input class="nhsuk-input" id="decline-reason" value={(*reason).clone()} oninput={let r = reason.clone(); Callback::from(move |e: InputEvent| r.set(input_value(&e)))} />
+                </div>
+                <button type="button" class="nhsuk-button nhsuk-button--secondary" id="decline" onclick={decline}>{"Decline"}</button>
+            }
+        </>
+    }
+}
+
+#[component]
+pub fn Import() -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let kind = use_state(|| CsvKind::People);
+    let text = use_state(String::new);
+    let outcome = use_state(|| None::<ImportOutcome>);
+    let error = use_state(|| None::<AppError>);
+    let run = {
+        let (ctx, error, outcome) = (ctx.clone(), error.clone(), outcome.clone());
+        let args = ImportArgs { kind: *kind, text: (*text).clone() };
+        Callback::from(move |_: MouseEvent| {
+            let outcome = outcome.clone();
+            act::<ImportCsv>(&ctx, args.clone(), error.clone(), move |o| outcome.set(Some(o)));
+        })
+    };
+    let choice = |k: CsvKind, label: &'static str| {
+        let state = kind.clone();
+        let on = *kind == k;
+        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(k))}>{ label }</button> }
+    };
+    html! {
+        <>
+            <BackLink to={ctx.home()} label="Back to today" />
+            <h1 class="ds-title">{"Import people or a rota"}</h1>
+            <p>{"Paste a CSV file. Every row is checked first: if any row has a problem, nothing is imported and each problem is listed."}</p>
+            <div class="ds-buttons">{ choice(CsvKind::People, "People") }{ choice(CsvKind::Rota, "Rota") }</div>
+            <ErrorMessage error={(*error).clone()} />
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="csv">{"CSV text"}</label>
+                <textarea class="nhsuk-textarea" id="csv" rows="10" value={(*text).clone()} oninput={let t = text.clone(); Callback::from(move |e: InputEvent| t.set(input_value(&e)))} />
+            </div>
+            <button type="button" class="nhsuk-button" id="import" onclick={run}>{"Import"}</button>
+            { match &*outcome {
+                None => html! {},
+                Some(ImportOutcome::Imported { created, updated }) => html! {
+                    <div class="nhsuk-inset-text" role="status"><p>{ format!("Imported: {created} new, {updated} updated.") }</p></div>
+                },
+                Some(ImportOutcome::Refused { errors }) => html! {
+                    <div class="nhsuk-error-summary" role="alert">
+                        <h2 class="nhsuk-error-summary__title">{ format!("Nothing was imported: {} problem{} to fix", errors.len(), if errors.len() == 1 { "" } else { "s" }) }</h2>
+                        <ul class="nhsuk-list nhsuk-error-summary__list">
+                            { for errors.iter().map(|e| html! { <li>{ format!("Line {}: {}", e.line, e.problem) }</li> }) }
+                        </ul>
+                    </div>
+                },
+            } }
+        </>
+    }
+}
+
+#[component]
+pub fn Devices() -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let staff = use_state(String::new);
+    let role = use_state(|| Role::Carer);
+    let code = use_state(|| None::<EnrolmentCode>);
+    let error = use_state(|| None::<AppError>);
+    let create = {
+        let (ctx, error, code) = (ctx.clone(), error.clone(), code.clone());
+        let args = EnrolmentCodeArgs { staff_ref: (*staff).clone(), role: *role };
+        Callback::from(move |_: MouseEvent| {
+            let code = code.clone();
+            act::<CreateEnrolmentCode>(&ctx, args.clone(), error.clone(), move |c| code.set(Some(c)));
+        })
+    };
+    let role_choice = |r: Role, label: &'static str| {
+        let state = role.clone();
+        let on = *role == r;
+        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(r))}>{ label }</button> }
+    };
+    html! {
+        <>
+            <BackLink to={ctx.home()} label="Back to today" />
+            <h1 class="ds-title">{"Devices"}</h1>
+            <h2>{"Set up a new tablet"}</h2>
+            <p>{"Create a one-time code for a member of staff. It works once, for 24 hours."}</p>
+            <ErrorMessage error={(*error).clone()} />
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="staff-ref">{"Staff reference"}</label>
+                <input class="nhsuk-input nhsuk-input--width-10" id="staff-ref" value={(*staff).clone()} oninput={let s = staff.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e)))} />
+            </div>
+            <div class="ds-buttons">{ role_choice(Role::Carer, "Carer") }{ role_choice(Role::Manager, "Manager") }</div>
+            <button type="button" class="nhsuk-button" id="create-code" onclick={create}>{"Create code"}</button>
+            if let Some(c) = &*code {
+                <div class="nhsuk-inset-text" role="status">
+                    <p class="nhsuk-body-l">{"Code: "}<strong id="enrolment-code">{ c.code.clone() }</strong></p>
+                    <p>{ format!("Valid until {}", c.expires_at) }</p>
+                </div>
+            }
+        </>
+    }
+}
+
+#[component]
+pub fn SearchScreen() -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let text = use_state(String::new);
+    let hits = use_state(|| None::<Vec<SearchHit>>);
+    let error = use_state(|| None::<AppError>);
+    let onsubmit = {
+        let (ctx, error, hits, text) = (ctx.clone(), error.clone(), hits.clone(), text.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let hits = hits.clone();
+            act::<Search>(&ctx, SearchArgs { text: (*text).clone() }, error.clone(), move |h| hits.set(Some(h)));
+        })
+    };
+    let open = |hit: &SearchHit| {
+        let go = ctx.go.clone();
+        let route = match (hit.kind, &hit.person_id) {
+            (doorstep_model::RecordKind::Insight, _) => Route::Idea(hit.id.clone()),
+            (_, Some(person)) => Route::Person(person.clone()),
+            _ => Route::Search,
+        };
+        Callback::from(move |_: MouseEvent| go.emit(route.clone()))
+    };
+    html! {
+        <>
+            <h1 class="ds-title">{"Search notes and ideas"}</h1>
+            <form {onsubmit}>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="search">{"Words to find"}</label>
+                    <input class="nhsuk-input" id="search" type="search" value={(*text).clone()} oninput={let t = text.clone(); Callback::from(move |e: InputEvent| t.set(input_value(&e)))} />
+                </div>
+                <button class="nhsuk-button" type="submit">{"Search"}</button>
+            </form>
+            <ErrorMessage error={(*error).clone()} />
+            if let Some(hits) = &*hits {
+                <p>{ format!("{} found", hits.len()) }</p>
+                <ul class="nhsuk-list">
+                    { for hits.iter().map(|h| html! {
+                        <li><button type="button" class="nhsuk-card nhsuk-card--clickable ds-hit" onclick={open(h)}>
+                            <div class="nhsuk-card__content"><p class="nhsuk-card__description">{ h.snippet.clone() }</p></div>
+                        </button></li>
+                    }) }
+                </ul>
+            }
+        </>
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per screen (or pair of closely related screens).
+
+pub mod enrol;
+pub mod ideas;
+pub mod manager;
+pub mod person;
+pub mod today;
+pub mod unlock;
+pub mod visit;

@@ -1,0 +1,152 @@
+//! The person: what matters to them, strengths, contacts, risks, consent, the deterioration
+//! watch with a small chart, and past visits.
+
+use doorstep_commands::{GetPerson, PersonArgs};
+use doorstep_model::ConsentRecord;
+use doorstep_model::view::TimelineEntry;
+use doorstep_model::watch::WatchLevel;
+use yew::prelude::*;
+
+use crate::app::{Ctx, Route};
+use crate::format;
+use crate::widgets::{BackLink, Load, loading_or_failed, use_command};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub person_id: AttrValue,
+}
+
+#[component]
+pub fn PersonPage(props: &Props) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let (loaded, _) = use_command::<GetPerson>(PersonArgs { person_id: props.person_id.to_string() });
+    let Load::Ready(overview) = &*loaded else { return loading_or_failed(&loaded) };
+    let p = &overview.person;
+    let consent = |label: &str, record: &Option<ConsentRecord>| {
+        let text = match record {
+            Some(r) if r.given => format!("Yes, recorded by {} on {}", r.recorded_by, format::when(r.recorded_at)),
+            Some(_) => "No: they said no".to_string(),
+            None => "Not asked yet".to_string(),
+        };
+        html! {
+            <div class="nhsuk-summary-list__row">
+                <dt class="nhsuk-summary-list__key">{ label.to_string() }</dt>
+                <dd class="nhsuk-summary-list__value">{ text }</dd>
+            </div>
+        }
+    };
+    let (watch_label, watch_class) = match overview.watch.level {
+        WatchLevel::Clear => ("Nothing to watch", "nhsuk-tag--green"),
+        WatchLevel::Watch => ("Keep an eye on", "nhsuk-tag--yellow"),
+        WatchLevel::Concern => ("Concern", "nhsuk-tag--red"),
+    };
+    let new_idea = {
+        let go = ctx.go.clone();
+        let route = Route::NewIdea { person_id: p.id.to_string(), person_name: p.name.display(), visit_id: None };
+        Callback::from(move |_: MouseEvent| go.emit(route.clone()))
+    };
+    html! {
+        <>
+            <BackLink to={ctx.home()} label="Back to today" />
+            <h1 class="ds-title">{ p.name.display() }</h1>
+            <h2>{"What matters to me"}</h2>
+            <p class="nhsuk-body-l ds-what-matters">{ if p.what_matters_to_me.is_empty() { "Not written yet.".to_string() } else { p.what_matters_to_me.clone() } }</p>
+            if !p.strengths_and_interests.is_empty() {
+                <h2>{"Strengths and interests"}</h2>
+                <ul>{ for p.strengths_and_interests.iter().map(|s| html! { <li>{ s.clone() }</li> }) }</ul>
+            }
+            <h2>{"Deterioration watch"}</h2>
+            <p><strong class={classes!("nhsuk-tag", watch_class)}>{ watch_label }</strong></p>
+            if !overview.watch.reasons.is_empty() {
+                <ul>{ for overview.watch.reasons.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
+            }
+            <Chart timeline={overview.timeline.clone()} />
+            if !p.known_risks.is_empty() {
+                <div class="nhsuk-warning-callout">
+                    <h2 class="nhsuk-warning-callout__label"><span role="text">{"Known risks"}</span></h2>
+                    <ul>{ for p.known_risks.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
+                </div>
+            }
+            <h2>{"Contacts"}</h2>
+            if p.key_contacts.is_empty() { <p>{"None recorded."}</p> }
+            <ul class="nhsuk-list">
+                { for p.key_contacts.iter().map(|c| html! {
+                    <li><strong>{ c.name.clone() }</strong>{ format!(" ({}) ", c.relationship) }<a href={format!("tel:{}", c.phone)}>{ c.phone.clone() }</a></li>
+                }) }
+            </ul>
+            if !p.gp_practice.is_empty() { <p>{ format!("GP practice: {}", p.gp_practice) }</p> }
+            <h2>{"Consent to share"}</h2>
+            <dl class="nhsuk-summary-list">
+                { consent("With the NHS", &p.consent.nhs) }
+                { consent("With the council", &p.consent.council) }
+                { consent("With voluntary groups", &p.consent.voluntary_sector) }
+            </dl>
+            <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={new_idea}>{"Record an idea"}</button>
+            <h2>{"Past visits"}</h2>
+            <table class="nhsuk-table">
+                <thead class="nhsuk-table__head"><tr><th>{"When"}</th><th>{"Status"}</th><th>{"Noticed"}</th><th>{"NEWS2"}</th></tr></thead>
+                <tbody class="nhsuk-table__body">
+                    { for overview.timeline.iter().take(20).map(|t| html! {
+                        <tr class="nhsuk-table__row">
+                            <td class="nhsuk-table__cell">{ format::when(t.starts_at) }</td>
+                            <td class="nhsuk-table__cell">{ format::status_tag(&t.status).0 }</td>
+                            <td class="nhsuk-table__cell">{ t.soft_signs.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ") }</td>
+                            <td class="nhsuk-table__cell">{ t.news2_total.map(|n| n.to_string()).unwrap_or_default() }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ChartProps {
+    timeline: Vec<TimelineEntry>,
+}
+
+/// Soft signs (bars) and NEWS2 (line) over the last visits, oldest on the left.
+#[component]
+fn Chart(props: &ChartProps) -> Html {
+    let mut recent: Vec<&TimelineEntry> = props.timeline.iter().take(10).collect();
+    recent.reverse();
+    if recent.is_empty() {
+        return html! {};
+    }
+    let (w, h, pad) = (320.0, 120.0, 16.0);
+    let step = (w - 2.0 * pad) / recent.len().max(1) as f64;
+    let bar_w = step * 0.5;
+    let y = |value: f64, max: f64| h - pad - (value / max) * (h - 2.0 * pad);
+    let bars = recent.iter().enumerate().map(|(i, t)| {
+        let x = pad + step * i as f64 + (step - bar_w) / 2.0;
+        let top = y(t.soft_signs.len() as f64, 6.0);
+        html! { <rect x={x.to_string()} y={top.to_string()} width={bar_w.to_string()} height={(h - pad - top).max(0.0).to_string()} fill="#ffb81c" /> }
+    });
+    let points: Vec<String> = recent
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            t.news2_total.map(|n| format!("{:.1},{:.1}", pad + step * (i as f64 + 0.5), y(n as f64, 12.0)))
+        })
+        .collect();
+    let label = format!(
+        "Last {} visits: soft signs {}; NEWS2 {}",
+        recent.len(),
+        recent.iter().map(|t| t.soft_signs.len().to_string()).collect::<Vec<_>>().join(", "),
+        recent
+            .iter()
+            .map(|t| t.news2_total.map(|n| n.to_string()).unwrap_or_else(|| "-".into()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    html! {
+        <figure class="ds-chart">
+            <svg viewBox={format!("0 0 {w} {h}")} role="img" aria-label={label.clone()} width="100%">
+                <line x1={pad.to_string()} y1={(h - pad).to_string()} x2={(w - pad).to_string()} y2={(h - pad).to_string()} stroke="#4c6272" />
+                { for bars }
+                <polyline points={points.join(" ")} fill="none" stroke="#005eb8" stroke-width="3" />
+            </svg>
+            <figcaption class="nhsuk-body-s">{"Yellow bars: soft signs noticed. Blue line: NEWS2 score. Oldest on the left."}</figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,50 @@
+//! Today: the day's visits in time order, with the sync badge.
+
+use doorstep_commands::{DayArgs, GetToday};
+use yew::prelude::*;
+
+use crate::app::{Ctx, Route};
+use crate::format;
+use crate::widgets::{Load, SyncBadgeView, loading_or_failed, use_command};
+
+#[component]
+pub fn TodayScreen() -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let (today, _) = use_command::<GetToday>(DayArgs { day: None });
+    let Load::Ready(today) = &*today else { return loading_or_failed(&today) };
+    let visit_card = |v: &doorstep_model::view::VisitRow| {
+        let go = ctx.go.clone();
+        let id = v.id.clone();
+        let onclick = Callback::from(move |_: MouseEvent| go.emit(Route::Visit(id.clone())));
+        let (label, tag) = format::status_tag(&v.status);
+        let name = v.person_name.clone().unwrap_or_else(|| "Details not on this device yet".into());
+        let others: Vec<&String> = v.carers.iter().filter(|c| **c != today.staff_ref).collect();
+        html! {
+            <li class="ds-visit">
+                <button type="button" class="nhsuk-card nhsuk-card--clickable ds-visit__card" {onclick}
+                    data-visit={v.id.clone()}>
+                    <div class="nhsuk-card__content">
+                        <p class="ds-visit__time">{ format!("{} to {}", format::time(v.starts_at), format::time(v.ends_at)) }</p>
+                        <h2 class="nhsuk-card__heading nhsuk-heading-m">{ name }</h2>
+                        <strong class={classes!("nhsuk-tag", tag)}>{ label }</strong>
+                        if !others.is_empty() {
+                            <p class="nhsuk-body-s ds-visit__with">{ format!("With {}", others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) }</p>
+                        }
+                    </div>
+                </button>
+            </li>
+        }
+    };
+    html! {
+        <>
+            <h1 class="ds-title">{ format!("Today, {}", format::day(today.day)) }</h1>
+            <SyncBadgeView badge={today.sync.clone()} />
+            if today.visits.is_empty() {
+                <p class="nhsuk-body-l">{"No visits on your rota today."}</p>
+            } else {
+                <p class="nhsuk-body">{ format!("{} visit{} today", today.visits.len(), if today.visits.len() == 1 { "" } else { "s" }) }</p>
+                <ul class="nhsuk-list ds-visits">{ for today.visits.iter().map(visit_card) }</ul>
+            }
+        </>
+    }
+}

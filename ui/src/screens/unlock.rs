@@ -1,0 +1,72 @@
+//! The PIN screen: a big keypad that works with gloves on.
+
+use doorstep_commands::{AppError, Session, Unlock as UnlockCommand, UnlockArgs};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::invoke::call;
+use crate::widgets::ErrorMessage;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub session: Session,
+    pub on_done: Callback<Session>,
+}
+
+#[component]
+pub fn Unlock(props: &Props) -> Html {
+    let pin = use_state(String::new);
+    let error = use_state(|| None::<AppError>);
+    let submit = {
+        let (pin, error, on_done) = (pin.clone(), error.clone(), props.on_done.clone());
+        Callback::from(move |()| {
+            let attempt = UnlockArgs { pin: (*pin).clone() };
+            let (pin, error, on_done) = (pin.clone(), error.clone(), on_done.clone());
+            spawn_local(async move {
+                match call::<UnlockCommand>(&attempt).await {
+                    Ok(session) => on_done.emit(session),
+                    Err(e) => {
+                        error.set(Some(e));
+                        pin.set(String::new());
+                    }
+                }
+            });
+        })
+    };
+    let key = |digit: &'static str| {
+        let pin = pin.clone();
+        let onclick = Callback::from(move |_: MouseEvent| {
+            if pin.len() < 8 {
+                pin.set(format!("{}{digit}", *pin));
+            }
+        });
+        html! { <button type="button" class="ds-key" aria-label={digit} {onclick}>{digit}</button> }
+    };
+    let clear = {
+        let pin = pin.clone();
+        Callback::from(move |_: MouseEvent| pin.set(String::new()))
+    };
+    let ok = {
+        let submit = submit.clone();
+        Callback::from(move |_: MouseEvent| submit.emit(()))
+    };
+    let who = props.session.staff_ref.clone().unwrap_or_default();
+    html! {
+        <div class="nhsuk-width-container">
+            <main class="nhsuk-main-wrapper ds-narrow ds-centre" id="maincontent">
+                <h1>{"Enter your PIN"}</h1>
+                <p class="nhsuk-body-l">{ format!("Doorstep is locked. Signed in as {who}.") }</p>
+                <ErrorMessage error={(*error).clone()} />
+                <div class="ds-pin" aria-live="polite" id="pin-dots">
+                    { if pin.is_empty() { "No numbers entered".to_string() } else { "●".repeat(pin.len()) } }
+                </div>
+                <div class="ds-keypad">
+                    { for ["1", "2", "3", "4", "5", "6", "7", "8", "9"].into_iter().map(key) }
+                    <button type="button" class="ds-key ds-key--small" onclick={clear}>{"Clear"}</button>
+                    { key("0") }
+                    <button type="button" class="ds-key ds-key--go" id="unlock" onclick={ok}>{"Open"}</button>
+                </div>
+            </main>
+        </div>
+    }
+}

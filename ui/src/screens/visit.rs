@@ -1,0 +1,577 @@
+//! The visit: check in, tasks, the note (autosaved), what was noticed, vital signs with NEWS2
+//! and what to do about them, food and fluid, mood, an idea, check out.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use doorstep_commands::{
+    AppError, CheckIn, CheckOut, FoodFluidArgs, GetVisit, MoodArgs, NarrativeArgs, RecordTask, RecordVitals,
+    SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
+};
+use doorstep_model::news2::{EscalationLevel, News2Assessment};
+use doorstep_model::{Acvpu, Comparison, FoodFluid, Intake, Mood, SoftSign, TaskOutcome, VisitStatus, VitalSigns};
+use gloo_timers::callback::Timeout;
+use yew::prelude::*;
+
+use crate::app::{Ctx, Route};
+use crate::format;
+use crate::widgets::{BackLink, ErrorMessage, Load, act, input_value, loading_or_failed, select_value, use_command};
+
+/// Saves the note this long after the last keystroke.
+const AUTOSAVE_MS: u32 = 700;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub visit_id: AttrValue,
+}
+
+#[component]
+pub fn VisitPage(props: &Props) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let (loaded, _) = use_command::<GetVisit>(VisitArgs { visit_id: props.visit_id.to_string() });
+    let screen = use_state(|| None::<VisitScreen>);
+    {
+        let screen = screen.clone();
+        use_effect_with(loaded.clone(), move |loaded| {
+            if let Load::Ready(s) = &**loaded {
+                screen.set(Some(s.clone()));
+            }
+        });
+    }
+    let error = use_state(|| None::<AppError>);
+    let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
+    let visit_id = s.visit.id.to_string();
+    let update = {
+        let screen = screen.clone();
+        move |fresh: VisitScreen| screen.set(Some(fresh))
+    };
+    let open = s.visit.status == VisitStatus::InProgress || ctx.is_manager();
+    let name = s.person_name.clone().unwrap_or_else(|| "This person".into());
+
+    let check_in = {
+        let (ctx, error, update, args) =
+            (ctx.clone(), error.clone(), update.clone(), VisitArgs { visit_id: visit_id.clone() });
+        Callback::from(move |_: MouseEvent| act::<CheckIn>(&ctx, args.clone(), error.clone(), update.clone()))
+    };
+    let check_out = {
+        let (ctx, error, update, args) =
+            (ctx.clone(), error.clone(), update.clone(), VisitArgs { visit_id: visit_id.clone() });
+        Callback::from(move |_: MouseEvent| act::<CheckOut>(&ctx, args.clone(), error.clone(), update.clone()))
+    };
+    let new_idea = {
+        let go = ctx.go.clone();
+        let route = Route::NewIdea {
+            person_id: s.visit.person_id.to_string(),
+            person_name: name.clone(),
+            visit_id: Some(visit_id.clone()),
+        };
+        Callback::from(move |_: MouseEvent| go.emit(route.clone()))
+    };
+    let about = {
+        let go = ctx.go.clone();
+        let person = s.visit.person_id.to_string();
+        Callback::from(move |_: MouseEvent| go.emit(Route::Person(person.clone())))
+    };
+    let (status_label, status_tag) = format::status_tag(s.visit.status.code());
+    html! {
+        <>
+            <BackLink to={ctx.home()} label="Back to today" />
+            <h1 class="ds-title">{ name.clone() }</h1>
+            <p class="nhsuk-body-l">
+                { format!("{} to {} ", format::time(s.visit.window.start), format::time(s.visit.window.end)) }
+                <strong class={classes!("nhsuk-tag", status_tag)} id="visit-status">{ status_label }</strong>
+            </p>
+            if !s.what_matters_to_me.is_empty() {
+                <div class="nhsuk-inset-text">
+                    <span class="nhsuk-u-visually-hidden">{"Information: "}</span>
+                    <p><strong>{"What matters to me: "}</strong>{ s.what_matters_to_me.clone() }</p>
+                </div>
+            }
+            if !s.known_risks.is_empty() {
+                <div class="nhsuk-warning-callout">
+                    <h2 class="nhsuk-warning-callout__label"><span role="text">{"Known risks"}</span></h2>
+                    <ul>{ for s.known_risks.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
+                </div>
+            }
+            <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={about}>{ format!("About {name}") }</button>
+            <ErrorMessage error={(*error).clone()} />
+            if s.visit.status == VisitStatus::Scheduled {
+                <button type="button" class="nhsuk-button ds-wide ds-big" id="check-in" onclick={check_in}>{"Check in"}</button>
+            }
+            if s.visit.status == VisitStatus::Completed {
+                <div class="nhsuk-inset-text"><p>{ format!("Checked out at {}.", s.visit.checked_out_at.map(format::time).unwrap_or_default()) }</p></div>
+            }
+            if open {
+                <Tasks screen={s.clone()} on_update={Callback::from(update.clone())} />
+                <Note visit_id={visit_id.clone()} initial={s.note.narrative.clone()} />
+                <SoftSigns screen={s.clone()} on_update={Callback::from(update.clone())} />
+                <Vitals screen={s.clone()} on_update={Callback::from(update.clone())} />
+                <FoodAndMood screen={s.clone()} on_update={Callback::from(update.clone())} />
+                <h2>{"An idea to keep them well"}</h2>
+                <p>{"Something small that would help, like a grab rail, a medication review or a neighbour calling in."}</p>
+                <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="new-idea" onclick={new_idea}>{"Record an idea"}</button>
+                if s.visit.status == VisitStatus::InProgress {
+                    <hr />
+                    <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out" onclick={check_out}>{"Check out"}</button>
+                }
+            }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SectionProps {
+    screen: VisitScreen,
+    on_update: Callback<VisitScreen>,
+}
+
+#[component]
+fn Tasks(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let error = use_state(|| None::<AppError>);
+    let reasons = use_state(std::collections::BTreeMap::<String, String>::new);
+    let asking = use_state(|| None::<String>);
+    if props.screen.visit.tasks.is_empty() {
+        return html! {};
+    }
+    let visit_id = props.screen.visit.id.to_string();
+    let row = |task: &doorstep_model::Task| {
+        let record = |done: bool, reason: Option<String>| {
+            let (ctx, error, on_update, asking) = (ctx.clone(), error.clone(), props.on_update.clone(), asking.clone());
+            let args = TaskArgs { visit_id: visit_id.clone(), key: task.key.clone(), done, reason };
+            move || {
+                let asking = asking.clone();
+                let on_update = on_update.clone();
+                act::<RecordTask>(&ctx, args.clone(), error.clone(), move |s| {
+                    asking.set(None);
+                    on_update.emit(s);
+                });
+            }
+        };
+        let done = {
+            let record = record(true, None);
+            Callback::from(move |_: MouseEvent| record())
+        };
+        let not_done = {
+            let (asking, key) = (asking.clone(), task.key.clone());
+            Callback::from(move |_: MouseEvent| asking.set(Some(key.clone())))
+        };
+        let reason_text = reasons.get(&task.key).cloned().unwrap_or_default();
+        let on_reason = {
+            let (reasons, key) = (reasons.clone(), task.key.clone());
+            Callback::from(move |e: InputEvent| {
+                let mut all = (*reasons).clone();
+                all.insert(key.clone(), input_value(&e));
+                reasons.set(all);
+            })
+        };
+        let save_reason = {
+            let record = record(false, Some(reason_text.clone()));
+            Callback::from(move |_: MouseEvent| record())
+        };
+        let outcome = match &task.outcome {
+            Some(TaskOutcome::Done) => html! { <strong class="nhsuk-tag nhsuk-tag--green">{"Done"}</strong> },
+            Some(TaskOutcome::NotDone { reason }) => {
+                html! { <strong class="nhsuk-tag nhsuk-tag--orange">{ format!("Not done: {reason}") }</strong> }
+            }
+            None => html! {},
+        };
+        let reason_id = format!("reason-{}", task.key);
+        html! {
+            <li class="ds-task" data-task={task.key.clone()}>
+                <p class="ds-task__what"><strong>{ task.kind.label() }</strong>{": "}{ task.description.clone() }{" "}{ outcome }</p>
+                <div class="ds-buttons">
+                    <button type="button" class="nhsuk-button ds-task__done" onclick={done}>{"Done"}</button>
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary ds-task__not-done" onclick={not_done}>{"Not done"}</button>
+                </div>
+                if asking.as_deref() == Some(task.key.as_str()) {
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for={reason_id.clone()}>{"Why was it not done?"}</label>
+                        <input class="nhsuk-input" id={reason_id} value={reason_text} oninput={on_reason} />
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={save_reason}>{"Save reason"}</button>
+                    </div>
+                }
+            </li>
+        }
+    };
+    html! {
+        <section aria-labelledby="tasks-heading">
+            <h2 id="tasks-heading">{"Tasks"}</h2>
+            <ErrorMessage error={(*error).clone()} />
+            <ul class="nhsuk-list ds-tasks">{ for props.screen.visit.tasks.iter().map(row) }</ul>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NoteProps {
+    visit_id: String,
+    initial: String,
+}
+
+/// The note's text, saved a moment after typing stops and whenever the box loses focus.
+#[component]
+fn Note(props: &NoteProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let text = use_state(|| props.initial.clone());
+    let saved = use_state(|| None::<String>);
+    let error = use_state(|| None::<AppError>);
+    let timer: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
+    let save = {
+        let (ctx, saved, error, visit_id) = (ctx.clone(), saved.clone(), error.clone(), props.visit_id.clone());
+        Rc::new(move |narrative: String| {
+            let saved = saved.clone();
+            saved.set(Some("Saving…".into()));
+            act::<SaveNarrative>(
+                &ctx,
+                NarrativeArgs { visit_id: visit_id.clone(), narrative },
+                error.clone(),
+                move |at| {
+                    saved.set(Some(format!("Saved at {}", format::time(at.at))));
+                },
+            );
+        })
+    };
+    let oninput = {
+        let (text, timer, save) = (text.clone(), timer.clone(), save.clone());
+        Callback::from(move |e: InputEvent| {
+            let value = input_value(&e);
+            text.set(value.clone());
+            let save = save.clone();
+            *timer.borrow_mut() = Some(Timeout::new(AUTOSAVE_MS, move || save(value)));
+        })
+    };
+    let onblur = {
+        let (text, timer, save) = (text.clone(), timer.clone(), save.clone());
+        Callback::from(move |_: FocusEvent| {
+            if timer.borrow_mut().take().is_some() {
+                save((*text).clone());
+            }
+        })
+    };
+    html! {
+        <section class="nhsuk-form-group" aria-labelledby="note-heading">
+            <h2 id="note-heading"><label for="note">{"Visit note"}</label></h2>
+            <div class="nhsuk-hint" id="note-hint">{"What you did and how they were. It saves by itself as you type."}</div>
+            <ErrorMessage error={(*error).clone()} />
+            <textarea class="nhsuk-textarea ds-note" id="note" rows="8" aria-describedby="note-hint note-saved"
+                value={(*text).clone()} {oninput} {onblur} />
+            <p class="nhsuk-body-s ds-saved" id="note-saved" aria-live="polite">{ (*saved).clone().unwrap_or_default() }</p>
+        </section>
+    }
+}
+
+#[component]
+fn SoftSigns(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let error = use_state(|| None::<AppError>);
+    let visit_id = props.screen.visit.id.to_string();
+    let row = |sign: SoftSign| {
+        let current = props.screen.note.soft_signs.iter().find(|o| o.sign == sign).cloned();
+        let send = {
+            let (ctx, error, on_update, visit_id) =
+                (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone());
+            move |observed: bool, compared_to_usual: Comparison, detail: String| {
+                let args = SoftSignArgs { visit_id: visit_id.clone(), sign, observed, compared_to_usual, detail };
+                let on_update = on_update.clone();
+                act::<SetSoftSign>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+            }
+        };
+        let toggle = {
+            let (send, current) = (send.clone(), current.clone());
+            Callback::from(move |_: MouseEvent| send(current.is_none(), Comparison::New, String::new()))
+        };
+        let id = format!("sign-{}", sign.code());
+        let compare = |comparison: Comparison| {
+            let (send, current) = (send.clone(), current.clone());
+            let checked = current.as_ref().is_some_and(|c| c.compared_to_usual == comparison);
+            let onclick = Callback::from(move |_: MouseEvent| {
+                send(true, comparison, current.as_ref().map(|c| c.detail.clone()).unwrap_or_default())
+            });
+            html! {
+                <button type="button" class={classes!("ds-choice", checked.then_some("ds-choice--on"))}
+                    aria-pressed={checked.to_string()} {onclick}>{ comparison.label() }</button>
+            }
+        };
+        html! {
+            <li class="ds-sign">
+                <div class="nhsuk-checkboxes__item">
+                    <input class="nhsuk-checkboxes__input" id={id.clone()} type="checkbox" checked={current.is_some()} onclick={toggle} />
+                    <label class="nhsuk-label nhsuk-checkboxes__label" for={id}>{ sign.label() }</label>
+                </div>
+                if current.is_some() {
+                    <div class="ds-buttons ds-sign__compare">
+                        { compare(Comparison::New) }{ compare(Comparison::Worse) }{ compare(Comparison::SameAsUsual) }
+                    </div>
+                }
+            </li>
+        }
+    };
+    html! {
+        <section aria-labelledby="signs-heading">
+            <h2 id="signs-heading">{"Anything different today?"}</h2>
+            <p class="nhsuk-hint">{"Tick what you noticed. Say if it is new, worse, or usual for them."}</p>
+            <ErrorMessage error={(*error).clone()} />
+            <ul class="nhsuk-list nhsuk-checkboxes ds-signs">{ for SoftSign::ALL.into_iter().map(row) }</ul>
+        </section>
+    }
+}
+
+/// The vital-signs form as typed: text until "Work out the score" parses it.
+#[derive(Clone, Default, PartialEq)]
+struct VitalsForm {
+    respiration_rate: String,
+    spo2_percent: String,
+    on_oxygen: Option<bool>,
+    systolic_bp: String,
+    pulse: String,
+    consciousness: Option<Acvpu>,
+    temperature_c: String,
+}
+
+impl VitalsForm {
+    fn from(v: &Option<VitalSigns>) -> Self {
+        let Some(v) = v else { return Self::default() };
+        let text = |n: Option<u16>| n.map(|n| n.to_string()).unwrap_or_default();
+        VitalsForm {
+            respiration_rate: text(v.respiration_rate),
+            spo2_percent: text(v.spo2_percent),
+            on_oxygen: v.on_oxygen,
+            systolic_bp: text(v.systolic_bp),
+            pulse: text(v.pulse),
+            consciousness: v.consciousness,
+            temperature_c: v.temperature_c.map(|t| t.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn parse(&self) -> Result<VitalSigns, String> {
+        let whole = |label: &str, text: &str| -> Result<Option<u16>, String> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.parse().map(Some).map_err(|_| format!("{label}: type a whole number, like 18."))
+        };
+        let temperature = match self.temperature_c.trim() {
+            "" => None,
+            t => Some(t.parse::<f64>().map_err(|_| "Temperature: type a number, like 37.2.".to_string())?),
+        };
+        Ok(VitalSigns {
+            respiration_rate: whole("Breaths per minute", &self.respiration_rate)?,
+            spo2_percent: whole("Oxygen level", &self.spo2_percent)?,
+            on_oxygen: self.on_oxygen,
+            systolic_bp: whole("Blood pressure", &self.systolic_bp)?,
+            pulse: whole("Pulse", &self.pulse)?,
+            consciousness: self.consciousness,
+            temperature_c: temperature,
+        })
+    }
+}
+
+#[component]
+fn Vitals(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let form = use_state(|| VitalsForm::from(&props.screen.note.vitals));
+    let error = use_state(|| None::<AppError>);
+    let number = |id: &'static str,
+                  label: &'static str,
+                  hint: &'static str,
+                  get: fn(&VitalsForm) -> &String,
+                  set: fn(&mut VitalsForm, String)| {
+        let form2 = form.clone();
+        let oninput = Callback::from(move |e: InputEvent| {
+            let mut f = (*form2).clone();
+            set(&mut f, input_value(&e));
+            form2.set(f);
+        });
+        html! {
+            <div class="nhsuk-form-group ds-vital">
+                <label class="nhsuk-label" for={id}>{ label }</label>
+                <div class="nhsuk-hint">{ hint }</div>
+                <input class="nhsuk-input nhsuk-input--width-4" id={id} inputmode="decimal" value={get(&form).clone()} {oninput} />
+            </div>
+        }
+    };
+    let oxygen = |value: bool, label: &'static str, id: &'static str| {
+        let form2 = form.clone();
+        let onclick = Callback::from(move |_: MouseEvent| {
+            let mut f = (*form2).clone();
+            f.on_oxygen = Some(value);
+            form2.set(f);
+        });
+        let on = form.on_oxygen == Some(value);
+        html! { <button type="button" {id} class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ label }</button> }
+    };
+    let on_consciousness = {
+        let form2 = form.clone();
+        Callback::from(move |e: Event| {
+            let mut f = (*form2).clone();
+            f.consciousness = match select_value(&e).as_str() {
+                "alert" => Some(Acvpu::Alert),
+                "new_confusion" => Some(Acvpu::NewConfusion),
+                "voice" => Some(Acvpu::Voice),
+                "pain" => Some(Acvpu::Pain),
+                "unresponsive" => Some(Acvpu::Unresponsive),
+                _ => None,
+            };
+            form2.set(f);
+        })
+    };
+    let score = {
+        let (ctx, error, form, on_update, visit_id) =
+            (ctx.clone(), error.clone(), form.clone(), props.on_update.clone(), props.screen.visit.id.to_string());
+        Callback::from(move |_: MouseEvent| match form.parse() {
+            Ok(vitals) => {
+                let on_update = on_update.clone();
+                act::<RecordVitals>(&ctx, VitalsArgs { visit_id: visit_id.clone(), vitals }, error.clone(), move |s| {
+                    on_update.emit(s)
+                });
+            }
+            Err(message) => error.set(Some(AppError::new(doorstep_commands::ErrorCode::Invalid, message))),
+        })
+    };
+    let option = |value: &'static str, level: Option<Acvpu>| {
+        html! { <option {value} selected={form.consciousness == level}>{ level.map(|l| l.label()).unwrap_or("Choose") }</option> }
+    };
+    html! {
+        <section aria-labelledby="vitals-heading">
+            <h2 id="vitals-heading">{"Vital signs"}</h2>
+            <p class="nhsuk-hint">{"Fill in what you measured. The NEWS2 score and what to do appear straight away."}</p>
+            <Advice screen={props.screen.clone()} />
+            <ErrorMessage error={(*error).clone()} />
+            <div class="ds-vitals">
+                { number("resp", "Breaths per minute", "Count for a full minute", |f| &f.respiration_rate, |f, v| f.respiration_rate = v) }
+                { number("spo2", "Oxygen level (%)", "From the finger probe", |f| &f.spo2_percent, |f, v| f.spo2_percent = v) }
+                { number("bp", "Blood pressure, top number", "Systolic, like 120", |f| &f.systolic_bp, |f, v| f.systolic_bp = v) }
+                { number("pulse", "Pulse (beats per minute)", "Heart rate", |f| &f.pulse, |f, v| f.pulse = v) }
+                { number("temp", "Temperature (°C)", "Like 37.2", |f| &f.temperature_c, |f, v| f.temperature_c = v) }
+            </div>
+            <div class="nhsuk-form-group">
+                <p class="nhsuk-label">{"Are they on oxygen from a machine or cylinder?"}</p>
+                <div class="ds-buttons">{ oxygen(false, "No, breathing air", "air") }{ oxygen(true, "Yes, on oxygen", "oxygen") }</div>
+            </div>
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="consciousness">{"How alert are they?"}</label>
+                <select class="nhsuk-select" id="consciousness" onchange={on_consciousness}>
+                    { option("", None) }
+                    { option("alert", Some(Acvpu::Alert)) }
+                    { option("new_confusion", Some(Acvpu::NewConfusion)) }
+                    { option("voice", Some(Acvpu::Voice)) }
+                    { option("pain", Some(Acvpu::Pain)) }
+                    { option("unresponsive", Some(Acvpu::Unresponsive)) }
+                </select>
+            </div>
+            <button type="button" class="nhsuk-button ds-wide" id="score" onclick={score}>{"Work out the NEWS2 score"}</button>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AdviceProps {
+    screen: VisitScreen,
+}
+
+/// The NEWS2 result and what to do: prominent, at once, with who to phone and what to say.
+#[component]
+fn Advice(props: &AdviceProps) -> Html {
+    let Some(assessment) = &props.screen.news2 else { return html! {} };
+    let summary = assessment.summary();
+    let Some(escalation) = assessment.escalation() else {
+        if let News2Assessment::NotApplicable { reason } = assessment {
+            return html! { <div class="nhsuk-inset-text" id="news2"><p>{ format!("NEWS2 is not used here: {reason}") }</p></div> };
+        }
+        return html! {};
+    };
+    let (card, label) = match escalation.level {
+        EscalationLevel::Emergency999 => ("nhsuk-card--care--emergency", "Emergency"),
+        EscalationLevel::UrgentCallNow => ("nhsuk-card--care--urgent", "Phone now"),
+        EscalationLevel::TellSomeoneToday => ("nhsuk-card--care--non-urgent", "Tell someone today"),
+        EscalationLevel::Routine => ("", ""),
+    };
+    if escalation.level == EscalationLevel::Routine {
+        return html! {
+            <div class="nhsuk-inset-text" id="news2">
+                <p><strong id="news2-score">{ summary }</strong></p>
+                <p>{ escalation.action.clone() }</p>
+            </div>
+        };
+    }
+    html! {
+        <div class={classes!("nhsuk-card", "nhsuk-card--care", card)} id="news2" role="alert">
+            <div class="nhsuk-card__heading-container">
+                <h3 class="nhsuk-card--care__heading"><span role="text"><span class="nhsuk-u-visually-hidden">{"Urgency: "}</span>{ label }</span></h3>
+                <span class="nhsuk-card--care__arrow" aria-hidden="true"></span>
+            </div>
+            <div class="nhsuk-card__content">
+                <p class="nhsuk-body-l" id="news2-score"><strong>{ summary }</strong></p>
+                <p class="nhsuk-body-l" id="news2-headline"><strong>{ escalation.headline.clone() }</strong></p>
+                <p>{ escalation.action.clone() }</p>
+                <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ escalation.who_to_phone.clone() }</p>
+                if let Some(sbard) = &props.screen.sbard {
+                    <details class="nhsuk-details" open=true>
+                        <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"What to say on the phone (SBARD)"}</span></summary>
+                        <div class="nhsuk-details__text ds-sbard" id="sbard">
+                            <p><strong>{"Situation: "}</strong>{ sbard.situation.clone() }</p>
+                            <p><strong>{"Background: "}</strong>{ sbard.background.clone() }</p>
+                            <p><strong>{"Assessment: "}</strong>{ sbard.assessment.clone() }</p>
+                            <p><strong>{"Recommendation: "}</strong>{ sbard.recommendation.clone() }</p>
+                            <p><strong>{"Decision: "}</strong>{ sbard.decision.clone() }</p>
+                        </div>
+                    </details>
+                }
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn FoodAndMood(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let error = use_state(|| None::<AppError>);
+    let visit_id = props.screen.visit.id.to_string();
+    let food = props.screen.note.food_fluid.clone();
+    let intake = |what: &'static str, current: Option<Intake>, make: fn(&FoodFluid, Intake) -> FoodFluid| {
+        let choices = [Intake::None, Intake::Less, Intake::Usual, Intake::More];
+        html! {
+            <div class="nhsuk-form-group">
+                <p class="nhsuk-label">{ what }</p>
+                <div class="ds-buttons">
+                    { for choices.into_iter().map(|choice| {
+                        let (ctx, error, on_update, visit_id, food) = (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone(), food.clone());
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            let on_update = on_update.clone();
+                            let args = FoodFluidArgs { visit_id: visit_id.clone(), food_fluid: make(&food, choice) };
+                            act::<SetFoodFluid>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+                        });
+                        let on = current == Some(choice);
+                        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ choice.label() }</button> }
+                    }) }
+                </div>
+            </div>
+        }
+    };
+    let moods = [Mood::Happy, Mood::Settled, Mood::Low, Mood::Anxious, Mood::Distressed];
+    html! {
+        <section aria-labelledby="food-heading">
+            <h2 id="food-heading">{"Food, drink and mood"}</h2>
+            <ErrorMessage error={(*error).clone()} />
+            { intake("Eating", food.eating, |f, i| FoodFluid { eating: Some(i), ..f.clone() }) }
+            { intake("Drinking", food.drinking, |f, i| FoodFluid { drinking: Some(i), ..f.clone() }) }
+            <div class="nhsuk-form-group">
+                <p class="nhsuk-label">{"Mood"}</p>
+                <div class="ds-buttons">
+                    { for moods.into_iter().map(|mood| {
+                        let (ctx, error, on_update, visit_id) = (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone());
+                        let on = props.screen.note.mood == Some(mood);
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            let on_update = on_update.clone();
+                            let args = MoodArgs { visit_id: visit_id.clone(), mood: if on { None } else { Some(mood) } };
+                            act::<SetMood>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+                        });
+                        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ mood.label() }</button> }
+                    }) }
+                </div>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,236 @@
+//! Pieces every screen uses: the header, the sync badge, error messages, loading a command's
+//! answer, and running an action.
+
+use doorstep_commands::badge::Tone;
+use doorstep_commands::{AppError, Command, Lock, SyncBadge, SyncNow};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::app::{Ctx, Route};
+use crate::invoke::call;
+
+/// A command's answer as a screen loads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Load<T> {
+    Loading,
+    Ready(T),
+    Failed(AppError),
+}
+
+/// Loads command `C` with `args` (again whenever `args` change or `reload` is emitted).
+#[hook]
+pub fn use_command<C>(args: C::Args) -> (UseStateHandle<Load<C::Output>>, Callback<()>)
+where
+    C: Command + 'static,
+    C::Args: Clone + PartialEq + 'static,
+    C::Output: 'static,
+{
+    let ctx = use_context::<Ctx>();
+    let state = use_state(|| Load::Loading);
+    let generation = use_state(|| 0u32);
+    {
+        let state = state.clone();
+        use_effect_with((args, *generation), move |(args, _)| {
+            let args = args.clone();
+            spawn_local(async move {
+                match call::<C>(&args).await {
+                    Ok(answer) => state.set(Load::Ready(answer)),
+                    Err(e) => {
+                        if let Some(ctx) = ctx {
+                            ctx.on_error.emit(e.clone());
+                        }
+                        state.set(Load::Failed(e));
+                    }
+                }
+            });
+        });
+    }
+    let reload = Callback::from(move |()| generation.set(*generation + 1));
+    (state, reload)
+}
+
+/// Runs command `C`; on success hands the answer to `done`, on failure shows it in `error`.
+pub fn act<C>(ctx: &Ctx, args: C::Args, error: UseStateHandle<Option<AppError>>, done: impl FnOnce(C::Output) + 'static)
+where
+    C: Command + 'static,
+    C::Args: 'static,
+{
+    let on_error = ctx.on_error.clone();
+    spawn_local(async move {
+        match call::<C>(&args).await {
+            Ok(answer) => {
+                error.set(None);
+                done(answer);
+            }
+            Err(e) => {
+                on_error.emit(e.clone());
+                error.set(Some(e));
+            }
+        }
+    });
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ErrorProps {
+    pub error: Option<AppError>,
+}
+
+/// An error in words, at the top of what it concerns.
+#[component]
+pub fn ErrorMessage(props: &ErrorProps) -> Html {
+    match &props.error {
+        None => html! {},
+        Some(e) => html! {
+            <div class="nhsuk-error-summary ds-error" role="alert" tabindex="-1">
+                <h2 class="nhsuk-error-summary__title">{"There is a problem"}</h2>
+                <div class="nhsuk-error-summary__body"><p>{ e.message.clone() }</p></div>
+            </div>
+        },
+    }
+}
+
+/// What to show while a screen's data loads or when it failed.
+pub fn loading_or_failed<T>(load: &Load<T>) -> Html {
+    match load {
+        Load::Loading => html! { <p class="nhsuk-body-l ds-loading">{"Loading…"}</p> },
+        Load::Failed(e) => html! { <ErrorMessage error={Some(e.clone())} /> },
+        Load::Ready(_) => html! {},
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct HeaderProps {
+    pub current: Route,
+}
+
+/// The NHS.UK-style header with the few places a carer (or manager) goes.
+#[component]
+pub fn Header(props: &HeaderProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("the header is inside the app context");
+    let link = |label: &'static str, route: Route| {
+        let go = ctx.go.clone();
+        let here = std::mem::discriminant(&props.current) == std::mem::discriminant(&route);
+        let onclick = Callback::from(move |_: MouseEvent| go.emit(route.clone()));
+        html! {
+            <li class="nhsuk-header__navigation-item">
+                <button type="button" class={classes!("ds-nav-link", here.then_some("ds-nav-link--current"))}
+                    aria-current={here.then_some("page")} {onclick}>{label}</button>
+            </li>
+        }
+    };
+    let lock = {
+        let ctx = ctx.clone();
+        Callback::from(move |_: MouseEvent| {
+            let set_session = ctx.set_session.clone();
+            spawn_local(async move {
+                if let Ok(session) = call::<Lock>(&()).await {
+                    set_session.emit(session);
+                }
+            });
+        })
+    };
+    let who = ctx.session.staff_ref.clone().unwrap_or_default();
+    html! {
+        <header class="nhsuk-header ds-header" role="banner">
+            <div class="nhsuk-width-container ds-header__bar">
+                <span class="ds-header__service">{"Doorstep"}</span>
+                <span class="ds-header__who">{ if ctx.is_manager() { format!("Manager {who}") } else { format!("Carer {who}") } }</span>
+            </div>
+            <nav class="nhsuk-width-container" aria-label="Menu">
+                <ul class="ds-nav">
+                    if ctx.is_manager() {
+                        { link("Today", Route::ManagerDay) }
+                        { link("Visits", Route::Today) }
+                        { link("Search", Route::Search) }
+                        { link("Import", Route::Import) }
+                        { link("Devices", Route::Devices) }
+                    } else {
+                        { link("Today", Route::Today) }
+                        { link("My ideas", Route::MyIdeas) }
+                    }
+                    <li class="nhsuk-header__navigation-item ds-nav__end">
+                        <button type="button" class="ds-nav-link" onclick={lock}>{"Lock"}</button>
+                    </li>
+                </ul>
+            </nav>
+        </header>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct BadgeProps {
+    pub badge: SyncBadge,
+}
+
+/// The honest sync badge, with a "Sync now" button.
+#[component]
+pub fn SyncBadgeView(props: &BadgeProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let badge = use_state(|| props.badge.clone());
+    {
+        let badge = badge.clone();
+        use_effect_with(props.badge.clone(), move |fresh| badge.set(fresh.clone()));
+    }
+    let error = use_state(|| None);
+    let busy = use_state(|| false);
+    let sync_now = {
+        let (ctx, badge, error, busy) = (ctx.clone(), badge.clone(), error.clone(), busy.clone());
+        Callback::from(move |_: MouseEvent| {
+            busy.set(true);
+            let (badge, busy) = (badge.clone(), busy.clone());
+            act::<SyncNow>(&ctx, (), error.clone(), move |fresh| {
+                badge.set(fresh);
+                busy.set(false);
+            });
+        })
+    };
+    let tone = match badge.tone() {
+        Tone::Good => "ds-sync--good",
+        Tone::Waiting => "ds-sync--waiting",
+        Tone::Problem => "ds-sync--problem",
+    };
+    html! {
+        <div class={classes!("ds-sync", tone)} role="status" aria-live="polite">
+            <span class="ds-sync__text" id="sync-status">{ badge.headline(chrono::Utc::now()) }</span>
+            <button type="button" class="nhsuk-button nhsuk-button--secondary ds-sync__button" onclick={sync_now} disabled={*busy}>
+                { if *busy { "Syncing…" } else { "Sync now" } }
+            </button>
+            <ErrorMessage error={(*error).clone()} />
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct BackProps {
+    pub to: Route,
+    pub label: AttrValue,
+}
+
+#[component]
+pub fn BackLink(props: &BackProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let onclick = {
+        let (go, to) = (ctx.go.clone(), props.to.clone());
+        Callback::from(move |_: MouseEvent| go.emit(to.clone()))
+    };
+    html! {
+        <div class="nhsuk-back-link">
+            <button type="button" class="nhsuk-back-link__link ds-back" {onclick}>{ props.label.clone() }</button>
+        </div>
+    }
+}
+
+/// The value of the input or textarea an event came from.
+pub fn input_value(e: &InputEvent) -> String {
+    use wasm_bindgen::JsCast;
+    let Some(target) = e.target() else { return String::new() };
+    if let Some(input) = target.dyn_ref::<web_sys::HtmlInputElement>() {
+        return input.value();
+    }
+    target.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default()
+}
+
+pub fn select_value(e: &Event) -> String {
+    use wasm_bindgen::JsCast;
+    e.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default()
+}
