@@ -6,7 +6,7 @@ use std::sync::Arc;
 use doorstep_commands as c;
 use doorstep_commands::AppError;
 use doorstep_device::Device;
-use doorstep_model::view::{PersonOverview, SearchHit};
+use doorstep_model::view::{DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::{Insight, PartnerOrg};
 use tauri::State;
 
@@ -54,6 +54,8 @@ register![
     decline_idea,
     import_csv,
     create_enrolment_code,
+    devices,
+    revoke_device,
     search,
 ];
 
@@ -197,6 +199,17 @@ async fn import_csv(core: Core<'_>, args: c::ImportArgs) -> Answer<c::ImportOutc
 #[tauri::command]
 async fn create_enrolment_code(core: Core<'_>, args: c::EnrolmentCodeArgs) -> Answer<c::EnrolmentCode> {
     core.create_enrolment_code(args).await
+}
+
+#[tauri::command]
+async fn devices(core: Core<'_>, args: ()) -> Answer<Vec<DeviceRow>> {
+    let () = args;
+    core.devices().await
+}
+
+#[tauri::command]
+async fn revoke_device(core: Core<'_>, args: c::DeviceRef) -> Answer<Vec<DeviceRow>> {
+    core.revoke_device(&args.id).await
 }
 
 #[tauri::command]

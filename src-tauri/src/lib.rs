@@ -2,8 +2,8 @@
 //! background sync, and exposes the core's methods as Tauri commands (see `commands.rs`); the
 //! UI is the yew app in `ui/`, served from the binary.
 //!
-//! Environment (for `cargo xtask run` and the end-to-end tests): `DOORSTEP_DATA_DIR` puts the
-//! store elsewhere; `DOORSTEP_LOCK_AFTER_SECS` changes the inactivity lock.
+//! For `cargo xtask run` and the end-to-end tests, `--data-dir FOLDER` (or `DOORSTEP_DATA_DIR`)
+//! puts the store elsewhere, and `DOORSTEP_LOCK_AFTER_SECS` changes the inactivity lock.
 
 mod commands;
 
@@ -27,8 +27,8 @@ pub fn run() {
         .init();
     let outcome = tauri::Builder::default()
         .setup(|app| {
-            let dir = match std::env::var_os("DOORSTEP_DATA_DIR") {
-                Some(dir) => PathBuf::from(dir),
+            let dir = match data_dir_argument().or_else(|| std::env::var_os("DOORSTEP_DATA_DIR").map(PathBuf::from)) {
+                Some(dir) => dir,
                 None => app.path().app_data_dir()?,
             };
             std::fs::create_dir_all(&dir)?;
@@ -53,4 +53,15 @@ pub fn run() {
         eprintln!("Doorstep could not start: {e}");
         std::process::exit(1);
     }
+}
+
+/// `--data-dir FOLDER` from the command line, if given.
+fn data_dir_argument() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--data-dir" {
+            return args.next().map(PathBuf::from);
+        }
+    }
+    None
 }

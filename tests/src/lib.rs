@@ -1,6 +1,8 @@
 //! Shared harness for the workspace tests: a real hub on a loopback port, and devices (real
 //! store files) enrolled with it.
 
+pub mod app;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -42,7 +44,12 @@ impl<S: HubStorage + Clone> TestHub<S> {
 
     /// Serves storage that already holds `provider` (a restarted or restored hub).
     pub async fn serve(storage: S, provider: Uuid) -> TestHub<S> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::serve_at(storage, provider, "127.0.0.1:0").await
+    }
+
+    /// Like [`TestHub::serve`] at a given address: a hub coming back where devices expect it.
+    pub async fn serve_at(storage: S, provider: Uuid, address: &str) -> TestHub<S> {
+        let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve_on(storage.clone(), listener, async {
@@ -58,7 +65,12 @@ impl<S: HubStorage + Clone> TestHub<S> {
 
     /// A device with its own store file, enrolled as `staff`.
     pub async fn device(&self, dir: &Path, staff: &str, role: Role) -> TestDevice {
-        let store = Store::open(dir.join(format!("{staff}-{}.db", Uuid::new_v4()))).expect("open store");
+        self.device_at(&dir.join(format!("{staff}-{}.db", Uuid::new_v4())), staff, role).await
+    }
+
+    /// A device whose store is the file at `path`.
+    pub async fn device_at(&self, path: &Path, staff: &str, role: Role) -> TestDevice {
+        let store = Store::open(path).expect("open store");
         let store = Arc::new(Mutex::new(store));
         let code = self.code(staff, role).await;
         doorstep_sync::enrol(&store, &self.url, &code, &format!("{staff}'s tablet")).await.expect("enrol");

@@ -24,6 +24,7 @@ pub enum Route {
     Import,
     Devices,
     Search,
+    Account,
 }
 
 /// What every screen can reach: who is signed in, navigation, and the session handler (a
@@ -134,6 +135,7 @@ pub fn App() -> Html {
         Route::Import => html! { <screens::manager::Import /> },
         Route::Devices => html! { <screens::manager::Devices /> },
         Route::Search => html! { <screens::manager::SearchScreen /> },
+        Route::Account => html! { <screens::account::Account /> },
     };
     html! {
         <ContextProvider<Ctx> context={ctx.clone()}>

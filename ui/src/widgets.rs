@@ -151,6 +151,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                     <li class="nhsuk-header__navigation-item ds-nav__end">
                         <button type="button" class="ds-nav-link" onclick={lock}>{"Lock"}</button>
                     </li>
+                    { link("Sign out", Route::Account) }
                 </ul>
             </nav>
         </header>
@@ -160,6 +161,9 @@ pub fn Header(props: &HeaderProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct BadgeProps {
     pub badge: SyncBadge,
+    /// Called after "Sync now" succeeds, so the screen shows what arrived.
+    #[prop_or_default]
+    pub on_synced: Callback<()>,
 }
 
 /// The honest sync badge, with a "Sync now" button.
@@ -175,11 +179,26 @@ pub fn SyncBadgeView(props: &BadgeProps) -> Html {
     let busy = use_state(|| false);
     let sync_now = {
         let (ctx, badge, error, busy) = (ctx.clone(), badge.clone(), error.clone(), busy.clone());
+        let on_synced = props.on_synced.clone();
         Callback::from(move |_: MouseEvent| {
             busy.set(true);
-            let (badge, busy) = (badge.clone(), busy.clone());
-            act::<SyncNow>(&ctx, (), error.clone(), move |fresh| {
-                badge.set(fresh);
+            let (badge, busy, error, on_synced, on_error) =
+                (badge.clone(), busy.clone(), error.clone(), on_synced.clone(), ctx.on_error.clone());
+            spawn_local(async move {
+                match call::<SyncNow>(&()).await {
+                    Ok(fresh) => {
+                        let synced = !fresh.offline;
+                        badge.set(fresh);
+                        error.set(None);
+                        if synced {
+                            on_synced.emit(());
+                        }
+                    }
+                    Err(e) => {
+                        on_error.emit(e.clone());
+                        error.set(Some(e));
+                    }
+                }
                 busy.set(false);
             });
         })

@@ -30,6 +30,8 @@ pub fn ensure_apt_packages() -> Result {
     let missing: Vec<&str> = APT_PACKAGES
         .iter()
         .copied()
+        // A Node.js from elsewhere (NodeSource, nvm) brings its own npm, and Debian's conflicts.
+        .filter(|p| !(matches!(*p, "nodejs" | "npm") && has_command("npm")))
         .filter(|p| {
             output("dpkg-query", &["-W", "-f=${Status}", p]).is_none_or(|s| !s.contains("install ok installed"))
         })

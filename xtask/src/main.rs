@@ -4,9 +4,12 @@
 //! - `cargo xtask test` — set up, then run every test (what `.ci/run` calls).
 //! - `cargo xtask bench store` — the device store benchmark; last line is machine-readable.
 //! - `cargo xtask bench sync` — many devices reconnecting to one hub; last line machine-readable.
+//! - `cargo xtask bench app` — the app's cold start, UI size and memory; last line machine-readable.
+//! - `cargo xtask ui` — install the UI's tools and build it (what the app embeds).
 
 mod app;
 mod bench;
+mod bench_app;
 mod bench_peer;
 mod bench_sync;
 mod run;
@@ -25,12 +28,15 @@ fn main() -> ExitCode {
         ["ui"] => app::prepare(),
         ["bench", "store", rest @ ..] => bench::store(rest),
         ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
+        ["bench", "app", rest @ ..] => bench_app::app(rest),
         _ => {
             eprintln!(
-                "usage:\n  cargo xtask run [--db PATH]      run Doorstep with demo data\n  \
+                "usage:\n  cargo xtask run [--manager]      run Doorstep with demo data\n  \
                  cargo xtask test                 set up and run every test\n  \
                  cargo xtask bench store          benchmark the device store\n  \
-                 cargo xtask bench sync           benchmark many devices syncing with one hub"
+                 cargo xtask bench sync           benchmark many devices syncing with one hub\n  \
+                 cargo xtask bench app            benchmark the app's start, size and memory\n  \
+                 cargo xtask ui                   install the UI's tools and build it into ui/dist"
             );
             return ExitCode::from(2);
         }

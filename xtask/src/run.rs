@@ -1,10 +1,10 @@
 //! `cargo xtask run`: Doorstep with demo data on embedded SQLite.
 //!
-//! Starts the hub (SQLite file), enrols the office's device and loads the demo caseload into it,
-//! syncs it to the hub, then enrols Sam's tablet (carer C001), which syncs down only Sam's
-//! rota, and prints what Sam and the office see today. The hub keeps serving until Ctrl-C
-//! (`--once` stops after the summary), with an enrolment code for one more carer's device.
-//! The app's screens arrive with a later issue; this is the data they will show.
+//! Installs what the app needs and builds it, starts the hub (SQLite file), enrols the office's
+//! device and loads the demo caseload into it, syncs it to the hub, then enrols Sam's tablet
+//! (carer C001), which syncs down only Sam's rota, prints what Sam and the office see today, and
+//! opens the app as Sam (`--manager`: as the office). The hub serves until the app closes or
+//! Ctrl-C. `--once` stops after the summary without opening the app (the tests use it).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,19 +32,25 @@ struct Options {
     dir: PathBuf,
     listen: String,
     once: bool,
+    manager: bool,
 }
 
+/// The demo devices' PIN (printed when the app opens).
+const DEMO_PIN: &str = "2468";
+
 fn options(args: &[&str]) -> Result<Options> {
-    let mut o = Options { dir: PathBuf::from("target/demo"), listen: "127.0.0.1:8470".into(), once: false };
+    let mut o =
+        Options { dir: PathBuf::from("target/demo"), listen: "127.0.0.1:8470".into(), once: false, manager: false };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match *arg {
             "--dir" => o.dir = PathBuf::from(args.next().ok_or("--dir needs a folder")?),
             "--listen" => o.listen = args.next().ok_or("--listen needs an address")?.to_string(),
             "--once" => o.once = true,
+            "--manager" => o.manager = true,
             other => {
                 return Err(format!(
-                    "unknown option {other}\nusage: cargo xtask run [--dir FOLDER] [--listen ADDR] [--once]"
+                    "unknown option {other}\nusage: cargo xtask run [--manager] [--dir FOLDER] [--listen ADDR] [--once]"
                 ));
             }
         }
@@ -64,15 +70,28 @@ fn fresh(path: &Path) -> Result {
 
 pub fn run(args: &[&str]) -> Result {
     let options = options(args)?;
-    std::fs::create_dir_all(&options.dir).map_err(|e| format!("cannot create {}: {e}", options.dir.display()))?;
+    let app = if options.once {
+        None
+    } else {
+        crate::app::prepare()?;
+        Some(crate::app::build_app(false)?)
+    };
+    for dir in [options.dir.clone(), options.dir.join("office"), options.dir.join("tablet")] {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(run_async(options))
+    runtime.block_on(run_async(options, app))
 }
 
-async fn run_async(options: Options) -> Result {
+/// Whether a window can open here.
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
+}
+
+async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
     let text = |e: &dyn std::fmt::Display| e.to_string();
     // A fresh demo each run, so "today" is today.
-    let files = ["hub.db", "office.db", "sam.db"].map(|f| options.dir.join(f));
+    let files = ["hub.db", "office/doorstep.db", "tablet/doorstep.db"].map(|f| options.dir.join(f));
     for file in &files {
         fresh(file)?;
     }
@@ -136,10 +155,46 @@ async fn run_async(options: Options) -> Result {
         .await
         .map_err(|e| format!("{e:?}"))?;
     println!("\nEnrol another device as Priya (carer C002) with code {} at {url}", code.code);
-    if options.once {
-        let _ = stop.send(());
-    } else {
-        println!("The hub is serving; press Ctrl-C to stop.");
+    for file in &files[1..] {
+        let device = doorstep_device::Device::open(file, doorstep_device::LOCK_AFTER).map_err(|e| e.message)?;
+        device.set_pin_if_unset(DEMO_PIN).await.map_err(|e| e.message)?;
+    }
+    drop((office, sam));
+    match app {
+        None => {
+            let _ = stop.send(());
+        }
+        Some(_) if !has_display() => {
+            println!(
+                "\nNo display here (DISPLAY and WAYLAND_DISPLAY are unset), so the app's window cannot open.\n\
+                 Run it under a virtual display instead:  xvfb-run -a cargo xtask run\n\
+                 (or start `Xvfb :99 &` and run with DISPLAY=:99). The hub keeps serving; press Ctrl-C to stop."
+            );
+        }
+        Some(binary) => {
+            let (who, folder) = if options.manager {
+                ("the office (manager M001)", &files[1])
+            } else {
+                ("Sam (carer C001)", &files[2])
+            };
+            let folder = folder.parent().unwrap_or(&options.dir).to_path_buf();
+            println!("\nOpening Doorstep as {who}. The PIN is {DEMO_PIN}. Close the window to stop the hub.");
+            let mut child = tokio::process::Command::new(&binary)
+                .arg("--data-dir")
+                .arg(&folder)
+                .spawn()
+                .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+            tokio::select! {
+                status = child.wait() => {
+                    let status = status.map_err(|e| text(&e))?;
+                    if !status.success() {
+                        eprintln!("the app stopped: {status}");
+                    }
+                }
+                () = shutdown_signal() => { let _ = child.kill().await; }
+            }
+            let _ = stop.send(());
+        }
     }
     server.await.map_err(|e| text(&e))?.map_err(|e| text(&e))?;
     Ok(())

@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::sbard::Sbard;
-use doorstep_model::view::{InsightRow, PersonOverview, SearchHit, VisitRow};
+use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, VisitRow};
 use doorstep_model::{
     Comparison, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, SoftSign, Urgency, Visit, VisitNote,
     VitalSigns,
@@ -78,6 +78,10 @@ commands! {
     DeclineIdea = "decline_idea", DeclineArgs => IdeaScreen;
     ImportCsv = "import_csv", ImportArgs => ImportOutcome;
     CreateEnrolmentCode = "create_enrolment_code", EnrolmentCodeArgs => EnrolmentCode;
+    /// The organisation's devices (needs a connection).
+    GetDevices = "devices", () => Vec<DeviceRow>;
+    /// Revokes a lost tablet; answers the device list after it.
+    RevokeDevice = "revoke_device", DeviceRef => Vec<DeviceRow>;
     Search = "search", SearchArgs => Vec<SearchHit>;
 }
 
@@ -333,6 +337,12 @@ pub struct EnrolmentCode {
     pub code: String,
     /// RFC 3339, as the hub gave it.
     pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRef {
+    /// The device's id as the device list gave it.
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,6 +36,8 @@ pub struct Device {
     sync: StdMutex<Option<Background>>,
     gate: StdMutex<Gate>,
     lock_after: Duration,
+    /// The last "sync now": when it ended and whether it reached the hub.
+    manual_sync: StdMutex<Option<(DateTime<Utc>, bool)>>,
 }
 
 #[derive(Default)]
@@ -64,6 +66,7 @@ impl Device {
             sync: StdMutex::new(None),
             gate: StdMutex::new(Gate::default()),
             lock_after,
+            manual_sync: StdMutex::new(None),
         })
     }
 
@@ -214,7 +217,16 @@ impl Device {
     pub(crate) async fn badge(&self) -> Result<SyncBadge, AppError> {
         let status = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Background::status);
         let local = self.store.lock().await.local_sync_state().map_err(storage_error)?;
-        let status = status.unwrap_or_default();
+        let mut status = status.unwrap_or_default();
+        // Whichever ended last, the background's try or a "sync now", says whether we are online.
+        if let Some((at, reached)) = *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner())
+            && status.last_attempt_at.is_none_or(|t| t < at)
+        {
+            status.offline = !reached;
+            if reached {
+                status.last_synced_at = Some(at);
+            }
+        }
         Ok(SyncBadge {
             last_synced_at: status.last_synced_at,
             waiting: local.pending,
@@ -229,18 +241,9 @@ impl Device {
         self.unlocked().await?;
         let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
         let outcome = client.sync(&self.store, |_| {}).await;
-        let mut badge = self.badge().await?;
+        *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner()) = Some((Utc::now(), outcome.is_ok()));
         match outcome {
-            Ok(_) => {
-                badge.offline = false;
-                badge.last_synced_at = Some(Utc::now());
-                self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Background::sync_now);
-                Ok(badge)
-            }
-            Err(doorstep_sync::SyncError::Offline(_)) => {
-                badge.offline = true;
-                Ok(badge)
-            }
+            Ok(_) | Err(doorstep_sync::SyncError::Offline(_)) => self.badge().await,
             Err(e) => Err(sync_error(e)),
         }
     }

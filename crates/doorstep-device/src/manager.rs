@@ -6,7 +6,7 @@ use doorstep_commands::{
     AppError, Attention, CsvKind, DayArgs, DeclineArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, IdeaScreen,
     ImportArgs, ImportOutcome, ManagerDay, RowProblem, ShareArgs,
 };
-use doorstep_model::view::{DaySignal, SearchHit};
+use doorstep_model::view::{DaySignal, DeviceRow, SearchHit};
 use doorstep_model::{ConsentBasis, Insight, InsightStatus, PartnerOrg, Person, Role};
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -123,6 +123,26 @@ impl Device {
         let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
         let code = client.create_enrolment_code(args.staff_ref.trim(), args.role).await.map_err(sync_error)?;
         Ok(EnrolmentCode { code: code.code, expires_at: code.expires_at })
+    }
+
+    pub async fn devices(&self) -> Result<Vec<DeviceRow>, AppError> {
+        self.manager().await?;
+        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        client.devices().await.map_err(sync_error)
+    }
+
+    /// Revokes a device of the manager's organisation (never this one: that is signing out).
+    pub async fn revoke_device(&self, id: &str) -> Result<Vec<DeviceRow>, AppError> {
+        self.manager().await?;
+        let id =
+            uuid::Uuid::parse_str(id).map_err(|_| AppError::new(ErrorCode::Invalid, "That is not a device id."))?;
+        let own = self.store.lock().await.setting("device_id").map_err(storage_error)?;
+        if own.as_deref() == Some(id.to_string().as_str()) {
+            return Err(AppError::new(ErrorCode::Invalid, "This is the device you are using: sign out instead."));
+        }
+        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        client.revoke_device(id).await.map_err(sync_error)?;
+        client.devices().await.map_err(sync_error)
     }
 
     pub async fn search(&self, text: &str) -> Result<Vec<SearchHit>, AppError> {

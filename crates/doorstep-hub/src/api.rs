@@ -18,6 +18,7 @@ use doorstep_protocol::{
 };
 use uuid::Uuid;
 
+use doorstep_model::view::DeviceRow;
 use doorstep_model::{PartnerKind, PartnerOrg};
 
 use crate::service::{Caller, Hub, ServiceError, authenticate, enrolment_code_hash, new_enrolment_code, new_token};
@@ -40,6 +41,7 @@ pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
         .route("/docs/{id}/sync", post(doc_sync::<S>))
         .route("/enrolment-codes", post(create_enrolment_code::<S>))
         .route("/partners", get(partners::<S>))
+        .route("/devices", get(devices::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
         .with_state(state);
     Router::new()
@@ -256,6 +258,21 @@ async fn partners<S: HubStorage>(
     Ok(Json(
         orgs.into_iter()
             .map(|o| PartnerOrg { id: o.id, name: o.name, kind: o.partner_kind.unwrap_or(PartnerKind::Other) })
+            .collect(),
+    ))
+}
+
+/// The manager's own organisation's devices.
+async fn devices<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Vec<DeviceRow>>, AppError> {
+    require_manager(&caller)?;
+    let devices = state.hub.storage.devices_of(caller.device.org_id).await?;
+    Ok(Json(
+        devices
+            .into_iter()
+            .map(|d| DeviceRow { id: d.id, name: d.name, staff_ref: d.staff_ref, role: d.role, revoked: d.revoked })
             .collect(),
     ))
 }

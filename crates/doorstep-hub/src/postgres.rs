@@ -241,6 +241,18 @@ impl HubStorage for PostgresStorage {
         Ok(row.as_ref().map(device_from_row))
     }
 
+    async fn devices_of(&self, org: Uuid) -> StorageResult<Vec<Device>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at FROM devices
+                 WHERE org_id = $1 ORDER BY staff_ref, name, id",
+                &[&org.to_string()],
+            )
+            .await?;
+        Ok(rows.iter().map(device_from_row).collect())
+    }
+
     async fn revoke_device(&self, id: Uuid, at: i64) -> StorageResult<bool> {
         let c = self.client().await?;
         Ok(c.execute(

@@ -234,6 +234,18 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn devices_of(&self, org: Uuid) -> StorageResult<Vec<Device>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at FROM devices
+                 WHERE org_id = ?1 ORDER BY staff_ref, name, id",
+            )?;
+            let devices = stmt.query_map([org.to_string()], device_from_row)?.collect::<rusqlite::Result<_>>()?;
+            Ok(devices)
+        })
+        .await
+    }
+
     async fn load_document(&self, id: Uuid) -> StorageResult<Option<StoredDocument>> {
         self.run(move |c| {
             let row: Option<(String, String, Vec<u8>, i64)> = c

@@ -176,6 +176,8 @@ pub trait HubStorage: Send + Sync + 'static {
     ) -> impl Future<Output = StorageResult<Option<Device>>> + Send;
     fn device(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<Device>>> + Send;
     fn revoke_device(&self, id: Uuid, at: i64) -> impl Future<Output = StorageResult<bool>> + Send;
+    /// An organisation's devices, by staff reference then name.
+    fn devices_of(&self, org: Uuid) -> impl Future<Output = StorageResult<Vec<Device>>> + Send;
 
     fn load_document(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<StoredDocument>>> + Send;
     /// Principals that may read a document.

@@ -278,8 +278,11 @@ async fn devices_are_looked_up_and_revoked<S: HubStorage>(s: S) {
     assert!(s.revoke_device(a.id, now + 5).await.unwrap());
     assert!(!s.revoke_device(a.id, now + 6).await.unwrap(), "revoking twice reports nothing revoked");
     assert!(!s.revoke_device(Uuid::new_v4(), now).await.unwrap());
-    assert_eq!(s.device(a.id).await.unwrap(), Some(Device { revoked: true, ..a }));
-    assert_eq!(s.device(b.id).await.unwrap(), Some(b), "the other device is untouched");
+    assert_eq!(s.device(a.id).await.unwrap(), Some(Device { revoked: true, ..a.clone() }));
+    assert_eq!(s.device(b.id).await.unwrap(), Some(b.clone()), "the other device is untouched");
+    // The manager's device list: this organisation's devices only, revoked ones marked.
+    assert_eq!(s.devices_of(org.id).await.unwrap(), vec![Device { revoked: true, ..a }, b]);
+    assert_eq!(s.devices_of(Uuid::new_v4()).await.unwrap(), vec![]);
 }
 
 async fn a_write_stores_each_change_once_and_grants_and_revokes_readers<S: HubStorage>(s: S) {

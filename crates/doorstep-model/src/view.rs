@@ -80,3 +80,14 @@ pub struct DaySignal {
     pub news2_total: Option<u8>,
     pub news2_band: Option<String>,
 }
+
+/// An enrolled device, as a manager's device list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRow {
+    pub id: uuid::Uuid,
+    /// What the person who enrolled it called it: "Sam's tablet".
+    pub name: String,
+    pub staff_ref: String,
+    pub role: crate::Role,
+    pub revoked: bool,
+}

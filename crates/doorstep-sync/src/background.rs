@@ -15,6 +15,8 @@ use crate::{SyncClient, SyncError};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
     pub last_synced_at: Option<DateTime<Utc>>,
+    /// When the last try ended, whether it worked or not.
+    pub last_attempt_at: Option<DateTime<Utc>>,
     /// Records with changes waiting to reach the hub.
     pub waiting: usize,
     /// Records the hub would not take, with why.
@@ -71,6 +73,7 @@ impl Background {
                 };
                 tx.send_modify(|s| {
                     s.syncing = false;
+                    s.last_attempt_at = Some(Utc::now());
                     match &outcome {
                         Ok(_) => {
                             s.last_synced_at = Some(Utc::now());

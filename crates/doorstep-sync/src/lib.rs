@@ -10,6 +10,7 @@ mod background;
 
 use std::time::Duration;
 
+use doorstep_model::view::DeviceRow;
 use doorstep_model::{PartnerOrg, RecordKind, Role};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse,
@@ -201,6 +202,37 @@ impl SyncClient {
             return Err(refusal(response).await);
         }
         response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
+    }
+
+    /// The organisation's enrolled devices (managers only).
+    pub async fn devices(&self) -> Result<Vec<DeviceRow>, SyncError> {
+        let response = self
+            .http
+            .get(format!("{}{API_PREFIX}/devices", self.hub_url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SyncError::Offline)?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
+    }
+
+    /// Revokes a lost or stolen device: it can sync nothing more, and wipes itself when it next
+    /// reaches the hub (managers only).
+    pub async fn revoke_device(&self, id: Uuid) -> Result<(), SyncError> {
+        let response = self
+            .http
+            .post(format!("{}{API_PREFIX}/devices/{id}/revoke", self.hub_url))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(SyncError::Offline)?;
+        if !response.status().is_success() {
+            return Err(refusal(response).await);
+        }
+        Ok(())
     }
 
     /// A one-time code for enrolling a colleague's device (managers only).

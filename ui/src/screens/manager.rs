@@ -1,11 +1,11 @@
 //! The manager's screens: the day, reviewing and sharing ideas, CSV import, devices, search.
 
 use doorstep_commands::{
-    AppError, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, EnrolmentCode, EnrolmentCodeArgs,
-    GetIdea, GetManagerDay, GetPartners, IdeaRef, IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, Search, SearchArgs,
-    ShareArgs, ShareIdea,
+    AppError, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef, EnrolmentCode,
+    EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay, GetPartners, IdeaRef, IdeaScreen, ImportArgs, ImportCsv,
+    ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea,
 };
-use doorstep_model::view::SearchHit;
+use doorstep_model::view::{DeviceRow, SearchHit};
 use doorstep_model::{PartnerOrg, Role};
 use yew::prelude::*;
 
@@ -16,7 +16,7 @@ use crate::widgets::{BackLink, ErrorMessage, Load, SyncBadgeView, act, input_val
 #[component]
 pub fn ManagerDayScreen() -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
-    let (loaded, _) = use_command::<GetManagerDay>(DayArgs { day: None });
+    let (loaded, reload) = use_command::<GetManagerDay>(DayArgs { day: None });
     let Load::Ready(day) = &*loaded else { return loading_or_failed(&loaded) };
     let count = |n: usize, label: &str, id: &str| {
         html! { <li class="ds-count" id={id.to_string()}><span class="ds-count__n">{ n }</span><span>{ label.to_string() }</span></li> }
@@ -33,7 +33,7 @@ pub fn ManagerDayScreen() -> Html {
     html! {
         <>
             <h1 class="ds-title">{ format!("Today across all carers, {}", format::day(day.day)) }</h1>
-            <SyncBadgeView badge={day.sync.clone()} />
+            <SyncBadgeView badge={day.sync.clone()} on_synced={reload.clone()} />
             <ul class="ds-counts">
                 { count(day.completed, "completed", "count-completed") }
                 { count(day.in_progress, "in progress", "count-in-progress") }
@@ -232,6 +232,17 @@ pub fn Import() -> Html {
 #[component]
 pub fn Devices() -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
+    let (loaded, _) = use_command::<GetDevices>(());
+    let list = use_state(|| None::<Vec<DeviceRow>>);
+    {
+        let list = list.clone();
+        use_effect_with(loaded.clone(), move |loaded| {
+            if let Load::Ready(l) = &**loaded {
+                list.set(Some(l.clone()));
+            }
+        });
+    }
+    let confirming = use_state(|| None::<String>);
     let staff = use_state(String::new);
     let role = use_state(|| Role::Carer);
     let code = use_state(|| None::<EnrolmentCode>);
@@ -268,6 +279,44 @@ pub fn Devices() -> Html {
                     <p>{ format!("Valid until {}", c.expires_at) }</p>
                 </div>
             }
+            <h2>{"Enrolled devices"}</h2>
+            <p>{"Revoke a lost or stolen tablet: it can sync nothing more, and it deletes its records the next time it connects."}</p>
+            { match (&*list, &*loaded) {
+                (Some(devices), _) => html! {
+                    <table class="nhsuk-table" id="devices">
+                        <thead class="nhsuk-table__head"><tr><th>{"Device"}</th><th>{"Staff"}</th><th>{"Role"}</th><th>{""}</th></tr></thead>
+                        <tbody class="nhsuk-table__body">
+                            { for devices.iter().map(|d| {
+                                let id = d.id.to_string();
+                                let action = if d.revoked {
+                                    html! { <strong class="nhsuk-tag nhsuk-tag--grey">{"Revoked"}</strong> }
+                                } else if confirming.as_deref() == Some(id.as_str()) {
+                                    let (ctx, error, list, confirming) = (ctx.clone(), error.clone(), list.clone(), confirming.clone());
+                                    let args = DeviceRef { id: id.clone() };
+                                    let onclick = Callback::from(move |_: MouseEvent| {
+                                        let (list, confirming) = (list.clone(), confirming.clone());
+                                        act::<RevokeDevice>(&ctx, args.clone(), error.clone(), move |l| { list.set(Some(l)); confirming.set(None); });
+                                    });
+                                    html! { <button type="button" class="nhsuk-button nhsuk-button--warning ds-revoke-confirm" {onclick}>{ format!("Yes, revoke {}", d.name) }</button> }
+                                } else {
+                                    let (confirming, id) = (confirming.clone(), id.clone());
+                                    let onclick = Callback::from(move |_: MouseEvent| confirming.set(Some(id.clone())));
+                                    html! { <button type="button" class="nhsuk-button nhsuk-button--secondary ds-revoke" {onclick}>{"Revoke"}</button> }
+                                };
+                                html! {
+                                    <tr class="nhsuk-table__row">
+                                        <td class="nhsuk-table__cell">{ d.name.clone() }</td>
+                                        <td class="nhsuk-table__cell">{ d.staff_ref.clone() }</td>
+                                        <td class="nhsuk-table__cell">{ d.role.code() }</td>
+                                        <td class="nhsuk-table__cell">{ action }</td>
+                                    </tr>
+                                }
+                            }) }
+                        </tbody>
+                    </table>
+                },
+                (None, other) => loading_or_failed(other),
+            } }
         </>
     }
 }

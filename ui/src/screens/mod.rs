@@ -1,5 +1,6 @@
 //! One module per screen (or pair of closely related screens).
 
+pub mod account;
 pub mod enrol;
 pub mod ideas;
 pub mod manager;

@@ -10,7 +10,7 @@ use crate::widgets::{Load, SyncBadgeView, loading_or_failed, use_command};
 #[component]
 pub fn TodayScreen() -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
-    let (today, _) = use_command::<GetToday>(DayArgs { day: None });
+    let (today, reload) = use_command::<GetToday>(DayArgs { day: None });
     let Load::Ready(today) = &*today else { return loading_or_failed(&today) };
     let visit_card = |v: &doorstep_model::view::VisitRow| {
         let go = ctx.go.clone();
@@ -38,7 +38,7 @@ pub fn TodayScreen() -> Html {
     html! {
         <>
             <h1 class="ds-title">{ format!("Today, {}", format::day(today.day)) }</h1>
-            <SyncBadgeView badge={today.sync.clone()} />
+            <SyncBadgeView badge={today.sync.clone()} on_synced={reload.clone()} />
             if today.visits.is_empty() {
                 <p class="nhsuk-body-l">{"No visits on your rota today."}</p>
             } else {

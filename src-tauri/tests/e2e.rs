@@ -1,0 +1,173 @@
+//! The real app binary, driven through WebDriver the way a carer and a manager use it: Xvfb for
+//! a display, `tauri-driver` with Debian's WebKitWebDriver, a real hub on a loopback port.
+//!
+//! A carer completes a visit with no signal (check in, a note, two soft signs, vitals scoring
+//! NEWS2 5 with the medium advice on screen, an idea, check out); the hub comes back; the app
+//! syncs; a manager's app sees the visit's NEWS2 on the day's "needs attention" and shares the
+//! idea with a council partner, who then receives that idea and nothing else. Screenshots of each
+//! screen at tablet and desktop size go to docs/screenshots/.
+//!
+//! Needs Xvfb, tauri-driver and WebKitWebDriver on PATH: `cargo xtask test` installs them.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::sqlite::SqliteStorage;
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_model::{Insight, PartnerKind, Role};
+use doorstep_tests::app::{Screens, WAIT, open_app, start_display, start_driver};
+use doorstep_tests::{TestHub, today};
+use uuid::Uuid;
+
+const PIN: &str = "2468";
+
+fn app() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_doorstep-app"))
+}
+
+fn screenshots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&dir).expect("docs/screenshots");
+    dir
+}
+
+/// A device store for the app at `dir/doorstep.db`, enrolled, synced, with the PIN set.
+async fn enrolled_device(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: Role) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("data dir");
+    let path = dir.join("doorstep.db");
+    let device = hub.device_at(&path, staff, role).await;
+    if role == Role::Manager {
+        doorstep_demo::load_demo(&mut *device.store.lock().await, today()).expect("demo caseload");
+    }
+    device.sync().await;
+    drop(device);
+    let core = doorstep_device::Device::open(&path, doorstep_device::LOCK_AFTER).expect("open");
+    core.set_pin_if_unset(PIN).await.expect("PIN");
+    dir.to_path_buf()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
+    let work = tempfile::TempDir::new().expect("temp dir");
+    let storage = SqliteStorage::open(&work.path().join("hub.db")).expect("hub storage");
+    let hub = TestHub::start(storage.clone()).await;
+    let council = Organisation {
+        id: Uuid::new_v4(),
+        name: "Northbrook Council Adult Social Care".into(),
+        kind: OrgKind::Partner,
+        partner_kind: Some(PartnerKind::CouncilAdultSocialCare),
+    };
+    storage.create_organisation(council.clone()).await.expect("partner");
+    let office = enrolled_device(&hub, &work.path().join("office"), "M001", Role::Manager).await;
+    let tablet = enrolled_device(&hub, &work.path().join("tablet"), "C001", Role::Carer).await;
+
+    // No signal from here: the hub goes away.
+    let (provider, address) = (hub.provider, hub.url.trim_start_matches("http://").to_string());
+    hub.stop().await;
+
+    let (_display, display) = start_display();
+    let (_driver, driver) = start_driver(&display).await;
+    let shots = screenshots_dir();
+
+    // The carer's tablet.
+    let carer = Screens { client: open_app(&driver, app(), &tablet).await, dir: shots.clone() };
+    let _ = carer.client.set_window_size(768, 1024).await;
+    carer.wait("#unlock").await;
+    carer.shot("01-unlock").await;
+    carer.unlock(PIN).await;
+    carer.wait(".ds-visit__card").await;
+    carer.shot("02-carer-today").await;
+    carer.click_labelled(".ds-visit__card", "Margaret").await;
+    carer.wait("#check-in").await;
+    carer.shot("03-visit-before-check-in").await;
+    carer.click("#check-in").await;
+    carer.wait_text("#visit-status", "In progress").await;
+
+    carer.type_into("#note", "Peggy was quieter than usual and left most of her breakfast.").await;
+    carer.wait_text("#note-saved", "Saved at").await;
+    carer.click("#sign-confusion").await;
+    carer.wait(".ds-sign__compare").await;
+    carer.click("#sign-eating_drinking_less").await;
+    for (field, value) in [("#resp", "21"), ("#spo2", "95"), ("#bp", "108"), ("#pulse", "96"), ("#temp", "37.9")] {
+        carer.type_into(field, value).await;
+    }
+    carer.click("#air").await;
+    carer.wait("#consciousness").await.select_by_value("alert").await.expect("choose alert");
+    carer.click("#score").await;
+    let score = carer.wait_text("#news2-score", "NEWS2 5").await;
+    assert!(score.contains("Medium"), "{score}");
+    let headline = carer.wait("#news2-headline").await.text().await.expect("advice");
+    assert!(!headline.trim().is_empty(), "the medium-score advice is on screen");
+    carer.wait("#sbard").await;
+    carer.shot("04-visit-news2-medium").await;
+
+    carer.click("#new-idea").await;
+    carer.type_into("#idea-summary", "Grab rail by the back door would stop Peggy's near-falls").await;
+    carer.type_into("#idea-detail", "She steadies herself on the door frame every morning.").await;
+    carer.type_into("#idea-action", "Occupational therapy home assessment").await;
+    carer.click_labelled(".ds-choice", "Council adult social care").await;
+    carer.shot("05-record-an-idea").await;
+    carer.click("#save-idea").await;
+    carer.click("#check-out").await;
+    carer.wait_text("#visit-status", "Completed").await;
+    carer.click(".ds-back").await;
+    let offline = carer.wait_text("#sync-status", "waiting").await;
+    carer.shot("06-carer-today-offline").await;
+
+    // The signal comes back: the hub is where the tablet expects it, and "Sync now" sends all.
+    let hub = TestHub::serve_at(storage.clone(), provider, &address).await;
+    carer.click(".ds-sync__button").await;
+    carer.wait_text("#sync-status", "Synced").await;
+    carer.shot("07-carer-today-synced").await;
+    carer.click_labelled(".ds-nav-link", "My ideas").await;
+    carer.wait(".ds-idea").await;
+    carer.shot("08-my-ideas").await;
+    carer.client.close().await.expect("close the tablet app");
+    assert!(offline.contains("Offline") || offline.contains("waiting"), "{offline}");
+
+    // The office.
+    let manager = Screens { client: open_app(&driver, app(), &office).await, dir: shots.clone() };
+    let _ = manager.client.set_window_size(1280, 800).await;
+    manager.unlock(PIN).await;
+    manager.click(".ds-sync__button").await;
+    manager.wait_text("#sync-status", "Synced").await;
+    let attention = manager.wait_text("#attention", "NEWS2 5").await;
+    assert!(attention.contains("Margaret"), "{attention}");
+    manager.shot("09-manager-today").await;
+    manager.click_labelled(".ds-idea-card", "back door").await;
+    manager.wait("#partners").await;
+    manager.click_labelled("#partners .ds-choice", "Northbrook Council").await;
+    manager.type_into("#purpose", "So an occupational therapist can assess Peggy for a grab rail").await;
+    manager.shot("10-manager-review-idea").await;
+    manager.click("#share").await;
+    manager.wait_text("#idea-status", "Shared").await;
+    manager.wait_text("#shared-with", "Northbrook Council").await;
+    manager.shot("11-manager-idea-shared").await;
+    manager.client.close().await.expect("close the office app");
+
+    // The council partner receives that idea, and nothing else.
+    let code = issue_enrolment_code(&storage, council.id, "OT1", Role::Partner, "test").await.expect("partner code");
+    let partner_store = work.path().join("partner.db");
+    let store =
+        std::sync::Arc::new(tokio::sync::Mutex::new(doorstep_store::Store::open(&partner_store).expect("store")));
+    doorstep_sync::enrol(&store, &hub.url, &code.code, "council laptop").await.expect("partner enrols");
+    let client = doorstep_sync::SyncClient::for_store(&store).await.expect("client");
+    let started = Instant::now();
+    loop {
+        client.sync(&store, |_| {}).await.expect("partner sync");
+        let ideas = store.lock().await.insights_with_status("shared").expect("ideas");
+        if let Some(row) = ideas.first() {
+            let idea: Insight = store.lock().await.get(&row.id).expect("idea");
+            assert_eq!(idea.shares[0].partner.id, council.id);
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "the shared idea never reached the partner");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let store = store.lock().await;
+    assert!(store.people().expect("people").is_empty(), "a partner receives no person records");
+    assert!(store.visits_on(today(), None).expect("visits").is_empty(), "nor visits");
+    assert_eq!(store.local_sync_state().expect("state").held_back.len(), 0);
+    hub.stop().await;
+}

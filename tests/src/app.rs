@@ -1,0 +1,163 @@
+//! Driving the real app binary through WebDriver: a virtual display (Xvfb), `tauri-driver`
+//! (which runs Debian's WebKitWebDriver), and helpers that wait for what a person would see.
+//! Used by the app's end-to-end tests and by `cargo xtask bench app`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// How long to wait for anything to appear.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A child process, in its own process group, killed with everything it started when the test
+/// ends, however it ends (tauri-driver starts WebKitWebDriver, which starts the app).
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Xvfb on a free display number.
+pub fn start_display() -> (Running, String) {
+    for n in 90..140 {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            continue;
+        }
+        let child = Command::new("Xvfb")
+            .process_group(0)
+            .args([&format!(":{n}"), "-screen", "0", "1280x1100x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is installed (cargo xtask test installs it)");
+        let running = Running(child);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                return (running, format!(":{n}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("Xvfb did not start on any display from :90 to :139");
+}
+
+/// tauri-driver (which runs WebKitWebDriver) on free ports, on `display`.
+pub async fn start_driver(display: &str) -> (Running, String) {
+    let (port, native) = (free_port(), free_port());
+    let child = Command::new("tauri-driver")
+        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+        .env("DISPLAY", display)
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tauri-driver is installed (cargo xtask test installs it)");
+    let running = Running(child);
+    // Ready when both tauri-driver and the WebKitWebDriver it starts are listening.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        let up = |p: u16| async move { tokio::net::TcpStream::connect(("127.0.0.1", p)).await.is_ok() };
+        if up(port).await && up(native).await {
+            return (running, format!("http://127.0.0.1:{port}"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("tauri-driver (port {port}) or WebKitWebDriver (port {native}) did not start");
+}
+
+/// Opens the app `binary` with its store in `data_dir`.
+pub async fn open_app(driver: &str, binary: &Path, data_dir: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("wry"));
+    caps.insert(
+        "tauri:options".into(),
+        json!({
+            "application": binary,
+            "args": ["--data-dir", data_dir.to_string_lossy()],
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector).capabilities(caps).connect(driver).await.expect("a WebDriver session with the app")
+}
+
+/// An app session, with where its screenshots go.
+pub struct Screens {
+    pub client: Client,
+    pub dir: PathBuf,
+}
+
+impl Screens {
+    pub async fn wait(&self, css: &str) -> fantoccini::elements::Element {
+        self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.wait(css).await.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Clicks the button among `css` whose text contains `label`.
+    pub async fn click_labelled(&self, css: &str, label: &str) {
+        self.wait(css).await;
+        for element in self.client.find_all(Locator::Css(css)).await.expect("find") {
+            if element.text().await.unwrap_or_default().contains(label) {
+                element.click().await.unwrap_or_else(|e| panic!("click {label}: {e}"));
+                return;
+            }
+        }
+        panic!("no {css} says {label:?}");
+    }
+
+    /// Waits until the element's text contains `expected`; returns the text.
+    pub async fn wait_text(&self, css: &str, expected: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(expected) {
+                return text;
+            }
+            assert!(started.elapsed() < WAIT, "{css} never said {expected:?}; it says {text:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Screenshots at tablet (768×1024) and desktop (1280×800) size.
+    pub async fn shot(&self, name: &str) {
+        for (size, w, h) in [("tablet", 768, 1024), ("desktop", 1280, 800)] {
+            if self.client.set_window_size(w, h).await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            let png = self.client.screenshot().await.expect("screenshot");
+            std::fs::write(self.dir.join(format!("{name}-{size}.png")), png).expect("write screenshot");
+        }
+        let _ = self.client.set_window_size(768, 1024).await;
+    }
+
+    pub async fn unlock(&self, pin: &str) {
+        self.wait("#unlock").await;
+        for digit in pin.chars() {
+            self.click(&format!("button.ds-key[aria-label='{digit}']")).await;
+        }
+        self.click("#unlock").await;
+    }
+}
