@@ -244,7 +244,6 @@ fn a_changed_put_adds_exactly_one_change_row() {
     let (_dir, mut store) = new_store();
     let mut p = peggy();
     store.put(&p).expect("put");
-    let conn = raw(store.path());
     let id = p.id.to_string();
     let before = history(&store, RecordKind::Person, &id);
     p.gp_practice = "Northbrook Medical Centre".into();
@@ -282,7 +281,6 @@ fn each_visit_update_is_one_change_and_the_day_list_shows_status_in_time_order()
         store.put(v).expect("put visit");
     }
 
-    let conn = raw(store.path());
     let id = morning.id.to_string();
     let mut expected = history(&store, RecordKind::Visit, &id);
     let t = morning.window.start + Duration::minutes(3);
@@ -335,7 +333,6 @@ fn a_refused_visit_edit_writes_nothing() {
     let p = peggy();
     let v = visit(1, &p, at(today(), 8, 0), &["C001"]);
     store.put(&v).expect("put");
-    let conn = raw(store.path());
     let id = v.id.to_string();
     let before = history(&store, RecordKind::Visit, &id);
 

@@ -24,7 +24,7 @@ impl Device {
         let late = visits.iter().filter(|v| v.status == "scheduled" && v.starts_at < now).count();
         let mut attention: Vec<Attention> =
             store.signals_on(day).map_err(storage_error)?.into_iter().filter_map(attention_for).collect();
-        attention.sort_by(|a, b| b.weight.cmp(&a.weight));
+        attention.sort_by_key(|a| std::cmp::Reverse(a.weight));
         let mut ideas_to_review = store.insights_with_status("submitted").map_err(storage_error)?;
         ideas_to_review.extend(store.insights_with_status("reviewed").map_err(storage_error)?);
         drop(store);
