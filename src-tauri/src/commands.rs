@@ -44,6 +44,8 @@ register![
     set_mood,
     record_idea,
     person,
+    edit_person,
+    record_consent,
     my_ideas,
     sync_status,
     sync_now,
@@ -51,6 +53,7 @@ register![
     idea,
     partners,
     share_idea,
+    edit_idea,
     decline_idea,
     import_csv,
     create_enrolment_code,
@@ -148,6 +151,16 @@ async fn person(core: Core<'_>, args: c::PersonArgs) -> Answer<PersonOverview> {
 }
 
 #[tauri::command]
+async fn edit_person(core: Core<'_>, args: c::EditPersonArgs) -> Answer<PersonOverview> {
+    core.edit_person(args).await
+}
+
+#[tauri::command]
+async fn record_consent(core: Core<'_>, args: c::ConsentArgs) -> Answer<PersonOverview> {
+    core.record_consent(args).await
+}
+
+#[tauri::command]
 async fn my_ideas(core: Core<'_>, args: ()) -> Answer<Vec<Insight>> {
     let () = args;
     core.my_ideas().await
@@ -184,6 +197,11 @@ async fn partners(core: Core<'_>, args: ()) -> Answer<Vec<PartnerOrg>> {
 #[tauri::command]
 async fn share_idea(core: Core<'_>, args: c::ShareArgs) -> Answer<c::IdeaScreen> {
     core.share_idea(args).await
+}
+
+#[tauri::command]
+async fn edit_idea(core: Core<'_>, args: c::EditIdeaArgs) -> Answer<c::IdeaScreen> {
+    core.edit_idea(args).await
 }
 
 #[tauri::command]

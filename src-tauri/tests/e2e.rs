@@ -111,18 +111,21 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("#save-idea").await;
     carer.click("#check-out").await;
     carer.wait_text("#visit-status", "Completed").await;
+    carer.click_labelled("button", "About Margaret").await;
+    carer.wait_text(".ds-what-matters", "Biscuit").await;
+    carer.shot("06-person").await;
     carer.click(".ds-back").await;
     let offline = carer.wait_text("#sync-status", "waiting").await;
-    carer.shot("06-carer-today-offline").await;
+    carer.shot("07-carer-today-offline").await;
 
     // The signal comes back: the hub is where the tablet expects it, and "Sync now" sends all.
     let hub = TestHub::serve_at(storage.clone(), provider, &address).await;
     carer.click(".ds-sync__button").await;
     carer.wait_text("#sync-status", "Synced").await;
-    carer.shot("07-carer-today-synced").await;
+    carer.shot("08-carer-today-synced").await;
     carer.click_labelled(".ds-nav-link", "My ideas").await;
     carer.wait(".ds-idea").await;
-    carer.shot("08-my-ideas").await;
+    carer.shot("09-my-ideas").await;
     carer.client.close().await.expect("close the tablet app");
     assert!(offline.contains("Offline") || offline.contains("waiting"), "{offline}");
 
@@ -134,17 +137,38 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.wait_text("#sync-status", "Synced").await;
     let attention = manager.wait_text("#attention", "NEWS2 5").await;
     assert!(attention.contains("Margaret"), "{attention}");
-    manager.shot("09-manager-today").await;
+    manager.shot("10-manager-today").await;
     manager.click_labelled(".ds-idea-card", "back door").await;
     manager.wait("#partners").await;
     manager.click_labelled("#partners .ds-choice", "Northbrook Council").await;
     manager.type_into("#purpose", "So an occupational therapist can assess Peggy for a grab rail").await;
-    manager.shot("10-manager-review-idea").await;
+    manager.shot("11-manager-review-idea").await;
     manager.click("#share").await;
     manager.wait_text("#idea-status", "Shared").await;
     manager.wait_text("#shared-with", "Northbrook Council").await;
-    manager.shot("11-manager-idea-shared").await;
+    manager.shot("12-manager-idea-shared").await;
+    manager.click_labelled(".ds-nav-link", "Search").await;
+    manager.type_into("#search", "breakfast").await;
+    manager.click("button[type=submit]").await;
+    manager.wait(".ds-hit").await;
+    manager.shot("13-manager-search").await;
+    manager.click_labelled(".ds-nav-link", "Import").await;
+    manager.type_into("#csv", "client_ref,given_name,family_name\nP00009,,Smith\n").await;
+    manager.click("#import").await;
+    manager.wait_text(".nhsuk-error-summary", "Nothing was imported").await;
+    manager.shot("14-manager-import-errors").await;
+    manager.click_labelled(".ds-nav-link", "Devices").await;
+    manager.wait_text("#devices", "C001").await;
+    manager.shot("15-manager-devices").await;
     manager.client.close().await.expect("close the office app");
+
+    // A new tablet, before it is set up.
+    let fresh = work.path().join("fresh");
+    std::fs::create_dir_all(&fresh).expect("fresh data dir");
+    let new_tablet = Screens { client: open_app(&driver, app(), &fresh).await, dir: shots.clone() };
+    new_tablet.wait("#enrol").await;
+    new_tablet.shot("00-enrol").await;
+    new_tablet.client.close().await.expect("close the new tablet's app");
 
     // The council partner receives that idea, and nothing else.
     let code = issue_enrolment_code(&storage, council.id, "OT1", Role::Partner, "test").await.expect("partner code");

@@ -3,8 +3,8 @@
 //! Used by the app's end-to-end tests and by `cargo xtask bench app`.
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

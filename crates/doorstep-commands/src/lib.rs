@@ -10,7 +10,7 @@ use doorstep_model::news2::News2Assessment;
 use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, VisitRow};
 use doorstep_model::{
-    Comparison, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, SoftSign, Urgency, Visit, VisitNote,
+    Comparison, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, Sector, SoftSign, Urgency, Visit, VisitNote,
     VitalSigns,
 };
 use serde::de::DeserializeOwned;
@@ -67,6 +67,10 @@ commands! {
     SetMood = "set_mood", MoodArgs => VisitScreen;
     RecordIdea = "record_idea", IdeaArgs => Insight;
     GetPerson = "person", PersonArgs => PersonOverview;
+    /// A manager's edit of the person's page (what matters, risks, strengths, communication).
+    EditPerson = "edit_person", EditPersonArgs => PersonOverview;
+    /// A manager records the person's answer about sharing with one group of partners.
+    RecordConsent = "record_consent", ConsentArgs => PersonOverview;
     GetMyIdeas = "my_ideas", () => Vec<Insight>;
     GetSyncStatus = "sync_status", () => SyncBadge;
     SyncNow = "sync_now", () => SyncBadge;
@@ -75,6 +79,8 @@ commands! {
     /// The partner organisations on the hub (needs a connection).
     GetPartners = "partners", () => Vec<PartnerOrg>;
     ShareIdea = "share_idea", ShareArgs => IdeaScreen;
+    /// A manager's edit of an idea's words before it is shared.
+    EditIdea = "edit_idea", EditIdeaArgs => IdeaScreen;
     DeclineIdea = "decline_idea", DeclineArgs => IdeaScreen;
     ImportCsv = "import_csv", ImportArgs => ImportOutcome;
     CreateEnrolmentCode = "create_enrolment_code", EnrolmentCodeArgs => EnrolmentCode;
@@ -243,6 +249,33 @@ pub struct IdeaArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonArgs {
     pub person_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditPersonArgs {
+    pub person_id: String,
+    pub what_matters_to_me: String,
+    pub communication_needs: String,
+    pub known_risks: Vec<String>,
+    pub strengths_and_interests: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentArgs {
+    pub person_id: String,
+    pub sector: Sector,
+    /// `true`: they agreed; `false`: they said no.
+    pub given: bool,
+    /// How it was discussed and with whom.
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditIdeaArgs {
+    pub id: String,
+    pub summary: String,
+    pub detail: String,
+    pub suggested_action: String,
 }
 
 /// The manager's view of a day across all carers.

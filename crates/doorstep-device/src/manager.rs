@@ -3,11 +3,11 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, Attention, CsvKind, DayArgs, DeclineArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, IdeaScreen,
-    ImportArgs, ImportOutcome, ManagerDay, RowProblem, ShareArgs,
+    AppError, Attention, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs, EditPersonArgs, EnrolmentCode,
+    EnrolmentCodeArgs, ErrorCode, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, RowProblem, ShareArgs,
 };
-use doorstep_model::view::{DaySignal, DeviceRow, SearchHit};
-use doorstep_model::{ConsentBasis, Insight, InsightStatus, PartnerOrg, Person, Role};
+use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
+use doorstep_model::{ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, Role, Sector, StaffId};
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
 
@@ -81,6 +81,64 @@ impl Device {
         self.manager().await?;
         let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
         client.partners().await.map_err(sync_error)
+    }
+
+    pub async fn edit_idea(&self, args: EditIdeaArgs) -> Result<IdeaScreen, AppError> {
+        self.manager().await?;
+        let mut store = self.store.lock().await;
+        store
+            .update::<Insight>(&args.id, |insight| {
+                insight.summary = args.summary.trim().to_string();
+                insight.detail = args.detail.trim().to_string();
+                insight.suggested_action = args.suggested_action.trim().to_string();
+                Ok(insight.validate()?)
+            })
+            .map_err(storage_error)?;
+        idea_screen(&store, &args.id)
+    }
+
+    pub async fn edit_person(&self, args: EditPersonArgs) -> Result<PersonOverview, AppError> {
+        self.manager().await?;
+        let lines = |items: Vec<String>| -> Vec<String> {
+            items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect()
+        };
+        let mut store = self.store.lock().await;
+        store
+            .update::<Person>(&args.person_id, |p| {
+                p.what_matters_to_me = args.what_matters_to_me.trim().to_string();
+                p.communication_needs = args.communication_needs.trim().to_string();
+                p.known_risks = lines(args.known_risks);
+                p.strengths_and_interests = lines(args.strengths_and_interests);
+                Ok(())
+            })
+            .map_err(storage_error)?;
+        store.person_overview(&args.person_id).map_err(storage_error)
+    }
+
+    pub async fn record_consent(&self, args: ConsentArgs) -> Result<PersonOverview, AppError> {
+        let who = self.manager().await?;
+        if args.note.trim().is_empty() {
+            return Err(AppError::new(ErrorCode::Invalid, "Say how consent was discussed and with whom."));
+        }
+        let record = ConsentRecord {
+            given: args.given,
+            recorded_by: StaffId::new(who.staff_ref),
+            recorded_at: Utc::now(),
+            note: args.note.trim().to_string(),
+        };
+        let mut store = self.store.lock().await;
+        store
+            .update::<Person>(&args.person_id, |p| {
+                let slot = match args.sector {
+                    Sector::Nhs => &mut p.consent.nhs,
+                    Sector::Council => &mut p.consent.council,
+                    Sector::VoluntarySector => &mut p.consent.voluntary_sector,
+                };
+                *slot = Some(record);
+                Ok(())
+            })
+            .map_err(storage_error)?;
+        store.person_overview(&args.person_id).map_err(storage_error)
     }
 
     pub async fn decline_idea(&self, args: DeclineArgs) -> Result<IdeaScreen, AppError> {

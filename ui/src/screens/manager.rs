@@ -1,9 +1,9 @@
 //! The manager's screens: the day, reviewing and sharing ideas, CSV import, devices, search.
 
 use doorstep_commands::{
-    AppError, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef, EnrolmentCode,
-    EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay, GetPartners, IdeaRef, IdeaScreen, ImportArgs, ImportCsv,
-    ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea,
+    AppError, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef, EditIdea, EditIdeaArgs,
+    EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay, GetPartners, IdeaRef, IdeaScreen, ImportArgs,
+    ImportCsv, ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea,
 };
 use doorstep_model::view::{DeviceRow, SearchHit};
 use doorstep_model::{PartnerOrg, Role};
@@ -93,6 +93,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
         });
     }
     let chosen = use_state(Vec::<PartnerOrg>::new);
+    let editing = use_state(|| None::<EditIdeaArgs>);
     let purpose = use_state(String::new);
     let reason = use_state(String::new);
     let error = use_state(|| None::<AppError>);
@@ -134,6 +135,56 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
     };
     let (label, tag) = format::status_tag(idea.status.code());
     let open = matches!(idea.status.code(), "submitted" | "reviewed" | "shared");
+    let edit_form = match &*editing {
+        None => {
+            let (editing, idea) = (editing.clone(), idea.clone());
+            let onclick = Callback::from(move |_: MouseEvent| {
+                editing.set(Some(EditIdeaArgs {
+                    id: idea.id.to_string(),
+                    summary: idea.summary.clone(),
+                    detail: idea.detail.clone(),
+                    suggested_action: idea.suggested_action.clone(),
+                }))
+            });
+            html! { <button type="button" class="nhsuk-button nhsuk-button--secondary" id="edit-idea" {onclick}>{"Edit the wording"}</button> }
+        }
+        Some(draft) => {
+            let field = |id: &'static str, label: &'static str, value: &str, set: fn(&mut EditIdeaArgs, String)| {
+                let editing = editing.clone();
+                let oninput = Callback::from(move |e: InputEvent| {
+                    if let Some(mut d) = (*editing).clone() {
+                        set(&mut d, input_value(&e));
+                        editing.set(Some(d));
+                    }
+                });
+                html! {
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for={id}>{ label }</label>
+                        <input class="nhsuk-input" {id} value={value.to_string()} {oninput} />
+                    </div>
+                }
+            };
+            let save = {
+                let (ctx, error, screen, editing, args) =
+                    (ctx.clone(), error.clone(), screen.clone(), editing.clone(), draft.clone());
+                Callback::from(move |_: MouseEvent| {
+                    let (screen, editing) = (screen.clone(), editing.clone());
+                    act::<EditIdea>(&ctx, args.clone(), error.clone(), move |s| {
+                        screen.set(Some(s));
+                        editing.set(None);
+                    });
+                })
+            };
+            html! {
+                <>
+                    { field("edit-summary", "Summary", &draft.summary, |d, v| d.summary = v) }
+                    { field("edit-detail", "What they saw", &draft.detail, |d, v| d.detail = v) }
+                    { field("edit-action", "What could be done", &draft.suggested_action, |d, v| d.suggested_action = v) }
+                    <button type="button" class="nhsuk-button" onclick={save}>{"Save wording"}</button>
+                </>
+            }
+        }
+    };
     html! {
         <>
             <BackLink to={Route::ManagerDay} label="Back to today" />
@@ -146,6 +197,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"What could be done"}</dt><dd class="nhsuk-summary-list__value">{ idea.suggested_action.clone() }</dd></div>
                 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"Who could help"}</dt><dd class="nhsuk-summary-list__value">{ idea.who_could_act.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ") }</dd></div>
             </dl>
+            if open { { edit_form } }
             if !idea.shares.is_empty() {
                 <h2>{"Shared with"}</h2>
                 <ul id="shared-with">{ for idea.shares.iter().map(|sh| html! { <li>{ format!("{}: {} (by {}, {})", sh.partner.name, sh.purpose, sh.shared_by, format::when(sh.at)) }</li> }) }</ul>

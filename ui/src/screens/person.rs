@@ -1,15 +1,15 @@
 //! The person: what matters to them, strengths, contacts, risks, consent, the deterioration
 //! watch with a small chart, and past visits.
 
-use doorstep_commands::{GetPerson, PersonArgs};
-use doorstep_model::ConsentRecord;
-use doorstep_model::view::TimelineEntry;
+use doorstep_commands::{AppError, ConsentArgs, EditPerson, EditPersonArgs, GetPerson, PersonArgs, RecordConsent};
+use doorstep_model::view::{PersonOverview, TimelineEntry};
 use doorstep_model::watch::WatchLevel;
+use doorstep_model::{ConsentRecord, Sector};
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
 use crate::format;
-use crate::widgets::{BackLink, Load, loading_or_failed, use_command};
+use crate::widgets::{BackLink, ErrorMessage, Load, act, input_value, loading_or_failed, use_command};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -20,7 +20,13 @@ pub struct Props {
 pub fn PersonPage(props: &Props) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let (loaded, _) = use_command::<GetPerson>(PersonArgs { person_id: props.person_id.to_string() });
-    let Load::Ready(overview) = &*loaded else { return loading_or_failed(&loaded) };
+    let edited = use_state(|| None::<PersonOverview>);
+    let Load::Ready(loaded_overview) = &*loaded else { return loading_or_failed(&loaded) };
+    let overview = (*edited).as_ref().unwrap_or(loaded_overview);
+    let on_saved = {
+        let edited = edited.clone();
+        Callback::from(move |o: PersonOverview| edited.set(Some(o)))
+    };
     let p = &overview.person;
     let consent = |label: &str, record: &Option<ConsentRecord>| {
         let text = match record {
@@ -81,6 +87,10 @@ pub fn PersonPage(props: &Props) -> Html {
                 { consent("With the council", &p.consent.council) }
                 { consent("With voluntary groups", &p.consent.voluntary_sector) }
             </dl>
+            if ctx.is_manager() {
+                <ConsentForm person_id={p.id.to_string()} on_saved={on_saved.clone()} />
+                <PersonEditor overview={overview.clone()} on_saved={on_saved} />
+            }
             <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={new_idea}>{"Record an idea"}</button>
             <h2>{"Past visits"}</h2>
             <table class="nhsuk-table">
@@ -148,5 +158,116 @@ fn Chart(props: &ChartProps) -> Html {
             </svg>
             <figcaption class="nhsuk-body-s">{"Yellow bars: soft signs noticed. Blue line: NEWS2 score. Oldest on the left."}</figcaption>
         </figure>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct EditProps {
+    overview: PersonOverview,
+    on_saved: Callback<PersonOverview>,
+}
+
+/// The manager's edit of what the carers read first.
+#[component]
+fn PersonEditor(props: &EditProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let p = &props.overview.person;
+    let matters = use_state(|| p.what_matters_to_me.clone());
+    let communication = use_state(|| p.communication_needs.clone());
+    let risks = use_state(|| p.known_risks.join("\n"));
+    let strengths = use_state(|| p.strengths_and_interests.join("\n"));
+    let error = use_state(|| None::<AppError>);
+    let saved = use_state(|| false);
+    let text = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| state.set(input_value(&e)))
+    };
+    let save = {
+        let (ctx, error, saved, on_saved) = (ctx.clone(), error.clone(), saved.clone(), props.on_saved.clone());
+        let lines = |t: &str| t.lines().map(str::to_string).collect::<Vec<_>>();
+        let args = EditPersonArgs {
+            person_id: p.id.to_string(),
+            what_matters_to_me: (*matters).clone(),
+            communication_needs: (*communication).clone(),
+            known_risks: lines(&risks),
+            strengths_and_interests: lines(&strengths),
+        };
+        Callback::from(move |_: MouseEvent| {
+            let (saved, on_saved) = (saved.clone(), on_saved.clone());
+            act::<EditPerson>(&ctx, args.clone(), error.clone(), move |o| {
+                saved.set(true);
+                on_saved.emit(o);
+            });
+        })
+    };
+    html! {
+        <details class="nhsuk-details">
+            <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Edit this page"}</span></summary>
+            <div class="nhsuk-details__text">
+                <ErrorMessage error={(*error).clone()} />
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="edit-matters">{"What matters to me"}</label>
+                    <textarea class="nhsuk-textarea" id="edit-matters" rows="3" value={(*matters).clone()} oninput={text(&matters)} />
+                </div>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="edit-communication">{"Communication needs"}</label>
+                    <input class="nhsuk-input" id="edit-communication" value={(*communication).clone()} oninput={text(&communication)} />
+                </div>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="edit-risks">{"Known risks (one per line)"}</label>
+                    <textarea class="nhsuk-textarea" id="edit-risks" rows="3" value={(*risks).clone()} oninput={text(&risks)} />
+                </div>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="edit-strengths">{"Strengths and interests (one per line)"}</label>
+                    <textarea class="nhsuk-textarea" id="edit-strengths" rows="3" value={(*strengths).clone()} oninput={text(&strengths)} />
+                </div>
+                <button type="button" class="nhsuk-button" onclick={save}>{"Save changes"}</button>
+                if *saved { <p role="status">{"Saved."}</p> }
+            </div>
+        </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ConsentProps {
+    person_id: String,
+    on_saved: Callback<PersonOverview>,
+}
+
+/// Recording what the person said about sharing with each group of partners.
+#[component]
+fn ConsentForm(props: &ConsentProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let sector = use_state(|| Sector::Nhs);
+    let note = use_state(String::new);
+    let error = use_state(|| None::<AppError>);
+    let record = |given: bool, label: &'static str| {
+        let (ctx, error, on_saved) = (ctx.clone(), error.clone(), props.on_saved.clone());
+        let args = ConsentArgs { person_id: props.person_id.clone(), sector: *sector, given, note: (*note).clone() };
+        let onclick = Callback::from(move |_: MouseEvent| {
+            let on_saved = on_saved.clone();
+            act::<RecordConsent>(&ctx, args.clone(), error.clone(), move |o| on_saved.emit(o));
+        });
+        html! { <button type="button" class="nhsuk-button nhsuk-button--secondary" {onclick}>{ label }</button> }
+    };
+    let choice = |s: Sector, label: &'static str| {
+        let state = sector.clone();
+        let on = *sector == s;
+        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(s))}>{ label }</button> }
+    };
+    html! {
+        <details class="nhsuk-details">
+            <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Record consent to share"}</span></summary>
+            <div class="nhsuk-details__text">
+                <ErrorMessage error={(*error).clone()} />
+                <p class="nhsuk-label">{"Sharing with"}</p>
+                <div class="ds-buttons">{ choice(Sector::Nhs, "The NHS") }{ choice(Sector::Council, "The council") }{ choice(Sector::VoluntarySector, "Voluntary groups") }</div>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="consent-note">{"How it was discussed, and with whom"}</label>
+                    <input class="nhsuk-input" id="consent-note" value={(*note).clone()} oninput={let n = note.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e)))} />
+                </div>
+                <div class="ds-buttons">{ record(true, "They agreed") }{ record(false, "They said no") }</div>
+            </div>
+        </details>
     }
 }
