@@ -57,7 +57,7 @@ pub fn Unlock(props: &Props) -> Html {
                 <h1>{"Enter your PIN"}</h1>
                 <p class="nhsuk-body-l">{ format!("Doorstep is locked. Signed in as {who}.") }</p>
                 <ErrorMessage error={(*error).clone()} />
-                <div class="ds-pin" aria-live="polite" id="pin-dots">
+                <div class={classes!("ds-pin", pin.is_empty().then_some("ds-pin--empty"))} aria-live="polite" id="pin-dots">
                     { if pin.is_empty() { "No numbers entered".to_string() } else { "●".repeat(pin.len()) } }
                 </div>
                 <div class="ds-keypad">
