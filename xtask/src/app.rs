@@ -52,9 +52,11 @@ pub fn ensure_apt_packages() -> Result {
     as_root("apt-get", &args, &env)
 }
 
-/// Installs `krate@version` with cargo unless `binary --version` already reports that version.
+/// Installs `krate@version` with cargo unless that version is installed and `binary` is on PATH.
 fn ensure_cargo_tool(binary: &str, krate: &str, version: &str, locked: bool) -> Result {
-    if output(binary, &["--version"]).is_some_and(|v| v.split_whitespace().any(|w| w == version)) {
+    let installed = output("cargo", &["install", "--list"])
+        .is_some_and(|list| list.lines().any(|l| l.starts_with(&format!("{krate} v{version}:"))));
+    if installed && has_command(binary) {
         return Ok(());
     }
     let spec = format!("{krate}@{version}");
