@@ -5,7 +5,7 @@
 //! NEWS2 5 with the medium advice on screen, an idea, check out); the hub comes back; the app
 //! syncs; a manager's app sees the visit's NEWS2 on the day's "needs attention" and shares the
 //! idea with a council partner, who then receives that idea and nothing else. Screenshots of each
-//! screen at tablet and desktop size go to docs/screenshots/.
+//! screen at tablet (portrait and landscape) and desktop size go to docs/screenshots/.
 //!
 //! Needs Xvfb, tauri-driver and WebKitWebDriver on PATH: `cargo xtask test` installs them.
 

@@ -141,9 +141,9 @@ impl Screens {
         }
     }
 
-    /// Screenshots at tablet (768×1024) and desktop (1280×800) size.
+    /// Screenshots at tablet portrait (768×1024) and landscape (1024×768) and desktop (1280×800) size.
     pub async fn shot(&self, name: &str) {
-        for (size, w, h) in [("tablet", 768, 1024), ("desktop", 1280, 800)] {
+        for (size, w, h) in [("tablet", 768, 1024), ("landscape", 1024, 768), ("desktop", 1280, 800)] {
             if self.client.set_window_size(w, h).await.is_ok() {
                 tokio::time::sleep(Duration::from_millis(300)).await;
             }
