@@ -102,7 +102,13 @@ pub struct Screens {
 
 impl Screens {
     pub async fn wait(&self, css: &str) -> fantoccini::elements::Element {
-        self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .every(Duration::from_millis(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
     pub async fn click(&self, css: &str) {

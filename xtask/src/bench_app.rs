@@ -102,7 +102,9 @@ async fn measure(binary: &Path, runs: usize) -> Result<(Vec<Duration>, f64)> {
         let submitted = Instant::now();
         screens.click("#unlock").await;
         screens.wait(".ds-visit__card").await;
-        starts.push(to_pin + submitted.elapsed());
+        let to_today = submitted.elapsed();
+        eprintln!("run {}: start to PIN screen {:.0} ms, PIN to Today {:.0} ms", run + 1, ms(to_pin), ms(to_today));
+        starts.push(to_pin + to_today);
         if run == runs - 1 {
             tokio::time::sleep(Duration::from_millis(500)).await;
             rss = app_rss_mb();
