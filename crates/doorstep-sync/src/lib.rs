@@ -189,66 +189,43 @@ impl SyncClient {
         Ok((answer, sent, received))
     }
 
-    /// The partner organisations this (manager's) device may share ideas with.
-    pub async fn partners(&self) -> Result<Vec<PartnerOrg>, SyncError> {
-        let response = self
-            .http
-            .get(format!("{}{API_PREFIX}/partners", self.hub_url))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SyncError::Offline)?;
+    /// Sends a management request with this device's token; the hub's refusal becomes an error.
+    async fn management(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
+        let response = request.bearer_auth(&self.token).send().await.map_err(SyncError::Offline)?;
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
-        response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
+        Ok(response)
+    }
+
+    async fn management_json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, SyncError> {
+        self.management(request).await?.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
+    }
+
+    /// The partner organisations this (manager's) device may share ideas with.
+    pub async fn partners(&self) -> Result<Vec<PartnerOrg>, SyncError> {
+        self.management_json(self.http.get(format!("{}{API_PREFIX}/partners", self.hub_url))).await
     }
 
     /// The organisation's enrolled devices (managers only).
     pub async fn devices(&self) -> Result<Vec<DeviceRow>, SyncError> {
-        let response = self
-            .http
-            .get(format!("{}{API_PREFIX}/devices", self.hub_url))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SyncError::Offline)?;
-        if !response.status().is_success() {
-            return Err(refusal(response).await);
-        }
-        response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
+        self.management_json(self.http.get(format!("{}{API_PREFIX}/devices", self.hub_url))).await
     }
 
     /// Revokes a lost or stolen device: it can sync nothing more, and wipes itself when it next
     /// reaches the hub (managers only).
     pub async fn revoke_device(&self, id: Uuid) -> Result<(), SyncError> {
-        let response = self
-            .http
-            .post(format!("{}{API_PREFIX}/devices/{id}/revoke", self.hub_url))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(SyncError::Offline)?;
-        if !response.status().is_success() {
-            return Err(refusal(response).await);
-        }
+        self.management(self.http.post(format!("{}{API_PREFIX}/devices/{id}/revoke", self.hub_url))).await?;
         Ok(())
     }
 
     /// A one-time code for enrolling a colleague's device (managers only).
     pub async fn create_enrolment_code(&self, staff_ref: &str, role: Role) -> Result<EnrolmentCodeResponse, SyncError> {
-        let response = self
-            .http
-            .post(format!("{}{API_PREFIX}/enrolment-codes", self.hub_url))
-            .bearer_auth(&self.token)
-            .json(&EnrolmentCodeRequest { staff_ref: staff_ref.to_string(), role })
-            .send()
-            .await
-            .map_err(SyncError::Offline)?;
-        if !response.status().is_success() {
-            return Err(refusal(response).await);
-        }
-        response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))
+        let body = EnrolmentCodeRequest { staff_ref: staff_ref.to_string(), role };
+        self.management_json(self.http.post(format!("{}{API_PREFIX}/enrolment-codes", self.hub_url)).json(&body)).await
     }
 
     /// Runs the Automerge sync protocol for one document until neither side has anything to
