@@ -5,12 +5,14 @@
 //! and read what, the sync exchange) → `storage` (one trait; `sqlite` and `postgres` backends).
 
 pub mod api;
+pub mod fhir;
 pub mod postgres;
 pub mod server;
 pub mod service;
 pub mod sqlite;
 pub mod storage;
 pub mod testing;
+pub mod trends;
 
 pub use api::app;
 pub use postgres::PostgresStorage;

@@ -76,6 +76,11 @@ uuid_id!(
     InsightId
 );
 
+uuid_id!(
+    /// What one partner organisation receives of one insight (see `shared.rs`).
+    SharedItemId
+);
+
 /// A member of staff, by the provider's own staff reference (e.g. `"C014"` or `"jsmith"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -106,10 +111,13 @@ pub enum RecordKind {
     Visit,
     Note,
     Insight,
+    /// An insight as shared with one partner organisation.
+    Shared,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] = [RecordKind::Person, RecordKind::Visit, RecordKind::Note, RecordKind::Insight];
+    pub const ALL: [RecordKind; 5] =
+        [RecordKind::Person, RecordKind::Visit, RecordKind::Note, RecordKind::Insight, RecordKind::Shared];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -117,6 +125,7 @@ impl RecordKind {
             RecordKind::Visit => "visit",
             RecordKind::Note => "note",
             RecordKind::Insight => "insight",
+            RecordKind::Shared => "shared",
         }
     }
 

@@ -17,15 +17,20 @@ pub mod note;
 pub mod person;
 pub mod role;
 pub mod sbard;
+pub mod shared;
 pub mod view;
 pub mod visit;
 pub mod watch;
 
-pub use ids::{InsightId, NoteId, PersonId, RecordKind, StaffId, VisitId};
+pub use ids::{InsightId, NoteId, PersonId, RecordKind, SharedItemId, StaffId, VisitId};
 pub use insight::{Comment, ConsentBasis, Insight, InsightStatus, PartnerKind, PartnerOrg, Sector, Share, Urgency};
 pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use note::{Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign, SoftSignObservation, VisitNote};
 pub use person::{Address, ConsentRecord, ConsentToShare, Contact, Person, PersonName};
 pub use role::Role;
+pub use shared::{
+    PartnerResponse, ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedKind, SharedObservations,
+    SharedPerson, SharedStatus,
+};
 pub use visit::{Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError, VisitStatus};
