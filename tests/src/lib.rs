@@ -52,7 +52,7 @@ impl<S: HubStorage + Clone> TestHub<S> {
         let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_on(storage.clone(), listener, async {
+        let task = tokio::spawn(serve_on(storage.clone(), listener, doorstep_hub::web::WebOptions::default(), async {
             let _ = stopped.await;
         }));
         TestHub { url, storage, provider, stop: Some(stop), task: Some(task) }

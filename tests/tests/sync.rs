@@ -474,9 +474,14 @@ async fn background_sync_reports_offline_then_catches_up_when_the_hub_is_back() 
     // at once when asked.
     let listener = tokio::net::TcpListener::bind(&address).await.expect("same address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(doorstep_hub::server::serve_on(storage, listener, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(doorstep_hub::server::serve_on(
+        storage,
+        listener,
+        doorstep_hub::web::WebOptions::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     background.sync_now();
     let status = tokio::time::timeout(Duration::from_secs(10), async {
         loop {

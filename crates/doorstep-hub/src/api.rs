@@ -23,17 +23,23 @@ use doorstep_model::{PartnerKind, PartnerOrg};
 
 use crate::service::{Caller, Hub, ServiceError, authenticate, enrolment_code_hash, new_enrolment_code, new_token};
 use crate::storage::{Device, EnrolmentCode, HubStorage, StorageError};
+use crate::web::WebOptions;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 pub struct AppState<S> {
-    pub hub: Hub<S>,
+    pub hub: Arc<Hub<S>>,
 }
 
-/// The hub's routes, ready to serve.
+/// The hub's routes (the devices' API and the partner pages), ready to serve.
 pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
-    let state = Arc::new(AppState { hub });
+    app_with(hub, WebOptions::default())
+}
+
+pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
+    let hub = Arc::new(hub);
+    let state = Arc::new(AppState { hub: hub.clone() });
     let api = Router::new()
         .route("/health", get(health))
         .route("/enrol", post(enrol::<S>))
@@ -46,6 +52,7 @@ pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
         .with_state(state);
     Router::new()
         .nest(API_PREFIX, api)
+        .merge(crate::web::routes(hub, web))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

@@ -5,14 +5,18 @@
 //! and read what, the sync exchange) → `storage` (one trait; `sqlite` and `postgres` backends).
 
 pub mod api;
+pub mod doc_facts;
 pub mod fhir;
+pub mod pages;
 pub mod postgres;
 pub mod server;
 pub mod service;
+pub mod sharing;
 pub mod sqlite;
 pub mod storage;
 pub mod testing;
 pub mod trends;
+pub mod web;
 
 pub use api::app;
 pub use postgres::PostgresStorage;

@@ -3,9 +3,11 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use doorstep_hub::Hub;
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::server::{AsyncStorageFn, Database, serve_on, shutdown_signal, with_storage};
-use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
+use doorstep_hub::web::WebOptions;
 use doorstep_model::PartnerKind;
 use doorstep_protocol::Role;
 use uuid::Uuid;
@@ -29,6 +31,10 @@ enum Command {
     Serve {
         #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8470")]
         listen: String,
+        /// Mark the partner pages' cookies Secure: set this when people reach the hub over
+        /// HTTPS (directly or through a TLS proxy).
+        #[arg(long, env = "DOORSTEP_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Register a home-care provider and print an enrolment code for its first manager.
     CreateProvider {
@@ -52,6 +58,22 @@ enum Command {
         kind: String,
         #[arg(long)]
         id: Option<Uuid>,
+    },
+    /// Create a sign-in account for the partner pages. The password is read from the first
+    /// line of standard input (so it never appears in the process list or shell history).
+    CreateWebUser {
+        #[arg(long)]
+        org: Uuid,
+        #[arg(long)]
+        email: String,
+        /// The person's name, as their answers are signed.
+        #[arg(long)]
+        name: String,
+        /// partner (answers what is shared with their organisation), commissioner (anonymised
+        /// counts; belongs to an ICB or council partner organisation) or manager (a provider's
+        /// view of partner activity).
+        #[arg(long, value_parser = ["partner", "commissioner", "manager"])]
+        role: String,
     },
     /// Print a one-time enrolment code for a device of a provider's carer or manager.
     EnrolmentCode {
@@ -102,7 +124,7 @@ struct Run {
 impl AsyncStorageFn<Result<(), String>> for Run {
     async fn call<S: HubStorage + Clone>(self, storage: S) -> Result<(), String> {
         match self.command {
-            Command::Serve { listen } => {
+            Command::Serve { listen, secure_cookies } => {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -110,7 +132,8 @@ impl AsyncStorageFn<Result<(), String>> for Run {
                 tracing::info!(address = %bound, database = ?self.database, "doorstep hub listening");
                 // One plain line on stdout, for scripts and tests that asked for port 0.
                 println!("listening on http://{bound}");
-                serve_on(storage, listener, shutdown_signal()).await.map_err(|e| e.to_string())
+                let web = WebOptions { secure_cookies };
+                serve_on(storage, listener, web, shutdown_signal()).await.map_err(|e| e.to_string())
             }
             Command::CreateProvider { name, manager, id } => {
                 let org = Organisation {
@@ -140,6 +163,16 @@ impl AsyncStorageFn<Result<(), String>> for Run {
                 };
                 storage.create_organisation(org.clone()).await.map_err(|e| e.to_string())?;
                 println!("partner {} ({}, {})", org.name, partner_kind.label(), org.id);
+                Ok(())
+            }
+            Command::CreateWebUser { org, email, name, role } => {
+                let role = WebRole::from_code(&role).unwrap_or(WebRole::Partner);
+                let mut password = String::new();
+                std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+                let password = password.trim_end_matches(['\r', '\n']);
+                let hub = Hub::new(storage);
+                let user = hub.create_web_user(org, &email, &name, role, password).await.map_err(|e| e.to_string())?;
+                println!("{} account for {} ({})", user.role.code(), user.email, user.id);
                 Ok(())
             }
             Command::EnrolmentCode { org, staff, role } => {

@@ -127,6 +127,34 @@ fn device_from_row(r: &Row) -> Device {
     }
 }
 
+fn audit_from_row(r: &Row) -> AuditEntry {
+    AuditEntry {
+        at: r.get(0),
+        actor: r.get(1),
+        action: r.get(2),
+        doc_id: r.get::<_, Option<&str>>(3).map(uuid_of),
+        allowed: r.get(4),
+        detail: r.get(5),
+    }
+}
+
+const WEB_USER_COLUMNS: &str =
+    "SELECT id, org_id, email, name, role, password_hash, failed_attempts, locked_until FROM web_users";
+
+fn web_user_from_row(r: &Row) -> WebUser {
+    WebUser {
+        id: uuid_of(r.get(0)),
+        org_id: uuid_of(r.get(1)),
+        email: r.get(2),
+        name: r.get(3),
+        // The table's CHECK allows only the three codes.
+        role: WebRole::from_code(r.get(4)).unwrap_or(WebRole::Partner),
+        password_hash: r.get(5),
+        failed_attempts: u32::try_from(r.get::<_, i64>(6)).unwrap_or(u32::MAX),
+        locked_until: r.get(7),
+    }
+}
+
 impl HubStorage for PostgresStorage {
     async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
         let c = self.client().await?;
@@ -330,6 +358,14 @@ impl HubStorage for PostgresStorage {
         grant(&tx, &write.grant.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>(), Some(write.device_id))
             .await?;
         revoke(&tx, &write.revoke.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>()).await?;
+        if let Some(facts) = &write.facts {
+            tx.execute(
+                "INSERT INTO doc_facts (doc_id, kind, owner_org, facts) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (doc_id) DO UPDATE SET facts = excluded.facts",
+                &[&id, &write.kind.code(), &write.owner_org.to_string(), facts],
+            )
+            .await?;
+        }
         if let Some(visit) = &write.visit {
             tx.execute(
                 "INSERT INTO visit_index (visit_id, owner_org, person_id, day, carer_1, carer_2)
@@ -480,6 +516,113 @@ impl HubStorage for PostgresStorage {
         Ok(seq_of(c.query_one(&stmt, &[]).await?.get(0)))
     }
 
+    async fn doc_facts(
+        &self,
+        kind: RecordKind,
+        owner: Option<Uuid>,
+        principal: Option<String>,
+    ) -> StorageResult<Vec<DocFactsRow>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT f.doc_id, f.owner_org, f.facts FROM doc_facts f
+                 WHERE f.kind = $1 AND ($2::TEXT IS NULL OR f.owner_org = $2)
+                   AND ($3::TEXT IS NULL
+                        OR EXISTS (SELECT 1 FROM doc_access a WHERE a.principal = $3 AND a.doc_id = f.doc_id))",
+            )
+            .await?;
+        Ok(c.query(&stmt, &[&kind.code(), &owner.map(|o| o.to_string()), &principal])
+            .await?
+            .iter()
+            .map(|r| DocFactsRow { doc_id: uuid_of(r.get(0)), owner_org: uuid_of(r.get(1)), facts: r.get(2) })
+            .collect())
+    }
+
+    async fn create_web_user(&self, user: WebUser) -> StorageResult<()> {
+        let c = self.client().await?;
+        let inserted = c
+            .execute(
+                "INSERT INTO web_users (id, org_id, email, name, role, password_hash, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
+                &[
+                    &user.id.to_string(),
+                    &user.org_id.to_string(),
+                    &user.email,
+                    &user.name,
+                    &user.role.code(),
+                    &user.password_hash,
+                    &chrono::Utc::now().timestamp_millis(),
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(StorageError::Conflict(format!("{} already has an account", user.email)));
+        }
+        Ok(())
+    }
+
+    async fn web_user(&self, id: Uuid) -> StorageResult<Option<WebUser>> {
+        let c = self.client().await?;
+        let row = c.query_opt(&format!("{WEB_USER_COLUMNS} WHERE id = $1"), &[&id.to_string()]).await?;
+        Ok(row.as_ref().map(web_user_from_row))
+    }
+
+    async fn web_user_by_email(&self, email: String) -> StorageResult<Option<WebUser>> {
+        let c = self.client().await?;
+        let row = c.query_opt(&format!("{WEB_USER_COLUMNS} WHERE email = $1"), &[&email]).await?;
+        Ok(row.as_ref().map(web_user_from_row))
+    }
+
+    async fn set_sign_in_state(&self, id: Uuid, failed_attempts: u32, locked_until: Option<i64>) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE web_users SET failed_attempts = $2, locked_until = $3 WHERE id = $1",
+            &[&id.to_string(), &i64::from(failed_attempts), &locked_until],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, session: WebSession) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO web_sessions (token_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
+            &[&session.token_hash, &session.user_id.to_string(), &session.csrf, &session.expires_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: Vec<u8>) -> StorageResult<Option<WebSession>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt("SELECT user_id, csrf, expires_at FROM web_sessions WHERE token_hash = $1", &[&token_hash])
+            .await?;
+        Ok(row.map(|r| WebSession {
+            token_hash: token_hash.clone(),
+            user_id: uuid_of(r.get(0)),
+            csrf: r.get(1),
+            expires_at: r.get(2),
+        }))
+    }
+
+    async fn delete_session(&self, token_hash: Vec<u8>) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM web_sessions WHERE token_hash = $1", &[&token_hash]).await?;
+        Ok(())
+    }
+
+    async fn audit_of_owner(&self, org: Uuid, limit: u32) -> StorageResult<Vec<AuditEntry>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log
+                 WHERE doc_id IN (SELECT id FROM documents WHERE owner_org = $1) ORDER BY seq DESC LIMIT $2",
+            )
+            .await?;
+        Ok(c.query(&stmt, &[&org.to_string(), &i64::from(limit)]).await?.iter().map(audit_from_row).collect())
+    }
+
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
         let c = self.client().await?;
         let stmt = c
@@ -509,18 +652,7 @@ impl HubStorage for PostgresStorage {
                 "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
             )
             .await?;
-        Ok(c.query(&stmt, &[&i64::from(limit)])
-            .await?
-            .iter()
-            .map(|r| AuditEntry {
-                at: r.get(0),
-                actor: r.get(1),
-                action: r.get(2),
-                doc_id: r.get::<_, Option<&str>>(3).map(uuid_of),
-                allowed: r.get(4),
-                detail: r.get(5),
-            })
-            .collect())
+        Ok(c.query(&stmt, &[&i64::from(limit)]).await?.iter().map(audit_from_row).collect())
     }
 }
 

@@ -10,6 +10,7 @@ use crate::postgres::PostgresStorage;
 use crate::service::Hub;
 use crate::sqlite::SqliteStorage;
 use crate::storage::{HubStorage, StorageError};
+use crate::web::WebOptions;
 
 /// Where the hub keeps its data.
 #[derive(Clone, PartialEq, Eq)]
@@ -52,9 +53,10 @@ impl fmt::Debug for Database {
 pub async fn serve_on<S: HubStorage>(
     storage: S,
     listener: TcpListener,
+    web: WebOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = crate::api::app(Hub::new(storage));
+    let app = crate::api::app_with(Hub::new(storage), web);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

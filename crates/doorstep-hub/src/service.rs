@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 use chrono::{Duration, Utc};
-use doorstep_model::{Insight, Person, RecordKind, Visit, VisitNote};
+use doorstep_model::{Insight, Person, RecordKind, SharedItem, Visit, VisitNote};
 use doorstep_protocol::{
     DocChanges, DocSyncRequest, DocSyncResponse, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::doc_facts::DocFacts;
 use crate::storage::{AuditEntry, Device, DocumentWrite, FeedItem, HubStorage, StorageError, VisitIndex};
 
 /// The most one document's pushed changes may weigh in one request.
@@ -162,6 +163,8 @@ struct Facts {
     /// The record a note or visit belongs to, for the write check.
     parent: Option<Uuid>,
     author: Option<String>,
+    /// What the partner pages list and count about it.
+    doc_facts: Option<DocFacts>,
 }
 
 fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts), String> {
@@ -170,7 +173,11 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
     Ok(match kind {
         RecordKind::Person => {
             let p: Person = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
-            (p.id.0, Facts { readers: vec![manager], visit: None, note_person: None, parent: None, author: None })
+            let doc_facts = Some(DocFacts::of_person(&p));
+            (
+                p.id.0,
+                Facts { readers: vec![manager], visit: None, note_person: None, parent: None, author: None, doc_facts },
+            )
         }
         RecordKind::Visit => {
             let v: Visit = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
@@ -184,7 +191,14 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
             };
             (
                 v.id.0,
-                Facts { readers, visit: Some(index), note_person: None, parent: Some(v.person_id.0), author: None },
+                Facts {
+                    readers,
+                    visit: Some(index),
+                    note_person: None,
+                    parent: Some(v.person_id.0),
+                    author: None,
+                    doc_facts: None,
+                },
             )
         }
         RecordKind::Note => {
@@ -201,15 +215,16 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     note_person: Some(n.person_id.0),
                     parent: Some(n.visit_id.0),
                     author: None,
+                    doc_facts: DocFacts::of_note(&n),
                 },
             )
         }
         RecordKind::Insight => {
             let i: Insight = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
             i.validate().map_err(|e| e.to_string())?;
-            // The provider's managers, the author, and each partner it was shared with.
-            let mut readers = vec![manager, carer_principal(owner, i.author.as_str())];
-            readers.extend(i.shares.iter().map(|s| partner_principal(s.partner.id)));
+            // The provider's managers and the author. Partners never read the insight itself:
+            // they read the shared item made for them.
+            let readers = vec![manager, carer_principal(owner, i.author.as_str())];
             (
                 i.id.0,
                 Facts {
@@ -218,6 +233,30 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     note_person: None,
                     parent: None,
                     author: Some(i.author.as_str().to_string()),
+                    doc_facts: Some(DocFacts::of_insight(&i)),
+                },
+            )
+        }
+        RecordKind::Shared => {
+            let item: SharedItem = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
+            item.validate().map_err(|e| e.to_string())?;
+            if item.provider.id != owner {
+                return Err(format!("shared item {} names another provider", item.id));
+            }
+            // The provider's managers, the carer who raised it, and the partner until revoked.
+            let mut readers = vec![manager, carer_principal(owner, item.raised_by.as_str())];
+            if item.revoked.is_none() {
+                readers.push(partner_principal(item.partner.id));
+            }
+            (
+                item.id.0,
+                Facts {
+                    readers,
+                    visit: None,
+                    note_person: None,
+                    parent: None,
+                    author: None,
+                    doc_facts: Some(DocFacts::of_shared(&item)),
                 },
             )
         }
@@ -348,7 +387,7 @@ impl<S: HubStorage> Hub<S> {
                     );
                 }
                 let readers = self.storage.readers(push.id).await?;
-                if !caller.principals().iter().any(|p| readers.contains(p)) {
+                if !caller.principals().iter().any(|p| readers.contains(p)) || !may_edit(device.role, push.kind) {
                     return hold(
                         HoldReason::Forbidden,
                         format!("{} may not change {} {}", caller.describe(), push.kind, push.id),
@@ -410,10 +449,16 @@ impl<S: HubStorage> Hub<S> {
         } else {
             BTreeSet::new()
         };
-        let revoke = if push.kind == RecordKind::Visit {
-            current.iter().filter(|p| p.starts_with("carer:") && !readers.contains(*p)).cloned().collect()
-        } else {
+        // Who leaves: carers taken off a visit, a partner whose share was revoked.
+        let leaving = match push.kind {
+            RecordKind::Visit => "carer:",
+            RecordKind::Shared => "partner:",
+            _ => "",
+        };
+        let revoke = if leaving.is_empty() {
             Vec::new()
+        } else {
+            current.iter().filter(|p| p.starts_with(leaving) && !readers.contains(*p)).cloned().collect()
         };
         let grant = readers.into_iter().filter(|p| !current.contains(p)).collect();
         let snapshot = if existing.is_some() && self.storage.changes_since_snapshot(push.id).await? >= COMPACT_AFTER {
@@ -433,6 +478,7 @@ impl<S: HubStorage> Hub<S> {
                 visit: facts.visit,
                 note_person: facts.note_person,
                 snapshot,
+                facts: facts.doc_facts.map(|f| f.to_json()),
             })
             .await?;
         Ok(Ok(()))
@@ -584,6 +630,17 @@ impl<S: HubStorage> Hub<S> {
         let cursor = if more { last } else { last.max(visible) };
         let remaining = (items.len() - taken) as u64;
         Ok((docs, purge, cursor, more, remaining))
+    }
+}
+
+/// Whether a reader of a record in this role may also change it by sync. Partners answer at the
+/// hub's pages (which write the response for them), so they never write documents; carers read
+/// shared items but only managers share, revoke or reword them.
+fn may_edit(role: Role, kind: RecordKind) -> bool {
+    match role {
+        Role::Manager => true,
+        Role::Carer => kind != RecordKind::Shared,
+        Role::Partner | Role::Commissioner => false,
     }
 }
 

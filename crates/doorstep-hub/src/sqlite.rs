@@ -84,6 +84,34 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
+fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        at: r.get(0)?,
+        actor: r.get(1)?,
+        action: r.get(2)?,
+        doc_id: r.get::<_, Option<String>>(3)?.map(|s| uuid_of(&s)),
+        allowed: r.get(4)?,
+        detail: r.get(5)?,
+    })
+}
+
+const WEB_USER_COLUMNS: &str =
+    "SELECT id, org_id, email, name, role, password_hash, failed_attempts, locked_until FROM web_users";
+
+fn web_user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebUser> {
+    Ok(WebUser {
+        id: uuid_of(&r.get::<_, String>(0)?),
+        org_id: uuid_of(&r.get::<_, String>(1)?),
+        email: r.get(2)?,
+        name: r.get(3)?,
+        // The table's CHECK allows only the three codes.
+        role: WebRole::from_code(&r.get::<_, String>(4)?).unwrap_or(WebRole::Partner),
+        password_hash: r.get(5)?,
+        failed_attempts: r.get(6)?,
+        locked_until: r.get(7)?,
+    })
+}
+
 fn placeholders(start: usize, count: usize) -> String {
     (start..start + count).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
 }
@@ -335,6 +363,14 @@ impl HubStorage for SqliteStorage {
                     params![id, person.to_string()],
                 )?;
             }
+            if let Some(facts) = &write.facts {
+                exec(
+                    &tx,
+                    "INSERT INTO doc_facts (doc_id, kind, owner_org, facts) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (doc_id) DO UPDATE SET facts = excluded.facts",
+                    params![id, write.kind.code(), write.owner_org.to_string(), facts],
+                )?;
+            }
             tx.commit()?;
             Ok(())
         })
@@ -497,6 +533,135 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn doc_facts(
+        &self,
+        kind: RecordKind,
+        owner: Option<Uuid>,
+        principal: Option<String>,
+    ) -> StorageResult<Vec<DocFactsRow>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT f.doc_id, f.owner_org, f.facts FROM doc_facts f
+                 WHERE f.kind = ?1 AND (?2 IS NULL OR f.owner_org = ?2)
+                   AND (?3 IS NULL OR EXISTS (SELECT 1 FROM doc_access a WHERE a.principal = ?3 AND a.doc_id = f.doc_id))",
+            )?;
+            Ok(stmt
+                .query_map(params![kind.code(), owner.map(|o| o.to_string()), principal], |r| {
+                    Ok(DocFactsRow {
+                        doc_id: uuid_of(&r.get::<_, String>(0)?),
+                        owner_org: uuid_of(&r.get::<_, String>(1)?),
+                        facts: r.get(2)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn create_web_user(&self, user: WebUser) -> StorageResult<()> {
+        self.run(move |c| {
+            let inserted = exec(
+                c,
+                "INSERT INTO web_users (id, org_id, email, name, role, password_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (email) DO NOTHING",
+                params![
+                    user.id.to_string(),
+                    user.org_id.to_string(),
+                    user.email,
+                    user.name,
+                    user.role.code(),
+                    user.password_hash,
+                    chrono::Utc::now().timestamp_millis()
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(StorageError::Conflict(format!("{} already has an account", user.email)));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn web_user(&self, id: Uuid) -> StorageResult<Option<WebUser>> {
+        self.run(move |c| {
+            Ok(query_one(c, &format!("{WEB_USER_COLUMNS} WHERE id = ?1"), [id.to_string()], web_user_from_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn web_user_by_email(&self, email: String) -> StorageResult<Option<WebUser>> {
+        self.run(move |c| {
+            Ok(query_one(c, &format!("{WEB_USER_COLUMNS} WHERE email = ?1"), [email], web_user_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn set_sign_in_state(&self, id: Uuid, failed_attempts: u32, locked_until: Option<i64>) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "UPDATE web_users SET failed_attempts = ?2, locked_until = ?3 WHERE id = ?1",
+                params![id.to_string(), failed_attempts, locked_until],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: WebSession) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "INSERT INTO web_sessions (token_hash, user_id, csrf, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![session.token_hash, session.user_id.to_string(), session.csrf, session.expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, token_hash: Vec<u8>) -> StorageResult<Option<WebSession>> {
+        self.run(move |c| {
+            Ok(query_one(
+                c,
+                "SELECT user_id, csrf, expires_at FROM web_sessions WHERE token_hash = ?1",
+                [&token_hash],
+                |r| {
+                    Ok(WebSession {
+                        token_hash: token_hash.clone(),
+                        user_id: uuid_of(&r.get::<_, String>(0)?),
+                        csrf: r.get(1)?,
+                        expires_at: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: Vec<u8>) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(c, "DELETE FROM web_sessions WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn audit_of_owner(&self, org: Uuid, limit: u32) -> StorageResult<Vec<AuditEntry>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log
+                 WHERE doc_id IN (SELECT id FROM documents WHERE owner_org = ?1) ORDER BY seq DESC LIMIT ?2",
+            )?;
+            Ok(stmt
+                .query_map(params![org.to_string(), i64::from(limit)], audit_from_row)?
+                .collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
         self.run(move |c| {
             exec(
@@ -521,18 +686,7 @@ impl HubStorage for SqliteStorage {
             let mut stmt = c.prepare_cached(
                 "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
             )?;
-            Ok(stmt
-                .query_map([i64::from(limit)], |r| {
-                    Ok(AuditEntry {
-                        at: r.get(0)?,
-                        actor: r.get(1)?,
-                        action: r.get(2)?,
-                        doc_id: r.get::<_, Option<String>>(3)?.map(|s| uuid_of(&s)),
-                        allowed: r.get(4)?,
-                        detail: r.get(5)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<_>>()?)
+            Ok(stmt.query_map([i64::from(limit)], audit_from_row)?.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

@@ -125,6 +125,66 @@ pub struct DocumentWrite {
     pub note_person: Option<Uuid>,
     /// A fresh snapshot to store instead of the changes so far (compaction), if any.
     pub snapshot: Option<Vec<u8>>,
+    /// What the pages list and count about this document (JSON of `doc_facts::DocFacts`).
+    pub facts: Option<String>,
+}
+
+/// What a person signed in to the partner hub's pages may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebRole {
+    /// Staff of a partner organisation: sees and answers what is shared with it.
+    Partner,
+    /// Sees anonymised counts across providers, nothing about anyone.
+    Commissioner,
+    /// A provider's manager: sees who read and answered what the provider shared.
+    Manager,
+}
+
+impl WebRole {
+    pub fn code(self) -> &'static str {
+        match self {
+            WebRole::Partner => "partner",
+            WebRole::Commissioner => "commissioner",
+            WebRole::Manager => "manager",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<WebRole> {
+        [WebRole::Partner, WebRole::Commissioner, WebRole::Manager].into_iter().find(|r| r.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebUser {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// Lower-case.
+    pub email: String,
+    pub name: String,
+    pub role: WebRole,
+    /// Argon2id, PHC string.
+    pub password_hash: String,
+    pub failed_attempts: u32,
+    /// Unix ms; sign-in is refused until then.
+    pub locked_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    /// SHA-256 of the cookie's secret.
+    pub token_hash: Vec<u8>,
+    pub user_id: Uuid,
+    pub csrf: String,
+    /// Unix ms.
+    pub expires_at: i64,
+}
+
+/// One row of `doc_facts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocFactsRow {
+    pub doc_id: Uuid,
+    pub owner_org: Uuid,
+    pub facts: String,
 }
 
 /// One item of a device's feed after its cursor.
@@ -217,6 +277,32 @@ pub trait HubStorage: Send + Sync + 'static {
     /// The highest sequence number stored (everything up to it is visible).
     fn max_seq(&self) -> impl Future<Output = StorageResult<u64>> + Send;
 
+    /// Facts of one kind of document, optionally only one owner's or only those `principal` may read.
+    fn doc_facts(
+        &self,
+        kind: RecordKind,
+        owner: Option<Uuid>,
+        principal: Option<String>,
+    ) -> impl Future<Output = StorageResult<Vec<DocFactsRow>>> + Send;
+
+    /// Fails with `StorageError::Conflict` if the email is taken.
+    fn create_web_user(&self, user: WebUser) -> impl Future<Output = StorageResult<()>> + Send;
+    fn web_user(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<WebUser>>> + Send;
+    /// `email` lower-case.
+    fn web_user_by_email(&self, email: String) -> impl Future<Output = StorageResult<Option<WebUser>>> + Send;
+    /// Records failed sign-ins and any lock-out (both reset on success).
+    fn set_sign_in_state(
+        &self,
+        id: Uuid,
+        failed_attempts: u32,
+        locked_until: Option<i64>,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+    fn create_session(&self, session: WebSession) -> impl Future<Output = StorageResult<()>> + Send;
+    fn session(&self, token_hash: Vec<u8>) -> impl Future<Output = StorageResult<Option<WebSession>>> + Send;
+    fn delete_session(&self, token_hash: Vec<u8>) -> impl Future<Output = StorageResult<()>> + Send;
+
     fn audit(&self, entry: AuditEntry) -> impl Future<Output = StorageResult<()>> + Send;
+    /// The newest audit entries about documents `org` owns.
+    fn audit_of_owner(&self, org: Uuid, limit: u32) -> impl Future<Output = StorageResult<Vec<AuditEntry>>> + Send;
     fn audit_log(&self, limit: u32) -> impl Future<Output = StorageResult<Vec<AuditEntry>>> + Send;
 }

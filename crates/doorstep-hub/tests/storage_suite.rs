@@ -141,6 +141,7 @@ fn write(id: Uuid, kind: RecordKind, org: Uuid, device: Uuid) -> DocumentWrite {
         visit: None,
         note_person: None,
         snapshot: None,
+        facts: None,
     }
 }
 

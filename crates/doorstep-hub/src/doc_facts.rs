@@ -1,0 +1,124 @@
+//! What the hub notes about a document when it is written, for the partner pages: the shared
+//! items a partner's inbox lists and filters, and the anonymised facts commissioners' counts are
+//! made of. Kept as JSON in `doc_facts` (one row per document), so the pages never load
+//! Automerge documents to list or count them.
+
+use chrono::{DateTime, Utc};
+use doorstep_model::news2::{self, News2Assessment, ScoringContext};
+use doorstep_model::shared::postcode_district;
+use doorstep_model::{Insight, Person, SharedItem, VisitNote};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DocFacts {
+    Shared(SharedFacts),
+    Idea(IdeaFacts),
+    Note(NoteFacts),
+    Person(PersonFacts),
+}
+
+/// A row of a partner's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedFacts {
+    pub partner_org: Uuid,
+    pub provider_name: String,
+    /// `SharedKind::code`.
+    pub kind: String,
+    /// `Urgency::code`, and its rank for sorting (urgent first).
+    pub urgency: String,
+    pub urgency_rank: u8,
+    /// `SharedStatus::code`.
+    pub status: String,
+    pub area: String,
+    pub summary: String,
+    /// Unix ms.
+    pub shared_at: i64,
+    pub answered_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdeaFacts {
+    pub person: Option<Uuid>,
+    /// `YYYY-MM`, UK time.
+    pub month: String,
+    /// `PartnerKind` codes of who could act.
+    pub categories: Vec<String>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteFacts {
+    pub person: Uuid,
+    pub month: String,
+    /// `SoftSign` codes of the signs that had changed from usual.
+    pub soft_signs: Vec<String>,
+    /// NEWS2 total where every reading was taken. Scored without the person's age or SpO2 scale
+    /// (the note does not carry them), so it is a trend figure, not a clinical one.
+    pub news2: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonFacts {
+    /// Postcode district only.
+    pub area: String,
+}
+
+fn month(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London).format("%Y-%m").to_string()
+}
+
+impl DocFacts {
+    pub fn of_shared(item: &SharedItem) -> DocFacts {
+        DocFacts::Shared(SharedFacts {
+            partner_org: item.partner.id,
+            provider_name: item.provider.name.clone(),
+            kind: item.kind.code().into(),
+            urgency: item.urgency.code().into(),
+            urgency_rank: item.urgency as u8,
+            status: item.status().code().into(),
+            area: item.area.clone(),
+            summary: item.summary.clone(),
+            shared_at: item.shared_at.timestamp_millis(),
+            answered_at: item.latest_response().map(|r| r.at.timestamp_millis()),
+        })
+    }
+
+    pub fn of_insight(insight: &Insight) -> DocFacts {
+        DocFacts::Idea(IdeaFacts {
+            person: insight.person_id.map(|p| p.0),
+            month: month(insight.created_at),
+            categories: insight.who_could_act.iter().map(|k| k.code().to_string()).collect(),
+            summary: insight.summary.clone(),
+        })
+    }
+
+    /// `None` for a note nobody has written in yet.
+    pub fn of_note(note: &VisitNote) -> Option<DocFacts> {
+        let first = note.authors.iter().map(|a| a.first_edit).min()?;
+        let news2 = note.vitals.as_ref().and_then(|v| match news2::assess(v, &ScoringContext::default()) {
+            Ok(News2Assessment::Scored(score)) => Some(score.total),
+            _ => None,
+        });
+        Some(DocFacts::Note(NoteFacts {
+            person: note.person_id.0,
+            month: month(first),
+            soft_signs: note.changes().map(|s| s.sign.code().to_string()).collect(),
+            news2,
+        }))
+    }
+
+    pub fn of_person(person: &Person) -> DocFacts {
+        DocFacts::Person(PersonFacts { area: postcode_district(&person.address.postcode) })
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs of strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(json: &str) -> Option<DocFacts> {
+        serde_json::from_str(json).ok()
+    }
+}

@@ -1,0 +1,565 @@
+//! The partner hub's pages as HTML (maud), laid out with the NHS.UK design system's classes. No
+//! JavaScript: every action is a link or a form, so the pages work on any browser a GP practice
+//! or council office has.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use doorstep_model::news2::News2Assessment;
+use doorstep_model::shared::SharedStatus;
+use doorstep_model::{ConsentBasis, ResponseOutcome, SharedItem, SharedKind, Urgency};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use crate::sharing::{Inbox, InboxFilter, WebCaller, WebError};
+use crate::storage::{AuditEntry, WebRole};
+use crate::trends::{self, Count, Trends};
+
+pub fn uk_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London).format("%-d %b %Y, %H:%M").to_string()
+}
+
+fn uk_time_ms(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms).map(uk_time).unwrap_or_default()
+}
+
+fn uk_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn layout(title: &str, caller: Option<&WebCaller>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – Doorstep partner hub" }
+                link rel="stylesheet" href="/assets/nhsuk.css";
+                link rel="stylesheet" href="/assets/hub.css";
+            }
+            body {
+                a.nhsuk-skip-link href="#main" { "Skip to main content" }
+                header.nhsuk-header role="banner" {
+                    div.nhsuk-header__container.nhsuk-width-container {
+                        div.nhsuk-header__service {
+                            a.nhsuk-header__service-logo href="/" {
+                                span.nhsuk-header__service-name { "Doorstep partner hub" }
+                            }
+                        }
+                        @if let Some(c) = caller {
+                            div.nhsuk-header__account {
+                                p.hub-header-user { (c.user.name) ", " (c.org.name) }
+                                form.hub-inline-form method="post" action="/sign-out" {
+                                    input type="hidden" name="csrf" value=(c.session.csrf);
+                                    button.hub-link-button type="submit" { "Sign out" }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(c) = caller {
+                        nav.nhsuk-header__navigation aria-label="Menu" {
+                            div.nhsuk-header__navigation-container.nhsuk-width-container {
+                                ul.nhsuk-header__navigation-list {
+                                    @for (href, label) in nav_links(c.user.role) {
+                                        li.nhsuk-header__navigation-item {
+                                            a.nhsuk-header__navigation-link href=(href) { (label) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                div.nhsuk-width-container {
+                    main.nhsuk-main-wrapper id="main" role="main" { (body) }
+                }
+                footer role="contentinfo" {
+                    div.nhsuk-footer {
+                        div.nhsuk-width-container {
+                            p.nhsuk-body-s {
+                                "Everything here was shared by a care provider for a stated purpose, under the \
+                                 person's recorded consent. Each time you open or answer an item it is logged."
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn nav_links(role: WebRole) -> &'static [(&'static str, &'static str)] {
+    match role {
+        WebRole::Partner => &[("/inbox", "Shared with us")],
+        WebRole::Commissioner => &[("/trends", "Trends")],
+        WebRole::Manager => &[("/activity", "Partner activity")],
+    }
+}
+
+fn error_summary(problem: &str) -> Markup {
+    html! {
+        div.nhsuk-error-summary aria-labelledby="error-summary-title" role="alert" tabindex="-1" {
+            h2.nhsuk-error-summary__title id="error-summary-title" { "There is a problem" }
+            div.nhsuk-error-summary__body { p { (problem) } }
+        }
+    }
+}
+
+pub fn error(status: StatusCode, e: &WebError) -> Markup {
+    let (title, text) = match (status, e) {
+        (StatusCode::NOT_FOUND, _) => (
+            "Page not found",
+            "This item does not exist or is not shared with your organisation. If you followed a link, the provider may \
+             have stopped sharing it."
+                .to_string(),
+        ),
+        (StatusCode::INTERNAL_SERVER_ERROR, _) => {
+            ("Sorry, there is a problem with the service", "Try again later. Nothing you sent was lost.".to_string())
+        }
+        _ => ("There is a problem", e.to_string()),
+    };
+    layout(
+        title,
+        None,
+        html! {
+            h1 { (title) }
+            p { (text) }
+            p { a href="/" { "Go to your home page" } }
+        },
+    )
+}
+
+pub fn sign_in(csrf: &str, email: &str, problem: Option<&str>, notice: Option<&str>) -> Markup {
+    layout(
+        "Sign in",
+        None,
+        html! {
+            div.nhsuk-grid-row {
+                div."nhsuk-grid-column-two-thirds" {
+                    @if let Some(p) = problem { (error_summary(p)) }
+                    @if let Some(n) = notice {
+                        div.nhsuk-inset-text { p { (n) } }
+                    }
+                    h1 { "Sign in" }
+                    p { "For NHS, council and commissioning staff who receive what home-care providers share." }
+                    form method="post" action="/sign-in" novalidate {
+                        input type="hidden" name="csrf" value=(csrf);
+                        div.nhsuk-form-group {
+                            label.nhsuk-label for="email" { "Email address" }
+                            input.nhsuk-input id="email" name="email" type="email" autocomplete="username"
+                                spellcheck="false" value=(email);
+                        }
+                        div.nhsuk-form-group {
+                            label.nhsuk-label for="password" { "Password" }
+                            input.nhsuk-input id="password" name="password" type="password"
+                                autocomplete="current-password";
+                        }
+                        button.nhsuk-button type="submit" { "Sign in" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn urgency_tag(urgency: &str) -> Markup {
+    let (class, label) = match urgency {
+        "urgent" => ("nhsuk-tag nhsuk-tag--red", "Urgent: today"),
+        "soon" => ("nhsuk-tag nhsuk-tag--orange", "Soon: within days"),
+        _ => ("nhsuk-tag nhsuk-tag--grey", "Routine"),
+    };
+    html! { strong class=(class) { (label) } }
+}
+
+fn status_tag(status: SharedStatus) -> Markup {
+    let class = match status {
+        SharedStatus::New => "nhsuk-tag nhsuk-tag--blue",
+        SharedStatus::Answered(ResponseOutcome::Declined) | SharedStatus::Revoked => "nhsuk-tag nhsuk-tag--grey",
+        SharedStatus::Answered(_) => "nhsuk-tag nhsuk-tag--green",
+    };
+    html! { strong class=(class) { (status.label()) } }
+}
+
+fn select(id: &str, label: &str, chosen: &str, options: &[(String, String)]) -> Markup {
+    html! {
+        div.nhsuk-form-group {
+            label.nhsuk-label for=(id) { (label) }
+            select.nhsuk-select id=(id) name=(id) {
+                option value="" selected[chosen.is_empty()] { "All" }
+                @for (value, text) in options {
+                    option value=(value) selected[chosen == value] { (text) }
+                }
+            }
+        }
+    }
+}
+
+fn query_with_page(filter: &InboxFilter, page: usize) -> String {
+    let pairs = [
+        ("kind", &filter.kind),
+        ("urgency", &filter.urgency),
+        ("status", &filter.status),
+        ("provider", &filter.provider),
+        ("area", &filter.area),
+    ];
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if !v.is_empty() {
+            q.append_pair(k, v);
+        }
+    }
+    q.append_pair("page", &page.to_string());
+    format!("/inbox?{}", q.finish())
+}
+
+pub fn inbox(caller: &WebCaller, filter: &InboxFilter, inbox: &Inbox) -> Markup {
+    let kinds: Vec<(String, String)> = SharedKind::ALL.iter().map(|k| (k.code().into(), k.label().into())).collect();
+    let urgencies: Vec<(String, String)> = [Urgency::Urgent, Urgency::Soon, Urgency::Routine]
+        .iter()
+        .map(|u| (u.code().into(), capitalise(u.code())))
+        .collect();
+    let statuses: Vec<(String, String)> =
+        SharedStatus::FILTERS.iter().map(|s| (s.code().into(), s.label().into())).collect();
+    let providers: Vec<(String, String)> = inbox.providers.iter().map(|p| (p.clone(), p.clone())).collect();
+    let areas: Vec<(String, String)> = inbox.areas.iter().map(|a| (a.clone(), a.clone())).collect();
+    layout(
+        "Shared with us",
+        Some(caller),
+        html! {
+            h1 { "Shared with " (caller.org.name) }
+            p.nhsuk-lede-text { "Ideas and observations from home-care workers, most urgent and newest first." }
+            form.hub-filters method="get" action="/inbox" {
+                (select("kind", "Kind", &filter.kind, &kinds))
+                (select("urgency", "Urgency", &filter.urgency, &urgencies))
+                (select("status", "Status", &filter.status, &statuses))
+                (select("provider", "Provider", &filter.provider, &providers))
+                (select("area", "Area", &filter.area, &areas))
+                div.nhsuk-form-group { button.nhsuk-button."nhsuk-button--secondary" type="submit" { "Apply filters" } }
+            }
+            p { (inbox.total) " item" @if inbox.total != 1 { "s" } " · " a href="/inbox.csv" { "Download all as CSV" } }
+            @if inbox.rows.is_empty() {
+                div.nhsuk-inset-text { p { "Nothing matches. Shared items appear here as soon as a provider shares them." } }
+            } @else {
+                table.nhsuk-table {
+                    caption.nhsuk-table__caption."nhsuk-u-visually-hidden" { "Shared items" }
+                    thead.nhsuk-table__head {
+                        tr.nhsuk-table__row {
+                            th.nhsuk-table__header scope="col" { "Item" }
+                            th.nhsuk-table__header scope="col" { "Urgency" }
+                            th.nhsuk-table__header scope="col" { "From" }
+                            th.nhsuk-table__header scope="col" { "Area" }
+                            th.nhsuk-table__header scope="col" { "Status" }
+                            th.nhsuk-table__header scope="col" { "Shared" }
+                        }
+                    }
+                    tbody.nhsuk-table__body {
+                        @for row in &inbox.rows {
+                            tr.nhsuk-table__row {
+                                td.nhsuk-table__cell {
+                                    a href=(format!("/items/{}", row.id)) { (row.facts.summary) }
+                                    br;
+                                    span.nhsuk-body-s {
+                                        (SharedKind::from_code(&row.facts.kind).map(SharedKind::label).unwrap_or(""))
+                                    }
+                                }
+                                td.nhsuk-table__cell { (urgency_tag(&row.facts.urgency)) }
+                                td.nhsuk-table__cell { (row.facts.provider_name) }
+                                td.nhsuk-table__cell { (row.facts.area) }
+                                td.nhsuk-table__cell {
+                                    (status_tag(SharedStatus::from_code(&row.facts.status).unwrap_or(SharedStatus::New)))
+                                }
+                                td.nhsuk-table__cell { (uk_time_ms(row.facts.shared_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if inbox.pages > 1 {
+                nav.nhsuk-pagination role="navigation" aria-label="Pages" {
+                    ul.nhsuk-list.nhsuk-pagination__list {
+                        @if inbox.page > 1 {
+                            li.nhsuk-pagination-item--previous {
+                                a.nhsuk-pagination__link."nhsuk-pagination__link--prev"
+                                    href=(query_with_page(filter, inbox.page - 1)) {
+                                    span.nhsuk-pagination__title { "Previous" }
+                                    span.nhsuk-pagination__page { "Page " (inbox.page - 1) " of " (inbox.pages) }
+                                }
+                            }
+                        }
+                        @if inbox.page < inbox.pages {
+                            li.nhsuk-pagination-item--next {
+                                a.nhsuk-pagination__link."nhsuk-pagination__link--next"
+                                    href=(query_with_page(filter, inbox.page + 1)) {
+                                    span.nhsuk-pagination__title { "Next" }
+                                    span.nhsuk-pagination__page { "Page " (inbox.page + 1) " of " (inbox.pages) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+fn consent_words(basis: ConsentBasis) -> &'static str {
+    match basis {
+        ConsentBasis::PersonConsented => "The person agreed to share (recorded by the provider)",
+        ConsentBasis::BestInterests => "Best-interests decision or lasting power of attorney",
+        ConsentBasis::NotIdentifiable => "Nothing identifying is shared",
+        ConsentBasis::NotYetAsked => "Not yet asked",
+    }
+}
+
+fn summary_row(key: &str, value: Markup) -> Markup {
+    html! {
+        div.nhsuk-summary-list__row {
+            dt.nhsuk-summary-list__key { (key) }
+            dd.nhsuk-summary-list__value { (value) }
+        }
+    }
+}
+
+fn sbard_heading(letter: &str, title: &str) -> Markup {
+    html! { h2 { span.hub-sbard__letter aria-hidden="true" { (letter) } (title) } }
+}
+
+/// An item as SBARD, then the response form. `problem` re-shows the form after a refusal, with
+/// what the partner chose and typed.
+pub fn item(caller: &WebCaller, item: &SharedItem, problem: Option<(&str, &str, &str)>, answered: bool) -> Markup {
+    let sbard = item.sbard();
+    let (chosen, typed) = problem.map(|(_, o, m)| (o, m)).unwrap_or(("", ""));
+    let news2 = item.observations.as_ref().and_then(|o| o.news2());
+    layout(
+        &item.summary,
+        Some(caller),
+        html! {
+            a.nhsuk-back-link href="/inbox" { "Back to shared items" }
+            @if let Some((p, _, _)) = problem { (error_summary(p)) }
+            @if answered {
+                div.nhsuk-inset-text role="status" {
+                    p { "Your response is saved. The care provider and the care worker will see it on their next sync." }
+                }
+            }
+            span.nhsuk-caption-l { (item.kind.label()) " from " (item.provider.name) }
+            h1 { (item.summary) }
+            p { (urgency_tag(item.urgency.code())) " " (status_tag(item.status())) }
+            dl.nhsuk-summary-list {
+                (summary_row("Shared by", html! { (item.provider.name) ", " (uk_time(item.shared_at)) }))
+                (summary_row("Raised by", html! { "Care worker " (item.raised_by) }))
+                (summary_row("Purpose", html! { (item.purpose) }))
+                (summary_row("Consent", html! { (consent_words(item.consent_basis)) }))
+                @if !item.area.is_empty() { (summary_row("Area", html! { (item.area) })) }
+            }
+            div.hub-sbard {
+                (sbard_heading("S", "Situation"))
+                p { (sbard.situation) }
+                (sbard_heading("B", "Background"))
+                @if let Some(p) = &item.person {
+                    dl.nhsuk-summary-list {
+                        (summary_row("Name", html! { (p.name) }))
+                        @if let Some(nhs) = &p.nhs_number { (summary_row("NHS number", html! { (nhs.formatted()) })) }
+                        @if let Some(dob) = p.date_of_birth { (summary_row("Date of birth", html! { (uk_date(dob)) })) }
+                        @if !p.postcode.is_empty() { (summary_row("Postcode", html! { (p.postcode) })) }
+                        @if !p.gp_practice.is_empty() { (summary_row("GP practice", html! { (p.gp_practice) })) }
+                    }
+                } @else {
+                    p.nhsuk-body-s { "The person's details are not shared with your organisation." }
+                }
+                @if sbard.background.is_empty() { p { "No more background was given." } }
+                @else { p.hub-pre { (sbard.background) } }
+                (sbard_heading("A", "Assessment"))
+                @if let Some(obs) = &item.observations {
+                    p { "Seen at the visit on " (uk_time(obs.observed_at)) "." }
+                    @if !obs.soft_signs.is_empty() {
+                        h3 { "Soft signs" }
+                        ul {
+                            @for s in &obs.soft_signs {
+                                li {
+                                    (s.sign.label()) ": " (s.compared_to_usual.label().to_lowercase())
+                                    @if !s.detail.trim().is_empty() { " – " (s.detail) }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(n) = &news2 { (news2_table(n)) }
+                } @else {
+                    p { "No observations were shared with this item." }
+                }
+                (sbard_heading("R", "Recommendation"))
+                @if sbard.recommendation.is_empty() { p { "No action was suggested." } }
+                @else { p.hub-pre { (sbard.recommendation) } }
+                (sbard_heading("D", "Decision"))
+                @if item.responses.is_empty() {
+                    p { "No response yet." }
+                } @else {
+                    ul.nhsuk-list {
+                        @for r in &item.responses {
+                            li {
+                                strong { (r.outcome.label()) } " – " (r.by) ", " (uk_time(r.at))
+                                @if !r.message.is_empty() { p.hub-pre { (r.message) } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if item.revoked.is_none() {
+                form method="post" action=(format!("/items/{}/respond", item.id)) novalidate {
+                    input type="hidden" name="csrf" value=(caller.session.csrf);
+                    div.nhsuk-form-group {
+                        fieldset.nhsuk-fieldset {
+                            legend."nhsuk-fieldset__legend"."nhsuk-fieldset__legend--m" {
+                                h2.nhsuk-fieldset__heading { "Your response" }
+                            }
+                            div.nhsuk-radios {
+                                @for o in ResponseOutcome::ALL {
+                                    div.nhsuk-radios__item {
+                                        input.nhsuk-radios__input id=(format!("outcome-{}", o.code())) name="outcome"
+                                            type="radio" value=(o.code()) checked[chosen == o.code()];
+                                        label."nhsuk-label"."nhsuk-radios__label" for=(format!("outcome-{}", o.code())) {
+                                            (o.label())
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    div.nhsuk-form-group {
+                        label.nhsuk-label for="message" { "Message for the provider and care worker" }
+                        div.nhsuk-hint id="message-hint" {
+                            "For example: \"Referral made to the falls team\" or \"OT visit booked Tuesday\". \
+                             If you decline, say why."
+                        }
+                        textarea.nhsuk-textarea id="message" name="message" rows="5" aria-describedby="message-hint" {
+                            (typed)
+                        }
+                    }
+                    button.nhsuk-button type="submit" { "Send response" }
+                }
+            }
+            p { a href=(format!("/items/{}/fhir.json", item.id)) { "Download as FHIR (JSON)" } }
+        },
+    )
+}
+
+fn news2_table(n: &News2Assessment) -> Markup {
+    let scored = match n {
+        News2Assessment::Scored(s) => Some(&s.parameters),
+        News2Assessment::Incomplete { scored, .. } => Some(scored),
+        News2Assessment::NotApplicable { .. } => None,
+    };
+    html! {
+        h3 { (n.summary()) }
+        @if let Some(params) = scored {
+            table.nhsuk-table {
+                caption.nhsuk-table__caption."nhsuk-u-visually-hidden" { "NEWS2 scores by parameter" }
+                thead.nhsuk-table__head {
+                    tr.nhsuk-table__row {
+                        th.nhsuk-table__header scope="col" { "Reading" }
+                        th.nhsuk-table__header scope="col" { "Score" }
+                    }
+                }
+                tbody.nhsuk-table__body {
+                    @for p in params {
+                        tr.nhsuk-table__row {
+                            td.nhsuk-table__cell { (p.parameter.label()) }
+                            td.nhsuk-table__cell { (p.score) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn count_text(c: &Count) -> String {
+    c.value.map_or_else(|| "fewer than 5".to_string(), |v| v.to_string())
+}
+
+pub fn trends(caller: &WebCaller, t: &Trends) -> Markup {
+    let total = |v: Option<u64>| v.map_or_else(|| "fewer than 5".to_string(), |v| v.to_string());
+    layout(
+        "Trends",
+        Some(caller),
+        html! {
+            h1 { "Trends across providers" }
+            p.nhsuk-lede-text {
+                "Counts only: nothing here names a person. Numbers under " (trends::SUPPRESS_UNDER)
+                " are shown as \"fewer than 5\", and where one small number could be worked out from a total, \
+                 the next smallest is hidden too."
+            }
+            p { "Ideas raised: " strong { (total(t.total_ideas)) } ". Visit notes: " strong { (total(t.total_notes)) } "." }
+            p { a href="/trends.csv" { "Download all tables as CSV" } }
+            @for (key, heading, rows) in t.tables() {
+                section id=(key) {
+                    h2 { (heading) }
+                    @if rows.is_empty() {
+                        p { "Nothing to count yet." }
+                    } @else {
+                        (PreEscaped(trends::bar_chart_svg(heading, rows)))
+                        details.nhsuk-details {
+                            summary.nhsuk-details__summary { span.nhsuk-details__summary-text { "Show the numbers" } }
+                            div.nhsuk-details__text {
+                                table.nhsuk-table {
+                                    tbody.nhsuk-table__body {
+                                        @for c in rows {
+                                            tr.nhsuk-table__row {
+                                                th.nhsuk-table__header scope="row" { (c.label) }
+                                                td.nhsuk-table__cell { (count_text(c)) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub fn activity(caller: &WebCaller, entries: &[AuditEntry]) -> Markup {
+    layout(
+        "Partner activity",
+        Some(caller),
+        html! {
+            h1 { "Partner activity" }
+            p.nhsuk-lede-text {
+                "Every time a partner opened, answered or exported something " (caller.org.name)
+                " shared, and every refused attempt."
+            }
+            @if entries.is_empty() {
+                p { "No partner has opened anything yet." }
+            } @else {
+                table.nhsuk-table {
+                    thead.nhsuk-table__head {
+                        tr.nhsuk-table__row {
+                            th.nhsuk-table__header scope="col" { "When" }
+                            th.nhsuk-table__header scope="col" { "Who" }
+                            th.nhsuk-table__header scope="col" { "What" }
+                            th.nhsuk-table__header scope="col" { "Detail" }
+                        }
+                    }
+                    tbody.nhsuk-table__body {
+                        @for e in entries {
+                            tr.nhsuk-table__row {
+                                td.nhsuk-table__cell { (uk_time_ms(e.at)) }
+                                td.nhsuk-table__cell { (e.actor) }
+                                td.nhsuk-table__cell {
+                                    (e.action.replace('_', " "))
+                                    @if !e.allowed { " " strong.nhsuk-tag."nhsuk-tag--red" { "Refused" } }
+                                }
+                                td.nhsuk-table__cell { (e.detail) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}

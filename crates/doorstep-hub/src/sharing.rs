@@ -1,0 +1,557 @@
+//! The partner side's rules, over any [`HubStorage`]: people who sign in with a password
+//! (partners, commissioners, provider managers), what each may see, and partners' responses,
+//! which the hub writes into the shared Automerge document so they reach the provider's devices
+//! by ordinary sync.
+//!
+//! **Architecture Invariant:** every page's data comes through here, and every function checks
+//! the caller's role and organisation itself; the HTTP layer only signs people in and out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use doorstep_model::{Insight, PartnerResponse, RecordKind, ResponseOutcome, SharedItem};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::doc_facts::{DocFacts, SharedFacts};
+use crate::service::{Hub, load_strict, partner_principal, sha256};
+use crate::storage::{
+    AuditEntry, DocumentWrite, HubStorage, OrgKind, Organisation, StorageError, WebRole, WebSession, WebUser,
+};
+use crate::trends::{self, TrendFact, Trends};
+
+/// Wrong passwords in a row before the account is locked for [`LOCK_OUT_MINUTES`].
+pub const MAX_FAILED_SIGN_INS: u32 = 5;
+pub const LOCK_OUT_MINUTES: i64 = 15;
+/// A session lasts a working day; then the person signs in again.
+pub const SESSION_HOURS: i64 = 8;
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Inbox rows per page.
+pub const PAGE_SIZE: usize = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("The email address or password is not right.")]
+    WrongPassword,
+    #[error("Too many wrong passwords: this account is locked for {LOCK_OUT_MINUTES} minutes.")]
+    LockedOut { until: DateTime<Utc> },
+    #[error("Page not found.")]
+    NotFound,
+    #[error("This form has expired. Go back, reload the page and try again.")]
+    StaleForm,
+    #[error("Your account cannot open this page.")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A signed-in person: their account, organisation and session.
+#[derive(Debug, Clone)]
+pub struct WebCaller {
+    pub user: WebUser,
+    pub org: Organisation,
+    pub session: WebSession,
+}
+
+impl WebCaller {
+    fn describe(&self) -> String {
+        format!("{} ({} at {})", self.user.email, self.user.role.code(), self.org.name)
+    }
+
+    fn require(&self, role: WebRole) -> Result<(), WebError> {
+        if self.user.role == role { Ok(()) } else { Err(WebError::Forbidden) }
+    }
+}
+
+/// What a partner asked the inbox for; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct InboxFilter {
+    pub kind: String,
+    pub urgency: String,
+    pub status: String,
+    pub provider: String,
+    pub area: String,
+    pub page: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct InboxRow {
+    pub id: Uuid,
+    pub facts: SharedFacts,
+}
+
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    pub rows: Vec<InboxRow>,
+    /// Matching rows in all pages.
+    pub total: usize,
+    /// 1-based, clamped to the pages there are.
+    pub page: usize,
+    pub pages: usize,
+    /// What the filters can choose from (among this organisation's items).
+    pub providers: Vec<String>,
+    pub areas: Vec<String>,
+}
+
+pub fn hash_password(password: &str) -> Result<String, WebError> {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| WebError::Invalid(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| WebError::Invalid(format!("the password could not be protected: {e}")))
+}
+
+fn password_matches(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash of a password nobody has, checked for unknown emails so the time taken matches.
+fn decoy_hash() -> String {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&random_token()).unwrap_or_default()).clone()
+}
+
+/// Argon2 is deliberately slow: run it off the async threads.
+async fn check_password(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || password_matches(&password, &stored)).await.unwrap_or(false)
+}
+
+fn random_token() -> String {
+    use base64::Engine;
+    let secret: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret)
+}
+
+/// A fresh random token for a form.
+pub fn new_form_token() -> String {
+    random_token()
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl<S: HubStorage> Hub<S> {
+    /// Creates a sign-in account. Partners and commissioners belong to partner organisations
+    /// (an ICB or council commissions), managers to providers.
+    pub async fn create_web_user(
+        &self,
+        org_id: Uuid,
+        email: &str,
+        name: &str,
+        role: WebRole,
+        password: &str,
+    ) -> Result<WebUser, WebError> {
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') || email.len() > 254 {
+            return Err(WebError::Invalid(format!("{email:?} is not an email address")));
+        }
+        if name.trim().is_empty() {
+            return Err(WebError::Invalid("a name is needed: partners' answers are signed with it".into()));
+        }
+        if password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(WebError::Invalid(format!("a password needs at least {MIN_PASSWORD_CHARS} characters")));
+        }
+        let org = self.storage.organisation(org_id).await?.ok_or_else(|| {
+            WebError::Invalid(format!("no organisation {org_id}: create it first (create-provider or create-partner)"))
+        })?;
+        let fits = match role {
+            WebRole::Partner | WebRole::Commissioner => org.kind == OrgKind::Partner,
+            WebRole::Manager => org.kind == OrgKind::Provider,
+        };
+        if !fits {
+            return Err(WebError::Invalid(format!(
+                "a {} account cannot belong to {} (a {})",
+                role.code(),
+                org.name,
+                org.kind.code()
+            )));
+        }
+        let password = password.to_string();
+        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| StorageError::Task(e.to_string()))??;
+        let user = WebUser {
+            id: Uuid::new_v4(),
+            org_id,
+            email,
+            name: name.trim().to_string(),
+            role,
+            password_hash: hash,
+            failed_attempts: 0,
+            locked_until: None,
+        };
+        self.storage.create_web_user(user.clone()).await?;
+        Ok(user)
+    }
+
+    /// Checks a password and opens a session, returning the cookie's secret. Unknown emails
+    /// take as long as wrong passwords, so the answer does not tell who has an account.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<(String, WebCaller), WebError> {
+        let now = Utc::now();
+        let email = email.trim().to_lowercase();
+        let Some(user) = self.storage.web_user_by_email(email.clone()).await? else {
+            check_password(password.to_string(), decoy_hash()).await;
+            self.audit_web(format!("{email} (no such account)"), "sign_in", None, false, "unknown email".into())
+                .await?;
+            return Err(WebError::WrongPassword);
+        };
+        if let Some(until) = user.locked_until.filter(|u| *u > now.timestamp_millis()) {
+            self.audit_web(user.email.clone(), "sign_in", None, false, "account locked".into()).await?;
+            return Err(WebError::LockedOut { until: DateTime::from_timestamp_millis(until).unwrap_or(now) });
+        }
+        if !check_password(password.to_string(), user.password_hash.clone()).await {
+            let failed = user.failed_attempts + 1;
+            let locked_until = (failed >= MAX_FAILED_SIGN_INS)
+                .then(|| (now + chrono::Duration::minutes(LOCK_OUT_MINUTES)).timestamp_millis());
+            // After a lock-out the count starts again.
+            let failed = if locked_until.is_some() { 0 } else { failed };
+            self.storage.set_sign_in_state(user.id, failed, locked_until).await?;
+            let detail = if locked_until.is_some() { "wrong password: account locked" } else { "wrong password" };
+            self.audit_web(user.email.clone(), "sign_in", None, false, detail.into()).await?;
+            return Err(match locked_until {
+                Some(until) => WebError::LockedOut { until: DateTime::from_timestamp_millis(until).unwrap_or(now) },
+                None => WebError::WrongPassword,
+            });
+        }
+        self.storage.set_sign_in_state(user.id, 0, None).await?;
+        let org = self.storage.organisation(user.org_id).await?.ok_or(WebError::Forbidden)?;
+        let secret = random_token();
+        let session = WebSession {
+            token_hash: sha256(secret.as_bytes()),
+            user_id: user.id,
+            csrf: random_token(),
+            expires_at: (now + chrono::Duration::hours(SESSION_HOURS)).timestamp_millis(),
+        };
+        self.storage.create_session(session.clone()).await?;
+        self.audit_web(user.email.clone(), "sign_in", None, true, String::new()).await?;
+        Ok((secret, WebCaller { user, org, session }))
+    }
+
+    /// The person behind a session cookie, if it is current.
+    pub async fn web_caller(&self, secret: &str) -> Result<Option<WebCaller>, WebError> {
+        let Some(session) = self.storage.session(sha256(secret.as_bytes())).await? else { return Ok(None) };
+        if session.expires_at <= Utc::now().timestamp_millis() {
+            self.storage.delete_session(session.token_hash).await?;
+            return Ok(None);
+        }
+        let Some(user) = self.storage.web_user(session.user_id).await? else { return Ok(None) };
+        let Some(org) = self.storage.organisation(user.org_id).await? else { return Ok(None) };
+        Ok(Some(WebCaller { user, org, session }))
+    }
+
+    pub async fn sign_out(&self, caller: &WebCaller) -> Result<(), WebError> {
+        self.storage.delete_session(caller.session.token_hash.clone()).await?;
+        Ok(())
+    }
+
+    /// The items shared with the caller's organisation, most urgent and newest first.
+    pub async fn inbox(&self, caller: &WebCaller, filter: &InboxFilter) -> Result<Inbox, WebError> {
+        caller.require(WebRole::Partner)?;
+        let rows = self
+            .storage
+            .doc_facts(RecordKind::Shared, None, Some(partner_principal(caller.org.id)))
+            .await?
+            .into_iter()
+            .filter_map(|row| match DocFacts::from_json(&row.facts) {
+                // The access row says it is shared with this organisation; the facts must agree.
+                Some(DocFacts::Shared(facts)) if facts.partner_org == caller.org.id => {
+                    Some(InboxRow { id: row.doc_id, facts })
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>();
+        let providers: BTreeSet<String> = rows.iter().map(|r| r.facts.provider_name.clone()).collect();
+        let areas: BTreeSet<String> = rows.iter().map(|r| r.facts.area.clone()).filter(|a| !a.is_empty()).collect();
+        let wanted = |value: &str, chosen: &str| chosen.is_empty() || value == chosen;
+        let mut rows: Vec<InboxRow> = rows
+            .into_iter()
+            .filter(|r| {
+                let f = &r.facts;
+                wanted(&f.kind, &filter.kind)
+                    && wanted(&f.urgency, &filter.urgency)
+                    && wanted(&f.status, &filter.status)
+                    && wanted(&f.provider_name, &filter.provider)
+                    && wanted(&f.area, &filter.area)
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            (b.facts.urgency_rank, b.facts.shared_at, b.id).cmp(&(a.facts.urgency_rank, a.facts.shared_at, a.id))
+        });
+        let total = rows.len();
+        let pages = total.div_ceil(PAGE_SIZE).max(1);
+        let page = filter.page.clamp(1, pages);
+        let rows = rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+        Ok(Inbox {
+            rows,
+            total,
+            page,
+            pages,
+            providers: providers.into_iter().collect(),
+            areas: areas.into_iter().collect(),
+        })
+    }
+
+    /// One shared item, if it is shared with the caller's organisation. Every look, allowed or
+    /// not, is audited with the purpose it was shared for.
+    pub async fn shared_item(&self, caller: &WebCaller, id: Uuid, action: &str) -> Result<SharedItem, WebError> {
+        caller.require(WebRole::Partner)?;
+        let (item, _, _) = self.load_shared(caller, id, action).await?;
+        self.audit_web(caller.describe(), action, Some(id), true, format!("purpose: {}", item.purpose)).await?;
+        Ok(item)
+    }
+
+    async fn load_shared(
+        &self,
+        caller: &WebCaller,
+        id: Uuid,
+        action: &str,
+    ) -> Result<(SharedItem, AutoCommit, Uuid), WebError> {
+        let readers = self.storage.readers(id).await?;
+        let stored = self.storage.load_document(id).await?;
+        let stored = match stored {
+            Some(doc) if doc.kind == RecordKind::Shared && readers.contains(&partner_principal(caller.org.id)) => doc,
+            // Not shared with them, revoked, or no such thing: all look the same from outside.
+            _ => {
+                self.audit_web(caller.describe(), action, Some(id), false, "not shared with this organisation".into())
+                    .await?;
+                return Err(WebError::NotFound);
+            }
+        };
+        let doc = load_strict(&stored.bytes).map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?;
+        let item: SharedItem =
+            autosurgeon::hydrate(&doc).map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?;
+        Ok((item, doc, stored.owner_org))
+    }
+
+    /// Records a partner's answer in the shared document and moves the provider's insight on.
+    pub async fn respond(
+        &self,
+        caller: &WebCaller,
+        id: Uuid,
+        outcome: ResponseOutcome,
+        message: &str,
+    ) -> Result<SharedItem, WebError> {
+        caller.require(WebRole::Partner)?;
+        let (mut item, mut doc, owner) = self.load_shared(caller, id, "respond").await?;
+        let now = Utc::now();
+        let response = PartnerResponse {
+            key: Uuid::new_v4().to_string(),
+            outcome,
+            message: message.to_string(),
+            by: caller.user.name.clone(),
+            at: now,
+        };
+        item.respond(response).map_err(|e| WebError::Invalid(e.to_string()))?;
+        self.write_as_hub(&mut doc, &item, id, RecordKind::Shared, owner, Some(DocFacts::of_shared(&item))).await?;
+        self.move_insight_on(&item, owner, outcome, message).await?;
+        self.audit_web(
+            caller.describe(),
+            "respond",
+            Some(id),
+            true,
+            format!("{}; purpose: {}", outcome.label(), item.purpose),
+        )
+        .await?;
+        Ok(item)
+    }
+
+    /// The provider's insight follows its partners' answers, as far as its lifecycle allows
+    /// (an idea already actioned is not moved back by a later acknowledgement).
+    async fn move_insight_on(
+        &self,
+        item: &SharedItem,
+        owner: Uuid,
+        outcome: ResponseOutcome,
+        message: &str,
+    ) -> Result<(), WebError> {
+        let id = item.insight_id.0;
+        let Some(stored) = self.storage.load_document(id).await? else { return Ok(()) };
+        if stored.kind != RecordKind::Insight || stored.owner_org != owner {
+            return Ok(());
+        }
+        let mut doc = load_strict(&stored.bytes).map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?;
+        let mut insight: Insight =
+            autosurgeon::hydrate(&doc).map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?;
+        if insight.move_to(outcome.insight_status(&item.partner.name, message.trim())).is_err() {
+            return Ok(());
+        }
+        self.write_as_hub(&mut doc, &insight, id, RecordKind::Insight, owner, Some(DocFacts::of_insight(&insight)))
+            .await
+    }
+
+    /// Writes the hub's own edit of a document as one change, which every reader's device
+    /// then receives by ordinary sync.
+    async fn write_as_hub<T: autosurgeon::Reconcile>(
+        &self,
+        doc: &mut AutoCommit,
+        value: &T,
+        id: Uuid,
+        kind: RecordKind,
+        owner: Uuid,
+        facts: Option<DocFacts>,
+    ) -> Result<(), WebError> {
+        let before = doc.get_heads();
+        autosurgeon::reconcile(doc, value).map_err(|e| StorageError::Task(format!("{kind} {id}: {e}")))?;
+        let after = doc.get_heads();
+        if after == before {
+            return Ok(());
+        }
+        let bytes = doc.save_after(&before);
+        let item = Sha256::digest(after.iter().flat_map(|h| h.0).collect::<Vec<u8>>()).into();
+        self.storage
+            .write_document(DocumentWrite {
+                id,
+                kind,
+                owner_org: owner,
+                // No device wrote this: every reader's device receives it.
+                device_id: Uuid::nil(),
+                changes: vec![(item, bytes)],
+                grant: Vec::new(),
+                revoke: Vec::new(),
+                visit: None,
+                note_person: None,
+                snapshot: None,
+                facts: facts.map(|f| f.to_json()),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Every item shared with the caller's organisation and each response, as CSV.
+    pub async fn shared_items_csv(&self, caller: &WebCaller) -> Result<String, WebError> {
+        let all = InboxFilter { page: 1, ..InboxFilter::default() };
+        let first = self.inbox(caller, &all).await?;
+        let mut rows = first.rows;
+        for page in 2..=first.pages {
+            rows.extend(self.inbox(caller, &InboxFilter { page, ..all.clone() }).await?.rows);
+        }
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let header = [
+            "item_id",
+            "shared_at",
+            "provider",
+            "kind",
+            "urgency",
+            "status",
+            "area",
+            "summary",
+            "purpose",
+            "response_at",
+            "response_by",
+            "outcome",
+            "message",
+        ];
+        let csv_error = |e: csv::Error| StorageError::Task(format!("CSV: {e}"));
+        out.write_record(header).map_err(csv_error)?;
+        for row in &rows {
+            let Ok((item, _, _)) = self.load_shared(caller, row.id, "export_csv").await else { continue };
+            let base = [
+                item.id.to_string(),
+                item.shared_at.to_rfc3339(),
+                item.provider.name.clone(),
+                item.kind.code().to_string(),
+                item.urgency.code().to_string(),
+                item.status().code().to_string(),
+                item.area.clone(),
+                item.summary.clone(),
+                item.purpose.clone(),
+            ];
+            if item.responses.is_empty() {
+                out.write_record(base.iter().cloned().chain([
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]))
+                .map_err(csv_error)?;
+            }
+            for r in &item.responses {
+                let answer = [r.at.to_rfc3339(), r.by.clone(), r.outcome.code().to_string(), r.message.clone()];
+                out.write_record(base.iter().cloned().chain(answer)).map_err(csv_error)?;
+            }
+        }
+        self.audit_web(caller.describe(), "export_csv", None, true, format!("{} shared item(s)", rows.len())).await?;
+        let bytes = out.into_inner().map_err(|e| StorageError::Task(format!("CSV: {e}")))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Anonymised counts across every provider, for commissioners.
+    pub async fn trends(&self, caller: &WebCaller) -> Result<Trends, WebError> {
+        caller.require(WebRole::Commissioner)?;
+        let mut areas: BTreeMap<Uuid, String> = BTreeMap::new();
+        for row in self.storage.doc_facts(RecordKind::Person, None, None).await? {
+            if let Some(DocFacts::Person(p)) = DocFacts::from_json(&row.facts) {
+                areas.insert(row.doc_id, p.area);
+            }
+        }
+        let mut providers: BTreeMap<Uuid, String> = BTreeMap::new();
+        let mut facts = Vec::new();
+        for kind in [RecordKind::Insight, RecordKind::Note] {
+            for row in self.storage.doc_facts(kind, None, None).await? {
+                if let std::collections::btree_map::Entry::Vacant(slot) = providers.entry(row.owner_org) {
+                    slot.insert(self.storage.organisation(row.owner_org).await?.map(|o| o.name).unwrap_or_default());
+                }
+                let provider = providers.get(&row.owner_org).cloned().unwrap_or_default();
+                let area_of = |person: Option<Uuid>| person.and_then(|p| areas.get(&p).cloned()).unwrap_or_default();
+                match DocFacts::from_json(&row.facts) {
+                    Some(DocFacts::Idea(i)) => facts.push(TrendFact::Idea {
+                        provider,
+                        month: i.month,
+                        area: area_of(i.person),
+                        categories: i.categories,
+                        summary: i.summary,
+                    }),
+                    Some(DocFacts::Note(n)) => facts.push(TrendFact::Note {
+                        provider,
+                        month: n.month,
+                        area: area_of(Some(n.person)),
+                        soft_signs: n.soft_signs,
+                        news2: n.news2,
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        self.audit_web(caller.describe(), "trends", None, true, format!("{} facts counted", facts.len())).await?;
+        Ok(trends::trends(&facts))
+    }
+
+    /// Who read and answered what the caller's provider shared, newest first.
+    pub async fn partner_activity(&self, caller: &WebCaller) -> Result<Vec<AuditEntry>, WebError> {
+        caller.require(WebRole::Manager)?;
+        Ok(self.storage.audit_of_owner(caller.org.id, 500).await?)
+    }
+
+    async fn audit_web(
+        &self,
+        actor: String,
+        action: &str,
+        doc: Option<Uuid>,
+        allowed: bool,
+        detail: String,
+    ) -> Result<(), WebError> {
+        if !allowed {
+            tracing::warn!(%actor, action, doc = ?doc, %detail, "denied");
+        }
+        self.storage
+            .audit(AuditEntry {
+                at: Utc::now().timestamp_millis(),
+                actor,
+                action: action.into(),
+                doc_id: doc,
+                allowed,
+                detail,
+            })
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,360 @@
+//! The partner hub's pages over HTTP: thin axum handlers over [`crate::sharing`], markup in
+//! [`crate::pages`]. Server-rendered HTML that works without JavaScript; session cookies
+//! (HttpOnly, SameSite=Strict, Secure when configured), a CSRF token in every form, and strict
+//! security headers on every response.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use doorstep_model::ResponseOutcome;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::pages;
+use crate::service::Hub;
+use crate::sharing::{InboxFilter, WebCaller, WebError, same_secret};
+use crate::storage::{HubStorage, WebRole};
+
+const SESSION_COOKIE: &str = "doorstep_session";
+/// The sign-in form's CSRF token (double-submit: cookie and hidden field must match).
+const SIGN_IN_COOKIE: &str = "doorstep_sign_in";
+const NHSUK_CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/nhsuk.css"));
+const HUB_CSS: &str = include_str!("../assets/hub.css");
+
+/// How the pages are served.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebOptions {
+    /// Mark cookies `Secure`: set when the hub is reached over HTTPS (directly or via a proxy).
+    pub secure_cookies: bool,
+}
+
+pub struct WebState<S> {
+    pub hub: Arc<Hub<S>>,
+    pub options: WebOptions,
+}
+
+pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, options: WebOptions) -> Router {
+    let state = Arc::new(WebState { hub, options });
+    Router::new()
+        .route("/", get(home::<S>))
+        .route("/sign-in", get(sign_in_page).post(sign_in::<S>))
+        .route("/sign-out", post(sign_out::<S>))
+        .route("/inbox", get(inbox::<S>))
+        .route("/inbox.csv", get(inbox_csv::<S>))
+        .route("/items/{id}", get(item::<S>))
+        .route("/items/{id}/respond", post(respond::<S>))
+        .route("/items/{id}/fhir.json", get(item_fhir::<S>))
+        .route("/trends", get(trends::<S>))
+        .route("/trends.csv", get(trends_csv::<S>))
+        .route("/activity", get(activity::<S>))
+        .route("/assets/nhsuk.css", get(|| async { css(NHSUK_CSS) }))
+        .route("/assets/hub.css", get(|| async { css(HUB_CSS) }))
+        .fallback(|| async { page_error(&WebError::NotFound) })
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+fn css(body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], body)
+        .into_response()
+}
+
+/// No scripts at all, nothing framed, nothing cached that holds personal data.
+async fn security_headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// A page for a failure, with the status it deserves.
+fn page_error(e: &WebError) -> Response {
+    let status = match e {
+        WebError::NotFound => StatusCode::NOT_FOUND,
+        WebError::Forbidden | WebError::StaleForm => StatusCode::FORBIDDEN,
+        WebError::Invalid(_) => StatusCode::BAD_REQUEST,
+        WebError::WrongPassword | WebError::LockedOut { .. } => StatusCode::UNAUTHORIZED,
+        WebError::Storage(err) => {
+            tracing::error!(error = %err, "storage failure on a partner page");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    (status, pages::error(status, e)).into_response()
+}
+
+/// The signed-in person, or a redirect to the sign-in page.
+pub struct SignedIn(pub WebCaller);
+
+impl<S: HubStorage> FromRequestParts<Arc<WebState<S>>> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<WebState<S>>) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(secret) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(Redirect::to("/sign-in").into_response());
+        };
+        match state.hub.web_caller(&secret).await {
+            Ok(Some(caller)) => Ok(SignedIn(caller)),
+            Ok(None) => Err(Redirect::to("/sign-in?expired=1").into_response()),
+            Err(e) => Err(page_error(&e)),
+        }
+    }
+}
+
+fn check_csrf(caller: &WebCaller, token: &str) -> Result<(), WebError> {
+    if same_secret(&caller.session.csrf, token) { Ok(()) } else { Err(WebError::StaleForm) }
+}
+
+fn cookie(options: WebOptions, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(options.secure_cookies)
+        .build()
+}
+
+fn home_of(role: WebRole) -> &'static str {
+    match role {
+        WebRole::Partner => "/inbox",
+        WebRole::Commissioner => "/trends",
+        WebRole::Manager => "/activity",
+    }
+}
+
+async fn home<S: HubStorage>(State(_): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Redirect {
+    Redirect::to(home_of(caller.user.role))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignInQuery {
+    expired: Option<String>,
+}
+
+async fn sign_in_page<S>(State(state): State<Arc<WebState<S>>>, Query(q): Query<SignInQuery>) -> impl IntoResponse {
+    let token = crate::sharing::new_form_token();
+    let notice = q.expired.map(|_| "Your session has ended. Sign in again.");
+    let jar = CookieJar::new().add(cookie(state.options, SIGN_IN_COOKIE, token.clone()));
+    (jar, pages::sign_in(&token, "", None, notice))
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_in<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    jar: CookieJar,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    if expected.is_empty() || !same_secret(&expected, &form.csrf) {
+        return Redirect::to("/sign-in?expired=1").into_response();
+    }
+    let again = |status: StatusCode, message: String| {
+        let token = crate::sharing::new_form_token();
+        let jar = CookieJar::new().add(cookie(state.options, SIGN_IN_COOKIE, token.clone()));
+        (status, jar, pages::sign_in(&token, &form.email, Some(&message), None)).into_response()
+    };
+    if form.email.trim().is_empty() || form.password.is_empty() {
+        return again(StatusCode::BAD_REQUEST, "Enter your email address and password.".into());
+    }
+    match state.hub.sign_in(&form.email, &form.password).await {
+        Ok((secret, caller)) => {
+            let jar =
+                jar.remove(Cookie::build(SIGN_IN_COOKIE).path("/")).add(cookie(state.options, SESSION_COOKIE, secret));
+            (jar, Redirect::to(home_of(caller.user.role))).into_response()
+        }
+        Err(WebError::LockedOut { until }) => again(
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "Too many wrong passwords. This account is locked until {}. Ask your organisation's administrator if \
+                 you need in sooner.",
+                pages::uk_time(until)
+            ),
+        ),
+        Err(e @ WebError::WrongPassword) => again(StatusCode::UNAUTHORIZED, e.to_string()),
+        Err(e) => page_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_out<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(e) = check_csrf(&caller, &form.csrf) {
+        return page_error(&e);
+    }
+    if let Err(e) = state.hub.sign_out(&caller).await {
+        return page_error(&e);
+    }
+    (jar.remove(Cookie::build(SESSION_COOKIE).path("/")), Redirect::to("/sign-in")).into_response()
+}
+
+async fn inbox<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    Query(filter): Query<InboxFilter>,
+) -> Response {
+    match state.hub.inbox(&caller, &filter).await {
+        Ok(inbox) => pages::inbox(&caller, &filter, &inbox).into_response(),
+        Err(e) => page_error(&e),
+    }
+}
+
+async fn inbox_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
+    match state.hub.shared_items_csv(&caller).await {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"shared-items.csv\""),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(e) => page_error(&e),
+    }
+}
+
+fn parse_id(id: &str) -> Option<Uuid> {
+    Uuid::parse_str(id).ok()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ItemQuery {
+    answered: Option<String>,
+}
+
+async fn item<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<ItemQuery>,
+) -> Response {
+    let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
+    match state.hub.shared_item(&caller, id, "read").await {
+        Ok(item) => pages::item(&caller, &item, None, q.answered.is_some()).into_response(),
+        Err(e) => page_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RespondForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn respond<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+    Form(form): Form<RespondForm>,
+) -> Response {
+    let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
+    if let Err(e) = check_csrf(&caller, &form.csrf) {
+        return page_error(&e);
+    }
+    let outcome = match ResponseOutcome::from_code(&form.outcome) {
+        Some(o) => Ok(o),
+        None => Err(WebError::Invalid("Choose what you have done about it.".into())),
+    };
+    let result = match outcome {
+        Ok(outcome) => state.hub.respond(&caller, id, outcome, &form.message).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/items/{id}?answered=1")).into_response(),
+        // Show the form again with the problem said plainly and the typed message kept.
+        Err(WebError::Invalid(problem)) => match state.hub.shared_item(&caller, id, "read").await {
+            Ok(item) => (
+                StatusCode::BAD_REQUEST,
+                pages::item(&caller, &item, Some((&problem, &form.outcome, &form.message)), false),
+            )
+                .into_response(),
+            Err(e) => page_error(&e),
+        },
+        Err(e) => page_error(&e),
+    }
+}
+
+async fn item_fhir<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
+    match state.hub.shared_item(&caller, id, "export_fhir").await {
+        Ok(item) => (
+            [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")],
+            Json(crate::fhir::bundle(&item, "urn:doorstep")),
+        )
+            .into_response(),
+        Err(e) => page_error(&e),
+    }
+}
+
+async fn trends<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
+    match state.hub.trends(&caller).await {
+        Ok(t) => pages::trends(&caller, &t).into_response(),
+        Err(e) => page_error(&e),
+    }
+}
+
+async fn trends_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
+    match state.hub.trends(&caller).await {
+        Ok(t) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"trends.csv\""),
+            ],
+            crate::trends::to_csv(&t),
+        )
+            .into_response(),
+        Err(e) => page_error(&e),
+    }
+}
+
+async fn activity<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
+    match state.hub.partner_activity(&caller).await {
+        Ok(entries) => pages::activity(&caller, &entries).into_response(),
+        Err(e) => page_error(&e),
+    }
+}
