@@ -31,7 +31,7 @@ fn tables(path: &Path) -> Vec<String> {
     stmt.query_map([], |r| r.get(0)).expect("query").collect::<rusqlite::Result<_>>().expect("names")
 }
 
-const ALL_TABLES: [&str; 9] = [
+const ALL_TABLES: [&str; 11] = [
     "deterioration_flags",
     "device_settings",
     "document_changes",
@@ -40,6 +40,8 @@ const ALL_TABLES: [&str; 9] = [
     "notes",
     "people",
     "search_index",
+    "shared_items",
+    "shared_responses",
     "visits",
 ];
 
@@ -173,6 +175,7 @@ fn an_older_database_upgrades_on_open_with_its_records_and_rebuilt_projections()
         conn.execute_batch(
             "DROP TABLE people; DROP TABLE visits; DROP TABLE notes; DROP TABLE insights;
              DROP TABLE deterioration_flags; DROP TABLE search_index;
+             DROP TABLE shared_items; DROP TABLE shared_responses;
              DROP INDEX documents_sync_pending; ALTER TABLE documents DROP COLUMN heads;
              ALTER TABLE documents DROP COLUMN hub_heads; ALTER TABLE documents DROP COLUMN sync_pending;
              ALTER TABLE documents DROP COLUMN held_back; PRAGMA user_version = 1;",

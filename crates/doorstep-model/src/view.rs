@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::shared::{PartnerResponse, Revocation, SharedStatus};
 use crate::watch::{WatchFlag, WatchLevel};
-use crate::{Person, RecordKind, SoftSign};
+use crate::{PartnerOrg, Person, RecordKind, SoftSign};
 
 /// A visit as a day's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,4 +91,31 @@ pub struct DeviceRow {
     pub staff_ref: String,
     pub role: crate::Role,
     pub revoked: bool,
+}
+
+/// What one partner organisation was sent of an insight, where it stands and their answers, as
+/// the idea screens show it (read from the device's `shared_items` projection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedItemRow {
+    pub id: String,
+    pub insight_id: String,
+    pub partner: PartnerOrg,
+    /// Why it was shared: the partner sees this.
+    pub purpose: String,
+    pub shared_by: String,
+    pub shared_at: DateTime<Utc>,
+    /// Whether the person's details went with it (their consent covers this partner).
+    pub identifies_person: bool,
+    pub status: SharedStatus,
+    /// The partner's answers, oldest first.
+    pub responses: Vec<PartnerResponse>,
+    /// Set once the provider stopped sharing it.
+    pub revoked: Option<Revocation>,
+}
+
+impl SharedItemRow {
+    /// The newest answer, if the partner has answered.
+    pub fn latest_response(&self) -> Option<&PartnerResponse> {
+        self.responses.iter().max_by_key(|r| r.at)
+    }
 }

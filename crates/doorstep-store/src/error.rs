@@ -1,6 +1,7 @@
 use doorstep_model::RecordKind;
 use doorstep_model::insight::InsightError;
 use doorstep_model::news2::VitalsError;
+use doorstep_model::shared::SharedError;
 use doorstep_model::visit::VisitError;
 
 use crate::import::ImportErrors;
@@ -31,6 +32,8 @@ pub enum StoreError {
     Insight(#[from] InsightError),
     #[error("{0}")]
     Vitals(#[from] VitalsError),
+    #[error("{0}")]
+    Shared(#[from] SharedError),
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]

@@ -1,6 +1,6 @@
 //! The device store: the care record a tablet holds, kept safe with no signal.
 //!
-//! Each record (person, visit, visit note, insight) is an Automerge document stored in SQLite
+//! Each record (person, visit, visit note, insight, shared item) is an Automerge document stored in SQLite
 //! (bundled, WAL, foreign keys on). SQL projections (visits by day, notes by person, insights by
 //! status, the deterioration watch, full-text search) are rewritten in the same transaction as
 //! the document, so they never disagree with it.
@@ -28,7 +28,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction};
 use rusqlite_migration::{Migrations, SchemaVersion};
 
 pub use error::{Result, StoreError};
-pub use queries::{InsightRow, PersonOverview, PersonRow, SearchHit, TimelineEntry, VisitRow};
+pub use queries::{InsightRow, PersonOverview, PersonRow, SearchHit, SharedItemRow, TimelineEntry, VisitRow};
 pub use record::Record;
 pub use sync::{DocSync, HeldBackRecord, LocalSyncState, Outgoing};
 
@@ -83,9 +83,12 @@ impl Store {
         };
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Migrations run with foreign keys off, so one may rebuild a table others refer to
+        // (SQLite's procedure for schema changes ALTER TABLE cannot make) without cascading.
+        conn.pragma_update(None, "foreign_keys", false)?;
         migrations.to_latest(&mut conn)?;
+        conn.pragma_update(None, "foreign_keys", true)?;
         let mut store = Store { actor: ActorId::random(), conn, path };
         store.actor = store.device_actor()?;
         if before > 0 && before < schema_version() {
@@ -157,6 +160,30 @@ impl Store {
         result.ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })
     }
 
+    /// Edits one record and stores the new records the edit makes (an insight shared, and what
+    /// each partner receives of it) in one transaction: all of it, or none.
+    pub fn update_and_put<R: Record, S: Record>(
+        &mut self,
+        id: &str,
+        edit: impl FnOnce(&mut R) -> Result<Vec<S>>,
+    ) -> Result<(R, Vec<S>)> {
+        let tx = self.conn.transaction()?;
+        let mut result = None;
+        let mut made = Vec::new();
+        write(&tx, &self.actor, id, |current: Option<R>| {
+            let mut record = current.ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })?;
+            made = edit(&mut record)?;
+            result = Some(record.clone());
+            Ok(record)
+        })?;
+        for record in &made {
+            write(&tx, &self.actor, &record.doc_id(), |_| Ok(record.clone()))?;
+        }
+        tx.commit()?;
+        let record = result.ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })?;
+        Ok((record, made))
+    }
+
     /// Reads one record. A damaged document is an error for that record only.
     pub fn get<R: Record>(&self, id: &str) -> Result<R> {
         let stored = docs::load(&self.conn, R::KIND, id, &self.actor)?
@@ -173,6 +200,7 @@ impl Store {
             RecordKind::Visit => merge::<doorstep_model::Visit>(&tx, &self.actor, id, bytes),
             RecordKind::Note => merge::<doorstep_model::VisitNote>(&tx, &self.actor, id, bytes),
             RecordKind::Insight => merge::<doorstep_model::Insight>(&tx, &self.actor, id, bytes),
+            RecordKind::Shared => merge::<doorstep_model::SharedItem>(&tx, &self.actor, id, bytes),
         }?;
         tx.commit()?;
         Ok(written)
@@ -204,7 +232,16 @@ impl Store {
     /// skipped and reported; the rest are rebuilt.
     pub fn reproject_all(&mut self) -> Result<Vec<StoreError>> {
         let tx = self.conn.transaction()?;
-        for table in ["people", "visits", "notes", "insights", "deterioration_flags", "search_index"] {
+        for table in [
+            "people",
+            "visits",
+            "notes",
+            "insights",
+            "shared_items",
+            "shared_responses",
+            "deterioration_flags",
+            "search_index",
+        ] {
             tx.execute(&format!("DELETE FROM {table}"), [])?;
         }
         let docs: Vec<(String, String)> = {
@@ -222,6 +259,7 @@ impl Store {
                 Some(RecordKind::Visit) => reproject::<doorstep_model::Visit>(&tx, &self.actor, &id, now),
                 Some(RecordKind::Note) => reproject::<doorstep_model::VisitNote>(&tx, &self.actor, &id, now),
                 Some(RecordKind::Insight) => reproject::<doorstep_model::Insight>(&tx, &self.actor, &id, now),
+                Some(RecordKind::Shared) => reproject::<doorstep_model::SharedItem>(&tx, &self.actor, &id, now),
                 None => Ok(()),
             };
             match outcome {

@@ -2,9 +2,12 @@
 //! except the one record a screen shows in full.
 
 use chrono::{DateTime, NaiveDate, Utc};
-pub use doorstep_model::view::{DaySignal, InsightRow, PersonOverview, PersonRow, SearchHit, TimelineEntry, VisitRow};
+use doorstep_model::shared::{PartnerResponse, ResponseOutcome, Revocation, SharedStatus};
+pub use doorstep_model::view::{
+    DaySignal, InsightRow, PersonOverview, PersonRow, SearchHit, SharedItemRow, TimelineEntry, VisitRow,
+};
 use doorstep_model::watch::{WatchFlag, WatchLevel};
-use doorstep_model::{Person, RecordKind, SoftSign};
+use doorstep_model::{NoteId, PartnerKind, PartnerOrg, Person, RecordKind, SoftSign, Visit, VisitNote};
 use rusqlite::{OptionalExtension, params};
 
 use crate::Store;
@@ -163,6 +166,92 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What each partner was sent of one insight, with their answers, in the order it was shared.
+    pub fn shared_items_of(&self, insight_id: &str) -> Result<Vec<SharedItemRow>> {
+        self.shared_items_where("insight_id = ?1", params![insight_id], "shared_at, partner_name")
+    }
+
+    /// Every shared item on the device, newest first (on a partner's device: what it received).
+    pub fn shared_items(&self) -> Result<Vec<SharedItemRow>> {
+        self.shared_items_where("1 = 1", params![], "shared_at DESC, partner_name")
+    }
+
+    fn shared_items_where(
+        &self,
+        condition: &str,
+        params: &[&dyn rusqlite::ToSql],
+        order: &str,
+    ) -> Result<Vec<SharedItemRow>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT doc_no, id, insight_id, partner_id, partner_name, partner_kind, purpose, shared_by, shared_at,
+                    identified, status, revoked_by, revoked_at
+             FROM shared_items WHERE {condition} ORDER BY {order}"
+        ))?;
+        let items = stmt
+            .query_map(params, |r| {
+                let revoked = match (r.get::<_, Option<String>>(11)?, r.get::<_, Option<i64>>(12)?) {
+                    (Some(by), Some(at)) => Some(Revocation { by, at: millis(at) }),
+                    _ => None,
+                };
+                let row = SharedItemRow {
+                    id: r.get(1)?,
+                    insight_id: r.get(2)?,
+                    partner: PartnerOrg {
+                        id: r.get::<_, String>(3)?.parse().unwrap_or_default(),
+                        name: r.get(4)?,
+                        kind: PartnerKind::from_code(&r.get::<_, String>(5)?).unwrap_or(PartnerKind::Other),
+                    },
+                    purpose: r.get(6)?,
+                    shared_by: r.get(7)?,
+                    shared_at: millis(r.get(8)?),
+                    identifies_person: r.get(9)?,
+                    status: SharedStatus::from_code(&r.get::<_, String>(10)?).unwrap_or(SharedStatus::New),
+                    responses: Vec::new(),
+                    revoked,
+                };
+                Ok((r.get::<_, i64>(0)?, row))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut answers = self.conn().prepare_cached(
+            "SELECT key, outcome, message, by_name, at FROM shared_responses WHERE doc_no = ?1 ORDER BY at, rowid",
+        )?;
+        let mut rows = Vec::with_capacity(items.len());
+        for (doc_no, mut row) in items {
+            row.responses = answers
+                .query_map([doc_no], |r| {
+                    Ok(PartnerResponse {
+                        key: r.get(0)?,
+                        outcome: ResponseOutcome::from_code(&r.get::<_, String>(1)?)
+                            .unwrap_or(ResponseOutcome::Acknowledged),
+                        message: r.get(2)?,
+                        by: r.get(3)?,
+                        at: millis(r.get(4)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    /// A person's most recent visit note, with when it was observed (the visit's check-in, or its
+    /// planned start): what a manager may send a partner as "the latest soft signs and vitals".
+    pub fn latest_note_of(&self, person_id: &str) -> Result<Option<(VisitNote, DateTime<Utc>)>> {
+        let visit_id: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT v.id FROM notes n JOIN visits v ON v.id = n.visit_id
+                 WHERE n.person_id = ?1 ORDER BY v.starts_at DESC, n.updated_at DESC LIMIT 1",
+                [person_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(visit_id) = visit_id else { return Ok(None) };
+        let visit: Visit = self.get(&visit_id)?;
+        let note: VisitNote = self.get(&NoteId::for_visit(visit.id).to_string())?;
+        Ok(Some((note, visit.checked_in_at.unwrap_or(visit.window.start))))
     }
 
     /// Full-text search over notes and insights, best matches first. Any text a person types

@@ -4,7 +4,7 @@ use automerge::ActorId;
 use autosurgeon::{Hydrate, Reconcile};
 use doorstep_model::news2::{self, News2Assessment};
 use doorstep_model::watch::{self, VisitSignal};
-use doorstep_model::{Insight, Person, RecordKind, SpO2Scale, Visit, VisitNote};
+use doorstep_model::{Insight, Person, RecordKind, SharedItem, SpO2Scale, Visit, VisitNote};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Result, StoreError};
@@ -192,6 +192,57 @@ impl Record for Insight {
             body.push_str(&comment.text);
         }
         index(conn, doc_no, RecordKind::Insight, person_id.as_deref(), &body)
+    }
+}
+
+impl Record for SharedItem {
+    const KIND: RecordKind = RecordKind::Shared;
+
+    fn doc_id(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn check(&self) -> Result<()> {
+        Ok(self.validate()?)
+    }
+
+    fn project(&self, conn: &Connection, doc_no: i64, _now_ms: i64) -> Result<()> {
+        let latest = self.latest_response();
+        conn.execute("DELETE FROM shared_items WHERE doc_no = ?1", [doc_no])?;
+        conn.execute(
+            "INSERT INTO shared_items (doc_no, id, insight_id, partner_id, partner_name, partner_kind, purpose, shared_by,
+                 shared_at, identified, status, latest_outcome, latest_message, latest_by, latest_at, revoked, revoked_by,
+                 revoked_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            params![
+                doc_no,
+                self.id.to_string(),
+                self.insight_id.to_string(),
+                self.partner.id.to_string(),
+                self.partner.name,
+                self.partner.kind.code(),
+                self.purpose,
+                self.shared_by,
+                self.shared_at.timestamp_millis(),
+                self.person.is_some(),
+                self.status().code(),
+                latest.map(|r| r.outcome.code()),
+                latest.map(|r| r.message.as_str()),
+                latest.map(|r| r.by.as_str()),
+                latest.map(|r| r.at.timestamp_millis()),
+                self.revoked.is_some(),
+                self.revoked.as_ref().map(|r| r.by.as_str()),
+                self.revoked.as_ref().map(|r| r.at.timestamp_millis()),
+            ],
+        )?;
+        conn.execute("DELETE FROM shared_responses WHERE doc_no = ?1", [doc_no])?;
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO shared_responses (doc_no, key, outcome, message, by_name, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for r in &self.responses {
+            insert.execute(params![doc_no, r.key, r.outcome.code(), r.message, r.by, r.at.timestamp_millis()])?;
+        }
+        Ok(())
     }
 }
 
