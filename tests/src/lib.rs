@@ -2,6 +2,7 @@
 //! store files) enrolled with it.
 
 pub mod app;
+pub mod browser;
 
 use std::path::Path;
 use std::sync::Arc;

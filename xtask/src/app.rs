@@ -8,7 +8,8 @@ use crate::Result;
 use crate::setup::{as_root, has_command, output, sh};
 
 /// Debian packages: WebKitGTK and friends to build and run the app, Node for the UI's assets,
-/// and Xvfb with WebKitWebDriver for the end-to-end tests.
+/// Xvfb with WebKitWebDriver for the end-to-end tests, and Chromium with chromedriver for the
+/// partner pages' browser tests.
 const APT_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
     "libgtk-3-dev",
@@ -18,6 +19,8 @@ const APT_PACKAGES: &[&str] = &[
     "npm",
     "xvfb",
     "webkit2gtk-driver",
+    "chromium",
+    "chromium-driver",
 ];
 
 /// Versions that build with this project's Rust (1.95) and agree with Cargo.lock.

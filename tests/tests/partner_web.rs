@@ -1,0 +1,401 @@
+//! The partner hub's pages, used as partners use them: headless Chromium (Debian's chromium and
+//! chromedriver) against a real hub on SQLite, with a provider's real devices syncing. A council
+//! partner signs in, sees exactly what was shared with it, opens an item, answers; the carer's
+//! and manager's devices receive the answer by sync. Screenshots go to docs/screenshots/.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use doorstep_demo::{Generator, at};
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
+use doorstep_hub::{Hub, SqliteStorage};
+use doorstep_model::{
+    ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person, ProviderRef,
+    ResponseOutcome, ShareChoices, SharedItem, SharedItemId, SharedStatus, StaffId, Urgency,
+};
+use doorstep_protocol::Role;
+use doorstep_tests::app::Screens;
+use doorstep_tests::browser::{open_browser, start_chromedriver};
+use doorstep_tests::{TestDevice, TestHub, today};
+use fantoccini::Locator;
+use uuid::Uuid;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn screenshots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+    std::fs::create_dir_all(&dir).expect("docs/screenshots");
+    dir
+}
+
+struct World {
+    hub: TestHub<SqliteStorage>,
+    manager: TestDevice,
+    carer: TestDevice,
+    person: Person,
+    /// Shared with the council: an urgent idea naming the person, and a routine observation.
+    urgent: SharedItem,
+    routine: SharedItem,
+    /// Shared with the surgery (the person has not agreed to NHS sharing: no identifiers).
+    for_surgery: SharedItem,
+    council: Uuid,
+}
+
+async fn partner(hub: &TestHub<SqliteStorage>, name: &str, kind: PartnerKind) -> PartnerOrg {
+    let id = Uuid::new_v4();
+    hub.storage
+        .create_organisation(Organisation { id, name: name.into(), kind: OrgKind::Partner, partner_kind: Some(kind) })
+        .await
+        .unwrap();
+    PartnerOrg { id, name: name.into(), kind }
+}
+
+fn idea(person: &Person, summary: &str, action: &str, urgency: Urgency) -> Insight {
+    Insight {
+        id: InsightId(Uuid::new_v4()),
+        person_id: Some(person.id),
+        author: StaffId::new("C001"),
+        created_at: Utc::now(),
+        summary: summary.into(),
+        detail: "Twice this week she caught herself on the door frame going out to the bins.".into(),
+        suggested_action: action.into(),
+        who_could_act: vec![PartnerKind::OtEquipment],
+        urgency,
+        consent_basis: ConsentBasis::PersonConsented,
+        status: InsightStatus::Reviewed,
+        comments: vec![],
+        shares: vec![],
+    }
+}
+
+async fn set_up(dir: &Path) -> World {
+    let storage = SqliteStorage::open(&dir.join("hub.db")).unwrap();
+    let hub = TestHub::start(storage).await;
+    let council = partner(&hub, "Northbrook Adult Social Care", PartnerKind::CouncilAdultSocialCare).await;
+    let surgery = partner(&hub, "Riverside Surgery", PartnerKind::GpPractice).await;
+    let accounts = Hub::new(hub.storage.clone());
+    for (org, email, name, role) in [
+        (council.id, "ola@council.example", "Ola Adeyemi", WebRole::Partner),
+        (surgery.id, "gp@surgery.example", "Dr Jo Patel", WebRole::Partner),
+        (council.id, "commissioning@council.example", "Chris Commissioner", WebRole::Commissioner),
+        (hub.provider, "manager@sunrise.example", "Mo Manager", WebRole::Manager),
+    ] {
+        accounts.create_web_user(org, email, name, role, PASSWORD).await.unwrap();
+    }
+
+    let manager = hub.device(dir, "M001", Role::Manager).await;
+    let carer = hub.device(dir, "C001", Role::Carer).await;
+    let mut generator = Generator::new(55);
+    let mut person = generator.person();
+    person.address.postcode = "NB3 2QT".into();
+    person.nhs_number = Some("943 476 5919".parse().unwrap());
+    person.consent.council = Some(ConsentRecord {
+        given: true,
+        recorded_by: StaffId::new("M001"),
+        recorded_at: Utc::now(),
+        note: "Happy for the council to be told.".into(),
+    });
+    let mut visit = generator.visit(&person, at(today(), 9, 0));
+    visit.carers = vec![StaffId::new("C001")];
+    manager.store.lock().await.put(&person).unwrap();
+    manager.store.lock().await.put(&visit).unwrap();
+    manager.sync().await;
+    carer.sync().await;
+
+    let rail = idea(&person, "Grab rail by the back door", "OT assessment for a grab rail", Urgency::Urgent);
+    let mut bins = idea(&person, "Bins left at the far end of the drive", "", Urgency::Routine);
+    bins.consent_basis = ConsentBasis::NotIdentifiable;
+    carer.store.lock().await.put(&rail).unwrap();
+    carer.store.lock().await.put(&bins).unwrap();
+    carer.sync().await;
+    manager.sync().await;
+
+    let provider = ProviderRef { id: hub.provider, name: "Sunrise Home Care".into() };
+    let share = |insight: &Insight, to: &PartnerOrg, purpose: &str| {
+        SharedItem::from_insight(
+            SharedItemId(Uuid::new_v4()),
+            insight,
+            provider.clone(),
+            to.clone(),
+            purpose,
+            "M001",
+            Utc::now(),
+            Some(&person),
+            None,
+            ShareChoices::default(),
+        )
+    };
+    let urgent = share(&rail, &council, "So the OT can assess for a grab rail");
+    let routine = share(&bins, &council, "For the council's waste team");
+    let for_surgery = share(&rail, &surgery, "So the GP knows about the near-falls");
+    assert!(urgent.person.is_some() && for_surgery.person.is_none(), "consent decides who sees the person");
+    for item in [&urgent, &routine, &for_surgery] {
+        manager.store.lock().await.put(item).unwrap();
+    }
+    manager.sync().await;
+    World { hub, manager, carer, person, urgent, routine, for_surgery, council: council.id }
+}
+
+async fn sign_in(screens: &Screens, base: &str, email: &str, password: &str) {
+    screens.client.goto(&format!("{base}/sign-in")).await.unwrap();
+    screens.wait("#email").await.clear().await.unwrap();
+    screens.type_into("#email", email).await;
+    screens.type_into("#password", password).await;
+    screens.click("button[type=submit].nhsuk-button").await;
+}
+
+async fn page_text(screens: &Screens) -> String {
+    screens.wait("main").await.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let base = world.hub.url.clone();
+    let (_driver, driver_url) = start_chromedriver().await;
+    let client = open_browser(&driver_url, &dir.path().join("chromium")).await;
+    let screens = Screens { client, dir: screenshots_dir() };
+
+    // Signed out, every page leads to sign-in.
+    screens.client.goto(&format!("{base}/inbox")).await.unwrap();
+    screens.wait("#email").await;
+    screens.shot("partner-sign-in").await;
+
+    // The council's inbox: exactly its two items, the urgent one first.
+    sign_in(&screens, &base, "ola@council.example", PASSWORD).await;
+    screens.wait_text("h1", "Shared with Northbrook Adult Social Care").await;
+    let rows = screens.client.find_all(Locator::Css("tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 2, "the council sees its two items and nothing else");
+    let first = rows[0].text().await.unwrap();
+    assert!(first.contains("Grab rail by the back door") && first.contains("Urgent"), "{first}");
+    let text = page_text(&screens).await;
+    assert!(text.contains("Bins left at the far end of the drive"));
+    screens.shot("partner-inbox").await;
+
+    // Filters narrow it.
+    screens.client.goto(&format!("{base}/inbox?urgency=routine")).await.unwrap();
+    screens.wait_text("main", "1 item").await;
+    assert!(!page_text(&screens).await.contains("Grab rail"));
+
+    // The item, as SBARD, with the person named (their consent covers the council).
+    screens.client.goto(&format!("{base}/inbox")).await.unwrap();
+    screens.click(&format!("a[href='/items/{}']", world.urgent.id)).await;
+    screens.wait_text("h1", "Grab rail by the back door").await;
+    let text = page_text(&screens).await;
+    for part in ["Situation", "Background", "Assessment", "Recommendation", "Decision"] {
+        assert!(text.contains(part), "SBARD {part} missing: {text}");
+    }
+    assert!(text.contains(&world.person.name.display()) && text.contains("943 476 5919"), "{text}");
+    assert!(text.contains("So the OT can assess for a grab rail"), "the purpose is shown");
+    screens.shot("partner-item").await;
+
+    // Answering: a choice is needed, and declining needs a reason; the typed message is kept.
+    screens.click("button[type=submit].nhsuk-button").await;
+    screens.wait_text(".nhsuk-error-summary", "Choose what you have done about it").await;
+    screens.click("#outcome-declined").await;
+    screens.click("button[type=submit].nhsuk-button").await;
+    screens.wait_text(".nhsuk-error-summary", "Declining needs a reason").await;
+    screens.click("#outcome-action_taken").await;
+    screens.type_into("#message", "OT visit booked for Tuesday morning.").await;
+    screens.click("button[type=submit].nhsuk-button").await;
+    screens.wait_text("main", "Your response is saved").await;
+    screens.wait_text("main", "OT visit booked for Tuesday morning.").await;
+    screens.shot("partner-item-answered").await;
+
+    // Another organisation's item, and an item that does not exist: the same "not found", and
+    // the attempt is in the audit log.
+    for id in [world.for_surgery.id.0, Uuid::new_v4()] {
+        screens.client.goto(&format!("{base}/items/{id}")).await.unwrap();
+        screens.wait_text("h1", "Page not found").await;
+    }
+    let audit = world.hub.storage.audit_log(100).await.unwrap();
+    assert!(
+        audit.iter().any(|e| !e.allowed
+            && e.doc_id == Some(world.for_surgery.id.0)
+            && e.actor.contains("ola@council.example")),
+        "the refused look is audited: {audit:?}"
+    );
+    assert!(audit.iter().any(|e| e.allowed && e.action == "respond" && e.doc_id == Some(world.urgent.id.0)));
+
+    // The answer reaches the carer and the office by ordinary sync, and the idea moved on.
+    world.carer.sync().await;
+    world.manager.sync().await;
+    for device in [&world.carer, &world.manager] {
+        let store = device.store.lock().await;
+        let item: SharedItem = store.get(&world.urgent.id.to_string()).unwrap();
+        assert_eq!(item.status(), SharedStatus::Answered(ResponseOutcome::ActionTaken));
+        assert_eq!(item.responses[0].message, "OT visit booked for Tuesday morning.");
+        assert_eq!(item.responses[0].by, "Ola Adeyemi");
+        let insight: Insight = store.get(&world.urgent.insight_id.to_string()).unwrap();
+        assert_eq!(insight.status, InsightStatus::Actioned);
+    }
+
+    // The provider's manager sees who read and answered.
+    screens.client.goto(&format!("{base}/inbox")).await.unwrap();
+    screens.click("button.hub-link-button").await;
+    screens.wait("#email").await;
+    sign_in(&screens, &base, "manager@sunrise.example", PASSWORD).await;
+    screens.wait_text("h1", "Partner activity").await;
+    let text = page_text(&screens).await;
+    assert!(text.contains("ola@council.example") && text.contains("respond") && text.contains("Refused"), "{text}");
+    screens.shot("partner-activity").await;
+
+    // The surgery sees only its own item, without the person's identifiers.
+    screens.click("button.hub-link-button").await;
+    sign_in(&screens, &base, "gp@surgery.example", PASSWORD).await;
+    screens.wait_text("h1", "Shared with Riverside Surgery").await;
+    let rows = screens.client.find_all(Locator::Css("tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    for id in [world.urgent.id, world.routine.id] {
+        screens.client.goto(&format!("{base}/items/{id}")).await.unwrap();
+        screens.wait_text("h1", "Page not found").await;
+    }
+    screens.client.goto(&format!("{base}/items/{}", world.for_surgery.id)).await.unwrap();
+    let text = page_text(&screens).await;
+    assert!(!text.contains(&world.person.name.family) && !text.contains("943 476 5919"), "{text}");
+    assert!(text.contains("not shared with your organisation"));
+
+    // The commissioner sees counts only.
+    screens.click("button.hub-link-button").await;
+    sign_in(&screens, &base, "commissioning@council.example", PASSWORD).await;
+    screens.wait_text("h1", "Trends across providers").await;
+    let text = page_text(&screens).await;
+    assert!(text.contains("fewer than 5") && !text.contains(&world.person.name.family), "{text}");
+    screens.shot("partner-trends").await;
+    // …and cannot open a partner's inbox.
+    screens.client.goto(&format!("{base}/inbox")).await.unwrap();
+    screens.wait_text("main", "Your account cannot open this page").await;
+
+    let _ = world.council;
+    screens.client.close().await.unwrap();
+    world.hub.stop().await;
+}
+
+/// Sign-in refuses wrong passwords, locks the account after five, and every form needs its
+/// CSRF token: checked with a plain HTTP client, as an attacker would try.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_locks_out_and_forms_need_their_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let base = world.hub.url.clone();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    async fn form_token(http: &reqwest::Client, base: &str) -> (String, String) {
+        let page = http.get(format!("{base}/sign-in")).send().await.unwrap();
+        let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let html = page.text().await.unwrap();
+        let token = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        (cookie, token)
+    }
+    async fn try_password(http: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
+        let (cookie, token) = form_token(http, base).await;
+        http.post(format!("{base}/sign-in"))
+            .header("cookie", cookie)
+            .form(&[("email", "ola@council.example"), ("password", password), ("csrf", &token)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    // Without the sign-in form's token nothing is checked.
+    let refused = http
+        .post(format!("{base}/sign-in"))
+        .form(&[("email", "ola@council.example"), ("password", PASSWORD), ("csrf", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::SEE_OTHER);
+    assert!(refused.headers().get("set-cookie").is_none());
+
+    // A good sign-in gives an HttpOnly, SameSite=Strict session cookie.
+    let ok = try_password(&http, &base, PASSWORD).await;
+    assert_eq!(ok.status(), reqwest::StatusCode::SEE_OTHER);
+    let session = ok
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("doorstep_session="))
+        .unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
+    let session = session.split(';').next().unwrap().to_string();
+
+    // Answering without the session's CSRF token is refused and writes nothing.
+    let forged = http
+        .post(format!("{base}/items/{}/respond", world.urgent.id))
+        .header("cookie", &session)
+        .form(&[("outcome", "acknowledged"), ("message", "forged"), ("csrf", "not-the-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+    let page = http.get(format!("{base}/items/{}", world.urgent.id)).header("cookie", &session).send().await.unwrap();
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let headers = page.headers().clone();
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(!page.text().await.unwrap().contains("forged"));
+
+    // Five wrong passwords lock the account; then even the right one is refused for a while.
+    for attempt in 1..=5 {
+        let wrong = try_password(&http, &base, "not the password").await;
+        assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        let html = wrong.text().await.unwrap();
+        if attempt < 5 {
+            assert!(html.contains("The email address or password is not right"), "{html}");
+        } else {
+            assert!(html.contains("locked until"), "{html}");
+        }
+    }
+    let locked = try_password(&http, &base, PASSWORD).await;
+    assert_eq!(locked.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(locked.text().await.unwrap().contains("locked until"));
+
+    // The stylesheet is the hub's own.
+    let css = http.get(format!("{base}/assets/nhsuk.css")).send().await.unwrap();
+    assert_eq!(css.status(), reqwest::StatusCode::OK);
+    assert!(css.text().await.unwrap().contains(".nhsuk-header"), "the NHS.UK frontend CSS is served by the hub");
+    world.hub.stop().await;
+}
+
+/// The commissioner's counts come from what devices synced, across the provider's ideas, with
+/// numbers under 5 suppressed.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_commissioners_counts_match_the_data_with_small_numbers_suppressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    // On top of set_up's two OT ideas: seven more for OT, three for a pharmacy, six for housing.
+    for n in 0..16 {
+        let mut i = idea(&world.person, &format!("Idea number {n}"), "", Urgency::Soon);
+        if (7..10).contains(&n) {
+            i.who_could_act = vec![PartnerKind::Pharmacy];
+        } else if n >= 10 {
+            i.who_could_act = vec![PartnerKind::Housing];
+        }
+        world.carer.store.lock().await.put(&i).unwrap();
+    }
+    world.carer.sync().await;
+
+    let hub = Hub::new(world.hub.storage.clone());
+    let (_, commissioner) = hub.sign_in("commissioning@council.example", PASSWORD).await.unwrap();
+    let trends = hub.trends(&commissioner).await.unwrap();
+    assert_eq!(trends.total_ideas, Some(18));
+    let count = |label: &str| trends.ideas_by_category.iter().find(|c| c.label == label).map(|c| c.value);
+    assert_eq!(count(PartnerKind::OtEquipment.label()), Some(Some(9)));
+    assert_eq!(count(PartnerKind::Pharmacy.label()), Some(None), "3 is under 5: suppressed");
+    // With the total shown, the 3 could be worked out from the rest: the next smallest goes too.
+    assert_eq!(count(PartnerKind::Housing.label()), Some(None), "secondary suppression");
+    let area = trends.ideas_by_area.iter().find(|c| c.label == "NB3").map(|c| c.value);
+    assert_eq!(area, Some(Some(18)));
+    let provider = trends.ideas_by_provider.iter().find(|c| c.label == "Sunrise Home Care").map(|c| c.value);
+    assert_eq!(provider, Some(Some(18)));
+
+    // A partner may not see trends, nor a commissioner an inbox.
+    let (_, ola) = hub.sign_in("ola@council.example", PASSWORD).await.unwrap();
+    assert!(hub.trends(&ola).await.is_err());
+    assert!(hub.inbox(&commissioner, &Default::default()).await.is_err());
+    world.hub.stop().await;
+}
