@@ -265,6 +265,9 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     let text = page_text(&screens).await;
     assert!(text.contains("fewer than 5") && !text.contains(&world.person.name.family), "{text}");
     screens.shot("partner-trends").await;
+    // The first chart (WebDriver's script runs outside the page's CSP; the page has none).
+    screens.client.execute("document.getElementById('ideas_by_category').scrollIntoView()", vec![]).await.unwrap();
+    screens.shot("partner-trends-chart").await;
     // …and cannot open a partner's inbox.
     screens.client.goto(&format!("{base}/inbox")).await.unwrap();
     screens.wait_text("main", "Your account cannot open this page").await;

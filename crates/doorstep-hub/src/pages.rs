@@ -162,12 +162,12 @@ pub fn sign_in(csrf: &str, email: &str, problem: Option<&str>, notice: Option<&s
 }
 
 fn urgency_tag(urgency: &str) -> Markup {
-    let (class, label) = match urgency {
-        "urgent" => ("nhsuk-tag nhsuk-tag--red", "Urgent: today"),
-        "soon" => ("nhsuk-tag nhsuk-tag--orange", "Soon: within days"),
-        _ => ("nhsuk-tag nhsuk-tag--grey", "Routine"),
+    let (class, urgency) = match urgency {
+        "urgent" => ("nhsuk-tag nhsuk-tag--red", Urgency::Urgent),
+        "soon" => ("nhsuk-tag nhsuk-tag--orange", Urgency::Soon),
+        _ => ("nhsuk-tag nhsuk-tag--grey", Urgency::Routine),
     };
-    html! { strong class=(class) { (label) } }
+    html! { strong class=(class) { (urgency.label()) } }
 }
 
 fn status_tag(status: SharedStatus) -> Markup {
@@ -215,7 +215,7 @@ pub fn inbox(caller: &WebCaller, filter: &InboxFilter, inbox: &Inbox) -> Markup 
     let kinds: Vec<(String, String)> = SharedKind::ALL.iter().map(|k| (k.code().into(), k.label().into())).collect();
     let urgencies: Vec<(String, String)> = [Urgency::Urgent, Urgency::Soon, Urgency::Routine]
         .iter()
-        .map(|u| (u.code().into(), capitalise(u.code())))
+        .map(|u| (u.code().into(), u.label().into()))
         .collect();
     let statuses: Vec<(String, String)> =
         SharedStatus::FILTERS.iter().map(|s| (s.code().into(), s.label().into())).collect();
@@ -299,11 +299,6 @@ pub fn inbox(caller: &WebCaller, filter: &InboxFilter, inbox: &Inbox) -> Markup 
             }
         },
     )
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 fn consent_words(basis: ConsentBasis) -> &'static str {

@@ -90,6 +90,8 @@ on_both_backends!(
     max_seq_counts_only_what_takes_a_number,
     the_audit_log_is_newest_first,
     a_change_reached_through_two_principals_is_not_skipped,
+    web_users_sessions_and_sign_in_state,
+    doc_facts_are_listed_by_kind_owner_and_reader,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -722,6 +724,90 @@ async fn the_audit_log_is_newest_first<S: HubStorage>(s: S) {
     assert_eq!(s.audit_log(10).await.unwrap(), newest_first);
     assert_eq!(s.audit_log(2).await.unwrap(), newest_first[..2].to_vec());
     assert_eq!(s.audit_log(0).await.unwrap(), vec![]);
+}
+
+async fn web_users_sessions_and_sign_in_state<S: HubStorage>(s: S) {
+    let org = Uuid::new_v4();
+    s.create_organisation(Organisation { id: org, name: "Council".into(), kind: OrgKind::Partner, partner_kind: None })
+        .await
+        .unwrap();
+    let user = WebUser {
+        id: Uuid::new_v4(),
+        org_id: org,
+        email: "ola@council.example".into(),
+        name: "Ola".into(),
+        role: WebRole::Commissioner,
+        password_hash: "$argon2id$fake".into(),
+        failed_attempts: 0,
+        locked_until: None,
+    };
+    s.create_web_user(user.clone()).await.unwrap();
+    let taken = s.create_web_user(WebUser { id: Uuid::new_v4(), ..user.clone() }).await;
+    assert!(matches!(taken, Err(StorageError::Conflict(_))), "one account per email");
+    assert_eq!(s.web_user(user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(s.web_user_by_email("ola@council.example".into()).await.unwrap(), Some(user.clone()));
+    assert_eq!(s.web_user_by_email("nobody@council.example".into()).await.unwrap(), None);
+
+    s.set_sign_in_state(user.id, 3, Some(1_700_000_000_000)).await.unwrap();
+    let locked = s.web_user(user.id).await.unwrap().unwrap();
+    assert_eq!((locked.failed_attempts, locked.locked_until), (3, Some(1_700_000_000_000)));
+
+    let session = WebSession { token_hash: vec![7; 32], user_id: user.id, csrf: "token".into(), expires_at: 42 };
+    s.create_session(session.clone()).await.unwrap();
+    assert_eq!(s.session(vec![7; 32]).await.unwrap(), Some(session));
+    assert_eq!(s.session(vec![8; 32]).await.unwrap(), None);
+    s.delete_session(vec![7; 32]).await.unwrap();
+    assert_eq!(s.session(vec![7; 32]).await.unwrap(), None);
+}
+
+async fn doc_facts_are_listed_by_kind_owner_and_reader<S: HubStorage>(s: S) {
+    let (a, manager_a, _, _) = new_org();
+    let (b, _, _, _) = new_org();
+    let partner = format!("partner:{}", Uuid::new_v4());
+    let (shared, unshared, other, idea) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    for (id, kind, org, readers, facts) in [
+        (shared, RecordKind::Shared, a, vec![manager_a.clone(), partner.clone()], "{\"n\":1}"),
+        (unshared, RecordKind::Shared, a, vec![manager_a.clone()], "{\"n\":2}"),
+        (other, RecordKind::Shared, b, vec![partner.clone()], "{\"n\":3}"),
+        (idea, RecordKind::Insight, a, vec![manager_a.clone()], "{\"n\":4}"),
+    ] {
+        let mut w = write(id, kind, org, Uuid::new_v4());
+        w.changes = vec![Doc::new().edit("n", 1)];
+        w.grant = readers;
+        w.facts = Some(facts.to_string());
+        s.write_document(w).await.unwrap();
+    }
+    let ids = |rows: Vec<DocFactsRow>| sorted(rows.into_iter().map(|r| r.doc_id).collect());
+    let all_shared = s.doc_facts(RecordKind::Shared, None, None).await.unwrap();
+    assert_eq!(ids(all_shared.clone()), sorted(vec![shared, unshared, other]));
+    assert!(all_shared.iter().any(|r| r.doc_id == other && r.owner_org == b && r.facts == "{\"n\":3}"));
+    assert_eq!(ids(s.doc_facts(RecordKind::Shared, Some(a), None).await.unwrap()), sorted(vec![shared, unshared]));
+    assert_eq!(
+        ids(s.doc_facts(RecordKind::Shared, None, Some(partner.clone())).await.unwrap()),
+        sorted(vec![shared, other])
+    );
+    assert_eq!(ids(s.doc_facts(RecordKind::Shared, Some(a), Some(partner)).await.unwrap()), vec![shared]);
+    assert_eq!(ids(s.doc_facts(RecordKind::Insight, None, None).await.unwrap()), vec![idea]);
+
+    // A later write replaces the facts; the audit of an owner's documents leaves others' out.
+    let mut w = write(shared, RecordKind::Shared, a, Uuid::new_v4());
+    w.facts = Some("{\"n\":5}".into());
+    s.write_document(w).await.unwrap();
+    let row = s.doc_facts(RecordKind::Shared, Some(a), None).await.unwrap();
+    assert!(row.iter().any(|r| r.doc_id == shared && r.facts == "{\"n\":5}"));
+    for (doc, detail) in [(shared, "read a"), (other, "read b")] {
+        let entry = AuditEntry {
+            at: 1,
+            actor: "web".into(),
+            action: "read".into(),
+            doc_id: Some(doc),
+            allowed: true,
+            detail: detail.into(),
+        };
+        s.audit(entry).await.unwrap();
+    }
+    let of_a = s.audit_of_owner(a, 10).await.unwrap();
+    assert_eq!(of_a.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>(), vec!["read a"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -161,6 +161,15 @@ impl Urgency {
             Urgency::Urgent => "urgent",
         }
     }
+
+    /// How soon, in plain words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Urgency::Routine => "Routine: no rush",
+            Urgency::Soon => "Soon: within days",
+            Urgency::Urgent => "Urgent: today",
+        }
+    }
 }
 
 /// On what basis a person's details may go with the insight.

@@ -370,7 +370,7 @@ impl SharedItem {
     /// The item as SBARD, the handover language partners and care staff share. Decision is the
     /// partner's to write (their response).
     pub fn sbard(&self) -> SharedSbard {
-        let mut situation = format!("{} ({} urgency).", self.summary.trim(), self.urgency.code());
+        let mut situation = format!("{} ({}).", self.summary.trim(), self.urgency.label().to_lowercase());
         if let Some(p) = &self.person {
             situation = format!("About {}: {situation}", p.name);
         }
@@ -531,7 +531,7 @@ mod tests {
     #[test]
     fn sbard_reads_as_a_handover() {
         let s = share(ConsentBasis::PersonConsented, &person(true)).sbard();
-        assert_eq!(s.situation, "About Margaret Jones: Grab rail by the back door (soon urgency).");
+        assert_eq!(s.situation, "About Margaret Jones: Grab rail by the back door (soon: within days).");
         assert!(s.recommendation.contains("OT assessment"));
     }
 }
