@@ -53,6 +53,7 @@ register![
     idea,
     partners,
     share_idea,
+    stop_sharing,
     edit_idea,
     decline_idea,
     import_csv,
@@ -161,7 +162,7 @@ async fn record_consent(core: Core<'_>, args: c::ConsentArgs) -> Answer<PersonOv
 }
 
 #[tauri::command]
-async fn my_ideas(core: Core<'_>, args: ()) -> Answer<Vec<Insight>> {
+async fn my_ideas(core: Core<'_>, args: ()) -> Answer<Vec<c::MyIdea>> {
     let () = args;
     core.my_ideas().await
 }
@@ -197,6 +198,11 @@ async fn partners(core: Core<'_>, args: ()) -> Answer<Vec<PartnerOrg>> {
 #[tauri::command]
 async fn share_idea(core: Core<'_>, args: c::ShareArgs) -> Answer<c::IdeaScreen> {
     core.share_idea(args).await
+}
+
+#[tauri::command]
+async fn stop_sharing(core: Core<'_>, args: c::SharedRef) -> Answer<c::IdeaScreen> {
+    core.stop_sharing(args).await
 }
 
 #[tauri::command]

@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::sbard::Sbard;
-use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, VisitRow};
+use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
     Comparison, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, Sector, SoftSign, Urgency, Visit, VisitNote,
     VitalSigns,
@@ -71,14 +71,18 @@ commands! {
     EditPerson = "edit_person", EditPersonArgs => PersonOverview;
     /// A manager records the person's answer about sharing with one group of partners.
     RecordConsent = "record_consent", ConsentArgs => PersonOverview;
-    GetMyIdeas = "my_ideas", () => Vec<Insight>;
+    /// The carer's own ideas, with what each partner was sent and answered.
+    GetMyIdeas = "my_ideas", () => Vec<MyIdea>;
     GetSyncStatus = "sync_status", () => SyncBadge;
     SyncNow = "sync_now", () => SyncBadge;
     GetManagerDay = "manager_day", DayArgs => ManagerDay;
     GetIdea = "idea", IdeaRef => IdeaScreen;
     /// The partner organisations on the hub (needs a connection).
     GetPartners = "partners", () => Vec<PartnerOrg>;
+    /// Shares an idea: records the share on it and sends each partner its own shared item.
     ShareIdea = "share_idea", ShareArgs => IdeaScreen;
+    /// Stops sharing one shared item: the partner loses access at the hub.
+    StopSharing = "stop_sharing", SharedRef => IdeaScreen;
     /// A manager's edit of an idea's words before it is shared.
     EditIdea = "edit_idea", EditIdeaArgs => IdeaScreen;
     DeclineIdea = "decline_idea", DeclineArgs => IdeaScreen;
@@ -317,6 +321,17 @@ pub struct IdeaScreen {
     pub person_name: Option<String>,
     /// Why it cannot be shared yet (no recorded consent...), if it cannot.
     pub cannot_share: Option<String>,
+    /// What each partner was sent, where it stands and their answers, in the order shared.
+    #[serde(default)]
+    pub shared: Vec<SharedItemRow>,
+}
+
+/// One of the carer's ideas, with what became of it at each partner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyIdea {
+    pub insight: Insight,
+    #[serde(default)]
+    pub shared: Vec<SharedItemRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,6 +339,15 @@ pub struct ShareArgs {
     pub id: String,
     pub partners: Vec<PartnerOrg>,
     pub purpose: String,
+    /// Send the person's latest soft signs and vital signs (with NEWS2) too.
+    #[serde(default)]
+    pub include_observations: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedRef {
+    /// The shared item's id, as the idea screen listed it.
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

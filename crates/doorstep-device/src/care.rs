@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, NarrativeArgs, Saved, SoftSignArgs, TaskArgs,
-    Today, VisitScreen, VitalsArgs,
+    AppError, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea, NarrativeArgs, Saved, SoftSignArgs,
+    TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::news2::EscalationLevel;
 use doorstep_model::sbard::{self, Caller, Sbard};
@@ -143,12 +143,15 @@ impl Device {
     }
 
     /// The carer's own ideas, newest first, with the office's and partners' replies.
-    pub async fn my_ideas(&self) -> Result<Vec<Insight>, AppError> {
+    pub async fn my_ideas(&self) -> Result<Vec<MyIdea>, AppError> {
         let who = self.unlocked().await?;
         let store = self.store.lock().await;
         let mut ideas = Vec::new();
         for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
-            ideas.push(store.get::<Insight>(&row.id).map_err(storage_error)?);
+            ideas.push(MyIdea {
+                insight: store.get::<Insight>(&row.id).map_err(storage_error)?,
+                shared: store.shared_items_of(&row.id).map_err(storage_error)?,
+            });
         }
         Ok(ideas)
     }

@@ -12,6 +12,7 @@ pub fn storage_error(e: StoreError) -> AppError {
         StoreError::Visit(e) => AppError::new(ErrorCode::Invalid, e.to_string()),
         StoreError::Insight(e) => AppError::new(ErrorCode::Invalid, e.to_string()),
         StoreError::Vitals(e) => AppError::new(ErrorCode::Invalid, e.to_string()),
+        StoreError::Shared(e) => AppError::new(ErrorCode::Invalid, e.to_string()),
         StoreError::Invalid(message) => AppError::new(ErrorCode::Invalid, message),
         e => {
             tracing::error!(error = %e, "device store");

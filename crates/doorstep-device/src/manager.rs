@@ -4,12 +4,16 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, Attention, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs, EditPersonArgs, EnrolmentCode,
-    EnrolmentCodeArgs, ErrorCode, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, RowProblem, ShareArgs,
+    EnrolmentCodeArgs, ErrorCode, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, RowProblem, ShareArgs, SharedRef,
 };
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
-use doorstep_model::{ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, Role, Sector, StaffId};
+use doorstep_model::{
+    ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, Role, Sector, ShareChoices,
+    SharedItem, SharedItemId, StaffId,
+};
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
+use uuid::Uuid;
 
 use crate::{Device, storage_error, sync_error, uk_today};
 
@@ -48,6 +52,10 @@ impl Device {
     }
 
     /// Shares an idea with partner organisations: only under recorded consent, with a purpose.
+    /// The idea records each share; each partner gets its own shared item holding only what it
+    /// needs (the person's details only where their consent covers that partner, the latest soft
+    /// signs and vital signs only when the manager chose to include them). The idea itself stays
+    /// with the provider.
     pub async fn share_idea(&self, args: ShareArgs) -> Result<IdeaScreen, AppError> {
         let who = self.manager().await?;
         // The partners as the hub knows them: sharing needs the hub, and says so plainly.
@@ -64,16 +72,79 @@ impl Device {
                 "A chosen partner organisation is no longer on the hub. Reload the list and choose again.",
             ));
         }
+        let already: Vec<String> = store
+            .shared_items_of(&args.id)
+            .map_err(storage_error)?
+            .into_iter()
+            .filter(|item| item.revoked.is_none() && partners.iter().any(|p| p.id == item.partner.id))
+            .map(|item| item.partner.name)
+            .collect();
+        if !already.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                format!(
+                    "This idea is already shared with {}. Choose only partners it has not gone to.",
+                    already.join(" and ")
+                ),
+            ));
+        }
+        let provider = provider_of(&store)?;
+        let latest_note = match &person {
+            Some(p) if args.include_observations => store.latest_note_of(&p.id.to_string()).map_err(storage_error)?,
+            _ => None,
+        };
         let consent = person.as_ref().map(|p| (p.name.given.as_str(), &p.consent));
+        let choices = ShareChoices { include_observations: args.include_observations };
+        let at = Utc::now();
         store
-            .update::<Insight>(&args.id, |insight| {
-                Ok(insight.share(&partners, &args.purpose, consent, &who.staff_ref, Utc::now())?)
+            .update_and_put::<Insight, SharedItem>(&args.id, |insight| {
+                insight.share(&partners, &args.purpose, consent, &who.staff_ref, at)?;
+                let items = partners
+                    .iter()
+                    .map(|partner| {
+                        SharedItem::from_insight(
+                            SharedItemId(Uuid::new_v4()),
+                            insight,
+                            provider.clone(),
+                            partner.clone(),
+                            &args.purpose,
+                            &who.staff_ref,
+                            at,
+                            person.as_ref(),
+                            latest_note.as_ref().map(|(note, observed_at)| (note, *observed_at)),
+                            choices,
+                        )
+                    })
+                    .collect();
+                Ok(items)
             })
             .map_err(storage_error)?;
         drop(store);
-        self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(doorstep_sync::Background::sync_now);
+        self.sync_soon();
         let store = self.store.lock().await;
         idea_screen(&store, &args.id)
+    }
+
+    /// Stops sharing one shared item: the partner loses access at the hub once it syncs. Their
+    /// answers so far stay on record.
+    pub async fn stop_sharing(&self, args: SharedRef) -> Result<IdeaScreen, AppError> {
+        let who = self.manager().await?;
+        let mut store = self.store.lock().await;
+        let item = store
+            .update::<SharedItem>(&args.id, |item| {
+                item.revoke(&who.staff_ref, Utc::now());
+                Ok(())
+            })
+            .map_err(storage_error)?;
+        drop(store);
+        self.sync_soon();
+        let store = self.store.lock().await;
+        idea_screen(&store, &item.insight_id.to_string())
+    }
+
+    /// Asks background sync to run now, so a share or its end reaches the hub promptly.
+    fn sync_soon(&self) {
+        self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(doorstep_sync::Background::sync_now);
     }
 
     /// The partner organisations the hub knows, to choose whom to share with.
@@ -218,6 +289,19 @@ fn person_of(store: &Store, insight: &Insight) -> Result<Option<Person>, AppErro
     }
 }
 
+/// The provider this device belongs to, as a shared item names it (known from enrolment).
+fn provider_of(store: &Store) -> Result<ProviderRef, AppError> {
+    let id = store.setting("organisation_id").map_err(storage_error)?.and_then(|id| Uuid::parse_str(&id).ok());
+    let name = store.setting("organisation_name").map_err(storage_error)?.unwrap_or_default();
+    match id {
+        Some(id) => Ok(ProviderRef { id, name }),
+        None => Err(AppError::new(
+            ErrorCode::Invalid,
+            "This device was set up before sharing with partners needed its organisation. Sync, sign out and enrol it again with a new code, then share.",
+        )),
+    }
+}
+
 fn idea_screen(store: &Store, id: &str) -> Result<IdeaScreen, AppError> {
     let insight: Insight = store.get(id).map_err(storage_error)?;
     let person = person_of(store, &insight)?;
@@ -231,7 +315,8 @@ fn idea_screen(store: &Store, id: &str) -> Result<IdeaScreen, AppError> {
         }
         _ => None,
     };
-    Ok(IdeaScreen { person_name: person.map(|p| p.name.display()), insight, cannot_share })
+    let shared = store.shared_items_of(id).map_err(storage_error)?;
+    Ok(IdeaScreen { person_name: person.map(|p| p.name.display()), insight, cannot_share, shared })
 }
 
 /// Why a visit needs the manager's eye, if it does: medium or high NEWS2 first, then new soft signs.

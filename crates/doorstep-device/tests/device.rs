@@ -1,18 +1,24 @@
 //! The device core as the app's commands use it, against a real hub on a loopback port: the
 //! session (enrolment, PIN, lock), a carer's visit from check-in to check-out, signing out, and
-//! sharing an idea under consent.
+//! sharing an idea under consent, each partner's shared item, their answers and stopping sharing.
 
 use std::path::Path;
 use std::time::Duration;
 
 use doorstep_commands::{
-    DayArgs, EnrolArgs, ErrorCode, IdeaArgs, NarrativeArgs, ShareArgs, SoftSignArgs, TaskArgs, VisitArgs, VitalsArgs,
+    DayArgs, EnrolArgs, ErrorCode, IdeaArgs, NarrativeArgs, ShareArgs, SharedRef, SoftSignArgs, TaskArgs, VisitArgs,
+    VitalsArgs,
 };
 use doorstep_device::{Device, LOCK_AFTER};
+use doorstep_hub::Hub;
 use doorstep_hub::sqlite::SqliteStorage;
-use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
 use doorstep_model::news2::News2Assessment;
-use doorstep_model::{Acvpu, Comparison, PartnerKind, PartnerOrg, Role, SoftSign, Urgency, VisitStatus, VitalSigns};
+use doorstep_model::shared::{ResponseOutcome, SharedItem, SharedStatus};
+use doorstep_model::{
+    Acvpu, Comparison, ConsentBasis, Insight, InsightStatus, PartnerKind, PartnerOrg, Role, SoftSign, Urgency,
+    VisitStatus, VitalSigns,
+};
 use doorstep_tests::{TestHub, today};
 use uuid::Uuid;
 
@@ -167,7 +173,7 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
         })
         .await
         .expect("idea");
-    assert_eq!(tablet.my_ideas().await.expect("my ideas")[0].id, idea.id);
+    assert_eq!(tablet.my_ideas().await.expect("my ideas")[0].insight.id, idea.id);
     assert_eq!(tablet.check_out(&id.visit_id).await.expect("check out").visit.status, VisitStatus::Completed);
 
     // Offline, signing out would lose the visit: refused, and everything is still there.
@@ -219,8 +225,12 @@ async fn an_idea_is_shared_only_under_consent_and_with_a_purpose() {
     let edna = office.record_idea(idea_for(person("Edna"))).await.expect("idea");
     let screen = office.idea(&edna.id.to_string()).await.expect("review");
     assert!(screen.cannot_share.is_some());
-    let share =
-        |id: &str, purpose: &str| ShareArgs { id: id.into(), partners: partners.clone(), purpose: purpose.into() };
+    let share = |id: &str, purpose: &str| ShareArgs {
+        id: id.into(),
+        partners: partners.clone(),
+        purpose: purpose.into(),
+        include_observations: false,
+    };
     let refused = office.share_idea(share(&edna.id.to_string(), "For an OT visit")).await.unwrap_err();
     assert_eq!(refused.code, ErrorCode::Invalid, "{}", refused.message);
 
@@ -232,5 +242,147 @@ async fn an_idea_is_shared_only_under_consent_and_with_a_purpose() {
     assert_eq!(shared.insight.status.code(), "shared");
     assert_eq!(shared.insight.shares[0].partner.id, council.id);
     assert_eq!(shared.insight.shares[0].shared_by, "M001");
+    hub.stop().await;
+}
+
+async fn partner_org(hub: &TestHub<SqliteStorage>, name: &str, kind: PartnerKind) -> PartnerOrg {
+    let org = Organisation { id: Uuid::new_v4(), name: name.into(), kind: OrgKind::Partner, partner_kind: Some(kind) };
+    hub.storage.create_organisation(org.clone()).await.expect("partner");
+    PartnerOrg { id: org.id, name: org.name, kind }
+}
+
+#[tokio::test]
+async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_sharing_can_stop() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let council = partner_org(&hub, "Leeds Adult Social Care", PartnerKind::CouncilAdultSocialCare).await;
+    let surgery = partner_org(&hub, "Riverside Surgery", PartnerKind::GpPractice).await;
+    let befrienders = partner_org(&hub, "Northbrook Befrienders", PartnerKind::VoluntarySector).await;
+    let office = office(&hub, dir.path()).await;
+    let tablet = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
+    tablet.sync_now().await.expect("the rota arrives");
+
+    // Sam raises an idea about Peggy (who agreed to the NHS and the council being told).
+    let peggy = {
+        let people = office.store().lock().await.people().expect("people");
+        people.into_iter().find(|p| p.display_name.contains("Margaret")).expect("Peggy").id
+    };
+    let idea = tablet
+        .record_idea(IdeaArgs {
+            person_id: peggy.clone(),
+            summary: "Grab rail by the back door".into(),
+            detail: "She steadies herself on the door frame every morning.".into(),
+            suggested_action: "OT home assessment".into(),
+            who_could_act: vec![PartnerKind::CouncilAdultSocialCare],
+            urgency: Urgency::Soon,
+        })
+        .await
+        .expect("idea");
+    tablet.sync_now().await.expect("the idea reaches the hub");
+    office.sync_now().await.expect("and the office");
+    let id = idea.id.to_string();
+
+    // Shared with the council and the GP practice, with the latest soft signs and vital signs.
+    let share = |id: &str, partners: Vec<PartnerOrg>, include_observations: bool| ShareArgs {
+        id: id.into(),
+        partners,
+        purpose: "So an OT can assess Peggy for a grab rail".into(),
+        include_observations,
+    };
+    let screen = office.share_idea(share(&id, vec![council.clone(), surgery.clone()], true)).await.expect("shared");
+    assert_eq!(screen.insight.status, InsightStatus::Shared);
+    assert_eq!(screen.insight.shares.len(), 2, "the idea keeps the record of what went where");
+    let names: Vec<&str> = screen.shared.iter().map(|s| s.partner.name.as_str()).collect();
+    assert_eq!(names, ["Leeds Adult Social Care", "Riverside Surgery"]);
+    assert!(screen.shared.iter().all(|s| s.status == SharedStatus::New && s.identifies_person));
+    for row in &screen.shared {
+        let item: SharedItem = office.store().lock().await.get(&row.id).expect("shared item");
+        assert_eq!(item.insight_id, idea.id);
+        assert_eq!(item.raised_by.as_str(), "C001");
+        assert_eq!(item.shared_by, "M001");
+        assert_eq!(item.provider.id, hub.provider, "the provider is the device's organisation");
+        assert_eq!(item.provider.name, "Sunrise Home Care");
+        let person = item.person.as_ref().expect("Peggy's consent covers both");
+        assert_eq!(person.name, "Margaret (Peggy) Jones");
+        assert_eq!(item.area, "NB3");
+        let observations = item.observations.as_ref().expect("the latest soft signs and vitals were ticked");
+        assert!(!observations.soft_signs.is_empty(), "yesterday's changed soft signs");
+        assert!(observations.vitals.is_some());
+    }
+    // Not again with the same partner while it is still shared.
+    let again = office.share_idea(share(&id, vec![council.clone()], false)).await.unwrap_err();
+    assert_eq!(again.code, ErrorCode::Invalid);
+    assert!(again.message.contains("Leeds Adult Social Care"), "{}", again.message);
+
+    // An observation about Peggy's street goes to a voluntary group with nothing identifying her
+    // (she has not agreed to voluntary groups being told): the area only, no signs.
+    let street = office
+        .record_idea(IdeaArgs {
+            person_id: peggy.clone(),
+            summary: "Broken street light on Mill Lane".into(),
+            detail: String::new(),
+            suggested_action: String::new(),
+            who_could_act: vec![PartnerKind::VoluntarySector],
+            urgency: Urgency::Routine,
+        })
+        .await
+        .expect("observation");
+    let street_id = street.id.to_string();
+    let refused = office.share_idea(share(&street_id, vec![befrienders.clone()], false)).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Invalid, "identifiable, and no consent for voluntary groups");
+    office
+        .store()
+        .lock()
+        .await
+        .update::<Insight>(&street_id, |i| {
+            i.consent_basis = ConsentBasis::NotIdentifiable;
+            Ok(())
+        })
+        .expect("not identifiable");
+    let screen = office.share_idea(share(&street_id, vec![befrienders.clone()], false)).await.expect("shared");
+    assert!(!screen.shared[0].identifies_person);
+    let item: SharedItem = office.store().lock().await.get(&screen.shared[0].id).expect("item");
+    assert_eq!((item.person, item.observations, item.area.as_str()), (None, None, "NB3"));
+
+    // Everything reaches the hub.
+    let badge = office.sync_now().await.expect("sync");
+    assert_eq!((badge.waiting, badge.held_back.len()), (0, 0), "{:?}", badge.held_back);
+
+    // The council answers at the hub; the answer and the idea's new status reach Sam's tablet.
+    let web = Hub::new(hub.storage.clone());
+    web.create_web_user(council.id, "sam.patel@leeds.example", "Sam Patel", WebRole::Partner, "a long pass phrase")
+        .await
+        .expect("partner user");
+    let (_, caller) = web.sign_in("sam.patel@leeds.example", "a long pass phrase").await.expect("sign in");
+    let council_item = office.idea(&id).await.expect("idea").shared[0].id.clone();
+    let item_uuid = Uuid::parse_str(&council_item).expect("uuid");
+    web.respond(&caller, item_uuid, ResponseOutcome::ActionTaken, "OT visit booked Tuesday").await.expect("answer");
+    tablet.sync_now().await.expect("carer sync");
+    let mine = tablet.my_ideas().await.expect("my ideas");
+    let mine = mine.iter().find(|m| m.insight.id == idea.id).expect("Sam's idea");
+    assert_eq!(mine.insight.status, InsightStatus::Actioned);
+    let answered = mine.shared.iter().find(|s| s.partner.id == council.id).expect("the council's item");
+    assert_eq!(answered.status, SharedStatus::Answered(ResponseOutcome::ActionTaken));
+    let response = answered.latest_response().expect("an answer");
+    assert_eq!((response.message.as_str(), response.by.as_str()), ("OT visit booked Tuesday", "Sam Patel"));
+    assert!(mine.shared.iter().any(|s| s.partner.id == surgery.id && s.status == SharedStatus::New));
+
+    // The office stops sharing with the practice; the council's answer stays on record.
+    office.sync_now().await.expect("office sync");
+    let surgery_item = office.idea(&id).await.expect("idea").shared[1].id.clone();
+    let refused = tablet.stop_sharing(SharedRef { id: surgery_item.clone() }).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Invalid, "only a manager stops sharing");
+    let screen = office.stop_sharing(SharedRef { id: surgery_item.clone() }).await.expect("stopped");
+    let stopped = screen.shared.iter().find(|s| s.id == surgery_item).expect("still listed");
+    assert_eq!(stopped.status, SharedStatus::Revoked);
+    assert_eq!(stopped.revoked.as_ref().map(|r| r.by.as_str()), Some("M001"));
+    assert_eq!(screen.shared[0].status, SharedStatus::Answered(ResponseOutcome::ActionTaken));
+    assert_eq!(office.sync_now().await.expect("sync").held_back.len(), 0);
+    // After stopping, the same partner may be sent it afresh: a new item.
+    let befrienders_item = office.idea(&street_id).await.expect("street").shared[0].id.clone();
+    office.stop_sharing(SharedRef { id: befrienders_item.clone() }).await.expect("stopped");
+    let screen = office.share_idea(share(&street_id, vec![befrienders.clone()], false)).await.expect("again");
+    assert_eq!(screen.shared.len(), 2);
+    assert_eq!(screen.shared.iter().filter(|s| s.status == SharedStatus::Revoked).count(), 1);
     hub.stop().await;
 }

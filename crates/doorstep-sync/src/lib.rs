@@ -133,6 +133,7 @@ pub async fn enrol(
     store.set_setting("device_id", &enrolled.device_id.to_string())?;
     store.set_setting("staff_ref", &enrolled.staff_ref)?;
     store.set_setting("role", enrolled.role.code())?;
+    store.set_setting("organisation_id", &enrolled.organisation_id.to_string())?;
     store.set_setting("organisation_name", &enrolled.organisation_name)?;
     Ok(enrolled)
 }
