@@ -4,7 +4,8 @@
 //! A carer completes a visit with no signal (check in, a note, two soft signs, vitals scoring
 //! NEWS2 5 with the medium advice on screen, an idea, check out); the hub comes back; the app
 //! syncs; a manager's app sees the visit's NEWS2 on the day's "needs attention" and shares the
-//! idea with a council partner, who then receives that idea and nothing else. Screenshots of each
+//! idea with a council partner (with the latest soft signs and vital signs), who then receives
+//! its own shared item of that idea and nothing else: not the idea, no person, no visit. Screenshots of each
 //! screen at tablet (portrait and landscape) and desktop size go to docs/screenshots/.
 //!
 //! Needs Xvfb, tauri-driver and WebKitWebDriver on PATH: `cargo xtask test` installs them.
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
-use doorstep_model::{Insight, PartnerKind, Role};
+use doorstep_model::{PartnerKind, Role, SharedItem};
 use doorstep_tests::app::{Screens, WAIT, open_app, start_display, start_driver};
 use doorstep_tests::{TestHub, today};
 use uuid::Uuid;
@@ -142,6 +143,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.wait("#partners").await;
     manager.click_labelled("#partners .ds-choice", "Northbrook Council").await;
     manager.type_into("#purpose", "So an occupational therapist can assess Peggy for a grab rail").await;
+    manager.click("#include-observations").await;
     manager.shot("11-manager-review-idea").await;
     manager.click("#share").await;
     manager.wait_text("#idea-status", "Shared").await;
@@ -170,7 +172,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     new_tablet.shot("00-enrol").await;
     new_tablet.client.close().await.expect("close the new tablet's app");
 
-    // The council partner receives that idea, and nothing else.
+    // The council partner receives its shared item of that idea, and nothing else.
     let code = issue_enrolment_code(&storage, council.id, "OT1", Role::Partner, "test").await.expect("partner code");
     let partner_store = work.path().join("partner.db");
     let store =
@@ -180,18 +182,25 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     let started = Instant::now();
     loop {
         client.sync(&store, |_| {}).await.expect("partner sync");
-        let ideas = store.lock().await.insights_with_status("shared").expect("ideas");
-        if let Some(row) = ideas.first() {
-            let idea: Insight = store.lock().await.get(&row.id).expect("idea");
-            assert_eq!(idea.shares[0].partner.id, council.id);
+        let items = store.lock().await.shared_items().expect("shared items");
+        if let Some(row) = items.first() {
+            assert_eq!(items.len(), 1, "one item: the one shared with this council");
+            assert_eq!(row.partner.id, council.id);
+            assert_eq!(row.purpose, "So an occupational therapist can assess Peggy for a grab rail");
+            let item: SharedItem = store.lock().await.get(&row.id).expect("shared item");
+            assert!(item.summary.contains("Grab rail"), "{}", item.summary);
+            assert_eq!(item.raised_by.as_str(), "C001");
+            assert!(item.person.is_some(), "Peggy agreed to the council being told");
+            assert!(item.observations.is_some(), "the manager ticked the latest soft signs and vital signs");
             break;
         }
-        assert!(started.elapsed() < WAIT, "the shared idea never reached the partner");
+        assert!(started.elapsed() < WAIT, "the shared item never reached the partner");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let store = store.lock().await;
     assert!(store.people().expect("people").is_empty(), "a partner receives no person records");
     assert!(store.visits_on(today(), None).expect("visits").is_empty(), "nor visits");
+    assert!(store.insights_by_author("C001").expect("ideas").is_empty(), "nor the provider's idea itself");
     assert_eq!(store.local_sync_state().expect("state").held_back.len(), 0);
     hub.stop().await;
 }

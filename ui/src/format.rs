@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
+use doorstep_model::shared::{PartnerResponse, ResponseOutcome, SharedStatus};
 
 /// "09:30"
 pub fn time(at: DateTime<Utc>) -> String {
@@ -16,6 +17,31 @@ pub fn day(day: NaiveDate) -> String {
 /// "26 Nov, 09:30"
 pub fn when(at: DateTime<Utc>) -> String {
     at.with_timezone(&London).format("%-d %b, %H:%M").to_string()
+}
+
+/// "24 Nov"
+pub fn date(at: DateTime<Utc>) -> String {
+    at.with_timezone(&London).format("%-d %b").to_string()
+}
+
+/// A partner's answer in plain English: "Leeds Adult Social Care: Action taken — OT visit booked
+/// Tuesday (Sam Patel, 24 Nov)".
+pub fn response(partner: &str, r: &PartnerResponse) -> String {
+    let message = r.message.trim();
+    let said = if message.is_empty() { String::new() } else { format!(" — {message}") };
+    format!("{partner}: {}{said} ({}, {})", r.outcome.label(), r.by, date(r.at))
+}
+
+/// The NHS.UK tag colour for where a shared item stands.
+pub fn shared_tag(status: SharedStatus) -> &'static str {
+    match status {
+        SharedStatus::New => "nhsuk-tag--blue",
+        SharedStatus::Answered(ResponseOutcome::Acknowledged) => "nhsuk-tag--aqua-green",
+        SharedStatus::Answered(ResponseOutcome::ActionTaken) => "nhsuk-tag--green",
+        SharedStatus::Answered(ResponseOutcome::ReferredOn) => "nhsuk-tag--purple",
+        SharedStatus::Answered(ResponseOutcome::Declined) => "nhsuk-tag--orange",
+        SharedStatus::Revoked => "nhsuk-tag--grey",
+    }
 }
 
 pub fn status_tag(code: &str) -> (&'static str, &'static str) {

@@ -1,6 +1,7 @@
 //! Ideas: recording one, and a carer's list of theirs with what became of them.
 
 use doorstep_commands::{AppError, GetMyIdeas, IdeaArgs, RecordIdea};
+use doorstep_model::view::SharedItemRow;
 use doorstep_model::{InsightStatus, PartnerKind, Urgency};
 use yew::prelude::*;
 
@@ -116,8 +117,16 @@ pub fn MyIdeas() -> Html {
                 <p class="nhsuk-body-l">{"You have not recorded any ideas yet. You can record one from any visit."}</p>
             }
             <ul class="nhsuk-list">
-                { for ideas.iter().map(|idea| {
+                { for ideas.iter().map(|mine| {
+                    let idea = &mine.insight;
                     let (label, tag) = format::status_tag(idea.status.code());
+                    // Shares made before partners had their own items are listed by name only.
+                    let older: Vec<String> = idea
+                        .shares
+                        .iter()
+                        .filter(|s| !mine.shared.iter().any(|i| i.partner.id == s.partner.id))
+                        .map(|s| s.partner.name.clone())
+                        .collect();
                     html! {
                         <li class="nhsuk-card ds-idea">
                             <div class="nhsuk-card__content">
@@ -127,8 +136,12 @@ pub fn MyIdeas() -> Html {
                                 if let InsightStatus::Declined { reason } = &idea.status {
                                     <p>{ format!("Why not: {reason}") }</p>
                                 }
-                                if !idea.shares.is_empty() {
-                                    <p>{ format!("Shared with {}", idea.shares.iter().map(|s| s.partner.name.clone()).collect::<Vec<_>>().join(", ")) }</p>
+                                if !mine.shared.is_empty() {
+                                    <h3 class="nhsuk-heading-s">{"Shared with"}</h3>
+                                    <SharedList items={mine.shared.clone()} />
+                                }
+                                if !older.is_empty() {
+                                    <p>{ format!("Shared with {}", older.join(", ")) }</p>
                                 }
                                 { for idea.comments.iter().map(|c| html! {
                                     <div class="nhsuk-inset-text"><p><strong>{ format!("{} said: ", c.author) }</strong>{ c.text.clone() }</p></div>
@@ -140,4 +153,71 @@ pub fn MyIdeas() -> Html {
             </ul>
         </>
     }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SharedListProps {
+    pub items: Vec<SharedItemRow>,
+    /// A manager may stop sharing an item: called with its id once they have confirmed.
+    #[prop_or_default]
+    pub on_stop: Option<Callback<String>>,
+}
+
+/// What each partner was sent of an idea, where it stands and every answer, in plain English.
+#[component]
+pub fn SharedList(props: &SharedListProps) -> Html {
+    let confirming = use_state(|| None::<String>);
+    let item = |row: &SharedItemRow| {
+        let partner = row.partner.name.as_str();
+        let stop = match (&props.on_stop, &row.revoked) {
+            (Some(on_stop), None) if confirming.as_deref() == Some(row.id.as_str()) => {
+                let (on_stop, confirming_yes, id) = (on_stop.clone(), confirming.clone(), row.id.clone());
+                let yes = Callback::from(move |_: MouseEvent| {
+                    confirming_yes.set(None);
+                    on_stop.emit(id.clone());
+                });
+                let confirming = confirming.clone();
+                let cancel = Callback::from(move |_: MouseEvent| confirming.set(None));
+                html! {
+                    <div class="nhsuk-warning-callout ds-stop-confirm" role="alert">
+                        <h4 class="nhsuk-warning-callout__label">{ format!("Stop sharing with {partner}?") }</h4>
+                        <p>{"They will no longer be able to see it or answer. What they have already said stays on record."}</p>
+                        <div class="ds-buttons">
+                            <button type="button" class="nhsuk-button nhsuk-button--warning ds-stop-yes" onclick={yes}>{ format!("Yes, stop sharing with {partner}") }</button>
+                            <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={cancel}>{"Keep sharing"}</button>
+                        </div>
+                    </div>
+                }
+            }
+            (Some(_), None) => {
+                let (confirming, id) = (confirming.clone(), row.id.clone());
+                let onclick = Callback::from(move |_: MouseEvent| confirming.set(Some(id.clone())));
+                html! { <button type="button" class="nhsuk-button nhsuk-button--secondary ds-stop" {onclick}>{"Stop sharing"}</button> }
+            }
+            _ => html! {},
+        };
+        html! {
+            <li class="ds-shared">
+                <p class="ds-shared__head">
+                    <strong>{ partner.to_string() }</strong>{" "}
+                    <strong class={classes!("nhsuk-tag", format::shared_tag(row.status))}>{ row.status.label() }</strong>
+                </p>
+                <p class="nhsuk-body-s">
+                    { format!("Shared {} by {}: {}", format::date(row.shared_at), row.shared_by, row.purpose) }
+                    if !row.identifies_person { { " Sent without details that identify the person." } }
+                </p>
+                if row.responses.is_empty() && row.revoked.is_none() {
+                    <p class="ds-shared__waiting">{ format!("{partner} has not answered yet.") }</p>
+                }
+                <ul class="nhsuk-list ds-responses">
+                    { for row.responses.iter().map(|r| html! { <li class="ds-response">{ format::response(partner, r) }</li> }) }
+                </ul>
+                if let Some(r) = &row.revoked {
+                    <p class="ds-shared__revoked">{ format!("No longer shared: stopped by {} on {}.", r.by, format::date(r.at)) }</p>
+                }
+                { stop }
+            </li>
+        }
+    };
+    html! { <ul class="nhsuk-list ds-shared-list">{ for props.items.iter().map(item) }</ul> }
 }

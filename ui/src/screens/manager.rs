@@ -3,7 +3,7 @@
 use doorstep_commands::{
     AppError, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef, EditIdea, EditIdeaArgs,
     EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay, GetPartners, IdeaRef, IdeaScreen, ImportArgs,
-    ImportCsv, ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea,
+    ImportCsv, ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea, SharedRef, StopSharing,
 };
 use doorstep_model::view::{DeviceRow, SearchHit};
 use doorstep_model::{PartnerOrg, Role};
@@ -11,6 +11,7 @@ use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
 use crate::format;
+use crate::screens::ideas::SharedList;
 use crate::widgets::{BackLink, ErrorMessage, Load, SyncBadgeView, act, input_value, loading_or_failed, use_command};
 
 #[component]
@@ -95,17 +96,38 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
     let chosen = use_state(Vec::<PartnerOrg>::new);
     let editing = use_state(|| None::<EditIdeaArgs>);
     let purpose = use_state(String::new);
+    let include_observations = use_state(|| false);
     let reason = use_state(String::new);
     let error = use_state(|| None::<AppError>);
     let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
     let idea = &s.insight;
     let share = {
         let (ctx, error, screen) = (ctx.clone(), error.clone(), screen.clone());
-        let args = ShareArgs { id: idea.id.to_string(), partners: (*chosen).clone(), purpose: (*purpose).clone() };
+        let args = ShareArgs {
+            id: idea.id.to_string(),
+            partners: (*chosen).clone(),
+            purpose: (*purpose).clone(),
+            include_observations: *include_observations,
+        };
+        let chosen = chosen.clone();
         Callback::from(move |_: MouseEvent| {
-            let screen = screen.clone();
-            act::<ShareIdea>(&ctx, args.clone(), error.clone(), move |s| screen.set(Some(s)));
+            let (screen, chosen) = (screen.clone(), chosen.clone());
+            act::<ShareIdea>(&ctx, args.clone(), error.clone(), move |s| {
+                screen.set(Some(s));
+                chosen.set(Vec::new());
+            });
         })
+    };
+    let stop_sharing = {
+        let (ctx, error, screen) = (ctx.clone(), error.clone(), screen.clone());
+        Callback::from(move |id: String| {
+            let screen = screen.clone();
+            act::<StopSharing>(&ctx, SharedRef { id }, error.clone(), move |s| screen.set(Some(s)));
+        })
+    };
+    let toggle_observations = {
+        let include = include_observations.clone();
+        Callback::from(move |_: MouseEvent| include.set(!*include))
     };
     let decline = {
         let (ctx, error, screen) = (ctx.clone(), error.clone(), screen.clone());
@@ -198,7 +220,10 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"Who could help"}</dt><dd class="nhsuk-summary-list__value">{ idea.who_could_act.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ") }</dd></div>
             </dl>
             if open { { edit_form } }
-            if !idea.shares.is_empty() {
+            if !s.shared.is_empty() {
+                <h2>{"Shared with"}</h2>
+                <div id="shared-with"><SharedList items={s.shared.clone()} on_stop={Some(stop_sharing)} /></div>
+            } else if !idea.shares.is_empty() {
                 <h2>{"Shared with"}</h2>
                 <ul id="shared-with">{ for idea.shares.iter().map(|sh| html! { <li>{ format!("{}: {} (by {}, {})", sh.partner.name, sh.purpose, sh.shared_by, format::when(sh.at)) }</li> }) }</ul>
             }
@@ -208,7 +233,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                 if let Some(why) = &s.cannot_share {
                     <div class="nhsuk-warning-callout"><h3 class="nhsuk-warning-callout__label">{"Cannot share yet"}</h3><p>{ why.clone() }</p></div>
                 } else {
-                    <p>{"Only what is needed goes: the idea, what was seen, and who it is about. Choose who should receive it."}</p>
+                    <p>{"Only what is needed goes: the idea, what was seen, and who it is about where their consent covers that partner. Each partner gets its own copy and can answer. Choose who should receive it."}</p>
                     { match &*partners {
                         Load::Ready(list) if list.is_empty() => html! { <p>{"No partner organisations are set up on the hub yet."}</p> },
                         Load::Ready(list) => html! { <div class="ds-buttons" id="partners">{ for list.iter().map(partner_choice) }</div> },
@@ -217,6 +242,17 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                     <div class="nhsuk-form-group">
                         <label class="nhsuk-label" for="purpose">{"Why you are sharing it (the partner sees this)"}</label>
                         <input class="nhsuk-input" id="purpose" value={(*purpose).clone()} oninput={let p = purpose.clone(); Callback::from(move |e: InputEvent| p.set(input_value(&e)))} />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <div class="nhsuk-checkboxes">
+                            <div class="nhsuk-checkboxes__item ds-check">
+                                <input class="nhsuk-checkboxes__input" id="include-observations" type="checkbox" aria-describedby="include-observations-hint" checked={*include_observations} onclick={toggle_observations} />
+                                <label class="nhsuk-label nhsuk-checkboxes__label" for="include-observations">{"Include the latest soft signs and vital signs"}</label>
+                                <div class="nhsuk-hint nhsuk-checkboxes__hint" id="include-observations-hint">
+                                    {"From the most recent visit: only the signs that had changed from usual, and the NEWS2 score. Leave it unticked if the partner does not need them."}
+                                </div>
+                            </div>
+                        </div>
                     </div>
                     <button type="button" class="nhsuk-button" id="share" onclick={share}>{"Share"}</button>
                 }
