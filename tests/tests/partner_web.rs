@@ -12,8 +12,9 @@ use doorstep_demo::{Generator, at};
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
 use doorstep_hub::{Hub, SqliteStorage};
 use doorstep_model::{
-    ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person, ProviderRef,
-    ResponseOutcome, ShareChoices, SharedItem, SharedItemId, SharedStatus, StaffId, Urgency,
+    Acvpu, Comparison, ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person,
+    ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedItemId, SharedStatus, SoftSign, SoftSignObservation,
+    StaffId, Urgency, VitalSigns,
 };
 use doorstep_protocol::Role;
 use doorstep_tests::app::Screens;
@@ -103,6 +104,25 @@ async fn set_up(dir: &Path) -> World {
     manager.store.lock().await.put(&visit).unwrap();
     manager.sync().await;
     carer.sync().await;
+    // The visit's note: a near-fall, and vital signs scoring NEWS2 5.
+    let mut note = generator.note(&visit);
+    note.soft_signs.clear();
+    note.observe(SoftSignObservation {
+        sign: SoftSign::UnsteadyOrFall,
+        compared_to_usual: Comparison::Worse,
+        detail: "Caught herself on the door frame".into(),
+    });
+    note.vitals = Some(VitalSigns {
+        respiration_rate: Some(22),
+        spo2_percent: Some(95),
+        on_oxygen: Some(false),
+        systolic_bp: Some(105),
+        pulse: Some(95),
+        consciousness: Some(Acvpu::Alert),
+        temperature_c: Some(37.5),
+    });
+    carer.store.lock().await.put(&note).unwrap();
+    let observed = visit.window.start;
 
     let rail = idea(&person, "Grab rail by the back door", "OT assessment for a grab rail", Urgency::Urgent);
     let mut bins = idea(&person, "Bins left at the far end of the drive", "", Urgency::Routine);
@@ -114,6 +134,7 @@ async fn set_up(dir: &Path) -> World {
 
     let provider = ProviderRef { id: hub.provider, name: "Sunrise Home Care".into() };
     let share = |insight: &Insight, to: &PartnerOrg, purpose: &str| {
+        let observations = insight.urgency == Urgency::Urgent;
         SharedItem::from_insight(
             SharedItemId(Uuid::new_v4()),
             insight,
@@ -123,8 +144,8 @@ async fn set_up(dir: &Path) -> World {
             "M001",
             Utc::now(),
             Some(&person),
-            None,
-            ShareChoices::default(),
+            Some((&note, observed)),
+            ShareChoices { include_observations: observations },
         )
     };
     let urgent = share(&rail, &council, "So the OT can assess for a grab rail");
@@ -190,6 +211,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     }
     assert!(text.contains(&world.person.name.display()) && text.contains("943 476 5919"), "{text}");
     assert!(text.contains("So the OT can assess for a grab rail"), "the purpose is shown");
+    assert!(text.contains("NEWS2 5") && text.contains("Caught herself on the door frame"), "{text}");
     screens.shot("partner-item").await;
 
     // Answering: a choice is needed, and declining needs a reason; the typed message is kept.
@@ -213,9 +235,9 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     }
     let audit = world.hub.storage.audit_log(100).await.unwrap();
     assert!(
-        audit.iter().any(|e| !e.allowed
-            && e.doc_id == Some(world.for_surgery.id.0)
-            && e.actor.contains("ola@council.example")),
+        audit
+            .iter()
+            .any(|e| !e.allowed && e.doc_id == Some(world.for_surgery.id.0) && e.actor.contains("ola@council.example")),
         "the refused look is audited: {audit:?}"
     );
     assert!(audit.iter().any(|e| e.allowed && e.action == "respond" && e.doc_id == Some(world.urgent.id.0)));

@@ -13,10 +13,10 @@ use chrono::Local;
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::server::{serve_on, shutdown_signal};
 use doorstep_hub::sqlite::SqliteStorage;
-use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::sbard::{Caller, Sbard, assess_note};
-use doorstep_model::{NoteId, Person, VisitNote};
+use doorstep_model::{NoteId, PartnerKind, PartnerOrg, Person, VisitNote};
 use doorstep_protocol::Role;
 use doorstep_store::Store;
 use doorstep_sync::SyncClient;
@@ -88,6 +88,35 @@ fn has_display() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
 }
 
+/// The demo's partner-hub accounts: (organisation, email, name, role, what they see).
+const DEMO_WEB_USERS: [(&str, &str, &str, WebRole, &str); 4] = [
+    ("surgery", "gp@surgery.demo", "Dr Jo Patel", WebRole::Partner, "Riverside Surgery's inbox"),
+    ("council", "asc@council.demo", "Ola Adeyemi", WebRole::Partner, "Northbrook Adult Social Care's inbox"),
+    ("icb", "commissioner@icb.demo", "Chris Morgan", WebRole::Commissioner, "anonymised trends"),
+    ("provider", "manager@sunrise.demo", "Mo Khan", WebRole::Manager, "Sunrise's partner activity"),
+];
+const DEMO_WEB_PASSWORD: &str = "doorstep-demo-2468";
+
+/// The demo's partner organisations and their sign-in accounts; returns the surgery and council.
+async fn demo_partners(storage: &SqliteStorage) -> std::result::Result<(PartnerOrg, PartnerOrg), String> {
+    let orgs = [
+        ("surgery", Uuid::from_u128(0x5e_0001), "Riverside Surgery", PartnerKind::GpPractice),
+        ("council", Uuid::from_u128(0x5e_0002), "Northbrook Adult Social Care", PartnerKind::CouncilAdultSocialCare),
+        ("icb", Uuid::from_u128(0x5e_0003), "Northbrook Integrated Care Board", PartnerKind::IntegratedCareBoard),
+    ];
+    for (_, id, name, kind) in orgs {
+        let org = Organisation { id, name: name.into(), kind: OrgKind::Partner, partner_kind: Some(kind) };
+        storage.create_organisation(org).await.map_err(|e| e.to_string())?;
+    }
+    let hub = doorstep_hub::Hub::new(storage.clone());
+    for (org, email, name, role, _) in DEMO_WEB_USERS {
+        let org_id = orgs.iter().find(|o| o.0 == org).map_or(DEMO_PROVIDER, |o| o.1);
+        hub.create_web_user(org_id, email, name, role, DEMO_WEB_PASSWORD).await.map_err(|e| e.to_string())?;
+    }
+    let partner = |i: usize| PartnerOrg { id: orgs[i].1, name: orgs[i].2.into(), kind: orgs[i].3 };
+    Ok((partner(0), partner(1)))
+}
+
 async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
     let text = |e: &dyn std::fmt::Display| e.to_string();
     // A fresh demo each run, so "today" is today.
@@ -133,8 +162,12 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
     };
 
     let today = Local::now().date_naive();
+    let (surgery, council) = demo_partners(&storage).await?;
     let (office, office_sync) = enrol("M001", Role::Manager, files[1].clone()).await?;
     let loaded = doorstep_demo::load_demo(&mut *office.lock().await, today).map_err(|e| text(&e))?;
+    let provider = doorstep_model::ProviderRef { id: DEMO_PROVIDER, name: "Sunrise Home Care".into() };
+    let shared = doorstep_demo::share_demo(&mut *office.lock().await, provider, &surgery, &council, today)
+        .map_err(|e| text(&e))?;
     let pushed = office_sync.sync(&office, |_| {}).await.map_err(|e| text(&e))?;
     println!("Doorstep hub: {url} (SQLite: {})", files[0].display());
     println!(
@@ -151,6 +184,13 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
 
     print_carer_day(&*sam.lock().await, today, "C001")?;
     print_office(&*office.lock().await, today)?;
+    println!(
+        "\nPartner hub: {url}/sign-in  ({} items shared with partners). Password for every demo account: {DEMO_WEB_PASSWORD}",
+        shared.len()
+    );
+    for (email, what) in DEMO_WEB_USERS.iter().map(|(_, email, _, _, what)| (email, what)) {
+        println!("  {email:<28} {what}");
+    }
 
     let code = issue_enrolment_code(&storage, DEMO_PROVIDER, "C002", Role::Carer, "demo")
         .await

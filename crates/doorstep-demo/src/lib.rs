@@ -309,3 +309,93 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     }
     Ok(summary)
 }
+
+/// Two ideas already shared with partners, so the partner hub has something to show: Peggy's
+/// (her consent covers the NHS: the surgery sees who she is, with her latest soft signs and vital
+/// signs) and Arthur's (shared as not identifiable: the council sees the area only). Call after
+/// [`load_demo`]; returns the shared items written.
+pub fn share_demo(
+    store: &mut Store,
+    provider: doorstep_model::ProviderRef,
+    surgery: &doorstep_model::PartnerOrg,
+    council: &doorstep_model::PartnerOrg,
+    today: NaiveDate,
+) -> Result<Vec<doorstep_model::SharedItem>> {
+    use doorstep_model::{ShareChoices, SharedItem, SharedItemId};
+    let mut generator = Generator::new(2_024_117);
+    let people = store.people()?;
+    let find = |client_ref: &str| people.iter().find(|p| p.client_ref == client_ref).map(|p| p.id.clone());
+    let (Some(peggy), Some(arthur)) = (find("P00001"), find("P00002")) else { return Ok(Vec::new()) };
+    let peggy: Person = store.get(&peggy)?;
+    let arthur: Person = store.get(&arthur)?;
+    let shared_at = at(today, 8, 15);
+    let plans = [
+        (
+            &peggy,
+            surgery,
+            Insight {
+                id: InsightId(generator.uuid()),
+                person_id: Some(peggy.id),
+                author: StaffId::new("C001"),
+                created_at: at(today - Duration::days(1), 18, 5),
+                summary: "Peggy is drinking much less and is muddled in the afternoons".into(),
+                detail: "Half a cup of tea left each visit; twice she did not know it was teatime. Not like her."
+                    .into(),
+                suggested_action: "Could the practice check for a urine infection and review her fluids?".into(),
+                who_could_act: vec![PartnerKind::GpPractice],
+                urgency: Urgency::Urgent,
+                consent_basis: ConsentBasis::PersonConsented,
+                status: InsightStatus::Reviewed,
+                comments: vec![],
+                shares: vec![],
+            },
+            "So the GP can check for an infection before it becomes a hospital stay",
+        ),
+        (
+            &arthur,
+            council,
+            Insight {
+                id: InsightId(generator.uuid()),
+                person_id: Some(arthur.id),
+                author: StaffId::new("C002"),
+                created_at: at(today - Duration::days(3), 11, 30),
+                summary: "The front step is crumbling and the handrail is loose".into(),
+                detail: "The edge of the step breaks away; the rail moves when leant on.".into(),
+                suggested_action: "Home adaptations visit: step repair and a fixed rail.".into(),
+                who_could_act: vec![PartnerKind::Housing, PartnerKind::CouncilAdultSocialCare],
+                urgency: Urgency::Soon,
+                // Arthur has not agreed to share with the council: only the area goes.
+                consent_basis: ConsentBasis::NotIdentifiable,
+                status: InsightStatus::Reviewed,
+                comments: vec![],
+                shares: vec![],
+            },
+            "So the council can arrange a home adaptations visit",
+        ),
+    ];
+    let mut written = Vec::new();
+    for (person, partner, mut insight, purpose) in plans {
+        let latest = store.latest_note_of(&person.id.to_string())?;
+        let item = SharedItem::from_insight(
+            SharedItemId(generator.uuid()),
+            &insight,
+            provider.clone(),
+            partner.clone(),
+            purpose,
+            "M001",
+            shared_at,
+            Some(person),
+            latest.as_ref().map(|(note, time)| (note, *time)),
+            ShareChoices { include_observations: true },
+        );
+        // The demo person's recorded consent covers these partners, so sharing cannot refuse.
+        let consent = Some((person.name.given.as_str(), &person.consent));
+        if insight.share(std::slice::from_ref(partner), purpose, consent, "M001", shared_at).is_err() {
+            continue;
+        }
+        store.put(&insight)?;
+        store.put(&item)?;
+        written.push(item);
+    }
+    Ok(written)
+}
