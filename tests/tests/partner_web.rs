@@ -18,7 +18,7 @@ use doorstep_model::{
 };
 use doorstep_protocol::Role;
 use doorstep_tests::app::Screens;
-use doorstep_tests::browser::{open_browser, start_chromedriver};
+use doorstep_tests::browser::{accessibility_violations, open_browser, start_chromedriver};
 use doorstep_tests::{TestDevice, TestHub, today};
 use fantoccini::Locator;
 use uuid::Uuid;
@@ -167,6 +167,12 @@ async fn sign_in(screens: &Screens, base: &str, email: &str, password: &str) {
     screens.click("button[type=submit].nhsuk-button").await;
 }
 
+/// WCAG 2.2 AA as far as axe-core can tell, on the page shown.
+async fn assert_accessible(screens: &Screens, page: &str) {
+    let violations = accessibility_violations(&screens.client).await;
+    assert!(violations.is_empty(), "{page} fails WCAG checks:\n{}", violations.join("\n"));
+}
+
 async fn page_text(screens: &Screens) -> String {
     screens.wait("main").await.text().await.unwrap()
 }
@@ -184,6 +190,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     screens.client.goto(&format!("{base}/inbox")).await.unwrap();
     screens.wait("#email").await;
     screens.shot("partner-sign-in").await;
+    assert_accessible(&screens, "partner-sign-in").await;
 
     // The council's inbox: exactly its two items, the urgent one first.
     sign_in(&screens, &base, "ola@council.example", PASSWORD).await;
@@ -195,6 +202,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     let text = page_text(&screens).await;
     assert!(text.contains("Bins left at the far end of the drive"));
     screens.shot("partner-inbox").await;
+    assert_accessible(&screens, "partner-inbox").await;
 
     // Filters narrow it.
     screens.client.goto(&format!("{base}/inbox?urgency=routine")).await.unwrap();
@@ -213,6 +221,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     assert!(text.contains("So the OT can assess for a grab rail"), "the purpose is shown");
     assert!(text.contains("NEWS2 5") && text.contains("Caught herself on the door frame"), "{text}");
     screens.shot("partner-item").await;
+    assert_accessible(&screens, "partner-item").await;
 
     // Answering: a choice is needed, and declining needs a reason; the typed message is kept.
     screens.click("button[type=submit].nhsuk-button").await;
@@ -226,6 +235,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     screens.wait_text("main", "Your response is saved").await;
     screens.wait_text("main", "OT visit booked for Tuesday morning.").await;
     screens.shot("partner-item-answered").await;
+    assert_accessible(&screens, "partner-item-answered").await;
 
     // Another organisation's item, and an item that does not exist: the same "not found", and
     // the attempt is in the audit log.
@@ -264,6 +274,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     let text = page_text(&screens).await;
     assert!(text.contains("ola@council.example") && text.contains("respond") && text.contains("Refused"), "{text}");
     screens.shot("partner-activity").await;
+    assert_accessible(&screens, "partner-activity").await;
 
     // The surgery sees only its own item, without the person's identifiers.
     screens.click("button.hub-link-button").await;
@@ -297,6 +308,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     let text = page_text(&screens).await;
     assert!(text.contains("Ideas raised: 16") && !text.contains(&world.person.name.family), "{text}");
     screens.shot("partner-trends").await;
+    assert_accessible(&screens, "partner-trends").await;
     // The first chart (WebDriver's script runs outside the page's CSP; the page has none).
     screens.client.execute("document.getElementById('ideas_by_category').scrollIntoView()", vec![]).await.unwrap();
     screens.shot("partner-trends-chart").await;
@@ -433,4 +445,16 @@ async fn the_commissioners_counts_match_the_data_with_small_numbers_suppressed()
     assert!(hub.trends(&ola).await.is_err());
     assert!(hub.inbox(&commissioner, &Default::default()).await.is_err());
     world.hub.stop().await;
+}
+
+/// The accessibility check itself can fail: a field with no label is reported.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_accessibility_check_reports_an_unlabelled_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_driver, driver_url) = start_chromedriver().await;
+    let client = open_browser(&driver_url, &dir.path().join("chromium")).await;
+    client.goto("data:text/html,<html lang='en'><title>t</title><main><input id='q'></main></html>").await.unwrap();
+    let violations = accessibility_violations(&client).await;
+    assert!(violations.iter().any(|v| v.starts_with("label ")), "{violations:?}");
+    client.close().await.unwrap();
 }
