@@ -386,6 +386,37 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     assert_eq!(headers["cache-control"], "no-store");
     assert!(!page.text().await.unwrap().contains("forged"));
 
+    // Exports: the organisation's items as CSV, one item as a FHIR R4 bundle of the right shape.
+    let get = |path: String| http.get(format!("{base}{path}")).header("cookie", &session).send();
+    let csv = get("/inbox.csv".into()).await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("item_id,shared_at,provider") && csv.contains("Grab rail by the back door"), "{csv}");
+    assert!(!csv.contains("near-falls"), "the surgery's item is not in the council's export");
+    let fhir: serde_json::Value =
+        get(format!("/items/{}/fhir.json", world.urgent.id)).await.unwrap().json().await.unwrap();
+    doorstep_hub::fhir::validate_shape(&fhir).unwrap();
+    assert_eq!(fhir["resourceType"], "Bundle");
+    let types: Vec<&str> =
+        fhir["entry"].as_array().unwrap().iter().filter_map(|e| e["resource"]["resourceType"].as_str()).collect();
+    assert!(types.contains(&"Patient") && types.contains(&"ServiceRequest") && types.contains(&"Observation"));
+    let other = get(format!("/items/{}/fhir.json", world.for_surgery.id)).await.unwrap();
+    assert_eq!(other.status(), reqwest::StatusCode::NOT_FOUND);
+
+    // The provider stops sharing the routine item: the council loses it at once.
+    assert_eq!(get(format!("/items/{}", world.routine.id)).await.unwrap().status(), reqwest::StatusCode::OK);
+    world
+        .manager
+        .store
+        .lock()
+        .await
+        .update::<SharedItem>(&world.routine.id.to_string(), |item| {
+            item.revoke("M001", Utc::now());
+            Ok(())
+        })
+        .unwrap();
+    world.manager.sync().await;
+    assert_eq!(get(format!("/items/{}", world.routine.id)).await.unwrap().status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(!get("/inbox".into()).await.unwrap().text().await.unwrap().contains("Bins left"));
+
     // Five wrong passwords lock the account; then even the right one is refused for a while.
     for attempt in 1..=5 {
         let wrong = try_password(&http, &base, "not the password").await;
