@@ -109,12 +109,15 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             purpose: (*purpose).clone(),
             include_observations: *include_observations,
         };
-        let chosen = chosen.clone();
+        let (chosen, purpose, include) = (chosen.clone(), purpose.clone(), include_observations.clone());
         Callback::from(move |_: MouseEvent| {
-            let (screen, chosen) = (screen.clone(), chosen.clone());
+            let (screen, chosen, purpose, include) = (screen.clone(), chosen.clone(), purpose.clone(), include.clone());
             act::<ShareIdea>(&ctx, args.clone(), error.clone(), move |s| {
                 screen.set(Some(s));
+                // Ready for another partner: nothing carries over from this share.
                 chosen.set(Vec::new());
+                purpose.set(String::new());
+                include.set(false);
             });
         })
     };
