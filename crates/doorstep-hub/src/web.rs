@@ -237,16 +237,15 @@ async fn inbox<S: HubStorage>(
 
 async fn inbox_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
     match state.hub.shared_items_csv(&caller).await {
-        Ok(csv) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"shared-items.csv\""),
-            ],
-            csv,
-        )
-            .into_response(),
+        Ok(csv) => csv_download("shared-items.csv", csv),
         Err(e) => page_error(&e),
     }
+}
+
+fn csv_download(filename: &str, body: String) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
 }
 
 fn parse_id(id: &str) -> Option<Uuid> {
@@ -340,14 +339,7 @@ async fn trends<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(c
 
 async fn trends_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
     match state.hub.trends(&caller).await {
-        Ok(t) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"trends.csv\""),
-            ],
-            crate::trends::to_csv(&t),
-        )
-            .into_response(),
+        Ok(t) => csv_download("trends.csv", crate::trends::to_csv(&t)),
         Err(e) => page_error(&e),
     }
 }
