@@ -325,8 +325,15 @@ impl Insight {
                 self.consent_basis = ConsentBasis::PersonConsented;
             }
         }
-        if self.status != InsightStatus::Shared {
-            self.move_to(InsightStatus::Shared)?;
+        // An idea a partner already answered can still go to another partner; its status stays.
+        match self.status {
+            InsightStatus::Draft | InsightStatus::Submitted | InsightStatus::Reviewed => {
+                self.move_to(InsightStatus::Shared)?;
+            }
+            InsightStatus::Declined { .. } | InsightStatus::Closed => {
+                return Err(InsightError::BadTransition { from: self.status.code(), to: "shared" });
+            }
+            InsightStatus::Shared | InsightStatus::Acknowledged | InsightStatus::Actioned => {}
         }
         for partner in partners {
             self.shares.push(Share {
@@ -389,6 +396,24 @@ mod tests {
         i.move_to(InsightStatus::Actioned).unwrap();
         i.move_to(InsightStatus::Closed).unwrap();
         assert!(i.move_to(InsightStatus::Declined { reason: "x".into() }).is_err());
+    }
+
+    #[test]
+    fn an_answered_idea_can_go_to_another_partner_and_keeps_its_status() {
+        let mut i = idea();
+        i.consent_basis = ConsentBasis::NotIdentifiable;
+        let partner = |name: &str| PartnerOrg {
+            id: Uuid::from_u128(name.len() as u128),
+            name: name.into(),
+            kind: PartnerKind::Housing,
+        };
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        i.share(&[partner("Housing")], "repair", None, "M1", at).unwrap();
+        i.move_to(InsightStatus::Actioned).unwrap();
+        i.share(&[partner("Council")], "adaptations", None, "M1", at).unwrap();
+        assert_eq!((i.status.clone(), i.shares.len()), (InsightStatus::Actioned, 2));
+        i.move_to(InsightStatus::Closed).unwrap();
+        assert!(i.share(&[partner("GP")], "x", None, "M1", at).is_err());
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub struct SharedItem {
     pub area: String,
     /// Who the person is: present only where their recorded consent covers this partner.
     pub person: Option<SharedPerson>,
-    /// The latest soft signs and vital signs, where the manager chose to include them.
+    /// The latest soft signs and vital signs, where the manager chose to include them (and only
+    /// with an identified person).
     pub observations: Option<SharedObservations>,
     pub responses: Vec<PartnerResponse>,
     /// Set when the provider stops sharing: the partner loses access.
@@ -277,7 +278,9 @@ impl SharedItem {
     ) -> SharedItem {
         let consented = matches!(insight.consent_basis, ConsentBasis::PersonConsented | ConsentBasis::BestInterests);
         let identified = person.filter(|p| consented && p.consent.allows(partner.kind.sector()));
-        let observations = match (choices.include_observations, latest_note, person) {
+        // Observations go only with an identified person: soft signs, an age and an area together
+        // could point at someone who was not meant to be named.
+        let observations = match (choices.include_observations, latest_note, identified) {
             (true, Some((note, observed_at)), Some(p)) => Some(SharedObservations {
                 observed_at,
                 soft_signs: note.changes().cloned().collect(),
