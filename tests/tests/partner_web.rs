@@ -265,6 +265,21 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
         assert_eq!(insight.status, InsightStatus::Actioned);
     }
 
+    // The provider may stop sharing, but not rewrite or remove a partner's answer.
+    world
+        .manager
+        .store
+        .lock()
+        .await
+        .update::<SharedItem>(&world.urgent.id.to_string(), |item| {
+            item.responses.clear();
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(world.manager.sync().await.held_back, 1, "the hub refuses to drop the partner's answer");
+    screens.client.goto(&format!("{base}/items/{}", world.urgent.id)).await.unwrap();
+    screens.wait_text("main", "OT visit booked for Tuesday morning.").await;
+
     // The provider's manager sees who read and answered.
     screens.client.goto(&format!("{base}/inbox")).await.unwrap();
     screens.click("button.hub-link-button").await;

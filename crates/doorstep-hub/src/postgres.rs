@@ -573,13 +573,24 @@ impl HubStorage for PostgresStorage {
         Ok(row.as_ref().map(web_user_from_row))
     }
 
-    async fn set_sign_in_state(&self, id: Uuid, failed_attempts: u32, locked_until: Option<i64>) -> StorageResult<()> {
+    async fn record_sign_in_failure(&self, id: Uuid, max_failures: u32, lock_until: i64) -> StorageResult<Option<i64>> {
         let c = self.client().await?;
-        c.execute(
-            "UPDATE web_users SET failed_attempts = $2, locked_until = $3 WHERE id = $1",
-            &[&id.to_string(), &i64::from(failed_attempts), &locked_until],
-        )
-        .await?;
+        let row = c
+            .query_opt(
+                "UPDATE web_users SET
+                     failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
+                     locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END
+                 WHERE id = $1 RETURNING locked_until",
+                &[&id.to_string(), &i64::from(max_failures), &lock_until],
+            )
+            .await?;
+        Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)))
+    }
+
+    async fn clear_sign_in_failures(&self, id: Uuid) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute("UPDATE web_users SET failed_attempts = 0, locked_until = NULL WHERE id = $1", &[&id.to_string()])
+            .await?;
         Ok(())
     }
 
@@ -609,6 +620,18 @@ impl HubStorage for PostgresStorage {
     async fn delete_session(&self, token_hash: Vec<u8>) -> StorageResult<()> {
         let c = self.client().await?;
         c.execute("DELETE FROM web_sessions WHERE token_hash = $1", &[&token_hash]).await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, user: Uuid) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM web_sessions WHERE user_id = $1", &[&user.to_string()]).await?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&self, now: i64) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM web_sessions WHERE expires_at <= $1", &[&now]).await?;
         Ok(())
     }
 

@@ -378,6 +378,8 @@ impl<S: HubStorage> Hub<S> {
         }
         let existing = self.storage.load_document(push.id).await?;
         let device = &caller.device;
+        // For a shared item: the hub's copy before this push, to keep partners' answers intact.
+        let mut earlier_shared: Option<SharedItem> = None;
         let (owner, mut combined, old_heads) = match &existing {
             Some(doc) => {
                 if doc.kind != push.kind {
@@ -395,6 +397,9 @@ impl<S: HubStorage> Hub<S> {
                 }
                 let mut current =
                     load_strict(&doc.bytes).map_err(|e| StorageError::Task(format!("stored {}: {e}", push.id)))?;
+                if push.kind == RecordKind::Shared {
+                    earlier_shared = autosurgeon::hydrate(&current).ok();
+                }
                 (doc.owner_org, doc.bytes.clone(), current.get_heads())
             }
             None => (device.org_id, Vec::new(), Vec::new()),
@@ -418,6 +423,11 @@ impl<S: HubStorage> Hub<S> {
         };
         if record_id != push.id {
             return hold(HoldReason::Corrupt, format!("the document describes {} {record_id}", push.kind));
+        }
+        if push.kind == RecordKind::Shared
+            && let Some(refusal) = self.check_shared(&doc, earlier_shared.as_ref()).await?
+        {
+            return hold(HoldReason::Forbidden, refusal);
         }
         if existing.is_none()
             && let Some(reason) = self.may_create(caller, push.kind, &facts).await?
@@ -482,6 +492,24 @@ impl<S: HubStorage> Hub<S> {
             })
             .await?;
         Ok(Ok(()))
+    }
+
+    /// A shared item must name a partner organisation this hub knows, and keep every answer a
+    /// partner gave (the provider may stop sharing, never rewrite a partner's words).
+    async fn check_shared(
+        &self,
+        doc: &AutoCommit,
+        earlier: Option<&SharedItem>,
+    ) -> Result<Option<String>, ServiceError> {
+        let Ok(item) = autosurgeon::hydrate::<_, SharedItem>(doc) else { return Ok(None) };
+        let partner = self.storage.organisation(item.partner.id).await?;
+        if partner.is_none_or(|p| p.kind != crate::storage::OrgKind::Partner) {
+            return Ok(Some(format!("{} is not a partner organisation on this hub", item.partner.name)));
+        }
+        if earlier.is_some_and(|before| !before.answers_kept_in(&item)) {
+            return Ok(Some("a partner's answer cannot be changed or removed".into()));
+        }
+        Ok(None)
     }
 
     /// Whether this device may create a record of this kind: managers anything in their

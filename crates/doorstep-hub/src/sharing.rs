@@ -21,7 +21,7 @@ use crate::service::{Hub, load_strict, partner_principal, sha256};
 use crate::storage::{
     AuditEntry, DocumentWrite, HubStorage, OrgKind, Organisation, StorageError, WebRole, WebSession, WebUser,
 };
-use crate::trends::{self, TrendFact, Trends};
+use crate::trends::{self, TrendFact, Trends, csv_safe};
 
 /// Wrong passwords in a row before the account is locked for [`LOCK_OUT_MINUTES`].
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
@@ -61,10 +61,6 @@ pub struct WebCaller {
 impl WebCaller {
     fn describe(&self) -> String {
         format!("{} ({} at {})", self.user.email, self.user.role.code(), self.org.name)
-    }
-
-    fn require(&self, role: WebRole) -> Result<(), WebError> {
-        if self.user.role == role { Ok(()) } else { Err(WebError::Forbidden) }
     }
 }
 
@@ -118,8 +114,16 @@ fn decoy_hash() -> String {
     DECOY.get_or_init(|| hash_password(&random_token()).unwrap_or_default()).clone()
 }
 
-/// Argon2 is deliberately slow: run it off the async threads.
+/// Argon2 checks at once, at most: each takes ~19 MiB and a core for tens of milliseconds, so a
+/// flood of sign-ins queues here instead of exhausting the hub's memory and blocking threads.
+static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// Longer input is refused before any hashing.
+const MAX_EMAIL_CHARS: usize = 254;
+const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Argon2 is deliberately slow: run it off the async threads, a few at a time.
 async fn check_password(password: String, stored: String) -> bool {
+    let Ok(_slot) = ARGON2_SLOTS.acquire().await else { return false };
     tokio::task::spawn_blocking(move || password_matches(&password, &stored)).await.unwrap_or(false)
 }
 
@@ -194,10 +198,13 @@ impl<S: HubStorage> Hub<S> {
     }
 
     /// Checks a password and opens a session, returning the cookie's secret. Unknown emails
-    /// take as long as wrong passwords, so the answer does not tell who has an account.
+    /// and locked accounts take as long as wrong passwords.
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<(String, WebCaller), WebError> {
         let now = Utc::now();
         let email = email.trim().to_lowercase();
+        if email.chars().count() > MAX_EMAIL_CHARS || password.len() > MAX_PASSWORD_BYTES {
+            return Err(WebError::WrongPassword);
+        }
         let Some(user) = self.storage.web_user_by_email(email.clone()).await? else {
             check_password(password.to_string(), decoy_hash()).await;
             self.audit_web(format!("{email} (no such account)"), "sign_in", None, false, "unknown email".into())
@@ -205,24 +212,30 @@ impl<S: HubStorage> Hub<S> {
             return Err(WebError::WrongPassword);
         };
         if let Some(until) = user.locked_until.filter(|u| *u > now.timestamp_millis()) {
+            check_password(password.to_string(), decoy_hash()).await;
             self.audit_web(user.email.clone(), "sign_in", None, false, "account locked".into()).await?;
             return Err(WebError::LockedOut { until: DateTime::from_timestamp_millis(until).unwrap_or(now) });
         }
         if !check_password(password.to_string(), user.password_hash.clone()).await {
-            let failed = user.failed_attempts + 1;
-            let locked_until = (failed >= MAX_FAILED_SIGN_INS)
-                .then(|| (now + chrono::Duration::minutes(LOCK_OUT_MINUTES)).timestamp_millis());
-            // After a lock-out the count starts again.
-            let failed = if locked_until.is_some() { 0 } else { failed };
-            self.storage.set_sign_in_state(user.id, failed, locked_until).await?;
-            let detail = if locked_until.is_some() { "wrong password: account locked" } else { "wrong password" };
+            let lock_until = (now + chrono::Duration::minutes(LOCK_OUT_MINUTES)).timestamp_millis();
+            let locked = self
+                .storage
+                .record_sign_in_failure(user.id, MAX_FAILED_SIGN_INS, lock_until)
+                .await?
+                .filter(|u| *u > now.timestamp_millis());
+            if locked.is_some() {
+                // Whoever was signed in to this account is signed out too.
+                self.storage.delete_sessions_of(user.id).await?;
+            }
+            let detail = if locked.is_some() { "wrong password: account locked" } else { "wrong password" };
             self.audit_web(user.email.clone(), "sign_in", None, false, detail.into()).await?;
-            return Err(match locked_until {
+            return Err(match locked {
                 Some(until) => WebError::LockedOut { until: DateTime::from_timestamp_millis(until).unwrap_or(now) },
                 None => WebError::WrongPassword,
             });
         }
-        self.storage.set_sign_in_state(user.id, 0, None).await?;
+        self.storage.clear_sign_in_failures(user.id).await?;
+        self.storage.delete_expired_sessions(now.timestamp_millis()).await?;
         let org = self.storage.organisation(user.org_id).await?.ok_or(WebError::Forbidden)?;
         let secret = random_token();
         let session = WebSession {
@@ -234,6 +247,15 @@ impl<S: HubStorage> Hub<S> {
         self.storage.create_session(session.clone()).await?;
         self.audit_web(user.email.clone(), "sign_in", None, true, String::new()).await?;
         Ok((secret, WebCaller { user, org, session }))
+    }
+
+    /// Refuses (and audits) a page the caller's role may not open.
+    async fn require(&self, caller: &WebCaller, role: WebRole, action: &str) -> Result<(), WebError> {
+        if caller.user.role == role {
+            return Ok(());
+        }
+        self.audit_web(caller.describe(), action, None, false, format!("needs the {} role", role.code())).await?;
+        Err(WebError::Forbidden)
     }
 
     /// The person behind a session cookie, if it is current.
@@ -253,10 +275,9 @@ impl<S: HubStorage> Hub<S> {
         Ok(())
     }
 
-    /// The items shared with the caller's organisation, most urgent and newest first.
-    pub async fn inbox(&self, caller: &WebCaller, filter: &InboxFilter) -> Result<Inbox, WebError> {
-        caller.require(WebRole::Partner)?;
-        let rows = self
+    /// Every item shared with the caller's organisation (the caller's role already checked).
+    async fn shared_rows(&self, caller: &WebCaller) -> Result<Vec<InboxRow>, WebError> {
+        Ok(self
             .storage
             .doc_facts(RecordKind::Shared, None, Some(partner_principal(caller.org.id)))
             .await?
@@ -268,7 +289,13 @@ impl<S: HubStorage> Hub<S> {
                 }
                 _ => None,
             })
-            .collect::<Vec<_>>();
+            .collect::<Vec<_>>())
+    }
+
+    /// The items shared with the caller's organisation, most urgent and newest first.
+    pub async fn inbox(&self, caller: &WebCaller, filter: &InboxFilter) -> Result<Inbox, WebError> {
+        self.require(caller, WebRole::Partner, "inbox").await?;
+        let rows = self.shared_rows(caller).await?;
         let providers: BTreeSet<String> = rows.iter().map(|r| r.facts.provider_name.clone()).collect();
         let areas: BTreeSet<String> = rows.iter().map(|r| r.facts.area.clone()).filter(|a| !a.is_empty()).collect();
         let wanted = |value: &str, chosen: &str| chosen.is_empty() || value == chosen;
@@ -287,6 +314,7 @@ impl<S: HubStorage> Hub<S> {
             (b.facts.urgency_rank, b.facts.shared_at, b.id).cmp(&(a.facts.urgency_rank, a.facts.shared_at, a.id))
         });
         let total = rows.len();
+        self.audit_web(caller.describe(), "inbox", None, true, format!("{total} item(s) listed")).await?;
         let pages = total.div_ceil(PAGE_SIZE).max(1);
         let page = filter.page.clamp(1, pages);
         let rows = rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
@@ -303,7 +331,7 @@ impl<S: HubStorage> Hub<S> {
     /// One shared item, if it is shared with the caller's organisation. Every look, allowed or
     /// not, is audited with the purpose it was shared for.
     pub async fn shared_item(&self, caller: &WebCaller, id: Uuid, action: &str) -> Result<SharedItem, WebError> {
-        caller.require(WebRole::Partner)?;
+        self.require(caller, WebRole::Partner, action).await?;
         let (item, _, _) = self.load_shared(caller, id, action).await?;
         self.audit_web(caller.describe(), action, Some(id), true, format!("purpose: {}", item.purpose)).await?;
         Ok(item)
@@ -340,7 +368,7 @@ impl<S: HubStorage> Hub<S> {
         outcome: ResponseOutcome,
         message: &str,
     ) -> Result<SharedItem, WebError> {
-        caller.require(WebRole::Partner)?;
+        self.require(caller, WebRole::Partner, "respond").await?;
         let (mut item, mut doc, owner) = self.load_shared(caller, id, "respond").await?;
         let now = Utc::now();
         let response = PartnerResponse {
@@ -428,12 +456,9 @@ impl<S: HubStorage> Hub<S> {
 
     /// Every item shared with the caller's organisation and each response, as CSV.
     pub async fn shared_items_csv(&self, caller: &WebCaller) -> Result<String, WebError> {
-        let all = InboxFilter { page: 1, ..InboxFilter::default() };
-        let first = self.inbox(caller, &all).await?;
-        let mut rows = first.rows;
-        for page in 2..=first.pages {
-            rows.extend(self.inbox(caller, &InboxFilter { page, ..all.clone() }).await?.rows);
-        }
+        self.require(caller, WebRole::Partner, "export_csv").await?;
+        let mut rows = self.shared_rows(caller).await?;
+        rows.sort_by_key(|r| std::cmp::Reverse(r.facts.shared_at));
         let mut out = csv::Writer::from_writer(Vec::new());
         let header = [
             "item_id",
@@ -454,16 +479,25 @@ impl<S: HubStorage> Hub<S> {
         out.write_record(header).map_err(csv_error)?;
         for row in &rows {
             let Ok((item, _, _)) = self.load_shared(caller, row.id, "export_csv").await else { continue };
+            // Each item exported is in the log its provider sees.
+            self.audit_web(
+                caller.describe(),
+                "export_csv",
+                Some(item.id.0),
+                true,
+                format!("purpose: {}", item.purpose),
+            )
+            .await?;
             let base = [
                 item.id.to_string(),
                 item.shared_at.to_rfc3339(),
-                item.provider.name.clone(),
+                csv_safe(&item.provider.name),
                 item.kind.code().to_string(),
                 item.urgency.code().to_string(),
                 item.status().code().to_string(),
-                item.area.clone(),
-                item.summary.clone(),
-                item.purpose.clone(),
+                csv_safe(&item.area),
+                csv_safe(&item.summary),
+                csv_safe(&item.purpose),
             ];
             if item.responses.is_empty() {
                 out.write_record(base.iter().cloned().chain([
@@ -475,18 +509,17 @@ impl<S: HubStorage> Hub<S> {
                 .map_err(csv_error)?;
             }
             for r in &item.responses {
-                let answer = [r.at.to_rfc3339(), r.by.clone(), r.outcome.code().to_string(), r.message.clone()];
+                let answer = [r.at.to_rfc3339(), csv_safe(&r.by), r.outcome.code().to_string(), csv_safe(&r.message)];
                 out.write_record(base.iter().cloned().chain(answer)).map_err(csv_error)?;
             }
         }
-        self.audit_web(caller.describe(), "export_csv", None, true, format!("{} shared item(s)", rows.len())).await?;
         let bytes = out.into_inner().map_err(|e| StorageError::Task(format!("CSV: {e}")))?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Anonymised counts across every provider, for commissioners.
     pub async fn trends(&self, caller: &WebCaller) -> Result<Trends, WebError> {
-        caller.require(WebRole::Commissioner)?;
+        self.require(caller, WebRole::Commissioner, "trends").await?;
         let mut areas: BTreeMap<Uuid, String> = BTreeMap::new();
         for row in self.storage.doc_facts(RecordKind::Person, None, None).await? {
             if let Some(DocFacts::Person(p)) = DocFacts::from_json(&row.facts) {
@@ -527,7 +560,7 @@ impl<S: HubStorage> Hub<S> {
 
     /// Who read and answered what the caller's provider shared, newest first.
     pub async fn partner_activity(&self, caller: &WebCaller) -> Result<Vec<AuditEntry>, WebError> {
-        caller.require(WebRole::Manager)?;
+        self.require(caller, WebRole::Manager, "activity").await?;
         Ok(self.storage.audit_of_owner(caller.org.id, 500).await?)
     }
 

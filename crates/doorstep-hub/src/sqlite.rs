@@ -597,13 +597,26 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
-    async fn set_sign_in_state(&self, id: Uuid, failed_attempts: u32, locked_until: Option<i64>) -> StorageResult<()> {
+    async fn record_sign_in_failure(&self, id: Uuid, max_failures: u32, lock_until: i64) -> StorageResult<Option<i64>> {
         self.run(move |c| {
-            exec(
+            Ok(query_one(
                 c,
-                "UPDATE web_users SET failed_attempts = ?2, locked_until = ?3 WHERE id = ?1",
-                params![id.to_string(), failed_attempts, locked_until],
-            )?;
+                "UPDATE web_users SET
+                     failed_attempts = CASE WHEN failed_attempts + 1 >= ?2 THEN 0 ELSE failed_attempts + 1 END,
+                     locked_until = CASE WHEN failed_attempts + 1 >= ?2 THEN ?3 ELSE locked_until END
+                 WHERE id = ?1 RETURNING locked_until",
+                params![id.to_string(), max_failures, lock_until],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+        })
+        .await
+    }
+
+    async fn clear_sign_in_failures(&self, id: Uuid) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(c, "UPDATE web_users SET failed_attempts = 0, locked_until = NULL WHERE id = ?1", [id.to_string()])?;
             Ok(())
         })
         .await
@@ -644,6 +657,22 @@ impl HubStorage for SqliteStorage {
     async fn delete_session(&self, token_hash: Vec<u8>) -> StorageResult<()> {
         self.run(move |c| {
             exec(c, "DELETE FROM web_sessions WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_sessions_of(&self, user: Uuid) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(c, "DELETE FROM web_sessions WHERE user_id = ?1", [user.to_string()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_expired_sessions(&self, now: i64) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(c, "DELETE FROM web_sessions WHERE expires_at <= ?1", [now])?;
             Ok(())
         })
         .await

@@ -290,16 +290,23 @@ pub trait HubStorage: Send + Sync + 'static {
     fn web_user(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<WebUser>>> + Send;
     /// `email` lower-case.
     fn web_user_by_email(&self, email: String) -> impl Future<Output = StorageResult<Option<WebUser>>> + Send;
-    /// Records failed sign-ins and any lock-out (both reset on success).
-    fn set_sign_in_state(
+    /// Counts one wrong password in a single statement (so guesses sent at once all count); the
+    /// `max_failures`-th in a row locks the account until `lock_until` and starts the count
+    /// again. Returns the account's `locked_until` afterwards.
+    fn record_sign_in_failure(
         &self,
         id: Uuid,
-        failed_attempts: u32,
-        locked_until: Option<i64>,
-    ) -> impl Future<Output = StorageResult<()>> + Send;
+        max_failures: u32,
+        lock_until: i64,
+    ) -> impl Future<Output = StorageResult<Option<i64>>> + Send;
+    fn clear_sign_in_failures(&self, id: Uuid) -> impl Future<Output = StorageResult<()>> + Send;
     fn create_session(&self, session: WebSession) -> impl Future<Output = StorageResult<()>> + Send;
     fn session(&self, token_hash: Vec<u8>) -> impl Future<Output = StorageResult<Option<WebSession>>> + Send;
     fn delete_session(&self, token_hash: Vec<u8>) -> impl Future<Output = StorageResult<()>> + Send;
+    /// Ends every session of one account (it was locked).
+    fn delete_sessions_of(&self, user: Uuid) -> impl Future<Output = StorageResult<()>> + Send;
+    /// Removes sessions that ended before `now` (unix ms).
+    fn delete_expired_sessions(&self, now: i64) -> impl Future<Output = StorageResult<()>> + Send;
 
     fn audit(&self, entry: AuditEntry) -> impl Future<Output = StorageResult<()>> + Send;
     /// The newest audit entries about documents `org` owns.

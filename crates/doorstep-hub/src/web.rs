@@ -57,7 +57,9 @@ pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, options: WebOptions) -> Router {
         .route("/assets/nhsuk.css", get(|| async { css(NHSUK_CSS) }))
         .route("/assets/hub.css", get(|| async { css(HUB_CSS) }))
         .fallback(|| async { page_error(&WebError::NotFound) })
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response(move |response: Response| {
+            std::future::ready(security_headers(response, options.secure_cookies))
+        }))
         .with_state(state)
 }
 
@@ -66,9 +68,13 @@ fn css(body: &'static str) -> Response {
         .into_response()
 }
 
-/// No scripts at all, nothing framed, nothing cached that holds personal data.
-async fn security_headers(mut response: Response) -> Response {
+/// No scripts at all, nothing framed, nothing cached that holds personal data; behind HTTPS,
+/// browsers are told to use nothing else.
+fn security_headers(mut response: Response, https: bool) -> Response {
     let h = response.headers_mut();
+    if https {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

@@ -748,9 +748,15 @@ async fn web_users_sessions_and_sign_in_state<S: HubStorage>(s: S) {
     assert_eq!(s.web_user_by_email("ola@council.example".into()).await.unwrap(), Some(user.clone()));
     assert_eq!(s.web_user_by_email("nobody@council.example".into()).await.unwrap(), None);
 
-    s.set_sign_in_state(user.id, 3, Some(1_700_000_000_000)).await.unwrap();
+    // Two failures count; the third (of three allowed) locks and starts the count again.
+    assert_eq!(s.record_sign_in_failure(user.id, 3, 1_700_000_000_000).await.unwrap(), None);
+    assert_eq!(s.record_sign_in_failure(user.id, 3, 1_700_000_000_000).await.unwrap(), None);
+    assert_eq!(s.web_user(user.id).await.unwrap().unwrap().failed_attempts, 2);
+    assert_eq!(s.record_sign_in_failure(user.id, 3, 1_700_000_000_000).await.unwrap(), Some(1_700_000_000_000));
     let locked = s.web_user(user.id).await.unwrap().unwrap();
-    assert_eq!((locked.failed_attempts, locked.locked_until), (3, Some(1_700_000_000_000)));
+    assert_eq!((locked.failed_attempts, locked.locked_until), (0, Some(1_700_000_000_000)));
+    s.clear_sign_in_failures(user.id).await.unwrap();
+    assert_eq!(s.web_user(user.id).await.unwrap().unwrap().locked_until, None);
 
     let session = WebSession { token_hash: vec![7; 32], user_id: user.id, csrf: "token".into(), expires_at: 42 };
     s.create_session(session.clone()).await.unwrap();
@@ -758,6 +764,17 @@ async fn web_users_sessions_and_sign_in_state<S: HubStorage>(s: S) {
     assert_eq!(s.session(vec![8; 32]).await.unwrap(), None);
     s.delete_session(vec![7; 32]).await.unwrap();
     assert_eq!(s.session(vec![7; 32]).await.unwrap(), None);
+    for (hash, expires_at) in [(vec![1; 32], 10), (vec![2; 32], 100), (vec![3; 32], 1000)] {
+        s.create_session(WebSession { token_hash: hash, user_id: user.id, csrf: "t".into(), expires_at })
+            .await
+            .unwrap();
+    }
+    s.delete_expired_sessions(100).await.unwrap();
+    assert_eq!(s.session(vec![1; 32]).await.unwrap(), None);
+    assert_eq!(s.session(vec![2; 32]).await.unwrap(), None);
+    assert!(s.session(vec![3; 32]).await.unwrap().is_some());
+    s.delete_sessions_of(user.id).await.unwrap();
+    assert_eq!(s.session(vec![3; 32]).await.unwrap(), None);
 }
 
 async fn doc_facts_are_listed_by_kind_owner_and_reader<S: HubStorage>(s: S) {

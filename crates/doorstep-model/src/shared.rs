@@ -241,6 +241,8 @@ pub enum SharedError {
     NoPurpose,
     #[error("The person's details may only go with a recorded consent or best-interests decision.")]
     PersonWithoutConsent,
+    #[error("Observations may only go with a person whose consent covers this partner.")]
+    ObservationsWithoutPerson,
     #[error("Declining needs a reason, so the care worker knows why.")]
     DeclineWithoutReason,
     #[error("This item is no longer shared with you.")]
@@ -334,7 +336,16 @@ impl SharedItem {
         {
             return Err(SharedError::PersonWithoutConsent);
         }
+        if self.observations.is_some() && self.person.is_none() {
+            return Err(SharedError::ObservationsWithoutPerson);
+        }
         Ok(())
+    }
+
+    /// Whether `later` keeps every answer this item holds, word for word: a partner's signed
+    /// answer is theirs, and the provider may not rewrite or remove it.
+    pub fn answers_kept_in(&self, later: &SharedItem) -> bool {
+        self.responses.iter().all(|r| later.responses.contains(r))
     }
 
     pub fn status(&self) -> SharedStatus {
@@ -428,12 +439,13 @@ pub struct SharedSbard {
 
 /// "LS6 3AB" → "LS6": the outward code names an area of thousands of households, not a home.
 pub fn postcode_district(postcode: &str) -> String {
-    let compact: String = postcode.split_whitespace().collect::<String>().to_uppercase();
+    let compact: Vec<char> =
+        postcode.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
     if compact.len() < 5 {
-        return compact;
+        return compact.into_iter().collect();
     }
     // The inward code is always the last three characters.
-    compact[..compact.len() - 3].to_string()
+    compact[..compact.len() - 3].iter().collect()
 }
 
 #[cfg(test)]
@@ -528,6 +540,7 @@ mod tests {
     fn districts_are_outward_codes() {
         assert_eq!(postcode_district("LS6 3AB"), "LS6");
         assert_eq!(postcode_district("sw1a1aa"), "SW1A");
+        assert_eq!(postcode_district("LS63A\u{200B}B"), "LS6", "pasted invisible characters are ignored");
         assert_eq!(postcode_district(""), "");
     }
 
