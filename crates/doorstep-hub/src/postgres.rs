@@ -538,6 +538,29 @@ impl HubStorage for PostgresStorage {
             .collect())
     }
 
+    async fn documents_without_facts(&self, kinds: Vec<RecordKind>) -> StorageResult<Vec<Uuid>> {
+        let c = self.client().await?;
+        let codes: Vec<String> = kinds.iter().map(|k| k.code().to_string()).collect();
+        let rows = c
+            .query(
+                "SELECT id FROM documents WHERE kind = ANY($1) AND id NOT IN (SELECT doc_id FROM doc_facts)",
+                &[&codes],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| uuid_of(r.get(0))).collect())
+    }
+
+    async fn put_doc_facts(&self, id: Uuid, kind: RecordKind, owner: Uuid, facts: String) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO doc_facts (doc_id, kind, owner_org, facts) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (doc_id) DO UPDATE SET facts = excluded.facts",
+            &[&id.to_string(), &kind.code(), &owner.to_string(), &facts],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn create_web_user(&self, user: WebUser) -> StorageResult<()> {
         let c = self.client().await?;
         let inserted = c

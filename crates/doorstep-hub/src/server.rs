@@ -56,7 +56,13 @@ pub async fn serve_on<S: HubStorage>(
     web: WebOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = crate::api::app_with(Hub::new(storage), web);
+    let hub = Hub::new(storage);
+    match hub.backfill_facts().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(documents = n, "noted page facts of documents stored before this version"),
+        Err(e) => tracing::warn!(error = %e, "could not note the page facts of older documents"),
+    }
+    let app = crate::api::app_with(hub, web);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

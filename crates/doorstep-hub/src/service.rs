@@ -275,6 +275,22 @@ impl<S: HubStorage> Hub<S> {
         Hub { storage, doc_sync_states: tokio::sync::Mutex::new(HashMap::new()) }
     }
 
+    /// Notes the page facts of documents stored before the hub kept them (an upgraded hub), so
+    /// inboxes and commissioners' counts include them. Returns how many were filled in.
+    pub async fn backfill_facts(&self) -> Result<usize, ServiceError> {
+        let kinds = vec![RecordKind::Person, RecordKind::Note, RecordKind::Insight, RecordKind::Shared];
+        let mut filled = 0;
+        for id in self.storage.documents_without_facts(kinds).await? {
+            let Some(stored) = self.storage.load_document(id).await? else { continue };
+            let Ok(doc) = load_strict(&stored.bytes) else { continue };
+            if let Ok((_, Facts { doc_facts: Some(f), .. })) = facts(stored.kind, &doc, stored.owner_org) {
+                self.storage.put_doc_facts(id, stored.kind, stored.owner_org, f.to_json()).await?;
+                filled += 1;
+            }
+        }
+        Ok(filled)
+    }
+
     /// One round of the Automerge sync protocol for one document, for a device whose changes
     /// the hub could not place (it lacks their history, e.g. after a restore from backup).
     pub async fn doc_sync(

@@ -558,6 +558,33 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn documents_without_facts(&self, kinds: Vec<RecordKind>) -> StorageResult<Vec<Uuid>> {
+        self.run(move |c| {
+            let codes: Vec<&str> = kinds.iter().map(|k| k.code()).collect();
+            let sql = format!(
+                "SELECT id FROM documents WHERE kind IN ({}) AND id NOT IN (SELECT doc_id FROM doc_facts)",
+                placeholders(1, codes.len())
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let ids = stmt.query_map(params_from_iter(codes), |r| r.get::<_, String>(0))?;
+            Ok(ids.map(|id| id.map(|id| uuid_of(&id))).collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn put_doc_facts(&self, id: Uuid, kind: RecordKind, owner: Uuid, facts: String) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "INSERT INTO doc_facts (doc_id, kind, owner_org, facts) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (doc_id) DO UPDATE SET facts = excluded.facts",
+                params![id.to_string(), kind.code(), owner.to_string(), facts],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_web_user(&self, user: WebUser) -> StorageResult<()> {
         self.run(move |c| {
             let inserted = exec(

@@ -285,6 +285,16 @@ pub trait HubStorage: Send + Sync + 'static {
         principal: Option<String>,
     ) -> impl Future<Output = StorageResult<Vec<DocFactsRow>>> + Send;
 
+    /// Documents of these kinds with no facts yet (written before the hub kept them).
+    fn documents_without_facts(&self, kinds: Vec<RecordKind>) -> impl Future<Output = StorageResult<Vec<Uuid>>> + Send;
+    fn put_doc_facts(
+        &self,
+        id: Uuid,
+        kind: RecordKind,
+        owner: Uuid,
+        facts: String,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+
     /// Fails with `StorageError::Conflict` if the email is taken.
     fn create_web_user(&self, user: WebUser) -> impl Future<Output = StorageResult<()>> + Send;
     fn web_user(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<WebUser>>> + Send;

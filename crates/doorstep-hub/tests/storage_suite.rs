@@ -806,6 +806,16 @@ async fn doc_facts_are_listed_by_kind_owner_and_reader<S: HubStorage>(s: S) {
     assert_eq!(ids(s.doc_facts(RecordKind::Shared, Some(a), Some(partner)).await.unwrap()), vec![shared]);
     assert_eq!(ids(s.doc_facts(RecordKind::Insight, None, None).await.unwrap()), vec![idea]);
 
+    // Documents written without facts are found, and their facts can be put in afterwards.
+    let older = Uuid::new_v4();
+    let mut w = write(older, RecordKind::Note, a, Uuid::new_v4());
+    w.changes = vec![Doc::new().edit("n", 1)];
+    s.write_document(w).await.unwrap();
+    let kinds = vec![RecordKind::Note, RecordKind::Insight];
+    assert_eq!(s.documents_without_facts(kinds.clone()).await.unwrap(), vec![older]);
+    s.put_doc_facts(older, RecordKind::Note, a, "{\"n\":6}".into()).await.unwrap();
+    assert_eq!(s.documents_without_facts(kinds).await.unwrap(), Vec::<Uuid>::new());
+
     // A later write replaces the facts; the audit of an owner's documents leaves others' out.
     let mut w = write(shared, RecordKind::Shared, a, Uuid::new_v4());
     w.facts = Some("{\"n\":5}".into());
