@@ -432,6 +432,15 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     assert_eq!(get(format!("/items/{}", world.routine.id)).await.unwrap().status(), reqwest::StatusCode::NOT_FOUND);
     assert!(!get("/inbox".into()).await.unwrap().text().await.unwrap().contains("Bins left"));
 
+    // A device that names the person to a partner their consent does not cover is refused by
+    // the hub, whatever the device decided.
+    let mut forged = world.for_surgery.clone();
+    forged.id = SharedItemId(Uuid::new_v4());
+    forged.person = world.urgent.person.clone();
+    world.manager.store.lock().await.put(&forged).unwrap();
+    assert_eq!(world.manager.sync().await.held_back, 1);
+    assert!(world.hub.storage.load_document(forged.id.0).await.unwrap().is_none());
+
     // Five wrong passwords lock the account; then even the right one is refused for a while.
     for attempt in 1..=5 {
         let wrong = try_password(&http, &base, "not the password").await;

@@ -525,7 +525,41 @@ impl<S: HubStorage> Hub<S> {
         if earlier.is_some_and(|before| !before.answers_kept_in(&item)) {
             return Ok(Some("a partner's answer cannot be changed or removed".into()));
         }
+        if item.person.is_some()
+            && item.consent_basis == doorstep_model::ConsentBasis::PersonConsented
+            && let Some(person) = self.person_behind(&item).await?
+        {
+            let sector = item.partner.kind.sector();
+            if !person.consent.allows(sector) {
+                return Ok(Some(format!(
+                    "{} has not agreed to share with {}: the person's details cannot go to {}",
+                    person.name.given,
+                    sector.label(),
+                    item.partner.name
+                )));
+            }
+        }
         Ok(None)
+    }
+
+    /// The person a shared item is about, by way of the provider's insight, where the hub holds
+    /// both (they may arrive later in the same sync; the device checked consent when sharing).
+    async fn person_behind(&self, item: &SharedItem) -> Result<Option<Person>, ServiceError> {
+        let read = |stored: Option<crate::storage::StoredDocument>, kind: RecordKind| {
+            stored
+                .filter(|d| d.kind == kind && d.owner_org == item.provider.id)
+                .and_then(|d| load_strict(&d.bytes).ok())
+        };
+        let Some(doc) = read(self.storage.load_document(item.insight_id.0).await?, RecordKind::Insight) else {
+            return Ok(None);
+        };
+        let Some(person_id) = autosurgeon::hydrate::<_, Insight>(&doc).ok().and_then(|i| i.person_id) else {
+            return Ok(None);
+        };
+        let Some(doc) = read(self.storage.load_document(person_id.0).await?, RecordKind::Person) else {
+            return Ok(None);
+        };
+        Ok(autosurgeon::hydrate::<_, Person>(&doc).ok())
     }
 
     /// Whether this device may create a record of this kind: managers anything in their
