@@ -103,10 +103,28 @@ pub async fn authenticate<S: HubStorage>(storage: &S, token: &str) -> Result<Cal
         return Err(ServiceError::Unauthorised("the device token is not in the expected form"));
     };
     let id = Uuid::parse_str(id).map_err(|_| ServiceError::Unauthorised("the device token is not valid"))?;
-    let device = storage.device(id).await?.ok_or(ServiceError::Unauthorised("the device token is not valid"))?;
-    if !same_hash(&sha256(secret.as_bytes()), &device.token_hash) {
+    let device = storage.device(id).await?;
+    let refusal = match &device {
+        None => "no such device",
+        Some(d) if !same_hash(&sha256(secret.as_bytes()), &d.token_hash) => "wrong device secret",
+        Some(_) => "",
+    };
+    // A token naming a device with the wrong secret is someone guessing or replaying: logged,
+    // like a wrong password at the sign-in page.
+    let Some(device) = device.filter(|_| refusal.is_empty()) else {
+        tracing::warn!(device = %id, refusal, "device token refused");
+        storage
+            .audit(AuditEntry {
+                at: Utc::now().timestamp_millis(),
+                actor: format!("device {id}"),
+                action: "authenticate".into(),
+                doc_id: None,
+                allowed: false,
+                detail: format!("device token refused: {refusal}"),
+            })
+            .await?;
         return Err(ServiceError::Unauthorised("the device token is not valid"));
-    }
+    };
     if device.revoked {
         storage
             .audit(AuditEntry {
@@ -396,6 +414,8 @@ impl<S: HubStorage> Hub<S> {
         let device = &caller.device;
         // For a shared item: the hub's copy before this push, to keep partners' answers intact.
         let mut earlier_shared: Option<SharedItem> = None;
+        // For a carer's visit or note: what it was about before, which is not theirs to change.
+        let mut earlier_rota: Option<(Option<VisitIndex>, Option<Uuid>, Option<Uuid>)> = None;
         let (owner, mut combined, old_heads) = match &existing {
             Some(doc) => {
                 if doc.kind != push.kind {
@@ -415,6 +435,10 @@ impl<S: HubStorage> Hub<S> {
                     load_strict(&doc.bytes).map_err(|e| StorageError::Task(format!("stored {}: {e}", push.id)))?;
                 if push.kind == RecordKind::Shared {
                     earlier_shared = autosurgeon::hydrate(&current).ok();
+                }
+                if device.role == Role::Carer && matches!(push.kind, RecordKind::Visit | RecordKind::Note) {
+                    earlier_rota =
+                        facts(push.kind, &current, doc.owner_org).ok().map(|(_, f)| (f.visit, f.note_person, f.parent));
                 }
                 (doc.owner_org, doc.bytes.clone(), current.get_heads())
             }
@@ -439,6 +463,33 @@ impl<S: HubStorage> Hub<S> {
         };
         if record_id != push.id {
             return hold(HoldReason::Corrupt, format!("the document describes {} {record_id}", push.kind));
+        }
+        // A visit or note is about one of its own provider's people: pointing it at another
+        // provider's person would hand that person's records to this provider's carers.
+        let person = facts.note_person.or(facts.visit.as_ref().map(|v| v.person_id));
+        if let Some(person) = person
+            && let Some(stored) = self.storage.load_document(person).await?
+            && (stored.kind != RecordKind::Person || stored.owner_org != owner)
+        {
+            return hold(
+                HoldReason::Forbidden,
+                format!("{} {} names a person of another provider", push.kind, push.id),
+            );
+        }
+        // A carer records a visit (and writes its note) but does not change whose it is, who is
+        // on it or its day: that is the rota, which decides what every carer's devices hold.
+        if let Some((visit, note_person, parent)) = &earlier_rota
+            && (visit != &facts.visit || note_person != &facts.note_person || parent != &facts.parent)
+        {
+            return hold(
+                HoldReason::Forbidden,
+                format!(
+                    "{} may not change whose {} {} is, who is on it or when",
+                    caller.describe(),
+                    push.kind,
+                    push.id
+                ),
+            );
         }
         if push.kind == RecordKind::Shared
             && let Some(refusal) = self.check_shared(&doc, earlier_shared.as_ref()).await?
@@ -609,8 +660,11 @@ impl<S: HubStorage> Hub<S> {
         let mut grant = Vec::new();
         let mut revoke = Vec::new();
         for person in on_rota.difference(&held) {
-            if self.storage.load_document(*person).await?.is_none() {
-                continue; // the person's record has not reached the hub yet
+            match self.storage.load_document(*person).await? {
+                None => continue, // the person's record has not reached the hub yet
+                // Only the carer's own provider's people, whatever a visit says.
+                Some(doc) if doc.kind != RecordKind::Person || doc.owner_org != d.org_id => continue,
+                Some(_) => {}
             }
             grant.push((*person, principal.clone()));
             for (doc, _) in self.storage.history_of(*person).await? {
