@@ -5,6 +5,7 @@
 //! and read what, the sync exchange) → `storage` (one trait; `sqlite` and `postgres` backends).
 
 pub mod api;
+pub mod audit;
 pub mod doc_facts;
 pub mod fhir;
 pub mod pages;

@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use doorstep_hub::Hub;
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::server::{AsyncStorageFn, Database, serve_on, shutdown_signal, with_storage};
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
 use doorstep_hub::web::WebOptions;
+use doorstep_hub::{Hub, audit};
 use doorstep_model::PartnerKind;
 use doorstep_protocol::Role;
 use uuid::Uuid;
@@ -83,6 +83,24 @@ enum Command {
         staff: String,
         #[arg(long, value_parser = ["carer", "manager"], default_value = "carer")]
         role: String,
+    },
+    /// The audit log: who read, wrote, answered and was refused what.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's hash chain: exits non-zero if an entry was altered or removed.
+    /// Prints the newest entry as SEQ:HASH; keep it somewhere else and pass it back later as
+    /// --anchor, since removing the newest entries cannot be told from the chain alone.
+    Verify {
+        /// An entry noted from an earlier verify (SEQ:HASH): fails unless it is still there,
+        /// unchanged.
+        #[arg(long)]
+        anchor: Option<String>,
     },
 }
 
@@ -174,6 +192,26 @@ impl AsyncStorageFn<Result<(), String>> for Run {
                 let user = hub.create_web_user(org, &email, &name, role, password).await.map_err(|e| e.to_string())?;
                 println!("{} account for {} ({})", user.role.code(), user.email, user.id);
                 Ok(())
+            }
+            Command::Audit { command: AuditCommand::Verify { anchor } } => {
+                let anchor = anchor.as_deref().map(audit::parse_anchor).transpose()?;
+                let started = std::time::Instant::now();
+                let report = audit::verify(&storage, anchor).await.map_err(|e| e.to_string())?;
+                tracing::info!(entries = report.entries, elapsed = ?started.elapsed(), "verified the audit log");
+                let head = match &report.head {
+                    Some((seq, hash)) => format!("newest entry {seq}:{}", audit::hex(hash)),
+                    None => "no entries yet".into(),
+                };
+                match report.first_broken {
+                    None => {
+                        println!("audit log: {} entries, chain intact; {head}", report.entries);
+                        Ok(())
+                    }
+                    Some((seq, why)) => Err(format!(
+                        "audit log: entry {seq} was altered or removed ({why}); {} entries",
+                        report.entries
+                    )),
+                }
             }
             Command::EnrolmentCode { org, staff, role } => {
                 let role = Role::from_code(&role).unwrap_or(Role::Carer);

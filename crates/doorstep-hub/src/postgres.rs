@@ -14,6 +14,7 @@ use doorstep_protocol::Role;
 use tokio_postgres::{NoTls, Row};
 use uuid::Uuid;
 
+use crate::audit;
 use crate::storage::*;
 
 mod embedded {
@@ -23,6 +24,8 @@ mod embedded {
 /// The advisory lock every sequence-allocating transaction holds until it commits
 /// (`b"doorstep"` as a big-endian integer).
 const SEQUENCE_LOCK: i64 = i64::from_be_bytes(*b"doorstep");
+/// The advisory lock every audit append holds until it commits, so the hash chain never forks.
+const AUDIT_LOCK: i64 = i64::from_be_bytes(*b"doorstau");
 /// The advisory lock (session-scoped) held while migrating, so hub processes starting
 /// together do not migrate at once.
 const MIGRATION_LOCK: i64 = i64::from_be_bytes(*b"doorstmg");
@@ -44,7 +47,13 @@ impl PostgresStorage {
         let pool =
             Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StorageError::Pool(with_causes(&e)))?;
         // Fail now, not on the first request, if the database cannot be reached.
-        drop(pool.get().await.map_err(|e| StorageError::Pool(with_causes(&e)))?);
+        let mut c = pool.get().await.map_err(|e| StorageError::Pool(with_causes(&e)))?;
+        // A hub upgraded from before the audit chain chains its older entries once.
+        let chained = chain_unchained_audit(&mut c).await?;
+        if chained > 0 {
+            tracing::info!(entries = chained, "chained the audit entries written before the audit log was chained");
+        }
+        drop(c);
         Ok(PostgresStorage { pool })
     }
 
@@ -125,6 +134,51 @@ fn device_from_row(r: &Row) -> Device {
         token_hash: r.get(5),
         revoked: r.get::<_, Option<i64>>(6).is_some(),
     }
+}
+
+fn chain_row(r: &Row) -> AuditChainRow {
+    AuditChainRow {
+        seq: r.get(0),
+        at: r.get(1),
+        actor: r.get(2),
+        action: r.get(3),
+        doc_id: r.get(4),
+        allowed: r.get(5),
+        detail: r.get(6),
+        prev_hash: r.get(7),
+        hash: r.get(8),
+    }
+}
+
+/// Chains audit entries written before the chain existed (NULL hashes), oldest first, if no
+/// entry is chained yet; returns how many. Run when the storage connects (after migrating),
+/// under the audit lock, so hubs starting together chain them once.
+async fn chain_unchained_audit(c: &mut Object) -> StorageResult<usize> {
+    let tx = c.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
+    let started: bool =
+        tx.query_one("SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash IS NOT NULL)", &[]).await?.get(0);
+    if started {
+        return Ok(0);
+    }
+    let rows: Vec<AuditChainRow> = tx
+        .query(
+            "SELECT seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(chain_row)
+        .collect();
+    let update = tx.prepare("UPDATE audit_log SET prev_hash = $2, hash = $3 WHERE seq = $1").await?;
+    let mut prev = audit::GENESIS.to_vec();
+    for row in &rows {
+        let hash = audit::row_hash(&prev, row);
+        tx.execute(&update, &[&row.seq, &prev, &hash.as_slice()]).await?;
+        prev = hash.to_vec();
+    }
+    tx.commit().await?;
+    Ok(rows.len())
 }
 
 fn audit_from_row(r: &Row) -> AuditEntry {
@@ -670,25 +724,63 @@ impl HubStorage for PostgresStorage {
     }
 
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
-        let c = self.client().await?;
-        let stmt = c
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // Held until commit: no other hub process reads the same newest hash and forks the chain.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
+        let last = tx.prepare_cached("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").await?;
+        let prev_hash: Vec<u8> = match tx.query_opt(&last, &[]).await? {
+            Some(row) => row.get::<_, Option<Vec<u8>>>(0).unwrap_or_default(),
+            None => audit::GENESIS.to_vec(),
+        };
+        // The number is taken under the lock, so seq order is chain order.
+        let next = tx.prepare_cached("SELECT nextval(pg_get_serial_sequence('audit_log', 'seq'))").await?;
+        let seq: i64 = tx.query_one(&next, &[]).await?.get(0);
+        let doc_id = entry.doc_id.map(|d| d.to_string());
+        let hash = audit::entry_hash(
+            &prev_hash,
+            seq,
+            entry.at,
+            &entry.actor,
+            &entry.action,
+            doc_id.as_deref(),
+            entry.allowed,
+            &entry.detail,
+        );
+        let insert = tx
             .prepare_cached(
-                "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO audit_log (seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash)
+                 OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .await?;
-        c.execute(
-            &stmt,
+        tx.execute(
+            &insert,
             &[
+                &seq,
                 &entry.at,
                 &entry.actor,
                 &entry.action,
-                &entry.doc_id.map(|d| d.to_string()),
+                &doc_id,
                 &entry.allowed,
                 &entry.detail,
+                &prev_hash,
+                &hash.as_slice(),
             ],
         )
         .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn audit_chain_rows(&self, after: i64, limit: u32) -> StorageResult<Vec<AuditChainRow>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash FROM audit_log
+                 WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .await?;
+        Ok(c.query(&stmt, &[&after, &i64::from(limit)]).await?.iter().map(chain_row).collect())
     }
 
     async fn audit_log(&self, limit: u32) -> StorageResult<Vec<AuditEntry>> {

@@ -7,10 +7,11 @@ use std::sync::{Arc, Mutex};
 use doorstep_model::{PartnerKind, RecordKind};
 use doorstep_protocol::Role;
 use include_dir::{Dir, include_dir};
-use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 use rusqlite_migration::Migrations;
 use uuid::Uuid;
 
+use crate::audit;
 use crate::storage::*;
 
 static MIGRATIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/hub/sqlite");
@@ -28,6 +29,11 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Migrations::from_directory(&MIGRATIONS)?.to_latest(&mut conn)?;
+        // A hub upgraded from before the audit chain chains its older entries once.
+        let chained = chain_unchained_audit(&mut conn)?;
+        if chained > 0 {
+            tracing::info!(entries = chained, "chained the audit entries written before the audit log was chained");
+        }
         Ok(SqliteStorage { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -93,6 +99,49 @@ fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         allowed: r.get(4)?,
         detail: r.get(5)?,
     })
+}
+
+fn chain_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditChainRow> {
+    Ok(AuditChainRow {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        doc_id: r.get(4)?,
+        allowed: r.get(5)?,
+        detail: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+    })
+}
+
+/// Chains audit entries written before the chain existed (NULL hashes), oldest first, if no
+/// entry is chained yet; returns how many. Run when the storage opens (after migrating).
+fn chain_unchained_audit(conn: &mut Connection) -> StorageResult<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let started: bool =
+        query_one(&tx, "SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash IS NOT NULL)", [], |r| r.get(0))?;
+    if started {
+        return Ok(0);
+    }
+    let rows: Vec<AuditChainRow> = {
+        let mut stmt = tx.prepare(
+            "SELECT seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        )?;
+        stmt.query_map([], chain_row)?.collect::<rusqlite::Result<_>>()?
+    };
+    let mut prev = audit::GENESIS.to_vec();
+    for row in &rows {
+        let hash = audit::row_hash(&prev, row);
+        exec(
+            &tx,
+            "UPDATE audit_log SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+            params![row.seq, prev, hash.as_slice()],
+        )?;
+        prev = hash.to_vec();
+    }
+    tx.commit()?;
+    Ok(rows.len())
 }
 
 const WEB_USER_COLUMNS: &str =
@@ -720,19 +769,56 @@ impl HubStorage for SqliteStorage {
 
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
         self.run(move |c| {
+            // Immediate: take the write lock before reading the previous hash, so another
+            // process on the same file cannot append in between.
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let last: Option<(i64, Option<Vec<u8>>)> =
+                query_one(&tx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let seq = last.as_ref().map_or(1, |(seq, _)| seq + 1);
+            let prev_hash = last.and_then(|(_, hash)| hash).unwrap_or_else(|| audit::GENESIS.to_vec());
+            let doc_id = entry.doc_id.map(|d| d.to_string());
+            let hash = audit::entry_hash(
+                &prev_hash,
+                seq,
+                entry.at,
+                &entry.actor,
+                &entry.action,
+                doc_id.as_deref(),
+                entry.allowed,
+                &entry.detail,
+            );
             exec(
-                c,
-                "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &tx,
+                "INSERT INTO audit_log (seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
+                    seq,
                     entry.at,
                     entry.actor,
                     entry.action,
-                    entry.doc_id.map(|d| d.to_string()),
+                    doc_id,
                     entry.allowed,
-                    entry.detail
+                    entry.detail,
+                    prev_hash,
+                    hash.as_slice()
                 ],
             )?;
+            tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn audit_chain_rows(&self, after: i64, limit: u32) -> StorageResult<Vec<AuditChainRow>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash FROM audit_log
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            Ok(stmt.query_map(params![after, i64::from(limit)], chain_row)?.collect::<rusqlite::Result<_>>()?)
         })
         .await
     }

@@ -217,6 +217,21 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// An audit entry as stored, with its place in the hash chain (see `crate::audit`): the text
+/// columns as they are in the database, so the chain covers exactly what is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditChainRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub doc_id: Option<String>,
+    pub allowed: bool,
+    pub detail: String,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
+}
+
 /// The hub's persistence. Implemented by [`crate::sqlite::SqliteStorage`] and
 /// [`crate::postgres::PostgresStorage`].
 pub trait HubStorage: Send + Sync + 'static {
@@ -318,7 +333,19 @@ pub trait HubStorage: Send + Sync + 'static {
     /// Removes sessions that ended before `now` (unix ms).
     fn delete_expired_sessions(&self, now: i64) -> impl Future<Output = StorageResult<()>> + Send;
 
+    /// Appends an entry to the audit log, chained to the newest one (`crate::audit`): reading
+    /// the previous hash and inserting are one transaction under a lock, so the chain never forks.
     fn audit(&self, entry: AuditEntry) -> impl Future<Output = StorageResult<()>> + Send;
+    /// Audit entries with `seq > after`, oldest first, at most `limit`.
+    fn audit_chain_rows(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = StorageResult<Vec<AuditChainRow>>> + Send;
+    /// Checks the audit log's hash chain from the first entry to the last.
+    fn verify_audit_chain(&self) -> impl Future<Output = StorageResult<crate::audit::AuditVerification>> + Send {
+        crate::audit::verify(self, None)
+    }
     /// The newest audit entries about documents `org` owns.
     fn audit_of_owner(&self, org: Uuid, limit: u32) -> impl Future<Output = StorageResult<Vec<AuditEntry>>> + Send;
     fn audit_log(&self, limit: u32) -> impl Future<Output = StorageResult<Vec<AuditEntry>>> + Send;

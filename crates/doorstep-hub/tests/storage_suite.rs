@@ -92,6 +92,112 @@ on_both_backends!(
     a_change_reached_through_two_principals_is_not_skipped,
     web_users_sessions_and_sign_in_state,
     doc_facts_are_listed_by_kind_owner_and_reader,
+    the_audit_log_is_hash_chained,
+);
+
+/// Scenarios that also need the database itself, behind the storage's back (as someone with
+/// the file or a database login would).
+enum Raw {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Raw {
+    async fn exec(&self, sql: &str) -> Result<(), String> {
+        match self {
+            Raw::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+                c.execute_batch(sql).map_err(|e| e.to_string())
+            }
+            Raw::Postgres(url) => {
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+                let driver = tokio::spawn(connection);
+                let outcome = client
+                    .batch_execute(sql)
+                    .await
+                    .map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()));
+                drop(client);
+                let _ = driver.await;
+                outcome
+            }
+        }
+    }
+
+    /// Removes the append-only triggers, as someone with raw access could.
+    async fn drop_audit_triggers(&self) {
+        let sql = match self {
+            Raw::Sqlite(_) => {
+                "DROP TRIGGER audit_log_insert_chained; DROP TRIGGER audit_log_no_update; \
+                 DROP TRIGGER audit_log_no_delete;"
+            }
+            Raw::Postgres(_) => {
+                "DROP TRIGGER audit_log_append_only ON audit_log; DROP TRIGGER audit_log_no_truncate ON audit_log;"
+            }
+        };
+        self.exec(sql).await.unwrap();
+    }
+
+    /// A BLOB/BYTEA literal.
+    fn blob(&self, bytes: &[u8]) -> String {
+        match self {
+            Raw::Sqlite(_) => format!("x'{}'", doorstep_hub::audit::hex(bytes)),
+            Raw::Postgres(_) => format!("'\\x{}'::bytea", doorstep_hub::audit::hex(bytes)),
+        }
+    }
+
+    /// Opens the storage again (as a restarted hub would) and closes it.
+    async fn reopen(&self) {
+        match self {
+            Raw::Sqlite(path) => drop(SqliteStorage::open(path).unwrap()),
+            Raw::Postgres(url) => drop(PostgresStorage::connect(url).await.unwrap()),
+        }
+    }
+}
+
+async fn on_sqlite_raw<F, Fut>(scenario: F)
+where
+    F: FnOnce(SqliteStorage, Raw) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("hub.db");
+    let storage = SqliteStorage::open(&path).expect("open SQLite");
+    scenario(storage, Raw::Sqlite(path)).await;
+}
+
+async fn on_postgres_raw<F, Fut>(scenario: F)
+where
+    F: FnOnce(PostgresStorage, Raw) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    on_postgres_db(|url| async move {
+        let storage = PostgresStorage::connect(&url).await.expect("connect to PostgreSQL");
+        scenario(storage, Raw::Postgres(url)).await;
+    })
+    .await;
+}
+
+macro_rules! on_both_backends_raw {
+    ($($scenario:ident),* $(,)?) => {
+        mod sqlite_raw {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::on_sqlite_raw(super::$scenario).await;
+            })*
+        }
+        mod postgres_raw {
+            $(#[tokio::test]
+            async fn $scenario() {
+                super::on_postgres_raw(super::$scenario).await;
+            })*
+        }
+    };
+}
+
+on_both_backends_raw!(
+    the_audit_log_refuses_update_and_delete,
+    tampering_with_the_audit_log_is_detected,
+    audit_entries_from_before_the_chain_are_chained_at_open,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -726,6 +832,205 @@ async fn the_audit_log_is_newest_first<S: HubStorage>(s: S) {
     assert_eq!(s.audit_log(0).await.unwrap(), vec![]);
 }
 
+fn audit_entry(i: usize) -> AuditEntry {
+    AuditEntry {
+        at: 1_700_000_000_000 + i as i64,
+        actor: format!("web:{i}"),
+        action: "read".into(),
+        doc_id: (!i.is_multiple_of(3)).then(|| Uuid::from_u128(0xa0d1_7000 + i as u128)),
+        allowed: !i.is_multiple_of(4),
+        detail: format!("entry {i} — “quoted”"),
+    }
+}
+
+async fn add_audit_entries<S: HubStorage>(s: &S, n: usize) -> Vec<AuditChainRow> {
+    for i in 0..n {
+        s.audit(audit_entry(i)).await.unwrap();
+    }
+    s.audit_chain_rows(i64::MIN, 10_000).await.unwrap()
+}
+
+async fn the_audit_log_is_hash_chained<S: HubStorage>(s: S) {
+    let empty = s.verify_audit_chain().await.unwrap();
+    assert_eq!(empty, doorstep_hub::audit::AuditVerification { entries: 0, head: None, first_broken: None });
+    let rows = add_audit_entries(&s, 7).await;
+    assert_eq!(rows.len(), 7);
+    let mut prev = doorstep_hub::audit::GENESIS.to_vec();
+    for row in &rows {
+        assert_eq!(row.prev_hash.as_ref(), Some(&prev));
+        let hash = doorstep_hub::audit::row_hash(&prev, row);
+        assert_eq!(row.hash.as_deref(), Some(hash.as_slice()));
+        prev = hash.to_vec();
+    }
+    assert!(rows.windows(2).all(|w| w[0].seq < w[1].seq));
+    // The rows read back are what was written.
+    assert_eq!(rows[1].doc_id, audit_entry(1).doc_id.map(|d| d.to_string()));
+    assert_eq!(rows[4].detail, audit_entry(4).detail);
+    let report = s.verify_audit_chain().await.unwrap();
+    assert_eq!(report.entries, 7);
+    assert_eq!(report.head, Some((rows[6].seq, prev.clone())));
+    assert!(report.intact(), "{report:?}");
+    // Paging: fewer rows than asked for, then none.
+    assert_eq!(s.audit_chain_rows(rows[4].seq, 10).await.unwrap(), rows[5..].to_vec());
+    assert_eq!(s.audit_chain_rows(rows[6].seq, 10).await.unwrap(), vec![]);
+    // An anchor that is there and right passes; a wrong hash or a missing entry fails.
+    let ok = doorstep_hub::audit::verify(&s, Some((rows[3].seq, rows[3].hash.clone().unwrap()))).await.unwrap();
+    assert!(ok.intact(), "{ok:?}");
+    let wrong = doorstep_hub::audit::verify(&s, Some((rows[3].seq, vec![0; 32]))).await.unwrap();
+    assert_eq!(wrong.first_broken.map(|(seq, _)| seq), Some(rows[3].seq));
+    let missing = doorstep_hub::audit::verify(&s, Some((rows[6].seq + 5, prev))).await.unwrap();
+    assert!(missing.first_broken.unwrap().1.contains("missing"));
+}
+
+async fn the_audit_log_refuses_update_and_delete<S: HubStorage>(s: S, raw: Raw) {
+    let rows = add_audit_entries(&s, 3).await;
+    let seq = rows[1].seq;
+    let update = raw.exec(&format!("UPDATE audit_log SET detail = 'nothing happened' WHERE seq = {seq}")).await;
+    assert!(update.unwrap_err().contains("append-only"));
+    let rehash = raw.exec(&format!("UPDATE audit_log SET hash = {} WHERE seq = {seq}", raw.blob(&[0; 32]))).await;
+    assert!(rehash.unwrap_err().contains("append-only"));
+    let delete = raw.exec(&format!("DELETE FROM audit_log WHERE seq = {seq}")).await;
+    assert!(delete.unwrap_err().contains("append-only"));
+    let delete_all = raw.exec("DELETE FROM audit_log").await;
+    assert!(delete_all.unwrap_err().contains("append-only"));
+    if let Raw::Postgres(_) = raw {
+        assert!(raw.exec("TRUNCATE audit_log").await.unwrap_err().contains("append-only"));
+    }
+    let unchained = raw
+        .exec(
+            "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES (1, 'x', 'y', NULL, TRUE, 'z')",
+        )
+        .await;
+    assert!(unchained.unwrap_err().contains("hash-chained"));
+    assert_eq!(s.audit_chain_rows(i64::MIN, 100).await.unwrap(), rows);
+    assert!(s.verify_audit_chain().await.unwrap().intact());
+}
+
+/// With the triggers dropped (someone with raw access), each kind of tampering is found, at the
+/// entry where the chain breaks; removing the newest entries is found only against an anchor.
+async fn tampering_with_the_audit_log_is_detected<S: HubStorage>(s: S, raw: Raw) {
+    raw.drop_audit_triggers().await;
+    async fn fresh<S: HubStorage>(s: &S, raw: &Raw) -> Vec<AuditChainRow> {
+        raw.exec("DELETE FROM audit_log").await.unwrap();
+        let rows = add_audit_entries(s, 5).await;
+        assert!(s.verify_audit_chain().await.unwrap().intact());
+        rows
+    }
+    async fn broken<S: HubStorage>(s: &S) -> (u64, i64, String) {
+        let report = s.verify_audit_chain().await.unwrap();
+        let (seq, why) = report.first_broken.expect("the tampering is detected");
+        (report.entries, seq, why)
+    }
+
+    // A detail altered.
+    let rows = fresh(&s, &raw).await;
+    raw.exec(&format!("UPDATE audit_log SET detail = 'nothing happened' WHERE seq = {}", rows[2].seq)).await.unwrap();
+    let (entries, seq, why) = broken(&s).await;
+    assert_eq!((entries, seq), (5, rows[2].seq));
+    assert!(why.contains("altered"), "{why}");
+
+    // A detail altered and its hash recomputed: the next entry no longer follows it.
+    let rows = fresh(&s, &raw).await;
+    let mut altered = rows[2].clone();
+    altered.detail = "nothing happened".into();
+    let hash = doorstep_hub::audit::row_hash(altered.prev_hash.as_deref().unwrap(), &altered);
+    raw.exec(&format!(
+        "UPDATE audit_log SET detail = 'nothing happened', hash = {} WHERE seq = {}",
+        raw.blob(&hash),
+        rows[2].seq
+    ))
+    .await
+    .unwrap();
+    let (_, seq, why) = broken(&s).await;
+    assert_eq!(seq, rows[3].seq);
+    assert!(why.contains(&format!("does not follow entry {}", rows[2].seq)), "{why}");
+
+    // Whether it was allowed, flipped.
+    let rows = fresh(&s, &raw).await;
+    raw.exec(&format!("UPDATE audit_log SET allowed = NOT allowed WHERE seq = {}", rows[1].seq)).await.unwrap();
+    assert_eq!(broken(&s).await.1, rows[1].seq);
+
+    // A middle entry removed.
+    let rows = fresh(&s, &raw).await;
+    raw.exec(&format!("DELETE FROM audit_log WHERE seq = {}", rows[2].seq)).await.unwrap();
+    let (entries, seq, why) = broken(&s).await;
+    assert_eq!((entries, seq), (4, rows[3].seq));
+    assert!(why.contains(&format!("does not follow entry {}", rows[1].seq)), "{why}");
+
+    // The first entry removed.
+    let rows = fresh(&s, &raw).await;
+    raw.exec(&format!("DELETE FROM audit_log WHERE seq = {}", rows[0].seq)).await.unwrap();
+    let (_, seq, why) = broken(&s).await;
+    assert_eq!(seq, rows[1].seq);
+    assert!(why.contains("does not start the chain"), "{why}");
+
+    // An entry added without the chain.
+    let rows = fresh(&s, &raw).await;
+    raw.exec(
+        "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES (1, 'x', 'y', NULL, TRUE, 'z')",
+    )
+    .await
+    .unwrap();
+    let (entries, seq, why) = broken(&s).await;
+    assert_eq!(entries, 6);
+    assert!(seq > rows[4].seq);
+    assert!(why.contains("no hash"), "{why}");
+
+    // The newest entries removed: the shorter chain is whole (the limit of a chain alone)...
+    let rows = fresh(&s, &raw).await;
+    let anchor = (rows[4].seq, rows[4].hash.clone().unwrap());
+    raw.exec(&format!("DELETE FROM audit_log WHERE seq >= {}", rows[3].seq)).await.unwrap();
+    let report = s.verify_audit_chain().await.unwrap();
+    assert_eq!(report.entries, 3);
+    assert!(report.intact());
+    // ...but not against the head noted earlier.
+    let report = doorstep_hub::audit::verify(&s, Some(anchor.clone())).await.unwrap();
+    let (seq, why) = report.first_broken.unwrap();
+    assert_eq!(seq, anchor.0);
+    assert!(why.contains("missing"), "{why}");
+    // Nor once new entries are written after the removal (on SQLite they reuse the numbers).
+    s.audit(audit_entry(9)).await.unwrap();
+    s.audit(audit_entry(10)).await.unwrap();
+    assert!(s.verify_audit_chain().await.unwrap().intact());
+    assert!(!doorstep_hub::audit::verify(&s, Some(anchor)).await.unwrap().intact());
+}
+
+/// Entries written before the chain existed (NULL hashes) are chained when the storage next
+/// opens; the update trigger lets exactly that through, once.
+async fn audit_entries_from_before_the_chain_are_chained_at_open<S: HubStorage>(s: S, raw: Raw) {
+    let insert = "INSERT INTO audit_log (at, actor, action, doc_id, allowed, detail) VALUES \
+                  (1, 'web:a', 'read', NULL, TRUE, 'one'), (2, 'web:b', 'read', NULL, FALSE, 'two'), \
+                  (3, 'device:c', 'push', NULL, TRUE, 'three');";
+    let sql = match raw {
+        Raw::Sqlite(_) => format!(
+            "DROP TRIGGER audit_log_insert_chained; {insert}
+             CREATE TRIGGER audit_log_insert_chained BEFORE INSERT ON audit_log
+             WHEN NEW.prev_hash IS NULL OR NEW.hash IS NULL
+             BEGIN SELECT RAISE(ABORT, 'audit_log is hash-chained: an entry needs prev_hash and hash'); END;"
+        ),
+        Raw::Postgres(_) => format!(
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only; {insert}
+             ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;"
+        ),
+    };
+    raw.exec(&sql).await.unwrap();
+    let report = s.verify_audit_chain().await.unwrap();
+    assert_eq!(report.first_broken.map(|(_, why)| why.contains("no hash")), Some(true));
+    raw.reopen().await;
+    let report = s.verify_audit_chain().await.unwrap();
+    assert_eq!(report.entries, 3);
+    assert!(report.intact(), "{report:?}");
+    // New entries carry on the chain.
+    s.audit(audit_entry(1)).await.unwrap();
+    let report = s.verify_audit_chain().await.unwrap();
+    assert_eq!(report.entries, 4);
+    assert!(report.intact(), "{report:?}");
+    // Once chained, the hashes are fixed like everything else.
+    let rows = s.audit_chain_rows(i64::MIN, 10).await.unwrap();
+    let rehash = format!("UPDATE audit_log SET hash = {} WHERE seq = {}", raw.blob(&[0; 32]), rows[0].seq);
+    assert!(raw.exec(&rehash).await.unwrap_err().contains("append-only"));
+}
+
 async fn web_users_sessions_and_sign_in_state<S: HubStorage>(s: S) {
     let org = Uuid::new_v4();
     s.create_organisation(Organisation { id: org, name: "Council".into(), kind: OrgKind::Partner, partner_kind: None })
@@ -972,6 +1277,38 @@ async fn postgres_two_hubs_writing_at_once_never_let_a_reader_skip_a_change() {
             assert_eq!(mine, in_order.iter().collect::<Vec<_>>());
         }
         eprintln!("the reader paged through {TOTAL} numbers in {pages} pages while they were written");
+    })
+    .await;
+}
+
+/// Two `PostgresStorage`s (two hub processes) appending audit entries at once keep one chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_two_hubs_auditing_at_once_keep_one_chain() {
+    on_postgres_db(|url| async move {
+        const WRITERS: usize = 6;
+        const EACH: usize = 40;
+        let hub_1 = PostgresStorage::connect(&url).await.expect("hub 1");
+        let hub_2 = PostgresStorage::connect(&url).await.expect("hub 2");
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|n| {
+                let hub = if n % 2 == 0 { hub_1.clone() } else { hub_2.clone() };
+                tokio::spawn(async move {
+                    for i in 0..EACH {
+                        hub.audit(audit_entry(n * 1000 + i)).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.unwrap();
+        }
+        let report = hub_1.verify_audit_chain().await.unwrap();
+        assert_eq!(report.entries, (WRITERS * EACH) as u64);
+        assert!(report.intact(), "{report:?}");
+        let rows = hub_2.audit_chain_rows(i64::MIN, 10_000).await.unwrap();
+        // Every entry follows exactly one other: no two were chained to the same one.
+        let prevs: BTreeSet<Vec<u8>> = rows.iter().map(|r| r.prev_hash.clone().unwrap()).collect();
+        assert_eq!(prevs.len(), rows.len());
     })
     .await;
 }
