@@ -56,7 +56,7 @@ pub fn ensure_apt_packages() -> Result {
 }
 
 /// Installs `krate@version` with cargo unless that version is installed and `binary` is on PATH.
-fn ensure_cargo_tool(binary: &str, krate: &str, version: &str, locked: bool) -> Result {
+pub(crate) fn ensure_cargo_tool(binary: &str, krate: &str, version: &str, locked: bool) -> Result {
     let installed = output("cargo", &["install", "--list"])
         .is_some_and(|list| list.lines().any(|l| l.starts_with(&format!("{krate} v{version}:"))));
     if installed && has_command(binary) {

@@ -5,6 +5,7 @@
 //! - `cargo xtask bench store` — the device store benchmark; last line is machine-readable.
 //! - `cargo xtask bench sync` — many devices reconnecting to one hub; last line machine-readable.
 //! - `cargo xtask bench app` — the app's cold start, UI size and memory; last line machine-readable.
+//! - `cargo xtask fuzz` — the cargo-fuzz targets for a set time each; last line machine-readable.
 //! - `cargo xtask ui` — install the UI's tools and build it (what the app embeds).
 
 mod app;
@@ -12,6 +13,7 @@ mod bench;
 mod bench_app;
 mod bench_peer;
 mod bench_sync;
+mod fuzz;
 mod run;
 mod setup;
 #[cfg(test)]
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         ["bench", "store", rest @ ..] => bench::store(rest),
         ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
         ["bench", "app", rest @ ..] => bench_app::app(rest),
+        ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         _ => {
             eprintln!(
                 "usage:\n  cargo xtask run [--manager]      run Doorstep with demo data\n  \
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
                  cargo xtask bench store          benchmark the device store\n  \
                  cargo xtask bench sync           benchmark many devices syncing with one hub\n  \
                  cargo xtask bench app            benchmark the app's start, size and memory\n  \
+                 cargo xtask fuzz [--seconds N]   fuzz what Doorstep reads from outside\n  \
                  cargo xtask ui                   install the UI's tools and build it into ui/dist"
             );
             return ExitCode::from(2);
