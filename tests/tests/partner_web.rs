@@ -456,6 +456,31 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     assert_eq!(locked.status(), reqwest::StatusCode::UNAUTHORIZED);
     assert!(locked.text().await.unwrap().contains("locked until"));
 
+    // Guessing from one network is slowed down: sign-ins, then enrolment codes, get 429.
+    let mut limited = None;
+    for _ in 0..30 {
+        let r = try_password(&http, &base, "another guess").await;
+        if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r.text().await.unwrap());
+            break;
+        }
+    }
+    assert!(limited.is_some_and(|html| html.contains("Too many sign-in attempts")), "sign-in is rate limited");
+    let mut enrol_limited = false;
+    for n in 0..80 {
+        let r = http
+            .post(format!("{base}/api/v1/enrol"))
+            .json(&serde_json::json!({ "code": format!("GUES-S{n:03}"), "device_name": "guesser" }))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            enrol_limited = true;
+            break;
+        }
+    }
+    assert!(enrol_limited, "enrolment is rate limited");
+
     // The stylesheet is the hub's own.
     let css = http.get(format!("{base}/assets/nhsuk.css")).send().await.unwrap();
     assert_eq!(css.status(), reqwest::StatusCode::OK);

@@ -21,6 +21,7 @@ use uuid::Uuid;
 use doorstep_model::view::DeviceRow;
 use doorstep_model::{PartnerKind, PartnerOrg};
 
+use crate::limits::{ClientIp, ClientLimits};
 use crate::service::{Caller, Hub, ServiceError, authenticate, enrolment_code_hash, new_enrolment_code, new_token};
 use crate::storage::{Device, EnrolmentCode, HubStorage, StorageError};
 use crate::web::WebOptions;
@@ -30,6 +31,7 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 pub struct AppState<S> {
     pub hub: Arc<Hub<S>>,
+    pub limits: Arc<ClientLimits>,
 }
 
 /// The hub's routes (the devices' API and the partner pages), ready to serve.
@@ -39,7 +41,8 @@ pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
 
 pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
     let hub = Arc::new(hub);
-    let state = Arc::new(AppState { hub: hub.clone() });
+    let limits = Arc::new(ClientLimits::default());
+    let state = Arc::new(AppState { hub: hub.clone(), limits: limits.clone() });
     let api = Router::new()
         .route("/health", get(health))
         .route("/enrol", post(enrol::<S>))
@@ -52,7 +55,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
         .with_state(state);
     Router::new()
         .nest(API_PREFIX, api)
-        .merge(crate::web::routes(hub, web))
+        .merge(crate::web::routes(hub, limits, web))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
@@ -63,6 +66,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
 pub enum AppError {
     Service(ServiceError),
     BadBody(String),
+    TooMany(String),
 }
 
 impl From<ServiceError> for AppError {
@@ -81,6 +85,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
             AppError::BadBody(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            AppError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
             AppError::Service(e) => match e {
                 ServiceError::Unauthorised(m) => (StatusCode::UNAUTHORIZED, "unauthorised", m.to_string()),
                 ServiceError::Revoked => (StatusCode::FORBIDDEN, "revoked", e.to_string()),
@@ -170,8 +175,12 @@ async fn doc_sync<S: HubStorage>(
 
 async fn enrol<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
+    client: ClientIp,
     Json(request): Json<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, AppError> {
+    if !state.limits.enrol(&client) {
+        return Err(AppError::TooMany("too many enrolment attempts from this network: wait a minute".into()));
+    }
     let name = request.device_name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(ServiceError::BadRequest("give the device a name of up to 100 characters".into()).into());

@@ -8,6 +8,7 @@ pub mod api;
 pub mod audit;
 pub mod doc_facts;
 pub mod fhir;
+pub mod limits;
 pub mod pages;
 pub mod postgres;
 pub mod server;

@@ -63,6 +63,8 @@ pub async fn serve_on<S: HubStorage>(
         Err(e) => tracing::warn!(error = %e, "could not note the page facts of older documents"),
     }
     let app = crate::api::app_with(hub, web);
+    // Connection addresses are kept for the per-client rate limits.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

@@ -17,6 +17,7 @@ use doorstep_model::ResponseOutcome;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::limits::{ClientIp, ClientLimits};
 use crate::pages;
 use crate::service::Hub;
 use crate::sharing::{InboxFilter, WebCaller, WebError, same_secret};
@@ -37,11 +38,12 @@ pub struct WebOptions {
 
 pub struct WebState<S> {
     pub hub: Arc<Hub<S>>,
+    pub limits: Arc<ClientLimits>,
     pub options: WebOptions,
 }
 
-pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, options: WebOptions) -> Router {
-    let state = Arc::new(WebState { hub, options });
+pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, limits: Arc<ClientLimits>, options: WebOptions) -> Router {
+    let state = Arc::new(WebState { hub, limits, options });
     Router::new()
         .route("/", get(home::<S>))
         .route("/sign-in", get(sign_in_page).post(sign_in::<S>))
@@ -175,6 +177,7 @@ struct SignInForm {
 
 async fn sign_in<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
+    client: ClientIp,
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -187,6 +190,12 @@ async fn sign_in<S: HubStorage>(
         let jar = CookieJar::new().add(cookie(state.options, SIGN_IN_COOKIE, token.clone()));
         (status, jar, pages::sign_in(&token, &form.email, Some(&message), None)).into_response()
     };
+    if !state.limits.sign_in(&client) {
+        return again(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts from this network. Wait a minute, then try again.".into(),
+        );
+    }
     if form.email.trim().is_empty() || form.password.is_empty() {
         return again(StatusCode::BAD_REQUEST, "Enter your email address and password.".into());
     }

@@ -1,0 +1,69 @@
+//! Per-client rate limits on what can be guessed at: partner sign-in (passwords) and device
+//! enrolment (one-time codes). Keyed by the connecting address; behind a reverse proxy every
+//! client shares the proxy's address, so the quotas are generous for one office's NAT and the
+//! account lock-out still protects each account.
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Sign-in attempts per client per minute (a burst of as many is allowed).
+pub const SIGN_INS_PER_MINUTE: u32 = 20;
+/// Enrolment attempts per client per minute: enough for an office setting up a box of tablets.
+pub const ENROLMENTS_PER_MINUTE: u32 = 60;
+/// Forget idle clients once this many are tracked, so a flood of addresses cannot grow memory.
+const FORGET_AFTER_CLIENTS: usize = 10_000;
+
+pub struct ClientLimits {
+    sign_in: DefaultKeyedRateLimiter<IpAddr>,
+    enrol: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl Default for ClientLimits {
+    fn default() -> Self {
+        let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        ClientLimits {
+            sign_in: RateLimiter::keyed(per_minute(SIGN_INS_PER_MINUTE)),
+            enrol: RateLimiter::keyed(per_minute(ENROLMENTS_PER_MINUTE)),
+        }
+    }
+}
+
+impl ClientLimits {
+    /// Whether this client may try to sign in now.
+    pub fn sign_in(&self, client: &ClientIp) -> bool {
+        Self::check(&self.sign_in, client)
+    }
+
+    /// Whether this client may try an enrolment code now.
+    pub fn enrol(&self, client: &ClientIp) -> bool {
+        Self::check(&self.enrol, client)
+    }
+
+    fn check(limiter: &DefaultKeyedRateLimiter<IpAddr>, client: &ClientIp) -> bool {
+        // A request that did not come through a socket (in-process tests) has no address to limit.
+        let Some(ip) = client.0 else { return true };
+        if limiter.len() > FORGET_AFTER_CLIENTS {
+            limiter.retain_recent();
+        }
+        let allowed = limiter.check_key(&ip).is_ok();
+        if !allowed {
+            tracing::warn!(client = %ip, "rate limit reached");
+        }
+        allowed
+    }
+}
+
+/// The address a request came from, where the server recorded one.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    }
+}
