@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,8 +27,13 @@ use crate::service::{Caller, Hub, ServiceError, authenticate, enrolment_code_has
 use crate::storage::{Device, EnrolmentCode, HubStorage, StorageError};
 use crate::web::WebOptions;
 
-/// The largest request body accepted.
+/// The largest sync body accepted (a device pushes at most 4 MiB of changes at a time).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// The largest body of any other request: JSON and the pages' forms (a partner's longest
+/// answer, percent-encoded, is under 48 KiB). Nothing else needs more, so nothing gets more.
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Staff references are short codes from the provider's rota ("C001").
+pub const MAX_STAFF_REF_CHARS: usize = 64;
 
 pub struct AppState<S> {
     pub hub: Arc<Hub<S>>,
@@ -46,17 +52,19 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
     let api = Router::new()
         .route("/health", get(health))
         .route("/enrol", post(enrol::<S>))
-        .route("/sync", post(sync::<S>))
-        .route("/docs/{id}/sync", post(doc_sync::<S>))
+        .route("/sync", post(sync::<S>).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
+        .route("/docs/{id}/sync", post(doc_sync::<S>).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/enrolment-codes", post(create_enrolment_code::<S>))
         .route("/partners", get(partners::<S>))
         .route("/devices", get(devices::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
+        .fallback(|| async { AppError::Service(ServiceError::NotFound("there is no such API address".into())) })
         .with_state(state);
     Router::new()
         .nest(API_PREFIX, api)
         .merge(crate::web::routes(hub, limits, web))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Sync routes raise this for themselves.
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -67,6 +75,9 @@ pub enum AppError {
     Service(ServiceError),
     BadBody(String),
     TooMany(String),
+    /// A body over the limit (in bytes) of the address it was sent to.
+    TooLarge(usize),
+    UnsupportedType(String),
 }
 
 impl From<ServiceError> for AppError {
@@ -86,6 +97,12 @@ impl IntoResponse for AppError {
         let (status, code, message) = match self {
             AppError::BadBody(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m),
+            AppError::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the request is too large: the hub takes at most {} here", size(limit)),
+            ),
+            AppError::UnsupportedType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m),
             AppError::Service(e) => match e {
                 ServiceError::Unauthorised(m) => (StatusCode::UNAUTHORIZED, "unauthorised", m.to_string()),
                 ServiceError::Revoked => (StatusCode::FORBIDDEN, "revoked", e.to_string()),
@@ -99,6 +116,95 @@ impl IntoResponse for AppError {
             },
         };
         (status, Json(ApiError { code: code.into(), message })).into_response()
+    }
+}
+
+/// A size for people: "64 KiB", "32 MiB".
+pub fn size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 { format!("{} MiB", bytes / (1024 * 1024)) } else { format!("{} KiB", bytes / 1024) }
+}
+
+/// Whether a body's declared length is over `limit`: such a body is refused before any of it
+/// is read (one sent in chunks is cut off at the limit as it arrives).
+pub fn declared_over(headers: &HeaderMap, limit: usize) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > limit as u64)
+}
+
+/// The most of a refused body the hub reads and drops, and for how long: closing a connection
+/// with a body still arriving resets it, and the client, still sending, would see a broken
+/// connection instead of the refusal (HTTP's "lingering close").
+const LINGER_BYTES: u64 = 128 * 1024 * 1024;
+const LINGER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads and drops the rest of a refused request's body in the background, within bounds.
+pub fn linger(req: Request) {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > LINGER_BYTES) {
+        return;
+    }
+    let mut body = req.into_body();
+    tokio::spawn(tokio::time::timeout(LINGER, async move {
+        use axum::body::HttpBody;
+        let mut read = 0u64;
+        while let Some(Ok(frame)) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+            read += frame.data_ref().map_or(0, |d| d.len() as u64);
+            if read > LINGER_BYTES {
+                break;
+            }
+        }
+    }));
+}
+
+/// A binary sync body of the protocol's content type, within [`MAX_BODY_BYTES`]; anything else
+/// is refused with the API's JSON error rather than axum's plain-text one.
+pub struct SyncBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for SyncBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if content_type.split(';').next().map(str::trim) != Some(SYNC_CONTENT_TYPE) {
+            return Err(AppError::UnsupportedType(format!("sync bodies are sent as {SYNC_CONTENT_TYPE}")));
+        }
+        if declared_over(req.headers(), MAX_BODY_BYTES) {
+            linger(req);
+            return Err(AppError::TooLarge(MAX_BODY_BYTES));
+        }
+        Bytes::from_request(req, state)
+            .await
+            .map(SyncBody)
+            .map_err(|r| body_refused(r.status(), r.body_text(), MAX_BODY_BYTES))
+    }
+}
+
+/// A JSON body within [`MAX_FORM_BYTES`], refused with the API's JSON error otherwise.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if declared_over(req.headers(), MAX_FORM_BYTES) {
+            linger(req);
+            return Err(AppError::TooLarge(MAX_FORM_BYTES));
+        }
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(value)| ApiJson(value))
+            .map_err(|r| body_refused(r.status(), r.body_text(), MAX_FORM_BYTES))
+    }
+}
+
+fn body_refused(status: StatusCode, text: String, limit: usize) -> AppError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(limit),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedType(text),
+        _ => AppError::BadBody(text),
     }
 }
 
@@ -127,8 +233,11 @@ async fn health() -> Json<serde_json::Value> {
 fn unpack(headers: &HeaderMap, body: &Bytes) -> Result<Vec<u8>, AppError> {
     match headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
         None | Some("identity") => Ok(body.to_vec()),
-        Some(CONTENT_ENCODING) => doorstep_protocol::decompress(body, MAX_BODY_BYTES)
-            .map_err(|e| AppError::BadBody(format!("the body could not be unpacked: {e}"))),
+        Some(CONTENT_ENCODING) => doorstep_protocol::decompress(body, MAX_BODY_BYTES).map_err(|e| match e {
+            // A small body must not unpack into a huge one.
+            doorstep_protocol::DecodeError::TooLarge(limit) => AppError::TooLarge(limit),
+            e => AppError::BadBody(format!("the body could not be unpacked: {e}")),
+        }),
         Some(other) => Err(AppError::BadBody(format!("content encoding {other} is not supported (use deflate)"))),
     }
 }
@@ -152,7 +261,7 @@ async fn sync<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
     headers: HeaderMap,
-    body: Bytes,
+    SyncBody(body): SyncBody,
 ) -> Result<Response, AppError> {
     let body = unpack(&headers, &body)?;
     let request: SyncRequest =
@@ -164,9 +273,10 @@ async fn sync<S: HubStorage>(
 async fn doc_sync<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<Uuid>,
-    body: Bytes,
+    id: Result<Path<Uuid>, PathRejection>,
+    SyncBody(body): SyncBody,
 ) -> Result<Response, AppError> {
+    let Ok(Path(id)) = id else { return Err(AppError::BadBody("that is not a record id".into())) };
     let request: DocSyncRequest =
         doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a document sync request: {e}")))?;
     let response = state.hub.doc_sync(&caller, id, request).await?;
@@ -176,13 +286,13 @@ async fn doc_sync<S: HubStorage>(
 async fn enrol<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     client: ClientIp,
-    Json(request): Json<EnrolRequest>,
+    ApiJson(request): ApiJson<EnrolRequest>,
 ) -> Result<Json<EnrolResponse>, AppError> {
     if !state.limits.enrol(&client) {
         return Err(AppError::TooMany("too many enrolment attempts from this network: wait a minute".into()));
     }
     let name = request.device_name.trim();
-    if name.is_empty() || name.len() > 100 {
+    if name.is_empty() || name.chars().count() > 100 {
         return Err(ServiceError::BadRequest("give the device a name of up to 100 characters".into()).into());
     }
     let id = Uuid::new_v4();
@@ -235,6 +345,13 @@ pub async fn issue_enrolment_code<S: HubStorage>(
     if staff_ref.is_empty() {
         return Err(ServiceError::BadRequest("a staff reference is needed".into()).into());
     }
+    // It names the member of staff in every access row and audit entry about them.
+    if staff_ref.chars().count() > MAX_STAFF_REF_CHARS {
+        return Err(ServiceError::BadRequest(format!(
+            "a staff reference has at most {MAX_STAFF_REF_CHARS} characters"
+        ))
+        .into());
+    }
     let code = new_enrolment_code();
     let expires = Utc::now() + Duration::hours(24);
     storage
@@ -253,7 +370,7 @@ pub async fn issue_enrolment_code<S: HubStorage>(
 async fn create_enrolment_code<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
-    Json(request): Json<EnrolmentCodeRequest>,
+    ApiJson(request): ApiJson<EnrolmentCodeRequest>,
 ) -> Result<Json<EnrolmentCodeResponse>, AppError> {
     require_manager(&caller)?;
     if !matches!(request.role, Role::Carer | Role::Manager) {
@@ -296,13 +413,28 @@ async fn devices<S: HubStorage>(
 async fn revoke_device<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<Uuid>,
+    id: Result<Path<Uuid>, PathRejection>,
 ) -> Result<StatusCode, AppError> {
     require_manager(&caller)?;
+    // Not a device id: answered like an id of no device.
+    let Ok(Path(id)) = id else { return Err(ServiceError::NotFound("no such device".into()).into()) };
     let storage = &state.hub.storage;
-    // Another organisation's device looks exactly like one that does not exist.
+    // Another organisation's device looks exactly like one that does not exist; both refusals
+    // are audited alike.
     let target = storage.device(id).await?.filter(|d| d.org_id == caller.device.org_id);
-    let Some(target) = target else { return Err(ServiceError::NotFound("no such device".into()).into()) };
+    let Some(target) = target else {
+        storage
+            .audit(crate::storage::AuditEntry {
+                at: Utc::now().timestamp_millis(),
+                actor: caller.describe(),
+                action: "revoke_device".into(),
+                doc_id: None,
+                allowed: false,
+                detail: format!("{id} is not a device of this organisation"),
+            })
+            .await?;
+        return Err(ServiceError::NotFound("no such device".into()).into());
+    };
     storage.revoke_device(target.id, Utc::now().timestamp_millis()).await?;
     storage
         .audit(crate::storage::AuditEntry {

@@ -319,14 +319,26 @@ impl<S: HubStorage> Hub<S> {
     ) -> Result<DocSyncResponse, ServiceError> {
         use automerge::sync::{Message, SyncDoc};
         let existing = self.storage.load_document(id).await?;
-        let mut doc = match &existing {
-            Some(stored) => {
+        let readable = match &existing {
+            Some(_) => {
                 let readers = self.storage.readers(id).await?;
-                if stored.kind != request.kind || !caller.principals().iter().any(|p| readers.contains(p)) {
-                    self.deny(caller, "doc_sync", Some(id), "not a reader of this record".into()).await?;
+                caller.principals().iter().any(|p| readers.contains(p))
+            }
+            None => false,
+        };
+        let mut doc = match &existing {
+            Some(stored) if readable => {
+                if stored.kind != request.kind {
                     return Err(ServiceError::NotFound("no such record".into()));
                 }
                 load_strict(&stored.bytes).map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?
+            }
+            // Someone else's record is answered exactly as one the hub does not hold, so the
+            // answer reveals nothing, not even that it exists; the look is audited. Changes sent
+            // for it are refused when they would be stored.
+            Some(_) => {
+                self.deny(caller, "doc_sync", Some(id), "not a reader of this record".into()).await?;
+                AutoCommit::new()
             }
             None => AutoCommit::new(),
         };
@@ -418,17 +430,19 @@ impl<S: HubStorage> Hub<S> {
         let mut earlier_rota: Option<(Option<VisitIndex>, Option<Uuid>, Option<Uuid>)> = None;
         let (owner, mut combined, old_heads) = match &existing {
             Some(doc) => {
-                if doc.kind != push.kind {
-                    return hold(
-                        HoldReason::Corrupt,
-                        format!("record {} is a {}, not a {}", push.id, doc.kind, push.kind),
-                    );
-                }
+                // Readers first: the answer to anyone else says nothing about the stored record
+                // (not its kind), only what they sent.
                 let readers = self.storage.readers(push.id).await?;
                 if !caller.principals().iter().any(|p| readers.contains(p)) || !may_edit(device.role, push.kind) {
                     return hold(
                         HoldReason::Forbidden,
                         format!("{} may not change {} {}", caller.describe(), push.kind, push.id),
+                    );
+                }
+                if doc.kind != push.kind {
+                    return hold(
+                        HoldReason::Corrupt,
+                        format!("record {} is a {}, not a {}", push.id, doc.kind, push.kind),
                     );
                 }
                 let mut current =

@@ -46,6 +46,8 @@ pub enum WebError {
     Forbidden,
     #[error("{0}")]
     Invalid(String),
+    #[error("What you sent is too large for this page.")]
+    TooLarge,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -370,6 +372,14 @@ impl<S: HubStorage> Hub<S> {
     ) -> Result<SharedItem, WebError> {
         self.require(caller, WebRole::Partner, "respond").await?;
         let (mut item, mut doc, owner) = self.load_shared(caller, id, "respond").await?;
+        // The same answer sent again (a double click, a replayed form) is taken once.
+        let repeated = item
+            .responses
+            .last()
+            .is_some_and(|r| r.by == caller.user.name && r.outcome == outcome && r.message == message.trim());
+        if repeated {
+            return Ok(item);
+        }
         let now = Utc::now();
         let response = PartnerResponse {
             key: Uuid::new_v4().to_string(),

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,6 +17,7 @@ use doorstep_model::ResponseOutcome;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::api::{MAX_FORM_BYTES, declared_over, linger};
 use crate::limits::{ClientIp, ClientLimits};
 use crate::pages;
 use crate::service::Hub;
@@ -99,6 +100,7 @@ fn page_error(e: &WebError) -> Response {
         WebError::NotFound => StatusCode::NOT_FOUND,
         WebError::Forbidden | WebError::StaleForm => StatusCode::FORBIDDEN,
         WebError::Invalid(_) => StatusCode::BAD_REQUEST,
+        WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         WebError::WrongPassword | WebError::LockedOut { .. } => StatusCode::UNAUTHORIZED,
         WebError::Storage(err) => {
             tracing::error!(error = %err, "storage failure on a partner page");
@@ -106,6 +108,41 @@ fn page_error(e: &WebError) -> Response {
         }
     };
     (status, pages::error(status, e)).into_response()
+}
+
+/// A form within [`MAX_FORM_BYTES`]; anything else gets a page saying what was wrong, not
+/// axum's plain-text rejection.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if declared_over(req.headers(), MAX_FORM_BYTES) {
+            linger(req);
+            return Err(page_error(&WebError::TooLarge));
+        }
+        Form::<T>::from_request(req, state).await.map(|Form(form)| PageForm(form)).map_err(|r| {
+            page_error(&if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::TooLarge
+            } else {
+                WebError::Invalid("This form could not be read. Go back, reload the page and try again.".into())
+            })
+        })
+    }
+}
+
+/// A page's query string, or a page saying the address is not right.
+pub struct PageQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(q)| PageQuery(q)).map_err(|_| {
+            page_error(&WebError::Invalid("This page's address is not right: check the link, or go back.".into()))
+        })
+    }
 }
 
 /// The signed-in person, or a redirect to the sign-in page.
@@ -158,7 +195,10 @@ struct SignInQuery {
     expired: Option<String>,
 }
 
-async fn sign_in_page<S>(State(state): State<Arc<WebState<S>>>, Query(q): Query<SignInQuery>) -> impl IntoResponse {
+async fn sign_in_page<S>(
+    State(state): State<Arc<WebState<S>>>,
+    PageQuery(q): PageQuery<SignInQuery>,
+) -> impl IntoResponse {
     let token = crate::sharing::new_form_token();
     let notice = q.expired.map(|_| "Your session has ended. Sign in again.");
     let jar = CookieJar::new().add(cookie(state.options, SIGN_IN_COOKIE, token.clone()));
@@ -179,7 +219,7 @@ async fn sign_in<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
     client: ClientIp,
     jar: CookieJar,
-    Form(form): Form<SignInForm>,
+    PageForm(form): PageForm<SignInForm>,
 ) -> Response {
     let expected = jar.get(SIGN_IN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
     if expected.is_empty() || !same_secret(&expected, &form.csrf) {
@@ -228,7 +268,7 @@ async fn sign_out<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
     SignedIn(caller): SignedIn,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
     if let Err(e) = check_csrf(&caller, &form.csrf) {
         return page_error(&e);
@@ -242,7 +282,7 @@ async fn sign_out<S: HubStorage>(
 async fn inbox<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
     SignedIn(caller): SignedIn,
-    Query(filter): Query<InboxFilter>,
+    PageQuery(filter): PageQuery<InboxFilter>,
 ) -> Response {
     match state.hub.inbox(&caller, &filter).await {
         Ok(inbox) => pages::inbox(&caller, &filter, &inbox).into_response(),
@@ -277,7 +317,7 @@ async fn item<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
-    Query(q): Query<ItemQuery>,
+    PageQuery(q): PageQuery<ItemQuery>,
 ) -> Response {
     let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
     match state.hub.shared_item(&caller, id, "read").await {
@@ -300,7 +340,7 @@ async fn respond<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<RespondForm>,
+    PageForm(form): PageForm<RespondForm>,
 ) -> Response {
     let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
     if let Err(e) = check_csrf(&caller, &form.csrf) {

@@ -147,7 +147,7 @@ pub struct EnrolmentCodeResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Stable, for programs: `unauthorised`, `revoked`, `forbidden`, `not_found`, `bad_request`,
-    /// `too_large`, `conflict`, `internal`.
+    /// `too_large`, `unsupported_media_type`, `too_many_requests`, `conflict`, `internal`.
     pub code: String,
     /// For people.
     pub message: String,
@@ -161,6 +161,8 @@ pub enum DecodeError {
     Deflate(#[from] std::io::Error),
     #[error("the message is larger than {0} bytes once decompressed")]
     TooLarge(usize),
+    #[error("the message goes on for {0} bytes after its end (another version of the protocol?)")]
+    TrailingBytes(usize),
 }
 
 /// The `Content-Encoding` of compressed sync bodies (zlib, as HTTP's "deflate").
@@ -201,8 +203,14 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 /// Decodes a binary body someone sent: any bytes give a value or an error, never a panic.
+/// The whole body must be the message: bytes left over mean it was not made as this version
+/// makes it, and guessing at what they meant could misread it.
 pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
-    Ok(postcard::from_bytes(bytes)?)
+    let (value, rest) = postcard::take_from_bytes(bytes)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingBytes(rest.len()));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -231,6 +239,13 @@ mod tests {
         assert_eq!(decompress(&packed, 10_000).expect("unpacks"), repetitive);
         assert!(matches!(decompress(&packed, 9_999), Err(DecodeError::TooLarge(9_999))));
         assert!(decompress(b"not zlib at all", 1000).is_err());
+    }
+
+    #[test]
+    fn a_message_with_bytes_after_its_end_is_refused() {
+        let mut bytes = encode(&SyncRequest { cursor: 1, push: Vec::new(), max_bytes: 1 << 20 });
+        bytes.push(0);
+        assert!(matches!(decode::<SyncRequest>(&bytes), Err(DecodeError::TrailingBytes(1))));
     }
 
     #[test]
