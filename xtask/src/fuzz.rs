@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::Result;
+use crate::chaos::results::{ChaosFigures, FuzzFigures, result_line};
 use crate::setup::{output, sh};
 
 pub const TARGETS: [&str; 4] = ["sync_request", "automerge_load", "csv_import", "vitals"];
@@ -48,10 +49,16 @@ pub fn fuzz(args: &[&str]) -> Result {
         total_inputs += inputs;
         total_findings += findings;
     }
-    println!(
-        "RESULT fuzz_targets={} fuzz_seconds={seconds} fuzz_inputs={total_inputs} panics={total_findings}",
-        targets.len()
-    );
+    println!("fuzz: {} targets, {seconds} s each, {total_inputs} inputs, {total_findings} finding(s)", targets.len());
+    // Kept for `cargo xtask chaos`, whose RESULT line carries these figures too.
+    let figures =
+        FuzzFigures { targets: targets.len() as u64, seconds, inputs: total_inputs, panics: total_findings as u64 };
+    figures.save()?;
+    let chaos = ChaosFigures::last();
+    if chaos.is_none() {
+        println!("chaos not run yet (cargo xtask chaos): kills=0 schedules=0");
+    }
+    println!("{}", result_line(chaos.as_ref(), Some(&figures)));
     if total_findings > 0 {
         return Err(format!("{total_findings} finding(s): see fuzz/artifacts/"));
     }

@@ -13,6 +13,7 @@ mod bench;
 mod bench_app;
 mod bench_peer;
 mod bench_sync;
+mod chaos;
 mod fuzz;
 mod run;
 mod setup;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
         ["bench", "app", rest @ ..] => bench_app::app(rest),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
+        ["chaos", rest @ ..] => chaos::chaos(rest),
         _ => {
             eprintln!(
                 "usage:\n  cargo xtask run [--manager]      run Doorstep with demo data\n  \
@@ -40,6 +42,8 @@ fn main() -> ExitCode {
                  cargo xtask bench sync           benchmark many devices syncing with one hub\n  \
                  cargo xtask bench app            benchmark the app's start, size and memory\n  \
                  cargo xtask fuzz [--seconds N]   fuzz what Doorstep reads from outside\n  \
+                 cargo xtask chaos [--rounds N] [--schedules M] [--seed S]\n                                  \
+                 kill the app and hub, fill disks, random schedules\n  \
                  cargo xtask ui                   install the UI's tools and build it into ui/dist"
             );
             return ExitCode::from(2);

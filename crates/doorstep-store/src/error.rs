@@ -11,13 +11,24 @@ use crate::import::ImportErrors;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] rusqlite::Error),
+    /// The disk is full (SQLITE_FULL, from ENOSPC): the write was rolled back whole.
+    #[error(
+        "The tablet's storage is full: nothing new was saved; what was saved before is safe. Free some space, then save again."
+    )]
+    StorageFull(#[source] rusqlite::Error),
     #[error("could not upgrade the database: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error(
         "this database was written by a newer version of Doorstep (schema {found}; this version knows up to {supported}): update the app"
     )]
     NewerSchema { found: usize, supported: usize },
+    /// The encrypted store did not open with the key given (a wrong PIN, or another device's
+    /// secret). Nothing was read or changed.
+    #[error("the store could not be opened with this key")]
+    WrongKey,
+    #[error("could not encrypt the store: {0}")]
+    Encrypt(String),
     #[error("the stored {kind} {id} is damaged and cannot be read ({detail}); every other record is unaffected")]
     CorruptDocument { kind: RecordKind, id: String, detail: String },
     #[error("changes received for {kind} {id} could not be applied: {detail}")]
@@ -40,6 +51,30 @@ pub enum StoreError {
     Import(ImportErrors),
     #[error("could not write the {kind} document: {detail}")]
     Reconcile { kind: RecordKind, detail: String },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// A full disk is its own error, so the app can say so plainly rather than "database error".
+    fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::StorageFull(e)
+        } else {
+            StoreError::Sqlite(e)
+        }
+    }
+}
+
+impl StoreError {
+    /// The write failed for lack of space: retrying once space is freed will work.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StoreError::StorageFull(_) => true,
+            StoreError::Migration(rusqlite_migration::Error::RusqliteError { err, .. }) => {
+                err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
