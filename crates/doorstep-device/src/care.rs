@@ -24,13 +24,13 @@ impl Device {
         let who = self.unlocked().await?;
         let day = args.day.unwrap_or_else(|| uk_today(Utc::now()));
         let carer = (who.role == Role::Carer).then_some(who.staff_ref.as_str());
-        let visits = self.store.lock().await.visits_on(day, carer).map_err(storage_error)?;
+        let visits = self.db().await?.visits_on(day, carer).map_err(storage_error)?;
         Ok(Today { day, staff_ref: who.staff_ref, visits, sync: self.badge().await? })
     }
 
     pub async fn visit(&self, visit_id: &str) -> Result<VisitScreen, AppError> {
         let who = self.unlocked().await?;
-        let store = self.store.lock().await;
+        let store = self.db().await?;
         screen(&store, &who, visit_id)
     }
 
@@ -110,7 +110,7 @@ impl Device {
         let who = self.unlocked().await?;
         let person_id = Uuid::parse_str(&args.person_id)
             .map_err(|_| AppError::new(ErrorCode::Invalid, "That person is not known on this device."))?;
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         let person: Person = store.get(&args.person_id).map_err(storage_error)?;
         let insight = Insight {
             id: InsightId(Uuid::new_v4()),
@@ -139,13 +139,13 @@ impl Device {
 
     pub async fn person(&self, person_id: &str) -> Result<PersonOverview, AppError> {
         self.unlocked().await?;
-        self.store.lock().await.person_overview(person_id).map_err(storage_error)
+        self.db().await?.person_overview(person_id).map_err(storage_error)
     }
 
     /// The carer's own ideas, newest first, with the office's and partners' replies.
     pub async fn my_ideas(&self) -> Result<Vec<MyIdea>, AppError> {
         let who = self.unlocked().await?;
-        let store = self.store.lock().await;
+        let store = self.db().await?;
         let mut ideas = Vec::new();
         for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
             ideas.push(MyIdea {
@@ -162,7 +162,7 @@ impl Device {
         edit: impl FnOnce(&mut Visit) -> Result<(), StoreError>,
     ) -> Result<VisitScreen, AppError> {
         let who = self.unlocked().await?;
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         let visit: Visit = store.get(visit_id).map_err(storage_error)?;
         ensure_on_visit(&who, &visit)?;
         store.update::<Visit>(visit_id, edit).map_err(storage_error)?;
@@ -176,7 +176,7 @@ impl Device {
         edit: impl FnOnce(&mut VisitNote) -> Result<(), StoreError>,
     ) -> Result<VisitScreen, AppError> {
         let who = self.unlocked().await?;
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         let visit: Visit = store.get(visit_id).map_err(storage_error)?;
         ensure_on_visit(&who, &visit)?;
         let note_id = NoteId::for_visit(visit.id).to_string();

@@ -7,23 +7,30 @@
 //!
 //! **Architecture Invariant:** every method that reads or writes care records goes through
 //! [`Device::unlocked`], so a locked or timed-out device shows nothing.
+//!
+//! The store is encrypted at rest (SQLCipher) under a key made from the PIN and a device
+//! secret (see `keys`): it is opened by the first right PIN after the app starts and stays
+//! open, behind the inactivity lock, until the app closes, so sync carries on while locked.
 
 mod care;
 mod errors;
+mod keys;
 mod manager;
 mod pin;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_commands::{AppError, EnrolArgs, ErrorCode, Session, SyncBadge};
 use doorstep_model::Role;
-use doorstep_store::Store;
+use doorstep_store::{Store, StoreError, StoreKey};
 use doorstep_sync::{Background, SyncClient};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use errors::{storage_error, sync_error};
+pub use keys::{SECRET_STORE_ENV, SecretPlace};
 
 /// Locks after this long without a command, unless configured otherwise.
 pub const LOCK_AFTER: Duration = Duration::from_secs(5 * 60);
@@ -32,12 +39,20 @@ const FREE_PIN_ATTEMPTS: u32 = 5;
 
 /// One device's app state: the store, its sync, and whether it is unlocked.
 pub struct Device {
-    store: Arc<Mutex<Store>>,
+    path: PathBuf,
+    vault: keys::Vault,
+    /// The store once a right PIN has opened it, with the key that did.
+    open: StdMutex<Option<OpenStore>>,
     sync: StdMutex<Option<Background>>,
     gate: StdMutex<Gate>,
     lock_after: Duration,
     /// The last "sync now": when it ended and whether it reached the hub.
     manual_sync: StdMutex<Option<(DateTime<Utc>, bool)>>,
+}
+
+struct OpenStore {
+    store: Arc<Mutex<Store>>,
+    key: StoreKey,
 }
 
 #[derive(Default)]
@@ -58,11 +73,14 @@ pub(crate) struct Who {
 }
 
 impl Device {
-    /// Opens the device's store at `path` (creating it on first run).
-    pub fn open(path: impl AsRef<std::path::Path>, lock_after: Duration) -> Result<Device, AppError> {
-        let store = Store::open(path).map_err(storage_error)?;
+    /// The device whose encrypted store is (or will be, at enrolment) the file at `path`.
+    /// Nothing is read until a PIN opens it.
+    pub fn open(path: impl AsRef<Path>, lock_after: Duration) -> Result<Device, AppError> {
+        let path = path.as_ref().to_path_buf();
         Ok(Device {
-            store: Arc::new(Mutex::new(store)),
+            vault: keys::Vault::for_store(&path),
+            path,
+            open: StdMutex::new(None),
             sync: StdMutex::new(None),
             gate: StdMutex::new(Gate::default()),
             lock_after,
@@ -70,16 +88,34 @@ impl Device {
         })
     }
 
-    pub fn store(&self) -> &Arc<Mutex<Store>> {
-        &self.store
+    /// The open store, once a PIN has opened it.
+    pub fn store(&self) -> Option<Arc<Mutex<Store>>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|o| o.store.clone())
     }
 
-    /// Starts background sync if the device is enrolled (call on a tokio runtime).
+    /// The open store, or why there is none.
+    pub(crate) fn opened(&self) -> Result<Arc<Mutex<Store>>, AppError> {
+        self.store().ok_or_else(|| {
+            if self.path.exists() {
+                AppError::new(ErrorCode::Locked, "Doorstep is locked. Enter your PIN.")
+            } else {
+                AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet.")
+            }
+        })
+    }
+
+    /// The open store, locked for this caller.
+    pub(crate) async fn db(&self) -> Result<OwnedMutexGuard<Store>, AppError> {
+        Ok(self.opened()?.lock_owned().await)
+    }
+
+    /// Starts background sync if the store is open and enrolled (call on a tokio runtime).
     pub async fn start_sync(&self) {
-        let Ok(client) = SyncClient::for_store(&self.store).await else { return };
+        let Some(store) = self.store() else { return };
+        let Ok(client) = SyncClient::for_store(&store).await else { return };
         let mut slot = self.sync.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
-            *slot = Some(Background::start(self.store.clone(), client));
+            *slot = Some(Background::start(store, client));
         }
     }
 
@@ -90,7 +126,17 @@ impl Device {
     }
 
     pub async fn session(&self) -> Result<Session, AppError> {
-        let store = self.store.lock().await;
+        let Some(store) = self.store() else {
+            // Locked since the app started: whether there is a store is all that shows.
+            return Ok(Session {
+                enrolled: self.path.exists(),
+                locked: true,
+                staff_ref: None,
+                role: None,
+                hub_url: None,
+            });
+        };
+        let store = store.lock().await;
         let setting = |k: &str| store.setting(k).map_err(storage_error);
         let enrolled = setting("device_token")?.is_some();
         Ok(Session {
@@ -107,7 +153,8 @@ impl Device {
         gate.open_until.is_some_and(|t| Instant::now() < t)
     }
 
-    /// Enrols with a manager's one-time code, sets the PIN and unlocks.
+    /// Enrols with a manager's one-time code: makes the device secret and the encrypted store
+    /// the PIN opens, and unlocks.
     pub async fn enrol(&self, args: EnrolArgs) -> Result<Session, AppError> {
         pin::check_new(&args.pin)?;
         let hub_url = args.hub_url.trim();
@@ -121,21 +168,66 @@ impl Device {
             return Err(AppError::new(ErrorCode::Invalid, "This device is already enrolled."));
         }
         let name = if args.device_name.trim().is_empty() { "Doorstep device" } else { args.device_name.trim() };
-        doorstep_sync::enrol(&self.store, hub_url, &args.code, name).await.map_err(sync_error)?;
-        let hash = pin::hash(&args.pin)?;
-        self.store.lock().await.set_setting(pin::SETTING, &hash).map_err(storage_error)?;
+        // A store left behind by a revoked device (wiped, no enrolment) is replaced.
+        self.discard_store();
+        let (secret, place) = self.vault.create()?;
+        tracing::info!(?place, "made this device's secret");
+        let key = keys::store_key(&args.pin, &secret)?;
+        let store = Arc::new(Mutex::new(Store::open_encrypted(&self.path, &key).map_err(storage_error)?));
+        let pinned = args.hub_certificate.as_deref();
+        if let Err(e) = doorstep_sync::enrol_pinned(&store, hub_url, &args.code, name, pinned).await {
+            // Leave nothing behind, so the carer can simply try again.
+            drop(store);
+            self.discard_store();
+            return Err(sync_error(e));
+        }
+        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = Some(OpenStore { store, key });
         self.open_gate();
         self.start_sync().await;
         self.session().await
     }
 
-    /// Sets the PIN on a device enrolled some other way (`cargo xtask run`, an upgrade).
+    /// Closes and deletes this device's store and forgets its secret.
+    fn discard_store(&self) {
+        self.stop_sync();
+        *self.open.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = self.path.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
+        self.vault.forget();
+    }
+
+    /// Sets the PIN on a device enrolled some other way (`cargo xtask run`, the benchmarks):
+    /// an unencrypted store with no PIN is encrypted under this PIN. Does nothing when the
+    /// store already has a PIN.
     pub async fn set_pin_if_unset(&self, new_pin: &str) -> Result<(), AppError> {
         pin::check_new(new_pin)?;
-        let mut store = self.store.lock().await;
-        if store.setting(pin::SETTING).map_err(storage_error)?.is_none() {
-            store.set_setting(pin::SETTING, &pin::hash(new_pin)?).map_err(storage_error)?;
+        if !self.is_plain_store()? {
+            return Ok(());
         }
+        if Store::open(&self.path).map_err(storage_error)?.setting(pin::SETTING).map_err(storage_error)?.is_some() {
+            return Ok(());
+        }
+        self.encrypt_plain_store(new_pin)
+    }
+
+    fn is_plain_store(&self) -> Result<bool, AppError> {
+        doorstep_store::is_plain_sqlite(&self.path)
+            .map_err(|e| AppError::new(ErrorCode::Storage, format!("cannot read {}: {e}", self.path.display())))
+    }
+
+    /// Encrypts an older version's unencrypted store under `pin` (its secret made now).
+    fn encrypt_plain_store(&self, pin: &str) -> Result<(), AppError> {
+        self.vault.forget();
+        let (secret, place) = self.vault.create()?;
+        tracing::info!(?place, "encrypting the store");
+        let key = keys::store_key(pin, &secret)?;
+        doorstep_store::encrypt_plain_file(&self.path, &key).map_err(storage_error)?;
+        let mut store = Store::open_encrypted(&self.path, &key).map_err(storage_error)?;
+        // The PIN is checked by the key now; its old hash would only help a guesser.
+        store.delete_setting(pin::SETTING).map_err(storage_error)?;
         Ok(())
     }
 
@@ -149,12 +241,9 @@ impl Device {
                 ));
             }
         }
-        let stored = self.store.lock().await.setting(pin::SETTING).map_err(storage_error)?;
-        let Some(stored) = stored else {
-            return Err(AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet."));
-        };
-        if pin::verify(attempt, &stored) {
+        if self.try_pin(attempt).await? {
             self.open_gate();
+            self.start_sync().await;
             return self.session().await;
         }
         let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
@@ -164,6 +253,46 @@ impl Device {
             gate.next_attempt = Some(Instant::now() + Duration::from_secs(wait));
         }
         Err(AppError::new(ErrorCode::WrongPin, "That PIN is not right. Try again."))
+    }
+
+    /// Whether `attempt` is the PIN, opening the store with it if it is not open yet.
+    async fn try_pin(&self, attempt: &str) -> Result<bool, AppError> {
+        if !self.path.exists() {
+            return Err(AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet."));
+        }
+        let open_key = self.open.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|o| o.key.clone());
+        if let Some(open_key) = open_key {
+            let Some(secret) = self.vault.load()? else { return Ok(false) };
+            return Ok(keys::store_key(attempt, &secret)? == open_key);
+        }
+        if self.is_plain_store()? {
+            // A store from before encryption: check the PIN against its hash, then encrypt it.
+            let stored =
+                Store::open(&self.path).map_err(storage_error)?.setting(pin::SETTING).map_err(storage_error)?;
+            let Some(stored) = stored else {
+                return Err(AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet."));
+            };
+            if !pin::verify(attempt, &stored) {
+                return Ok(false);
+            }
+            self.encrypt_plain_store(attempt)?;
+        }
+        let Some(secret) = self.vault.load()? else {
+            return Err(AppError::new(
+                ErrorCode::Storage,
+                "This device's key is missing, so the records on it cannot be opened. Ask your manager to set the device up again.",
+            ));
+        };
+        let key = keys::store_key(attempt, &secret)?;
+        match Store::open_encrypted(&self.path, &key) {
+            Ok(store) => {
+                *self.open.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(OpenStore { store: Arc::new(Mutex::new(store)), key });
+                Ok(true)
+            }
+            Err(StoreError::WrongKey) => Ok(false),
+            Err(e) => Err(storage_error(e)),
+        }
     }
 
     pub async fn lock(&self) -> Result<Session, AppError> {
@@ -190,7 +319,7 @@ impl Device {
                 }
             }
         }
-        let store = self.store.lock().await;
+        let store = self.db().await?;
         let setting = |k: &str| store.setting(k).map_err(storage_error);
         let (Some(staff_ref), Some(role)) =
             (setting("staff_ref")?, setting("role")?.as_deref().and_then(Role::from_code))
@@ -216,7 +345,7 @@ impl Device {
 
     pub(crate) async fn badge(&self) -> Result<SyncBadge, AppError> {
         let status = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Background::status);
-        let local = self.store.lock().await.local_sync_state().map_err(storage_error)?;
+        let local = self.db().await?.local_sync_state().map_err(storage_error)?;
         let mut status = status.unwrap_or_default();
         // Whichever ended last, the background's try or a "sync now", says whether we are online.
         if let Some((at, reached)) = *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner())
@@ -239,8 +368,9 @@ impl Device {
     /// Syncs now and waits for it (the "sync now" button): the badge after it.
     pub async fn sync_now(&self) -> Result<SyncBadge, AppError> {
         self.unlocked().await?;
-        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
-        let outcome = client.sync(&self.store, |_| {}).await;
+        let store = self.opened()?;
+        let client = SyncClient::for_store(&store).await.map_err(sync_error)?;
+        let outcome = client.sync(&store, |_| {}).await;
         *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner()) = Some((Utc::now(), outcome.is_ok()));
         match outcome {
             Ok(_) | Err(doorstep_sync::SyncError::Offline(_)) => self.badge().await,
@@ -266,9 +396,18 @@ impl Device {
             ));
         }
         self.stop_sync();
-        self.store.lock().await.wipe().map_err(storage_error)?;
+        self.db().await?.wipe().map_err(storage_error)?;
+        // Then the file and its key go too: nothing of this carer's stays on the device.
+        self.discard_store();
         self.gate.lock().unwrap_or_else(|p| p.into_inner()).open_until = None;
         self.session().await
+    }
+}
+
+impl Drop for Device {
+    /// Background sync holds the store open: stop it, so the store closes with the device.
+    fn drop(&mut self) {
+        self.stop_sync();
     }
 }
 

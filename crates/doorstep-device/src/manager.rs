@@ -22,7 +22,7 @@ impl Device {
         self.manager().await?;
         let now = Utc::now();
         let day = args.day.unwrap_or_else(|| uk_today(now));
-        let store = self.store.lock().await;
+        let store = self.db().await?;
         let visits = store.visits_on(day, None).map_err(storage_error)?;
         let count = |code: &str| visits.iter().filter(|v| v.status == code).count();
         let late = visits.iter().filter(|v| v.status == "scheduled" && v.starts_at < now).count();
@@ -47,7 +47,7 @@ impl Device {
 
     pub async fn idea(&self, id: &str) -> Result<IdeaScreen, AppError> {
         self.manager().await?;
-        let store = self.store.lock().await;
+        let store = self.db().await?;
         idea_screen(&store, id)
     }
 
@@ -59,11 +59,11 @@ impl Device {
     pub async fn share_idea(&self, args: ShareArgs) -> Result<IdeaScreen, AppError> {
         let who = self.manager().await?;
         // The partners as the hub knows them: sharing needs the hub, and says so plainly.
-        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         let known = client.partners().await.map_err(sync_error)?;
         let partners: Vec<PartnerOrg> =
             known.into_iter().filter(|p| args.partners.iter().any(|a| a.id == p.id)).collect();
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         let insight: Insight = store.get(&args.id).map_err(storage_error)?;
         let person = person_of(&store, &insight)?;
         if partners.len() != args.partners.len() {
@@ -121,7 +121,7 @@ impl Device {
             .map_err(storage_error)?;
         drop(store);
         self.sync_soon();
-        let store = self.store.lock().await;
+        let store = self.db().await?;
         idea_screen(&store, &args.id)
     }
 
@@ -129,7 +129,7 @@ impl Device {
     /// answers so far stay on record.
     pub async fn stop_sharing(&self, args: SharedRef) -> Result<IdeaScreen, AppError> {
         let who = self.manager().await?;
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         let item = store
             .update::<SharedItem>(&args.id, |item| {
                 item.revoke(&who.staff_ref, Utc::now());
@@ -138,7 +138,7 @@ impl Device {
             .map_err(storage_error)?;
         drop(store);
         self.sync_soon();
-        let store = self.store.lock().await;
+        let store = self.db().await?;
         idea_screen(&store, &item.insight_id.to_string())
     }
 
@@ -150,13 +150,13 @@ impl Device {
     /// The partner organisations the hub knows, to choose whom to share with.
     pub async fn partners(&self) -> Result<Vec<PartnerOrg>, AppError> {
         self.manager().await?;
-        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         client.partners().await.map_err(sync_error)
     }
 
     pub async fn edit_idea(&self, args: EditIdeaArgs) -> Result<IdeaScreen, AppError> {
         self.manager().await?;
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         store
             .update::<Insight>(&args.id, |insight| {
                 insight.summary = args.summary.trim().to_string();
@@ -173,7 +173,7 @@ impl Device {
         let lines = |items: Vec<String>| -> Vec<String> {
             items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect()
         };
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         store
             .update::<Person>(&args.person_id, |p| {
                 p.what_matters_to_me = args.what_matters_to_me.trim().to_string();
@@ -197,7 +197,7 @@ impl Device {
             recorded_at: Utc::now(),
             note: args.note.trim().to_string(),
         };
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         store
             .update::<Person>(&args.person_id, |p| {
                 let slot = match args.sector {
@@ -214,7 +214,7 @@ impl Device {
 
     pub async fn decline_idea(&self, args: DeclineArgs) -> Result<IdeaScreen, AppError> {
         self.manager().await?;
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         store
             .update::<Insight>(&args.id, |insight| {
                 Ok(insight.move_to(InsightStatus::Declined { reason: args.reason.trim().to_string() })?)
@@ -226,7 +226,7 @@ impl Device {
     /// Imports people or a rota from CSV: every row, or none with each bad row's problem.
     pub async fn import_csv(&self, args: ImportArgs) -> Result<ImportOutcome, AppError> {
         self.manager().await?;
-        let mut store = self.store.lock().await;
+        let mut store = self.db().await?;
         let outcome = match args.kind {
             CsvKind::People => store.import_people_csv(args.text.as_bytes(), uk_today(Utc::now())),
             CsvKind::Rota => store.import_rota_csv(args.text.as_bytes()),
@@ -249,14 +249,14 @@ impl Device {
         if !matches!(args.role, Role::Carer | Role::Manager) {
             return Err(AppError::new(ErrorCode::Invalid, "Devices enrol as a carer or a manager."));
         }
-        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         let code = client.create_enrolment_code(args.staff_ref.trim(), args.role).await.map_err(sync_error)?;
         Ok(EnrolmentCode { code: code.code, expires_at: code.expires_at })
     }
 
     pub async fn devices(&self) -> Result<Vec<DeviceRow>, AppError> {
         self.manager().await?;
-        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         client.devices().await.map_err(sync_error)
     }
 
@@ -265,18 +265,18 @@ impl Device {
         self.manager().await?;
         let id =
             uuid::Uuid::parse_str(id).map_err(|_| AppError::new(ErrorCode::Invalid, "That is not a device id."))?;
-        let own = self.store.lock().await.setting("device_id").map_err(storage_error)?;
+        let own = self.db().await?.setting("device_id").map_err(storage_error)?;
         if own.as_deref() == Some(id.to_string().as_str()) {
             return Err(AppError::new(ErrorCode::Invalid, "This is the device you are using: sign out instead."));
         }
-        let client = SyncClient::for_store(&self.store).await.map_err(sync_error)?;
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         client.revoke_device(id).await.map_err(sync_error)?;
         client.devices().await.map_err(sync_error)
     }
 
     pub async fn search(&self, text: &str) -> Result<Vec<SearchHit>, AppError> {
         self.unlocked().await?;
-        self.store.lock().await.search(text, 30).map_err(storage_error)
+        self.db().await?.search(text, 30).map_err(storage_error)
     }
 }
 

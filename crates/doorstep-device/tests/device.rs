@@ -36,6 +36,7 @@ async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: R
             code,
             device_name: format!("{staff}'s tablet"),
             pin: "2468".into(),
+            hub_certificate: None,
         })
         .await
         .expect("enrol");
@@ -45,7 +46,7 @@ async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: R
 /// The office's device with the demo caseload, synced to the hub.
 async fn office(hub: &TestHub<SqliteStorage>, dir: &Path) -> Device {
     let device = enrolled(hub, dir, "M001", Role::Manager, LOCK_AFTER).await;
-    doorstep_demo::load_demo(&mut *device.store().lock().await, today()).expect("demo");
+    doorstep_demo::load_demo(&mut *device.store().expect("open").lock().await, today()).expect("demo");
     device.sync_now().await.expect("office sync");
     device
 }
@@ -76,6 +77,7 @@ async fn enrolment_sets_a_pin_and_the_device_locks_and_unlocks() {
         code: code.into(),
         device_name: "Sam's tablet".into(),
         pin: pin.into(),
+        hub_certificate: None,
     };
     assert_eq!(device.enrol(args("12", &code)).await.unwrap_err().code, ErrorCode::Invalid, "a PIN too short");
     assert_eq!(device.enrol(args("2468", "WRONG-CODE")).await.unwrap_err().code, ErrorCode::Refused);
@@ -189,7 +191,9 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
     let hub = TestHub::serve_at(storage, provider, address.trim_start_matches("http://")).await;
     let session = tablet.sign_out().await.expect("sign out");
     assert!(!session.enrolled);
-    assert!(tablet.store().lock().await.people().expect("people").is_empty());
+    assert!(tablet.store().is_none(), "the store is closed");
+    assert!(!dir.path().join("C001.db").exists(), "the store file is deleted");
+    assert!(!dir.path().join("C001.db.secret").exists(), "the device secret is forgotten");
     hub.stop().await;
 }
 
@@ -211,7 +215,7 @@ async fn an_idea_is_shared_only_under_consent_and_with_a_purpose() {
         vec![PartnerOrg { id: council.id, name: council.name.clone(), kind: PartnerKind::CouncilAdultSocialCare }]
     );
 
-    let people = office.store().lock().await.people().expect("people");
+    let people = office.store().expect("open").lock().await.people().expect("people");
     let person = |given: &str| people.iter().find(|p| p.display_name.contains(given)).expect("person").id.clone();
     let idea_for = |person_id: String| IdeaArgs {
         person_id,
@@ -264,7 +268,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
 
     // Sam raises an idea about Peggy (who agreed to the NHS and the council being told).
     let peggy = {
-        let people = office.store().lock().await.people().expect("people");
+        let people = office.store().expect("open").lock().await.people().expect("people");
         people.into_iter().find(|p| p.display_name.contains("Margaret")).expect("Peggy").id
     };
     let idea = tablet
@@ -296,7 +300,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
     assert_eq!(names, ["Leeds Adult Social Care", "Riverside Surgery"]);
     assert!(screen.shared.iter().all(|s| s.status == SharedStatus::New && s.identifies_person));
     for row in &screen.shared {
-        let item: SharedItem = office.store().lock().await.get(&row.id).expect("shared item");
+        let item: SharedItem = office.store().expect("open").lock().await.get(&row.id).expect("shared item");
         assert_eq!(item.insight_id, idea.id);
         assert_eq!(item.raised_by.as_str(), "C001");
         assert_eq!(item.shared_by, "M001");
@@ -332,6 +336,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
     assert_eq!(refused.code, ErrorCode::Invalid, "identifiable, and no consent for voluntary groups");
     office
         .store()
+        .expect("open")
         .lock()
         .await
         .update::<Insight>(&street_id, |i| {
@@ -341,7 +346,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
         .expect("not identifiable");
     let screen = office.share_idea(share(&street_id, vec![befrienders.clone()], false)).await.expect("shared");
     assert!(!screen.shared[0].identifies_person);
-    let item: SharedItem = office.store().lock().await.get(&screen.shared[0].id).expect("item");
+    let item: SharedItem = office.store().expect("open").lock().await.get(&screen.shared[0].id).expect("item");
     assert_eq!((item.person, item.observations, item.area.as_str()), (None, None, "NB3"));
 
     // Everything reaches the hub.
@@ -384,5 +389,150 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
     let screen = office.share_idea(share(&street_id, vec![befrienders.clone()], false)).await.expect("again");
     assert_eq!(screen.shared.len(), 2);
     assert_eq!(screen.shared.iter().filter(|s| s.status == SharedStatus::Revoked).count(), 1);
+    hub.stop().await;
+}
+
+/// Every file of the store at `path` (the database and its write-ahead log), as raw bytes.
+fn raw_store_files(path: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        bytes.extend(std::fs::read(name).unwrap_or_default());
+    }
+    bytes
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn the_store_is_encrypted_at_rest_and_only_the_right_pin_on_this_device_opens_it() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let path = dir.path().join("M001.db");
+    let office = office(&hub, dir.path()).await;
+    let people = office.store().expect("open").lock().await.people().expect("people");
+    assert!(people.len() >= 3, "{people:?}");
+    drop(office);
+
+    // A copy of the files (a lost tablet's disk) shows no name, no client reference, no schema.
+    let raw = raw_store_files(&path);
+    assert!(raw.len() > 50_000, "the store holds the caseload");
+    for person in &people {
+        assert!(!holds(&raw, &person.display_name), "{} is readable in the raw file", person.display_name);
+        assert!(!holds(&raw, &person.client_ref), "{} is readable in the raw file", person.client_ref);
+    }
+    assert!(!holds(&raw, "CREATE TABLE") && !holds(&raw, "SQLite format 3"));
+    assert!(doorstep_store::Store::open(&path).is_err(), "opened without the key");
+
+    // The app starting again: nothing is shown until the PIN opens the store.
+    let device = Device::open(&path, LOCK_AFTER).expect("open");
+    let session = device.session().await.expect("session");
+    assert!(session.enrolled && session.locked && session.staff_ref.is_none());
+    assert_eq!(device.unlock("1357").await.unwrap_err().code, ErrorCode::WrongPin);
+    assert!(device.store().is_none(), "a wrong PIN opened the store");
+    assert_eq!(device.manager_day(DayArgs { day: None }).await.unwrap_err().code, ErrorCode::Locked);
+    device.unlock("2468").await.expect("the right PIN");
+    device.manager_day(DayArgs { day: None }).await.expect("the office's day");
+    assert_eq!(device.store().expect("open").lock().await.people().expect("people"), people);
+    assert_eq!(device.session().await.expect("session").staff_ref.as_deref(), Some("M001"));
+    drop(device);
+
+    // Without this device's secret even the right PIN opens nothing (a copied file is useless).
+    let mut secret = path.as_os_str().to_owned();
+    secret.push(".secret");
+    let secret = std::path::PathBuf::from(secret);
+    let kept = std::fs::read(&secret).expect("the secret is a private file here: no OS keyring");
+    std::fs::write(&secret, [9u8; 32]).expect("another device's secret");
+    let device = Device::open(&path, LOCK_AFTER).expect("open");
+    assert_eq!(device.unlock("2468").await.unwrap_err().code, ErrorCode::WrongPin);
+    std::fs::remove_file(&secret).expect("lose the secret");
+    let missing = device.unlock("2468").await.unwrap_err();
+    assert_eq!(missing.code, ErrorCode::Storage);
+    assert!(missing.message.contains("key is missing"), "{}", missing.message);
+    std::fs::write(&secret, kept).expect("secret back");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn after_five_wrong_pins_even_the_right_one_waits() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let device = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
+    device.lock().await.expect("lock");
+    for _ in 0..5 {
+        let wrong = device.unlock("0000").await.unwrap_err();
+        assert_eq!(wrong.message, "That PIN is not right. Try again.");
+    }
+    let waiting = device.unlock("2468").await.unwrap_err();
+    assert_eq!(waiting.code, ErrorCode::WrongPin);
+    assert!(waiting.message.starts_with("Too many wrong PINs. Try again in 3"), "{}", waiting.message);
+    assert_eq!(device.today(DayArgs { day: None }).await.unwrap_err().code, ErrorCode::Locked);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_store_written_before_encryption_is_encrypted_by_the_first_right_pin_with_nothing_lost() {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let path = dir.path().join("C001.db");
+    {
+        // What the previous release left: a plain store, enrolled, with an Argon2 hash of the PIN.
+        let old = hub.device_at(&path, "C001", Role::Carer).await;
+        let salt = SaltString::encode_b64(b"sixteen byte salt").expect("salt");
+        let hash = argon2::Argon2::default().hash_password(b"2468", &salt).expect("hash").to_string();
+        let mut store = old.store.lock().await;
+        store.set_setting("pin_hash", &hash).expect("pin hash");
+        doorstep_demo::load_demo(&mut store, today()).expect("caseload");
+    }
+    assert!(doorstep_store::is_plain_sqlite(&path).expect("read"));
+    let before = doorstep_store::Store::open(&path).expect("plain").people().expect("people").len();
+
+    let device = Device::open(&path, LOCK_AFTER).expect("open");
+    assert_eq!(device.unlock("1111").await.unwrap_err().code, ErrorCode::WrongPin);
+    assert!(doorstep_store::is_plain_sqlite(&path).expect("read"), "a wrong PIN changed nothing");
+    device.unlock("2468").await.expect("the old PIN still works");
+    assert!(!doorstep_store::is_plain_sqlite(&path).expect("read"), "encrypted now");
+    assert_eq!(device.store().expect("open").lock().await.people().expect("people").len(), before);
+    drop(device);
+
+    let device = Device::open(&path, LOCK_AFTER).expect("reopen");
+    assert_eq!(device.unlock("1111").await.unwrap_err().code, ErrorCode::WrongPin);
+    device.unlock("2468").await.expect("the same PIN opens the encrypted store");
+    assert_eq!(device.store().expect("open").lock().await.people().expect("people").len(), before);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_revoked_tablet_wipes_itself_at_its_next_contact_and_can_be_set_up_again() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let office = office(&hub, dir.path()).await;
+    let tablet = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
+    tablet.sync_now().await.expect("the rota arrives");
+    let visits = tablet.today(DayArgs { day: None }).await.expect("today").visits;
+    let names: Vec<String> = visits.iter().filter_map(|v| v.person_name.clone()).collect();
+    assert!(!names.is_empty());
+
+    let sams =
+        office.devices().await.expect("devices").into_iter().find(|d| d.staff_ref == "C001").expect("Sam's tablet");
+    office.revoke_device(&sams.id.to_string()).await.expect("revoke");
+    let refused = tablet.sync_now().await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Refused, "{}", refused.message);
+    let session = tablet.session().await.expect("session");
+    assert!(!session.enrolled, "the enrolment is gone");
+    assert!(tablet.store().expect("still open").lock().await.people().expect("people").is_empty());
+    let raw = raw_store_files(&dir.path().join("C001.db"));
+    assert!(names.iter().all(|n| !holds(&raw, n)));
+
+    // The manager can give the tablet a new code: it starts afresh, with a new secret.
+    let code = hub.code("C001", Role::Carer).await;
+    let args = EnrolArgs { hub_url: hub.url.clone(), code, device_name: "Sam's tablet".into(), pin: "1357".into() };
+    tablet.enrol(args).await.expect("enrol again");
+    tablet.sync_now().await.expect("the rota again");
+    assert_eq!(tablet.today(DayArgs { day: None }).await.expect("today").visits.len(), visits.len());
     hub.stop().await;
 }

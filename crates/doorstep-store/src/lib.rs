@@ -9,6 +9,7 @@
 //! change and its projection rows; every Automerge change comes from one call (a save or a
 //! pause in typing), never one per keystroke.
 
+mod cipher;
 mod docs;
 mod error;
 pub mod import;
@@ -27,6 +28,7 @@ use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use rusqlite_migration::{Migrations, SchemaVersion};
 
+pub use cipher::{StoreKey, encrypt_plain_file, is_plain_sqlite};
 pub use error::{Result, StoreError};
 pub use queries::{InsightRow, PersonOverview, PersonRow, SearchHit, SharedItemRow, TimelineEntry, VisitRow};
 pub use record::Record;
@@ -70,9 +72,25 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the store at `path`, upgrading an older schema. A database
     /// from a newer Doorstep is refused, untouched.
+    ///
+    /// The file is not encrypted: the app opens its store with [`Store::open_encrypted`]; this
+    /// is for tests, tools and the demo's simulated devices.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        let mut conn = Connection::open(&path)?;
+        let conn = Connection::open(&path)?;
+        Store::from_connection(conn, path)
+    }
+
+    /// Opens (creating if needed) a store encrypted with SQLCipher under `key`. A wrong key
+    /// reads nothing and changes nothing: [`StoreError::WrongKey`].
+    pub fn open_encrypted(path: impl AsRef<Path>, key: &StoreKey) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path)?;
+        cipher::apply_key(&conn, key)?;
+        Store::from_connection(conn, path)
+    }
+
+    fn from_connection(mut conn: Connection, path: PathBuf) -> Result<Store> {
         // Check the version before touching anything: a newer database is left as it was.
         let migrations = migrations()?;
         let before = match migrations.current_version(&conn)? {

@@ -246,6 +246,11 @@ impl Store {
         Ok(())
     }
 
+    pub fn delete_setting(&mut self, key: &str) -> Result<()> {
+        self.conn().execute("DELETE FROM device_settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     pub fn local_sync_state(&self) -> Result<LocalSyncState> {
         let pending: i64 = self.conn().query_row(
             "SELECT COUNT(*) FROM documents WHERE sync_pending = 1 AND held_back IS NULL",
