@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use doorstep_hub::api::issue_enrolment_code;
-use doorstep_hub::server::serve_on;
+use doorstep_hub::server::{Transport, serve_on};
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
 use doorstep_protocol::Role;
 use doorstep_store::Store;
@@ -53,7 +53,7 @@ impl<S: HubStorage + Clone> TestHub<S> {
         let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_on(storage.clone(), listener, doorstep_hub::web::WebOptions::default(), async {
+        let task = tokio::spawn(serve_on(storage.clone(), listener, Transport::PlainHttpForDevelopment, async {
             let _ = stopped.await;
         }));
         TestHub { url, storage, provider, stop: Some(stop), task: Some(task) }

@@ -477,7 +477,7 @@ async fn background_sync_reports_offline_then_catches_up_when_the_hub_is_back() 
     let server = tokio::spawn(doorstep_hub::server::serve_on(
         storage,
         listener,
-        doorstep_hub::web::WebOptions::default(),
+        doorstep_hub::server::Transport::PlainHttpForDevelopment,
         async {
             let _ = stopped.await;
         },

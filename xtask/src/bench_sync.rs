@@ -260,7 +260,8 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result<Figures> {
     let url = format!("http://127.0.0.1:{port}");
     let binary = hub_binary();
     let child = Command::new(&binary)
-        .args(["--database", &hub_db.to_string_lossy(), "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database", &hub_db.to_string_lossy(), "serve", "--insecure-http-for-development"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()

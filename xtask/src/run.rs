@@ -139,13 +139,15 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
         .map_err(|e| format!("cannot listen on {}: {e} (try --listen 127.0.0.1:0)", options.listen))?;
     let url = format!("http://{}", listener.local_addr().map_err(|e| text(&e))?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server =
-        tokio::spawn(serve_on(storage.clone(), listener, doorstep_hub::web::WebOptions::default(), async move {
-            tokio::select! {
-                () = shutdown_signal() => {}
-                _ = stopped => {}
-            }
-        }));
+    // The demo is plain HTTP on this machine (127.0.0.1 by default); devices accept http:// only
+    // for a loopback hub.
+    let demo_http = doorstep_hub::server::Transport::PlainHttpForDevelopment;
+    let server = tokio::spawn(serve_on(storage.clone(), listener, demo_http, async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            _ = stopped => {}
+        }
+    }));
 
     let enrol = |staff: &'static str, role: Role, file: PathBuf| {
         let storage = storage.clone();

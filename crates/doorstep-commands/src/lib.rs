@@ -152,6 +152,10 @@ pub struct EnrolArgs {
     pub device_name: String,
     /// Unlocks the app offline; 4 to 8 digits.
     pub pin: String,
+    /// The SHA-256 fingerprint of the hub's certificate, when the manager gave one ("AB:CD:…"
+    /// or plain hex): the device then talks only to a hub showing that certificate.
+    #[serde(default)]
+    pub hub_certificate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -530,7 +530,13 @@ async fn a_revoked_tablet_wipes_itself_at_its_next_contact_and_can_be_set_up_aga
 
     // The manager can give the tablet a new code: it starts afresh, with a new secret.
     let code = hub.code("C001", Role::Carer).await;
-    let args = EnrolArgs { hub_url: hub.url.clone(), code, device_name: "Sam's tablet".into(), pin: "1357".into() };
+    let args = EnrolArgs {
+        hub_url: hub.url.clone(),
+        code,
+        device_name: "Sam's tablet".into(),
+        pin: "1357".into(),
+        hub_certificate: None,
+    };
     tablet.enrol(args).await.expect("enrol again");
     tablet.sync_now().await.expect("the rota again");
     assert_eq!(tablet.today(DayArgs { day: None }).await.expect("today").visits.len(), visits.len());

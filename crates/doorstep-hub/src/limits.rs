@@ -1,14 +1,16 @@
 //! Per-client rate limits on what can be guessed at: partner sign-in (passwords) and device
-//! enrolment (one-time codes). Keyed by the connecting address; behind a reverse proxy every
-//! client shares the proxy's address, so the quotas are generous for one office's NAT and the
-//! account lock-out still protects each account.
+//! enrolment (one-time codes). Keyed by the connecting address or, when the hub was started with
+//! `--behind-tls-proxy`, by the address the proxy put last in `X-Forwarded-For`. The quotas are
+//! generous for one office's NAT, and the account lock-out still protects each account.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::server::Peer;
 
 /// Sign-in attempts per client per minute (a burst of as many is allowed).
 pub const SIGN_INS_PER_MINUTE: u32 = 20;
@@ -60,10 +62,17 @@ impl ClientLimits {
 /// The address a request came from, where the server recorded one.
 pub struct ClientIp(pub Option<IpAddr>);
 
+/// The client address a trusted TLS proxy reported; set by the server only when it was told a
+/// proxy is in front, never from the request alone.
+#[derive(Debug, Clone, Copy)]
+pub struct ForwardedClient(pub IpAddr);
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+        let forwarded = parts.extensions.get::<ForwardedClient>().map(|f| f.0);
+        let connected = || parts.extensions.get::<ConnectInfo<Peer>>().map(|c| c.0.0.ip());
+        Ok(ClientIp(forwarded.or_else(connected)))
     }
 }

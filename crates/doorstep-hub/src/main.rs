@@ -1,12 +1,15 @@
 //! `doorstep-hub`: run the hub, and the few operator commands that set one up.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use doorstep_hub::api::issue_enrolment_code;
-use doorstep_hub::server::{AsyncStorageFn, Database, serve_on, shutdown_signal, with_storage};
+use doorstep_hub::server::{
+    AsyncStorageFn, Database, TlsConfig, Transport, fingerprint, read_certificates, serve_on, shutdown_signal,
+    with_storage,
+};
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
-use doorstep_hub::web::WebOptions;
 use doorstep_hub::{Hub, audit};
 use doorstep_model::PartnerKind;
 use doorstep_protocol::Role;
@@ -27,14 +30,45 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API until SIGTERM or Ctrl-C.
+    /// Serve the API and the partner pages until SIGTERM or Ctrl-C.
+    ///
+    /// The hub will not start on plain HTTP by accident. Give it one of:
+    ///   --tls-cert FILE --tls-key FILE   HTTPS served by the hub (PEM files);
+    ///   --behind-tls-proxy               plain HTTP from a TLS-terminating proxy in front;
+    ///   --insecure-http-for-development  plain HTTP on a developer's machine or in tests.
+    /// Without one of them it exits with an error before listening.
+    ///
+    /// The first line on standard output is "listening on https://ADDRESS" (or http://); with
+    /// TLS the second is the certificate's SHA-256 fingerprint, for managers to give to devices.
+    #[command(verbatim_doc_comment)]
     Serve {
         #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8470")]
         listen: String,
-        /// Mark the partner pages' cookies Secure: set this when people reach the hub over
-        /// HTTPS (directly or through a TLS proxy).
-        #[arg(long, env = "DOORSTEP_SECURE_COOKIES")]
+        /// The hub's certificate chain, PEM, end-entity certificate first. Serves HTTPS.
+        #[arg(long, env = "DOORSTEP_TLS_CERT", requires = "tls_key", value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key, PEM (PKCS#8, PKCS#1 or SEC1).
+        #[arg(long, env = "DOORSTEP_TLS_KEY", requires = "tls_cert", value_name = "FILE")]
+        tls_key: Option<PathBuf>,
+        /// A TLS-terminating proxy (nginx, Caddy, a load balancer) is in front and is the only
+        /// way to reach this port: serve plain HTTP to it, mark cookies Secure, and take the
+        /// client's address for rate limits from the right-most X-Forwarded-For entry.
+        #[arg(long, env = "DOORSTEP_BEHIND_TLS_PROXY", conflicts_with_all = ["tls_cert", "insecure_http_for_development"])]
+        behind_tls_proxy: bool,
+        /// DEVELOPMENT ONLY: serve plain HTTP with nothing in front. Records and passwords cross
+        /// the network readable. For the demo and tests on 127.0.0.1.
+        #[arg(long, env = "DOORSTEP_INSECURE_HTTP_FOR_DEVELOPMENT", conflicts_with = "tls_cert")]
+        insecure_http_for_development: bool,
+        /// Kept for older scripts: cookies are now Secure (and HSTS sent) whenever the hub is
+        /// reached over HTTPS, that is with --tls-cert or --behind-tls-proxy.
+        #[arg(long, env = "DOORSTEP_SECURE_COOKIES", hide = true)]
         secure_cookies: bool,
+    },
+    /// Print the SHA-256 fingerprint of the hub's certificate (the end-entity certificate, the
+    /// first in the file), for a manager to type when setting up a device.
+    CertFingerprint {
+        #[arg(long, env = "DOORSTEP_TLS_CERT", value_name = "FILE")]
+        tls_cert: PathBuf,
     },
     /// Register a home-care provider and print an enrolment code for its first manager.
     CreateProvider {
@@ -120,9 +154,35 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // What needs no database is done before one is opened (or created).
+    let transport = match &cli.command {
+        Command::CertFingerprint { tls_cert } => {
+            return match read_certificates(tls_cert) {
+                Ok(certs) => {
+                    println!("{}", fingerprint(&certs[0]));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Serve { tls_cert, tls_key, behind_tls_proxy, insecure_http_for_development, .. } => {
+            match transport(tls_cert.as_deref(), tls_key.as_deref(), *behind_tls_proxy, *insecure_http_for_development)
+            {
+                Ok(transport) => Some(transport),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        _ => None,
+    };
     let database = Database::parse(&cli.database);
     let outcome = runtime
-        .block_on(with_storage(&database, Run { command: cli.command, database: database.clone() }))
+        .block_on(with_storage(&database, Run { command: cli.command, database: database.clone(), transport }))
         .map_err(|e| format!("cannot open {database:?}: {e}"))
         .and_then(|result| result);
     match outcome {
@@ -134,25 +194,64 @@ fn main() -> ExitCode {
     }
 }
 
+/// How `serve` protects its connections; refuses plain HTTP nobody asked for.
+fn transport(
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    behind_tls_proxy: bool,
+    insecure_http_for_development: bool,
+) -> Result<Transport, String> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => TlsConfig::load(cert, key).map(Transport::Tls).map_err(|e| e.to_string()),
+        _ if behind_tls_proxy => Ok(Transport::BehindTlsProxy),
+        _ if insecure_http_for_development => Ok(Transport::PlainHttpForDevelopment),
+        _ => Err("the hub will not serve plain HTTP: carers' records and partners' passwords would cross the \
+                  network readable. Start it with --tls-cert FILE --tls-key FILE (HTTPS), or --behind-tls-proxy \
+                  if a TLS-terminating proxy is in front, or --insecure-http-for-development on a developer's \
+                  machine."
+            .into()),
+    }
+}
+
 struct Run {
     command: Command,
     database: Database,
+    transport: Option<Transport>,
 }
 
 impl AsyncStorageFn<Result<(), String>> for Run {
     async fn call<S: HubStorage + Clone>(self, storage: S) -> Result<(), String> {
         match self.command {
-            Command::Serve { listen, secure_cookies } => {
+            Command::Serve { listen, .. } => {
+                let transport = self.transport.ok_or("no transport chosen")?;
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
                 let bound = listener.local_addr().map_err(|e| e.to_string())?;
-                tracing::info!(address = %bound, database = ?self.database, "doorstep hub listening");
-                // One plain line on stdout, for scripts and tests that asked for port 0.
-                println!("listening on http://{bound}");
-                let web = WebOptions { secure_cookies };
-                serve_on(storage, listener, web, shutdown_signal()).await.map_err(|e| e.to_string())
+                let scheme = transport.scheme();
+                match &transport {
+                    Transport::Tls(tls) => {
+                        tracing::info!(address = %bound, database = ?self.database, certificate_sha256 = %tls.fingerprint, "doorstep hub listening (HTTPS)");
+                    }
+                    Transport::BehindTlsProxy => {
+                        if !bound.ip().is_loopback() {
+                            tracing::warn!(address = %bound, "behind a TLS proxy but listening beyond this machine: make sure only the proxy can reach this port, or clients can choose the address the rate limits see");
+                        }
+                        tracing::info!(address = %bound, database = ?self.database, "doorstep hub listening (plain HTTP behind a TLS proxy)");
+                    }
+                    Transport::PlainHttpForDevelopment => {
+                        tracing::warn!(address = %bound, database = ?self.database, "doorstep hub listening on PLAIN HTTP for development: nothing sent to it is encrypted");
+                    }
+                }
+                // Plain lines on stdout, for scripts and tests that asked for port 0, and for the
+                // operator to hand the fingerprint to managers.
+                println!("listening on {scheme}://{bound}");
+                if let Transport::Tls(tls) = &transport {
+                    println!("certificate SHA-256 fingerprint: {}", tls.fingerprint);
+                }
+                serve_on(storage, listener, transport, shutdown_signal()).await.map_err(|e| e.to_string())
             }
+            Command::CertFingerprint { .. } => Ok(()),
             Command::CreateProvider { name, manager, id } => {
                 let org = Organisation {
                     id: id.unwrap_or_else(Uuid::new_v4),

@@ -27,7 +27,7 @@ const KILLS: usize = 6;
 /// Starts the hub on `listen` and returns it with the address it bound.
 fn start_hub(db: &Path, listen: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .args(["--database", &db.to_string_lossy(), "serve", "--listen", listen])
+        .args(["--database", &db.to_string_lossy(), "serve", "--insecure-http-for-development", "--listen", listen])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

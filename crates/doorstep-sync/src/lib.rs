@@ -7,6 +7,7 @@
 //! [`Background`] runs it on a timer with backoff while offline, and on demand.
 
 mod background;
+mod pin;
 
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 pub use background::{Background, SyncStatus};
+pub use pin::{BadFingerprint, CertificatePin};
 
 /// How much a device pushes in one request, and asks for in one answer.
 pub const MAX_PUSH_BYTES: usize = 4 * 1024 * 1024;
@@ -36,11 +38,26 @@ const MAX_ROUND_TRIPS: usize = 10_000;
 const SETTING_HUB: &str = "hub_url";
 const SETTING_TOKEN: &str = "device_token";
 const SETTING_PURGES: &str = "purges_waiting";
+/// SHA-256 of the hub's certificate (lower-case hex) when the device was set up with one.
+pub const SETTING_HUB_CERT: &str = "hub_cert_sha256";
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("cannot reach the hub: {0}")]
     Offline(#[source] reqwest::Error),
+    /// The hub showed a certificate other than the one pinned at set-up: perhaps someone is in
+    /// between. Never retried as if offline.
+    #[error("This hub's certificate is not the one this device was set up with. Do not continue; tell your manager.")]
+    CertificateMismatch,
+    /// Without a pin, the hub's certificate failed the ordinary checks.
+    #[error(
+        "This device does not trust the hub's certificate. Check the hub address, or ask your manager for the \
+         hub's certificate fingerprint and set the device up with it."
+    )]
+    UntrustedCertificate,
+    /// A set-up detail that cannot be used (an address, a fingerprint); the message says why.
+    #[error("{0}")]
+    Setup(String),
     #[error("this device has been revoked by the office; its records have been removed")]
     Revoked,
     #[error("the hub did not accept this device: {0}")]
@@ -92,13 +109,57 @@ pub struct Progress {
 }
 
 fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap_or_default()
+    client_builder().build().unwrap_or_default()
 }
 
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(120))
+}
+
+/// A client that trusts only the pinned certificate; an error rather than a client without the pin.
+fn pinned_client(pin: CertificatePin) -> Result<reqwest::Client, SyncError> {
+    let tls =
+        pin::pinned_tls(pin).map_err(|e| SyncError::Setup(format!("cannot set up the secure connection: {e}")))?;
+    client_builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .map_err(|e| SyncError::Setup(format!("cannot set up the secure connection: {e}")))
+}
+
+/// A request that did not get an answer: a refused certificate, or the hub out of reach.
+fn connection_error(e: reqwest::Error) -> SyncError {
+    match pin::certificate_problem(&e) {
+        Some(pin::CertificateProblem::PinMismatch) => SyncError::CertificateMismatch,
+        Some(pin::CertificateProblem::Untrusted) => SyncError::UntrustedCertificate,
+        None => SyncError::Offline(e),
+    }
+}
+
+/// Refuses a hub address that would send records unencrypted: `http://` is for a hub on this
+/// machine only (the demo, tests).
+fn check_hub_address(hub_url: &str, pinned: bool) -> Result<(), SyncError> {
+    let url = reqwest::Url::parse(hub_url)
+        .map_err(|_| SyncError::Setup(format!("\"{hub_url}\" is not a web address: it should start with https://")))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if pinned => {
+            Err(SyncError::Setup("A certificate fingerprint needs a hub address starting with https://.".into()))
+        }
+        "http" => {
+            let host = url.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if loopback {
+                Ok(())
+            } else {
+                Err(SyncError::Setup(
+                    "The hub address must start with https:// so that records are encrypted on the way.".into(),
+                ))
+            }
+        }
+        _ => Err(SyncError::Setup("The hub address should start with https://.".into())),
+    }
+}
 async fn refusal(response: reqwest::Response) -> SyncError {
     let status = response.status().as_u16();
     let error: ApiError = response.json().await.unwrap_or(ApiError { code: "unknown".into(), message: String::new() });
@@ -116,19 +177,43 @@ pub async fn enrol(
     code: &str,
     device_name: &str,
 ) -> Result<EnrolResponse, SyncError> {
-    let hub_url = hub_url.trim_end_matches('/');
-    let response = http_client()
+    enrol_pinned(store, hub_url, code, device_name, None).await
+}
+
+/// Like [`enrol`], optionally pinning the hub's certificate by its SHA-256 fingerprint
+/// ("AB:CD:…" or plain hex): from then on this device talks only to a hub showing that
+/// certificate. Nothing is sent to a hub whose certificate does not match.
+pub async fn enrol_pinned(
+    store: &Mutex<Store>,
+    hub_url: &str,
+    code: &str,
+    device_name: &str,
+    hub_certificate: Option<&str>,
+) -> Result<EnrolResponse, SyncError> {
+    let hub_url = hub_url.trim().trim_end_matches('/');
+    let pin = match hub_certificate.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => Some(CertificatePin::parse(text).map_err(|e| SyncError::Setup(e.to_string()))?),
+        None => None,
+    };
+    check_hub_address(hub_url, pin.is_some())?;
+    let http = match pin {
+        Some(pin) => pinned_client(pin)?,
+        None => http_client(),
+    };
+    let response = http
         .post(format!("{hub_url}{API_PREFIX}/enrol"))
         .json(&EnrolRequest { code: code.to_string(), device_name: device_name.to_string() })
         .send()
         .await
-        .map_err(SyncError::Offline)?;
+        .map_err(connection_error)?;
     if !response.status().is_success() {
         return Err(refusal(response).await);
     }
     let enrolled: EnrolResponse = response.json().await.map_err(|e| SyncError::BadAnswer(e.to_string()))?;
     let mut store = store.lock().await;
     store.set_setting(SETTING_HUB, hub_url)?;
+    // Empty means "not pinned" (a device enrolled again without a fingerprint).
+    store.set_setting(SETTING_HUB_CERT, &pin.map(|p| p.hex()).unwrap_or_default())?;
     store.set_setting(SETTING_TOKEN, &enrolled.token)?;
     store.set_setting("device_id", &enrolled.device_id.to_string())?;
     store.set_setting("staff_ref", &enrolled.staff_ref)?;
@@ -150,11 +235,28 @@ impl SyncClient {
         SyncClient { http: http_client(), hub_url: hub_url.trim_end_matches('/').to_string(), token: token.to_string() }
     }
 
-    /// The client for the hub this store is enrolled with.
+    /// A client that talks only to a hub showing the pinned certificate.
+    pub fn pinned(hub_url: &str, token: &str, pin: CertificatePin) -> Result<SyncClient, SyncError> {
+        Ok(SyncClient {
+            http: pinned_client(pin)?,
+            hub_url: hub_url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    /// The client for the hub this store is enrolled with (pinned if it was set up so).
     pub async fn for_store(store: &Mutex<Store>) -> Result<SyncClient, SyncError> {
         let store = store.lock().await;
+        let pin = store.setting(SETTING_HUB_CERT)?.filter(|p| !p.is_empty());
         match (store.setting(SETTING_HUB)?, store.setting(SETTING_TOKEN)?) {
-            (Some(hub), Some(token)) => Ok(SyncClient::new(&hub, &token)),
+            (Some(hub), Some(token)) => match pin {
+                Some(pin) => {
+                    // A damaged pin must not quietly become "no pin".
+                    let pin = CertificatePin::parse(&pin).map_err(|e| SyncError::Setup(e.to_string()))?;
+                    SyncClient::pinned(&hub, &token, pin)
+                }
+                None => Ok(SyncClient::new(&hub, &token)),
+            },
             _ => Err(SyncError::NotEnrolled),
         }
     }
@@ -171,7 +273,7 @@ impl SyncClient {
         if compressed {
             post = post.header(reqwest::header::CONTENT_ENCODING, CONTENT_ENCODING);
         }
-        let response = post.body(body).send().await.map_err(SyncError::Offline)?;
+        let response = post.body(body).send().await.map_err(connection_error)?;
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
@@ -179,7 +281,7 @@ impl SyncClient {
             .headers()
             .get(reqwest::header::CONTENT_ENCODING)
             .is_some_and(|v| v.as_bytes() == CONTENT_ENCODING.as_bytes());
-        let bytes = response.bytes().await.map_err(SyncError::Offline)?;
+        let bytes = response.bytes().await.map_err(connection_error)?;
         let received = bytes.len();
         let bytes = if packed {
             doorstep_protocol::decompress(&bytes, MAX_ANSWER_BYTES).map_err(|e| SyncError::BadAnswer(e.to_string()))?
@@ -192,7 +294,7 @@ impl SyncClient {
 
     /// Sends a management request with this device's token; the hub's refusal becomes an error.
     async fn management(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
-        let response = request.bearer_auth(&self.token).send().await.map_err(SyncError::Offline)?;
+        let response = request.bearer_auth(&self.token).send().await.map_err(connection_error)?;
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
@@ -245,11 +347,11 @@ impl SyncClient {
                 .body(body)
                 .send()
                 .await
-                .map_err(SyncError::Offline)?;
+                .map_err(connection_error)?;
             if !response.status().is_success() {
                 return Err(refusal(response).await);
             }
-            let bytes = response.bytes().await.map_err(SyncError::Offline)?;
+            let bytes = response.bytes().await.map_err(connection_error)?;
             let answer: DocSyncResponse =
                 doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
             let mut store = store.lock().await;
@@ -361,5 +463,27 @@ impl SyncClient {
                 return Ok(report);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_only_for_a_hub_on_this_machine() {
+        for ok in ["https://hub.example", "http://127.0.0.1:8470", "http://localhost:1", "http://[::1]:2"] {
+            assert!(check_hub_address(ok, false).is_ok(), "{ok}");
+        }
+        for refused in ["http://hub.example", "http://192.168.1.20:8470", "ftp://hub.example", "hub.example"] {
+            assert!(matches!(check_hub_address(refused, false), Err(SyncError::Setup(_))), "{refused}");
+        }
+        assert!(check_hub_address("http://127.0.0.1:8470", true).is_err(), "a pin needs https");
+    }
+
+    #[test]
+    fn a_pin_mismatch_is_neither_offline_nor_retried() {
+        assert!(!SyncError::CertificateMismatch.is_transient());
+        assert!(SyncError::CertificateMismatch.to_string().contains("tell your manager"));
     }
 }

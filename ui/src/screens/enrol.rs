@@ -19,6 +19,7 @@ pub fn Enrol(props: &Props) -> Html {
     let name = use_state(String::new);
     let pin = use_state(String::new);
     let pin_again = use_state(String::new);
+    let certificate = use_state(String::new);
     let error = use_state(|| None::<AppError>);
     let busy = use_state(|| false);
     let field = |state: &UseStateHandle<String>| {
@@ -26,12 +27,13 @@ pub fn Enrol(props: &Props) -> Html {
         Callback::from(move |e: InputEvent| state.set(input_value(&e)))
     };
     let onsubmit = {
-        let (hub, code, name, pin, pin_again, error, busy, on_done) = (
+        let (hub, code, name, pin, pin_again, certificate, error, busy, on_done) = (
             hub.clone(),
             code.clone(),
             name.clone(),
             pin.clone(),
             pin_again.clone(),
+            certificate.clone(),
             error.clone(),
             busy.clone(),
             props.on_done.clone(),
@@ -50,6 +52,7 @@ pub fn Enrol(props: &Props) -> Html {
                 code: (*code).trim().to_string(),
                 device_name: (*name).trim().to_string(),
                 pin: (*pin).clone(),
+                hub_certificate: Some((*certificate).trim().to_string()).filter(|c| !c.is_empty()),
             };
             let (error, busy, on_done) = (error.clone(), busy.clone(), on_done.clone());
             busy.set(true);
@@ -98,6 +101,24 @@ pub fn Enrol(props: &Props) -> Html {
                         <input class="nhsuk-input nhsuk-input--width-10" id="pin-again" type="password" inputmode="numeric"
                             autocomplete="new-password" value={(*pin_again).clone()} oninput={field(&pin_again)} />
                     </div>
+                    <details class="nhsuk-details">
+                        <summary class="nhsuk-details__summary">
+                            <span class="nhsuk-details__summary-text">{"My manager gave me a certificate fingerprint"}</span>
+                        </summary>
+                        <div class="nhsuk-details__text">
+                            <div class="nhsuk-form-group">
+                                <label class="nhsuk-label" for="hub-certificate">{"Certificate fingerprint (optional)"}</label>
+                                <div class="nhsuk-hint" id="hub-certificate-hint">
+                                    {"Only if your manager gave you one. Copy it exactly: 64 letters and numbers, \
+                                      usually in pairs with colons, like AB:CD:12:… This device will then only \
+                                      talk to your organisation's hub."}
+                                </div>
+                                <input class="nhsuk-input" id="hub-certificate" aria-describedby="hub-certificate-hint"
+                                    autocomplete="off" autocapitalize="characters" spellcheck="false"
+                                    value={(*certificate).clone()} oninput={field(&certificate)} />
+                            </div>
+                        </div>
+                    </details>
                     <button class="nhsuk-button ds-wide" type="submit" id="enrol" disabled={*busy}>
                         { if *busy { "Setting up…" } else { "Set up this device" } }
                     </button>
