@@ -10,7 +10,9 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use doorstep_commands::EnrolArgs;
 use doorstep_demo::{Generator, at};
+use doorstep_device::{Device, LOCK_AFTER};
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
@@ -326,4 +328,43 @@ async fn only_behind_a_proxy_do_rate_limits_key_on_the_address_it_added() {
     let page = http.get(format!("{}/sign-in", direct.url)).send().await.unwrap();
     let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(!cookie.contains("Secure"), "plain HTTP for development: {cookie}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_enrol_form_pins_the_fingerprint_the_manager_gave() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = dir.path().join("hub.db");
+    let codes = hub_db(&db, 1).await;
+    let (cert, key, fingerprint) = certificate(dir.path(), "hub");
+    let (_, _, other_fingerprint) = certificate(dir.path(), "other");
+    let hub = HubProcess::start(
+        &db,
+        "127.0.0.1:0",
+        &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],
+    );
+    let device = Device::open(dir.path().join("app.db"), LOCK_AFTER).unwrap();
+    let args = |hub_url: &str, fingerprint: Option<&str>| EnrolArgs {
+        hub_url: hub_url.into(),
+        code: codes[0].clone(),
+        device_name: "Sam's tablet".into(),
+        pin: "2468".into(),
+        hub_certificate: fingerprint.map(String::from),
+    };
+
+    let refused = device.enrol(args(&hub.url, Some(&other_fingerprint))).await.unwrap_err();
+    assert!(refused.message.contains("not the one this device was set up with"), "{refused:?}");
+    let refused = device.enrol(args("http://192.0.2.1:8470", None)).await.unwrap_err();
+    assert!(refused.message.contains("https://"), "plain HTTP beyond this machine: {refused:?}");
+    let refused = device.enrol(args(&hub.url, Some("not a fingerprint"))).await.unwrap_err();
+    assert!(refused.message.contains("certificate fingerprint"), "{refused:?}");
+    assert!(!device.session().await.unwrap().enrolled);
+
+    let session = device.enrol(args(&hub.url, Some(&fingerprint.to_lowercase()))).await.expect("enrol");
+    assert!(session.enrolled);
+    device.sync_now().await.expect("sync over https with the pin");
+
+    // The app's older callers send no fingerprint at all.
+    let old: EnrolArgs =
+        serde_json::from_str(r#"{"hub_url":"https://hub.example","code":"K","device_name":"d","pin":"2468"}"#).unwrap();
+    assert_eq!(old.hub_certificate, None);
 }
