@@ -25,7 +25,9 @@ impl SqliteStorage {
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: a change is on disk before the hub acknowledges it to a device, which then
+        // stops resending it; NORMAL could lose acknowledged changes in a power cut.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Migrations::from_directory(&MIGRATIONS)?.to_latest(&mut conn)?;

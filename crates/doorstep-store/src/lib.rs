@@ -100,7 +100,9 @@ impl Store {
             v => usize::from(&v),
         };
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: a commit is on disk before the carer's screen says "saved", even if the
+        // tablet's battery dies the next moment (NORMAL can lose the newest commits then).
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // Migrations run with foreign keys off, so one may rebuild a table others refer to
         // (SQLite's procedure for schema changes ALTER TABLE cannot make) without cascading.
