@@ -59,10 +59,15 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A new device (store file at `path`) enrolled with the hub.
+    /// A new device (plain store file at `path`) enrolled with the hub.
     pub async fn device(&mut self, path: &Path, name: &str) -> Result<Device> {
+        self.device_with(path, None, name).await
+    }
+
+    /// A new device whose store is encrypted under `key` (as the app's is), enrolled.
+    pub async fn device_with(&mut self, path: &Path, key: Option<[u8; 32]>, name: &str) -> Result<Device> {
         let code = self.codes.pop().ok_or("no enrolment codes left")?;
-        let device = Device::enrol(path, &self.hub.url, &code, name).await?;
+        let device = Device::enrol(path, key, &self.hub.url, &code, name).await?;
         device.sync_fully().await?;
         Ok(device)
     }
@@ -153,7 +158,7 @@ async fn run(
     let mut codes = hub::prepare(&hub_db, 12).await?;
     let hub = HubProcess::start(&bin, &hub_db, flag.clone())?;
     let code = codes.pop().ok_or("no code")?;
-    let observer = Device::enrol(&dir.path().join("office.db"), &hub.url, &code, "office").await?;
+    let observer = Device::enrol(&dir.path().join("office.db"), None, &hub.url, &code, "office").await?;
     let mut generator = Generator::new(seed);
     let person = generator.person();
     observer.store.lock().await.put(&person).map_err(|e| e.to_string())?;
@@ -207,7 +212,7 @@ async fn parts(ctx: &mut Ctx, rounds: usize, schedules: usize, seed: u64, rng: &
         ctx.figures.panics += panics;
         ctx.problem(format!("the hub logged {panics} panic(s): see {}", ctx.hub_db.with_extension("log").display()));
     }
-    let whole = hub::integrity(&ctx.hub_db)?;
+    let whole = hub::integrity(&ctx.hub_db, None)?;
     let duplicates = hub::hub_duplicates(&ctx.hub_db)?;
     println!("hub database: integrity {whole}, {duplicates} changes stored twice");
     if whole != "ok" {

@@ -68,8 +68,9 @@ pub fn test(args: &[&str]) -> Result {
     // The hub's storage suite runs every scenario on PostgreSQL too.
     let postgres = ensure_postgres()?;
     sh_env("cargo", &["test", "--workspace", "--locked"], &[(TEST_POSTGRES_ENV, &postgres)])?;
-    // Faults with real processes: app and hub SIGKILLed, full disks, random schedules (short run).
-    crate::chaos::chaos(&["--rounds", "3", "--schedules", "20"])?;
+    // Faults with real processes: app and hub SIGKILLed, full disks, random schedules (a short
+    // run, about 30 s here; `cargo xtask chaos` alone runs longer).
+    crate::chaos::chaos(&["--rounds", "5", "--schedules", "50"])?;
     // The run command still works end to end.
     let demo = tempfile::TempDir::new().map_err(|e| e.to_string())?;
     crate::run::run(&["--dir", &demo.path().to_string_lossy(), "--listen", "127.0.0.1:0", "--once"])?;

@@ -8,18 +8,17 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use doorstep_model::{NoteId, VisitNote};
-use doorstep_store::Store;
 use rand::RngExt;
 use rand::rngs::StdRng;
 
-use super::hub::{Device, integrity, markers};
+use super::hub::{APP_KEY, Device, integrity, markers, open_store};
 use super::{Ctx, WRITER};
 use crate::Result;
 
 /// The child: `chaos __writer DB NOTE ROUND`. Runs until killed.
 pub fn writer(args: &[&str]) -> Result {
     let [db, note, round] = args else { return Err("usage: chaos __writer DB NOTE ROUND".into()) };
-    let mut store = Store::open(db).map_err(|e| e.to_string())?;
+    let mut store = open_store(Path::new(db), Some(APP_KEY))?;
     let mut out = std::io::stdout().lock();
     for n in 0..1_000_000u64 {
         store
@@ -37,7 +36,7 @@ pub fn writer(args: &[&str]) -> Result {
 pub async fn run(ctx: &mut Ctx, rounds: usize, rng: &mut StdRng) -> Result {
     let path = ctx.dir.path().join("writer.db");
     let note_id = {
-        let writer = ctx.device(&path, "writer").await?;
+        let writer = ctx.device_with(&path, Some(APP_KEY), "writer").await?;
         let visit = ctx.visit(9);
         let note_id = NoteId::for_visit(visit.id).to_string();
         {
@@ -56,11 +55,11 @@ pub async fn run(ctx: &mut Ctx, rounds: usize, rng: &mut StdRng) -> Result {
         let acks = write_and_kill(&exe, &path, &note_id, round, delay, ctx).await?;
         ctx.figures.app_kills += 1;
 
-        let whole = integrity(&path)?;
+        let whole = integrity(&path, Some(APP_KEY))?;
         if whole != "ok" {
             ctx.problem(format!("app kill {round}: integrity check of the device store: {whole}"));
         }
-        let device = Device::reopen(&path, "writer").await?;
+        let device = Device::reopen(&path, Some(APP_KEY), "writer").await?;
         let text = device.narrative(&note_id).await?;
         device.sync_fully().await?;
         ctx.observer.sync_fully().await?;

@@ -14,7 +14,7 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 
 use super::Ctx;
-use super::hub::{Device, HubProcess, hub_duplicates, integrity, markers, prepare};
+use super::hub::{APP_KEY, Device, HubProcess, hub_duplicates, integrity, markers, prepare};
 use crate::Result;
 
 const SIZE_MB: u64 = 8;
@@ -77,8 +77,9 @@ pub async fn run(ctx: &mut Ctx, rng: &mut StdRng) -> Result {
     let hub_db = hub_disk.at.join("hub.db");
     let codes = prepare(&hub_db, 2).await?;
     let mut hub = HubProcess::start(&ctx.bin, &hub_db, ctx.flag.clone())?;
-    let device = Device::enrol(&device_disk.at.join("device.db"), &hub.url, &codes[0], "small tablet").await?;
-    let observer = Device::enrol(&ctx.dir.path().join("disk-observer.db"), &hub.url, &codes[1], "office").await?;
+    let tablet = device_disk.at.join("device.db");
+    let device = Device::enrol(&tablet, Some(APP_KEY), &hub.url, &codes[0], "small tablet").await?;
+    let observer = Device::enrol(&ctx.dir.path().join("disk-observer.db"), None, &hub.url, &codes[1], "office").await?;
     let disks = [&device_disk, &hub_disk];
     let outcome = scenario(ctx, rng, &device, &observer, disks, &mut hub, &hub_db).await;
     let panics = hub.panics_logged();
@@ -135,7 +136,7 @@ async fn scenario(
         None => ctx.problem("disk full: the device kept saving on a full disk".into()),
     }
     check_saved(ctx, "device, disk full", &device.narrative(&note).await?, &saved);
-    let whole = integrity(&device.path)?;
+    let whole = integrity(&device.path, device.key)?;
     if whole != "ok" {
         ctx.problem(format!("disk full: device store integrity: {whole}"));
     }
@@ -176,7 +177,7 @@ async fn scenario(
     device.sync_fully().await?;
     observer.sync_fully().await?;
     check_saved(ctx, "hub after freeing space", &observer.narrative(&note).await?, &saved);
-    let whole = integrity(hub_db)?;
+    let whole = integrity(hub_db, None)?;
     let duplicates = hub_duplicates(hub_db)?;
     if whole != "ok" {
         ctx.problem(format!("disk full: hub database integrity: {whole}"));

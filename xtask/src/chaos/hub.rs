@@ -13,7 +13,7 @@ use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
 use doorstep_model::{RecordKind, VisitNote};
 use doorstep_protocol::Role;
-use doorstep_store::Store;
+use doorstep_store::{Store, StoreKey};
 use doorstep_sync::{SyncClient, SyncError, SyncReport};
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -181,30 +181,52 @@ impl Drop for HubProcess {
     }
 }
 
+/// The SQLCipher key of the stores that stand for the app's own (the app derives its key from
+/// the PIN; any fixed key exercises the same encrypted file format).
+pub const APP_KEY: [u8; 32] = [0x42; 32];
+
+/// Opens a store as the app does (encrypted) when `key` is given, else a plain one.
+pub fn open_store(path: &Path, key: Option<[u8; 32]>) -> Result<Store> {
+    let opened = match key {
+        Some(key) => Store::open_encrypted(path, &StoreKey::from_bytes(key)),
+        None => Store::open(path),
+    };
+    opened.map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A plain SQLite connection to a store file, keyed if it is encrypted (for the checks).
+fn connect(path: &Path, key: Option<[u8; 32]>) -> Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if let Some(key) = key {
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).map_err(|e| e.to_string())?;
+    }
+    Ok(conn)
+}
+
 /// A device: its own store file, enrolled as a manager (who receives every record).
 #[derive(Clone)]
 pub struct Device {
     pub name: String,
     pub path: PathBuf,
+    pub key: Option<[u8; 32]>,
     pub store: Arc<Mutex<Store>>,
     pub client: SyncClient,
 }
 
 impl Device {
-    pub async fn enrol(path: &Path, url: &str, code: &str, name: &str) -> Result<Device> {
-        let store = Store::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let store = Arc::new(Mutex::new(store));
+    pub async fn enrol(path: &Path, key: Option<[u8; 32]>, url: &str, code: &str, name: &str) -> Result<Device> {
+        let store = Arc::new(Mutex::new(open_store(path, key)?));
         doorstep_sync::enrol(&store, url, code, name).await.map_err(|e| format!("enrolling {name}: {e}"))?;
         let client = SyncClient::for_store(&store).await.map_err(|e| e.to_string())?;
-        Ok(Device { name: name.into(), path: path.to_path_buf(), store, client })
+        Ok(Device { name: name.into(), path: path.to_path_buf(), key, store, client })
     }
 
     /// Opens an enrolled store again (after another process wrote it).
-    pub async fn reopen(path: &Path, name: &str) -> Result<Device> {
-        let store = Store::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let store = Arc::new(Mutex::new(store));
+    pub async fn reopen(path: &Path, key: Option<[u8; 32]>, name: &str) -> Result<Device> {
+        let store = Arc::new(Mutex::new(open_store(path, key)?));
         let client = SyncClient::for_store(&store).await.map_err(|e| e.to_string())?;
-        Ok(Device { name: name.into(), path: path.to_path_buf(), store, client })
+        Ok(Device { name: name.into(), path: path.to_path_buf(), key, store, client })
     }
 
     pub async fn sync(&self) -> std::result::Result<SyncReport, SyncError> {
@@ -241,7 +263,7 @@ impl Device {
     /// Every document this device holds: id → (sorted heads, note text if a note).
     pub async fn documents(&self) -> Result<BTreeMap<String, (Vec<String>, Option<String>)>> {
         let rows: Vec<(String, String)> = {
-            let conn = rusqlite::Connection::open(&self.path).map_err(|e| e.to_string())?;
+            let conn = connect(&self.path, self.key)?;
             let mut stmt = conn.prepare("SELECT id, kind FROM documents").map_err(|e| e.to_string())?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
                 .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
@@ -273,9 +295,9 @@ fn document(store: &Store, kind: RecordKind, id: &str) -> Result<(Vec<String>, O
     Ok((heads, text))
 }
 
-/// `PRAGMA integrity_check` of an SQLite file ("ok" when whole).
-pub fn integrity(db: &Path) -> Result<String> {
-    let conn = rusqlite::Connection::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+/// `PRAGMA integrity_check` of an SQLite file ("ok" when whole), keyed if encrypted.
+pub fn integrity(db: &Path, key: Option<[u8; 32]>) -> Result<String> {
+    let conn = connect(db, key)?;
     let mut stmt = conn.prepare("PRAGMA integrity_check").map_err(|e| e.to_string())?;
     let rows: Vec<String> = stmt
         .query_map([], |r| r.get(0))

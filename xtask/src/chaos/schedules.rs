@@ -3,6 +3,7 @@
 //! restarted; at the end everyone syncs, and every device must hold identical text and heads.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use doorstep_model::{NoteId, RecordKind, VisitNote};
 use rand::rngs::StdRng;
@@ -59,8 +60,16 @@ pub async fn run(ctx: &mut Ctx, schedules: usize, seed: u64) -> Result {
         let mut restarts = 0;
         for step in 0..steps {
             if rng.random_bool(0.08) {
+                // SIGKILL the hub while one replica is in the middle of a sync.
+                let victim = replicas[rng.random_range(0..replicas.len())].clone();
+                let wait = Duration::from_millis(rng.random_range(0..=8));
+                let syncing = tokio::spawn(async move { victim.sync().await.is_err() });
+                tokio::time::sleep(wait).await;
                 ctx.hub.kill()?;
                 ctx.hub.restart().await?;
+                if syncing.await.unwrap_or(true) {
+                    syncs_cut += 1;
+                }
                 restarts += 1;
             }
             for (r, replica) in replicas.iter().enumerate() {
@@ -128,7 +137,7 @@ pub async fn run(ctx: &mut Ctx, schedules: usize, seed: u64) -> Result {
         }
     }
     println!(
-        "schedules: {} run, {} converged, {syncs_cut} syncs cut off by hub restarts",
+        "schedules: {} run, {} converged, {syncs_cut} syncs cut off by hub kills",
         ctx.figures.schedules, ctx.figures.converged
     );
     Ok(())
