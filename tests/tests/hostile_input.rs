@@ -675,3 +675,584 @@ async fn oversized_bodies_are_refused_before_anything_is_written() {
     probe.finish();
     world.hub.stop().await;
 }
+
+/// The sign-in form's cookie and token, as a browser gets them.
+async fn sign_in_form(world: &World) -> (String, String) {
+    let page = http().get(format!("{}/sign-in", world.url)).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    let token = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (cookie, token)
+}
+
+/// A valid sync request pushing one new, whole document.
+fn one_push(id: Uuid, kind: RecordKind, bytes: Vec<u8>) -> Vec<u8> {
+    doorstep_protocol::encode(&SyncRequest {
+        cursor: 0,
+        push: vec![DocChanges { id, kind, bytes }],
+        max_bytes: 1 << 20,
+    })
+}
+
+/// Bytes that look like nothing in particular (a fixed xorshift sequence).
+fn garbage(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let mut probe = Probe::new(&world, "Malformed requests");
+    let (office, carer, ola) = (world.office_token.clone(), world.carer_token.clone(), world.ola.clone());
+    let bad = StatusCode::BAD_REQUEST;
+    let sync = "POST /api/v1/sync";
+
+    // Sync bodies.
+    let valid = one_push(Uuid::new_v4(), RecordKind::Person, AutoCommit::new().save());
+    probe
+        .attempt(
+            sync,
+            "1,000 random bytes",
+            sync_post(&world, &office, garbage(1000)),
+            api(bad, "bad_request", "not a sync request"),
+        )
+        .await;
+    probe
+        .attempt(
+            sync,
+            "an empty body",
+            sync_post(&world, &office, Vec::new()),
+            api(bad, "bad_request", "not a sync request"),
+        )
+        .await;
+    let half = valid[..valid.len() / 2].to_vec();
+    probe
+        .attempt(
+            sync,
+            "a request cut in half",
+            sync_post(&world, &office, half),
+            api(bad, "bad_request", "not a sync request"),
+        )
+        .await;
+    let mut longer = valid.clone();
+    longer.extend([1, 2, 3]);
+    probe
+        .attempt(
+            sync,
+            "3 bytes after the message's end",
+            sync_post(&world, &office, longer),
+            api(bad, "bad_request", "after its end"),
+        )
+        .await;
+    // A newer protocol's record kind: the one byte in which a person's push differs from a
+    // visit's, set to 99.
+    let mut future = one_push(Uuid::nil(), RecordKind::Person, Vec::new());
+    let visit = one_push(Uuid::nil(), RecordKind::Visit, Vec::new());
+    let kind_at: Vec<usize> = (0..future.len()).filter(|&i| future[i] != visit[i]).collect();
+    probe.check(kind_at.len() == 1, format!("one byte names the kind: {kind_at:?}"));
+    future[kind_at[0]] = 99;
+    probe
+        .attempt(
+            sync,
+            "record kind 99 (a newer version)",
+            sync_post(&world, &office, future),
+            api(bad, "bad_request", "not a sync request"),
+        )
+        .await;
+    let sync_url = format!("{}{API_PREFIX}/sync", world.url);
+    let as_json =
+        http().post(&sync_url).bearer_auth(&office).header("content-type", "application/json").body(valid.clone());
+    probe
+        .attempt(
+            sync,
+            "content type application/json",
+            as_json,
+            api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", SYNC_CONTENT_TYPE),
+        )
+        .await;
+    let untyped = http().post(format!("{}{API_PREFIX}/sync", world.url)).bearer_auth(&office).body(valid.clone());
+    probe
+        .attempt(
+            sync,
+            "no content type",
+            untyped,
+            api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", SYNC_CONTENT_TYPE),
+        )
+        .await;
+    let gzip = sync_post(&world, &office, valid.clone()).header("content-encoding", "gzip");
+    probe.attempt(sync, "content encoding gzip", gzip, api(bad, "bad_request", "not supported")).await;
+    let not_zlib = sync_post(&world, &office, garbage(500)).header("content-encoding", "deflate");
+    probe.attempt(sync, "deflate that is not", not_zlib, api(bad, "bad_request", "could not be unpacked")).await;
+    let corrupt_id = Uuid::new_v4();
+    let answer = probe
+        .attempt(
+            sync,
+            "random bytes as a new note",
+            sync_post(&world, &office, one_push(corrupt_id, RecordKind::Note, garbage(300))),
+            Expect { status: StatusCode::OK, code: None, says: None, leaves: Leaves::Nothing },
+        )
+        .await;
+    let held = decode_sync(&answer).map(|a| a.held_back);
+    probe.check(
+        held.as_ref().is_some_and(|h| h.len() == 1 && h[0].id == corrupt_id && h[0].reason == HoldReason::Corrupt),
+        format!("random bytes are held back as corrupt: {held:?}"),
+    );
+    // Extreme numbers are taken for what they can mean: a cursor from the future starts the
+    // feed again; the page size is kept within the hub's bounds.
+    let extreme = doorstep_protocol::encode(&SyncRequest { cursor: u64::MAX, push: Vec::new(), max_bytes: u32::MAX });
+    let answer = probe
+        .attempt(
+            sync,
+            "cursor u64::MAX, max_bytes u32::MAX",
+            sync_post(&world, &office, extreme),
+            Expect { status: StatusCode::OK, code: None, says: None, leaves: Leaves::Nothing },
+        )
+        .await;
+    let pulled = decode_sync(&answer).map(|a| a.pull.iter().any(|d| d.id == world.note));
+    probe.check(pulled == Some(true), "a cursor from the future resends the feed");
+    let zero = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 0 });
+    probe
+        .attempt(
+            sync,
+            "max_bytes 0",
+            sync_post(&world, &office, zero),
+            Expect { status: StatusCode::OK, code: None, says: None, leaves: Leaves::Nothing },
+        )
+        .await;
+
+    // Tokens.
+    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
+    let unauthorised = StatusCode::UNAUTHORIZED;
+    let bare = || {
+        http()
+            .post(format!("{}{API_PREFIX}/sync", world.url))
+            .header("content-type", SYNC_CONTENT_TYPE)
+            .body(empty.clone())
+    };
+    probe
+        .attempt(sync, "no Authorization header", bare(), api(unauthorised, "unauthorised", "token is required"))
+        .await;
+    probe
+        .attempt(
+            sync,
+            "Bearer + 8 KB of junk",
+            bare().bearer_auth("x".repeat(8192)),
+            api(unauthorised, "unauthorised", "not in the expected form"),
+        )
+        .await;
+    probe
+        .attempt(
+            sync,
+            "Basic credentials",
+            bare().header("authorization", "Basic dXNlcjpwYXNz"),
+            api(unauthorised, "unauthorised", "token is required"),
+        )
+        .await;
+    let nobody = format!("ds1.{}.{}", Uuid::new_v4(), "A".repeat(43));
+    probe
+        .attempt(
+            sync,
+            "a token for no device",
+            bare().bearer_auth(nobody),
+            api(unauthorised, "unauthorised", "not valid").audited(),
+        )
+        .await;
+    let latin1 = HeaderValue::from_bytes(b"Bearer ds1.\xff\xfe").unwrap();
+    probe
+        .attempt(
+            sync,
+            "a token of invalid UTF-8",
+            bare().header("authorization", latin1),
+            api(unauthorised, "unauthorised", "token is required"),
+        )
+        .await;
+
+    // Document sync.
+    let doc_sync = "POST /api/v1/docs/{id}/sync";
+    let message =
+        |bytes: Vec<u8>| doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message: bytes });
+    probe
+        .attempt(
+            doc_sync,
+            "id not-a-uuid",
+            doc_sync_post(&world, &office, "not-a-uuid", message(Vec::new())),
+            api(bad, "bad_request", "not a record id"),
+        )
+        .await;
+    let random = Uuid::new_v4().to_string();
+    probe
+        .attempt(
+            doc_sync,
+            "1,000 random bytes",
+            doc_sync_post(&world, &office, &random, garbage(1000)),
+            api(bad, "bad_request", "not a document sync request"),
+        )
+        .await;
+    probe
+        .attempt(
+            doc_sync,
+            "random bytes as a sync message",
+            doc_sync_post(&world, &office, &random, message(garbage(200))),
+            api(bad, "bad_request", "not an Automerge sync message"),
+        )
+        .await;
+
+    // Enrolment and the managers' API, in JSON.
+    let enrol = "POST /api/v1/enrol";
+    let post_json = |path: &str, token: Option<&str>, content_type: &str, body: &[u8]| {
+        let mut request = http()
+            .post(format!("{}{API_PREFIX}{path}", world.url))
+            .header("content-type", content_type)
+            .body(body.to_vec());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+    };
+    let json = "application/json";
+    probe
+        .attempt(
+            enrol,
+            "half a JSON object",
+            post_json("/enrol", None, json, b"{\"code\":"),
+            api(bad, "bad_request", "JSON"),
+        )
+        .await;
+    probe
+        .attempt(
+            enrol,
+            "content type text/plain",
+            post_json("/enrol", None, "text/plain", br#"{"code":"A","device_name":"B"}"#),
+            api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json"),
+        )
+        .await;
+    probe
+        .attempt(
+            enrol,
+            "a number for the code",
+            post_json("/enrol", None, json, br#"{"code":5,"device_name":"B"}"#),
+            api(bad, "bad_request", "code"),
+        )
+        .await;
+    probe
+        .attempt(
+            enrol,
+            "invalid UTF-8",
+            post_json("/enrol", None, json, b"{\"code\":\"\xff\xfe\",\"device_name\":\"B\"}"),
+            api(bad, "bad_request", "JSON"),
+        )
+        .await;
+    probe
+        .attempt(
+            enrol,
+            "code 1e999",
+            post_json("/enrol", None, json, br#"{"code":1e999,"device_name":"B"}"#),
+            api(bad, "bad_request", "JSON"),
+        )
+        .await;
+    probe
+        .attempt(
+            enrol,
+            "a blank device name",
+            post_json("/enrol", None, json, br#"{"code":"ABCD-EFGH","device_name":"  "}"#),
+            api(bad, "bad_request", "give the device a name"),
+        )
+        .await;
+    probe
+        .attempt(
+            enrol,
+            "a code never issued",
+            post_json("/enrol", None, json, br#"{"code":"ZZZZ-ZZZZ","device_name":"Mine"}"#),
+            api(unauthorised, "unauthorised", "not valid"),
+        )
+        .await;
+    let codes = "POST /api/v1/enrolment-codes";
+    probe
+        .attempt(
+            codes,
+            "role partner",
+            post_json("/enrolment-codes", Some(&office), json, br#"{"staff_ref":"C009","role":"partner"}"#),
+            api(bad, "bad_request", "carers or managers"),
+        )
+        .await;
+    probe
+        .attempt(
+            codes,
+            "role \"boss\"",
+            post_json("/enrolment-codes", Some(&office), json, br#"{"staff_ref":"C009","role":"boss"}"#),
+            api(bad, "bad_request", "unknown variant"),
+        )
+        .await;
+    probe
+        .attempt(
+            codes,
+            "a blank staff reference",
+            post_json("/enrolment-codes", Some(&office), json, br#"{"staff_ref":"   ","role":"carer"}"#),
+            api(bad, "bad_request", "staff reference is needed"),
+        )
+        .await;
+    probe
+        .attempt(
+            codes,
+            "as a carer",
+            post_json("/enrolment-codes", Some(&carer), json, br#"{"staff_ref":"C009","role":"carer"}"#),
+            api(StatusCode::FORBIDDEN, "forbidden", "only a manager"),
+        )
+        .await;
+    let revoke = http().post(format!("{}{API_PREFIX}/devices/not-a-uuid/revoke", world.url)).bearer_auth(&office);
+    probe
+        .attempt(
+            "POST /api/v1/devices/{id}/revoke",
+            "id not-a-uuid",
+            revoke,
+            api(StatusCode::NOT_FOUND, "not_found", "no such device"),
+        )
+        .await;
+    let devices = http().get(format!("{}{API_PREFIX}/devices", world.url)).bearer_auth(&carer);
+    probe
+        .attempt(
+            "GET /api/v1/devices",
+            "as a carer",
+            devices,
+            api(StatusCode::FORBIDDEN, "forbidden", "only a manager"),
+        )
+        .await;
+    let nowhere = http().get(format!("{}{API_PREFIX}/nothing-here", world.url));
+    probe
+        .attempt(
+            "GET /api/v1/nothing-here",
+            "an address the API lacks",
+            nowhere,
+            api(StatusCode::NOT_FOUND, "not_found", "no such API address"),
+        )
+        .await;
+    let get_sync = http().get(format!("{}{API_PREFIX}/sync", world.url)).bearer_auth(&office);
+    probe
+        .attempt(
+            "GET /api/v1/sync",
+            "the wrong method",
+            get_sync,
+            api(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method"),
+        )
+        .await;
+    let v2 = http()
+        .post(format!("{}/api/v2/sync", world.url))
+        .bearer_auth(&office)
+        .header("content-type", SYNC_CONTENT_TYPE)
+        .body(empty.clone());
+    probe
+        .attempt(
+            "POST /api/v2/sync",
+            "a protocol version the hub lacks",
+            v2,
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+
+    // Paths and headers.
+    // 60,000 characters: near the longest address an HTTP client sends (65,534).
+    let long_id = format!("/items/{}", "a".repeat(60_000));
+    probe
+        .attempt(
+            "GET /items/{id}",
+            "a 60,000-character id",
+            page_get(&world, &ola, &long_id),
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+    let long_path = format!("{}{API_PREFIX}/{}", world.url, "a/".repeat(30_000));
+    probe
+        .attempt(
+            "GET /api/v1/a/a/…",
+            "30,000 path segments",
+            http().get(long_path),
+            api(StatusCode::NOT_FOUND, "not_found", "no such API address"),
+        )
+        .await;
+    let filler = page_get(&world, &ola, "/inbox").header("x-filler", "f".repeat(1 << 20));
+    probe
+        .attempt(
+            "GET /inbox",
+            "a 1 MiB header",
+            filler,
+            Expect {
+                status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                code: None,
+                says: None,
+                leaves: Leaves::Nothing,
+            },
+        )
+        .await;
+    let mut many = page_get(&world, &ola, "/inbox");
+    for n in 0..200 {
+        many = many.header(HeaderName::from_bytes(format!("x-h{n}").as_bytes()).unwrap(), "1");
+    }
+    probe
+        .attempt(
+            "GET /inbox",
+            "200 headers",
+            many,
+            Expect {
+                status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                code: None,
+                says: None,
+                leaves: Leaves::Nothing,
+            },
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /assets/…",
+            "%2e%2e/%2e%2e/etc/passwd",
+            page_get(&world, &ola, "/assets/%2e%2e/%2e%2e/etc/passwd"),
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /items/{id}",
+            "id %00",
+            page_get(&world, &ola, "/items/%00"),
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+
+    // The pages' query strings and forms.
+    let address = "address is not right";
+    probe.attempt("GET /inbox", "?page=-1", page_get(&world, &ola, "/inbox?page=-1"), page(bad, address)).await;
+    probe
+        .attempt(
+            "GET /inbox",
+            "?page=10^23",
+            page_get(&world, &ola, "/inbox?page=99999999999999999999999"),
+            page(bad, address),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /inbox",
+            "?page=u64::MAX (the last page)",
+            page_get(&world, &ola, "/inbox?page=18446744073709551615"),
+            page(StatusCode::OK, "Shared with").read_audited(),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /inbox",
+            "?kind=%FF%FE (not UTF-8)",
+            page_get(&world, &ola, "/inbox?kind=%FF%FE"),
+            page(StatusCode::OK, "0 items").read_audited(),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /items/{id}",
+            "id not-a-uuid",
+            page_get(&world, &ola, "/items/not-a-uuid"),
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /items/{id}/fhir.json",
+            "id not-a-uuid",
+            page_get(&world, &ola, "/items/not-a-uuid/fhir.json"),
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+    let respond = format!("/items/{}/respond", world.to_council);
+    let respond_at = "POST /items/{id}/respond";
+    let as_json = http()
+        .post(format!("{}{respond}", world.url))
+        .header("cookie", &ola.cookie)
+        .header("content-type", "application/json")
+        .body(br#"{"outcome":"acknowledged"}"#.to_vec());
+    probe.attempt(respond_at, "a JSON body", as_json, page(bad, "could not be read")).await;
+    let mut latin1 = format!("csrf={}&message=&outcome=", ola.csrf).into_bytes();
+    latin1.extend(b"\xff\xfe");
+    probe
+        .attempt(
+            respond_at,
+            "outcome of invalid UTF-8",
+            page_post(&world, &ola, &respond, latin1),
+            page(bad, "Choose what you have done").read_audited(),
+        )
+        .await;
+    probe
+        .attempt(
+            respond_at,
+            "outcome \"exploded\"",
+            page_post(&world, &ola, &respond, respond_form(&ola.csrf, "exploded", "")),
+            page(bad, "Choose what you have done").read_audited(),
+        )
+        .await;
+    probe
+        .attempt(
+            respond_at,
+            "no CSRF token",
+            page_post(&world, &ola, &respond, b"outcome=acknowledged".to_vec()),
+            page(StatusCode::FORBIDDEN, "This form has expired"),
+        )
+        .await;
+    let (form_cookie, form_token) = sign_in_form(&world).await;
+    let sign_in = |content_type: &str, body: Vec<u8>| {
+        http()
+            .post(format!("{}/sign-in", world.url))
+            .header("cookie", &form_cookie)
+            .header("content-type", content_type)
+            .body(body)
+    };
+    probe
+        .attempt(
+            "POST /sign-in",
+            "a JSON body",
+            sign_in("application/json", b"{}".to_vec()),
+            page(bad, "could not be read"),
+        )
+        .await;
+    let long_email = format!("{}@council.example", "o".repeat(10_000));
+    let body = serde_urlencoded_pairs(&[("email", &long_email), ("password", PASSWORD), ("csrf", &form_token)]);
+    probe
+        .attempt(
+            "POST /sign-in",
+            "a 10 KB email address",
+            sign_in("application/x-www-form-urlencoded", body),
+            page(unauthorised, "not right"),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /sign-in",
+            "?expired=%FF",
+            http().get(format!("{}/sign-in?expired=%FF", world.url)),
+            page(StatusCode::OK, "Sign in"),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /sign-out",
+            "the wrong method",
+            page_get(&world, &ola, "/sign-out"),
+            page(StatusCode::METHOD_NOT_ALLOWED, "cannot be used that way"),
+        )
+        .await;
+    probe
+        .attempt(
+            "GET /no-such-page",
+            "an address the hub lacks",
+            page_get(&world, &ola, "/no-such-page"),
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+    probe.finish();
+    world.hub.stop().await;
+}

@@ -59,6 +59,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
         .route("/devices", get(devices::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
         .fallback(|| async { AppError::Service(ServiceError::NotFound("there is no such API address".into())) })
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state);
     Router::new()
         .nest(API_PREFIX, api)
@@ -78,6 +79,7 @@ pub enum AppError {
     /// A body over the limit (in bytes) of the address it was sent to.
     TooLarge(usize),
     UnsupportedType(String),
+    MethodNotAllowed,
 }
 
 impl From<ServiceError> for AppError {
@@ -103,6 +105,9 @@ impl IntoResponse for AppError {
                 format!("the request is too large: the hub takes at most {} here", size(limit)),
             ),
             AppError::UnsupportedType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m),
+            AppError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this address does not take that method".into())
+            }
             AppError::Service(e) => match e {
                 ServiceError::Unauthorised(m) => (StatusCode::UNAUTHORIZED, "unauthorised", m.to_string()),
                 ServiceError::Revoked => (StatusCode::FORBIDDEN, "revoked", e.to_string()),

@@ -60,6 +60,11 @@ pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, limits: Arc<ClientLimits>, option
         .route("/assets/nhsuk.css", get(|| async { css(NHSUK_CSS) }))
         .route("/assets/hub.css", get(|| async { css(HUB_CSS) }))
         .fallback(|| async { page_error(&WebError::NotFound) })
+        .method_not_allowed_fallback(|| async {
+            let status = StatusCode::METHOD_NOT_ALLOWED;
+            let problem = WebError::Invalid("This page cannot be used that way. Go back and try again.".into());
+            (status, pages::error(status, &problem)).into_response()
+        })
         .layer(axum::middleware::map_response(move |response: Response| {
             std::future::ready(security_headers(response, options.secure_cookies))
         }))

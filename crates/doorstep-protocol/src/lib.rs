@@ -147,7 +147,8 @@ pub struct EnrolmentCodeResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Stable, for programs: `unauthorised`, `revoked`, `forbidden`, `not_found`, `bad_request`,
-    /// `too_large`, `unsupported_media_type`, `too_many_requests`, `conflict`, `internal`.
+    /// `too_large`, `unsupported_media_type`, `method_not_allowed`, `too_many_requests`, `conflict`,
+    /// `internal`.
     pub code: String,
     /// For people.
     pub message: String,
