@@ -154,7 +154,8 @@ impl TlsConfig {
                 .with_no_client_auth()
                 .with_single_cert(certs, key_der)
                 .map_err(unusable)?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        // axum is built here with HTTP/1.1 only: offering h2 would break browsers that take it.
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(TlsConfig { config: Arc::new(config), fingerprint })
     }
 }
