@@ -264,6 +264,8 @@ enum Leaves {
     RefusalAudited,
     /// Only audit entries (a page that was shown is audited as read).
     AuditOnly,
+    /// Whatever it does (the first of a replayed pair, set-up steps).
+    Anything,
 }
 
 /// What an attempt should get.
@@ -292,11 +294,17 @@ impl Expect {
     fn read_audited(self) -> Expect {
         Expect { leaves: Leaves::AuditOnly, ..self }
     }
+
+    fn writing(self) -> Expect {
+        Expect { leaves: Leaves::Anything, ..self }
+    }
 }
 
 struct Answer {
     status: StatusCode,
     body: Vec<u8>,
+    /// Where a redirect leads.
+    location: Option<String>,
 }
 
 impl Answer {
@@ -331,8 +339,9 @@ impl<'a> Probe<'a> {
                     .headers()
                     .get("content-type")
                     .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/json"));
+                let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
                 let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-                let answer = Answer { status, body };
+                let answer = Answer { status, body, location };
                 if status != expect.status {
                     wrong.push(format!("status {status}, expected {}", expect.status));
                 }
@@ -362,7 +371,7 @@ impl<'a> Probe<'a> {
             }
             Err(e) => {
                 wrong.push(format!("no answer: {e}"));
-                Answer { status: StatusCode::IM_A_TEAPOT, body: Vec::new() }
+                Answer { status: StatusCode::IM_A_TEAPOT, body: Vec::new(), location: None }
             }
         };
         let changed: Vec<&String> = after
@@ -380,6 +389,8 @@ impl<'a> Probe<'a> {
             "refusal audited"
         } else if only_audit {
             "audited as read"
+        } else if expect.leaves == Leaves::Anything {
+            "written"
         } else {
             "WROTE"
         };
@@ -387,6 +398,7 @@ impl<'a> Probe<'a> {
             Leaves::Nothing => left == "nothing written",
             Leaves::RefusalAudited => left == "refusal audited",
             Leaves::AuditOnly => left == "nothing written" || left == "audited as read",
+            Leaves::Anything => true,
         };
         if !as_expected {
             wrong.push(format!("{left} (tables changed: {changed:?}), expected {:?}", expect.leaves));
@@ -552,10 +564,9 @@ async fn oversized_bodies_are_refused_before_anything_is_written() {
         held.as_ref().is_some_and(|h| h.len() == 1 && h[0].id == id && h[0].reason == HoldReason::TooLarge),
         format!("the document is held back as too large: {held:?}"),
     );
-    let doc_sync = format!("POST /api/v1/docs/{{id}}/sync");
     probe
         .attempt(
-            &doc_sync,
+            "POST /api/v1/docs/{id}/sync",
             "32 MiB + 1 byte",
             doc_sync_post(&world, &office, &Uuid::new_v4().to_string(), big(MAX_BODY_BYTES + 1)),
             api(too_large, "too_large", "at most 32 MiB"),
@@ -1251,6 +1262,323 @@ async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
             "an address the hub lacks",
             page_get(&world, &ola, "/no-such-page"),
             page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+    probe.finish();
+    world.hub.stop().await;
+}
+
+/// A whole new record as a device would first push it.
+fn whole<T: autosurgeon::Reconcile>(value: &T) -> Vec<u8> {
+    let mut doc = AutoCommit::new();
+    autosurgeon::reconcile(&mut doc, value).unwrap();
+    doc.save()
+}
+
+fn answered(answer: &Answer) -> SyncResponse {
+    doorstep_protocol::decode(&answer.body).unwrap_or_else(|e| panic!("not a sync answer ({e}): {}", answer.text()))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replayed_requests_change_nothing_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let mut probe = Probe::new(&world, "Replayed requests");
+    let ok = |status| Expect { status, code: None, says: None, leaves: Leaves::Nothing };
+    let sync = "POST /api/v1/sync";
+
+    // The same sync request twice: stored once, answered the same.
+    let person = Generator::new(7).person();
+    let cursor = world.hub.storage.max_seq().await.unwrap();
+    let push = DocChanges { id: person.id.0, kind: RecordKind::Person, bytes: whole(&person) };
+    let request = doorstep_protocol::encode(&SyncRequest { cursor, push: vec![push], max_bytes: 1 << 20 });
+    let first = probe
+        .attempt(
+            sync,
+            "a new person",
+            sync_post(&world, &world.office_token, request.clone()),
+            ok(StatusCode::OK).writing(),
+        )
+        .await;
+    let second = probe
+        .attempt(sync, "the same request again", sync_post(&world, &world.office_token, request), ok(StatusCode::OK))
+        .await;
+    let (first, second) = (answered(&first), answered(&second));
+    probe.check(first.held_back.is_empty(), format!("the person is taken: {:?}", first.held_back));
+    probe.check(first == second, format!("the same answer twice: {first:?} / {second:?}"));
+    let stored = world.hub.storage.load_document(person.id.0).await.unwrap().map(|d| d.kind);
+    probe.check(stored == Some(RecordKind::Person), "the person is stored");
+
+    // An enrolment code works once.
+    let code = world.hub.code("C005", Role::Carer).await;
+    let enrol = || {
+        http()
+            .post(format!("{}{API_PREFIX}/enrol", world.url))
+            .json(&serde_json::json!({ "code": code, "device_name": "Sam's new tablet" }))
+    };
+    let enrol_at = "POST /api/v1/enrol";
+    probe.attempt(enrol_at, "a new code", enrol(), ok(StatusCode::OK).writing()).await;
+    probe
+        .attempt(enrol_at, "the same code again", enrol(), api(StatusCode::UNAUTHORIZED, "unauthorised", "used"))
+        .await;
+
+    // A partner's answer sent twice (a double click) is recorded once.
+    let ola = world.ola.clone();
+    let respond = format!("/items/{}/respond", world.to_council);
+    let respond_at = "POST /items/{id}/respond";
+    let answer = || page_post(&world, &ola, &respond, respond_form(&ola.csrf, "acknowledged", "Seen, thank you."));
+    probe.attempt(respond_at, "an answer", answer(), ok(StatusCode::SEE_OTHER).writing()).await;
+    probe.attempt(respond_at, "the same answer again", answer(), ok(StatusCode::SEE_OTHER)).await;
+    let doc = load_strict(&world.hub.storage.load_document(world.to_council).await.unwrap().unwrap().bytes).unwrap();
+    let item: SharedItem = autosurgeon::hydrate(&doc).unwrap();
+    probe.check(item.responses.len() == 1, format!("one answer stored: {:?}", item.responses));
+
+    // A signed-out session's cookie, and its form token, open nothing.
+    let sign_out = page_post(&world, &ola, "/sign-out", serde_urlencoded_pairs(&[("csrf", &ola.csrf)]));
+    probe.attempt("POST /sign-out", "signing out", sign_out, ok(StatusCode::SEE_OTHER).writing()).await;
+    let expired = Some("/sign-in?expired=1".to_string());
+    for path in ["/inbox", "/inbox.csv", &format!("/items/{}", world.to_council)] {
+        let again = probe
+            .attempt(
+                &format!("GET {}", path.replace(&world.to_council.to_string(), "{id}")),
+                "the signed-out cookie",
+                page_get(&world, &ola, path),
+                ok(StatusCode::SEE_OTHER),
+            )
+            .await;
+        probe.check(again.location == expired, format!("{path} leads to sign-in: {:?}", again.location));
+    }
+    let late = page_post(&world, &ola, &respond, respond_form(&ola.csrf, "action_taken", "Booked."));
+    let again = probe.attempt(respond_at, "the signed-out cookie and its token", late, ok(StatusCode::SEE_OTHER)).await;
+    probe.check(again.location == expired, format!("answering leads to sign-in: {:?}", again.location));
+    // Signed in again: the old session's form token is refused.
+    let (secret, _) = Hub::new(world.hub.storage.clone()).sign_in("ola@council.example", PASSWORD).await.unwrap();
+    let fresh = WebSession { cookie: format!("doorstep_session={secret}"), csrf: ola.csrf.clone() };
+    let stale = page_post(&world, &fresh, &respond, respond_form(&ola.csrf, "action_taken", "Booked."));
+    probe
+        .attempt(
+            respond_at,
+            "a new session, the old form token",
+            stale,
+            page(StatusCode::FORBIDDEN, "This form has expired"),
+        )
+        .await;
+
+    // A device's token after the office revoked the device.
+    let carer_id = setting(&world.carer, "device_id").await;
+    let revoke =
+        http().post(format!("{}{API_PREFIX}/devices/{carer_id}/revoke", world.url)).bearer_auth(&world.office_token);
+    probe
+        .attempt("POST /api/v1/devices/{id}/revoke", "the carer's tablet", revoke, ok(StatusCode::NO_CONTENT).writing())
+        .await;
+    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
+    let revoked = api(StatusCode::FORBIDDEN, "revoked", "revoked").audited();
+    probe.attempt(sync, "the revoked tablet's token", sync_post(&world, &world.carer_token, empty), revoked).await;
+    let message = doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message: Vec::new() });
+    let doc_sync = doc_sync_post(&world, &world.carer_token, &world.note.to_string(), message);
+    let revoked = api(StatusCode::FORBIDDEN, "revoked", "revoked").audited();
+    probe.attempt("POST /api/v1/docs/{id}/sync", "the revoked tablet's token", doc_sync, revoked).await;
+    probe.finish();
+    world.hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let mut probe = Probe::new(&world, "Forged ids and other organisations' ids");
+    let office_id = setting(&world.office, "device_id").await;
+    let office = world.office_token.clone();
+    let sync = "POST /api/v1/sync";
+    let ok = |status| Expect { status, code: None, says: None, leaves: Leaves::Nothing };
+
+    // Pushes onto another provider's records: held back as forbidden, the detail made only of
+    // what the device sent (not the record's real kind), audited.
+    let edit = note_edit(&world, world.northgate_note).await;
+    let cases = [
+        ("Northgate's note, as a note", world.northgate_note, RecordKind::Note, edit.clone()),
+        ("Northgate's note, as a person", world.northgate_note, RecordKind::Person, edit.clone()),
+        ("a new person with Northgate's person's id", world.northgate_person, RecordKind::Person, {
+            let mut person = Generator::new(8).person();
+            person.id.0 = world.northgate_person;
+            whole(&person)
+        }),
+    ];
+    for (what, id, kind, bytes) in cases {
+        let body = doorstep_protocol::encode(&SyncRequest {
+            cursor: 0,
+            push: vec![DocChanges { id, kind, bytes }],
+            max_bytes: 1 << 20,
+        });
+        let answer = probe.attempt(sync, what, sync_post(&world, &office, body), ok(StatusCode::OK).audited()).await;
+        let held = answered(&answer).held_back;
+        let said = format!("device {office_id} (manager M001 of {}) may not change {kind} {id}", world.hub.provider);
+        probe.check(
+            held.len() == 1 && held[0].reason == HoldReason::Forbidden && held[0].detail == said,
+            format!("{what}: {held:?}, expected only {said:?}"),
+        );
+    }
+    let carer = doorstep_protocol::encode(&SyncRequest {
+        cursor: 0,
+        push: vec![DocChanges { id: world.northgate_note, kind: RecordKind::Note, bytes: edit.clone() }],
+        max_bytes: 1 << 20,
+    });
+    let answer = probe
+        .attempt(
+            sync,
+            "Northgate's note, by a carer",
+            sync_post(&world, &world.carer_token, carer),
+            ok(StatusCode::OK).audited(),
+        )
+        .await;
+    probe.check(
+        answered(&answer).held_back.iter().all(|h| h.reason == HoldReason::Forbidden),
+        "the carer's push is forbidden",
+    );
+    // The same change under an id nobody has: the hub lacks its history, and stores nothing.
+    let forged = Uuid::new_v4();
+    let body = doorstep_protocol::encode(&SyncRequest {
+        cursor: 0,
+        push: vec![DocChanges { id: forged, kind: RecordKind::Note, bytes: edit }],
+        max_bytes: 1 << 20,
+    });
+    let answer =
+        probe.attempt(sync, "the same change, a forged id", sync_post(&world, &office, body), ok(StatusCode::OK)).await;
+    let held = answered(&answer).held_back;
+    probe.check(held.len() == 1 && held[0].reason == HoldReason::NeedsDocSync, format!("forged id: {held:?}"));
+
+    // Document sync: another provider's record answers exactly as one that does not exist.
+    let doc_sync = "POST /api/v1/docs/{id}/sync";
+    let hello = |kind| doorstep_protocol::encode(&DocSyncRequest { kind, message: Vec::new() });
+    let absent = probe
+        .attempt(
+            doc_sync,
+            "a forged id",
+            doc_sync_post(&world, &office, &forged.to_string(), hello(RecordKind::Note)),
+            ok(StatusCode::OK),
+        )
+        .await;
+    for (what, id, kind) in [
+        ("Northgate's note", world.northgate_note, RecordKind::Note),
+        ("Northgate's person", world.northgate_person, RecordKind::Person),
+    ] {
+        let answer = probe
+            .attempt(
+                doc_sync,
+                what,
+                doc_sync_post(&world, &office, &id.to_string(), hello(kind)),
+                ok(StatusCode::OK).audited(),
+            )
+            .await;
+        probe.check(answer.body == absent.body, format!("{what}: answered unlike an id that does not exist"));
+    }
+    // …and changes sent for it through the sync protocol are refused when they would be stored.
+    let mut mine = AutoCommit::new();
+    let mut note: VisitNote = autosurgeon::hydrate(&hub_copy(&world, world.northgate_note).await).unwrap();
+    note.narrative = "Overwritten by another provider.".into();
+    autosurgeon::reconcile(&mut mine, &note).unwrap();
+    let mut state = automerge::sync::State::new();
+    let send = |mine: &mut AutoCommit, state: &mut automerge::sync::State| {
+        use automerge::sync::SyncDoc;
+        let message = mine.sync().generate_sync_message(state).map(|m| m.encode()).unwrap_or_default();
+        doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message })
+    };
+    let url_id = world.northgate_note.to_string();
+    let first = probe
+        .attempt(
+            doc_sync,
+            "Northgate's note: a first message",
+            doc_sync_post(&world, &office, &url_id, send(&mut mine, &mut state)),
+            ok(StatusCode::OK).audited(),
+        )
+        .await;
+    let reply: DocSyncResponse = doorstep_protocol::decode(&first.body).unwrap();
+    {
+        use automerge::sync::SyncDoc;
+        let reply = automerge::sync::Message::decode(&reply.message).unwrap();
+        mine.sync().receive_sync_message(&mut state, reply).unwrap();
+    }
+    let refused = api(StatusCode::FORBIDDEN, "forbidden", "may not change").audited();
+    probe
+        .attempt(
+            doc_sync,
+            "Northgate's note: its changes",
+            doc_sync_post(&world, &office, &url_id, send(&mut mine, &mut state)),
+            refused,
+        )
+        .await;
+    let stored: VisitNote = autosurgeon::hydrate(&hub_copy(&world, world.northgate_note).await).unwrap();
+    probe.check(!stored.narrative.contains("Overwritten"), "Northgate's note is unchanged");
+
+    // The pages: an item not shared with the partner is "not found", exactly like one that
+    // does not exist, whatever the id names; every look is audited.
+    let ola = world.ola.clone();
+    let not_found = page(StatusCode::NOT_FOUND, "Page not found");
+    let nowhere = probe
+        .attempt(
+            "GET /items/{id}",
+            "a forged id",
+            page_get(&world, &ola, &format!("/items/{}", Uuid::new_v4())),
+            not_found.audited(),
+        )
+        .await;
+    let others = [
+        ("the surgery's item", world.to_surgery),
+        ("Sunrise's idea behind it", world.insight),
+        ("Sunrise's person", world.person),
+        ("Northgate's note", world.northgate_note),
+    ];
+    for (what, id) in others {
+        let not_found = page(StatusCode::NOT_FOUND, "Page not found").audited();
+        let answer =
+            probe.attempt("GET /items/{id}", what, page_get(&world, &ola, &format!("/items/{id}")), not_found).await;
+        probe.check(answer.body == nowhere.body, format!("{what}: a page unlike a forged id's"));
+    }
+    for (what, id) in [("a forged id", Uuid::new_v4()), ("the surgery's item", world.to_surgery)] {
+        let not_found = page(StatusCode::NOT_FOUND, "Page not found").audited();
+        let fhir = page_get(&world, &ola, &format!("/items/{id}/fhir.json"));
+        let answer = probe.attempt("GET /items/{id}/fhir.json", what, fhir, not_found).await;
+        probe.check(answer.body == nowhere.body, format!("FHIR of {what}: unlike a forged id's page"));
+        let not_found = page(StatusCode::NOT_FOUND, "Page not found").audited();
+        let form = respond_form(&ola.csrf, "acknowledged", "Seen.");
+        let answer = probe
+            .attempt(
+                "POST /items/{id}/respond",
+                what,
+                page_post(&world, &ola, &format!("/items/{id}/respond"), form),
+                not_found,
+            )
+            .await;
+        probe.check(answer.body == nowhere.body, format!("answering {what}: unlike a forged id's page"));
+    }
+    let answer = probe
+        .attempt(
+            "GET /items/{id}",
+            "not a UUID",
+            page_get(&world, &ola, "/items/not-a-uuid"),
+            page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+    probe.check(answer.body == nowhere.body, "a non-UUID id: unlike a forged id's page");
+
+    // The managers' API: another provider's device is "no such device", like a forged id.
+    let revoke = |id: Uuid| http().post(format!("{}{API_PREFIX}/devices/{id}/revoke", world.url)).bearer_auth(&office);
+    let revoke_at = "POST /api/v1/devices/{id}/revoke";
+    let no_device = || api(StatusCode::NOT_FOUND, "not_found", "no such device").audited();
+    let forged = probe.attempt(revoke_at, "a forged id", revoke(Uuid::new_v4()), no_device()).await;
+    let foreign =
+        probe.attempt(revoke_at, "Northgate's manager's device", revoke(world.northgate_device), no_device()).await;
+    probe.check(forged.body == foreign.body, "another provider's device answers like a forged id");
+    let still = world.hub.storage.device(world.northgate_device).await.unwrap().is_some_and(|d| !d.revoked);
+    probe.check(still, "Northgate's device is not revoked");
+    // Northgate still syncs.
+    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
+    probe
+        .attempt(
+            sync,
+            "Northgate's manager, afterwards",
+            sync_post(&world, &world.northgate_token, empty),
+            ok(StatusCode::OK),
         )
         .await;
     probe.finish();
