@@ -220,7 +220,16 @@ async fn forwarded_client(mut request: Request, next: Next) -> Response {
         Some(ip) => {
             request.extensions_mut().insert(ForwardedClient(ip));
         }
-        None => tracing::warn!("a request came through the proxy without a readable X-Forwarded-For"),
+        None => {
+            // Once, not per request: a proxy that never sets the header would flood the log.
+            static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!(
+                    "a request came through the proxy without a readable X-Forwarded-For: rate limits count it \
+                     against the proxy's own address (set X-Forwarded-For in the proxy)"
+                );
+            }
+        }
     }
     next.run(request).await
 }
