@@ -198,11 +198,12 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
         .await
         .map_err(|e| format!("{e:?}"))?;
     println!("\nEnrol another device as Priya (carer C002) with code {} at {url}", code.code);
+    // The demo's stores were written unencrypted; the PIN encrypts them (after they close).
+    drop((office, sam));
     for file in &files[1..] {
         let device = doorstep_device::Device::open(file, doorstep_device::LOCK_AFTER).map_err(|e| e.message)?;
         device.set_pin_if_unset(DEMO_PIN).await.map_err(|e| e.message)?;
     }
-    drop((office, sam));
     match app {
         None => {
             let _ = stop.send(());
