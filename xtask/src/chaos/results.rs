@@ -105,3 +105,22 @@ pub fn result_line(chaos: Option<&ChaosFigures>, fuzz: Option<&FuzzFigures>) -> 
         c.panics + f.panics
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_result_line_has_the_issues_shape_and_sums_panics() {
+        assert_eq!(
+            result_line(None, None),
+            "RESULT kills=0 lost=0 duplicated=0 schedules=0 converged=0 fuzz_inputs=0 panics=0"
+        );
+        let chaos = ChaosFigures { kills: 40, lost: 0, duplicated: 0, schedules: 20, converged: 20, panics: 1 };
+        let fuzz = FuzzFigures { targets: 4, seconds: 60, inputs: 123_456, panics: 2 };
+        assert_eq!(
+            result_line(Some(&chaos), Some(&fuzz)),
+            "RESULT kills=40 lost=0 duplicated=0 schedules=20 converged=20 fuzz_inputs=123456 panics=3"
+        );
+    }
+}
