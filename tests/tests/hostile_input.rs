@@ -572,6 +572,14 @@ async fn oversized_bodies_are_refused_before_anything_is_written() {
             api(too_large, "too_large", "at most 32 MiB"),
         )
         .await;
+    probe
+        .attempt(
+            "POST /api/v1/docs/{id}/sync",
+            "96 MiB",
+            doc_sync_post(&world, &office, &Uuid::new_v4().to_string(), big(3 * MAX_BODY_BYTES)),
+            api(too_large, "too_large", "at most 32 MiB"),
+        )
+        .await;
 
     // JSON: enrolment and the managers' API.
     let over_form = MAX_FORM_BYTES + 1;
@@ -620,6 +628,14 @@ async fn oversized_bodies_are_refused_before_anything_is_written() {
     probe
         .attempt(
             "POST /api/v1/enrolment-codes",
+            "8 MiB",
+            codes(long_ref(8 << 20)),
+            api(too_large, "too_large", "64 KiB"),
+        )
+        .await;
+    probe
+        .attempt(
+            "POST /api/v1/enrolment-codes",
             "a 60 KB staff reference",
             codes(long_ref(60_000)),
             api(StatusCode::BAD_REQUEST, "bad_request", "at most 64 characters"),
@@ -662,6 +678,14 @@ async fn oversized_bodies_are_refused_before_anything_is_written() {
             "POST /sign-in",
             "64 KiB + 1 byte",
             page_post(&world, &ola, "/sign-in", padded_form("x", over_form)),
+            page(too_large, "too large"),
+        )
+        .await;
+    probe
+        .attempt(
+            "POST /sign-in",
+            "8 MiB",
+            page_post(&world, &ola, "/sign-in", padded_form("x", 8 << 20)),
             page(too_large, "too large"),
         )
         .await;
@@ -1262,6 +1286,50 @@ async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
             "an address the hub lacks",
             page_get(&world, &ola, "/no-such-page"),
             page(StatusCode::NOT_FOUND, "Page not found"),
+        )
+        .await;
+
+    // The remaining addresses: health, the partner list, the pages other roles own, the home
+    // page, the stylesheets; sessions that are not sessions.
+    let health = format!("{}{API_PREFIX}/health", world.url);
+    let fine = |status| Expect { status, code: None, says: None, leaves: Leaves::Nothing };
+    probe.attempt("GET /api/v1/health", "?x=%FF", http().get(format!("{health}?x=%FF")), fine(StatusCode::OK)).await;
+    let posted = http().post(&health).body(garbage(100));
+    let wrong_method = api(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method");
+    probe.attempt("POST /api/v1/health", "the wrong method", posted, wrong_method).await;
+    let partners = format!("{}{API_PREFIX}/partners", world.url);
+    let only_managers = api(StatusCode::FORBIDDEN, "forbidden", "only a manager");
+    probe.attempt("GET /api/v1/partners", "as a carer", http().get(&partners).bearer_auth(&carer), only_managers).await;
+    let no_token = api(unauthorised, "unauthorised", "token is required");
+    probe.attempt("GET /api/v1/partners", "no token", http().get(&partners), no_token).await;
+    let not_theirs = || page(StatusCode::FORBIDDEN, "Your account cannot open this page").audited();
+    for path in ["/trends", "/trends.csv", "/activity?page=-1&x=%FF"] {
+        probe.attempt(&format!("GET {path}"), "as a partner", page_get(&world, &ola, path), not_theirs()).await;
+    }
+    let csv = page_get(&world, &ola, "/inbox.csv?page=-1&kind=%00");
+    probe.attempt("GET /inbox.csv", "?page=-1&kind=%00", csv, fine(StatusCode::OK).read_audited()).await;
+    let junk = WebSession { cookie: format!("doorstep_session={}", "j".repeat(10_000)), csrf: String::new() };
+    let answer = probe
+        .attempt("GET /", "a 10 KB session cookie", page_get(&world, &junk, "/"), fine(StatusCode::SEE_OTHER))
+        .await;
+    probe.check(answer.location.as_deref() == Some("/sign-in?expired=1"), "a junk session leads to sign-in");
+    let latin1 = HeaderValue::from_bytes(b"doorstep_session=\xff\xfe").unwrap();
+    let answer = probe
+        .attempt(
+            "GET /inbox",
+            "a cookie of invalid UTF-8",
+            http().get(format!("{}/inbox", world.url)).header("cookie", latin1),
+            fine(StatusCode::SEE_OTHER),
+        )
+        .await;
+    probe.check(answer.location.as_deref().is_some_and(|l| l.starts_with("/sign-in")), "no session: sign in");
+    let css = http().post(format!("{}/assets/hub.css", world.url)).body(garbage(100));
+    probe
+        .attempt(
+            "POST /assets/hub.css",
+            "the wrong method",
+            css,
+            page(StatusCode::METHOD_NOT_ALLOWED, "cannot be used that way"),
         )
         .await;
     probe.finish();
