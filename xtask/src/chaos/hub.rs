@@ -324,3 +324,17 @@ pub fn markers(text: &str) -> HashMap<&str, usize> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::markers;
+
+    #[test]
+    fn markers_are_counted_whole_whatever_surrounds_them() {
+        let found = markers("[r1e1] [r1e11][r1e1]  [f2e0 abc] [unclosed");
+        assert_eq!(found.get("[r1e1]"), Some(&2));
+        assert_eq!(found.get("[r1e11]"), Some(&1));
+        assert_eq!(found.get("[f2e0 abc]"), Some(&1));
+        assert_eq!(found.len(), 3);
+    }
+}

@@ -151,3 +151,19 @@ fn insert_between_markers(text: &mut String, marker: &str, place: u32) {
     let at = starts[place as usize % starts.len()];
     text.insert_str(at, &format!("{marker} "));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::insert_between_markers;
+
+    #[test]
+    fn edits_go_between_markers_never_inside_one() {
+        let mut text = String::new();
+        for (n, place) in [7u32, 0, 3, 1, 2, 9].into_iter().enumerate() {
+            insert_between_markers(&mut text, &format!("[m{n}]"), place);
+        }
+        let found = super::super::hub::markers(&text);
+        assert_eq!(found.len(), 6);
+        assert!(found.values().all(|&c| c == 1), "{text}");
+    }
+}
