@@ -114,6 +114,14 @@ impl IntoResponse for AppError {
                 ServiceError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
                 ServiceError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
                 ServiceError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
+                ServiceError::Storage(e) if e.is_storage_full() => {
+                    tracing::error!(error = %e, "the hub's disk is full");
+                    (
+                        StatusCode::INSUFFICIENT_STORAGE,
+                        "storage_full",
+                        "the hub's storage is full: nothing was stored; your changes are kept on the device and will be sent later".into(),
+                    )
+                }
                 ServiceError::Storage(e) => {
                     tracing::error!(error = %e, "storage failure");
                     (StatusCode::INTERNAL_SERVER_ERROR, "internal", "the hub could not complete this; try again".into())

@@ -29,6 +29,18 @@ pub enum StorageError {
     Task(String),
 }
 
+impl StorageError {
+    /// The database ran out of disk: nothing was stored, and the same request will work once
+    /// space is freed, so devices keep their changes and try again.
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StorageError::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            StorageError::Postgres(e) => e.code() == Some(&tokio_postgres::error::SqlState::DISK_FULL),
+            _ => false,
+        }
+    }
+}
+
 pub type StorageResult<T> = Result<T, StorageError>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

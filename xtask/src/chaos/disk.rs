@@ -167,8 +167,12 @@ async fn scenario(
     }
     let pending = device.store.lock().await.local_sync_state().map_err(|e| e.to_string())?.pending;
     match &hub_refusal {
+        // 507 Insufficient Storage: the device keeps its changes and tries again later.
+        Some(SyncError::Refused { status: 507, code, message }) if code == "storage_full" => {
+            println!("disk full: the hub answered the sync it could not store with 507 ({code}): \"{message}\"")
+        }
         Some(SyncError::Refused { status, code, message }) if *status >= 500 => {
-            println!("disk full: the hub answered the sync it could not store with {status} ({code}): \"{message}\"")
+            ctx.problem(format!("disk full: the hub said {status} ({code}) \"{message}\", not 507 storage full"))
         }
         Some(e) => ctx.problem(format!("disk full: the hub's refusal was not a clear error status: {e}")),
         None => ctx.problem("disk full: the hub kept accepting syncs on a full disk".into()),
