@@ -4,8 +4,10 @@
 //! Layers: `api` (axum handlers, thin) → `service` (the rules: authentication, who may write
 //! and read what, the sync exchange) → `storage` (one trait; `sqlite` and `postgres` backends).
 
+pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod config;
 pub mod doc_facts;
 pub mod fhir;
 pub mod limits;

@@ -1,29 +1,40 @@
-//! `doorstep-hub`: run the hub, and the few operator commands that set one up.
+//! `doorstep-hub`: run the hub, and the operator's commands (organisations, web users,
+//! devices, sync health, the audit log). Thin: the work is in `doorstep_hub::admin`, the
+//! settings in `doorstep_hub::config`. docs/hub.md is the operator's guide.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, Subcommand};
-use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::admin::{self, Report};
+use doorstep_hub::audit;
+use doorstep_hub::config::{self, Layer, Settings};
 use doorstep_hub::server::{
     AsyncStorageFn, Database, TlsConfig, Transport, fingerprint, read_certificates, serve_on, shutdown_signal,
     with_storage,
 };
-use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
-use doorstep_hub::{Hub, audit};
-use doorstep_model::PartnerKind;
+use doorstep_hub::storage::{HubStorage, WebRole};
 use doorstep_protocol::Role;
 use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(name = "doorstep-hub", version, about = "The Doorstep hub: devices sync here; partners see what is shared.")]
 struct Cli {
-    /// An SQLite file, or a postgres:// URL.
-    #[arg(long, env = "DOORSTEP_DATABASE", default_value = "doorstep-hub.db", global = true)]
-    database: String,
+    /// A TOML configuration file (docs/hub.md lists its keys). Flags and environment variables
+    /// override what it says.
+    #[arg(long, env = "DOORSTEP_CONFIG", global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// An SQLite file, or a postgres:// URL [default: doorstep-hub.db].
+    #[arg(long, env = "DOORSTEP_DATABASE", global = true)]
+    database: Option<String>,
     /// Log lines as JSON (for log collectors) instead of text.
-    #[arg(long, env = "DOORSTEP_LOG_JSON", global = true)]
-    log_json: bool,
+    #[arg(long, env = "DOORSTEP_LOG_JSON", global = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    log_json: Option<bool>,
+    /// Print what an operator command reports as JSON, for scripts.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -36,29 +47,33 @@ enum Command {
     ///   --tls-cert FILE --tls-key FILE   HTTPS served by the hub (PEM files);
     ///   --behind-tls-proxy               plain HTTP from a TLS-terminating proxy in front;
     ///   --insecure-http-for-development  plain HTTP on a developer's machine or in tests.
-    /// Without one of them it exits with an error before listening.
+    /// (or the keys tls_cert and tls_key, behind_tls_proxy or insecure_http_for_development in
+    /// the configuration file). Without one of them it exits with an error before listening.
     ///
     /// The first line on standard output is "listening on https://ADDRESS" (or http://); with
     /// TLS the second is the certificate's SHA-256 fingerprint, for managers to give to devices.
     #[command(verbatim_doc_comment)]
     Serve {
-        #[arg(long, env = "DOORSTEP_LISTEN", default_value = "127.0.0.1:8470")]
-        listen: String,
+        /// The address and port to listen on [default: 127.0.0.1:8470].
+        #[arg(long, env = "DOORSTEP_LISTEN")]
+        listen: Option<String>,
         /// The hub's certificate chain, PEM, end-entity certificate first. Serves HTTPS.
-        #[arg(long, env = "DOORSTEP_TLS_CERT", requires = "tls_key", value_name = "FILE")]
+        #[arg(long, env = "DOORSTEP_TLS_CERT", value_name = "FILE")]
         tls_cert: Option<PathBuf>,
         /// The certificate's private key, PEM (PKCS#8, PKCS#1 or SEC1).
-        #[arg(long, env = "DOORSTEP_TLS_KEY", requires = "tls_cert", value_name = "FILE")]
+        #[arg(long, env = "DOORSTEP_TLS_KEY", value_name = "FILE")]
         tls_key: Option<PathBuf>,
         /// A TLS-terminating proxy (nginx, Caddy, a load balancer) is in front and is the only
         /// way to reach this port: serve plain HTTP to it, mark cookies Secure, and take the
         /// client's address for rate limits from the right-most X-Forwarded-For entry.
-        #[arg(long, env = "DOORSTEP_BEHIND_TLS_PROXY", conflicts_with_all = ["tls_cert", "insecure_http_for_development"])]
-        behind_tls_proxy: bool,
+        #[arg(long, env = "DOORSTEP_BEHIND_TLS_PROXY", num_args = 0..=1, require_equals = true,
+              default_missing_value = "true", value_parser = BoolishValueParser::new())]
+        behind_tls_proxy: Option<bool>,
         /// DEVELOPMENT ONLY: serve plain HTTP with nothing in front. Records and passwords cross
         /// the network readable. For the demo and tests on 127.0.0.1.
-        #[arg(long, env = "DOORSTEP_INSECURE_HTTP_FOR_DEVELOPMENT", conflicts_with = "tls_cert")]
-        insecure_http_for_development: bool,
+        #[arg(long, env = "DOORSTEP_INSECURE_HTTP_FOR_DEVELOPMENT", num_args = 0..=1, require_equals = true,
+              default_missing_value = "true", value_parser = BoolishValueParser::new())]
+        insecure_http_for_development: Option<bool>,
         /// Kept for older scripts: cookies are now Secure (and HSTS sent) whenever the hub is
         /// reached over HTTPS, that is with --tls-cert or --behind-tls-proxy.
         #[arg(long, env = "DOORSTEP_SECURE_COOKIES", hide = true)]
@@ -68,8 +83,10 @@ enum Command {
     /// first in the file), for a manager to type when setting up a device.
     CertFingerprint {
         #[arg(long, env = "DOORSTEP_TLS_CERT", value_name = "FILE")]
-        tls_cert: PathBuf,
+        tls_cert: Option<PathBuf>,
     },
+    /// List every organisation: providers, then partners, with their devices and web users.
+    ListOrganisations,
     /// Register a home-care provider and print an enrolment code for its first manager.
     CreateProvider {
         #[arg(long)]
@@ -93,6 +110,17 @@ enum Command {
         #[arg(long)]
         id: Option<Uuid>,
     },
+    /// Register a commissioner's organisation: an ICB or a council's adult social care team
+    /// (a partner organisation). Then give its people accounts with
+    /// `create-web-user --org ID --role commissioner`.
+    CreateCommissioner {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["icb", "council_adult_social_care"], default_value = "icb")]
+        kind: String,
+        #[arg(long)]
+        id: Option<Uuid>,
+    },
     /// Create a sign-in account for the partner pages. The password is read from the first
     /// line of standard input (so it never appears in the process list or shell history).
     CreateWebUser {
@@ -109,6 +137,27 @@ enum Command {
         #[arg(long, value_parser = ["partner", "commissioner", "manager"])]
         role: String,
     },
+    /// List an organisation's sign-in accounts: active, locked (wrong passwords) or disabled.
+    ListWebUsers {
+        #[arg(long)]
+        org: Uuid,
+    },
+    /// Stop an account signing in, at once (its sessions end). enable-web-user undoes it.
+    DisableWebUser {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a disabled account sign in again.
+    EnableWebUser {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password for an account (read from the first line of standard input); clears
+    /// a lock-out and ends its sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
     /// Print a one-time enrolment code for a device of a provider's carer or manager.
     EnrolmentCode {
         #[arg(long)]
@@ -117,6 +166,23 @@ enum Command {
         staff: String,
         #[arg(long, value_parser = ["carer", "manager"], default_value = "carer")]
         role: String,
+    },
+    /// List devices (of one organisation, or all) with their holder and last sync.
+    ListDevices {
+        #[arg(long)]
+        org: Option<Uuid>,
+    },
+    /// Revoke a lost or stolen device, or one whose holder left: refused from now on, and it
+    /// wipes its records when it next reaches the hub.
+    RevokeDevice {
+        #[arg(long)]
+        id: Uuid,
+    },
+    /// Per device: last sync, holder, revoked, what its last sync held back; and how many
+    /// devices synced in the last 24 hours and 7 days. Silent devices first.
+    SyncHealth {
+        #[arg(long)]
+        org: Option<Uuid>,
     },
     /// The audit log: who read, wrote, answered and was refused what.
     Audit {
@@ -138,11 +204,36 @@ enum AuditCommand {
     },
 }
 
+/// What the command line and environment said (clap: a flag beats its variable), as a layer
+/// over the configuration file.
+fn given(cli: &Cli) -> Layer {
+    let mut layer = Layer { database: cli.database.clone(), log_json: cli.log_json, ..Layer::default() };
+    match &cli.command {
+        Command::Serve { listen, tls_cert, tls_key, behind_tls_proxy, insecure_http_for_development, .. } => {
+            layer.listen = listen.clone();
+            layer.tls_cert = tls_cert.clone();
+            layer.tls_key = tls_key.clone();
+            layer.behind_tls_proxy = *behind_tls_proxy;
+            layer.insecure_http_for_development = *insecure_http_for_development;
+        }
+        Command::CertFingerprint { tls_cert } => layer.tls_cert = tls_cert.clone(),
+        _ => {}
+    }
+    layer
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let settings = match config::resolve(given(&cli), cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if cli.log_json {
+    if settings.log_json {
         subscriber.json().init();
     } else {
         subscriber.init();
@@ -154,9 +245,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let database = Database::parse(&settings.database);
     // What needs no database is done before one is opened (or created).
     let transport = match &cli.command {
-        Command::CertFingerprint { tls_cert } => {
+        Command::CertFingerprint { .. } => {
+            let Some(tls_cert) = &settings.tls_cert else {
+                eprintln!("error: which certificate? Give --tls-cert FILE (or tls_cert in the configuration file)");
+                return ExitCode::FAILURE;
+            };
             return match read_certificates(tls_cert) {
                 Ok(certs) => {
                     println!("{}", fingerprint(&certs[0]));
@@ -168,21 +264,18 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::Serve { tls_cert, tls_key, behind_tls_proxy, insecure_http_for_development, .. } => {
-            match transport(tls_cert.as_deref(), tls_key.as_deref(), *behind_tls_proxy, *insecure_http_for_development)
-            {
-                Ok(transport) => Some(transport),
-                Err(message) => {
-                    eprintln!("error: {message}");
-                    return ExitCode::FAILURE;
-                }
+        Command::Serve { .. } => match transport(&settings) {
+            Ok(transport) => Some(transport),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::FAILURE;
             }
-        }
+        },
         _ => None,
     };
-    let database = Database::parse(&cli.database);
+    let run = Run { command: cli.command, json: cli.json, settings, database: database.clone(), transport };
     let outcome = runtime
-        .block_on(with_storage(&database, Run { command: cli.command, database: database.clone(), transport }))
+        .block_on(with_storage(&database, run))
         .map_err(|e| format!("cannot open {database:?}: {e}"))
         .and_then(|result| result);
     match outcome {
@@ -194,108 +287,110 @@ fn main() -> ExitCode {
     }
 }
 
-/// How `serve` protects its connections; refuses plain HTTP nobody asked for.
-fn transport(
-    cert: Option<&Path>,
-    key: Option<&Path>,
-    behind_tls_proxy: bool,
-    insecure_http_for_development: bool,
-) -> Result<Transport, String> {
-    match (cert, key) {
+/// How `serve` protects its connections; refuses plain HTTP nobody asked for, and more than
+/// one choice (they may come from flags, the environment and the file at once).
+fn transport(s: &Settings) -> Result<Transport, String> {
+    let tls = s.tls_cert.is_some() || s.tls_key.is_some();
+    let chosen: Vec<&str> = [
+        (tls, "--tls-cert/--tls-key"),
+        (s.behind_tls_proxy, "--behind-tls-proxy"),
+        (s.insecure_http_for_development, "--insecure-http-for-development"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if chosen.len() > 1 {
+        return Err(format!(
+            "choose one way to serve, not {} (from flags, environment variables or the configuration file)",
+            chosen.join(" and ")
+        ));
+    }
+    match (&s.tls_cert, &s.tls_key) {
         (Some(cert), Some(key)) => TlsConfig::load(cert, key).map(Transport::Tls).map_err(|e| e.to_string()),
-        _ if behind_tls_proxy => Ok(Transport::BehindTlsProxy),
-        _ if insecure_http_for_development => Ok(Transport::PlainHttpForDevelopment),
+        (Some(_), None) => Err("--tls-cert needs --tls-key FILE too (tls_key in the configuration file)".into()),
+        (None, Some(_)) => Err("--tls-key needs --tls-cert FILE too (tls_cert in the configuration file)".into()),
+        _ if s.behind_tls_proxy => Ok(Transport::BehindTlsProxy),
+        _ if s.insecure_http_for_development => Ok(Transport::PlainHttpForDevelopment),
         _ => Err("the hub will not serve plain HTTP: carers' records and partners' passwords would cross the \
                   network readable. Start it with --tls-cert FILE --tls-key FILE (HTTPS), or --behind-tls-proxy \
                   if a TLS-terminating proxy is in front, or --insecure-http-for-development on a developer's \
-                  machine."
+                  machine (or set tls_cert and tls_key, behind_tls_proxy or insecure_http_for_development in \
+                  the configuration file)."
             .into()),
     }
 }
 
+/// The first line of standard input: passwords never go on the command line.
+fn read_password() -> Result<String, String> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
+}
+
 struct Run {
     command: Command,
+    json: bool,
+    settings: Settings,
     database: Database,
     transport: Option<Transport>,
 }
 
+impl Run {
+    fn print<R: Report>(&self, report: Result<R, admin::AdminError>) -> Result<(), String> {
+        let report = report.map_err(|e| e.to_string())?;
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        } else {
+            println!("{}", report.text());
+        }
+        Ok(())
+    }
+}
+
 impl AsyncStorageFn<Result<(), String>> for Run {
     async fn call<S: HubStorage + Clone>(self, storage: S) -> Result<(), String> {
-        match self.command {
-            Command::Serve { listen, .. } => {
-                let transport = self.transport.ok_or("no transport chosen")?;
-                let listener = tokio::net::TcpListener::bind(&listen)
-                    .await
-                    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-                let bound = listener.local_addr().map_err(|e| e.to_string())?;
-                let scheme = transport.scheme();
-                match &transport {
-                    Transport::Tls(tls) => {
-                        tracing::info!(address = %bound, database = ?self.database, certificate_sha256 = %tls.fingerprint, "doorstep hub listening (HTTPS)");
-                    }
-                    Transport::BehindTlsProxy => {
-                        if !bound.ip().is_loopback() {
-                            tracing::warn!(address = %bound, "behind a TLS proxy but listening beyond this machine: make sure only the proxy can reach this port, or clients can choose the address the rate limits see");
-                        }
-                        tracing::info!(address = %bound, database = ?self.database, "doorstep hub listening (plain HTTP behind a TLS proxy)");
-                    }
-                    Transport::PlainHttpForDevelopment => {
-                        tracing::warn!(address = %bound, database = ?self.database, "doorstep hub listening on PLAIN HTTP for development: nothing sent to it is encrypted");
-                    }
-                }
-                // Plain lines on stdout, for scripts and tests that asked for port 0, and for the
-                // operator to hand the fingerprint to managers.
-                println!("listening on {scheme}://{bound}");
-                if let Transport::Tls(tls) = &transport {
-                    println!("certificate SHA-256 fingerprint: {}", tls.fingerprint);
-                }
-                serve_on(storage, listener, transport, shutdown_signal()).await.map_err(|e| e.to_string())
-            }
+        let s = &storage;
+        let me = &admin::operator();
+        match &self.command {
+            Command::Serve { .. } => return self.serve(storage).await,
             Command::CertFingerprint { .. } => Ok(()),
+            Command::ListOrganisations => self.print(admin::list_organisations(s).await),
             Command::CreateProvider { name, manager, id } => {
-                let org = Organisation {
-                    id: id.unwrap_or_else(Uuid::new_v4),
-                    name: name.clone(),
-                    kind: OrgKind::Provider,
-                    partner_kind: None,
-                };
-                storage.create_organisation(org.clone()).await.map_err(|e| e.to_string())?;
-                let code = issue_enrolment_code(&storage, org.id, &manager, Role::Manager, "operator")
-                    .await
-                    .map_err(|e| format!("{e:?}"))?;
-                println!("provider {} ({})", org.name, org.id);
-                println!("manager enrolment code for {manager}: {} (expires {})", code.code, code.expires_at);
-                Ok(())
+                self.print(admin::create_provider(s, me, name, manager, *id).await)
             }
             Command::CreatePartner { name, kind, id } => {
-                let partner_kind = PartnerKind::from_code(&kind).ok_or_else(|| {
-                    let known: Vec<&str> = PartnerKind::ALL.iter().map(|k| k.code()).collect();
-                    format!("unknown partner kind {kind:?}: use one of {}", known.join(", "))
-                })?;
-                let org = Organisation {
-                    id: id.unwrap_or_else(Uuid::new_v4),
-                    name,
-                    kind: OrgKind::Partner,
-                    partner_kind: Some(partner_kind),
-                };
-                storage.create_organisation(org.clone()).await.map_err(|e| e.to_string())?;
-                println!("partner {} ({}, {})", org.name, partner_kind.label(), org.id);
-                Ok(())
+                let kind = admin::partner_kind(kind).map_err(|e| e.to_string())?;
+                self.print(admin::create_partner(s, me, name, kind, *id).await)
+            }
+            Command::CreateCommissioner { name, kind, id } => {
+                let kind = admin::partner_kind(kind).map_err(|e| e.to_string())?;
+                self.print(admin::create_commissioner(s, me, name, kind, *id).await)
             }
             Command::CreateWebUser { org, email, name, role } => {
-                let role = WebRole::from_code(&role).unwrap_or(WebRole::Partner);
-                let mut password = String::new();
-                std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
-                let password = password.trim_end_matches(['\r', '\n']);
-                let hub = Hub::new(storage);
-                let user = hub.create_web_user(org, &email, &name, role, password).await.map_err(|e| e.to_string())?;
-                println!("{} account for {} ({})", user.role.code(), user.email, user.id);
-                Ok(())
+                let role = WebRole::from_code(role).unwrap_or(WebRole::Partner);
+                let password = read_password()?;
+                self.print(admin::create_web_user(s, me, *org, email, name, role, &password).await)
+            }
+            Command::ListWebUsers { org } => self.print(admin::list_web_users(s, *org).await),
+            Command::DisableWebUser { email } => self.print(admin::set_web_user_enabled(s, me, email, false).await),
+            Command::EnableWebUser { email } => self.print(admin::set_web_user_enabled(s, me, email, true).await),
+            Command::ResetPassword { email } => {
+                let password = read_password()?;
+                self.print(admin::reset_password(s, me, email, &password).await)
+            }
+            Command::EnrolmentCode { org, staff, role } => {
+                let role = Role::from_code(role).unwrap_or(Role::Carer);
+                self.print(admin::enrolment_code(s, me, *org, staff, role).await)
+            }
+            Command::ListDevices { org } => self.print(admin::list_devices(s, *org).await),
+            Command::RevokeDevice { id } => self.print(admin::revoke_device(s, me, *id).await),
+            Command::SyncHealth { org } => {
+                self.print(admin::sync_health(s, *org, chrono::Utc::now().timestamp_millis()).await)
             }
             Command::Audit { command: AuditCommand::Verify { anchor } } => {
                 let anchor = anchor.as_deref().map(audit::parse_anchor).transpose()?;
                 let started = std::time::Instant::now();
-                let report = audit::verify(&storage, anchor).await.map_err(|e| e.to_string())?;
+                let report = audit::verify(s, anchor).await.map_err(|e| e.to_string())?;
                 tracing::info!(entries = report.entries, elapsed = ?started.elapsed(), "verified the audit log");
                 let head = match &report.head {
                     Some((seq, hash)) => format!("newest entry {seq}:{}", audit::hex(hash)),
@@ -312,17 +407,38 @@ impl AsyncStorageFn<Result<(), String>> for Run {
                     )),
                 }
             }
-            Command::EnrolmentCode { org, staff, role } => {
-                let role = Role::from_code(&role).unwrap_or(Role::Carer);
-                if storage.organisation(org).await.map_err(|e| e.to_string())?.is_none() {
-                    return Err(format!("no organisation {org}"));
+        }
+    }
+}
+
+impl Run {
+    async fn serve<S: HubStorage + Clone>(self, storage: S) -> Result<(), String> {
+        let listen = &self.settings.listen;
+        let transport = self.transport.ok_or("no transport chosen")?;
+        let listener =
+            tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        let scheme = transport.scheme();
+        match &transport {
+            Transport::Tls(tls) => {
+                tracing::info!(address = %bound, database = ?self.database, certificate_sha256 = %tls.fingerprint, "doorstep hub listening (HTTPS)");
+            }
+            Transport::BehindTlsProxy => {
+                if !bound.ip().is_loopback() {
+                    tracing::warn!(address = %bound, "behind a TLS proxy but listening beyond this machine: make sure only the proxy can reach this port, or clients can choose the address the rate limits see");
                 }
-                let code = issue_enrolment_code(&storage, org, &staff, role, "operator")
-                    .await
-                    .map_err(|e| format!("{e:?}"))?;
-                println!("{} enrolment code for {staff}: {} (expires {})", role.code(), code.code, code.expires_at);
-                Ok(())
+                tracing::info!(address = %bound, database = ?self.database, "doorstep hub listening (plain HTTP behind a TLS proxy)");
+            }
+            Transport::PlainHttpForDevelopment => {
+                tracing::warn!(address = %bound, database = ?self.database, "doorstep hub listening on PLAIN HTTP for development: nothing sent to it is encrypted");
             }
         }
+        // Plain lines on stdout, for scripts and tests that asked for port 0, and for the
+        // operator to hand the fingerprint to managers.
+        println!("listening on {scheme}://{bound}");
+        if let Transport::Tls(tls) = &transport {
+            println!("certificate SHA-256 fingerprint: {}", tls.fingerprint);
+        }
+        serve_on(storage, listener, transport, shutdown_signal()).await.map_err(|e| e.to_string())
     }
 }

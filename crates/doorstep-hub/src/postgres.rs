@@ -72,17 +72,41 @@ async fn migrate(config: &tokio_postgres::Config) -> StorageResult<()> {
         }
     });
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
-    let report = embedded::migrations::runner().run_async(&mut client).await;
+    let report = match newer_schema(&client).await {
+        // Left untouched: an older hub must not run against what a newer one wrote.
+        Ok(Some(newer)) => Err(newer),
+        Ok(None) => embedded::migrations::runner()
+            .run_async(&mut client)
+            .await
+            .map_err(|e| StorageError::PostgresMigration(with_causes(&e))),
+        Err(e) => Err(e.into()),
+    };
     // Closing the connection would release the lock anyway; say so explicitly.
     let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await;
     drop(client);
     let _ = driver.await;
-    let report = report.map_err(|e| StorageError::PostgresMigration(with_causes(&e)))?;
+    let report = report?;
     for migration in report.applied_migrations() {
         tracing::info!("applied PostgreSQL migration {migration}");
     }
     unlocked?;
     Ok(())
+}
+
+/// The newest migration this build knows.
+pub fn known_schema_version() -> i64 {
+    embedded::migrations::runner().get_migrations().iter().map(|m| i64::from(m.version())).max().unwrap_or(0)
+}
+
+/// `NewerSchema` if the database was migrated past what this build knows.
+async fn newer_schema(client: &tokio_postgres::Client) -> Result<Option<StorageError>, tokio_postgres::Error> {
+    let row = client.query_one("SELECT to_regclass('refinery_schema_history') IS NOT NULL", &[]).await?;
+    if !row.get::<_, bool>(0) {
+        return Ok(None);
+    }
+    let row = client.query_one("SELECT COALESCE(MAX(version), 0)::BIGINT FROM refinery_schema_history", &[]).await?;
+    let (found, known) = (row.get::<_, i64>(0), known_schema_version());
+    Ok((found > known).then_some(StorageError::NewerSchema { found, known }))
 }
 
 /// An error and its causes: tokio-postgres says only "db error", with the server's message in
@@ -207,6 +231,13 @@ fn web_user_from_row(r: &Row) -> WebUser {
         failed_attempts: u32::try_from(r.get::<_, i64>(6)).unwrap_or(u32::MAX),
         locked_until: r.get(7),
     }
+}
+
+const WEB_USER_STATUS_COLUMNS: &str = "SELECT id, org_id, email, name, role, password_hash, failed_attempts, \
+     locked_until, created_at, disabled_at FROM web_users";
+
+fn web_user_status_from_row(r: &Row) -> WebUserStatus {
+    WebUserStatus { user: web_user_from_row(r), created_at: r.get(8), disabled_at: r.get(9) }
 }
 
 impl HubStorage for PostgresStorage {
@@ -640,13 +671,15 @@ impl HubStorage for PostgresStorage {
 
     async fn web_user(&self, id: Uuid) -> StorageResult<Option<WebUser>> {
         let c = self.client().await?;
-        let row = c.query_opt(&format!("{WEB_USER_COLUMNS} WHERE id = $1"), &[&id.to_string()]).await?;
+        let sql = format!("{WEB_USER_COLUMNS} WHERE id = $1 AND disabled_at IS NULL");
+        let row = c.query_opt(&sql, &[&id.to_string()]).await?;
         Ok(row.as_ref().map(web_user_from_row))
     }
 
     async fn web_user_by_email(&self, email: String) -> StorageResult<Option<WebUser>> {
         let c = self.client().await?;
-        let row = c.query_opt(&format!("{WEB_USER_COLUMNS} WHERE email = $1"), &[&email]).await?;
+        let sql = format!("{WEB_USER_COLUMNS} WHERE email = $1 AND disabled_at IS NULL");
+        let row = c.query_opt(&sql, &[&email]).await?;
         Ok(row.as_ref().map(web_user_from_row))
     }
 
@@ -724,6 +757,9 @@ impl HubStorage for PostgresStorage {
     }
 
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
+        if !entry.allowed {
+            crate::metrics::global().denied(&entry.action);
+        }
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         // Held until commit: no other hub process reads the same newest hash and forks the chain.
@@ -791,6 +827,84 @@ impl HubStorage for PostgresStorage {
             )
             .await?;
         Ok(c.query(&stmt, &[&i64::from(limit)]).await?.iter().map(audit_from_row).collect())
+    }
+
+    async fn organisations(&self) -> StorageResult<Vec<Organisation>> {
+        let c = self.client().await?;
+        let rows = c
+            .query("SELECT id, name, kind, partner_kind FROM organisations ORDER BY kind = 'partner', name, id", &[])
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Organisation {
+                id: uuid_of(r.get(0)),
+                name: r.get(1),
+                kind: OrgKind::from_code(r.get(2)).unwrap_or(OrgKind::Partner),
+                partner_kind: r.get::<_, Option<String>>(3).as_deref().and_then(PartnerKind::from_code),
+            })
+            .collect())
+    }
+
+    async fn device_statuses(&self, org: Option<Uuid>) -> StorageResult<Vec<DeviceStatus>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at,
+                        created_at, last_sync_at, last_held_back, last_refused
+                 FROM devices WHERE $1::text IS NULL OR org_id = $1 ORDER BY org_id, staff_ref, name, id",
+                &[&org.map(|o| o.to_string())],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DeviceStatus {
+                device: device_from_row(r),
+                enrolled_at: r.get(7),
+                revoked_at: r.get(6),
+                last_sync_at: r.get(8),
+                last_held_back: u32::try_from(r.get::<_, i64>(9)).unwrap_or(u32::MAX),
+                last_refused: u32::try_from(r.get::<_, i64>(10)).unwrap_or(u32::MAX),
+            })
+            .collect())
+    }
+
+    async fn record_sync(&self, device: Uuid, at: i64, held_back: u32, refused: u32) -> StorageResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE devices SET last_sync_at = $2, last_held_back = $3, last_refused = $4
+             WHERE id = $1 AND (last_sync_at IS NULL OR last_sync_at <= $2 - 60000
+                 OR last_held_back != $3 OR last_refused != $4)",
+            &[&device.to_string(), &at, &i64::from(held_back), &i64::from(refused)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn web_users_of(&self, org: Uuid) -> StorageResult<Vec<WebUserStatus>> {
+        let c = self.client().await?;
+        let sql = format!("{WEB_USER_STATUS_COLUMNS} WHERE org_id = $1 ORDER BY email");
+        Ok(c.query(&sql, &[&org.to_string()]).await?.iter().map(web_user_status_from_row).collect())
+    }
+
+    async fn web_user_status(&self, email: String) -> StorageResult<Option<WebUserStatus>> {
+        let c = self.client().await?;
+        let sql = format!("{WEB_USER_STATUS_COLUMNS} WHERE email = $1");
+        Ok(c.query_opt(&sql, &[&email]).await?.as_ref().map(web_user_status_from_row))
+    }
+
+    async fn set_web_user_disabled(&self, id: Uuid, at: Option<i64>) -> StorageResult<bool> {
+        let c = self.client().await?;
+        Ok(c.execute("UPDATE web_users SET disabled_at = $2 WHERE id = $1", &[&id.to_string(), &at]).await? > 0)
+    }
+
+    async fn set_web_user_password(&self, id: Uuid, hash: String) -> StorageResult<bool> {
+        let c = self.client().await?;
+        Ok(c.execute(
+            "UPDATE web_users SET password_hash = $2, failed_attempts = 0, locked_until = NULL WHERE id = $1",
+            &[&id.to_string(), &hash],
+        )
+        .await?
+            > 0)
     }
 }
 

@@ -404,6 +404,11 @@ impl<S: HubStorage> Hub<S> {
         }
         let (pull, purge, cursor, more, remaining) =
             self.pull(caller, request.cursor, request.max_bytes.clamp(64 * 1024, MAX_PULL_BYTES)).await?;
+        // For the operator's `sync-health` (admin.rs); written at most once a minute per device.
+        let refused = held_back.iter().filter(|h| h.reason == HoldReason::Forbidden).count();
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let now = Utc::now().timestamp_millis();
+        self.storage.record_sync(caller.device.id, now, count(held_back.len()), count(refused)).await?;
         Ok(SyncResponse { held_back, pull, purge, cursor, more, remaining })
     }
 

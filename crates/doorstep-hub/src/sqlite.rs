@@ -19,11 +19,17 @@ static MIGRATIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../migrat
 #[derive(Clone)]
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
+    /// A shared lock on the database's lock file while this hub process has it open, so
+    /// `restore` can tell that a hub is using it (`backup::lock_path`).
+    _in_use: Arc<std::fs::File>,
 }
 
 impl SqliteStorage {
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
+        let in_use = crate::backup::hold_shared(path)?;
         let mut conn = Connection::open(path)?;
+        // Before anything writes to it: a newer hub's database is left as it is.
+        check_schema(&conn)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a change is on disk before the hub acknowledges it to a device, which then
         // stops resending it; NORMAL could lose acknowledged changes in a power cut.
@@ -36,7 +42,7 @@ impl SqliteStorage {
         if chained > 0 {
             tracing::info!(entries = chained, "chained the audit entries written before the audit log was chained");
         }
-        Ok(SqliteStorage { conn: Arc::new(Mutex::new(conn)) })
+        Ok(SqliteStorage { conn: Arc::new(Mutex::new(conn)), _in_use: Arc::new(in_use) })
     }
 
     async fn run<T: Send + 'static>(
@@ -51,6 +57,21 @@ impl SqliteStorage {
         .await
         .map_err(|e| StorageError::Task(e.to_string()))?
     }
+}
+
+/// The newest schema version (SQLite `user_version`) this build knows: one per migration.
+pub fn known_schema_version() -> i64 {
+    MIGRATIONS.dirs().count() as i64
+}
+
+/// The database's schema version; `NewerSchema` if this build does not know it.
+pub fn check_schema(conn: &Connection) -> StorageResult<i64> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = known_schema_version();
+    if found > known {
+        return Err(StorageError::NewerSchema { found, known });
+    }
+    Ok(found)
 }
 
 /// Executes through the statement cache: the hub runs the same few statements for every
@@ -161,6 +182,13 @@ fn web_user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebUser> {
         failed_attempts: r.get(6)?,
         locked_until: r.get(7)?,
     })
+}
+
+const WEB_USER_STATUS_COLUMNS: &str = "SELECT id, org_id, email, name, role, password_hash, failed_attempts, \
+     locked_until, created_at, disabled_at FROM web_users";
+
+fn web_user_status_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebUserStatus> {
+    Ok(WebUserStatus { user: web_user_from_row(r)?, created_at: r.get(8)?, disabled_at: r.get(9)? })
 }
 
 fn placeholders(start: usize, count: usize) -> String {
@@ -662,15 +690,16 @@ impl HubStorage for SqliteStorage {
 
     async fn web_user(&self, id: Uuid) -> StorageResult<Option<WebUser>> {
         self.run(move |c| {
-            Ok(query_one(c, &format!("{WEB_USER_COLUMNS} WHERE id = ?1"), [id.to_string()], web_user_from_row)
-                .optional()?)
+            let sql = format!("{WEB_USER_COLUMNS} WHERE id = ?1 AND disabled_at IS NULL");
+            Ok(query_one(c, &sql, [id.to_string()], web_user_from_row).optional()?)
         })
         .await
     }
 
     async fn web_user_by_email(&self, email: String) -> StorageResult<Option<WebUser>> {
         self.run(move |c| {
-            Ok(query_one(c, &format!("{WEB_USER_COLUMNS} WHERE email = ?1"), [email], web_user_from_row).optional()?)
+            let sql = format!("{WEB_USER_COLUMNS} WHERE email = ?1 AND disabled_at IS NULL");
+            Ok(query_one(c, &sql, [email], web_user_from_row).optional()?)
         })
         .await
     }
@@ -770,6 +799,9 @@ impl HubStorage for SqliteStorage {
     }
 
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
+        if !entry.allowed {
+            crate::metrics::global().denied(&entry.action);
+        }
         self.run(move |c| {
             // Immediate: take the write lock before reading the previous hash, so another
             // process on the same file cannot append in between.
@@ -831,6 +863,95 @@ impl HubStorage for SqliteStorage {
                 "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log ORDER BY seq DESC LIMIT ?1",
             )?;
             Ok(stmt.query_map([i64::from(limit)], audit_from_row)?.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn organisations(&self) -> StorageResult<Vec<Organisation>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, name, kind, partner_kind FROM organisations
+                 ORDER BY kind = 'partner', name, id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Organisation {
+                    id: uuid_of(&r.get::<_, String>(0)?),
+                    name: r.get(1)?,
+                    kind: OrgKind::from_code(&r.get::<_, String>(2)?).unwrap_or(OrgKind::Partner),
+                    partner_kind: r.get::<_, Option<String>>(3)?.as_deref().and_then(PartnerKind::from_code),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn device_statuses(&self, org: Option<Uuid>) -> StorageResult<Vec<DeviceStatus>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at,
+                        created_at, last_sync_at, last_held_back, last_refused
+                 FROM devices WHERE ?1 IS NULL OR org_id = ?1 ORDER BY org_id, staff_ref, name, id",
+            )?;
+            let rows = stmt.query_map([org.map(|o| o.to_string())], |r| {
+                Ok(DeviceStatus {
+                    device: device_from_row(r)?,
+                    enrolled_at: r.get(7)?,
+                    revoked_at: r.get(6)?,
+                    last_sync_at: r.get(8)?,
+                    last_held_back: r.get(9)?,
+                    last_refused: r.get(10)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn record_sync(&self, device: Uuid, at: i64, held_back: u32, refused: u32) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "UPDATE devices SET last_sync_at = ?2, last_held_back = ?3, last_refused = ?4
+                 WHERE id = ?1 AND (last_sync_at IS NULL OR last_sync_at <= ?2 - 60000
+                     OR last_held_back != ?3 OR last_refused != ?4)",
+                params![device.to_string(), at, held_back, refused],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn web_users_of(&self, org: Uuid) -> StorageResult<Vec<WebUserStatus>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(&format!("{WEB_USER_STATUS_COLUMNS} WHERE org_id = ?1 ORDER BY email"))?;
+            Ok(stmt.query_map([org.to_string()], web_user_status_from_row)?.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn web_user_status(&self, email: String) -> StorageResult<Option<WebUserStatus>> {
+        self.run(move |c| {
+            let sql = format!("{WEB_USER_STATUS_COLUMNS} WHERE email = ?1");
+            Ok(query_one(c, &sql, [email], web_user_status_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn set_web_user_disabled(&self, id: Uuid, at: Option<i64>) -> StorageResult<bool> {
+        self.run(move |c| {
+            Ok(exec(c, "UPDATE web_users SET disabled_at = ?2 WHERE id = ?1", params![id.to_string(), at])? > 0)
+        })
+        .await
+    }
+
+    async fn set_web_user_password(&self, id: Uuid, hash: String) -> StorageResult<bool> {
+        self.run(move |c| {
+            Ok(exec(
+                c,
+                "UPDATE web_users SET password_hash = ?2, failed_attempts = 0, locked_until = NULL WHERE id = ?1",
+                params![id.to_string(), hash],
+            )? > 0)
         })
         .await
     }

@@ -27,6 +27,15 @@ pub enum StorageError {
     Conflict(String),
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The database was last used by a newer hub: it is left untouched.
+    #[error(
+        "the database's schema is version {found}, newer than this hub knows (up to {known}): a newer \
+         doorstep-hub has used it. Run that version (or newer), or restore a backup this version made"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    /// The database is being restored, or its lock file cannot be used.
+    #[error("{0}")]
+    Locked(String),
 }
 
 impl StorageError {
@@ -191,6 +200,30 @@ pub struct WebSession {
     pub expires_at: i64,
 }
 
+/// A device as the operator sees it: who holds it, and how its last sync went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceStatus {
+    pub device: Device,
+    /// Unix ms.
+    pub enrolled_at: i64,
+    pub revoked_at: Option<i64>,
+    /// Unix ms; recorded at most about once a minute (see [`HubStorage::record_sync`]).
+    pub last_sync_at: Option<i64>,
+    /// Documents the last sync held back, for any reason (the device keeps them).
+    pub last_held_back: u32,
+    /// Of those, documents the device was not allowed to write.
+    pub last_refused: u32,
+}
+
+/// A sign-in account as the operator sees it, disabled or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebUserStatus {
+    pub user: WebUser,
+    /// Unix ms.
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
 /// One row of `doc_facts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocFactsRow {
@@ -324,8 +357,9 @@ pub trait HubStorage: Send + Sync + 'static {
 
     /// Fails with `StorageError::Conflict` if the email is taken.
     fn create_web_user(&self, user: WebUser) -> impl Future<Output = StorageResult<()>> + Send;
+    /// An enabled account (a disabled one is treated as absent, so its sessions end).
     fn web_user(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<WebUser>>> + Send;
-    /// `email` lower-case.
+    /// An enabled account; `email` lower-case.
     fn web_user_by_email(&self, email: String) -> impl Future<Output = StorageResult<Option<WebUser>>> + Send;
     /// Counts one wrong password in a single statement (so guesses sent at once all count); the
     /// `max_failures`-th in a row locks the account until `lock_until` and starts the count
@@ -361,4 +395,30 @@ pub trait HubStorage: Send + Sync + 'static {
     /// The newest audit entries about documents `org` owns.
     fn audit_of_owner(&self, org: Uuid, limit: u32) -> impl Future<Output = StorageResult<Vec<AuditEntry>>> + Send;
     fn audit_log(&self, limit: u32) -> impl Future<Output = StorageResult<Vec<AuditEntry>>> + Send;
+
+    // Operator commands (`crate::admin`).
+
+    /// Every organisation, providers first, then by name.
+    fn organisations(&self) -> impl Future<Output = StorageResult<Vec<Organisation>>> + Send;
+    /// Devices with their sync state, of one organisation or all, by organisation, staff
+    /// reference, then name.
+    fn device_statuses(&self, org: Option<Uuid>) -> impl Future<Output = StorageResult<Vec<DeviceStatus>>> + Send;
+    /// Notes a device's sync at `at` (unix ms) and what it held back. Writes only when the
+    /// counts change or the last note is a minute old, so a quiet sync costs no write.
+    fn record_sync(
+        &self,
+        device: Uuid,
+        at: i64,
+        held_back: u32,
+        refused: u32,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+    /// An organisation's sign-in accounts, disabled ones too, by email.
+    fn web_users_of(&self, org: Uuid) -> impl Future<Output = StorageResult<Vec<WebUserStatus>>> + Send;
+    /// One account by (lower-case) email, disabled or not. [`HubStorage::web_user`] and
+    /// [`HubStorage::web_user_by_email`] leave disabled accounts out, so they cannot sign in.
+    fn web_user_status(&self, email: String) -> impl Future<Output = StorageResult<Option<WebUserStatus>>> + Send;
+    /// Disables (`Some(at)`) or enables (`None`) an account; false if there is none.
+    fn set_web_user_disabled(&self, id: Uuid, at: Option<i64>) -> impl Future<Output = StorageResult<bool>> + Send;
+    /// Replaces an account's password hash and clears its failed sign-ins and lock.
+    fn set_web_user_password(&self, id: Uuid, hash: String) -> impl Future<Output = StorageResult<bool>> + Send;
 }
