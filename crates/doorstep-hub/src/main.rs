@@ -352,7 +352,7 @@ impl AsyncStorageFn<Result<(), String>> for Run {
         let s = &storage;
         let me = &admin::operator();
         match &self.command {
-            Command::Serve { .. } => return self.serve(storage).await,
+            Command::Serve { .. } => self.serve(storage).await,
             Command::CertFingerprint { .. } => Ok(()),
             Command::ListOrganisations => self.print(admin::list_organisations(s).await),
             Command::CreateProvider { name, manager, id } => {
