@@ -51,6 +51,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
     let state = Arc::new(AppState { hub: hub.clone(), limits: limits.clone() });
     let api = Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready::<S>))
         .route("/enrol", post(enrol::<S>))
         .route("/sync", post(sync::<S>).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/docs/{id}/sync", post(doc_sync::<S>).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
@@ -64,9 +65,11 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
     Router::new()
         .nest(API_PREFIX, api)
         .merge(crate::web::routes(hub, limits, web))
+        .route("/metrics", get(crate::metrics::serve))
         // Sync routes raise this for themselves.
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::metrics::track))
 }
 
 /// Every failure the API reports. Client errors are said plainly and not logged as failures;
@@ -234,12 +237,26 @@ impl<S: HubStorage> FromRequestParts<Arc<AppState<S>>> for Authenticated {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ServiceError::Unauthorised("a device token is required"))?;
-        Ok(Authenticated(authenticate(&state.hub.storage, token.trim()).await?))
+        let caller = authenticate(&state.hub.storage, token.trim()).await?;
+        crate::metrics::global().device_seen(caller.device.id);
+        Ok(Authenticated(caller))
     }
 }
 
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers a real query (liveness, `/health`, asks nothing of it).
+async fn ready<S: HubStorage>(State(state): State<Arc<AppState<S>>>) -> Response {
+    match state.hub.storage.max_seq().await {
+        Ok(_) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready: the database did not answer");
+            let message = "the hub cannot reach its database".to_string();
+            (StatusCode::SERVICE_UNAVAILABLE, Json(ApiError { code: "not_ready".into(), message })).into_response()
+        }
+    }
 }
 
 /// A binary body as sent, unpacked if the device compressed it.
@@ -280,7 +297,20 @@ async fn sync<S: HubStorage>(
     let request: SyncRequest =
         doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
     let response = state.hub.sync(&caller, request).await?;
+    for held in &response.held_back {
+        crate::metrics::global().held_back(hold_reason_label(held.reason));
+    }
     Ok(binary_answer(&headers, doorstep_protocol::encode(&response)))
+}
+
+fn hold_reason_label(reason: doorstep_protocol::HoldReason) -> &'static str {
+    use doorstep_protocol::HoldReason;
+    match reason {
+        HoldReason::Corrupt => "corrupt",
+        HoldReason::Forbidden => "forbidden",
+        HoldReason::TooLarge => "too_large",
+        HoldReason::NeedsDocSync => "needs_doc_sync",
+    }
 }
 
 async fn doc_sync<S: HubStorage>(

@@ -7,10 +7,12 @@
 pub mod admin;
 pub mod api;
 pub mod audit;
+pub mod backup;
 pub mod config;
 pub mod doc_facts;
 pub mod fhir;
 pub mod limits;
+pub mod metrics;
 pub mod pages;
 pub mod postgres;
 pub mod server;

@@ -184,6 +184,21 @@ enum Command {
         #[arg(long)]
         org: Option<Uuid>,
     },
+    /// Back up the database to a new FILE while the hub may be serving (SQLite: the online
+    /// backup API, one consistent moment; PostgreSQL: pg_dump's custom format).
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
+    /// Replace the database with a backup. Refuses while a hub uses the database; devices then
+    /// send again whatever the backup lacks at their next sync.
+    Restore {
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// PostgreSQL only: restore although other sessions are connected to the database.
+        #[arg(long)]
+        force: bool,
+    },
     /// The audit log: who read, wrote, answered and was refused what.
     Audit {
         #[command(subcommand)]
@@ -248,6 +263,14 @@ fn main() -> ExitCode {
     let database = Database::parse(&settings.database);
     // What needs no database is done before one is opened (or created).
     let transport = match &cli.command {
+        Command::Backup { to } => {
+            let outcome = runtime.block_on(doorstep_hub::backup::backup(&database, to));
+            return backup_outcome("backed up to", to, outcome);
+        }
+        Command::Restore { from, force } => {
+            let outcome = runtime.block_on(doorstep_hub::backup::restore(&database, from, *force));
+            return backup_outcome("restored from", from, outcome);
+        }
         Command::CertFingerprint { .. } => {
             let Some(tls_cert) = &settings.tls_cert else {
                 eprintln!("error: which certificate? Give --tls-cert FILE (or tls_cert in the configuration file)");
@@ -282,6 +305,24 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints what a backup or restore did, or why it could not.
+fn backup_outcome(
+    done: &str,
+    file: &Path,
+    outcome: Result<doorstep_hub::backup::Summary, doorstep_hub::backup::BackupError>,
+) -> ExitCode {
+    match outcome {
+        Ok(summary) => {
+            println!("{done} {} (schema version {}, {} bytes)", file.display(), summary.schema_version, summary.bytes);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
@@ -353,7 +394,7 @@ impl AsyncStorageFn<Result<(), String>> for Run {
         let me = &admin::operator();
         match &self.command {
             Command::Serve { .. } => self.serve(storage).await,
-            Command::CertFingerprint { .. } => Ok(()),
+            Command::CertFingerprint { .. } | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
             Command::ListOrganisations => self.print(admin::list_organisations(s).await),
             Command::CreateProvider { name, manager, id } => {
                 self.print(admin::create_provider(s, me, name, manager, *id).await)

@@ -164,6 +164,12 @@ impl Store {
         Ok(())
     }
 
+    /// The hub went back to an earlier state (restored from a backup) and may lack changes it
+    /// once acknowledged: every document is sent again whole; the hub keeps only what it lacks.
+    pub fn resend_all(&mut self) -> Result<usize> {
+        Ok(self.conn().execute("UPDATE documents SET hub_heads = NULL, sync_pending = 1", [])?)
+    }
+
     /// Lets held-back documents be tried again (e.g. after an app update).
     pub fn retry_held_back(&mut self) -> Result<usize> {
         Ok(self.conn().execute("UPDATE documents SET held_back = NULL WHERE held_back IS NOT NULL", [])?)

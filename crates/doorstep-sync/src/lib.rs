@@ -410,6 +410,16 @@ impl SyncClient {
             let acknowledged = acks.len();
             store.acknowledge_all(acks)?;
             report.pushed += acknowledged;
+            // A cursor going back means the hub was restored from a backup: it may lack changes
+            // it acknowledged before, which no later push would carry. Send everything again.
+            let hub_went_back = answer.cursor < request.cursor;
+            if hub_went_back {
+                let documents = store.resend_all()?;
+                tracing::warn!(
+                    documents,
+                    "the hub went back to an earlier state (a restore): sending every record again"
+                );
+            }
             let mut needs_doc_sync = Vec::new();
             for held in &answer.held_back {
                 tracing::warn!(id = %held.id, reason = ?held.reason, detail = %held.detail, "hub held back a record");
@@ -458,7 +468,7 @@ impl SyncClient {
             progress(Progress { round_trips: report.round_trips, pulled: report.pulled, remaining: answer.remaining });
 
             // Pending records that did not fit in this request go in the next one.
-            let more_to_push = acknowledged > 0 && store.local_sync_state()?.pending > 0;
+            let more_to_push = (acknowledged > 0 || hub_went_back) && store.local_sync_state()?.pending > 0;
             if (!answer.more && !more_to_push) || report.round_trips >= MAX_ROUND_TRIPS {
                 return Ok(report);
             }

@@ -1,0 +1,227 @@
+//! `doorstep-hub backup` while the real hub serves, and `restore` of that older backup: the
+//! devices then sync again and nothing is lost. What the restored hub no longer has comes back
+//! from the devices, every device converges, and every change is at the hub once.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+
+use doorstep_demo::{Generator, at};
+use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::sqlite::SqliteStorage;
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
+use doorstep_model::{NoteId, Visit, VisitNote};
+use doorstep_protocol::Role;
+use doorstep_store::Store;
+use doorstep_sync::SyncClient;
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+const HUB: &str = env!("CARGO_BIN_EXE_doorstep-hub");
+
+fn hub_command(database: &str, args: &[&str]) -> Output {
+    Command::new(HUB).arg("--database").arg(database).args(args).env("RUST_LOG", "warn").output().unwrap()
+}
+
+/// Starts `serve` on `listen` and returns it with its URL.
+fn start_hub(database: &str, listen: &str) -> (Child, String) {
+    let mut child = Command::new(HUB)
+        .args(["--database", database, "serve", "--insecure-http-for-development", "--listen", listen])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    (child, url)
+}
+
+fn stop(mut hub: Child) {
+    // SIGTERM: the hub finishes what is in flight and closes the database.
+    Command::new("kill").arg(hub.id().to_string()).status().unwrap();
+    hub.wait().unwrap();
+}
+
+struct Device {
+    store: Arc<Mutex<Store>>,
+    client: SyncClient,
+}
+
+impl Device {
+    async fn sync(&self) {
+        self.client.sync(&self.store, |_| {}).await.unwrap();
+    }
+
+    async fn append(&self, note: NoteId, words: &str) {
+        let id = note.to_string();
+        self.store
+            .lock()
+            .await
+            .update::<VisitNote>(&id, |n| {
+                n.narrative.push_str(words);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    async fn narrative(&self, note: NoteId) -> String {
+        self.store.lock().await.get::<VisitNote>(&note.to_string()).unwrap().narrative
+    }
+}
+
+async fn enrol(url: &str, dir: &Path, name: &str, code: &str) -> Device {
+    let store = Arc::new(Mutex::new(Store::open(dir.join(format!("{name}.db"))).unwrap()));
+    doorstep_sync::enrol(&store, url, code, name).await.unwrap();
+    let client = SyncClient::for_store(&store).await.unwrap();
+    Device { store, client }
+}
+
+/// A provider and enrolment codes for its managers, written before the hub serves.
+async fn setup(database: &Path, managers: usize) -> Vec<String> {
+    let storage = SqliteStorage::open(database).unwrap();
+    let provider = Uuid::new_v4();
+    let org = Organisation { id: provider, name: "Backup Care".into(), kind: OrgKind::Provider, partner_kind: None };
+    storage.create_organisation(org).await.unwrap();
+    let mut codes = Vec::new();
+    for i in 0..managers {
+        let code = issue_enrolment_code(&storage, provider, &format!("M{i:03}"), Role::Manager, "test").await.unwrap();
+        codes.push(code.code);
+    }
+    codes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_sqlite_hub_gets_back_everything_from_the_devices() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db_path = dir.path().join("hub.db");
+    let db = db_path.to_string_lossy().to_string();
+    let backup = dir.path().join("hub-backup.db");
+    let codes = setup(&db_path, 4).await;
+    let (hub, url) = start_hub(&db, "127.0.0.1:0");
+    let address = url.trim_start_matches("http://").to_string();
+
+    let devices = [
+        enrol(&url, dir.path(), "d0", &codes[0]).await,
+        enrol(&url, dir.path(), "d1", &codes[1]).await,
+        enrol(&url, dir.path(), "d2", &codes[2]).await,
+    ];
+    let mut generator = Generator::new(21);
+    let person = generator.person();
+    let visit = generator.visit(&person, at(chrono::Utc::now().date_naive(), 9, 0));
+    let note = NoteId::for_visit(visit.id);
+    {
+        let mut store = devices[0].store.lock().await;
+        store.put(&person).unwrap();
+        store.put(&visit).unwrap();
+        store.put(&VisitNote::new(note, visit.id, person.id)).unwrap();
+    }
+    devices[0].append(note, "[before] ").await;
+    for device in &devices {
+        device.sync().await;
+    }
+
+    // The backup, taken while a device is syncing.
+    let syncing = {
+        let (store, client) = (devices[1].store.clone(), devices[1].client.clone());
+        tokio::spawn(async move {
+            for _ in 0..5 {
+                client.sync(&store, |_| {}).await.unwrap();
+            }
+        })
+    };
+    let made = hub_command(&db, &["backup", "--to", &backup.to_string_lossy()]);
+    assert!(made.status.success(), "backup: {}", String::from_utf8_lossy(&made.stderr));
+    let said = String::from_utf8_lossy(&made.stdout);
+    assert!(said.starts_with("backed up to ") && said.contains("schema version"), "{said}");
+    syncing.await.unwrap();
+    // A second backup to the same file would overwrite the first: refused.
+    let again = hub_command(&db, &["backup", "--to", &backup.to_string_lossy()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    // After the backup: d0 and d1 change the note and sync; d0 adds a visit and syncs; d2
+    // changes the note and stays offline.
+    devices[0].append(note, "[d0 synced] ").await;
+    let later = generator.visit(&person, at(chrono::Utc::now().date_naive(), 15, 0));
+    devices[0].store.lock().await.put(&later).unwrap();
+    devices[0].sync().await;
+    devices[1].sync().await;
+    devices[1].append(note, "[d1 synced] ").await;
+    devices[1].sync().await;
+    devices[2].append(note, "[d2 offline] ").await;
+
+    // Restoring under a running hub is refused, and changes nothing.
+    let refused = hub_command(&db, &["restore", "--from", &backup.to_string_lossy()]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("a hub is using") && why.contains("stop it first"), "{why}");
+    // Neither is something that is not a hub's backup.
+    let junk = dir.path().join("junk.db");
+    rusqlite::Connection::open(&junk).unwrap().execute_batch("CREATE TABLE t (x); PRAGMA user_version = 1;").unwrap();
+    stop(hub);
+    let not_hub = hub_command(&db, &["restore", "--from", &junk.to_string_lossy()]);
+    assert!(!not_hub.status.success());
+    assert!(String::from_utf8_lossy(&not_hub.stderr).contains("is not a Doorstep hub backup"));
+
+    let restored = hub_command(&db, &["restore", "--from", &backup.to_string_lossy()]);
+    assert!(restored.status.success(), "restore: {}", String::from_utf8_lossy(&restored.stderr));
+    assert_eq!(count(&db_path, "SELECT COUNT(*) FROM documents WHERE id = ?1", &later.id.to_string()), 0);
+    let (hub, _) = start_hub(&db, &address);
+
+    // Every device syncs again (twice: what one sends, the others then fetch).
+    for _ in 0..2 {
+        for device in &devices {
+            device.sync().await;
+        }
+    }
+    let fresh = enrol(&url, dir.path(), "fresh", &codes[3]).await;
+    fresh.sync().await;
+    let at_hub = fresh.narrative(note).await;
+    for words in ["[before] ", "[d0 synced] ", "[d1 synced] ", "[d2 offline] "] {
+        assert_eq!(at_hub.matches(words).count(), 1, "{words:?} once at the hub: {at_hub:?}");
+    }
+    for (i, device) in devices.iter().enumerate() {
+        assert_eq!(device.narrative(note).await, at_hub, "device {i} converged");
+        assert_eq!(device.store.lock().await.local_sync_state().unwrap().pending, 0, "device {i} sent everything");
+    }
+    let visit_at_hub: Visit = fresh.store.lock().await.get(&later.id.to_string()).unwrap();
+    assert_eq!(visit_at_hub.id, later.id, "the visit made after the backup came back from its device");
+    stop(hub);
+
+    let conn = rusqlite::Connection::open(&db_path).unwrap();
+    let duplicates: i64 = conn
+        .query_row("SELECT COUNT(*) - COUNT(DISTINCT doc_id || ':' || hex(hash)) FROM changes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(duplicates, 0, "every change is at the hub once");
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(integrity, "ok");
+    let verify = hub_command(&db, &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+}
+
+fn count(db: &Path, sql: &str, param: &str) -> i64 {
+    rusqlite::Connection::open(db).unwrap().query_row(sql, [param], |r| r.get(0)).unwrap()
+}
+
+/// A backup of a newer schema than this build knows is refused before anything is replaced.
+#[tokio::test]
+async fn a_backup_from_a_newer_hub_is_refused() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db_path = dir.path().join("hub.db");
+    setup(&db_path, 1).await;
+    let backup = dir.path().join("b.db");
+    let db = db_path.to_string_lossy().to_string();
+    assert!(hub_command(&db, &["backup", "--to", &backup.to_string_lossy()]).status.success());
+    rusqlite::Connection::open(&backup).unwrap().pragma_update(None, "user_version", 999).unwrap();
+    let before = std::fs::read(&db_path).unwrap();
+    let refused = hub_command(&db, &["restore", "--from", &backup.to_string_lossy()]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("schema version 999, newer than this hub knows"), "{why}");
+    assert_eq!(std::fs::read(&db_path).unwrap(), before, "the database was left as it was");
+}
