@@ -23,8 +23,8 @@ pub const KEYS: &[Key] = &[
     Key { name: "database", env: "DOORSTEP_DATABASE", kind: "string", default: DEFAULT_DATABASE },
     Key { name: "log_json", env: "DOORSTEP_LOG_JSON", kind: "boolean", default: "false" },
     Key { name: "listen", env: "DOORSTEP_LISTEN", kind: "string", default: DEFAULT_LISTEN },
-    Key { name: "tls_cert", env: "DOORSTEP_TLS_CERT", kind: "path", default: "(none)" },
-    Key { name: "tls_key", env: "DOORSTEP_TLS_KEY", kind: "path", default: "(none)" },
+    Key { name: "tls_cert", env: "DOORSTEP_TLS_CERT", kind: "path", default: "none" },
+    Key { name: "tls_key", env: "DOORSTEP_TLS_KEY", kind: "path", default: "none" },
     Key { name: "behind_tls_proxy", env: "DOORSTEP_BEHIND_TLS_PROXY", kind: "boolean", default: "false" },
     Key {
         name: "insecure_http_for_development",
