@@ -871,9 +871,9 @@ impl HubStorage for PostgresStorage {
     async fn record_sync(&self, device: Uuid, at: i64, held_back: u32, refused: u32) -> StorageResult<()> {
         let c = self.client().await?;
         c.execute(
-            "UPDATE devices SET last_sync_at = $2, last_held_back = $3, last_refused = $4
-             WHERE id = $1 AND (last_sync_at IS NULL OR last_sync_at <= $2 - 60000
-                 OR last_held_back != $3 OR last_refused != $4)",
+            "UPDATE devices SET last_sync_at = $2::bigint, last_held_back = $3::bigint, last_refused = $4::bigint
+             WHERE id = $1 AND (last_sync_at IS NULL OR last_sync_at <= $2::bigint - 60000
+                 OR last_held_back != $3::bigint OR last_refused != $4::bigint)",
             &[&device.to_string(), &at, &i64::from(held_back), &i64::from(refused)],
         )
         .await?;

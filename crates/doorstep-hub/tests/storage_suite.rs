@@ -93,6 +93,8 @@ on_both_backends!(
     web_users_sessions_and_sign_in_state,
     doc_facts_are_listed_by_kind_owner_and_reader,
     the_audit_log_is_hash_chained,
+    operators_list_organisations_and_devices_with_their_last_sync,
+    operators_disable_enable_and_reset_web_users,
 );
 
 /// Scenarios that also need the database itself, behind the storage's back (as someone with
@@ -1080,6 +1082,117 @@ async fn web_users_sessions_and_sign_in_state<S: HubStorage>(s: S) {
     assert!(s.session(vec![3; 32]).await.unwrap().is_some());
     s.delete_sessions_of(user.id).await.unwrap();
     assert_eq!(s.session(vec![3; 32]).await.unwrap(), None);
+}
+
+async fn enrol<S: HubStorage>(s: &S, org: Uuid, staff: &str, role: Role, now: i64) -> Device {
+    let code_hash = Uuid::new_v4().as_bytes().to_vec();
+    s.create_enrolment_code(EnrolmentCode {
+        code_hash: code_hash.clone(),
+        org_id: org,
+        staff_ref: staff.into(),
+        role,
+        created_by: "operator".into(),
+        expires_at: now + DAY,
+    })
+    .await
+    .unwrap();
+    s.redeem_enrolment_code(code_hash, now, device(org, staff, role)).await.unwrap().unwrap()
+}
+
+async fn status_of<S: HubStorage>(s: &S, id: Uuid) -> DeviceStatus {
+    s.device_statuses(None).await.unwrap().into_iter().find(|d| d.device.id == id).unwrap()
+}
+
+async fn operators_list_organisations_and_devices_with_their_last_sync<S: HubStorage>(s: S) {
+    assert_eq!(s.organisations().await.unwrap(), vec![]);
+    let org =
+        |name: &str, kind, partner_kind| Organisation { id: Uuid::new_v4(), name: name.into(), kind, partner_kind };
+    let icb = org("Ash ICB", OrgKind::Partner, Some(doorstep_model::PartnerKind::IntegratedCareBoard));
+    let zeta = org("Zeta Care", OrgKind::Provider, None);
+    let alpha = org("Alpha Care", OrgKind::Provider, None);
+    for o in [&icb, &zeta, &alpha] {
+        s.create_organisation(o.clone()).await.unwrap();
+    }
+    // Providers first, then partners; by name within each.
+    assert_eq!(s.organisations().await.unwrap(), vec![alpha.clone(), zeta.clone(), icb.clone()]);
+
+    let now = 1_700_000_000_000;
+    let a = enrol(&s, alpha.id, "C001", Role::Carer, now).await;
+    let b = enrol(&s, alpha.id, "M001", Role::Manager, now + 1).await;
+    let z = enrol(&s, zeta.id, "C009", Role::Carer, now + 2).await;
+    let of_alpha = s.device_statuses(Some(alpha.id)).await.unwrap();
+    let expected = |d: &Device, enrolled_at| DeviceStatus {
+        device: d.clone(),
+        enrolled_at,
+        revoked_at: None,
+        last_sync_at: None,
+        last_held_back: 0,
+        last_refused: 0,
+    };
+    assert_eq!(of_alpha, vec![expected(&a, now), expected(&b, now + 1)]);
+    assert_eq!(s.device_statuses(None).await.unwrap().len(), 3);
+    assert_eq!(s.device_statuses(Some(icb.id)).await.unwrap(), vec![]);
+
+    // A sync is noted with what it held back; a quiet sync within the minute writes nothing.
+    s.record_sync(a.id, now + 10_000, 2, 1).await.unwrap();
+    let noted = status_of(&s, a.id).await;
+    assert_eq!((noted.last_sync_at, noted.last_held_back, noted.last_refused), (Some(now + 10_000), 2, 1));
+    s.record_sync(a.id, now + 20_000, 2, 1).await.unwrap();
+    assert_eq!(status_of(&s, a.id).await.last_sync_at, Some(now + 10_000), "same counts within a minute: no write");
+    s.record_sync(a.id, now + 30_000, 0, 0).await.unwrap();
+    let cleared = status_of(&s, a.id).await;
+    assert_eq!((cleared.last_sync_at, cleared.last_held_back, cleared.last_refused), (Some(now + 30_000), 0, 0));
+    s.record_sync(a.id, now + 90_000, 0, 0).await.unwrap();
+    assert_eq!(status_of(&s, a.id).await.last_sync_at, Some(now + 90_000), "a minute on: noted again");
+    assert_eq!(status_of(&s, b.id).await.last_sync_at, None, "other devices untouched");
+
+    assert!(s.revoke_device(z.id, now + 100).await.unwrap());
+    let revoked = status_of(&s, z.id).await;
+    assert_eq!((revoked.device.revoked, revoked.revoked_at), (true, Some(now + 100)));
+}
+
+async fn operators_disable_enable_and_reset_web_users<S: HubStorage>(s: S) {
+    let org = Uuid::new_v4();
+    s.create_organisation(Organisation { id: org, name: "Surgery".into(), kind: OrgKind::Partner, partner_kind: None })
+        .await
+        .unwrap();
+    let user = |email: &str| WebUser {
+        id: Uuid::new_v4(),
+        org_id: org,
+        email: email.into(),
+        name: "Jo".into(),
+        role: WebRole::Partner,
+        password_hash: "$argon2id$old".into(),
+        failed_attempts: 0,
+        locked_until: None,
+    };
+    let (jo, al) = (user("jo@surgery.example"), user("al@surgery.example"));
+    s.create_web_user(jo.clone()).await.unwrap();
+    s.create_web_user(al.clone()).await.unwrap();
+    let listed = s.web_users_of(org).await.unwrap();
+    assert_eq!(listed.iter().map(|u| u.user.clone()).collect::<Vec<_>>(), vec![al.clone(), jo.clone()], "by email");
+    assert!(listed.iter().all(|u| u.disabled_at.is_none() && u.created_at > 0));
+    assert_eq!(s.web_users_of(Uuid::new_v4()).await.unwrap(), vec![]);
+
+    // Disabled: gone for signing in and for sessions, still there for the operator.
+    assert!(s.set_web_user_disabled(jo.id, Some(5)).await.unwrap());
+    assert_eq!(s.web_user(jo.id).await.unwrap(), None);
+    assert_eq!(s.web_user_by_email(jo.email.clone()).await.unwrap(), None);
+    let status = s.web_user_status(jo.email.clone()).await.unwrap().unwrap();
+    assert_eq!((status.user.id, status.disabled_at), (jo.id, Some(5)));
+    assert_eq!(s.web_user(al.id).await.unwrap(), Some(al.clone()), "the other account is untouched");
+    assert!(s.set_web_user_disabled(jo.id, None).await.unwrap());
+    assert_eq!(s.web_user(jo.id).await.unwrap(), Some(jo.clone()));
+    assert!(!s.set_web_user_disabled(Uuid::new_v4(), Some(5)).await.unwrap());
+    assert_eq!(s.web_user_status("nobody@surgery.example".into()).await.unwrap(), None);
+
+    // A new password clears the lock-out.
+    s.record_sign_in_failure(jo.id, 1, 1_700_000_000_000).await.unwrap();
+    assert!(s.web_user(jo.id).await.unwrap().unwrap().locked_until.is_some());
+    assert!(s.set_web_user_password(jo.id, "$argon2id$new".into()).await.unwrap());
+    let reset = s.web_user(jo.id).await.unwrap().unwrap();
+    assert_eq!((reset.password_hash.as_str(), reset.failed_attempts, reset.locked_until), ("$argon2id$new", 0, None));
+    assert!(!s.set_web_user_password(Uuid::new_v4(), "x".into()).await.unwrap());
 }
 
 async fn doc_facts_are_listed_by_kind_owner_and_reader<S: HubStorage>(s: S) {
