@@ -424,6 +424,16 @@ pub async fn create_web_user<S: HubStorage + Clone>(
     role: WebRole,
     password: &str,
 ) -> AdminResult<WebUserChanged> {
+    // Commissioners see counts across every provider: only an ICB's or a council's people.
+    if role == WebRole::Commissioner {
+        let org = organisation(storage, org).await?;
+        if !commissioning(org.partner_kind) {
+            return Err(AdminError::Invalid(format!(
+                "{} is not an ICB or a council: commissioners' accounts belong to one (create-commissioner makes it)",
+                org.name
+            )));
+        }
+    }
     let hub = Hub::new(storage.clone());
     let user = hub.create_web_user(org, email, name, role, password).await?;
     let detail = format!("{} account {} ({}) in {org}", user.role.code(), user.email, user.id);

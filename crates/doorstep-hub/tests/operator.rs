@@ -219,6 +219,9 @@ async fn every_operator_command_works_on_a_hub_devices_synced_with() {
         Some("short\n"),
     );
     assert!(short.contains("at least 12 characters"), "{short}");
+    let args =
+        ["create-web-user", "--org", &partner, "--email", "c@x.example", "--name", "C", "--role", "commissioner"];
+    assert!(fails(&db, &args, Some(&password)).contains("Riverside Surgery is not an ICB or a council"));
     let listed = ok(&db, &["list-web-users", "--org", &partner], None);
     let lines: Vec<&str> = listed.lines().collect();
     assert!(lines[0].starts_with("EMAIL  ") && lines[1].starts_with("gp@riverside.example  partner  active  "));
