@@ -275,13 +275,23 @@ async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary
     let schema_version = dump_schema_version(from).await?;
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let driver = tokio::spawn(connection);
-    let sessions: i64 = client
-        .query_one(
-            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
-            &[],
-        )
-        .await?
-        .get(0);
+    let mut sessions = 0;
+    // A hub that has just stopped may take a moment to close its connections.
+    for attempt in 0..6 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        sessions = client
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await?
+            .get(0);
+        if sessions == 0 || force {
+            break;
+        }
+    }
     if sessions > 0 && !force {
         return Err(BackupError::PostgresInUse { sessions });
     }
