@@ -49,6 +49,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
     let hub = Arc::new(hub);
     let limits = Arc::new(ClientLimits::default());
     let state = Arc::new(AppState { hub: hub.clone(), limits: limits.clone() });
+    let metrics_hub = hub.clone();
     let api = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready::<S>))
@@ -65,7 +66,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
     Router::new()
         .nest(API_PREFIX, api)
         .merge(crate::web::routes(hub, limits, web))
-        .route("/metrics", get(crate::metrics::serve))
+        .route("/metrics", get(move |request: Request| crate::metrics::serve(metrics_hub, request)))
         // Sync routes raise this for themselves.
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -237,9 +238,7 @@ impl<S: HubStorage> FromRequestParts<Arc<AppState<S>>> for Authenticated {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(ServiceError::Unauthorised("a device token is required"))?;
-        let caller = authenticate(&state.hub.storage, token.trim()).await?;
-        crate::metrics::global().device_seen(caller.device.id);
-        Ok(Authenticated(caller))
+        Ok(Authenticated(authenticate(&state.hub.storage, token.trim()).await?))
     }
 }
 

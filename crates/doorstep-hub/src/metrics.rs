@@ -11,9 +11,8 @@
 //! `DOORSTEP_METRICS_TOKEN`. The counts reveal activity levels, not records, but an
 //! outsider has no need of them.
 
-use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request};
@@ -27,11 +26,12 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::server::Peer;
+use crate::service::Hub;
+use crate::storage::HubStorage;
 
-/// A device counts as active for this long after its last authenticated request.
+/// A device counts as active for this long after its last sync.
 pub const ACTIVE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// The environment variable holding a bearer token that may read `/metrics` from elsewhere.
 pub const TOKEN_ENV: &str = "DOORSTEP_METRICS_TOKEN";
@@ -70,8 +70,6 @@ pub struct Metrics {
     sync_received: Counter,
     sync_sent: Counter,
     active_devices: Gauge,
-    /// Device id → when last seen; only ever counted, never exported.
-    seen: Mutex<HashMap<Uuid, Instant>>,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -114,7 +112,7 @@ impl Metrics {
         let active_devices = Gauge::default();
         registry.register(
             "active_devices",
-            "Devices that made an authenticated request in the last 24 hours (since this process started)",
+            "Devices (not revoked) that synced in the last 24 hours, from the database: every hub process agrees",
             active_devices.clone(),
         );
         Metrics {
@@ -127,7 +125,6 @@ impl Metrics {
             sync_received,
             sync_sent,
             active_devices,
-            seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -141,19 +138,8 @@ impl Metrics {
         self.held_back.get_or_create(&ReasonLabels { reason: label(reason) }).inc();
     }
 
-    /// A device authenticated just now.
-    pub fn device_seen(&self, device: Uuid) {
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.insert(device, Instant::now());
-        }
-    }
-
     /// The metrics as Prometheus text.
     pub fn render(&self) -> String {
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.retain(|_, at| at.elapsed() < ACTIVE_WINDOW);
-            self.active_devices.set(seen.len() as i64);
-        }
         let mut text = String::new();
         if prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry).is_err() {
             text.clear();
@@ -226,14 +212,33 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
+/// Devices that synced within [`ACTIVE_WINDOW`] and are not revoked.
+async fn active_devices<S: HubStorage>(hub: &Hub<S>) -> Option<i64> {
+    let since = chrono::Utc::now().timestamp_millis() - ACTIVE_WINDOW.as_millis() as i64;
+    match hub.storage.device_statuses(None).await {
+        Ok(devices) => {
+            let active =
+                devices.iter().filter(|d| d.revoked_at.is_none() && d.last_sync_at.is_some_and(|t| t >= since));
+            Some(active.count() as i64)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot count the active devices");
+            None
+        }
+    }
+}
+
 /// `GET /metrics`: the metrics, for this machine or the holder of the metrics token.
-pub async fn serve(request: Request) -> Response {
+pub async fn serve<S: HubStorage>(hub: Arc<Hub<S>>, request: Request) -> Response {
     if !may_read(&request) {
         return (
             StatusCode::FORBIDDEN,
             "metrics are served only to this machine, or with the metrics token (DOORSTEP_METRICS_TOKEN)\n",
         )
             .into_response();
+    }
+    if let Some(active) = active_devices(&hub).await {
+        global().active_devices.set(active);
     }
     ([(header::CONTENT_TYPE, prometheus_client::encoding::prometheus_text::CONTENT_TYPE)], global().render())
         .into_response()
@@ -254,4 +259,21 @@ fn may_read(request: &Request) -> bool {
     let local = request.extensions().get::<ConnectInfo<Peer>>().is_some_and(|c| c.0.0.ip().is_loopback());
     // A request relayed by a proxy on this machine came from elsewhere.
     local && !headers.contains_key("x-forwarded-for")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_carry_only_known_shapes() {
+        assert_eq!(label("authenticate"), "authenticate");
+        assert_eq!(label("needs_doc_sync"), "needs_doc_sync");
+        // Anything a caller could have chosen, or that looks like an id or an email, is "other".
+        for odd in ["", "Jo@example.org", "5b0e3d1c-7f4a-4f7e", "a b", &"x".repeat(41)] {
+            assert_eq!(label(odd), "other", "{odd:?}");
+        }
+        assert_eq!(method_label(&Method::POST), "POST");
+        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
+    }
 }
