@@ -7,12 +7,14 @@
 //! - `cargo xtask bench app` — the app's cold start, UI size and memory; last line machine-readable.
 //! - `cargo xtask fuzz` — the cargo-fuzz targets for a set time each; last line machine-readable.
 //! - `cargo xtask ui` — install the UI's tools and build it (what the app embeds).
+//! - `cargo xtask bundle [--check]` — the app's release packages (.deb); `--check` installs and starts one.
 
 mod app;
 mod bench;
 mod bench_app;
 mod bench_peer;
 mod bench_sync;
+mod bundle;
 mod chaos;
 mod fuzz;
 mod run;
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         ["run", rest @ ..] => run::run(rest),
         ["test", rest @ ..] => setup::test(rest),
         ["ui"] => app::prepare(),
+        ["bundle", rest @ ..] => bundle::bundle(rest),
         ["bench", "store", rest @ ..] => bench::store(rest),
         ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
         ["bench", "app", rest @ ..] => bench_app::app(rest),
@@ -44,7 +47,8 @@ fn main() -> ExitCode {
                  cargo xtask fuzz [--seconds N]   fuzz what Doorstep reads from outside\n  \
                  cargo xtask chaos [--rounds N] [--schedules M] [--seed S]\n                                  \
                  kill the app and hub, fill disks, random schedules\n  \
-                 cargo xtask ui                   install the UI's tools and build it into ui/dist"
+                 cargo xtask ui                   install the UI's tools and build it into ui/dist\n  \
+                 cargo xtask bundle [--check]     build the app's .deb (and AppImage); --check installs and starts it"
             );
             return ExitCode::from(2);
         }

@@ -74,6 +74,9 @@ pub fn test(args: &[&str]) -> Result {
     // The run command still works end to end.
     let demo = tempfile::TempDir::new().map_err(|e| e.to_string())?;
     crate::run::run(&["--dir", &demo.path().to_string_lossy(), "--listen", "127.0.0.1:0", "--once"])?;
+    // The release .deb, installed into a fresh folder and started (docs/install.md): the only
+    // release build in the run, so it costs a cold release build of the app in CI.
+    crate::bundle::bundle(&["--check"])?;
     Ok(())
 }
 

@@ -1,0 +1,409 @@
+//! `cargo xtask bundle [--check]`: the app's release packages, built with tauri-cli from npm.
+//!
+//! Builds the release UI (trunk, wasm-opt from npm's binaryen), then the .deb, and the AppImage
+//! where its tools are at hand; prints each package's path and size and a machine-readable
+//! `RESULT` line. With `--check` it then installs the .deb into a fresh folder with `dpkg-deb`,
+//! checks its metadata and desktop entry, and starts the installed binary under Xvfb through
+//! WebDriver until the set-up screen shows and answers (a screenshot goes to
+//! docs/screenshots/installed-enrol.png).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use doorstep_tests::app::{Screens, open_app, start_display, start_driver};
+
+use crate::Result;
+use crate::setup::{as_root, has_command, output, sh, sh_env};
+
+/// The npm tauri-cli (a prebuilt binary inside the registry package, so nothing is downloaded
+/// at run time); tauri 2.12 in Cargo.lock.
+const TAURI_CLI: &str = "2.12.5";
+/// Packages whose libraries the app links (`objdump -p`): tauri-cli adds WebKitGTK and GTK to
+/// the .deb's Depends itself, tauri.conf.json the rest (libdbus for the keyring).
+const REQUIRED_DEPENDS: &[&str] = &["libwebkit2gtk-4.1-0", "libgtk-3-0", "libsoup-3.0-0", "libdbus-1-3"];
+/// The Debian package `--check` needs beyond those `cargo xtask ui` installs.
+const CHECK_APT_PACKAGES: &[&str] = &["desktop-file-utils", "x11-utils"];
+/// What Tauri's AppImage bundler fetches from GitHub unless it is already in its cache.
+const APPIMAGE_TOOLS: &[&str] = &["AppRun-x86_64", "linuxdeploy-x86_64.AppImage"];
+const SETUP_HEADING: &str = "Set up Doorstep on this device";
+
+pub fn bundle(args: &[&str]) -> Result {
+    let check = match args {
+        [] => false,
+        ["--check"] => true,
+        [other, ..] => return Err(format!("`cargo xtask bundle` takes only --check (got {other})")),
+    };
+    let started = Instant::now();
+    crate::app::prepare()?;
+    let ui_done = started.elapsed();
+    let wasm = wasm_sizes()?;
+    let tauri = ensure_tauri_cli()?;
+    let build_started = SystemTime::now();
+    let env = [("TAURI_APP_PATH", "src-tauri"), ("TAURI_FRONTEND_PATH", "ui")];
+    sh_env(&tauri.to_string_lossy(), &["build", "--ci", "--bundles", "deb"], &env)?;
+    let bundles = target_dir().join("release/bundle");
+    let deb = newest(&bundles.join("deb"), "deb", build_started)?;
+    let appimage = match appimage_tools_missing() {
+        None => {
+            sh_env(&tauri.to_string_lossy(), &["build", "--ci", "--bundles", "appimage"], &env)?;
+            Some(newest(&bundles.join("appimage"), "AppImage", build_started)?)
+        }
+        Some(why) => {
+            eprintln!("AppImage skipped: {why}");
+            None
+        }
+    };
+    let built = started.elapsed();
+
+    println!("UI wasm: {} KB before wasm-opt, {} KB after", wasm.before / 1024, wasm.after / 1024);
+    println!("deb:      {} ({} KB)", deb.display(), kb(&deb)?);
+    match &appimage {
+        Some(path) => println!("AppImage: {} ({} KB)", path.display(), kb(path)?),
+        None => println!("AppImage: skipped (its tools download from GitHub, which this machine cannot reach)"),
+    }
+    println!("time: UI {} s, packages {} s", ui_done.as_secs(), (built - ui_done).as_secs());
+    let appimage_kb = match &appimage {
+        Some(path) => kb(path)?.to_string(),
+        None => "skipped".into(),
+    };
+    println!(
+        "RESULT deb_kb={} appimage_kb={appimage_kb} wasm_kb={} wasm_before_opt_kb={} build_s={}",
+        kb(&deb)?,
+        wasm.after / 1024,
+        wasm.before / 1024,
+        built.as_secs()
+    );
+    if check {
+        let checked = Instant::now();
+        check_deb(&deb)?;
+        println!("install check passed in {} s", checked.elapsed().as_secs());
+    }
+    Ok(())
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("target"))
+}
+
+fn kb(path: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len() / 1024)
+}
+
+/// The npm @tauri-apps/cli in target/tauri-cli, installed unless that version is there.
+fn ensure_tauri_cli() -> Result<PathBuf> {
+    let prefix = target_dir().join("tauri-cli");
+    let binary = prefix.join("node_modules/.bin/tauri");
+    let version = output(&binary.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if version.trim() != format!("tauri-cli {TAURI_CLI}") {
+        std::fs::create_dir_all(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
+        let spec = format!("@tauri-apps/cli@{TAURI_CLI}");
+        let prefix = prefix.to_string_lossy();
+        sh("npm", &["install", "--prefix", &prefix, "--no-save", "--no-audit", "--no-fund", &spec])?;
+    }
+    std::fs::canonicalize(&binary).map_err(|e| format!("tauri-cli is not at {}: {e}", binary.display()))
+}
+
+/// Why the AppImage cannot be built here, or None when Tauri's cache holds its tools.
+fn appimage_tools_missing() -> Option<String> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?
+        .join("tauri");
+    let missing: Vec<&str> = APPIMAGE_TOOLS.iter().copied().filter(|tool| !cache.join(tool).exists()).collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "Tauri's AppImage bundler downloads {} from github.com, and no package registry this machine reaches \
+             (apt, npm, PyPI, crates.io) ships them; put them in {} to build it",
+            missing.join(" and "),
+            cache.display()
+        )
+    })
+}
+
+/// The newest file with this extension in `dir` written since `since` (an older one would be a
+/// package left from an earlier build).
+fn newest(dir: &Path, extension: &str, since: SystemTime) -> Result<PathBuf> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("tauri-cli made no {extension} in {}: {e}", dir.display()))?;
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
+        .filter_map(|p| Some((std::fs::metadata(&p).and_then(|m| m.modified()).ok()?, p)))
+        .filter(|(modified, _)| *modified >= since)
+        .max()
+        .map(|(_, p)| p)
+        .ok_or_else(|| format!("tauri-cli made no new .{extension} in {}", dir.display()))
+}
+
+struct WasmSizes {
+    before: u64,
+    after: u64,
+}
+
+/// The UI's wasm as trunk ships it (after wasm-opt) and as wasm-bindgen alone makes it from the
+/// same cargo output (before wasm-opt), so the optimiser's saving is measured, not assumed.
+fn wasm_sizes() -> Result<WasmSizes> {
+    let dist = Path::new("ui/dist");
+    let shipped = newest(dist, "wasm", SystemTime::UNIX_EPOCH)?;
+    let after = std::fs::metadata(&shipped).map_err(|e| e.to_string())?.len();
+    let raw = target_dir().join("wasm32-unknown-unknown/release/doorstep-ui.wasm");
+    let scratch = tempfile::TempDir::new().map_err(|e| e.to_string())?;
+    let out = scratch.path().to_string_lossy();
+    let raw_name = raw.to_string_lossy();
+    let args = ["--target", "web", "--no-typescript", "--out-dir", &out, "--out-name", "ui", &raw_name];
+    let made =
+        Command::new("wasm-bindgen").args(args).output().map_err(|e| format!("could not start wasm-bindgen: {e}"))?;
+    if !made.status.success() {
+        return Err(format!("wasm-bindgen {}: {}", raw.display(), String::from_utf8_lossy(&made.stderr).trim()));
+    }
+    let before = std::fs::metadata(scratch.path().join("ui_bg.wasm")).map_err(|e| e.to_string())?.len();
+    if after >= before {
+        return Err(format!("the shipped UI wasm ({after} bytes) is no smaller than before wasm-opt ({before})"));
+    }
+    Ok(WasmSizes { before, after })
+}
+
+/// Installs the .deb into a fresh folder and proves what a person installing it would get.
+fn check_deb(deb: &Path) -> Result {
+    ensure_check_packages()?;
+    let deb_name = deb.to_string_lossy();
+    let fields = output("dpkg-deb", &["-f", &deb_name]).ok_or_else(|| format!("dpkg-deb cannot read {deb_name}"))?;
+    let fields = control_fields(&fields);
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+    let config = tauri_config()?;
+    let expect_version = config["version"].as_str().ok_or("tauri.conf.json has no version")?;
+    if field("Package") != "doorstep" {
+        return Err(format!("the .deb's package is {:?}, expected \"doorstep\"", field("Package")));
+    }
+    if field("Version") != expect_version {
+        return Err(format!("the .deb's version is {:?}, tauri.conf.json says {expect_version}", field("Version")));
+    }
+    let depends = dependency_names(field("Depends"));
+    for needed in REQUIRED_DEPENDS {
+        if !depends.iter().any(|d| d == needed) {
+            return Err(format!("the .deb does not depend on {needed} (Depends: {})", field("Depends")));
+        }
+    }
+    println!("deb: package {} {} depends on {}", field("Package"), field("Version"), depends.join(", "));
+
+    let root = tempfile::TempDir::new().map_err(|e| e.to_string())?;
+    sh("dpkg-deb", &["-x", &deb_name, &root.path().to_string_lossy()])?;
+    let applications = root.path().join("usr/share/applications");
+    let desktop = newest(&applications, "desktop", SystemTime::UNIX_EPOCH)?;
+    sh("desktop-file-validate", &[&desktop.to_string_lossy()])?;
+    let text = std::fs::read_to_string(&desktop).map_err(|e| e.to_string())?;
+    let entry = DesktopEntry::parse(&text)?;
+    let binary = root.path().join("usr/bin").join(&entry.exec);
+    if !is_executable(&binary) {
+        return Err(format!("the desktop entry runs {:?}, which the package does not install in /usr/bin", entry.exec));
+    }
+    let icon = find_icon(&root.path().join("usr/share/icons/hicolor"), &entry.icon)
+        .ok_or_else(|| format!("the desktop entry's icon {:?} is not in the package's hicolor theme", entry.icon))?;
+    println!("desktop entry {}: runs {}, icon {}", desktop.display(), binary.display(), icon.display());
+    // Every library the binary links must be on this machine, as the Depends line promises.
+    let ldd = output("ldd", &[&binary.to_string_lossy()]).ok_or("ldd could not read the installed binary")?;
+    if let Some(line) = ldd.lines().find(|l| l.contains("not found")) {
+        return Err(format!("the installed binary needs a library this machine lacks: {}", line.trim()));
+    }
+
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(launch(&binary))?;
+    install_and_remove(deb, &entry)
+}
+
+/// The install and uninstall docs/install.md gives, run for real: only as root (CI is), and
+/// only when no Doorstep is installed already, so a person's own install is never removed.
+fn install_and_remove(deb: &Path, entry: &DesktopEntry) -> Result {
+    if !is_root() {
+        println!("apt install and remove: skipped (not root)");
+        return Ok(());
+    }
+    if installed("doorstep") {
+        println!("apt install and remove: skipped (a doorstep package is installed already)");
+        return Ok(());
+    }
+    let deb = std::fs::canonicalize(deb).map_err(|e| e.to_string())?;
+    let env = [("DEBIAN_FRONTEND", "noninteractive")];
+    sh_env("apt-get", &["install", "-y", &deb.to_string_lossy()], &env)?;
+    let program = Path::new("/usr/bin").join(&entry.exec);
+    let present = is_executable(&program) && installed("doorstep");
+    sh_env("apt-get", &["remove", "-y", "doorstep"], &env)?;
+    if !present {
+        return Err(format!("apt installed the package but {} is not there", program.display()));
+    }
+    if program.exists() || installed("doorstep") {
+        return Err(format!("apt removed the package but {} is still there", program.display()));
+    }
+    println!("apt install and remove: {} installed, then removed", program.display());
+    Ok(())
+}
+
+fn installed(package: &str) -> bool {
+    output("dpkg-query", &["-W", "-f=${Status}", package]).is_some_and(|s| s.contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
+}
+
+fn ensure_check_packages() -> Result {
+    let missing: Vec<&str> = CHECK_APT_PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !has_command("apt-get") {
+        return Err(format!("the install check needs these packages and there is no apt-get: {}", missing.join(" ")));
+    }
+    let env = [("DEBIAN_FRONTEND", "noninteractive")];
+    as_root("apt-get", &["update"], &env)?;
+    let mut args = vec!["install", "-y", "--no-install-recommends"];
+    args.extend(missing);
+    as_root("apt-get", &args, &env)
+}
+
+fn tauri_config() -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string("tauri.conf.json").map_err(|e| format!("tauri.conf.json: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("tauri.conf.json: {e}"))
+}
+
+/// `Name: value` lines of a Debian control file (continuation lines joined).
+fn control_fields(text: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = fields.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            fields.push((name.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    fields
+}
+
+/// Package names in a Depends line, without versions or alternatives' bars.
+fn dependency_names(depends: &str) -> Vec<String> {
+    depends
+        .split([',', '|'])
+        .filter_map(|d| d.split_whitespace().next())
+        .map(|name| name.split('(').next().unwrap_or(name).to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+#[derive(Debug, PartialEq)]
+struct DesktopEntry {
+    exec: String,
+    icon: String,
+}
+
+impl DesktopEntry {
+    /// The program `Exec` starts (its first word, field codes dropped) and the `Icon` name, from
+    /// the `[Desktop Entry]` group.
+    fn parse(text: &str) -> Result<DesktopEntry> {
+        let mut in_entry = false;
+        let (mut exec, mut icon) = (None, None);
+        for line in text.lines().map(str::trim) {
+            if line.starts_with('[') {
+                in_entry = line == "[Desktop Entry]";
+            } else if in_entry && let Some((key, value)) = line.split_once('=') {
+                match key.trim() {
+                    "Exec" => exec = value.split_whitespace().next().map(str::to_string),
+                    "Icon" => icon = Some(value.trim().to_string()),
+                    _ => {}
+                }
+            }
+        }
+        let exec = exec.ok_or("the desktop entry has no Exec line")?;
+        let icon = icon.ok_or("the desktop entry has no Icon line")?;
+        // An absolute Exec would run whatever sits at that path, not the package's binary.
+        if exec.contains('/') || icon.contains('/') {
+            return Err(format!(
+                "the desktop entry should name its program and icon, not paths (Exec={exec}, Icon={icon})"
+            ));
+        }
+        Ok(DesktopEntry { exec, icon })
+    }
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// `<theme>/<size>/apps/<name>.png` for any size.
+fn find_icon(theme: &Path, name: &str) -> Option<PathBuf> {
+    std::fs::read_dir(theme)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("apps").join(format!("{name}.png")))
+        .find(|p| p.is_file())
+}
+
+/// Starts the installed binary with a fresh data folder under Xvfb through WebDriver: its window
+/// must appear, the set-up screen must show, and the device core must answer a form.
+async fn launch(binary: &Path) -> Result {
+    let data = tempfile::TempDir::new().map_err(|e| e.to_string())?;
+    let (_display, display) = start_display();
+    let (_driver, driver) = start_driver(&display).await;
+    let began = Instant::now();
+    let screens =
+        Screens { client: open_app(&driver, binary, data.path()).await, dir: PathBuf::from("docs/screenshots") };
+    screens.wait_text("h1", SETUP_HEADING).await;
+    println!("installed app: set-up screen in {} ms", began.elapsed().as_millis());
+    let windows = output("xwininfo", &["-display", &display, "-root", "-tree"]).unwrap_or_default();
+    if !windows.lines().any(|l| l.contains("\"Doorstep\"")) {
+        return Err(format!("no window titled Doorstep on the display:\n{windows}"));
+    }
+    let _ = screens.client.set_window_size(1024, 768).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let png = screens.client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
+    let shot = screens.dir.join("installed-enrol.png");
+    std::fs::write(&shot, png).map_err(|e| format!("{}: {e}", shot.display()))?;
+    println!("screenshot: {}", shot.display());
+    // An address without a scheme is refused by the device core in Rust, not the UI: the answer
+    // proves the installed binary's commands work. It fails before anything is written.
+    screens.type_into("#hub", "hub.example").await;
+    screens.type_into("#code", "KD7M-3QXA").await;
+    screens.type_into("#pin", "2468").await;
+    screens.type_into("#pin-again", "2468").await;
+    screens.click("#enrol").await;
+    screens.wait_text(".nhsuk-error-summary__body", "should start with https://").await;
+    screens.client.close().await.map_err(|e| e.to_string())?;
+    println!("installed app: the device core answered the set-up form");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_fields_join_continuations() {
+        let fields = control_fields("Package: doorstep\nDescription: short\n long text\n more\nVersion: 0.1.0\n");
+        assert_eq!(fields[0], ("Package".into(), "doorstep".into()));
+        assert_eq!(fields[1], ("Description".into(), "short long text more".into()));
+        assert_eq!(fields[2], ("Version".into(), "0.1.0".into()));
+    }
+
+    #[test]
+    fn dependency_names_drop_versions_and_alternatives() {
+        let names = dependency_names("libgtk-3-0 (>= 3.24), libwebkit2gtk-4.1-0 | libfoo,libbar(>=1)");
+        assert_eq!(names, ["libgtk-3-0", "libwebkit2gtk-4.1-0", "libfoo", "libbar"]);
+    }
+
+    #[test]
+    fn desktop_entry_reads_its_own_group_only() {
+        let text = "[Desktop Entry]\nName=Doorstep\nExec=doorstep-app %U\nIcon=doorstep-app\n\
+                    [Desktop Action x]\nExec=other\nIcon=other\n";
+        assert_eq!(
+            DesktopEntry::parse(text),
+            Ok(DesktopEntry { exec: "doorstep-app".into(), icon: "doorstep-app".into() })
+        );
+        assert!(DesktopEntry::parse("[Desktop Entry]\nIcon=x\n").is_err());
+        assert!(DesktopEntry::parse("[Desktop Entry]\nExec=/tmp/evil\nIcon=x\n").is_err());
+    }
+}
