@@ -195,12 +195,7 @@ fn check_deb(deb: &Path) -> Result {
     sh("desktop-file-validate", &[&desktop.to_string_lossy()])?;
     let text = std::fs::read_to_string(&desktop).map_err(|e| e.to_string())?;
     let entry = DesktopEntry::parse(&text)?;
-    let binary = root.path().join("usr/bin").join(&entry.exec);
-    if !is_executable(&binary) {
-        return Err(format!("the desktop entry runs {:?}, which the package does not install in /usr/bin", entry.exec));
-    }
-    let icon = find_icon(&root.path().join("usr/share/icons/hicolor"), &entry.icon)
-        .ok_or_else(|| format!("the desktop entry's icon {:?} is not in the package's hicolor theme", entry.icon))?;
+    let (binary, icon) = entry.installed_in(root.path())?;
     println!("desktop entry {}: runs {}, icon {}", desktop.display(), binary.display(), icon.display());
     // Every library the binary links must be on this machine, as the Depends line promises.
     let ldd = output("ldd", &[&binary.to_string_lossy()]).ok_or("ldd could not read the installed binary")?;
@@ -329,6 +324,23 @@ impl DesktopEntry {
     }
 }
 
+impl DesktopEntry {
+    /// The program and icon the entry names, as installed under `root`: the program in
+    /// /usr/bin (where the entry's PATH lookup finds it), the icon in the hicolor theme.
+    fn installed_in(&self, root: &Path) -> Result<(PathBuf, PathBuf)> {
+        let binary = root.join("usr/bin").join(&self.exec);
+        if !is_executable(&binary) {
+            return Err(format!(
+                "the desktop entry runs {:?}, which the package does not install in /usr/bin",
+                self.exec
+            ));
+        }
+        let icon = find_icon(&root.join("usr/share/icons/hicolor"), &self.icon)
+            .ok_or_else(|| format!("the desktop entry's icon {:?} is not in the package's hicolor theme", self.icon))?;
+        Ok((binary, icon))
+    }
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -405,5 +417,25 @@ mod tests {
         );
         assert!(DesktopEntry::parse("[Desktop Entry]\nIcon=x\n").is_err());
         assert!(DesktopEntry::parse("[Desktop Entry]\nExec=/tmp/evil\nIcon=x\n").is_err());
+    }
+
+    #[test]
+    fn the_entry_must_name_an_installed_program_and_icon() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::TempDir::new().unwrap();
+        let entry = DesktopEntry { exec: "doorstep-app".into(), icon: "doorstep-app".into() };
+        let bin = root.path().join("usr/bin");
+        let apps = root.path().join("usr/share/icons/hicolor/128x128/apps");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&apps).unwrap();
+        assert!(entry.installed_in(root.path()).unwrap_err().contains("does not install"));
+        let program = bin.join("doorstep-app");
+        std::fs::write(&program, "#!/bin/sh\n").unwrap();
+        assert!(entry.installed_in(root.path()).is_err(), "a program that is not executable");
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(entry.installed_in(root.path()).unwrap_err().contains("icon"));
+        std::fs::write(apps.join("doorstep-app.png"), b"png").unwrap();
+        let (binary, icon) = entry.installed_in(root.path()).unwrap();
+        assert_eq!((binary, icon), (program, apps.join("doorstep-app.png")));
     }
 }
