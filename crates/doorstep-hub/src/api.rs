@@ -9,13 +9,13 @@ use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest,
-    EnrolmentCodeResponse, Role, SYNC_CONTENT_TYPE, SyncRequest,
+    EnrolmentCodeResponse, HUB_EPOCH_HEADER, Role, SYNC_CONTENT_TYPE, SyncRequest,
 };
 use uuid::Uuid;
 
@@ -295,11 +295,16 @@ async fn sync<S: HubStorage>(
     let body = unpack(&headers, &body)?;
     let request: SyncRequest =
         doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
-    let response = state.hub.sync(&caller, request).await?;
+    let seen_epoch = headers.get(HUB_EPOCH_HEADER).and_then(|v| v.to_str().ok());
+    let (response, epoch) = state.hub.sync(&caller, request, seen_epoch).await?;
     for held in &response.held_back {
         crate::metrics::global().held_back(hold_reason_label(held.reason));
     }
-    Ok(binary_answer(&headers, doorstep_protocol::encode(&response)))
+    let mut answer = binary_answer(&headers, doorstep_protocol::encode(&response));
+    if let Ok(value) = HeaderValue::from_str(&epoch) {
+        answer.headers_mut().insert(HUB_EPOCH_HEADER, value);
+    }
+    Ok(answer)
 }
 
 fn hold_reason_label(reason: doorstep_protocol::HoldReason) -> &'static str {
@@ -461,33 +466,25 @@ async fn revoke_device<S: HubStorage>(
     // Not a device id: answered like an id of no device.
     let Ok(Path(id)) = id else { return Err(ServiceError::NotFound("no such device".into()).into()) };
     let storage = &state.hub.storage;
-    // Another organisation's device looks exactly like one that does not exist; both refusals
-    // are audited alike.
-    let target = storage.device(id).await?.filter(|d| d.org_id == caller.device.org_id);
-    let Some(target) = target else {
-        storage
-            .audit(crate::storage::AuditEntry {
-                at: Utc::now().timestamp_millis(),
-                actor: caller.describe(),
-                action: "revoke_device".into(),
-                doc_id: None,
-                allowed: false,
-                detail: format!("{id} is not a device of this organisation"),
-            })
-            .await?;
-        return Err(ServiceError::NotFound("no such device".into()).into());
-    };
-    storage.revoke_device(target.id, Utc::now().timestamp_millis()).await?;
-    storage
-        .audit(crate::storage::AuditEntry {
+    let audit = |allowed: bool, detail: String| {
+        storage.audit(crate::storage::AuditEntry {
             at: Utc::now().timestamp_millis(),
             actor: caller.describe(),
             action: "revoke_device".into(),
             doc_id: None,
-            allowed: true,
-            detail: format!("revoked device {} ({} {})", target.id, target.role.code(), target.staff_ref),
+            allowed,
+            detail,
         })
-        .await?;
+    };
+    // Another organisation's device looks exactly like one that does not exist; both refusals
+    // are audited alike.
+    let target = storage.device(id).await?.filter(|d| d.org_id == caller.device.org_id);
+    let Some(target) = target else {
+        audit(false, format!("{id} is not a device of this organisation")).await?;
+        return Err(ServiceError::NotFound("no such device".into()).into());
+    };
+    storage.revoke_device(target.id, Utc::now().timestamp_millis()).await?;
+    audit(true, format!("revoked device {} ({} {})", target.id, target.role.code(), target.staff_ref)).await?;
     tracing::info!(device = %target.id, by = %caller.device.id, "device revoked");
     Ok(StatusCode::NO_CONTENT)
 }

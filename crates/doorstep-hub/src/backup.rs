@@ -208,6 +208,16 @@ fn restore_sqlite(database: &Path, from: &Path) -> Result<Summary, BackupError> 
     target.busy_timeout(std::time::Duration::from_secs(10))?;
     target.restore(rusqlite::MAIN_DB, from, None::<fn(rusqlite::backup::Progress)>)?;
     target.pragma_update(None, "journal_mode", "WAL")?;
+    // A new epoch tells devices that synced after the backup was taken to resend everything. A
+    // backup from before epochs has none: the migration to them makes one at the hub's start.
+    let has_epoch: bool = target.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('hub_sequence') WHERE name = 'epoch'",
+        [],
+        |r| r.get(0),
+    )?;
+    if has_epoch {
+        target.execute("UPDATE hub_sequence SET epoch = lower(hex(randomblob(16)))", [])?;
+    }
     drop(target);
     drop(lock);
     Ok(Summary { schema_version, bytes: file_size(from) })
@@ -300,14 +310,37 @@ async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary
     client.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;").await?;
     drop(client);
     let _ = driver.await;
-    let (from_text, url) = (from.to_string_lossy().to_string(), url.to_string());
+    let (from_text, url_text) = (from.to_string_lossy().to_string(), url.to_string());
     tokio::task::spawn_blocking(move || {
         run_tool(
             "pg_restore",
-            &["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", "--dbname", &url, &from_text],
+            &[
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                "--exit-on-error",
+                "--dbname",
+                &url_text,
+                &from_text,
+            ],
         )
     })
     .await
     .map_err(|e| StorageError::Task(e.to_string()))??;
+    // A new epoch, as for SQLite (restore_sqlite).
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let driver = tokio::spawn(connection);
+    client
+        .batch_execute(
+            "DO $$ BEGIN
+               IF EXISTS (SELECT 1 FROM information_schema.columns
+                          WHERE table_schema = 'public' AND table_name = 'hub_sequence' AND column_name = 'epoch')
+               THEN UPDATE hub_sequence SET epoch = md5(random()::text || clock_timestamp()::text);
+               END IF;
+             END $$;",
+        )
+        .await?;
+    drop(client);
+    let _ = driver.await;
     Ok(Summary { schema_version, bytes: file_size(from) })
 }

@@ -601,6 +601,12 @@ impl HubStorage for PostgresStorage {
         Ok(seq_of(c.query_one(&stmt, &[]).await?.get(0)))
     }
 
+    async fn epoch(&self) -> StorageResult<String> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT epoch FROM hub_sequence WHERE id = 1").await?;
+        Ok(c.query_one(&stmt, &[]).await?.get(0))
+    }
+
     async fn doc_facts(
         &self,
         kind: RecordKind,

@@ -385,7 +385,14 @@ impl<S: HubStorage> Hub<S> {
     }
 
     /// One sync exchange: store what the device pushed, then answer with its feed.
-    pub async fn sync(&self, caller: &Caller, request: SyncRequest) -> Result<SyncResponse, ServiceError> {
+    /// One sync exchange. `seen_epoch` is the hub epoch the device last synced with (None from a
+    /// device that has not synced yet or predates epochs); the answer carries the hub's epoch.
+    pub async fn sync(
+        &self,
+        caller: &Caller,
+        request: SyncRequest,
+        seen_epoch: Option<&str>,
+    ) -> Result<(SyncResponse, String), ServiceError> {
         let mut held_back = Vec::new();
         for push in request.push {
             let id = push.id;
@@ -402,14 +409,16 @@ impl<S: HubStorage> Hub<S> {
         if caller.device.role == Role::Carer {
             self.refresh_carer_scope(caller).await?;
         }
+        let epoch = self.storage.epoch().await?;
+        let restored = seen_epoch.is_some_and(|seen| seen != epoch);
         let (pull, purge, cursor, more, remaining) =
-            self.pull(caller, request.cursor, request.max_bytes.clamp(64 * 1024, MAX_PULL_BYTES)).await?;
+            self.pull(caller, request.cursor, restored, request.max_bytes.clamp(64 * 1024, MAX_PULL_BYTES)).await?;
         // For the operator's `sync-health` (admin.rs); written at most once a minute per device.
         let refused = held_back.iter().filter(|h| h.reason == HoldReason::Forbidden).count();
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let now = Utc::now().timestamp_millis();
         self.storage.record_sync(caller.device.id, now, count(held_back.len()), count(refused)).await?;
-        Ok(SyncResponse { held_back, pull, purge, cursor, more, remaining })
+        Ok((SyncResponse { held_back, pull, purge, cursor, more, remaining }, epoch))
     }
 
     /// Takes one document's pushed changes, or says why not. Storage failures are errors of
@@ -719,17 +728,20 @@ impl<S: HubStorage> Hub<S> {
         &self,
         caller: &Caller,
         cursor: u64,
+        restored: bool,
         max_bytes: u32,
     ) -> Result<(Vec<DocChanges>, Vec<Purge>, u64, bool, u64), ServiceError> {
         let principals = caller.principals();
         if principals.is_empty() {
-            return Ok((Vec::new(), Vec::new(), cursor, false, 0));
+            return Ok((Vec::new(), Vec::new(), if restored { 0 } else { cursor }, false, 0));
         }
         let visible = self.storage.max_seq().await?;
-        // A cursor from the future means the hub was restored from an older backup: start the
-        // device's feed again from the beginning (whole documents; nothing is applied twice).
-        let cursor = if cursor > visible {
-            tracing::warn!(device = %caller.device.id, cursor, visible, "device cursor ahead of the hub: full resend");
+        // The device last synced with this hub before a restore (another epoch), or, from a device
+        // that predates epochs, its cursor is from the future: the hub may lack what the cursor
+        // counts as delivered, so start the device's feed again from the beginning (whole
+        // documents; nothing is applied twice).
+        let cursor = if restored || cursor > visible {
+            tracing::warn!(device = %caller.device.id, cursor, visible, restored, "the hub was restored: full feed");
             0
         } else {
             cursor

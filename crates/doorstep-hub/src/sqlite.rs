@@ -612,6 +612,10 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn epoch(&self) -> StorageResult<String> {
+        self.run(|c| Ok(query_one(c, "SELECT epoch FROM hub_sequence WHERE id = 1", [], |r| r.get(0))?)).await
+    }
+
     async fn doc_facts(
         &self,
         kind: RecordKind,

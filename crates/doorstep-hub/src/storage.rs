@@ -336,6 +336,9 @@ pub trait HubStorage: Send + Sync + 'static {
     ) -> impl Future<Output = StorageResult<Vec<FeedItem>>> + Send;
     /// The highest sequence number stored (everything up to it is visible).
     fn max_seq(&self) -> impl Future<Output = StorageResult<u64>> + Send;
+    /// The name of the hub's line of history: a restore starts a new one, so a device's cursor
+    /// from before it is known to be stale (migrations/hub/sqlite/06-epoch).
+    fn epoch(&self) -> impl Future<Output = StorageResult<String>> + Send;
 
     /// Facts of one kind of document, optionally only one owner's or only those `principal` may read.
     fn doc_facts(

@@ -240,6 +240,112 @@ async fn restored_hub_gets_back_everything(dir: &tempfile::TempDir, db: &str, co
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
 }
 
+/// The case sequence numbers alone miss: after the restore, other devices push the hub past the
+/// cursor of a device that synced after the backup. The hub's new epoch still tells that device
+/// to resend what the backup lacks and to fetch its whole feed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_behind_a_restored_hub_that_moved_on_still_resends_and_catches_up_on_sqlite() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let db_path = dir.path().join("hub.db");
+    let codes = setup(&db_path, 3).await;
+    restored_hub_moved_past_a_device(&dir, &db_path.to_string_lossy(), codes).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_behind_a_restored_hub_that_moved_on_still_resends_and_catches_up_on_postgres() {
+    let database = doorstep_hub::testing::TestDatabase::create().await;
+    let url = database.url.clone();
+    let outcome = tokio::spawn(async move {
+        let dir = tempfile::TempDir::new().unwrap();
+        let codes = codes_for(doorstep_hub::PostgresStorage::connect(&url).await.unwrap(), 3).await;
+        restored_hub_moved_past_a_device(&dir, &url, codes).await;
+    })
+    .await;
+    database.drop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn restored_hub_moved_past_a_device(dir: &tempfile::TempDir, db: &str, codes: Vec<String>) {
+    let backup = dir.path().join("hub-backup.dump");
+    let (hub, url) = start_hub(db, "127.0.0.1:0");
+    let address = url.trim_start_matches("http://").to_string();
+    let (d0, d1) = (enrol(&url, dir.path(), "d0", &codes[0]).await, enrol(&url, dir.path(), "d1", &codes[1]).await);
+    let mut generator = Generator::new(22);
+    let person = generator.person();
+    let today = chrono::Utc::now().date_naive();
+    let visit = generator.visit(&person, at(today, 9, 0));
+    let note = NoteId::for_visit(visit.id);
+    {
+        let mut store = d0.store.lock().await;
+        store.put(&person).unwrap();
+        store.put(&visit).unwrap();
+        store.put(&VisitNote::new(note, visit.id, person.id)).unwrap();
+    }
+    d0.sync().await;
+    d1.sync().await;
+    let epoch_before = hub_epoch(db).await;
+    let made = hub_command(db, &["backup", "--to", &backup.to_string_lossy()]);
+    assert!(made.status.success(), "backup: {}", String::from_utf8_lossy(&made.stderr));
+
+    // d0 syncs a change and a visit the backup will not have.
+    d0.append(note, "[d0 after the backup] ").await;
+    let later = generator.visit(&person, at(today, 15, 0));
+    d0.store.lock().await.put(&later).unwrap();
+    d0.sync().await;
+    let d0_cursor = d0.store.lock().await.sync_cursor().unwrap();
+
+    stop(hub);
+    let restored = hub_command(db, &["restore", "--from", &backup.to_string_lossy()]);
+    assert!(restored.status.success(), "restore: {}", String::from_utf8_lossy(&restored.stderr));
+    assert_ne!(hub_epoch(db).await, epoch_before, "a restore starts a new epoch");
+    let (hub, _) = start_hub(db, &address);
+
+    // d1 pushes the restored hub well past d0's cursor before d0 comes back.
+    let mut evening = Vec::new();
+    for hour in 16..24 {
+        let v = generator.visit(&person, at(today, hour, 0));
+        d1.store.lock().await.put(&v).unwrap();
+        d1.sync().await;
+        evening.push(v.id);
+    }
+    assert!(hub_max_seq(db).await > d0_cursor, "the scenario: the hub's sequence passed d0's cursor");
+
+    d0.sync().await;
+    d1.sync().await;
+    let at_hub = d1.narrative(note).await;
+    assert_eq!(at_hub.matches("[d0 after the backup] ").count(), 1, "d0's change is back at the hub: {at_hub:?}");
+    assert!(d1.store.lock().await.get::<Visit>(&later.id.to_string()).is_ok(), "d0's later visit is back");
+    for id in evening {
+        assert!(d0.store.lock().await.get::<Visit>(&id.to_string()).is_ok(), "d0 fetched d1's visit {id}");
+    }
+    assert_eq!(d0.store.lock().await.local_sync_state().unwrap().pending, 0, "d0 sent everything");
+    stop(hub);
+}
+
+async fn hub_epoch(db: &str) -> String {
+    query_text(db, "SELECT epoch FROM hub_sequence WHERE id = 1").await
+}
+
+async fn hub_max_seq(db: &str) -> u64 {
+    query_text(db, "SELECT CAST(value AS TEXT) FROM hub_sequence WHERE id = 1").await.parse().unwrap()
+}
+
+/// One text value from the hub's database, on either backend.
+async fn query_text(db: &str, sql: &str) -> String {
+    if db.starts_with("postgres") {
+        let (client, connection) = tokio_postgres::connect(db, tokio_postgres::NoTls).await.unwrap();
+        let driver = tokio::spawn(connection);
+        let value: String = client.query_one(sql, &[]).await.unwrap().get(0);
+        drop(client);
+        let _ = driver.await;
+        value
+    } else {
+        rusqlite::Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
 async fn has_document(db: &str, id: &str) -> bool {
     let sql = "SELECT COUNT(*) FROM documents WHERE id = $1";
     if db.starts_with("postgres") {

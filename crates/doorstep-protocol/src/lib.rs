@@ -8,7 +8,7 @@
 //!
 //! Endpoints (all under [`API_PREFIX`]):
 //! - `POST /enrol` — JSON [`EnrolRequest`] → [`EnrolResponse`]
-//! - `POST /sync` — [`SyncRequest`] → [`SyncResponse`] (binary, bearer token)
+//! - `POST /sync` — [`SyncRequest`] → [`SyncResponse`] (binary, bearer token; [`HUB_EPOCH_HEADER`])
 //! - `POST /docs/{id}/sync` — one Automerge sync-protocol message each way ([`DocSyncRequest`])
 //! - `POST /enrolment-codes`, `POST /devices/{id}/revoke` — managers (JSON, bearer token)
 //! - `GET /health`
@@ -22,6 +22,12 @@ use uuid::Uuid;
 pub const API_PREFIX: &str = "/api/v1";
 /// Content type of binary sync bodies.
 pub const SYNC_CONTENT_TYPE: &str = "application/vnd.doorstep.sync+postcard";
+/// Header on `/sync`, both ways: the device sends the hub epoch it last synced with (none on its
+/// first sync); the hub always answers with its own. They differ after the hub was restored from
+/// a backup: the hub then starts the device's feed again from the beginning and the device sends
+/// every record again, so nothing the backup lacks is lost. A header, not a field, so devices
+/// and hubs from before it still understand each other's bodies.
+pub const HUB_EPOCH_HEADER: &str = "doorstep-hub-epoch";
 
 pub use doorstep_model::Role;
 

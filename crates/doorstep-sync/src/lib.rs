@@ -15,7 +15,8 @@ use doorstep_model::view::DeviceRow;
 use doorstep_model::{PartnerOrg, RecordKind, Role};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse,
-    EnrolmentCodeRequest, EnrolmentCodeResponse, HoldReason, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
+    EnrolmentCodeRequest, EnrolmentCodeResponse, HUB_EPOCH_HEADER, HoldReason, SYNC_CONTENT_TYPE, SyncRequest,
+    SyncResponse,
 };
 use doorstep_store::{DocSync, Store, StoreError};
 use tokio::sync::Mutex;
@@ -38,6 +39,8 @@ const MAX_ROUND_TRIPS: usize = 10_000;
 const SETTING_HUB: &str = "hub_url";
 const SETTING_TOKEN: &str = "device_token";
 const SETTING_PURGES: &str = "purges_waiting";
+/// The hub epoch of the last sync (doorstep_protocol::HUB_EPOCH_HEADER).
+const SETTING_HUB_EPOCH: &str = "hub_epoch";
 /// SHA-256 of the hub's certificate (lower-case hex) when the device was set up with one.
 pub const SETTING_HUB_CERT: &str = "hub_cert_sha256";
 
@@ -261,7 +264,13 @@ impl SyncClient {
         }
     }
 
-    async fn exchange(&self, request: &SyncRequest) -> Result<(SyncResponse, usize, usize), SyncError> {
+    /// One `/sync` round trip: the answer, the hub's epoch (None from a hub that predates them),
+    /// bytes sent and received.
+    async fn exchange(
+        &self,
+        request: &SyncRequest,
+        seen_epoch: Option<&str>,
+    ) -> Result<(SyncResponse, Option<String>, usize, usize), SyncError> {
         let (body, compressed) = doorstep_protocol::compress(doorstep_protocol::encode(request));
         let sent = body.len();
         let mut post = self
@@ -273,10 +282,14 @@ impl SyncClient {
         if compressed {
             post = post.header(reqwest::header::CONTENT_ENCODING, CONTENT_ENCODING);
         }
+        if let Some(epoch) = seen_epoch {
+            post = post.header(HUB_EPOCH_HEADER, epoch);
+        }
         let response = post.body(body).send().await.map_err(connection_error)?;
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
+        let epoch = response.headers().get(HUB_EPOCH_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let packed = response
             .headers()
             .get(reqwest::header::CONTENT_ENCODING)
@@ -289,7 +302,7 @@ impl SyncClient {
             bytes.to_vec()
         };
         let answer = doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
-        Ok((answer, sent, received))
+        Ok((answer, epoch, sent, received))
     }
 
     /// Sends a management request with this device's token; the hub's refusal becomes an error.
@@ -376,7 +389,7 @@ impl SyncClient {
         let store = store_lock;
         let mut report = SyncReport::default();
         loop {
-            let (request, outgoing) = {
+            let (request, outgoing, seen_epoch) = {
                 let store = store.lock().await;
                 let outgoing = store.pending_changes(MAX_PUSH_BYTES)?;
                 let push = outgoing
@@ -385,10 +398,11 @@ impl SyncClient {
                         Uuid::parse_str(&o.id).ok().map(|id| DocChanges { id, kind: o.kind, bytes: o.bytes.clone() })
                     })
                     .collect();
-                (SyncRequest { cursor: store.sync_cursor()?, push, max_bytes: MAX_PULL_BYTES }, outgoing)
+                let request = SyncRequest { cursor: store.sync_cursor()?, push, max_bytes: MAX_PULL_BYTES };
+                (request, outgoing, store.setting(SETTING_HUB_EPOCH)?)
             };
-            let result = self.exchange(&request).await;
-            let (answer, sent, received) = match result {
+            let result = self.exchange(&request, seen_epoch.as_deref()).await;
+            let (answer, epoch, sent, received) = match result {
                 Err(SyncError::Revoked) => {
                     // A lost tablet must not keep people's records: wipe, then report.
                     store.lock().await.wipe()?;
@@ -410,9 +424,11 @@ impl SyncClient {
             let acknowledged = acks.len();
             store.acknowledge_all(acks)?;
             report.pushed += acknowledged;
-            // A cursor going back means the hub was restored from a backup: it may lack changes
-            // it acknowledged before, which no later push would carry. Send everything again.
-            let hub_went_back = answer.cursor < request.cursor;
+            // Another epoch (or, from a hub that predates epochs, a cursor going back) means the
+            // hub was restored from a backup: it may lack changes it acknowledged before, which no
+            // later push would carry. Send everything again; the hub restarted our feed too.
+            let restored = matches!((&seen_epoch, &epoch), (Some(seen), Some(now)) if seen != now);
+            let hub_went_back = restored || answer.cursor < request.cursor;
             if hub_went_back {
                 let documents = store.resend_all()?;
                 tracing::warn!(
@@ -459,6 +475,9 @@ impl SyncClient {
             store
                 .set_setting(SETTING_PURGES, &serde_json::to_string(&still_waiting).unwrap_or_else(|_| "[]".into()))?;
             store.set_sync_cursor(answer.cursor)?;
+            if let Some(epoch) = &epoch {
+                store.set_setting(SETTING_HUB_EPOCH, epoch)?;
+            }
             drop(store);
             for (kind, id) in needs_doc_sync {
                 self.doc_sync(store_lock, kind, &id).await?;
