@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod partners;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -66,14 +67,24 @@ impl<S: HubStorage + Clone> TestHub<S> {
 
     /// A device with its own store file, enrolled as `staff`.
     pub async fn device(&self, dir: &Path, staff: &str, role: Role) -> TestDevice {
-        self.device_at(&dir.join(format!("{staff}-{}.db", Uuid::new_v4())), staff, role).await
+        self.device_in(dir, self.provider, staff, role).await
+    }
+
+    /// Like [`TestHub::device`] for a member of any organisation on the hub (another provider,
+    /// a partner).
+    pub async fn device_in(&self, dir: &Path, org: Uuid, staff: &str, role: Role) -> TestDevice {
+        self.enrol(&dir.join(format!("{staff}-{}.db", Uuid::new_v4())), org, staff, role).await
     }
 
     /// A device whose store is the file at `path`.
     pub async fn device_at(&self, path: &Path, staff: &str, role: Role) -> TestDevice {
+        self.enrol(path, self.provider, staff, role).await
+    }
+
+    async fn enrol(&self, path: &Path, org: Uuid, staff: &str, role: Role) -> TestDevice {
         let store = Store::open(path).expect("open store");
         let store = Arc::new(Mutex::new(store));
-        let code = self.code(staff, role).await;
+        let code = issue_enrolment_code(&self.storage, org, staff, role, "test").await.expect("code").code;
         doorstep_sync::enrol(&store, &self.url, &code, &format!("{staff}'s tablet")).await.expect("enrol");
         let client = SyncClient::for_store(&store).await.expect("client");
         TestDevice { store, client }
@@ -97,6 +108,12 @@ pub struct TestDevice {
 impl TestDevice {
     pub async fn sync(&self) -> SyncReport {
         self.client.sync(&self.store, |_| {}).await.expect("sync")
+    }
+
+    /// One of the store's settings: `device_id` and `device_token` are what a hand-made request
+    /// needs.
+    pub async fn setting(&self, name: &str) -> String {
+        self.store.lock().await.setting(name).expect("read a setting").unwrap_or_else(|| panic!("no setting {name}"))
     }
 }
 

@@ -19,27 +19,22 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use automerge::AutoCommit;
 use chrono::Utc;
 use doorstep_demo::{Generator, at};
-use doorstep_hub::Hub;
-use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::service::load_strict;
 use doorstep_hub::sqlite::SqliteStorage;
-use doorstep_hub::storage::{AuditEntry, HubStorage, OrgKind, Organisation, WebRole};
+use doorstep_hub::storage::{AuditEntry, HubStorage, WebRole};
 use doorstep_model::{
     ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person, ProviderRef,
     RecordKind, ShareChoices, SharedItem, SharedItemId, StaffId, Urgency, Visit, VisitNote,
 };
 use doorstep_protocol::{API_PREFIX, DocChanges, HoldReason, Role, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse};
+use doorstep_tests::partners::{COUNCIL, Partners, SURGERY, WebSession};
 use doorstep_tests::{TestDevice, TestHub, today};
 use reqwest::StatusCode;
-use tokio::sync::Mutex;
 use uuid::Uuid;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 /// The documents, in the matrix's column order. Sunrise Home Care is the provider the carers
 /// work for; Northgate Care is another provider on the same hub, whose carer happens to have the
@@ -88,7 +83,7 @@ enum Access {
     /// A device token (real, revoked or forged): `/api/v1/sync`.
     Device { token: String, device_id: String },
     /// A signed-in person at the hub's pages.
-    Web { email: String, cookie: String, csrf: String },
+    Web { email: String, session: WebSession },
     /// A request with no `Authorization` header at all.
     NoToken,
 }
@@ -138,35 +133,13 @@ struct World {
     _devices: Vec<TestDevice>,
 }
 
-async fn setting(device: &TestDevice, name: &str) -> String {
-    device.store.lock().await.setting(name).unwrap().unwrap()
-}
-
 async fn device_access(device: &TestDevice) -> Access {
-    Access::Device { token: setting(device, "device_token").await, device_id: setting(device, "device_id").await }
+    Access::Device { token: device.setting("device_token").await, device_id: device.setting("device_id").await }
 }
 
-/// A device of any organisation and role, enrolled through the hub's API.
-async fn enrol(hub: &TestHub<SqliteStorage>, dir: &std::path::Path, org: Uuid, staff: &str, role: Role) -> TestDevice {
-    let code = issue_enrolment_code(&hub.storage, org, staff, role, "test").await.unwrap().code;
-    let store = doorstep_store::Store::open(dir.join(format!("{staff}-{}.db", Uuid::new_v4()))).unwrap();
-    let store = Arc::new(Mutex::new(store));
-    doorstep_sync::enrol(&store, &hub.url, &code, &format!("{staff}'s device")).await.unwrap();
-    let client = doorstep_sync::SyncClient::for_store(&store).await.unwrap();
-    TestDevice { store, client }
-}
-
-async fn organisation(hub: &TestHub<SqliteStorage>, name: &str, kind: OrgKind, partner: Option<PartnerKind>) -> Uuid {
-    let id = Uuid::new_v4();
-    hub.storage.create_organisation(Organisation { id, name: name.into(), kind, partner_kind: partner }).await.unwrap();
-    id
-}
-
+/// A new account at the hub's pages, signed in.
 async fn web_access(hub: &TestHub<SqliteStorage>, org: Uuid, email: &str, name: &str, role: WebRole) -> Access {
-    let accounts = Hub::new(hub.storage.clone());
-    accounts.create_web_user(org, email, name, role, PASSWORD).await.unwrap();
-    let (secret, caller) = accounts.sign_in(email, PASSWORD).await.unwrap();
-    Access::Web { email: email.into(), cookie: format!("doorstep_session={secret}"), csrf: caller.session.csrf }
+    Access::Web { email: email.into(), session: hub.web_session(org, email, name, role).await }
 }
 
 fn idea(person: &Person, author: &str, summary: &str) -> Insight {
@@ -194,18 +167,17 @@ fn doc(id: Uuid, kind: RecordKind) -> Doc {
 async fn set_up(dir: &std::path::Path) -> World {
     let hub = TestHub::start(SqliteStorage::open(&dir.join("hub.db")).unwrap()).await;
     let sunrise = hub.provider;
-    let northgate = organisation(&hub, "Northgate Care", OrgKind::Provider, None).await;
+    let northgate = hub.other_provider("Northgate Care").await;
     let council_kind = PartnerKind::CouncilAdultSocialCare;
-    let council = organisation(&hub, "Northbrook Adult Social Care", OrgKind::Partner, Some(council_kind)).await;
-    let surgery = organisation(&hub, "Riverside Surgery", OrgKind::Partner, Some(PartnerKind::GpPractice)).await;
+    let Partners { council, surgery } = hub.partners().await;
 
     let office = hub.device(dir, "M001", Role::Manager).await;
     let sam = hub.device(dir, "C001", Role::Carer).await;
     let priya = hub.device(dir, "C002", Role::Carer).await;
     let lost_tablet = hub.device(dir, "C001", Role::Carer).await;
-    let nia = enrol(&hub, dir, northgate, "N-M001", Role::Manager).await;
-    let council_device = enrol(&hub, dir, council, "COUNCIL-PC", Role::Partner).await;
-    let commissioner_device = enrol(&hub, dir, council, "COMMISSIONING-PC", Role::Commissioner).await;
+    let nia = hub.device_in(dir, northgate, "N-M001", Role::Manager).await;
+    let council_device = hub.device_in(dir, council, "COUNCIL-PC", Role::Partner).await;
+    let commissioner_device = hub.device_in(dir, council, "COMMISSIONING-PC", Role::Commissioner).await;
 
     // Sunrise: one person on each carer's rota today, with a visit, a note and an idea.
     let mut generator = Generator::new(66);
@@ -268,9 +240,9 @@ async fn set_up(dir: &std::path::Path) -> World {
             ShareChoices { include_observations: false },
         )
     };
-    let to_council = share(council, "Northbrook Adult Social Care", council_kind);
-    let to_surgery = share(surgery, "Riverside Surgery", PartnerKind::GpPractice);
-    let revoked = share(council, "Northbrook Adult Social Care", council_kind);
+    let to_council = share(council, COUNCIL, council_kind);
+    let to_surgery = share(surgery, SURGERY, PartnerKind::GpPractice);
+    let revoked = share(council, COUNCIL, council_kind);
     for item in [&to_council, &to_surgery, &revoked] {
         office.store.lock().await.put(item).unwrap();
     }
@@ -309,22 +281,22 @@ async fn set_up(dir: &std::path::Path) -> World {
     ];
 
     // Sam's old tablet is lost: the office revokes it.
-    let lost_id = setting(&lost_tablet, "device_id").await;
+    let lost_id = lost_tablet.setting("device_id").await;
     let response = reqwest::Client::new()
         .post(format!("{}{API_PREFIX}/devices/{lost_id}/revoke", hub.url))
-        .bearer_auth(setting(&office, "device_token").await)
+        .bearer_auth(office.setting("device_token").await)
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     // A forged token: Sam's real device id with a secret of the right shape that is not his.
-    let sam_id = setting(&sam, "device_id").await;
+    let sam_id = sam.setting("device_id").await;
     let forged = format!("ds1.{sam_id}.{}", "A".repeat(43));
 
     // Each working device reads through a second device of the same member of staff.
     let sibling = |org: Uuid, staff: &'static str, role: Role| {
         let hub = &hub;
-        async move { device_access(&enrol(hub, dir, org, staff, role).await).await }
+        async move { device_access(&hub.device_in(dir, org, staff, role).await).await }
     };
     let ola = web_access(&hub, council, "ola@council.example", "Ola Adeyemi", WebRole::Partner).await;
     let chris = web_access(&hub, council, "chris@council.example", "Chris Commissioner", WebRole::Commissioner).await;
@@ -438,10 +410,11 @@ async fn read_all(world: &World, actor: &Actor) -> Vec<Seen> {
             assert_eq!(status, StatusCode::UNAUTHORIZED);
             vec![Seen::Denied; world.docs.len()]
         }
-        Access::Web { cookie, .. } => {
+        Access::Web { session, .. } => {
             let mut cells = Vec::new();
             for d in &world.docs {
-                let response = http().get(format!("{url}/items/{}", d.id)).header("cookie", cookie).send().await;
+                let response =
+                    http().get(format!("{url}/items/{}", d.id)).header("cookie", &session.cookie).send().await;
                 let status = response.unwrap().status();
                 assert!(
                     matches!(status, StatusCode::OK | StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
@@ -463,11 +436,11 @@ async fn write_one(world: &World, actor: &Actor, d: &Doc) -> Seen {
     let outcome = match &actor.access {
         Access::Device { token, .. } => push(world, Some(token), d, actor.name).await,
         Access::NoToken => push(world, None, d, actor.name).await,
-        Access::Web { cookie, csrf, .. } => {
-            let form = [("csrf", csrf.as_str()), ("outcome", "acknowledged"), ("message", "Seen, thank you.")];
+        Access::Web { session, .. } => {
+            let form = [("csrf", session.csrf.as_str()), ("outcome", "acknowledged"), ("message", "Seen, thank you.")];
             let response = http()
                 .post(format!("{url}/items/{}/respond", d.id))
-                .header("cookie", cookie)
+                .header("cookie", &session.cookie)
                 .form(&form)
                 .send()
                 .await

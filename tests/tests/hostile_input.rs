@@ -16,16 +16,14 @@ use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use automerge::AutoCommit;
 use chrono::Utc;
 use doorstep_demo::{Generator, at};
-use doorstep_hub::Hub;
 use doorstep_hub::api::{MAX_BODY_BYTES, MAX_FORM_BYTES};
 use doorstep_hub::service::load_strict;
 use doorstep_hub::sqlite::SqliteStorage;
-use doorstep_hub::storage::{AuditEntry, HubStorage, OrgKind, Organisation, WebRole};
+use doorstep_hub::storage::{AuditEntry, HubStorage, WebRole};
 use doorstep_model::{
     ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person, ProviderRef,
     RecordKind, ShareChoices, SharedItem, SharedItemId, StaffId, Urgency, VisitNote,
@@ -34,20 +32,22 @@ use doorstep_protocol::{
     API_PREFIX, ApiError, DocChanges, DocSyncRequest, DocSyncResponse, HoldReason, Role, SYNC_CONTENT_TYPE,
     SyncRequest, SyncResponse,
 };
+use doorstep_tests::partners::{COUNCIL, PASSWORD, Partners, SURGERY, WebSession};
 use doorstep_tests::{TestDevice, TestHub, today};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{RequestBuilder, StatusCode};
-use tokio::sync::Mutex;
 use uuid::Uuid;
 
-const PASSWORD: &str = "correct horse battery staple";
-
-/// A person signed in at the hub's pages.
-#[derive(Clone)]
-struct WebSession {
-    cookie: String,
-    csrf: String,
-}
+// The addresses most attempts go to, as the printed tables name them.
+const SYNC: &str = "POST /api/v1/sync";
+const DOC_SYNC: &str = "POST /api/v1/docs/{id}/sync";
+const ENROL: &str = "POST /api/v1/enrol";
+const CODES: &str = "POST /api/v1/enrolment-codes";
+const REVOKE: &str = "POST /api/v1/devices/{id}/revoke";
+const INBOX: &str = "GET /inbox";
+const ITEM: &str = "GET /items/{id}";
+const RESPOND: &str = "POST /items/{id}/respond";
+const SIGN_IN: &str = "POST /sign-in";
 
 struct World {
     hub: TestHub<SqliteStorage>,
@@ -73,33 +73,6 @@ struct World {
     ola: WebSession,
 }
 
-async fn setting(device: &TestDevice, name: &str) -> String {
-    device.store.lock().await.setting(name).unwrap().unwrap()
-}
-
-async fn organisation(hub: &TestHub<SqliteStorage>, name: &str, kind: OrgKind, partner: Option<PartnerKind>) -> Uuid {
-    let id = Uuid::new_v4();
-    hub.storage.create_organisation(Organisation { id, name: name.into(), kind, partner_kind: partner }).await.unwrap();
-    id
-}
-
-/// A device of another organisation, enrolled through the hub's API.
-async fn enrol_in(hub: &TestHub<SqliteStorage>, dir: &Path, org: Uuid, staff: &str, role: Role) -> TestDevice {
-    let code = doorstep_hub::api::issue_enrolment_code(&hub.storage, org, staff, role, "test").await.unwrap().code;
-    let store = doorstep_store::Store::open(dir.join(format!("{staff}-{}.db", Uuid::new_v4()))).unwrap();
-    let store = Arc::new(Mutex::new(store));
-    doorstep_sync::enrol(&store, &hub.url, &code, &format!("{staff}'s tablet")).await.unwrap();
-    let client = doorstep_sync::SyncClient::for_store(&store).await.unwrap();
-    TestDevice { store, client }
-}
-
-async fn web_session(hub: &TestHub<SqliteStorage>, org: Uuid, email: &str, role: WebRole) -> WebSession {
-    let accounts = Hub::new(hub.storage.clone());
-    accounts.create_web_user(org, email, "Ola Adeyemi", role, PASSWORD).await.unwrap();
-    let (secret, caller) = accounts.sign_in(email, PASSWORD).await.unwrap();
-    WebSession { cookie: format!("doorstep_session={secret}"), csrf: caller.session.csrf }
-}
-
 fn idea(person: &Person) -> Insight {
     Insight {
         id: InsightId(Uuid::new_v4()),
@@ -121,13 +94,12 @@ fn idea(person: &Person) -> Insight {
 async fn set_up(dir: &Path) -> World {
     let db = dir.join("hub.db");
     let hub = TestHub::start(SqliteStorage::open(&db).unwrap()).await;
-    let northgate = organisation(&hub, "Northgate Care", OrgKind::Provider, None).await;
+    let northgate = hub.other_provider("Northgate Care").await;
     let council_kind = PartnerKind::CouncilAdultSocialCare;
-    let council = organisation(&hub, "Northbrook Adult Social Care", OrgKind::Partner, Some(council_kind)).await;
-    let surgery = organisation(&hub, "Riverside Surgery", OrgKind::Partner, Some(PartnerKind::GpPractice)).await;
+    let Partners { council, surgery } = hub.partners().await;
     let office = hub.device(dir, "M001", Role::Manager).await;
     let carer = hub.device(dir, "C001", Role::Carer).await;
-    let nia = enrol_in(&hub, dir, northgate, "N-M001", Role::Manager).await;
+    let nia = hub.device_in(dir, northgate, "N-M001", Role::Manager).await;
 
     // Sunrise: a person on C001's rota today, the visit, its note and an idea shared with two partners.
     let mut generator = Generator::new(606);
@@ -165,8 +137,8 @@ async fn set_up(dir: &Path) -> World {
             ShareChoices { include_observations: false },
         )
     };
-    let to_council = share(council, "Northbrook Adult Social Care", council_kind);
-    let to_surgery = share(surgery, "Riverside Surgery", PartnerKind::GpPractice);
+    let to_council = share(council, COUNCIL, council_kind);
+    let to_surgery = share(surgery, SURGERY, PartnerKind::GpPractice);
     office.store.lock().await.put(&to_council).unwrap();
     office.store.lock().await.put(&to_surgery).unwrap();
     assert_eq!(office.sync().await.held_back, 0);
@@ -184,14 +156,14 @@ async fn set_up(dir: &Path) -> World {
     }
     assert_eq!(nia.sync().await.held_back, 0);
 
-    let ola = web_session(&hub, council, "ola@council.example", WebRole::Partner).await;
+    let ola = hub.web_session(council, "ola@council.example", "Ola Adeyemi", WebRole::Partner).await;
     World {
         db,
         url: hub.url.clone(),
-        office_token: setting(&office, "device_token").await,
-        carer_token: setting(&carer, "device_token").await,
-        northgate_token: setting(&nia, "device_token").await,
-        northgate_device: setting(&nia, "device_id").await.parse().unwrap(),
+        office_token: office.setting("device_token").await,
+        carer_token: carer.setting("device_token").await,
+        northgate_token: nia.setting("device_token").await,
+        northgate_device: nia.setting("device_id").await.parse().unwrap(),
         office,
         carer,
         hub,
@@ -294,6 +266,11 @@ fn page(status: StatusCode, says: &'static str) -> Expect {
     Expect { status, code: None, says: Some(says), leaves: Leaves::Nothing }
 }
 
+/// The status alone: the answer's content is checked after, or there is none to check.
+fn just(status: StatusCode) -> Expect {
+    Expect { status, code: None, says: None, leaves: Leaves::Nothing }
+}
+
 impl Expect {
     fn audited(self) -> Expect {
         Expect { leaves: Leaves::RefusalAudited, ..self }
@@ -320,6 +297,10 @@ impl Answer {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
+
+/// One attempt whose answer needs no look beyond [`Probe::attempt`]'s: the address, what was
+/// tried, the request and what it should get.
+type Case<'a> = (&'a str, &'a str, RequestBuilder, Expect);
 
 /// Runs attempts, checks each, and keeps the table.
 struct Probe<'a> {
@@ -423,6 +404,13 @@ impl<'a> Probe<'a> {
         answer
     }
 
+    /// Runs cases one after another, in order (a table of them reads as the test's plan).
+    async fn run(&mut self, cases: impl IntoIterator<Item = Case<'_>>) {
+        for (endpoint, tried, request, expect) in cases {
+            self.attempt(endpoint, tried, request, expect).await;
+        }
+    }
+
     /// A check outside `attempt` (an answer's content, or a comparison of two answers).
     fn check(&mut self, ok: bool, what: impl Into<String>) {
         if !ok {
@@ -511,215 +499,6 @@ async fn note_edit(world: &World, id: Uuid) -> Vec<u8> {
     doc.save_after(&before)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn oversized_bodies_are_refused_before_anything_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let world = set_up(dir.path()).await;
-    let mut probe = Probe::new(&world, "Oversized bodies");
-    let too_large = StatusCode::PAYLOAD_TOO_LARGE;
-    let (office, ola) = (world.office_token.clone(), world.ola.clone());
-    let big = |n: usize| vec![b'x'; n];
-
-    probe
-        .attempt(
-            "POST /api/v1/sync",
-            "32 MiB + 1 byte",
-            sync_post(&world, &office, big(MAX_BODY_BYTES + 1)),
-            api(too_large, "too_large", "at most 32 MiB"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /api/v1/sync",
-            "96 MiB",
-            sync_post(&world, &office, big(3 * MAX_BODY_BYTES)),
-            api(too_large, "too_large", "at most 32 MiB"),
-        )
-        .await;
-    // 40 KiB of deflate that would unpack to 40 MiB: refused as it passes the limit.
-    let (bomb, compressed) = doorstep_protocol::compress(vec![0; MAX_BODY_BYTES + 8 * 1024 * 1024]);
-    assert!(compressed && bomb.len() < 100 * 1024);
-    probe
-        .attempt(
-            "POST /api/v1/sync",
-            "deflate bomb: 40 MiB unpacked",
-            sync_post(&world, &office, bomb).header("content-encoding", "deflate"),
-            api(too_large, "too_large", "at most 32 MiB"),
-        )
-        .await;
-    // At the body limit the request is read, and the one document too large for a push is held
-    // back with its reason.
-    let id = Uuid::new_v4();
-    let mut request = SyncRequest {
-        cursor: 0,
-        push: vec![DocChanges { id, kind: RecordKind::Note, bytes: Vec::new() }],
-        max_bytes: 1 << 20,
-    };
-    let envelope = doorstep_protocol::encode(&request).len() + 4;
-    request.push[0].bytes = big(MAX_BODY_BYTES - envelope);
-    let body = doorstep_protocol::encode(&request);
-    probe.check(body.len() <= MAX_BODY_BYTES && body.len() > MAX_BODY_BYTES - 16, "a body at the limit");
-    let answer = probe
-        .attempt(
-            "POST /api/v1/sync",
-            "32 MiB: one document's changes",
-            sync_post(&world, &office, body),
-            Expect { status: StatusCode::OK, code: None, says: None, leaves: Leaves::Nothing },
-        )
-        .await;
-    let held = decode_sync(&answer).map(|a| a.held_back);
-    probe.check(
-        held.as_ref().is_some_and(|h| h.len() == 1 && h[0].id == id && h[0].reason == HoldReason::TooLarge),
-        format!("the document is held back as too large: {held:?}"),
-    );
-    probe
-        .attempt(
-            "POST /api/v1/docs/{id}/sync",
-            "32 MiB + 1 byte",
-            doc_sync_post(&world, &office, &Uuid::new_v4().to_string(), big(MAX_BODY_BYTES + 1)),
-            api(too_large, "too_large", "at most 32 MiB"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /api/v1/docs/{id}/sync",
-            "96 MiB",
-            doc_sync_post(&world, &office, &Uuid::new_v4().to_string(), big(3 * MAX_BODY_BYTES)),
-            api(too_large, "too_large", "at most 32 MiB"),
-        )
-        .await;
-
-    // JSON: enrolment and the managers' API.
-    let over_form = MAX_FORM_BYTES + 1;
-    let json_of = |n: usize| {
-        let mut body = br#"{"code":"ABCD-EFGH","device_name":""#.to_vec();
-        body.extend(big(n.saturating_sub(body.len() + 2)));
-        body.extend(br#""}"#);
-        body
-    };
-    let enrol = |body: Vec<u8>| {
-        http().post(format!("{}{API_PREFIX}/enrol", world.url)).header("content-type", "application/json").body(body)
-    };
-    probe
-        .attempt(
-            "POST /api/v1/enrol",
-            "64 KiB + 1 byte",
-            enrol(json_of(over_form)),
-            api(too_large, "too_large", "64 KiB"),
-        )
-        .await;
-    probe.attempt("POST /api/v1/enrol", "8 MiB", enrol(json_of(8 << 20)), api(too_large, "too_large", "64 KiB")).await;
-    probe
-        .attempt(
-            "POST /api/v1/enrol",
-            "a 60 KB device name",
-            enrol(json_of(60_000)),
-            api(StatusCode::BAD_REQUEST, "bad_request", "up to 100 characters"),
-        )
-        .await;
-    let codes = |body: String| {
-        http()
-            .post(format!("{}{API_PREFIX}/enrolment-codes", world.url))
-            .bearer_auth(&office)
-            .header("content-type", "application/json")
-            .body(body)
-    };
-    let long_ref = |n: usize| format!(r#"{{"staff_ref":"{}","role":"carer"}}"#, "C".repeat(n));
-    probe
-        .attempt(
-            "POST /api/v1/enrolment-codes",
-            "64 KiB + 1 byte",
-            codes(long_ref(over_form)),
-            api(too_large, "too_large", "64 KiB"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /api/v1/enrolment-codes",
-            "8 MiB",
-            codes(long_ref(8 << 20)),
-            api(too_large, "too_large", "64 KiB"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /api/v1/enrolment-codes",
-            "a 60 KB staff reference",
-            codes(long_ref(60_000)),
-            api(StatusCode::BAD_REQUEST, "bad_request", "at most 64 characters"),
-        )
-        .await;
-
-    // The pages' forms.
-    let padded_form = |csrf: &str, n: usize| {
-        let mut body = respond_form(csrf, "acknowledged", "");
-        body.extend(big(n.saturating_sub(body.len())));
-        body
-    };
-    let respond = format!("/items/{}/respond", world.to_council);
-    probe
-        .attempt(
-            "POST /items/{id}/respond",
-            "64 KiB + 1 byte",
-            page_post(&world, &ola, &respond, padded_form(&ola.csrf, over_form)),
-            page(too_large, "too large"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /items/{id}/respond",
-            "8 MiB",
-            page_post(&world, &ola, &respond, padded_form(&ola.csrf, 8 << 20)),
-            page(too_large, "too large"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /items/{id}/respond",
-            "a 4,001-character answer",
-            page_post(&world, &ola, &respond, respond_form(&ola.csrf, "acknowledged", &"a".repeat(4001))),
-            page(StatusCode::BAD_REQUEST, "4000").read_audited(),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /sign-in",
-            "64 KiB + 1 byte",
-            page_post(&world, &ola, "/sign-in", padded_form("x", over_form)),
-            page(too_large, "too large"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /sign-in",
-            "8 MiB",
-            page_post(&world, &ola, "/sign-in", padded_form("x", 8 << 20)),
-            page(too_large, "too large"),
-        )
-        .await;
-    probe
-        .attempt(
-            "POST /sign-out",
-            "64 KiB + 1 byte",
-            page_post(&world, &ola, "/sign-out", padded_form(&ola.csrf, over_form)),
-            page(too_large, "too large"),
-        )
-        .await;
-    // Still signed in: the refused sign-out changed nothing.
-    let inbox = probe
-        .attempt(
-            "GET /inbox",
-            "after the refused sign-out",
-            page_get(&world, &ola, "/inbox"),
-            page(StatusCode::OK, "Shared with").read_audited(),
-        )
-        .await;
-    probe.check(inbox.status == StatusCode::OK, "the session survives a refused sign-out");
-    probe.finish();
-    world.hub.stop().await;
-}
-
-/// The sign-in form's cookie and token, as a browser gets them.
 async fn sign_in_form(world: &World) -> (String, String) {
     let page = http().get(format!("{}/sign-in", world.url)).send().await.unwrap();
     let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
@@ -750,600 +529,6 @@ fn garbage(n: usize) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let world = set_up(dir.path()).await;
-    let mut probe = Probe::new(&world, "Malformed requests");
-    let (office, carer, ola) = (world.office_token.clone(), world.carer_token.clone(), world.ola.clone());
-    let bad = StatusCode::BAD_REQUEST;
-    let sync = "POST /api/v1/sync";
-
-    // Sync bodies.
-    let valid = one_push(Uuid::new_v4(), RecordKind::Person, AutoCommit::new().save());
-    probe
-        .attempt(
-            sync,
-            "1,000 random bytes",
-            sync_post(&world, &office, garbage(1000)),
-            api(bad, "bad_request", "not a sync request"),
-        )
-        .await;
-    probe
-        .attempt(
-            sync,
-            "an empty body",
-            sync_post(&world, &office, Vec::new()),
-            api(bad, "bad_request", "not a sync request"),
-        )
-        .await;
-    let half = valid[..valid.len() / 2].to_vec();
-    probe
-        .attempt(
-            sync,
-            "a request cut in half",
-            sync_post(&world, &office, half),
-            api(bad, "bad_request", "not a sync request"),
-        )
-        .await;
-    let mut longer = valid.clone();
-    longer.extend([1, 2, 3]);
-    probe
-        .attempt(
-            sync,
-            "3 bytes after the message's end",
-            sync_post(&world, &office, longer),
-            api(bad, "bad_request", "after its end"),
-        )
-        .await;
-    // A newer protocol's record kind: the one byte in which a person's push differs from a
-    // visit's, set to 99.
-    let mut future = one_push(Uuid::nil(), RecordKind::Person, Vec::new());
-    let visit = one_push(Uuid::nil(), RecordKind::Visit, Vec::new());
-    let kind_at: Vec<usize> = (0..future.len()).filter(|&i| future[i] != visit[i]).collect();
-    probe.check(kind_at.len() == 1, format!("one byte names the kind: {kind_at:?}"));
-    future[kind_at[0]] = 99;
-    probe
-        .attempt(
-            sync,
-            "record kind 99 (a newer version)",
-            sync_post(&world, &office, future),
-            api(bad, "bad_request", "not a sync request"),
-        )
-        .await;
-    let sync_url = format!("{}{API_PREFIX}/sync", world.url);
-    let as_json =
-        http().post(&sync_url).bearer_auth(&office).header("content-type", "application/json").body(valid.clone());
-    probe
-        .attempt(
-            sync,
-            "content type application/json",
-            as_json,
-            api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", SYNC_CONTENT_TYPE),
-        )
-        .await;
-    let untyped = http().post(format!("{}{API_PREFIX}/sync", world.url)).bearer_auth(&office).body(valid.clone());
-    probe
-        .attempt(
-            sync,
-            "no content type",
-            untyped,
-            api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", SYNC_CONTENT_TYPE),
-        )
-        .await;
-    let gzip = sync_post(&world, &office, valid.clone()).header("content-encoding", "gzip");
-    probe.attempt(sync, "content encoding gzip", gzip, api(bad, "bad_request", "not supported")).await;
-    let not_zlib = sync_post(&world, &office, garbage(500)).header("content-encoding", "deflate");
-    probe.attempt(sync, "deflate that is not", not_zlib, api(bad, "bad_request", "could not be unpacked")).await;
-    let corrupt_id = Uuid::new_v4();
-    let answer = probe
-        .attempt(
-            sync,
-            "random bytes as a new note",
-            sync_post(&world, &office, one_push(corrupt_id, RecordKind::Note, garbage(300))),
-            Expect { status: StatusCode::OK, code: None, says: None, leaves: Leaves::Nothing },
-        )
-        .await;
-    let held = decode_sync(&answer).map(|a| a.held_back);
-    probe.check(
-        held.as_ref().is_some_and(|h| h.len() == 1 && h[0].id == corrupt_id && h[0].reason == HoldReason::Corrupt),
-        format!("random bytes are held back as corrupt: {held:?}"),
-    );
-    // Extreme numbers are taken for what they can mean: a cursor from the future starts the
-    // feed again; the page size is kept within the hub's bounds.
-    let extreme = doorstep_protocol::encode(&SyncRequest { cursor: u64::MAX, push: Vec::new(), max_bytes: u32::MAX });
-    let answer = probe
-        .attempt(
-            sync,
-            "cursor u64::MAX, max_bytes u32::MAX",
-            sync_post(&world, &office, extreme),
-            Expect { status: StatusCode::OK, code: None, says: None, leaves: Leaves::Nothing },
-        )
-        .await;
-    let pulled = decode_sync(&answer).map(|a| a.pull.iter().any(|d| d.id == world.note));
-    probe.check(pulled == Some(true), "a cursor from the future resends the feed");
-    let zero = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 0 });
-    probe
-        .attempt(
-            sync,
-            "max_bytes 0",
-            sync_post(&world, &office, zero),
-            Expect { status: StatusCode::OK, code: None, says: None, leaves: Leaves::Nothing },
-        )
-        .await;
-
-    // Tokens.
-    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
-    let unauthorised = StatusCode::UNAUTHORIZED;
-    let bare = || {
-        http()
-            .post(format!("{}{API_PREFIX}/sync", world.url))
-            .header("content-type", SYNC_CONTENT_TYPE)
-            .body(empty.clone())
-    };
-    probe
-        .attempt(sync, "no Authorization header", bare(), api(unauthorised, "unauthorised", "token is required"))
-        .await;
-    probe
-        .attempt(
-            sync,
-            "Bearer + 8 KB of junk",
-            bare().bearer_auth("x".repeat(8192)),
-            api(unauthorised, "unauthorised", "not in the expected form"),
-        )
-        .await;
-    probe
-        .attempt(
-            sync,
-            "Basic credentials",
-            bare().header("authorization", "Basic dXNlcjpwYXNz"),
-            api(unauthorised, "unauthorised", "token is required"),
-        )
-        .await;
-    let nobody = format!("ds1.{}.{}", Uuid::new_v4(), "A".repeat(43));
-    probe
-        .attempt(
-            sync,
-            "a token for no device",
-            bare().bearer_auth(nobody),
-            api(unauthorised, "unauthorised", "not valid").audited(),
-        )
-        .await;
-    let latin1 = HeaderValue::from_bytes(b"Bearer ds1.\xff\xfe").unwrap();
-    probe
-        .attempt(
-            sync,
-            "a token of invalid UTF-8",
-            bare().header("authorization", latin1),
-            api(unauthorised, "unauthorised", "token is required"),
-        )
-        .await;
-
-    // Document sync.
-    let doc_sync = "POST /api/v1/docs/{id}/sync";
-    let message =
-        |bytes: Vec<u8>| doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message: bytes });
-    probe
-        .attempt(
-            doc_sync,
-            "id not-a-uuid",
-            doc_sync_post(&world, &office, "not-a-uuid", message(Vec::new())),
-            api(bad, "bad_request", "not a record id"),
-        )
-        .await;
-    let random = Uuid::new_v4().to_string();
-    probe
-        .attempt(
-            doc_sync,
-            "1,000 random bytes",
-            doc_sync_post(&world, &office, &random, garbage(1000)),
-            api(bad, "bad_request", "not a document sync request"),
-        )
-        .await;
-    probe
-        .attempt(
-            doc_sync,
-            "random bytes as a sync message",
-            doc_sync_post(&world, &office, &random, message(garbage(200))),
-            api(bad, "bad_request", "not an Automerge sync message"),
-        )
-        .await;
-
-    // Enrolment and the managers' API, in JSON.
-    let enrol = "POST /api/v1/enrol";
-    let post_json = |path: &str, token: Option<&str>, content_type: &str, body: &[u8]| {
-        let mut request = http()
-            .post(format!("{}{API_PREFIX}{path}", world.url))
-            .header("content-type", content_type)
-            .body(body.to_vec());
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request
-    };
-    let json = "application/json";
-    probe
-        .attempt(
-            enrol,
-            "half a JSON object",
-            post_json("/enrol", None, json, b"{\"code\":"),
-            api(bad, "bad_request", "JSON"),
-        )
-        .await;
-    probe
-        .attempt(
-            enrol,
-            "content type text/plain",
-            post_json("/enrol", None, "text/plain", br#"{"code":"A","device_name":"B"}"#),
-            api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json"),
-        )
-        .await;
-    probe
-        .attempt(
-            enrol,
-            "a number for the code",
-            post_json("/enrol", None, json, br#"{"code":5,"device_name":"B"}"#),
-            api(bad, "bad_request", "code"),
-        )
-        .await;
-    probe
-        .attempt(
-            enrol,
-            "invalid UTF-8",
-            post_json("/enrol", None, json, b"{\"code\":\"\xff\xfe\",\"device_name\":\"B\"}"),
-            api(bad, "bad_request", "JSON"),
-        )
-        .await;
-    probe
-        .attempt(
-            enrol,
-            "code 1e999",
-            post_json("/enrol", None, json, br#"{"code":1e999,"device_name":"B"}"#),
-            api(bad, "bad_request", "JSON"),
-        )
-        .await;
-    probe
-        .attempt(
-            enrol,
-            "a blank device name",
-            post_json("/enrol", None, json, br#"{"code":"ABCD-EFGH","device_name":"  "}"#),
-            api(bad, "bad_request", "give the device a name"),
-        )
-        .await;
-    probe
-        .attempt(
-            enrol,
-            "a code never issued",
-            post_json("/enrol", None, json, br#"{"code":"ZZZZ-ZZZZ","device_name":"Mine"}"#),
-            api(unauthorised, "unauthorised", "not valid"),
-        )
-        .await;
-    let codes = "POST /api/v1/enrolment-codes";
-    probe
-        .attempt(
-            codes,
-            "role partner",
-            post_json("/enrolment-codes", Some(&office), json, br#"{"staff_ref":"C009","role":"partner"}"#),
-            api(bad, "bad_request", "carers or managers"),
-        )
-        .await;
-    probe
-        .attempt(
-            codes,
-            "role \"boss\"",
-            post_json("/enrolment-codes", Some(&office), json, br#"{"staff_ref":"C009","role":"boss"}"#),
-            api(bad, "bad_request", "unknown variant"),
-        )
-        .await;
-    probe
-        .attempt(
-            codes,
-            "a blank staff reference",
-            post_json("/enrolment-codes", Some(&office), json, br#"{"staff_ref":"   ","role":"carer"}"#),
-            api(bad, "bad_request", "staff reference is needed"),
-        )
-        .await;
-    probe
-        .attempt(
-            codes,
-            "as a carer",
-            post_json("/enrolment-codes", Some(&carer), json, br#"{"staff_ref":"C009","role":"carer"}"#),
-            api(StatusCode::FORBIDDEN, "forbidden", "only a manager"),
-        )
-        .await;
-    let revoke = http().post(format!("{}{API_PREFIX}/devices/not-a-uuid/revoke", world.url)).bearer_auth(&office);
-    probe
-        .attempt(
-            "POST /api/v1/devices/{id}/revoke",
-            "id not-a-uuid",
-            revoke,
-            api(StatusCode::NOT_FOUND, "not_found", "no such device"),
-        )
-        .await;
-    let devices = http().get(format!("{}{API_PREFIX}/devices", world.url)).bearer_auth(&carer);
-    probe
-        .attempt(
-            "GET /api/v1/devices",
-            "as a carer",
-            devices,
-            api(StatusCode::FORBIDDEN, "forbidden", "only a manager"),
-        )
-        .await;
-    let nowhere = http().get(format!("{}{API_PREFIX}/nothing-here", world.url));
-    probe
-        .attempt(
-            "GET /api/v1/nothing-here",
-            "an address the API lacks",
-            nowhere,
-            api(StatusCode::NOT_FOUND, "not_found", "no such API address"),
-        )
-        .await;
-    let get_sync = http().get(format!("{}{API_PREFIX}/sync", world.url)).bearer_auth(&office);
-    probe
-        .attempt(
-            "GET /api/v1/sync",
-            "the wrong method",
-            get_sync,
-            api(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method"),
-        )
-        .await;
-    let v2 = http()
-        .post(format!("{}/api/v2/sync", world.url))
-        .bearer_auth(&office)
-        .header("content-type", SYNC_CONTENT_TYPE)
-        .body(empty.clone());
-    probe
-        .attempt(
-            "POST /api/v2/sync",
-            "a protocol version the hub lacks",
-            v2,
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
-
-    // Paths and headers.
-    // 60,000 characters: near the longest address an HTTP client sends (65,534).
-    let long_id = format!("/items/{}", "a".repeat(60_000));
-    probe
-        .attempt(
-            "GET /items/{id}",
-            "a 60,000-character id",
-            page_get(&world, &ola, &long_id),
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
-    let long_path = format!("{}{API_PREFIX}/{}", world.url, "a/".repeat(30_000));
-    probe
-        .attempt(
-            "GET /api/v1/a/a/…",
-            "30,000 path segments",
-            http().get(long_path),
-            api(StatusCode::NOT_FOUND, "not_found", "no such API address"),
-        )
-        .await;
-    let filler = page_get(&world, &ola, "/inbox").header("x-filler", "f".repeat(1 << 20));
-    probe
-        .attempt(
-            "GET /inbox",
-            "a 1 MiB header",
-            filler,
-            Expect {
-                status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                code: None,
-                says: None,
-                leaves: Leaves::Nothing,
-            },
-        )
-        .await;
-    let mut many = page_get(&world, &ola, "/inbox");
-    for n in 0..200 {
-        many = many.header(HeaderName::from_bytes(format!("x-h{n}").as_bytes()).unwrap(), "1");
-    }
-    probe
-        .attempt(
-            "GET /inbox",
-            "200 headers",
-            many,
-            Expect {
-                status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                code: None,
-                says: None,
-                leaves: Leaves::Nothing,
-            },
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /assets/…",
-            "%2e%2e/%2e%2e/etc/passwd",
-            page_get(&world, &ola, "/assets/%2e%2e/%2e%2e/etc/passwd"),
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /items/{id}",
-            "id %00",
-            page_get(&world, &ola, "/items/%00"),
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
-
-    // The pages' query strings and forms.
-    let address = "address is not right";
-    probe.attempt("GET /inbox", "?page=-1", page_get(&world, &ola, "/inbox?page=-1"), page(bad, address)).await;
-    probe
-        .attempt(
-            "GET /inbox",
-            "?page=10^23",
-            page_get(&world, &ola, "/inbox?page=99999999999999999999999"),
-            page(bad, address),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /inbox",
-            "?page=u64::MAX (the last page)",
-            page_get(&world, &ola, "/inbox?page=18446744073709551615"),
-            page(StatusCode::OK, "Shared with").read_audited(),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /inbox",
-            "?kind=%FF%FE (not UTF-8)",
-            page_get(&world, &ola, "/inbox?kind=%FF%FE"),
-            page(StatusCode::OK, "0 items").read_audited(),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /items/{id}",
-            "id not-a-uuid",
-            page_get(&world, &ola, "/items/not-a-uuid"),
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /items/{id}/fhir.json",
-            "id not-a-uuid",
-            page_get(&world, &ola, "/items/not-a-uuid/fhir.json"),
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
-    let respond = format!("/items/{}/respond", world.to_council);
-    let respond_at = "POST /items/{id}/respond";
-    let as_json = http()
-        .post(format!("{}{respond}", world.url))
-        .header("cookie", &ola.cookie)
-        .header("content-type", "application/json")
-        .body(br#"{"outcome":"acknowledged"}"#.to_vec());
-    probe.attempt(respond_at, "a JSON body", as_json, page(bad, "could not be read")).await;
-    let mut latin1 = format!("csrf={}&message=&outcome=", ola.csrf).into_bytes();
-    latin1.extend(b"\xff\xfe");
-    probe
-        .attempt(
-            respond_at,
-            "outcome of invalid UTF-8",
-            page_post(&world, &ola, &respond, latin1),
-            page(bad, "Choose what you have done").read_audited(),
-        )
-        .await;
-    probe
-        .attempt(
-            respond_at,
-            "outcome \"exploded\"",
-            page_post(&world, &ola, &respond, respond_form(&ola.csrf, "exploded", "")),
-            page(bad, "Choose what you have done").read_audited(),
-        )
-        .await;
-    probe
-        .attempt(
-            respond_at,
-            "no CSRF token",
-            page_post(&world, &ola, &respond, b"outcome=acknowledged".to_vec()),
-            page(StatusCode::FORBIDDEN, "This form has expired"),
-        )
-        .await;
-    let (form_cookie, form_token) = sign_in_form(&world).await;
-    let sign_in = |content_type: &str, body: Vec<u8>| {
-        http()
-            .post(format!("{}/sign-in", world.url))
-            .header("cookie", &form_cookie)
-            .header("content-type", content_type)
-            .body(body)
-    };
-    probe
-        .attempt(
-            "POST /sign-in",
-            "a JSON body",
-            sign_in("application/json", b"{}".to_vec()),
-            page(bad, "could not be read"),
-        )
-        .await;
-    let long_email = format!("{}@council.example", "o".repeat(10_000));
-    let body = serde_urlencoded_pairs(&[("email", &long_email), ("password", PASSWORD), ("csrf", &form_token)]);
-    probe
-        .attempt(
-            "POST /sign-in",
-            "a 10 KB email address",
-            sign_in("application/x-www-form-urlencoded", body),
-            page(unauthorised, "not right"),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /sign-in",
-            "?expired=%FF",
-            http().get(format!("{}/sign-in?expired=%FF", world.url)),
-            page(StatusCode::OK, "Sign in"),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /sign-out",
-            "the wrong method",
-            page_get(&world, &ola, "/sign-out"),
-            page(StatusCode::METHOD_NOT_ALLOWED, "cannot be used that way"),
-        )
-        .await;
-    probe
-        .attempt(
-            "GET /no-such-page",
-            "an address the hub lacks",
-            page_get(&world, &ola, "/no-such-page"),
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
-
-    // The remaining addresses: health, the partner list, the pages other roles own, the home
-    // page, the stylesheets; sessions that are not sessions.
-    let health = format!("{}{API_PREFIX}/health", world.url);
-    let fine = |status| Expect { status, code: None, says: None, leaves: Leaves::Nothing };
-    probe.attempt("GET /api/v1/health", "?x=%FF", http().get(format!("{health}?x=%FF")), fine(StatusCode::OK)).await;
-    let posted = http().post(&health).body(garbage(100));
-    let wrong_method = api(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method");
-    probe.attempt("POST /api/v1/health", "the wrong method", posted, wrong_method).await;
-    let partners = format!("{}{API_PREFIX}/partners", world.url);
-    let only_managers = api(StatusCode::FORBIDDEN, "forbidden", "only a manager");
-    probe.attempt("GET /api/v1/partners", "as a carer", http().get(&partners).bearer_auth(&carer), only_managers).await;
-    let no_token = api(unauthorised, "unauthorised", "token is required");
-    probe.attempt("GET /api/v1/partners", "no token", http().get(&partners), no_token).await;
-    let not_theirs = || page(StatusCode::FORBIDDEN, "Your account cannot open this page").audited();
-    for path in ["/trends", "/trends.csv", "/activity?page=-1&x=%FF"] {
-        probe.attempt(&format!("GET {path}"), "as a partner", page_get(&world, &ola, path), not_theirs()).await;
-    }
-    let csv = page_get(&world, &ola, "/inbox.csv?page=-1&kind=%00");
-    probe.attempt("GET /inbox.csv", "?page=-1&kind=%00", csv, fine(StatusCode::OK).read_audited()).await;
-    let junk = WebSession { cookie: format!("doorstep_session={}", "j".repeat(10_000)), csrf: String::new() };
-    let answer = probe
-        .attempt("GET /", "a 10 KB session cookie", page_get(&world, &junk, "/"), fine(StatusCode::SEE_OTHER))
-        .await;
-    probe.check(answer.location.as_deref() == Some("/sign-in?expired=1"), "a junk session leads to sign-in");
-    let latin1 = HeaderValue::from_bytes(b"doorstep_session=\xff\xfe").unwrap();
-    let answer = probe
-        .attempt(
-            "GET /inbox",
-            "a cookie of invalid UTF-8",
-            http().get(format!("{}/inbox", world.url)).header("cookie", latin1),
-            fine(StatusCode::SEE_OTHER),
-        )
-        .await;
-    probe.check(answer.location.as_deref().is_some_and(|l| l.starts_with("/sign-in")), "no session: sign in");
-    let css = http().post(format!("{}/assets/hub.css", world.url)).body(garbage(100));
-    probe
-        .attempt(
-            "POST /assets/hub.css",
-            "the wrong method",
-            css,
-            page(StatusCode::METHOD_NOT_ALLOWED, "cannot be used that way"),
-        )
-        .await;
-    probe.finish();
-    world.hub.stop().await;
-}
-
 /// A whole new record as a device would first push it.
 fn whole<T: autosurgeon::Reconcile>(value: &T) -> Vec<u8> {
     let mut doc = AutoCommit::new();
@@ -1356,104 +541,389 @@ fn answered(answer: &Answer) -> SyncResponse {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn oversized_bodies_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let mut probe = Probe::new(&world, "Oversized bodies");
+    let (too_large, bad) = (StatusCode::PAYLOAD_TOO_LARGE, StatusCode::BAD_REQUEST);
+    let body_too_large = || api(too_large, "too_large", "at most 32 MiB");
+    let json_too_large = || api(too_large, "too_large", "64 KiB");
+    let form_too_large = || page(too_large, "too large");
+    let (office, ola) = (world.office_token.clone(), world.ola.clone());
+    let big = |n: usize| vec![b'x'; n];
+    let sync = |body: Vec<u8>| sync_post(&world, &office, body);
+    let doc_sync = |body: Vec<u8>| doc_sync_post(&world, &office, &Uuid::new_v4().to_string(), body);
+
+    // 40 KiB of deflate that would unpack to 40 MiB: refused as it passes the limit.
+    let (bomb, compressed) = doorstep_protocol::compress(vec![0; MAX_BODY_BYTES + 8 * 1024 * 1024]);
+    assert!(compressed && bomb.len() < 100 * 1024);
+    let cases = [
+        (SYNC, "32 MiB + 1 byte", sync(big(MAX_BODY_BYTES + 1)), body_too_large()),
+        (SYNC, "96 MiB", sync(big(3 * MAX_BODY_BYTES)), body_too_large()),
+        (SYNC, "deflate bomb: 40 MiB unpacked", sync(bomb).header("content-encoding", "deflate"), body_too_large()),
+    ];
+    probe.run(cases).await;
+    // At the body limit the request is read, and the one document too large for a push is held
+    // back with its reason.
+    let id = Uuid::new_v4();
+    let envelope = one_push(id, RecordKind::Note, Vec::new()).len() + 4;
+    let body = one_push(id, RecordKind::Note, big(MAX_BODY_BYTES - envelope));
+    probe.check(body.len() <= MAX_BODY_BYTES && body.len() > MAX_BODY_BYTES - 16, "a body at the limit");
+    let answer = probe.attempt(SYNC, "32 MiB: one document's changes", sync(body), just(StatusCode::OK)).await;
+    let held = decode_sync(&answer).map(|a| a.held_back);
+    probe.check(
+        held.as_ref().is_some_and(|h| h.len() == 1 && h[0].id == id && h[0].reason == HoldReason::TooLarge),
+        format!("the document is held back as too large: {held:?}"),
+    );
+
+    // JSON: enrolment and the managers' API; then the pages' forms.
+    let over_form = MAX_FORM_BYTES + 1;
+    let enrol = |n: usize| {
+        let mut body = br#"{"code":"ABCD-EFGH","device_name":""#.to_vec();
+        body.extend(big(n.saturating_sub(body.len() + 2)));
+        body.extend(br#""}"#);
+        http().post(format!("{}{API_PREFIX}/enrol", world.url)).header("content-type", "application/json").body(body)
+    };
+    let codes = |n: usize| {
+        http()
+            .post(format!("{}{API_PREFIX}/enrolment-codes", world.url))
+            .bearer_auth(&office)
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"staff_ref":"{}","role":"carer"}}"#, "C".repeat(n)))
+    };
+    let form = |path: &str, csrf: &str, n: usize| {
+        let mut body = respond_form(csrf, "acknowledged", "");
+        body.extend(big(n.saturating_sub(body.len())));
+        page_post(&world, &ola, path, body)
+    };
+    let respond = format!("/items/{}/respond", world.to_council);
+    let long_answer = page_post(&world, &ola, &respond, respond_form(&ola.csrf, "acknowledged", &"a".repeat(4001)));
+    let cases = [
+        (DOC_SYNC, "32 MiB + 1 byte", doc_sync(big(MAX_BODY_BYTES + 1)), body_too_large()),
+        (DOC_SYNC, "96 MiB", doc_sync(big(3 * MAX_BODY_BYTES)), body_too_large()),
+        (ENROL, "64 KiB + 1 byte", enrol(over_form), json_too_large()),
+        (ENROL, "8 MiB", enrol(8 << 20), json_too_large()),
+        (ENROL, "a 60 KB device name", enrol(60_000), api(bad, "bad_request", "up to 100 characters")),
+        (CODES, "64 KiB + 1 byte", codes(over_form), json_too_large()),
+        (CODES, "8 MiB", codes(8 << 20), json_too_large()),
+        (CODES, "a 60 KB staff reference", codes(60_000), api(bad, "bad_request", "at most 64 characters")),
+        (RESPOND, "64 KiB + 1 byte", form(&respond, &ola.csrf, over_form), form_too_large()),
+        (RESPOND, "8 MiB", form(&respond, &ola.csrf, 8 << 20), form_too_large()),
+        (RESPOND, "a 4,001-character answer", long_answer, page(bad, "4000").read_audited()),
+        (SIGN_IN, "64 KiB + 1 byte", form("/sign-in", "x", over_form), form_too_large()),
+        (SIGN_IN, "8 MiB", form("/sign-in", "x", 8 << 20), form_too_large()),
+        ("POST /sign-out", "64 KiB + 1 byte", form("/sign-out", &ola.csrf, over_form), form_too_large()),
+    ];
+    probe.run(cases).await;
+    // Still signed in: the refused sign-out changed nothing.
+    let inbox = page_get(&world, &ola, "/inbox");
+    let after = "after the refused sign-out";
+    let inbox = probe.attempt(INBOX, after, inbox, page(StatusCode::OK, "Shared with").read_audited()).await;
+    probe.check(inbox.status == StatusCode::OK, "the session survives a refused sign-out");
+    probe.finish();
+    world.hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let mut probe = Probe::new(&world, "Malformed requests");
+    let (office, carer, ola) = (world.office_token.clone(), world.carer_token.clone(), world.ola.clone());
+    let (not_found, forbidden, wrong_method) =
+        (StatusCode::NOT_FOUND, StatusCode::FORBIDDEN, StatusCode::METHOD_NOT_ALLOWED);
+    let bad = |says| api(StatusCode::BAD_REQUEST, "bad_request", says);
+    let bad_page = |says| page(StatusCode::BAD_REQUEST, says);
+    let refused = |says| api(StatusCode::UNAUTHORIZED, "unauthorised", says);
+    let wrong_api_method = || api(wrong_method, "method_not_allowed", "method");
+    let sync = |body: Vec<u8>| sync_post(&world, &office, body);
+
+    // Sync bodies.
+    let valid = one_push(Uuid::new_v4(), RecordKind::Person, AutoCommit::new().save());
+    let half = valid[..valid.len() / 2].to_vec();
+    let mut longer = valid.clone();
+    longer.extend([1, 2, 3]);
+    // A newer protocol's record kind: the one byte in which a person's push differs from a
+    // visit's, set to 99.
+    let mut future = one_push(Uuid::nil(), RecordKind::Person, Vec::new());
+    let visit = one_push(Uuid::nil(), RecordKind::Visit, Vec::new());
+    let kind_at: Vec<usize> = (0..future.len()).filter(|&i| future[i] != visit[i]).collect();
+    probe.check(kind_at.len() == 1, format!("one byte names the kind: {kind_at:?}"));
+    future[kind_at[0]] = 99;
+    let sync_url = format!("{}{API_PREFIX}/sync", world.url);
+    let untyped = || http().post(&sync_url).bearer_auth(&office).body(valid.clone());
+    let as_json = untyped().header("content-type", "application/json");
+    let not_binary = || api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", SYNC_CONTENT_TYPE);
+    let gzip = sync(valid.clone()).header("content-encoding", "gzip");
+    let not_zlib = sync(garbage(500)).header("content-encoding", "deflate");
+    let cases = [
+        (SYNC, "1,000 random bytes", sync(garbage(1000)), bad("not a sync request")),
+        (SYNC, "an empty body", sync(Vec::new()), bad("not a sync request")),
+        (SYNC, "a request cut in half", sync(half), bad("not a sync request")),
+        (SYNC, "3 bytes after the message's end", sync(longer), bad("after its end")),
+        (SYNC, "record kind 99 (a newer version)", sync(future), bad("not a sync request")),
+        (SYNC, "content type application/json", as_json, not_binary()),
+        (SYNC, "no content type", untyped(), not_binary()),
+        (SYNC, "content encoding gzip", gzip, bad("not supported")),
+        (SYNC, "deflate that is not", not_zlib, bad("could not be unpacked")),
+    ];
+    probe.run(cases).await;
+    let corrupt_id = Uuid::new_v4();
+    let corrupt = sync(one_push(corrupt_id, RecordKind::Note, garbage(300)));
+    let answer = probe.attempt(SYNC, "random bytes as a new note", corrupt, just(StatusCode::OK)).await;
+    let held = decode_sync(&answer).map(|a| a.held_back);
+    probe.check(
+        held.as_ref().is_some_and(|h| h.len() == 1 && h[0].id == corrupt_id && h[0].reason == HoldReason::Corrupt),
+        format!("random bytes are held back as corrupt: {held:?}"),
+    );
+    // Extreme numbers are taken for what they can mean: a cursor from the future starts the
+    // feed again; the page size is kept within the hub's bounds.
+    let extreme = doorstep_protocol::encode(&SyncRequest { cursor: u64::MAX, push: Vec::new(), max_bytes: u32::MAX });
+    let answer = probe.attempt(SYNC, "cursor u64::MAX, max_bytes u32::MAX", sync(extreme), just(StatusCode::OK)).await;
+    let pulled = decode_sync(&answer).map(|a| a.pull.iter().any(|d| d.id == world.note));
+    probe.check(pulled == Some(true), "a cursor from the future resends the feed");
+
+    // Tokens; document sync; enrolment and the managers' API, in JSON; addresses the API lacks.
+    let zero = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 0 });
+    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
+    let bare = || http().post(&sync_url).header("content-type", SYNC_CONTENT_TYPE).body(empty.clone());
+    let nobody = format!("ds1.{}.{}", Uuid::new_v4(), "A".repeat(43));
+    let latin1 = HeaderValue::from_bytes(b"Bearer ds1.\xff\xfe").unwrap();
+    let doc_sync = |id: &str, body: Vec<u8>| doc_sync_post(&world, &office, id, body);
+    let message = |bytes| doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message: bytes });
+    let random = Uuid::new_v4().to_string();
+    let random_message = doc_sync(&random, message(garbage(200)));
+    let post_json = |path: &str, token: Option<&str>, content_type: &str, body: &[u8]| {
+        let mut request = http()
+            .post(format!("{}{API_PREFIX}{path}", world.url))
+            .header("content-type", content_type)
+            .body(body.to_vec());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+    };
+    let enrol = |body: &[u8]| post_json("/enrol", None, "application/json", body);
+    let codes_as = |token: &str, body: &[u8]| post_json("/enrolment-codes", Some(token), "application/json", body);
+    let codes = |body: &[u8]| codes_as(&office, body);
+    let as_text = post_json("/enrol", None, "text/plain", br#"{"code":"A","device_name":"B"}"#);
+    let not_json = api(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "application/json");
+    let api_get = |path: &str| http().get(format!("{}{API_PREFIX}{path}", world.url));
+    let revoke = http().post(format!("{}{API_PREFIX}/devices/not-a-uuid/revoke", world.url)).bearer_auth(&office);
+    let only_managers = || api(forbidden, "forbidden", "only a manager");
+    let no_address = || api(not_found, "not_found", "no such API address");
+    let v2 = http()
+        .post(format!("{}/api/v2/sync", world.url))
+        .bearer_auth(&office)
+        .header("content-type", SYNC_CONTENT_TYPE)
+        .body(empty.clone());
+    let cases = [
+        (SYNC, "max_bytes 0", sync(zero), just(StatusCode::OK)),
+        (SYNC, "no Authorization header", bare(), refused("token is required")),
+        (SYNC, "Bearer + 8 KB of junk", bare().bearer_auth("x".repeat(8192)), refused("not in the expected form")),
+        (SYNC, "Basic credentials", bare().header("authorization", "Basic dXNlcjpwYXNz"), refused("token is required")),
+        (SYNC, "a token for no device", bare().bearer_auth(nobody), refused("not valid").audited()),
+        (SYNC, "a token of invalid UTF-8", bare().header("authorization", latin1), refused("token is required")),
+        (DOC_SYNC, "id not-a-uuid", doc_sync("not-a-uuid", message(Vec::new())), bad("not a record id")),
+        (DOC_SYNC, "1,000 random bytes", doc_sync(&random, garbage(1000)), bad("not a document sync request")),
+        (DOC_SYNC, "random bytes as a sync message", random_message, bad("not an Automerge sync message")),
+        (ENROL, "half a JSON object", enrol(b"{\"code\":"), bad("JSON")),
+        (ENROL, "content type text/plain", as_text, not_json),
+        (ENROL, "a number for the code", enrol(br#"{"code":5,"device_name":"B"}"#), bad("code")),
+        (ENROL, "invalid UTF-8", enrol(b"{\"code\":\"\xff\xfe\",\"device_name\":\"B\"}"), bad("JSON")),
+        (ENROL, "code 1e999", enrol(br#"{"code":1e999,"device_name":"B"}"#), bad("JSON")),
+        (
+            ENROL,
+            "a blank device name",
+            enrol(br#"{"code":"ABCD-EFGH","device_name":"  "}"#),
+            bad("give the device a name"),
+        ),
+        (ENROL, "a code never issued", enrol(br#"{"code":"ZZZZ-ZZZZ","device_name":"Mine"}"#), refused("not valid")),
+        (CODES, "role partner", codes(br#"{"staff_ref":"C009","role":"partner"}"#), bad("carers or managers")),
+        (CODES, "role \"boss\"", codes(br#"{"staff_ref":"C009","role":"boss"}"#), bad("unknown variant")),
+        (
+            CODES,
+            "a blank staff reference",
+            codes(br#"{"staff_ref":"   ","role":"carer"}"#),
+            bad("staff reference is needed"),
+        ),
+        (CODES, "as a carer", codes_as(&carer, br#"{"staff_ref":"C009","role":"carer"}"#), only_managers()),
+        (REVOKE, "id not-a-uuid", revoke, api(not_found, "not_found", "no such device")),
+        ("GET /api/v1/devices", "as a carer", api_get("/devices").bearer_auth(&carer), only_managers()),
+        ("GET /api/v1/nothing-here", "an address the API lacks", api_get("/nothing-here"), no_address()),
+        ("GET /api/v1/sync", "the wrong method", api_get("/sync").bearer_auth(&office), wrong_api_method()),
+        ("POST /api/v2/sync", "a protocol version the hub lacks", v2, page(not_found, "Page not found")),
+    ];
+    probe.run(cases).await;
+
+    // Paths and headers; the pages' query strings and forms.
+    let get = |path: &str| page_get(&world, &ola, path);
+    let post = |path: &str, body: Vec<u8>| page_post(&world, &ola, path, body);
+    let no_page = || page(not_found, "Page not found");
+    let too_large = || just(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    // 60,000 characters: near the longest address an HTTP client sends (65,534).
+    let long_id = format!("/items/{}", "a".repeat(60_000));
+    let long_path = format!("/{}", "a/".repeat(30_000));
+    let mut many = get("/inbox");
+    for n in 0..200 {
+        many = many.header(HeaderName::from_bytes(format!("x-h{n}").as_bytes()).unwrap(), "1");
+    }
+    let address = || bad_page("address is not right");
+    let shown = |says| page(StatusCode::OK, says).read_audited();
+    let respond = format!("/items/{}/respond", world.to_council);
+    let as_json = http()
+        .post(format!("{}{respond}", world.url))
+        .header("cookie", &ola.cookie)
+        .header("content-type", "application/json")
+        .body(br#"{"outcome":"acknowledged"}"#.to_vec());
+    let mut latin1 = format!("csrf={}&message=&outcome=", ola.csrf).into_bytes();
+    latin1.extend(b"\xff\xfe");
+    let choose = || bad_page("Choose what you have done").read_audited();
+    let exploded = respond_form(&ola.csrf, "exploded", "");
+    let expired = page(forbidden, "This form has expired");
+    let cases = [
+        (ITEM, "a 60,000-character id", get(&long_id), no_page()),
+        ("GET /api/v1/a/a/…", "30,000 path segments", api_get(&long_path), no_address()),
+        (INBOX, "a 1 MiB header", get("/inbox").header("x-filler", "f".repeat(1 << 20)), too_large()),
+        (INBOX, "200 headers", many, too_large()),
+        ("GET /assets/…", "%2e%2e/%2e%2e/etc/passwd", get("/assets/%2e%2e/%2e%2e/etc/passwd"), no_page()),
+        (ITEM, "id %00", get("/items/%00"), no_page()),
+        (INBOX, "?page=-1", get("/inbox?page=-1"), address()),
+        (INBOX, "?page=10^23", get("/inbox?page=99999999999999999999999"), address()),
+        (INBOX, "?page=u64::MAX (the last page)", get("/inbox?page=18446744073709551615"), shown("Shared with")),
+        (INBOX, "?kind=%FF%FE (not UTF-8)", get("/inbox?kind=%FF%FE"), shown("0 items")),
+        (ITEM, "id not-a-uuid", get("/items/not-a-uuid"), no_page()),
+        ("GET /items/{id}/fhir.json", "id not-a-uuid", get("/items/not-a-uuid/fhir.json"), no_page()),
+        (RESPOND, "a JSON body", as_json, bad_page("could not be read")),
+        (RESPOND, "outcome of invalid UTF-8", post(&respond, latin1), choose()),
+        (RESPOND, "outcome \"exploded\"", post(&respond, exploded), choose()),
+        (RESPOND, "no CSRF token", post(&respond, b"outcome=acknowledged".to_vec()), expired),
+    ];
+    probe.run(cases).await;
+    let (form_cookie, form_token) = sign_in_form(&world).await;
+    let sign_in = |content_type: &str, body: Vec<u8>| {
+        http()
+            .post(format!("{}/sign-in", world.url))
+            .header("cookie", &form_cookie)
+            .header("content-type", content_type)
+            .body(body)
+    };
+    let long_email = format!("{}@council.example", "o".repeat(10_000));
+    let body = serde_urlencoded_pairs(&[("email", &long_email), ("password", PASSWORD), ("csrf", &form_token)]);
+    let long_email = sign_in("application/x-www-form-urlencoded", body);
+    let expired = http().get(format!("{}/sign-in?expired=%FF", world.url));
+    let cannot = || page(wrong_method, "cannot be used that way");
+
+    // The remaining addresses: health, the partner list, the pages other roles own, the home
+    // page, the stylesheets; sessions that are not sessions.
+    let health = format!("{}{API_PREFIX}/health", world.url);
+    let partners = format!("{}{API_PREFIX}/partners", world.url);
+    let not_theirs = || page(forbidden, "Your account cannot open this page").audited();
+    let csv = get("/inbox.csv?page=-1&kind=%00");
+    let cases = [
+        (SIGN_IN, "a JSON body", sign_in("application/json", b"{}".to_vec()), bad_page("could not be read")),
+        (SIGN_IN, "a 10 KB email address", long_email, page(StatusCode::UNAUTHORIZED, "not right")),
+        ("GET /sign-in", "?expired=%FF", expired, page(StatusCode::OK, "Sign in")),
+        ("GET /sign-out", "the wrong method", get("/sign-out"), cannot()),
+        ("GET /no-such-page", "an address the hub lacks", get("/no-such-page"), no_page()),
+        ("GET /api/v1/health", "?x=%FF", http().get(format!("{health}?x=%FF")), just(StatusCode::OK)),
+        ("POST /api/v1/health", "the wrong method", http().post(&health).body(garbage(100)), wrong_api_method()),
+        ("GET /api/v1/partners", "as a carer", http().get(&partners).bearer_auth(&carer), only_managers()),
+        ("GET /api/v1/partners", "no token", http().get(&partners), refused("token is required")),
+        ("GET /trends", "as a partner", get("/trends"), not_theirs()),
+        ("GET /trends.csv", "as a partner", get("/trends.csv"), not_theirs()),
+        ("GET /activity?page=-1&x=%FF", "as a partner", get("/activity?page=-1&x=%FF"), not_theirs()),
+        ("GET /inbox.csv", "?page=-1&kind=%00", csv, just(StatusCode::OK).read_audited()),
+    ];
+    probe.run(cases).await;
+    let junk = WebSession { cookie: format!("doorstep_session={}", "j".repeat(10_000)), csrf: String::new() };
+    let junk = page_get(&world, &junk, "/");
+    let answer = probe.attempt("GET /", "a 10 KB session cookie", junk, just(StatusCode::SEE_OTHER)).await;
+    probe.check(answer.location.as_deref() == Some("/sign-in?expired=1"), "a junk session leads to sign-in");
+    let latin1 = HeaderValue::from_bytes(b"doorstep_session=\xff\xfe").unwrap();
+    let latin1 = http().get(format!("{}/inbox", world.url)).header("cookie", latin1);
+    let answer = probe.attempt(INBOX, "a cookie of invalid UTF-8", latin1, just(StatusCode::SEE_OTHER)).await;
+    probe.check(answer.location.as_deref().is_some_and(|l| l.starts_with("/sign-in")), "no session: sign in");
+    let css = http().post(format!("{}/assets/hub.css", world.url)).body(garbage(100));
+    probe.attempt("POST /assets/hub.css", "the wrong method", css, cannot()).await;
+    probe.finish();
+    world.hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn replayed_requests_change_nothing_the_second_time() {
     let dir = tempfile::tempdir().unwrap();
     let world = set_up(dir.path()).await;
     let mut probe = Probe::new(&world, "Replayed requests");
-    let ok = |status| Expect { status, code: None, says: None, leaves: Leaves::Nothing };
-    let sync = "POST /api/v1/sync";
+    let see_other = || just(StatusCode::SEE_OTHER);
 
     // The same sync request twice: stored once, answered the same.
     let person = Generator::new(7).person();
     let cursor = world.hub.storage.max_seq().await.unwrap();
     let push = DocChanges { id: person.id.0, kind: RecordKind::Person, bytes: whole(&person) };
     let request = doorstep_protocol::encode(&SyncRequest { cursor, push: vec![push], max_bytes: 1 << 20 });
-    let first = probe
-        .attempt(
-            sync,
-            "a new person",
-            sync_post(&world, &world.office_token, request.clone()),
-            ok(StatusCode::OK).writing(),
-        )
-        .await;
-    let second = probe
-        .attempt(sync, "the same request again", sync_post(&world, &world.office_token, request), ok(StatusCode::OK))
-        .await;
+    let sync = |request| sync_post(&world, &world.office_token, request);
+    let first = probe.attempt(SYNC, "a new person", sync(request.clone()), just(StatusCode::OK).writing()).await;
+    let second = probe.attempt(SYNC, "the same request again", sync(request), just(StatusCode::OK)).await;
     let (first, second) = (answered(&first), answered(&second));
     probe.check(first.held_back.is_empty(), format!("the person is taken: {:?}", first.held_back));
     probe.check(first == second, format!("the same answer twice: {first:?} / {second:?}"));
     let stored = world.hub.storage.load_document(person.id.0).await.unwrap().map(|d| d.kind);
     probe.check(stored == Some(RecordKind::Person), "the person is stored");
 
-    // An enrolment code works once.
+    // An enrolment code works once; a partner's answer sent twice (a double click) is recorded
+    // once; then the partner signs out.
     let code = world.hub.code("C005", Role::Carer).await;
     let enrol = || {
         http()
             .post(format!("{}{API_PREFIX}/enrol", world.url))
             .json(&serde_json::json!({ "code": code, "device_name": "Sam's new tablet" }))
     };
-    let enrol_at = "POST /api/v1/enrol";
-    probe.attempt(enrol_at, "a new code", enrol(), ok(StatusCode::OK).writing()).await;
-    probe
-        .attempt(enrol_at, "the same code again", enrol(), api(StatusCode::UNAUTHORIZED, "unauthorised", "used"))
-        .await;
-
-    // A partner's answer sent twice (a double click) is recorded once.
     let ola = world.ola.clone();
     let respond = format!("/items/{}/respond", world.to_council);
-    let respond_at = "POST /items/{id}/respond";
     let answer = || page_post(&world, &ola, &respond, respond_form(&ola.csrf, "acknowledged", "Seen, thank you."));
-    probe.attempt(respond_at, "an answer", answer(), ok(StatusCode::SEE_OTHER).writing()).await;
-    probe.attempt(respond_at, "the same answer again", answer(), ok(StatusCode::SEE_OTHER)).await;
+    let sign_out = page_post(&world, &ola, "/sign-out", serde_urlencoded_pairs(&[("csrf", &ola.csrf)]));
+    let cases = [
+        (ENROL, "a new code", enrol(), just(StatusCode::OK).writing()),
+        (ENROL, "the same code again", enrol(), api(StatusCode::UNAUTHORIZED, "unauthorised", "used")),
+        (RESPOND, "an answer", answer(), see_other().writing()),
+        (RESPOND, "the same answer again", answer(), see_other()),
+        ("POST /sign-out", "signing out", sign_out, see_other().writing()),
+    ];
+    probe.run(cases).await;
     let doc = load_strict(&world.hub.storage.load_document(world.to_council).await.unwrap().unwrap().bytes).unwrap();
     let item: SharedItem = autosurgeon::hydrate(&doc).unwrap();
     probe.check(item.responses.len() == 1, format!("one answer stored: {:?}", item.responses));
 
     // A signed-out session's cookie, and its form token, open nothing.
-    let sign_out = page_post(&world, &ola, "/sign-out", serde_urlencoded_pairs(&[("csrf", &ola.csrf)]));
-    probe.attempt("POST /sign-out", "signing out", sign_out, ok(StatusCode::SEE_OTHER).writing()).await;
     let expired = Some("/sign-in?expired=1".to_string());
     for path in ["/inbox", "/inbox.csv", &format!("/items/{}", world.to_council)] {
-        let again = probe
-            .attempt(
-                &format!("GET {}", path.replace(&world.to_council.to_string(), "{id}")),
-                "the signed-out cookie",
-                page_get(&world, &ola, path),
-                ok(StatusCode::SEE_OTHER),
-            )
-            .await;
+        let endpoint = format!("GET {}", path.replace(&world.to_council.to_string(), "{id}"));
+        let again = probe.attempt(&endpoint, "the signed-out cookie", page_get(&world, &ola, path), see_other()).await;
         probe.check(again.location == expired, format!("{path} leads to sign-in: {:?}", again.location));
     }
     let late = page_post(&world, &ola, &respond, respond_form(&ola.csrf, "action_taken", "Booked."));
-    let again = probe.attempt(respond_at, "the signed-out cookie and its token", late, ok(StatusCode::SEE_OTHER)).await;
+    let again = probe.attempt(RESPOND, "the signed-out cookie and its token", late, see_other()).await;
     probe.check(again.location == expired, format!("answering leads to sign-in: {:?}", again.location));
-    // Signed in again: the old session's form token is refused.
-    let (secret, _) = Hub::new(world.hub.storage.clone()).sign_in("ola@council.example", PASSWORD).await.unwrap();
-    let fresh = WebSession { cookie: format!("doorstep_session={secret}"), csrf: ola.csrf.clone() };
-    let stale = page_post(&world, &fresh, &respond, respond_form(&ola.csrf, "action_taken", "Booked."));
-    probe
-        .attempt(
-            respond_at,
-            "a new session, the old form token",
-            stale,
-            page(StatusCode::FORBIDDEN, "This form has expired"),
-        )
-        .await;
 
-    // A device's token after the office revoked the device.
-    let carer_id = setting(&world.carer, "device_id").await;
+    // Signed in again: the old session's form token is refused. A device's token after the
+    // office revoked the device.
+    let fresh = WebSession { csrf: ola.csrf.clone(), ..world.hub.sign_in("ola@council.example").await };
+    let stale = page_post(&world, &fresh, &respond, respond_form(&ola.csrf, "action_taken", "Booked."));
+    let carer_id = world.carer.setting("device_id").await;
     let revoke =
         http().post(format!("{}{API_PREFIX}/devices/{carer_id}/revoke", world.url)).bearer_auth(&world.office_token);
-    probe
-        .attempt("POST /api/v1/devices/{id}/revoke", "the carer's tablet", revoke, ok(StatusCode::NO_CONTENT).writing())
-        .await;
     let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
-    let revoked = api(StatusCode::FORBIDDEN, "revoked", "revoked").audited();
-    probe.attempt(sync, "the revoked tablet's token", sync_post(&world, &world.carer_token, empty), revoked).await;
     let message = doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message: Vec::new() });
     let doc_sync = doc_sync_post(&world, &world.carer_token, &world.note.to_string(), message);
-    let revoked = api(StatusCode::FORBIDDEN, "revoked", "revoked").audited();
-    probe.attempt("POST /api/v1/docs/{id}/sync", "the revoked tablet's token", doc_sync, revoked).await;
+    let revoked = || api(StatusCode::FORBIDDEN, "revoked", "revoked").audited();
+    let cases = [
+        (RESPOND, "a new session, the old form token", stale, page(StatusCode::FORBIDDEN, "This form has expired")),
+        (REVOKE, "the carer's tablet", revoke, just(StatusCode::NO_CONTENT).writing()),
+        (SYNC, "the revoked tablet's token", sync_post(&world, &world.carer_token, empty), revoked()),
+        (DOC_SYNC, "the revoked tablet's token", doc_sync, revoked()),
+    ];
+    probe.run(cases).await;
     probe.finish();
     world.hub.stop().await;
 }
@@ -1463,10 +933,9 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
     let dir = tempfile::tempdir().unwrap();
     let world = set_up(dir.path()).await;
     let mut probe = Probe::new(&world, "Forged ids and other organisations' ids");
-    let office_id = setting(&world.office, "device_id").await;
+    let office_id = world.office.setting("device_id").await;
     let office = world.office_token.clone();
-    let sync = "POST /api/v1/sync";
-    let ok = |status| Expect { status, code: None, says: None, leaves: Leaves::Nothing };
+    let ok = || just(StatusCode::OK);
 
     // Pushes onto another provider's records: held back as forbidden, the detail made only of
     // what the device sent (not the record's real kind), audited.
@@ -1481,12 +950,8 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
         }),
     ];
     for (what, id, kind, bytes) in cases {
-        let body = doorstep_protocol::encode(&SyncRequest {
-            cursor: 0,
-            push: vec![DocChanges { id, kind, bytes }],
-            max_bytes: 1 << 20,
-        });
-        let answer = probe.attempt(sync, what, sync_post(&world, &office, body), ok(StatusCode::OK).audited()).await;
+        let push = sync_post(&world, &office, one_push(id, kind, bytes));
+        let answer = probe.attempt(SYNC, what, push, ok().audited()).await;
         let held = answered(&answer).held_back;
         let said = format!("device {office_id} (manager M001 of {}) may not change {kind} {id}", world.hub.provider);
         probe.check(
@@ -1494,58 +959,30 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
             format!("{what}: {held:?}, expected only {said:?}"),
         );
     }
-    let carer = doorstep_protocol::encode(&SyncRequest {
-        cursor: 0,
-        push: vec![DocChanges { id: world.northgate_note, kind: RecordKind::Note, bytes: edit.clone() }],
-        max_bytes: 1 << 20,
-    });
-    let answer = probe
-        .attempt(
-            sync,
-            "Northgate's note, by a carer",
-            sync_post(&world, &world.carer_token, carer),
-            ok(StatusCode::OK).audited(),
-        )
-        .await;
+    let carer = sync_post(&world, &world.carer_token, one_push(world.northgate_note, RecordKind::Note, edit.clone()));
+    let answer = probe.attempt(SYNC, "Northgate's note, by a carer", carer, ok().audited()).await;
     probe.check(
         answered(&answer).held_back.iter().all(|h| h.reason == HoldReason::Forbidden),
         "the carer's push is forbidden",
     );
     // The same change under an id nobody has: the hub lacks its history, and stores nothing.
     let forged = Uuid::new_v4();
-    let body = doorstep_protocol::encode(&SyncRequest {
-        cursor: 0,
-        push: vec![DocChanges { id: forged, kind: RecordKind::Note, bytes: edit }],
-        max_bytes: 1 << 20,
-    });
-    let answer =
-        probe.attempt(sync, "the same change, a forged id", sync_post(&world, &office, body), ok(StatusCode::OK)).await;
+    let body = one_push(forged, RecordKind::Note, edit);
+    let answer = probe.attempt(SYNC, "the same change, a forged id", sync_post(&world, &office, body), ok()).await;
     let held = answered(&answer).held_back;
     probe.check(held.len() == 1 && held[0].reason == HoldReason::NeedsDocSync, format!("forged id: {held:?}"));
 
     // Document sync: another provider's record answers exactly as one that does not exist.
-    let doc_sync = "POST /api/v1/docs/{id}/sync";
-    let hello = |kind| doorstep_protocol::encode(&DocSyncRequest { kind, message: Vec::new() });
-    let absent = probe
-        .attempt(
-            doc_sync,
-            "a forged id",
-            doc_sync_post(&world, &office, &forged.to_string(), hello(RecordKind::Note)),
-            ok(StatusCode::OK),
-        )
-        .await;
+    let hello = |id: Uuid, kind| {
+        let body = doorstep_protocol::encode(&DocSyncRequest { kind, message: Vec::new() });
+        doc_sync_post(&world, &office, &id.to_string(), body)
+    };
+    let absent = probe.attempt(DOC_SYNC, "a forged id", hello(forged, RecordKind::Note), ok()).await;
     for (what, id, kind) in [
         ("Northgate's note", world.northgate_note, RecordKind::Note),
         ("Northgate's person", world.northgate_person, RecordKind::Person),
     ] {
-        let answer = probe
-            .attempt(
-                doc_sync,
-                what,
-                doc_sync_post(&world, &office, &id.to_string(), hello(kind)),
-                ok(StatusCode::OK).audited(),
-            )
-            .await;
+        let answer = probe.attempt(DOC_SYNC, what, hello(id, kind), ok().audited()).await;
         probe.check(answer.body == absent.body, format!("{what}: answered unlike an id that does not exist"));
     }
     // …and changes sent for it through the sync protocol are refused when they would be stored.
@@ -1557,17 +994,11 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
     let send = |mine: &mut AutoCommit, state: &mut automerge::sync::State| {
         use automerge::sync::SyncDoc;
         let message = mine.sync().generate_sync_message(state).map(|m| m.encode()).unwrap_or_default();
-        doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message })
+        let body = doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message });
+        doc_sync_post(&world, &office, &world.northgate_note.to_string(), body)
     };
-    let url_id = world.northgate_note.to_string();
-    let first = probe
-        .attempt(
-            doc_sync,
-            "Northgate's note: a first message",
-            doc_sync_post(&world, &office, &url_id, send(&mut mine, &mut state)),
-            ok(StatusCode::OK).audited(),
-        )
-        .await;
+    let message = send(&mut mine, &mut state);
+    let first = probe.attempt(DOC_SYNC, "Northgate's note: a first message", message, ok().audited()).await;
     // The hub's answer, as if from an empty document (an error answer is reported above).
     if let Ok(reply) = doorstep_protocol::decode::<DocSyncResponse>(&first.body) {
         use automerge::sync::SyncDoc;
@@ -1575,29 +1006,16 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
         mine.sync().receive_sync_message(&mut state, reply).unwrap();
     }
     let refused = api(StatusCode::FORBIDDEN, "forbidden", "may not change").audited();
-    probe
-        .attempt(
-            doc_sync,
-            "Northgate's note: its changes",
-            doc_sync_post(&world, &office, &url_id, send(&mut mine, &mut state)),
-            refused,
-        )
-        .await;
+    probe.attempt(DOC_SYNC, "Northgate's note: its changes", send(&mut mine, &mut state), refused).await;
     let stored: VisitNote = autosurgeon::hydrate(&hub_copy(&world, world.northgate_note).await).unwrap();
     probe.check(!stored.narrative.contains("Overwritten"), "Northgate's note is unchanged");
 
     // The pages: an item not shared with the partner is "not found", exactly like one that
     // does not exist, whatever the id names; every look is audited.
     let ola = world.ola.clone();
-    let not_found = page(StatusCode::NOT_FOUND, "Page not found");
-    let nowhere = probe
-        .attempt(
-            "GET /items/{id}",
-            "a forged id",
-            page_get(&world, &ola, &format!("/items/{}", Uuid::new_v4())),
-            not_found.audited(),
-        )
-        .await;
+    let get = |path: String| page_get(&world, &ola, &path);
+    let not_found = || page(StatusCode::NOT_FOUND, "Page not found").audited();
+    let nowhere = probe.attempt(ITEM, "a forged id", get(format!("/items/{}", Uuid::new_v4())), not_found()).await;
     let others = [
         ("the surgery's item", world.to_surgery),
         ("Sunrise's idea behind it", world.insight),
@@ -1605,58 +1023,35 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
         ("Northgate's note", world.northgate_note),
     ];
     for (what, id) in others {
-        let not_found = page(StatusCode::NOT_FOUND, "Page not found").audited();
-        let answer =
-            probe.attempt("GET /items/{id}", what, page_get(&world, &ola, &format!("/items/{id}")), not_found).await;
+        let answer = probe.attempt(ITEM, what, get(format!("/items/{id}")), not_found()).await;
         probe.check(answer.body == nowhere.body, format!("{what}: a page unlike a forged id's"));
     }
     for (what, id) in [("a forged id", Uuid::new_v4()), ("the surgery's item", world.to_surgery)] {
-        let not_found = page(StatusCode::NOT_FOUND, "Page not found").audited();
-        let fhir = page_get(&world, &ola, &format!("/items/{id}/fhir.json"));
-        let answer = probe.attempt("GET /items/{id}/fhir.json", what, fhir, not_found).await;
+        let fhir = get(format!("/items/{id}/fhir.json"));
+        let answer = probe.attempt("GET /items/{id}/fhir.json", what, fhir, not_found()).await;
         probe.check(answer.body == nowhere.body, format!("FHIR of {what}: unlike a forged id's page"));
-        let not_found = page(StatusCode::NOT_FOUND, "Page not found").audited();
         let form = respond_form(&ola.csrf, "acknowledged", "Seen.");
-        let answer = probe
-            .attempt(
-                "POST /items/{id}/respond",
-                what,
-                page_post(&world, &ola, &format!("/items/{id}/respond"), form),
-                not_found,
-            )
-            .await;
+        let respond = page_post(&world, &ola, &format!("/items/{id}/respond"), form);
+        let answer = probe.attempt(RESPOND, what, respond, not_found()).await;
         probe.check(answer.body == nowhere.body, format!("answering {what}: unlike a forged id's page"));
     }
-    let answer = probe
-        .attempt(
-            "GET /items/{id}",
-            "not a UUID",
-            page_get(&world, &ola, "/items/not-a-uuid"),
-            page(StatusCode::NOT_FOUND, "Page not found"),
-        )
-        .await;
+    let not_a_uuid = get("/items/not-a-uuid".into());
+    let answer = probe.attempt(ITEM, "not a UUID", not_a_uuid, page(StatusCode::NOT_FOUND, "Page not found")).await;
     probe.check(answer.body == nowhere.body, "a non-UUID id: unlike a forged id's page");
 
     // The managers' API: another provider's device is "no such device", like a forged id.
     let revoke = |id: Uuid| http().post(format!("{}{API_PREFIX}/devices/{id}/revoke", world.url)).bearer_auth(&office);
-    let revoke_at = "POST /api/v1/devices/{id}/revoke";
     let no_device = || api(StatusCode::NOT_FOUND, "not_found", "no such device").audited();
-    let forged = probe.attempt(revoke_at, "a forged id", revoke(Uuid::new_v4()), no_device()).await;
+    let forged = probe.attempt(REVOKE, "a forged id", revoke(Uuid::new_v4()), no_device()).await;
     let foreign =
-        probe.attempt(revoke_at, "Northgate's manager's device", revoke(world.northgate_device), no_device()).await;
+        probe.attempt(REVOKE, "Northgate's manager's device", revoke(world.northgate_device), no_device()).await;
     probe.check(forged.body == foreign.body, "another provider's device answers like a forged id");
     let still = world.hub.storage.device(world.northgate_device).await.unwrap().is_some_and(|d| !d.revoked);
     probe.check(still, "Northgate's device is not revoked");
     // Northgate still syncs.
     let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
-    probe
-        .attempt(
-            sync,
-            "Northgate's manager, afterwards",
-            sync_post(&world, &world.northgate_token, empty),
-            ok(StatusCode::OK),
-        )
-        .await;
+    let northgate = sync_post(&world, &world.northgate_token, empty);
+    probe.attempt(SYNC, "Northgate's manager, afterwards", northgate, ok()).await;
     probe.finish();
     world.hub.stop().await;
 }

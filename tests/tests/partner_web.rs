@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use doorstep_demo::{Generator, at};
-use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
+use doorstep_hub::storage::{HubStorage, WebRole};
 use doorstep_hub::{Hub, SqliteStorage};
 use doorstep_model::{
     Acvpu, Comparison, ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person,
@@ -19,11 +19,10 @@ use doorstep_model::{
 use doorstep_protocol::Role;
 use doorstep_tests::app::Screens;
 use doorstep_tests::browser::{accessibility_violations, open_browser, start_chromedriver};
+use doorstep_tests::partners::{COUNCIL, PASSWORD, SURGERY};
 use doorstep_tests::{TestDevice, TestHub, today};
 use fantoccini::Locator;
 use uuid::Uuid;
-
-const PASSWORD: &str = "correct horse battery staple";
 
 fn screenshots_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
@@ -42,15 +41,6 @@ struct World {
     /// Shared with the surgery (the person has not agreed to NHS sharing: no identifiers).
     for_surgery: SharedItem,
     council: Uuid,
-}
-
-async fn partner(hub: &TestHub<SqliteStorage>, name: &str, kind: PartnerKind) -> PartnerOrg {
-    let id = Uuid::new_v4();
-    hub.storage
-        .create_organisation(Organisation { id, name: name.into(), kind: OrgKind::Partner, partner_kind: Some(kind) })
-        .await
-        .unwrap();
-    PartnerOrg { id, name: name.into(), kind }
 }
 
 fn idea(person: &Person, summary: &str, action: &str, urgency: Urgency) -> Insight {
@@ -74,16 +64,16 @@ fn idea(person: &Person, summary: &str, action: &str, urgency: Urgency) -> Insig
 async fn set_up(dir: &Path) -> World {
     let storage = SqliteStorage::open(&dir.join("hub.db")).unwrap();
     let hub = TestHub::start(storage).await;
-    let council = partner(&hub, "Northbrook Adult Social Care", PartnerKind::CouncilAdultSocialCare).await;
-    let surgery = partner(&hub, "Riverside Surgery", PartnerKind::GpPractice).await;
-    let accounts = Hub::new(hub.storage.clone());
+    let partners = hub.partners().await;
+    let council = PartnerOrg { id: partners.council, name: COUNCIL.into(), kind: PartnerKind::CouncilAdultSocialCare };
+    let surgery = PartnerOrg { id: partners.surgery, name: SURGERY.into(), kind: PartnerKind::GpPractice };
     for (org, email, name, role) in [
         (council.id, "ola@council.example", "Ola Adeyemi", WebRole::Partner),
         (surgery.id, "gp@surgery.example", "Dr Jo Patel", WebRole::Partner),
         (council.id, "commissioning@council.example", "Chris Commissioner", WebRole::Commissioner),
         (hub.provider, "manager@sunrise.example", "Mo Manager", WebRole::Manager),
     ] {
-        accounts.create_web_user(org, email, name, role, PASSWORD).await.unwrap();
+        hub.web_user(org, email, name, role).await;
     }
 
     let manager = hub.device(dir, "M001", Role::Manager).await;
