@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,24 +21,10 @@ use doorstep_sync::SyncClient;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use common::HubProcess;
+
 const DEVICES: usize = 3;
 const KILLS: usize = 6;
-
-/// Starts the hub on `listen` and returns it with the address it bound.
-fn start_hub(db: &Path, listen: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .args(["--database", &db.to_string_lossy(), "serve", "--insecure-http-for-development", "--listen", listen])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the hub");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("the hub says where it listens");
-    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
-    (child, url)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_killed_mid_sync_loses_and_duplicates_nothing() {
@@ -66,8 +52,8 @@ async fn a_hub_killed_mid_sync_loses_and_duplicates_nothing() {
             );
         }
     }
-    let (mut hub, url) = start_hub(&db, "127.0.0.1:0");
-    let address = url.trim_start_matches("http://").to_string();
+    let mut hub = HubProcess::serve(&db, "127.0.0.1:0", &["--insecure-http-for-development"]);
+    let (url, address) = (hub.url.clone(), hub.address());
 
     let mut devices = Vec::new();
     for (i, code) in codes.iter().take(DEVICES).enumerate() {
@@ -116,10 +102,9 @@ async fn a_hub_killed_mid_sync_loses_and_duplicates_nothing() {
 
     for _ in 0..KILLS {
         tokio::time::sleep(Duration::from_millis(120)).await;
-        hub.kill().unwrap(); // SIGKILL
-        hub.wait().unwrap();
+        hub.kill(); // SIGKILL
         tokio::time::sleep(Duration::from_millis(30)).await;
-        hub = start_hub(&db, &address).0;
+        hub = HubProcess::serve(&db, &address, &["--insecure-http-for-development"]);
     }
     let mut failures = 0;
     for w in writers {
@@ -144,8 +129,7 @@ async fn a_hub_killed_mid_sync_loses_and_duplicates_nothing() {
             assert_eq!(mine.narrative.matches(&format!("d{i}e{n} ")).count(), 1);
         }
     }
-    hub.kill().unwrap();
-    hub.wait().unwrap();
+    hub.kill();
 
     let conn = rusqlite_check(&db);
     assert_eq!(conn.0, "ok", "integrity check");

@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
 use doorstep_demo::Generator;
@@ -19,21 +20,20 @@ use doorstep_sync::SyncClient;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use common::{HUB, HubProcess};
+
 const TOKEN: &str = "a-long-random-metrics-token";
 
-fn start_hub(db: &Path, log: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_doorstep-hub"))
-        .args(["--database", &db.to_string_lossy(), "--log-json", "serve", "--insecure-http-for-development"])
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
-        .env("DOORSTEP_METRICS_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (child, line.trim().strip_prefix("listening on ").unwrap().to_string())
+/// The hub with JSON logs at info level into `log`, and a token for reading metrics.
+fn start_hub(db: &Path, log: &Path) -> HubProcess {
+    HubProcess::start(
+        Command::new(HUB)
+            .args(["--database", &db.to_string_lossy(), "--log-json", "serve", "--insecure-http-for-development"])
+            .args(["--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "info")
+            .env("DOORSTEP_METRICS_TOKEN", TOKEN)
+            .stderr(std::fs::File::create(log).unwrap()),
+    )
 }
 
 /// The value of the sample whose line starts with `name_and_labels`.
@@ -56,7 +56,8 @@ async fn metrics_readiness_and_request_logs() {
         storage.create_organisation(org).await.unwrap();
         issue_enrolment_code(&storage, provider, "STAFF-REF-77", Role::Manager, "test").await.unwrap().code
     };
-    let (mut hub, url) = start_hub(&db, &log);
+    let hub = start_hub(&db, &log);
+    let url = hub.url.clone();
     let http = reqwest::Client::new();
 
     let store = Arc::new(Mutex::new(Store::open(dir.path().join("device.db")).unwrap()));
@@ -132,8 +133,7 @@ async fn metrics_readiness_and_request_logs() {
     conn.execute_batch("ALTER TABLE hub_sequence_away RENAME TO hub_sequence").unwrap();
     assert_eq!(http.get(format!("{url}/api/v1/ready")).send().await.unwrap().status(), 200);
 
-    hub.kill().unwrap();
-    hub.wait().unwrap();
+    hub.kill();
 
     // One JSON line per request, with the route template, status and latency, and nothing
     // that names a device, a person or a member of staff.

@@ -5,10 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, ChildStdout, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use doorstep_demo::{Generator, at};
@@ -23,7 +25,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-const HUB: &str = env!("CARGO_BIN_EXE_doorstep-hub");
+use common::{HUB, HubProcess};
+
 const PASSWORD: &str = "a long passphrase";
 
 fn repo() -> PathBuf {
@@ -86,46 +89,11 @@ fn id(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_string()
 }
 
-/// `doorstep-hub serve`, killed when dropped.
-struct Serving {
-    child: Child,
-    url: String,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Serving {
-    fn start(mut command: Command) -> Serving {
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the hub");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let Some(url) = line.trim().strip_prefix("listening on ").map(str::to_string) else {
-            let _ = child.kill();
-            let mut stderr = String::new();
-            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
-            panic!("the hub did not start: {line:?} {stderr}");
-        };
-        Serving { child, url, _stdout: stdout }
-    }
-
-    fn plain(db: &Path) -> Serving {
-        let mut command = hub_command(db.parent().unwrap());
-        command.arg("--database").arg(db).args(["serve", "--insecure-http-for-development", "--listen", "127.0.0.1:0"]);
-        Serving::start(command)
-    }
-
-    fn stop(mut self) -> ChildStderr {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.child.stderr.take().unwrap()
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `doorstep-hub serve` on plain HTTP for `db`, as [`hub_command`] runs it.
+fn serve_plain(db: &Path) -> HubProcess {
+    let mut command = hub_command(db.parent().unwrap());
+    command.arg("--database").arg(db).args(["serve", "--insecure-http-for-development", "--listen", "127.0.0.1:0"]);
+    HubProcess::start(command.stderr(Stdio::piped()))
 }
 
 fn store(dir: &Path, name: &str) -> Arc<Mutex<Store>> {
@@ -247,7 +215,7 @@ async fn every_operator_command_works_on_a_hub_devices_synced_with() {
     );
 
     // Devices: a manager's and a carer's enrol and sync with the hub the binary serves.
-    let hub = Serving::plain(&db);
+    let hub = serve_plain(&db);
     let carer_code = json(&db, &["enrolment-code", "--org", &org, "--staff", "C002"], None);
     assert_eq!(carer_code["role"], "carer");
     assert!(fails(&db, &["enrolment-code", "--org", &partner, "--staff", "C9"], None).contains("is a partner"));
@@ -435,14 +403,15 @@ async fn the_sample_configuration_serves_and_documents_every_key() {
         .args(["--config", sample.to_str().unwrap(), "serve"])
         .env("DOORSTEP_DATABASE", &db)
         .env("DOORSTEP_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info");
-    let hub = Serving::start(command);
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped());
+    let hub = HubProcess::start(&mut command);
     assert!(hub.url.starts_with("http://127.0.0.1:"), "{}", hub.url);
     let health = reqwest::get(format!("{}/api/v1/health", hub.url)).await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(db.exists(), "the database came from the environment");
     let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut hub.stop(), &mut stderr).unwrap();
+    std::io::Read::read_to_string(&mut hub.kill().expect("stderr piped"), &mut stderr).unwrap();
     let lines: Vec<Value> =
         stderr.lines().map(|l| serde_json::from_str(l).expect("JSON log lines (log_json = true)")).collect();
     let messages: Vec<&str> = lines.iter().filter_map(|l| l["fields"]["message"].as_str()).collect();
@@ -561,7 +530,7 @@ async fn every_command_in_the_operators_guide_runs() {
     for (n, piece) in pieces.iter().enumerate() {
         if n > 0 {
             // Where the guide says a device enrols: the carer's code, as an operator would issue it.
-            let hub = Serving::plain(&db);
+            let hub = serve_plain(&db);
             let state = std::fs::read_to_string(d.join("vars.sh")).unwrap();
             let provider = state
                 .lines()

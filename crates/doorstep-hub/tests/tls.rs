@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,50 +25,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-const HUB: &str = env!("CARGO_BIN_EXE_doorstep-hub");
-
-/// The hub binary, killed when dropped.
-struct HubProcess {
-    child: Child,
-    url: String,
-    /// The second stdout line with TLS: the certificate's fingerprint.
-    fingerprint: Option<String>,
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl HubProcess {
-    fn start(db: &Path, listen: &str, flags: &[&str]) -> HubProcess {
-        let mut child = Command::new(HUB)
-            .args(["--database", &db.to_string_lossy(), "serve", "--listen", listen])
-            .args(flags)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the hub");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("the hub says where it listens");
-        let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
-        let fingerprint = url.starts_with("https://").then(|| {
-            let mut line = String::new();
-            stdout.read_line(&mut line).expect("fingerprint line");
-            line.trim().strip_prefix("certificate SHA-256 fingerprint: ").expect("fingerprint line").to_string()
-        });
-        HubProcess { child, url, fingerprint, _stdout: stdout }
-    }
-
-    fn address(&self) -> String {
-        self.url.split("://").nth(1).expect("address").to_string()
-    }
-}
-
-impl Drop for HubProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{HUB, HubProcess};
 
 /// A self-signed certificate and its key as PEM files; returns them with the certificate's
 /// SHA-256 fingerprint, worked out here independently of the hub ("AB:CD:…").
@@ -133,7 +91,7 @@ async fn a_pinned_device_enrols_over_https_and_its_note_reaches_the_hub() {
     let db = dir.path().join("hub.db");
     let codes = hub_db(&db, 3).await;
     let (cert, key, fingerprint) = certificate(dir.path(), "hub");
-    let hub = HubProcess::start(
+    let hub = HubProcess::serve(
         &db,
         "127.0.0.1:0",
         &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],
@@ -182,7 +140,7 @@ async fn a_hub_with_another_certificate_is_refused_and_nothing_reaches_it() {
     };
     let args = tls(&cert, &key);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let hub = HubProcess::start(&db, "127.0.0.1:0", &args);
+    let hub = HubProcess::serve(&db, "127.0.0.1:0", &args);
 
     // Set up with the wrong fingerprint: refused before the code is sent, so it still works.
     let tablet = store(dir.path(), "tablet");
@@ -210,7 +168,7 @@ async fn a_hub_with_another_certificate_is_refused_and_nothing_reaches_it() {
     let before = hub_changes(&db);
     let args = tls(&other_cert, &other_key);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let impostor = HubProcess::start(&db, &address, &args);
+    let impostor = HubProcess::serve(&db, &address, &args);
     assert_eq!(impostor.url, url);
     let client = SyncClient::for_store(&tablet).await.unwrap();
     let outcome = client.sync(&tablet, |_| {}).await;
@@ -222,7 +180,7 @@ async fn a_hub_with_another_certificate_is_refused_and_nothing_reaches_it() {
     // The real hub back: the same client syncs.
     let args = tls(&cert, &key);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let _hub = HubProcess::start(&db, &address, &args);
+    let _hub = HubProcess::serve(&db, &address, &args);
     let report = client.sync(&tablet, |_| {}).await.expect("sync with the real hub");
     assert_eq!(report.pushed, 3);
     assert!(hub_changes(&db) > before);
@@ -306,7 +264,7 @@ async fn only_behind_a_proxy_do_rate_limits_key_on_the_address_it_added() {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let limit = doorstep_hub::limits::SIGN_INS_PER_MINUTE as usize;
 
-    let proxied = HubProcess::start(&dir.path().join("proxied.db"), "127.0.0.1:0", &["--behind-tls-proxy"]);
+    let proxied = HubProcess::serve(&dir.path().join("proxied.db"), "127.0.0.1:0", &["--behind-tls-proxy"]);
     assert!(proxied.url.starts_with("http://"));
     // What the client wrote (left) is ignored; the proxy's entry (right-most) is the client.
     let first = sign_ins_allowed(&http, &proxied.url, |n| format!("198.51.100.{n}, 203.0.113.1")).await;
@@ -322,7 +280,7 @@ async fn only_behind_a_proxy_do_rate_limits_key_on_the_address_it_added() {
     drop(proxied);
 
     // Without the flag the header is ignored: every request is the one loopback client.
-    let direct = HubProcess::start(&dir.path().join("direct.db"), "127.0.0.1:0", &["--insecure-http-for-development"]);
+    let direct = HubProcess::serve(&dir.path().join("direct.db"), "127.0.0.1:0", &["--insecure-http-for-development"]);
     let allowed = sign_ins_allowed(&http, &direct.url, |n| format!("203.0.113.{n}")).await;
     assert!((limit..40).contains(&allowed), "a forged X-Forwarded-For buys no extra attempts: {allowed}");
     let page = http.get(format!("{}/sign-in", direct.url)).send().await.unwrap();
@@ -337,7 +295,7 @@ async fn the_enrol_form_pins_the_fingerprint_the_manager_gave() {
     let codes = hub_db(&db, 1).await;
     let (cert, key, fingerprint) = certificate(dir.path(), "hub");
     let (_, _, other_fingerprint) = certificate(dir.path(), "other");
-    let hub = HubProcess::start(
+    let hub = HubProcess::serve(
         &db,
         "127.0.0.1:0",
         &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],

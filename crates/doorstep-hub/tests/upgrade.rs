@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 use doorstep_demo::{Generator, at};
@@ -15,7 +16,8 @@ use doorstep_store::Store;
 use doorstep_sync::SyncClient;
 use tokio::sync::Mutex;
 
-const HUB: &str = env!("CARGO_BIN_EXE_doorstep-hub");
+use common::{HUB, HubProcess};
+
 /// Made by `make_fixture` below with the hub built from commit 4456dac.
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hub-4456dac.db");
 const PROVIDER: &str = "5b0e3d1c-7f4a-4f7e-9a51-0c2d9e8b4a11";
@@ -27,32 +29,6 @@ fn hub(binary: &str, database: &Path, args: &[&str]) -> Output {
     let mut command = Command::new("timeout");
     command.args(["30", binary, "--database"]).arg(database).args(args).env("RUST_LOG", "warn");
     command.output().unwrap()
-}
-
-/// A hub process, killed if a failing test leaves it running.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(binary: &str, database: &Path, extra: &[&str]) -> (Running, String) {
-    let mut child = Command::new(binary)
-        .arg("--database")
-        .arg(database)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (Running(child), line.trim().strip_prefix("listening on ").unwrap().to_string())
 }
 
 /// The code in "… enrolment code for STAFF: CODE (expires …)".
@@ -97,8 +73,8 @@ async fn a_hub_database_from_an_earlier_build_is_upgraded_and_serves_its_records
     assert_eq!(upgraded, doorstep_hub::sqlite::known_schema_version(), "migrated on opening");
 
     let code = code_in(&hub(HUB, &db, &["enrolment-code", "--org", PROVIDER, "--staff", "M002", "--role", "manager"]));
-    let (running, url) = serve(HUB, &db, &["--insecure-http-for-development"]);
-    let (store, client) = enrol(&url, dir.path(), "new-tablet", &code).await;
+    let running = HubProcess::serve(&db, "127.0.0.1:0", &["--insecure-http-for-development"]);
+    let (store, client) = enrol(&running.url, dir.path(), "new-tablet", &code).await;
     client.sync(&store, |_| {}).await.unwrap();
     let (person, visit, note) = records();
     {
@@ -191,7 +167,8 @@ async fn make_fixture() {
     let db = dir.path().join("hub.db");
     let created = hub(&old, &db, &["create-provider", "--name", "Upgrade Care", "--manager", "M001", "--id", PROVIDER]);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    let (running, url) = serve(&old, &db, &[]);
+    let running = HubProcess::serve_binary(&old, &db, "127.0.0.1:0", &[]);
+    let url = running.url.clone();
     let (store, client) = enrol(&url, dir.path(), "old-tablet", &code_in(&created)).await;
     let (person, visit, note) = records();
     {
