@@ -447,7 +447,7 @@ impl<S: HubStorage> Hub<S> {
                 // Readers first: the answer to anyone else says nothing about the stored record
                 // (not its kind), only what they sent.
                 let readers = self.storage.readers(push.id).await?;
-                if !caller.principals().iter().any(|p| readers.contains(p)) || !may_edit(device.role, push.kind) {
+                if !caller.principals().iter().any(|p| readers.contains(p)) || !device.role.may_edit(push.kind) {
                     return hold(
                         HoldReason::Forbidden,
                         format!("{} may not change {} {}", caller.describe(), push.kind, push.id),
@@ -799,14 +799,6 @@ impl<S: HubStorage> Hub<S> {
 /// Whether a reader of a record in this role may also change it by sync. Partners answer at the
 /// hub's pages (which write the response for them), so they never write documents; carers read
 /// shared items but only managers share, revoke or reword them.
-fn may_edit(role: Role, kind: RecordKind) -> bool {
-    match role {
-        Role::Manager => true,
-        Role::Carer => kind != RecordKind::Shared,
-        Role::Partner | Role::Commissioner => false,
-    }
-}
-
 /// Loads Automerge bytes, refusing anything it cannot fully parse.
 pub fn load_strict(bytes: &[u8]) -> Result<AutoCommit, AutomergeError> {
     AutoCommit::load_with_options(

@@ -25,4 +25,16 @@ impl Role {
     pub fn from_code(code: &str) -> Option<Role> {
         [Role::Carer, Role::Manager, Role::Partner, Role::Commissioner].into_iter().find(|r| r.code() == code)
     }
+
+    /// Whether a device of this role may ever write records of `kind` (the hub checks more:
+    /// who may read the record, and what of a visit a carer may change). Partners and
+    /// commissioners answer through the hub's pages, never by sync; shared items are written by
+    /// managers (and partners' answers into them by the hub).
+    pub fn may_edit(self, kind: crate::RecordKind) -> bool {
+        match self {
+            Role::Manager => true,
+            Role::Carer => kind != crate::RecordKind::Shared,
+            Role::Partner | Role::Commissioner => false,
+        }
+    }
 }

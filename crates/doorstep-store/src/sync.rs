@@ -2,7 +2,7 @@
 //! hub's answers applied, the cursor, purges, and a status the UI can show.
 
 use automerge::ChangeHash;
-use doorstep_model::RecordKind;
+use doorstep_model::{RecordKind, Role};
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -165,9 +165,18 @@ impl Store {
     }
 
     /// The hub went back to an earlier state (restored from a backup) and may lack changes it
-    /// once acknowledged: every document is sent again whole; the hub keeps only what it lacks.
-    pub fn resend_all(&mut self) -> Result<usize> {
-        Ok(self.conn().execute("UPDATE documents SET hub_heads = NULL, sync_pending = 1", [])?)
+    /// once acknowledged: every document a device of `role` may write is sent again whole; the
+    /// hub keeps only what it lacks. The rest (a carer's shared items) would only be refused and
+    /// held back here for good; their writers send them again.
+    pub fn resend_all(&mut self, role: Role) -> Result<usize> {
+        let tx = self.conn_mut().transaction()?;
+        let mut marked = 0;
+        for kind in RecordKind::ALL.into_iter().filter(|kind| role.may_edit(*kind)) {
+            marked +=
+                tx.execute("UPDATE documents SET hub_heads = NULL, sync_pending = 1 WHERE kind = ?1", [kind.code()])?;
+        }
+        tx.commit()?;
+        Ok(marked)
     }
 
     /// Lets held-back documents be tried again (e.g. after an app update).

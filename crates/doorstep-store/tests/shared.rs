@@ -307,3 +307,36 @@ fn upgrading_to_shared_items_keeps_every_document_and_its_changes() {
     let item = shared(&insight, &person, partner("Council", PartnerKind::CouncilAdultSocialCare), time(1));
     store.put(&item).expect("the new kind is accepted");
 }
+
+/// After a hub restore a carer's device sends again what a carer may write, not the shared items
+/// it holds (a carer may never write them: the hub would refuse them and they would stay held
+/// back); a manager's device sends everything.
+#[test]
+fn after_a_restore_a_carer_resends_what_a_carer_may_write() {
+    use doorstep_model::Role;
+    let dir = TempDir::new().expect("dir");
+    let mut store = new_store(&dir, "tablet.db");
+    let person = peggy();
+    let insight = idea(&person);
+    let item =
+        shared(&insight, &person, partner("Leeds Adult Social Care", PartnerKind::CouncilAdultSocialCare), time(10));
+    store.put(&person).expect("put person");
+    store.put(&insight).expect("put idea");
+    store.put(&item).expect("put shared item");
+    for (kind, id) in [
+        (RecordKind::Person, person.id.to_string()),
+        (RecordKind::Insight, insight.id.to_string()),
+        (RecordKind::Shared, item.id.to_string()),
+    ] {
+        store.acknowledge_current(kind, &id).expect("acknowledged");
+    }
+    assert_eq!(store.local_sync_state().expect("state").pending, 0);
+
+    assert_eq!(store.resend_all(Role::Carer).expect("resend"), 2);
+    let pending: Vec<String> = store.pending_changes(usize::MAX).expect("pending").into_iter().map(|o| o.id).collect();
+    assert!(pending.contains(&person.id.to_string()) && pending.contains(&insight.id.to_string()), "{pending:?}");
+    assert!(!pending.contains(&item.id.to_string()), "the shared item stays as the hub had it");
+
+    assert_eq!(store.resend_all(Role::Manager).expect("resend"), 3);
+    assert_eq!(store.local_sync_state().expect("state").pending, 3);
+}

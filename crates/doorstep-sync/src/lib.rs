@@ -430,7 +430,9 @@ impl SyncClient {
             let restored = matches!((&seen_epoch, &epoch), (Some(seen), Some(now)) if seen != now);
             let hub_went_back = restored || answer.cursor < request.cursor;
             if hub_went_back {
-                let documents = store.resend_all()?;
+                // A store from before the role was kept resends everything, as a manager's does.
+                let role = store.setting("role")?.and_then(|code| Role::from_code(&code)).unwrap_or(Role::Manager);
+                let documents = store.resend_all(role)?;
                 tracing::warn!(
                     documents,
                     "the hub went back to an earlier state (a restore): sending every record again"
