@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 
+use common::{HUB, HubProcess};
 use doorstep_demo::{Generator, at};
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::sqlite::SqliteStorage;
@@ -20,43 +22,15 @@ use doorstep_sync::SyncClient;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-const HUB: &str = env!("CARGO_BIN_EXE_doorstep-hub");
-
 fn hub_command(database: &str, args: &[&str]) -> Output {
     Command::new(HUB).arg("--database").arg(database).args(args).env("RUST_LOG", "warn").output().unwrap()
 }
 
-/// A hub process, stopped (SIGKILL) if a failing test leaves it running.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
 /// Starts `serve` on `listen` and returns it with its URL.
-fn start_hub(database: &str, listen: &str) -> (Running, String) {
-    let mut child = Command::new(HUB)
-        .args(["--database", database, "serve", "--insecure-http-for-development", "--listen", listen])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
-    (Running(child), url)
-}
-
-fn stop(mut hub: Running) {
-    // SIGTERM: the hub finishes what is in flight and closes the database.
-    Command::new("kill").arg(hub.0.id().to_string()).status().unwrap();
-    hub.0.wait().unwrap();
+fn start_hub(database: &str, listen: &str) -> (HubProcess, String) {
+    let hub = HubProcess::serve(Path::new(database), listen, &["--insecure-http-for-development"]);
+    let url = hub.url.clone();
+    (hub, url)
 }
 
 struct Device {
@@ -206,7 +180,7 @@ async fn restored_hub_gets_back_everything(dir: &tempfile::TempDir, db: &str, co
     // Neither is something that is not a hub's backup.
     let junk = dir.path().join("junk.db");
     rusqlite::Connection::open(&junk).unwrap().execute_batch("CREATE TABLE t (x); PRAGMA user_version = 1;").unwrap();
-    stop(hub);
+    hub.stop();
     let not_hub = hub_command(&db, &["restore", "--from", &junk.to_string_lossy()]);
     assert!(!not_hub.status.success());
     let why = String::from_utf8_lossy(&not_hub.stderr);
@@ -235,7 +209,7 @@ async fn restored_hub_gets_back_everything(dir: &tempfile::TempDir, db: &str, co
     }
     let visit_at_hub: Visit = fresh.store.lock().await.get(&later.id.to_string()).unwrap();
     assert_eq!(visit_at_hub.id, later.id, "the visit made after the backup came back from its device");
-    stop(hub);
+    hub.stop();
     let verify = hub_command(&db, &["audit", "verify"]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
 }
@@ -296,7 +270,7 @@ async fn restored_hub_moved_past_a_device(dir: &tempfile::TempDir, db: &str, cod
     d0.sync().await;
     let d0_cursor = d0.store.lock().await.sync_cursor().unwrap();
 
-    stop(hub);
+    hub.stop();
     let restored = hub_command(db, &["restore", "--from", &backup.to_string_lossy()]);
     assert!(restored.status.success(), "restore: {}", String::from_utf8_lossy(&restored.stderr));
     assert_ne!(hub_epoch(db).await, epoch_before, "a restore starts a new epoch");
@@ -321,7 +295,7 @@ async fn restored_hub_moved_past_a_device(dir: &tempfile::TempDir, db: &str, cod
         assert!(d0.store.lock().await.get::<Visit>(&id.to_string()).is_ok(), "d0 fetched d1's visit {id}");
     }
     assert_eq!(d0.store.lock().await.local_sync_state().unwrap().pending, 0, "d0 sent everything");
-    stop(hub);
+    hub.stop();
 }
 
 async fn hub_epoch(db: &str) -> String {

@@ -69,6 +69,14 @@ impl HubProcess {
         self.url.split("://").nth(1).expect("address").to_string()
     }
 
+    /// SIGTERM, as systemd stops it: the hub finishes what is in flight and closes the
+    /// database; then reaped.
+    pub fn stop(mut self) {
+        let status = Command::new("kill").arg(self.child.id().to_string()).status().expect("run kill");
+        assert!(status.success(), "kill the hub: {status}");
+        self.child.wait().expect("reap the hub");
+    }
+
     /// SIGKILL, then reaped; returns its standard error, if that was piped, to read what it
     /// logged.
     pub fn kill(mut self) -> Option<ChildStderr> {
