@@ -103,6 +103,20 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A listing's text: `empty` (a hint at what to do) when there is nothing, else a table with a
+/// row per item.
+fn listing<T>(
+    items: &[T],
+    empty: impl FnOnce() -> String,
+    headers: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> String {
+    if items.is_empty() {
+        return empty();
+    }
+    table(headers, &items.iter().map(row).collect::<Vec<_>>())
+}
+
 /// RFC 3339 (UTC) for JSON.
 fn rfc3339(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -146,21 +160,14 @@ pub struct OrgList {
 
 impl Report for OrgList {
     fn text(&self) -> String {
-        if self.organisations.is_empty() {
-            return "no organisations yet: start with create-provider".into();
-        }
-        let rows: Vec<Vec<String>> = self
-            .organisations
-            .iter()
-            .map(|o| {
-                let kind = match o.partner_kind {
-                    Some(p) => format!("{}: {p}", o.kind),
-                    None => o.kind.to_string(),
-                };
-                vec![o.id.to_string(), kind, o.devices.to_string(), o.web_users.to_string(), o.name.clone()]
-            })
-            .collect();
-        table(&["ID", "KIND", "DEVICES", "WEB USERS", "NAME"], &rows)
+        let empty = || "no organisations yet: start with create-provider".to_string();
+        listing(&self.organisations, empty, &["ID", "KIND", "DEVICES", "WEB USERS", "NAME"], |o| {
+            let kind = match o.partner_kind {
+                Some(p) => format!("{}: {p}", o.kind),
+                None => o.kind.to_string(),
+            };
+            vec![o.id.to_string(), kind, o.devices.to_string(), o.web_users.to_string(), o.name.clone()]
+        })
     }
 }
 
@@ -362,15 +369,10 @@ pub struct WebUserList {
 
 impl Report for WebUserList {
     fn text(&self) -> String {
-        if self.web_users.is_empty() {
-            return format!("{} has no web users yet: create-web-user adds one", self.org_name);
-        }
-        let rows: Vec<Vec<String>> = self
-            .web_users
-            .iter()
-            .map(|u| vec![u.email.clone(), u.role.into(), u.status.into(), u.id.to_string(), u.name.clone()])
-            .collect();
-        table(&["EMAIL", "ROLE", "STATUS", "ID", "NAME"], &rows)
+        let empty = || format!("{} has no web users yet: create-web-user adds one", self.org_name);
+        listing(&self.web_users, empty, &["EMAIL", "ROLE", "STATUS", "ID", "NAME"], |u| {
+            vec![u.email.clone(), u.role.into(), u.status.into(), u.id.to_string(), u.name.clone()]
+        })
     }
 }
 
@@ -579,25 +581,19 @@ pub struct DeviceList {
 
 impl Report for DeviceList {
     fn text(&self) -> String {
-        if self.devices.is_empty() {
-            return "no devices: enrolment-code gives one a code to enrol with".into();
-        }
-        let rows: Vec<Vec<String>> = self
-            .devices
-            .iter()
-            .map(|d| {
-                vec![
-                    d.id.to_string(),
-                    d.org_id.to_string(),
-                    d.staff_ref.clone(),
-                    d.role.into(),
-                    if d.revoked { "revoked" } else { "active" }.into(),
-                    when(d.last_sync_ms, self.now),
-                    d.name.clone(),
-                ]
-            })
-            .collect();
-        table(&["ID", "ORGANISATION", "STAFF", "ROLE", "STATUS", "LAST SYNC", "NAME"], &rows)
+        let empty = || "no devices: enrolment-code gives one a code to enrol with".to_string();
+        let headers = ["ID", "ORGANISATION", "STAFF", "ROLE", "STATUS", "LAST SYNC", "NAME"];
+        listing(&self.devices, empty, &headers, |d| {
+            vec![
+                d.id.to_string(),
+                d.org_id.to_string(),
+                d.staff_ref.clone(),
+                d.role.into(),
+                if d.revoked { "revoked" } else { "active" }.into(),
+                when(d.last_sync_ms, self.now),
+                d.name.clone(),
+            ]
+        })
     }
 }
 
