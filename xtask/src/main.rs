@@ -7,7 +7,7 @@
 //! - `cargo xtask bench app` — the app's cold start, UI size and memory; last line machine-readable.
 //! - `cargo xtask fuzz` — the cargo-fuzz targets for a set time each; last line machine-readable.
 //! - `cargo xtask ui` — install the UI's tools and build it (what the app embeds).
-//! - `cargo xtask bundle [--check]` — the app's release packages (.deb); `--check` installs and starts one.
+//! - `cargo xtask bundle [--check]` — the app's release packages (.deb and AppImage); `--check` installs and starts them.
 
 mod app;
 mod bench;
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
                  cargo xtask chaos [--rounds N] [--schedules M] [--seed S]\n                                  \
                  kill the app and hub, fill disks, random schedules\n  \
                  cargo xtask ui                   install the UI's tools and build it into ui/dist\n  \
-                 cargo xtask bundle [--check]     build the app's .deb (and AppImage); --check installs and starts it"
+                 cargo xtask bundle [--check]     build the app's .deb and AppImage; --check installs and starts them"
             );
             return ExitCode::from(2);
         }
