@@ -6,7 +6,8 @@
 //! syncs; a manager's app sees the visit's NEWS2 on the day's "needs attention" and shares the
 //! idea with a council partner (with the latest soft signs and vital signs), who then receives
 //! its own shared item of that idea and nothing else: not the idea, no person, no visit. Screenshots of each
-//! screen at tablet (portrait and landscape) and desktop size go to docs/screenshots/.
+//! screen at tablet (portrait and landscape) and desktop size go to target/screenshots/
+//! (`cargo xtask screenshots` writes them to docs/screenshots/).
 //!
 //! Needs Xvfb, tauri-driver and WebKitWebDriver on PATH: `cargo xtask test` installs them.
 
@@ -18,19 +19,13 @@ use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
 use doorstep_model::{PartnerKind, Role, SharedItem};
 use doorstep_tests::app::{Screens, WAIT, open_app, start_display, start_driver};
-use doorstep_tests::{TestHub, today};
+use doorstep_tests::{TestHub, screenshots_dir, today};
 use uuid::Uuid;
 
 const PIN: &str = "2468";
 
 fn app() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_doorstep-app"))
-}
-
-fn screenshots_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
-    std::fs::create_dir_all(&dir).expect("docs/screenshots");
-    dir
 }
 
 /// A device store for the app at `dir/doorstep.db`, enrolled, synced, with the PIN set.

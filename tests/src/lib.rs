@@ -18,6 +18,21 @@ use doorstep_sync::{SyncClient, SyncReport};
 use tokio::sync::{Mutex, oneshot};
 use uuid::Uuid;
 
+/// Where tests save screenshots: `DOORSTEP_SCREENSHOTS` if set (`cargo xtask screenshots` points
+/// it at docs/screenshots), else `target/screenshots`, so a test run never changes tracked files.
+pub fn screenshots_dir() -> std::path::PathBuf {
+    let dir = match std::env::var_os("DOORSTEP_SCREENSHOTS") {
+        Some(dir) if !dir.is_empty() => std::path::PathBuf::from(dir),
+        _ => match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(target) if !target.is_empty() => std::path::PathBuf::from(target),
+            _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        }
+        .join("screenshots"),
+    };
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("screenshots folder {}: {e}", dir.display()));
+    dir
+}
+
 /// A hub serving on 127.0.0.1 with a provider organisation.
 pub struct TestHub<S: HubStorage + Clone> {
     pub url: String,

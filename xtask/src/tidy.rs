@@ -84,3 +84,40 @@ fn the_hub_and_the_device_share_only_the_model_and_the_protocol() {
         "the protocol crate stays small: {protocol:?}"
     );
 }
+
+/// **Architecture Invariant:** xtask builds in seconds and never compiles the product: it
+/// depends on no `doorstep-*` crate (the product's tools are in `crates/doorstep-dev`, built by
+/// the one workspace build the tests share).
+#[test]
+fn xtask_depends_on_no_product_crate() {
+    let meta = metadata();
+    let packages = meta["packages"].as_array().expect("packages");
+    let xtask = packages.iter().find(|p| p["name"] == "xtask").expect("xtask");
+    let product: Vec<&str> = xtask["dependencies"]
+        .as_array()
+        .expect("dependencies")
+        .iter()
+        .filter_map(|d| d["name"].as_str())
+        .filter(|name| name.starts_with("doorstep"))
+        .collect();
+    assert!(product.is_empty(), "xtask depends on {product:?}");
+}
+
+/// **Architecture Invariant:** only the device store asks for SQLCipher (with OpenSSL built from
+/// source); a hub built alone links plain SQLite.
+#[test]
+fn sqlcipher_is_the_device_stores_alone() {
+    let meta = metadata();
+    let packages = meta["packages"].as_array().expect("packages");
+    for package in packages {
+        let name = package["name"].as_str().unwrap_or_default();
+        for dep in package["dependencies"].as_array().expect("dependencies") {
+            let features = dep["features"].as_array().cloned().unwrap_or_default();
+            let cipher = features.iter().any(|f| f.as_str().is_some_and(|f| f.contains("sqlcipher")));
+            assert!(
+                !cipher || (name == "doorstep-store" && dep["kind"].is_null()),
+                "{name} asks for SQLCipher; only doorstep-store encrypts a file (the hub need not build OpenSSL)"
+            );
+        }
+    }
+}

@@ -20,19 +20,11 @@ use uuid::Uuid;
 
 use crate::Result;
 
-/// Where the workspace's build output is.
-pub fn target_dir() -> PathBuf {
-    match std::env::var("CARGO_TARGET_DIR") {
-        Ok(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"),
-    }
-}
+pub use crate::target_dir;
 
-/// Builds the hub binary (debug) and returns its path.
+/// The hub binary of the same build as this one.
 pub fn build_hub() -> Result<PathBuf> {
-    crate::setup::sh("cargo", &["build", "--quiet", "-p", "doorstep-hub"])?;
-    let bin = target_dir().join("debug").join("doorstep-hub");
-    if bin.exists() { Ok(bin) } else { Err(format!("{} was not built", bin.display())) }
+    crate::sibling("doorstep-hub")
 }
 
 /// The flag a hub that refuses plain HTTP needs to serve it (a development flag), if it has one.

@@ -1,6 +1,6 @@
 //! `cargo xtask run`: Doorstep with demo data on embedded SQLite.
 //!
-//! Installs what the app needs and builds it, starts the hub (SQLite file), enrols the office's
+//! Starts the hub (SQLite file), enrols the office's
 //! device and loads the demo caseload into it, syncs it to the hub, then enrols Sam's tablet
 //! (carer C001), which syncs down only Sam's rota, prints what Sam and the office see today, and
 //! opens the app as Sam (`--manager`: as the office). The hub serves until the app closes or
@@ -73,8 +73,7 @@ pub fn run(args: &[&str]) -> Result {
     let app = if options.once {
         None
     } else {
-        crate::app::prepare()?;
-        Some(crate::app::build_app(false)?)
+        Some(crate::sibling("doorstep-app")?)
     };
     for dir in [options.dir.clone(), options.dir.join("office"), options.dir.join("tablet")] {
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;

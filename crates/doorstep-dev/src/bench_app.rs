@@ -29,9 +29,9 @@ pub fn app(args: &[&str]) -> Result {
             other => return Err(format!("unknown option {other}\nusage: cargo xtask bench app [--runs N]")),
         }
     }
-    crate::app::prepare()?;
-    let binary = crate::app::build_app(true)?;
-    let wasm_gz_kb = wasm_gzipped_kb(Path::new("ui/dist"))?;
+    crate::require_release("bench app")?;
+    let binary = crate::sibling("doorstep-app")?;
+    let wasm_gz_kb = wasm_gzipped_kb(&crate::root().join("ui/dist"))?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let (starts, rss) = runtime.block_on(measure(&binary, runs.max(1)))?;
     let mut sorted = starts.clone();

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use crate::Result;
 use crate::chaos::results::{ChaosFigures, FuzzFigures, result_line};
-use crate::setup::{output, sh};
+use crate::process::{ensure_cargo_tool, output, sh};
 
 pub const TARGETS: [&str; 4] = ["sync_request", "automerge_load", "csv_import", "vitals"];
 const CARGO_FUZZ: &str = "0.13.2";
@@ -40,7 +40,7 @@ pub fn fuzz(args: &[&str]) -> Result {
         return Err(format!("no target {only:?}: the targets are {}", TARGETS.join(", ")));
     }
     ensure_nightly()?;
-    crate::app::ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, true)?;
+    ensure_cargo_tool("cargo-fuzz", CARGO_FUZZ)?;
     let mut total_inputs = 0u64;
     let mut total_findings = 0usize;
     for target in &targets {

@@ -91,9 +91,8 @@ impl Drop for HubProcess {
     }
 }
 
-fn hub_binary() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("target"));
-    target.join("release").join("doorstep-hub")
+fn hub_binary() -> Result<PathBuf> {
+    crate::sibling("doorstep-hub")
 }
 
 async fn wait_for_health(url: &str) -> Result {
@@ -205,12 +204,7 @@ pub fn sync(args: &[&str]) -> Result {
             }
         }
     }
-    if cfg!(debug_assertions) {
-        crate::setup::sh("cargo", &["build", "--release", "--quiet", "--locked", "-p", "doorstep-hub"])?;
-        let mut command = vec!["run", "--release", "--quiet", "--locked", "-p", "xtask", "--", "bench", "sync"];
-        command.extend_from_slice(args);
-        return crate::setup::sh("cargo", &command);
-    }
+    crate::require_release("bench sync")?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     let ours = runtime.block_on(run(carers, notes))?;
     drop(runtime);
@@ -258,7 +252,7 @@ async fn run(carers: usize, notes_per_carer: usize) -> Result<Figures> {
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| text(&e))?.port();
     let url = format!("http://127.0.0.1:{port}");
-    let binary = hub_binary();
+    let binary = hub_binary()?;
     let child = Command::new(&binary)
         .args(["--database", &hub_db.to_string_lossy(), "serve", "--insecure-http-for-development"])
         .args(["--listen", &format!("127.0.0.1:{port}")])

@@ -36,12 +36,7 @@ pub fn store(args: &[&str]) -> Result {
         ["--notes", n] => n.parse().map_err(|_| format!("--notes takes a number, not {n}"))?,
         _ => return Err("usage: cargo xtask bench store [--notes N]".into()),
     };
-    if cfg!(debug_assertions) {
-        // Measure optimised code: rebuild this command in release and hand over.
-        let mut command = vec!["run", "--release", "--quiet", "--locked", "-p", "xtask", "--", "bench", "store"];
-        command.extend_from_slice(args);
-        return crate::setup::sh("cargo", &command);
-    }
+    crate::require_release("bench store")?;
 
     let dir = tempfile::TempDir::new().map_err(|e| e.to_string())?;
     let err = |e: doorstep_store::StoreError| e.to_string();

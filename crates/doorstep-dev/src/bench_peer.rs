@@ -40,10 +40,6 @@ pub struct PeerFigures {
     pub lost: u64,
 }
 
-/// The workspace root (xtask's manifest is one level down), so this works from any directory.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
@@ -135,7 +131,7 @@ fn f64_field(json: &serde_json::Value, name: &str) -> Result<f64> {
 /// automerge-repo sync server on 127.0.0.1. The carers' progress goes to stderr.
 pub fn run_peer(carers: usize, notes: usize) -> Result<PeerFigures> {
     let text = |e: &dyn std::fmt::Display| e.to_string();
-    let dir = root().join("bench").join("peer");
+    let dir = crate::root().join("bench").join("peer");
     ensure_packages(&dir)?;
     let storage = tempfile::TempDir::new().map_err(|e| text(&e))?;
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| text(&e))?.port();
