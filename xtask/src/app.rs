@@ -52,7 +52,10 @@ pub fn apt_install(packages: &[&str]) -> Result {
         return Ok(());
     }
     if !has_command("apt-get") {
-        return Err(format!("these packages are needed and there is no apt-get to install them: {}", packages.join(" ")));
+        return Err(format!(
+            "these packages are needed and there is no apt-get to install them: {}",
+            packages.join(" ")
+        ));
     }
     let env = [("DEBIAN_FRONTEND", "noninteractive")];
     as_root("apt-get", &["update", "-q"], &env)?;

@@ -138,7 +138,6 @@ pub fn package(profile: Profile, check: bool, wasm: &WasmSizes, shots: &Path) ->
     Ok(())
 }
 
-
 fn kb(path: &Path) -> Result<u64> {
     Ok(std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len() / 1024)
 }

@@ -40,7 +40,6 @@ pub struct PeerFigures {
     pub lost: u64,
 }
 
-
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }

@@ -32,7 +32,9 @@ fn main() -> ExitCode {
         ["bench", "app", rest @ ..] => bench_app::app(rest),
         ["chaos", rest @ ..] => chaos::chaos(rest),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
-        ["start-app", program, what, screenshot] => start_app::start_app(Path::new(program), what, Path::new(screenshot)),
+        ["start-app", program, what, screenshot] => {
+            start_app::start_app(Path::new(program), what, Path::new(screenshot))
+        }
         _ => {
             eprintln!(
                 "doorstep-dev is started by `cargo xtask` (run, bench, chaos, bundle --check); see `cargo xtask help`"

@@ -70,11 +70,7 @@ fn fresh(path: &Path) -> Result {
 
 pub fn run(args: &[&str]) -> Result {
     let options = options(args)?;
-    let app = if options.once {
-        None
-    } else {
-        Some(crate::sibling("doorstep-app")?)
-    };
+    let app = if options.once { None } else { Some(crate::sibling("doorstep-app")?) };
     for dir in [options.dir.clone(), options.dir.join("office"), options.dir.join("tablet")] {
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }

@@ -362,6 +362,7 @@ impl<S: HubStorage> Hub<S> {
                 return Err(ServiceError::BadRequest(format!("{}: {detail}", reason.explain())));
             }
         }
+        doorstep_model::doc_sync::resend_what_they_need(state);
         let reply = doc.sync().generate_sync_message(state).map(|m| m.encode()).unwrap_or_default();
         if reply.is_empty() {
             states.remove(&(caller.device.id, id));

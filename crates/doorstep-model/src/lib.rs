@@ -9,6 +9,8 @@
 
 #[cfg(feature = "automerge")]
 pub mod am;
+#[cfg(feature = "automerge")]
+pub mod doc_sync;
 pub mod ids;
 pub mod insight;
 pub mod news2;

@@ -56,6 +56,7 @@ impl Store {
             return Err(StoreError::NotFound { kind, id: id.to_string() });
         };
         use automerge::sync::SyncDoc;
+        doorstep_model::doc_sync::resend_what_they_need(&mut session.state);
         Ok(stored.doc.sync().generate_sync_message(&mut session.state).map(|m| m.encode()))
     }
 
