@@ -4,7 +4,6 @@
 //! seconds.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::Result;
 use crate::setup::{as_root, has_command, output, sh, sh_env};
@@ -268,7 +267,7 @@ pub fn run_streaming(program: &str, args: &[&str], env: &[(&str, &str)]) -> Resu
     use std::io::{BufRead, BufReader, Write};
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     eprintln!("$ {}{program} {}", shown.concat(), args.join(" "));
-    let mut child = Command::new(program)
+    let mut child = crate::setup::command(program)
         .args(args)
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())

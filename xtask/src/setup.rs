@@ -5,18 +5,35 @@ use std::process::Command;
 
 use crate::Result;
 
+/// A command without the variables `cargo run` gave xtask (`CARGO_PKG_NAME=xtask`,
+/// `CARGO_MANIFEST_DIR`, …): build scripts such as ring's and openssl's re-run when those change,
+/// so a cargo started from here would otherwise rebuild them — and everything above them —
+/// against the same cargo command typed in a shell.
+pub fn command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let from_cargo_run = name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE", "CARGO_TARGET_TMPDIR"]
+                .contains(&name.as_ref());
+        if from_cargo_run {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// Runs a command, echoing it, failing with its name if it fails.
 pub fn sh(program: &str, args: &[&str]) -> Result {
-    eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program).args(args).status().map_err(|e| format!("could not start {program}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+    sh_env(program, args, &[])
 }
 
 /// Like [`sh`], with extra environment variables for the command (echoed too).
 pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
     let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     eprintln!("$ {}{program} {}", shown.concat(), args.join(" "));
-    let status = Command::new(program)
+    let status = command(program)
         .args(args)
         .envs(env.iter().copied())
         .status()
@@ -25,7 +42,7 @@ pub fn sh_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result {
 }
 
 pub(crate) fn output(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).output().ok()?;
+    let out = command(program).args(args).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -186,7 +203,7 @@ fn psql_as_postgres(port: &str, sql: &str) -> Result<String> {
         ("sudo", ["-u", "postgres"].into_iter().chain(psql).collect())
     };
     eprintln!("$ {program} {}", args.join(" "));
-    let out = Command::new(program)
+    let out = command(program)
         .args(&args)
         .current_dir("/") // the postgres user may not be able to read the working directory
         .output()
