@@ -117,15 +117,19 @@ pub fn cargo_linted(args: &[&str]) -> Result {
     sh_env("cargo", args, &env)
 }
 
-/// The one debug build of the workspace (not xtask, which is running): libraries, binaries
-/// (the app, the hub, doorstep-dev) and every test, with one feature resolution, linted.
+/// The one debug build of the workspace (not xtask, which is running, nor the wasm-only UI):
+/// libraries, binaries (the app, the hub, doorstep-dev) and every test, with one feature
+/// resolution, linted.
 /// `cargo xtask test`, `run`, `chaos` and `bundle --check` all use it, so none rebuilds.
 pub fn build_workspace() -> Result {
     cargo_linted(&WORKSPACE_BUILD)
 }
 
-/// The arguments of [`build_workspace`]'s cargo; the test run passes the same selection.
-pub const WORKSPACE_BUILD: [&str; 6] = ["build", "--workspace", "--exclude", "xtask", "--all-targets", "--locked"];
+/// The arguments of [`build_workspace`]'s cargo; the test run passes the same selection. The UI
+/// is left out: it is built (and linted) for wasm32 by [`build_ui`], and has nothing to test on
+/// the host that would be worth compiling yew and web-sys a second time.
+pub const WORKSPACE_BUILD: [&str; 8] =
+    ["build", "--workspace", "--exclude", "xtask", "--exclude", "doorstep-ui", "--all-targets", "--locked"];
 
 /// Runs `target/<profile>/doorstep-dev` (built by [`build_workspace`], or in release by the
 /// benchmarks) with `args`.

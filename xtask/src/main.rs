@@ -99,10 +99,13 @@ fn screenshots() -> Result {
     let lint = app::lint_env();
     let mut env: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
     env.push(("DOORSTEP_SCREENSHOTS", &docs));
-    let mut args = vec!["test"];
-    args.extend(&app::WORKSPACE_BUILD[1..]);
-    args.retain(|a| *a != "--all-targets");
-    args.extend(["--test", "e2e", "--test", "partner_web"]);
-    setup::sh_env("cargo", &args, &env)?;
+    // The app's end-to-end story, then the partner pages (a module of the tests package's binary).
+    for only in [["--test", "e2e", "--"], ["--test", "it", "partner_web::"]] {
+        let mut args = vec!["test"];
+        args.extend(&app::WORKSPACE_BUILD[1..]);
+        args.retain(|a| *a != "--all-targets");
+        args.extend(only);
+        setup::sh_env("cargo", &args, &env)?;
+    }
     bundle::package(bundle::Profile::Debug, true, &wasm, Path::new(docs.as_ref()))
 }

@@ -1,8 +1,5 @@
 //! The real `doorstep-hub` binary started for a test: one way to spawn `serve`, read where it
-//! listens and stop it, shared by the hub's integration tests (`mod common;`).
-
-// Each test binary compiles this module and uses only part of it.
-#![allow(dead_code)]
+//! listens and stop it, shared by the hub's integration tests.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -20,7 +18,7 @@ use doorstep_sync::SyncClient;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use common::{HUB, HubProcess};
+use crate::common::{HUB, HubProcess};
 
 const TOKEN: &str = "a-long-random-metrics-token";
 

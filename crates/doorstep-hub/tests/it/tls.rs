@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -25,7 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use common::{HUB, HubProcess};
+use crate::common::{HUB, HubProcess};
 
 /// A self-signed certificate and its key as PEM files; returns them with the certificate's
 /// SHA-256 fingerprint, worked out here independently of the hub ("AB:CD:…").

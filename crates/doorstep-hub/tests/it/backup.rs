@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use common::{HUB, HubProcess};
+use crate::common::{HUB, HubProcess};
 use doorstep_demo::{Generator, at};
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::sqlite::SqliteStorage;

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +19,7 @@ use doorstep_sync::SyncClient;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use common::HubProcess;
+use crate::common::HubProcess;
 
 const DEVICES: usize = 3;
 const KILLS: usize = 6;

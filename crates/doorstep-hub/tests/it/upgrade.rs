@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -16,7 +14,7 @@ use doorstep_store::Store;
 use doorstep_sync::SyncClient;
 use tokio::sync::Mutex;
 
-use common::{HUB, HubProcess};
+use crate::common::{HUB, HubProcess};
 
 /// Made by `make_fixture` below with the hub built from commit 4456dac.
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hub-4456dac.db");
@@ -158,7 +156,7 @@ async fn a_newer_postgres_schema_is_refused() {
 }
 
 /// Writes the fixture with an earlier build of the hub:
-/// `DOORSTEP_OLD_HUB=/path/to/old/doorstep-hub cargo test -p doorstep-hub --test upgrade make_fixture -- --ignored`
+/// `DOORSTEP_OLD_HUB=/path/to/old/doorstep-hub cargo test -p doorstep-hub --test it upgrade::make_fixture -- --ignored`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "run by hand with DOORSTEP_OLD_HUB to remake the fixture"]
 async fn make_fixture() {

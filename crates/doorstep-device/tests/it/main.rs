@@ -1,0 +1,5 @@
+//! The device core's integration tests, one test binary: real enrolled, encrypted stores
+//! against a real hub, and stores written by earlier releases (see each module).
+
+mod device;
+mod upgrade;

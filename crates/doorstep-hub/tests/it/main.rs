@@ -1,0 +1,12 @@
+//! The hub's integration tests, one test binary (one link; the generic hub compiled once):
+//! the real `doorstep-hub` binary and its storage on SQLite and PostgreSQL (see each module).
+
+mod audit_cli;
+mod backup;
+mod common;
+mod kill;
+mod metrics;
+mod operator;
+mod storage_suite;
+mod tls;
+mod upgrade;
