@@ -121,8 +121,12 @@ pub fn cargo_linted(args: &[&str]) -> Result {
 /// libraries, binaries (the app, the hub, doorstep-dev) and every test, with one feature
 /// resolution, linted.
 /// `cargo xtask test`, `run`, `chaos` and `bundle --check` all use it, so none rebuilds.
+/// Cargo's timing report of each build goes to `target/cargo-timings/` (which crates the time
+/// went to, for keeping CI within its budget).
 pub fn build_workspace() -> Result {
-    cargo_linted(&WORKSPACE_BUILD)
+    let mut args = WORKSPACE_BUILD.to_vec();
+    args.push("--timings");
+    cargo_linted(&args)
 }
 
 /// The arguments of [`build_workspace`]'s cargo; the test run passes the same selection. The UI
