@@ -91,6 +91,17 @@ pub fn ensure_tools() -> Result {
     ensure_cargo_tool("tauri-driver", "tauri-driver", TAURI_DRIVER, true)
 }
 
+const CARGO_FUZZ: &str = "0.13.2";
+
+/// cargo-fuzz, and the nightly toolchain its sanitizer flags need (`cargo xtask fuzz`).
+pub fn ensure_fuzz_tools() -> Result {
+    let toolchains = output("rustup", &["toolchain", "list"]).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        sh("rustup", &["toolchain", "install", "nightly", "--profile", "minimal"])?;
+    }
+    ensure_cargo_tool("cargo-fuzz", "cargo-fuzz", CARGO_FUZZ, true)
+}
+
 pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
@@ -110,11 +121,13 @@ pub fn lint_env() -> Vec<(&'static str, String)> {
     vec![("RUSTC_WORKSPACE_WRAPPER", driver), ("CLIPPY_ARGS", "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__".into())]
 }
 
-/// Runs cargo with [`lint_env`].
-pub fn cargo_linted(args: &[&str]) -> Result {
-    let env = lint_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    sh_env("cargo", args, &env)
+/// Runs cargo with [`lint_env`] and `extra` variables; its output lines when `capture` (they
+/// stream through to ours as well), for counting tests.
+pub fn cargo_linted(args: &[&str], extra: &[(&str, &str)], capture: bool) -> Result<Vec<String>> {
+    let lint = lint_env();
+    let mut env: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
+    if capture { run_streaming("cargo", args, &env) } else { sh_env("cargo", args, &env).map(|()| Vec::new()) }
 }
 
 /// The one debug build of the workspace (not xtask, which is running, nor the wasm-only UI):
@@ -126,7 +139,15 @@ pub fn cargo_linted(args: &[&str]) -> Result {
 pub fn build_workspace() -> Result {
     let mut args = WORKSPACE_BUILD.to_vec();
     args.push("--timings");
-    cargo_linted(&args)
+    cargo_linted(&args, &[], false).map(drop)
+}
+
+/// `cargo test` over [`WORKSPACE_BUILD`]'s selection (so nothing is rebuilt), then `more`.
+pub fn workspace_test_args<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["test"];
+    args.extend(&WORKSPACE_BUILD[1..]);
+    args.extend(more);
+    args
 }
 
 /// The arguments of [`build_workspace`]'s cargo; the test run passes the same selection. The UI
@@ -217,7 +238,7 @@ pub fn build_ui() -> Result<WasmSizes> {
     {
         sh("npm", &["ci", "--prefix", "ui", "--no-audit", "--no-fund"])?;
     }
-    cargo_linted(&["build", "--release", "--locked", "--target", WASM, "-p", "doorstep-ui"])?;
+    cargo_linted(&["build", "--release", "--locked", "--target", WASM, "-p", "doorstep-ui"], &[], false)?;
     let target = target_dir();
     let wasm = target.join(WASM).join("release/doorstep-ui.wasm");
     let bindgen = target.join("ui-bindgen");

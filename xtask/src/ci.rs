@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use crate::Result;
-use crate::app::{self, WORKSPACE_BUILD};
+use crate::app;
 use crate::setup::{self, TEST_POSTGRES_ENV, sh};
 
 /// Where time went: setting up, building, testing.
@@ -97,9 +97,7 @@ fn all_stages(stages: &mut Stages, tests: &mut usize) -> Result {
     stages.run("cargo fmt --check", Test, || sh("cargo", &["fmt", "--all", "--check"]))?;
     // xtask's own tests include the repository rules (tidy.rs): seconds, and they fail fast.
     stages.run("xtask tests and repository rules", Test, || {
-        let lint = app::lint_env();
-        let env: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        *tests += count_tests(&app::run_streaming("cargo", &["test", "--locked", "-p", "xtask"], &env)?);
+        *tests += count_tests(&app::cargo_linted(&["test", "--locked", "-p", "xtask"], &[], true)?);
         Ok(())
     })?;
     // apt (network and dpkg, little CPU) runs beside the tools' compilation.
@@ -125,12 +123,8 @@ fn all_stages(stages: &mut Stages, tests: &mut usize) -> Result {
     stages.run("workspace: one debug build of everything, linted", Build, app::build_workspace)?;
     let postgres = stages.run("PostgreSQL: cluster, role and database", Setup, setup::ensure_postgres)?;
     stages.run("workspace tests (real SQLite, hub, PostgreSQL, WebKit, Chromium)", Test, || {
-        let lint = app::lint_env();
-        let mut env: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        env.push((TEST_POSTGRES_ENV, &postgres));
-        let mut args = vec!["test"];
-        args.extend(&WORKSPACE_BUILD[1..]);
-        *tests += count_tests(&app::run_streaming("cargo", &args, &env)?);
+        let args = app::workspace_test_args(&[]);
+        *tests += count_tests(&app::cargo_linted(&args, &[(TEST_POSTGRES_ENV, &postgres)], true)?);
         Ok(())
     })?;
     // Faults with real processes: app and hub SIGKILLed, full disks, random schedules.

@@ -51,7 +51,8 @@ fn main() -> ExitCode {
         ["ui"] => app::prepare().map(drop),
         ["bundle", rest @ ..] => bundle::bundle(rest),
         ["screenshots"] => screenshots(),
-        ["run", ..] | ["chaos", ..] | ["fuzz", ..] => dev_tool(&args),
+        ["run", ..] | ["chaos", ..] | ["fuzz", "seeds"] => dev_tool(&args),
+        ["fuzz", ..] => app::ensure_fuzz_tools().and_then(|()| dev_tool(&args)),
         ["bench", "store", ..] => bench(&["doorstep-dev"], &args),
         ["bench", "sync", ..] => bench(&["doorstep-dev", "doorstep-hub"], &args),
         ["bench", "app", ..] => app::prepare().and_then(|_| bench(&["doorstep-dev", "doorstep-app"], &args)),
@@ -96,16 +97,11 @@ fn screenshots() -> Result {
     app::build_workspace()?;
     let docs = std::fs::canonicalize("docs/screenshots").map_err(|e| format!("docs/screenshots: {e}"))?;
     let docs = docs.to_string_lossy();
-    let lint = app::lint_env();
-    let mut env: Vec<(&str, &str)> = lint.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.push(("DOORSTEP_SCREENSHOTS", &docs));
     // The app's end-to-end story, then the partner pages (a module of the tests package's binary).
     for only in [["--test", "e2e", "--"], ["--test", "it", "partner_web::"]] {
-        let mut args = vec!["test"];
-        args.extend(&app::WORKSPACE_BUILD[1..]);
+        let mut args = app::workspace_test_args(&only);
         args.retain(|a| *a != "--all-targets");
-        args.extend(only);
-        setup::sh_env("cargo", &args, &env)?;
+        app::cargo_linted(&args, &[("DOORSTEP_SCREENSHOTS", &docs)], false)?;
     }
     bundle::package(bundle::Profile::Debug, true, &wasm, Path::new(docs.as_ref()))
 }

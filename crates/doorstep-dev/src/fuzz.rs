@@ -11,10 +11,8 @@ use std::process::Command;
 
 use crate::Result;
 use crate::chaos::results::{ChaosFigures, FuzzFigures, result_line};
-use crate::process::{ensure_cargo_tool, output, sh};
 
 pub const TARGETS: [&str; 4] = ["sync_request", "automerge_load", "csv_import", "vitals"];
-const CARGO_FUZZ: &str = "0.13.2";
 
 pub fn fuzz(args: &[&str]) -> Result {
     let mut seconds = 60u64;
@@ -39,8 +37,7 @@ pub fn fuzz(args: &[&str]) -> Result {
     if targets.is_empty() {
         return Err(format!("no target {only:?}: the targets are {}", TARGETS.join(", ")));
     }
-    ensure_nightly()?;
-    ensure_cargo_tool("cargo-fuzz", CARGO_FUZZ)?;
+    // The nightly toolchain and cargo-fuzz are installed by `cargo xtask fuzz` (xtask/src/app.rs).
     let mut total_inputs = 0u64;
     let mut total_findings = 0usize;
     for target in &targets {
@@ -67,15 +64,6 @@ pub fn fuzz(args: &[&str]) -> Result {
 
 fn fuzz_dir() -> PathBuf {
     PathBuf::from("fuzz")
-}
-
-/// cargo-fuzz needs a nightly toolchain (for the sanitizer flags).
-fn ensure_nightly() -> Result {
-    let toolchains = output("rustup", &["toolchain", "list"]).unwrap_or_default();
-    if toolchains.lines().any(|l| l.starts_with("nightly")) {
-        return Ok(());
-    }
-    sh("rustup", &["toolchain", "install", "nightly", "--profile", "minimal"])
 }
 
 /// Runs one target; returns the inputs it tried and the findings it saved.

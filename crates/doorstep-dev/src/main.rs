@@ -15,7 +15,6 @@ mod bench_peer;
 mod bench_sync;
 mod chaos;
 mod fuzz;
-mod process;
 mod run;
 mod start_app;
 
