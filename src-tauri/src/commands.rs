@@ -49,6 +49,7 @@ register![
     my_ideas,
     sync_status,
     sync_now,
+    retry_held_back,
     manager_day,
     idea,
     partners,
@@ -177,6 +178,12 @@ async fn sync_status(core: Core<'_>, args: ()) -> Answer<c::SyncBadge> {
 async fn sync_now(core: Core<'_>, args: ()) -> Answer<c::SyncBadge> {
     let () = args;
     core.sync_now().await
+}
+
+#[tauri::command]
+async fn retry_held_back(core: Core<'_>, args: ()) -> Answer<c::SyncBadge> {
+    let () = args;
+    core.retry_held_back().await
 }
 
 #[tauri::command]

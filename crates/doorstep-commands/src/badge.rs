@@ -12,6 +12,16 @@ pub struct SyncBadge {
     pub held_back: Vec<(String, String)>,
     pub offline: bool,
     pub syncing: bool,
+    /// Why the last sync failed, in plain words, when it was not just being offline:
+    /// "The office's server refused this tablet: ask the office to set it up again."
+    #[serde(default)]
+    pub problem: Option<String>,
+    /// Records the office sent that this device could not open yet: (which, why).
+    #[serde(default)]
+    pub not_received: Vec<(String, String)>,
+    /// Moves each time a sync brings in someone else's changes: an open screen reloads then.
+    #[serde(default)]
+    pub received: u64,
 }
 
 /// How the badge should look.
@@ -37,12 +47,23 @@ impl SyncBadge {
             1 => Some("1 change waiting".to_string()),
             n => Some(format!("{n} changes waiting")),
         };
+        if let Some(problem) = &self.problem {
+            let since = self.last_synced_at.map(|at| format!(" Last reached the office {}.", ago(now, at)));
+            return format!("{problem}{}", since.unwrap_or_default());
+        }
+        if let Some((what, why)) = self.not_received.first() {
+            return format!("Could not open here: {what}. {why}");
+        }
         if self.syncing {
             return "Syncing…".into();
         }
+        let since = match self.last_synced_at {
+            Some(at) => format!("last reached the office {}", ago(now, at)),
+            None => "not reached the office yet".to_string(),
+        };
         match (self.offline, waiting, self.last_synced_at) {
-            (true, Some(w), _) => format!("Offline: {w}, safe on this device"),
-            (true, None, _) => "Offline: nothing waiting".into(),
+            (true, Some(w), _) => format!("Offline ({since}): {w}, safe on this device"),
+            (true, None, _) => format!("Offline ({since}): nothing waiting"),
             (false, Some(w), _) => w,
             (false, None, Some(at)) => format!("Synced {}", ago(now, at)),
             (false, None, None) => "Not synced yet".into(),
@@ -50,7 +71,7 @@ impl SyncBadge {
     }
 
     pub fn tone(&self) -> Tone {
-        if !self.held_back.is_empty() {
+        if !self.held_back.is_empty() || self.problem.is_some() || !self.not_received.is_empty() {
             Tone::Problem
         } else if self.offline || self.waiting > 0 || self.last_synced_at.is_none() {
             Tone::Waiting
@@ -91,8 +112,40 @@ mod tests {
     #[test]
     fn offline_with_changes_says_they_are_safe() {
         let badge = SyncBadge { waiting: 4, offline: true, ..Default::default() };
-        assert_eq!(badge.headline(now()), "Offline: 4 changes waiting, safe on this device");
+        assert_eq!(
+            badge.headline(now()),
+            "Offline (not reached the office yet): 4 changes waiting, safe on this device"
+        );
         assert_eq!(badge.tone(), Tone::Waiting);
+    }
+
+    #[test]
+    fn offline_always_says_when_the_office_was_last_reached() {
+        let badge = SyncBadge {
+            waiting: 1,
+            offline: true,
+            last_synced_at: Some(now() - Duration::minutes(95)),
+            ..Default::default()
+        };
+        assert_eq!(
+            badge.headline(now()),
+            "Offline (last reached the office 1 hour ago): 1 change waiting, safe on this device"
+        );
+    }
+
+    #[test]
+    fn a_refusal_is_said_in_plain_words_not_as_changes_waiting() {
+        let badge = SyncBadge {
+            waiting: 3,
+            problem: Some("The office's server refused this tablet: ask the office to set it up again.".into()),
+            last_synced_at: Some(now() - Duration::minutes(20)),
+            ..Default::default()
+        };
+        assert_eq!(
+            badge.headline(now()),
+            "The office's server refused this tablet: ask the office to set it up again. Last reached the office 20 minutes ago."
+        );
+        assert_eq!(badge.tone(), Tone::Problem);
     }
 
     #[test]

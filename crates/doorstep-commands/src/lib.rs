@@ -10,8 +10,8 @@ use doorstep_model::news2::News2Assessment;
 use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
-    Comparison, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, Sector, SoftSign, Urgency, Visit, VisitNote,
-    VitalSigns,
+    Comparison, DocVersion, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, Sector, SoftSign, Urgency, Visit,
+    VisitNote, VitalSigns,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,8 @@ commands! {
     GetMyIdeas = "my_ideas", () => Vec<MyIdea>;
     GetSyncStatus = "sync_status", () => SyncBadge;
     SyncNow = "sync_now", () => SyncBadge;
+    /// Sends again the records the hub held back, now that the office has fixed what was wrong.
+    RetryHeldBack = "retry_held_back", () => SyncBadge;
     GetManagerDay = "manager_day", DayArgs => ManagerDay;
     GetIdea = "idea", IdeaRef => IdeaScreen;
     /// The partner organisations on the hub (needs a connection).
@@ -190,6 +192,9 @@ pub struct VisitScreen {
     pub what_matters_to_me: String,
     pub known_risks: Vec<String>,
     pub note: VisitNote,
+    /// The note's version as shown: the note editor saves against it (see [`DocVersion`]).
+    #[serde(default)]
+    pub note_version: DocVersion,
     /// The NEWS2 assessment of the recorded vitals, if any; errors are refused at entry.
     pub news2: Option<News2Assessment>,
     /// The handover to read out when the score calls for a phone call.
@@ -209,11 +214,25 @@ pub struct TaskArgs {
 pub struct NarrativeArgs {
     pub visit_id: String,
     pub narrative: String,
+    /// The note's version the editor's text was typed against: the device applies the
+    /// difference from it, so words another carer added meanwhile stay.
+    #[serde(default)]
+    pub base: DocVersion,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Saved {
     pub at: DateTime<Utc>,
+    /// The note's text after the save, with anything merged in from others, and its version:
+    /// an editor that shows this text saves its next edit against `version`.
+    #[serde(default)]
+    pub narrative: String,
+    #[serde(default)]
+    pub version: DocVersion,
+    /// The version of exactly the text that was sent: an editor still showing it (the carer
+    /// typed on meanwhile) saves its next edit against this, never against `version`.
+    #[serde(default)]
+    pub typed_version: DocVersion,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,6 +281,10 @@ pub struct PersonArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditPersonArgs {
     pub person_id: String,
+    /// The version the form showed ([`PersonOverview::version`]): only what was changed in the
+    /// form is written, so others' edits meanwhile stay.
+    #[serde(default)]
+    pub base: DocVersion,
     pub what_matters_to_me: String,
     pub communication_needs: String,
     pub known_risks: Vec<String>,
@@ -281,6 +304,9 @@ pub struct ConsentArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditIdeaArgs {
     pub id: String,
+    /// The version the form showed ([`IdeaScreen::version`]).
+    #[serde(default)]
+    pub base: DocVersion,
     pub summary: String,
     pub detail: String,
     pub suggested_action: String,
@@ -328,6 +354,9 @@ pub struct IdeaScreen {
     /// What each partner was sent, where it stands and their answers, in the order shared.
     #[serde(default)]
     pub shared: Vec<SharedItemRow>,
+    /// The idea's version as shown: the edit form saves against it.
+    #[serde(default)]
+    pub version: DocVersion,
 }
 
 /// One of the carer's ideas, with what became of it at each partner.

@@ -10,10 +10,10 @@ use doorstep_model::news2::EscalationLevel;
 use doorstep_model::sbard::{self, Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
-    ConsentBasis, Insight, InsightId, InsightStatus, NoteId, Person, PersonId, Role, SoftSignObservation, StaffId,
-    TaskOutcome, Visit, VisitNote,
+    ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId, RecordKind, Role,
+    SoftSignObservation, StaffId, TaskOutcome, Visit, VisitNote,
 };
-use doorstep_store::{Store, StoreError};
+use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
 
 use crate::{Device, Who, storage_error, uk_today};
@@ -53,14 +53,18 @@ impl Device {
 
     /// The note's free text, saved as typed. Automerge merges it character by character with
     /// whatever another carer typed on a double-up.
+    ///
+    /// The text is applied against `args.base`, the version the editor was typing on, so words
+    /// another carer added since (merged by background sync) are kept, not overwritten.
     pub async fn save_narrative(&self, args: NarrativeArgs) -> Result<Saved, AppError> {
         let at = Utc::now();
-        self.edit_note(&args.visit_id, |note| {
-            note.narrative = args.narrative;
-            Ok(())
-        })
-        .await?;
-        Ok(Saved { at })
+        let updated = self
+            .edit_note_from(&args.visit_id, &args.base, |note| {
+                note.narrative = args.narrative;
+                Ok(())
+            })
+            .await?;
+        Ok(Saved { at, narrative: updated.record.narrative, version: updated.version, typed_version: updated.written })
     }
 
     pub async fn set_soft_sign(&self, args: SoftSignArgs) -> Result<VisitScreen, AppError> {
@@ -175,6 +179,18 @@ impl Device {
         visit_id: &str,
         edit: impl FnOnce(&mut VisitNote) -> Result<(), StoreError>,
     ) -> Result<VisitScreen, AppError> {
+        self.edit_note_from(visit_id, &DocVersion::default(), edit).await?;
+        let who = self.unlocked().await?;
+        screen(&*self.db().await?, &who, visit_id)
+    }
+
+    /// [`Device::edit_note`] against the version of the note the screen showed.
+    async fn edit_note_from(
+        &self,
+        visit_id: &str,
+        base: &DocVersion,
+        edit: impl FnOnce(&mut VisitNote) -> Result<(), StoreError>,
+    ) -> Result<Updated<VisitNote>, AppError> {
         let who = self.unlocked().await?;
         let mut store = self.db().await?;
         let visit: Visit = store.get(visit_id).map_err(storage_error)?;
@@ -187,13 +203,12 @@ impl Device {
         }
         let staff = StaffId::new(who.staff_ref.clone());
         store
-            .update::<VisitNote>(&note_id, |note| {
+            .update_from::<VisitNote>(&note_id, base, |note| {
                 edit(note)?;
                 note.touched_by(&staff, Utc::now());
                 Ok(())
             })
-            .map_err(storage_error)?;
-        screen(&store, &who, visit_id)
+            .map_err(storage_error)
     }
 }
 
@@ -214,9 +229,15 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         Err(StoreError::NotFound { .. }) => None,
         Err(e) => return Err(storage_error(e)),
     };
-    let note = match store.get::<VisitNote>(&NoteId::for_visit(visit.id).to_string()) {
-        Ok(n) => n,
-        Err(StoreError::NotFound { .. }) => VisitNote::new(NoteId::for_visit(visit.id), visit.id, visit.person_id),
+    let note_id = NoteId::for_visit(visit.id).to_string();
+    let (note, note_version) = match store.get::<VisitNote>(&note_id) {
+        Ok(n) => (n, store.version(RecordKind::Note, &note_id).map_err(storage_error)?),
+        Err(StoreError::NotFound { .. }) => {
+            // No one has written yet: the editor types on the note's shared first version.
+            let empty = VisitNote::new(NoteId::for_visit(visit.id), visit.id, visit.person_id);
+            let version = store.genesis_version(&empty).map_err(storage_error)?;
+            (empty, version)
+        }
         Err(e) => return Err(storage_error(e)),
     };
     let today = uk_today(Utc::now());
@@ -236,6 +257,7 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         known_risks: person.as_ref().map(|p| p.known_risks.clone()).unwrap_or_default(),
         visit,
         note,
+        note_version,
         news2,
         sbard,
     })

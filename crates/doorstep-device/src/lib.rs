@@ -34,6 +34,8 @@ pub use keys::{SECRET_STORE_ENV, SecretPlace};
 
 /// Locks after this long without a command, unless configured otherwise.
 pub const LOCK_AFTER: Duration = Duration::from_secs(5 * 60);
+/// The app version that last opened the store: a new one tries held-back records again.
+const SETTING_APP_VERSION: &str = "app_version";
 /// Wrong PINs in a row before the device makes the next attempt wait.
 const FREE_PIN_ATTEMPTS: u32 = 5;
 
@@ -46,8 +48,18 @@ pub struct Device {
     sync: StdMutex<Option<Background>>,
     gate: StdMutex<Gate>,
     lock_after: Duration,
-    /// The last "sync now": when it ended and whether it reached the hub.
-    manual_sync: StdMutex<Option<(DateTime<Utc>, bool)>>,
+    /// The last "sync now".
+    manual_sync: StdMutex<Option<ManualSync>>,
+}
+
+/// How the last "sync now" ended.
+#[derive(Clone)]
+struct ManualSync {
+    at: DateTime<Utc>,
+    /// It reached the hub and finished.
+    reached: bool,
+    /// Why it failed, in plain words, when not for being offline.
+    problem: Option<String>,
 }
 
 struct OpenStore {
@@ -88,14 +100,23 @@ impl Device {
         })
     }
 
-    /// The open store, once a PIN has opened it.
-    pub fn store(&self) -> Option<Arc<Mutex<Store>>> {
+    /// The open store, once a PIN has opened it, whether or not the device is locked now:
+    /// for background sync and the session's own settings only. Care records are read through
+    /// [`Device::unlocked_store`], which passes the lock.
+    fn open_store(&self) -> Option<Arc<Mutex<Store>>> {
         self.open.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|o| o.store.clone())
+    }
+
+    /// The store, for someone holding an unlocked session: refused while the device is locked,
+    /// exactly as every screen is. (Tools and tests reach the records only this way.)
+    pub async fn unlocked_store(&self) -> Result<OwnedMutexGuard<Store>, AppError> {
+        self.pass_gate()?;
+        Ok(self.opened()?.lock_owned().await)
     }
 
     /// The open store, or why there is none.
     pub(crate) fn opened(&self) -> Result<Arc<Mutex<Store>>, AppError> {
-        self.store().ok_or_else(|| {
+        self.open_store().ok_or_else(|| {
             if self.path.exists() {
                 AppError::new(ErrorCode::Locked, "Doorstep is locked. Enter your PIN.")
             } else {
@@ -104,14 +125,28 @@ impl Device {
         })
     }
 
-    /// The open store, locked for this caller.
+    /// The open store, locked for this caller; refused while the device is locked.
     pub(crate) async fn db(&self) -> Result<OwnedMutexGuard<Store>, AppError> {
-        Ok(self.opened()?.lock_owned().await)
+        self.unlocked_store().await
     }
 
     /// Starts background sync if the store is open and enrolled (call on a tokio runtime).
+    /// After an app update, records the hub held back are tried again: the new version may
+    /// have fixed what made them unacceptable.
     pub async fn start_sync(&self) {
-        let Some(store) = self.store() else { return };
+        let Some(store) = self.open_store() else { return };
+        {
+            let mut store = store.lock().await;
+            let version = env!("CARGO_PKG_VERSION");
+            if store.setting(SETTING_APP_VERSION).ok().flatten().as_deref() != Some(version) {
+                match store.retry_held_back().and_then(|n| store.set_setting(SETTING_APP_VERSION, version).map(|()| n))
+                {
+                    Ok(0) => {}
+                    Ok(retried) => tracing::info!(retried, version, "app updated: trying held-back records again"),
+                    Err(e) => tracing::warn!(error = %e, "could not note the app version"),
+                }
+            }
+        }
         let Ok(client) = SyncClient::for_store(&store).await else { return };
         let mut slot = self.sync.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
@@ -126,7 +161,7 @@ impl Device {
     }
 
     pub async fn session(&self) -> Result<Session, AppError> {
-        let Some(store) = self.store() else {
+        let Some(store) = self.open_store() else {
             // Locked since the app started: whether there is a store is all that shows.
             return Ok(Session {
                 enrolled: self.path.exists(),
@@ -307,18 +342,23 @@ impl Device {
         gate.next_attempt = None;
     }
 
-    /// Checks the device is unlocked (pushing the inactivity lock on) and says who is using it.
-    pub(crate) async fn unlocked(&self) -> Result<Who, AppError> {
-        {
-            let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
-            match gate.open_until {
-                Some(t) if Instant::now() < t => gate.open_until = Some(Instant::now() + self.lock_after),
-                _ => {
-                    gate.open_until = None;
-                    return Err(AppError::new(ErrorCode::Locked, "Doorstep is locked. Enter your PIN."));
-                }
+    /// Refuses while locked or timed out; otherwise pushes the inactivity lock on.
+    fn pass_gate(&self) -> Result<(), AppError> {
+        let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+        match gate.open_until {
+            Some(t) if Instant::now() < t => {
+                gate.open_until = Some(Instant::now() + self.lock_after);
+                Ok(())
+            }
+            _ => {
+                gate.open_until = None;
+                Err(AppError::new(ErrorCode::Locked, "Doorstep is locked. Enter your PIN."))
             }
         }
+    }
+
+    /// Checks the device is unlocked (pushing the inactivity lock on) and says who is using it.
+    pub(crate) async fn unlocked(&self) -> Result<Who, AppError> {
         let store = self.db().await?;
         let setting = |k: &str| store.setting(k).map_err(storage_error);
         let (Some(staff_ref), Some(role)) =
@@ -345,24 +385,51 @@ impl Device {
 
     pub(crate) async fn badge(&self) -> Result<SyncBadge, AppError> {
         let status = self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Background::status);
-        let local = self.db().await?.local_sync_state().map_err(storage_error)?;
+        let (local, last_synced) = {
+            let store = self.db().await?;
+            let last = store.setting(doorstep_sync::SETTING_LAST_SYNCED).map_err(storage_error)?;
+            (store.local_sync_state().map_err(storage_error)?, last)
+        };
         let mut status = status.unwrap_or_default();
         // Whichever ended last, the background's try or a "sync now", says whether we are online.
-        if let Some((at, reached)) = *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner())
-            && status.last_attempt_at.is_none_or(|t| t < at)
+        if let Some(manual) = self.manual_sync.lock().unwrap_or_else(|p| p.into_inner()).clone()
+            && status.last_attempt_at.is_none_or(|t| t < manual.at)
         {
-            status.offline = !reached;
-            if reached {
-                status.last_synced_at = Some(at);
-            }
+            status.offline = !manual.reached && manual.problem.is_none();
+            status.problem = manual.problem;
+        }
+        // Every sync that finishes notes when in the store, so it still shows after a restart
+        // with no signal.
+        if let Some(at) = last_synced.and_then(|t| DateTime::parse_from_rfc3339(&t).ok()) {
+            status.last_synced_at = Some(at.with_timezone(&Utc));
         }
         Ok(SyncBadge {
             last_synced_at: status.last_synced_at,
             waiting: local.pending,
-            held_back: local.held_back.iter().map(|h| (h.kind.to_string(), h.reason.clone())).collect(),
+            held_back: local.held_back.iter().map(|h| (h.what.clone(), h.reason.clone())).collect(),
             offline: status.offline,
             syncing: status.syncing,
+            problem: status.problem,
+            not_received: local
+                .pull_failures
+                .iter()
+                .map(|f| {
+                    (
+                        format!("a {} from the office", f.kind),
+                        "Doorstep is fetching it again; if this stays, the app may need updating.".to_string(),
+                    )
+                })
+                .collect(),
+            received: status.received,
         })
+    }
+
+    /// Lets the hub check again the records it held back from this device, now (after the
+    /// office has fixed what was wrong): the badge after the sync.
+    pub async fn retry_held_back(&self) -> Result<SyncBadge, AppError> {
+        let retried = self.db().await?.retry_held_back().map_err(storage_error)?;
+        tracing::info!(retried, "trying held-back records again");
+        self.sync_now().await
     }
 
     /// Syncs now and waits for it (the "sync now" button): the badge after it.
@@ -371,29 +438,45 @@ impl Device {
         let store = self.opened()?;
         let client = SyncClient::for_store(&store).await.map_err(sync_error)?;
         let outcome = client.sync(&store, |_| {}).await;
-        *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner()) = Some((Utc::now(), outcome.is_ok()));
+        let problem = outcome.as_ref().err().and_then(doorstep_sync::SyncError::plain_words);
+        *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(ManualSync { at: Utc::now(), reached: outcome.is_ok(), problem });
         match outcome {
             Ok(_) | Err(doorstep_sync::SyncError::Offline(_)) => self.badge().await,
             Err(e) => Err(sync_error(e)),
         }
     }
 
-    /// Signs out, forgetting this device's records and enrolment, but never while changes
-    /// are still waiting to reach the hub: it tries to send them first.
+    /// Signs out, forgetting this device's records and enrolment, but never while the office
+    /// lacks something from it: changes waiting to be sent, and records the hub held back
+    /// (named, with the hub's reason). It tries to send them first.
     pub async fn sign_out(&self) -> Result<Session, AppError> {
         self.unlocked().await?;
-        if self.badge().await?.waiting > 0 {
+        let unsent = |s: &doorstep_store::LocalSyncState| s.unacknowledged;
+        if unsent(&self.db().await?.local_sync_state().map_err(storage_error)?) > 0 {
             let _ = self.sync_now().await;
         }
-        let waiting = self.badge().await?.waiting;
-        if waiting > 0 {
-            return Err(AppError::new(
-                ErrorCode::Unsynced,
-                format!(
-                    "{waiting} {} not reached the office yet. Connect to the internet and sync before signing out; nothing has been deleted.",
+        let local = self.db().await?.local_sync_state().map_err(storage_error)?;
+        if unsent(&local) > 0 {
+            let waiting = local.unacknowledged - local.held_back.len();
+            let mut message = String::from(
+                "The office has not got everything from this tablet, so signing out would lose it. Nothing has been deleted.",
+            );
+            if waiting > 0 {
+                message.push_str(&format!(
+                    " {waiting} {} not been sent yet: connect to the internet and sync.",
                     if waiting == 1 { "change has" } else { "changes have" }
-                ),
-            ));
+                ));
+            }
+            if !local.held_back.is_empty() {
+                message.push_str(" The office's server would not take:");
+                for held in &local.held_back {
+                    message.push_str(&format!(" {} ({});", held.what, held.reason.trim_end_matches('.')));
+                }
+                message.pop();
+                message.push_str(". Ask the office to look at these, then try again.");
+            }
+            return Err(AppError::new(ErrorCode::Unsynced, message));
         }
         self.stop_sync();
         self.db().await?.wipe().map_err(storage_error)?;

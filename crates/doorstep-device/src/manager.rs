@@ -8,8 +8,8 @@ use doorstep_commands::{
 };
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::{
-    ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, Role, Sector, ShareChoices,
-    SharedItem, SharedItemId, StaffId,
+    ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, RecordKind, Role, Sector,
+    ShareChoices, SharedItem, SharedItemId, StaffId,
 };
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -158,7 +158,7 @@ impl Device {
         self.manager().await?;
         let mut store = self.db().await?;
         store
-            .update::<Insight>(&args.id, |insight| {
+            .update_from::<Insight>(&args.id, &args.base, |insight| {
                 insight.summary = args.summary.trim().to_string();
                 insight.detail = args.detail.trim().to_string();
                 insight.suggested_action = args.suggested_action.trim().to_string();
@@ -175,7 +175,7 @@ impl Device {
         };
         let mut store = self.db().await?;
         store
-            .update::<Person>(&args.person_id, |p| {
+            .update_from::<Person>(&args.person_id, &args.base, |p| {
                 p.what_matters_to_me = args.what_matters_to_me.trim().to_string();
                 p.communication_needs = args.communication_needs.trim().to_string();
                 p.known_risks = lines(args.known_risks);
@@ -316,7 +316,8 @@ fn idea_screen(store: &Store, id: &str) -> Result<IdeaScreen, AppError> {
         _ => None,
     };
     let shared = store.shared_items_of(id).map_err(storage_error)?;
-    Ok(IdeaScreen { person_name: person.map(|p| p.name.display()), insight, cannot_share, shared })
+    let version = store.version(RecordKind::Insight, id).map_err(storage_error)?;
+    Ok(IdeaScreen { person_name: person.map(|p| p.name.display()), insight, cannot_share, shared, version })
 }
 
 /// Why a visit needs the manager's eye, if it does: medium or high NEWS2 first, then new soft signs.

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use chrono::{Duration, Utc};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest,
-    EnrolmentCodeResponse, HUB_EPOCH_HEADER, Role, SYNC_CONTENT_TYPE, SyncRequest,
+    EnrolmentCodeResponse, HUB_EPOCH_HEADER, HUB_RULES_HEADER, Role, SYNC_CONTENT_TYPE, SyncRequest,
 };
 use uuid::Uuid;
 
@@ -304,6 +304,7 @@ async fn sync<S: HubStorage>(
     if let Ok(value) = HeaderValue::from_str(&epoch) {
         answer.headers_mut().insert(HUB_EPOCH_HEADER, value);
     }
+    answer.headers_mut().insert(HUB_RULES_HEADER, HeaderValue::from_static(doorstep_protocol::HUB_RULES));
     Ok(answer)
 }
 

@@ -139,3 +139,19 @@ impl fmt::Display for RecordKind {
         f.write_str(self.code())
     }
 }
+
+/// The version of a document a screen showed: its Automerge heads, as hex change hashes.
+///
+/// An edit carries the version it was made against, so the device applies the person's change
+/// to what they saw and merges it with anything that arrived meanwhile, instead of writing the
+/// screen's stale copy over it. Empty means "no version known": the edit applies to the record
+/// as it is now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DocVersion(pub Vec<String>);
+
+impl DocVersion {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

@@ -24,7 +24,7 @@ pub mod view;
 pub mod visit;
 pub mod watch;
 
-pub use ids::{InsightId, NoteId, PersonId, RecordKind, SharedItemId, StaffId, VisitId};
+pub use ids::{DocVersion, InsightId, NoteId, PersonId, RecordKind, SharedItemId, StaffId, VisitId};
 pub use insight::{Comment, ConsentBasis, Insight, InsightStatus, PartnerKind, PartnerOrg, Sector, Share, Urgency};
 pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};
 pub use nhs_number::{NhsNumber, NhsNumberError};

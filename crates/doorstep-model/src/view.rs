@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::shared::{PartnerResponse, Revocation, SharedStatus};
 use crate::watch::{WatchFlag, WatchLevel};
-use crate::{PartnerOrg, Person, RecordKind, SoftSign};
+use crate::{DocVersion, PartnerOrg, Person, RecordKind, SoftSign};
 
 /// A visit as a day's list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +59,9 @@ pub struct PersonOverview {
     pub timeline: Vec<TimelineEntry>,
     pub watch: WatchFlag,
     pub insights: Vec<InsightRow>,
+    /// The person record's version as shown: an edit form saves against it.
+    #[serde(default)]
+    pub version: DocVersion,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -29,6 +29,15 @@ pub const SYNC_CONTENT_TYPE: &str = "application/vnd.doorstep.sync+postcard";
 /// and hubs from before it still understand each other's bodies.
 pub const HUB_EPOCH_HEADER: &str = "doorstep-hub-epoch";
 
+/// Header on the hub's answer to `/sync`: the version of the rules the hub checks records
+/// against ([`HUB_RULES`] on a hub of this version). When it changes, a device tries again the
+/// records the hub held back before, which the new rules may accept.
+pub const HUB_RULES_HEADER: &str = "doorstep-hub-rules";
+
+/// The version of the hub's acceptance rules; raise it when a change to them may accept a
+/// record an earlier hub held back.
+pub const HUB_RULES: &str = "1";
+
 pub use doorstep_model::Role;
 
 /// The Automerge changes of one document: what a device pushes, or what the hub sends.

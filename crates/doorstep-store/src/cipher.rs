@@ -5,6 +5,8 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode};
 use zeroize::{Zeroize, Zeroizing};
@@ -37,6 +39,37 @@ impl std::fmt::Debug for StoreKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("StoreKey(…)")
     }
+}
+
+/// Waits until SQLCipher is ready to take a key.
+///
+/// SQLite marks itself initialised *before* it runs SQLCipher's own set-up
+/// (`SQLITE_EXTRA_INIT`, outside SQLite's init mutex), so a thread opening its first connection
+/// while another is still starting SQLite can key too early and fail with "An error occurred
+/// with PRAGMA key" — seen in CI when two tests opened their first encrypted stores at once.
+/// Every keyed open passes here; the first waits (briefly) until a throwaway in-memory
+/// connection accepts a key, and the rest go straight through.
+pub(crate) fn wait_until_ready() -> Result<()> {
+    static READY: Mutex<bool> = Mutex::new(false);
+    let mut ready = READY.lock().unwrap_or_else(|p| p.into_inner());
+    if *ready {
+        return Ok(());
+    }
+    let mut attempts = 0;
+    loop {
+        let probe = Connection::open_in_memory()?;
+        match probe.execute_batch("PRAGMA cipher_log_level = NONE; PRAGMA key = 'probe';") {
+            Ok(()) => break,
+            // A few hundred milliseconds is far longer than SQLCipher's set-up takes.
+            Err(_) if attempts < 50 => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    *ready = true;
+    Ok(())
 }
 
 /// Keys `conn` and checks the key opens the file (SQLCipher only reads the first page when a
@@ -74,6 +107,7 @@ pub fn is_plain_sqlite(path: &Path) -> std::io::Result<bool> {
 pub fn encrypt_plain_file(path: &Path, key: &StoreKey) -> Result<()> {
     let encrypting = path.with_extension("encrypting");
     let _ = std::fs::remove_file(&encrypting);
+    wait_until_ready()?;
     {
         let conn = Connection::open(path)?;
         // Fold the write-ahead log into the file first, so the export sees every commit.
@@ -146,6 +180,41 @@ mod tests {
         assert!(Store::open(&path).is_err(), "opened without a key");
         let store = Store::open_encrypted(&path, &key(7)).unwrap();
         assert_eq!(store.get::<Person>(&id).unwrap().name.family, SECRET_WORDS);
+    }
+
+    /// SQLCipher's set-up races a process's first connections (see [`wait_until_ready`]), so
+    /// this runs in fresh processes: the test binary again, where several threads open their
+    /// first encrypted stores at the same moment.
+    #[test]
+    fn encrypted_stores_opened_at_once_by_a_fresh_process_all_open() {
+        const CHILD: &str = "DOORSTEP_CIPHER_RACE_DIR";
+        if let Some(dir) = std::env::var_os(CHILD) {
+            let dir = std::path::PathBuf::from(dir);
+            let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let threads: Vec<_> = (0..6u8)
+                .map(|n| {
+                    let (dir, start) = (dir.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        Store::open_encrypted(dir.join(format!("{n}.db")), &key(n)).map(|_| ())
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread.join().expect("no panic").expect("every store opens");
+            }
+            return;
+        }
+        let exe = std::env::current_exe().unwrap();
+        for _ in 0..40 {
+            let dir = tempfile::tempdir().unwrap();
+            let out = std::process::Command::new(&exe)
+                .args(["--exact", "cipher::tests::encrypted_stores_opened_at_once_by_a_fresh_process_all_open"])
+                .env(CHILD, dir.path())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+        }
     }
 
     #[test]

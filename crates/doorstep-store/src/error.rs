@@ -33,6 +33,9 @@ pub enum StoreError {
     CorruptDocument { kind: RecordKind, id: String, detail: String },
     #[error("changes received for {kind} {id} could not be applied: {detail}")]
     BadChanges { kind: RecordKind, id: String, detail: String },
+    /// An edit was made against a version of the record this device does not hold.
+    #[error("this {kind} changed in a way this device cannot follow: open it again and redo the last change")]
+    UnknownVersion { kind: RecordKind, id: String },
     #[error("no {kind} with id {id}")]
     NotFound { kind: RecordKind, id: String },
     #[error("record {id} is a {found}, not a {expected}")]
@@ -74,6 +77,23 @@ impl StoreError {
             }
             _ => false,
         }
+    }
+
+    /// The failure concerns one record (its bytes or its content), not the store: other
+    /// records can still be read and written.
+    pub fn is_about_the_record(&self) -> bool {
+        matches!(
+            self,
+            StoreError::BadChanges { .. }
+                | StoreError::CorruptDocument { .. }
+                | StoreError::WrongKind { .. }
+                | StoreError::Visit(_)
+                | StoreError::Insight(_)
+                | StoreError::Vitals(_)
+                | StoreError::Shared(_)
+                | StoreError::Invalid(_)
+                | StoreError::Reconcile { .. }
+        )
     }
 }
 

@@ -23,7 +23,7 @@ use automerge::{
     ActorId, AutoCommit, ChangeHash, LoadOptions, OnPartialLoad, VerificationMode, transaction::CommitOptions,
 };
 use chrono::{DateTime, Utc};
-use doorstep_model::RecordKind;
+use doorstep_model::{DocVersion, RecordKind};
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use rusqlite_migration::{Migrations, SchemaVersion};
@@ -32,7 +32,7 @@ pub use cipher::{StoreKey, encrypt_plain_file, is_plain_sqlite};
 pub use error::{Result, StoreError};
 pub use queries::{InsightRow, PersonOverview, PersonRow, SearchHit, SharedItemRow, TimelineEntry, VisitRow};
 pub use record::Record;
-pub use sync::{DocSync, HeldBackRecord, LocalSyncState, Outgoing};
+pub use sync::{DocSync, HeldBackRecord, LocalSyncState, Outgoing, PullFailure};
 
 use docs::StoredDoc;
 
@@ -85,6 +85,7 @@ impl Store {
     /// reads nothing and changes nothing: [`StoreError::WrongKey`].
     pub fn open_encrypted(path: impl AsRef<Path>, key: &StoreKey) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        cipher::wait_until_ready()?;
         let conn = Connection::open(&path)?;
         cipher::apply_key(&conn, key)?;
         Store::from_connection(conn, path)
@@ -178,6 +179,77 @@ impl Store {
         })?;
         tx.commit()?;
         result.ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })
+    }
+
+    /// An edit a person made on a screen that showed the record at `base`: `edit` is applied to
+    /// the record as it was at `base`, and that change is merged with whatever reached this
+    /// device since (another carer's words merged by sync), so nothing they wrote is lost. A
+    /// field the person did not change keeps its newer value; text merges character by
+    /// character. An empty `base` edits the record as it is now.
+    ///
+    /// Returns the merged record, its version, and the version of exactly what the person
+    /// wrote (the record as it was at `base`, plus their edit): a screen still showing their own
+    /// text saves its next edit against that one, and one that shows the merged record against
+    /// the merged version.
+    pub fn update_from<R: Record>(
+        &mut self,
+        id: &str,
+        base: &DocVersion,
+        edit: impl FnOnce(&mut R) -> Result<()>,
+    ) -> Result<Updated<R>> {
+        let base = parse_version(R::KIND, id, base)?;
+        let tx = self.conn.transaction()?;
+        let mut stored = docs::load(&tx, R::KIND, id, &self.actor)?
+            .ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })?;
+        if base.is_empty() || base == stored.doc.get_heads() {
+            drop(tx);
+            let record = self.update(id, edit)?;
+            let version = self.version(R::KIND, id)?;
+            return Ok(Updated { record, written: version.clone(), version });
+        }
+        // A branch at what the person saw, with an actor of its own: this device's actor may have
+        // written since `base`, and one actor's changes must follow one another.
+        let mut branch =
+            stored.doc.fork_at(&base).map_err(|_| StoreError::UnknownVersion { kind: R::KIND, id: id.to_string() })?;
+        let mut seen: R = hydrate(&branch, R::KIND, id)?;
+        edit(&mut seen)?;
+        if seen.doc_id() != id {
+            return Err(StoreError::Invalid(format!("a {} cannot change its id", R::KIND)));
+        }
+        seen.check()?;
+        let now = Utc::now();
+        autosurgeon::reconcile(&mut branch, &seen)
+            .map_err(|e| StoreError::Reconcile { kind: R::KIND, detail: e.to_string() })?;
+        if branch.commit_with(commit_options(now)).is_some() {
+            stored
+                .doc
+                .merge(&mut branch)
+                .map_err(|e| StoreError::Reconcile { kind: R::KIND, detail: e.to_string() })?;
+        }
+        let written = version_of(&branch.get_heads());
+        let merged: R = hydrate(&stored.doc, R::KIND, id)?;
+        merged.check()?;
+        let now_ms = now.timestamp_millis();
+        if let Some(doc_no) = docs::persist(&tx, R::KIND, id, &mut stored, now_ms)? {
+            merged.project(&tx, doc_no, now_ms)?;
+        }
+        let version = version_of(&stored.doc.get_heads());
+        tx.commit()?;
+        Ok(Updated { record: merged, version, written })
+    }
+
+    /// The version of a record a screen shows now (see [`Store::update_from`]).
+    pub fn version(&self, kind: RecordKind, id: &str) -> Result<DocVersion> {
+        Ok(version_of(&self.heads(kind, id)?))
+    }
+
+    /// The version every device gives a record two may create apart (a visit's note) before
+    /// anyone writes in it: what a screen showing "no note yet" edits against.
+    pub fn genesis_version<R: Record>(&self, record: &R) -> Result<DocVersion> {
+        match record.genesis() {
+            Some(_) => Ok(version_of(&new_document(record, &self.actor)?.get_heads())),
+            None => Ok(DocVersion::default()),
+        }
     }
 
     /// Edits one record and stores the new records the edit makes (an insight shared, and what
@@ -313,6 +385,18 @@ impl Store {
     }
 }
 
+fn version_of(heads: &[ChangeHash]) -> DocVersion {
+    DocVersion(heads.iter().map(ChangeHash::to_string).collect())
+}
+
+fn parse_version(kind: RecordKind, id: &str, version: &DocVersion) -> Result<Vec<ChangeHash>> {
+    version
+        .0
+        .iter()
+        .map(|hex| hex.parse::<ChangeHash>().map_err(|_| StoreError::UnknownVersion { kind, id: id.to_string() }))
+        .collect()
+}
+
 pub(crate) fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
@@ -323,6 +407,18 @@ fn hydrate<R: Record>(doc: &AutoCommit, kind: RecordKind, id: &str) -> Result<R>
         id: id.to_string(),
         detail: e.to_string(),
     })
+}
+
+/// What [`Store::update_from`] made of an edit.
+#[derive(Debug, Clone)]
+pub struct Updated<R> {
+    /// The record after the edit, with everything merged in.
+    pub record: R,
+    /// Its version: the base for an edit made on a screen showing `record`.
+    pub version: DocVersion,
+    /// The version of what the person wrote, before anything else merged in: the base for an
+    /// edit made on a screen still showing their own text.
+    pub written: DocVersion,
 }
 
 /// The one write path: load (or create) the document, let `make` decide the new value from the

@@ -98,6 +98,7 @@ impl Store {
             timeline,
             watch: self.watch(person_id)?,
             insights: self.insights_where("person_id = ?1", params![person_id])?,
+            version: self.version(RecordKind::Person, person_id)?,
         })
     }
 

@@ -25,14 +25,27 @@ pub struct Outgoing {
 pub struct HeldBackRecord {
     pub id: String,
     pub kind: RecordKind,
+    /// Which record, in words a carer recognises: "Visit note for Agnes Smith, 2 Dec".
+    pub what: String,
+    pub reason: String,
+}
+
+/// A record the hub sent that this device could not apply, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullFailure {
+    pub id: String,
+    pub kind: RecordKind,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalSyncState {
-    /// Documents with changes the hub has not acknowledged.
+    /// Documents with changes the hub has not acknowledged (held-back ones not counted).
     pub pending: usize,
+    /// Documents with changes the hub has not got, held back included: what signing out would lose.
+    pub unacknowledged: usize,
     pub held_back: Vec<HeldBackRecord>,
+    pub pull_failures: Vec<PullFailure>,
     pub cursor: u64,
 }
 
@@ -51,13 +64,15 @@ impl DocSync {
 
 impl Store {
     /// The next Automerge sync message for a document, or `None` when there is nothing to say.
+    /// A record not held here (one that would not apply) starts from nothing, so the hub sends it whole.
     pub fn doc_sync_message(&self, kind: RecordKind, id: &str, session: &mut DocSync) -> Result<Option<Vec<u8>>> {
-        let Some(mut stored) = docs::load(self.conn(), kind, id, self.actor())? else {
-            return Err(StoreError::NotFound { kind, id: id.to_string() });
+        let mut doc = match docs::load(self.conn(), kind, id, self.actor())? {
+            Some(stored) => stored.doc,
+            None => automerge::AutoCommit::new(),
         };
         use automerge::sync::SyncDoc;
         doorstep_model::doc_sync::resend_what_they_need(&mut session.state);
-        Ok(stored.doc.sync().generate_sync_message(&mut session.state).map(|m| m.encode()))
+        Ok(doc.sync().generate_sync_message(&mut session.state).map(|m| m.encode()))
     }
 
     /// Applies the hub's Automerge sync message to a document (and its projections).
@@ -71,16 +86,17 @@ impl Store {
         use automerge::sync::SyncDoc;
         let bad = |detail: String| StoreError::BadChanges { kind, id: id.to_string(), detail };
         let message = automerge::sync::Message::decode(message).map_err(|e| bad(e.to_string()))?;
-        let Some(mut stored) = docs::load(self.conn(), kind, id, self.actor())? else {
-            return Err(StoreError::NotFound { kind, id: id.to_string() });
+        let mut doc = match docs::load(self.conn(), kind, id, self.actor())? {
+            Some(stored) => stored.doc,
+            None => automerge::AutoCommit::new(),
         };
-        let before = stored.doc.get_heads();
-        stored.doc.sync().receive_sync_message(&mut session.state, message).map_err(|e| bad(e.to_string()))?;
-        if stored.doc.get_heads() == before {
+        let before = doc.get_heads();
+        doc.sync().receive_sync_message(&mut session.state, message).map_err(|e| bad(e.to_string()))?;
+        if doc.get_heads() == before {
             return Ok(Written::Unchanged);
         }
         // The same path as any merge: checked, stored, projected in one transaction.
-        let new = stored.doc.save_after(&before);
+        let new = doc.save_after(&before);
         self.apply_changes(kind, id, &new)
     }
 
@@ -180,7 +196,8 @@ impl Store {
         Ok(marked)
     }
 
-    /// Lets held-back documents be tried again (e.g. after an app update).
+    /// Lets held-back documents be tried again: after an app update, when the hub says its rules
+    /// changed, or when someone asks to try again.
     pub fn retry_held_back(&mut self) -> Result<usize> {
         Ok(self.conn().execute("UPDATE documents SET held_back = NULL WHERE held_back IS NOT NULL", [])?)
     }
@@ -222,7 +239,7 @@ impl Store {
     /// Removes every record and the enrolment (a revoked device): nothing about people stays.
     pub fn wipe(&mut self) -> Result<()> {
         let tx = self.conn_mut().transaction()?;
-        for table in ["search_index", "deterioration_flags", "documents"] {
+        for table in ["search_index", "deterioration_flags", "pull_failures", "documents"] {
             tx.execute(&format!("DELETE FROM {table}"), [])?;
         }
         tx.execute("DELETE FROM device_settings WHERE key <> 'actor_id'", [])?;
@@ -273,19 +290,87 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT id, kind, held_back FROM documents WHERE held_back IS NOT NULL ORDER BY doc_no")?;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT d.id, d.kind, d.held_back, COALESCE(pn.display_name, pv.display_name, p.display_name),
+                    COALESCE(vn.day, v.day), i.summary
+             FROM documents d
+             LEFT JOIN notes n ON n.doc_no = d.doc_no
+             LEFT JOIN visits vn ON vn.id = n.visit_id
+             LEFT JOIN people pn ON pn.id = n.person_id
+             LEFT JOIN visits v ON v.doc_no = d.doc_no
+             LEFT JOIN people pv ON pv.id = v.person_id
+             LEFT JOIN insights i ON i.doc_no = d.doc_no
+             LEFT JOIN people p ON p.doc_no = d.doc_no
+             WHERE d.held_back IS NOT NULL ORDER BY d.doc_no",
+        )?;
         let held_back = stmt
             .query_map([], |r| {
+                let kind = RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note);
+                let name: Option<String> = r.get(3)?;
+                let day: Option<String> = r.get(4)?;
+                let summary: Option<String> = r.get(5)?;
                 Ok(HeldBackRecord {
+                    id: r.get(0)?,
+                    kind,
+                    what: describe(kind, name.as_deref(), day.as_deref(), summary.as_deref()),
+                    reason: r.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let unacknowledged: i64 =
+            self.conn().query_row("SELECT COUNT(*) FROM documents WHERE sync_pending = 1", [], |r| r.get(0))?;
+        let mut stmt = self.conn().prepare_cached("SELECT id, kind, reason FROM pull_failures ORDER BY failed_at")?;
+        let pull_failures = stmt
+            .query_map([], |r| {
+                Ok(PullFailure {
                     id: r.get(0)?,
                     kind: RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note),
                     reason: r.get(2)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(LocalSyncState { pending: pending as usize, held_back, cursor: self.sync_cursor()? })
+        Ok(LocalSyncState {
+            pending: pending as usize,
+            unacknowledged: unacknowledged as usize,
+            held_back,
+            pull_failures,
+            cursor: self.sync_cursor()?,
+        })
+    }
+
+    /// Notes that a record from the hub could not be applied here, and why (kept until it applies).
+    pub fn record_pull_failure(&mut self, kind: RecordKind, id: &str, reason: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO pull_failures (id, kind, reason, failed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET reason = excluded.reason, failed_at = excluded.failed_at",
+            params![id, kind.code(), reason, crate::now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// The record now applies (or has gone): it is no longer a failure.
+    pub fn clear_pull_failure(&mut self, id: &str) -> Result<()> {
+        self.conn().execute("DELETE FROM pull_failures WHERE id = ?1", [id])?;
+        Ok(())
+    }
+}
+
+/// A record named as a carer or manager would recognise it.
+fn describe(kind: RecordKind, name: Option<&str>, day: Option<&str>, summary: Option<&str>) -> String {
+    let day = day
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| d.format(", %-d %b").to_string())
+        .unwrap_or_default();
+    let whose = name.unwrap_or("someone");
+    match kind {
+        RecordKind::Note => format!("Visit note for {whose}{day}"),
+        RecordKind::Visit => format!("Visit to {whose}{day}"),
+        RecordKind::Insight => match summary {
+            Some(summary) => format!("Idea: {summary}"),
+            None => "An idea".to_string(),
+        },
+        RecordKind::Person => format!("{whose}'s details"),
+        RecordKind::Shared => "An idea shared with a partner".to_string(),
     }
 }
 

@@ -24,6 +24,12 @@ pub struct SyncStatus {
     pub offline: bool,
     pub syncing: bool,
     pub last_error: Option<String>,
+    /// What is wrong, in words for the badge, when the last try failed for a reason other than
+    /// being offline ([`SyncError::plain_words`]).
+    pub problem: Option<String>,
+    /// How many times a sync has brought in others' changes since this started: an open screen
+    /// that sees it move reloads what it shows.
+    pub received: u64,
 }
 
 pub struct Background {
@@ -75,19 +81,24 @@ impl Background {
                     s.syncing = false;
                     s.last_attempt_at = Some(Utc::now());
                     match &outcome {
-                        Ok(_) => {
+                        Ok(report) => {
                             s.last_synced_at = Some(Utc::now());
                             s.offline = false;
                             s.last_error = None;
+                            s.problem = None;
+                            if report.pulled + report.doc_syncs + report.purged > 0 {
+                                s.received += 1;
+                            }
                         }
                         Err(e) => {
                             s.offline = matches!(e, SyncError::Offline(_));
                             s.last_error = Some(e.to_string());
+                            s.problem = e.plain_words();
                         }
                     }
                     if let Ok(local) = &local {
                         s.waiting = local.pending;
-                        s.held_back = local.held_back.iter().map(|h| (h.id.clone(), h.reason.clone())).collect();
+                        s.held_back = local.held_back.iter().map(|h| (h.what.clone(), h.reason.clone())).collect();
                     }
                 });
                 if matches!(outcome, Err(SyncError::Revoked)) {

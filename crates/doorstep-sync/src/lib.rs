@@ -15,8 +15,8 @@ use doorstep_model::view::DeviceRow;
 use doorstep_model::{PartnerOrg, RecordKind, Role};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse,
-    EnrolmentCodeRequest, EnrolmentCodeResponse, HUB_EPOCH_HEADER, HoldReason, SYNC_CONTENT_TYPE, SyncRequest,
-    SyncResponse,
+    EnrolmentCodeRequest, EnrolmentCodeResponse, HUB_EPOCH_HEADER, HUB_RULES_HEADER, HoldReason, SYNC_CONTENT_TYPE,
+    SyncRequest, SyncResponse,
 };
 use doorstep_store::{DocSync, Store, StoreError};
 use tokio::sync::Mutex;
@@ -41,6 +41,11 @@ const SETTING_TOKEN: &str = "device_token";
 const SETTING_PURGES: &str = "purges_waiting";
 /// The hub epoch of the last sync (doorstep_protocol::HUB_EPOCH_HEADER).
 const SETTING_HUB_EPOCH: &str = "hub_epoch";
+/// The hub's rules version at the last sync (doorstep_protocol::HUB_RULES_HEADER).
+const SETTING_HUB_RULES: &str = "hub_rules";
+/// When this device last finished a sync with the hub (RFC 3339), kept so the badge can say it
+/// after a restart while offline.
+pub const SETTING_LAST_SYNCED: &str = "last_synced_at";
 /// SHA-256 of the hub's certificate (lower-case hex) when the device was set up with one.
 pub const SETTING_HUB_CERT: &str = "hub_cert_sha256";
 
@@ -76,6 +81,34 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// What is wrong, in words for the carer's sync badge, or `None` for being offline (the
+    /// badge says that itself).
+    pub fn plain_words(&self) -> Option<String> {
+        Some(match self {
+            SyncError::Offline(_) => return None,
+            SyncError::Unauthorised(_) => {
+                "The office's server refused this tablet: ask the office to set it up again.".to_string()
+            }
+            SyncError::Revoked => "The office has switched this tablet off.".to_string(),
+            SyncError::CertificateMismatch | SyncError::UntrustedCertificate | SyncError::Setup(_) => self.to_string(),
+            SyncError::Refused { status, .. } if *status >= 500 => {
+                "The office's server has a problem. Doorstep will keep trying; your work is safe here.".to_string()
+            }
+            SyncError::Refused { message, .. } => format!(
+                "The office's server refused this tablet's sync{}. Tell the office; your work is safe here.",
+                if message.is_empty() { String::new() } else { format!(" ({message})") }
+            ),
+            SyncError::BadAnswer(_) => {
+                "The office's server sent an answer this tablet cannot read. Doorstep will keep \
+                                        trying; if it goes on, the app may need updating."
+                    .to_string()
+            }
+            SyncError::NotEnrolled => "This tablet is not set up with the office yet.".to_string(),
+            SyncError::Store(e) if e.is_storage_full() => e.to_string(),
+            SyncError::Store(_) => "This tablet could not save what the office sent. Tell the office.".to_string(),
+        })
+    }
+
     /// Worth trying again later without anyone doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -226,6 +259,12 @@ pub async fn enrol_pinned(
     Ok(enrolled)
 }
 
+/// What the hub says about itself in the headers of its `/sync` answer.
+struct HubHeaders {
+    epoch: Option<String>,
+    rules: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct SyncClient {
     http: reqwest::Client,
@@ -270,7 +309,7 @@ impl SyncClient {
         &self,
         request: &SyncRequest,
         seen_epoch: Option<&str>,
-    ) -> Result<(SyncResponse, Option<String>, usize, usize), SyncError> {
+    ) -> Result<(SyncResponse, HubHeaders, usize, usize), SyncError> {
         let (body, compressed) = doorstep_protocol::compress(doorstep_protocol::encode(request));
         let sent = body.len();
         let mut post = self
@@ -289,7 +328,8 @@ impl SyncClient {
         if !response.status().is_success() {
             return Err(refusal(response).await);
         }
-        let epoch = response.headers().get(HUB_EPOCH_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let hub = HubHeaders { epoch: header(HUB_EPOCH_HEADER), rules: header(HUB_RULES_HEADER) };
         let packed = response
             .headers()
             .get(reqwest::header::CONTENT_ENCODING)
@@ -302,7 +342,7 @@ impl SyncClient {
             bytes.to_vec()
         };
         let answer = doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
-        Ok((answer, epoch, sent, received))
+        Ok((answer, hub, sent, received))
     }
 
     /// Sends a management request with this device's token; the hub's refusal becomes an error.
@@ -378,6 +418,34 @@ impl SyncClient {
         Err(SyncError::BadAnswer(format!("the document sync for {id} did not settle")))
     }
 
+    /// Asks the hub for the whole of a record this device could not apply (the Automerge sync
+    /// protocol, which sends whatever the device lacks). Applied: no longer a failure. Still
+    /// not applying: the failure keeps the newest reason, for the badge, and is tried again
+    /// at the next sync.
+    async fn fetch_whole(
+        &self,
+        store: &Mutex<Store>,
+        kind: RecordKind,
+        id: &str,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        match self.doc_sync(store, kind, id).await {
+            Ok(()) => {
+                store.lock().await.clear_pull_failure(id)?;
+                report.doc_syncs += 1;
+                Ok(())
+            }
+            Err(SyncError::Store(e)) if e.is_about_the_record() => {
+                store.lock().await.record_pull_failure(kind, id, &e.to_string())?;
+                report.failed.push(id.to_string());
+                Ok(())
+            }
+            // The hub no longer lets this device read it (a purge will follow): nothing to apply.
+            Err(SyncError::Refused { status: 404, .. }) => Ok(store.lock().await.clear_pull_failure(id)?),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Syncs until the hub has everything this device has and the device has everything the
     /// hub has for it. The store is locked only between network calls, so the carer keeps
     /// working while a sync runs.
@@ -388,6 +456,12 @@ impl SyncClient {
     ) -> Result<SyncReport, SyncError> {
         let store = store_lock;
         let mut report = SyncReport::default();
+        // Records that would not apply before are fetched whole again first: an app update may
+        // read them now.
+        let failed_before = store.lock().await.local_sync_state()?.pull_failures;
+        for failure in failed_before {
+            self.fetch_whole(store_lock, failure.kind, &failure.id, &mut report).await?;
+        }
         loop {
             let (request, outgoing, seen_epoch) = {
                 let store = store.lock().await;
@@ -402,7 +476,7 @@ impl SyncClient {
                 (request, outgoing, store.setting(SETTING_HUB_EPOCH)?)
             };
             let result = self.exchange(&request, seen_epoch.as_deref()).await;
-            let (answer, epoch, sent, received) = match result {
+            let (answer, HubHeaders { epoch, rules }, sent, received) = match result {
                 Err(SyncError::Revoked) => {
                     // A lost tablet must not keep people's records: wipe, then report.
                     store.lock().await.wipe()?;
@@ -438,6 +512,17 @@ impl SyncClient {
                     "the hub went back to an earlier state (a restore): sending every record again"
                 );
             }
+            // New rules at the hub may accept what it held back under the old ones.
+            let mut retried = 0;
+            if let Some(rules) = &rules
+                && store.setting(SETTING_HUB_RULES)?.as_deref() != Some(rules.as_str())
+            {
+                retried = store.retry_held_back()?;
+                store.set_setting(SETTING_HUB_RULES, rules)?;
+                if retried > 0 {
+                    tracing::info!(retried, rules, "the hub's rules changed: trying held-back records again");
+                }
+            }
             let mut needs_doc_sync = Vec::new();
             for held in &answer.held_back {
                 tracing::warn!(id = %held.id, reason = ?held.reason, detail = %held.detail, "hub held back a record");
@@ -450,15 +535,15 @@ impl SyncClient {
                     report.held_back += 1;
                 }
             }
+            let mut could_not_apply = Vec::new();
             for doc in &answer.pull {
-                match store.apply_from_hub(doc.kind, &doc.id.to_string(), &doc.bytes) {
+                let id = doc.id.to_string();
+                match store.apply_from_hub(doc.kind, &id, &doc.bytes) {
                     Ok(_) => report.pulled += 1,
-                    Err(
-                        e
-                        @ (StoreError::BadChanges { .. } | StoreError::CorruptDocument { .. } | StoreError::Vitals(_)),
-                    ) => {
+                    Err(e) if e.is_about_the_record() => {
                         tracing::error!(id = %doc.id, error = %e, "could not apply a record from the hub");
-                        report.failed.push(doc.id.to_string());
+                        store.record_pull_failure(doc.kind, &id, &e.to_string())?;
+                        could_not_apply.push((doc.kind, id));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -485,12 +570,18 @@ impl SyncClient {
                 self.doc_sync(store_lock, kind, &id).await?;
                 report.doc_syncs += 1;
             }
+            for (kind, id) in could_not_apply {
+                self.fetch_whole(store_lock, kind, &id, &mut report).await?;
+            }
             let store = store_lock.lock().await;
             progress(Progress { round_trips: report.round_trips, pulled: report.pulled, remaining: answer.remaining });
 
             // Pending records that did not fit in this request go in the next one.
-            let more_to_push = (acknowledged > 0 || hub_went_back) && store.local_sync_state()?.pending > 0;
+            let more_to_push =
+                (acknowledged > 0 || hub_went_back || retried > 0) && store.local_sync_state()?.pending > 0;
             if (!answer.more && !more_to_push) || report.round_trips >= MAX_ROUND_TRIPS {
+                drop(store);
+                store_lock.lock().await.set_setting(SETTING_LAST_SYNCED, &chrono::Utc::now().to_rfc3339())?;
                 return Ok(report);
             }
         }

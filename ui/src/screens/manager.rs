@@ -162,10 +162,12 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
     let open = matches!(idea.status.code(), "submitted" | "reviewed" | "shared");
     let edit_form = match &*editing {
         None => {
-            let (editing, idea) = (editing.clone(), idea.clone());
+            let (editing, idea, version) = (editing.clone(), idea.clone(), s.version.clone());
             let onclick = Callback::from(move |_: MouseEvent| {
                 editing.set(Some(EditIdeaArgs {
                     id: idea.id.to_string(),
+                    // Saved against what the form was filled from: others' edits meanwhile stay.
+                    base: version.clone(),
                     summary: idea.summary.clone(),
                     detail: idea.detail.clone(),
                     suggested_action: idea.suggested_action.clone(),

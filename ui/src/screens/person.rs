@@ -176,6 +176,8 @@ fn PersonEditor(props: &EditProps) -> Html {
     let communication = use_state(|| p.communication_needs.clone());
     let risks = use_state(|| p.known_risks.join("\n"));
     let strengths = use_state(|| p.strengths_and_interests.join("\n"));
+    // The version the form was filled from: only what the manager changes in it is written.
+    let base = use_state(|| props.overview.version.clone());
     let error = use_state(|| None::<AppError>);
     let saved = use_state(|| false);
     let text = |state: &UseStateHandle<String>| {
@@ -187,14 +189,16 @@ fn PersonEditor(props: &EditProps) -> Html {
         let lines = |t: &str| t.lines().map(str::to_string).collect::<Vec<_>>();
         let args = EditPersonArgs {
             person_id: p.id.to_string(),
+            base: (*base).clone(),
             what_matters_to_me: (*matters).clone(),
             communication_needs: (*communication).clone(),
             known_risks: lines(&risks),
             strengths_and_interests: lines(&strengths),
         };
         Callback::from(move |_: MouseEvent| {
-            let (saved, on_saved) = (saved.clone(), on_saved.clone());
+            let (saved, on_saved, base) = (saved.clone(), on_saved.clone(), base.clone());
             act::<EditPerson>(&ctx, args.clone(), error.clone(), move |o| {
+                base.set(o.version.clone());
                 saved.set(true);
                 on_saved.emit(o);
             });

@@ -5,20 +5,27 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use doorstep_commands::{
-    AppError, CheckIn, CheckOut, FoodFluidArgs, GetVisit, MoodArgs, NarrativeArgs, RecordTask, RecordVitals,
-    SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
+    AppError, CheckIn, CheckOut, FoodFluidArgs, GetSyncStatus, GetVisit, MoodArgs, NarrativeArgs, RecordTask,
+    RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen,
+    VitalsArgs,
 };
 use doorstep_model::news2::{EscalationLevel, News2Assessment};
-use doorstep_model::{Acvpu, Comparison, FoodFluid, Intake, Mood, SoftSign, TaskOutcome, VisitStatus, VitalSigns};
-use gloo_timers::callback::Timeout;
+use doorstep_model::{
+    Acvpu, Comparison, DocVersion, FoodFluid, Intake, Mood, SoftSign, TaskOutcome, VisitStatus, VitalSigns,
+};
+use gloo_timers::callback::{Interval, Timeout};
+use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
 use crate::format;
+use crate::invoke::call;
 use crate::widgets::{BackLink, ErrorMessage, Load, act, input_value, loading_or_failed, select_value, use_command};
 
 /// Saves the note this long after the last keystroke.
 const AUTOSAVE_MS: u32 = 700;
+/// Looks this often for changes a sync brought in.
+const REFRESH_MS: u32 = 5_000;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -36,6 +43,29 @@ pub fn VisitPage(props: &Props) -> Html {
             if let Load::Ready(s) = &**loaded {
                 screen.set(Some(s.clone()));
             }
+        });
+    }
+    {
+        // A sync that brings in others' changes (the other carer's words on a double-up)
+        // reloads the screen; the note editor takes them in without losing what is typed.
+        let (screen, visit_id) = (screen.clone(), props.visit_id.to_string());
+        use_effect_with(visit_id.clone(), move |_| {
+            let seen = Rc::new(RefCell::new(None::<u64>));
+            let check = move || {
+                let (screen, seen, visit_id) = (screen.clone(), seen.clone(), visit_id.clone());
+                spawn_local(async move {
+                    let Ok(badge) = call::<GetSyncStatus>(&()).await else { return };
+                    let before = seen.borrow_mut().replace(badge.received);
+                    if before.is_some_and(|b| b != badge.received)
+                        && let Ok(fresh) = call::<GetVisit>(&VisitArgs { visit_id }).await
+                    {
+                        screen.set(Some(fresh));
+                    }
+                });
+            };
+            check();
+            let interval = Interval::new(REFRESH_MS, check);
+            move || drop(interval)
         });
     }
     let error = use_state(|| None::<AppError>);
@@ -103,7 +133,7 @@ pub fn VisitPage(props: &Props) -> Html {
             }
             if open {
                 <Tasks screen={s.clone()} on_update={Callback::from(update.clone())} />
-                <Note visit_id={visit_id.clone()} initial={s.note.narrative.clone()} />
+                <Note visit_id={visit_id.clone()} text={s.note.narrative.clone()} version={s.note_version.clone()} />
                 <SoftSigns screen={s.clone()} on_update={Callback::from(update.clone())} />
                 <Vitals screen={s.clone()} on_update={Callback::from(update.clone())} />
                 <FoodAndMood screen={s.clone()} on_update={Callback::from(update.clone())} />
@@ -206,46 +236,157 @@ fn Tasks(props: &SectionProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct NoteProps {
     visit_id: String,
-    initial: String,
+    /// The note as the screen last loaded it, and its version.
+    text: String,
+    version: DocVersion,
 }
 
-/// The note's text, saved a moment after typing stops and whenever the box loses focus.
+/// Sends the note's text.
+type SaveNote = Rc<dyn Fn(String)>;
+
+/// What the editor knows beyond the text on screen.
+#[derive(Default)]
+struct Editing {
+    /// The note's version the on-screen text was typed on: every save is made against it, so
+    /// words that reached the note meanwhile (the other carer's) are merged, not overwritten.
+    base: DocVersion,
+    /// The text on screen now (the state handle in a closure would be the value it captured).
+    text: String,
+    /// Typed since the last save was sent.
+    typing: bool,
+    saving: bool,
+    /// Typed while a save was on its way: sent when it returns.
+    queued: Option<String>,
+}
+
+/// The note's text, saved a moment after typing stops and whenever the box loses focus. Saves
+/// go one at a time; when the carer is not typing, the note the screen reloads (with what others
+/// wrote) replaces the text, keeping the cursor where it was.
 #[component]
 fn Note(props: &NoteProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
-    let text = use_state(|| props.initial.clone());
+    let text = use_state(|| props.text.clone());
+    let editing: Rc<RefCell<Editing>> =
+        use_mut_ref(|| Editing { base: props.version.clone(), text: props.text.clone(), ..Editing::default() });
     let saved = use_state(|| None::<String>);
     let error = use_state(|| None::<AppError>);
     let timer: Rc<RefCell<Option<Timeout>>> = use_mut_ref(|| None);
-    let save = {
-        let (ctx, saved, error, visit_id) = (ctx.clone(), saved.clone(), error.clone(), props.visit_id.clone());
+    let area = use_node_ref();
+
+    // Shows `fresh` in the box without moving the cursor.
+    let show = {
+        let (text, area) = (text.clone(), area.clone());
+        move |fresh: String| {
+            if let Some(el) = area.cast::<web_sys::HtmlTextAreaElement>() {
+                let caret = (el.selection_start().ok().flatten(), el.selection_end().ok().flatten());
+                el.set_value(&fresh);
+                if let (Some(start), Some(end)) = caret {
+                    let _ = el.set_selection_range(start, end);
+                }
+            }
+            text.set(fresh);
+        }
+    };
+
+    {
+        // The screen reloaded the note (a sync brought someone's words): take it unless the
+        // carer is in the middle of typing, in which case their next save merges it.
+        let (editing, show) = (editing.clone(), show.clone());
+        use_effect_with((props.text.clone(), props.version.clone()), move |(fresh, version)| {
+            let mut e = editing.borrow_mut();
+            if !e.typing && !e.saving && e.queued.is_none() && e.base != *version {
+                e.base = version.clone();
+                e.text = fresh.clone();
+                drop(e);
+                show(fresh.clone());
+            }
+        });
+    }
+
+    // The save function, reachable from its own answer (to send what was typed meanwhile).
+    let this_save: Rc<RefCell<Option<SaveNote>>> = use_mut_ref(|| None);
+    let save: SaveNote = {
+        let (ctx, saved, error, visit_id, editing, show) =
+            (ctx.clone(), saved.clone(), error.clone(), props.visit_id.clone(), editing.clone(), show.clone());
+        let me = Rc::downgrade(&this_save);
         Rc::new(move |narrative: String| {
-            let saved = saved.clone();
+            {
+                let mut e = editing.borrow_mut();
+                e.typing = false;
+                if e.saving {
+                    e.queued = Some(narrative);
+                    return;
+                }
+                e.saving = true;
+            }
             saved.set(Some("Saving…".into()));
-            act::<SaveNarrative>(
-                &ctx,
-                NarrativeArgs { visit_id: visit_id.clone(), narrative },
-                error.clone(),
-                move |at| {
-                    saved.set(Some(format!("Saved at {}", format::time(at.at))));
-                },
-            );
+            let args = NarrativeArgs {
+                visit_id: visit_id.clone(),
+                narrative: narrative.clone(),
+                base: editing.borrow().base.clone(),
+            };
+            let (ctx, saved, error, editing, show, me) =
+                (ctx.clone(), saved.clone(), error.clone(), editing.clone(), show.clone(), me.clone());
+            spawn_local(async move {
+                let outcome = call::<SaveNarrative>(&args).await;
+                let next = {
+                    let mut e = editing.borrow_mut();
+                    e.saving = false;
+                    match &outcome {
+                        Ok(answer) if !e.typing && e.queued.is_none() && e.text == narrative => {
+                            // Untouched since it was sent: show the merged note.
+                            e.base = answer.version.clone();
+                            e.text = answer.narrative.clone();
+                        }
+                        // Typed on meanwhile: the next save is made on what was sent.
+                        Ok(answer) => e.base = answer.typed_version.clone(),
+                        Err(_) => {}
+                    }
+                    e.queued.take()
+                };
+                match outcome {
+                    Ok(answer) => {
+                        error.set(None);
+                        saved.set(Some(format!("Saved at {}", format::time(answer.at))));
+                        if next.is_none() && editing.borrow().text == answer.narrative && answer.narrative != narrative
+                        {
+                            show(answer.narrative);
+                        }
+                    }
+                    Err(e) => {
+                        saved.set(None);
+                        ctx.on_error.emit(e.clone());
+                        error.set(Some(e));
+                    }
+                }
+                let again = me.upgrade().and_then(|slot| slot.borrow().clone());
+                if let (Some(queued), Some(save)) = (next, again) {
+                    save(queued);
+                }
+            });
         })
     };
+    *this_save.borrow_mut() = Some(save.clone());
     let oninput = {
-        let (text, timer, save) = (text.clone(), timer.clone(), save.clone());
+        let (text, timer, save, editing) = (text.clone(), timer.clone(), save.clone(), editing.clone());
         Callback::from(move |e: InputEvent| {
             let value = input_value(&e);
+            {
+                let mut editing = editing.borrow_mut();
+                editing.typing = true;
+                editing.text = value.clone();
+            }
             text.set(value.clone());
             let save = save.clone();
             *timer.borrow_mut() = Some(Timeout::new(AUTOSAVE_MS, move || save(value)));
         })
     };
     let onblur = {
-        let (text, timer, save) = (text.clone(), timer.clone(), save.clone());
+        let (timer, save, editing) = (timer.clone(), save.clone(), editing.clone());
         Callback::from(move |_: FocusEvent| {
             if timer.borrow_mut().take().is_some() {
-                save((*text).clone());
+                let text = editing.borrow().text.clone();
+                save(text);
             }
         })
     };
@@ -255,7 +396,7 @@ fn Note(props: &NoteProps) -> Html {
             <div class="nhsuk-hint" id="note-hint">{"What you did and how they were. It saves by itself as you type."}</div>
             <ErrorMessage error={(*error).clone()} />
             <textarea class="nhsuk-textarea ds-note" id="note" rows="8" aria-describedby="note-hint note-saved"
-                value={(*text).clone()} {oninput} {onblur} />
+                ref={area} value={(*text).clone()} {oninput} {onblur} />
             <p class="nhsuk-body-s ds-saved" id="note-saved" aria-live="polite">{ (*saved).clone().unwrap_or_default() }</p>
         </section>
     }

@@ -46,7 +46,7 @@ async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: R
 /// The office's device with the demo caseload, synced to the hub.
 async fn office(hub: &TestHub<SqliteStorage>, dir: &Path) -> Device {
     let device = enrolled(hub, dir, "M001", Role::Manager, LOCK_AFTER).await;
-    doorstep_demo::load_demo(&mut *device.store().expect("open").lock().await, today()).expect("demo");
+    doorstep_demo::load_demo(&mut *device.unlocked_store().await.expect("open"), today()).expect("demo");
     device.sync_now().await.expect("office sync");
     device
 }
@@ -136,7 +136,11 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
         .expect("task done");
 
     tablet
-        .save_narrative(NarrativeArgs { visit_id: id.visit_id.clone(), narrative: "Quieter than usual.".into() })
+        .save_narrative(NarrativeArgs {
+            visit_id: id.visit_id.clone(),
+            narrative: "Quieter than usual.".into(),
+            base: Default::default(),
+        })
         .await
         .expect("note");
     for sign in [SoftSign::Confusion, SoftSign::EatingDrinkingLess] {
@@ -191,7 +195,7 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
     let hub = TestHub::serve_at(storage, provider, address.trim_start_matches("http://")).await;
     let session = tablet.sign_out().await.expect("sign out");
     assert!(!session.enrolled);
-    assert!(tablet.store().is_none(), "the store is closed");
+    assert!(tablet.unlocked_store().await.is_err(), "the store is closed");
     assert!(!dir.path().join("C001.db").exists(), "the store file is deleted");
     assert!(!dir.path().join("C001.db.secret").exists(), "the device secret is forgotten");
     hub.stop().await;
@@ -215,7 +219,7 @@ async fn an_idea_is_shared_only_under_consent_and_with_a_purpose() {
         vec![PartnerOrg { id: council.id, name: council.name.clone(), kind: PartnerKind::CouncilAdultSocialCare }]
     );
 
-    let people = office.store().expect("open").lock().await.people().expect("people");
+    let people = office.unlocked_store().await.expect("open").people().expect("people");
     let person = |given: &str| people.iter().find(|p| p.display_name.contains(given)).expect("person").id.clone();
     let idea_for = |person_id: String| IdeaArgs {
         person_id,
@@ -268,7 +272,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
 
     // Sam raises an idea about Peggy (who agreed to the NHS and the council being told).
     let peggy = {
-        let people = office.store().expect("open").lock().await.people().expect("people");
+        let people = office.unlocked_store().await.expect("open").people().expect("people");
         people.into_iter().find(|p| p.display_name.contains("Margaret")).expect("Peggy").id
     };
     let idea = tablet
@@ -300,7 +304,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
     assert_eq!(names, ["Leeds Adult Social Care", "Riverside Surgery"]);
     assert!(screen.shared.iter().all(|s| s.status == SharedStatus::New && s.identifies_person));
     for row in &screen.shared {
-        let item: SharedItem = office.store().expect("open").lock().await.get(&row.id).expect("shared item");
+        let item: SharedItem = office.unlocked_store().await.expect("open").get(&row.id).expect("shared item");
         assert_eq!(item.insight_id, idea.id);
         assert_eq!(item.raised_by.as_str(), "C001");
         assert_eq!(item.shared_by, "M001");
@@ -335,10 +339,9 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
     let refused = office.share_idea(share(&street_id, vec![befrienders.clone()], false)).await.unwrap_err();
     assert_eq!(refused.code, ErrorCode::Invalid, "identifiable, and no consent for voluntary groups");
     office
-        .store()
-        .expect("open")
-        .lock()
+        .unlocked_store()
         .await
+        .expect("open")
         .update::<Insight>(&street_id, |i| {
             i.consent_basis = ConsentBasis::NotIdentifiable;
             Ok(())
@@ -346,7 +349,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
         .expect("not identifiable");
     let screen = office.share_idea(share(&street_id, vec![befrienders.clone()], false)).await.expect("shared");
     assert!(!screen.shared[0].identifies_person);
-    let item: SharedItem = office.store().expect("open").lock().await.get(&screen.shared[0].id).expect("item");
+    let item: SharedItem = office.unlocked_store().await.expect("open").get(&screen.shared[0].id).expect("item");
     assert_eq!((item.person, item.observations, item.area.as_str()), (None, None, "NB3"));
 
     // Everything reaches the hub.
@@ -413,7 +416,7 @@ async fn the_store_is_encrypted_at_rest_and_only_the_right_pin_on_this_device_op
     let hub = hub(dir.path()).await;
     let path = dir.path().join("M001.db");
     let office = office(&hub, dir.path()).await;
-    let people = office.store().expect("open").lock().await.people().expect("people");
+    let people = office.unlocked_store().await.expect("open").people().expect("people");
     assert!(people.len() >= 3, "{people:?}");
     drop(office);
 
@@ -432,11 +435,11 @@ async fn the_store_is_encrypted_at_rest_and_only_the_right_pin_on_this_device_op
     let session = device.session().await.expect("session");
     assert!(session.enrolled && session.locked && session.staff_ref.is_none());
     assert_eq!(device.unlock("1357").await.unwrap_err().code, ErrorCode::WrongPin);
-    assert!(device.store().is_none(), "a wrong PIN opened the store");
+    assert!(device.unlocked_store().await.is_err(), "a wrong PIN opened the store");
     assert_eq!(device.manager_day(DayArgs { day: None }).await.unwrap_err().code, ErrorCode::Locked);
     device.unlock("2468").await.expect("the right PIN");
     device.manager_day(DayArgs { day: None }).await.expect("the office's day");
-    assert_eq!(device.store().expect("open").lock().await.people().expect("people"), people);
+    assert_eq!(device.unlocked_store().await.expect("open").people().expect("people"), people);
     assert_eq!(device.session().await.expect("session").staff_ref.as_deref(), Some("M001"));
     drop(device);
 
@@ -496,13 +499,13 @@ async fn a_store_written_before_encryption_is_encrypted_by_the_first_right_pin_w
     assert!(doorstep_store::is_plain_sqlite(&path).expect("read"), "a wrong PIN changed nothing");
     device.unlock("2468").await.expect("the old PIN still works");
     assert!(!doorstep_store::is_plain_sqlite(&path).expect("read"), "encrypted now");
-    assert_eq!(device.store().expect("open").lock().await.people().expect("people").len(), before);
+    assert_eq!(device.unlocked_store().await.expect("open").people().expect("people").len(), before);
     drop(device);
 
     let device = Device::open(&path, LOCK_AFTER).expect("reopen");
     assert_eq!(device.unlock("1111").await.unwrap_err().code, ErrorCode::WrongPin);
     device.unlock("2468").await.expect("the same PIN opens the encrypted store");
-    assert_eq!(device.store().expect("open").lock().await.people().expect("people").len(), before);
+    assert_eq!(device.unlocked_store().await.expect("open").people().expect("people").len(), before);
     hub.stop().await;
 }
 
@@ -524,7 +527,7 @@ async fn a_revoked_tablet_wipes_itself_at_its_next_contact_and_can_be_set_up_aga
     assert_eq!(refused.code, ErrorCode::Refused, "{}", refused.message);
     let session = tablet.session().await.expect("session");
     assert!(!session.enrolled, "the enrolment is gone");
-    assert!(tablet.store().expect("still open").lock().await.people().expect("people").is_empty());
+    assert!(tablet.unlocked_store().await.expect("still open").people().expect("people").is_empty());
     let raw = raw_store_files(&dir.path().join("C001.db"));
     assert!(names.iter().all(|n| !holds(&raw, n)));
 

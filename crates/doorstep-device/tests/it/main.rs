@@ -2,4 +2,5 @@
 //! against a real hub, and stores written by earlier releases (see each module).
 
 mod device;
+mod seams;
 mod upgrade;

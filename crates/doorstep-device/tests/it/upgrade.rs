@@ -44,8 +44,7 @@ async fn a_carers_store_from_an_earlier_release_opens_with_its_pin_upgraded_and_
     // Sam's own visits that day (the store also holds visits of the people Sam shares with others).
     assert!(!today.visits.is_empty() && today.visits.len() <= visits_on_the_day, "{}", today.visits.len());
     {
-        let store = device.store().expect("open");
-        let store = store.lock().await;
+        let store = device.unlocked_store().await.expect("open");
         assert_eq!(store.people().expect("people").len(), people);
         assert_eq!(store.setting("pin_hash").expect("setting"), None, "the old PIN hash is gone");
     }

@@ -1,0 +1,302 @@
+//! Where words were lost between the layers: a note editor saving over words merged in while it
+//! was open, sign-out deleting what the hub held back, held-back records never sent again,
+//! failures hidden behind "changes waiting", and the lock walked around. Each test drives the
+//! device core's commands, as the UI sends them, against a real hub on a loopback port.
+
+use std::path::Path;
+
+use doorstep_commands::{DayArgs, EditIdeaArgs, EnrolArgs, ErrorCode, IdeaArgs, NarrativeArgs};
+use doorstep_device::{Device, LOCK_AFTER};
+use doorstep_hub::sqlite::SqliteStorage;
+use doorstep_model::{
+    DocVersion, Insight, InsightId, NoteId, PartnerKind, PersonId, Role, StaffId, Urgency, Visit, VisitId,
+};
+use doorstep_tests::{TestHub, today};
+use uuid::Uuid;
+
+async fn hub(dir: &Path) -> TestHub<SqliteStorage> {
+    TestHub::start(SqliteStorage::open(&dir.join("hub.db")).expect("hub storage")).await
+}
+
+async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: Role) -> Device {
+    let device = Device::open(dir.join(format!("{staff}.db")), LOCK_AFTER).expect("open");
+    let code = hub.code(staff, role).await;
+    device
+        .enrol(EnrolArgs {
+            hub_url: hub.url.clone(),
+            code,
+            device_name: format!("{staff}'s tablet"),
+            pin: "2468".into(),
+            hub_certificate: None,
+        })
+        .await
+        .expect("enrol");
+    device
+}
+
+/// The office with the demo caseload, and Sam (C001) and Priya (C002) with their rotas.
+async fn team(hub: &TestHub<SqliteStorage>, dir: &Path) -> (Device, Device, Device) {
+    let office = enrolled(hub, dir, "M001", Role::Manager).await;
+    doorstep_demo::load_demo(&mut *office.unlocked_store().await.expect("open"), today()).expect("demo");
+    office.sync_now().await.expect("office sync");
+    let sam = enrolled(hub, dir, "C001", Role::Carer).await;
+    let priya = enrolled(hub, dir, "C002", Role::Carer).await;
+    sam.sync_now().await.expect("Sam's rota");
+    priya.sync_now().await.expect("Priya's rota");
+    (office, sam, priya)
+}
+
+/// Today's double-up: the visit both Sam and Priya are on.
+async fn double_up(sam: &Device) -> String {
+    let day = sam.today(DayArgs { day: None }).await.expect("today");
+    day.visits.iter().find(|v| v.carers.len() == 2).expect("a double-up today").id.clone()
+}
+
+fn narrative(visit_id: &str, text: &str, base: &DocVersion) -> NarrativeArgs {
+    NarrativeArgs { visit_id: visit_id.to_string(), narrative: text.to_string(), base: base.clone() }
+}
+
+#[tokio::test]
+async fn a_note_editor_open_while_the_other_carers_words_merge_in_keeps_them() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (_office, sam, priya) = team(&hub, dir.path()).await;
+    let visit = double_up(&sam).await;
+
+    // Both open the visit before anyone has written: each editor types on the empty note.
+    let sam_screen = sam.visit(&visit).await.expect("Sam's screen");
+    let priya_screen = priya.visit(&visit).await.expect("Priya's screen");
+    assert_eq!(sam_screen.note_version, priya_screen.note_version, "the same first version on both");
+
+    let priya_saved = priya
+        .save_narrative(narrative(&visit, "Priya: Harold ate all his lunch.", &priya_screen.note_version))
+        .await
+        .expect("Priya saves");
+    priya.sync_now().await.expect("Priya syncs");
+    // Background sync merges Priya's words into Sam's note while Sam's editor is still open
+    // with the text it loaded (empty).
+    sam.sync_now().await.expect("Sam syncs");
+
+    let first = sam
+        .save_narrative(narrative(&visit, "Sam: skin on his heels is intact.", &sam_screen.note_version))
+        .await
+        .expect("Sam saves against what the screen showed");
+    assert!(first.narrative.contains("Priya: Harold ate all his lunch."), "{}", first.narrative);
+    assert!(first.narrative.contains("Sam: skin on his heels is intact."), "{}", first.narrative);
+
+    // Sam typed on before the merged text reached the screen: the editor saves against the
+    // version of the text it sent.
+    let more = format!("{} He walked to the kitchen.", "Sam: skin on his heels is intact.");
+    let second = sam.save_narrative(narrative(&visit, &more, &first.typed_version)).await.expect("Sam saves again");
+    assert!(second.narrative.contains("Priya: Harold ate all his lunch."), "{}", second.narrative);
+    assert!(second.narrative.contains("He walked to the kitchen."), "{}", second.narrative);
+    assert_eq!(second.narrative.matches("Sam: skin").count(), 1, "nothing doubled: {}", second.narrative);
+    // The screen then shows the merged text, and the next edit is made on it.
+    let shown = format!("{} Legs raised on the stool.", second.narrative);
+    let third =
+        sam.save_narrative(narrative(&visit, &shown, &second.version)).await.expect("Sam saves on the merged text");
+    assert_eq!(third.narrative, shown);
+
+    // Priya, also still on her first screen, types more against her own last save.
+    let priya_more = "Priya: Harold ate all his lunch. Drank two cups of tea.";
+    priya.save_narrative(narrative(&visit, priya_more, &priya_saved.version)).await.expect("Priya saves again");
+    priya.sync_now().await.expect("Priya syncs");
+    sam.sync_now().await.expect("Sam syncs");
+    priya.sync_now().await.expect("Priya syncs again");
+    let on_sam = sam.visit(&visit).await.expect("Sam's note").note.narrative;
+    let on_priya = priya.visit(&visit).await.expect("Priya's note").note.narrative;
+    assert_eq!(on_sam, on_priya, "both tablets show the same note");
+    for words in ["Drank two cups of tea.", "He walked to the kitchen.", "skin on his heels is intact"] {
+        assert!(on_sam.contains(words), "{words:?} lost from {on_sam:?}");
+    }
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_managers_idea_form_changes_only_what_the_manager_changed() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let visit = double_up(&sam).await;
+    let person = sam.visit(&visit).await.expect("screen").visit.person_id.to_string();
+    let idea = sam
+        .record_idea(IdeaArgs {
+            person_id: person,
+            summary: "Grab rail by the back door".into(),
+            detail: "Holds the door frame to step out.".into(),
+            suggested_action: "Ask the council for a rail.".into(),
+            who_could_act: vec![PartnerKind::CouncilAdultSocialCare],
+            urgency: Urgency::Soon,
+        })
+        .await
+        .expect("idea");
+    sam.sync_now().await.expect("Sam syncs");
+    office.sync_now().await.expect("the office gets it");
+    let id = idea.id.to_string();
+    let form = office.idea(&id).await.expect("the manager opens the idea");
+
+    // While the form is open, the idea's detail changes on the office's device (another
+    // manager's edit, merged in by sync).
+    office
+        .unlocked_store()
+        .await
+        .expect("open")
+        .update::<Insight>(&id, |i| {
+            i.detail = "Holds the door frame to step out; nearly fell on Tuesday.".into();
+            Ok(())
+        })
+        .expect("the other edit");
+
+    // The manager changes only the summary; the form still holds the old detail.
+    let edited = office
+        .edit_idea(EditIdeaArgs {
+            id,
+            base: form.version.clone(),
+            summary: "Grab rail by the back door (step down)".into(),
+            detail: form.insight.detail.clone(),
+            suggested_action: form.insight.suggested_action.clone(),
+        })
+        .await
+        .expect("save the form");
+    assert_eq!(edited.insight.summary, "Grab rail by the back door (step down)");
+    assert_eq!(
+        edited.insight.detail, "Holds the door frame to step out; nearly fell on Tuesday.",
+        "the other edit stays"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn sign_out_never_deletes_a_record_the_hub_held_back_and_names_it() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (_office, sam, _priya) = team(&hub, dir.path()).await;
+    let visit = double_up(&sam).await;
+    // A change the hub refuses from a carer (an older app let carers move a visit to another
+    // carer): the hub holds it back with its reason.
+    sam.unlocked_store()
+        .await
+        .expect("open")
+        .update::<Visit>(&visit, |v| {
+            v.carers = vec![StaffId::new("C001")];
+            Ok(())
+        })
+        .expect("the change");
+    let badge = sam.sync_now().await.expect("sync");
+    assert_eq!(badge.held_back.len(), 1, "{badge:?}");
+    let (what, why) = &badge.held_back[0];
+    assert!(what.starts_with("Visit to "), "named as a carer knows it: {what}");
+    assert!(!why.is_empty());
+    assert_eq!(badge.waiting, 0, "held back is not 'waiting'");
+
+    let refused = sam.sign_out().await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Unsynced, "{}", refused.message);
+    assert!(refused.message.contains(what.as_str()), "the refusal names the record: {}", refused.message);
+    assert!(refused.message.contains("Nothing has been deleted"), "{}", refused.message);
+    let kept: Visit = sam.unlocked_store().await.expect("open").get(&visit).expect("still on the tablet");
+    assert_eq!(kept.carers, vec![StaffId::new("C001")], "the held-back change is kept");
+
+    // "Try again" sends it again; the hub still refuses it, and still nothing is lost.
+    let again = sam.retry_held_back().await.expect("try again");
+    assert_eq!(again.held_back.len(), 1, "{again:?}");
+    assert_eq!(sam.sign_out().await.unwrap_err().code, ErrorCode::Unsynced);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_record_from_the_hub_that_will_not_apply_is_recorded_and_shown_and_the_rest_arrives() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (_office, sam, priya) = team(&hub, dir.path()).await;
+    let visit = double_up(&sam).await;
+    let visit_uuid = VisitId(Uuid::parse_str(&visit).expect("uuid"));
+    // Sam's tablet holds something else under the id Priya's note will have, so the note
+    // cannot be applied there.
+    let note_id = NoteId::for_visit(visit_uuid);
+    let squatter = Insight {
+        id: InsightId(note_id.0),
+        person_id: Some(PersonId(Uuid::nil())),
+        author: StaffId::new("C001"),
+        created_at: chrono::Utc::now(),
+        summary: "In the way".into(),
+        detail: String::new(),
+        suggested_action: String::new(),
+        who_could_act: vec![],
+        urgency: Urgency::Routine,
+        consent_basis: doorstep_model::ConsentBasis::NotYetAsked,
+        status: doorstep_model::InsightStatus::Submitted,
+        comments: vec![],
+        shares: vec![],
+    };
+    sam.unlocked_store().await.expect("open").put(&squatter).expect("put");
+    let screen = priya.visit(&visit).await.expect("screen");
+    priya.save_narrative(narrative(&visit, "Priya was here.", &screen.note_version)).await.expect("save");
+    priya.sync_now().await.expect("Priya syncs");
+
+    let badge = sam.sync_now().await.expect("the sync goes on past the bad record");
+    assert_eq!(badge.not_received.len(), 1, "shown on the badge: {badge:?}");
+    let state = sam.unlocked_store().await.expect("open").local_sync_state().expect("state");
+    assert_eq!(state.pull_failures.len(), 1);
+    assert_eq!(state.pull_failures[0].id, note_id.to_string());
+    assert!(!state.pull_failures[0].reason.is_empty(), "with its reason");
+    assert!(sam.sync_now().await.expect("again").not_received.len() == 1, "kept until it applies");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_tablet_says_why_in_plain_words_and_when_it_last_reached_the_office() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (_office, sam, _priya) = team(&hub, dir.path()).await;
+    let before = sam.sync_now().await.expect("sync");
+    let synced_at = before.last_synced_at.expect("synced");
+    sam.unlocked_store().await.expect("open").set_setting("device_token", "ds1.not-a-real-token").expect("set");
+    let refused = sam.sync_now().await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Refused, "{}", refused.message);
+    let badge = sam.sync_badge().await.expect("badge");
+    let problem = badge.problem.clone().expect("a problem, not 'changes waiting'");
+    assert!(problem.contains("ask the office to set it up again"), "{problem}");
+    assert_eq!(badge.last_synced_at, Some(synced_at), "still says when it last reached the office");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn offline_after_a_restart_the_badge_still_says_when_the_office_was_last_reached() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let sam = enrolled(&hub, dir.path(), "C001", Role::Carer).await;
+    let synced_at = sam.sync_now().await.expect("sync").last_synced_at.expect("synced");
+    drop(sam);
+    hub.stop().await;
+    let sam = Device::open(dir.path().join("C001.db"), LOCK_AFTER).expect("open");
+    sam.unlock("2468").await.expect("unlock");
+    assert!(sam.sync_now().await.expect("offline is not an error").offline);
+    let mut badge = sam.sync_badge().await.expect("badge");
+    for _ in 0..100 {
+        if !badge.syncing {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        badge = sam.sync_badge().await.expect("badge");
+    }
+    let shown = badge.last_synced_at.expect("the last sync, from before the restart");
+    assert!((shown - synced_at).num_seconds().abs() <= 1, "{shown} vs {synced_at}");
+    assert!(
+        badge.headline(chrono::Utc::now()).contains("last reached the office"),
+        "{}",
+        badge.headline(chrono::Utc::now())
+    );
+}
+
+#[tokio::test]
+async fn a_locked_device_hands_out_no_store() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let sam = enrolled(&hub, dir.path(), "C001", Role::Carer).await;
+    assert!(sam.unlocked_store().await.is_ok());
+    sam.lock().await.expect("lock");
+    assert_eq!(sam.unlocked_store().await.unwrap_err().code, ErrorCode::Locked);
+    sam.unlock("2468").await.expect("unlock");
+    assert!(sam.unlocked_store().await.is_ok());
+    hub.stop().await;
+}
