@@ -2,7 +2,7 @@
 //! answer, and running an action.
 
 use doorstep_commands::badge::Tone;
-use doorstep_commands::{AppError, Command, Lock, SyncBadge, SyncNow};
+use doorstep_commands::{AppError, Command, Lock, RetryHeldBack, SyncBadge, SyncNow};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -177,15 +177,22 @@ pub fn SyncBadgeView(props: &BadgeProps) -> Html {
     }
     let error = use_state(|| None);
     let busy = use_state(|| false);
-    let sync_now = {
-        let (ctx, badge, error, busy) = (ctx.clone(), badge.clone(), error.clone(), busy.clone());
-        let on_synced = props.on_synced.clone();
+    // "Sync now", or "Send again" for what the hub held back: both answer with the badge.
+    fn run<C: Command<Args = (), Output = SyncBadge> + 'static>(
+        ctx: &Ctx,
+        badge: &UseStateHandle<SyncBadge>,
+        error: &UseStateHandle<Option<AppError>>,
+        busy: &UseStateHandle<bool>,
+        on_synced: &Callback<()>,
+    ) -> Callback<MouseEvent> {
+        let (ctx, badge, error, busy, on_synced) =
+            (ctx.clone(), badge.clone(), error.clone(), busy.clone(), on_synced.clone());
         Callback::from(move |_: MouseEvent| {
             busy.set(true);
             let (badge, busy, error, on_synced, on_error) =
                 (badge.clone(), busy.clone(), error.clone(), on_synced.clone(), ctx.on_error.clone());
             spawn_local(async move {
-                match call::<SyncNow>(&()).await {
+                match call::<C>(&()).await {
                     Ok(fresh) => {
                         let synced = !fresh.offline;
                         badge.set(fresh);
@@ -202,7 +209,9 @@ pub fn SyncBadgeView(props: &BadgeProps) -> Html {
                 busy.set(false);
             });
         })
-    };
+    }
+    let sync_now = run::<SyncNow>(&ctx, &badge, &error, &busy, &props.on_synced);
+    let send_again = run::<RetryHeldBack>(&ctx, &badge, &error, &busy, &props.on_synced);
     let tone = match badge.tone() {
         Tone::Good => "ds-sync--good",
         Tone::Waiting => "ds-sync--waiting",
@@ -214,6 +223,17 @@ pub fn SyncBadgeView(props: &BadgeProps) -> Html {
             <button type="button" class="nhsuk-button nhsuk-button--secondary ds-sync__button" onclick={sync_now} disabled={*busy}>
                 { if *busy { "Syncing…" } else { "Sync now" } }
             </button>
+            if !badge.held_back.is_empty() {
+                <div class="ds-sync__held">
+                    <p class="nhsuk-body-s">{"The office's server would not take these. They are kept on this tablet:"}</p>
+                    <ul class="nhsuk-list nhsuk-list--bullet nhsuk-body-s" id="held-back">
+                        { for badge.held_back.iter().map(|(what, why)| html! { <li><strong>{ what.clone() }</strong>{ format!(": {why}") }</li> }) }
+                    </ul>
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary ds-sync__button" id="send-again" onclick={send_again} disabled={*busy}>
+                        {"Send again"}
+                    </button>
+                </div>
+            }
             <ErrorMessage error={(*error).clone()} />
         </div>
     }

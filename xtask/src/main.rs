@@ -51,7 +51,8 @@ fn main() -> ExitCode {
         ["ui"] => app::prepare().map(drop),
         ["bundle", rest @ ..] => bundle::bundle(rest),
         ["screenshots"] => screenshots(),
-        ["run", ..] | ["chaos", ..] | ["fuzz", "seeds"] => dev_tool(&args),
+        ["chaos", ..] => dev_tool(&args).and_then(|()| seam_schedules("1000")),
+        ["run", ..] | ["fuzz", "seeds"] => dev_tool(&args),
         ["fuzz", ..] => app::ensure_fuzz_tools().and_then(|()| dev_tool(&args)),
         ["bench", "store", ..] => bench(&["doorstep-dev"], &args),
         ["bench", "sync", ..] => bench(&["doorstep-dev", "doorstep-hub"], &args),
@@ -77,6 +78,17 @@ fn dev_tool(args: &[&str]) -> Result {
     app::prepare()?;
     app::build_workspace()?;
     app::doorstep_dev("debug", args)
+}
+
+/// The device core's model-based test of the seams (two carers, a real hub, random schedules
+/// of stale and fresh edits, syncs and reloads) at a larger count; it prints
+/// `RESULT seam_schedules=… lost_words=…`.
+fn seam_schedules(count: &str) -> Result {
+    // The whole workspace's selection, filtered to the one test: the same build as `test`, so
+    // nothing is compiled again (other test binaries start and run nothing).
+    let args =
+        app::workspace_test_args(&["--", "--exact", "seams::random_double_up_schedules_lose_no_word", "--nocapture"]);
+    app::cargo_linted(&args, &[("DOORSTEP_SEAM_SCHEDULES", count)], false)
 }
 
 /// A benchmark: `packages` built in release, then `doorstep-dev` (release) measuring them.

@@ -449,11 +449,19 @@ async fn devices<S: HubStorage>(
     Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<DeviceRow>>, AppError> {
     require_manager(&caller)?;
-    let devices = state.hub.storage.devices_of(caller.device.org_id).await?;
+    let devices = state.hub.storage.device_statuses(Some(caller.device.org_id)).await?;
     Ok(Json(
         devices
             .into_iter()
-            .map(|d| DeviceRow { id: d.id, name: d.name, staff_ref: d.staff_ref, role: d.role, revoked: d.revoked })
+            .map(|s| DeviceRow {
+                id: s.device.id,
+                name: s.device.name,
+                staff_ref: s.device.staff_ref,
+                role: s.device.role,
+                revoked: s.device.revoked,
+                last_sync_at: s.last_sync_at.and_then(chrono::DateTime::from_timestamp_millis),
+                held_back: s.last_held_back,
+            })
             .collect(),
     ))
 }

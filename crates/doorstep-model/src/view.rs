@@ -94,6 +94,13 @@ pub struct DeviceRow {
     pub staff_ref: String,
     pub role: crate::Role,
     pub revoked: bool,
+    /// When it last synced with the hub, if it has.
+    #[serde(default)]
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// Records its last sync held back (kept on the device, shown there with why): the
+    /// office's cue to look at that tablet.
+    #[serde(default)]
+    pub held_back: u32,
 }
 
 /// What one partner organisation was sent of an insight, where it stands and their answers, as

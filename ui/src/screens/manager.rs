@@ -377,7 +377,7 @@ pub fn Devices() -> Html {
             { match (&*list, &*loaded) {
                 (Some(devices), _) => html! {
                     <table class="nhsuk-table" id="devices">
-                        <thead class="nhsuk-table__head"><tr><th>{"Device"}</th><th>{"Staff"}</th><th>{"Role"}</th><th>{""}</th></tr></thead>
+                        <thead class="nhsuk-table__head"><tr><th>{"Device"}</th><th>{"Staff"}</th><th>{"Role"}</th><th>{"Last synced"}</th><th>{""}</th></tr></thead>
                         <tbody class="nhsuk-table__body">
                             { for devices.iter().map(|d| {
                                 let id = d.id.to_string();
@@ -401,6 +401,14 @@ pub fn Devices() -> Html {
                                         <td class="nhsuk-table__cell">{ d.name.clone() }</td>
                                         <td class="nhsuk-table__cell">{ d.staff_ref.clone() }</td>
                                         <td class="nhsuk-table__cell">{ d.role.code() }</td>
+                                        <td class="nhsuk-table__cell">
+                                            { d.last_sync_at.map(format::when).unwrap_or_else(|| "Never".into()) }
+                                            if d.held_back > 0 {
+                                                <br /><strong class="nhsuk-tag nhsuk-tag--red ds-held-back">
+                                                    { format!("{} held back: the tablet lists what and why", d.held_back) }
+                                                </strong>
+                                            }
+                                        </td>
                                         <td class="nhsuk-table__cell">{ action }</td>
                                     </tr>
                                 }

@@ -14,7 +14,7 @@ use doorstep_model::{
     Acvpu, Comparison, DocVersion, FoodFluid, Intake, Mood, SoftSign, TaskOutcome, VisitStatus, VitalSigns,
 };
 use gloo_timers::callback::{Interval, Timeout};
-use wasm_bindgen_futures::spawn_local;
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};

@@ -46,7 +46,7 @@ async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: R
 /// The office's device with the demo caseload, synced to the hub.
 async fn office(hub: &TestHub<SqliteStorage>, dir: &Path) -> Device {
     let device = enrolled(hub, dir, "M001", Role::Manager, LOCK_AFTER).await;
-    doorstep_demo::load_demo(&mut *device.unlocked_store().await.expect("open"), today()).expect("demo");
+    doorstep_demo::load_demo(&mut device.unlocked_store().await.expect("open"), today()).expect("demo");
     device.sync_now().await.expect("office sync");
     device
 }

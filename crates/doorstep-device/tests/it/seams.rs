@@ -37,7 +37,7 @@ async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: R
 /// The office with the demo caseload, and Sam (C001) and Priya (C002) with their rotas.
 async fn team(hub: &TestHub<SqliteStorage>, dir: &Path) -> (Device, Device, Device) {
     let office = enrolled(hub, dir, "M001", Role::Manager).await;
-    doorstep_demo::load_demo(&mut *office.unlocked_store().await.expect("open"), today()).expect("demo");
+    doorstep_demo::load_demo(&mut office.unlocked_store().await.expect("open"), today()).expect("demo");
     office.sync_now().await.expect("office sync");
     let sam = enrolled(hub, dir, "C001", Role::Carer).await;
     let priya = enrolled(hub, dir, "C002", Role::Carer).await;
@@ -299,4 +299,154 @@ async fn a_locked_device_hands_out_no_store() {
     sam.unlock("2468").await.expect("unlock");
     assert!(sam.unlocked_store().await.is_ok());
     hub.stop().await;
+}
+
+/// One step of two carers' double-up, as the visit screen and background sync take it.
+#[derive(Debug, Clone)]
+enum Step {
+    /// The carer types a new word and the editor saves; `looks` says whether the screen then
+    /// shows the merged note (the carer paused) or the carer had typed on (it keeps their text).
+    Type { carer: usize, looks: bool },
+    /// The carer deletes the newest of their own words still on their screen, and it saves.
+    Delete { carer: usize },
+    /// Background sync runs on the carer's tablet.
+    Sync { carer: usize },
+    /// The visit screen reloads after a sync (the carer was not typing).
+    Reload { carer: usize },
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    let carer = 0..2usize;
+    prop_oneof![
+        4 => (carer.clone(), any::<bool>()).prop_map(|(carer, looks)| Step::Type { carer, looks }),
+        1 => carer.clone().prop_map(|carer| Step::Delete { carer }),
+        3 => carer.clone().prop_map(|carer| Step::Sync { carer }),
+        2 => carer.prop_map(|carer| Step::Reload { carer }),
+    ]
+}
+
+/// A note editor as the UI's keeps it: the text on screen and the version it was typed on.
+#[derive(Default)]
+struct Editor {
+    text: String,
+    base: DocVersion,
+}
+
+/// Runs one schedule on a fresh double-up visit and returns the words saved and not deleted
+/// that are missing from the converged note (on either tablet). Checks after every step that
+/// each tablet's own note holds every word it saved and has not deleted.
+async fn run_schedule(office: &Device, carers: [&Device; 2], steps: &[Step]) -> Result<usize, String> {
+    // A new double-up for Harold, so every schedule starts from an empty note.
+    let template = double_up(carers[0]).await;
+    let visit_id = {
+        let mut store = office.unlocked_store().await.map_err(|e| e.message)?;
+        let mut visit: Visit = store.get(&template).map_err(|e| e.to_string())?;
+        visit.id = VisitId(Uuid::new_v4());
+        store.put(&visit).map_err(|e| e.to_string())?;
+        visit.id.to_string()
+    };
+    office.sync_now().await.map_err(|e| e.message)?;
+    let mut editors = [Editor::default(), Editor::default()];
+    for (carer, editor) in carers.iter().zip(&mut editors) {
+        carer.sync_now().await.map_err(|e| e.message)?;
+        let screen = carer.visit(&visit_id).await.map_err(|e| e.message)?;
+        *editor = Editor { text: screen.note.narrative, base: screen.note_version };
+    }
+    // Words saved, by whom, and whether later deleted.
+    let mut words: Vec<(String, usize, bool)> = Vec::new();
+    for step in steps {
+        match *step {
+            Step::Type { carer, looks } => {
+                let word = format!("w{}x", words.len());
+                let editor = &mut editors[carer];
+                editor.text = format!("{} {word}", editor.text).trim().to_string();
+                let saved = carers[carer]
+                    .save_narrative(narrative(&visit_id, &editor.text, &editor.base))
+                    .await
+                    .map_err(|e| e.message)?;
+                words.push((word, carer, false));
+                if looks {
+                    editor.text = saved.narrative;
+                    editor.base = saved.version;
+                } else {
+                    editor.base = saved.typed_version;
+                }
+            }
+            Step::Delete { carer } => {
+                let editor = &mut editors[carer];
+                let Some(i) =
+                    words.iter().rposition(|(w, by, gone)| *by == carer && !gone && editor.text.contains(w.as_str()))
+                else {
+                    continue;
+                };
+                editor.text = editor.text.replace(&format!(" {}", words[i].0), "").replace(&words[i].0, "");
+                let saved = carers[carer]
+                    .save_narrative(narrative(&visit_id, &editor.text, &editor.base))
+                    .await
+                    .map_err(|e| e.message)?;
+                words[i].2 = true;
+                editor.base = saved.typed_version;
+            }
+            Step::Sync { carer } => {
+                carers[carer].sync_now().await.map_err(|e| e.message)?;
+            }
+            Step::Reload { carer } => {
+                let screen = carers[carer].visit(&visit_id).await.map_err(|e| e.message)?;
+                editors[carer] = Editor { text: screen.note.narrative, base: screen.note_version };
+            }
+        }
+        for (n, carer) in carers.iter().enumerate() {
+            let note = carer.visit(&visit_id).await.map_err(|e| e.message)?.note.narrative;
+            for (word, _, _) in words.iter().filter(|(_, by, gone)| *by == n && !gone) {
+                if !note.contains(word.as_str()) {
+                    return Err(format!(
+                        "after {step:?}, {word} saved on tablet {n} is missing from its note {note:?}"
+                    ));
+                }
+            }
+        }
+    }
+    for _ in 0..2 {
+        for carer in carers {
+            carer.sync_now().await.map_err(|e| e.message)?;
+        }
+    }
+    let notes = [
+        carers[0].visit(&visit_id).await.map_err(|e| e.message)?.note.narrative,
+        carers[1].visit(&visit_id).await.map_err(|e| e.message)?.note.narrative,
+    ];
+    if notes[0] != notes[1] {
+        return Err(format!("the tablets did not converge: {notes:?}"));
+    }
+    Ok(words.iter().filter(|(w, _, gone)| !gone && !notes[0].contains(w.as_str())).count())
+}
+
+/// The model-based test at the command layer: random schedules of typing (on stale and fresh
+/// screens), deleting, syncing and reloading on a double-up, against a real hub. No word a
+/// carer saved is lost unless they deleted it, and both tablets converge.
+/// `DOORSTEP_SEAM_SCHEDULES` sets how many schedules (`cargo xtask chaos` runs more).
+#[test]
+fn random_double_up_schedules_lose_no_word() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let schedules: u32 = std::env::var("DOORSTEP_SEAM_SCHEDULES").ok().and_then(|n| n.parse().ok()).unwrap_or(24);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::TempDir::new().expect("dir");
+    runtime.block_on(async {
+        let hub = hub(dir.path()).await;
+        let (office, sam, priya) = team(&hub, dir.path()).await;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = proptest::collection::vec(step(), 1..24);
+        let mut lost_words = 0;
+        for n in 0..schedules {
+            let steps = strategy.new_tree(&mut runner).expect("a schedule").current();
+            match run_schedule(&office, [&sam, &priya], &steps).await {
+                Ok(lost) => lost_words += lost,
+                Err(failure) => panic!("schedule {n} failed: {failure}\nsteps: {steps:?}"),
+            }
+        }
+        println!("RESULT seam_schedules={schedules} lost_words={lost_words}");
+        assert_eq!(lost_words, 0);
+        hub.stop().await;
+    });
 }
