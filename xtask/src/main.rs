@@ -88,7 +88,7 @@ fn seam_schedules(count: &str) -> Result {
     // nothing is compiled again (other test binaries start and run nothing).
     let args =
         app::workspace_test_args(&["--", "--exact", "seams::random_double_up_schedules_lose_no_word", "--nocapture"]);
-    app::cargo_linted(&args, &[("DOORSTEP_SEAM_SCHEDULES", count)], false)
+    app::cargo_linted(&args, &[("DOORSTEP_SEAM_SCHEDULES", count)], false).map(drop)
 }
 
 /// A benchmark: `packages` built in release, then `doorstep-dev` (release) measuring them.
