@@ -297,7 +297,7 @@ fn upgrading_to_shared_items_keeps_every_document_and_its_changes() {
     let mut store = Store::open(&old).expect("upgrade");
     let conn = rusqlite::Connection::open(&old).expect("raw");
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect(sql);
-    assert_eq!(count("PRAGMA user_version"), 5);
+    assert_eq!(count("PRAGMA user_version"), doorstep_store::schema_version() as i64);
     assert_eq!(count("SELECT COUNT(*) FROM document_changes"), changes);
     assert_eq!(count("SELECT COUNT(*) FROM documents WHERE sync_pending = 1"), pending);
     assert_eq!(count("SELECT COUNT(*) FROM pragma_foreign_key_check"), 0);
