@@ -31,7 +31,7 @@ fn tables(path: &Path) -> Vec<String> {
     stmt.query_map([], |r| r.get(0)).expect("query").collect::<rusqlite::Result<_>>().expect("names")
 }
 
-const ALL_TABLES: [&str; 11] = [
+const ALL_TABLES: [&str; 12] = [
     "deterioration_flags",
     "device_settings",
     "document_changes",
@@ -39,6 +39,7 @@ const ALL_TABLES: [&str; 11] = [
     "insights",
     "notes",
     "people",
+    "pull_failures",
     "search_index",
     "shared_items",
     "shared_responses",
@@ -175,7 +176,7 @@ fn an_older_database_upgrades_on_open_with_its_records_and_rebuilt_projections()
         conn.execute_batch(
             "DROP TABLE people; DROP TABLE visits; DROP TABLE notes; DROP TABLE insights;
              DROP TABLE deterioration_flags; DROP TABLE search_index;
-             DROP TABLE shared_items; DROP TABLE shared_responses;
+             DROP TABLE shared_items; DROP TABLE shared_responses; DROP TABLE pull_failures;
              DROP INDEX documents_sync_pending; ALTER TABLE documents DROP COLUMN heads;
              ALTER TABLE documents DROP COLUMN hub_heads; ALTER TABLE documents DROP COLUMN sync_pending;
              ALTER TABLE documents DROP COLUMN held_back; PRAGMA user_version = 1;",
