@@ -50,6 +50,7 @@ register![
     sync_status,
     sync_now,
     retry_held_back,
+    ask_held_back_retry,
     manager_day,
     idea,
     partners,
@@ -184,6 +185,12 @@ async fn sync_now(core: Core<'_>, args: ()) -> Answer<c::SyncBadge> {
 async fn retry_held_back(core: Core<'_>, args: ()) -> Answer<c::SyncBadge> {
     let () = args;
     core.retry_held_back().await
+}
+
+#[tauri::command]
+async fn ask_held_back_retry(core: Core<'_>, args: ()) -> Answer<Vec<DeviceRow>> {
+    let () = args;
+    core.ask_held_back_retry().await
 }
 
 #[tauri::command]

@@ -3,7 +3,8 @@
 //! UI is the yew app in `ui/`, served from the binary.
 //!
 //! For `cargo xtask run` and the end-to-end tests, `--data-dir FOLDER` (or `DOORSTEP_DATA_DIR`)
-//! puts the store elsewhere, and `DOORSTEP_LOCK_AFTER_SECS` changes the inactivity lock.
+//! puts the store elsewhere, `DOORSTEP_LOCK_AFTER_SECS` changes the inactivity lock and
+//! `DOORSTEP_SYNC_EVERY_SECS` how often background sync runs.
 
 mod commands;
 
@@ -37,10 +38,14 @@ pub fn run() {
                 .and_then(|s| s.parse().ok())
                 .map(Duration::from_secs)
                 .unwrap_or(LOCK_AFTER);
-            let device = Arc::new(
-                Device::open(dir.join(STORE_FILE), lock_after)
-                    .map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?,
-            );
+            let mut device = Device::open(dir.join(STORE_FILE), lock_after)
+                .map_err(|e| format!("cannot open the store in {}: {e}", dir.display()))?;
+            if let Some(every) =
+                std::env::var("DOORSTEP_SYNC_EVERY_SECS").ok().and_then(|s| s.parse().ok()).map(Duration::from_secs)
+            {
+                device = device.with_sync_every(every);
+            }
+            let device = Arc::new(device);
             tracing::info!(data = %dir.display(), "Doorstep started");
             let background = device.clone();
             tauri::async_runtime::spawn(async move { background.start_sync().await });

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
-use doorstep_model::{PartnerKind, Role, SharedItem};
-use doorstep_tests::app::{Screens, WAIT, open_app, start_display, start_driver};
+use doorstep_model::{PartnerKind, Role, SharedItem, StaffId, Visit};
+use doorstep_tests::app::{Screens, WAIT, open_app, start_display, start_driver, start_driver_with};
 use doorstep_tests::{TestHub, screenshots_dir, today};
 use uuid::Uuid;
 
@@ -197,5 +197,90 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     assert!(store.visits_on(today(), None).expect("visits").is_empty(), "nor visits");
     assert!(store.insights_by_author("C001").expect("ideas").is_empty(), "nor the provider's idea itself");
     assert_eq!(store.local_sync_state().expect("state").held_back.len(), 0);
+    hub.stop().await;
+}
+
+/// Two carers on a double-up, each with the app open on the visit, type into the same note with
+/// no signal; when the hub comes back, background sync merges the note and both screens end with
+/// both carers' words. Sam's tablet also holds a change the hub refuses: the badge lists it by
+/// name with "Send again", sign-out refuses naming it, and the office's devices page counts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_carers_type_into_one_note_and_both_screens_end_with_both_texts() {
+    let work = tempfile::TempDir::new().expect("temp dir");
+    let storage = SqliteStorage::open(&work.path().join("hub.db")).expect("hub storage");
+    let hub = TestHub::start(storage.clone()).await;
+    let office = enrolled_device(&hub, &work.path().join("office"), "M001", Role::Manager).await;
+    let sam = enrolled_device(&hub, &work.path().join("sam"), "C001", Role::Carer).await;
+    let priya = enrolled_device(&hub, &work.path().join("priya"), "C002", Role::Carer).await;
+    {
+        // An older app let carers move a visit to someone else; the hub refuses that from a carer.
+        let core = doorstep_device::Device::open(sam.join("doorstep.db"), doorstep_device::LOCK_AFTER).expect("open");
+        core.unlock(PIN).await.expect("unlock");
+        let mut store = core.unlocked_store().await.expect("store");
+        let own = store.visits_on(today(), Some("C001")).expect("visits");
+        let single = own.iter().find(|v| v.carers.len() == 1).expect("a visit of Sam's alone");
+        store
+            .update::<Visit>(&single.id, |v| {
+                v.carers = vec![StaffId::new("C003")];
+                Ok(())
+            })
+            .expect("the refused change");
+    }
+
+    // No signal while they type.
+    let (provider, address) = (hub.provider, hub.url.trim_start_matches("http://").to_string());
+    hub.stop().await;
+
+    let (_display, display) = start_display();
+    let fast = [("DOORSTEP_SYNC_EVERY_SECS", "2")];
+    let (_sam_driver, sam_driver) = start_driver_with(&display, &fast).await;
+    let (_priya_driver, priya_driver) = start_driver_with(&display, &fast).await;
+    let shots = screenshots_dir();
+    let sam_app = Screens { client: open_app(&sam_driver, app(), &sam).await, dir: shots.clone() };
+    let priya_app = Screens { client: open_app(&priya_driver, app(), &priya).await, dir: shots.clone() };
+    for (carer, words) in
+        [(&sam_app, "Sam: heels checked, skin intact."), (&priya_app, "Priya: Harold ate all his lunch.")]
+    {
+        let _ = carer.client.set_window_size(768, 1024).await;
+        carer.unlock(PIN).await;
+        carer.click_labelled(".ds-visit__card", "Harold").await;
+        carer.click("#check-in").await;
+        carer.wait_text("#visit-status", "In progress").await;
+        carer.type_into("#note", words).await;
+        carer.wait_text("#note-saved", "Saved at").await;
+    }
+
+    // The signal comes back: background sync on both tablets merges the note, and each open
+    // screen takes in the other's words.
+    let hub = TestHub::serve_at(storage.clone(), provider, &address).await;
+    let both = ["Sam: heels checked, skin intact.", "Priya: Harold ate all his lunch."];
+    let on_sam = sam_app.wait_value("#note", &both).await;
+    let on_priya = priya_app.wait_value("#note", &both).await;
+    assert_eq!(on_sam, on_priya, "both screens show the same note");
+    sam_app.shot("16-double-up-note-merged").await;
+    priya_app.client.close().await.expect("close Priya's app");
+
+    // Sam's held-back change: listed on the badge with "Send again"; sign-out refuses, naming it.
+    sam_app.click(".ds-back").await;
+    let held = sam_app.wait_text("#held-back", "Visit to").await;
+    sam_app.wait("#send-again").await;
+    sam_app.shot("17-carer-held-back").await;
+    sam_app.click_labelled(".ds-nav-link", "Sign out").await;
+    sam_app.click("#sign-out").await;
+    let refusal = sam_app.wait_text(".nhsuk-error-summary", "would not take").await;
+    let name = held.split(':').next().unwrap_or_default().trim().to_string();
+    assert!(refusal.contains(&name), "the refusal names {name:?}: {refusal}");
+    sam_app.shot("18-sign-out-refused-held-back").await;
+    sam_app.client.close().await.expect("close Sam's app");
+
+    // The office sees which tablet holds records back.
+    let (_office_driver, office_driver) = start_driver(&display).await;
+    let manager = Screens { client: open_app(&office_driver, app(), &office).await, dir: shots };
+    let _ = manager.client.set_window_size(1280, 800).await;
+    manager.unlock(PIN).await;
+    manager.click_labelled(".ds-nav-link", "Devices").await;
+    manager.wait_text("#devices", "1 held back").await;
+    manager.shot("19-manager-devices-held-back").await;
+    manager.client.close().await.expect("close the office app");
     hub.stop().await;
 }

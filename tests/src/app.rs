@@ -57,10 +57,16 @@ pub fn start_display() -> (Running, String) {
 
 /// tauri-driver (which runs WebKitWebDriver) on free ports, on `display`.
 pub async fn start_driver(display: &str) -> (Running, String) {
+    start_driver_with(display, &[]).await
+}
+
+/// [`start_driver`], with `env` set for the apps it starts (they inherit the driver's).
+pub async fn start_driver_with(display: &str, env: &[(&str, &str)]) -> (Running, String) {
     let (port, native) = (free_port(), free_port());
     let child = Command::new("tauri-driver")
         .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
         .env("DISPLAY", display)
+        .envs(env.iter().copied())
         .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -144,6 +150,22 @@ impl Screens {
             }
             assert!(started.elapsed() < WAIT, "{css} never said {expected:?}; it says {text:?}");
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the value of the form field `css` contains every one of `expected`; returns it.
+    pub async fn wait_value(&self, css: &str, expected: &[&str]) -> String {
+        let started = Instant::now();
+        loop {
+            let value = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.prop("value").await.ok().flatten().unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if expected.iter().all(|words| value.contains(words)) {
+                return value;
+            }
+            assert!(started.elapsed() < WAIT * 3, "{css} never held all of {expected:?}; it holds {value:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 

@@ -94,6 +94,8 @@ commands! {
     GetDevices = "devices", () => Vec<DeviceRow>;
     /// Revokes a lost tablet; answers the device list after it.
     RevokeDevice = "revoke_device", DeviceRef => Vec<DeviceRow>;
+    /// Asks every tablet to send the records the hub held back again (managers; audited).
+    AskHeldBackRetry = "ask_held_back_retry", () => Vec<DeviceRow>;
     Search = "search", SearchArgs => Vec<SearchHit>;
 }
 

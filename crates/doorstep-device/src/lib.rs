@@ -50,6 +50,9 @@ pub struct Device {
     lock_after: Duration,
     /// The last "sync now".
     manual_sync: StdMutex<Option<ManualSync>>,
+    /// How often background sync runs (and the longest it waits while offline); `None` for
+    /// the defaults (`doorstep_sync::Background::start`).
+    sync_every: Option<Duration>,
 }
 
 /// How the last "sync now" ended.
@@ -97,7 +100,15 @@ impl Device {
             gate: StdMutex::new(Gate::default()),
             lock_after,
             manual_sync: StdMutex::new(None),
+            sync_every: None,
         })
+    }
+
+    /// Background sync every `every`, retrying as often while offline (tests and the demo
+    /// use seconds; the default is minutes).
+    pub fn with_sync_every(mut self, every: Duration) -> Device {
+        self.sync_every = Some(every);
+        self
     }
 
     /// The open store, once a PIN has opened it, whether or not the device is locked now:
@@ -150,7 +161,10 @@ impl Device {
         let Ok(client) = SyncClient::for_store(&store).await else { return };
         let mut slot = self.sync.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
-            *slot = Some(Background::start(store, client));
+            *slot = Some(match self.sync_every {
+                Some(every) => Background::start_with(store, client, every, every, every),
+                None => Background::start(store, client),
+            });
         }
     }
 

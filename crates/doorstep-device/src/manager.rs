@@ -274,6 +274,17 @@ impl Device {
         client.devices().await.map_err(sync_error)
     }
 
+    /// After the office has fixed what made the hub hold records back (a rota, a person's
+    /// details, the hub's rules), asks every tablet of the provider to send them again at its next
+    /// sync, this one included. The hub audits the request. Answers with the devices list.
+    pub async fn ask_held_back_retry(&self) -> Result<Vec<DeviceRow>, AppError> {
+        self.manager().await?;
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
+        client.ask_held_back_retry().await.map_err(sync_error)?;
+        self.db().await?.retry_held_back().map_err(storage_error)?;
+        client.devices().await.map_err(sync_error)
+    }
+
     pub async fn search(&self, text: &str) -> Result<Vec<SearchHit>, AppError> {
         self.unlocked().await?;
         self.db().await?.search(text, 30).map_err(storage_error)

@@ -60,6 +60,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
         .route("/partners", get(partners::<S>))
         .route("/devices", get(devices::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
+        .route("/held-back/retry", post(ask_held_back_retry::<S>))
         .fallback(|| async { AppError::Service(ServiceError::NotFound("there is no such API address".into())) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state);
@@ -296,7 +297,7 @@ async fn sync<S: HubStorage>(
     let request: SyncRequest =
         doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
     let seen_epoch = headers.get(HUB_EPOCH_HEADER).and_then(|v| v.to_str().ok());
-    let (response, epoch) = state.hub.sync(&caller, request, seen_epoch).await?;
+    let crate::service::SyncAnswer { response, epoch, rules } = state.hub.sync(&caller, request, seen_epoch).await?;
     for held in &response.held_back {
         crate::metrics::global().held_back(hold_reason_label(held.reason));
     }
@@ -304,7 +305,9 @@ async fn sync<S: HubStorage>(
     if let Ok(value) = HeaderValue::from_str(&epoch) {
         answer.headers_mut().insert(HUB_EPOCH_HEADER, value);
     }
-    answer.headers_mut().insert(HUB_RULES_HEADER, HeaderValue::from_static(doorstep_protocol::HUB_RULES));
+    if let Ok(value) = HeaderValue::from_str(&rules) {
+        answer.headers_mut().insert(HUB_RULES_HEADER, value);
+    }
     Ok(answer)
 }
 
@@ -464,6 +467,28 @@ async fn devices<S: HubStorage>(
             })
             .collect(),
     ))
+}
+
+/// A manager asks every device of the organisation to send the records the hub held back again
+/// (after the office fixed what was wrong): each sees it at its next sync. Audited.
+async fn ask_held_back_retry<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+) -> Result<StatusCode, AppError> {
+    require_manager(&caller)?;
+    let storage = &state.hub.storage;
+    let asked = storage.ask_held_back_retry(caller.device.org_id).await?;
+    storage
+        .audit(crate::storage::AuditEntry {
+            at: Utc::now().timestamp_millis(),
+            actor: caller.describe(),
+            action: "held_back_retry".into(),
+            doc_id: None,
+            allowed: true,
+            detail: format!("asked the organisation's devices to send held-back records again (request {asked})"),
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn revoke_device<S: HubStorage>(

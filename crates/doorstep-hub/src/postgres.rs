@@ -607,6 +607,22 @@ impl HubStorage for PostgresStorage {
         Ok(c.query_one(&stmt, &[]).await?.get(0))
     }
 
+    async fn held_back_retry(&self, org: Uuid) -> StorageResult<i64> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT held_back_retry FROM organisations WHERE id = $1").await?;
+        Ok(c.query_opt(&stmt, &[&org.to_string()]).await?.map(|r| r.get(0)).unwrap_or(0))
+    }
+
+    async fn ask_held_back_retry(&self, org: Uuid) -> StorageResult<i64> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "UPDATE organisations SET held_back_retry = held_back_retry + 1 WHERE id = $1 RETURNING held_back_retry",
+            )
+            .await?;
+        Ok(c.query_opt(&stmt, &[&org.to_string()]).await?.map(|r| r.get(0)).unwrap_or(0))
+    }
+
     async fn doc_facts(
         &self,
         kind: RecordKind,

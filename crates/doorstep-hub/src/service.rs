@@ -288,6 +288,16 @@ pub struct Hub<S> {
     doc_sync_states: tokio::sync::Mutex<HashMap<(Uuid, Uuid), automerge::sync::State>>,
 }
 
+/// What the hub answers to one `/sync`: the body, and what goes in its headers.
+pub struct SyncAnswer {
+    pub response: SyncResponse,
+    /// `doorstep_protocol::HUB_EPOCH_HEADER`.
+    pub epoch: String,
+    /// `doorstep_protocol::HUB_RULES_HEADER`: the rules version and the organisation's count of
+    /// requests to send held-back records again.
+    pub rules: String,
+}
+
 impl<S: HubStorage> Hub<S> {
     pub fn new(storage: S) -> Self {
         Hub { storage, doc_sync_states: tokio::sync::Mutex::new(HashMap::new()) }
@@ -388,12 +398,13 @@ impl<S: HubStorage> Hub<S> {
     /// One sync exchange: store what the device pushed, then answer with its feed.
     /// One sync exchange. `seen_epoch` is the hub epoch the device last synced with (None from a
     /// device that has not synced yet or predates epochs); the answer carries the hub's epoch.
+    /// One `/sync` exchange; see [`SyncAnswer`].
     pub async fn sync(
         &self,
         caller: &Caller,
         request: SyncRequest,
         seen_epoch: Option<&str>,
-    ) -> Result<(SyncResponse, String), ServiceError> {
+    ) -> Result<SyncAnswer, ServiceError> {
         let mut held_back = Vec::new();
         for push in request.push {
             let id = push.id;
@@ -419,7 +430,12 @@ impl<S: HubStorage> Hub<S> {
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let now = Utc::now().timestamp_millis();
         self.storage.record_sync(caller.device.id, now, count(held_back.len()), count(refused)).await?;
-        Ok((SyncResponse { held_back, pull, purge, cursor, more, remaining }, epoch))
+        // The rules the device's records are checked against: this hub's, and how many times the
+        // organisation's managers asked for held-back records again. A device that sees it move
+        // sends what was held back once more.
+        let asked = self.storage.held_back_retry(caller.device.org_id).await?;
+        let rules = format!("{}.{asked}", doorstep_protocol::HUB_RULES);
+        Ok(SyncAnswer { response: SyncResponse { held_back, pull, purge, cursor, more, remaining }, epoch, rules })
     }
 
     /// Takes one document's pushed changes, or says why not. Storage failures are errors of

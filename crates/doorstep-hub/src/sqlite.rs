@@ -616,6 +616,24 @@ impl HubStorage for SqliteStorage {
         self.run(|c| Ok(query_one(c, "SELECT epoch FROM hub_sequence WHERE id = 1", [], |r| r.get(0))?)).await
     }
 
+    async fn held_back_retry(&self, org: Uuid) -> StorageResult<i64> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached("SELECT held_back_retry FROM organisations WHERE id = ?1")?;
+            Ok(stmt.query_row([org.to_string()], |r| r.get(0)).optional()?.unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn ask_held_back_retry(&self, org: Uuid) -> StorageResult<i64> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "UPDATE organisations SET held_back_retry = held_back_retry + 1 WHERE id = ?1 RETURNING held_back_retry",
+            )?;
+            Ok(stmt.query_row([org.to_string()], |r| r.get(0)).optional()?.unwrap_or(0))
+        })
+        .await
+    }
+
     async fn doc_facts(
         &self,
         kind: RecordKind,

@@ -340,6 +340,13 @@ pub trait HubStorage: Send + Sync + 'static {
     /// from before it is known to be stale (migrations/hub/sqlite/06-epoch).
     fn epoch(&self) -> impl Future<Output = StorageResult<String>> + Send;
 
+    /// How many times `org`'s managers have asked its devices to send held-back records again
+    /// (migrations/hub/sqlite/07-held-back-retry); 0 for an unknown organisation.
+    fn held_back_retry(&self, org: Uuid) -> impl Future<Output = StorageResult<i64>> + Send;
+
+    /// Asks `org`'s devices once more: the count goes up by one, and is returned.
+    fn ask_held_back_retry(&self, org: Uuid) -> impl Future<Output = StorageResult<i64>> + Send;
+
     /// Facts of one kind of document, optionally only one owner's or only those `principal` may read.
     fn doc_facts(
         &self,

@@ -30,8 +30,9 @@ pub const SYNC_CONTENT_TYPE: &str = "application/vnd.doorstep.sync+postcard";
 pub const HUB_EPOCH_HEADER: &str = "doorstep-hub-epoch";
 
 /// Header on the hub's answer to `/sync`: the version of the rules the hub checks records
-/// against ([`HUB_RULES`] on a hub of this version). When it changes, a device tries again the
-/// records the hub held back before, which the new rules may accept.
+/// against ([`HUB_RULES`] on a hub of this version), then a dot and how many times the device's
+/// organisation's managers asked for held-back records again. When it changes, a device tries
+/// again the records the hub held back before, which may now be accepted.
 pub const HUB_RULES_HEADER: &str = "doorstep-hub-rules";
 
 /// The version of the hub's acceptance rules; raise it when a change to them may accept a

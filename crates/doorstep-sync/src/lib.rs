@@ -371,6 +371,13 @@ impl SyncClient {
         self.management_json(self.http.get(format!("{}{API_PREFIX}/devices", self.hub_url))).await
     }
 
+    /// Asks every device of the organisation to send the records the hub held back again, at
+    /// its next sync (managers only; audited by the hub).
+    pub async fn ask_held_back_retry(&self) -> Result<(), SyncError> {
+        self.management(self.http.post(format!("{}{API_PREFIX}/held-back/retry", self.hub_url))).await?;
+        Ok(())
+    }
+
     /// Revokes a lost or stolen device: it can sync nothing more, and wipes itself when it next
     /// reaches the hub (managers only).
     pub async fn revoke_device(&self, id: Uuid) -> Result<(), SyncError> {

@@ -1,9 +1,10 @@
 //! The manager's screens: the day, reviewing and sharing ideas, CSV import, devices, search.
 
 use doorstep_commands::{
-    AppError, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef, EditIdea, EditIdeaArgs,
-    EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay, GetPartners, IdeaRef, IdeaScreen, ImportArgs,
-    ImportCsv, ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea, SharedRef, StopSharing,
+    AppError, AskHeldBackRetry, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef, EditIdea,
+    EditIdeaArgs, EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay, GetPartners, IdeaRef,
+    IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea,
+    SharedRef, StopSharing,
 };
 use doorstep_model::view::{DeviceRow, SearchHit};
 use doorstep_model::{PartnerOrg, Role};
@@ -336,10 +337,21 @@ pub fn Devices() -> Html {
         });
     }
     let confirming = use_state(|| None::<String>);
+    let asked = use_state(|| false);
     let staff = use_state(String::new);
     let role = use_state(|| Role::Carer);
     let code = use_state(|| None::<EnrolmentCode>);
     let error = use_state(|| None::<AppError>);
+    let ask_again = {
+        let (ctx, error, list, asked) = (ctx.clone(), error.clone(), list.clone(), asked.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (list, asked) = (list.clone(), asked.clone());
+            act::<AskHeldBackRetry>(&ctx, (), error.clone(), move |l| {
+                list.set(Some(l));
+                asked.set(true);
+            });
+        })
+    };
     let create = {
         let (ctx, error, code) = (ctx.clone(), error.clone(), code.clone());
         let args = EnrolmentCodeArgs { staff_ref: (*staff).clone(), role: *role };
@@ -375,7 +387,7 @@ pub fn Devices() -> Html {
             <h2>{"Enrolled devices"}</h2>
             <p>{"Revoke a lost or stolen tablet: it can sync nothing more, and it deletes its records the next time it connects."}</p>
             { match (&*list, &*loaded) {
-                (Some(devices), _) => html! {
+                (Some(devices), _) => html! { <>
                     <table class="nhsuk-table" id="devices">
                         <thead class="nhsuk-table__head"><tr><th>{"Device"}</th><th>{"Staff"}</th><th>{"Role"}</th><th>{"Last synced"}</th><th>{""}</th></tr></thead>
                         <tbody class="nhsuk-table__body">
@@ -415,7 +427,18 @@ pub fn Devices() -> Html {
                             }) }
                         </tbody>
                     </table>
-                },
+                    if devices.iter().any(|d| d.held_back > 0) || *asked {
+                        <p>{"A tablet keeps every record the office's server would not take and lists them, with why, on its sync badge. Once the cause is fixed here (a rota, a person's details), ask the tablets to send them again."}</p>
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary" id="ask-held-back-retry" onclick={ask_again}>
+                            {"Ask tablets to send held-back records again"}
+                        </button>
+                        if *asked {
+                            <div class="nhsuk-inset-text" role="status" id="asked-held-back-retry">
+                                <p>{"Asked. Each tablet sends them again the next time it syncs; the counts here change after that."}</p>
+                            </div>
+                        }
+                    }
+                </> },
                 (None, other) => loading_or_failed(other),
             } }
         </>

@@ -22,12 +22,18 @@ use doorstep_model::{
 use doorstep_tests::{TestHub, today};
 use uuid::Uuid;
 
-async fn hub(dir: &Path) -> TestHub<SqliteStorage> {
+pub(crate) async fn hub(dir: &Path) -> TestHub<SqliteStorage> {
     TestHub::start(SqliteStorage::open(&dir.join("hub.db")).expect("hub storage")).await
 }
 
 /// A device enrolled through the core, as the enrolment screen does it.
-async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: Role, lock_after: Duration) -> Device {
+pub(crate) async fn enrolled(
+    hub: &TestHub<SqliteStorage>,
+    dir: &Path,
+    staff: &str,
+    role: Role,
+    lock_after: Duration,
+) -> Device {
     let device = Device::open(dir.join(format!("{staff}.db")), lock_after).expect("open");
     let code = hub.code(staff, role).await;
     device
