@@ -297,7 +297,14 @@ async fn sync<S: HubStorage>(
     let request: SyncRequest =
         doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
     let seen_epoch = headers.get(HUB_EPOCH_HEADER).and_then(|v| v.to_str().ok());
-    let crate::service::SyncAnswer { response, epoch, rules } = state.hub.sync(&caller, request, seen_epoch).await?;
+    // What the device says it still holds back; a count only, for the office's devices page.
+    let holding_back = headers
+        .get(doorstep_protocol::HELD_BACK_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(0);
+    let crate::service::SyncAnswer { response, epoch, rules } =
+        state.hub.sync(&caller, request, seen_epoch, holding_back).await?;
     for held in &response.held_back {
         crate::metrics::global().held_back(hold_reason_label(held.reason));
     }

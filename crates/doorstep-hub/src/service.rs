@@ -404,6 +404,7 @@ impl<S: HubStorage> Hub<S> {
         caller: &Caller,
         request: SyncRequest,
         seen_epoch: Option<&str>,
+        device_holds_back: u32,
     ) -> Result<SyncAnswer, ServiceError> {
         let mut held_back = Vec::new();
         for push in request.push {
@@ -429,7 +430,9 @@ impl<S: HubStorage> Hub<S> {
         let refused = held_back.iter().filter(|h| h.reason == HoldReason::Forbidden).count();
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let now = Utc::now().timestamp_millis();
-        self.storage.record_sync(caller.device.id, now, count(held_back.len()), count(refused)).await?;
+        // Held back now, or earlier and still kept by the device (which does not resend them).
+        let holding = count(held_back.len()).max(device_holds_back);
+        self.storage.record_sync(caller.device.id, now, holding, count(refused)).await?;
         // The rules the device's records are checked against: this hub's, and how many times the
         // organisation's managers asked for held-back records again. A device that sees it move
         // sends what was held back once more.

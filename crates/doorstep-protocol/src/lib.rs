@@ -35,6 +35,11 @@ pub const HUB_EPOCH_HEADER: &str = "doorstep-hub-epoch";
 /// again the records the hub held back before, which may now be accepted.
 pub const HUB_RULES_HEADER: &str = "doorstep-hub-rules";
 
+/// Header on a device's `/sync`: how many records the hub held back that the device still keeps
+/// (it does not send them again until something changes), so the office sees which tablets hold
+/// records back even when a sync pushes nothing.
+pub const HELD_BACK_HEADER: &str = "doorstep-held-back";
+
 /// The version of the hub's acceptance rules; raise it when a change to them may accept a
 /// record an earlier hub held back.
 pub const HUB_RULES: &str = "1";

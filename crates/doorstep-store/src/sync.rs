@@ -338,6 +338,13 @@ impl Store {
         })
     }
 
+    /// How many records the hub held back that this device keeps.
+    pub fn held_back_count(&self) -> Result<usize> {
+        let n: i64 =
+            self.conn().query_row("SELECT COUNT(*) FROM documents WHERE held_back IS NOT NULL", [], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// Notes that a record from the hub could not be applied here, and why (kept until it applies).
     pub fn record_pull_failure(&mut self, kind: RecordKind, id: &str, reason: &str) -> Result<()> {
         self.conn().execute(

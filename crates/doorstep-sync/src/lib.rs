@@ -15,8 +15,8 @@ use doorstep_model::view::DeviceRow;
 use doorstep_model::{PartnerOrg, RecordKind, Role};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse,
-    EnrolmentCodeRequest, EnrolmentCodeResponse, HUB_EPOCH_HEADER, HUB_RULES_HEADER, HoldReason, SYNC_CONTENT_TYPE,
-    SyncRequest, SyncResponse,
+    EnrolmentCodeRequest, EnrolmentCodeResponse, HELD_BACK_HEADER, HUB_EPOCH_HEADER, HUB_RULES_HEADER, HoldReason,
+    SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
 };
 use doorstep_store::{DocSync, Store, StoreError};
 use tokio::sync::Mutex;
@@ -309,6 +309,7 @@ impl SyncClient {
         &self,
         request: &SyncRequest,
         seen_epoch: Option<&str>,
+        holding_back: usize,
     ) -> Result<(SyncResponse, HubHeaders, usize, usize), SyncError> {
         let (body, compressed) = doorstep_protocol::compress(doorstep_protocol::encode(request));
         let sent = body.len();
@@ -323,6 +324,9 @@ impl SyncClient {
         }
         if let Some(epoch) = seen_epoch {
             post = post.header(HUB_EPOCH_HEADER, epoch);
+        }
+        if holding_back > 0 {
+            post = post.header(HELD_BACK_HEADER, holding_back.to_string());
         }
         let response = post.body(body).send().await.map_err(connection_error)?;
         if !response.status().is_success() {
@@ -470,7 +474,7 @@ impl SyncClient {
             self.fetch_whole(store_lock, failure.kind, &failure.id, &mut report).await?;
         }
         loop {
-            let (request, outgoing, seen_epoch) = {
+            let (request, outgoing, seen_epoch, holding_back) = {
                 let store = store.lock().await;
                 let outgoing = store.pending_changes(MAX_PUSH_BYTES)?;
                 let push = outgoing
@@ -480,9 +484,9 @@ impl SyncClient {
                     })
                     .collect();
                 let request = SyncRequest { cursor: store.sync_cursor()?, push, max_bytes: MAX_PULL_BYTES };
-                (request, outgoing, store.setting(SETTING_HUB_EPOCH)?)
+                (request, outgoing, store.setting(SETTING_HUB_EPOCH)?, store.held_back_count()?)
             };
-            let result = self.exchange(&request, seen_epoch.as_deref()).await;
+            let result = self.exchange(&request, seen_epoch.as_deref(), holding_back).await;
             let (answer, HubHeaders { epoch, rules }, sent, received) = match result {
                 Err(SyncError::Revoked) => {
                     // A lost tablet must not keep people's records: wipe, then report.

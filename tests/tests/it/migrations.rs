@@ -177,7 +177,8 @@ fn an_older_database_upgrades_on_open_with_its_records_and_rebuilt_projections()
             "DROP TABLE people; DROP TABLE visits; DROP TABLE notes; DROP TABLE insights;
              DROP TABLE deterioration_flags; DROP TABLE search_index;
              DROP TABLE shared_items; DROP TABLE shared_responses; DROP TABLE pull_failures;
-             DROP INDEX documents_sync_pending; ALTER TABLE documents DROP COLUMN heads;
+             DROP INDEX documents_sync_pending; DROP INDEX documents_held_back;
+             ALTER TABLE documents DROP COLUMN heads;
              ALTER TABLE documents DROP COLUMN hub_heads; ALTER TABLE documents DROP COLUMN sync_pending;
              ALTER TABLE documents DROP COLUMN held_back; PRAGMA user_version = 1;",
         )
