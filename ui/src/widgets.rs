@@ -225,9 +225,9 @@ pub fn SyncBadgeView(props: &BadgeProps) -> Html {
             </button>
             if !badge.held_back.is_empty() {
                 <div class="ds-sync__held">
-                    <p class="nhsuk-body-s">{"The office's server would not take these. They are kept on this tablet:"}</p>
+                    <p class="nhsuk-body-s">{"Tell the office. Once they have fixed it, press \"Send again\"."}</p>
                     <ul class="nhsuk-list nhsuk-list--bullet nhsuk-body-s" id="held-back">
-                        { for badge.held_back.iter().map(|(what, why)| html! { <li><strong>{ what.clone() }</strong>{ format!(": {why}") }</li> }) }
+                        { for badge.held_back.iter().map(|(what, why)| html! { <li><strong>{ what.clone() }</strong>{ format!(": {why}.") }</li> }) }
                     </ul>
                     <button type="button" class="nhsuk-button nhsuk-button--secondary ds-sync__button" id="send-again" onclick={send_again} disabled={*busy}>
                         {"Send again"}

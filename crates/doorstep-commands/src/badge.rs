@@ -35,12 +35,12 @@ pub enum Tone {
 impl SyncBadge {
     /// The words on the badge, e.g. "Synced 3 minutes ago" or "Offline: 4 changes waiting".
     pub fn headline(&self, now: DateTime<Utc>) -> String {
-        if let Some((what, why)) = self.held_back.first() {
-            let more = match self.held_back.len() {
-                1 => String::new(),
-                n => format!(" (and {} more)", n - 1),
+        if !self.held_back.is_empty() {
+            // The records themselves are listed under the headline, each with why.
+            return match self.held_back.len() {
+                1 => "Not sent: 1 record the office's server would not take. It is kept on this tablet.".into(),
+                n => format!("Not sent: {n} records the office's server would not take. They are kept on this tablet."),
             };
-            return format!("Not sent: {what}{more}. {why}");
         }
         let waiting = match self.waiting {
             0 => None,
@@ -155,7 +155,10 @@ mod tests {
             held_back: vec![("Visit note".into(), "The office must fix this record.".into())],
             ..Default::default()
         };
-        assert_eq!(badge.headline(now()), "Not sent: Visit note. The office must fix this record.");
+        assert_eq!(
+            badge.headline(now()),
+            "Not sent: 1 record the office's server would not take. It is kept on this tablet."
+        );
         assert_eq!(badge.tone(), Tone::Problem);
     }
 }

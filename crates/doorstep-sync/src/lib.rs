@@ -542,7 +542,9 @@ impl SyncClient {
                         needs_doc_sync.push((o.kind, o.id.clone()));
                     }
                 } else {
-                    store.hold_back(&held.id.to_string(), &format!("{}: {}", held.reason.explain(), held.detail))?;
+                    // The carer and the office read the plain reason; the hub's detail (ids, rule)
+                    // is in the log above and in the hub's audit.
+                    store.hold_back(&held.id.to_string(), held.reason.explain())?;
                     report.held_back += 1;
                 }
             }
