@@ -280,6 +280,7 @@ async fn two_carers_type_into_one_note_and_both_screens_end_with_both_texts() {
     manager.unlock(PIN).await;
     manager.click_labelled(".ds-nav-link", "Devices").await;
     manager.wait_text("#devices", "1 held back").await;
+    let _ = manager.client.execute("document.getElementById('devices').scrollIntoView()", vec![]).await;
     manager.shot("19-manager-devices-held-back").await;
     manager.client.close().await.expect("close the office app");
     hub.stop().await;
