@@ -152,22 +152,26 @@ async fn a_managers_idea_form_changes_only_what_the_manager_changed() {
     hub.stop().await;
 }
 
+/// A change the hub refuses from a carer (an older app let carers take others off a visit): the
+/// hub holds it back with its reason, and the tablet keeps it.
+async fn a_change_the_hub_refuses(sam: &Device, visit: &str) {
+    sam.unlocked_store()
+        .await
+        .expect("open")
+        .update::<Visit>(visit, |v| {
+            v.carers = vec![StaffId::new("C001")];
+            Ok(())
+        })
+        .expect("the change");
+}
+
 #[tokio::test]
 async fn sign_out_never_deletes_a_record_the_hub_held_back_and_names_it() {
     let dir = tempfile::TempDir::new().expect("dir");
     let hub = hub(dir.path()).await;
     let (_office, sam, _priya) = team(&hub, dir.path()).await;
     let visit = double_up(&sam).await;
-    // A change the hub refuses from a carer (an older app let carers move a visit to another
-    // carer): the hub holds it back with its reason.
-    sam.unlocked_store()
-        .await
-        .expect("open")
-        .update::<Visit>(&visit, |v| {
-            v.carers = vec![StaffId::new("C001")];
-            Ok(())
-        })
-        .expect("the change");
+    a_change_the_hub_refuses(&sam, &visit).await;
     let badge = sam.sync_now().await.expect("sync");
     assert_eq!(badge.held_back.len(), 1, "{badge:?}");
     let (what, why) = &badge.held_back[0];
@@ -208,14 +212,7 @@ async fn held_back_records_are_sent_again_when_the_hubs_rules_change_and_after_a
     let hub = hub(dir.path()).await;
     let (office, sam, _priya) = team(&hub, dir.path()).await;
     let visit = double_up(&sam).await;
-    sam.unlocked_store()
-        .await
-        .expect("open")
-        .update::<Visit>(&visit, |v| {
-            v.carers = vec![StaffId::new("C001")];
-            Ok(())
-        })
-        .expect("the change");
+    a_change_the_hub_refuses(&sam, &visit).await;
     assert_eq!(sam.sync_now().await.expect("sync").held_back.len(), 1);
     assert_eq!(at_hub(&hub, &visit).await, (1, 1));
     // Held back: not sent again by an ordinary sync, but still counted for the office.
