@@ -10,8 +10,8 @@ use doorstep_model::news2::EscalationLevel;
 use doorstep_model::sbard::{self, Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
-    ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId, RecordKind, Role,
-    SoftSignObservation, StaffId, TaskOutcome, Visit, VisitNote,
+    ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId, Role, SoftSignObservation,
+    StaffId, TaskOutcome, Visit, VisitNote,
 };
 use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
@@ -230,8 +230,8 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         Err(e) => return Err(storage_error(e)),
     };
     let note_id = NoteId::for_visit(visit.id).to_string();
-    let (note, note_version) = match store.get::<VisitNote>(&note_id) {
-        Ok(n) => (n, store.version(RecordKind::Note, &note_id).map_err(storage_error)?),
+    let (note, note_version) = match store.get_versioned::<VisitNote>(&note_id) {
+        Ok(versioned) => versioned,
         Err(StoreError::NotFound { .. }) => {
             // No one has written yet: the editor types on the note's shared first version.
             let empty = VisitNote::new(NoteId::for_visit(visit.id), visit.id, visit.person_id);

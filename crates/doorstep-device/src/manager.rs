@@ -8,8 +8,8 @@ use doorstep_commands::{
 };
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::{
-    ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, RecordKind, Role, Sector,
-    ShareChoices, SharedItem, SharedItemId, StaffId,
+    ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, Role, Sector, ShareChoices,
+    SharedItem, SharedItemId, StaffId,
 };
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -314,7 +314,7 @@ fn provider_of(store: &Store) -> Result<ProviderRef, AppError> {
 }
 
 fn idea_screen(store: &Store, id: &str) -> Result<IdeaScreen, AppError> {
-    let insight: Insight = store.get(id).map_err(storage_error)?;
+    let (insight, version) = store.get_versioned::<Insight>(id).map_err(storage_error)?;
     let person = person_of(store, &insight)?;
     let cannot_share = match (&person, insight.consent_basis) {
         (_, ConsentBasis::NotIdentifiable) => None,
@@ -327,7 +327,6 @@ fn idea_screen(store: &Store, id: &str) -> Result<IdeaScreen, AppError> {
         _ => None,
     };
     let shared = store.shared_items_of(id).map_err(storage_error)?;
-    let version = store.version(RecordKind::Insight, id).map_err(storage_error)?;
     Ok(IdeaScreen { person_name: person.map(|p| p.name.display()), insight, cannot_share, shared, version })
 }
 

@@ -201,32 +201,39 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut stored = docs::load(&tx, R::KIND, id, &self.actor)?
             .ok_or_else(|| StoreError::NotFound { kind: R::KIND, id: id.to_string() })?;
-        if base.is_empty() || base == stored.doc.get_heads() {
-            drop(tx);
-            let record = self.update(id, edit)?;
-            let version = self.version(R::KIND, id)?;
-            return Ok(Updated { record, written: version.clone(), version });
-        }
-        // A branch at what the person saw, with an actor of its own: this device's actor may have
-        // written since `base`, and one actor's changes must follow one another.
-        let mut branch =
-            stored.doc.fork_at(&base).map_err(|_| StoreError::UnknownVersion { kind: R::KIND, id: id.to_string() })?;
-        let mut seen: R = hydrate(&branch, R::KIND, id)?;
+        // Made on what the document is now: edit it in place. Made on an older version: on a
+        // branch at that version, with an actor of its own (this device's actor may have written
+        // since `base`, and one actor's changes must follow one another), merged back after.
+        let mut branch = if base.is_empty() || base == stored.doc.get_heads() {
+            None
+        } else {
+            Some(
+                stored
+                    .doc
+                    .fork_at(&base)
+                    .map_err(|_| StoreError::UnknownVersion { kind: R::KIND, id: id.to_string() })?,
+            )
+        };
+        let target = match &mut branch {
+            Some(branch) => branch,
+            None => &mut stored.doc,
+        };
+        let mut seen: R = hydrate(target, R::KIND, id)?;
         edit(&mut seen)?;
         if seen.doc_id() != id {
             return Err(StoreError::Invalid(format!("a {} cannot change its id", R::KIND)));
         }
         seen.check()?;
         let now = Utc::now();
-        autosurgeon::reconcile(&mut branch, &seen)
+        autosurgeon::reconcile(target, &seen)
             .map_err(|e| StoreError::Reconcile { kind: R::KIND, detail: e.to_string() })?;
-        if branch.commit_with(commit_options(now)).is_some() {
-            stored
-                .doc
-                .merge(&mut branch)
-                .map_err(|e| StoreError::Reconcile { kind: R::KIND, detail: e.to_string() })?;
+        let committed = target.commit_with(commit_options(now)).is_some();
+        let written = version_of(&target.get_heads());
+        if let Some(branch) = &mut branch
+            && committed
+        {
+            stored.doc.merge(branch).map_err(|e| StoreError::Reconcile { kind: R::KIND, detail: e.to_string() })?;
         }
-        let written = version_of(&branch.get_heads());
         let merged: R = hydrate(&stored.doc, R::KIND, id)?;
         merged.check()?;
         let now_ms = now.timestamp_millis();
@@ -238,9 +245,12 @@ impl Store {
         Ok(Updated { record: merged, version, written })
     }
 
-    /// The version of a record a screen shows now (see [`Store::update_from`]).
-    pub fn version(&self, kind: RecordKind, id: &str) -> Result<DocVersion> {
-        Ok(version_of(&self.heads(kind, id)?))
+    /// A record with its version: what a screen that shows it saves its edits against (see
+    /// [`Store::update_from`]).
+    pub fn get_versioned<R: Record>(&self, id: &str) -> Result<(R, DocVersion)> {
+        let mut stored = self.load_existing(R::KIND, id)?;
+        let record = hydrate(&stored.doc, R::KIND, id)?;
+        Ok((record, version_of(&stored.doc.get_heads())))
     }
 
     /// The version every device gives a record two may create apart (a visit's note) before

@@ -74,7 +74,7 @@ impl Store {
 
     /// The person screen: their record, past visits with what was noticed, the watch, ideas.
     pub fn person_overview(&self, person_id: &str) -> Result<PersonOverview> {
-        let person: Person = self.get(person_id)?;
+        let (person, version) = self.get_versioned::<Person>(person_id)?;
         let mut stmt = self.conn().prepare_cached(
             "SELECT v.id, v.starts_at, v.status, n.soft_signs, n.news2_total, n.news2_band
              FROM visits v LEFT JOIN notes n ON n.visit_id = v.id
@@ -98,7 +98,7 @@ impl Store {
             timeline,
             watch: self.watch(person_id)?,
             insights: self.insights_where("person_id = ?1", params![person_id])?,
-            version: self.version(RecordKind::Person, person_id)?,
+            version,
         })
     }
 

@@ -319,8 +319,19 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         let unacknowledged: i64 =
             self.conn().query_row("SELECT COUNT(*) FROM documents WHERE sync_pending = 1", [], |r| r.get(0))?;
+        Ok(LocalSyncState {
+            pending: pending as usize,
+            unacknowledged: unacknowledged as usize,
+            held_back,
+            pull_failures: self.pull_failures()?,
+            cursor: self.sync_cursor()?,
+        })
+    }
+
+    /// Records from the hub that would not apply here, oldest first.
+    pub fn pull_failures(&self) -> Result<Vec<PullFailure>> {
         let mut stmt = self.conn().prepare_cached("SELECT id, kind, reason FROM pull_failures ORDER BY failed_at")?;
-        let pull_failures = stmt
+        let failures = stmt
             .query_map([], |r| {
                 Ok(PullFailure {
                     id: r.get(0)?,
@@ -329,13 +340,7 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(LocalSyncState {
-            pending: pending as usize,
-            unacknowledged: unacknowledged as usize,
-            held_back,
-            pull_failures,
-            cursor: self.sync_cursor()?,
-        })
+        Ok(failures)
     }
 
     /// How many records the hub held back that this device keeps.

@@ -469,7 +469,7 @@ impl SyncClient {
         let mut report = SyncReport::default();
         // Records that would not apply before are fetched whole again first: an app update may
         // read them now.
-        let failed_before = store.lock().await.local_sync_state()?.pull_failures;
+        let failed_before = store.lock().await.pull_failures()?;
         for failure in failed_before {
             self.fetch_whole(store_lock, failure.kind, &failure.id, &mut report).await?;
         }
