@@ -62,6 +62,7 @@ register![
     create_enrolment_code,
     devices,
     revoke_device,
+    discard_held_back,
     search,
 ];
 
@@ -248,6 +249,11 @@ async fn devices(core: Core<'_>, args: ()) -> Answer<Vec<DeviceRow>> {
 #[tauri::command]
 async fn revoke_device(core: Core<'_>, args: c::DeviceRef) -> Answer<Vec<DeviceRow>> {
     core.revoke_device(&args.id).await
+}
+
+#[tauri::command]
+async fn discard_held_back(core: Core<'_>, args: c::HeldBackRef) -> Answer<Vec<DeviceRow>> {
+    core.discard_held_back(args).await
 }
 
 #[tauri::command]

@@ -273,15 +273,20 @@ async fn two_carers_type_into_one_note_and_both_screens_end_with_both_texts() {
     sam_app.shot("18-sign-out-refused-held-back").await;
     sam_app.client.close().await.expect("close Sam's app");
 
-    // The office sees which tablet holds records back.
+    // The office sees which tablet holds which records back.
     let (_office_driver, office_driver) = start_driver(&display).await;
     let manager = Screens { client: open_app(&office_driver, app(), &office).await, dir: shots };
     let _ = manager.client.set_window_size(1280, 800).await;
     manager.unlock(PIN).await;
     manager.click_labelled(".ds-nav-link", "Devices").await;
     manager.wait_text("#devices", "1 held back").await;
-    let _ = manager.client.execute("document.getElementById('devices').scrollIntoView()", vec![]).await;
+    // Which record, from which tablet, and why; the office discards the change for good.
+    manager.wait_text("#held-back", &name).await;
+    let _ = manager.client.execute("document.getElementById('held-back-heading').scrollIntoView()", vec![]).await;
     manager.shot("19-manager-devices-held-back").await;
+    manager.click(".ds-discard").await;
+    manager.click(".ds-discard-confirm").await;
+    manager.wait_text("#held-back", "Discarded at the tablet's next sync").await;
     manager.client.close().await.expect("close the office app");
     hub.stop().await;
 }

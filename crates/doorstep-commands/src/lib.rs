@@ -96,6 +96,8 @@ commands! {
     RevokeDevice = "revoke_device", DeviceRef => Vec<DeviceRow>;
     /// Asks every tablet to send the records the hub held back again (managers; audited).
     AskHeldBackRetry = "ask_held_back_retry", () => Vec<DeviceRow>;
+    /// Asks one tablet to discard its held-back changes to one record (managers; audited).
+    DiscardHeldBack = "discard_held_back", HeldBackRef => Vec<DeviceRow>;
     Search = "search", SearchArgs => Vec<SearchHit>;
 }
 
@@ -435,6 +437,13 @@ pub struct EnrolmentCode {
 pub struct DeviceRef {
     /// The device's id as the device list gave it.
     pub id: String,
+}
+
+/// One record one device keeps back, as the device list gave them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBackRef {
+    pub device: String,
+    pub record: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -149,7 +149,7 @@ fn write_seeds(corpus: &Path) -> Result {
         let id = doc.id.parse().map_err(|e| format!("{e}"))?;
         push.push(doorstep_protocol::DocChanges { id, kind: doc.kind, bytes: doc.bytes });
     }
-    let request = doorstep_protocol::SyncRequest { cursor: 42, push, max_bytes: 1 << 20 };
+    let request = doorstep_protocol::SyncRequest { cursor: 42, push, max_bytes: 1 << 20, held_back: Vec::new() };
     let encoded = doorstep_protocol::encode(&request);
     write("sync_request", "request", &encoded)?;
     write("sync_request", "request-deflated", &doorstep_protocol::compress(encoded).0)?;

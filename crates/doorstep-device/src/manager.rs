@@ -4,7 +4,8 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, Attention, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs, EditPersonArgs, EnrolmentCode,
-    EnrolmentCodeArgs, ErrorCode, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, RowProblem, ShareArgs, SharedRef,
+    EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, RowProblem,
+    ShareArgs, SharedRef,
 };
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::{
@@ -254,10 +255,36 @@ impl Device {
         Ok(EnrolmentCode { code: code.code, expires_at: code.expires_at })
     }
 
+    /// The organisation's devices, each with the records it keeps back named from this
+    /// device's own records where it has them.
     pub async fn devices(&self) -> Result<Vec<DeviceRow>, AppError> {
         self.manager().await?;
         let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
-        client.devices().await.map_err(sync_error)
+        let devices = client.devices().await.map_err(sync_error)?;
+        self.named(devices).await
+    }
+
+    async fn named(&self, mut devices: Vec<DeviceRow>) -> Result<Vec<DeviceRow>, AppError> {
+        let store = self.db().await?;
+        for record in devices.iter_mut().flat_map(|d| d.held_back_records.iter_mut()) {
+            record.what = store.describe_record(&record.record.to_string(), record.kind).map_err(storage_error)?;
+        }
+        Ok(devices)
+    }
+
+    /// The office decides a record a tablet keeps back will not be sent (say, a change a carer
+    /// may not make): the tablet drops its changes to it at its next sync and takes the office's
+    /// copy. The hub audits it. Answers with the devices list.
+    pub async fn discard_held_back(&self, args: HeldBackRef) -> Result<Vec<DeviceRow>, AppError> {
+        self.manager().await?;
+        let parse = |id: &str| {
+            uuid::Uuid::parse_str(id).map_err(|_| AppError::new(ErrorCode::Invalid, "That is not a held-back record."))
+        };
+        let (device, record) = (parse(&args.device)?, parse(&args.record)?);
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
+        client.discard_held_back(device, record).await.map_err(sync_error)?;
+        let devices = client.devices().await.map_err(sync_error)?;
+        self.named(devices).await
     }
 
     /// Revokes a device of the manager's organisation (never this one: that is signing out).
@@ -271,7 +298,8 @@ impl Device {
         }
         let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         client.revoke_device(id).await.map_err(sync_error)?;
-        client.devices().await.map_err(sync_error)
+        let devices = client.devices().await.map_err(sync_error)?;
+        self.named(devices).await
     }
 
     /// After the office has fixed what made the hub hold records back (a rota, a person's
@@ -282,7 +310,8 @@ impl Device {
         let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         client.ask_held_back_retry().await.map_err(sync_error)?;
         self.db().await?.retry_held_back().map_err(storage_error)?;
-        client.devices().await.map_err(sync_error)
+        let devices = client.devices().await.map_err(sync_error)?;
+        self.named(devices).await
     }
 
     pub async fn search(&self, text: &str) -> Result<Vec<SearchHit>, AppError> {

@@ -19,7 +19,7 @@ use doorstep_protocol::{
 };
 use uuid::Uuid;
 
-use doorstep_model::view::DeviceRow;
+use doorstep_model::view::{DeviceRow, HeldBackOnDevice};
 use doorstep_model::{PartnerKind, PartnerOrg};
 
 use crate::limits::{ClientIp, ClientLimits};
@@ -61,6 +61,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
         .route("/devices", get(devices::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
         .route("/held-back/retry", post(ask_held_back_retry::<S>))
+        .route("/held-back/{device}/{record}/discard", post(discard_held_back::<S>))
         .fallback(|| async { AppError::Service(ServiceError::NotFound("there is no such API address".into())) })
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .with_state(state);
@@ -294,8 +295,8 @@ async fn sync<S: HubStorage>(
     SyncBody(body): SyncBody,
 ) -> Result<Response, AppError> {
     let body = unpack(&headers, &body)?;
-    let request: SyncRequest =
-        doorstep_protocol::decode(&body).map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
+    let request: SyncRequest = doorstep_protocol::decode_sync_request(&body)
+        .map_err(|e| AppError::BadBody(format!("not a sync request: {e}")))?;
     let seen_epoch = headers.get(HUB_EPOCH_HEADER).and_then(|v| v.to_str().ok());
     // What the device says it still holds back; a count only, for the office's devices page.
     let holding_back = headers
@@ -460,11 +461,24 @@ async fn devices<S: HubStorage>(
 ) -> Result<Json<Vec<DeviceRow>>, AppError> {
     require_manager(&caller)?;
     let devices = state.hub.storage.device_statuses(Some(caller.device.org_id)).await?;
+    let held = state.hub.storage.held_back_records(caller.device.org_id).await?;
     Ok(Json(
         devices
             .into_iter()
             .map(|s| DeviceRow {
                 id: s.device.id,
+                held_back_records: held
+                    .iter()
+                    .filter(|h| h.device == s.device.id)
+                    .map(|h| HeldBackOnDevice {
+                        record: h.record,
+                        kind: h.kind,
+                        what: String::new(),
+                        reason: h.reason.clone(),
+                        since: chrono::DateTime::from_timestamp_millis(h.since).unwrap_or_default(),
+                        discard_asked: h.discard_asked,
+                    })
+                    .collect(),
                 name: s.device.name,
                 staff_ref: s.device.staff_ref,
                 role: s.device.role,
@@ -474,6 +488,43 @@ async fn devices<S: HubStorage>(
             })
             .collect(),
     ))
+}
+
+/// A manager decides a record one of the organisation's devices keeps back will not be sent
+/// (say, a change a carer may not make): the device drops its own changes to it at its next
+/// sync and takes the hub's copy. Audited, refused or not.
+async fn discard_held_back<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+    ids: Result<Path<(Uuid, Uuid)>, PathRejection>,
+) -> Result<StatusCode, AppError> {
+    require_manager(&caller)?;
+    let Ok(Path((device, record))) = ids else {
+        return Err(ServiceError::NotFound("no such held-back record".into()).into());
+    };
+    let storage = &state.hub.storage;
+    let audit = |allowed: bool, detail: String| {
+        storage.audit(crate::storage::AuditEntry {
+            at: Utc::now().timestamp_millis(),
+            actor: caller.describe(),
+            action: "held_back_discard".into(),
+            doc_id: Some(record),
+            allowed,
+            detail,
+        })
+    };
+    // Another organisation's device is answered as one that keeps nothing back.
+    let target = storage.device(device).await?.filter(|d| d.org_id == caller.device.org_id);
+    let asked = match &target {
+        Some(target) => storage.ask_discard(target.id, record, Utc::now().timestamp_millis()).await?,
+        None => false,
+    };
+    if !asked {
+        audit(false, format!("device {device} does not keep record {record} back")).await?;
+        return Err(ServiceError::NotFound("that device does not keep this record back".into()).into());
+    }
+    audit(true, format!("asked device {device} to discard its held-back changes to {record}")).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A manager asks every device of the organisation to send the records the hub held back again

@@ -407,13 +407,23 @@ impl<S: HubStorage> Hub<S> {
         device_holds_back: u32,
     ) -> Result<SyncAnswer, ServiceError> {
         let mut held_back = Vec::new();
+        // What the device reports it already keeps back (the office lists it), bounded.
+        let mut keeping: Vec<(Uuid, RecordKind, String)> = request
+            .held_back
+            .into_iter()
+            .take(doorstep_protocol::MAX_HELD_BACK_NOTES)
+            .map(|n| (n.id, n.kind, n.reason.chars().take(doorstep_protocol::MAX_HELD_BACK_REASON).collect()))
+            .collect();
         for push in request.push {
-            let id = push.id;
+            let (id, kind) = (push.id, push.kind);
             match self.accept(caller, push).await? {
                 Ok(()) => {}
                 Err((reason, detail)) => {
                     if reason == HoldReason::Forbidden {
                         self.deny(caller, "write", Some(id), detail.clone()).await?;
+                    }
+                    if reason != HoldReason::NeedsDocSync {
+                        keeping.push((id, kind, reason.explain().to_string()));
                     }
                     held_back.push(HeldBack { id, reason, detail });
                 }
@@ -431,14 +441,21 @@ impl<S: HubStorage> Hub<S> {
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let now = Utc::now().timestamp_millis();
         // Held back now, or earlier and still kept by the device (which does not resend them).
-        let holding = count(held_back.len()).max(device_holds_back);
+        keeping.sort_by_key(|(id, _, _)| *id);
+        keeping.dedup_by_key(|(id, _, _)| *id);
+        let holding = count(keeping.len()).max(device_holds_back);
+        let discard = self.storage.set_held_back(caller.device.id, keeping, now).await?;
         self.storage.record_sync(caller.device.id, now, holding, count(refused)).await?;
         // The rules the device's records are checked against: this hub's, and how many times the
         // organisation's managers asked for held-back records again. A device that sees it move
         // sends what was held back once more.
         let asked = self.storage.held_back_retry(caller.device.org_id).await?;
         let rules = format!("{}.{asked}", doorstep_protocol::HUB_RULES);
-        Ok(SyncAnswer { response: SyncResponse { held_back, pull, purge, cursor, more, remaining }, epoch, rules })
+        Ok(SyncAnswer {
+            response: SyncResponse { held_back, pull, purge, cursor, more, remaining, discard },
+            epoch,
+            rules,
+        })
     }
 
     /// Takes one document's pushed changes, or says why not. Storage failures are errors of

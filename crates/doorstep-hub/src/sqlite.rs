@@ -634,6 +634,84 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn set_held_back(
+        &self,
+        device: Uuid,
+        records: Vec<(Uuid, RecordKind, String)>,
+        now: i64,
+    ) -> StorageResult<Vec<Uuid>> {
+        self.run(move |c| {
+            let device = device.to_string();
+            let before: Vec<(String, String, bool)> = c
+                .prepare_cached(
+                    "SELECT record_id, reason, discard_asked_at IS NOT NULL FROM held_back_records WHERE device_id = ?1",
+                )?
+                .query_map([&device], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let wanted: Vec<(String, RecordKind, String)> =
+                records.into_iter().map(|(id, kind, reason)| (id.to_string(), kind, reason)).collect();
+            let unchanged = before.len() == wanted.len()
+                && wanted.iter().all(|(id, _, reason)| before.iter().any(|(b, r, _)| b == id && r == reason));
+            if !unchanged {
+                let tx = c.transaction()?;
+                for (id, _, _) in before.iter().filter(|(b, _, _)| !wanted.iter().any(|(id, _, _)| id == b)) {
+                    exec(&tx, "DELETE FROM held_back_records WHERE device_id = ?1 AND record_id = ?2", params![device, id])?;
+                }
+                for (id, kind, reason) in &wanted {
+                    exec(
+                        &tx,
+                        "INSERT INTO held_back_records (device_id, record_id, kind, reason, since)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (device_id, record_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason",
+                        params![device, id, kind.code(), reason, now],
+                    )?;
+                }
+                tx.commit()?;
+            }
+            Ok(before
+                .into_iter()
+                .filter(|(id, _, asked)| *asked && wanted.iter().any(|(w, _, _)| w == id))
+                .map(|(id, _, _)| uuid_of(&id))
+                .collect())
+        })
+        .await
+    }
+
+    async fn held_back_records(&self, org: Uuid) -> StorageResult<Vec<HeldBackRow>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT h.device_id, h.record_id, h.kind, h.reason, h.since, h.discard_asked_at IS NOT NULL
+                 FROM held_back_records h JOIN devices d ON d.id = h.device_id
+                 WHERE d.org_id = ?1 ORDER BY h.device_id, h.since, h.record_id",
+            )?;
+            let rows = stmt.query_map([org.to_string()], |r| {
+                Ok(HeldBackRow {
+                    device: uuid_of(&r.get::<_, String>(0)?),
+                    record: uuid_of(&r.get::<_, String>(1)?),
+                    kind: RecordKind::from_code(&r.get::<_, String>(2)?).unwrap_or(RecordKind::Note),
+                    reason: r.get(3)?,
+                    since: r.get(4)?,
+                    discard_asked: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn ask_discard(&self, device: Uuid, record: Uuid, at: i64) -> StorageResult<bool> {
+        self.run(move |c| {
+            let changed = exec(
+                c,
+                "UPDATE held_back_records SET discard_asked_at = COALESCE(discard_asked_at, ?3)
+                 WHERE device_id = ?1 AND record_id = ?2",
+                params![device.to_string(), record.to_string(), at],
+            )?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
     async fn doc_facts(
         &self,
         kind: RecordKind,

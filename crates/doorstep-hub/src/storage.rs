@@ -215,6 +215,21 @@ pub struct DeviceStatus {
     pub last_refused: u32,
 }
 
+/// A record one device keeps back because the hub would not take it, as the device last
+/// reported it (migrations/hub/sqlite/08-held-back-records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBackRow {
+    pub device: Uuid,
+    pub record: Uuid,
+    pub kind: RecordKind,
+    /// The hub's reason, in the plain words the device shows.
+    pub reason: String,
+    /// Unix ms: when the device first reported it.
+    pub since: i64,
+    /// A manager asked the device to discard its changes to it.
+    pub discard_asked: bool,
+}
+
 /// A sign-in account as the operator sees it, disabled or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebUserStatus {
@@ -346,6 +361,24 @@ pub trait HubStorage: Send + Sync + 'static {
 
     /// Asks `org`'s devices once more: the count goes up by one, and is returned.
     fn ask_held_back_retry(&self, org: Uuid) -> impl Future<Output = StorageResult<i64>> + Send;
+
+    /// Replaces the list of records `device` keeps back with `records` (id, kind, reason),
+    /// keeping when each was first reported and whether a discard was asked, and writing
+    /// nothing when the list has not changed. Answers those of `records` the office asked the
+    /// device to discard.
+    fn set_held_back(
+        &self,
+        device: Uuid,
+        records: Vec<(Uuid, RecordKind, String)>,
+        now: i64,
+    ) -> impl Future<Output = StorageResult<Vec<Uuid>>> + Send;
+
+    /// Every record the devices of `org` keep back, by device then since.
+    fn held_back_records(&self, org: Uuid) -> impl Future<Output = StorageResult<Vec<HeldBackRow>>> + Send;
+
+    /// Marks one record `device` keeps back to be discarded; false when the device does not
+    /// keep it back (any more).
+    fn ask_discard(&self, device: Uuid, record: Uuid, at: i64) -> impl Future<Output = StorageResult<bool>> + Send;
 
     /// Facts of one kind of document, optionally only one owner's or only those `principal` may read.
     fn doc_facts(

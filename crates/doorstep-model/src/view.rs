@@ -101,6 +101,27 @@ pub struct DeviceRow {
     /// office's cue to look at that tablet.
     #[serde(default)]
     pub held_back: u32,
+    /// Each record it keeps back, with the hub's reason (what it is, in words, is filled in by
+    /// the manager's device from its own records).
+    #[serde(default)]
+    pub held_back_records: Vec<HeldBackOnDevice>,
+}
+
+/// One record a tablet keeps back because the hub would not take it, as the office's devices
+/// page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBackOnDevice {
+    pub record: uuid::Uuid,
+    pub kind: RecordKind,
+    /// "Visit to Agnes Smith, 2 Dec", or what kind of record it is when this device has none.
+    #[serde(default)]
+    pub what: String,
+    /// The hub's reason, in plain words.
+    pub reason: String,
+    /// When the hub first heard the tablet holds it back.
+    pub since: DateTime<Utc>,
+    /// The office asked the tablet to discard it; it does so at its next sync.
+    pub discard_asked: bool,
 }
 
 /// What one partner organisation was sent of an insight, where it stands and their answers, as

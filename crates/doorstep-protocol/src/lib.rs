@@ -62,7 +62,25 @@ pub struct SyncRequest {
     pub push: Vec<DocChanges>,
     /// The most bytes of changes the device wants in one answer (the hub may cap it lower).
     pub max_bytes: u32,
+    /// Every record the device keeps back because the hub would not take it (it does not send
+    /// them again until something changes): the office lists them per device, and may ask for
+    /// one to be discarded. At most [`MAX_HELD_BACK_NOTES`] are read.
+    pub held_back: Vec<HeldBackNote>,
 }
+
+/// The most held-back records one request reports; the rest wait for the next.
+pub const MAX_HELD_BACK_NOTES: usize = 500;
+
+/// A record a device keeps back, as it reports it: which, what kind, and the reason the hub
+/// gave (plain words, at most [`MAX_HELD_BACK_REASON`] characters are kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldBackNote {
+    pub id: Uuid,
+    pub kind: RecordKind,
+    pub reason: String,
+}
+
+pub const MAX_HELD_BACK_REASON: usize = 200;
 
 /// Why the hub did not take a document's changes. Everything else in the request was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,6 +136,10 @@ pub struct SyncResponse {
     pub more: bool,
     /// Roughly how many documents are still to come (for progress).
     pub remaining: u64,
+    /// Held-back records the office decided to discard: the device drops its own changes to
+    /// each and takes the hub's copy, if there is one it may read.
+    #[serde(default)]
+    pub discard: Vec<Uuid>,
 }
 
 /// One round of the Automerge sync protocol for one document (the fallback when heads
@@ -235,6 +257,46 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError>
     Ok(value)
 }
 
+/// Decodes a `/sync` request, also from a device of the release before held-back notes (its
+/// request ends after `max_bytes`): a hub is often upgraded before its tablets.
+pub fn decode_sync_request(bytes: &[u8]) -> Result<SyncRequest, DecodeError> {
+    #[derive(Deserialize)]
+    struct Before {
+        cursor: u64,
+        push: Vec<DocChanges>,
+        max_bytes: u32,
+    }
+    decode(bytes).or_else(|e| match decode::<Before>(bytes) {
+        Ok(b) => Ok(SyncRequest { cursor: b.cursor, push: b.push, max_bytes: b.max_bytes, held_back: Vec::new() }),
+        Err(_) => Err(e),
+    })
+}
+
+/// Decodes a `/sync` answer, also from a hub of the release before discards.
+pub fn decode_sync_response(bytes: &[u8]) -> Result<SyncResponse, DecodeError> {
+    #[derive(Deserialize)]
+    struct Before {
+        held_back: Vec<HeldBack>,
+        pull: Vec<DocChanges>,
+        purge: Vec<Purge>,
+        cursor: u64,
+        more: bool,
+        remaining: u64,
+    }
+    decode(bytes).or_else(|e| match decode::<Before>(bytes) {
+        Ok(b) => Ok(SyncResponse {
+            held_back: b.held_back,
+            pull: b.pull,
+            purge: b.purge,
+            cursor: b.cursor,
+            more: b.more,
+            remaining: b.remaining,
+            discard: Vec::new(),
+        }),
+        Err(_) => Err(e),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,10 +307,49 @@ mod tests {
             cursor: 1_234_567,
             push: vec![DocChanges { id: Uuid::from_u128(7), kind: RecordKind::Note, bytes: vec![9; 1000] }],
             max_bytes: 1 << 20,
+            held_back: vec![HeldBackNote { id: Uuid::from_u128(8), kind: RecordKind::Visit, reason: "no".into() }],
         };
         let bytes = encode(&request);
         assert_eq!(decode::<SyncRequest>(&bytes).expect("decodes"), request);
-        assert!(bytes.len() < 1000 + 40, "envelope of {} bytes", bytes.len() - 1000);
+        assert!(bytes.len() < 1000 + 60, "envelope of {} bytes", bytes.len() - 1000);
+    }
+
+    /// The release before held-back notes and discards ended its messages earlier; a hub and
+    /// its tablets are not upgraded at the same moment.
+    #[test]
+    fn sync_messages_of_the_release_before_still_decode() {
+        #[derive(Serialize)]
+        struct RequestBefore {
+            cursor: u64,
+            push: Vec<DocChanges>,
+            max_bytes: u32,
+        }
+        let old = encode(&RequestBefore { cursor: 9, push: Vec::new(), max_bytes: 4096 });
+        let request = decode_sync_request(&old).expect("an old request decodes");
+        assert_eq!((request.cursor, request.max_bytes, request.held_back.len()), (9, 4096, 0));
+        assert!(decode_sync_request(&[1, 2]).is_err(), "not a request at all is still refused");
+
+        #[derive(Serialize)]
+        struct ResponseBefore {
+            held_back: Vec<HeldBack>,
+            pull: Vec<DocChanges>,
+            purge: Vec<Purge>,
+            cursor: u64,
+            more: bool,
+            remaining: u64,
+        }
+        let old = encode(&ResponseBefore {
+            held_back: Vec::new(),
+            pull: Vec::new(),
+            purge: Vec::new(),
+            cursor: 5,
+            more: true,
+            remaining: 3,
+        });
+        let response = decode_sync_response(&old).expect("an old answer decodes");
+        assert_eq!((response.cursor, response.more, response.discard.len()), (5, true, 0));
+        let new = SyncResponse { discard: vec![Uuid::from_u128(1)], ..response };
+        assert_eq!(decode_sync_response(&encode(&new)).expect("decodes"), new);
     }
 
     #[test]
@@ -265,7 +366,7 @@ mod tests {
 
     #[test]
     fn a_message_with_bytes_after_its_end_is_refused() {
-        let mut bytes = encode(&SyncRequest { cursor: 1, push: Vec::new(), max_bytes: 1 << 20 });
+        let mut bytes = encode(&SyncRequest { cursor: 1, push: Vec::new(), max_bytes: 1 << 20, held_back: Vec::new() });
         bytes.push(0);
         assert!(matches!(decode::<SyncRequest>(&bytes), Err(DecodeError::TrailingBytes(1))));
     }

@@ -227,11 +227,7 @@ impl Store {
         if pending {
             return Ok(false);
         }
-        tx.execute("DELETE FROM search_index WHERE rowid = ?1", [doc_no])?;
-        if kind == RecordKind::Person.code() {
-            tx.execute("DELETE FROM deterioration_flags WHERE person_id = ?1", [id])?;
-        }
-        tx.execute("DELETE FROM documents WHERE doc_no = ?1", [doc_no])?;
+        delete_document(&tx, doc_no, &kind, id)?;
         tx.commit()?;
         Ok(true)
     }
@@ -290,8 +286,23 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
+        let held_back = self.described(None)?;
+        let unacknowledged: i64 =
+            self.conn().query_row("SELECT COUNT(*) FROM documents WHERE sync_pending = 1", [], |r| r.get(0))?;
+        Ok(LocalSyncState {
+            pending: pending as usize,
+            unacknowledged: unacknowledged as usize,
+            held_back,
+            pull_failures: self.pull_failures()?,
+            cursor: self.sync_cursor()?,
+        })
+    }
+
+    /// Held-back records named as a person would know them; or only the record `id`, held back
+    /// or not (its reason then empty when it is not held back).
+    fn described(&self, id: Option<&str>) -> Result<Vec<HeldBackRecord>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT d.id, d.kind, d.held_back, COALESCE(pn.display_name, pv.display_name, p.display_name),
+            "SELECT d.id, d.kind, COALESCE(d.held_back, ''), COALESCE(pn.display_name, pv.display_name, p.display_name),
                     COALESCE(vn.day, v.day), i.summary
              FROM documents d
              LEFT JOIN notes n ON n.doc_no = d.doc_no
@@ -301,10 +312,10 @@ impl Store {
              LEFT JOIN people pv ON pv.id = v.person_id
              LEFT JOIN insights i ON i.doc_no = d.doc_no
              LEFT JOIN people p ON p.doc_no = d.doc_no
-             WHERE d.held_back IS NOT NULL ORDER BY d.doc_no",
+             WHERE (?1 IS NULL AND d.held_back IS NOT NULL) OR d.id = ?1 ORDER BY d.doc_no",
         )?;
-        let held_back = stmt
-            .query_map([], |r| {
+        let described = stmt
+            .query_map([id], |r| {
                 let kind = RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note);
                 let name: Option<String> = r.get(3)?;
                 let day: Option<String> = r.get(4)?;
@@ -317,15 +328,52 @@ impl Store {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
-        let unacknowledged: i64 =
-            self.conn().query_row("SELECT COUNT(*) FROM documents WHERE sync_pending = 1", [], |r| r.get(0))?;
-        Ok(LocalSyncState {
-            pending: pending as usize,
-            unacknowledged: unacknowledged as usize,
-            held_back,
-            pull_failures: self.pull_failures()?,
-            cursor: self.sync_cursor()?,
+        Ok(described)
+    }
+
+    /// A record named as a person would know it ("Visit to Agnes Smith, 2 Dec"); for one this
+    /// device does not hold, what kind of record it is.
+    pub fn describe_record(&self, id: &str, kind: RecordKind) -> Result<String> {
+        Ok(match self.described(Some(id))?.pop() {
+            Some(record) => record.what,
+            None => match kind {
+                RecordKind::Note => "A visit note not on this device".to_string(),
+                RecordKind::Visit => "A visit not on this device".to_string(),
+                RecordKind::Insight => "A new idea, not on this device".to_string(),
+                RecordKind::Person => "A person's details, not on this device".to_string(),
+                RecordKind::Shared => "An idea shared with a partner".to_string(),
+            },
         })
+    }
+
+    /// What this device keeps back, as it reports it to the hub: id, kind, reason.
+    pub fn held_back_notes(&self) -> Result<Vec<(String, RecordKind, String)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT id, kind, held_back FROM documents WHERE held_back IS NOT NULL ORDER BY doc_no")?;
+        let notes = stmt
+            .query_map([], |r| {
+                let kind = RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note);
+                Ok((r.get(0)?, kind, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(notes)
+    }
+
+    /// The office decided a held-back record will not be sent: the device's copy, with every
+    /// change in it, is deleted (the hub's copy, if any, is fetched again by the caller).
+    /// Answers the record's kind, or None when it is not held back here (then nothing changes).
+    pub fn discard_held_back(&mut self, id: &str) -> Result<Option<RecordKind>> {
+        let tx = self.conn_mut().transaction()?;
+        let row: Option<(i64, String)> = tx
+            .query_row("SELECT doc_no, kind FROM documents WHERE id = ?1 AND held_back IS NOT NULL", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let Some((doc_no, kind)) = row else { return Ok(None) };
+        delete_document(&tx, doc_no, &kind, id)?;
+        tx.commit()?;
+        Ok(RecordKind::from_code(&kind))
     }
 
     /// Records from the hub that would not apply here, oldest first.
@@ -384,6 +432,16 @@ fn describe(kind: RecordKind, name: Option<&str>, day: Option<&str>, summary: Op
         RecordKind::Person => format!("{whose}'s details"),
         RecordKind::Shared => "An idea shared with a partner".to_string(),
     }
+}
+
+/// Deletes one document with what is projected from it (the projection tables go with it).
+fn delete_document(tx: &rusqlite::Transaction<'_>, doc_no: i64, kind: &str, id: &str) -> Result<()> {
+    tx.execute("DELETE FROM search_index WHERE rowid = ?1", [doc_no])?;
+    if kind == RecordKind::Person.code() {
+        tx.execute("DELETE FROM deterioration_flags WHERE person_id = ?1", [id])?;
+    }
+    tx.execute("DELETE FROM documents WHERE doc_no = ?1", [doc_no])?;
+    Ok(())
 }
 
 fn acknowledge_in(conn: &rusqlite::Connection, id: &str, heads: &[ChangeHash]) -> Result<()> {

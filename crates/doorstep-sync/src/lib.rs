@@ -15,8 +15,8 @@ use doorstep_model::view::DeviceRow;
 use doorstep_model::{PartnerOrg, RecordKind, Role};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocChanges, DocSyncRequest, DocSyncResponse, EnrolRequest, EnrolResponse,
-    EnrolmentCodeRequest, EnrolmentCodeResponse, HELD_BACK_HEADER, HUB_EPOCH_HEADER, HUB_RULES_HEADER, HoldReason,
-    SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
+    EnrolmentCodeRequest, EnrolmentCodeResponse, HELD_BACK_HEADER, HUB_EPOCH_HEADER, HUB_RULES_HEADER, HeldBackNote,
+    HoldReason, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse,
 };
 use doorstep_store::{DocSync, Store, StoreError};
 use tokio::sync::Mutex;
@@ -133,6 +133,8 @@ pub struct SyncReport {
     pub doc_syncs: usize,
     /// Records the hub sent that this device could not apply (kept out, logged).
     pub failed: Vec<String>,
+    /// Held-back records the office discarded, dropped here.
+    pub discarded: usize,
 }
 
 /// Progress of a long sync, for the UI.
@@ -270,11 +272,18 @@ pub struct SyncClient {
     http: reqwest::Client,
     hub_url: String,
     token: String,
+    /// The most bytes of changes asked for in one answer.
+    page_bytes: u32,
 }
 
 impl SyncClient {
     pub fn new(hub_url: &str, token: &str) -> SyncClient {
-        SyncClient { http: http_client(), hub_url: hub_url.trim_end_matches('/').to_string(), token: token.to_string() }
+        SyncClient {
+            http: http_client(),
+            hub_url: hub_url.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            page_bytes: MAX_PULL_BYTES,
+        }
     }
 
     /// A client that talks only to a hub showing the pinned certificate.
@@ -283,7 +292,14 @@ impl SyncClient {
             http: pinned_client(pin)?,
             hub_url: hub_url.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            page_bytes: MAX_PULL_BYTES,
         })
+    }
+
+    /// Asks for answers of at most `bytes` of changes (the hub answers at least 64 KiB): smaller
+    /// pages for a slow line, and for tests of a sync cut off between pages.
+    pub fn with_page_bytes(self, bytes: u32) -> SyncClient {
+        SyncClient { page_bytes: bytes, ..self }
     }
 
     /// The client for the hub this store is enrolled with (pinned if it was set up so).
@@ -345,7 +361,8 @@ impl SyncClient {
         } else {
             bytes.to_vec()
         };
-        let answer = doorstep_protocol::decode(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
+        let answer =
+            doorstep_protocol::decode_sync_response(&bytes).map_err(|e| SyncError::BadAnswer(e.to_string()))?;
         Ok((answer, hub, sent, received))
     }
 
@@ -379,6 +396,14 @@ impl SyncClient {
     /// its next sync (managers only; audited by the hub).
     pub async fn ask_held_back_retry(&self) -> Result<(), SyncError> {
         self.management(self.http.post(format!("{}{API_PREFIX}/held-back/retry", self.hub_url))).await?;
+        Ok(())
+    }
+
+    /// Asks `device` to discard its held-back changes to `record` at its next sync (managers
+    /// only; audited by the hub).
+    pub async fn discard_held_back(&self, device: Uuid, record: Uuid) -> Result<(), SyncError> {
+        let url = format!("{}{API_PREFIX}/held-back/{device}/{record}/discard", self.hub_url);
+        self.management(self.http.post(url)).await?;
         Ok(())
     }
 
@@ -483,7 +508,15 @@ impl SyncClient {
                         Uuid::parse_str(&o.id).ok().map(|id| DocChanges { id, kind: o.kind, bytes: o.bytes.clone() })
                     })
                     .collect();
-                let request = SyncRequest { cursor: store.sync_cursor()?, push, max_bytes: MAX_PULL_BYTES };
+                let held_back = store
+                    .held_back_notes()?
+                    .into_iter()
+                    .filter_map(|(id, kind, reason)| {
+                        Uuid::parse_str(&id).ok().map(|id| HeldBackNote { id, kind, reason })
+                    })
+                    .take(doorstep_protocol::MAX_HELD_BACK_NOTES)
+                    .collect();
+                let request = SyncRequest { cursor: store.sync_cursor()?, push, max_bytes: self.page_bytes, held_back };
                 (request, outgoing, store.setting(SETTING_HUB_EPOCH)?, store.held_back_count()?)
             };
             let result = self.exchange(&request, seen_epoch.as_deref(), holding_back).await;
@@ -548,6 +581,16 @@ impl SyncClient {
                     report.held_back += 1;
                 }
             }
+            // The office decided these will not be sent: drop this device's changes and take the
+            // hub's copy (fetched whole below), if it has one this device may read.
+            let mut discarded = Vec::new();
+            for id in &answer.discard {
+                if let Some(kind) = store.discard_held_back(&id.to_string())? {
+                    tracing::info!(%id, "the office discarded a held-back record: taking the hub's copy");
+                    discarded.push((kind, id.to_string()));
+                    report.discarded += 1;
+                }
+            }
             let mut could_not_apply = Vec::new();
             for doc in &answer.pull {
                 let id = doc.id.to_string();
@@ -583,7 +626,7 @@ impl SyncClient {
                 self.doc_sync(store_lock, kind, &id).await?;
                 report.doc_syncs += 1;
             }
-            for (kind, id) in could_not_apply {
+            for (kind, id) in could_not_apply.into_iter().chain(discarded) {
                 self.fetch_whole(store_lock, kind, &id, &mut report).await?;
             }
             let store = store_lock.lock().await;

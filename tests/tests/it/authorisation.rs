@@ -345,7 +345,9 @@ async fn feed(url: &str, token: Option<&str>) -> Result<BTreeSet<Uuid>, StatusCo
     let mut held = BTreeSet::new();
     let mut cursor = 0;
     loop {
-        let page = raw_sync(url, token, &SyncRequest { cursor, push: Vec::new(), max_bytes: 1 << 20 }).await?;
+        let page =
+            raw_sync(url, token, &SyncRequest { cursor, push: Vec::new(), max_bytes: 1 << 20, held_back: Vec::new() })
+                .await?;
         held.extend(page.pull.iter().map(|d| d.id));
         for purge in &page.purge {
             held.remove(&purge.id);
@@ -460,7 +462,12 @@ async fn write_one(world: &World, actor: &Actor, d: &Doc) -> Seen {
 async fn push(world: &World, token: Option<&str>, d: &Doc, who: &str) -> Seen {
     let bytes = edit(hub_copy(&world.hub.storage, d.id).await, d.kind, who);
     let cursor = world.hub.storage.max_seq().await.unwrap();
-    let request = SyncRequest { cursor, push: vec![DocChanges { id: d.id, kind: d.kind, bytes }], max_bytes: 1 << 20 };
+    let request = SyncRequest {
+        cursor,
+        push: vec![DocChanges { id: d.id, kind: d.kind, bytes }],
+        max_bytes: 1 << 20,
+        held_back: Vec::new(),
+    };
     match raw_sync(&world.hub.url, token, &request).await {
         Err(status) => {
             assert!(matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN), "{who}: {status}");
@@ -613,7 +620,7 @@ async fn push_visit(world: &World, token: &str, id: Uuid, change: impl FnOnce(&m
     change(&mut visit);
     autosurgeon::reconcile(&mut doc, &visit).unwrap();
     let push = DocChanges { id, kind: RecordKind::Visit, bytes: doc.save_after(&before) };
-    let request = SyncRequest { cursor: 0, push: vec![push], max_bytes: 1 << 20 };
+    let request = SyncRequest { cursor: 0, push: vec![push], max_bytes: 1 << 20, held_back: Vec::new() };
     let answer = raw_sync(&world.hub.url, Some(token), &request).await.unwrap();
     answer.held_back.first().map(|h| h.reason)
 }

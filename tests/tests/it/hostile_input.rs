@@ -513,6 +513,7 @@ fn one_push(id: Uuid, kind: RecordKind, bytes: Vec<u8>) -> Vec<u8> {
         cursor: 0,
         push: vec![DocChanges { id, kind, bytes }],
         max_bytes: 1 << 20,
+        held_back: Vec::new(),
     })
 }
 
@@ -678,14 +679,25 @@ async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
     );
     // Extreme numbers are taken for what they can mean: a cursor from the future starts the
     // feed again; the page size is kept within the hub's bounds.
-    let extreme = doorstep_protocol::encode(&SyncRequest { cursor: u64::MAX, push: Vec::new(), max_bytes: u32::MAX });
+    let extreme = doorstep_protocol::encode(&SyncRequest {
+        cursor: u64::MAX,
+        push: Vec::new(),
+        max_bytes: u32::MAX,
+        held_back: Vec::new(),
+    });
     let answer = probe.attempt(SYNC, "cursor u64::MAX, max_bytes u32::MAX", sync(extreme), just(StatusCode::OK)).await;
     let pulled = decode_sync(&answer).map(|a| a.pull.iter().any(|d| d.id == world.note));
     probe.check(pulled == Some(true), "a cursor from the future resends the feed");
 
     // Tokens; document sync; enrolment and the managers' API, in JSON; addresses the API lacks.
-    let zero = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 0 });
-    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
+    let zero =
+        doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 0, held_back: Vec::new() });
+    let empty = doorstep_protocol::encode(&SyncRequest {
+        cursor: 0,
+        push: Vec::new(),
+        max_bytes: 1 << 20,
+        held_back: Vec::new(),
+    });
     let bare = || http().post(&sync_url).header("content-type", SYNC_CONTENT_TYPE).body(empty.clone());
     let nobody = format!("ds1.{}.{}", Uuid::new_v4(), "A".repeat(43));
     let latin1 = HeaderValue::from_bytes(b"Bearer ds1.\xff\xfe").unwrap();
@@ -861,7 +873,8 @@ async fn replayed_requests_change_nothing_the_second_time() {
     let person = Generator::new(7).person();
     let cursor = world.hub.storage.max_seq().await.unwrap();
     let push = DocChanges { id: person.id.0, kind: RecordKind::Person, bytes: whole(&person) };
-    let request = doorstep_protocol::encode(&SyncRequest { cursor, push: vec![push], max_bytes: 1 << 20 });
+    let request =
+        doorstep_protocol::encode(&SyncRequest { cursor, push: vec![push], max_bytes: 1 << 20, held_back: Vec::new() });
     let sync = |request| sync_post(&world, &world.office_token, request);
     let first = probe.attempt(SYNC, "a new person", sync(request.clone()), just(StatusCode::OK).writing()).await;
     let second = probe.attempt(SYNC, "the same request again", sync(request), just(StatusCode::OK)).await;
@@ -913,7 +926,12 @@ async fn replayed_requests_change_nothing_the_second_time() {
     let carer_id = world.carer.setting("device_id").await;
     let revoke =
         http().post(format!("{}{API_PREFIX}/devices/{carer_id}/revoke", world.url)).bearer_auth(&world.office_token);
-    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
+    let empty = doorstep_protocol::encode(&SyncRequest {
+        cursor: 0,
+        push: Vec::new(),
+        max_bytes: 1 << 20,
+        held_back: Vec::new(),
+    });
     let message = doorstep_protocol::encode(&DocSyncRequest { kind: RecordKind::Note, message: Vec::new() });
     let doc_sync = doc_sync_post(&world, &world.carer_token, &world.note.to_string(), message);
     let revoked = || api(StatusCode::FORBIDDEN, "revoked", "revoked").audited();
@@ -1049,7 +1067,12 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
     let still = world.hub.storage.device(world.northgate_device).await.unwrap().is_some_and(|d| !d.revoked);
     probe.check(still, "Northgate's device is not revoked");
     // Northgate still syncs.
-    let empty = doorstep_protocol::encode(&SyncRequest { cursor: 0, push: Vec::new(), max_bytes: 1 << 20 });
+    let empty = doorstep_protocol::encode(&SyncRequest {
+        cursor: 0,
+        push: Vec::new(),
+        max_bytes: 1 << 20,
+        held_back: Vec::new(),
+    });
     let northgate = sync_post(&world, &world.northgate_token, empty);
     probe.attempt(SYNC, "Northgate's manager, afterwards", northgate, ok()).await;
     probe.finish();

@@ -238,6 +238,7 @@ async fn a_retried_request_applies_nothing_twice<S: HubStorage + Clone>(dir: Tem
             })
             .collect(),
         max_bytes: 1 << 20,
+        held_back: Vec::new(),
     };
     let first = raw_sync(&hub.url, &token, &request).await;
     let seq_after_first = hub.storage.max_seq().await.expect("seq");
@@ -266,7 +267,7 @@ async fn a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped<S:
     let second = hub.device(dir.path(), "M002", Role::Manager).await;
     let token = second.store.lock().await.setting("device_token").expect("setting").expect("enrolled");
     let ask = |cursor: u64| {
-        let request = SyncRequest { cursor, push: Vec::new(), max_bytes: 64 * 1024 };
+        let request = SyncRequest { cursor, push: Vec::new(), max_bytes: 64 * 1024, held_back: Vec::new() };
         let (url, token) = (hub.url.clone(), token.clone());
         async move { raw_sync(&url, &token, &request).await }
     };

@@ -1,10 +1,10 @@
 //! The manager's screens: the day, reviewing and sharing ideas, CSV import, devices, search.
 
 use doorstep_commands::{
-    AppError, AskHeldBackRetry, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef, EditIdea,
-    EditIdeaArgs, EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay, GetPartners, IdeaRef,
-    IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea,
-    SharedRef, StopSharing,
+    AppError, AskHeldBackRetry, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef,
+    DiscardHeldBack, EditIdea, EditIdeaArgs, EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay,
+    GetPartners, HeldBackRef, IdeaRef, IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, RevokeDevice, Search,
+    SearchArgs, ShareArgs, ShareIdea, SharedRef, StopSharing,
 };
 use doorstep_model::view::{DeviceRow, SearchHit};
 use doorstep_model::{PartnerOrg, Role};
@@ -417,7 +417,7 @@ pub fn Devices() -> Html {
                                             { d.last_sync_at.map(format::when).unwrap_or_else(|| "Never".into()) }
                                             if d.held_back > 0 {
                                                 <br /><strong class="nhsuk-tag nhsuk-tag--red ds-held-back">
-                                                    { format!("{} held back: the tablet lists what and why", d.held_back) }
+                                                    { format!("{} held back: listed below", d.held_back) }
                                                 </strong>
                                             }
                                         </td>
@@ -427,6 +427,42 @@ pub fn Devices() -> Html {
                             }) }
                         </tbody>
                     </table>
+                    if devices.iter().any(|d| !d.held_back_records.is_empty()) {
+                        <h2 id="held-back-heading">{"Records the office's server held back"}</h2>
+                        <p>{"Each stays on its tablet until it is sent or you discard it. Discard only a change that should not be kept: the tablet then takes the office's copy."}</p>
+                        <table class="nhsuk-table" id="held-back" aria-labelledby="held-back-heading">
+                            <thead class="nhsuk-table__head"><tr><th>{"Tablet"}</th><th>{"Record"}</th><th>{"Why"}</th><th>{"Since"}</th><th>{""}</th></tr></thead>
+                            <tbody class="nhsuk-table__body">
+                                { for devices.iter().flat_map(|d| d.held_back_records.iter().map(move |h| (d, h))).map(|(d, h)| {
+                                    let key = format!("{}/{}", d.id, h.record);
+                                    let action = if h.discard_asked {
+                                        html! { <strong class="nhsuk-tag nhsuk-tag--grey">{"Discarded at the tablet's next sync"}</strong> }
+                                    } else if confirming.as_deref() == Some(key.as_str()) {
+                                        let (ctx, error, list, confirming) = (ctx.clone(), error.clone(), list.clone(), confirming.clone());
+                                        let args = HeldBackRef { device: d.id.to_string(), record: h.record.to_string() };
+                                        let onclick = Callback::from(move |_: MouseEvent| {
+                                            let (list, confirming) = (list.clone(), confirming.clone());
+                                            act::<DiscardHeldBack>(&ctx, args.clone(), error.clone(), move |l| { list.set(Some(l)); confirming.set(None); });
+                                        });
+                                        html! { <button type="button" class="nhsuk-button nhsuk-button--warning ds-discard-confirm" {onclick}>{"Yes, discard this change"}</button> }
+                                    } else {
+                                        let confirming = confirming.clone();
+                                        let onclick = Callback::from(move |_: MouseEvent| confirming.set(Some(key.clone())));
+                                        html! { <button type="button" class="nhsuk-button nhsuk-button--secondary ds-discard" {onclick}>{"Discard…"}</button> }
+                                    };
+                                    html! {
+                                        <tr class="nhsuk-table__row">
+                                            <td class="nhsuk-table__cell">{ format!("{} ({})", d.name, d.staff_ref) }</td>
+                                            <td class="nhsuk-table__cell">{ h.what.clone() }</td>
+                                            <td class="nhsuk-table__cell">{ format!("The server said {}.", h.reason) }</td>
+                                            <td class="nhsuk-table__cell">{ format::when(h.since) }</td>
+                                            <td class="nhsuk-table__cell">{ action }</td>
+                                        </tr>
+                                    }
+                                }) }
+                            </tbody>
+                        </table>
+                    }
                     if devices.iter().any(|d| d.held_back > 0) || *asked {
                         <p>{"A tablet keeps every record the office's server would not take and lists them, with why, on its sync badge. Once the cause is fixed here (a rota, a person's details), ask the tablets to send them again."}</p>
                         <button type="button" class="nhsuk-button nhsuk-button--secondary" id="ask-held-back-retry" onclick={ask_again}>

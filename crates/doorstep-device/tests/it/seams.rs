@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use doorstep_commands::{DayArgs, EditIdeaArgs, ErrorCode, IdeaArgs, NarrativeArgs};
+use doorstep_commands::{DayArgs, EditIdeaArgs, ErrorCode, HeldBackRef, IdeaArgs, NarrativeArgs};
 use doorstep_device::{Device, LOCK_AFTER};
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_model::{
@@ -256,6 +256,62 @@ async fn held_back_records_are_sent_again_when_the_hubs_rules_change_and_after_a
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "held back again, and still kept");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_office_lists_each_held_back_record_by_tablet_and_discards_one_for_good() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let visit = double_up(&sam).await;
+    a_change_the_hub_refuses(&sam, &visit).await;
+    assert_eq!(sam.sync_now().await.expect("sync").held_back.len(), 1);
+
+    // The office's devices page: which tablet, which record (named from the office's own
+    // records), why, since when.
+    let devices = office.devices().await.expect("devices");
+    let row = devices.iter().find(|d| d.staff_ref == "C001").expect("Sam's tablet");
+    assert_eq!(row.held_back_records.len(), 1, "{row:?}");
+    let held = &row.held_back_records[0];
+    assert_eq!(held.record.to_string(), visit);
+    assert!(held.what.starts_with("Visit to "), "named as the office knows it: {}", held.what);
+    assert_eq!(held.reason, "this device is not allowed to change this record");
+    assert!(!held.discard_asked);
+    let ask = HeldBackRef { device: row.id.to_string(), record: visit.clone() };
+
+    // Only the office may discard, and only what a tablet of its own holds back.
+    assert_eq!(sam.discard_held_back(ask.clone()).await.unwrap_err().code, ErrorCode::Invalid);
+    let token = sam.unlocked_store().await.expect("open").setting("device_token").expect("setting").expect("token");
+    let at_hub = doorstep_sync::SyncClient::new(&hub.url, &token).discard_held_back(row.id, held.record).await;
+    assert!(
+        matches!(at_hub, Err(doorstep_sync::SyncError::Refused { status: 403, .. })),
+        "the hub refuses a carer's device too: {at_hub:?}"
+    );
+    let unknown = HeldBackRef { device: row.id.to_string(), record: Uuid::new_v4().to_string() };
+    assert!(office.discard_held_back(unknown).await.is_err(), "no such held-back record");
+    let after = office.discard_held_back(ask).await.expect("discard");
+    let row = after.iter().find(|d| d.staff_ref == "C001").expect("Sam's tablet");
+    assert!(row.held_back_records[0].discard_asked, "shown as asked until the tablet has done it");
+
+    // Sam's next sync drops the refused change and takes the office's copy; nothing is held back
+    // or waiting, so Sam can sign out; the office's list empties.
+    let badge = sam.sync_now().await.expect("sync");
+    assert!(badge.held_back.is_empty(), "{badge:?}");
+    assert_eq!(badge.waiting, 0);
+    let kept: Visit = sam.unlocked_store().await.expect("open").get(&visit).expect("the office's copy");
+    assert_eq!(kept.carers.len(), 2, "the hub's copy, with both carers: {:?}", kept.carers);
+    sam.sync_now().await.expect("sync");
+    let devices = office.devices().await.expect("devices");
+    let row = devices.iter().find(|d| d.staff_ref == "C001").expect("Sam's tablet");
+    assert!(row.held_back_records.is_empty() && row.held_back == 0, "{row:?}");
+    sam.sign_out().await.expect("nothing the office lacks: signing out is allowed");
+
+    use doorstep_hub::storage::HubStorage;
+    let audit = hub.storage.audit_log(10_000).await.expect("audit");
+    let discards: Vec<bool> = audit.iter().filter(|e| e.action == "held_back_discard").map(|e| e.allowed).collect();
+    assert_eq!(discards.iter().filter(|a| **a).count(), 1, "the discard is audited");
+    assert_eq!(discards.iter().filter(|a| !**a).count(), 1, "and so is the refused one");
     hub.stop().await;
 }
 

@@ -84,6 +84,7 @@ on_both_backends!(
     the_feed_is_in_order_limited_and_leaves_out_a_devices_own_writes,
     load_document_returns_the_snapshot_and_later_changes,
     people_on_rota_follow_the_day_window_and_both_carers,
+    held_back_records_follow_what_each_device_reports,
     granted_lists_documents_of_one_kind,
     history_of_a_person_lists_visits_and_notes,
     set_access_grants_and_revokes_with_purges,
@@ -1149,6 +1150,49 @@ async fn operators_list_organisations_and_devices_with_their_last_sync<S: HubSto
     assert!(s.revoke_device(z.id, now + 100).await.unwrap());
     let revoked = status_of(&s, z.id).await;
     assert_eq!((revoked.device.revoked, revoked.revoked_at), (true, Some(now + 100)));
+}
+
+async fn held_back_records_follow_what_each_device_reports<S: HubStorage>(s: S) {
+    let org =
+        Organisation { id: Uuid::new_v4(), name: "Kind Hands".into(), kind: OrgKind::Provider, partner_kind: None };
+    let other = Organisation { id: Uuid::new_v4(), name: "Elsewhere".into(), ..org.clone() };
+    s.create_organisation(org.clone()).await.unwrap();
+    s.create_organisation(other.clone()).await.unwrap();
+    let now = 1_700_000_000_000;
+    let sam = enrol(&s, org.id, "C001", Role::Carer, now).await;
+    let stranger = enrol(&s, other.id, "C009", Role::Carer, now).await;
+    let (visit, idea) = (Uuid::new_v4(), Uuid::new_v4());
+    let report = |records: &[(Uuid, RecordKind)]| {
+        records.iter().map(|(id, kind)| (*id, *kind, "not allowed".to_string())).collect::<Vec<_>>()
+    };
+
+    assert_eq!(s.set_held_back(sam.id, report(&[(visit, RecordKind::Visit)]), now).await.unwrap(), Vec::<Uuid>::new());
+    assert_eq!(
+        s.set_held_back(stranger.id, report(&[(idea, RecordKind::Insight)]), now).await.unwrap(),
+        Vec::<Uuid>::new()
+    );
+    // Reported again later: still "since" the first report.
+    s.set_held_back(sam.id, report(&[(visit, RecordKind::Visit), (idea, RecordKind::Insight)]), now + 5).await.unwrap();
+    let listed = s.held_back_records(org.id).await.unwrap();
+    assert_eq!(listed.len(), 2, "only the organisation's own devices: {listed:?}");
+    let first = listed.iter().find(|h| h.record == visit).unwrap();
+    assert_eq!((first.device, first.kind, first.since, first.discard_asked), (sam.id, RecordKind::Visit, now, false));
+
+    // A discard asked: answered with the next report, until the device stops reporting it.
+    assert!(s.ask_discard(sam.id, visit, now + 6).await.unwrap());
+    assert!(!s.ask_discard(sam.id, Uuid::new_v4(), now + 6).await.unwrap(), "not held back: nothing to ask");
+    assert!(s.held_back_records(org.id).await.unwrap().iter().any(|h| h.record == visit && h.discard_asked));
+    let both = report(&[(visit, RecordKind::Visit), (idea, RecordKind::Insight)]);
+    assert_eq!(s.set_held_back(sam.id, both, now + 7).await.unwrap(), vec![visit]);
+    assert_eq!(
+        s.set_held_back(sam.id, report(&[(idea, RecordKind::Insight)]), now + 8).await.unwrap(),
+        Vec::<Uuid>::new()
+    );
+    let left: Vec<Uuid> = s.held_back_records(org.id).await.unwrap().iter().map(|h| h.record).collect();
+    assert_eq!(left, vec![idea]);
+    s.set_held_back(sam.id, Vec::new(), now + 9).await.unwrap();
+    assert_eq!(s.held_back_records(org.id).await.unwrap(), vec![]);
+    assert_eq!(s.held_back_records(other.id).await.unwrap().len(), 1, "another device's list is its own");
 }
 
 async fn operators_disable_enable_and_reset_web_users<S: HubStorage>(s: S) {
