@@ -788,6 +788,7 @@ impl<S: HubStorage> Hub<S> {
         let mut docs: Vec<DocChanges> = Vec::new();
         let mut index: BTreeMap<Uuid, usize> = BTreeMap::new();
         let mut purge = Vec::new();
+        let mut dropped = BTreeSet::new();
         let mut bytes = 0usize;
         let mut last = cursor;
         let mut taken = 0;
@@ -797,6 +798,9 @@ impl<S: HubStorage> Hub<S> {
             }
             match item {
                 FeedItem::Grant { id, kind, .. } => {
+                    // Granted again after a purge in this page: the later grant wins (the device
+                    // applies the page's documents before its purges).
+                    purge.retain(|p: &Purge| p.id != *id);
                     if let Some(doc) = self.storage.load_document(*id).await? {
                         let whole = load_strict(&doc.bytes)
                             .map_err(|e| StorageError::Task(format!("stored {id}: {e}")))?
@@ -812,6 +816,7 @@ impl<S: HubStorage> Hub<S> {
                     }
                 }
                 FeedItem::Change { id, kind, bytes: change, .. } => {
+                    purge.retain(|p: &Purge| p.id != *id);
                     bytes += change.len();
                     match index.get(id) {
                         Some(&i) => docs[i].bytes.extend_from_slice(change),
@@ -821,11 +826,18 @@ impl<S: HubStorage> Hub<S> {
                         }
                     }
                 }
-                FeedItem::Purge { id, kind, .. } => purge.push(Purge { id: *id, kind: *kind }),
+                FeedItem::Purge { id, kind, .. } => {
+                    // Purged after it was granted or changed in this page: the purge wins.
+                    if let Some(i) = index.remove(id) {
+                        dropped.insert(i);
+                    }
+                    purge.push(Purge { id: *id, kind: *kind });
+                }
             }
             last = item.seq();
             taken += 1;
         }
+        let docs = docs.into_iter().enumerate().filter(|(i, _)| !dropped.contains(i)).map(|(_, d)| d).collect();
         let more = taken < items.len() || page_full;
         let cursor = if more { last } else { last.max(visible) };
         let remaining = (items.len() - taken) as u64;

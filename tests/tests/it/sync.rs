@@ -299,6 +299,41 @@ async fn a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped<S:
     assert_eq!(report.pulled, 400);
     assert_eq!(third.store.lock().await.people().expect("people").len(), 400);
     assert!(!progress.is_empty());
+
+    // The real client, on small pages, cut off after its second page (the answer to its third
+    // request never applied). Resumed, it fetches only what it had not applied: no page again.
+    let fourth = hub.device(dir.path(), "M004", Role::Manager).await;
+    let client = fourth.client.clone().with_page_bytes(64 * 1024);
+    let (pages, mut applied) = tokio::sync::mpsc::unbounded_channel();
+    let mut before_cut = None;
+    tokio::select! {
+        done = client.sync(&fourth.store, |p| { let _ = pages.send(p); }) => panic!("not cut off: {done:?}"),
+        () = async {
+            while let Some(p) = applied.recv().await {
+                before_cut = Some(p);
+                if p.round_trips >= 2 {
+                    break;
+                }
+            }
+        } => {}
+    }
+    while let Ok(p) = applied.try_recv() {
+        before_cut = Some(p);
+    }
+    // The last progress the client reported is the last page it applied before it was dropped.
+    let before_cut = before_cut.expect("pages applied before the cut");
+    let on_device = fourth.store.lock().await.people().expect("people").len();
+    assert!(before_cut.round_trips >= 2 && on_device < 400, "cut off midway: {on_device} of 400");
+    assert_eq!(before_cut.pulled, on_device, "what was applied is what the pages brought");
+    let resumed = client.sync(&fourth.store, |_| {}).await.expect("resumed sync");
+    assert_eq!(
+        resumed.pulled,
+        400 - on_device,
+        "the resumed sync fetched {} people, {} of them again",
+        resumed.pulled,
+        (resumed.pulled + on_device).saturating_sub(400)
+    );
+    assert_eq!(fourth.store.lock().await.people().expect("people").len(), 400);
     hub.stop().await;
 }
 
