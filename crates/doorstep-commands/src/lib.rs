@@ -6,7 +6,7 @@
 //! arguments take `()`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use doorstep_model::news2::News2Assessment;
+use doorstep_model::news2::{Escalation, News2Assessment};
 use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
@@ -201,7 +201,15 @@ pub struct VisitScreen {
     pub note_version: DocVersion,
     /// The NEWS2 assessment of the recorded vitals, if any; errors are refused at entry.
     pub news2: Option<News2Assessment>,
-    /// The handover to read out when the score calls for a phone call.
+    /// What to do: the more urgent of the readings' and the soft signs' advice
+    /// (`doorstep_model::escalation::advice`).
+    #[serde(default)]
+    pub advice: Option<Escalation>,
+    /// The person's record has not reached this device: readings were scored as an adult's on
+    /// Scale 1.
+    #[serde(default)]
+    pub scored_without_record: bool,
+    /// The handover to read out when the advice calls for a phone call.
     pub sbard: Option<Sbard>,
 }
 

@@ -101,7 +101,8 @@ impl Generator {
         let b = *NARRATIVES.choose(&mut self.rng).unwrap_or(&"");
         note.narrative = format!("{a} {b}");
         if self.rng.random_bool(0.2) {
-            let sign = *SoftSign::ALL.choose(&mut self.rng).unwrap_or(&SoftSign::NotUsualSelf);
+            // The first eleven signs: seeds give the same caseloads as before signs were added.
+            let sign = *SoftSign::ALL[..11].choose(&mut self.rng).unwrap_or(&SoftSign::NotUsualSelf);
             note.observe(SoftSignObservation { sign, compared_to_usual: Comparison::New, detail: String::new() });
         }
         if self.rng.random_bool(0.3) {

@@ -6,8 +6,9 @@ use doorstep_commands::{
     AppError, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea, NarrativeArgs, Saved, SoftSignArgs,
     TaskArgs, Today, VisitScreen, VitalsArgs,
 };
-use doorstep_model::news2::EscalationLevel;
-use doorstep_model::sbard::{self, Caller, Sbard};
+use doorstep_model::escalation;
+use doorstep_model::news2::{self, EscalationLevel};
+use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
     ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId, Role, SoftSignObservation,
@@ -241,13 +242,16 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         Err(e) => return Err(storage_error(e)),
     };
     let today = uk_today(Utc::now());
-    let news2 = person.as_ref().and_then(|p| sbard::assess_note(p, &note, today)).and_then(Result::ok);
-    let sbard = match (&person, &news2) {
-        (Some(person), Some(assessment))
-            if assessment.escalation().is_some_and(|e| e.level > EscalationLevel::Routine) =>
-        {
+    // Advice never waits for the person's record to sync: without it the readings are scored as
+    // an adult's on Scale 1 (the screen says so).
+    let context = person.as_ref().map(|p| p.scoring_context(today)).unwrap_or_default();
+    let news2 = note.vitals.as_ref().filter(|v| !v.is_empty()).and_then(|v| news2::assess(v, &context).ok());
+    let advice = escalation::advice(news2.as_ref(), &note.soft_signs);
+    let scored_without_record = person.is_none() && news2.is_some();
+    let sbard = match (&person, &advice) {
+        (Some(person), Some(advice)) if advice.level > EscalationLevel::Routine => {
             let caller = Caller { name: &who.staff_ref, organisation: &who.organisation };
-            Some(Sbard::build(&caller, person, &note, Some(assessment), today))
+            Some(Sbard::build(&caller, person, &note, news2.as_ref(), today))
         }
         _ => None,
     };
@@ -259,6 +263,8 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         note,
         note_version,
         news2,
+        advice,
+        scored_without_record,
         sbard,
     })
 }

@@ -371,7 +371,11 @@ fn attention_for(signal: DaySignal) -> Option<Attention> {
     if band_weight > 0
         && let (Some(total), Some(band)) = (signal.news2_total, &signal.news2_band)
     {
-        reasons.push(format!("NEWS2 {total} ({band})"));
+        if signal.news2_incomplete {
+            reasons.push(format!("NEWS2 at least {total} ({band}; readings missing)"));
+        } else {
+            reasons.push(format!("NEWS2 {total} ({band})"));
+        }
     }
     if !signal.soft_signs.is_empty() {
         let signs: Vec<&str> = signal.soft_signs.iter().map(|s| s.label()).collect();

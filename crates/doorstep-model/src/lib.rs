@@ -11,6 +11,7 @@
 pub mod am;
 #[cfg(feature = "automerge")]
 pub mod doc_sync;
+pub mod escalation;
 pub mod ids;
 pub mod insight;
 pub mod news2;

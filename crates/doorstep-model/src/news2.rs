@@ -158,10 +158,13 @@ impl RiskBand {
     }
 }
 
-/// How urgently a carer must act; one level per risk band.
+/// How urgently a carer must act (see [`community_escalation`]); ordered, least urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum EscalationLevel {
     Routine,
+    /// Some readings are missing and those taken do not call for more: take the rest now.
+    ReadingsMissing,
+    /// Tell the office before leaving (a score of 1–4, or a change in soft signs).
     TellSomeoneToday,
     UrgentCallNow,
     Emergency999,
@@ -415,46 +418,109 @@ pub fn band_for(total: u8, any_single_three: bool) -> RiskBand {
     }
 }
 
-/// What a home-care carer should do for a band. Every band above Low says to phone now,
-/// because the app may not sync until the carer is back in signal.
-pub fn escalation_for(band: RiskBand) -> Escalation {
-    let (level, headline, action, who_to_phone) = match band {
-        RiskBand::Low => (
-            EscalationLevel::Routine,
-            "Low score: carry on with the visit.",
-            "Carry on with the visit. Record the readings and tell the office about any change \
-             today. If you are worried at any time, phone the GP practice, or 111 if it is closed.",
-            "The office, if anything has changed",
-        ),
-        RiskBand::LowMedium => (
-            EscalationLevel::TellSomeoneToday,
-            "One reading is a concern: phone the GP practice now.",
-            "Phone the person's GP practice now, or 111 if the practice is closed, and say which \
-             reading is a concern. Then tell your manager. Do not wait for the app to sync.",
-            "GP practice (or 111 out of hours)",
-        ),
-        RiskBand::Medium => (
-            EscalationLevel::UrgentCallNow,
-            "Medium score: phone for an urgent review now.",
-            "Phone the GP practice now and ask for an urgent review, or phone 111 if the practice \
-             is closed. Stay with the person and check the readings again. Tell your manager. If \
-             they get worse, phone 999. Do not wait for the app to sync.",
-            "GP practice (or 111 out of hours)",
-        ),
-        RiskBand::High => (
+/// The community escalation rule: what a carer in someone's home should do with a set of
+/// readings. It reads the score and never changes it. In order, the first that applies:
+///
+/// 1. responds only to voice or pain, or not at all (V, P or U) → 999;
+/// 2. aggregate 7 or more → 999;
+/// 3. aggregate 5–6 → phone now for an urgent review;
+/// 4. any other single parameter scoring 3 → phone now, naming it;
+/// 5. readings missing (and nothing above) → take the missing readings now, never "carry on";
+/// 6. aggregate 1–4 → tell the office before leaving, and repeat the readings if worried;
+/// 7. aggregate 0 → routine.
+///
+/// Rationale and sources: docs/safety.md ("The community escalation rule").
+pub fn community_escalation(
+    vitals: &VitalSigns,
+    scored: &[ParameterScore],
+    total: u8,
+    missing: &[Parameter],
+) -> Escalation {
+    let not_awake = matches!(vitals.consciousness, Some(Acvpu::Voice | Acvpu::Pain | Acvpu::Unresponsive));
+    let three = scored.iter().find(|s| s.score == 3 && s.parameter != Parameter::Consciousness).or_else(|| {
+        scored.iter().find(|s| s.score == 3) // new confusion
+    });
+    let no_sync = "Do not wait for the app to sync.";
+    let (level, headline, action, who) = if not_awake {
+        (
             EscalationLevel::Emergency999,
-            "High score: phone 999 now.",
-            "Phone 999 now. Stay with the person. Read out the SBARD summary to the call handler. \
-             Then tell your manager. Do not wait for the app to sync.",
-            "999",
-        ),
+            "They are not fully awake: phone 999 now.".to_owned(),
+            format!(
+                "They respond only to your voice or to pain, or not at all. Phone 999 now. Give the \
+                 address first and answer the call handler's questions. Stay with them. Then tell \
+                 the office. {no_sync}"
+            ),
+            "999".to_owned(),
+        )
+    } else if total >= 7 {
+        (
+            EscalationLevel::Emergency999,
+            "High score: phone 999 now.".to_owned(),
+            format!(
+                "Phone 999 now. Give the address first and answer the call handler's questions; \
+                 read them the SBARD summary. Stay with them. Then tell the office. {no_sync}"
+            ),
+            "999".to_owned(),
+        )
+    } else if total >= 5 {
+        (
+            EscalationLevel::UrgentCallNow,
+            "Medium score: phone now for an urgent review.".to_owned(),
+            format!(
+                "Phone the GP practice now and ask for an urgent review (111 if the practice is \
+                 closed). Stay with them and take the readings again. If they get worse, phone \
+                 999. Then tell the office. {no_sync}"
+            ),
+            "GP practice now (111 if it is closed)".to_owned(),
+        )
+    } else if let Some(three) = three {
+        let name = match three.parameter {
+            Parameter::Consciousness => "New confusion",
+            other => other.label(),
+        };
+        (
+            EscalationLevel::UrgentCallNow,
+            format!("{name} is a concern: phone now."),
+            format!(
+                "Phone the GP practice now (111 if the practice is closed) and tell them which reading \
+                 is a concern: {name}. Stay with them and take the readings again. If they get \
+                 worse, phone 999. Then tell the office. {no_sync}"
+            ),
+            "GP practice now (111 if it is closed)".to_owned(),
+        )
+    } else if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|p| p.label()).collect();
+        (
+            EscalationLevel::ReadingsMissing,
+            "Take the missing readings now.".to_owned(),
+            format!(
+                "Take the missing readings now ({} missing). If you cannot and you are worried about \
+                 them, phone the GP practice (111 if it is closed). Tell the office before you leave.",
+                names.join(", ")
+            ),
+            "GP practice if you are worried (111 if it is closed)".to_owned(),
+        )
+    } else if total >= 1 {
+        (
+            EscalationLevel::TellSomeoneToday,
+            "Tell the office before you leave.".to_owned(),
+            "Tell the office about these readings before you leave. If you are worried, take the \
+             readings again in a few minutes; if any is worse, phone the GP practice (111 if it is \
+             closed)."
+                .to_owned(),
+            "The office, before you leave".to_owned(),
+        )
+    } else {
+        (
+            EscalationLevel::Routine,
+            "Score 0: these readings show no concern.".to_owned(),
+            "Carry on with the visit. If you are worried about them at any time, phone the GP \
+             practice, or 111 if it is closed."
+                .to_owned(),
+            "No one, unless you are worried".to_owned(),
+        )
     };
-    Escalation {
-        level,
-        headline: headline.to_owned(),
-        action: action.to_owned(),
-        who_to_phone: who_to_phone.to_owned(),
-    }
+    Escalation { level, headline, action, who_to_phone: who }
 }
 
 /// Validates the readings, checks NEWS2 applies to this person, then scores what was recorded.
@@ -487,7 +553,7 @@ pub fn assess(vitals: &VitalSigns, ctx: &ScoringContext) -> Result<News2Assessme
     let total: u8 = scored.iter().map(|s| s.score).sum();
     let any_three = scored.iter().any(|s| s.score == 3);
     let band = band_for(total, any_three);
-    let escalation = escalation_for(band);
+    let escalation = community_escalation(vitals, &scored, total, &missing);
 
     Ok(if missing.is_empty() {
         News2Assessment::Scored(News2Score { parameters: scored, total, band, escalation })
@@ -712,7 +778,7 @@ mod tests {
         let lm = VitalSigns { consciousness: Some(Acvpu::NewConfusion), ..normal() };
         let s = scored(&lm, &adult());
         assert_eq!((s.total, s.band), (3, RiskBand::LowMedium));
-        assert_eq!(s.escalation.level, EscalationLevel::TellSomeoneToday);
+        assert_eq!(s.escalation.level, EscalationLevel::UrgentCallNow, "a single 3 is phone now at home");
 
         // A total of 5 that includes a single 3 is Medium, not Low–medium.
         let m = VitalSigns { pulse: Some(35), respiration_rate: Some(22), ..normal() };
@@ -733,28 +799,16 @@ mod tests {
     }
 
     #[test]
-    fn escalation_ladder_follows_band_and_always_says_phone() {
-        let levels: Vec<EscalationLevel> = [RiskBand::Low, RiskBand::LowMedium, RiskBand::Medium, RiskBand::High]
-            .into_iter()
-            .map(|b| escalation_for(b).level)
-            .collect();
-        assert_eq!(
-            levels,
-            vec![
-                EscalationLevel::Routine,
-                EscalationLevel::TellSomeoneToday,
-                EscalationLevel::UrgentCallNow,
-                EscalationLevel::Emergency999,
-            ]
-        );
-        for band in [RiskBand::LowMedium, RiskBand::Medium, RiskBand::High] {
-            let e = escalation_for(band);
-            assert!(e.action.contains("Phone"), "{band:?}: {}", e.action);
-            assert!(e.action.contains("Do not wait for the app to sync"), "{band:?}");
+    fn every_advice_to_phone_says_not_to_wait_for_sync() {
+        for vitals in [
+            VitalSigns { consciousness: Some(Acvpu::NewConfusion), ..normal() },
+            VitalSigns { pulse: Some(115), respiration_rate: Some(22), spo2_percent: Some(92), ..normal() },
+            VitalSigns { pulse: Some(35), respiration_rate: Some(22), spo2_percent: Some(92), ..normal() },
+        ] {
+            let e = scored(&vitals, &adult()).escalation;
+            assert!(e.action.contains("Phone"), "{}", e.action);
+            assert!(e.action.contains("Do not wait for the app to sync"), "{}", e.action);
         }
-        assert!(escalation_for(RiskBand::Medium).action.contains("111"));
-        assert!(escalation_for(RiskBand::High).action.contains("999"));
-        assert!(escalation_for(RiskBand::High).action.contains("SBARD"));
     }
 
     #[test]

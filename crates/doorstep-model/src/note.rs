@@ -53,10 +53,14 @@ pub enum SoftSign {
     NewPain,
     NotUsualSelf,
     OthersWorried,
+    /// Passed no urine (or hardly any) all day.
+    NoUrine,
+    /// Very hot, very cold, or shivering.
+    HotColdOrShivering,
 }
 
 impl SoftSign {
-    pub const ALL: [SoftSign; 11] = [
+    pub const ALL: [SoftSign; 13] = [
         SoftSign::Breathing,
         SoftSign::EatingDrinkingLess,
         SoftSign::Confusion,
@@ -68,6 +72,8 @@ impl SoftSign {
         SoftSign::NewPain,
         SoftSign::NotUsualSelf,
         SoftSign::OthersWorried,
+        SoftSign::NoUrine,
+        SoftSign::HotColdOrShivering,
     ];
 
     /// The words on the checklist.
@@ -84,6 +90,8 @@ impl SoftSign {
             SoftSign::NewPain => "New pain",
             SoftSign::NotUsualSelf => "Not their usual self",
             SoftSign::OthersWorried => "Family or another carer is worried",
+            SoftSign::NoUrine => "Not passed urine all day",
+            SoftSign::HotColdOrShivering => "Very hot, very cold or shivering",
         }
     }
 
@@ -101,6 +109,8 @@ impl SoftSign {
             SoftSign::NewPain => "new_pain",
             SoftSign::NotUsualSelf => "not_usual_self",
             SoftSign::OthersWorried => "others_worried",
+            SoftSign::NoUrine => "no_urine",
+            SoftSign::HotColdOrShivering => "hot_cold_shivering",
         }
     }
 

@@ -38,6 +38,9 @@ pub struct TimelineEntry {
     pub soft_signs: Vec<SoftSign>,
     pub news2_total: Option<u8>,
     pub news2_band: Option<String>,
+    /// The NEWS2 is a lower bound: some readings were missing.
+    #[serde(default)]
+    pub news2_incomplete: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +86,9 @@ pub struct DaySignal {
     pub soft_signs: Vec<SoftSign>,
     pub news2_total: Option<u8>,
     pub news2_band: Option<String>,
+    /// The NEWS2 is a lower bound: some readings were missing.
+    #[serde(default)]
+    pub news2_incomplete: bool,
 }
 
 /// An enrolled device, as a manager's device list shows it.

@@ -76,7 +76,8 @@ impl Store {
     pub fn person_overview(&self, person_id: &str) -> Result<PersonOverview> {
         let (person, version) = self.get_versioned::<Person>(person_id)?;
         let mut stmt = self.conn().prepare_cached(
-            "SELECT v.id, v.starts_at, v.status, n.soft_signs, n.news2_total, n.news2_band
+            "SELECT v.id, v.starts_at, v.status, n.soft_signs, n.news2_total, n.news2_band,
+                    COALESCE(n.news2_incomplete, 0)
              FROM visits v LEFT JOIN notes n ON n.visit_id = v.id
              WHERE v.person_id = ?1 ORDER BY v.starts_at DESC",
         )?;
@@ -90,6 +91,7 @@ impl Store {
                     soft_signs: signs.unwrap_or_default().split(',').filter_map(SoftSign::from_code).collect(),
                     news2_total: r.get::<_, Option<i64>>(4)?.map(|t| t.clamp(0, 255) as u8),
                     news2_band: r.get(5)?,
+                    news2_incomplete: r.get(6)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -105,7 +107,8 @@ impl Store {
     /// What was noticed on the day's visits (visits with a note only), in time order.
     pub fn signals_on(&self, day: NaiveDate) -> Result<Vec<DaySignal>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT v.id, v.person_id, p.display_name, n.soft_signs, n.news2_total, n.news2_band
+            "SELECT v.id, v.person_id, p.display_name, n.soft_signs, n.news2_total, n.news2_band,
+                    n.news2_incomplete
              FROM visits v JOIN notes n ON n.visit_id = v.id LEFT JOIN people p ON p.id = v.person_id
              WHERE v.day = ?1 ORDER BY v.starts_at",
         )?;
@@ -119,6 +122,7 @@ impl Store {
                     soft_signs: signs.split(',').filter_map(SoftSign::from_code).collect(),
                     news2_total: r.get::<_, Option<i64>>(4)?.map(|t| t.clamp(0, 255) as u8),
                     news2_band: r.get(5)?,
+                    news2_incomplete: r.get(6)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

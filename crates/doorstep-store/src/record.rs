@@ -124,14 +124,19 @@ impl Record for VisitNote {
     fn project(&self, conn: &Connection, doc_no: i64, now_ms: i64) -> Result<()> {
         let person_id = self.person_id.to_string();
         let changes: Vec<&str> = self.changes().map(|s| s.sign.code()).collect();
-        let (news2_total, news2_band) = match score_note(conn, self)? {
-            Some(News2Assessment::Scored(score)) => (Some(score.total), Some(score.band.label())),
-            _ => (None, None),
+        let (news2_total, news2_band, news2_incomplete) = match score_note(conn, self)? {
+            Some(News2Assessment::Scored(score)) => (Some(score.total), Some(score.band.label()), false),
+            // The lower bound: already this band, whatever the missing readings would add.
+            Some(News2Assessment::Incomplete { partial_total, band_at_least, .. }) => {
+                (Some(partial_total), Some(band_at_least.label()), true)
+            }
+            _ => (None, None, false),
         };
         conn.execute("DELETE FROM notes WHERE doc_no = ?1", [doc_no])?;
         conn.execute(
-            "INSERT INTO notes (doc_no, id, visit_id, person_id, soft_signs, soft_sign_changes, news2_total, news2_band, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO notes (doc_no, id, visit_id, person_id, soft_signs, soft_sign_changes, news2_total, news2_band,
+                                updated_at, news2_incomplete)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 doc_no,
                 self.id.to_string(),
@@ -142,6 +147,7 @@ impl Record for VisitNote {
                 news2_total,
                 news2_band,
                 now_ms,
+                news2_incomplete,
             ],
         )?;
         let mut body = self.narrative.clone();

@@ -612,28 +612,38 @@ struct AdviceProps {
     screen: VisitScreen,
 }
 
-/// The NEWS2 result and what to do: prominent, at once, with who to phone and what to say.
+/// What to do, prominent and at once: the more urgent of the readings' advice (the community
+/// escalation rule over NEWS2) and the soft signs', with who to phone and what to say. The
+/// card's heading, colour and words come from one level, so they never disagree.
 #[component]
 fn Advice(props: &AdviceProps) -> Html {
-    let Some(assessment) = &props.screen.news2 else { return html! {} };
-    let summary = assessment.summary();
-    let Some(escalation) = assessment.escalation() else {
-        if let News2Assessment::NotApplicable { reason } = assessment {
-            return html! { <div class="nhsuk-inset-text" id="news2"><p>{ format!("NEWS2 is not used here: {reason}") }</p></div> };
-        }
-        return html! {};
-    };
-    let (card, label) = match escalation.level {
-        EscalationLevel::Emergency999 => ("nhsuk-card--care--emergency", "Emergency"),
+    let screen = &props.screen;
+    if let Some(News2Assessment::NotApplicable { reason }) = &screen.news2 {
+        return html! { <div class="nhsuk-inset-text" id="news2"><p>{ format!("NEWS2 is not used here: {reason}") }</p></div> };
+    }
+    let Some(advice) = &screen.advice else { return html! {} };
+    let score = screen.news2.as_ref().map(|a| html! {
+        <>
+            <p class="nhsuk-body-l" id="news2-score"><strong>{ a.summary() }</strong></p>
+            if screen.scored_without_record {
+                <p>{"Scored as an adult on the usual oxygen scale: this person's record has not reached this tablet yet."}</p>
+            }
+            <p class="nhsuk-body-s ds-attribution">{"NEWS2: Royal College of Physicians, National Early Warning Score (NEWS) 2, 2017."}</p>
+        </>
+    });
+    let (card, label) = match advice.level {
+        EscalationLevel::Emergency999 => ("nhsuk-card--care--emergency", "Emergency: phone 999"),
         EscalationLevel::UrgentCallNow => ("nhsuk-card--care--urgent", "Phone now"),
-        EscalationLevel::TellSomeoneToday => ("nhsuk-card--care--non-urgent", "Tell someone today"),
+        EscalationLevel::TellSomeoneToday => ("nhsuk-card--care--non-urgent", "Tell the office today"),
+        EscalationLevel::ReadingsMissing => ("nhsuk-card--care--non-urgent", "Readings missing"),
         EscalationLevel::Routine => ("", ""),
     };
-    if escalation.level == EscalationLevel::Routine {
+    if advice.level == EscalationLevel::Routine {
         return html! {
             <div class="nhsuk-inset-text" id="news2">
-                <p><strong id="news2-score">{ summary }</strong></p>
-                <p>{ escalation.action.clone() }</p>
+                { score.unwrap_or_default() }
+                <p id="news2-headline">{ advice.headline.clone() }</p>
+                <p>{ advice.action.clone() }</p>
             </div>
         };
     }
@@ -644,11 +654,11 @@ fn Advice(props: &AdviceProps) -> Html {
                 <span class="nhsuk-card--care__arrow" aria-hidden="true"></span>
             </div>
             <div class="nhsuk-card__content">
-                <p class="nhsuk-body-l" id="news2-score"><strong>{ summary }</strong></p>
-                <p class="nhsuk-body-l" id="news2-headline"><strong>{ escalation.headline.clone() }</strong></p>
-                <p>{ escalation.action.clone() }</p>
-                <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ escalation.who_to_phone.clone() }</p>
-                if let Some(sbard) = &props.screen.sbard {
+                <p class="nhsuk-body-l" id="news2-headline"><strong>{ advice.headline.clone() }</strong></p>
+                <p>{ advice.action.clone() }</p>
+                <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ advice.who_to_phone.clone() }</p>
+                { score.unwrap_or_default() }
+                if let Some(sbard) = &screen.sbard {
                     <details class="nhsuk-details" open=true>
                         <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"What to say on the phone (SBARD)"}</span></summary>
                         <div class="nhsuk-details__text ds-sbard" id="sbard">

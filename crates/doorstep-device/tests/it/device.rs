@@ -113,6 +113,65 @@ async fn a_device_left_alone_locks_itself() {
     hub.stop().await;
 }
 
+/// The advice the visit screen gives at home, and what reaches the office: a person who
+/// responds only to voice → 999; soft signs alone → a card with the SBARD; an incomplete set
+/// already High → "needs attention", marked as a lower bound.
+#[tokio::test]
+async fn the_visit_screen_escalates_as_the_community_rule_says_and_the_office_sees_an_incomplete_high() {
+    use doorstep_model::news2::EscalationLevel;
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let office = office(&hub, dir.path()).await;
+    let tablet = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
+    tablet.sync_now().await.expect("the rota arrives");
+    let visits = tablet.today(DayArgs { day: None }).await.expect("today").visits;
+    let (first, second) = (visits[0].id.clone(), visits[1].id.clone());
+
+    // Soft signs alone (no kit): a card and the SBARD, before any reading.
+    let screen = tablet
+        .set_soft_sign(SoftSignArgs {
+            visit_id: first.clone(),
+            sign: SoftSign::EatingDrinkingLess,
+            observed: true,
+            compared_to_usual: Comparison::Worse,
+            detail: String::new(),
+        })
+        .await
+        .expect("soft sign");
+    let advice = screen.advice.clone().expect("soft signs alone give advice");
+    assert_eq!(advice.level, EscalationLevel::TellSomeoneToday);
+    assert!(screen.sbard.is_some(), "and what to say on the phone");
+
+    // Responds only to voice, everything else normal: NEWS2 3, and 999.
+    let voice = VitalSigns { consciousness: Some(Acvpu::Voice), ..vitals_scoring_five() };
+    let voice = VitalSigns {
+        respiration_rate: Some(16),
+        spo2_percent: Some(97),
+        systolic_bp: Some(120),
+        pulse: Some(70),
+        temperature_c: Some(37.0),
+        ..voice
+    };
+    let screen = tablet.record_vitals(VitalsArgs { visit_id: first.clone(), vitals: voice }).await.expect("vitals");
+    let Some(News2Assessment::Scored(score)) = &screen.news2 else { panic!("{:?}", screen.news2) };
+    assert_eq!(score.total, 3, "the score itself is unchanged");
+    assert_eq!(screen.advice.expect("advice").level, EscalationLevel::Emergency999);
+
+    // Breathing 30 and pulse 135, nothing else: at least 6 already.
+    let partial = VitalSigns { respiration_rate: Some(30), pulse: Some(135), ..VitalSigns::default() };
+    let screen = tablet.record_vitals(VitalsArgs { visit_id: second.clone(), vitals: partial }).await.expect("vitals");
+    let advice = screen.advice.expect("advice");
+    assert!(advice.level >= EscalationLevel::UrgentCallNow, "{advice:?}");
+    assert!(!advice.action.to_lowercase().contains("carry on"));
+    tablet.sync_now().await.expect("sync");
+    office.sync_now().await.expect("office sync");
+    let day = office.manager_day(DayArgs { day: None }).await.expect("the office's day");
+    let flagged = day.attention.iter().find(|a| a.visit_id == second).expect("the incomplete set needs attention");
+    assert!(flagged.reason.contains("NEWS2 at least 6"), "{}", flagged.reason);
+    assert!(flagged.reason.contains("readings missing"), "{}", flagged.reason);
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_office() {
     let dir = tempfile::TempDir::new().expect("dir");
