@@ -40,6 +40,7 @@ register![
     save_narrative,
     set_soft_sign,
     record_vitals,
+    record_call,
     set_food_fluid,
     set_mood,
     record_idea,
@@ -110,8 +111,13 @@ async fn check_in(core: Core<'_>, args: c::VisitArgs) -> Answer<c::VisitScreen> 
 }
 
 #[tauri::command]
-async fn check_out(core: Core<'_>, args: c::VisitArgs) -> Answer<c::VisitScreen> {
-    core.check_out(&args.visit_id).await
+async fn check_out(core: Core<'_>, args: c::CheckOutArgs) -> Answer<c::VisitScreen> {
+    core.check_out(args).await
+}
+
+#[tauri::command]
+async fn record_call(core: Core<'_>, args: c::RecordCallArgs) -> Answer<c::VisitScreen> {
+    core.record_call(args).await
 }
 
 #[tauri::command]

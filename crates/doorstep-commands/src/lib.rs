@@ -10,8 +10,8 @@ use doorstep_model::news2::{Escalation, News2Assessment};
 use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
-    Comparison, DocVersion, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, Sector, SoftSign, Urgency, Visit,
-    VisitNote, VitalSigns,
+    CallOutcome, CallTarget, Comparison, DocVersion, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, Sector,
+    SoftSign, Urgency, Visit, VisitNote, VitalSigns,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,11 @@ commands! {
     GetToday = "today", DayArgs => Today;
     GetVisit = "visit", VisitArgs => VisitScreen;
     CheckIn = "check_in", VisitArgs => VisitScreen;
-    CheckOut = "check_out", VisitArgs => VisitScreen;
+    /// Checks out; asks first (`ErrorCode::Confirm`) when a call the advice asked for is not
+    /// recorded or tasks are unmarked, unless `confirmed`.
+    CheckOut = "check_out", CheckOutArgs => VisitScreen;
+    /// Records a phone call made about the person (the SBARD's Decision).
+    RecordCall = "record_call", RecordCallArgs => VisitScreen;
     RecordTask = "record_task", TaskArgs => VisitScreen;
     /// Autosave of the visit note's free text (the UI calls it after a short pause in typing).
     SaveNarrative = "save_narrative", NarrativeArgs => Saved;
@@ -125,6 +129,9 @@ pub enum ErrorCode {
     Refused,
     /// The device's own storage failed.
     Storage,
+    /// Something to check before going on: the message lists it, one item a line; sending
+    /// the command again confirmed goes on.
+    Confirm,
 }
 
 impl AppError {
@@ -186,6 +193,30 @@ pub struct Today {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitArgs {
     pub visit_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckOutArgs {
+    pub visit_id: String,
+    /// The carer saw what was left to do ("Before you go") and checks out anyway.
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// A phone call about the person, as the carer records it after the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCallArgs {
+    pub visit_id: String,
+    pub to: CallTarget,
+    /// Who, when `to` is someone else.
+    #[serde(default)]
+    pub to_name: String,
+    #[serde(default)]
+    pub spoke_to: String,
+    pub outcome: CallOutcome,
+    /// What was agreed: "GP visiting by 14:00", "check again at 13:00".
+    #[serde(default)]
+    pub detail: String,
 }
 
 /// Everything the visit screen shows.

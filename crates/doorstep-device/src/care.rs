@@ -3,16 +3,16 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea, NarrativeArgs, Saved, SoftSignArgs,
-    TaskArgs, Today, VisitScreen, VitalsArgs,
+    AppError, CheckOutArgs, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea, NarrativeArgs,
+    RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
 use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
-    ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId, Role, SoftSignObservation,
-    StaffId, TaskOutcome, Visit, VisitNote,
+    CallRecord, CallTarget, ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId,
+    Role, SoftSignObservation, StaffId, TaskOutcome, Visit, VisitNote,
 };
 use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
@@ -39,8 +39,68 @@ impl Device {
         self.edit_visit(visit_id, |visit| Ok(visit.check_in(Utc::now())?)).await
     }
 
-    pub async fn check_out(&self, visit_id: &str) -> Result<VisitScreen, AppError> {
-        self.edit_visit(visit_id, |visit| Ok(visit.check_out(Utc::now())?)).await
+    /// Checks out. Unless `confirmed`, first asks (`ErrorCode::Confirm`, one item a line) when
+    /// the advice said to phone and no call that got through is recorded, or tasks are unmarked:
+    /// the carer may still go, having seen it.
+    pub async fn check_out(&self, args: CheckOutArgs) -> Result<VisitScreen, AppError> {
+        if !args.confirmed {
+            let shown = self.visit(&args.visit_id).await?;
+            let mut before_you_go = Vec::new();
+            if let Some(advice) = shown.advice.as_ref().filter(|a| a.level.needs_a_call())
+                && !shown.note.calls.iter().any(|c| c.got_through())
+            {
+                before_you_go.push(format!(
+                    "You were told to phone ({}), and no call is recorded. Record the call, or phone now.",
+                    advice.who_to_phone
+                ));
+            }
+            let unmarked = shown.visit.tasks.iter().filter(|t| t.outcome.is_none()).count();
+            if unmarked > 0 {
+                before_you_go.push(format!(
+                    "{unmarked} task{} not marked done or not done.",
+                    if unmarked == 1 { " is" } else { "s are" }
+                ));
+            }
+            if !before_you_go.is_empty() {
+                return Err(AppError::new(ErrorCode::Confirm, before_you_go.join("\n")));
+            }
+        }
+        self.edit_visit(&args.visit_id, |visit| Ok(visit.check_out(Utc::now())?)).await
+    }
+
+    /// Records a phone call the carer made about the person: the SBARD's Decision, shown to the
+    /// office with the visit once synced.
+    pub async fn record_call(&self, args: RecordCallArgs) -> Result<VisitScreen, AppError> {
+        const MOST: usize = 300;
+        let to_name = args.to_name.trim().to_string();
+        if args.to == CallTarget::Other && to_name.is_empty() {
+            return Err(AppError::new(ErrorCode::Invalid, "Say who you phoned."));
+        }
+        for (what, text) in
+            [("Who you phoned", &to_name), ("Who you spoke to", &args.spoke_to), ("What was agreed", &args.detail)]
+        {
+            if text.chars().count() > MOST {
+                return Err(AppError::new(
+                    ErrorCode::Invalid,
+                    format!("{what} is too long: keep it under {MOST} characters."),
+                ));
+            }
+        }
+        let who = self.unlocked().await?;
+        let call = CallRecord {
+            to: args.to,
+            to_name,
+            at: Utc::now(),
+            spoke_to: args.spoke_to.trim().to_string(),
+            outcome: args.outcome,
+            detail: args.detail.trim().to_string(),
+            by: StaffId::new(who.staff_ref.clone()),
+        };
+        self.edit_note(&args.visit_id, |note| {
+            note.calls.push(call);
+            Ok(())
+        })
+        .await
     }
 
     pub async fn record_task(&self, args: TaskArgs) -> Result<VisitScreen, AppError> {

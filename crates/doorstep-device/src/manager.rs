@@ -7,6 +7,7 @@ use doorstep_commands::{
     EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, RowProblem,
     ShareArgs, SharedRef,
 };
+use doorstep_model::news2::EscalationLevel;
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::{
     ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, Role, Sector, ShareChoices,
@@ -367,7 +368,19 @@ fn attention_for(signal: DaySignal) -> Option<Attention> {
         Some("Low–medium") => 2,
         _ => 0,
     };
+    let advice = signal.advice.filter(|a| a.needs_a_call());
+    let advice_weight = match advice {
+        Some(EscalationLevel::Emergency999) => 4,
+        Some(_) => 3,
+        None => 0,
+    };
     let mut reasons = Vec::new();
+    match (advice, &signal.last_call) {
+        (_, Some(call)) => reasons.push(call.trim_end_matches('.').to_string()),
+        (Some(EscalationLevel::Emergency999), None) => reasons.push("Told to phone 999: no call recorded".into()),
+        (Some(_), None) => reasons.push("Told to phone now: no call recorded".into()),
+        (None, None) => {}
+    }
     if band_weight > 0
         && let (Some(total), Some(band)) = (signal.news2_total, &signal.news2_band)
     {
@@ -389,6 +402,6 @@ fn attention_for(signal: DaySignal) -> Option<Attention> {
         person_id: signal.person_id,
         visit_id: signal.visit_id,
         reason: reasons.join(". "),
-        weight: band_weight.max(u8::from(!signal.soft_signs.is_empty())),
+        weight: band_weight.max(advice_weight).max(u8::from(!signal.soft_signs.is_empty())),
     })
 }

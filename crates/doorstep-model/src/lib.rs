@@ -29,7 +29,10 @@ pub use ids::{DocVersion, InsightId, NoteId, PersonId, RecordKind, SharedItemId,
 pub use insight::{Comment, ConsentBasis, Insight, InsightStatus, PartnerKind, PartnerOrg, Sector, Share, Urgency};
 pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};
 pub use nhs_number::{NhsNumber, NhsNumberError};
-pub use note::{Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign, SoftSignObservation, VisitNote};
+pub use note::{
+    CallOutcome, CallRecord, CallTarget, Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign,
+    SoftSignObservation, VisitNote,
+};
 pub use person::{Address, ConsentRecord, ConsentToShare, Contact, Person, PersonName};
 pub use role::Role;
 pub use shared::{

@@ -170,6 +170,36 @@ pub enum EscalationLevel {
     Emergency999,
 }
 
+impl EscalationLevel {
+    pub const ALL: [EscalationLevel; 5] = [
+        EscalationLevel::Routine,
+        EscalationLevel::ReadingsMissing,
+        EscalationLevel::TellSomeoneToday,
+        EscalationLevel::UrgentCallNow,
+        EscalationLevel::Emergency999,
+    ];
+
+    /// Stable code for SQL.
+    pub fn code(self) -> &'static str {
+        match self {
+            EscalationLevel::Routine => "routine",
+            EscalationLevel::ReadingsMissing => "readings_missing",
+            EscalationLevel::TellSomeoneToday => "tell_office",
+            EscalationLevel::UrgentCallNow => "phone_now",
+            EscalationLevel::Emergency999 => "999",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<EscalationLevel> {
+        EscalationLevel::ALL.into_iter().find(|l| l.code() == code)
+    }
+
+    /// The carer was told to phone now (or 999): the office needs to know a call was made.
+    pub fn needs_a_call(self) -> bool {
+        self >= EscalationLevel::UrgentCallNow
+    }
+}
+
 /// What the carer should do, in words they can follow at the door.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Escalation {

@@ -25,6 +25,125 @@ pub struct VisitNote {
     pub mood: Option<Mood>,
     pub vitals: Option<VitalSigns>,
     pub authors: Vec<NoteAuthor>,
+    /// Phone calls made about the person during the visit, oldest first. Notes written before
+    /// calls were recorded have none.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
+    pub calls: Vec<CallRecord>,
+}
+
+/// A phone call a carer made about the person, as they recorded it after the call: the
+/// escalation's Decision, for the office and the next carer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct CallRecord {
+    pub to: CallTarget,
+    /// Who they called when `to` is `Other` ("the district nurses"); otherwise empty.
+    pub to_name: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
+    /// Who they spoke to ("Dr Khan", "the receptionist").
+    pub spoke_to: String,
+    pub outcome: CallOutcome,
+    /// What was agreed, in their words ("GP visiting by 14:00", "re-check at 13:00").
+    pub detail: String,
+    pub by: StaffId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum CallTarget {
+    GpPractice,
+    /// Urgent community response (the 2-hour team).
+    UrgentCommunityResponse,
+    Nhs111,
+    Emergency999,
+    Office,
+    Other,
+}
+
+impl CallTarget {
+    pub const ALL: [CallTarget; 6] = [
+        CallTarget::GpPractice,
+        CallTarget::UrgentCommunityResponse,
+        CallTarget::Nhs111,
+        CallTarget::Emergency999,
+        CallTarget::Office,
+        CallTarget::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CallTarget::GpPractice => "GP practice",
+            CallTarget::UrgentCommunityResponse => "Urgent community response team",
+            CallTarget::Nhs111 => "111",
+            CallTarget::Emergency999 => "999",
+            CallTarget::Office => "The office",
+            CallTarget::Other => "Someone else",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum CallOutcome {
+    GpVisiting,
+    AmbulanceCalled,
+    /// Advised to watch them and take the readings again (when: in `detail`).
+    MonitorAndRecheck,
+    /// No answer: try again.
+    NoAnswer,
+    Other,
+}
+
+impl CallOutcome {
+    pub const ALL: [CallOutcome; 5] = [
+        CallOutcome::GpVisiting,
+        CallOutcome::AmbulanceCalled,
+        CallOutcome::MonitorAndRecheck,
+        CallOutcome::NoAnswer,
+        CallOutcome::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CallOutcome::GpVisiting => "A GP or nurse is coming",
+            CallOutcome::AmbulanceCalled => "Ambulance on its way",
+            CallOutcome::MonitorAndRecheck => "Told to watch them and check again",
+            CallOutcome::NoAnswer => "No answer: try again",
+            CallOutcome::Other => "Something else",
+        }
+    }
+}
+
+impl CallRecord {
+    /// Who was called, in words: "GP practice", or the name given for someone else.
+    pub fn called(&self) -> String {
+        match self.to {
+            CallTarget::Other if !self.to_name.trim().is_empty() => self.to_name.trim().to_string(),
+            other => other.label().to_string(),
+        }
+    }
+
+    /// One line for the office and the SBARD's Decision, with the time as `time` gives it:
+    /// "Phoned GP practice at 09:12, spoke to Dr Khan: a GP or nurse is coming (by 14:00)."
+    pub fn summary(&self, time: &str) -> String {
+        let mut line = format!("Phoned {} at {time}", self.called());
+        if !self.spoke_to.trim().is_empty() {
+            line.push_str(&format!(", spoke to {}", self.spoke_to.trim()));
+        }
+        line.push_str(&format!(": {}", self.outcome.label().to_lowercase()));
+        if !self.detail.trim().is_empty() {
+            line.push_str(&format!(" ({})", self.detail.trim().trim_end_matches('.')));
+        }
+        line.push('.');
+        line
+    }
+
+    /// A call that settled what happens next (not "no answer").
+    pub fn got_through(&self) -> bool {
+        self.outcome != CallOutcome::NoAnswer
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +339,7 @@ impl VisitNote {
             mood: None,
             vitals: None,
             authors: Vec::new(),
+            calls: Vec::new(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! care staff and clinicians share. Built from a visit's soft signs, NEWS2 and note so a carer
 //! can read it out on the phone to the GP, 111 or 999.
 
-use crate::news2::{self, News2Assessment, RiskBand, VitalSigns};
+use crate::news2::{self, EscalationLevel, News2Assessment, VitalSigns};
 use crate::note::VisitNote;
 use crate::person::Person;
 use chrono::NaiveDate;
@@ -120,25 +120,30 @@ impl Sbard {
             assessment.push("Nothing measured; see the visit note.".to_string());
         }
 
-        let band = match news2 {
-            Some(News2Assessment::Scored(s)) => Some(s.band),
-            Some(News2Assessment::Incomplete { band_at_least, .. }) => Some(*band_at_least),
-            _ => None,
-        };
+        // The recommendation follows the advice the carer was given (the community rule over
+        // the readings and the soft signs), so what they ask for is what the screen told them.
         let called = person.name.called();
-        let recommendation = match band {
-            Some(RiskBand::High) => format!("I think {called} needs an emergency assessment now."),
-            Some(RiskBand::Medium) => format!("I think {called} needs an urgent review by a clinician today."),
-            Some(RiskBand::LowMedium) => format!("I would like a clinician to review {called} today."),
+        let recommendation = match crate::escalation::advice(news2, &note.soft_signs).map(|a| a.level) {
+            Some(EscalationLevel::Emergency999) => format!("I think {called} needs an emergency assessment now."),
+            Some(EscalationLevel::UrgentCallNow) => {
+                format!("I think {called} needs an urgent review by a clinician now.")
+            }
+            Some(EscalationLevel::TellSomeoneToday) => format!("I would like a clinician to review {called} today."),
             _ => "Please advise what should happen next, and when.".to_string(),
         };
+        let decision = note
+            .calls
+            .iter()
+            .map(|call| call.summary(&call.at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string()))
+            .collect::<Vec<_>>()
+            .join(" ");
 
         Sbard {
             situation,
             background: background.join(" "),
             assessment: assessment.join(" "),
             recommendation,
-            decision: String::new(),
+            decision,
         }
     }
 

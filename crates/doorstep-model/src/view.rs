@@ -89,6 +89,12 @@ pub struct DaySignal {
     /// The NEWS2 is a lower bound: some readings were missing.
     #[serde(default)]
     pub news2_incomplete: bool,
+    /// The advice the visit gave the carer (`escalation::advice`).
+    #[serde(default)]
+    pub advice: Option<crate::news2::EscalationLevel>,
+    /// The latest phone call the carer recorded: "Phoned GP practice at 09:12, …".
+    #[serde(default)]
+    pub last_call: Option<String>,
 }
 
 /// An enrolled device, as a manager's device list shows it.

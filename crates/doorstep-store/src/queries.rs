@@ -2,6 +2,7 @@
 //! except the one record a screen shows in full.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use doorstep_model::news2::EscalationLevel;
 use doorstep_model::shared::{PartnerResponse, ResponseOutcome, Revocation, SharedStatus};
 pub use doorstep_model::view::{
     DaySignal, InsightRow, PersonOverview, PersonRow, SearchHit, SharedItemRow, TimelineEntry, VisitRow,
@@ -108,7 +109,7 @@ impl Store {
     pub fn signals_on(&self, day: NaiveDate) -> Result<Vec<DaySignal>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT v.id, v.person_id, p.display_name, n.soft_signs, n.news2_total, n.news2_band,
-                    n.news2_incomplete
+                    n.news2_incomplete, n.advice, n.last_call
              FROM visits v JOIN notes n ON n.visit_id = v.id LEFT JOIN people p ON p.id = v.person_id
              WHERE v.day = ?1 ORDER BY v.starts_at",
         )?;
@@ -123,6 +124,8 @@ impl Store {
                     news2_total: r.get::<_, Option<i64>>(4)?.map(|t| t.clamp(0, 255) as u8),
                     news2_band: r.get(5)?,
                     news2_incomplete: r.get(6)?,
+                    advice: r.get::<_, Option<String>>(7)?.as_deref().and_then(EscalationLevel::from_code),
+                    last_call: r.get(8)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

@@ -124,7 +124,13 @@ impl Record for VisitNote {
     fn project(&self, conn: &Connection, doc_no: i64, now_ms: i64) -> Result<()> {
         let person_id = self.person_id.to_string();
         let changes: Vec<&str> = self.changes().map(|s| s.sign.code()).collect();
-        let (news2_total, news2_band, news2_incomplete) = match score_note(conn, self)? {
+        let assessment = score_note(conn, self)?;
+        let advice = doorstep_model::escalation::advice(assessment.as_ref(), &self.soft_signs).map(|a| a.level.code());
+        let last_call = self
+            .calls
+            .last()
+            .map(|call| call.summary(&call.at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string()));
+        let (news2_total, news2_band, news2_incomplete) = match assessment {
             Some(News2Assessment::Scored(score)) => (Some(score.total), Some(score.band.label()), false),
             // The lower bound: already this band, whatever the missing readings would add.
             Some(News2Assessment::Incomplete { partial_total, band_at_least, .. }) => {
@@ -135,8 +141,8 @@ impl Record for VisitNote {
         conn.execute("DELETE FROM notes WHERE doc_no = ?1", [doc_no])?;
         conn.execute(
             "INSERT INTO notes (doc_no, id, visit_id, person_id, soft_signs, soft_sign_changes, news2_total, news2_band,
-                                updated_at, news2_incomplete)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                updated_at, news2_incomplete, advice, last_call)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 doc_no,
                 self.id.to_string(),
@@ -148,6 +154,8 @@ impl Record for VisitNote {
                 news2_band,
                 now_ms,
                 news2_incomplete,
+                advice,
+                last_call,
             ],
         )?;
         let mut body = self.narrative.clone();

@@ -400,7 +400,9 @@ fn a_note_with_complete_vitals_shows_its_news2_score_on_the_timeline() {
     assert_eq!(older.visit_id, earlier.id.to_string());
     assert_eq!((older.news2_total, older.news2_band.as_deref()), (None, None), "a visit with no note has no score");
 
-    // Incomplete vitals are not scored on the timeline.
+    // Incomplete vitals are kept as their lower bound, marked incomplete, so an incomplete
+    // Medium or High still reaches the office and the watch.
+    assert!(!newest.news2_incomplete);
     store
         .update::<VisitNote>(&note.id.to_string(), |n| {
             if let Some(vitals) = n.vitals.as_mut() {
@@ -410,7 +412,9 @@ fn a_note_with_complete_vitals_shows_its_news2_score_on_the_timeline() {
         })
         .expect("drop temperature");
     let overview = store.person_overview(&p.id.to_string()).expect("overview");
-    assert_eq!(overview.timeline[0].news2_total, None);
+    let newest = &overview.timeline[0];
+    assert_eq!((newest.news2_total, newest.news2_band.as_deref()), (Some(5), Some("Medium")), "at least 5");
+    assert!(newest.news2_incomplete);
 }
 
 #[test]

@@ -101,7 +101,7 @@ pub fn PersonPage(props: &Props) -> Html {
                             <td class="nhsuk-table__cell">{ format::when(t.starts_at) }</td>
                             <td class="nhsuk-table__cell">{ format::status_tag(&t.status).0 }</td>
                             <td class="nhsuk-table__cell">{ t.soft_signs.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ") }</td>
-                            <td class="nhsuk-table__cell">{ t.news2_total.map(|n| n.to_string()).unwrap_or_default() }</td>
+                            <td class="nhsuk-table__cell">{ t.news2_total.map(|n| if t.news2_incomplete { format!("at least {n}") } else { n.to_string() }).unwrap_or_default() }</td>
                         </tr>
                     }) }
                 </tbody>

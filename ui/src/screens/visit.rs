@@ -5,13 +5,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use doorstep_commands::{
-    AppError, CheckIn, CheckOut, FoodFluidArgs, GetSyncStatus, GetVisit, MoodArgs, NarrativeArgs, RecordTask,
-    RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen,
-    VitalsArgs,
+    AppError, CheckIn, CheckOut, CheckOutArgs, ErrorCode, FoodFluidArgs, GetSyncStatus, GetVisit, MoodArgs,
+    NarrativeArgs, RecordCall, RecordCallArgs, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid, SetMood,
+    SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
 };
 use doorstep_model::news2::{EscalationLevel, News2Assessment};
 use doorstep_model::{
-    Acvpu, Comparison, DocVersion, FoodFluid, Intake, Mood, SoftSign, TaskOutcome, VisitStatus, VitalSigns,
+    Acvpu, CallOutcome, CallTarget, Comparison, DocVersion, FoodFluid, Intake, Mood, SoftSign, TaskOutcome,
+    VisitStatus, VitalSigns,
 };
 use gloo_timers::callback::{Interval, Timeout};
 use yew::platform::spawn_local;
@@ -83,11 +84,15 @@ pub fn VisitPage(props: &Props) -> Html {
             (ctx.clone(), error.clone(), update.clone(), VisitArgs { visit_id: visit_id.clone() });
         Callback::from(move |_: MouseEvent| act::<CheckIn>(&ctx, args.clone(), error.clone(), update.clone()))
     };
-    let check_out = {
-        let (ctx, error, update, args) =
-            (ctx.clone(), error.clone(), update.clone(), VisitArgs { visit_id: visit_id.clone() });
+    let check_out = |confirmed: bool| {
+        let (ctx, error, update) = (ctx.clone(), error.clone(), update.clone());
+        let args = CheckOutArgs { visit_id: visit_id.clone(), confirmed };
         Callback::from(move |_: MouseEvent| act::<CheckOut>(&ctx, args.clone(), error.clone(), update.clone()))
     };
+    // "Before you go": what checking out would leave undone (a call the advice asked for, tasks
+    // unmarked), from the device; the carer may still go.
+    let before_you_go = error.as_ref().filter(|e| e.code == ErrorCode::Confirm).map(|e| e.message.clone());
+    let shown_error = if before_you_go.is_some() { None } else { (*error).clone() };
     let new_idea = {
         let go = ctx.go.clone();
         let route = Route::NewIdea {
@@ -124,7 +129,7 @@ pub fn VisitPage(props: &Props) -> Html {
                 </div>
             }
             <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={about}>{ format!("About {name}") }</button>
-            <ErrorMessage error={(*error).clone()} />
+            <ErrorMessage error={shown_error} />
             if s.visit.status == VisitStatus::Scheduled {
                 <button type="button" class="nhsuk-button ds-wide ds-big" id="check-in" onclick={check_in}>{"Check in"}</button>
             }
@@ -142,7 +147,15 @@ pub fn VisitPage(props: &Props) -> Html {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="new-idea" onclick={new_idea}>{"Record an idea"}</button>
                 if s.visit.status == VisitStatus::InProgress {
                     <hr />
-                    <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out" onclick={check_out}>{"Check out"}</button>
+                    if let Some(items) = before_you_go {
+                        <div class="nhsuk-warning-callout" id="before-you-go" role="alert">
+                            <h2 class="nhsuk-warning-callout__label"><span role="text">{"Before you go"}</span></h2>
+                            <ul>{ for items.lines().map(|line| html! { <li>{ line.to_string() }</li> }) }</ul>
+                            <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="check-out-anyway" onclick={check_out(true)}>{"Check out anyway"}</button>
+                        </div>
+                    } else {
+                        <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out" onclick={check_out(false)}>{"Check out"}</button>
+                    }
                 }
             }
         </>
@@ -579,6 +592,7 @@ fn Vitals(props: &SectionProps) -> Html {
             <h2 id="vitals-heading">{"Vital signs"}</h2>
             <p class="nhsuk-hint">{"Fill in what you measured. The NEWS2 score and what to do appear straight away."}</p>
             <Advice screen={props.screen.clone()} />
+            <Calls screen={props.screen.clone()} on_update={props.on_update.clone()} />
             <ErrorMessage error={(*error).clone()} />
             <div class="ds-vitals">
                 { number("resp", "Breaths per minute", "Count for a full minute", |f| &f.respiration_rate, |f, v| f.respiration_rate = v) }
@@ -672,6 +686,100 @@ fn Advice(props: &AdviceProps) -> Html {
                 }
             </div>
         </div>
+    }
+}
+
+/// The calls made about the person, and "Record the call" under the advice: who was phoned,
+/// who they spoke to, what happens now. It becomes the SBARD's Decision and reaches the office.
+#[component]
+fn Calls(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let error = use_state(|| None::<AppError>);
+    let to = use_state(|| None::<CallTarget>);
+    let outcome = use_state(|| None::<CallOutcome>);
+    let to_name = use_state(String::new);
+    let spoke_to = use_state(String::new);
+    let detail = use_state(String::new);
+    let screen = &props.screen;
+    let advised = screen.advice.as_ref().is_some_and(|a| a.level > EscalationLevel::Routine);
+    if !advised && screen.note.calls.is_empty() {
+        return html! {};
+    }
+    let choice = |on: bool, label: &'static str, id: String, onclick: Callback<MouseEvent>| {
+        html! { <button type="button" {id} class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ label }</button> }
+    };
+    let save = {
+        let (ctx, error, on_update) = (ctx.clone(), error.clone(), props.on_update.clone());
+        let (to, outcome, to_name, spoke_to, detail) =
+            (to.clone(), outcome.clone(), to_name.clone(), spoke_to.clone(), detail.clone());
+        let visit_id = screen.visit.id.to_string();
+        Callback::from(move |_: MouseEvent| {
+            let (Some(target), Some(result)) = (*to, *outcome) else {
+                error.set(Some(AppError::new(ErrorCode::Invalid, "Choose who you phoned and what happens now.")));
+                return;
+            };
+            let args = RecordCallArgs {
+                visit_id: visit_id.clone(),
+                to: target,
+                to_name: (*to_name).clone(),
+                spoke_to: (*spoke_to).clone(),
+                outcome: result,
+                detail: (*detail).clone(),
+            };
+            let (on_update, to, outcome, detail) = (on_update.clone(), to.clone(), outcome.clone(), detail.clone());
+            act::<RecordCall>(&ctx, args, error.clone(), move |s| {
+                to.set(None);
+                outcome.set(None);
+                detail.set(String::new());
+                on_update.emit(s);
+            });
+        })
+    };
+    let text = |id: &'static str, label: &'static str, hint: &'static str, state: &UseStateHandle<String>| {
+        let state = state.clone();
+        let value = (*state).clone();
+        html! {
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for={id}>{ label }</label>
+                <div class="nhsuk-hint">{ hint }</div>
+                <input class="nhsuk-input" {id} {value} oninput={Callback::from(move |e: InputEvent| state.set(input_value(&e)))} />
+            </div>
+        }
+    };
+    html! {
+        <section aria-labelledby="calls-heading" class="ds-calls">
+            <h3 id="calls-heading">{"Calls"}</h3>
+            if !screen.note.calls.is_empty() {
+                <ul class="nhsuk-list" id="calls">
+                    { for screen.note.calls.iter().map(|c| html! { <li>{ c.summary(&format::time(c.at)) }</li> }) }
+                </ul>
+            }
+            <ErrorMessage error={(*error).clone()} />
+            <fieldset class="nhsuk-fieldset">
+                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Record the call: who did you phone?"}</legend>
+                <div class="ds-buttons">
+                    { for CallTarget::ALL.into_iter().map(|t| {
+                        let state = to.clone();
+                        choice(*to == Some(t), t.label(), format!("call-to-{t:?}").to_lowercase(), Callback::from(move |_: MouseEvent| state.set(Some(t))))
+                    }) }
+                </div>
+            </fieldset>
+            if *to == Some(CallTarget::Other) {
+                { text("call-to-name", "Who did you phone?", "Like: the district nurses", &to_name) }
+            }
+            { text("call-spoke-to", "Who did you speak to? (optional)", "Like: Dr Khan, the receptionist", &spoke_to) }
+            <fieldset class="nhsuk-fieldset">
+                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"What happens now?"}</legend>
+                <div class="ds-buttons">
+                    { for CallOutcome::ALL.into_iter().map(|o| {
+                        let state = outcome.clone();
+                        choice(*outcome == Some(o), o.label(), format!("call-outcome-{o:?}").to_lowercase(), Callback::from(move |_: MouseEvent| state.set(Some(o))))
+                    }) }
+                </div>
+            </fieldset>
+            { text("call-detail", "What was agreed (optional)", "Like: GP visiting by 14:00, check again at 13:00", &detail) }
+            <button type="button" class="nhsuk-button ds-wide" id="save-call" onclick={save}>{"Save the call"}</button>
+        </section>
     }
 }
 

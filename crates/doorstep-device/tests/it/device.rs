@@ -6,8 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use doorstep_commands::{
-    DayArgs, EnrolArgs, ErrorCode, IdeaArgs, NarrativeArgs, ShareArgs, SharedRef, SoftSignArgs, TaskArgs, VisitArgs,
-    VitalsArgs,
+    CheckOutArgs, DayArgs, EnrolArgs, ErrorCode, IdeaArgs, NarrativeArgs, RecordCallArgs, ShareArgs, SharedRef,
+    SoftSignArgs, TaskArgs, VisitArgs, VitalsArgs,
 };
 use doorstep_device::{Device, LOCK_AFTER};
 use doorstep_hub::Hub;
@@ -16,8 +16,8 @@ use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::shared::{ResponseOutcome, SharedItem, SharedStatus};
 use doorstep_model::{
-    Acvpu, Comparison, ConsentBasis, Insight, InsightStatus, PartnerKind, PartnerOrg, Role, SoftSign, Urgency,
-    VisitStatus, VitalSigns,
+    Acvpu, CallOutcome, CallTarget, Comparison, ConsentBasis, Insight, InsightStatus, PartnerKind, PartnerOrg, Role,
+    SoftSign, Urgency, VisitStatus, VitalSigns,
 };
 use doorstep_tests::{TestHub, today};
 use uuid::Uuid;
@@ -176,7 +176,7 @@ async fn the_visit_screen_escalates_as_the_community_rule_says_and_the_office_se
 async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_office() {
     let dir = tempfile::TempDir::new().expect("dir");
     let hub = hub(dir.path()).await;
-    let _office = office(&hub, dir.path()).await;
+    let office = office(&hub, dir.path()).await;
     let tablet = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
     tablet.sync_now().await.expect("the rota arrives");
 
@@ -245,8 +245,33 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
         .await
         .expect("idea");
     assert_eq!(tablet.my_ideas().await.expect("my ideas")[0].insight.id, idea.id);
-    assert_eq!(tablet.check_out(&id.visit_id).await.expect("check out").visit.status, VisitStatus::Completed);
-
+    // Told to phone now (NEWS2 5, new confusion) and no call recorded: checking out asks first.
+    let out = |confirmed| CheckOutArgs { visit_id: id.visit_id.clone(), confirmed };
+    let asked = tablet.check_out(out(false)).await.unwrap_err();
+    assert_eq!(asked.code, ErrorCode::Confirm, "{}", asked.message);
+    assert!(asked.message.contains("no call is recorded"), "{}", asked.message);
+    let screen = tablet
+        .record_call(RecordCallArgs {
+            visit_id: id.visit_id.clone(),
+            to: CallTarget::GpPractice,
+            to_name: String::new(),
+            spoke_to: "Dr Khan".into(),
+            outcome: CallOutcome::GpVisiting,
+            detail: "by 14:00".into(),
+        })
+        .await
+        .expect("the call");
+    let decision = screen.sbard.as_ref().map(|s| s.decision.clone()).unwrap_or_default();
+    assert!(decision.starts_with("Phoned GP practice at ") && decision.contains("Dr Khan"), "{decision}");
+    // The call is recorded; only unmarked tasks (if any) are left to ask about.
+    match tablet.check_out(out(false)).await {
+        Ok(done) => assert_eq!(done.visit.status, VisitStatus::Completed),
+        Err(e) => {
+            assert_eq!(e.code, ErrorCode::Confirm);
+            assert!(!e.message.contains("call") && e.message.contains("not marked"), "{}", e.message);
+            assert_eq!(tablet.check_out(out(true)).await.expect("checked out").visit.status, VisitStatus::Completed);
+        }
+    }
     // Offline, signing out would lose the visit: refused, and everything is still there.
     let address = hub.url.clone();
     let (storage, provider) = (hub.storage.clone(), hub.provider);
@@ -263,6 +288,12 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
     assert!(tablet.unlocked_store().await.is_err(), "the store is closed");
     assert!(!dir.path().join("C001.db").exists(), "the store file is deleted");
     assert!(!dir.path().join("C001.db.secret").exists(), "the device secret is forgotten");
+    // Sign-out sent it: the office sees the call with the visit.
+    office.sync_now().await.expect("office sync");
+    let day = office.manager_day(DayArgs { day: None }).await.expect("the office's day");
+    let seen = day.attention.iter().find(|a| a.visit_id == id.visit_id).expect("the visit needs attention");
+    assert!(seen.reason.starts_with("Phoned GP practice at") && seen.reason.contains("coming"), "{}", seen.reason);
+
     hub.stop().await;
 }
 
