@@ -98,6 +98,18 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait("#sbard").await;
     carer.shot("04-visit-news2-medium").await;
 
+    // The carer phones the GP and records the call: it becomes the SBARD's Decision.
+    carer.click("#call-to-gppractice").await;
+    carer.type_into("#call-spoke-to", "Dr Khan").await;
+    carer.click("#call-outcome-gpvisiting").await;
+    carer.type_into("#call-detail", "by 14:00").await;
+    carer.click("#save-call").await;
+    let decision = carer.wait_text("#sbard", "Phoned GP practice at").await;
+    assert!(decision.contains("Dr Khan") && decision.contains("by 14:00"), "{decision}");
+    carer.wait_text("#calls", "Phoned GP practice").await;
+    let _ = carer.client.execute("document.getElementById('calls-heading').scrollIntoView()", vec![]).await;
+    carer.shot("20-visit-call-recorded").await;
+
     carer.click("#new-idea").await;
     carer.type_into("#idea-summary", "Grab rail by the back door would stop Peggy's near-falls").await;
     carer.type_into("#idea-detail", "She steadies herself on the door frame every morning.").await;
@@ -106,10 +118,31 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.shot("05-record-an-idea").await;
     carer.click("#save-idea").await;
     carer.click("#check-out").await;
+    // The tasks are not marked: "Before you go" asks first, and the carer may still go.
+    carer.wait_text("#before-you-go", "not marked").await;
+    carer.shot("21-before-you-go").await;
+    carer.click("#check-out-anyway").await;
     carer.wait_text("#visit-status", "Completed").await;
     carer.click_labelled("button", "About Margaret").await;
     carer.wait_text(".ds-what-matters", "Biscuit").await;
     carer.shot("06-person").await;
+    carer.click(".ds-back").await;
+
+    // The next visit: soft signs alone give advice; then a person who responds only to voice,
+    // whatever the other readings, is 999.
+    carer.wait(".ds-visit__card").await;
+    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card')[1].click()", vec![]).await;
+    carer.click("#check-in").await;
+    carer.wait_text("#visit-status", "In progress").await;
+    carer.click("#sign-eating_drinking_less").await;
+    carer.wait_text("#news2-headline", "worried about them").await;
+    let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
+    carer.shot("22-visit-soft-signs-worried").await;
+    carer.wait("#consciousness").await.select_by_value("voice").await.expect("choose voice");
+    carer.click("#score").await;
+    carer.wait_text("#news2-headline", "phone 999 now").await;
+    let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
+    carer.shot("23-visit-999").await;
     carer.click(".ds-back").await;
     let offline = carer.wait_text("#sync-status", "waiting").await;
     carer.shot("07-carer-today-offline").await;

@@ -292,6 +292,10 @@ pub struct SoftSignArgs {
 pub struct VitalsArgs {
     pub visit_id: String,
     pub vitals: VitalSigns,
+    /// The carer checked the extreme readings they were asked about (`ErrorCode::Confirm`) and
+    /// they are right.
+    #[serde(default)]
+    pub checked: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -147,6 +147,19 @@ impl Device {
     pub async fn record_vitals(&self, args: VitalsArgs) -> Result<VisitScreen, AppError> {
         // A reading that cannot be right is refused here, so it never becomes advice.
         args.vitals.validate().map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+        // One that can be real but is extreme is checked first: a slip of the finger must not
+        // send an ambulance, and a real SpO2 of 48 must.
+        let extremes = args.vitals.extremes();
+        if !extremes.is_empty() && !args.checked {
+            let readings: Vec<String> = extremes.iter().map(|(p, v)| format!("{} {v}", p.label())).collect();
+            return Err(AppError::new(
+                ErrorCode::Confirm,
+                format!(
+                    "Check this reading: {}. It is possible but very unusual. Take it again if you can; if it is right, save it.",
+                    readings.join(", ")
+                ),
+            ));
+        }
         self.edit_note(&args.visit_id, |note| {
             note.vitals = (!args.vitals.is_empty()).then_some(args.vitals);
             Ok(())

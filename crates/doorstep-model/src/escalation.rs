@@ -204,6 +204,22 @@ mod tests {
     }
 
     #[test]
+    fn a_possible_but_extreme_reading_is_scored_and_says_999_if_it_is_right() {
+        let low_oxygen = VitalSigns { spo2_percent: Some(48), ..normal() };
+        assert_eq!(low_oxygen.validate(), Ok(()), "an SpO2 of 48 can be real");
+        assert_eq!(low_oxygen.extremes(), vec![(Parameter::SpO2, "48".to_string())]);
+        let assessment = assess(&low_oxygen, &adult()).expect("scored");
+        let News2Assessment::Scored(score) = &assessment else { panic!("{assessment:?}") };
+        assert_eq!(score.total, 3, "scored like any SpO2 of 91 or less");
+        assert_eq!(score.escalation.level, EscalationLevel::Emergency999);
+        assert!(score.escalation.headline.contains("If this reading is right"));
+        let slow = VitalSigns { pulse: Some(18), ..normal() };
+        assert_eq!(level(&slow), EscalationLevel::Emergency999);
+        assert!(VitalSigns { pulse: Some(400), ..normal() }.validate().is_err(), "a slip is still refused");
+        assert!(normal().extremes().is_empty());
+    }
+
+    #[test]
     fn the_more_urgent_advice_is_shown() {
         let confused = [sign(SoftSign::Confusion, Comparison::New)];
         let low = assess(&normal(), &adult()).expect("valid");

@@ -270,11 +270,21 @@ pub enum VitalsError {
     OutOfRange { parameter: Parameter, value: String, min: String, max: String },
 }
 
-// Plausible ranges: wide enough for any living person, narrow enough to catch slips.
+// Possible ranges: wide enough for any living person (an SpO2 of 48 or a pulse of 18 can be
+// real), narrow enough to catch slips (pulse 400).
 const RESPIRATION_RANGE: (u16, u16) = (1, 80);
-const SPO2_RANGE: (u16, u16) = (50, 100);
+const SPO2_RANGE: (u16, u16) = (20, 100);
 const SYSTOLIC_RANGE: (u16, u16) = (40, 300);
-const PULSE_RANGE: (u16, u16) = (20, 250);
+const PULSE_RANGE: (u16, u16) = (10, 300);
+
+// Possible but extreme: the carer is asked to check the reading before it is scored, and if it
+// is right the advice is 999. Inside these bounds a reading is not extreme.
+const RESPIRATION_USUAL: (u16, u16) = (6, 50);
+const SPO2_USUAL: (u16, u16) = (70, 100);
+const SYSTOLIC_USUAL: (u16, u16) = (60, 250);
+const PULSE_USUAL: (u16, u16) = (30, 200);
+/// Tenths of a degree: 32.0–42.0 °C.
+const TEMPERATURE_TENTHS_USUAL: (i64, i64) = (320, 420);
 /// Temperature limits in tenths of a degree (25.0–45.0 °C).
 const TEMPERATURE_TENTHS_RANGE: (i64, i64) = (250, 450);
 
@@ -319,6 +329,33 @@ impl VitalSigns {
             }
         }
         Ok(())
+    }
+}
+
+impl VitalSigns {
+    /// Readings that are possible but extreme (an SpO2 of 48, a pulse of 18): the carer checks
+    /// them before they are scored, and if they are right the advice is 999. Each as the
+    /// parameter and the reading as typed.
+    pub fn extremes(&self) -> Vec<(Parameter, String)> {
+        let outside = |value: Option<u16>, (low, high): (u16, u16)| value.filter(|v| *v < low || *v > high);
+        let mut found = Vec::new();
+        for (parameter, value, usual) in [
+            (Parameter::RespirationRate, self.respiration_rate, RESPIRATION_USUAL),
+            (Parameter::SpO2, self.spo2_percent, SPO2_USUAL),
+            (Parameter::SystolicBp, self.systolic_bp, SYSTOLIC_USUAL),
+            (Parameter::Pulse, self.pulse, PULSE_USUAL),
+        ] {
+            if let Some(v) = outside(value, usual) {
+                found.push((parameter, v.to_string()));
+            }
+        }
+        if let Some(t) = self.temperature_c
+            && temperature_tenths(t)
+                .is_some_and(|tenths| tenths < TEMPERATURE_TENTHS_USUAL.0 || tenths > TEMPERATURE_TENTHS_USUAL.1)
+        {
+            found.push((Parameter::Temperature, t.to_string()));
+        }
+        found
     }
 }
 
@@ -451,6 +488,7 @@ pub fn band_for(total: u8, any_single_three: bool) -> RiskBand {
 /// The community escalation rule: what a carer in someone's home should do with a set of
 /// readings. It reads the score and never changes it. In order, the first that applies:
 ///
+/// 0. a possible but extreme reading, checked by the carer ([`VitalSigns::extremes`]) → 999;
 /// 1. responds only to voice or pain, or not at all (V, P or U) → 999;
 /// 2. aggregate 7 or more → 999;
 /// 3. aggregate 5–6 → phone now for an urgent review;
@@ -471,7 +509,21 @@ pub fn community_escalation(
         scored.iter().find(|s| s.score == 3) // new confusion
     });
     let no_sync = "Do not wait for the app to sync.";
-    let (level, headline, action, who) = if not_awake {
+    let extremes = vitals.extremes();
+    let (level, headline, action, who) = if !extremes.is_empty() {
+        let readings: Vec<String> = extremes.iter().map(|(p, v)| format!("{} {v}", p.label())).collect();
+        (
+            EscalationLevel::Emergency999,
+            "If this reading is right, phone 999 now.".to_owned(),
+            format!(
+                "{} is extreme. If you have checked it and it is right, phone 999 now: give the \
+                 address first and answer the call handler's questions. Stay with them. Then tell \
+                 the office. {no_sync}",
+                readings.join(", ")
+            ),
+            "999".to_owned(),
+        )
+    } else if not_awake {
         (
             EscalationLevel::Emergency999,
             "They are not fully awake: phone 999 now.".to_owned(),
@@ -954,7 +1006,7 @@ mod tests {
             (
                 VitalSigns { pulse: Some(400), ..normal() },
                 Parameter::Pulse,
-                "Pulse 400 is not possible: check the reading (expected 20 to 250).",
+                "Pulse 400 is not possible: check the reading (expected 10 to 300).",
             ),
             (
                 VitalSigns { temperature_c: Some(60.0), ..normal() },
@@ -972,9 +1024,9 @@ mod tests {
                 VitalSigns { spo2_percent: Some(101), ..normal() },
                 Parameter::SpO2,
                 "Oxygen saturation (SpO2) 101 is not possible: check the reading \
-                 (expected 50 to 100).",
+                 (expected 20 to 100).",
             ),
-            (VitalSigns { spo2_percent: Some(49), ..normal() }, Parameter::SpO2, "Oxygen saturation (SpO2) 49"),
+            (VitalSigns { spo2_percent: Some(19), ..normal() }, Parameter::SpO2, "Oxygen saturation (SpO2) 19"),
             (
                 VitalSigns { respiration_rate: Some(0), ..normal() },
                 Parameter::RespirationRate,
@@ -996,10 +1048,10 @@ mod tests {
     fn range_limits_are_accepted() {
         let low = VitalSigns {
             respiration_rate: Some(1),
-            spo2_percent: Some(50),
+            spo2_percent: Some(20),
             on_oxygen: Some(true),
             systolic_bp: Some(40),
-            pulse: Some(20),
+            pulse: Some(10),
             consciousness: Some(Acvpu::Unresponsive),
             temperature_c: Some(25.0),
         };
@@ -1008,7 +1060,7 @@ mod tests {
             spo2_percent: Some(100),
             on_oxygen: Some(false),
             systolic_bp: Some(300),
-            pulse: Some(250),
+            pulse: Some(300),
             consciousness: Some(Acvpu::Pain),
             temperature_c: Some(45.0),
         };

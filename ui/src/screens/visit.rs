@@ -571,19 +571,21 @@ fn Vitals(props: &SectionProps) -> Html {
             form2.set(f);
         })
     };
-    let score = {
+    // `checked`: the carer has checked the extreme readings the device asked about.
+    let score = |checked: bool| {
         let (ctx, error, form, on_update, visit_id) =
             (ctx.clone(), error.clone(), form.clone(), props.on_update.clone(), props.screen.visit.id.to_string());
         Callback::from(move |_: MouseEvent| match form.parse() {
             Ok(vitals) => {
                 let on_update = on_update.clone();
-                act::<RecordVitals>(&ctx, VitalsArgs { visit_id: visit_id.clone(), vitals }, error.clone(), move |s| {
-                    on_update.emit(s)
-                });
+                let args = VitalsArgs { visit_id: visit_id.clone(), vitals, checked };
+                act::<RecordVitals>(&ctx, args, error.clone(), move |s| on_update.emit(s));
             }
             Err(message) => error.set(Some(AppError::new(doorstep_commands::ErrorCode::Invalid, message))),
         })
     };
+    let to_check = error.as_ref().filter(|e| e.code == ErrorCode::Confirm).map(|e| e.message.clone());
+    let shown_error = if to_check.is_some() { None } else { (*error).clone() };
     let option = |value: &'static str, level: Option<Acvpu>| {
         html! { <option {value} selected={form.consciousness == level}>{ level.map(|l| l.label()).unwrap_or("Choose") }</option> }
     };
@@ -593,7 +595,14 @@ fn Vitals(props: &SectionProps) -> Html {
             <p class="nhsuk-hint">{"Fill in what you measured. The NEWS2 score and what to do appear straight away."}</p>
             <Advice screen={props.screen.clone()} />
             <Calls screen={props.screen.clone()} on_update={props.on_update.clone()} />
-            <ErrorMessage error={(*error).clone()} />
+            <ErrorMessage error={shown_error} />
+            if let Some(message) = to_check {
+                <div class="nhsuk-warning-callout" id="check-reading" role="alert">
+                    <h3 class="nhsuk-warning-callout__label"><span role="text">{"Check the reading"}</span></h3>
+                    <p>{ message }</p>
+                    <button type="button" class="nhsuk-button ds-wide" id="reading-is-right" onclick={score(true)}>{"It is right: work out the score"}</button>
+                </div>
+            }
             <div class="ds-vitals">
                 { number("resp", "Breaths per minute", "Count for a full minute", |f| &f.respiration_rate, |f, v| f.respiration_rate = v) }
                 { number("spo2", "Oxygen level (%)", "From the finger probe", |f| &f.spo2_percent, |f, v| f.spo2_percent = v) }
@@ -616,7 +625,7 @@ fn Vitals(props: &SectionProps) -> Html {
                     { option("unresponsive", Some(Acvpu::Unresponsive)) }
                 </select>
             </div>
-            <button type="button" class="nhsuk-button ds-wide" id="score" onclick={score}>{"Work out the NEWS2 score"}</button>
+            <button type="button" class="nhsuk-button ds-wide" id="score" onclick={score(false)}>{"Work out the NEWS2 score"}</button>
         </section>
     }
 }

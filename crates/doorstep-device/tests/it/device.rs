@@ -152,14 +152,36 @@ async fn the_visit_screen_escalates_as_the_community_rule_says_and_the_office_se
         temperature_c: Some(37.0),
         ..voice
     };
-    let screen = tablet.record_vitals(VitalsArgs { visit_id: first.clone(), vitals: voice }).await.expect("vitals");
+    let screen = tablet
+        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: voice, checked: false })
+        .await
+        .expect("vitals");
     let Some(News2Assessment::Scored(score)) = &screen.news2 else { panic!("{:?}", screen.news2) };
     assert_eq!(score.total, 3, "the score itself is unchanged");
     assert_eq!(screen.advice.expect("advice").level, EscalationLevel::Emergency999);
 
+    // An SpO2 of 48 can be real: asked to check it, then scored, and 999 if it is right.
+    let low = VitalSigns { spo2_percent: Some(48), ..vitals_scoring_five() };
+    let asked = tablet
+        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: low.clone(), checked: false })
+        .await
+        .unwrap_err();
+    assert_eq!(asked.code, ErrorCode::Confirm, "{}", asked.message);
+    assert!(asked.message.contains("Oxygen saturation (SpO2) 48"), "{}", asked.message);
+    let screen = tablet
+        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: low, checked: true })
+        .await
+        .expect("checked");
+    let advice = screen.advice.expect("advice");
+    assert_eq!(advice.level, EscalationLevel::Emergency999);
+    assert!(advice.headline.contains("If this reading is right"), "{}", advice.headline);
+
     // Breathing 30 and pulse 135, nothing else: at least 6 already.
     let partial = VitalSigns { respiration_rate: Some(30), pulse: Some(135), ..VitalSigns::default() };
-    let screen = tablet.record_vitals(VitalsArgs { visit_id: second.clone(), vitals: partial }).await.expect("vitals");
+    let screen = tablet
+        .record_vitals(VitalsArgs { visit_id: second.clone(), vitals: partial, checked: false })
+        .await
+        .expect("vitals");
     let advice = screen.advice.expect("advice");
     assert!(advice.level >= EscalationLevel::UrgentCallNow, "{advice:?}");
     assert!(!advice.action.to_lowercase().contains("carry on"));
@@ -221,10 +243,13 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
             .expect("soft sign");
     }
     let bad = VitalSigns { pulse: Some(400), ..vitals_scoring_five() };
-    let refused = tablet.record_vitals(VitalsArgs { visit_id: id.visit_id.clone(), vitals: bad }).await.unwrap_err();
+    let refused = tablet
+        .record_vitals(VitalsArgs { visit_id: id.visit_id.clone(), vitals: bad, checked: false })
+        .await
+        .unwrap_err();
     assert_eq!(refused.code, ErrorCode::Invalid, "a pulse of 400 is a typing slip, never advice");
     let screen = tablet
-        .record_vitals(VitalsArgs { visit_id: id.visit_id.clone(), vitals: vitals_scoring_five() })
+        .record_vitals(VitalsArgs { visit_id: id.visit_id.clone(), vitals: vitals_scoring_five(), checked: false })
         .await
         .expect("vitals");
     let Some(News2Assessment::Scored(score)) = &screen.news2 else { panic!("scored: {:?}", screen.news2) };
