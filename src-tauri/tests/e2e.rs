@@ -96,6 +96,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     let headline = carer.wait("#news2-headline").await.text().await.expect("advice");
     assert!(!headline.trim().is_empty(), "the medium-score advice is on screen");
     carer.wait("#sbard").await;
+    carer.wait_text("#phone-first", "Phone Riverside Surgery now – 01632 960 000").await;
     carer.shot("04-visit-news2-medium").await;
 
     // The carer phones the GP and records the call: it becomes the SBARD's Decision.
@@ -120,6 +121,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("#check-out").await;
     // The tasks are not marked: "Before you go" asks first, and the carer may still go.
     carer.wait_text("#before-you-go", "not marked").await;
+    let _ = carer.client.execute("document.getElementById('before-you-go').scrollIntoView()", vec![]).await;
     carer.shot("21-before-you-go").await;
     carer.click("#check-out-anyway").await;
     carer.wait_text("#visit-status", "Completed").await;
@@ -141,6 +143,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait("#consciousness").await.select_by_value("voice").await.expect("choose voice");
     carer.click("#score").await;
     carer.wait_text("#news2-headline", "phone 999 now").await;
+    carer.wait_text("#phone-first", "Phone 999 now").await;
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("23-visit-999").await;
     carer.click(".ds-back").await;

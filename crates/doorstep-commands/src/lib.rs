@@ -195,6 +195,14 @@ pub struct VisitArgs {
     pub visit_id: String,
 }
 
+/// Someone to phone: "Riverside Surgery", shown "01632 960 000", dialled "01632960000".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneTo {
+    pub name: String,
+    pub shown: String,
+    pub dial: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckOutArgs {
     pub visit_id: String,
@@ -236,6 +244,10 @@ pub struct VisitScreen {
     /// (`doorstep_model::escalation::advice`).
     #[serde(default)]
     pub advice: Option<Escalation>,
+    /// Who to phone first, with the number to dial, when the advice says to phone: 999, or the
+    /// person's GP practice when its number is kept.
+    #[serde(default)]
+    pub phone_first: Option<PhoneTo>,
     /// The person's record has not reached this device: readings were scored as an adult's on
     /// Scale 1.
     #[serde(default)]

@@ -68,6 +68,7 @@ impl Generator {
         let year = self.rng.random_range(1925..1960);
         p.date_of_birth = NaiveDate::from_ymd_opt(year, self.rng.random_range(1..=12), self.rng.random_range(1..=28));
         p.gp_practice = "Riverside Surgery".into();
+        p.gp_phone = "01632 960 000".into(); // Ofcom's drama range: never a real line
         p.what_matters_to_me = "Staying in my own home, my cat, and a proper cup of tea.".into();
         p
     }
@@ -157,6 +158,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     peggy.address.postcode = "NB3 2QT".into();
     peggy.address.access = "Key safe by the back door, code with the office.".into();
     peggy.gp_practice = "Riverside Surgery".into();
+    peggy.gp_phone = "01632 960 000".into();
     peggy.key_contacts =
         vec![Contact { name: "Sue Jones".into(), relationship: "Daughter".into(), phone: "07700 900123".into() }];
     peggy.known_risks = vec!["Falls".into(), "Type 2 diabetes".into()];
@@ -175,6 +177,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     arthur.address.lines = vec!["2 Station Road".into(), "Northbrook".into()];
     arthur.address.postcode = "NB1 4AA".into();
     arthur.gp_practice = "Northbrook Medical Centre".into();
+    arthur.gp_phone = "01632 960 123".into();
     arthur.known_risks = vec!["COPD".into()];
     arthur.spo2_scale = doorstep_model::SpO2Scale::Scale2;
     arthur.what_matters_to_me = "Getting to the allotment on Sundays with my son.".into();

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, CheckOutArgs, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea, NarrativeArgs,
+    AppError, CheckOutArgs, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea, NarrativeArgs, PhoneTo,
     RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
@@ -321,6 +321,16 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
     let news2 = note.vitals.as_ref().filter(|v| !v.is_empty()).and_then(|v| news2::assess(v, &context).ok());
     let advice = escalation::advice(news2.as_ref(), &note.soft_signs);
     let scored_without_record = person.is_none() && news2.is_some();
+    let phone_first = advice.as_ref().and_then(|advice| match advice.level {
+        EscalationLevel::Emergency999 => Some(PhoneTo { name: "999".into(), shown: "999".into(), dial: "999".into() }),
+        level if level >= EscalationLevel::TellSomeoneToday && advice.who_to_phone.starts_with("GP practice") => {
+            person.as_ref().and_then(|p| {
+                let name = if p.gp_practice.trim().is_empty() { "the GP practice" } else { p.gp_practice.trim() };
+                p.gp_dial().map(|dial| PhoneTo { name: name.to_string(), shown: p.gp_phone.trim().to_string(), dial })
+            })
+        }
+        _ => None,
+    });
     let sbard = match (&person, &advice) {
         (Some(person), Some(advice)) if advice.level > EscalationLevel::Routine => {
             let caller = Caller { name: &who.staff_ref, organisation: &who.organisation };
@@ -337,6 +347,7 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         note_version,
         news2,
         advice,
+        phone_first,
         scored_without_record,
         sbard,
     })

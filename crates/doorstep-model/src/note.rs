@@ -114,6 +114,17 @@ impl CallOutcome {
             CallOutcome::Other => "Something else",
         }
     }
+
+    /// The same, inside a sentence: "… spoke to Dr Khan: a GP or nurse is coming".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            CallOutcome::GpVisiting => "a GP or nurse is coming",
+            CallOutcome::AmbulanceCalled => "an ambulance is on its way",
+            CallOutcome::MonitorAndRecheck => "told to watch them and check again",
+            CallOutcome::NoAnswer => "no answer, to try again",
+            CallOutcome::Other => "see the note",
+        }
+    }
 }
 
 impl CallRecord {
@@ -132,7 +143,7 @@ impl CallRecord {
         if !self.spoke_to.trim().is_empty() {
             line.push_str(&format!(", spoke to {}", self.spoke_to.trim()));
         }
-        line.push_str(&format!(": {}", self.outcome.label().to_lowercase()));
+        line.push_str(&format!(": {}", self.outcome.phrase()));
         if !self.detail.trim().is_empty() {
             line.push_str(&format!(" ({})", self.detail.trim().trim_end_matches('.')));
         }

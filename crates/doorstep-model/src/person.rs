@@ -20,6 +20,11 @@ pub struct Person {
     pub nhs_number: Option<NhsNumber>,
     pub address: Address,
     pub gp_practice: String,
+    /// The practice's phone number, as the advice card offers it ("Phone Riverside Surgery
+    /// now – 01632 960 000"). Records from before it was kept have none.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "String::new"))]
+    pub gp_phone: String,
     pub key_contacts: Vec<Contact>,
     pub communication_needs: String,
     pub known_risks: Vec<String>,
@@ -140,6 +145,7 @@ impl Person {
             nhs_number: None,
             address: Address::default(),
             gp_practice: String::new(),
+            gp_phone: String::new(),
             key_contacts: Vec::new(),
             communication_needs: String::new(),
             known_risks: Vec::new(),
@@ -163,6 +169,12 @@ impl Person {
     }
 
     /// The NEWS2 scoring context for this person on `today`.
+    /// The number to dial for the GP practice ("01632960000" from "01632 960 000"), if kept.
+    pub fn gp_dial(&self) -> Option<String> {
+        let digits: String = self.gp_phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+        (digits.len() >= 3).then_some(digits)
+    }
+
     pub fn scoring_context(&self, today: NaiveDate) -> crate::news2::ScoringContext {
         crate::news2::ScoringContext {
             age_years: self.age_on(today),

@@ -36,6 +36,10 @@ impl Sbard {
     ) -> Sbard {
         let name = person.name.display();
         let mut who = vec![name.clone()];
+        // A receptionist or a 999 call handler finds the person by date of birth and address.
+        if let Some(born) = person.date_of_birth {
+            who.push(format!("born {}", born.format("%-d %B %Y")));
+        }
         if let Some(age) = person.age_on(today) {
             who.push(format!("aged {age}"));
         }
@@ -55,8 +59,17 @@ impl Sbard {
                 score.band.label().to_lowercase()
             ));
         }
+        let address: Vec<&str> = person
+            .address
+            .lines
+            .iter()
+            .map(|l| l.trim())
+            .chain(std::iter::once(person.address.postcode.trim()))
+            .filter(|l| !l.is_empty())
+            .collect();
+        let at = if address.is_empty() { String::new() } else { format!(" at {}", address.join(", ")) };
         let situation = format!(
-            "My name is {}, a carer from {}. I am with {}. {}.",
+            "My name is {}, a carer from {}. I am with {}{at}. {}.",
             caller.name,
             caller.organisation,
             who.join(", "),
@@ -248,7 +261,7 @@ mod tests {
         let news2 = assess_note(&person, &note, today).unwrap().unwrap();
         let sbard =
             Sbard::build(&Caller { name: "Sam", organisation: "Sunrise Care" }, &person, &note, Some(&news2), today);
-        assert!(sbard.situation.contains("Margaret (Peggy) Jones, aged 88"), "{}", sbard.situation);
+        assert!(sbard.situation.contains("Margaret (Peggy) Jones, born 2 May 1938, aged 88"), "{}", sbard.situation);
         assert!(sbard.situation.contains("new or worse confusion"));
         assert!(sbard.background.contains("Riverside Surgery"));
         assert!(sbard.background.contains("knows the day"));

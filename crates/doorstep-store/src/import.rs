@@ -60,6 +60,7 @@ pub const PEOPLE_COLUMNS: &[&str] = &[
     "address",
     "postcode",
     "gp_practice",
+    "gp_phone",
     "communication_needs",
     "known_risks",
     "what_matters_to_me",
@@ -183,6 +184,7 @@ struct PersonRowData {
     address: Option<String>,
     postcode: Option<String>,
     gp_practice: Option<String>,
+    gp_phone: Option<String>,
     communication_needs: Option<String>,
     known_risks: Option<Vec<String>>,
     what_matters_to_me: Option<String>,
@@ -232,6 +234,7 @@ fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> 
         address: row.optional("address"),
         postcode: row.optional("postcode"),
         gp_practice: row.optional("gp_practice"),
+        gp_phone: row.optional("gp_phone"),
         communication_needs: row.optional("communication_needs"),
         known_risks: row.optional("known_risks").map(|t| list(&t)),
         what_matters_to_me: row.optional("what_matters_to_me"),
@@ -255,6 +258,9 @@ impl PersonRowData {
         }
         if let Some(gp) = self.gp_practice {
             person.gp_practice = gp;
+        }
+        if let Some(phone) = self.gp_phone {
+            person.gp_phone = phone;
         }
         if let Some(needs) = self.communication_needs {
             person.communication_needs = needs;

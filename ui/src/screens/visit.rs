@@ -679,6 +679,11 @@ fn Advice(props: &AdviceProps) -> Html {
             <div class="nhsuk-card__content">
                 <p class="nhsuk-body-l" id="news2-headline"><strong>{ advice.headline.clone() }</strong></p>
                 <p>{ advice.action.clone() }</p>
+                if let Some(phone) = &screen.phone_first {
+                    <a class="nhsuk-button ds-wide ds-big ds-phone" id="phone-first" href={format!("tel:{}", phone.dial)}>
+                        { if phone.dial == "999" { "Phone 999 now".to_string() } else { format!("Phone {} now – {}", phone.name, phone.shown) } }
+                    </a>
+                }
                 <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ advice.who_to_phone.clone() }</p>
                 { score.unwrap_or_default() }
                 if let Some(sbard) = &screen.sbard {
@@ -735,11 +740,14 @@ fn Calls(props: &SectionProps) -> Html {
                 outcome: result,
                 detail: (*detail).clone(),
             };
-            let (on_update, to, outcome, detail) = (on_update.clone(), to.clone(), outcome.clone(), detail.clone());
+            let (on_update, to, outcome, detail, spoke_to, to_name) =
+                (on_update.clone(), to.clone(), outcome.clone(), detail.clone(), spoke_to.clone(), to_name.clone());
             act::<RecordCall>(&ctx, args, error.clone(), move |s| {
                 to.set(None);
                 outcome.set(None);
                 detail.set(String::new());
+                spoke_to.set(String::new());
+                to_name.set(String::new());
                 on_update.emit(s);
             });
         })

@@ -255,6 +255,8 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
     let Some(News2Assessment::Scored(score)) = &screen.news2 else { panic!("scored: {:?}", screen.news2) };
     assert_eq!(score.total, 5);
     assert!(screen.sbard.as_ref().is_some_and(|s| s.situation.contains("Margaret")), "the handover to read out");
+    let phone = screen.phone_first.clone().expect("who to phone, with the number");
+    assert_eq!((phone.name.as_str(), phone.dial.as_str()), ("Riverside Surgery", "01632960000"));
     assert_eq!(screen.note.narrative, "Quieter than usual.");
     assert_eq!(screen.note.soft_signs.len(), 2);
 
