@@ -47,6 +47,7 @@ register![
     person,
     edit_person,
     record_consent,
+    record_plan,
     my_ideas,
     sync_status,
     sync_now,
@@ -260,6 +261,11 @@ async fn revoke_device(core: Core<'_>, args: c::DeviceRef) -> Answer<Vec<DeviceR
 #[tauri::command]
 async fn discard_held_back(core: Core<'_>, args: c::HeldBackRef) -> Answer<Vec<DeviceRow>> {
     core.discard_held_back(args).await
+}
+
+#[tauri::command]
+async fn record_plan(core: Core<'_>, args: c::PlanArgs) -> Answer<PersonOverview> {
+    core.record_plan(args).await
 }
 
 #[tauri::command]

@@ -273,3 +273,23 @@ pub fn select_value(e: &Event) -> String {
     use wasm_bindgen::JsCast;
     e.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()).map(|s| s.value()).unwrap_or_default()
 }
+
+#[derive(Properties, PartialEq)]
+pub struct PlanProps {
+    pub plan: doorstep_model::CarePlan,
+}
+
+/// The person's plan for when they become unwell, as the office noted it, with the rule that
+/// it never stops a 999 call.
+#[component]
+pub fn PlanNote(props: &PlanProps) -> Html {
+    let plan = &props.plan;
+    html! {
+        <div class="nhsuk-inset-text ds-plan" id="plan">
+            <span class="nhsuk-u-visually-hidden">{"Information: "}</span>
+            <p><strong>{ format!("{}: ", plan.kind.label()) }</strong>{ plan.summary.clone() }</p>
+            <p>{"Follow their plan. If you think they need 999, phone 999: a plan never stops you."}</p>
+            <p class="nhsuk-body-s">{ format!("Noted by {} on {}.", plan.recorded_by.as_str(), crate::format::when(plan.recorded_at)) }</p>
+        </div>
+    }
+}

@@ -10,8 +10,8 @@ use doorstep_model::news2::{Escalation, News2Assessment};
 use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
-    CallOutcome, CallTarget, Comparison, DocVersion, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg, Role, Sector,
-    SoftSign, Urgency, Visit, VisitNote, VitalSigns,
+    CallOutcome, CallTarget, CarePlan, Comparison, DocVersion, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg,
+    PlanKind, Role, Sector, SoftSign, Urgency, Visit, VisitNote, VitalSigns,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,8 @@ commands! {
     EditPerson = "edit_person", EditPersonArgs => PersonOverview;
     /// A manager records the person's answer about sharing with one group of partners.
     RecordConsent = "record_consent", ConsentArgs => PersonOverview;
+    /// A manager notes the person's plan for when they become unwell (ReSPECT, DNACPR…).
+    RecordPlan = "record_plan", PlanArgs => PersonOverview;
     /// The carer's own ideas, with what each partner was sent and answered.
     GetMyIdeas = "my_ideas", () => Vec<MyIdea>;
     GetSyncStatus = "sync_status", () => SyncBadge;
@@ -244,6 +246,9 @@ pub struct VisitScreen {
     /// (`doorstep_model::escalation::advice`).
     #[serde(default)]
     pub advice: Option<Escalation>,
+    /// The person's plan for when they become unwell, shown with the advice.
+    #[serde(default)]
+    pub plan: Option<CarePlan>,
     /// Who to phone first, with the number to dial, when the advice says to phone: 999, or the
     /// person's GP practice when its number is kept.
     #[serde(default)]
@@ -348,6 +353,14 @@ pub struct EditPersonArgs {
     pub communication_needs: String,
     pub known_risks: Vec<String>,
     pub strengths_and_interests: Vec<String>,
+}
+
+/// A manager notes the person's plan for when they become unwell; `kind: None` removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanArgs {
+    pub person_id: String,
+    pub kind: Option<PlanKind>,
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -185,6 +185,14 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     arthur.usual =
         vec![UsualForMe { sign: SoftSign::Breathing, usual: "Breathless on the stairs, fine sitting".into() }];
     arthur.consent.nhs = Some(consent("Arthur"));
+    arthur.plan = Some(doorstep_model::CarePlan {
+        kind: doorstep_model::PlanKind::Respect,
+        summary: "For treatment at home where possible; hospital if the cause can be treated. Not for CPR. \
+                  His son Raj (07700 900456) to be told."
+            .into(),
+        recorded_by: staff("M001"),
+        recorded_at: at(today - Duration::days(30), 10, 0),
+    });
 
     let mut edna = generator.person();
     edna.client_ref = "P00003".into();

@@ -347,6 +347,7 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         note_version,
         news2,
         advice,
+        plan: person.as_ref().and_then(|p| p.plan.clone()),
         phone_first,
         scored_without_record,
         sbard,

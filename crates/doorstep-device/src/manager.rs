@@ -4,14 +4,14 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, Attention, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs, EditPersonArgs, EnrolmentCode,
-    EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, RowProblem,
+    EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, PlanArgs, RowProblem,
     ShareArgs, SharedRef,
 };
 use doorstep_model::news2::EscalationLevel;
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::{
-    ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, Role, Sector, ShareChoices,
-    SharedItem, SharedItemId, StaffId,
+    CarePlan, ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, Role, Sector,
+    ShareChoices, SharedItem, SharedItemId, StaffId,
 };
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -182,6 +182,33 @@ impl Device {
                 p.communication_needs = args.communication_needs.trim().to_string();
                 p.known_risks = lines(args.known_risks);
                 p.strengths_and_interests = lines(args.strengths_and_interests);
+                Ok(())
+            })
+            .map_err(storage_error)?;
+        store.person_overview(&args.person_id).map_err(storage_error)
+    }
+
+    /// Notes (or, with no kind, removes) the person's plan for when they become unwell, with who
+    /// noted it and when; carers see it with every piece of advice.
+    pub async fn record_plan(&self, args: PlanArgs) -> Result<PersonOverview, AppError> {
+        let who = self.manager().await?;
+        let summary = args.summary.trim().to_string();
+        if args.kind.is_some() && summary.is_empty() {
+            return Err(AppError::new(ErrorCode::Invalid, "Say what the plan says a carer must know."));
+        }
+        if summary.chars().count() > 1000 {
+            return Err(AppError::new(ErrorCode::Invalid, "Keep the plan's summary under 1,000 characters."));
+        }
+        let plan = args.kind.map(|kind| CarePlan {
+            kind,
+            summary,
+            recorded_by: StaffId::new(who.staff_ref),
+            recorded_at: Utc::now(),
+        });
+        let mut store = self.db().await?;
+        store
+            .update::<Person>(&args.person_id, |p| {
+                p.plan = plan;
                 Ok(())
             })
             .map_err(storage_error)?;

@@ -113,6 +113,7 @@ mod tests {
             assert_eq!(score.escalation.level, EscalationLevel::Emergency999, "{acvpu:?}");
             assert!(score.escalation.headline.contains("999"));
             assert!(score.escalation.action.contains("address first"));
+            assert!(score.escalation.action.contains("Use their landline"), "no signal is not the end");
         }
         // Unresponsive with only that reading taken: still 999.
         let alone = VitalSigns { consciousness: Some(Acvpu::Unresponsive), ..VitalSigns::default() };

@@ -33,7 +33,7 @@ pub use note::{
     CallOutcome, CallRecord, CallTarget, Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign,
     SoftSignObservation, VisitNote,
 };
-pub use person::{Address, ConsentRecord, ConsentToShare, Contact, Person, PersonName};
+pub use person::{Address, CarePlan, ConsentRecord, ConsentToShare, Contact, Person, PersonName, PlanKind};
 pub use role::Role;
 pub use shared::{
     PartnerResponse, ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedKind, SharedObservations,

@@ -485,6 +485,9 @@ pub fn band_for(total: u8, any_single_three: bool) -> RiskBand {
     }
 }
 
+/// For every 999 advice: a home without mobile signal still has a way to call.
+const NO_SIGNAL: &str = "No signal on your mobile? Use their landline; 999 also works on any network that answers.";
+
 /// The community escalation rule: what a carer in someone's home should do with a set of
 /// readings. It reads the score and never changes it. In order, the first that applies:
 ///
@@ -518,7 +521,7 @@ pub fn community_escalation(
             format!(
                 "{} is extreme. If you have checked it and it is right, phone 999 now: give the \
                  address first and answer the call handler's questions. Stay with them. Then tell \
-                 the office. {no_sync}",
+                 the office. {no_sync} {NO_SIGNAL}",
                 readings.join(", ")
             ),
             "999".to_owned(),
@@ -530,7 +533,7 @@ pub fn community_escalation(
             format!(
                 "They respond only to your voice or to pain, or not at all. Phone 999 now. Give the \
                  address first and answer the call handler's questions. Stay with them. Then tell \
-                 the office. {no_sync}"
+                 the office. {no_sync} {NO_SIGNAL}"
             ),
             "999".to_owned(),
         )
@@ -540,7 +543,8 @@ pub fn community_escalation(
             "High score: phone 999 now.".to_owned(),
             format!(
                 "Phone 999 now. Give the address first and answer the call handler's questions; \
-                 read them the SBARD summary. Stay with them. Then tell the office. {no_sync}"
+                 read them the SBARD summary. Stay with them. Then tell the office. {no_sync} \
+                 {NO_SIGNAL}"
             ),
             "999".to_owned(),
         )

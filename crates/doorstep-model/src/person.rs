@@ -38,6 +38,50 @@ pub struct Person {
     /// NEWS2 is not used in pregnancy.
     pub pregnant: bool,
     pub consent: ConsentToShare,
+    /// Their plan for when they become unwell (ReSPECT, DNACPR…), as the office noted it: shown
+    /// with every piece of advice at a visit and in the SBARD. Never a reason not to phone 999.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub plan: Option<CarePlan>,
+}
+
+/// A plan a clinician made with the person elsewhere, noted here by a manager so that a carer
+/// sees it at the moment they escalate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct CarePlan {
+    pub kind: PlanKind,
+    /// What a carer must know, in the plan's own words where possible ("For treatment at home;
+    /// would not want hospital. Phone the district nurses on 01632 960 456").
+    pub summary: String,
+    pub recorded_by: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum PlanKind {
+    /// ReSPECT: Recommended Summary Plan for Emergency Care and Treatment.
+    Respect,
+    TreatmentEscalationPlan,
+    /// Do not attempt cardiopulmonary resuscitation.
+    Dnacpr,
+    EndOfLifeCare,
+}
+
+impl PlanKind {
+    pub const ALL: [PlanKind; 4] =
+        [PlanKind::Respect, PlanKind::TreatmentEscalationPlan, PlanKind::Dnacpr, PlanKind::EndOfLifeCare];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PlanKind::Respect => "ReSPECT plan",
+            PlanKind::TreatmentEscalationPlan => "Treatment escalation plan",
+            PlanKind::Dnacpr => "DNACPR decision",
+            PlanKind::EndOfLifeCare => "End of life care plan",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -155,6 +199,7 @@ impl Person {
             spo2_scale: SpO2Scale::Scale1,
             pregnant: false,
             consent: ConsentToShare::default(),
+            plan: None,
         }
     }
 

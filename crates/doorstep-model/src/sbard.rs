@@ -80,6 +80,9 @@ impl Sbard {
         if !person.gp_practice.trim().is_empty() {
             background.push(format!("Their GP practice is {}.", person.gp_practice.trim()));
         }
+        if let Some(plan) = &person.plan {
+            background.push(format!("They have a {}: {}.", plan.kind.label(), trim_stop(&plan.summary)));
+        }
         if !person.known_risks.is_empty() {
             background.push(format!("Known risks: {}.", join_words(&person.known_risks)));
         }

@@ -1,15 +1,17 @@
 //! The person: what matters to them, strengths, contacts, risks, consent, the deterioration
 //! watch with a small chart, and past visits.
 
-use doorstep_commands::{AppError, ConsentArgs, EditPerson, EditPersonArgs, GetPerson, PersonArgs, RecordConsent};
+use doorstep_commands::{
+    AppError, ConsentArgs, EditPerson, EditPersonArgs, GetPerson, PersonArgs, PlanArgs, RecordConsent, RecordPlan,
+};
 use doorstep_model::view::{PersonOverview, TimelineEntry};
 use doorstep_model::watch::WatchLevel;
-use doorstep_model::{ConsentRecord, Sector};
+use doorstep_model::{CarePlan, ConsentRecord, PlanKind, Sector};
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
 use crate::format;
-use crate::widgets::{BackLink, ErrorMessage, Load, act, input_value, loading_or_failed, use_command};
+use crate::widgets::{BackLink, ErrorMessage, Load, PlanNote, act, input_value, loading_or_failed, use_command};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -67,6 +69,7 @@ pub fn PersonPage(props: &Props) -> Html {
                 <ul>{ for overview.watch.reasons.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
             }
             <Chart timeline={overview.timeline.clone()} />
+            if let Some(plan) = &p.plan { <PlanNote plan={plan.clone()} /> }
             if !p.known_risks.is_empty() {
                 <div class="nhsuk-warning-callout">
                     <h2 class="nhsuk-warning-callout__label"><span role="text">{"Known risks"}</span></h2>
@@ -89,6 +92,7 @@ pub fn PersonPage(props: &Props) -> Html {
             </dl>
             if ctx.is_manager() {
                 <ConsentForm person_id={p.id.to_string()} on_saved={on_saved.clone()} />
+                <PlanForm person_id={p.id.to_string()} current={p.plan.clone()} on_saved={on_saved.clone()} />
                 <PersonEditor overview={overview.clone()} on_saved={on_saved} />
             }
             <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={new_idea}>{"Record an idea"}</button>
@@ -227,6 +231,63 @@ fn PersonEditor(props: &EditProps) -> Html {
                 </div>
                 <button type="button" class="nhsuk-button" onclick={save}>{"Save changes"}</button>
                 if *saved { <p role="status">{"Saved."}</p> }
+            </div>
+        </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PlanProps {
+    person_id: String,
+    current: Option<CarePlan>,
+    on_saved: Callback<PersonOverview>,
+}
+
+/// The manager notes the person's ReSPECT, treatment escalation, DNACPR or end of life plan:
+/// carers see it with every piece of advice, and in what they say on the phone.
+#[component]
+fn PlanForm(props: &PlanProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let kind = use_state(|| props.current.as_ref().map(|p| p.kind));
+    let summary = use_state(|| props.current.as_ref().map(|p| p.summary.clone()).unwrap_or_default());
+    let error = use_state(|| None::<AppError>);
+    let save = |kind: Option<PlanKind>| {
+        let (ctx, error, on_saved) = (ctx.clone(), error.clone(), props.on_saved.clone());
+        let args = PlanArgs { person_id: props.person_id.clone(), kind, summary: (*summary).clone() };
+        Callback::from(move |_: MouseEvent| {
+            let on_saved = on_saved.clone();
+            act::<RecordPlan>(&ctx, args.clone(), error.clone(), move |o| on_saved.emit(o));
+        })
+    };
+    let choice = |k: PlanKind| {
+        let state = kind.clone();
+        let on = *kind == Some(k);
+        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(Some(k)))}>{ k.label() }</button> }
+    };
+    let on_summary = {
+        let summary = summary.clone();
+        Callback::from(move |e: InputEvent| summary.set(input_value(&e)))
+    };
+    html! {
+        <details class="nhsuk-details">
+            <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Their plan if they become unwell (ReSPECT, DNACPR…)"}</span></summary>
+            <div class="nhsuk-details__text">
+                <ErrorMessage error={(*error).clone()} />
+                <fieldset class="nhsuk-fieldset">
+                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Which plan?"}</legend>
+                    <div class="ds-buttons">{ for PlanKind::ALL.into_iter().map(choice) }</div>
+                </fieldset>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="plan-summary">{"What a carer must know, in the plan's words"}</label>
+                    <div class="nhsuk-hint">{"Like: for treatment at home, would not want hospital; phone the district nurses on 01632 960 456"}</div>
+                    <textarea class="nhsuk-textarea" id="plan-summary" rows="3" value={(*summary).clone()} oninput={on_summary} />
+                </div>
+                <div class="ds-buttons">
+                    <button type="button" class="nhsuk-button" id="save-plan" onclick={save(*kind)}>{"Save the plan"}</button>
+                    if props.current.is_some() {
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={save(None)}>{"Remove the plan"}</button>
+                    }
+                </div>
             </div>
         </details>
     }

@@ -21,7 +21,9 @@ use yew::prelude::*;
 use crate::app::{Ctx, Route};
 use crate::format;
 use crate::invoke::call;
-use crate::widgets::{BackLink, ErrorMessage, Load, act, input_value, loading_or_failed, select_value, use_command};
+use crate::widgets::{
+    BackLink, ErrorMessage, Load, PlanNote, act, input_value, loading_or_failed, select_value, use_command,
+};
 
 /// Saves the note this long after the last keystroke.
 const AUTOSAVE_MS: u32 = 700;
@@ -122,6 +124,7 @@ pub fn VisitPage(props: &Props) -> Html {
                     <p><strong>{"What matters to me: "}</strong>{ s.what_matters_to_me.clone() }</p>
                 </div>
             }
+            if let Some(plan) = &s.plan { <PlanNote plan={plan.clone()} /> }
             if !s.known_risks.is_empty() {
                 <div class="nhsuk-warning-callout">
                     <h2 class="nhsuk-warning-callout__label"><span role="text">{"Known risks"}</span></h2>
@@ -685,6 +688,7 @@ fn Advice(props: &AdviceProps) -> Html {
                     </a>
                 }
                 <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ advice.who_to_phone.clone() }</p>
+                if let Some(plan) = &screen.plan { <PlanNote plan={plan.clone()} /> }
                 { score.unwrap_or_default() }
                 if let Some(sbard) = &screen.sbard {
                     <details class="nhsuk-details" open=true>

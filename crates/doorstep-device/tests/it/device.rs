@@ -194,6 +194,45 @@ async fn the_visit_screen_escalates_as_the_community_rule_says_and_the_office_se
     hub.stop().await;
 }
 
+/// The office notes a person's plan for when they become unwell; the carer sees it with the
+/// advice and says it on the phone. Only the office may note it.
+#[tokio::test]
+async fn the_persons_plan_reaches_the_carers_advice_and_what_they_say_on_the_phone() {
+    use doorstep_commands::PlanArgs;
+    use doorstep_model::PlanKind;
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let office = office(&hub, dir.path()).await;
+    let tablet = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
+    tablet.sync_now().await.expect("the rota arrives");
+    let visit = tablet.today(DayArgs { day: None }).await.expect("today").visits[0].clone();
+    let plan = |kind| PlanArgs {
+        person_id: visit.person_id.clone(),
+        kind,
+        summary: "For treatment at home; would not want hospital. District nurses: 01632 960 456.".into(),
+    };
+    assert_eq!(tablet.record_plan(plan(Some(PlanKind::Respect))).await.unwrap_err().code, ErrorCode::Invalid);
+    let noted = office.record_plan(plan(Some(PlanKind::Respect))).await.expect("the office notes it");
+    assert_eq!(noted.person.plan.as_ref().map(|p| p.recorded_by.as_str()), Some("M001"));
+    office.sync_now().await.expect("office sync");
+    tablet.sync_now().await.expect("sync");
+
+    let screen = tablet
+        .set_soft_sign(SoftSignArgs {
+            visit_id: visit.id.clone(),
+            sign: SoftSign::Confusion,
+            observed: true,
+            compared_to_usual: Comparison::New,
+            detail: String::new(),
+        })
+        .await
+        .expect("soft sign");
+    assert_eq!(screen.plan.as_ref().map(|p| p.kind), Some(PlanKind::Respect));
+    let background = screen.sbard.expect("what to say").background;
+    assert!(background.contains("They have a ReSPECT plan: For treatment at home"), "{background}");
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_office() {
     let dir = tempfile::TempDir::new().expect("dir");

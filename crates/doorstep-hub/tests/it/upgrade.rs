@@ -41,6 +41,8 @@ fn records() -> (Person, Visit, VisitNote) {
     let mut generator = Generator::new(SEED);
     let person = generator.person();
     let visit = generator.visit(&person, at(chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(), 9, 0));
+    // The fixture was written before people had a GP phone number or a plan: they read as none.
+    let person = Person { gp_phone: String::new(), plan: None, ..person };
     let mut note = VisitNote::new(NoteId::for_visit(visit.id), visit.id, person.id);
     note.narrative = NARRATIVE.into();
     (person, visit, note)
