@@ -97,6 +97,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     assert!(!headline.trim().is_empty(), "the medium-score advice is on screen");
     carer.wait("#sbard").await;
     carer.wait_text("#phone-first", "Phone Riverside Surgery now – 01632 960 000").await;
+    let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("04-visit-news2-medium").await;
 
     // The carer phones the GP and records the call: it becomes the SBARD's Decision.

@@ -246,6 +246,14 @@ pub struct VisitScreen {
     /// (`doorstep_model::escalation::advice`).
     #[serde(default)]
     pub advice: Option<Escalation>,
+    /// Earlier sets of readings at this visit (the current set is `note.vitals`, taken at
+    /// `note.vitals_at`), oldest first.
+    #[serde(default)]
+    pub earlier: Vec<EarlierReadings>,
+    /// What is usual for the person, per soft sign: shown beside the sign, so "new", "worse"
+    /// or "usual" is judged against it.
+    #[serde(default)]
+    pub usual: Vec<doorstep_model::person::UsualForMe>,
     /// The person's plan for when they become unwell, shown with the advice.
     #[serde(default)]
     pub plan: Option<CarePlan>,
@@ -313,6 +321,18 @@ pub struct VitalsArgs {
     /// they are right.
     #[serde(default)]
     pub checked: bool,
+    /// A re-check: the readings already on the note are kept as an earlier set, with their time.
+    /// Without it, the new readings correct the current set.
+    #[serde(default)]
+    pub recheck: bool,
+}
+
+/// An earlier set of readings at this visit, as the card lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierReadings {
+    pub at: Option<DateTime<Utc>>,
+    /// "NEWS2 5: Medium", or why it was not scored.
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

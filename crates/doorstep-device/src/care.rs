@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, CheckOutArgs, DayArgs, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea, NarrativeArgs, PhoneTo,
-    RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
+    AppError, CheckOutArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea,
+    NarrativeArgs, PhoneTo, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
@@ -12,7 +12,7 @@ use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
     CallRecord, CallTarget, ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId,
-    Role, SoftSignObservation, StaffId, TaskOutcome, Visit, VisitNote,
+    Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit, VisitNote,
 };
 use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
@@ -160,8 +160,16 @@ impl Device {
                 ),
             ));
         }
+        let now = Utc::now();
         self.edit_note(&args.visit_id, |note| {
+            // A re-check keeps the set it follows, with its time; a correction replaces it.
+            if args.recheck
+                && let Some(before) = note.vitals.take().filter(|v| !v.is_empty())
+            {
+                note.earlier_vitals.push(TimedVitals { at: note.vitals_at, vitals: before });
+            }
             note.vitals = (!args.vitals.is_empty()).then_some(args.vitals);
+            note.vitals_at = note.vitals.as_ref().map(|_| now);
             Ok(())
         })
         .await
@@ -321,6 +329,17 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
     let news2 = note.vitals.as_ref().filter(|v| !v.is_empty()).and_then(|v| news2::assess(v, &context).ok());
     let advice = escalation::advice(news2.as_ref(), &note.soft_signs);
     let scored_without_record = person.is_none() && news2.is_some();
+    let earlier: Vec<EarlierReadings> = note
+        .earlier_vitals
+        .iter()
+        .map(|set| EarlierReadings {
+            at: set.at,
+            summary: match news2::assess(&set.vitals, &context) {
+                Ok(assessment) => assessment.summary(),
+                Err(e) => e.to_string(),
+            },
+        })
+        .collect();
     let phone_first = advice.as_ref().and_then(|advice| match advice.level {
         EscalationLevel::Emergency999 => Some(PhoneTo { name: "999".into(), shown: "999".into(), dial: "999".into() }),
         level if level >= EscalationLevel::TellSomeoneToday && advice.who_to_phone.starts_with("GP practice") => {
@@ -348,6 +367,8 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         news2,
         advice,
         plan: person.as_ref().and_then(|p| p.plan.clone()),
+        usual: person.as_ref().map(|p| p.usual.clone()).unwrap_or_default(),
+        earlier,
         phone_first,
         scored_without_record,
         sbard,

@@ -31,7 +31,7 @@ pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use note::{
     CallOutcome, CallRecord, CallTarget, Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign,
-    SoftSignObservation, VisitNote,
+    SoftSignObservation, TimedVitals, VisitNote,
 };
 pub use person::{Address, CarePlan, ConsentRecord, ConsentToShare, Contact, Person, PersonName, PlanKind};
 pub use role::Role;

@@ -25,11 +25,32 @@ pub struct VisitNote {
     pub mood: Option<Mood>,
     pub vitals: Option<VitalSigns>,
     pub authors: Vec<NoteAuthor>,
+    /// When the current readings (`vitals`) were taken; None on notes from before it was kept.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "automerge",
+        autosurgeon(with = "crate::am::optional_timestamp", missing = "Option::default")
+    )]
+    pub vitals_at: Option<DateTime<Utc>>,
+    /// Earlier sets of readings at this visit, oldest first: a re-check adds a set and keeps these.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
+    pub earlier_vitals: Vec<TimedVitals>,
     /// Phone calls made about the person during the visit, oldest first. Notes written before
     /// calls were recorded have none.
     #[serde(default)]
     #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
     pub calls: Vec<CallRecord>,
+}
+
+/// A set of readings kept when the carer took them again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct TimedVitals {
+    /// None for a set taken before times were kept.
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::optional_timestamp"))]
+    pub at: Option<DateTime<Utc>>,
+    pub vitals: VitalSigns,
 }
 
 /// A phone call a carer made about the person, as they recorded it after the call: the
@@ -350,6 +371,8 @@ impl VisitNote {
             mood: None,
             vitals: None,
             authors: Vec::new(),
+            vitals_at: None,
+            earlier_vitals: Vec::new(),
             calls: Vec::new(),
         }
     }

@@ -115,10 +115,21 @@ impl Sbard {
         if let Some(drinking) = note.food_fluid.drinking {
             assessment.push(format!("Drinking: {}.", drinking.label().to_lowercase()));
         }
+        let at = |time: Option<chrono::DateTime<chrono::Utc>>| {
+            time.map(|t| format!(" at {}", t.with_timezone(&chrono_tz::Europe::London).format("%H:%M")))
+                .unwrap_or_default()
+        };
+        for earlier in &note.earlier_vitals {
+            let readings = describe_vitals(&earlier.vitals);
+            if !readings.is_empty() {
+                assessment.push(format!("Earlier readings{}: {readings}.", at(earlier.at)));
+            }
+        }
         if let Some(vitals) = &note.vitals {
             let readings = describe_vitals(vitals);
             if !readings.is_empty() {
-                assessment.push(format!("Readings: {readings}."));
+                let label = if note.earlier_vitals.is_empty() { "Readings" } else { "Readings again" };
+                assessment.push(format!("{label}{}: {readings}.", at(note.vitals_at)));
             }
         }
         match news2 {

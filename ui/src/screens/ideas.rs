@@ -99,6 +99,12 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
                     { urgency_choice(Urgency::Urgent, "Today") }
                 </div>
             </div>
+            if *urgency == Urgency::Urgent {
+                <div class="nhsuk-warning-callout" id="idea-not-escalation" role="status">
+                    <h3 class="nhsuk-warning-callout__label"><span role="text">{"An idea is not an escalation"}</span></h3>
+                    <p>{"The office reads ideas when it can. If they are unwell now, phone the GP practice, or 111, or 999 in an emergency, and record the call on the visit."}</p>
+                </div>
+            }
             <button type="button" class="nhsuk-button ds-wide" id="save-idea" onclick={save}>{"Send idea to the office"}</button>
         </>
     }

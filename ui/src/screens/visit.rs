@@ -25,6 +25,29 @@ use crate::widgets::{
     BackLink, ErrorMessage, Load, PlanNote, act, input_value, loading_or_failed, select_value, use_command,
 };
 
+/// Which readings scored, and how much: "Breathing rate 2, Pulse 1". None when none scored.
+fn scored_parts(assessment: &News2Assessment) -> Option<String> {
+    let parts = match assessment {
+        News2Assessment::Scored(score) => &score.parameters,
+        News2Assessment::Incomplete { scored, .. } => scored,
+        News2Assessment::NotApplicable { .. } => return None,
+    };
+    let scoring: Vec<String> =
+        parts.iter().filter(|p| p.score > 0).map(|p| format!("{} {}", p.parameter.label(), p.score)).collect();
+    (!scoring.is_empty()).then(|| scoring.join(", "))
+}
+
+/// Brings an element into view once the screen has drawn it (the advice card appears above
+/// the vitals form, out of sight of a carer who just pressed "Work out the NEWS2 score").
+fn scroll_to(id: &'static str) {
+    Timeout::new(50, move || {
+        if let Some(element) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
+            element.scroll_into_view();
+        }
+    })
+    .forget();
+}
+
 /// Saves the note this long after the last keystroke.
 const AUTOSAVE_MS: u32 = 700;
 /// Looks this often for changes a sync brought in.
@@ -454,7 +477,10 @@ fn SoftSigns(props: &SectionProps) -> Html {
             <li class="ds-sign">
                 <div class="nhsuk-checkboxes__item">
                     <input class="nhsuk-checkboxes__input" id={id.clone()} type="checkbox" checked={current.is_some()} onclick={toggle} />
-                    <label class="nhsuk-label nhsuk-checkboxes__label" for={id}>{ sign.label() }</label>
+                    <label class="nhsuk-label nhsuk-checkboxes__label" for={id.clone()}>{ sign.label() }</label>
+                    if let Some(usual) = props.screen.usual.iter().find(|u| u.sign == sign) {
+                        <div class="nhsuk-hint nhsuk-checkboxes__hint ds-sign__usual" id={format!("{id}-usual")}>{ format!("Usual for them: {}", usual.usual) }</div>
+                    }
                 </div>
                 if current.is_some() {
                     <div class="ds-buttons ds-sign__compare">
@@ -530,6 +556,17 @@ fn Vitals(props: &SectionProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let form = use_state(|| VitalsForm::from(&props.screen.note.vitals));
     let error = use_state(|| None::<AppError>);
+    // Taking the readings again: the form is cleared, and the set already scored is kept.
+    let recheck = use_state(|| false);
+    let start_recheck = {
+        let (form, recheck, error) = (form.clone(), recheck.clone(), error.clone());
+        Callback::from(move |_: MouseEvent| {
+            form.set(VitalsForm::default());
+            recheck.set(true);
+            error.set(None);
+            scroll_to("vitals-heading");
+        })
+    };
     let number = |id: &'static str,
                   label: &'static str,
                   hint: &'static str,
@@ -578,11 +615,17 @@ fn Vitals(props: &SectionProps) -> Html {
     let score = |checked: bool| {
         let (ctx, error, form, on_update, visit_id) =
             (ctx.clone(), error.clone(), form.clone(), props.on_update.clone(), props.screen.visit.id.to_string());
+        let recheck = recheck.clone();
         Callback::from(move |_: MouseEvent| match form.parse() {
             Ok(vitals) => {
-                let on_update = on_update.clone();
-                let args = VitalsArgs { visit_id: visit_id.clone(), vitals, checked };
-                act::<RecordVitals>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+                let (on_update, recheck) = (on_update.clone(), recheck.clone());
+                let args = VitalsArgs { visit_id: visit_id.clone(), vitals, checked, recheck: *recheck };
+                act::<RecordVitals>(&ctx, args, error.clone(), move |s| {
+                    recheck.set(false);
+                    on_update.emit(s);
+                    // The advice appears above the form the carer's finger is on: bring it up.
+                    scroll_to("news2");
+                });
             }
             Err(message) => error.set(Some(AppError::new(doorstep_commands::ErrorCode::Invalid, message))),
         })
@@ -598,6 +641,21 @@ fn Vitals(props: &SectionProps) -> Html {
             <p class="nhsuk-hint">{"Fill in what you measured. The NEWS2 score and what to do appear straight away."}</p>
             <Advice screen={props.screen.clone()} />
             <Calls screen={props.screen.clone()} on_update={props.on_update.clone()} />
+            if let Some(at) = props.screen.note.vitals_at {
+                <p id="readings-at">{ format!("These readings were taken at {}.", format::time(at)) }</p>
+            }
+            if !props.screen.earlier.is_empty() {
+                <p class="nhsuk-body-s" id="earlier-readings">
+                    <strong>{"Earlier today: "}</strong>
+                    { props.screen.earlier.iter().map(|e| format!("{} at {}", e.summary, e.at.map(format::time).unwrap_or_else(|| "an earlier time".into()))).collect::<Vec<_>>().join("; ") }
+                </p>
+            }
+            if props.screen.note.vitals.is_some() && !*recheck {
+                <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="recheck" onclick={start_recheck}>{"Take the readings again"}</button>
+            }
+            if *recheck {
+                <p class="nhsuk-inset-text" id="rechecking">{"Taking the readings again: the first set is kept."}</p>
+            }
             <ErrorMessage error={shown_error} />
             if let Some(message) = to_check {
                 <div class="nhsuk-warning-callout" id="check-reading" role="alert">
@@ -651,6 +709,9 @@ fn Advice(props: &AdviceProps) -> Html {
     let score = screen.news2.as_ref().map(|a| html! {
         <>
             <p class="nhsuk-body-l" id="news2-score"><strong>{ a.summary() }</strong></p>
+            if let Some(scored) = scored_parts(a) {
+                <p id="news2-parts">{ format!("What scored: {scored}.") }</p>
+            }
             if screen.scored_without_record {
                 <p>{"Scored as an adult on the usual oxygen scale: this person's record has not reached this tablet yet."}</p>
             }

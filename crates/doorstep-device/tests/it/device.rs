@@ -153,7 +153,7 @@ async fn the_visit_screen_escalates_as_the_community_rule_says_and_the_office_se
         ..voice
     };
     let screen = tablet
-        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: voice, checked: false })
+        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: voice, checked: false, recheck: false })
         .await
         .expect("vitals");
     let Some(News2Assessment::Scored(score)) = &screen.news2 else { panic!("{:?}", screen.news2) };
@@ -163,23 +163,34 @@ async fn the_visit_screen_escalates_as_the_community_rule_says_and_the_office_se
     // An SpO2 of 48 can be real: asked to check it, then scored, and 999 if it is right.
     let low = VitalSigns { spo2_percent: Some(48), ..vitals_scoring_five() };
     let asked = tablet
-        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: low.clone(), checked: false })
+        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: low.clone(), checked: false, recheck: false })
         .await
         .unwrap_err();
     assert_eq!(asked.code, ErrorCode::Confirm, "{}", asked.message);
     assert!(asked.message.contains("Oxygen saturation (SpO2) 48"), "{}", asked.message);
     let screen = tablet
-        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: low, checked: true })
+        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: low, checked: true, recheck: false })
         .await
         .expect("checked");
     let advice = screen.advice.expect("advice");
     assert_eq!(advice.level, EscalationLevel::Emergency999);
     assert!(advice.headline.contains("If this reading is right"), "{}", advice.headline);
 
+    // Taken again: the first set is kept with its time, and the card says what each scored.
+    let again = VitalSigns { consciousness: Some(Acvpu::Alert), spo2_percent: Some(96), ..vitals_scoring_five() };
+    let screen = tablet
+        .record_vitals(VitalsArgs { visit_id: first.clone(), vitals: again, checked: false, recheck: true })
+        .await
+        .expect("the re-check");
+    assert_eq!(screen.earlier.len(), 1, "the first set is kept");
+    assert!(screen.earlier[0].summary.starts_with("NEWS2"), "{:?}", screen.earlier);
+    assert!(screen.earlier[0].at.is_some() && screen.note.vitals_at.is_some());
+    assert!(screen.sbard.expect("sbard").assessment.contains("Earlier readings at "));
+
     // Breathing 30 and pulse 135, nothing else: at least 6 already.
     let partial = VitalSigns { respiration_rate: Some(30), pulse: Some(135), ..VitalSigns::default() };
     let screen = tablet
-        .record_vitals(VitalsArgs { visit_id: second.clone(), vitals: partial, checked: false })
+        .record_vitals(VitalsArgs { visit_id: second.clone(), vitals: partial, checked: false, recheck: false })
         .await
         .expect("vitals");
     let advice = screen.advice.expect("advice");
@@ -283,12 +294,17 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
     }
     let bad = VitalSigns { pulse: Some(400), ..vitals_scoring_five() };
     let refused = tablet
-        .record_vitals(VitalsArgs { visit_id: id.visit_id.clone(), vitals: bad, checked: false })
+        .record_vitals(VitalsArgs { visit_id: id.visit_id.clone(), vitals: bad, checked: false, recheck: false })
         .await
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::Invalid, "a pulse of 400 is a typing slip, never advice");
     let screen = tablet
-        .record_vitals(VitalsArgs { visit_id: id.visit_id.clone(), vitals: vitals_scoring_five(), checked: false })
+        .record_vitals(VitalsArgs {
+            visit_id: id.visit_id.clone(),
+            vitals: vitals_scoring_five(),
+            checked: false,
+            recheck: false,
+        })
         .await
         .expect("vitals");
     let Some(News2Assessment::Scored(score)) = &screen.news2 else { panic!("scored: {:?}", screen.news2) };
