@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use doorstep_device::{Device, LOCK_AFTER};
-use tauri::Manager;
+use tauri::{Emitter, Manager};
 
 /// The store's file name inside the data folder.
 const STORE_FILE: &str = "doorstep.db";
@@ -49,6 +49,17 @@ pub fn run() {
             tracing::info!(data = %dir.display(), "Doorstep started");
             let background = device.clone();
             tauri::async_runtime::spawn(async move { background.start_sync().await });
+            // Records a sync brought in: the open screen reloads what merged (ui/src/events.rs).
+            let mut arrivals = device.arrivals();
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                while arrivals.changed().await.is_ok() {
+                    let count = *arrivals.borrow_and_update();
+                    if let Err(e) = handle.emit(doorstep_commands::RECORDS_ARRIVED, count) {
+                        tracing::warn!(error = %e, "could not tell the screen that records arrived");
+                    }
+                }
+            });
             app.manage(device);
             Ok(())
         })

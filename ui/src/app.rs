@@ -32,6 +32,9 @@ pub enum Route {
 #[derive(Clone, PartialEq)]
 pub struct Ctx {
     pub session: Rc<Session>,
+    /// How many times a sync has brought records in since the app started: screens showing
+    /// synced records reload when it moves.
+    pub arrivals: u64,
     pub go: Callback<Route>,
     pub on_error: Callback<AppError>,
     pub set_session: Callback<Session>,
@@ -54,6 +57,15 @@ const SESSION_CHECK_MS: u32 = 15_000;
 pub fn App() -> Html {
     let session = use_state(|| None::<Result<Session, AppError>>);
     let route = use_state(|| None::<Route>);
+    let arrivals = use_state(|| 0u64);
+    {
+        let arrivals = arrivals.clone();
+        use_effect_with((), move |_| {
+            crate::events::listen_forever(doorstep_commands::RECORDS_ARRIVED, move |count| {
+                arrivals.set(count.as_f64().unwrap_or_default() as u64);
+            });
+        });
+    }
 
     {
         let session = session.clone();
@@ -120,7 +132,7 @@ pub fn App() -> Html {
             scroll_to_top();
         })
     };
-    let ctx = Ctx { session: Rc::new(current), go, on_error, set_session };
+    let ctx = Ctx { session: Rc::new(current), arrivals: *arrivals, go, on_error, set_session };
     let shown = (*route).clone().unwrap_or_else(|| ctx.home());
     let screen = match shown.clone() {
         Route::Today => html! { <screens::today::TodayScreen /> },

@@ -2,6 +2,7 @@
 //! shell's commands ([`invoke::call`]); the UI keeps no care records of its own.
 
 mod app;
+mod events;
 mod format;
 mod invoke;
 mod screens;

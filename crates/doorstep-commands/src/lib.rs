@@ -114,6 +114,10 @@ pub struct AppError {
     pub message: String,
 }
 
+/// The event the shell sends when a sync brought records in (its payload: how many times so
+/// far). An open screen reloads, keeping what the carer is typing.
+pub const RECORDS_ARRIVED: &str = "records-arrived";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {

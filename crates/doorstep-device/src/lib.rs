@@ -53,6 +53,9 @@ pub struct Device {
     /// How often background sync runs (and the longest it waits while offline); `None` for
     /// the defaults (`doorstep_sync::Background::start`).
     sync_every: Option<Duration>,
+    /// Goes up each time a sync brings records in (background or "sync now"), for the whole life
+    /// of the device: the shell turns it into an event, so an open screen reloads what merged.
+    arrivals: tokio::sync::watch::Sender<u64>,
 }
 
 /// How the last "sync now" ended.
@@ -101,6 +104,7 @@ impl Device {
             lock_after,
             manual_sync: StdMutex::new(None),
             sync_every: None,
+            arrivals: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -161,11 +165,31 @@ impl Device {
         let Ok(client) = SyncClient::for_store(&store).await else { return };
         let mut slot = self.sync.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
-            *slot = Some(match self.sync_every {
+            let background = match self.sync_every {
                 Some(every) => Background::start_with(store, client, every, every, every),
                 None => Background::start(store, client),
+            };
+            // Records that arrived in the background reach the device's arrivals count; the
+            // forwarder ends with the background sync (its sender is dropped on stop).
+            let mut status = background.subscribe();
+            let arrivals = self.arrivals.clone();
+            tokio::spawn(async move {
+                let mut seen = status.borrow().received;
+                while status.changed().await.is_ok() {
+                    let received = status.borrow_and_update().received;
+                    if received != seen {
+                        seen = received;
+                        arrivals.send_modify(|n| *n += 1);
+                    }
+                }
             });
+            *slot = Some(background);
         }
+    }
+
+    /// Follows the arrivals count: it changes each time a sync brings records in.
+    pub fn arrivals(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.arrivals.subscribe()
     }
 
     fn stop_sync(&self) {
@@ -452,6 +476,9 @@ impl Device {
         let store = self.opened()?;
         let client = SyncClient::for_store(&store).await.map_err(sync_error)?;
         let outcome = client.sync(&store, |_| {}).await;
+        if outcome.as_ref().is_ok_and(|report| report.pulled > 0 || report.doc_syncs > 0) {
+            self.arrivals.send_modify(|n| *n += 1);
+        }
         let problem = outcome.as_ref().err().and_then(doorstep_sync::SyncError::plain_words);
         *self.manual_sync.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(ManualSync { at: Utc::now(), reached: outcome.is_ok(), problem });

@@ -122,6 +122,11 @@ impl Background {
         self.status.borrow().clone()
     }
 
+    /// A receiver of every status change, for someone else to follow (the app's events).
+    pub fn subscribe(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
     /// Waits for the next status change.
     pub async fn changed(&mut self) -> SyncStatus {
         let _ = self.status.changed().await;

@@ -5,16 +5,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use doorstep_commands::{
-    AppError, CheckIn, CheckOut, CheckOutArgs, ErrorCode, FoodFluidArgs, GetSyncStatus, GetVisit, MoodArgs,
-    NarrativeArgs, RecordCall, RecordCallArgs, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid, SetMood,
-    SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
+    AppError, CheckIn, CheckOut, CheckOutArgs, ErrorCode, FoodFluidArgs, GetVisit, MoodArgs, NarrativeArgs, RecordCall,
+    RecordCallArgs, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs,
+    TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
 };
 use doorstep_model::news2::{EscalationLevel, News2Assessment};
 use doorstep_model::{
     Acvpu, CallOutcome, CallTarget, Comparison, DocVersion, FoodFluid, Intake, Mood, SoftSign, TaskOutcome,
     VisitStatus, VitalSigns,
 };
-use gloo_timers::callback::{Interval, Timeout};
+use gloo_timers::callback::Timeout;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -50,8 +50,6 @@ fn scroll_to(id: &'static str) {
 
 /// Saves the note this long after the last keystroke.
 const AUTOSAVE_MS: u32 = 700;
-/// Looks this often for changes a sync brought in.
-const REFRESH_MS: u32 = 5_000;
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -73,25 +71,19 @@ pub fn VisitPage(props: &Props) -> Html {
     }
     {
         // A sync that brings in others' changes (the other carer's words on a double-up)
-        // reloads the screen; the note editor takes them in without losing what is typed.
+        // reloads the screen when the shell says records arrived; the note editor takes them
+        // in without losing what is typed.
         let (screen, visit_id) = (screen.clone(), props.visit_id.to_string());
-        use_effect_with(visit_id.clone(), move |_| {
-            let seen = Rc::new(RefCell::new(None::<u64>));
-            let check = move || {
-                let (screen, seen, visit_id) = (screen.clone(), seen.clone(), visit_id.clone());
+        let seen = use_mut_ref(|| ctx.arrivals);
+        use_effect_with(ctx.arrivals, move |arrivals| {
+            if *seen.borrow() != *arrivals {
+                *seen.borrow_mut() = *arrivals;
                 spawn_local(async move {
-                    let Ok(badge) = call::<GetSyncStatus>(&()).await else { return };
-                    let before = seen.borrow_mut().replace(badge.received);
-                    if before.is_some_and(|b| b != badge.received)
-                        && let Ok(fresh) = call::<GetVisit>(&VisitArgs { visit_id }).await
-                    {
+                    if let Ok(fresh) = call::<GetVisit>(&VisitArgs { visit_id }).await {
                         screen.set(Some(fresh));
                     }
                 });
-            };
-            check();
-            let interval = Interval::new(REFRESH_MS, check);
-            move || drop(interval)
+            }
         });
     }
     let error = use_state(|| None::<AppError>);
