@@ -1,13 +1,20 @@
 //! The deterioration watch: a simple, documented rule over a person's recent visits that flags
 //! worsening (more soft signs, a rising NEWS2) so it shows on the device with no signal.
 //!
-//! The rule (also in docs/safety.md). It looks at the last [`WINDOW`] visits, oldest first:
+//! The rule (also in docs/safety.md). It looks at the last [`WINDOW`] visits within
+//! [`WINDOW_DAYS`] days of the latest, oldest first (older visits are stale and do not count):
 //! - **Concern** when the latest NEWS2 is 5 or more; or the latest NEWS2 is 3 or more above the
-//!   lowest earlier score in the window; or soft-sign changes were recorded at 3 or more of the
-//!   visits; or the number of soft-sign changes rose at each of the last 3 visits.
+//!   lowest earlier score in the window; or NEWS2 rose at each of the last 3 readings (2 → 3 →
+//!   4); or soft-sign changes were recorded at 3 or more of the visits; or the number of
+//!   soft-sign changes rose at each of the last 3 visits; or nothing was eaten or drunk at 2 of
+//!   the last 3 visits.
 //! - **Watch** when the latest visit recorded any soft-sign change; or the latest NEWS2 is 2 above
-//!   the one before; or soft-sign changes were recorded at 2 of the last 3 visits.
+//!   the one before; or NEWS2 stayed at 3–4 for the last 3 readings; or soft-sign changes were
+//!   recorded at 2 of the last 3 visits; or the latest visit recorded nothing eaten or drunk, or
+//!   a distressed mood.
 //! - Otherwise **Clear**.
+//!
+//! A NEWS2 from an incomplete set counts as its lower bound.
 //!
 //! A flag is a prompt to look and to talk to the office, never a diagnosis; NEWS2 escalation
 //! advice at a visit stands on its own and never waits for this.
@@ -18,14 +25,23 @@ use serde::{Deserialize, Serialize};
 /// How many recent visits the rule looks at.
 pub const WINDOW: usize = 5;
 
+/// How far back from the latest visit the rule looks, in days: older visits are stale.
+pub const WINDOW_DAYS: i64 = 7;
+
 /// What one visit contributes to the watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VisitSignal {
     pub at: DateTime<Utc>,
     /// Soft signs recorded as new or worse than usual.
     pub soft_sign_changes: u32,
-    /// NEWS2 total where a complete score was recorded.
+    /// NEWS2 total where a score was recorded (a lower bound for an incomplete set).
     pub news2_total: Option<u8>,
+    /// Nothing eaten, or nothing drunk, at this visit.
+    #[serde(default)]
+    pub ate_or_drank_nothing: bool,
+    /// Their mood was recorded as distressed.
+    #[serde(default)]
+    pub distressed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -67,6 +83,8 @@ impl WatchFlag {
 pub fn assess(visits: &[VisitSignal]) -> WatchFlag {
     let mut recent: Vec<VisitSignal> = visits.to_vec();
     recent.sort_by_key(|v| v.at);
+    let Some(newest) = recent.last().map(|v| v.at) else { return WatchFlag::clear() };
+    recent.retain(|v| newest - v.at <= chrono::Duration::days(WINDOW_DAYS));
     let recent = &recent[recent.len().saturating_sub(WINDOW)..];
     let Some(latest) = recent.last() else { return WatchFlag::clear() };
 
@@ -90,6 +108,28 @@ pub fn assess(visits: &[VisitSignal]) -> WatchFlag {
         }
     }
 
+    if let [a, b, c] = scores[scores.len().saturating_sub(3)..]
+        && a < b
+        && b < c
+    {
+        concern.push(format!("NEWS2 rose at each of the last 3 readings ({a}, {b}, {c})."));
+    } else if let [a, b, c] = scores[scores.len().saturating_sub(3)..]
+        && [a, b, c].iter().all(|s| (3..=4).contains(s))
+    {
+        watch.push(format!("NEWS2 has stayed at 3–4 for the last 3 readings ({a}, {b}, {c})."));
+    }
+
+    let last_three = &recent[recent.len().saturating_sub(3)..];
+    let nothing = last_three.iter().filter(|v| v.ate_or_drank_nothing).count();
+    if nothing >= 2 {
+        concern.push(format!("Nothing eaten or drunk at {nothing} of the last 3 visits."));
+    } else if latest.ate_or_drank_nothing {
+        watch.push("Nothing eaten or drunk at the latest visit.".to_string());
+    }
+    if latest.distressed {
+        watch.push("Distressed at the latest visit.".to_string());
+    }
+
     let with_changes = recent.iter().filter(|v| v.soft_sign_changes > 0).count();
     if with_changes >= 3 {
         concern.push(format!("Soft signs were noticed at {with_changes} of the last {} visits.", recent.len()));
@@ -103,7 +143,6 @@ pub fn assess(visits: &[VisitSignal]) -> WatchFlag {
             a.soft_sign_changes, b.soft_sign_changes, c.soft_sign_changes
         ));
     }
-    let last_three = &recent[recent.len().saturating_sub(3)..];
     let in_last_three = last_three.iter().filter(|v| v.soft_sign_changes > 0).count();
     if with_changes < 3 && in_last_three >= 2 {
         watch.push(format!("Soft signs were noticed at {in_last_three} of the last 3 visits."));
@@ -128,6 +167,40 @@ pub fn assess(visits: &[VisitSignal]) -> WatchFlag {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_steady_rise_is_a_concern_and_a_score_that_stays_at_3_or_4_is_watched() {
+        let rising = assess(&visits(&[(0, Some(2)), (0, Some(3)), (0, Some(4))]));
+        assert_eq!(rising.level, WatchLevel::Concern, "{:?}", rising.reasons);
+        assert!(rising.reasons[0].contains("rose at each of the last 3 readings (2, 3, 4)"));
+        let staying = assess(&visits(&[(0, Some(3)), (0, Some(4)), (0, Some(3))]));
+        assert_eq!(staying.level, WatchLevel::Watch, "{:?}", staying.reasons);
+        assert!(staying.reasons.iter().any(|r| r.contains("stayed at 3–4")));
+    }
+
+    #[test]
+    fn nothing_eaten_or_drunk_and_distress_count() {
+        let mut v = visits(&[(0, None), (0, None), (0, None)]);
+        v[2].ate_or_drank_nothing = true;
+        assert_eq!(assess(&v).level, WatchLevel::Watch);
+        v[1].ate_or_drank_nothing = true;
+        assert_eq!(assess(&v).level, WatchLevel::Concern);
+        let mut calm = visits(&[(0, None), (0, None)]);
+        calm[1].distressed = true;
+        let flag = assess(&calm);
+        assert_eq!(flag.level, WatchLevel::Watch);
+        assert!(flag.reasons[0].contains("Distressed"));
+    }
+
+    #[test]
+    fn visits_older_than_the_window_are_stale_and_do_not_count() {
+        // Soft signs at three visits, but two of them more than a week before the latest.
+        let mut v = visits(&[(1, None), (1, None), (1, None)]);
+        v[0].at -= chrono::Duration::days(20);
+        v[1].at -= chrono::Duration::days(20);
+        let flag = assess(&v);
+        assert_eq!(flag.level, WatchLevel::Watch, "only the latest counts: {:?}", flag.reasons);
+    }
+
     fn visits(data: &[(u32, Option<u8>)]) -> Vec<VisitSignal> {
         data.iter()
             .enumerate()
@@ -135,6 +208,8 @@ mod tests {
                 at: DateTime::from_timestamp(1_700_000_000 + i as i64 * 86_400, 0).unwrap_or_default(),
                 soft_sign_changes,
                 news2_total,
+                ate_or_drank_nothing: false,
+                distressed: false,
             })
             .collect()
     }

@@ -4,7 +4,7 @@ use automerge::ActorId;
 use autosurgeon::{Hydrate, Reconcile};
 use doorstep_model::news2::{self, News2Assessment};
 use doorstep_model::watch::{self, VisitSignal};
-use doorstep_model::{Insight, Person, RecordKind, SharedItem, SpO2Scale, Visit, VisitNote};
+use doorstep_model::{Insight, Intake, Mood, Person, RecordKind, SharedItem, SpO2Scale, Visit, VisitNote};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Result, StoreError};
@@ -141,8 +141,8 @@ impl Record for VisitNote {
         conn.execute("DELETE FROM notes WHERE doc_no = ?1", [doc_no])?;
         conn.execute(
             "INSERT INTO notes (doc_no, id, visit_id, person_id, soft_signs, soft_sign_changes, news2_total, news2_band,
-                                updated_at, news2_incomplete, advice, last_call)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                updated_at, news2_incomplete, advice, last_call, ate_or_drank_nothing, distressed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 doc_no,
                 self.id.to_string(),
@@ -156,6 +156,8 @@ impl Record for VisitNote {
                 news2_incomplete,
                 advice,
                 last_call,
+                self.food_fluid.eating == Some(Intake::None) || self.food_fluid.drinking == Some(Intake::None),
+                self.mood == Some(Mood::Distressed),
             ],
         )?;
         let mut body = self.narrative.clone();
@@ -299,7 +301,8 @@ fn index(conn: &Connection, doc_no: i64, kind: RecordKind, person_id: Option<&st
 /// Recomputes a person's deterioration watch from their latest notes.
 pub(crate) fn refresh_watch(conn: &Connection, person_id: &str, now_ms: i64) -> Result<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(v.starts_at, n.updated_at) AS at, n.soft_sign_changes, n.news2_total
+        "SELECT COALESCE(v.starts_at, n.updated_at) AS at, n.soft_sign_changes, n.news2_total,
+                n.ate_or_drank_nothing, n.distressed
          FROM notes n LEFT JOIN visits v ON v.id = n.visit_id
          WHERE n.person_id = ?1 ORDER BY at DESC LIMIT ?2",
     )?;
@@ -309,6 +312,8 @@ pub(crate) fn refresh_watch(conn: &Connection, person_id: &str, now_ms: i64) -> 
                 at: chrono::DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
                 soft_sign_changes: r.get::<_, i64>(1)?.max(0) as u32,
                 news2_total: r.get::<_, Option<i64>>(2)?.map(|t| t.clamp(0, 255) as u8),
+                ate_or_drank_nothing: r.get(3)?,
+                distressed: r.get(4)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -8,3 +8,7 @@ ALTER TABLE notes ADD COLUMN news2_incomplete INTEGER NOT NULL DEFAULT 0;
 -- "needs attention": "Phone now – phoned GP practice at 09:12 …" or "no call recorded".
 ALTER TABLE notes ADD COLUMN advice TEXT;
 ALTER TABLE notes ADD COLUMN last_call TEXT;
+
+-- What the deterioration watch also counts (watch.rs): nothing eaten or drunk, a distressed mood.
+ALTER TABLE notes ADD COLUMN ate_or_drank_nothing INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notes ADD COLUMN distressed INTEGER NOT NULL DEFAULT 0;

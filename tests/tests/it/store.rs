@@ -455,6 +455,26 @@ fn a_note_with_impossible_vitals_is_refused_and_nothing_is_written() {
 }
 
 #[test]
+fn nothing_eaten_at_two_visits_and_a_distressed_mood_reach_the_watch() {
+    let (_dir, mut store) = new_store();
+    let p = peggy();
+    store.put(&p).expect("peggy");
+    let pid = p.id.to_string();
+    let expected = [WatchLevel::Watch, WatchLevel::Concern];
+    for (i, level) in expected.into_iter().enumerate() {
+        let v = visit(i as u128 + 1, &p, at(today() - Duration::days(1 - i as i64), 8, 0), &["C001"]);
+        store.put(&v).expect("visit");
+        let mut note = note_for(&v, "Visit note");
+        note.food_fluid.eating = Some(doorstep_model::Intake::None);
+        note.mood = Some(doorstep_model::Mood::Distressed);
+        store.put(&note).expect("note");
+        let watch = store.watch(&pid).expect("watch");
+        assert_eq!(watch.level, level, "after visit {}: {:?}", i + 1, watch.reasons);
+        assert!(watch.reasons.iter().any(|r| r.contains("Distressed")), "{:?}", watch.reasons);
+    }
+}
+
+#[test]
 fn rising_soft_signs_over_three_visits_raise_the_watch_to_concern() {
     let (_dir, mut store) = new_store();
     let (p, a) = (peggy(), arthur());
