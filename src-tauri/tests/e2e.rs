@@ -82,9 +82,11 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
 
     carer.type_into("#note", "Peggy was quieter than usual and left most of her breakfast.").await;
     carer.wait_text("#note-saved", "Saved at").await;
+    // Ticking a sign asks how it compares with their usual; nothing is chosen for the carer.
     carer.click("#sign-confusion").await;
-    carer.wait(".ds-sign__compare").await;
+    carer.click("#sign-confusion-new").await;
     carer.click("#sign-eating_drinking_less").await;
+    carer.click("#sign-eating_drinking_less-worse").await;
     for (field, value) in [("#resp", "21"), ("#spo2", "95"), ("#bp", "108"), ("#pulse", "96"), ("#temp", "37.9")] {
         carer.type_into(field, value).await;
     }
@@ -138,6 +140,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("#check-in").await;
     carer.wait_text("#visit-status", "In progress").await;
     carer.click("#sign-eating_drinking_less").await;
+    carer.click("#sign-eating_drinking_less-new").await;
     carer.wait_text("#news2-headline", "worried about them").await;
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("22-visit-soft-signs-worried").await;

@@ -438,8 +438,12 @@ fn SoftSigns(props: &SectionProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let error = use_state(|| None::<AppError>);
     let visit_id = props.screen.visit.id.to_string();
+    // Ticked, but not yet said whether new, worse or usual: nothing is saved until the carer
+    // chooses, so no comparison is ever chosen for them.
+    let pending = use_state(std::collections::BTreeSet::<SoftSign>::new);
     let row = |sign: SoftSign| {
         let current = props.screen.note.soft_signs.iter().find(|o| o.sign == sign).cloned();
+        let asking = current.is_none() && pending.contains(&sign);
         let send = {
             let (ctx, error, on_update, visit_id) =
                 (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone());
@@ -450,34 +454,49 @@ fn SoftSigns(props: &SectionProps) -> Html {
             }
         };
         let toggle = {
-            let (send, current) = (send.clone(), current.clone());
-            Callback::from(move |_: MouseEvent| send(current.is_none(), Comparison::New, String::new()))
+            let (send, current, pending) = (send.clone(), current.clone(), pending.clone());
+            Callback::from(move |_: MouseEvent| {
+                let mut asked = (*pending).clone();
+                if current.is_some() {
+                    send(false, Comparison::New, String::new());
+                } else if !asked.remove(&sign) {
+                    asked.insert(sign);
+                }
+                pending.set(asked);
+            })
         };
         let id = format!("sign-{}", sign.code());
-        let compare = |comparison: Comparison| {
-            let (send, current) = (send.clone(), current.clone());
+        let compare = |comparison: Comparison, suffix: &'static str| {
+            let (send, current, pending) = (send.clone(), current.clone(), pending.clone());
             let checked = current.as_ref().is_some_and(|c| c.compared_to_usual == comparison);
             let onclick = Callback::from(move |_: MouseEvent| {
-                send(true, comparison, current.as_ref().map(|c| c.detail.clone()).unwrap_or_default())
+                send(true, comparison, current.as_ref().map(|c| c.detail.clone()).unwrap_or_default());
+                let mut asked = (*pending).clone();
+                asked.remove(&sign);
+                pending.set(asked);
             });
             html! {
-                <button type="button" class={classes!("ds-choice", checked.then_some("ds-choice--on"))}
+                <button type="button" id={format!("sign-{}-{suffix}", sign.code())} class={classes!("ds-choice", checked.then_some("ds-choice--on"))}
                     aria-pressed={checked.to_string()} {onclick}>{ comparison.label() }</button>
             }
         };
         html! {
             <li class="ds-sign">
                 <div class="nhsuk-checkboxes__item">
-                    <input class="nhsuk-checkboxes__input" id={id.clone()} type="checkbox" checked={current.is_some()} onclick={toggle} />
+                    <input class="nhsuk-checkboxes__input" id={id.clone()} type="checkbox" checked={current.is_some() || asking} onclick={toggle} />
                     <label class="nhsuk-label nhsuk-checkboxes__label" for={id.clone()}>{ sign.label() }</label>
                     if let Some(usual) = props.screen.usual.iter().find(|u| u.sign == sign) {
                         <div class="nhsuk-hint nhsuk-checkboxes__hint ds-sign__usual" id={format!("{id}-usual")}>{ format!("Usual for them: {}", usual.usual) }</div>
                     }
                 </div>
-                if current.is_some() {
-                    <div class="ds-buttons ds-sign__compare">
-                        { compare(Comparison::New) }{ compare(Comparison::Worse) }{ compare(Comparison::SameAsUsual) }
-                    </div>
+                if current.is_some() || asking {
+                    <fieldset class="nhsuk-fieldset ds-sign__compare">
+                        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{ format!("{}: compared with what is usual for them?", sign.label()) }</legend>
+                        if asking { <p class="nhsuk-hint">{"Choose one to save it."}</p> }
+                        <div class="ds-buttons">
+                            { compare(Comparison::New, "new") }{ compare(Comparison::Worse, "worse") }{ compare(Comparison::SameAsUsual, "usual") }
+                        </div>
+                    </fieldset>
                 }
             </li>
         }
@@ -485,7 +504,7 @@ fn SoftSigns(props: &SectionProps) -> Html {
     html! {
         <section aria-labelledby="signs-heading">
             <h2 id="signs-heading">{"Anything different today?"}</h2>
-            <p class="nhsuk-hint">{"Tick what you noticed. Say if it is new, worse, or usual for them."}</p>
+            <p class="nhsuk-hint">{"Tick what you noticed, then say if it is new, worse, or usual for them."}</p>
             <ErrorMessage error={(*error).clone()} />
             <ul class="nhsuk-list nhsuk-checkboxes ds-signs">{ for SoftSign::ALL.into_iter().map(row) }</ul>
         </section>
