@@ -21,8 +21,28 @@ pub struct Running(pub Child);
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
+        // A moment to exit cleanly (Xvfb removes its lock file and socket), then kill.
+        let asked = Instant::now();
+        while asked.elapsed() < Duration::from_secs(2) {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// A display's lock file left by an X server that is no longer running (killed before it could
+/// clean up): removed with its socket, so the display number can be used again.
+fn clear_stale_display(n: u32) {
+    let lock = format!("/tmp/.X{n}-lock");
+    let Ok(text) = std::fs::read_to_string(&lock) else { return };
+    let Ok(pid) = text.trim().parse::<u32>() else { return };
+    if !Path::new(&format!("/proc/{pid}")).exists() {
+        let _ = std::fs::remove_file(&lock);
+        let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
     }
 }
 
@@ -33,6 +53,7 @@ pub fn free_port() -> u16 {
 /// Xvfb on a free display number.
 pub fn start_display() -> (Running, String) {
     for n in 90..140 {
+        clear_stale_display(n);
         if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
             continue;
         }
