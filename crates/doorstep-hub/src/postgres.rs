@@ -640,11 +640,10 @@ impl HubStorage for PostgresStorage {
             c.query(&stmt, &[&device]).await?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
         let wanted: Vec<(String, RecordKind, String)> =
             records.into_iter().map(|(id, kind, reason)| (id.to_string(), kind, reason)).collect();
-        let unchanged = before.len() == wanted.len()
-            && wanted.iter().all(|(id, _, reason)| before.iter().any(|(b, r, _)| b == id && r == reason));
-        if !unchanged {
+        let change = held_back_change(&before, &wanted);
+        if change.changed {
             let tx = c.transaction().await?;
-            for (id, _, _) in before.iter().filter(|(b, _, _)| !wanted.iter().any(|(id, _, _)| id == b)) {
+            for id in &change.gone {
                 tx.execute("DELETE FROM held_back_records WHERE device_id = $1 AND record_id = $2", &[&device, id])
                     .await?;
             }
@@ -659,11 +658,7 @@ impl HubStorage for PostgresStorage {
             }
             tx.commit().await?;
         }
-        Ok(before
-            .into_iter()
-            .filter(|(id, _, asked)| *asked && wanted.iter().any(|(w, _, _)| w == id))
-            .map(|(id, _, _)| uuid_of(&id))
-            .collect())
+        Ok(change.discard)
     }
 
     async fn held_back_records(&self, org: Uuid) -> StorageResult<Vec<HeldBackRow>> {

@@ -650,11 +650,10 @@ impl HubStorage for SqliteStorage {
                 .collect::<rusqlite::Result<_>>()?;
             let wanted: Vec<(String, RecordKind, String)> =
                 records.into_iter().map(|(id, kind, reason)| (id.to_string(), kind, reason)).collect();
-            let unchanged = before.len() == wanted.len()
-                && wanted.iter().all(|(id, _, reason)| before.iter().any(|(b, r, _)| b == id && r == reason));
-            if !unchanged {
+            let change = held_back_change(&before, &wanted);
+            if change.changed {
                 let tx = c.transaction()?;
-                for (id, _, _) in before.iter().filter(|(b, _, _)| !wanted.iter().any(|(id, _, _)| id == b)) {
+                for id in &change.gone {
                     exec(&tx, "DELETE FROM held_back_records WHERE device_id = ?1 AND record_id = ?2", params![device, id])?;
                 }
                 for (id, kind, reason) in &wanted {
@@ -668,11 +667,7 @@ impl HubStorage for SqliteStorage {
                 }
                 tx.commit()?;
             }
-            Ok(before
-                .into_iter()
-                .filter(|(id, _, asked)| *asked && wanted.iter().any(|(w, _, _)| w == id))
-                .map(|(id, _, _)| uuid_of(&id))
-                .collect())
+            Ok(change.discard)
         })
         .await
     }

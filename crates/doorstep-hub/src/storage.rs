@@ -230,6 +230,36 @@ pub struct HeldBackRow {
     pub discard_asked: bool,
 }
 
+/// What replacing a device's held-back list means, given what is stored (record, reason,
+/// discard asked): both backends write only when `changed`, delete `gone` and upsert the rest,
+/// and answer `discard`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldBackChange {
+    pub changed: bool,
+    /// Stored records the device no longer reports.
+    pub gone: Vec<String>,
+    /// Reported records the office asked the device to discard.
+    pub discard: Vec<Uuid>,
+}
+
+pub fn held_back_change(
+    stored: &[(String, String, bool)],
+    reported: &[(String, RecordKind, String)],
+) -> HeldBackChange {
+    let reports = |id: &str| reported.iter().any(|(r, _, _)| r == id);
+    let changed = stored.len() != reported.len()
+        || !reported.iter().all(|(id, _, reason)| stored.iter().any(|(s, r, _)| s == id && r == reason));
+    HeldBackChange {
+        changed,
+        gone: stored.iter().filter(|(id, _, _)| !reports(id)).map(|(id, _, _)| id.clone()).collect(),
+        discard: stored
+            .iter()
+            .filter(|(id, _, asked)| *asked && reports(id))
+            .filter_map(|(id, _, _)| Uuid::parse_str(id).ok())
+            .collect(),
+    }
+}
+
 /// A sign-in account as the operator sees it, disabled or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebUserStatus {

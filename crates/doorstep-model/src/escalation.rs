@@ -76,24 +76,9 @@ fn capitalised(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::news2::{Acvpu, Parameter, ScoringContext, SpO2Scale, VitalSigns, assess};
+    use crate::news2::tests::{adult, normal};
+    use crate::news2::{Acvpu, Parameter, VitalSigns, assess};
     use crate::note::Comparison;
-
-    fn adult() -> ScoringContext {
-        ScoringContext { age_years: Some(80), pregnant: false, spo2_scale: SpO2Scale::Scale1 }
-    }
-
-    fn normal() -> VitalSigns {
-        VitalSigns {
-            respiration_rate: Some(16),
-            spo2_percent: Some(97),
-            on_oxygen: Some(false),
-            systolic_bp: Some(120),
-            pulse: Some(70),
-            consciousness: Some(Acvpu::Alert),
-            temperature_c: Some(37.0),
-        }
-    }
 
     fn level(vitals: &VitalSigns) -> EscalationLevel {
         assess(vitals, &adult()).expect("valid").escalation().expect("advice").level

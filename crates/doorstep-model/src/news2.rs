@@ -649,11 +649,11 @@ pub fn assess(vitals: &VitalSigns, ctx: &ScoringContext) -> Result<News2Assessme
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// All-normal readings scoring 0 on every parameter.
-    fn normal() -> VitalSigns {
+    pub(crate) fn normal() -> VitalSigns {
         VitalSigns {
             respiration_rate: Some(16),
             spo2_percent: Some(97),
@@ -665,7 +665,7 @@ mod tests {
         }
     }
 
-    fn adult() -> ScoringContext {
+    pub(crate) fn adult() -> ScoringContext {
         ScoringContext { age_years: Some(80), pregnant: false, spo2_scale: SpO2Scale::Scale1 }
     }
 
