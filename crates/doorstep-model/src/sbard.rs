@@ -67,9 +67,11 @@ impl Sbard {
             .chain(std::iter::once(person.address.postcode.trim()))
             .filter(|l| !l.is_empty())
             .collect();
-        let at = if address.is_empty() { String::new() } else { format!(" at {}", address.join(", ")) };
+        if !address.is_empty() {
+            who.push(format!("at {}", address.join(", ")));
+        }
         let situation = format!(
-            "My name is {}, a carer from {}. I am with {}{at}. {}.",
+            "My name is {}, a carer from {}. I am with {}. {}.",
             caller.name,
             caller.organisation,
             who.join(", "),

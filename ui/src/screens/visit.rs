@@ -756,7 +756,11 @@ fn Advice(props: &AdviceProps) -> Html {
                 <p>{ advice.action.clone() }</p>
                 if let Some(phone) = &screen.phone_first {
                     <a class="nhsuk-button ds-wide ds-big ds-phone" id="phone-first" href={format!("tel:{}", phone.dial)}>
-                        { if phone.dial == "999" { "Phone 999 now".to_string() } else { format!("Phone {} now – {}", phone.name, phone.shown) } }
+                        { match (phone.dial.as_str(), advice.level.needs_a_call()) {
+                            ("999", _) => "Phone 999 now".to_string(),
+                            (_, true) => format!("Phone {} now – {}", phone.name, phone.shown),
+                            (_, false) => format!("Phone {} – {}", phone.name, phone.shown),
+                        } }
                     </a>
                 }
                 <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ advice.who_to_phone.clone() }</p>

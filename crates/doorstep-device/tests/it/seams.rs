@@ -745,7 +745,8 @@ async fn run_schedule(world: &mut World, steps: &[Step]) -> Result<usize, String
                 Err(e) => return Err(format!("sign-out failed: {}", e.message)),
             },
             Step::OffRota { carer } => {
-                if !off_rota[carer] {
+                // A visit keeps at least one carer (the office cannot save one with none).
+                if !off_rota[carer] && !off_rota[1 - carer] {
                     world.set_on_visit(carer, &visit_id, false).await?;
                     off_rota[carer] = true;
                 }
