@@ -148,6 +148,11 @@ impl CallOutcome {
     }
 }
 
+/// A time as the UK's clocks show it ("09:12"): what carers and the office read.
+pub fn uk_clock(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string()
+}
+
 impl CallRecord {
     /// Who was called, in words: "GP practice", or the name given for someone else.
     pub fn called(&self) -> String {
@@ -157,10 +162,10 @@ impl CallRecord {
         }
     }
 
-    /// One line for the office and the SBARD's Decision, with the time as `time` gives it:
+    /// One line for the office, the screen and the SBARD's Decision, at UK time:
     /// "Phoned GP practice at 09:12, spoke to Dr Khan: a GP or nurse is coming (by 14:00)."
-    pub fn summary(&self, time: &str) -> String {
-        let mut line = format!("Phoned {} at {time}", self.called());
+    pub fn summary(&self) -> String {
+        let mut line = format!("Phoned {} at {}", self.called(), uk_clock(self.at));
         if !self.spoke_to.trim().is_empty() {
             line.push_str(&format!(", spoke to {}", self.spoke_to.trim()));
         }

@@ -118,8 +118,7 @@ impl Sbard {
             assessment.push(format!("Drinking: {}.", drinking.label().to_lowercase()));
         }
         let at = |time: Option<chrono::DateTime<chrono::Utc>>| {
-            time.map(|t| format!(" at {}", t.with_timezone(&chrono_tz::Europe::London).format("%H:%M")))
-                .unwrap_or_default()
+            time.map(|t| format!(" at {}", crate::note::uk_clock(t))).unwrap_or_default()
         };
         for earlier in &note.earlier_vitals {
             let readings = describe_vitals(&earlier.vitals);
@@ -160,12 +159,7 @@ impl Sbard {
             Some(EscalationLevel::TellSomeoneToday) => format!("I would like a clinician to review {called} today."),
             _ => "Please advise what should happen next, and when.".to_string(),
         };
-        let decision = note
-            .calls
-            .iter()
-            .map(|call| call.summary(&call.at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string()))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let decision = note.calls.iter().map(|call| call.summary()).collect::<Vec<_>>().join(" ");
 
         Sbard {
             situation,

@@ -126,10 +126,7 @@ impl Record for VisitNote {
         let changes: Vec<&str> = self.changes().map(|s| s.sign.code()).collect();
         let assessment = score_note(conn, self)?;
         let advice = doorstep_model::escalation::advice(assessment.as_ref(), &self.soft_signs).map(|a| a.level.code());
-        let last_call = self
-            .calls
-            .last()
-            .map(|call| call.summary(&call.at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string()));
+        let last_call = self.calls.last().map(|call| call.summary());
         let (news2_total, news2_band, news2_incomplete) = match assessment {
             Some(News2Assessment::Scored(score)) => (Some(score.total), Some(score.band.label()), false),
             // The lower bound: already this band, whatever the missing readings would add.

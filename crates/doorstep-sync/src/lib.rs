@@ -608,7 +608,10 @@ impl SyncClient {
                 store.setting(SETTING_PURGES)?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
             // A record granted again since its purge was put off stays (the hub leaves a purge
             // out of a page that grants the record again after it).
-            waiting.retain(|id| !answer.pull.iter().any(|d| d.id.to_string() == *id));
+            if !waiting.is_empty() {
+                let arrived: std::collections::HashSet<String> = answer.pull.iter().map(|d| d.id.to_string()).collect();
+                waiting.retain(|id| !arrived.contains(id));
+            }
             waiting.extend(answer.purge.iter().map(|p| p.id.to_string()));
             let mut still_waiting = Vec::new();
             for id in waiting {

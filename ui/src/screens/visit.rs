@@ -848,7 +848,7 @@ fn Calls(props: &SectionProps) -> Html {
             <h3 id="calls-heading">{"Calls"}</h3>
             if !screen.note.calls.is_empty() {
                 <ul class="nhsuk-list" id="calls">
-                    { for screen.note.calls.iter().map(|c| html! { <li>{ c.summary(&format::time(c.at)) }</li> }) }
+                    { for screen.note.calls.iter().map(|c| html! { <li>{ c.summary() }</li> }) }
                 </ul>
             }
             <ErrorMessage error={(*error).clone()} />

@@ -57,6 +57,11 @@ async fn office(hub: &TestHub<SqliteStorage>, dir: &Path) -> Device {
     device
 }
 
+/// A soft sign the carer noticed at a visit, as the checklist sends it.
+fn noticed(visit_id: &str, sign: SoftSign, compared_to_usual: Comparison) -> SoftSignArgs {
+    SoftSignArgs { visit_id: visit_id.to_string(), sign, observed: true, compared_to_usual, detail: String::new() }
+}
+
 fn vitals_scoring_five() -> VitalSigns {
     VitalSigns {
         respiration_rate: Some(21),
@@ -129,13 +134,7 @@ async fn the_visit_screen_escalates_as_the_community_rule_says_and_the_office_se
 
     // Soft signs alone (no kit): a card and the SBARD, before any reading.
     let screen = tablet
-        .set_soft_sign(SoftSignArgs {
-            visit_id: first.clone(),
-            sign: SoftSign::EatingDrinkingLess,
-            observed: true,
-            compared_to_usual: Comparison::Worse,
-            detail: String::new(),
-        })
+        .set_soft_sign(noticed(&first, SoftSign::EatingDrinkingLess, Comparison::Worse))
         .await
         .expect("soft sign");
     let advice = screen.advice.clone().expect("soft signs alone give advice");
@@ -228,16 +227,8 @@ async fn the_persons_plan_reaches_the_carers_advice_and_what_they_say_on_the_pho
     office.sync_now().await.expect("office sync");
     tablet.sync_now().await.expect("sync");
 
-    let screen = tablet
-        .set_soft_sign(SoftSignArgs {
-            visit_id: visit.id.clone(),
-            sign: SoftSign::Confusion,
-            observed: true,
-            compared_to_usual: Comparison::New,
-            detail: String::new(),
-        })
-        .await
-        .expect("soft sign");
+    let screen =
+        tablet.set_soft_sign(noticed(&visit.id, SoftSign::Confusion, Comparison::New)).await.expect("soft sign");
     assert_eq!(screen.plan.as_ref().map(|p| p.kind), Some(PlanKind::Respect));
     let background = screen.sbard.expect("what to say").background;
     assert!(background.contains("They have a ReSPECT plan: For treatment at home"), "{background}");
@@ -281,16 +272,7 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
         .await
         .expect("note");
     for sign in [SoftSign::Confusion, SoftSign::EatingDrinkingLess] {
-        tablet
-            .set_soft_sign(SoftSignArgs {
-                visit_id: id.visit_id.clone(),
-                sign,
-                observed: true,
-                compared_to_usual: Comparison::New,
-                detail: String::new(),
-            })
-            .await
-            .expect("soft sign");
+        tablet.set_soft_sign(noticed(&id.visit_id, sign, Comparison::New)).await.expect("soft sign");
     }
     let bad = VitalSigns { pulse: Some(400), ..vitals_scoring_five() };
     let refused = tablet

@@ -152,6 +152,16 @@ async fn a_managers_idea_form_changes_only_what_the_manager_changed() {
     hub.stop().await;
 }
 
+/// The hub, the team, and Sam's tablet holding back a refused change to today's double-up.
+async fn with_a_held_back_change() -> (tempfile::TempDir, TestHub<SqliteStorage>, Device, Device, String) {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let visit = double_up(&sam).await;
+    a_change_the_hub_refuses(&sam, &visit).await;
+    (dir, hub, office, sam, visit)
+}
+
 /// A change the hub refuses from a carer (an older app let carers take others off a visit): the
 /// hub holds it back with its reason, and the tablet keeps it.
 async fn a_change_the_hub_refuses(sam: &Device, visit: &str) {
@@ -167,11 +177,7 @@ async fn a_change_the_hub_refuses(sam: &Device, visit: &str) {
 
 #[tokio::test]
 async fn sign_out_never_deletes_a_record_the_hub_held_back_and_names_it() {
-    let dir = tempfile::TempDir::new().expect("dir");
-    let hub = hub(dir.path()).await;
-    let (_office, sam, _priya) = team(&hub, dir.path()).await;
-    let visit = double_up(&sam).await;
-    a_change_the_hub_refuses(&sam, &visit).await;
+    let (_dir, hub, _office, sam, visit) = with_a_held_back_change().await;
     let badge = sam.sync_now().await.expect("sync");
     assert_eq!(badge.held_back.len(), 1, "{badge:?}");
     let (what, why) = &badge.held_back[0];
@@ -208,11 +214,7 @@ async fn at_hub(hub: &TestHub<SqliteStorage>, doc: &str) -> (u32, usize) {
 
 #[tokio::test]
 async fn held_back_records_are_sent_again_when_the_hubs_rules_change_and_after_an_app_update() {
-    let dir = tempfile::TempDir::new().expect("dir");
-    let hub = hub(dir.path()).await;
-    let (office, sam, _priya) = team(&hub, dir.path()).await;
-    let visit = double_up(&sam).await;
-    a_change_the_hub_refuses(&sam, &visit).await;
+    let (dir, hub, office, sam, visit) = with_a_held_back_change().await;
     assert_eq!(sam.sync_now().await.expect("sync").held_back.len(), 1);
     assert_eq!(at_hub(&hub, &visit).await, (1, 1));
     // Held back: not sent again by an ordinary sync, but still counted for the office.
@@ -261,11 +263,7 @@ async fn held_back_records_are_sent_again_when_the_hubs_rules_change_and_after_a
 
 #[tokio::test]
 async fn the_office_lists_each_held_back_record_by_tablet_and_discards_one_for_good() {
-    let dir = tempfile::TempDir::new().expect("dir");
-    let hub = hub(dir.path()).await;
-    let (office, sam, _priya) = team(&hub, dir.path()).await;
-    let visit = double_up(&sam).await;
-    a_change_the_hub_refuses(&sam, &visit).await;
+    let (_dir, hub, office, sam, visit) = with_a_held_back_change().await;
     assert_eq!(sam.sync_now().await.expect("sync").held_back.len(), 1);
 
     // The office's devices page: which tablet, which record (named from the office's own
