@@ -48,6 +48,8 @@ register![
     edit_person,
     record_consent,
     record_plan,
+    directory,
+    edit_directory,
     my_ideas,
     sync_status,
     sync_now,
@@ -266,6 +268,17 @@ async fn discard_held_back(core: Core<'_>, args: c::HeldBackRef) -> Answer<Vec<D
 #[tauri::command]
 async fn record_plan(core: Core<'_>, args: c::PlanArgs) -> Answer<PersonOverview> {
     core.record_plan(args).await
+}
+
+#[tauri::command]
+async fn directory(core: Core<'_>, args: ()) -> Answer<c::DirectoryScreen> {
+    let () = args;
+    core.directory().await
+}
+
+#[tauri::command]
+async fn edit_directory(core: Core<'_>, args: c::EditDirectoryArgs) -> Answer<c::DirectoryScreen> {
+    core.edit_directory(args).await
 }
 
 #[tauri::command]

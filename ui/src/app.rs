@@ -17,13 +17,19 @@ pub enum Route {
     Today,
     Visit(String),
     Person(String),
-    NewIdea { person_id: String, person_name: String, visit_id: Option<String> },
+    NewIdea {
+        person_id: String,
+        person_name: String,
+        visit_id: Option<String>,
+    },
     MyIdeas,
     ManagerDay,
     Idea(String),
     Import,
     Devices,
     Search,
+    /// The office's numbers and staff names (managers edit, carers read).
+    Directory,
     Account,
 }
 
@@ -147,6 +153,7 @@ pub fn App() -> Html {
         Route::Import => html! { <screens::manager::Import /> },
         Route::Devices => html! { <screens::manager::Devices /> },
         Route::Search => html! { <screens::manager::SearchScreen /> },
+        Route::Directory => html! { <screens::directory::DirectoryPage /> },
         Route::Account => html! { <screens::account::Account /> },
     };
     html! {

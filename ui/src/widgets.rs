@@ -129,7 +129,7 @@ pub fn Header(props: &HeaderProps) -> Html {
             });
         })
     };
-    let who = ctx.session.staff_ref.clone().unwrap_or_default();
+    let who = ctx.session.signed_in_as();
     html! {
         <header class="nhsuk-header ds-header" role="banner">
             <div class="nhsuk-width-container ds-header__bar">
@@ -144,9 +144,11 @@ pub fn Header(props: &HeaderProps) -> Html {
                         { link("Search", Route::Search) }
                         { link("Import", Route::Import) }
                         { link("Devices", Route::Devices) }
+                        { link("Directory", Route::Directory) }
                     } else {
                         { link("Today", Route::Today) }
                         { link("My ideas", Route::MyIdeas) }
+                        { link("Phone numbers", Route::Directory) }
                     }
                     <li class="nhsuk-header__navigation-item ds-nav__end">
                         <button type="button" class="ds-nav-link" onclick={lock}>{"Lock"}</button>

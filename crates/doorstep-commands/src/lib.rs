@@ -10,8 +10,8 @@ use doorstep_model::news2::{Escalation, News2Assessment};
 use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
-    CallOutcome, CallTarget, CarePlan, Comparison, DocVersion, FoodFluid, Insight, Mood, PartnerKind, PartnerOrg,
-    PlanKind, Role, Sector, SoftSign, Urgency, Visit, VisitNote, VitalSigns,
+    AreaService, CallOutcome, CallTarget, CarePlan, Comparison, Directory, DocVersion, FoodFluid, Insight, Mood,
+    PartnerKind, PartnerOrg, PlanKind, Role, Sector, SoftSign, StaffMember, Urgency, Visit, VisitNote, VitalSigns,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,10 @@ commands! {
     RecordConsent = "record_consent", ConsentArgs => PersonOverview;
     /// A manager notes the person's plan for when they become unwell (ReSPECT, DNACPR…).
     RecordPlan = "record_plan", PlanArgs => PersonOverview;
+    /// The provider's directory: the office's numbers, the area's services, staff names.
+    GetDirectory = "directory", () => DirectoryScreen;
+    /// A manager changes the directory (see [`EditDirectoryArgs`]).
+    EditDirectory = "edit_directory", EditDirectoryArgs => DirectoryScreen;
     /// The carer's own ideas, with what each partner was sent and answered.
     GetMyIdeas = "my_ideas", () => Vec<MyIdea>;
     GetSyncStatus = "sync_status", () => SyncBadge;
@@ -159,8 +163,22 @@ pub struct Session {
     pub enrolled: bool,
     pub locked: bool,
     pub staff_ref: Option<String>,
+    /// The name the office's directory gives them ("Amira Khan"), once it has synced.
+    #[serde(default)]
+    pub staff_name: Option<String>,
     pub role: Option<Role>,
     pub hub_url: Option<String>,
+}
+
+impl Session {
+    /// "Amira Khan (C001)", or the staff reference alone before the office's directory names them.
+    pub fn signed_in_as(&self) -> String {
+        match (&self.staff_name, &self.staff_ref) {
+            (Some(name), Some(reference)) => format!("{name} ({reference})"),
+            (None, Some(reference)) => reference.clone(),
+            (_, None) => String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,11 +220,30 @@ pub struct VisitArgs {
 }
 
 /// Someone to phone: "Riverside Surgery", shown "01632 960 000", dialled "01632960000".
+pub type PhoneTo = doorstep_model::PhoneContact;
+
+/// The provider's directory as the directory page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PhoneTo {
-    pub name: String,
-    pub shown: String,
-    pub dial: String,
+pub struct DirectoryScreen {
+    pub directory: Directory,
+    /// The version shown: an edit is made against it ([`DocVersion`]).
+    pub version: DocVersion,
+    /// A manager's device may change it; a carer's reads it.
+    pub may_edit: bool,
+    /// Staff references seen on the rota who have no name yet, so the manager can name them.
+    pub unnamed_staff: Vec<String>,
+}
+
+/// The directory as the manager's form left it, made against the version the form showed: only
+/// what changed is written, so another manager's changes meanwhile stay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditDirectoryArgs {
+    pub base: DocVersion,
+    pub office_phone: String,
+    pub office_hours: String,
+    pub on_call_phone: String,
+    pub services: Vec<AreaService>,
+    pub staff: Vec<StaffMember>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,10 +298,14 @@ pub struct VisitScreen {
     /// The person's plan for when they become unwell, shown with the advice.
     #[serde(default)]
     pub plan: Option<CarePlan>,
-    /// Who to phone first, with the number to dial, when the advice says to phone: 999, or the
-    /// person's GP practice when its number is kept.
+    /// Who to phone first, with the number to dial, when the advice says to phone
+    /// (`Directory::who_to_phone`): 999, the GP practice, the area's urgent team, the office.
     #[serde(default)]
     pub phone_first: Option<PhoneTo>,
+    /// The numbers to try after the first, in order (111 is always among them when a clinician
+    /// is needed).
+    #[serde(default)]
+    pub then_phone: Vec<PhoneTo>,
     /// The person's record has not reached this device: readings were scored as an adult's on
     /// Scale 1.
     #[serde(default)]

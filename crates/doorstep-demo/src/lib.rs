@@ -10,7 +10,9 @@ use doorstep_model::news2::{Acvpu, VitalSigns};
 use doorstep_model::note::{Comparison, FoodFluid, Intake, Mood, SoftSign, SoftSignObservation, VisitNote};
 use doorstep_model::person::{ConsentRecord, Contact, UsualForMe};
 use doorstep_model::visit::{Task, TaskKind, TimeWindow, VisitStatus};
-use doorstep_model::{InsightId, NhsNumber, NoteId, Person, PersonId, StaffId, Visit, VisitId};
+use doorstep_model::{
+    AreaService, Directory, InsightId, NhsNumber, NoteId, Person, PersonId, ServiceKind, StaffId, Visit, VisitId,
+};
 use doorstep_store::{Result, Store};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -319,7 +321,66 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
         store.put(idea)?;
         summary.insights += 1;
     }
+    // The office's directory, once the store knows whose office it is (it is enrolled).
+    if let Some(provider) = store.setting("organisation_id")?.and_then(|id| Uuid::parse_str(&id).ok()) {
+        store.put(&demo_directory(provider))?;
+    }
     Ok(summary)
+}
+
+/// The demo office's directory: its numbers, Northbrook's community services and staff names.
+/// Numbers are from Ofcom's drama ranges, never a real line.
+pub fn demo_directory(provider: Uuid) -> Directory {
+    let mut d = Directory::new(provider);
+    d.office_phone = "01632 960 100".into();
+    d.office_hours = "Monday to Friday, 8am to 6pm".into();
+    d.on_call_phone = "07700 900 123".into();
+    let service = |id: &str, kind, name: &str, phone: &str, hours: &str, districts: &[&str]| AreaService {
+        id: id.into(),
+        kind,
+        name: name.into(),
+        phone: phone.into(),
+        hours: hours.into(),
+        districts: districts.iter().map(|d| d.to_string()).collect(),
+    };
+    d.services = vec![
+        service(
+            "demo-ucr",
+            ServiceKind::UrgentCommunityResponse,
+            "Northbrook Urgent Community Response",
+            "01632 960 200",
+            "8am to 8pm, every day",
+            &["NB1", "NB2", "NB3"],
+        ),
+        service(
+            "demo-dn",
+            ServiceKind::DistrictNursing,
+            "Northbrook District Nurses",
+            "01632 960 456",
+            "Every day, 8am to 10pm",
+            &[],
+        ),
+        service(
+            "demo-falls",
+            ServiceKind::FallsResponse,
+            "Northbrook Falls Response",
+            "01632 960 300",
+            "Every day, 24 hours",
+            &[],
+        ),
+        service(
+            "demo-ooh",
+            ServiceKind::OutOfHours,
+            "Northbrook GP Out of Hours",
+            "01632 960 999",
+            "6:30pm to 8am, weekends and bank holidays",
+            &[],
+        ),
+    ];
+    for (reference, name) in [("C001", "Sam Taylor"), ("C002", "Priya Shah"), ("M001", "Mo Khan")] {
+        d.set_staff_name(&staff(reference), name);
+    }
+    d
 }
 
 /// Two ideas already shared with partners, so the partner hub has something to show: Peggy's

@@ -270,7 +270,7 @@ fn print_carer_day(store: &Store, today: chrono::NaiveDate, carer: &str) -> Resu
                 println!("  {}", score.escalation.action);
             }
             let sbard = Sbard::build(
-                &Caller { name: "Sam", organisation: "Sunrise Home Care" },
+                &Caller { name: "Sam", organisation: "Sunrise Home Care", callback: None },
                 p,
                 &note,
                 news2.as_ref(),

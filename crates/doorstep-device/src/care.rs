@@ -4,7 +4,7 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, CheckOutArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea,
-    NarrativeArgs, PhoneTo, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
+    NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
@@ -25,7 +25,10 @@ impl Device {
         let who = self.unlocked().await?;
         let day = args.day.unwrap_or_else(|| uk_today(Utc::now()));
         let carer = (who.role == Role::Carer).then_some(who.staff_ref.as_str());
-        let visits = self.db().await?.visits_on(day, carer).map_err(storage_error)?;
+        let store = self.db().await?;
+        let mut visits = store.visits_on(day, carer).map_err(storage_error)?;
+        crate::directory::name_carers(&crate::directory::directory_of(&store)?, &mut visits);
+        drop(store);
         Ok(Today { day, staff_ref: who.staff_ref, visits, sync: self.badge().await? })
     }
 
@@ -340,19 +343,22 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
             },
         })
         .collect();
-    let phone_first = advice.as_ref().and_then(|advice| match advice.level {
-        EscalationLevel::Emergency999 => Some(PhoneTo { name: "999".into(), shown: "999".into(), dial: "999".into() }),
-        level if level >= EscalationLevel::TellSomeoneToday && advice.who_to_phone.starts_with("GP practice") => {
-            person.as_ref().and_then(|p| {
-                let name = if p.gp_practice.trim().is_empty() { "the GP practice" } else { p.gp_practice.trim() };
-                p.gp_dial().map(|dial| PhoneTo { name: name.to_string(), shown: p.gp_phone.trim().to_string(), dial })
-            })
-        }
-        _ => None,
-    });
+    let directory = crate::directory::directory_of(store)?;
+    let mut phones = advice
+        .as_ref()
+        .map(|advice| directory.who_to_phone(advice.level, person.as_ref()))
+        .unwrap_or_default()
+        .into_iter();
+    let phone_first = phones.next();
+    let then_phone = phones.collect();
     let sbard = match (&person, &advice) {
         (Some(person), Some(advice)) if advice.level > EscalationLevel::Routine => {
-            let caller = Caller { name: &who.staff_ref, organisation: &who.organisation };
+            // A receptionist knows a carer by name, not by the provider's staff code.
+            let caller = Caller {
+                name: directory.staff_name(&who.staff_ref).unwrap_or(&who.staff_ref),
+                organisation: &who.organisation,
+                callback: directory.callback(),
+            };
             Some(Sbard::build(&caller, person, &note, news2.as_ref(), today))
         }
         _ => None,
@@ -370,6 +376,7 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         usual: person.as_ref().map(|p| p.usual.clone()).unwrap_or_default(),
         earlier,
         phone_first,
+        then_phone,
         scored_without_record,
         sbard,
     })

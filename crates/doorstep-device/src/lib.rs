@@ -13,6 +13,7 @@
 //! open, behind the inactivity lock, until the app closes, so sync carries on while locked.
 
 mod care;
+mod directory;
 mod errors;
 mod keys;
 mod manager;
@@ -205,6 +206,7 @@ impl Device {
                 enrolled: self.path.exists(),
                 locked: true,
                 staff_ref: None,
+                staff_name: None,
                 role: None,
                 hub_url: None,
             });
@@ -212,10 +214,16 @@ impl Device {
         let store = store.lock().await;
         let setting = |k: &str| store.setting(k).map_err(storage_error);
         let enrolled = setting("device_token")?.is_some();
+        let staff_ref = setting("staff_ref")?;
+        let staff_name = match &staff_ref {
+            Some(reference) => directory::directory_of(&store)?.staff_name(reference).map(str::to_string),
+            None => None,
+        };
         Ok(Session {
             enrolled,
             locked: !self.is_open(),
-            staff_ref: setting("staff_ref")?,
+            staff_ref,
+            staff_name,
             role: setting("role")?.as_deref().and_then(Role::from_code),
             hub_url: setting("hub_url")?,
         })

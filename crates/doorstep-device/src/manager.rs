@@ -25,7 +25,8 @@ impl Device {
         let now = Utc::now();
         let day = args.day.unwrap_or_else(|| uk_today(now));
         let store = self.db().await?;
-        let visits = store.visits_on(day, None).map_err(storage_error)?;
+        let mut visits = store.visits_on(day, None).map_err(storage_error)?;
+        crate::directory::name_carers(&crate::directory::directory_of(&store)?, &mut visits);
         let count = |code: &str| visits.iter().filter(|v| v.status == code).count();
         let late = visits.iter().filter(|v| v.status == "scheduled" && v.starts_at < now).count();
         let mut attention: Vec<Attention> =

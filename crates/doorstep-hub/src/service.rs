@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 use chrono::{Duration, Utc};
-use doorstep_model::{Insight, Person, RecordKind, SharedItem, Visit, VisitNote};
+use doorstep_model::{Directory, DirectoryId, Insight, Person, RecordKind, SharedItem, Visit, VisitNote};
 use doorstep_protocol::{
     DocChanges, DocSyncRequest, DocSyncResponse, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse,
 };
@@ -55,8 +55,8 @@ impl Caller {
     pub fn principals(&self) -> Vec<String> {
         let d = &self.device;
         match d.role {
-            Role::Carer => vec![carer_principal(d.org_id, &d.staff_ref)],
-            Role::Manager => vec![manager_principal(d.org_id)],
+            Role::Carer => vec![carer_principal(d.org_id, &d.staff_ref), staff_principal(d.org_id)],
+            Role::Manager => vec![manager_principal(d.org_id), staff_principal(d.org_id)],
             Role::Partner => vec![partner_principal(d.org_id)],
             Role::Commissioner => Vec::new(),
         }
@@ -75,6 +75,11 @@ impl Caller {
 
 pub fn manager_principal(org: Uuid) -> String {
     format!("manager:{org}")
+}
+
+/// Every carer's and manager's device of a provider: who reads the provider's directory.
+pub fn staff_principal(org: Uuid) -> String {
+    format!("staff:{org}")
 }
 
 pub fn partner_principal(org: Uuid) -> String {
@@ -275,6 +280,24 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     parent: None,
                     author: None,
                     doc_facts: Some(DocFacts::of_shared(&item)),
+                },
+            )
+        }
+        RecordKind::Directory => {
+            let d: Directory = autosurgeon::hydrate(doc).map_err(hydrate_err)?;
+            d.validate().map_err(|e| e.to_string())?;
+            if d.provider != owner || d.id != DirectoryId::for_provider(owner) {
+                return Err(format!("directory {} is not its provider's", d.id));
+            }
+            (
+                d.id.0,
+                Facts {
+                    readers: vec![manager, staff_principal(owner)],
+                    visit: None,
+                    note_person: None,
+                    parent: None,
+                    author: None,
+                    doc_facts: None,
                 },
             )
         }

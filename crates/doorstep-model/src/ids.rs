@@ -113,11 +113,19 @@ pub enum RecordKind {
     Insight,
     /// An insight as shared with one partner organisation.
     Shared,
+    /// The provider's directory: numbers to phone and staff names (`directory.rs`).
+    Directory,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] =
-        [RecordKind::Person, RecordKind::Visit, RecordKind::Note, RecordKind::Insight, RecordKind::Shared];
+    pub const ALL: [RecordKind; 6] = [
+        RecordKind::Person,
+        RecordKind::Visit,
+        RecordKind::Note,
+        RecordKind::Insight,
+        RecordKind::Shared,
+        RecordKind::Directory,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -126,6 +134,7 @@ impl RecordKind {
             RecordKind::Note => "note",
             RecordKind::Insight => "insight",
             RecordKind::Shared => "shared",
+            RecordKind::Directory => "directory",
         }
     }
 

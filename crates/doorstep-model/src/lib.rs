@@ -9,6 +9,7 @@
 
 #[cfg(feature = "automerge")]
 pub mod am;
+pub mod directory;
 #[cfg(feature = "automerge")]
 pub mod doc_sync;
 pub mod escalation;
@@ -25,6 +26,7 @@ pub mod view;
 pub mod visit;
 pub mod watch;
 
+pub use directory::{AreaService, Directory, DirectoryId, PhoneContact, ServiceKind, StaffMember};
 pub use ids::{DocVersion, InsightId, NoteId, PersonId, RecordKind, SharedItemId, StaffId, VisitId};
 pub use insight::{Comment, ConsentBasis, Insight, InsightStatus, PartnerKind, PartnerOrg, Sector, Share, Urgency};
 pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};

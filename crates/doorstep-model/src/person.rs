@@ -216,8 +216,7 @@ impl Person {
     /// The NEWS2 scoring context for this person on `today`.
     /// The number to dial for the GP practice ("01632960000" from "01632 960 000"), if kept.
     pub fn gp_dial(&self) -> Option<String> {
-        let digits: String = self.gp_phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-        (digits.len() >= 3).then_some(digits)
+        crate::directory::dial_digits(&self.gp_phone)
     }
 
     pub fn scoring_context(&self, today: NaiveDate) -> crate::news2::ScoringContext {

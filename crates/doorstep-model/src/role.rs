@@ -29,11 +29,13 @@ impl Role {
     /// Whether a device of this role may ever write records of `kind` (the hub checks more:
     /// who may read the record, and what of a visit a carer may change). Partners and
     /// commissioners answer through the hub's pages, never by sync; shared items are written by
-    /// managers (and partners' answers into them by the hub).
+    /// managers (and partners' answers into them by the hub); the provider's directory (who to
+    /// phone, staff names) by managers only.
     pub fn may_edit(self, kind: crate::RecordKind) -> bool {
+        use crate::RecordKind;
         match self {
             Role::Manager => true,
-            Role::Carer => kind != crate::RecordKind::Shared,
+            Role::Carer => !matches!(kind, RecordKind::Shared | RecordKind::Directory),
             Role::Partner | Role::Commissioner => false,
         }
     }

@@ -21,8 +21,11 @@ pub struct Sbard {
 /// Who is calling, for the Situation line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller<'a> {
+    /// The carer's name as the office recorded it ("Amira Khan"), else their staff reference.
     pub name: &'a str,
     pub organisation: &'a str,
+    /// A number a clinician can ring back on (the office, or the manager on call).
+    pub callback: Option<&'a str>,
 }
 
 impl Sbard {
@@ -70,17 +73,23 @@ impl Sbard {
         if !address.is_empty() {
             who.push(format!("at {}", address.join(", ")));
         }
-        let situation = format!(
+        let mut situation = format!(
             "My name is {}, a carer from {}. I am with {}. {}.",
             caller.name,
             caller.organisation,
             who.join(", "),
             reason
         );
+        if let Some(number) = caller.callback.map(str::trim).filter(|n| !n.is_empty()) {
+            situation.push_str(&format!(" You can call us back on {number}."));
+        }
 
         let mut background = Vec::new();
         if !person.gp_practice.trim().is_empty() {
             background.push(format!("Their GP practice is {}.", person.gp_practice.trim()));
+        }
+        if person.spo2_scale == crate::news2::SpO2Scale::Scale2 {
+            background.push("A clinician set their oxygen target at 88 to 92% (NEWS2 Scale 2).".to_string());
         }
         if let Some(plan) = &person.plan {
             background.push(format!("They have a {}: {}.", plan.kind.label(), trim_stop(&plan.summary)));
@@ -269,9 +278,11 @@ mod tests {
             temperature_c: Some(38.4),
         });
         let news2 = assess_note(&person, &note, today).unwrap().unwrap();
-        let sbard =
-            Sbard::build(&Caller { name: "Sam", organisation: "Sunrise Care" }, &person, &note, Some(&news2), today);
+        let caller = Caller { name: "Sam Patel", organisation: "Sunrise Care", callback: Some("01632 960 100") };
+        let sbard = Sbard::build(&caller, &person, &note, Some(&news2), today);
+        assert!(sbard.situation.starts_with("My name is Sam Patel, a carer from Sunrise Care."), "{}", sbard.situation);
         assert!(sbard.situation.contains("Margaret (Peggy) Jones, born 2 May 1938, aged 88"), "{}", sbard.situation);
+        assert!(sbard.situation.ends_with("You can call us back on 01632 960 100."), "{}", sbard.situation);
         assert!(sbard.situation.contains("new or worse confusion"));
         assert!(sbard.background.contains("Riverside Surgery"));
         assert!(sbard.background.contains("knows the day"));

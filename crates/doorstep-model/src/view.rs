@@ -18,7 +18,11 @@ pub struct VisitRow {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub status: String,
+    /// Staff references.
     pub carers: Vec<String>,
+    /// The same carers as people know them ("Ben Okafor (C002)"), from the office's directory.
+    #[serde(default)]
+    pub carer_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -303,6 +303,7 @@ impl Store {
             RecordKind::Note => merge::<doorstep_model::VisitNote>(&tx, &self.actor, id, bytes),
             RecordKind::Insight => merge::<doorstep_model::Insight>(&tx, &self.actor, id, bytes),
             RecordKind::Shared => merge::<doorstep_model::SharedItem>(&tx, &self.actor, id, bytes),
+            RecordKind::Directory => merge::<doorstep_model::Directory>(&tx, &self.actor, id, bytes),
         }?;
         tx.commit()?;
         Ok(written)
@@ -362,6 +363,7 @@ impl Store {
                 Some(RecordKind::Note) => reproject::<doorstep_model::VisitNote>(&tx, &self.actor, &id, now),
                 Some(RecordKind::Insight) => reproject::<doorstep_model::Insight>(&tx, &self.actor, &id, now),
                 Some(RecordKind::Shared) => reproject::<doorstep_model::SharedItem>(&tx, &self.actor, &id, now),
+                Some(RecordKind::Directory) => reproject::<doorstep_model::Directory>(&tx, &self.actor, &id, now),
                 None => Ok(()),
             };
             match outcome {

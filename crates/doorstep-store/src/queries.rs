@@ -40,8 +40,18 @@ impl Store {
                 ends_at: millis(r.get(4)?),
                 status: r.get(5)?,
                 carers,
+                carer_names: Vec::new(),
             })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every staff reference on a visit this device holds, for naming them in the directory.
+    pub fn carers_on_rota(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT carer_1 FROM visits UNION SELECT carer_2 FROM visits WHERE carer_2 IS NOT NULL LIMIT 5000",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

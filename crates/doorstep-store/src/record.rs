@@ -4,7 +4,7 @@ use automerge::ActorId;
 use autosurgeon::{Hydrate, Reconcile};
 use doorstep_model::news2::{self, News2Assessment};
 use doorstep_model::watch::{self, VisitSignal};
-use doorstep_model::{Insight, Intake, Mood, Person, RecordKind, SharedItem, SpO2Scale, Visit, VisitNote};
+use doorstep_model::{Directory, Insight, Intake, Mood, Person, RecordKind, SharedItem, SpO2Scale, Visit, VisitNote};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Result, StoreError};
@@ -65,6 +65,28 @@ impl Record for Person {
                 self.pregnant,
             ],
         )?;
+        Ok(())
+    }
+}
+
+impl Record for Directory {
+    const KIND: RecordKind = RecordKind::Directory;
+
+    fn doc_id(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn check(&self) -> Result<()> {
+        self.validate().map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+
+    /// Two managers may each start the directory offline: both write into one skeleton.
+    fn genesis(&self) -> Option<(Self, ActorId)> {
+        Some((Directory::new(self.provider), ActorId::from(self.id.0.as_bytes().as_slice())))
+    }
+
+    /// Read whole when needed (one small document per provider): nothing to project.
+    fn project(&self, _conn: &Connection, _doc_no: i64, _now_ms: i64) -> Result<()> {
         Ok(())
     }
 }

@@ -342,6 +342,7 @@ impl Store {
                 RecordKind::Insight => "A new idea, not on this device".to_string(),
                 RecordKind::Person => "A person's details, not on this device".to_string(),
                 RecordKind::Shared => "An idea shared with a partner".to_string(),
+                RecordKind::Directory => "The office's directory of numbers and staff names".to_string(),
             },
         })
     }
@@ -431,6 +432,7 @@ fn describe(kind: RecordKind, name: Option<&str>, day: Option<&str>, summary: Op
         },
         RecordKind::Person => format!("{whose}'s details"),
         RecordKind::Shared => "An idea shared with a partner".to_string(),
+        RecordKind::Directory => "The office's directory of numbers and staff names".to_string(),
     }
 }
 

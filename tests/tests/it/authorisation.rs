@@ -27,8 +27,8 @@ use doorstep_hub::service::load_strict;
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{AuditEntry, HubStorage, WebRole};
 use doorstep_model::{
-    ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person, ProviderRef,
-    RecordKind, ShareChoices, SharedItem, SharedItemId, StaffId, Urgency, Visit, VisitNote,
+    ConsentBasis, ConsentRecord, Directory, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person,
+    ProviderRef, RecordKind, ShareChoices, SharedItem, SharedItemId, StaffId, Urgency, Visit, VisitNote,
 };
 use doorstep_protocol::{API_PREFIX, DocChanges, HoldReason, Role, SYNC_CONTENT_TYPE, SyncRequest, SyncResponse};
 use doorstep_tests::partners::{COUNCIL, Partners, SURGERY, WebSession};
@@ -39,7 +39,7 @@ use uuid::Uuid;
 /// The documents, in the matrix's column order. Sunrise Home Care is the provider the carers
 /// work for; Northgate Care is another provider on the same hub, whose carer happens to have the
 /// same staff reference as Sam (C001).
-const DOCS: [&str; 15] = [
+const DOCS: [&str; 17] = [
     "Sam's person", // on Sam's (C001) rota
     "Sam's visit",
     "Sam's note",
@@ -54,7 +54,9 @@ const DOCS: [&str; 15] = [
     "Northgate person",
     "Northgate visit", // Northgate's own C001 is on it
     "Northgate note",
-    "Northgate idea", // raised by Northgate's C001
+    "Northgate idea",    // raised by Northgate's C001
+    "Sunrise directory", // the office's numbers and staff names: every Sunrise device reads it
+    "Northgate directory",
 ];
 
 /// The heart of the test: what each caller may do with each document.
@@ -62,19 +64,19 @@ const DOCS: [&str; 15] = [
 /// `RW` read and write, `R-` read only, `--` neither. Columns as in [`DOCS`].
 #[rustfmt::skip]
 const EXPECTED: &[(&str, &str)] = &[
-    //                                  ┌──── Sam's ────┐  ┌─── Priya's ───┐  ┌─ shared items ─┐  ┌── Northgate ──┐
-    //                                  pers vis note idea pers vis note idea cncl surg revoked  pers vis note idea
-    ("Sam, carer C001",                "RW   RW  RW   RW   --   --  --   --   R-   R-   R-       --   --  --   --"),
-    ("Priya, carer C002",              "--   --  --   --   RW   RW  RW   RW   --   --   --       --   --  --   --"),
-    ("Sunrise manager",                "RW   RW  RW   RW   RW   RW  RW   RW   RW   RW   RW       --   --  --   --"),
-    ("Northgate manager",              "--   --  --   --   --   --  --   --   --   --   --       RW   RW  RW   RW"),
-    ("council's partner device",       "--   --  --   --   --   --  --   --   R-   --   --       --   --  --   --"),
-    ("council partner (pages)",        "--   --  --   --   --   --  --   --   RW   --   --       --   --  --   --"),
-    ("council commissioner (pages)",   "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --"),
-    ("commissioner device",            "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --"),
-    ("Sam's revoked tablet",           "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --"),
-    ("no token",                       "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --"),
-    ("forged token for Sam's device",  "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --"),
+    //                                  ┌──── Sam's ────┐  ┌─── Priya's ───┐  ┌─ shared items ─┐  ┌── Northgate ──┐  ┌ directory ┐
+    //                                  pers vis note idea pers vis note idea cncl surg revoked  pers vis note idea  sunr ngte
+    ("Sam, carer C001",                "RW   RW  RW   RW   --   --  --   --   R-   R-   R-       --   --  --   --    R-   --"),
+    ("Priya, carer C002",              "--   --  --   --   RW   RW  RW   RW   --   --   --       --   --  --   --    R-   --"),
+    ("Sunrise manager",                "RW   RW  RW   RW   RW   RW  RW   RW   RW   RW   RW       --   --  --   --    RW   --"),
+    ("Northgate manager",              "--   --  --   --   --   --  --   --   --   --   --       RW   RW  RW   RW    --   RW"),
+    ("council's partner device",       "--   --  --   --   --   --  --   --   R-   --   --       --   --  --   --    --   --"),
+    ("council partner (pages)",        "--   --  --   --   --   --  --   --   RW   --   --       --   --  --   --    --   --"),
+    ("council commissioner (pages)",   "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --    --   --"),
+    ("commissioner device",            "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --    --   --"),
+    ("Sam's revoked tablet",           "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --    --   --"),
+    ("no token",                       "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --    --   --"),
+    ("forged token for Sam's device",  "--   --  --   --   --   --  --   --   --   --   --       --   --  --   --    --   --"),
 ];
 
 /// How a caller reaches the hub.
@@ -280,6 +282,17 @@ async fn set_up(dir: &std::path::Path) -> World {
         doc(insight.id.0, RecordKind::Insight),
     ];
 
+    // Each provider's office keeps its directory.
+    let mut directory_docs = Vec::new();
+    for (device, provider) in [(&office, sunrise), (&nia, northgate)] {
+        let mut directory = Directory::new(provider);
+        directory.office_phone = "01632 960 100".into();
+        directory.set_staff_name(&StaffId::new("C001"), "Sam Taylor");
+        device.store.lock().await.put(&directory).unwrap();
+        assert_eq!(device.sync().await.held_back, 0);
+        directory_docs.push(doc(directory.id.0, RecordKind::Directory));
+    }
+
     // Sam's old tablet is lost: the office revokes it.
     let lost_id = lost_tablet.setting("device_id").await;
     let response = reqwest::Client::new()
@@ -319,7 +332,7 @@ async fn set_up(dir: &std::path::Path) -> World {
         Actor::new(EXPECTED[9].0, Access::NoToken, Logged::Unlogged),
         Actor::new(EXPECTED[10].0, Access::Device { token: forged, device_id: sam_id }, Logged::CallerOnly),
     ];
-    let docs = sunrise_docs.into_iter().chain(shared_docs).chain(northgate_docs).collect();
+    let docs = sunrise_docs.into_iter().chain(shared_docs).chain(northgate_docs).chain(directory_docs).collect();
     let devices = vec![office, sam, priya, lost_tablet, nia, council_device, commissioner_device];
     World { hub, docs, actors, _devices: devices }
 }
@@ -379,6 +392,10 @@ fn edit(mut doc: AutoCommit, kind: RecordKind, by: &str) -> Vec<u8> {
         RecordKind::Note => change::<VisitNote>(&mut doc, |n| n.narrative.push_str(&words)),
         RecordKind::Insight => change::<Insight>(&mut doc, |i| i.detail.push_str(&words)),
         RecordKind::Shared => change::<SharedItem>(&mut doc, |s| s.purpose.push_str(&words)),
+        RecordKind::Directory => change::<Directory>(&mut doc, |d| {
+            d.set_staff_name(&StaffId::new("C009"), &format!("Forged Name {}", words.len()));
+            d.office_hours = words.chars().filter(|c| c.is_alphanumeric() || *c == ' ').take(100).collect();
+        }),
     }
     assert_ne!(doc.get_heads(), before, "the edit changes something");
     doc.save_after(&before)

@@ -17,7 +17,7 @@ pub fn Account() -> Html {
             act::<SignOut>(&ctx, (), error.clone(), move |session| set_session.emit(session));
         })
     };
-    let who = ctx.session.staff_ref.clone().unwrap_or_default();
+    let who = ctx.session.signed_in_as();
     html! {
         <>
             <BackLink to={ctx.home()} label="Back to today" />

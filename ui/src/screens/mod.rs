@@ -1,6 +1,7 @@
 //! One module per screen (or pair of closely related screens).
 
 pub mod account;
+pub mod directory;
 pub mod enrol;
 pub mod ideas;
 pub mod manager;

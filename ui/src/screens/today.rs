@@ -18,7 +18,14 @@ pub fn TodayScreen() -> Html {
         let onclick = Callback::from(move |_: MouseEvent| go.emit(Route::Visit(id.clone())));
         let (label, tag) = format::status_tag(&v.status);
         let name = v.person_name.clone().unwrap_or_else(|| "Details not on this device yet".into());
-        let others: Vec<&String> = v.carers.iter().filter(|c| **c != today.staff_ref).collect();
+        // Colleagues by name where the office's directory has one ("Ben Okafor (C002)").
+        let others: Vec<String> = v
+            .carers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c != today.staff_ref)
+            .map(|(i, c)| v.carer_names.get(i).filter(|n| !n.is_empty()).unwrap_or(c).clone())
+            .collect();
         html! {
             <li class="ds-visit">
                 <button type="button" class="nhsuk-card nhsuk-card--clickable ds-visit__card" {onclick}
@@ -28,7 +35,7 @@ pub fn TodayScreen() -> Html {
                         <h2 class="nhsuk-card__heading nhsuk-heading-m">{ name }</h2>
                         <strong class={classes!("nhsuk-tag", tag)}>{ label }</strong>
                         if !others.is_empty() {
-                            <p class="nhsuk-body-s ds-visit__with">{ format!("With {}", others.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")) }</p>
+                            <p class="nhsuk-body-s ds-visit__with">{ format!("With {}", others.join(", ")) }</p>
                         }
                     </div>
                 </button>

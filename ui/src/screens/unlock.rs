@@ -50,12 +50,16 @@ pub fn Unlock(props: &Props) -> Html {
         let submit = submit.clone();
         Callback::from(move |_: MouseEvent| submit.emit(()))
     };
-    let who = props.session.staff_ref.clone().unwrap_or_default();
+    let who = props.session.signed_in_as();
     html! {
         <div class="nhsuk-width-container">
             <main class="nhsuk-main-wrapper ds-narrow ds-centre" id="maincontent">
                 <h1>{"Enter your PIN"}</h1>
-                <p class="nhsuk-body-l">{ format!("Doorstep is locked. Signed in as {who}.") }</p>
+                if who.is_empty() {
+                    <p class="nhsuk-body-l">{"Doorstep is locked."}</p>
+                } else {
+                    <p class="nhsuk-body-l">{ format!("Doorstep is locked. Signed in as {who}.") }</p>
+                }
                 <ErrorMessage error={(*error).clone()} />
                 <div class={classes!("ds-pin", pin.is_empty().then_some("ds-pin--empty"))} aria-live="polite" id="pin-dots">
                     { if pin.is_empty() { "No numbers entered".to_string() } else { "●".repeat(pin.len()) } }

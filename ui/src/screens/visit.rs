@@ -762,6 +762,21 @@ fn Advice(props: &AdviceProps) -> Html {
                             (_, false) => format!("Phone {} – {}", phone.name, phone.shown),
                         } }
                     </a>
+                    <p class="ds-phone-why">{ phone.why.clone() }</p>
+                }
+                if !screen.then_phone.is_empty() {
+                    <h3 class="nhsuk-heading-s">{ if screen.phone_first.is_some() { "If you cannot get through" } else { "Who to phone" } }</h3>
+                    <ul class="nhsuk-list ds-phone-list" id="then-phone">
+                        { for screen.then_phone.iter().map(|p| html! {
+                            <li>
+                                <a class="ds-phone-link" href={format!("tel:{}", p.dial)}>
+                                    <span class="ds-phone-link__name">{ p.name.clone() }</span>
+                                    <span class="ds-phone-link__number">{ p.shown.clone() }</span>
+                                </a>
+                                <span class="nhsuk-hint ds-phone-link__why">{ p.why.clone() }</span>
+                            </li>
+                        }) }
+                    </ul>
                 }
                 <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ advice.who_to_phone.clone() }</p>
                 if let Some(plan) = &screen.plan { <PlanNote plan={plan.clone()} /> }

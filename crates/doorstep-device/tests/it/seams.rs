@@ -876,3 +876,103 @@ fn random_double_up_schedules_lose_no_word() {
         world.hub_down().await;
     });
 }
+
+/// Who to phone, by name and number, on a carer's tablet with no signal: the office keeps the
+/// directory, two managers' edits made apart both stay, and the carer's card, SBARD, header and
+/// rota use it. A carer's device cannot change it (the device refuses; the hub too:
+/// tests/tests/it/authorisation.rs).
+#[tokio::test]
+async fn the_offices_directory_reaches_the_carers_card_and_names_them_on_the_phone() {
+    use doorstep_commands::{EditDirectoryArgs, SoftSignArgs};
+    use doorstep_model::{AreaService, Comparison, ServiceKind, SoftSign};
+
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let deputy = enrolled(&hub, dir.path(), "M002", Role::Manager).await;
+    deputy.sync_now().await.expect("the deputy's first sync");
+
+    // Both managers open the directory; the office changes its number while the deputy adds a
+    // service, each against what their form showed.
+    let seen_by_office = office.directory().await.expect("the office's form");
+    let seen_by_deputy = deputy.directory().await.expect("the deputy's form");
+    assert_eq!(seen_by_office.version, seen_by_deputy.version);
+    let form = |screen: &doorstep_commands::DirectoryScreen| EditDirectoryArgs {
+        base: screen.version.clone(),
+        office_phone: screen.directory.office_phone.clone(),
+        office_hours: screen.directory.office_hours.clone(),
+        on_call_phone: screen.directory.on_call_phone.clone(),
+        services: screen.directory.services.clone(),
+        staff: screen.directory.staff.clone(),
+    };
+    office
+        .edit_directory(EditDirectoryArgs { office_phone: "01632 960 111".into(), ..form(&seen_by_office) })
+        .await
+        .expect("the office saves");
+    let mut services = seen_by_deputy.directory.services.clone();
+    services.push(AreaService {
+        id: String::new(),
+        kind: ServiceKind::Other,
+        name: "Northbrook Hospice Advice Line".into(),
+        phone: "01632 960 777".into(),
+        hours: "24 hours".into(),
+        districts: vec!["nb3".into()],
+    });
+    deputy.edit_directory(EditDirectoryArgs { services, ..form(&seen_by_deputy) }).await.expect("the deputy saves");
+    let bad = deputy
+        .edit_directory(EditDirectoryArgs { office_phone: "ring Jo".into(), ..form(&seen_by_deputy) })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::Invalid);
+    assert!(bad.message.contains("not a phone number"), "{}", bad.message);
+    deputy.sync_now().await.expect("deputy syncs");
+    office.sync_now().await.expect("office syncs");
+    let merged = office.directory().await.expect("merged").directory;
+    assert_eq!(merged.office_phone, "01632 960 111", "the office's change stays");
+    assert!(merged.services.iter().any(|s| s.name.contains("Hospice") && s.districts == ["NB3"]), "and the deputy's");
+
+    // Sam's tablet, once synced, holds it: names, numbers, a callback for the SBARD.
+    sam.sync_now().await.expect("Sam syncs");
+    let session = sam.session().await.expect("session");
+    assert_eq!(session.signed_in_as(), "Sam Taylor (C001)");
+    let day = sam.today(DayArgs { day: None }).await.expect("today");
+    let double = day.visits.iter().find(|v| v.carers.len() == 2).expect("double-up");
+    assert!(double.carer_names.contains(&"Priya Shah (C002)".to_string()), "{:?}", double.carer_names);
+    let refused = sam.edit_directory(form(&sam.directory().await.expect("Sam reads it"))).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Invalid, "only a manager's device changes the directory");
+
+    // New confusion at Peggy's (NB3): phone now, her GP first, then the area's urgent team.
+    let peggy = day
+        .visits
+        .iter()
+        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains("Peggy")))
+        .expect("Peggy's visit today");
+    sam.check_in(&peggy.id).await.expect("check in");
+    let screen = sam
+        .set_soft_sign(SoftSignArgs {
+            visit_id: peggy.id.clone(),
+            sign: SoftSign::Confusion,
+            observed: true,
+            compared_to_usual: Comparison::New,
+            detail: String::new(),
+        })
+        .await
+        .expect("new confusion");
+    let first = screen.phone_first.clone().expect("someone to phone");
+    assert_eq!((first.name.as_str(), first.dial.as_str()), ("Riverside Surgery", "01632960000"));
+    let then: Vec<&str> = screen.then_phone.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        then,
+        [
+            "Northbrook Urgent Community Response",
+            "Northbrook GP Out of Hours",
+            "NHS 111",
+            "The office",
+            "The manager on call"
+        ]
+    );
+    assert!(screen.then_phone.iter().any(|p| p.dial == "01632960111"), "the office's new number");
+    let sbard = screen.sbard.expect("what to say");
+    assert!(sbard.situation.starts_with("My name is Sam Taylor, a carer from "), "{}", sbard.situation);
+    assert!(sbard.situation.ends_with("You can call us back on 01632 960 111."), "{}", sbard.situation);
+}

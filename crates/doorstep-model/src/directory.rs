@@ -1,0 +1,500 @@
+//! The provider's directory: who to phone and who is who. One document per provider, kept by its
+//! managers and held by every one of its tablets, so a carer in a home with no signal still has
+//! the office's number, the on-call number, the area's community services and colleagues' names.
+//!
+//! Which numbers the advice card offers, and in what order, is decided here
+//! ([`Directory::who_to_phone`]) so that the visit screen and the SBARD agree; the rule is
+//! written down in docs/safety.md.
+
+use crate::StaffId;
+use crate::news2::EscalationLevel;
+use crate::person::Person;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// A directory names at most this many services and staff: enough for a large provider, and a
+/// bound on what every tablet holds.
+pub const MAX_SERVICES: usize = 100;
+pub const MAX_STAFF: usize = 2_000;
+const MAX_NAME_CHARS: usize = 80;
+const MAX_LINE_CHARS: usize = 120;
+
+/// The id of a provider's directory follows from the provider's, so two managers who each start
+/// it offline are writing the same document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DirectoryId(pub Uuid);
+
+impl DirectoryId {
+    pub fn for_provider(provider: Uuid) -> DirectoryId {
+        const DIRECTORIES: Uuid = Uuid::from_u128(0x64697265_6374_4000_8000_646f6f727374);
+        DirectoryId(Uuid::new_v5(&DIRECTORIES, provider.as_bytes()))
+    }
+}
+
+impl fmt::Display for DirectoryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(feature = "automerge")]
+impl autosurgeon::Reconcile for DirectoryId {
+    type Key<'a> = autosurgeon::reconcile::NoKey;
+    fn reconcile<R: autosurgeon::Reconciler>(&self, reconciler: R) -> Result<(), R::Error> {
+        self.0.reconcile(reconciler)
+    }
+}
+
+#[cfg(feature = "automerge")]
+impl autosurgeon::Hydrate for DirectoryId {
+    fn hydrate_bytes(bytes: &[u8]) -> Result<Self, autosurgeon::HydrateError> {
+        Uuid::hydrate_bytes(bytes).map(Self)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct Directory {
+    pub id: DirectoryId,
+    /// The provider (organisation) whose directory this is.
+    pub provider: Uuid,
+    /// The office, in office hours: "01632 960 100".
+    pub office_phone: String,
+    /// "Monday to Friday, 8am to 6pm".
+    pub office_hours: String,
+    /// The manager on call when the office is closed.
+    pub on_call_phone: String,
+    /// The area's community services, by the postcode districts they cover.
+    pub services: Vec<AreaService>,
+    /// Staff by their reference, with the name people know them by.
+    pub staff: Vec<StaffMember>,
+}
+
+impl Default for DirectoryId {
+    fn default() -> Self {
+        DirectoryId(Uuid::nil())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct AreaService {
+    /// Made by whoever adds the service, so two managers' additions both stay.
+    #[cfg_attr(feature = "automerge", key)]
+    pub id: String,
+    pub kind: ServiceKind,
+    /// "Northbrook Urgent Community Response".
+    pub name: String,
+    pub phone: String,
+    /// "8am to 8pm, every day".
+    pub hours: String,
+    /// Postcode districts covered ("NB1", "NB2"); none: the provider's whole area.
+    pub districts: Vec<String>,
+}
+
+/// What a community service does, as the advice card needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum ServiceKind {
+    /// The 2-hour urgent community response team.
+    UrgentCommunityResponse,
+    DistrictNursing,
+    FallsResponse,
+    /// The GP out-of-hours service.
+    OutOfHours,
+    Other,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 5] = [
+        ServiceKind::UrgentCommunityResponse,
+        ServiceKind::DistrictNursing,
+        ServiceKind::FallsResponse,
+        ServiceKind::OutOfHours,
+        ServiceKind::Other,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceKind::UrgentCommunityResponse => "Urgent community response (2-hour)",
+            ServiceKind::DistrictNursing => "District nursing",
+            ServiceKind::FallsResponse => "Falls response",
+            ServiceKind::OutOfHours => "GP out of hours",
+            ServiceKind::Other => "Other",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ServiceKind::UrgentCommunityResponse => "ucr",
+            ServiceKind::DistrictNursing => "district_nursing",
+            ServiceKind::FallsResponse => "falls",
+            ServiceKind::OutOfHours => "out_of_hours",
+            ServiceKind::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ServiceKind> {
+        ServiceKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct StaffMember {
+    #[cfg_attr(feature = "automerge", key)]
+    pub reference: StaffId,
+    /// "Amira Khan": what colleagues, the person and a GP receptionist know them by.
+    pub display_name: String,
+}
+
+/// Someone to phone: "Riverside Surgery", shown "01632 960 000", dialled "01632960000", with
+/// why this number ("Their GP practice", "Urgent community response, 8am to 8pm").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneContact {
+    pub name: String,
+    pub shown: String,
+    pub dial: String,
+    #[serde(default)]
+    pub why: String,
+}
+
+impl PhoneContact {
+    /// `None` when `shown` holds no number to dial.
+    pub fn new(name: impl Into<String>, shown: &str, why: impl Into<String>) -> Option<PhoneContact> {
+        let dial = dial_digits(shown)?;
+        Some(PhoneContact { name: name.into(), shown: shown.trim().to_string(), dial, why: why.into() })
+    }
+
+    pub fn emergency() -> PhoneContact {
+        PhoneContact {
+            name: "999".into(),
+            shown: "999".into(),
+            dial: "999".into(),
+            why: "Ambulance. Give the address first and answer their questions.".into(),
+        }
+    }
+
+    pub fn nhs_111() -> PhoneContact {
+        PhoneContact {
+            name: "NHS 111".into(),
+            shown: "111".into(),
+            dial: "111".into(),
+            why: "Always there, day and night".into(),
+        }
+    }
+}
+
+/// The digits (and a leading +) of a phone number as people write it; `None` when too few to
+/// be a number.
+pub fn dial_digits(shown: &str) -> Option<String> {
+    let digits: String = shown.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    (digits.chars().filter(char::is_ascii_digit).count() >= 3).then_some(digits)
+}
+
+/// The postcode district (outward code) of a UK postcode: "NB1 2AB" → "NB1". `None` when it is
+/// not shaped like a postcode.
+pub fn postcode_district(postcode: &str) -> Option<String> {
+    let compact: String = postcode.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    // A full postcode is 5 to 7 characters; the inward code is always the last three.
+    if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
+        return None;
+    }
+    let (outward, inward) = compact.split_at(compact.len() - 3);
+    let inward_ok = inward.as_bytes()[0].is_ascii_digit() && inward.as_bytes()[1..].iter().all(u8::is_ascii_alphabetic);
+    let outward_ok = outward.as_bytes()[0].is_ascii_alphabetic() && outward.bytes().all(|b| b.is_ascii_alphanumeric());
+    (inward_ok && outward_ok).then(|| outward.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("{field}: {number:?} is not a phone number. Use digits and spaces, like 01632 960 100.")]
+    BadPhone { field: String, number: String },
+    #[error("{field} is too long: at most {max} characters.")]
+    TooLong { field: String, max: usize },
+    #[error("{field} is needed.")]
+    Missing { field: String },
+    #[error("{0:?} is not a postcode district. Write the first part of a postcode, like NB1.")]
+    BadDistrict(String),
+    #[error("The directory may list at most {max} {what}.")]
+    TooMany { what: &'static str, max: usize },
+}
+
+impl Directory {
+    pub fn new(provider: Uuid) -> Directory {
+        Directory { id: DirectoryId::for_provider(provider), provider, ..Directory::default() }
+    }
+
+    /// The name a member of staff is known by, with their reference beside it: "Amira Khan
+    /// (C001)"; the reference alone when the office has not named them.
+    pub fn staff_label(&self, reference: &str) -> String {
+        match self.staff_name(reference) {
+            Some(name) => format!("{name} ({reference})"),
+            None => reference.to_string(),
+        }
+    }
+
+    pub fn staff_name(&self, reference: &str) -> Option<&str> {
+        self.staff
+            .iter()
+            .find(|s| s.reference.as_str() == reference)
+            .map(|s| s.display_name.trim())
+            .filter(|n| !n.is_empty())
+    }
+
+    /// Names (or renames) a member of staff; an empty name removes them from the directory.
+    pub fn set_staff_name(&mut self, reference: &StaffId, display_name: &str) {
+        let name = display_name.trim();
+        match self.staff.iter_mut().find(|s| &s.reference == reference) {
+            Some(member) if !name.is_empty() => member.display_name = name.to_string(),
+            Some(_) => self.staff.retain(|s| &s.reference != reference),
+            None if !name.is_empty() => {
+                self.staff.push(StaffMember { reference: reference.clone(), display_name: name.to_string() })
+            }
+            None => {}
+        }
+    }
+
+    /// The services that cover a postcode: those naming its district, and those covering the
+    /// whole area.
+    pub fn services_for<'a>(&'a self, postcode: &str) -> impl Iterator<Item = &'a AreaService> + 'a {
+        let district = postcode_district(postcode);
+        self.services.iter().filter(move |s| {
+            s.districts.is_empty()
+                || district.as_ref().is_some_and(|d| s.districts.iter().any(|x| x.eq_ignore_ascii_case(d)))
+        })
+    }
+
+    fn office(&self) -> Option<PhoneContact> {
+        let hours = self.office_hours.trim();
+        let why = if hours.is_empty() { "The office".to_string() } else { format!("The office, {hours}") };
+        PhoneContact::new("The office", &self.office_phone, why)
+    }
+
+    fn on_call(&self) -> Option<PhoneContact> {
+        PhoneContact::new("The manager on call", &self.on_call_phone, "When the office is closed")
+    }
+
+    fn service(&self, person: Option<&Person>, kind: ServiceKind) -> Vec<PhoneContact> {
+        let postcode = person.map(|p| p.address.postcode.as_str()).unwrap_or_default();
+        self.services_for(postcode)
+            .filter(|s| s.kind == kind)
+            .filter_map(|s| {
+                let hours = s.hours.trim();
+                let why =
+                    if hours.is_empty() { kind.label().to_string() } else { format!("{}, {hours}", kind.label()) };
+                PhoneContact::new(s.name.trim(), &s.phone, why)
+            })
+            .collect()
+    }
+
+    /// Who to phone, first number first, for advice at `level` about `person` (who may not have
+    /// reached this tablet). 999 is first whenever the advice is 999; 111 is always offered
+    /// when a clinician is needed, because it is there when every local number is closed.
+    pub fn who_to_phone(&self, level: EscalationLevel, person: Option<&Person>) -> Vec<PhoneContact> {
+        let gp = person.and_then(|p| {
+            let name = if p.gp_practice.trim().is_empty() { "Their GP practice" } else { p.gp_practice.trim() };
+            PhoneContact::new(name, &p.gp_phone, "Their GP practice")
+        });
+        let office = self.office().into_iter().chain(self.on_call());
+        let mut list: Vec<PhoneContact> = match level {
+            EscalationLevel::Routine => Vec::new(),
+            EscalationLevel::Emergency999 => std::iter::once(PhoneContact::emergency()).chain(office).collect(),
+            EscalationLevel::UrgentCallNow => gp
+                .into_iter()
+                .chain(self.service(person, ServiceKind::UrgentCommunityResponse))
+                .chain(self.service(person, ServiceKind::OutOfHours))
+                .chain(std::iter::once(PhoneContact::nhs_111()))
+                .chain(office)
+                .collect(),
+            EscalationLevel::TellSomeoneToday | EscalationLevel::ReadingsMissing => office
+                .chain(gp)
+                .chain(self.service(person, ServiceKind::DistrictNursing))
+                .chain(std::iter::once(PhoneContact::nhs_111()))
+                .collect(),
+        };
+        // One number once, where it first appears.
+        let mut seen = std::collections::BTreeSet::new();
+        list.retain(|c| seen.insert(c.dial.clone()));
+        list
+    }
+
+    /// The number a clinician calls back on: the office, or the on-call manager.
+    pub fn callback(&self) -> Option<&str> {
+        [&self.office_phone, &self.on_call_phone].into_iter().map(|s| s.trim()).find(|s| dial_digits(s).is_some())
+    }
+
+    pub fn validate(&self) -> Result<(), DirectoryError> {
+        phone("The office's number", &self.office_phone, false)?;
+        phone("The on-call number", &self.on_call_phone, false)?;
+        length("The office's hours", &self.office_hours, MAX_LINE_CHARS)?;
+        if self.services.len() > MAX_SERVICES {
+            return Err(DirectoryError::TooMany { what: "services", max: MAX_SERVICES });
+        }
+        if self.staff.len() > MAX_STAFF {
+            return Err(DirectoryError::TooMany { what: "staff", max: MAX_STAFF });
+        }
+        for service in &self.services {
+            service.validate()?;
+        }
+        for member in &self.staff {
+            if member.display_name.trim().is_empty() {
+                return Err(DirectoryError::Missing { field: format!("A name for {}", member.reference) });
+            }
+            length(&format!("The name of {}", member.reference), &member.display_name, MAX_NAME_CHARS)?;
+        }
+        Ok(())
+    }
+}
+
+impl AreaService {
+    pub fn validate(&self) -> Result<(), DirectoryError> {
+        if self.name.trim().is_empty() {
+            return Err(DirectoryError::Missing { field: "The service's name".into() });
+        }
+        length("The service's name", &self.name, MAX_NAME_CHARS)?;
+        phone(&format!("The number of {}", self.name.trim()), &self.phone, true)?;
+        length("The service's hours", &self.hours, MAX_LINE_CHARS)?;
+        for district in &self.districts {
+            let d = district.trim().to_uppercase();
+            let shaped = (2..=4).contains(&d.len())
+                && d.as_bytes()[0].is_ascii_alphabetic()
+                && d.bytes().all(|b| b.is_ascii_alphanumeric())
+                && d.bytes().any(|b| b.is_ascii_digit());
+            if !shaped {
+                return Err(DirectoryError::BadDistrict(district.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn length(field: &str, value: &str, max: usize) -> Result<(), DirectoryError> {
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(DirectoryError::TooLong { field: field.to_string(), max });
+    }
+    Ok(())
+}
+
+fn phone(field: &str, value: &str, needed: bool) -> Result<(), DirectoryError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return if needed { Err(DirectoryError::Missing { field: field.to_string() }) } else { Ok(()) };
+    }
+    let allowed = value.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'));
+    if !allowed || dial_digits(value).is_none() || value.chars().count() > 24 {
+        return Err(DirectoryError::BadPhone { field: field.to_string(), number: value.to_string() });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::PersonId;
+
+    fn person_at(postcode: &str, practice: &str, phone: &str) -> Person {
+        let mut p = Person::new(PersonId::from_uuid(Uuid::from_u128(1)), "P1", "Harold", "Williams");
+        p.address.postcode = postcode.into();
+        p.gp_practice = practice.into();
+        p.gp_phone = phone.into();
+        p
+    }
+
+    fn directory() -> Directory {
+        let mut d = Directory::new(Uuid::from_u128(7));
+        d.office_phone = "01632 960 100".into();
+        d.office_hours = "Monday to Friday, 8am to 6pm".into();
+        d.on_call_phone = "07700 900 123".into();
+        d.services = vec![
+            AreaService {
+                id: "ucr-north".into(),
+                kind: ServiceKind::UrgentCommunityResponse,
+                name: "Northbrook UCR".into(),
+                phone: "01632 960 200".into(),
+                hours: "8am to 8pm".into(),
+                districts: vec!["NB1".into()],
+            },
+            AreaService {
+                id: "dn".into(),
+                kind: ServiceKind::DistrictNursing,
+                name: "District nurses".into(),
+                phone: "01632 960 300".into(),
+                hours: String::new(),
+                districts: vec![],
+            },
+        ];
+        d
+    }
+
+    #[test]
+    fn districts_are_the_outward_code() {
+        assert_eq!(postcode_district("nb1 2ab").as_deref(), Some("NB1"));
+        assert_eq!(postcode_district("SW1A 1AA").as_deref(), Some("SW1A"));
+        assert_eq!(postcode_district("M1 1AE").as_deref(), Some("M1"));
+        assert_eq!(postcode_district("not a postcode"), None);
+        assert_eq!(postcode_district(""), None);
+    }
+
+    #[test]
+    fn phone_now_offers_the_gp_then_the_areas_urgent_team_then_111_then_the_office() {
+        let person = person_at("NB1 2AB", "Riverside Surgery", "01632 960 000");
+        let names: Vec<String> = directory()
+            .who_to_phone(EscalationLevel::UrgentCallNow, Some(&person))
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["Riverside Surgery", "Northbrook UCR", "NHS 111", "The office", "The manager on call"]);
+    }
+
+    #[test]
+    fn a_service_for_another_district_is_not_offered() {
+        let person = person_at("NB7 2AB", "Riverside Surgery", "");
+        let names: Vec<String> = directory()
+            .who_to_phone(EscalationLevel::UrgentCallNow, Some(&person))
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, ["NHS 111", "The office", "The manager on call"]);
+    }
+
+    #[test]
+    fn nine_nine_nine_comes_first_and_the_office_after() {
+        let list = directory().who_to_phone(EscalationLevel::Emergency999, None);
+        assert_eq!(list[0].dial, "999");
+        assert!(list[0].why.contains("address first"));
+        assert_eq!(list[1].name, "The office");
+    }
+
+    #[test]
+    fn an_empty_directory_still_offers_999_and_111() {
+        let empty = Directory::new(Uuid::nil());
+        assert_eq!(empty.who_to_phone(EscalationLevel::Emergency999, None)[0].dial, "999");
+        assert_eq!(empty.who_to_phone(EscalationLevel::UrgentCallNow, None)[0].dial, "111");
+        assert!(empty.who_to_phone(EscalationLevel::Routine, None).is_empty());
+    }
+
+    #[test]
+    fn staff_are_named_with_their_reference_beside() {
+        let mut d = directory();
+        let c1 = StaffId::new("C001");
+        d.set_staff_name(&c1, "  Amira Khan ");
+        assert_eq!(d.staff_label("C001"), "Amira Khan (C001)");
+        assert_eq!(d.staff_label("C002"), "C002");
+        d.set_staff_name(&c1, "");
+        assert_eq!(d.staff_label("C001"), "C001");
+    }
+
+    #[test]
+    fn bad_numbers_and_districts_are_refused_naming_the_field() {
+        let mut d = directory();
+        d.office_phone = "call Jo".into();
+        assert!(d.validate().unwrap_err().to_string().starts_with("The office's number"));
+        let mut d = directory();
+        d.services[0].districts = vec!["Northbrook".into()];
+        assert!(matches!(d.validate(), Err(DirectoryError::BadDistrict(_))));
+        assert_eq!(directory().validate(), Ok(()));
+    }
+}
