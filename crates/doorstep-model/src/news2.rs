@@ -1103,4 +1103,74 @@ pub(crate) mod tests {
         let json = serde_json::to_string(&e).expect("serialise");
         assert_eq!(serde_json::from_str::<VitalsError>(&json).expect("deserialise"), e);
     }
+
+    mod independence {
+        use super::*;
+        use crate::escalation;
+        use crate::ids::PersonId;
+        use crate::note::{Comparison, SoftSign, SoftSignObservation};
+        use crate::person::{CarePlan, Person, PlanKind, UsualForMe};
+        use proptest::prelude::*;
+
+        fn reading<T: std::fmt::Debug + Clone + 'static>(
+            values: impl Strategy<Value = T> + 'static,
+        ) -> BoxedStrategy<Option<T>> {
+            prop_oneof![1 => Just(None), 4 => values.prop_map(Some)].boxed()
+        }
+
+        prop_compose! {
+            fn any_vitals()(
+                respiration_rate in reading(4u16..50),
+                spo2_percent in reading(70u16..=100),
+                on_oxygen in reading(any::<bool>()),
+                systolic_bp in reading(60u16..250),
+                pulse in reading(30u16..180),
+                consciousness in reading(prop::sample::select(vec![Acvpu::Alert, Acvpu::NewConfusion, Acvpu::Voice, Acvpu::Pain, Acvpu::Unresponsive])),
+                temperature_c in reading((340i32..420).prop_map(|t| f64::from(t) / 10.0)),
+            ) -> VitalSigns {
+                VitalSigns { respiration_rate, spo2_percent, on_oxygen, systolic_bp, pulse, consciousness, temperature_c }
+            }
+        }
+
+        prop_compose! {
+            /// What the office may record about a person that is not part of scoring: their plan
+            /// and what is usual for them.
+            fn baselines()(
+                plan in prop::option::of(prop::sample::select(PlanKind::ALL.to_vec())),
+                usual in prop::sample::subsequence(SoftSign::ALL.to_vec(), 0..5),
+            ) -> (Option<PlanKind>, Vec<SoftSign>) {
+                (plan, usual)
+            }
+        }
+
+        proptest! {
+            /// The NEWS2 total and band never depend on the person's plan or their "usual for
+            /// me"; nor does the advice the readings give (soft signs add their own, separately).
+            #[test]
+            fn the_score_is_independent_of_any_baseline_or_plan(vitals in any_vitals(), (plan, usual) in baselines()) {
+                let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("date");
+                let mut plain = Person::new(PersonId::from_uuid(uuid::Uuid::nil()), "P1", "Ada", "Jones");
+                plain.date_of_birth = chrono::NaiveDate::from_ymd_opt(1940, 1, 1);
+                let mut planned = plain.clone();
+                planned.plan = plan.map(|kind| CarePlan {
+                    kind,
+                    summary: "For treatment at home".into(),
+                    recorded_by: crate::StaffId::new("M001"),
+                    recorded_at: chrono::DateTime::UNIX_EPOCH,
+                });
+                planned.usual = usual.iter().map(|&sign| UsualForMe { sign, usual: "Always like this".into() }).collect();
+                let a = assess(&vitals, &plain.scoring_context(today));
+                let b = assess(&vitals, &planned.scoring_context(today));
+                prop_assert_eq!(&a, &b);
+                if let Ok(a) = a {
+                    // The same "usual" signs, ticked as usual, add no advice of their own.
+                    let as_usual: Vec<SoftSignObservation> = usual
+                        .iter()
+                        .map(|&sign| SoftSignObservation { sign, compared_to_usual: Comparison::SameAsUsual, detail: String::new() })
+                        .collect();
+                    prop_assert_eq!(escalation::advice(Some(&a), &as_usual), escalation::advice(Some(&a), &[]));
+                }
+            }
+        }
+    }
 }
