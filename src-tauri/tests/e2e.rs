@@ -99,6 +99,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     assert!(!headline.trim().is_empty(), "the medium-score advice is on screen");
     carer.wait("#sbard").await;
     carer.wait_text("#phone-first", "Phone Riverside Surgery now – 01632 960 000").await;
+    // Then the office's directory, synced to the tablet: the area's urgent team, 111, the office.
+    carer.wait_text("#then-phone", "Northbrook Urgent Community Response").await;
+    carer.wait_text("#sbard", "My name is Sam Taylor, a carer from").await;
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("04-visit-news2-medium").await;
 
@@ -162,6 +165,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click_labelled(".ds-nav-link", "My ideas").await;
     carer.wait(".ds-idea").await;
     carer.shot("09-my-ideas").await;
+    carer.click_labelled(".ds-nav-link", "Phone numbers").await;
+    carer.wait_text("#numbers", "01632 960 100").await;
+    carer.shot("24-carer-phone-numbers").await;
     carer.client.close().await.expect("close the tablet app");
     assert!(offline.contains("Offline") || offline.contains("waiting"), "{offline}");
 
@@ -197,6 +203,10 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.click_labelled(".ds-nav-link", "Devices").await;
     manager.wait_text("#devices", "C001").await;
     manager.shot("15-manager-devices").await;
+    manager.click_labelled(".ds-nav-link", "Directory").await;
+    manager.wait("#save-directory").await;
+    manager.wait("#staff-C001").await;
+    manager.shot("25-manager-directory").await;
     manager.client.close().await.expect("close the office app");
 
     // A new tablet, before it is set up.

@@ -135,7 +135,7 @@ fn DirectoryForm(props: &FormProps) -> Html {
                 <td class="nhsuk-table__cell">{ s.hours.clone() }</td>
                 <td class="nhsuk-table__cell">{ covers }</td>
                 <td class="nhsuk-table__cell">
-                    <button type="button" class="nhsuk-button nhsuk-button--secondary ds-small" onclick={remove}
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={remove}
                         aria-label={format!("Remove {}", s.name)}>{"Remove"}</button>
                 </td>
             </tr>
