@@ -22,7 +22,7 @@ const MAX_LINE_CHARS: usize = 120;
 
 /// The id of a provider's directory follows from the provider's, so two managers who each start
 /// it offline are writing the same document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct DirectoryId(pub Uuid);
 
@@ -70,12 +70,6 @@ pub struct Directory {
     pub services: Vec<AreaService>,
     /// Staff by their reference, with the name people know them by.
     pub staff: Vec<StaffMember>,
-}
-
-impl Default for DirectoryId {
-    fn default() -> Self {
-        DirectoryId(Uuid::nil())
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
