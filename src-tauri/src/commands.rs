@@ -48,6 +48,7 @@ register![
     edit_person,
     record_consent,
     record_plan,
+    record_baselines,
     directory,
     edit_directory,
     my_ideas,
@@ -268,6 +269,11 @@ async fn discard_held_back(core: Core<'_>, args: c::HeldBackRef) -> Answer<Vec<D
 #[tauri::command]
 async fn record_plan(core: Core<'_>, args: c::PlanArgs) -> Answer<PersonOverview> {
     core.record_plan(args).await
+}
+
+#[tauri::command]
+async fn record_baselines(core: Core<'_>, args: c::BaselinesArgs) -> Answer<PersonOverview> {
+    core.record_baselines(args).await
 }
 
 #[tauri::command]

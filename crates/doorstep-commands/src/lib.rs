@@ -11,7 +11,8 @@ use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
     AreaService, CallOutcome, CallTarget, CarePlan, Comparison, Directory, DocVersion, FoodFluid, Insight, Mood,
-    PartnerKind, PartnerOrg, PlanKind, Role, Sector, SoftSign, StaffMember, Urgency, Visit, VisitNote, VitalSigns,
+    PartnerKind, PartnerOrg, PlanKind, Role, Sector, SoftSign, SpO2Scale, StaffMember, Urgency, Visit, VisitNote,
+    VitalSigns,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -77,6 +78,9 @@ commands! {
     RecordConsent = "record_consent", ConsentArgs => PersonOverview;
     /// A manager notes the person's plan for when they become unwell (ReSPECT, DNACPR…).
     RecordPlan = "record_plan", PlanArgs => PersonOverview;
+    /// A manager records the person's oxygen scale (with who set Scale 2), pregnancy and what is
+    /// usual for them.
+    RecordBaselines = "record_baselines", BaselinesArgs => PersonOverview;
     /// The provider's directory: the office's numbers, the area's services, staff names.
     GetDirectory = "directory", () => DirectoryScreen;
     /// A manager changes the directory (see [`EditDirectoryArgs`]).
@@ -418,6 +422,26 @@ pub struct EditPersonArgs {
     pub communication_needs: String,
     pub known_risks: Vec<String>,
     pub strengths_and_interests: Vec<String>,
+}
+
+/// What the office knows is usual for the person, as the baselines form left it, made against
+/// the version the form showed ([`PersonOverview::version`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselinesArgs {
+    pub person_id: String,
+    #[serde(default)]
+    pub base: DocVersion,
+    pub spo2_scale: SpO2Scale,
+    /// For Scale 2: the clinician who set the 88–92% target ("Dr A Shah, respiratory team").
+    #[serde(default)]
+    pub scale2_set_by: String,
+    #[serde(default)]
+    pub scale2_set_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub scale2_review_on: Option<NaiveDate>,
+    pub pregnant: bool,
+    /// What is usual, per sign; an empty text removes it.
+    pub usual: Vec<(SoftSign, String)>,
 }
 
 /// A manager notes the person's plan for when they become unwell; `kind: None` removes it.

@@ -168,8 +168,8 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     peggy.what_matters_to_me = "Staying in my own home with my cat, Biscuit. Doing the crossword with my tea.".into();
     peggy.strengths_and_interests = vec!["Crosswords".into(), "Baking".into(), "Knows everyone on the lane".into()];
     peggy.usual = vec![
-        UsualForMe { sign: SoftSign::Confusion, usual: "Sharp; knows the day and all her carers by name".into() },
-        UsualForMe { sign: SoftSign::UnsteadyOrFall, usual: "Walks with a frame indoors, steady".into() },
+        UsualForMe::new(SoftSign::Confusion, "Sharp; knows the day and all her carers by name"),
+        UsualForMe::new(SoftSign::UnsteadyOrFall, "Walks with a frame indoors, steady"),
     ];
     peggy.consent.nhs = Some(consent("Peggy"));
     peggy.consent.council = Some(consent("Peggy"));
@@ -182,10 +182,16 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     arthur.gp_phone = "01632 960 123".into();
     arthur.known_risks = vec!["COPD".into()];
     arthur.spo2_scale = doorstep_model::SpO2Scale::Scale2;
+    arthur.scale2 = Some(doorstep_model::ClinicalSetting {
+        set_by: "Dr A Shah, community respiratory team".into(),
+        set_on: Some(today - Duration::days(200)),
+        review_on: Some(today + Duration::days(165)),
+        recorded_by: staff("M001"),
+        recorded_at: at(today - Duration::days(199), 10, 0),
+    });
     arthur.what_matters_to_me = "Getting to the allotment on Sundays with my son.".into();
     arthur.strengths_and_interests = vec!["Gardening".into(), "Cricket on the radio".into()];
-    arthur.usual =
-        vec![UsualForMe { sign: SoftSign::Breathing, usual: "Breathless on the stairs, fine sitting".into() }];
+    arthur.usual = vec![UsualForMe::new(SoftSign::Breathing, "Breathless on the stairs, fine sitting")];
     arthur.consent.nhs = Some(consent("Arthur"));
     arthur.plan = Some(doorstep_model::CarePlan {
         kind: doorstep_model::PlanKind::Respect,

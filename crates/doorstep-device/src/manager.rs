@@ -3,15 +3,16 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, Attention, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs, EditPersonArgs, EnrolmentCode,
-    EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay, PlanArgs, RowProblem,
-    ShareArgs, SharedRef,
+    AppError, Attention, BaselinesArgs, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs, EditPersonArgs,
+    EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay,
+    PlanArgs, RowProblem, ShareArgs, SharedRef,
 };
 use doorstep_model::news2::EscalationLevel;
+use doorstep_model::person::UsualForMe;
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::{
-    CarePlan, ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef, Role, Sector,
-    ShareChoices, SharedItem, SharedItemId, StaffId,
+    CarePlan, ClinicalSetting, ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef,
+    Role, Sector, ShareChoices, SharedItem, SharedItemId, SpO2Scale, StaffId,
 };
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -210,6 +211,76 @@ impl Device {
         store
             .update::<Person>(&args.person_id, |p| {
                 p.plan = plan;
+                Ok(())
+            })
+            .map_err(storage_error)?;
+        store.person_overview(&args.person_id).map_err(storage_error)
+    }
+
+    /// The person's oxygen scale (Scale 2 only with the clinician who set it), pregnancy and what
+    /// is usual for them, with who noted each; only what the form changed is written.
+    pub async fn record_baselines(&self, args: BaselinesArgs) -> Result<PersonOverview, AppError> {
+        let who = self.manager().await?;
+        let invalid = |m: &str| Err(AppError::new(ErrorCode::Invalid, m));
+        let set_by = args.scale2_set_by.trim().to_string();
+        if args.spo2_scale == SpO2Scale::Scale2 && set_by.is_empty() {
+            return invalid(
+                "Say which clinician set the 88–92% oxygen target. Scale 2 is only for someone a clinician has said needs it.",
+            );
+        }
+        if let (Some(set), Some(review)) = (args.scale2_set_on, args.scale2_review_on)
+            && review <= set
+        {
+            return invalid("The review date must be after the date the target was set.");
+        }
+        if set_by.chars().count() > 200 || args.usual.iter().any(|(_, text)| text.chars().count() > 500) {
+            return invalid("Keep each answer under 500 characters (the clinician's name under 200).");
+        }
+        let now = Utc::now();
+        let staff = StaffId::new(who.staff_ref);
+        let mut store = self.db().await?;
+        store
+            .update_from::<Person>(&args.person_id, &args.base, |p| {
+                p.spo2_scale = args.spo2_scale;
+                p.scale2 = match args.spo2_scale {
+                    SpO2Scale::Scale1 => None,
+                    SpO2Scale::Scale2 => {
+                        let same = p.scale2.as_ref().is_some_and(|s| {
+                            s.set_by == set_by && s.set_on == args.scale2_set_on && s.review_on == args.scale2_review_on
+                        });
+                        if same {
+                            p.scale2.take()
+                        } else {
+                            Some(ClinicalSetting {
+                                set_by,
+                                set_on: args.scale2_set_on,
+                                review_on: args.scale2_review_on,
+                                recorded_by: staff.clone(),
+                                recorded_at: now,
+                            })
+                        }
+                    }
+                };
+                p.pregnant = args.pregnant;
+                for (sign, text) in args.usual {
+                    let text = text.trim();
+                    match p.usual.iter_mut().find(|u| u.sign == sign) {
+                        Some(u) if u.usual == text => {}
+                        Some(u) if !text.is_empty() => {
+                            u.usual = text.to_string();
+                            u.recorded_by = Some(staff.clone());
+                            u.recorded_at = Some(now);
+                        }
+                        Some(_) => p.usual.retain(|u| u.sign != sign),
+                        None if !text.is_empty() => p.usual.push(UsualForMe {
+                            sign,
+                            usual: text.to_string(),
+                            recorded_by: Some(staff.clone()),
+                            recorded_at: Some(now),
+                        }),
+                        None => {}
+                    }
+                }
                 Ok(())
             })
             .map_err(storage_error)?;

@@ -35,7 +35,9 @@ pub use note::{
     CallOutcome, CallRecord, CallTarget, Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign,
     SoftSignObservation, TimedVitals, VisitNote,
 };
-pub use person::{Address, CarePlan, ConsentRecord, ConsentToShare, Contact, Person, PersonName, PlanKind};
+pub use person::{
+    Address, CarePlan, ClinicalSetting, ConsentRecord, ConsentToShare, Contact, Person, PersonName, PlanKind,
+};
 pub use role::Role;
 pub use shared::{
     PartnerResponse, ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedKind, SharedObservations,

@@ -1158,7 +1158,7 @@ pub(crate) mod tests {
                     recorded_by: crate::StaffId::new("M001"),
                     recorded_at: chrono::DateTime::UNIX_EPOCH,
                 });
-                planned.usual = usual.iter().map(|&sign| UsualForMe { sign, usual: "Always like this".into() }).collect();
+                planned.usual = usual.iter().map(|&sign| UsualForMe::new(sign, "Always like this")).collect();
                 let a = assess(&vitals, &plain.scoring_context(today));
                 let b = assess(&vitals, &planned.scoring_context(today));
                 prop_assert_eq!(&a, &b);

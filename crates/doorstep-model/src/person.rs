@@ -35,6 +35,10 @@ pub struct Person {
     pub usual: Vec<UsualForMe>,
     /// Which SpO2 scale NEWS2 uses: Scale 2 only where a clinician has set an 88–92% target.
     pub spo2_scale: SpO2Scale,
+    /// Who set the Scale 2 target and when it is due for review, as the office recorded it.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub scale2: Option<ClinicalSetting>,
     /// NEWS2 is not used in pregnancy.
     pub pregnant: bool,
     pub consent: ConsentToShare,
@@ -43,6 +47,41 @@ pub struct Person {
     #[serde(default)]
     #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
     pub plan: Option<CarePlan>,
+}
+
+/// A clinical baseline a clinician set elsewhere (Scale 2's 88–92% oxygen target), with who set
+/// it and when it is due for review, and who in the office noted it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct ClinicalSetting {
+    /// The clinician as their letter or plan names them: "Dr A Shah, respiratory team".
+    pub set_by: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::optional_date"))]
+    pub set_on: Option<NaiveDate>,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::optional_date"))]
+    pub review_on: Option<NaiveDate>,
+    pub recorded_by: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl ClinicalSetting {
+    /// "set by Dr A Shah, respiratory team, on 3 March 2026; review by 3 March 2027".
+    pub fn describe(&self) -> String {
+        let mut text = format!("set by {}", self.set_by.trim());
+        if let Some(on) = self.set_on {
+            text.push_str(&format!(" on {}", on.format("%-d %B %Y")));
+        }
+        if let Some(review) = self.review_on {
+            text.push_str(&format!("; review by {}", review.format("%-d %B %Y")));
+        }
+        text
+    }
+
+    /// Past its review date on `today`: still followed (a clinician set it), and the office is told.
+    pub fn review_overdue(&self, today: NaiveDate) -> bool {
+        self.review_on.is_some_and(|r| r < today)
+    }
 }
 
 /// A plan a clinician made with the person elsewhere, noted here by a manager so that a carer
@@ -138,6 +177,23 @@ pub struct UsualForMe {
     #[cfg_attr(feature = "automerge", key)]
     pub sign: SoftSign,
     pub usual: String,
+    /// Who in the office wrote it down, and when (none for records imported before it was kept).
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub recorded_by: Option<StaffId>,
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "automerge",
+        autosurgeon(with = "crate::am::optional_timestamp", missing = "Option::default")
+    )]
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl UsualForMe {
+    /// What is usual, with no record of who noted it (imported, or the demo's).
+    pub fn new(sign: SoftSign, usual: impl Into<String>) -> UsualForMe {
+        UsualForMe { sign, usual: usual.into(), recorded_by: None, recorded_at: None }
+    }
 }
 
 /// Consent to share with each kind of partner. `None` means not asked or not given.
@@ -197,6 +253,7 @@ impl Person {
             strengths_and_interests: Vec::new(),
             usual: Vec::new(),
             spo2_scale: SpO2Scale::Scale1,
+            scale2: None,
             pregnant: false,
             consent: ConsentToShare::default(),
             plan: None,

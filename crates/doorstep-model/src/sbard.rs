@@ -89,7 +89,8 @@ impl Sbard {
             background.push(format!("Their GP practice is {}.", person.gp_practice.trim()));
         }
         if person.spo2_scale == crate::news2::SpO2Scale::Scale2 {
-            background.push("A clinician set their oxygen target at 88 to 92% (NEWS2 Scale 2).".to_string());
+            let who = person.scale2.as_ref().map(|s| format!(" ({})", s.describe())).unwrap_or_default();
+            background.push(format!("A clinician set their oxygen target at 88 to 92% (NEWS2 Scale 2){who}."));
         }
         if let Some(plan) = &person.plan {
             background.push(format!("They have a {}: {}.", plan.kind.label(), trim_stop(&plan.summary)));
@@ -259,9 +260,7 @@ mod tests {
         person.name.preferred = Some("Peggy".into());
         person.date_of_birth = NaiveDate::from_ymd_opt(1938, 5, 2);
         person.gp_practice = "Riverside Surgery".into();
-        person
-            .usual
-            .push(UsualForMe { sign: SoftSign::Confusion, usual: "Chatty, knows the day and her carers".into() });
+        person.usual.push(UsualForMe::new(SoftSign::Confusion, "Chatty, knows the day and her carers"));
         let mut note = VisitNote::new(NoteId(Uuid::nil()), VisitId(Uuid::nil()), person.id);
         note.observe(SoftSignObservation {
             sign: SoftSign::Confusion,

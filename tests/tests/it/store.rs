@@ -82,7 +82,7 @@ fn peggy() -> Person {
     p.known_risks = vec!["Falls".into(), "Type 2 diabetes".into()];
     p.what_matters_to_me = "Staying at home with Biscuit the cat".into();
     p.strengths_and_interests = vec!["Crosswords".into()];
-    p.usual = vec![UsualForMe { sign: SoftSign::Confusion, usual: "Sharp, knows the day".into() }];
+    p.usual = vec![UsualForMe::new(SoftSign::Confusion, "Sharp, knows the day")];
     p.spo2_scale = SpO2Scale::Scale1;
     p.consent.nhs = Some(ConsentRecord {
         given: true,

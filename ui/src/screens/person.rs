@@ -2,11 +2,12 @@
 //! watch with a small chart, and past visits.
 
 use doorstep_commands::{
-    AppError, ConsentArgs, EditPerson, EditPersonArgs, GetPerson, PersonArgs, PlanArgs, RecordConsent, RecordPlan,
+    AppError, BaselinesArgs, ConsentArgs, EditPerson, EditPersonArgs, GetPerson, PersonArgs, PlanArgs, RecordBaselines,
+    RecordConsent, RecordPlan,
 };
 use doorstep_model::view::{PersonOverview, TimelineEntry};
 use doorstep_model::watch::WatchLevel;
-use doorstep_model::{CarePlan, ConsentRecord, PlanKind, Sector};
+use doorstep_model::{CarePlan, ConsentRecord, PlanKind, Sector, SoftSign, SpO2Scale};
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
@@ -76,6 +77,7 @@ pub fn PersonPage(props: &Props) -> Html {
                     <ul>{ for p.known_risks.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
                 </div>
             }
+            <Baselines overview={overview.clone()} />
             <h2>{"Contacts"}</h2>
             if p.key_contacts.is_empty() { <p>{"None recorded."}</p> }
             <ul class="nhsuk-list">
@@ -93,6 +95,7 @@ pub fn PersonPage(props: &Props) -> Html {
             if ctx.is_manager() {
                 <ConsentForm person_id={p.id.to_string()} on_saved={on_saved.clone()} />
                 <PlanForm person_id={p.id.to_string()} current={p.plan.clone()} on_saved={on_saved.clone()} />
+                <BaselinesForm key={overview.version.0.join(",")} overview={overview.clone()} on_saved={on_saved.clone()} />
                 <PersonEditor overview={overview.clone()} on_saved={on_saved} />
             }
             <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={new_idea}>{"Record an idea"}</button>
@@ -332,6 +335,173 @@ fn ConsentForm(props: &ConsentProps) -> Html {
                     <input class="nhsuk-input" id="consent-note" value={(*note).clone()} oninput={let n = note.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e)))} />
                 </div>
                 <div class="ds-buttons">{ record(true, "They agreed") }{ record(false, "They said no") }</div>
+            </div>
+        </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct BaselinesProps {
+    overview: PersonOverview,
+}
+
+/// What is usual for them, with who noted it: the oxygen scale NEWS2 uses, pregnancy, and the
+/// usual for each soft sign (shown beside the sign at a visit).
+#[component]
+fn Baselines(props: &BaselinesProps) -> Html {
+    let p = &props.overview.person;
+    let today = chrono::Utc::now().date_naive();
+    let oxygen = match (p.spo2_scale, &p.scale2) {
+        (SpO2Scale::Scale1, _) => "Scale 1: the usual target (96% or more)".to_string(),
+        (SpO2Scale::Scale2, Some(setting)) => format!("Scale 2: a target of 88–92%, {}", setting.describe()),
+        (SpO2Scale::Scale2, None) => "Scale 2: a target of 88–92% (who set it is not recorded)".to_string(),
+    };
+    let overdue = p.scale2.as_ref().is_some_and(|s| p.spo2_scale == SpO2Scale::Scale2 && s.review_overdue(today));
+    html! {
+        <>
+            <h2>{"What is usual for them"}</h2>
+            <dl class="nhsuk-summary-list" id="baselines">
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Oxygen scale for NEWS2"}</dt>
+                    <dd class="nhsuk-summary-list__value">
+                        { oxygen }
+                        if overdue { {" "}<strong class="nhsuk-tag nhsuk-tag--red">{"Review overdue: tell the office"}</strong> }
+                    </dd>
+                </div>
+                if p.pregnant {
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">{"Pregnant"}</dt>
+                        <dd class="nhsuk-summary-list__value">{"Yes: NEWS2 is not used. If you are worried, phone the midwife or the GP practice, or 999 in an emergency."}</dd>
+                    </div>
+                }
+                { for p.usual.iter().map(|u| html! {
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">{ u.sign.label() }</dt>
+                        <dd class="nhsuk-summary-list__value">
+                            { u.usual.clone() }
+                            if let (Some(by), Some(at)) = (&u.recorded_by, u.recorded_at) {
+                                <br /><span class="nhsuk-hint">{ format!("Noted by {} on {}", by.as_str(), format::when(at)) }</span>
+                            }
+                        </dd>
+                    </div>
+                }) }
+            </dl>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct BaselinesFormProps {
+    overview: PersonOverview,
+    on_saved: Callback<PersonOverview>,
+}
+
+/// The manager records the baselines; only what the form changed is written.
+#[component]
+fn BaselinesForm(props: &BaselinesFormProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let p = &props.overview.person;
+    let scale = use_state(|| p.spo2_scale);
+    let set_by = use_state(|| p.scale2.as_ref().map(|s| s.set_by.clone()).unwrap_or_default());
+    let set_on = use_state(|| p.scale2.as_ref().and_then(|s| s.set_on).map(|d| d.to_string()).unwrap_or_default());
+    let review_on =
+        use_state(|| p.scale2.as_ref().and_then(|s| s.review_on).map(|d| d.to_string()).unwrap_or_default());
+    let pregnant = use_state(|| p.pregnant);
+    let usual = use_state(|| {
+        SoftSign::ALL.iter().map(|sign| p.usual_for(*sign).unwrap_or_default().to_string()).collect::<Vec<String>>()
+    });
+    let error = use_state(|| None::<AppError>);
+    let text = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| state.set(input_value(&e)))
+    };
+    let date = |text: &str| chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok();
+    let save = {
+        let (ctx, error, on_saved) = (ctx.clone(), error.clone(), props.on_saved.clone());
+        let args = BaselinesArgs {
+            person_id: p.id.to_string(),
+            base: props.overview.version.clone(),
+            spo2_scale: *scale,
+            scale2_set_by: (*set_by).clone(),
+            scale2_set_on: date(&set_on),
+            scale2_review_on: date(&review_on),
+            pregnant: *pregnant,
+            usual: SoftSign::ALL.iter().copied().zip(usual.iter().cloned()).collect(),
+        };
+        Callback::from(move |_: MouseEvent| {
+            let on_saved = on_saved.clone();
+            act::<RecordBaselines>(&ctx, args.clone(), error.clone(), move |o| on_saved.emit(o));
+        })
+    };
+    let radio = |value: SpO2Scale, id: &str, label: &str| {
+        let state = scale.clone();
+        html! {
+            <div class="nhsuk-radios__item">
+                <input class="nhsuk-radios__input" id={id.to_string()} name="spo2-scale" type="radio"
+                    checked={*scale == value} onchange={Callback::from(move |_: Event| state.set(value))} />
+                <label class="nhsuk-label nhsuk-radios__label" for={id.to_string()}>{ label.to_string() }</label>
+            </div>
+        }
+    };
+    let usual_row = |(i, sign): (usize, &SoftSign)| {
+        let state = usual.clone();
+        let id = format!("usual-{}", sign.code());
+        let oninput = Callback::from(move |e: InputEvent| {
+            let mut all = (*state).clone();
+            if let Some(slot) = all.get_mut(i) {
+                *slot = input_value(&e);
+            }
+            state.set(all);
+        });
+        html! {
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for={id.clone()}>{ sign.label() }</label>
+                <input class="nhsuk-input" id={id} type="text" value={usual.get(i).cloned().unwrap_or_default()} {oninput} />
+            </div>
+        }
+    };
+    let on_pregnant = {
+        let pregnant = pregnant.clone();
+        Callback::from(move |_: Event| pregnant.set(!*pregnant))
+    };
+    html! {
+        <details class="nhsuk-details">
+            <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Change what is usual for them (oxygen scale, pregnancy, soft signs)"}</span></summary>
+            <div class="nhsuk-details__text">
+                <ErrorMessage error={(*error).clone()} />
+                <fieldset class="nhsuk-fieldset">
+                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Which oxygen scale does NEWS2 use for them?"}</legend>
+                    <div class="nhsuk-hint">{"Scale 2 only when a clinician has set a target of 88–92%, usually for COPD. Say who, from their letter or plan."}</div>
+                    <div class="nhsuk-radios">
+                        { radio(SpO2Scale::Scale1, "scale-1", "Scale 1: the usual target (96% or more)") }
+                        { radio(SpO2Scale::Scale2, "scale-2", "Scale 2: a clinician set a target of 88–92%") }
+                    </div>
+                </fieldset>
+                if *scale == SpO2Scale::Scale2 {
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="scale2-set-by">{"Which clinician set it"}</label>
+                        <div class="nhsuk-hint">{"Like: Dr A Shah, community respiratory team"}</div>
+                        <input class="nhsuk-input" id="scale2-set-by" type="text" value={(*set_by).clone()} oninput={text(&set_by)} />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="scale2-set-on">{"When it was set"}</label>
+                        <input class="nhsuk-input nhsuk-input--width-10" id="scale2-set-on" type="date" value={(*set_on).clone()} oninput={text(&set_on)} />
+                    </div>
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for="scale2-review-on">{"When it is due for review"}</label>
+                        <input class="nhsuk-input nhsuk-input--width-10" id="scale2-review-on" type="date" value={(*review_on).clone()} oninput={text(&review_on)} />
+                    </div>
+                }
+                <div class="nhsuk-checkboxes">
+                    <div class="nhsuk-checkboxes__item">
+                        <input class="nhsuk-checkboxes__input" id="pregnant" type="checkbox" checked={*pregnant} onchange={on_pregnant} />
+                        <label class="nhsuk-label nhsuk-checkboxes__label" for="pregnant">{"They are pregnant (NEWS2 is not used in pregnancy)"}</label>
+                    </div>
+                </div>
+                <h3 class="nhsuk-heading-s">{"What is usual for them"}</h3>
+                <p class="nhsuk-hint">{"Carers see this beside each sign, so they can say whether what they see is new, worse or usual. Leave empty if you do not know."}</p>
+                { for SoftSign::ALL.iter().enumerate().map(usual_row) }
+                <button type="button" class="nhsuk-button" id="save-baselines" onclick={save}>{"Save what is usual"}</button>
             </div>
         </details>
     }

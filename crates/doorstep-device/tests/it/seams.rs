@@ -976,3 +976,89 @@ async fn the_offices_directory_reaches_the_carers_card_and_names_them_on_the_pho
     assert!(sbard.situation.starts_with("My name is Sam Taylor, a carer from "), "{}", sbard.situation);
     assert!(sbard.situation.ends_with("You can call us back on 01632 960 111."), "{}", sbard.situation);
 }
+
+/// The office records what is usual for a person with who noted it: Scale 2 only with the
+/// clinician who set it; two managers' changes to different signs, made apart, both stay; the
+/// carer sees the usual beside the sign and the SBARD says who set the oxygen target.
+#[tokio::test]
+async fn baselines_are_recorded_with_who_set_them_and_reach_the_visit() {
+    use doorstep_commands::{BaselinesArgs, SoftSignArgs};
+    use doorstep_model::{Comparison, SoftSign, SpO2Scale};
+
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let day = sam.today(DayArgs { day: None }).await.expect("today");
+    let peggy = day
+        .visits
+        .iter()
+        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains("Peggy")))
+        .expect("Peggy's visit today")
+        .clone();
+    let shown = office.person(&peggy.person_id).await.expect("Peggy's page");
+    let args = |usual: Vec<(SoftSign, String)>| BaselinesArgs {
+        person_id: peggy.person_id.clone(),
+        base: shown.version.clone(),
+        spo2_scale: SpO2Scale::Scale2,
+        scale2_set_by: String::new(),
+        scale2_set_on: None,
+        scale2_review_on: None,
+        pregnant: false,
+        usual,
+    };
+    let refused = office.record_baselines(args(vec![])).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Invalid);
+    assert!(refused.message.contains("which clinician"), "{}", refused.message);
+
+    let saved = office
+        .record_baselines(BaselinesArgs {
+            scale2_set_by: "Dr A Shah, community respiratory team".into(),
+            ..args(vec![(SoftSign::Breathing, "A little breathless on the stairs".into())])
+        })
+        .await
+        .expect("the office saves");
+    let setting = saved.person.scale2.clone().expect("who set Scale 2");
+    assert_eq!(setting.recorded_by.as_str(), "M001");
+    let noted = saved.person.usual.iter().find(|u| u.sign == SoftSign::Breathing).expect("breathing's usual");
+    assert_eq!(noted.recorded_by.as_ref().map(|s| s.as_str()), Some("M001"));
+    // A second manager, from the version shown before, changes another sign: both stay.
+    let deputy = enrolled(&hub, dir.path(), "M002", Role::Manager).await;
+    office.sync_now().await.expect("office syncs");
+    deputy.sync_now().await.expect("deputy syncs");
+    let deputy_saw = deputy.person(&peggy.person_id).await.expect("deputy's page");
+    deputy
+        .record_baselines(BaselinesArgs {
+            base: deputy_saw.version.clone(),
+            spo2_scale: deputy_saw.person.spo2_scale,
+            scale2_set_by: "Dr A Shah, community respiratory team".into(),
+            ..args(vec![(SoftSign::Sleepy, "Naps after lunch".into())])
+        })
+        .await
+        .expect("the deputy saves");
+    deputy.sync_now().await.expect("deputy syncs");
+    office.sync_now().await.expect("office syncs");
+    let both = office.person(&peggy.person_id).await.expect("page").person;
+    assert!(
+        both.usual_for(SoftSign::Breathing).is_some() && both.usual_for(SoftSign::Sleepy).is_some(),
+        "{:?}",
+        both.usual
+    );
+    assert_eq!(both.spo2_scale, SpO2Scale::Scale2);
+
+    // Sam's tablet: the usual beside the sign, and who set the target in the SBARD.
+    sam.sync_now().await.expect("Sam syncs");
+    sam.check_in(&peggy.id).await.expect("check in");
+    let screen = sam
+        .set_soft_sign(SoftSignArgs {
+            visit_id: peggy.id.clone(),
+            sign: SoftSign::Breathing,
+            observed: true,
+            compared_to_usual: Comparison::Worse,
+            detail: String::new(),
+        })
+        .await
+        .expect("breathing worse");
+    assert!(screen.usual.iter().any(|u| u.usual == "A little breathless on the stairs"), "{:?}", screen.usual);
+    let background = screen.sbard.expect("what to say").background;
+    assert!(background.contains("(set by Dr A Shah, community respiratory team)"), "{background}");
+}
