@@ -326,10 +326,13 @@ impl Device {
 
     /// Imports people or a rota from CSV: every row, or none with each bad row's problem.
     pub async fn import_csv(&self, args: ImportArgs) -> Result<ImportOutcome, AppError> {
-        self.manager().await?;
+        let who = self.manager().await?;
         let mut store = self.db().await?;
+        let now = Utc::now();
         let outcome = match args.kind {
-            CsvKind::People => store.import_people_csv(args.text.as_bytes(), uk_today(Utc::now())),
+            CsvKind::People => {
+                store.import_people_csv_by(args.text.as_bytes(), uk_today(now), &StaffId::new(who.staff_ref), now)
+            }
             CsvKind::Rota => store.import_rota_csv(args.text.as_bytes()),
         };
         match outcome {

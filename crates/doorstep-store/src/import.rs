@@ -10,8 +10,9 @@ use std::io::Read;
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
+use doorstep_model::person::UsualForMe;
 use doorstep_model::visit::{Task, TaskKind, TimeWindow, VisitStatus};
-use doorstep_model::{NhsNumber, Person, PersonId, StaffId, Visit, VisitId};
+use doorstep_model::{ClinicalSetting, NhsNumber, Person, PersonId, SoftSign, SpO2Scale, StaffId, Visit, VisitId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -64,6 +65,26 @@ pub const PEOPLE_COLUMNS: &[&str] = &[
     "communication_needs",
     "known_risks",
     "what_matters_to_me",
+    // Baselines: Scale 2 needs the clinician who set the 88–92% target.
+    "spo2_scale",
+    "scale2_set_by",
+    "scale2_set_on",
+    "scale2_review_on",
+    "pregnant",
+    // What is usual for them, one column per soft sign (`SoftSign::code`).
+    "usual_breathing",
+    "usual_eating_drinking_less",
+    "usual_confusion",
+    "usual_sleepy",
+    "usual_agitated_withdrawn",
+    "usual_pale_mottled",
+    "usual_unsteady_fall",
+    "usual_bowel_bladder",
+    "usual_new_pain",
+    "usual_not_usual_self",
+    "usual_others_worried",
+    "usual_no_urine",
+    "usual_hot_cold_shivering",
 ];
 const PEOPLE_REQUIRED: &[&str] = &["client_ref", "given_name", "family_name"];
 
@@ -188,6 +209,16 @@ struct PersonRowData {
     communication_needs: Option<String>,
     known_risks: Option<Vec<String>>,
     what_matters_to_me: Option<String>,
+    /// `Some(None)`: Scale 1; `Some(Some(..))`: Scale 2, with who set it; `None`: not in the sheet.
+    scale2: Option<Option<Scale2Cells>>,
+    pregnant: Option<bool>,
+    usual: Vec<(SoftSign, String)>,
+}
+
+struct Scale2Cells {
+    set_by: String,
+    set_on: Option<NaiveDate>,
+    review_on: Option<NaiveDate>,
 }
 
 fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> Option<PersonRowData> {
@@ -221,6 +252,49 @@ fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> 
             None
         }
     });
+    let mut bad = |field: &str, reason: String| errors.push(RowError { line: row.line, field: field.into(), reason });
+    let mut date_cell = |column: &str| {
+        row.optional(column).and_then(|text| {
+            let parsed = parse_date(&text);
+            if parsed.is_none() {
+                bad(column, format!("\"{text}\" is not a date (use 23/11/2026 or 2026-11-23)"));
+            }
+            parsed
+        })
+    };
+    let (set_on, review_on) = (date_cell("scale2_set_on"), date_cell("scale2_review_on"));
+    let mut bad = |field: &str, reason: String| errors.push(RowError { line: row.line, field: field.into(), reason });
+    let scale2 = match row.optional("spo2_scale").as_deref().map(str::trim) {
+        None => None,
+        Some("1") => Some(None),
+        Some("2") => match row.optional("scale2_set_by") {
+            Some(set_by) => Some(Some(Scale2Cells { set_by, set_on, review_on })),
+            None => {
+                bad("scale2_set_by", "Scale 2 needs the clinician who set the 88–92% target".into());
+                None
+            }
+        },
+        Some(other) => {
+            bad(
+                "spo2_scale",
+                format!("\"{other}\" is not a scale: write 1, or 2 where a clinician set an 88–92% target"),
+            );
+            None
+        }
+    };
+    let pregnant = match row.optional("pregnant").map(|t| t.to_ascii_lowercase()).as_deref() {
+        None => None,
+        Some("yes" | "y" | "true") => Some(true),
+        Some("no" | "n" | "false") => Some(false),
+        Some(other) => {
+            bad("pregnant", format!("\"{other}\": write yes or no"));
+            None
+        }
+    };
+    let usual = SoftSign::ALL
+        .into_iter()
+        .filter_map(|sign| row.optional(&format!("usual_{}", sign.code())).map(|text| (sign, text)))
+        .collect();
     if errors.len() > before {
         return None;
     }
@@ -238,12 +312,16 @@ fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> 
         communication_needs: row.optional("communication_needs"),
         known_risks: row.optional("known_risks").map(|t| list(&t)),
         what_matters_to_me: row.optional("what_matters_to_me"),
+        scale2,
+        pregnant,
+        usual,
     })
 }
 
 impl PersonRowData {
-    /// The sheet's columns written onto a person; what the sheet does not hold is kept.
-    fn apply(self, person: &mut Person) {
+    /// The sheet's columns written onto a person; what the sheet does not hold is kept. Baselines
+    /// it sets are noted as recorded by `by` at `now`.
+    fn apply(self, person: &mut Person, by: &StaffId, now: DateTime<Utc>) {
         person.client_ref = self.client_ref;
         person.name.given = self.given;
         person.name.family = self.family;
@@ -270,6 +348,47 @@ impl PersonRowData {
         }
         if let Some(matters) = self.what_matters_to_me {
             person.what_matters_to_me = matters;
+        }
+        match self.scale2 {
+            None => {}
+            Some(None) => {
+                person.spo2_scale = SpO2Scale::Scale1;
+                person.scale2 = None;
+            }
+            Some(Some(cells)) => {
+                person.spo2_scale = SpO2Scale::Scale2;
+                let same = person.scale2.as_ref().is_some_and(|s| {
+                    s.set_by == cells.set_by && s.set_on == cells.set_on && s.review_on == cells.review_on
+                });
+                if !same {
+                    person.scale2 = Some(ClinicalSetting {
+                        set_by: cells.set_by,
+                        set_on: cells.set_on,
+                        review_on: cells.review_on,
+                        recorded_by: by.clone(),
+                        recorded_at: now,
+                    });
+                }
+            }
+        }
+        if let Some(pregnant) = self.pregnant {
+            person.pregnant = pregnant;
+        }
+        for (sign, text) in self.usual {
+            match person.usual.iter_mut().find(|u| u.sign == sign) {
+                Some(u) if u.usual == text => {}
+                Some(u) => {
+                    u.usual = text;
+                    u.recorded_by = Some(by.clone());
+                    u.recorded_at = Some(now);
+                }
+                None => person.usual.push(UsualForMe {
+                    sign,
+                    usual: text,
+                    recorded_by: Some(by.clone()),
+                    recorded_at: Some(now),
+                }),
+            }
         }
     }
 }
@@ -373,6 +492,18 @@ impl Store {
     /// Imports people from CSV (columns: [`PEOPLE_COLUMNS`]; `client_ref`, `given_name` and
     /// `family_name` required). A person whose client reference is already here is updated.
     pub fn import_people_csv(&mut self, input: impl Read, today: NaiveDate) -> Result<ImportSummary> {
+        self.import_people_csv_by(input, today, &StaffId::new("CSV import"), Utc::now())
+    }
+
+    /// As [`Store::import_people_csv`], noting the baselines the sheet sets as recorded by `by`
+    /// (the manager importing) at `now`.
+    pub fn import_people_csv_by(
+        &mut self,
+        input: impl Read,
+        today: NaiveDate,
+        by: &StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<ImportSummary> {
         let mut errors = Vec::new();
         let rows = read_rows(input, PEOPLE_COLUMNS, PEOPLE_REQUIRED, &mut errors);
         let mut seen = BTreeMap::new();
@@ -402,7 +533,7 @@ impl Store {
                     let mut person = current.unwrap_or_else(|| {
                         Person::new(id.parse::<Uuid>().map(PersonId).unwrap_or(PersonId(Uuid::nil())), "", "", "")
                     });
-                    data.apply(&mut person);
+                    data.apply(&mut person, by, now);
                     Ok(person)
                 })?;
                 match (existing, written) {
