@@ -207,6 +207,17 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.wait("#save-directory").await;
     manager.wait("#staff-C001").await;
     manager.shot("25-manager-directory").await;
+    // Peggy's page, as the office sees it: her plan and what is usual for her, with who noted it.
+    manager.click_labelled(".ds-nav-link", "Today").await;
+    manager.click_labelled(".ds-attention", "Margaret").await;
+    manager.click_labelled("button", "About Margaret").await;
+    manager.wait_text("#baselines", "Oxygen scale").await;
+    let _ = manager
+        .client
+        .execute("document.querySelectorAll('details').forEach(d => d.open = true); document.getElementById('scale-1').scrollIntoView()", vec![])
+        .await;
+    manager.wait("#save-baselines").await;
+    manager.shot("26-manager-person-baselines").await;
     manager.client.close().await.expect("close the office app");
 
     // A new tablet, before it is set up.
