@@ -41,6 +41,7 @@ register![
     set_soft_sign,
     record_vitals,
     record_call,
+    could_not_visit,
     set_food_fluid,
     set_mood,
     record_idea,
@@ -274,6 +275,11 @@ async fn record_plan(core: Core<'_>, args: c::PlanArgs) -> Answer<PersonOverview
 #[tauri::command]
 async fn record_baselines(core: Core<'_>, args: c::BaselinesArgs) -> Answer<PersonOverview> {
     core.record_baselines(args).await
+}
+
+#[tauri::command]
+async fn could_not_visit(core: Core<'_>, args: c::CouldNotArgs) -> Answer<c::VisitScreen> {
+    core.could_not_visit(args).await
 }
 
 #[tauri::command]

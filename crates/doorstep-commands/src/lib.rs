@@ -10,9 +10,9 @@ use doorstep_model::news2::{Escalation, News2Assessment};
 use doorstep_model::sbard::Sbard;
 use doorstep_model::view::{DeviceRow, InsightRow, PersonOverview, SearchHit, SharedItemRow, VisitRow};
 use doorstep_model::{
-    AreaService, CallOutcome, CallTarget, CarePlan, Comparison, Directory, DocVersion, FoodFluid, Insight, Mood,
-    PartnerKind, PartnerOrg, PlanKind, Role, Sector, SoftSign, SpO2Scale, StaffMember, Urgency, Visit, VisitNote,
-    VitalSigns,
+    AreaService, CallOutcome, CallTarget, CarePlan, Comparison, CouldNotReason, Directory, DocVersion, FoodFluid,
+    Insight, Mood, PartnerKind, PartnerOrg, PlanKind, Role, Sector, SoftSign, SpO2Scale, StaffMember, Urgency, Visit,
+    VisitNote, VitalSigns,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -63,6 +63,8 @@ commands! {
     CheckOut = "check_out", CheckOutArgs => VisitScreen;
     /// Records a phone call made about the person (the SBARD's Decision).
     RecordCall = "record_call", RecordCallArgs => VisitScreen;
+    /// The visit could not happen (no answer, refused, in hospital, cancelled by the office).
+    CouldNotVisit = "could_not_visit", CouldNotArgs => VisitScreen;
     RecordTask = "record_task", TaskArgs => VisitScreen;
     /// Autosave of the visit note's free text (the UI calls it after a short pause in typing).
     SaveNarrative = "save_narrative", NarrativeArgs => Saved;
@@ -274,6 +276,28 @@ pub struct RecordCallArgs {
     pub detail: String,
 }
 
+/// A carer says a visit could not happen, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouldNotArgs {
+    pub visit_id: String,
+    pub reason: CouldNotReason,
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// A visit the office should chase now, most urgent first ([`doorstep_model::Chase`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChaseRow {
+    pub visit_id: String,
+    pub person_name: String,
+    /// The carers as people know them.
+    pub carers: Vec<String>,
+    pub starts_at: DateTime<Utc>,
+    /// "No answer at the door", "Late: not checked in 35 minutes after the start".
+    pub what: String,
+    pub weight: u8,
+}
+
 /// Everything the visit screen shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitScreen {
@@ -310,6 +334,9 @@ pub struct VisitScreen {
     /// is needed).
     #[serde(default)]
     pub then_phone: Vec<PhoneTo>,
+    /// The office and on-call numbers, for "no answer at the door: phone the office now".
+    #[serde(default)]
+    pub office: Vec<PhoneTo>,
     /// The person's record has not reached this device: readings were scored as an adult's on
     /// Scale 1.
     #[serde(default)]
@@ -483,6 +510,9 @@ pub struct ManagerDay {
     /// Not started and past their window's start.
     pub late: usize,
     pub missed: usize,
+    /// Visits to chase now (late, missed, could not happen), most urgent first.
+    #[serde(default)]
+    pub chase: Vec<ChaseRow>,
     /// New soft signs and medium or high NEWS2, most serious first.
     pub attention: Vec<Attention>,
     pub ideas_to_review: Vec<InsightRow>,

@@ -94,6 +94,7 @@ impl Generator {
             checked_in_at: None,
             checked_out_at: None,
             status: VisitStatus::Scheduled,
+            could_not: None,
         }
     }
 

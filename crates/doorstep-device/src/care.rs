@@ -3,16 +3,16 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, CheckOutArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs, MyIdea,
-    NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
+    AppError, CheckOutArgs, CouldNotArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs,
+    MyIdea, NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
 use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
-    CallRecord, CallTarget, ConsentBasis, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person, PersonId,
-    Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit, VisitNote,
+    CallRecord, CallTarget, ConsentBasis, CouldNotVisit, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person,
+    PersonId, Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit, VisitNote,
 };
 use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
@@ -40,6 +40,18 @@ impl Device {
 
     pub async fn check_in(&self, visit_id: &str) -> Result<VisitScreen, AppError> {
         self.edit_visit(visit_id, |visit| Ok(visit.check_in(Utc::now())?)).await
+    }
+
+    /// The visit could not happen: closed with the reason, who said so and when. The office hears
+    /// at the next sync; for "no answer" the screen says to phone the office now.
+    pub async fn could_not_visit(&self, args: CouldNotArgs) -> Result<VisitScreen, AppError> {
+        let who = self.unlocked().await?;
+        let detail = args.detail.trim().to_string();
+        if detail.chars().count() > 500 {
+            return Err(AppError::new(ErrorCode::Invalid, "Keep what the office should know under 500 characters."));
+        }
+        let said = CouldNotVisit { reason: args.reason, detail, by: StaffId::new(who.staff_ref), at: self.now() };
+        self.edit_visit(&args.visit_id, |visit| Ok(visit.could_not(said)?)).await
     }
 
     /// Checks out. Unless `confirmed`, first asks (`ErrorCode::Confirm`, one item a line) when
@@ -351,6 +363,7 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         .into_iter();
     let phone_first = phones.next();
     let then_phone = phones.collect();
+    let office = directory.office_numbers();
     let sbard = match (&person, &advice) {
         (Some(person), Some(advice)) if advice.level > EscalationLevel::Routine => {
             // A receptionist knows a carer by name, not by the provider's staff code.
@@ -377,6 +390,7 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         earlier,
         phone_first,
         then_phone,
+        office,
         scored_without_record,
         sbard,
     })

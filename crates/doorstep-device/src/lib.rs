@@ -57,7 +57,13 @@ pub struct Device {
     /// Goes up each time a sync brings records in (background or "sync now"), for the whole life
     /// of the device: the shell turns it into an event, so an open screen reloads what merged.
     arrivals: tokio::sync::watch::Sender<u64>,
+    /// The time rules about the clock are judged at (late and missed visits, when a carer said a
+    /// visit could not happen): the system clock, or a test's.
+    clock: Clock,
 }
+
+/// What time it is, for the device's rules; tests pass their own ([`Device::with_clock`]).
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// How the last "sync now" ended.
 #[derive(Clone)]
@@ -106,7 +112,18 @@ impl Device {
             manual_sync: StdMutex::new(None),
             sync_every: None,
             arrivals: tokio::sync::watch::Sender::new(0),
+            clock: Arc::new(Utc::now),
         })
+    }
+
+    /// Judges late and missed visits (and stamps "could not visit") by `clock`, not the system's.
+    pub fn with_clock(mut self, clock: Clock) -> Device {
+        self.clock = clock;
+        self
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
     }
 
     /// Background sync every `every`, retrying as often while offline (tests and the demo

@@ -3,16 +3,17 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, Attention, BaselinesArgs, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs, EditPersonArgs,
-    EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome, ManagerDay,
-    PlanArgs, RowProblem, ShareArgs, SharedRef,
+    AppError, Attention, BaselinesArgs, ChaseRow, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs,
+    EditPersonArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome,
+    ManagerDay, PlanArgs, RowProblem, ShareArgs, SharedRef,
 };
 use doorstep_model::news2::EscalationLevel;
 use doorstep_model::person::UsualForMe;
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
+use doorstep_model::visit::TimeWindow;
 use doorstep_model::{
-    CarePlan, ClinicalSetting, ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person, ProviderRef,
-    Role, Sector, ShareChoices, SharedItem, SharedItemId, SpO2Scale, StaffId,
+    CarePlan, Chase, ClinicalSetting, ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person,
+    ProviderRef, Role, Sector, ShareChoices, SharedItem, SharedItemId, SpO2Scale, StaffId,
 };
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -23,13 +24,30 @@ use crate::{Device, storage_error, sync_error, uk_today};
 impl Device {
     pub async fn manager_day(&self, args: DayArgs) -> Result<ManagerDay, AppError> {
         self.manager().await?;
-        let now = Utc::now();
+        let now = self.now();
         let day = args.day.unwrap_or_else(|| uk_today(now));
         let store = self.db().await?;
         let mut visits = store.visits_on(day, None).map_err(storage_error)?;
         crate::directory::name_carers(&crate::directory::directory_of(&store)?, &mut visits);
         let count = |code: &str| visits.iter().filter(|v| v.status == code).count();
-        let late = visits.iter().filter(|v| v.status == "scheduled" && v.starts_at < now).count();
+        let mut chase: Vec<ChaseRow> = visits
+            .iter()
+            .filter_map(|v| {
+                let window = TimeWindow { start: v.starts_at, end: v.ends_at };
+                let what = Chase::of(&v.status, v.could_not, window, now)?;
+                Some(ChaseRow {
+                    visit_id: v.id.clone(),
+                    person_name: v.person_name.clone().unwrap_or_else(|| "Someone not on this device".into()),
+                    carers: if v.carer_names.is_empty() { v.carers.clone() } else { v.carer_names.clone() },
+                    starts_at: v.starts_at,
+                    what: what.describe(),
+                    weight: what.weight(),
+                })
+            })
+            .collect();
+        chase.sort_by_key(|c| (std::cmp::Reverse(c.weight), c.starts_at));
+        let late = chase.iter().filter(|c| c.weight == Chase::Late { minutes: 0 }.weight()).count();
+        let missed = chase.iter().filter(|c| c.weight == Chase::Missed.weight()).count();
         let mut attention: Vec<Attention> =
             store.signals_on(day).map_err(storage_error)?.into_iter().filter_map(attention_for).collect();
         attention.sort_by_key(|a| std::cmp::Reverse(a.weight));
@@ -40,8 +58,9 @@ impl Device {
             day,
             completed: count("completed"),
             in_progress: count("in_progress"),
-            missed: count("missed"),
+            missed,
             late,
+            chase,
             visits,
             attention,
             ideas_to_review,

@@ -261,6 +261,11 @@ impl Directory {
         })
     }
 
+    /// The office, then the manager on call: whom a carer tells about a visit that could not happen.
+    pub fn office_numbers(&self) -> Vec<PhoneContact> {
+        self.office().into_iter().chain(self.on_call()).collect()
+    }
+
     fn office(&self) -> Option<PhoneContact> {
         let hours = self.office_hours.trim();
         let why = if hours.is_empty() { "The office".to_string() } else { format!("The office, {hours}") };

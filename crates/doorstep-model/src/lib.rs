@@ -43,4 +43,6 @@ pub use shared::{
     PartnerResponse, ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedKind, SharedObservations,
     SharedPerson, SharedStatus,
 };
-pub use visit::{Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError, VisitStatus};
+pub use visit::{
+    Chase, CouldNotReason, CouldNotVisit, Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError, VisitStatus,
+};

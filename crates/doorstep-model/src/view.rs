@@ -23,6 +23,9 @@ pub struct VisitRow {
     /// The same carers as people know them ("Ben Okafor (C002)"), from the office's directory.
     #[serde(default)]
     pub carer_names: Vec<String>,
+    /// Why it could not happen, when the carer said so.
+    #[serde(default)]
+    pub could_not: Option<crate::CouldNotReason>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,6 +18,126 @@ pub struct Visit {
     #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::optional_timestamp"))]
     pub checked_out_at: Option<DateTime<Utc>>,
     pub status: VisitStatus,
+    /// Why the visit could not happen, as the carer said at the door ([`Visit::could_not`]).
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub could_not: Option<CouldNotVisit>,
+}
+
+/// A visit that could not happen: why, who said so and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct CouldNotVisit {
+    pub reason: CouldNotReason,
+    /// Anything the office should know ("curtains closed, milk on the step").
+    pub detail: String,
+    pub by: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum CouldNotReason {
+    /// No answer at the door: they may be on the floor. The carer phones the office now.
+    NoAnswer,
+    /// They said no to the visit.
+    Refused,
+    InHospital,
+    CancelledByOffice,
+}
+
+impl CouldNotReason {
+    pub const ALL: [CouldNotReason; 4] = [
+        CouldNotReason::NoAnswer,
+        CouldNotReason::Refused,
+        CouldNotReason::InHospital,
+        CouldNotReason::CancelledByOffice,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CouldNotReason::NoAnswer => "No answer at the door",
+            CouldNotReason::Refused => "They said no to the visit",
+            CouldNotReason::InHospital => "They are in hospital",
+            CouldNotReason::CancelledByOffice => "The office cancelled it",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CouldNotReason::NoAnswer => "no_answer",
+            CouldNotReason::Refused => "refused",
+            CouldNotReason::InHospital => "in_hospital",
+            CouldNotReason::CancelledByOffice => "cancelled_by_office",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<CouldNotReason> {
+        CouldNotReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// No answer may mean they have fallen: the carer phones the office before leaving, with or
+    /// without a signal for the app.
+    pub fn phone_the_office_now(self) -> bool {
+        self == CouldNotReason::NoAnswer
+    }
+}
+
+/// Minutes after a visit's window starts with no check-in before the office chases it as late.
+pub const LATE_AFTER_MINUTES: i64 = 30;
+
+/// Why the office should chase a visit now (docs/safety.md, "Visits the office must chase").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Chase {
+    /// The carer said it could not happen.
+    CouldNot(CouldNotReason),
+    /// The window has ended with no check-in.
+    Missed,
+    /// No check-in this many minutes (at least [`LATE_AFTER_MINUTES`]) after the window started.
+    Late { minutes: i64 },
+}
+
+impl Chase {
+    /// The rule, on what the manager's device has synced: a visit not yet checked in is late
+    /// from 30 minutes after its window starts, and missed once its window has ended; a visit
+    /// the carer could not do is chased for its reason. Judged at `now`, passed in.
+    pub fn of(
+        status: &str,
+        could_not: Option<CouldNotReason>,
+        window: TimeWindow,
+        now: DateTime<Utc>,
+    ) -> Option<Chase> {
+        if let Some(reason) = could_not {
+            return Some(Chase::CouldNot(reason));
+        }
+        if status != "scheduled" {
+            return None;
+        }
+        if now >= window.end {
+            return Some(Chase::Missed);
+        }
+        let minutes = (now - window.start).num_minutes();
+        (minutes >= LATE_AFTER_MINUTES).then_some(Chase::Late { minutes })
+    }
+
+    /// Most urgent first: no answer (they may have fallen), missed, the other reasons, late.
+    pub fn weight(self) -> u8 {
+        match self {
+            Chase::CouldNot(CouldNotReason::NoAnswer) => 4,
+            Chase::Missed => 3,
+            Chase::CouldNot(_) => 2,
+            Chase::Late { .. } => 1,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Chase::CouldNot(reason) => reason.label().to_string(),
+            Chase::Missed => "Missed: no check-in and the visit time has passed".to_string(),
+            Chase::Late { minutes } => format!("Late: not checked in {minutes} minutes after the start"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,6 +367,17 @@ impl Visit {
         Ok(())
     }
 
+    /// The visit could not happen: it is closed as cancelled with the reason, and says why, who
+    /// and when. Only a visit not yet checked in: one under way is checked out instead.
+    pub fn could_not(&mut self, what: CouldNotVisit) -> Result<(), VisitError> {
+        if self.status != VisitStatus::Scheduled {
+            return Err(VisitError::Closed(self.status.code()));
+        }
+        self.status = VisitStatus::Cancelled { reason: what.reason.label().to_string() };
+        self.could_not = Some(what);
+        Ok(())
+    }
+
     pub fn record_task(&mut self, key: &str, outcome: TaskOutcome) -> Result<(), VisitError> {
         if let TaskOutcome::NotDone { reason } = &outcome
             && reason.trim().is_empty()
@@ -284,7 +415,51 @@ mod tests {
             checked_in_at: None,
             checked_out_at: None,
             status: VisitStatus::Scheduled,
+            could_not: None,
         }
+    }
+
+    #[test]
+    fn late_after_thirty_minutes_missed_when_the_window_ends() {
+        let v = visit();
+        let at = |min: i64| v.window.start + chrono::Duration::minutes(min);
+        assert_eq!(Chase::of("scheduled", None, v.window, at(29)), None);
+        assert_eq!(Chase::of("scheduled", None, v.window, at(LATE_AFTER_MINUTES)), Some(Chase::Late { minutes: 30 }));
+        // The window is 30 minutes long: at its end it is missed, not late.
+        assert_eq!(Chase::of("scheduled", None, v.window, at(30)).map(|c| c.weight()), Some(3));
+        assert_eq!(Chase::of("in_progress", None, v.window, at(90)), None);
+        assert_eq!(Chase::of("completed", None, v.window, at(90)), None);
+        let no_answer = Chase::of("cancelled", Some(CouldNotReason::NoAnswer), v.window, at(5));
+        assert_eq!(no_answer, Some(Chase::CouldNot(CouldNotReason::NoAnswer)));
+        assert!(no_answer.map(|c| c.weight()) > Some(Chase::Missed.weight()));
+        let mut long = v.clone();
+        long.window.end = long.window.start + chrono::Duration::hours(2);
+        assert_eq!(Chase::of("scheduled", None, long.window, at(45)), Some(Chase::Late { minutes: 45 }));
+        assert_eq!(Chase::of("scheduled", None, long.window, at(120)), Some(Chase::Missed));
+    }
+
+    #[test]
+    fn a_visit_that_could_not_happen_is_closed_with_its_reason() {
+        let mut v = visit();
+        let said = CouldNotVisit {
+            reason: CouldNotReason::InHospital,
+            detail: "Neighbour says ambulance came last night".into(),
+            by: StaffId::new("C1"),
+            at: v.window.start,
+        };
+        v.could_not(said.clone()).unwrap();
+        assert_eq!(v.status, VisitStatus::Cancelled { reason: "They are in hospital".into() });
+        v.validate().unwrap();
+        assert_eq!(v.could_not(said), Err(VisitError::Closed("cancelled")));
+        let mut started = visit();
+        started.check_in(started.window.start).unwrap();
+        let again = CouldNotVisit {
+            reason: CouldNotReason::Refused,
+            detail: String::new(),
+            by: StaffId::new("C1"),
+            at: started.window.start,
+        };
+        assert_eq!(started.could_not(again), Err(VisitError::Closed("in_progress")));
     }
 
     #[test]

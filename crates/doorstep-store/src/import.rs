@@ -586,6 +586,7 @@ impl Store {
                                 checked_in_at: None,
                                 checked_out_at: None,
                                 status: VisitStatus::Scheduled,
+                                could_not: None,
                             }
                         }
                         // A visit already under way keeps what happened; only a future one is re-planned.

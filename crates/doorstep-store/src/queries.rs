@@ -8,7 +8,7 @@ pub use doorstep_model::view::{
     DaySignal, InsightRow, PersonOverview, PersonRow, SearchHit, SharedItemRow, TimelineEntry, VisitRow,
 };
 use doorstep_model::watch::{WatchFlag, WatchLevel};
-use doorstep_model::{NoteId, PartnerKind, PartnerOrg, Person, RecordKind, SoftSign, Visit, VisitNote};
+use doorstep_model::{CouldNotReason, NoteId, PartnerKind, PartnerOrg, Person, RecordKind, SoftSign, Visit, VisitNote};
 use rusqlite::{OptionalExtension, params};
 
 use crate::Store;
@@ -22,7 +22,7 @@ impl Store {
     /// The day's visits in time order (UK date), optionally only one carer's.
     pub fn visits_on(&self, day: NaiveDate, carer: Option<&str>) -> Result<Vec<VisitRow>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT v.id, v.person_id, p.display_name, v.starts_at, v.ends_at, v.status, v.carer_1, v.carer_2
+            "SELECT v.id, v.person_id, p.display_name, v.starts_at, v.ends_at, v.status, v.carer_1, v.carer_2, v.could_not
              FROM visits v LEFT JOIN people p ON p.id = v.person_id
              WHERE v.day = ?1 AND (?2 IS NULL OR v.carer_1 = ?2 OR v.carer_2 = ?2)
              ORDER BY v.starts_at, v.id",
@@ -41,6 +41,7 @@ impl Store {
                 status: r.get(5)?,
                 carers,
                 carer_names: Vec::new(),
+                could_not: r.get::<_, Option<String>>(8)?.as_deref().and_then(CouldNotReason::from_code),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -105,8 +105,8 @@ impl Record for Visit {
     fn project(&self, conn: &Connection, doc_no: i64, now_ms: i64) -> Result<()> {
         conn.execute("DELETE FROM visits WHERE doc_no = ?1", [doc_no])?;
         conn.execute(
-            "INSERT INTO visits (doc_no, id, person_id, day, starts_at, ends_at, status, carer_1, carer_2)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO visits (doc_no, id, person_id, day, starts_at, ends_at, status, carer_1, carer_2, could_not)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 doc_no,
                 self.id.to_string(),
@@ -117,6 +117,7 @@ impl Record for Visit {
                 self.status.code(),
                 self.carers.first().map(|c| c.as_str()).unwrap_or_default(),
                 self.carers.get(1).map(|c| c.as_str()),
+                self.could_not.as_ref().map(|c| c.reason.code()),
             ],
         )?;
         // A visit's time orders its note in the watch.

@@ -230,6 +230,7 @@ fn the_latest_note_of_a_person_comes_with_when_it_was_observed() {
             checked_in_at: checked_in.then(|| start + Duration::minutes(4)),
             checked_out_at: None,
             status: if checked_in { VisitStatus::InProgress } else { VisitStatus::Scheduled },
+            could_not: None,
         };
         store.put(&visit).expect("visit");
         let mut note = VisitNote::new(NoteId::for_visit(visit.id), visit.id, person.id);

@@ -64,6 +64,7 @@ fn write_a_little(store: &mut Store) -> (Person, Visit, VisitNote) {
         checked_in_at: None,
         checked_out_at: None,
         status: VisitStatus::Scheduled,
+        could_not: None,
     };
     let mut note = VisitNote::new(NoteId::for_visit(visit.id), visit.id, person.id);
     note.narrative = "Made her porridge and a pot of tea.".into();

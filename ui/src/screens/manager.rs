@@ -43,6 +43,22 @@ pub fn ManagerDayScreen() -> Html {
                 { count(day.missed, "missed", "count-missed") }
                 { count(scheduled, "still to come", "count-to-come") }
             </ul>
+            if !day.chase.is_empty() {
+                <h2>{"Visits to chase now"}</h2>
+                <ul class="nhsuk-list" id="chase">
+                    { for day.chase.iter().map(|c| html! {
+                        <li>
+                            <button type="button" class={classes!("nhsuk-card", "nhsuk-card--clickable", "ds-attention", (c.weight >= 3).then_some("ds-attention--high"))} onclick={go_visit(&c.visit_id)}>
+                                <div class="nhsuk-card__content">
+                                    <h3 class="nhsuk-card__heading nhsuk-heading-s">{ c.person_name.clone() }</h3>
+                                    <p class="nhsuk-card__description"><strong>{ c.what.clone() }</strong></p>
+                                    <p class="nhsuk-body-s">{ format!("{}, {}", format::time(c.starts_at), c.carers.join(" and ")) }</p>
+                                </div>
+                            </button>
+                        </li>
+                    }) }
+                </ul>
+            }
             <h2>{"Needs attention"}</h2>
             if day.attention.is_empty() { <p>{"Nothing noticed today that needs you."}</p> }
             <ul class="nhsuk-list" id="attention">

@@ -5,14 +5,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use doorstep_commands::{
-    AppError, CheckIn, CheckOut, CheckOutArgs, ErrorCode, FoodFluidArgs, GetVisit, MoodArgs, NarrativeArgs, RecordCall,
-    RecordCallArgs, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs,
-    TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
+    AppError, CheckIn, CheckOut, CheckOutArgs, CouldNotArgs, CouldNotVisit, ErrorCode, FoodFluidArgs, GetVisit,
+    MoodArgs, NarrativeArgs, RecordCall, RecordCallArgs, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid,
+    SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
 };
 use doorstep_model::news2::{EscalationLevel, News2Assessment};
 use doorstep_model::{
-    Acvpu, CallOutcome, CallTarget, Comparison, DocVersion, FoodFluid, Intake, Mood, SoftSign, TaskOutcome,
-    VisitStatus, VitalSigns,
+    Acvpu, CallOutcome, CallTarget, Comparison, CouldNotReason, DocVersion, FoodFluid, Intake, Mood, SoftSign,
+    TaskOutcome, VisitStatus, VitalSigns,
 };
 use gloo_timers::callback::Timeout;
 use yew::platform::spawn_local;
@@ -150,6 +150,10 @@ pub fn VisitPage(props: &Props) -> Html {
             <ErrorMessage error={shown_error} />
             if s.visit.status == VisitStatus::Scheduled {
                 <button type="button" class="nhsuk-button ds-wide ds-big" id="check-in" onclick={check_in}>{"Check in"}</button>
+                <CouldNot screen={s.clone()} on_update={Callback::from(update.clone())} />
+            }
+            if let Some(said) = &s.visit.could_not {
+                <CouldNotCard could_not={said.clone()} office={s.office.clone()} />
             }
             if s.visit.status == VisitStatus::Completed {
                 <div class="nhsuk-inset-text"><p>{ format!("Checked out at {}.", s.visit.checked_out_at.map(format::time).unwrap_or_default()) }</p></div>
@@ -944,5 +948,97 @@ fn FoodAndMood(props: &SectionProps) -> Html {
                 </div>
             </div>
         </section>
+    }
+}
+
+/// "Couldn't do this visit": a reason in one tap (no typing with gloves), anything else the
+/// office should know, and one button. The office hears at the next sync.
+#[component]
+fn CouldNot(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let reason = use_state(|| None::<CouldNotReason>);
+    let detail = use_state(String::new);
+    let error = use_state(|| None::<AppError>);
+    let radio = |r: CouldNotReason| {
+        let state = reason.clone();
+        let id = format!("could-not-{}", r.code());
+        html! {
+            <div class="nhsuk-radios__item">
+                <input class="nhsuk-radios__input" id={id.clone()} name="could-not" type="radio"
+                    checked={*reason == Some(r)} onchange={Callback::from(move |_: Event| state.set(Some(r)))} />
+                <label class="nhsuk-label nhsuk-radios__label" for={id}>{ r.label() }</label>
+            </div>
+        }
+    };
+    let on_detail = {
+        let detail = detail.clone();
+        Callback::from(move |e: InputEvent| detail.set(input_value(&e)))
+    };
+    let tell = {
+        let (ctx, error, on_update) = (ctx.clone(), error.clone(), props.on_update.clone());
+        let (visit_id, reason, detail) = (props.screen.visit.id.to_string(), *reason, (*detail).clone());
+        Callback::from(move |_: MouseEvent| {
+            let Some(reason) = reason else {
+                error.set(Some(AppError::new(ErrorCode::Invalid, "Choose why the visit could not happen.")));
+                return;
+            };
+            let args = CouldNotArgs { visit_id: visit_id.clone(), reason, detail: detail.clone() };
+            let on_update = on_update.clone();
+            act::<CouldNotVisit>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+        })
+    };
+    html! {
+        <details class="nhsuk-details" id="could-not">
+            <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Couldn't do this visit"}</span></summary>
+            <div class="nhsuk-details__text">
+                <ErrorMessage error={(*error).clone()} />
+                <fieldset class="nhsuk-fieldset">
+                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Why could the visit not happen?"}</legend>
+                    <div class="nhsuk-radios">{ for CouldNotReason::ALL.into_iter().map(radio) }</div>
+                </fieldset>
+                <div class="nhsuk-form-group">
+                    <label class="nhsuk-label" for="could-not-detail">{"Anything the office should know (optional)"}</label>
+                    <div class="nhsuk-hint">{"Like: curtains closed, yesterday's milk on the step"}</div>
+                    <textarea class="nhsuk-textarea" id="could-not-detail" rows="2" value={(*detail).clone()} oninput={on_detail} />
+                </div>
+                <button type="button" class="nhsuk-button nhsuk-button--warning ds-wide" id="tell-office" onclick={tell}>{"Tell the office"}</button>
+            </div>
+        </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CouldNotCardProps {
+    could_not: doorstep_model::CouldNotVisit,
+    office: Vec<doorstep_commands::PhoneTo>,
+}
+
+/// What the carer said, and for "no answer" the call to make now: they may have fallen.
+#[component]
+fn CouldNotCard(props: &CouldNotCardProps) -> Html {
+    let said = &props.could_not;
+    html! {
+        <div class={classes!("nhsuk-card", "nhsuk-card--care", if said.reason.phone_the_office_now() { "nhsuk-card--care--emergency" } else { "nhsuk-card--care--non-urgent" })} id="could-not-said">
+            <div class="nhsuk-card--care__heading-container">
+                <h2 class="nhsuk-card--care__heading"><span role="text">{ said.reason.label() }</span></h2>
+                <span class="nhsuk-card--care__arrow" aria-hidden="true"></span>
+            </div>
+            <div class="nhsuk-card__content">
+                if said.reason.phone_the_office_now() {
+                    <p class="nhsuk-body-l"><strong>{"Phone the office now: they may have fallen. Do not wait for the app to sync."}</strong></p>
+                    { for props.office.iter().take(1).map(|p| html! {
+                        <a class="nhsuk-button ds-wide ds-big ds-phone" id="phone-office" href={format!("tel:{}", p.dial)}>{ format!("Phone {} now – {}", p.name.to_lowercase(), p.shown) }</a>
+                    }) }
+                    if props.office.is_empty() {
+                        <p>{"The office's number has not reached this tablet: phone the office as you usually would. If you can see or hear them and they need help, phone 999."}</p>
+                    }
+                    <p>{"If you can see or hear them and they need help, phone 999."}</p>
+                } else {
+                    <p>{"The office will be told at the next sync."}</p>
+                }
+                if !said.detail.is_empty() { <p>{ format!("You told the office: {}", said.detail) }</p> }
+                <p class="nhsuk-body-s">{ format!("Recorded at {}.", format::time(said.at)) }</p>
+            </div>
+        </div>
     }
 }
