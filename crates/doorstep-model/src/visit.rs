@@ -86,6 +86,9 @@ impl CouldNotReason {
 
 /// Minutes after a visit's window starts with no check-in before the office chases it as late.
 pub const LATE_AFTER_MINUTES: i64 = 30;
+/// Minutes after the start with no check-in before a visit counts as missed (or the end of its
+/// window, if later): a carer running late on a 30-minute call is late, not yet missed.
+pub const MISSED_AFTER_MINUTES: i64 = 120;
 
 /// Why the office should chase a visit now (docs/safety.md, "Visits the office must chase").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,8 +103,9 @@ pub enum Chase {
 
 impl Chase {
     /// The rule, on what the manager's device has synced: a visit not yet checked in is late
-    /// from 30 minutes after its window starts, and missed once its window has ended; a visit
-    /// the carer could not do is chased for its reason. Judged at `now`, passed in.
+    /// from 30 minutes after its window starts, and missed from 2 hours after it (or once its
+    /// window has ended, if that is later); a visit the carer could not do is chased for its
+    /// reason. Judged at `now`, passed in.
     pub fn of(
         status: &str,
         could_not: Option<CouldNotReason>,
@@ -114,10 +118,10 @@ impl Chase {
         if status != "scheduled" {
             return None;
         }
-        if now >= window.end {
+        let minutes = (now - window.start).num_minutes();
+        if minutes >= MISSED_AFTER_MINUTES && now >= window.end {
             return Some(Chase::Missed);
         }
-        let minutes = (now - window.start).num_minutes();
         (minutes >= LATE_AFTER_MINUTES).then_some(Chase::Late { minutes })
     }
 
@@ -134,7 +138,7 @@ impl Chase {
     pub fn describe(self) -> String {
         match self {
             Chase::CouldNot(reason) => reason.label().to_string(),
-            Chase::Missed => "Missed: no check-in and the visit time has passed".to_string(),
+            Chase::Missed => "Missed: no check-in 2 hours after the start".to_string(),
             Chase::Late { minutes } => format!("Late: not checked in {minutes} minutes after the start"),
         }
     }
@@ -425,17 +429,19 @@ mod tests {
         let at = |min: i64| v.window.start + chrono::Duration::minutes(min);
         assert_eq!(Chase::of("scheduled", None, v.window, at(29)), None);
         assert_eq!(Chase::of("scheduled", None, v.window, at(LATE_AFTER_MINUTES)), Some(Chase::Late { minutes: 30 }));
-        // The window is 30 minutes long: at its end it is missed, not late.
-        assert_eq!(Chase::of("scheduled", None, v.window, at(30)).map(|c| c.weight()), Some(3));
+        // A 30-minute visit half an hour behind is late, not missed; two hours on, missed.
+        assert_eq!(Chase::of("scheduled", None, v.window, at(119)), Some(Chase::Late { minutes: 119 }));
+        assert_eq!(Chase::of("scheduled", None, v.window, at(MISSED_AFTER_MINUTES)), Some(Chase::Missed));
         assert_eq!(Chase::of("in_progress", None, v.window, at(90)), None);
         assert_eq!(Chase::of("completed", None, v.window, at(90)), None);
         let no_answer = Chase::of("cancelled", Some(CouldNotReason::NoAnswer), v.window, at(5));
         assert_eq!(no_answer, Some(Chase::CouldNot(CouldNotReason::NoAnswer)));
         assert!(no_answer.map(|c| c.weight()) > Some(Chase::Missed.weight()));
+        // A long visit (a sit of 3 hours) is missed only when its window has ended.
         let mut long = v.clone();
-        long.window.end = long.window.start + chrono::Duration::hours(2);
-        assert_eq!(Chase::of("scheduled", None, long.window, at(45)), Some(Chase::Late { minutes: 45 }));
-        assert_eq!(Chase::of("scheduled", None, long.window, at(120)), Some(Chase::Missed));
+        long.window.end = long.window.start + chrono::Duration::hours(3);
+        assert_eq!(Chase::of("scheduled", None, long.window, at(150)), Some(Chase::Late { minutes: 150 }));
+        assert_eq!(Chase::of("scheduled", None, long.window, at(180)), Some(Chase::Missed));
     }
 
     #[test]

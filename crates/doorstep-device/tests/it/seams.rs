@@ -1062,3 +1062,75 @@ async fn baselines_are_recorded_with_who_set_them_and_reach_the_visit() {
     let background = screen.sbard.expect("what to say").background;
     assert!(background.contains("(set by Dr A Shah, community respiratory team)"), "{background}");
 }
+
+/// A carer at a door nobody answers says so in one tap and is told to phone the office, with its
+/// number; after sync the office's day lists it first, then late and missed visits, judged by the
+/// rule at the office's clock (injected: 09:50, then 11:20).
+#[tokio::test]
+async fn no_answer_at_the_door_reaches_the_office_with_late_and_missed_visits() {
+    use doorstep_commands::CouldNotArgs;
+    use doorstep_model::{CouldNotReason, VisitStatus};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let clock = Arc::new(Mutex::new(doorstep_demo::at(today(), 9, 50)));
+    let read = clock.clone();
+    let office = office.with_clock(Arc::new(move || *read.lock().unwrap_or_else(|p| p.into_inner())));
+
+    let day = sam.today(DayArgs { day: None }).await.expect("today");
+    let visit_of = |name: &str| {
+        day.visits
+            .iter()
+            .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains(name)))
+            .unwrap_or_else(|| panic!("{name}'s visit today"))
+            .id
+            .clone()
+    };
+    let peggy = visit_of("Peggy");
+    let screen = sam
+        .could_not_visit(CouldNotArgs {
+            visit_id: peggy.clone(),
+            reason: CouldNotReason::NoAnswer,
+            detail: "Curtains closed, milk on the step".into(),
+        })
+        .await
+        .expect("no answer");
+    assert!(matches!(screen.visit.status, VisitStatus::Cancelled { .. }));
+    let said = screen.visit.could_not.clone().expect("what Sam said");
+    assert_eq!((said.reason, said.by.as_str()), (CouldNotReason::NoAnswer, "C001"));
+    assert_eq!(screen.office.first().map(|p| p.dial.as_str()), Some("01632960100"), "the office's number to phone now");
+    let again = sam
+        .could_not_visit(CouldNotArgs {
+            visit_id: peggy.clone(),
+            reason: CouldNotReason::Refused,
+            detail: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::Invalid, "a closed visit stays as it was: {}", again.message);
+    let checked_in = sam.check_in(&peggy).await.unwrap_err();
+    assert_eq!(checked_in.code, ErrorCode::Invalid);
+
+    sam.sync_now().await.expect("Sam syncs");
+    office.sync_now().await.expect("office syncs");
+    let at_0950 = office.manager_day(DayArgs { day: None }).await.expect("the office's day");
+    let chase: Vec<(&str, &str)> = at_0950.chase.iter().map(|c| (c.person_name.as_str(), c.what.as_str())).collect();
+    assert!(chase[0].0.contains("Peggy") && chase[0].1 == "No answer at the door", "{chase:?}");
+    assert_eq!(at_0950.chase[0].carers, ["Sam Taylor (C001)"]);
+    assert!(
+        chase.iter().any(|(who, what)| who.contains("Arthur") && what.starts_with("Late: not checked in 35 minutes")),
+        "{chase:?}"
+    );
+    assert_eq!((at_0950.late, at_0950.missed), (1, 0));
+
+    *clock.lock().unwrap_or_else(|p| p.into_inner()) = doorstep_demo::at(today(), 11, 20);
+    let at_1120 = office.manager_day(DayArgs { day: None }).await.expect("later");
+    assert!(
+        at_1120.chase.iter().any(|c| c.person_name.contains("Arthur") && c.what.starts_with("Missed")),
+        "{:?}",
+        at_1120.chase
+    );
+    assert_eq!((at_1120.late, at_1120.missed), (0, 1));
+}
