@@ -154,6 +154,19 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("23-visit-999").await;
     carer.click(".ds-back").await;
+
+    // Harold's visit: nobody answers the door. One tap for why; the card says to phone the office.
+    carer.wait(".ds-visit__card").await;
+    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card')[2].click()", vec![]).await;
+    carer.wait("#check-in").await;
+    carer.click("#could-not summary").await;
+    carer.click("label[for=could-not-no_answer]").await;
+    carer.type_into("#could-not-detail", "Curtains closed, milk on the step").await;
+    carer.click("#tell-office").await;
+    carer.wait_text("#phone-office", "Phone the office now – 01632 960 100").await;
+    let _ = carer.client.execute("document.getElementById('could-not-said').scrollIntoView()", vec![]).await;
+    carer.shot("27-visit-no-answer").await;
+    carer.click(".ds-back").await;
     let offline = carer.wait_text("#sync-status", "waiting").await;
     carer.shot("07-carer-today-offline").await;
 
@@ -177,6 +190,8 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.unlock(PIN).await;
     manager.click(".ds-sync__button").await;
     manager.wait_text("#sync-status", "Synced").await;
+    let chase = manager.wait_text("#chase", "No answer at the door").await;
+    assert!(chase.contains("Harold") && chase.contains("Sam Taylor"), "{chase}");
     let attention = manager.wait_text("#attention", "NEWS2 5").await;
     assert!(attention.contains("Margaret"), "{attention}");
     manager.shot("10-manager-today").await;
