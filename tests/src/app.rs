@@ -199,7 +199,11 @@ impl Screens {
             let png = self.client.screenshot().await.expect("screenshot");
             std::fs::write(self.dir.join(format!("{name}-{size}.png")), png).expect("write screenshot");
         }
-        let _ = self.client.set_window_size(768, 1024).await;
+        // Back at the tablet's size: let the page lay out again before anything is clicked, or a
+        // click aimed at the old layout lands elsewhere (seen on a loaded machine).
+        if self.client.set_window_size(768, 1024).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
     }
 
     pub async fn unlock(&self, pin: &str) {
