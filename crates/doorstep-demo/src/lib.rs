@@ -162,6 +162,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     peggy.address.access = "Key safe by the back door, code with the office.".into();
     peggy.gp_practice = "Riverside Surgery".into();
     peggy.gp_phone = "01632 960 000".into();
+    peggy.gp_ods = "Y01234".into(); // made up, like the practice
     peggy.key_contacts =
         vec![Contact { name: "Sue Jones".into(), relationship: "Daughter".into(), phone: "07700 900123".into() }];
     peggy.known_risks = vec!["Falls".into(), "Type 2 diabetes".into()];

@@ -25,6 +25,11 @@ pub struct Person {
     #[serde(default)]
     #[cfg_attr(feature = "automerge", autosurgeon(missing = "String::new"))]
     pub gp_phone: String,
+    /// The practice's ODS code where known ("Y01234"): how the NHS names the practice, so a
+    /// partner's system can find it whatever the practice is called locally.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "String::new"))]
+    pub gp_ods: String,
     pub key_contacts: Vec<Contact>,
     pub communication_needs: String,
     pub known_risks: Vec<String>,
@@ -246,6 +251,7 @@ impl Person {
             address: Address::default(),
             gp_practice: String::new(),
             gp_phone: String::new(),
+            gp_ods: String::new(),
             key_contacts: Vec::new(),
             communication_needs: String::new(),
             known_risks: Vec::new(),
@@ -274,6 +280,16 @@ impl Person {
     /// The number to dial for the GP practice ("01632960000" from "01632 960 000"), if kept.
     pub fn gp_dial(&self) -> Option<String> {
         crate::directory::dial_digits(&self.gp_phone)
+    }
+
+    /// The GP practice as a clinician would want it: "Riverside Surgery (ODS code Y01234)".
+    pub fn gp_named(&self) -> String {
+        match (self.gp_practice.trim(), self.gp_ods.trim()) {
+            ("", "") => String::new(),
+            (name, "") => name.to_string(),
+            ("", ods) => format!("the practice with ODS code {ods}"),
+            (name, ods) => format!("{name} (ODS code {ods})"),
+        }
     }
 
     pub fn scoring_context(&self, today: NaiveDate) -> crate::news2::ScoringContext {

@@ -85,8 +85,9 @@ impl Sbard {
         }
 
         let mut background = Vec::new();
-        if !person.gp_practice.trim().is_empty() {
-            background.push(format!("Their GP practice is {}.", person.gp_practice.trim()));
+        let gp = person.gp_named();
+        if !gp.is_empty() {
+            background.push(format!("Their GP practice is {gp}."));
         }
         if person.spo2_scale == crate::news2::SpO2Scale::Scale2 {
             let who = person.scale2.as_ref().map(|s| format!(" ({})", s.describe())).unwrap_or_default();
@@ -260,6 +261,7 @@ mod tests {
         person.name.preferred = Some("Peggy".into());
         person.date_of_birth = NaiveDate::from_ymd_opt(1938, 5, 2);
         person.gp_practice = "Riverside Surgery".into();
+        person.gp_ods = "Y01234".into();
         person.usual.push(UsualForMe::new(SoftSign::Confusion, "Chatty, knows the day and her carers"));
         let mut note = VisitNote::new(NoteId(Uuid::nil()), VisitId(Uuid::nil()), person.id);
         note.observe(SoftSignObservation {
@@ -283,7 +285,7 @@ mod tests {
         assert!(sbard.situation.contains("Margaret (Peggy) Jones, born 2 May 1938, aged 88"), "{}", sbard.situation);
         assert!(sbard.situation.ends_with("You can call us back on 01632 960 100."), "{}", sbard.situation);
         assert!(sbard.situation.contains("new or worse confusion"));
-        assert!(sbard.background.contains("Riverside Surgery"));
+        assert!(sbard.background.contains("Riverside Surgery (ODS code Y01234)"), "{}", sbard.background);
         assert!(sbard.background.contains("knows the day"));
         assert!(sbard.assessment.contains("pulse 112"));
         assert!(sbard.recommendation.contains("emergency"), "{}", sbard.recommendation);

@@ -62,6 +62,7 @@ pub const PEOPLE_COLUMNS: &[&str] = &[
     "postcode",
     "gp_practice",
     "gp_phone",
+    "gp_ods",
     "communication_needs",
     "known_risks",
     "what_matters_to_me",
@@ -206,6 +207,7 @@ struct PersonRowData {
     postcode: Option<String>,
     gp_practice: Option<String>,
     gp_phone: Option<String>,
+    gp_ods: Option<String>,
     communication_needs: Option<String>,
     known_risks: Option<Vec<String>>,
     what_matters_to_me: Option<String>,
@@ -263,6 +265,14 @@ fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> 
         })
     };
     let (set_on, review_on) = (date_cell("scale2_set_on"), date_cell("scale2_review_on"));
+    let gp_ods = row.optional("gp_ods").map(|code| code.to_ascii_uppercase()).filter(|code| {
+        // ODS codes are 3 to 6 letters and digits ("Y01234"); anything else is a typing slip.
+        let shaped = (3..=6).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric());
+        if !shaped {
+            bad("gp_ods", format!("\"{code}\" is not an ODS code (3 to 6 letters and digits, like Y01234)"));
+        }
+        shaped
+    });
     let mut bad = |field: &str, reason: String| errors.push(RowError { line: row.line, field: field.into(), reason });
     let scale2 = match row.optional("spo2_scale").as_deref().map(str::trim) {
         None => None,
@@ -309,6 +319,7 @@ fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> 
         postcode: row.optional("postcode"),
         gp_practice: row.optional("gp_practice"),
         gp_phone: row.optional("gp_phone"),
+        gp_ods,
         communication_needs: row.optional("communication_needs"),
         known_risks: row.optional("known_risks").map(|t| list(&t)),
         what_matters_to_me: row.optional("what_matters_to_me"),
@@ -339,6 +350,9 @@ impl PersonRowData {
         }
         if let Some(phone) = self.gp_phone {
             person.gp_phone = phone;
+        }
+        if let Some(ods) = self.gp_ods {
+            person.gp_ods = ods;
         }
         if let Some(needs) = self.communication_needs {
             person.communication_needs = needs;

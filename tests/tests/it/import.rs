@@ -211,17 +211,18 @@ fn baselines_are_imported_with_who_imported_them_and_scale_2_needs_the_clinician
     use doorstep_model::{SoftSign, SpO2Scale, StaffId};
     let (_dir, mut store) = new_store();
     let by = StaffId::new("M001");
-    let sheet = "client_ref,given_name,family_name,spo2_scale,scale2_set_by,scale2_review_on,pregnant,usual_confusion\n\
-                 P1,Arthur,Brown,2,,,no,\n\
-                 P2,Edna,Clarke,3,,,maybe,\n";
+    let sheet = "client_ref,given_name,family_name,spo2_scale,scale2_set_by,scale2_review_on,pregnant,usual_confusion,gp_ods\n\
+                 P1,Arthur,Brown,2,,,no,,Y01234\n\
+                 P2,Edna,Clarke,3,,,maybe,,Riverside\n";
     let errors =
         problems(store.import_people_csv_by(sheet.as_bytes(), today(), &by, utc(2026, 11, 23, 9, 0)).unwrap_err());
-    assert_eq!(lines_and_fields(&errors), [(2, "scale2_set_by"), (3, "pregnant"), (3, "spo2_scale")]);
+    assert_eq!(lines_and_fields(&errors), [(2, "scale2_set_by"), (3, "gp_ods"), (3, "pregnant"), (3, "spo2_scale")]);
 
-    let sheet = "client_ref,given_name,family_name,spo2_scale,scale2_set_by,scale2_review_on,pregnant,usual_confusion\n\
-                 P1,Arthur,Brown,2,\"Dr A Shah, respiratory team\",2027-05-01,no,\"Sharp, knows the day\"\n";
+    let sheet = "client_ref,given_name,family_name,spo2_scale,scale2_set_by,scale2_review_on,pregnant,usual_confusion,gp_ods\n\
+                 P1,Arthur,Brown,2,\"Dr A Shah, respiratory team\",2027-05-01,no,\"Sharp, knows the day\",y01234\n";
     store.import_people_csv_by(sheet.as_bytes(), today(), &by, utc(2026, 11, 23, 9, 0)).expect("imported");
     let arthur = person_by_ref(&store, "P1");
+    assert_eq!(arthur.gp_ods, "Y01234");
     assert_eq!(arthur.spo2_scale, SpO2Scale::Scale2);
     let setting = arthur.scale2.expect("who set Scale 2");
     assert_eq!((setting.set_by.as_str(), setting.review_on), ("Dr A Shah, respiratory team", Some(date(2027, 5, 1))));

@@ -85,7 +85,7 @@ pub fn PersonPage(props: &Props) -> Html {
                     <li><strong>{ c.name.clone() }</strong>{ format!(" ({}) ", c.relationship) }<a href={format!("tel:{}", c.phone)}>{ c.phone.clone() }</a></li>
                 }) }
             </ul>
-            if !p.gp_practice.is_empty() { <p>{ format!("GP practice: {}", p.gp_practice) }if !p.gp_phone.is_empty() { {" – "}<a href={format!("tel:{}", p.gp_dial().unwrap_or_default())}>{ p.gp_phone.clone() }</a> }</p> }
+            if !p.gp_named().is_empty() { <p>{ format!("GP practice: {}", p.gp_named()) }if !p.gp_phone.is_empty() { {" – "}<a href={format!("tel:{}", p.gp_dial().unwrap_or_default())}>{ p.gp_phone.clone() }</a> }</p> }
             <h2>{"Consent to share"}</h2>
             <dl class="nhsuk-summary-list">
                 { consent("With the NHS", &p.consent.nhs) }
