@@ -142,6 +142,13 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card')[1].click()", vec![]).await;
     carer.click("#check-in").await;
     carer.wait_text("#visit-status", "In progress").await;
+    // Two readings only, already a lower bound of 4: never "carry on".
+    carer.type_into("#pulse", "125").await;
+    carer.type_into("#temp", "39.5").await;
+    carer.click("#score").await;
+    carer.wait_text("#news2-headline", "Take the missing readings now").await;
+    let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
+    carer.shot("28-visit-readings-missing").await;
     carer.click("#sign-eating_drinking_less").await;
     carer.click("#sign-eating_drinking_less-new").await;
     carer.wait_text("#news2-headline", "worried about them").await;
@@ -224,7 +231,8 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.shot("25-manager-directory").await;
     // Peggy's page, as the office sees it: her plan and what is usual for her, with who noted it.
     manager.click_labelled(".ds-nav-link", "Today").await;
-    manager.click_labelled(".ds-attention", "Margaret").await;
+    manager.click_labelled("#attention .ds-attention", "Margaret").await;
+    manager.wait("#visit-status").await;
     manager.click_labelled("button", "About Margaret").await;
     manager.wait_text("#baselines", "Oxygen scale").await;
     let _ = manager

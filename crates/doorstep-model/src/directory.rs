@@ -162,6 +162,14 @@ impl PhoneContact {
         Some(PhoneContact { name: name.into(), shown: shown.trim().to_string(), dial, why: why.into() })
     }
 
+    /// The name inside a sentence: "Phone the office now"; names of places keep their capitals.
+    pub fn in_a_sentence(&self) -> String {
+        match self.name.strip_prefix("The ") {
+            Some(rest) => format!("the {rest}"),
+            None => self.name.clone(),
+        }
+    }
+
     pub fn emergency() -> PhoneContact {
         PhoneContact {
             name: "999".into(),
@@ -308,10 +316,17 @@ impl Directory {
                 .chain(std::iter::once(PhoneContact::nhs_111()))
                 .chain(office)
                 .collect(),
-            EscalationLevel::TellSomeoneToday | EscalationLevel::ReadingsMissing => office
+            EscalationLevel::TellSomeoneToday => office
                 .chain(gp)
                 .chain(self.service(person, ServiceKind::DistrictNursing))
                 .chain(std::iter::once(PhoneContact::nhs_111()))
+                .collect(),
+            // Take the readings; if they cannot and are worried, a clinician: the GP, else 111.
+            EscalationLevel::ReadingsMissing => gp
+                .into_iter()
+                .chain(std::iter::once(PhoneContact::nhs_111()))
+                .chain(office)
+                .chain(self.service(person, ServiceKind::DistrictNursing))
                 .collect(),
         };
         // One number once, where it first appears.
@@ -457,6 +472,14 @@ mod tests {
             .map(|c| c.name)
             .collect();
         assert_eq!(names, ["NHS 111", "The office", "The manager on call"]);
+    }
+
+    #[test]
+    fn tell_the_office_puts_the_office_first_and_missing_readings_the_gp() {
+        let person = person_at("NB1 2AB", "Riverside Surgery", "01632 960 000");
+        let first = |level| directory().who_to_phone(level, Some(&person))[0].name.clone();
+        assert_eq!(first(EscalationLevel::TellSomeoneToday), "The office");
+        assert_eq!(first(EscalationLevel::ReadingsMissing), "Riverside Surgery");
     }
 
     #[test]

@@ -762,8 +762,8 @@ fn Advice(props: &AdviceProps) -> Html {
                     <a class="nhsuk-button ds-wide ds-big ds-phone" id="phone-first" href={format!("tel:{}", phone.dial)}>
                         { match (phone.dial.as_str(), advice.level.needs_a_call()) {
                             ("999", _) => "Phone 999 now".to_string(),
-                            (_, true) => format!("Phone {} now – {}", phone.name, phone.shown),
-                            (_, false) => format!("Phone {} – {}", phone.name, phone.shown),
+                            (_, true) => format!("Phone {} now – {}", phone.in_a_sentence(), phone.shown),
+                            (_, false) => format!("Phone {} – {}", phone.in_a_sentence(), phone.shown),
                         } }
                     </a>
                     <p class="ds-phone-why">{ phone.why.clone() }</p>
@@ -1027,7 +1027,7 @@ fn CouldNotCard(props: &CouldNotCardProps) -> Html {
                 if said.reason.phone_the_office_now() {
                     <p class="nhsuk-body-l"><strong>{"Phone the office now: they may have fallen. Do not wait for the app to sync."}</strong></p>
                     { for props.office.iter().take(1).map(|p| html! {
-                        <a class="nhsuk-button ds-wide ds-big ds-phone" id="phone-office" href={format!("tel:{}", p.dial)}>{ format!("Phone {} now – {}", p.name.to_lowercase(), p.shown) }</a>
+                        <a class="nhsuk-button ds-wide ds-big ds-phone" id="phone-office" href={format!("tel:{}", p.dial)}>{ format!("Phone {} now – {}", p.in_a_sentence(), p.shown) }</a>
                     }) }
                     if props.office.is_empty() {
                         <p>{"The office's number has not reached this tablet: phone the office as you usually would. If you can see or hear them and they need help, phone 999."}</p>
