@@ -76,6 +76,10 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.shot("02-carer-today").await;
     carer.click_labelled(".ds-visit__card", "Margaret").await;
     carer.wait("#check-in").await;
+    // Before going in: what the last carer saw, the address, and how to get in behind "Show".
+    carer.wait_text("#handover", "Last visit:").await;
+    carer.click("#show-access").await;
+    carer.wait_text("#access", "Key safe").await;
     carer.shot("03-visit-before-check-in").await;
     carer.click("#check-in").await;
     carer.wait_text("#visit-status", "In progress").await;

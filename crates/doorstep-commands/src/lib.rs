@@ -276,6 +276,33 @@ pub struct RecordCallArgs {
     pub detail: String,
 }
 
+/// What the last carer saw, at the top of the next visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    pub visit_id: String,
+    /// When that visit was (its check-in, else its start).
+    pub at: DateTime<Utc>,
+    /// Who was there, as people know them ("Priya Shah (C002)").
+    pub by: Vec<String>,
+    pub narrative: String,
+    /// Soft signs new or worse than usual: "New or worse confusion (new)".
+    pub changes: Vec<String>,
+    /// "NEWS2 5 (Medium)", when readings were taken.
+    pub news2: Option<String>,
+    /// The calls made: "Phoned GP practice at 09:12 …".
+    pub calls: Vec<String>,
+}
+
+/// Where the person lives and how to get in, for the carer at the door.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AtTheDoor {
+    /// Address lines and postcode.
+    pub address: Vec<String>,
+    /// Key safe, which door, the dog: shown only when the carer asks.
+    pub access: String,
+    pub communication_needs: String,
+}
+
 /// A carer says a visit could not happen, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CouldNotArgs {
@@ -337,6 +364,11 @@ pub struct VisitScreen {
     /// The office and on-call numbers, for "no answer at the door: phone the office now".
     #[serde(default)]
     pub office: Vec<PhoneTo>,
+    /// The person's previous visit with a note: the handover.
+    #[serde(default)]
+    pub handover: Option<Handover>,
+    #[serde(default)]
+    pub at_the_door: AtTheDoor,
     /// The person's record has not reached this device: readings were scored as an adult's on
     /// Scale 1.
     #[serde(default)]

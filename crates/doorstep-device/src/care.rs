@@ -3,8 +3,9 @@
 
 use chrono::Utc;
 use doorstep_commands::{
-    AppError, CheckOutArgs, CouldNotArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, IdeaArgs, MoodArgs,
-    MyIdea, NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
+    AppError, AtTheDoor, CheckOutArgs, CouldNotArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, Handover,
+    IdeaArgs, MoodArgs, MyIdea, NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen,
+    VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
@@ -309,6 +310,43 @@ impl Device {
     }
 }
 
+/// The person's visit before this one that has a note: who was there, what they wrote and saw.
+fn handover(
+    store: &Store,
+    directory: &doorstep_model::Directory,
+    visit: &Visit,
+    person: Option<&Person>,
+    context: &news2::ScoringContext,
+) -> Result<Option<Handover>, AppError> {
+    let Some((before, note)) =
+        store.note_before(&visit.person_id.to_string(), visit.window.start).map_err(storage_error)?
+    else {
+        return Ok(None);
+    };
+    let changes = note
+        .changes()
+        .map(|o| {
+            let usual = person.and_then(|p| p.usual_for(o.sign)).map(|u| format!("; usually {u}")).unwrap_or_default();
+            format!("{} ({}{usual})", o.sign.label(), o.compared_to_usual.label().to_lowercase())
+        })
+        .collect();
+    let news2 = note
+        .vitals
+        .as_ref()
+        .filter(|v| !v.is_empty())
+        .and_then(|v| news2::assess(v, context).ok())
+        .map(|a| a.summary());
+    Ok(Some(Handover {
+        visit_id: before.id.to_string(),
+        at: before.checked_in_at.unwrap_or(before.window.start),
+        by: before.carers.iter().map(|c| directory.staff_label(c.as_str())).collect(),
+        narrative: note.narrative.clone(),
+        changes,
+        news2,
+        calls: note.calls.iter().map(|c| c.summary()).collect(),
+    }))
+}
+
 /// A carer edits only visits they are on; a manager any.
 fn ensure_on_visit(who: &Who, visit: &Visit) -> Result<(), AppError> {
     if who.role == Role::Manager || visit.carers.iter().any(|c| c.as_str() == who.staff_ref) {
@@ -364,6 +402,22 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
     let phone_first = phones.next();
     let then_phone = phones.collect();
     let office = directory.office_numbers();
+    let handover = handover(store, &directory, &visit, person.as_ref(), &context)?;
+    let at_the_door = person
+        .as_ref()
+        .map(|p| AtTheDoor {
+            address: p
+                .address
+                .lines
+                .iter()
+                .chain(std::iter::once(&p.address.postcode))
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+            access: p.address.access.trim().to_string(),
+            communication_needs: p.communication_needs.trim().to_string(),
+        })
+        .unwrap_or_default();
     let sbard = match (&person, &advice) {
         (Some(person), Some(advice)) if advice.level > EscalationLevel::Routine => {
             // A receptionist knows a carer by name, not by the provider's staff code.
@@ -391,6 +445,8 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         phone_first,
         then_phone,
         office,
+        handover,
+        at_the_door,
         scored_without_record,
         sbard,
     })

@@ -273,6 +273,24 @@ impl Store {
         Ok(Some((note, visit.checked_in_at.unwrap_or(visit.window.start))))
     }
 
+    /// The person's visit before `before` (by scheduled start) that has a note, with its note:
+    /// what the last carer saw, for the handover at the next visit.
+    pub fn note_before(&self, person_id: &str, before: DateTime<Utc>) -> Result<Option<(Visit, VisitNote)>> {
+        let visit_id: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT v.id FROM notes n JOIN visits v ON v.id = n.visit_id
+                 WHERE n.person_id = ?1 AND v.starts_at < ?2 ORDER BY v.starts_at DESC LIMIT 1",
+                params![person_id, before.timestamp_millis()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(visit_id) = visit_id else { return Ok(None) };
+        let visit: Visit = self.get(&visit_id)?;
+        let note: VisitNote = self.get(&NoteId::for_visit(visit.id).to_string())?;
+        Ok(Some((visit, note)))
+    }
+
     /// Full-text search over notes and insights, best matches first. Any text a person types
     /// is safe: each word is searched for literally (the last as a prefix).
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {

@@ -133,6 +133,8 @@ pub fn VisitPage(props: &Props) -> Html {
                 { format!("{} to {} ", format::time(s.visit.window.start), format::time(s.visit.window.end)) }
                 <strong class={classes!("nhsuk-tag", status_tag)} id="visit-status">{ status_label }</strong>
             </p>
+            <Door at_the_door={s.at_the_door.clone()} />
+            if let Some(h) = &s.handover { <LastVisit handover={h.clone()} /> }
             if !s.what_matters_to_me.is_empty() {
                 <div class="nhsuk-inset-text">
                     <span class="nhsuk-u-visually-hidden">{"Information: "}</span>
@@ -1040,5 +1042,85 @@ fn CouldNotCard(props: &CouldNotCardProps) -> Html {
                 <p class="nhsuk-body-s">{ format!("Recorded at {}.", format::time(said.at)) }</p>
             </div>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct DoorProps {
+    at_the_door: doorstep_commands::AtTheDoor,
+}
+
+/// The address (a maps link), how to get in behind "Show" (a key-safe code is not for anyone
+/// looking over a shoulder), and how to talk with them.
+#[component]
+fn Door(props: &DoorProps) -> Html {
+    let shown = use_state(|| false);
+    let d = &props.at_the_door;
+    if d.address.is_empty() && d.access.is_empty() && d.communication_needs.is_empty() {
+        return html! {};
+    }
+    let query: String = d.address.join(", ").chars().map(|c| if c == ' ' { '+' } else { c }).collect();
+    let toggle = {
+        let shown = shown.clone();
+        Callback::from(move |_: MouseEvent| shown.set(!*shown))
+    };
+    html! {
+        <dl class="nhsuk-summary-list ds-door" id="at-the-door">
+            if !d.address.is_empty() {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Address"}</dt>
+                    <dd class="nhsuk-summary-list__value">
+                        { d.address.join(", ") }<br />
+                        // geo: opens the tablet's own maps app; nothing is sent from Doorstep.
+                        <a href={format!("geo:0,0?q={query}")}>{"Open in maps"}</a>
+                    </dd>
+                </div>
+            }
+            if !d.access.is_empty() {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"How to get in"}</dt>
+                    <dd class="nhsuk-summary-list__value">
+                        if *shown {
+                            <span id="access">{ d.access.clone() }</span>{" "}
+                        }
+                        <button type="button" class="nhsuk-button nhsuk-button--secondary ds-inline-button" id="show-access" aria-expanded={shown.to_string()} onclick={toggle}>
+                            { if *shown { "Hide" } else { "Show how to get in" } }
+                        </button>
+                    </dd>
+                </div>
+            }
+            if !d.communication_needs.is_empty() {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Talking with them"}</dt>
+                    <dd class="nhsuk-summary-list__value">{ d.communication_needs.clone() }</dd>
+                </div>
+            }
+        </dl>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LastVisitProps {
+    handover: doorstep_commands::Handover,
+}
+
+/// What the last carer saw: who, when, their note, signs, readings and calls.
+#[component]
+fn LastVisit(props: &LastVisitProps) -> Html {
+    let h = &props.handover;
+    html! {
+        <details class="nhsuk-details ds-handover" id="handover" open=true>
+            <summary class="nhsuk-details__summary">
+                <span class="nhsuk-details__summary-text">{ format!("Last visit: {}, {}", format::when(h.at), h.by.join(" and ")) }</span>
+            </summary>
+            <div class="nhsuk-details__text">
+                if h.narrative.trim().is_empty() { <p>{"No note was written."}</p> } else { <p class="ds-handover__note">{ h.narrative.clone() }</p> }
+                if !h.changes.is_empty() {
+                    <p><strong>{"Noticed: "}</strong>{ h.changes.join("; ") }</p>
+                }
+                if let Some(score) = &h.news2 { <p><strong>{"Readings: "}</strong>{ score.clone() }</p> }
+                { for h.calls.iter().map(|c| html! { <p><strong>{"Call: "}</strong>{ c.clone() }</p> }) }
+            </div>
+        </details>
     }
 }

@@ -1134,3 +1134,38 @@ async fn no_answer_at_the_door_reaches_the_office_with_late_and_missed_visits() 
     );
     assert_eq!((at_1120.late, at_1120.missed), (0, 1));
 }
+
+/// The next carer reads what the last one saw: Sam's morning note at Peggy's reaches Priya's
+/// evening visit, with who wrote it and when, and the door (address, how to get in).
+#[tokio::test]
+async fn the_next_carer_sees_the_last_visits_note_and_how_to_get_in() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (_office, sam, priya) = team(&hub, dir.path()).await;
+    let peggy_of = |day: &doorstep_commands::Today| {
+        day.visits
+            .iter()
+            .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains("Peggy")))
+            .expect("Peggy's visit today")
+            .id
+            .clone()
+    };
+    let morning = peggy_of(&sam.today(DayArgs { day: None }).await.expect("Sam's day"));
+    let evening = peggy_of(&priya.today(DayArgs { day: None }).await.expect("Priya's day"));
+    let before = sam.visit(&morning).await.expect("Sam's screen");
+    let earlier = before.handover.expect("a visit from the history before this one");
+    assert!(earlier.at < before.visit.window.start);
+    assert!(before.at_the_door.address.iter().any(|l| l.contains("14 Mill Lane")), "{:?}", before.at_the_door);
+    assert!(before.at_the_door.access.contains("Key safe"));
+
+    sam.check_in(&morning).await.expect("check in");
+    sam.save_narrative(narrative(&morning, "Peggy ate all her porridge and was chatty.", &before.note_version))
+        .await
+        .expect("Sam's note");
+    sam.sync_now().await.expect("Sam syncs");
+    priya.sync_now().await.expect("Priya syncs");
+    let handover = priya.visit(&evening).await.expect("Priya's screen").handover.expect("the handover");
+    assert_eq!(handover.narrative, "Peggy ate all her porridge and was chatty.");
+    assert_eq!(handover.by, ["Sam Taylor (C001)"]);
+    assert_eq!(handover.visit_id, morning);
+}
