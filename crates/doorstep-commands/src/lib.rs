@@ -319,6 +319,9 @@ pub struct ChaseRow {
     pub person_name: String,
     /// The carers as people know them.
     pub carers: Vec<String>,
+    /// Their work phones, where the office's directory has them.
+    #[serde(default)]
+    pub carer_phones: Vec<PhoneTo>,
     pub starts_at: DateTime<Utc>,
     /// "No answer at the door", "Late: not checked in 35 minutes after the start".
     pub what: String,

@@ -388,6 +388,9 @@ pub fn demo_directory(provider: Uuid) -> Directory {
     for (reference, name) in [("C001", "Sam Taylor"), ("C002", "Priya Shah"), ("M001", "Mo Khan")] {
         d.set_staff_name(&staff(reference), name);
     }
+    for (member, phone) in d.staff.iter_mut().zip(["07700 900 301", "07700 900 302", "07700 900 303"]) {
+        member.phone = phone.into();
+    }
     d
 }
 

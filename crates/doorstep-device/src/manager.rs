@@ -28,7 +28,8 @@ impl Device {
         let day = args.day.unwrap_or_else(|| uk_today(now));
         let store = self.db().await?;
         let mut visits = store.visits_on(day, None).map_err(storage_error)?;
-        crate::directory::name_carers(&crate::directory::directory_of(&store)?, &mut visits);
+        let directory = crate::directory::directory_of(&store)?;
+        crate::directory::name_carers(&directory, &mut visits);
         let count = |code: &str| visits.iter().filter(|v| v.status == code).count();
         let mut chase: Vec<ChaseRow> = visits
             .iter()
@@ -39,6 +40,7 @@ impl Device {
                     visit_id: v.id.clone(),
                     person_name: v.person_name.clone().unwrap_or_else(|| "Someone not on this device".into()),
                     carers: if v.carer_names.is_empty() { v.carers.clone() } else { v.carer_names.clone() },
+                    carer_phones: v.carers.iter().filter_map(|c| directory.staff_phone(c)).collect(),
                     starts_at: v.starts_at,
                     what: what.describe(),
                     weight: what.weight(),

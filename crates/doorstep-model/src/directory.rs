@@ -142,6 +142,10 @@ pub struct StaffMember {
     pub reference: StaffId,
     /// "Amira Khan": what colleagues, the person and a GP receptionist know them by.
     pub display_name: String,
+    /// Their work phone, for the office chasing a late visit ("07700 900 321").
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "String::new"))]
+    pub phone: String,
 }
 
 /// Someone to phone: "Riverside Surgery", shown "01632 960 000", dialled "01632960000", with
@@ -252,11 +256,19 @@ impl Directory {
         match self.staff.iter_mut().find(|s| &s.reference == reference) {
             Some(member) if !name.is_empty() => member.display_name = name.to_string(),
             Some(_) => self.staff.retain(|s| &s.reference != reference),
-            None if !name.is_empty() => {
-                self.staff.push(StaffMember { reference: reference.clone(), display_name: name.to_string() })
-            }
+            None if !name.is_empty() => self.staff.push(StaffMember {
+                reference: reference.clone(),
+                display_name: name.to_string(),
+                phone: String::new(),
+            }),
             None => {}
         }
+    }
+
+    /// A member of staff's work phone, to dial, where the office recorded one.
+    pub fn staff_phone(&self, reference: &str) -> Option<PhoneContact> {
+        let member = self.staff.iter().find(|s| s.reference.as_str() == reference)?;
+        PhoneContact::new(self.staff_label(reference), &member.phone, "Their work phone")
     }
 
     /// The services that cover a postcode: those naming its district, and those covering the
@@ -358,6 +370,7 @@ impl Directory {
                 return Err(DirectoryError::Missing { field: format!("A name for {}", member.reference) });
             }
             length(&format!("The name of {}", member.reference), &member.display_name, MAX_NAME_CHARS)?;
+            phone(&format!("The phone of {}", member.reference), &member.phone, false)?;
         }
         Ok(())
     }

@@ -86,13 +86,11 @@ fn DirectoryForm(props: &FormProps) -> Html {
     let services = use_state(|| d.services.clone());
     let staff = use_state(|| {
         let mut all = d.staff.clone();
-        all.extend(
-            props
-                .screen
-                .unnamed_staff
-                .iter()
-                .map(|r| StaffMember { reference: StaffId::new(r.clone()), display_name: String::new() }),
-        );
+        all.extend(props.screen.unnamed_staff.iter().map(|r| StaffMember {
+            reference: StaffId::new(r.clone()),
+            display_name: String::new(),
+            phone: String::new(),
+        }));
         all
     });
     let error = use_state(|| None::<AppError>);
@@ -141,21 +139,31 @@ fn DirectoryForm(props: &FormProps) -> Html {
             </tr>
         }
     };
-    let staff_row = |(i, m): (usize, &StaffMember)| {
+    // One row's field: edits member `i` of the list with what was typed.
+    let edit_member = |i: usize, set: fn(&mut StaffMember, String)| {
         let staff = staff.clone();
-        let id = format!("staff-{}", m.reference.as_str());
-        let oninput = Callback::from(move |e: InputEvent| {
+        Callback::from(move |e: InputEvent| {
             let mut list = (*staff).clone();
             if let Some(member) = list.get_mut(i) {
-                member.display_name = input_value(&e);
+                set(member, input_value(&e));
             }
             staff.set(list);
-        });
+        })
+    };
+    let staff_row = |(i, m): (usize, &StaffMember)| {
+        let id = format!("staff-{}", m.reference.as_str());
+        let oninput = edit_member(i, |m, v| m.display_name = v);
+        let phone_id = format!("staff-phone-{}", m.reference.as_str());
+        let on_phone = edit_member(i, |m, v| m.phone = v);
         html! {
             <tr class="nhsuk-table__row">
                 <td class="nhsuk-table__cell"><label for={id.clone()}>{ m.reference.as_str().to_string() }</label></td>
                 <td class="nhsuk-table__cell">
                     <input class="nhsuk-input" id={id} type="text" autocomplete="off" value={m.display_name.clone()} {oninput} />
+                </td>
+                <td class="nhsuk-table__cell">
+                    <input class="nhsuk-input" id={phone_id} type="tel" autocomplete="off" value={m.phone.clone()} oninput={on_phone}
+                        aria-label={format!("Work phone of {}", m.reference.as_str())} />
                 </td>
             </tr>
         }
@@ -202,6 +210,7 @@ fn DirectoryForm(props: &FormProps) -> Html {
                 <thead class="nhsuk-table__head"><tr class="nhsuk-table__row">
                     <th class="nhsuk-table__header" scope="col">{"Staff reference"}</th>
                     <th class="nhsuk-table__header" scope="col">{"Name"}</th>
+                    <th class="nhsuk-table__header" scope="col">{"Work phone"}</th>
                 </tr></thead>
                 <tbody class="nhsuk-table__body">{ for staff.iter().enumerate().map(staff_row) }</tbody>
             </table>

@@ -55,6 +55,12 @@ pub fn ManagerDayScreen() -> Html {
                                     <p class="nhsuk-body-s">{ format!("{}, {}", format::time(c.starts_at), c.carers.join(" and ")) }</p>
                                 </div>
                             </button>
+                            { for c.carer_phones.iter().map(|p| html! {
+                                <a class="ds-phone-link ds-chase-phone" href={format!("tel:{}", p.dial)}>
+                                    <span class="ds-phone-link__name">{ format!("Phone {}", p.name) }</span>
+                                    <span class="ds-phone-link__number">{ p.shown.clone() }</span>
+                                </a>
+                            }) }
                         </li>
                     }) }
                 </ul>

@@ -1119,6 +1119,8 @@ async fn no_answer_at_the_door_reaches_the_office_with_late_and_missed_visits() 
     let chase: Vec<(&str, &str)> = at_0950.chase.iter().map(|c| (c.person_name.as_str(), c.what.as_str())).collect();
     assert!(chase[0].0.contains("Peggy") && chase[0].1 == "No answer at the door", "{chase:?}");
     assert_eq!(at_0950.chase[0].carers, ["Sam Taylor (C001)"]);
+    let sams_phone = at_0950.chase[0].carer_phones.first().expect("Sam's work phone, to chase");
+    assert_eq!(sams_phone.dial, "07700900301");
     assert!(
         chase.iter().any(|(who, what)| who.contains("Arthur") && what.starts_with("Late: not checked in 35 minutes")),
         "{chase:?}"
