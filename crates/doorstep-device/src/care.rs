@@ -318,11 +318,17 @@ fn handover(
     person: Option<&Person>,
     context: &news2::ScoringContext,
 ) -> Result<Option<Handover>, AppError> {
-    let Some((before, note)) =
-        store.note_before(&visit.person_id.to_string(), visit.window.start).map_err(storage_error)?
-    else {
+    let Some((before, note)) = store.note_before(&visit.person_id.to_string(), visit).map_err(storage_error)? else {
         return Ok(None);
     };
+    // Who wrote it, else who was on the visit; when that visit was, else when it was written.
+    let written = note.authors.iter().map(|a| a.first_edit).min();
+    let by: Vec<String> = if note.authors.is_empty() {
+        before.iter().flat_map(|v| &v.carers).map(|c| directory.staff_label(c.as_str())).collect()
+    } else {
+        note.authors.iter().map(|a| directory.staff_label(a.staff.as_str())).collect()
+    };
+    let at = before.as_ref().map(|v| v.checked_in_at.unwrap_or(v.window.start)).or(written).unwrap_or_default();
     let changes = note
         .changes()
         .map(|o| {
@@ -337,9 +343,9 @@ fn handover(
         .and_then(|v| news2::assess(v, context).ok())
         .map(|a| a.summary());
     Ok(Some(Handover {
-        visit_id: before.id.to_string(),
-        at: before.checked_in_at.unwrap_or(before.window.start),
-        by: before.carers.iter().map(|c| directory.staff_label(c.as_str())).collect(),
+        visit_id: note.visit_id.to_string(),
+        at,
+        by,
         narrative: note.narrative.clone(),
         changes,
         news2,

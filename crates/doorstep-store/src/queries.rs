@@ -273,22 +273,27 @@ impl Store {
         Ok(Some((note, visit.checked_in_at.unwrap_or(visit.window.start))))
     }
 
-    /// The person's visit before `before` (by scheduled start) that has a note, with its note:
-    /// what the last carer saw, for the handover at the next visit.
-    pub fn note_before(&self, person_id: &str, before: DateTime<Utc>) -> Result<Option<(Visit, VisitNote)>> {
-        let visit_id: Option<String> = self
+    /// The person's latest note other than `visit`'s, for the handover at that visit, with its
+    /// visit where this device holds it (another carer's visit to the same person may not be
+    /// here: their note is). Notes of visits after `visit` are left out; a note whose visit is
+    /// not here is placed by when it was first written.
+    pub fn note_before(&self, person_id: &str, visit: &Visit) -> Result<Option<(Option<Visit>, VisitNote)>> {
+        let found: Option<(String, Option<String>)> = self
             .conn()
             .query_row(
-                "SELECT v.id FROM notes n JOIN visits v ON v.id = n.visit_id
-                 WHERE n.person_id = ?1 AND v.starts_at < ?2 ORDER BY v.starts_at DESC LIMIT 1",
-                params![person_id, before.timestamp_millis()],
-                |r| r.get(0),
+                "SELECT n.id, v.id FROM notes n LEFT JOIN visits v ON v.id = n.visit_id
+                 WHERE n.person_id = ?1 AND n.visit_id != ?2 AND (v.starts_at IS NULL OR v.starts_at < ?3)
+                 ORDER BY COALESCE(v.starts_at, n.written_at, n.updated_at) DESC LIMIT 1",
+                params![person_id, visit.id.to_string(), visit.window.start.timestamp_millis()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let Some(visit_id) = visit_id else { return Ok(None) };
-        let visit: Visit = self.get(&visit_id)?;
-        let note: VisitNote = self.get(&NoteId::for_visit(visit.id).to_string())?;
-        Ok(Some((visit, note)))
+        let Some((note_id, visit_id)) = found else { return Ok(None) };
+        let earlier = match visit_id {
+            Some(id) => Some(self.get::<Visit>(&id)?),
+            None => None,
+        };
+        Ok(Some((earlier, self.get(&note_id)?)))
     }
 
     /// Full-text search over notes and insights, best matches first. Any text a person types

@@ -161,8 +161,9 @@ impl Record for VisitNote {
         conn.execute("DELETE FROM notes WHERE doc_no = ?1", [doc_no])?;
         conn.execute(
             "INSERT INTO notes (doc_no, id, visit_id, person_id, soft_signs, soft_sign_changes, news2_total, news2_band,
-                                updated_at, news2_incomplete, advice, last_call, ate_or_drank_nothing, distressed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                updated_at, news2_incomplete, advice, last_call, ate_or_drank_nothing, distressed,
+                                written_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             params![
                 doc_no,
                 self.id.to_string(),
@@ -178,6 +179,7 @@ impl Record for VisitNote {
                 last_call,
                 self.food_fluid.eating == Some(Intake::None) || self.food_fluid.drinking == Some(Intake::None),
                 self.mood == Some(Mood::Distressed),
+                self.authors.iter().map(|a| a.first_edit.timestamp_millis()).min(),
             ],
         )?;
         let mut body = self.narrative.clone();

@@ -1166,6 +1166,7 @@ async fn the_next_carer_sees_the_last_visits_note_and_how_to_get_in() {
         .expect("Sam's note");
     sam.sync_now().await.expect("Sam syncs");
     priya.sync_now().await.expect("Priya syncs");
+    // Priya's tablet holds Sam's note (she visits Peggy too) but not Sam's visit (not hers).
     let handover = priya.visit(&evening).await.expect("Priya's screen").handover.expect("the handover");
     assert_eq!(handover.narrative, "Peggy ate all her porridge and was chatty.");
     assert_eq!(handover.by, ["Sam Taylor (C001)"]);
