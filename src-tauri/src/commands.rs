@@ -42,6 +42,8 @@ register![
     record_vitals,
     record_call,
     could_not_visit,
+    add_late_entry,
+    mark_reviewed,
     set_food_fluid,
     set_mood,
     record_idea,
@@ -280,6 +282,16 @@ async fn record_baselines(core: Core<'_>, args: c::BaselinesArgs) -> Answer<Pers
 #[tauri::command]
 async fn could_not_visit(core: Core<'_>, args: c::CouldNotArgs) -> Answer<c::VisitScreen> {
     core.could_not_visit(args).await
+}
+
+#[tauri::command]
+async fn add_late_entry(core: Core<'_>, args: c::LateEntryArgs) -> Answer<c::VisitScreen> {
+    core.add_late_entry(args).await
+}
+
+#[tauri::command]
+async fn mark_reviewed(core: Core<'_>, args: c::VisitArgs) -> Answer<c::ManagerDay> {
+    core.mark_reviewed(&args.visit_id).await
 }
 
 #[tauri::command]

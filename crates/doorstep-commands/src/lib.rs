@@ -66,6 +66,8 @@ commands! {
     /// The visit could not happen (no answer, refused, in hospital, cancelled by the office).
     CouldNotVisit = "could_not_visit", CouldNotArgs => VisitScreen;
     RecordTask = "record_task", TaskArgs => VisitScreen;
+    /// Adds words to a closed visit, marked late with their time and author.
+    AddLateEntry = "add_late_entry", LateEntryArgs => VisitScreen;
     /// Autosave of the visit note's free text (the UI calls it after a short pause in typing).
     SaveNarrative = "save_narrative", NarrativeArgs => Saved;
     SetSoftSign = "set_soft_sign", SoftSignArgs => VisitScreen;
@@ -94,6 +96,9 @@ commands! {
     /// Sends again the records the hub held back, now that the office has fixed what was wrong.
     RetryHeldBack = "retry_held_back", () => SyncBadge;
     GetManagerDay = "manager_day", DayArgs => ManagerDay;
+    /// A manager marks what a visit raised as reviewed (who and when sync with the visit);
+    /// answers today's manager day.
+    MarkReviewed = "mark_reviewed", VisitArgs => ManagerDay;
     GetIdea = "idea", IdeaRef => IdeaScreen;
     /// The partner organisations on the hub (needs a connection).
     GetPartners = "partners", () => Vec<PartnerOrg>;
@@ -326,6 +331,9 @@ pub struct ChaseRow {
     /// "No answer at the door", "Late: not checked in 35 minutes after the start".
     pub what: String,
     pub weight: u8,
+    /// "Reviewed by Mo Ahmed (M001) at 08:12", once a manager has marked it.
+    #[serde(default)]
+    pub reviewed: Option<String>,
 }
 
 /// Everything the visit screen shows.
@@ -387,6 +395,12 @@ pub struct TaskArgs {
     pub done: bool,
     /// Required when not done.
     pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateEntryArgs {
+    pub visit_id: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -548,8 +562,15 @@ pub struct ManagerDay {
     /// Visits to chase now (late, missed, could not happen), most urgent first.
     #[serde(default)]
     pub chase: Vec<ChaseRow>,
-    /// New soft signs and medium or high NEWS2, most serious first.
+    /// Calls, scores and new soft signs from today and the last 24 hours: not yet reviewed
+    /// first, then most serious.
     pub attention: Vec<Attention>,
+    /// People whose deterioration watch is at concern.
+    #[serde(default)]
+    pub at_concern: Vec<doorstep_model::view::PersonRow>,
+    /// Where the attention window starts (24 hours ago, or the start of today if earlier).
+    #[serde(default)]
+    pub attention_since: DateTime<Utc>,
     pub ideas_to_review: Vec<InsightRow>,
     pub sync: SyncBadge,
 }
@@ -563,6 +584,12 @@ pub struct Attention {
     pub reason: String,
     /// Higher is more serious; the list is sorted by it.
     pub weight: u8,
+    /// When the visit was due to start.
+    #[serde(default)]
+    pub at: DateTime<Utc>,
+    /// "Reviewed by Mo Ahmed (M001) at 08:12", once a manager has marked it.
+    #[serde(default)]
+    pub reviewed: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

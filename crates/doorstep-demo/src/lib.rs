@@ -95,6 +95,7 @@ impl Generator {
             checked_out_at: None,
             status: VisitStatus::Scheduled,
             could_not: None,
+            reviewed: None,
         }
     }
 

@@ -4,16 +4,17 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, AtTheDoor, CheckOutArgs, CouldNotArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, Handover,
-    IdeaArgs, MoodArgs, MyIdea, NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today, VisitScreen,
-    VitalsArgs,
+    IdeaArgs, LateEntryArgs, MoodArgs, MyIdea, NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today,
+    VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
+use doorstep_model::note::LATE_ENTRY_MOST;
 use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
-    CallRecord, CallTarget, ConsentBasis, CouldNotVisit, DocVersion, Insight, InsightId, InsightStatus, NoteId, Person,
-    PersonId, Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit, VisitNote,
+    CallRecord, CallTarget, ConsentBasis, CouldNotVisit, DocVersion, Insight, InsightId, InsightStatus, LateEntry,
+    NoteId, Person, PersonId, Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit, VisitNote,
 };
 use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
@@ -142,6 +143,35 @@ impl Device {
             })
             .await?;
         Ok(Saved { at, narrative: updated.record.narrative, version: updated.version, typed_version: updated.written })
+    }
+
+    /// Words added to a visit after it closed, marked late with the time they were written and by
+    /// whom. Only for a closed visit: an open one is still its note.
+    pub async fn add_late_entry(&self, args: LateEntryArgs) -> Result<VisitScreen, AppError> {
+        let text = args.text.trim().to_string();
+        if text.is_empty() {
+            return Err(AppError::new(ErrorCode::Invalid, "Write what you want to add."));
+        }
+        if text.chars().count() > LATE_ENTRY_MOST {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                format!("Keep a late entry under {LATE_ENTRY_MOST} characters."),
+            ));
+        }
+        let who = self.unlocked().await?;
+        let visit: Visit = self.db().await?.get(&args.visit_id).map_err(storage_error)?;
+        if !visit.is_closed() {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                "This visit is still open: write in its note. Late entries are for visits that have ended.",
+            ));
+        }
+        let entry = LateEntry { text, by: StaffId::new(who.staff_ref), at: self.now() };
+        self.edit_note(&args.visit_id, |note| {
+            note.late_entries.push(entry);
+            Ok(())
+        })
+        .await
     }
 
     pub async fn set_soft_sign(&self, args: SoftSignArgs) -> Result<VisitScreen, AppError> {

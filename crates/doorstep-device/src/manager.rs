@@ -1,19 +1,21 @@
 //! The provider manager's desk: the day across all carers, what needs attention, reviewing and
 //! sharing ideas, CSV import, enrolment codes and search.
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use doorstep_commands::{
     AppError, Attention, BaselinesArgs, ChaseRow, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs,
     EditPersonArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome,
     ManagerDay, PlanArgs, RowProblem, ShareArgs, SharedRef,
 };
 use doorstep_model::news2::EscalationLevel;
+use doorstep_model::note::uk_clock;
 use doorstep_model::person::UsualForMe;
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::visit::TimeWindow;
+use doorstep_model::watch::WatchLevel;
 use doorstep_model::{
     CarePlan, Chase, ClinicalSetting, ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person,
-    ProviderRef, Role, Sector, ShareChoices, SharedItem, SharedItemId, SpO2Scale, StaffId,
+    ProviderRef, Reviewed, Role, Sector, ShareChoices, SharedItem, SharedItemId, SpO2Scale, StaffId, Urgency, Visit,
 };
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -22,39 +24,56 @@ use uuid::Uuid;
 use crate::{Device, storage_error, sync_error, uk_today};
 
 impl Device {
+    /// The office's day: the chosen day's visits, and what needs attention over today and the
+    /// last 24 hours (so last night's concern is still there at 8am): visits to chase, then what
+    /// visits raised, each with whether a manager has reviewed it; people at concern on the
+    /// deterioration watch; ideas to review, "today" ones first.
     pub async fn manager_day(&self, args: DayArgs) -> Result<ManagerDay, AppError> {
         self.manager().await?;
         let now = self.now();
         let day = args.day.unwrap_or_else(|| uk_today(now));
+        let (from, to) = attention_window(now);
         let store = self.db().await?;
-        let mut visits = store.visits_on(day, None).map_err(storage_error)?;
         let directory = crate::directory::directory_of(&store)?;
+        let mut visits = store.visits_on(day, None).map_err(storage_error)?;
         crate::directory::name_carers(&directory, &mut visits);
         let count = |code: &str| visits.iter().filter(|v| v.status == code).count();
-        let mut chase: Vec<ChaseRow> = visits
-            .iter()
-            .filter_map(|v| {
-                let window = TimeWindow { start: v.starts_at, end: v.ends_at };
-                let what = Chase::of(&v.status, v.could_not, window, now)?;
-                Some(ChaseRow {
-                    visit_id: v.id.clone(),
-                    person_name: v.person_name.clone().unwrap_or_else(|| "Someone not on this device".into()),
-                    carers: if v.carer_names.is_empty() { v.carers.clone() } else { v.carer_names.clone() },
-                    carer_phones: v.carers.iter().filter_map(|c| directory.staff_phone(c)).collect(),
-                    starts_at: v.starts_at,
-                    what: what.describe(),
-                    weight: what.weight(),
-                })
-            })
-            .collect();
-        chase.sort_by_key(|c| (std::cmp::Reverse(c.weight), c.starts_at));
+        let mut recent = store.visits_between(from, to).map_err(storage_error)?;
+        crate::directory::name_carers(&directory, &mut recent);
+        let mut chase = Vec::new();
+        for v in &recent {
+            let window = TimeWindow { start: v.starts_at, end: v.ends_at };
+            let Some(what) = Chase::of(&v.status, v.could_not, window, now) else { continue };
+            chase.push(ChaseRow {
+                visit_id: v.id.clone(),
+                person_name: v.person_name.clone().unwrap_or_else(|| "Someone not on this device".into()),
+                carers: if v.carer_names.is_empty() { v.carers.clone() } else { v.carer_names.clone() },
+                carer_phones: v.carers.iter().filter_map(|c| directory.staff_phone(c)).collect(),
+                starts_at: v.starts_at,
+                what: what.describe(),
+                weight: what.weight(),
+                reviewed: reviewed_of(&store, &directory, &v.id)?,
+            });
+        }
+        // Not yet reviewed first; then most urgent; then earliest.
+        chase.sort_by_key(|c| (c.reviewed.is_some(), std::cmp::Reverse(c.weight), c.starts_at));
         let late = chase.iter().filter(|c| c.weight == Chase::Late { minutes: 0 }.weight()).count();
         let missed = chase.iter().filter(|c| c.weight == Chase::Missed.weight()).count();
-        let mut attention: Vec<Attention> =
-            store.signals_on(day).map_err(storage_error)?.into_iter().filter_map(attention_for).collect();
-        attention.sort_by_key(|a| std::cmp::Reverse(a.weight));
+        let mut attention = Vec::new();
+        for signal in store.signals_between(from, to).map_err(storage_error)? {
+            let visit_id = signal.visit_id.clone();
+            if let Some(mut item) = attention_for(signal) {
+                item.reviewed = reviewed_of(&store, &directory, &visit_id)?;
+                attention.push(item);
+            }
+        }
+        attention.sort_by_key(|a| (a.reviewed.is_some(), std::cmp::Reverse(a.weight), std::cmp::Reverse(a.at)));
+        let at_concern =
+            store.people().map_err(storage_error)?.into_iter().filter(|p| p.watch == WatchLevel::Concern).collect();
         let mut ideas_to_review = store.insights_with_status("submitted").map_err(storage_error)?;
         ideas_to_review.extend(store.insights_with_status("reviewed").map_err(storage_error)?);
+        // "Today" ideas first, newest first within each urgency (the query's order; the sort is stable).
+        ideas_to_review.sort_by_key(|i| i.urgency != Urgency::Urgent.code());
         drop(store);
         Ok(ManagerDay {
             day,
@@ -65,9 +84,28 @@ impl Device {
             chase,
             visits,
             attention,
+            at_concern,
+            attention_since: from,
             ideas_to_review,
             sync: self.badge().await?,
         })
+    }
+
+    /// A manager marks what a visit raised as reviewed: who and when travel with the visit, so
+    /// every office device sees it after sync.
+    pub async fn mark_reviewed(&self, visit_id: &str) -> Result<ManagerDay, AppError> {
+        let who = self.manager().await?;
+        let reviewed = Reviewed { by: StaffId::new(who.staff_ref), at: self.now() };
+        let mut store = self.db().await?;
+        store
+            .update::<Visit>(visit_id, |visit| {
+                visit.reviewed = Some(reviewed);
+                Ok(())
+            })
+            .map_err(storage_error)?;
+        drop(store);
+        self.sync_soon();
+        self.manager_day(DayArgs { day: None }).await
     }
 
     pub async fn idea(&self, id: &str) -> Result<IdeaScreen, AppError> {
@@ -526,5 +564,35 @@ fn attention_for(signal: DaySignal) -> Option<Attention> {
         visit_id: signal.visit_id,
         reason: reasons.join(". "),
         weight: band_weight.max(advice_weight).max(u8::from(!signal.soft_signs.is_empty())),
+        at: signal.starts_at,
+        reviewed: None,
     })
+}
+
+/// The office's "needs attention" window: from 24 hours ago (or the start of today, if earlier)
+/// to the end of today (UK dates), so a visit checked in early today counts too.
+fn attention_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let today = uk_today(now);
+    let start_of = |day: NaiveDate| {
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|midnight| midnight.and_local_timezone(chrono_tz::Europe::London).earliest())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let from = start_of(today).map_or(now - TimeDelta::hours(24), |midnight| midnight.min(now - TimeDelta::hours(24)));
+    let to = today.succ_opt().and_then(start_of).unwrap_or(now + TimeDelta::hours(24));
+    (from, to)
+}
+
+/// "Reviewed by Mo Ahmed (M001) at 08:12", when a manager has marked the visit reviewed.
+fn reviewed_of(
+    store: &Store,
+    directory: &doorstep_model::Directory,
+    visit_id: &str,
+) -> Result<Option<String>, AppError> {
+    let visit: Visit = match store.get(visit_id) {
+        Ok(visit) => visit,
+        Err(StoreError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(storage_error(e)),
+    };
+    Ok(visit.reviewed.map(|r| format!("Reviewed by {} at {}", directory.staff_label(r.by.as_str()), uk_clock(r.at))))
 }

@@ -32,7 +32,7 @@ pub use insight::{Comment, ConsentBasis, Insight, InsightStatus, PartnerKind, Pa
 pub use news2::{Acvpu, News2Assessment, RiskBand, SpO2Scale, VitalSigns};
 pub use nhs_number::{NhsNumber, NhsNumberError};
 pub use note::{
-    CallOutcome, CallRecord, CallTarget, Comparison, FoodFluid, Intake, Mood, NoteAuthor, SoftSign,
+    CallOutcome, CallRecord, CallTarget, Comparison, FoodFluid, Intake, LateEntry, Mood, NoteAuthor, SoftSign,
     SoftSignObservation, TimedVitals, VisitNote,
 };
 pub use person::{
@@ -44,5 +44,6 @@ pub use shared::{
     SharedPerson, SharedStatus,
 };
 pub use visit::{
-    Chase, CouldNotReason, CouldNotVisit, Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError, VisitStatus,
+    Chase, CouldNotReason, CouldNotVisit, Reviewed, Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError,
+    VisitStatus,
 };

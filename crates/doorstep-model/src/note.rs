@@ -41,7 +41,26 @@ pub struct VisitNote {
     #[serde(default)]
     #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
     pub calls: Vec<CallRecord>,
+    /// What a carer added after the visit closed, each marked late with its time and author:
+    /// the visit's record itself is not rewritten afterwards.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
+    pub late_entries: Vec<LateEntry>,
 }
+
+/// Words added to a visit's record after it closed ("Forgot to say: she asked for her daughter to
+/// ring"), kept apart from the note written at the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct LateEntry {
+    pub text: String,
+    pub by: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
+}
+
+/// The longest late entry, in characters: a few sentences, not a second note.
+pub const LATE_ENTRY_MOST: usize = 1000;
 
 /// A set of readings kept when the carer took them again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -379,6 +398,7 @@ impl VisitNote {
             vitals_at: None,
             earlier_vitals: Vec::new(),
             calls: Vec::new(),
+            late_entries: Vec::new(),
         }
     }
 

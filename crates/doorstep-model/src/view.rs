@@ -102,6 +102,9 @@ pub struct DaySignal {
     /// The latest phone call the carer recorded: "Phoned GP practice at 09:12, …".
     #[serde(default)]
     pub last_call: Option<String>,
+    /// When the visit was due to start.
+    #[serde(default)]
+    pub starts_at: DateTime<Utc>,
 }
 
 /// An enrolled device, as a manager's device list shows it.

@@ -22,6 +22,20 @@ pub struct Visit {
     #[serde(default)]
     #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
     pub could_not: Option<CouldNotVisit>,
+    /// A manager looked at what this visit raised (a call, a score, a sign, a visit to chase)
+    /// and marked it reviewed: the office's "needs attention" then lists it as dealt with.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub reviewed: Option<Reviewed>,
+}
+
+/// Who marked something reviewed, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct Reviewed {
+    pub by: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
 }
 
 /// A visit that could not happen: why, who said so and when.
@@ -297,6 +311,12 @@ impl Visit {
         self.window.start.with_timezone(&chrono_tz::Europe::London).date_naive()
     }
 
+    /// Checked out, or closed without happening: what it records is now added to only by late
+    /// entries.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.status, VisitStatus::Completed | VisitStatus::Missed | VisitStatus::Cancelled { .. })
+    }
+
     pub fn is_double_up(&self) -> bool {
         self.carers.len() == 2
     }
@@ -420,6 +440,7 @@ mod tests {
             checked_out_at: None,
             status: VisitStatus::Scheduled,
             could_not: None,
+            reviewed: None,
         }
     }
 

@@ -601,6 +601,7 @@ impl Store {
                                 checked_out_at: None,
                                 status: VisitStatus::Scheduled,
                                 could_not: None,
+                                reviewed: None,
                             }
                         }
                         // A visit already under way keeps what happened; only a future one is re-planned.

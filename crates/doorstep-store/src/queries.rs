@@ -21,13 +21,28 @@ fn millis(ms: i64) -> DateTime<Utc> {
 impl Store {
     /// The day's visits in time order (UK date), optionally only one carer's.
     pub fn visits_on(&self, day: NaiveDate, carer: Option<&str>) -> Result<Vec<VisitRow>> {
-        let mut stmt = self.conn().prepare_cached(
+        self.visits_where(
+            "v.day = ?1 AND (?2 IS NULL OR v.carer_1 = ?2 OR v.carer_2 = ?2)",
+            params![day.to_string(), carer],
+        )
+    }
+
+    /// Every visit starting from `from` up to `to`, in time order: the office's rolling window.
+    pub fn visits_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<VisitRow>> {
+        self.visits_where(
+            "v.starts_at >= ?1 AND v.starts_at < ?2",
+            params![from.timestamp_millis(), to.timestamp_millis()],
+        )
+    }
+
+    fn visits_where(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<VisitRow>> {
+        let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT v.id, v.person_id, p.display_name, v.starts_at, v.ends_at, v.status, v.carer_1, v.carer_2, v.could_not
              FROM visits v LEFT JOIN people p ON p.id = v.person_id
-             WHERE v.day = ?1 AND (?2 IS NULL OR v.carer_1 = ?2 OR v.carer_2 = ?2)
-             ORDER BY v.starts_at, v.id",
-        )?;
-        let rows = stmt.query_map(params![day.to_string(), carer], |r| {
+             WHERE {condition}
+             ORDER BY v.starts_at, v.id"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             let mut carers = vec![r.get::<_, String>(6)?];
             if let Some(second) = r.get::<_, Option<String>>(7)? {
                 carers.push(second);
@@ -116,16 +131,16 @@ impl Store {
         })
     }
 
-    /// What was noticed on the day's visits (visits with a note only), in time order.
-    pub fn signals_on(&self, day: NaiveDate) -> Result<Vec<DaySignal>> {
+    /// What the notes of visits starting from `from` up to `to` raised, in time order.
+    pub fn signals_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<DaySignal>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT v.id, v.person_id, p.display_name, n.soft_signs, n.news2_total, n.news2_band,
-                    n.news2_incomplete, n.advice, n.last_call
+                    n.news2_incomplete, n.advice, n.last_call, v.starts_at
              FROM visits v JOIN notes n ON n.visit_id = v.id LEFT JOIN people p ON p.id = v.person_id
-             WHERE v.day = ?1 ORDER BY v.starts_at",
+             WHERE v.starts_at >= ?1 AND v.starts_at < ?2 ORDER BY v.starts_at",
         )?;
         let signals = stmt
-            .query_map([day.to_string()], |r| {
+            .query_map([from.timestamp_millis(), to.timestamp_millis()], |r| {
                 let signs: String = r.get(3)?;
                 Ok(DaySignal {
                     visit_id: r.get(0)?,
@@ -137,6 +152,7 @@ impl Store {
                     news2_incomplete: r.get(6)?,
                     advice: r.get::<_, Option<String>>(7)?.as_deref().and_then(EscalationLevel::from_code),
                     last_call: r.get(8)?,
+                    starts_at: millis(r.get(9)?),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

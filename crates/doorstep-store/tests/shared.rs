@@ -231,6 +231,7 @@ fn the_latest_note_of_a_person_comes_with_when_it_was_observed() {
             checked_out_at: None,
             status: if checked_in { VisitStatus::InProgress } else { VisitStatus::Scheduled },
             could_not: None,
+            reviewed: None,
         };
         store.put(&visit).expect("visit");
         let mut note = VisitNote::new(NoteId::for_visit(visit.id), visit.id, person.id);

@@ -65,6 +65,7 @@ fn write_a_little(store: &mut Store) -> (Person, Visit, VisitNote) {
         checked_out_at: None,
         status: VisitStatus::Scheduled,
         could_not: None,
+        reviewed: None,
     };
     let mut note = VisitNote::new(NoteId::for_visit(visit.id), visit.id, person.id);
     note.narrative = "Made her porridge and a pot of tea.".into();

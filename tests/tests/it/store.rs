@@ -119,6 +119,7 @@ fn visit(n: u128, person: &Person, start: DateTime<Utc>, carers: &[&str]) -> Vis
         checked_out_at: None,
         status: VisitStatus::Scheduled,
         could_not: None,
+        reviewed: None,
     }
 }
 

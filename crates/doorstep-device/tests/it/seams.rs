@@ -1172,3 +1172,123 @@ async fn the_next_carer_sees_the_last_visits_note_and_how_to_get_in() {
     assert_eq!(handover.by, ["Sam Taylor (C001)"]);
     assert_eq!(handover.visit_id, morning);
 }
+
+/// A clock the test moves: the device reads it for "now".
+fn test_clock(
+    device: Device,
+    at: chrono::DateTime<chrono::Utc>,
+) -> (Device, std::sync::Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>) {
+    let clock = std::sync::Arc::new(std::sync::Mutex::new(at));
+    let read = clock.clone();
+    (device.with_clock(std::sync::Arc::new(move || *read.lock().unwrap_or_else(|p| p.into_inner()))), clock)
+}
+
+/// The office's 24 hours: last evening's concern is still on the list at 8am the next day, and
+/// gone a day after its visit; a manager marks it reviewed, the list says who and when and puts
+/// it below what is not yet reviewed, and another manager's device sees the mark after sync.
+#[tokio::test]
+async fn last_nights_concern_is_on_the_office_list_at_8am_until_a_manager_marks_it_reviewed() {
+    use doorstep_model::{Comparison, SoftSign};
+
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, _sam, priya) = team(&hub, dir.path()).await;
+    let deputy = enrolled(&hub, dir.path(), "M002", Role::Manager).await;
+    let tomorrow = today().succ_opt().expect("a tomorrow");
+    let (office, clock) = test_clock(office, doorstep_demo::at(tomorrow, 8, 0));
+
+    let evening = priya
+        .today(DayArgs { day: None })
+        .await
+        .expect("Priya's day")
+        .visits
+        .into_iter()
+        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains("Peggy")))
+        .expect("Priya's evening visit to Peggy")
+        .id;
+    priya.check_in(&evening).await.expect("check in");
+    priya
+        .set_soft_sign(doorstep_commands::SoftSignArgs {
+            visit_id: evening.clone(),
+            sign: SoftSign::Confusion,
+            observed: true,
+            compared_to_usual: Comparison::New,
+            detail: "Did not know it was evening".into(),
+        })
+        .await
+        .expect("a new sign");
+    priya.sync_now().await.expect("Priya syncs");
+    office.sync_now().await.expect("office syncs");
+
+    let at_8am = office.manager_day(DayArgs { day: None }).await.expect("the office at 8am");
+    assert_eq!(at_8am.day, tomorrow, "the office's day has turned over");
+    let concern = at_8am.attention.iter().find(|a| a.visit_id == evening).expect("last night's concern at 8am");
+    assert!(concern.reason.contains("New:"), "{}", concern.reason);
+    assert_eq!(concern.reviewed, None);
+    assert!(at_8am.attention_since <= doorstep_demo::at(today(), 8, 0));
+
+    *clock.lock().unwrap_or_else(|p| p.into_inner()) = doorstep_demo::at(tomorrow, 8, 5);
+    let marked = office.mark_reviewed(&evening).await.expect("mark reviewed");
+    let concern = marked.attention.iter().find(|a| a.visit_id == evening).expect("still listed, as reviewed");
+    assert_eq!(concern.reviewed.as_deref(), Some("Reviewed by Mo Khan (M001) at 08:05"));
+    assert!(
+        marked.attention.iter().position(|a| a.visit_id == evening)
+            >= marked.attention.iter().position(|a| a.reviewed.is_some())
+    );
+    assert!(
+        marked.attention.iter().skip_while(|a| a.reviewed.is_none()).all(|a| a.reviewed.is_some()),
+        "not yet reviewed first: {:?}",
+        marked.attention
+    );
+
+    office.sync_now().await.expect("office syncs the mark");
+    deputy.sync_now().await.expect("the deputy syncs");
+    let (deputy, _deputy_clock) = test_clock(deputy, doorstep_demo::at(tomorrow, 8, 30));
+    let seen = deputy.manager_day(DayArgs { day: None }).await.expect("the deputy's list");
+    let concern = seen.attention.iter().find(|a| a.visit_id == evening).expect("on the deputy's list");
+    assert_eq!(concern.reviewed.as_deref(), Some("Reviewed by Mo Khan (M001) at 08:05"), "the mark travelled");
+
+    let carer_marks = priya.mark_reviewed(&evening).await.unwrap_err();
+    assert_eq!(carer_marks.code, ErrorCode::Invalid, "only managers mark reviewed");
+
+    *clock.lock().unwrap_or_else(|p| p.into_inner()) = doorstep_demo::at(tomorrow, 18, 0);
+    let next_evening = office.manager_day(DayArgs { day: None }).await.expect("a day later");
+    assert!(next_evening.attention.iter().all(|a| a.visit_id != evening), "more than 24 hours ago: off the list");
+}
+
+/// A carer opens a visit that has ended and adds what they forgot, marked late with its time and
+/// author; an open visit takes words in its note instead.
+#[tokio::test]
+async fn a_late_entry_is_added_to_a_closed_visit_marked_late_with_its_time() {
+    use doorstep_commands::{CheckOutArgs, LateEntryArgs};
+
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let (sam, clock) = test_clock(sam, doorstep_demo::at(today(), 19, 40));
+    let visit = sam.today(DayArgs { day: None }).await.expect("today").visits[0].id.clone();
+    let late = |text: &str| LateEntryArgs { visit_id: visit.clone(), text: text.into() };
+
+    sam.check_in(&visit).await.expect("check in");
+    let open = sam.add_late_entry(late("She asked for her daughter to ring")).await.unwrap_err();
+    assert_eq!(open.code, ErrorCode::Invalid, "{}", open.message);
+    sam.check_out(CheckOutArgs { visit_id: visit.clone(), confirmed: true }).await.expect("check out");
+    let empty = sam.add_late_entry(late("   ")).await.unwrap_err();
+    assert_eq!(empty.code, ErrorCode::Invalid);
+    let long = sam.add_late_entry(late(&"x".repeat(1001))).await.unwrap_err();
+    assert_eq!(long.code, ErrorCode::Invalid);
+
+    let screen = sam.add_late_entry(late("  She asked for her daughter to ring  ")).await.expect("late entry");
+    let entry = screen.note.late_entries.first().expect("the late entry");
+    assert_eq!(entry.text, "She asked for her daughter to ring");
+    assert_eq!(entry.by.as_str(), "C001");
+    assert_eq!(entry.at, doorstep_demo::at(today(), 19, 40), "its own time, not the visit's");
+    *clock.lock().unwrap_or_else(|p| p.into_inner()) = doorstep_demo::at(today(), 20, 0);
+    let screen = sam.add_late_entry(late("Fridge light not working")).await.expect("a second");
+    assert_eq!(screen.note.late_entries.len(), 2);
+
+    sam.sync_now().await.expect("Sam syncs");
+    office.sync_now().await.expect("office syncs");
+    let at_office = office.visit(&visit).await.expect("the office opens the visit");
+    assert_eq!(at_office.note.late_entries, screen.note.late_entries, "late entries reach the office");
+}
