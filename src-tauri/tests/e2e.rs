@@ -235,7 +235,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.shot("25-manager-directory").await;
     // Peggy's page, as the office sees it: her plan and what is usual for her, with who noted it.
     manager.click_labelled(".ds-nav-link", "Today").await;
-    manager.click_labelled("#attention .ds-attention", "Margaret").await;
+    manager.click_labelled("#attention .ds-attention h3 a", "Margaret").await;
     manager.wait("#visit-status").await;
     manager.click_labelled("button", "About Margaret").await;
     manager.wait_text("#baselines", "Oxygen scale").await;

@@ -568,7 +568,7 @@ pub struct ManagerDay {
     /// People whose deterioration watch is at concern.
     #[serde(default)]
     pub at_concern: Vec<doorstep_model::view::PersonRow>,
-    /// Where the attention window starts (24 hours ago, or the start of today if earlier).
+    /// Where the attention window starts: 24 hours before the device's now.
     #[serde(default)]
     pub attention_since: DateTime<Utc>,
     pub ideas_to_review: Vec<InsightRow>,

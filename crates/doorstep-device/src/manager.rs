@@ -1,7 +1,7 @@
 //! The provider manager's desk: the day across all carers, what needs attention, reviewing and
 //! sharing ideas, CSV import, enrolment codes and search.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use doorstep_commands::{
     AppError, Attention, BaselinesArgs, ChaseRow, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs,
     EditPersonArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome,
@@ -569,18 +569,15 @@ fn attention_for(signal: DaySignal) -> Option<Attention> {
     })
 }
 
-/// The office's "needs attention" window: from 24 hours ago (or the start of today, if earlier)
-/// to the end of today (UK dates), so a visit checked in early today counts too.
+/// The office's "needs attention" window: from 24 hours ago to the end of today (UK date), so a
+/// visit checked in early today counts too.
 fn attention_window(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let today = uk_today(now);
-    let start_of = |day: NaiveDate| {
-        day.and_hms_opt(0, 0, 0)
-            .and_then(|midnight| midnight.and_local_timezone(chrono_tz::Europe::London).earliest())
-            .map(|t| t.with_timezone(&Utc))
-    };
-    let from = start_of(today).map_or(now - TimeDelta::hours(24), |midnight| midnight.min(now - TimeDelta::hours(24)));
-    let to = today.succ_opt().and_then(start_of).unwrap_or(now + TimeDelta::hours(24));
-    (from, to)
+    let end_of_today = uk_today(now)
+        .succ_opt()
+        .and_then(|tomorrow| tomorrow.and_hms_opt(0, 0, 0))
+        .and_then(|midnight| midnight.and_local_timezone(chrono_tz::Europe::London).earliest())
+        .map(|t| t.with_timezone(&Utc));
+    (now - TimeDelta::hours(24), end_of_today.unwrap_or(now + TimeDelta::hours(24)))
 }
 
 /// "Reviewed by Mo Ahmed (M001) at 08:12", when a manager has marked the visit reviewed.

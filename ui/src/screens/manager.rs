@@ -3,8 +3,8 @@
 use doorstep_commands::{
     AppError, AskHeldBackRetry, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef,
     DiscardHeldBack, EditIdea, EditIdeaArgs, EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay,
-    GetPartners, HeldBackRef, IdeaRef, IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, RevokeDevice, Search,
-    SearchArgs, ShareArgs, ShareIdea, SharedRef, StopSharing,
+    GetPartners, HeldBackRef, IdeaRef, IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, ManagerDay, MarkReviewed,
+    RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea, SharedRef, StopSharing, VisitArgs,
 };
 use doorstep_model::view::{DeviceRow, SearchHit};
 use doorstep_model::{PartnerOrg, Role};
@@ -15,85 +15,212 @@ use crate::format;
 use crate::screens::ideas::SharedList;
 use crate::widgets::{BackLink, ErrorMessage, Load, SyncBadgeView, act, input_value, loading_or_failed, use_command};
 
+/// A part of the office's day a tile narrows the page to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DayPart {
+    Chase,
+    Attention,
+    Watch,
+    Tablets,
+    Ideas,
+}
+
+/// How long a tablet may go without reaching the office before the day lists it.
+const QUIET_TABLET_HOURS: i64 = 24;
+
 #[component]
 pub fn ManagerDayScreen() -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let (loaded, reload) = use_command::<GetManagerDay>(DayArgs { day: None });
-    let Load::Ready(day) = &*loaded else { return loading_or_failed(&loaded) };
-    let count = |n: usize, label: &str, id: &str| {
-        html! { <li class="ds-count" id={id.to_string()}><span class="ds-count__n">{ n }</span><span>{ label.to_string() }</span></li> }
+    // Tablets come from the hub: offline, the day shows without them and says so.
+    let (devices, _) = use_command::<GetDevices>(());
+    let only = use_state(|| None::<DayPart>);
+    let marked = use_state(|| None::<ManagerDay>);
+    let error = use_state(|| None::<AppError>);
+    let day = match (&*marked, &*loaded) {
+        (Some(day), _) => day.clone(),
+        (None, Load::Ready(day)) => day.clone(),
+        (None, _) => return loading_or_failed(&loaded),
     };
-    let go_visit = |id: &str| {
-        let (go, id) = (ctx.go.clone(), id.to_string());
-        Callback::from(move |_: MouseEvent| go.emit(Route::Visit(id.clone())))
+    let now = day.attention_since + chrono::TimeDelta::hours(24);
+    let quiet: Vec<DeviceRow> = match &*devices {
+        Load::Ready(list) => list
+            .iter()
+            .filter(|d| !d.revoked)
+            .filter(|d| {
+                d.held_back > 0
+                    || d.last_sync_at.is_none_or(|at| now - at > chrono::TimeDelta::hours(QUIET_TABLET_HOURS))
+            })
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
     };
-    let go_idea = |id: &str| {
-        let (go, id) = (ctx.go.clone(), id.to_string());
-        Callback::from(move |_: MouseEvent| go.emit(Route::Idea(id.clone())))
+    let open_attention = day.attention.iter().filter(|a| a.reviewed.is_none()).count();
+    let open_chase = day.chase.iter().filter(|c| c.reviewed.is_none()).count();
+    let tile = |part: DayPart, n: usize, label: &str, id: &str| {
+        let only = only.clone();
+        let on = *only == Some(part);
+        let onclick = Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            only.set(if on { None } else { Some(part) });
+        });
+        html! {
+            <li class={classes!("ds-count", (n > 0).then_some("ds-count--some"), on.then_some("ds-count--on"))} id={id.to_string()}>
+                <a href={format!("#{id}-list")} aria-pressed={on.to_string()} {onclick}>
+                    <span class="ds-count__n">{ n }</span><span>{ label.to_string() }</span>
+                </a>
+            </li>
+        }
+    };
+    let shown = |part: DayPart| only.is_none_or(|p| p == part);
+    let go = |route: Route| {
+        let go = ctx.go.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            go.emit(route.clone());
+        })
+    };
+    let mark = |visit_id: &str| {
+        let (ctx, error, marked, args) =
+            (ctx.clone(), error.clone(), marked.clone(), VisitArgs { visit_id: visit_id.to_string() });
+        Callback::from(move |_: MouseEvent| {
+            let marked = marked.clone();
+            act::<MarkReviewed>(&ctx, args.clone(), error.clone(), move |day| marked.set(Some(day)));
+        })
+    };
+    let reviewed_or_button = |reviewed: &Option<String>, visit_id: &str| match reviewed {
+        Some(said) => {
+            html! { <p class="ds-reviewed"><strong class="nhsuk-tag nhsuk-tag--green">{"Reviewed"}</strong>{ format!(" {}", said.trim_start_matches("Reviewed ")) }</p> }
+        }
+        None => html! {
+            <button type="button" class="nhsuk-button nhsuk-button--secondary ds-mark-reviewed" id={format!("review-{visit_id}")} onclick={mark(visit_id)}>
+                {"Mark as reviewed"}
+            </button>
+        },
     };
     let scheduled = day.visits.len() - day.completed - day.in_progress - day.missed;
     html! {
         <>
-            <h1 class="ds-title">{ format!("Today across all carers, {}", format::day(day.day)) }</h1>
-            <SyncBadgeView badge={day.sync.clone()} on_synced={reload.clone()} />
-            <ul class="ds-counts">
-                { count(day.completed, "completed", "count-completed") }
-                { count(day.in_progress, "in progress", "count-in-progress") }
-                { count(day.late, "late", "count-late") }
-                { count(day.missed, "missed", "count-missed") }
-                { count(scheduled, "still to come", "count-to-come") }
+            <h1 class="ds-title">{ format!("The office's day, {}", format::day(day.day)) }</h1>
+            <SyncBadgeView badge={day.sync.clone()} on_synced={{
+                let (marked, reload) = (marked.clone(), reload.clone());
+                Callback::from(move |()| {
+                    marked.set(None);
+                    reload.emit(());
+                })
+            }} />
+            <ErrorMessage error={(*error).clone()} />
+            <p class="nhsuk-body-s">{ format!("{} completed, {} in progress, {} still to come today.", day.completed, day.in_progress, scheduled) }</p>
+            <ul class="ds-counts" aria-label="Show only">
+                { tile(DayPart::Chase, open_chase, "visits to chase", "count-chase") }
+                { tile(DayPart::Attention, open_attention, "need attention", "count-attention") }
+                { tile(DayPart::Watch, day.at_concern.len(), "people at concern", "count-watch") }
+                { tile(DayPart::Tablets, quiet.len(), "tablets to check", "count-tablets") }
+                { tile(DayPart::Ideas, day.ideas_to_review.len(), "ideas to review", "count-ideas") }
             </ul>
-            if !day.chase.is_empty() {
-                <h2>{"Visits to chase now"}</h2>
+            <p class="nhsuk-body-s" id="count-late">{ format!("Late now: {}. Missed: {}.", day.late, day.missed) }</p>
+            if only.is_some() {
+                <p><a href="#everything" onclick={{ let only = only.clone(); Callback::from(move |e: MouseEvent| { e.prevent_default(); only.set(None); }) }}>{"Show everything"}</a></p>
+            }
+            if shown(DayPart::Chase) {
+                <h2 id="count-chase-list">{"Visits to chase now"}</h2>
+                if day.chase.is_empty() { <p>{"No visit is late, missed or could not happen."}</p> }
                 <ul class="nhsuk-list" id="chase">
                     { for day.chase.iter().map(|c| html! {
-                        <li>
-                            <button type="button" class={classes!("nhsuk-card", "nhsuk-card--clickable", "ds-attention", (c.weight >= 3).then_some("ds-attention--high"))} onclick={go_visit(&c.visit_id)}>
-                                <div class="nhsuk-card__content">
-                                    <h3 class="nhsuk-card__heading nhsuk-heading-s">{ c.person_name.clone() }</h3>
-                                    <p class="nhsuk-card__description"><strong>{ c.what.clone() }</strong></p>
-                                    <p class="nhsuk-body-s">{ format!("{}, {}", format::time(c.starts_at), c.carers.join(" and ")) }</p>
-                                </div>
-                            </button>
-                            { for c.carer_phones.iter().map(|p| html! {
-                                <a class="ds-phone-link ds-chase-phone" href={format!("tel:{}", p.dial)}>
-                                    <span class="ds-phone-link__name">{ format!("Phone {}", p.name) }</span>
-                                    <span class="ds-phone-link__number">{ p.shown.clone() }</span>
-                                </a>
-                            }) }
+                        <li class={classes!("nhsuk-card", "ds-attention", (c.weight >= 3 && c.reviewed.is_none()).then_some("ds-attention--high"))}>
+                            <div class="nhsuk-card__content">
+                                <h3 class="nhsuk-card__heading nhsuk-heading-s">
+                                    <a href={format!("#visit/{}", c.visit_id)} onclick={go(Route::Visit(c.visit_id.clone()))}>{ c.person_name.clone() }</a>
+                                </h3>
+                                <p class="nhsuk-card__description"><strong>{ c.what.clone() }</strong></p>
+                                <p class="nhsuk-body-s">{ format!("{}, {}", format::when(c.starts_at), c.carers.join(" and ")) }</p>
+                                { for c.carer_phones.iter().map(|p| html! {
+                                    <a class="ds-phone-link ds-chase-phone" href={format!("tel:{}", p.dial)}>
+                                        <span class="ds-phone-link__name">{ format!("Phone {}", p.name) }</span>
+                                        <span class="ds-phone-link__number">{ p.shown.clone() }</span>
+                                    </a>
+                                }) }
+                                { reviewed_or_button(&c.reviewed, &c.visit_id) }
+                            </div>
                         </li>
                     }) }
                 </ul>
             }
-            <h2>{"Needs attention"}</h2>
-            if day.attention.is_empty() { <p>{"Nothing noticed today that needs you."}</p> }
-            <ul class="nhsuk-list" id="attention">
-                { for day.attention.iter().map(|a| html! {
-                    <li>
-                        <button type="button" class={classes!("nhsuk-card", "nhsuk-card--clickable", "ds-attention", (a.weight >= 3).then_some("ds-attention--high"))} onclick={go_visit(&a.visit_id)}>
+            if shown(DayPart::Attention) {
+                <h2 id="count-attention-list">{"Needs attention"}</h2>
+                <p class="nhsuk-body-s">{ format!("Calls, scores and new signs since {}. Not yet reviewed first.", format::when(day.attention_since)) }</p>
+                if day.attention.is_empty() { <p>{"Nothing noticed in the last 24 hours that needs you."}</p> }
+                <ul class="nhsuk-list" id="attention">
+                    { for day.attention.iter().map(|a| html! {
+                        <li class={classes!("nhsuk-card", "ds-attention", (a.weight >= 3 && a.reviewed.is_none()).then_some("ds-attention--high"))}>
                             <div class="nhsuk-card__content">
-                                <h3 class="nhsuk-card__heading nhsuk-heading-s">{ a.person_name.clone() }</h3>
+                                <h3 class="nhsuk-card__heading nhsuk-heading-s">
+                                    <a href={format!("#visit/{}", a.visit_id)} onclick={go(Route::Visit(a.visit_id.clone()))}>{ a.person_name.clone() }</a>
+                                </h3>
                                 <p class="nhsuk-card__description">{ a.reason.clone() }</p>
+                                <p class="nhsuk-body-s">{ format!("Visit {}", format::when(a.at)) }</p>
+                                { reviewed_or_button(&a.reviewed, &a.visit_id) }
                             </div>
-                        </button>
-                    </li>
-                }) }
-            </ul>
-            <h2>{"Ideas to review"}</h2>
-            if day.ideas_to_review.is_empty() { <p>{"No ideas waiting."}</p> }
-            <ul class="nhsuk-list" id="ideas-to-review">
-                { for day.ideas_to_review.iter().map(|i| html! {
-                    <li>
-                        <button type="button" class="nhsuk-card nhsuk-card--clickable ds-idea-card" onclick={go_idea(&i.id)}>
+                        </li>
+                    }) }
+                </ul>
+            }
+            if shown(DayPart::Watch) {
+                <h2 id="count-watch-list">{"People at concern on the deterioration watch"}</h2>
+                if day.at_concern.is_empty() { <p>{"No one is at concern."}</p> }
+                <ul class="nhsuk-list" id="at-concern">
+                    { for day.at_concern.iter().map(|p| html! {
+                        <li><a class="ds-list-link" href={format!("#person/{}", p.id)} onclick={go(Route::Person(p.id.clone()))}>{ format!("{} ({})", p.display_name, p.client_ref) }</a></li>
+                    }) }
+                </ul>
+            }
+            if shown(DayPart::Tablets) {
+                <h2 id="count-tablets-list">{"Tablets to check"}</h2>
+                { match &*devices {
+                    Load::Ready(_) if quiet.is_empty() => html! { <p>{"Every tablet has reached the office in the last 24 hours, with nothing held back."}</p> },
+                    Load::Ready(_) => html! {
+                        <ul class="nhsuk-list" id="quiet-tablets">
+                            { for quiet.iter().map(|d| html! {
+                                <li>
+                                    <a class="ds-list-link" href="#devices" onclick={go(Route::Devices)}>{ d.name.clone() }</a>
+                                    { format!(" ({}): {}", d.staff_ref, quiet_reason(d)) }
+                                </li>
+                            }) }
+                        </ul>
+                    },
+                    Load::Loading => html! { <p>{"Asking the office's server…"}</p> },
+                    Load::Failed(_) => html! { <p>{"Tablets are listed when this device can reach the office's server."}</p> },
+                } }
+            }
+            if shown(DayPart::Ideas) {
+                <h2 id="count-ideas-list">{"Ideas to review"}</h2>
+                if day.ideas_to_review.is_empty() { <p>{"No ideas waiting."}</p> }
+                <ul class="nhsuk-list" id="ideas-to-review">
+                    { for day.ideas_to_review.iter().map(|i| html! {
+                        <li class="nhsuk-card ds-idea-card">
                             <div class="nhsuk-card__content">
-                                <h3 class="nhsuk-card__heading nhsuk-heading-s">{ i.summary.clone() }</h3>
+                                <h3 class="nhsuk-card__heading nhsuk-heading-s">
+                                    <a href={format!("#idea/{}", i.id)} onclick={go(Route::Idea(i.id.clone()))}>{ i.summary.clone() }</a>
+                                </h3>
                                 <p class="nhsuk-card__description">{ format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }</p>
                             </div>
-                        </button>
-                    </li>
-                }) }
-            </ul>
+                        </li>
+                    }) }
+                </ul>
+            }
         </>
+    }
+}
+
+/// Why a tablet is on the list: not heard from, or holding records back.
+fn quiet_reason(device: &DeviceRow) -> String {
+    let heard = match device.last_sync_at {
+        Some(at) => format!("last reached the office {}", format::when(at)),
+        None => "has never reached the office".to_string(),
+    };
+    match device.held_back {
+        0 => heard,
+        n => format!("{heard}; {n} record{} held back", if n == 1 { "" } else { "s" }),
     }
 }
 

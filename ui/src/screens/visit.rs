@@ -5,9 +5,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use doorstep_commands::{
-    AppError, CheckIn, CheckOut, CheckOutArgs, CouldNotArgs, CouldNotVisit, ErrorCode, FoodFluidArgs, GetVisit,
-    MoodArgs, NarrativeArgs, RecordCall, RecordCallArgs, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid,
-    SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
+    AddLateEntry, AppError, CheckIn, CheckOut, CheckOutArgs, CouldNotArgs, CouldNotVisit, ErrorCode, FoodFluidArgs,
+    GetVisit, LateEntryArgs, MoodArgs, NarrativeArgs, RecordCall, RecordCallArgs, RecordTask, RecordVitals,
+    SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
 };
 use doorstep_model::news2::{EscalationLevel, News2Assessment};
 use doorstep_model::{
@@ -48,6 +48,9 @@ fn scroll_to(id: &'static str) {
     .forget();
 }
 
+/// The usual reasons a task was not done, one tap each (typing with gloves on is hard).
+const NOT_DONE_REASONS: [&str; 3] = ["They said no", "Not needed today", "Family did it"];
+
 /// Saves the note this long after the last keystroke.
 const AUTOSAVE_MS: u32 = 700;
 
@@ -87,6 +90,16 @@ pub fn VisitPage(props: &Props) -> Html {
         });
     }
     let error = use_state(|| None::<AppError>);
+    {
+        // The bar's Check out is at the bottom of the screen, wherever the page is scrolled: show
+        // what it asks about.
+        let asking = error.as_ref().is_some_and(|e| e.code == ErrorCode::Confirm);
+        use_effect_with(asking, move |asking| {
+            if *asking {
+                scroll_to("before-you-go");
+            }
+        });
+    }
     let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
     let visit_id = s.visit.id.to_string();
     let update = {
@@ -133,6 +146,10 @@ pub fn VisitPage(props: &Props) -> Html {
                 { format!("{} to {} ", format::time(s.visit.window.start), format::time(s.visit.window.end)) }
                 <strong class={classes!("nhsuk-tag", status_tag)} id="visit-status">{ status_label }</strong>
             </p>
+            // Check in sits under the name and time: the first thing a carer at the door needs.
+            if s.visit.status == VisitStatus::Scheduled {
+                <button type="button" class="nhsuk-button ds-wide ds-big" id="check-in" onclick={check_in}>{"Check in"}</button>
+            }
             <Door at_the_door={s.at_the_door.clone()} />
             if let Some(h) = &s.handover { <LastVisit handover={h.clone()} /> }
             if !s.what_matters_to_me.is_empty() {
@@ -151,7 +168,6 @@ pub fn VisitPage(props: &Props) -> Html {
             <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={about}>{ format!("About {name}") }</button>
             <ErrorMessage error={shown_error} />
             if s.visit.status == VisitStatus::Scheduled {
-                <button type="button" class="nhsuk-button ds-wide ds-big" id="check-in" onclick={check_in}>{"Check in"}</button>
                 <CouldNot screen={s.clone()} on_update={Callback::from(update.clone())} />
             }
             if let Some(said) = &s.visit.could_not {
@@ -159,6 +175,9 @@ pub fn VisitPage(props: &Props) -> Html {
             }
             if s.visit.status == VisitStatus::Completed {
                 <div class="nhsuk-inset-text"><p>{ format!("Checked out at {}.", s.visit.checked_out_at.map(format::time).unwrap_or_default()) }</p></div>
+            }
+            if s.visit.is_closed() && !ctx.is_manager() {
+                <ClosedVisit screen={s.clone()} on_update={Callback::from(update.clone())} />
             }
             if open {
                 <Tasks screen={s.clone()} on_update={Callback::from(update.clone())} />
@@ -171,15 +190,21 @@ pub fn VisitPage(props: &Props) -> Html {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="new-idea" onclick={new_idea}>{"Record an idea"}</button>
                 if s.visit.status == VisitStatus::InProgress {
                     <hr />
-                    if let Some(items) = before_you_go {
+                    if let Some(items) = before_you_go.clone() {
                         <div class="nhsuk-warning-callout" id="before-you-go" role="alert">
                             <h2 class="nhsuk-warning-callout__label"><span role="text">{"Before you go"}</span></h2>
                             <ul>{ for items.lines().map(|line| html! { <li>{ line.to_string() }</li> }) }</ul>
-                            <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="check-out-anyway" onclick={check_out(true)}>{"Check out anyway"}</button>
                         </div>
-                    } else {
-                        <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out" onclick={check_out(false)}>{"Check out"}</button>
                     }
+                    // Check out stays in reach at the bottom of the screen however long the visit
+                    // page is.
+                    <div class="ds-visit-bar">
+                        if before_you_go.is_some() {
+                            <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="check-out-anyway" onclick={check_out(true)}>{"Check out anyway"}</button>
+                        } else {
+                            <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out" onclick={check_out(false)}>{"Check out"}</button>
+                        }
+                    </div>
                 }
             }
         </>
@@ -252,8 +277,18 @@ fn Tasks(props: &SectionProps) -> Html {
                     <button type="button" class="nhsuk-button nhsuk-button--secondary ds-task__not-done" onclick={not_done}>{"Not done"}</button>
                 </div>
                 if asking.as_deref() == Some(task.key.as_str()) {
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for={reason_id.clone()}>{"Why was it not done?"}</label>
+                    <div class="nhsuk-form-group ds-not-done">
+                        <p class="nhsuk-label nhsuk-label--s">{"Why was it not done?"}</p>
+                        <div class="ds-buttons">
+                            { for NOT_DONE_REASONS.iter().map(|reason| {
+                                let record = record(false, Some((*reason).to_string()));
+                                html! {
+                                    <button type="button" class="nhsuk-button nhsuk-button--secondary ds-quick-reason"
+                                        onclick={Callback::from(move |_: MouseEvent| record())}>{ *reason }</button>
+                                }
+                            }) }
+                        </div>
+                        <label class="nhsuk-label" for={reason_id.clone()}>{"Or say why in your own words"}</label>
                         <input class="nhsuk-input" id={reason_id} value={reason_text} oninput={on_reason} />
                         <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={save_reason}>{"Save reason"}</button>
                     </div>
@@ -1096,6 +1131,116 @@ fn Door(props: &DoorProps) -> Html {
                 </div>
             }
         </dl>
+    }
+}
+
+/// A visit that has ended, as it was recorded: read only, with words added since marked late.
+/// The carer adds to it with a late entry, never by changing what was written at the time.
+#[component]
+fn ClosedVisit(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let text = use_state(String::new);
+    let error = use_state(|| None::<AppError>);
+    let saved = use_state(|| false);
+    let s = &props.screen;
+    let who = |staff: &doorstep_model::StaffId| {
+        if ctx.session.staff_ref.as_deref() == Some(staff.as_str()) {
+            ctx.session.signed_in_as()
+        } else {
+            staff.to_string()
+        }
+    };
+    let add = {
+        let (ctx, error, on_update, text, saved) =
+            (ctx.clone(), error.clone(), props.on_update.clone(), text.clone(), saved.clone());
+        let args = LateEntryArgs { visit_id: s.visit.id.to_string(), text: (*text).clone() };
+        Callback::from(move |_: MouseEvent| {
+            let (on_update, text, saved) = (on_update.clone(), text.clone(), saved.clone());
+            act::<AddLateEntry>(&ctx, args.clone(), error.clone(), move |fresh| {
+                text.set(String::new());
+                saved.set(true);
+                on_update.emit(fresh);
+            });
+        })
+    };
+    let on_text = {
+        let (text, saved) = (text.clone(), saved.clone());
+        Callback::from(move |e: InputEvent| {
+            saved.set(false);
+            text.set(input_value(&e));
+        })
+    };
+    let tasks = s.visit.tasks.iter().map(|t| {
+        let outcome = match &t.outcome {
+            Some(TaskOutcome::Done) => "done".to_string(),
+            Some(TaskOutcome::NotDone { reason }) => format!("not done: {reason}"),
+            None => "not marked".to_string(),
+        };
+        html! { <li>{ format!("{}: {} – {outcome}", t.kind.label(), t.description) }</li> }
+    });
+    let signs: Vec<String> = s
+        .note
+        .soft_signs
+        .iter()
+        .map(|o| format!("{} ({})", o.sign.label(), o.compared_to_usual.label().to_lowercase()))
+        .collect();
+    let readings = s.news2.as_ref().map(News2Assessment::summary);
+    html! {
+        <section aria-labelledby="record-heading" id="visit-record">
+            <h2 id="record-heading">{"What was recorded"}</h2>
+            <dl class="nhsuk-summary-list">
+                if !s.visit.tasks.is_empty() {
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">{"Tasks"}</dt>
+                        <dd class="nhsuk-summary-list__value"><ul class="nhsuk-list">{ for tasks }</ul></dd>
+                    </div>
+                }
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Note"}</dt>
+                    <dd class="nhsuk-summary-list__value ds-handover__note">
+                        { if s.note.narrative.trim().is_empty() { "No note was written.".to_string() } else { s.note.narrative.clone() } }
+                    </dd>
+                </div>
+                if !signs.is_empty() {
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">{"Noticed"}</dt>
+                        <dd class="nhsuk-summary-list__value">{ signs.join("; ") }</dd>
+                    </div>
+                }
+                if let Some(readings) = readings {
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">{"Readings"}</dt>
+                        <dd class="nhsuk-summary-list__value">{ readings }</dd>
+                    </div>
+                }
+                if !s.note.calls.is_empty() {
+                    <div class="nhsuk-summary-list__row">
+                        <dt class="nhsuk-summary-list__key">{"Calls"}</dt>
+                        <dd class="nhsuk-summary-list__value">{ for s.note.calls.iter().map(|c| html! { <p>{ c.summary() }</p> }) }</dd>
+                    </div>
+                }
+            </dl>
+            if !s.note.late_entries.is_empty() {
+                <h3>{"Added later"}</h3>
+                <ul class="nhsuk-list" id="late-entries">
+                    { for s.note.late_entries.iter().map(|e| html! {
+                        <li class="ds-late-entry">
+                            <strong class="nhsuk-tag nhsuk-tag--grey">{"Late entry"}</strong>
+                            { format!(" written {} by {}", format::when(e.at), who(&e.by)) }
+                            <p class="ds-handover__note">{ e.text.clone() }</p>
+                        </li>
+                    }) }
+                </ul>
+            }
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label nhsuk-label--s" for="late-entry">{"Add something you forgot"}</label>
+                <div class="nhsuk-hint" id="late-entry-hint">{"It is kept as a late entry with today's time and your name. What was written at the visit stays as it was."}</div>
+                <ErrorMessage error={(*error).clone()} />
+                <textarea class="nhsuk-textarea" id="late-entry" rows="3" aria-describedby="late-entry-hint" value={(*text).clone()} oninput={on_text} />
+            </div>
+            <button type="button" class="nhsuk-button ds-wide" id="add-late-entry" onclick={add}>{"Add late entry"}</button>
+            if *saved { <p class="ds-confirm" role="status">{"Late entry added."}</p> }
+        </section>
     }
 }
 

@@ -1225,7 +1225,7 @@ async fn last_nights_concern_is_on_the_office_list_at_8am_until_a_manager_marks_
     let concern = at_8am.attention.iter().find(|a| a.visit_id == evening).expect("last night's concern at 8am");
     assert!(concern.reason.contains("New:"), "{}", concern.reason);
     assert_eq!(concern.reviewed, None);
-    assert!(at_8am.attention_since <= doorstep_demo::at(today(), 8, 0));
+    assert_eq!(at_8am.attention_since, doorstep_demo::at(today(), 8, 0));
 
     *clock.lock().unwrap_or_else(|p| p.into_inner()) = doorstep_demo::at(tomorrow, 8, 5);
     let marked = office.mark_reviewed(&evening).await.expect("mark reviewed");
