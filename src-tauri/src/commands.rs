@@ -43,6 +43,7 @@ register![
     record_call,
     could_not_visit,
     add_late_entry,
+    new_replies,
     mark_reviewed,
     set_food_fluid,
     set_mood,
@@ -287,6 +288,12 @@ async fn could_not_visit(core: Core<'_>, args: c::CouldNotArgs) -> Answer<c::Vis
 #[tauri::command]
 async fn add_late_entry(core: Core<'_>, args: c::LateEntryArgs) -> Answer<c::VisitScreen> {
     core.add_late_entry(args).await
+}
+
+#[tauri::command]
+async fn new_replies(core: Core<'_>, args: ()) -> Answer<Vec<c::NewReply>> {
+    let () = args;
+    core.new_replies().await
 }
 
 #[tauri::command]

@@ -128,6 +128,10 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click_labelled(".ds-choice", "Council adult social care").await;
     carer.shot("05-record-an-idea").await;
     carer.click("#save-idea").await;
+    carer.wait_text("#idea-sent", "Idea sent to the office").await;
+    carer.shot("29-idea-sent").await;
+    carer.click("#idea-sent-back").await;
+    carer.wait("#check-out").await;
     carer.click("#check-out").await;
     // The tasks are not marked: "Before you go" asks first, and the carer may still go.
     carer.wait_text("#before-you-go", "not marked").await;
@@ -135,6 +139,13 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.shot("21-before-you-go").await;
     carer.click("#check-out-anyway").await;
     carer.wait_text("#visit-status", "Completed").await;
+    // The visit has ended: it reads as its record, and what she forgot goes in as a late entry.
+    carer.wait_text("#visit-record", "What was recorded").await;
+    carer.type_into("#late-entry", "Forgot to say: she asked for her daughter to ring tonight").await;
+    carer.click("#add-late-entry").await;
+    carer.wait_text("#late-entries", "Late entry").await;
+    let _ = carer.client.execute("document.getElementById('visit-record').scrollIntoView()", vec![]).await;
+    carer.shot("30-visit-late-entry").await;
     carer.click_labelled("button", "About Margaret").await;
     carer.wait_text(".ds-what-matters", "Biscuit").await;
     carer.shot("06-person").await;
@@ -206,7 +217,15 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     let attention = manager.wait_text("#attention", "NEWS2 5").await;
     assert!(attention.contains("Margaret"), "{attention}");
     manager.shot("10-manager-today").await;
-    manager.click_labelled(".ds-idea-card", "back door").await;
+    // The office phoned Sam about Harold's door: marked reviewed, with who and when.
+    manager.click("#chase .ds-mark-reviewed").await;
+    let reviewed = manager.wait_text("#chase", "Reviewed").await;
+    assert!(reviewed.contains("by M001") || reviewed.contains("(M001)"), "{reviewed}");
+    manager.click("#count-chase a").await;
+    manager.wait_text("#count-chase-list", "Visits to chase now").await;
+    manager.shot("31-manager-chase-reviewed").await;
+    manager.click("#count-chase a").await;
+    manager.click_labelled(".ds-idea-card h3 a", "back door").await;
     manager.wait("#partners").await;
     manager.click_labelled("#partners .ds-choice", "Northbrook Council").await;
     manager.type_into("#purpose", "So an occupational therapist can assess Peggy for a grab rail").await;

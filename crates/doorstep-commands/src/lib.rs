@@ -91,6 +91,8 @@ commands! {
     EditDirectory = "edit_directory", EditDirectoryArgs => DirectoryScreen;
     /// The carer's own ideas, with what each partner was sent and answered.
     GetMyIdeas = "my_ideas", () => Vec<MyIdea>;
+    /// Partners' answers to the carer's ideas that arrived since they last opened "My ideas".
+    GetNewReplies = "new_replies", () => Vec<NewReply>;
     GetSyncStatus = "sync_status", () => SyncBadge;
     SyncNow = "sync_now", () => SyncBadge;
     /// Sends again the records the hub held back, now that the office has fixed what was wrong.
@@ -618,6 +620,22 @@ pub struct MyIdea {
     pub insight: Insight,
     #[serde(default)]
     pub shared: Vec<SharedItemRow>,
+    /// Who the idea is about.
+    #[serde(default)]
+    pub person_name: Option<String>,
+    /// Answers that arrived since the carer last opened "My ideas".
+    #[serde(default)]
+    pub new_replies: usize,
+}
+
+/// A partner answered one of the carer's ideas, and the carer has not seen it yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewReply {
+    pub idea_id: String,
+    pub idea_summary: String,
+    pub person_name: Option<String>,
+    pub partner: String,
+    pub response: doorstep_model::PartnerResponse,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

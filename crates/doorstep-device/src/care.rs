@@ -4,8 +4,8 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, AtTheDoor, CheckOutArgs, CouldNotArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, Handover,
-    IdeaArgs, LateEntryArgs, MoodArgs, MyIdea, NarrativeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs, Today,
-    VisitScreen, VitalsArgs,
+    IdeaArgs, LateEntryArgs, MoodArgs, MyIdea, NarrativeArgs, NewReply, RecordCallArgs, Saved, SoftSignArgs, TaskArgs,
+    Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
@@ -274,18 +274,51 @@ impl Device {
         self.db().await?.person_overview(person_id).map_err(storage_error)
     }
 
-    /// The carer's own ideas, newest first, with the office's and partners' replies.
+    /// The carer's own ideas, newest first, with the office's and partners' replies and who each
+    /// is about. Opening them counts as reading the answers: the new ones are marked for this
+    /// view, and not again.
     pub async fn my_ideas(&self) -> Result<Vec<MyIdea>, AppError> {
         let who = self.unlocked().await?;
-        let store = self.db().await?;
+        let mut store = self.db().await?;
+        let seen = replies_seen_at(&store)?;
         let mut ideas = Vec::new();
         for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
+            let shared = store.shared_items_of(&row.id).map_err(storage_error)?;
+            let new_replies =
+                shared.iter().flat_map(|s| &s.responses).filter(|r| seen.is_none_or(|at| r.at > at)).count();
             ideas.push(MyIdea {
                 insight: store.get::<Insight>(&row.id).map_err(storage_error)?,
-                shared: store.shared_items_of(&row.id).map_err(storage_error)?,
+                person_name: name_of(&store, row.person_id.as_deref())?,
+                shared,
+                new_replies,
             });
         }
+        store.set_setting(REPLIES_SEEN_AT, &self.now().to_rfc3339()).map_err(storage_error)?;
         Ok(ideas)
+    }
+
+    /// Partners' answers to this carer's ideas that arrived since "My ideas" was last opened,
+    /// newest first: the Today banner and the menu's count.
+    pub async fn new_replies(&self) -> Result<Vec<NewReply>, AppError> {
+        let who = self.unlocked().await?;
+        let store = self.db().await?;
+        let seen = replies_seen_at(&store)?;
+        let mut replies = Vec::new();
+        for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
+            for item in store.shared_items_of(&row.id).map_err(storage_error)? {
+                for response in item.responses.into_iter().filter(|r| seen.is_none_or(|at| r.at > at)) {
+                    replies.push(NewReply {
+                        idea_id: row.id.clone(),
+                        idea_summary: row.summary.clone(),
+                        person_name: name_of(&store, row.person_id.as_deref())?,
+                        partner: item.partner.name.clone(),
+                        response,
+                    });
+                }
+            }
+        }
+        replies.sort_by_key(|r| std::cmp::Reverse(r.response.at));
+        Ok(replies)
     }
 
     async fn edit_visit(
@@ -337,6 +370,27 @@ impl Device {
                 Ok(())
             })
             .map_err(storage_error)
+    }
+}
+
+/// The device setting holding when the carer last opened "My ideas".
+const REPLIES_SEEN_AT: &str = "replies_seen_at";
+
+fn replies_seen_at(store: &Store) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
+    Ok(store
+        .setting(REPLIES_SEEN_AT)
+        .map_err(storage_error)?
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+        .map(|at| at.with_timezone(&Utc)))
+}
+
+/// The person's name, when their record is on this device.
+fn name_of(store: &Store, person_id: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(id) = person_id else { return Ok(None) };
+    match store.get::<Person>(id) {
+        Ok(person) => Ok(Some(person.name.display())),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(storage_error(e)),
     }
 }
 

@@ -25,6 +25,7 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
     let who = use_state(Vec::<PartnerKind>::new);
     let urgency = use_state(|| Urgency::Routine);
     let error = use_state(|| None::<AppError>);
+    let sent = use_state(|| false);
     let back = match &props.visit_id {
         Some(v) => Route::Visit(v.clone()),
         None => Route::Person(props.person_id.clone()),
@@ -34,7 +35,7 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
         Callback::from(move |e: InputEvent| state.set(input_value(&e)))
     };
     let save = {
-        let (ctx, error, back) = (ctx.clone(), error.clone(), back.clone());
+        let (ctx, error) = (ctx.clone(), error.clone());
         let args = IdeaArgs {
             person_id: props.person_id.clone(),
             summary: (*summary).clone(),
@@ -43,11 +44,28 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
             who_could_act: (*who).clone(),
             urgency: *urgency,
         };
+        let sent = sent.clone();
         Callback::from(move |_: MouseEvent| {
-            let (go, back) = (ctx.go.clone(), back.clone());
-            act::<RecordIdea>(&ctx, args.clone(), error.clone(), move |_| go.emit(back));
+            let sent = sent.clone();
+            act::<RecordIdea>(&ctx, args.clone(), error.clone(), move |_| sent.set(true));
         })
     };
+    if *sent {
+        // Saved: say so, and what happens next, before going back.
+        let go = ctx.go.clone();
+        let back_label = if props.visit_id.is_some() { "Back to the visit" } else { "Back to their page" };
+        return html! {
+            <>
+                <div class="nhsuk-panel ds-panel" id="idea-sent" role="status">
+                    <h1 class="nhsuk-panel__title">{"Idea sent to the office"}</h1>
+                    <div class="nhsuk-panel__body">{ format!("About {}", props.person_name) }</div>
+                </div>
+                <h2>{"What happens next"}</h2>
+                <p>{"The office reviews it and, with their agreement, shares it with the team who could act. Their answer appears in My ideas."}</p>
+                <button type="button" class="nhsuk-button ds-wide" id="idea-sent-back" onclick={Callback::from(move |_: MouseEvent| go.emit(back.clone()))}>{ back_label }</button>
+            </>
+        };
+    }
     let partner = |kind: PartnerKind| {
         let who2 = who.clone();
         let on = who.contains(&kind);
@@ -138,7 +156,13 @@ pub fn MyIdeas() -> Html {
                             <div class="nhsuk-card__content">
                                 <h2 class="nhsuk-card__heading nhsuk-heading-m">{ idea.summary.clone() }</h2>
                                 <strong class={classes!("nhsuk-tag", tag)}>{ label }</strong>
-                                <p class="nhsuk-body-s">{ format!("Recorded {}", format::when(idea.created_at)) }</p>
+                                if mine.new_replies > 0 {
+                                    {" "}<strong class="nhsuk-tag nhsuk-tag--red ds-new">{ if mine.new_replies == 1 { "New answer".to_string() } else { format!("{} new answers", mine.new_replies) } }</strong>
+                                }
+                                <p class="nhsuk-body-s">
+                                    { mine.person_name.as_ref().map(|n| format!("About {n}. ")).unwrap_or_default() }
+                                    { format!("Recorded {}", format::when(idea.created_at)) }
+                                </p>
                                 if let InsightStatus::Declined { reason } = &idea.status {
                                     <p>{ format!("Why not: {reason}") }</p>
                                 }

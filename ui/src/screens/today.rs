@@ -1,6 +1,6 @@
 //! Today: the day's visits in time order, with the sync badge.
 
-use doorstep_commands::{DayArgs, GetToday};
+use doorstep_commands::{DayArgs, GetNewReplies, GetToday};
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
@@ -11,6 +11,7 @@ use crate::widgets::{Load, SyncBadgeView, loading_or_failed, use_command};
 pub fn TodayScreen() -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let (today, reload) = use_command::<GetToday>(DayArgs { day: None });
+    let (replies, _) = use_command::<GetNewReplies>(());
     let Load::Ready(today) = &*today else { return loading_or_failed(&today) };
     let visit_card = |v: &doorstep_model::view::VisitRow| {
         let go = ctx.go.clone();
@@ -46,6 +47,20 @@ pub fn TodayScreen() -> Html {
         <>
             <h1 class="ds-title">{ format!("Today, {}", format::day(today.day)) }</h1>
             <SyncBadgeView badge={today.sync.clone()} on_synced={reload.clone()} />
+            if let Load::Ready(replies) = &*replies && let Some(latest) = replies.first() {
+                <div class="nhsuk-inset-text ds-replies" id="new-replies" role="status">
+                    <h2 class="nhsuk-heading-s">{ if replies.len() == 1 { "A partner answered your idea".to_string() } else { format!("{} new answers to your ideas", replies.len()) } }</h2>
+                    <p>
+                        { format!("{} answered \"{}\"", latest.partner, latest.idea_summary) }
+                        { latest.person_name.as_ref().map(|n| format!(" about {n}")).unwrap_or_default() }
+                        { format!(": {}.", latest.response.outcome.label()) }
+                    </p>
+                    <a href="#my-ideas" class="ds-list-link" onclick={{
+                        let go = ctx.go.clone();
+                        Callback::from(move |e: MouseEvent| { e.prevent_default(); go.emit(Route::MyIdeas); })
+                    }}>{"Read the answers in My ideas"}</a>
+                </div>
+            }
             if today.visits.is_empty() {
                 <p class="nhsuk-body-l">{"No visits on your rota today."}</p>
             } else {

@@ -526,8 +526,20 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
     let item_uuid = Uuid::parse_str(&council_item).expect("uuid");
     web.respond(&caller, item_uuid, ResponseOutcome::ActionTaken, "OT visit booked Tuesday").await.expect("answer");
     tablet.sync_now().await.expect("carer sync");
+    // The answer does not arrive silently: Today's banner and the menu's count say so until
+    // Sam opens "My ideas".
+    let new = tablet.new_replies().await.expect("new replies");
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(
+        (new[0].partner.as_str(), new[0].response.message.as_str()),
+        ("Leeds Adult Social Care", "OT visit booked Tuesday")
+    );
+    assert_eq!(new[0].person_name.as_deref(), Some("Margaret (Peggy) Jones"), "who the idea is about");
     let mine = tablet.my_ideas().await.expect("my ideas");
     let mine = mine.iter().find(|m| m.insight.id == idea.id).expect("Sam's idea");
+    assert_eq!(mine.new_replies, 1, "marked new in the list that shows it");
+    assert_eq!(mine.person_name.as_deref(), Some("Margaret (Peggy) Jones"));
+    assert!(tablet.new_replies().await.expect("again").is_empty(), "read once opened");
     assert_eq!(mine.insight.status, InsightStatus::Actioned);
     let answered = mine.shared.iter().find(|s| s.partner.id == council.id).expect("the council's item");
     assert_eq!(answered.status, SharedStatus::Answered(ResponseOutcome::ActionTaken));
