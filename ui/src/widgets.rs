@@ -2,7 +2,7 @@
 //! answer, and running an action.
 
 use doorstep_commands::badge::Tone;
-use doorstep_commands::{AppError, Command, Lock, RetryHeldBack, SyncBadge, SyncNow};
+use doorstep_commands::{AppError, Command, GetNewReplies, Lock, RetryHeldBack, SyncBadge, SyncNow};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -107,17 +107,38 @@ pub struct HeaderProps {
 #[component]
 pub fn Header(props: &HeaderProps) -> Html {
     let ctx = use_context::<Ctx>().expect("the header is inside the app context");
-    let link = |label: &'static str, route: Route| {
+    // Partners' answers the carer has not read: counted again when records arrive or the
+    // carer moves between screens (opening "My ideas" reads them).
+    let unread = use_state(|| 0usize);
+    {
+        let (unread, carer) = (unread.clone(), !ctx.is_manager());
+        use_effect_with((ctx.arrivals, props.current.clone()), move |_| {
+            if carer {
+                spawn_local(async move {
+                    if let Ok(replies) = call::<GetNewReplies>(&()).await {
+                        unread.set(replies.len());
+                    }
+                });
+            }
+        });
+    }
+    let link_with_count = |label: &'static str, route: Route, count: usize| {
         let go = ctx.go.clone();
         let here = std::mem::discriminant(&props.current) == std::mem::discriminant(&route);
         let onclick = Callback::from(move |_: MouseEvent| go.emit(route.clone()));
         html! {
             <li class="nhsuk-header__navigation-item">
                 <button type="button" class={classes!("ds-nav-link", here.then_some("ds-nav-link--current"))}
-                    aria-current={here.then_some("page")} {onclick}>{label}</button>
+                    aria-current={here.then_some("page")} {onclick}>
+                    { label }
+                    if count > 0 {
+                        <span class="ds-nav-count" id="unread-replies">{ count }<span class="nhsuk-u-visually-hidden">{ if count == 1 { " new answer" } else { " new answers" } }</span></span>
+                    }
+                </button>
             </li>
         }
     };
+    let link = |label: &'static str, route: Route| link_with_count(label, route, 0);
     let lock = {
         let ctx = ctx.clone();
         Callback::from(move |_: MouseEvent| {
@@ -147,7 +168,7 @@ pub fn Header(props: &HeaderProps) -> Html {
                         { link("Directory", Route::Directory) }
                     } else {
                         { link("Today", Route::Today) }
-                        { link("My ideas", Route::MyIdeas) }
+                        { link_with_count("My ideas", Route::MyIdeas, *unread) }
                         { link("Phone numbers", Route::Directory) }
                     }
                     <li class="nhsuk-header__navigation-item ds-nav__end">
