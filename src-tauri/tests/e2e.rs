@@ -238,7 +238,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.click_labelled(".ds-nav-link", "Search").await;
     manager.type_into("#search", "breakfast").await;
     manager.click("button[type=submit]").await;
-    manager.wait(".ds-hit").await;
+    let hit = manager.wait_text(".ds-hit", "breakfast").await;
+    assert!(hit.contains("Visit note:"), "the hit says what it is and who it is about: {hit}");
+    manager.wait(".ds-hit mark").await;
     manager.shot("13-manager-search").await;
     manager.click_labelled(".ds-nav-link", "Import").await;
     manager.type_into("#csv", "client_ref,given_name,family_name\nP00009,,Smith\n").await;

@@ -295,7 +295,16 @@ fn print_office(store: &Store, today: chrono::NaiveDate) -> Result {
     println!(
         "Search \"bathroom\": {} match(es){}",
         hits.len(),
-        hits.first().map(|h| format!(", e.g. {}", h.snippet)).unwrap_or_default()
+        hits.first()
+            .map(|h| {
+                let shown: String = h
+                    .snippet_parts()
+                    .into_iter()
+                    .map(|(text, matched)| if matched { format!("*{text}*") } else { text })
+                    .collect();
+                format!(", e.g. {shown}")
+            })
+            .unwrap_or_default()
     );
     Ok(())
 }

@@ -15,7 +15,8 @@ use doorstep_model::visit::TimeWindow;
 use doorstep_model::watch::WatchLevel;
 use doorstep_model::{
     CarePlan, Chase, ClinicalSetting, ConsentBasis, ConsentRecord, Insight, InsightStatus, PartnerOrg, Person,
-    ProviderRef, Reviewed, Role, Sector, ShareChoices, SharedItem, SharedItemId, SpO2Scale, StaffId, Urgency, Visit,
+    ProviderRef, RecordKind, Reviewed, Role, Sector, ShareChoices, SharedItem, SharedItemId, SpO2Scale, StaffId,
+    Urgency, Visit, VisitNote,
 };
 use doorstep_store::{Store, StoreError};
 use doorstep_sync::SyncClient;
@@ -476,9 +477,40 @@ impl Device {
         self.named(devices).await
     }
 
+    /// Notes and ideas matching the words, each with who it is about, when, who wrote it and the
+    /// visit to open.
     pub async fn search(&self, text: &str) -> Result<Vec<SearchHit>, AppError> {
         self.unlocked().await?;
-        self.db().await?.search(text, 30).map_err(storage_error)
+        let store = self.db().await?;
+        let directory = crate::directory::directory_of(&store)?;
+        let mut hits = store.search(text, 30).map_err(storage_error)?;
+        for hit in &mut hits {
+            match hit.kind {
+                RecordKind::Note => {
+                    let note: VisitNote = store.get(&hit.id).map_err(storage_error)?;
+                    hit.visit_id = Some(note.visit_id.to_string());
+                    hit.authors = note.authors.iter().map(|a| directory.staff_label(a.staff.as_str())).collect();
+                    hit.at = match store.get::<Visit>(&note.visit_id.to_string()) {
+                        Ok(visit) => Some(visit.checked_in_at.unwrap_or(visit.window.start)),
+                        Err(_) => note.authors.iter().map(|a| a.first_edit).min(),
+                    };
+                }
+                RecordKind::Insight => {
+                    let insight: Insight = store.get(&hit.id).map_err(storage_error)?;
+                    hit.authors = vec![directory.staff_label(insight.author.as_str())];
+                    hit.at = Some(insight.created_at);
+                }
+                _ => {}
+            }
+            if let Some(person) = &hit.person_id {
+                hit.person_name = match store.get::<Person>(person) {
+                    Ok(p) => Some(p.name.display()),
+                    Err(StoreError::NotFound { .. }) => None,
+                    Err(e) => return Err(storage_error(e)),
+                };
+            }
+        }
+        Ok(hits)
     }
 }
 

@@ -79,8 +79,53 @@ pub struct SearchHit {
     pub id: String,
     pub kind: RecordKind,
     pub person_id: Option<String>,
-    /// A short extract with the matched words in [brackets].
+    /// A short extract with each matched word between [`SearchHit::MATCH_START`] and
+    /// [`SearchHit::MATCH_END`] (characters no one types, so brackets in a note stay brackets).
     pub snippet: String,
+    /// Who it is about, when their record is on the device.
+    #[serde(default)]
+    pub person_name: Option<String>,
+    /// When: the visit's start for a note, when it was recorded for an idea.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+    /// Who wrote it (staff references, named by the device where it can).
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// The visit a note belongs to, to open it.
+    #[serde(default)]
+    pub visit_id: Option<String>,
+}
+
+impl SearchHit {
+    pub const MATCH_START: char = '\u{E000}';
+    pub const MATCH_END: char = '\u{E001}';
+
+    /// The snippet in pieces, each saying whether it is a matched word: for highlighting.
+    pub fn snippet_parts(&self) -> Vec<(String, bool)> {
+        let mut parts = Vec::new();
+        let mut current = String::new();
+        let mut matched = false;
+        for c in self.snippet.chars() {
+            let boundary = match c {
+                SearchHit::MATCH_START => Some(true),
+                SearchHit::MATCH_END => Some(false),
+                _ => None,
+            };
+            match boundary {
+                Some(now_matched) => {
+                    if !current.is_empty() {
+                        parts.push((std::mem::take(&mut current), matched));
+                    }
+                    matched = now_matched;
+                }
+                None => current.push(c),
+            }
+        }
+        if !current.is_empty() {
+            parts.push((current, matched));
+        }
+        parts
+    }
 }
 
 /// What was noticed on one visit of a day, for the manager's "needs attention" list.

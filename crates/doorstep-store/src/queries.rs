@@ -329,7 +329,7 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         // Snippets and ids for just those.
         let mut hit = self.conn().prepare_cached(
-            "SELECT d.id, s.kind, s.person_id, snippet(search_index, 2, '[', ']', '…', 12)
+            "SELECT d.id, s.kind, s.person_id, snippet(search_index, 2, char(57344), char(57345), '…', 12)
              FROM search_index s JOIN documents d ON d.doc_no = s.rowid
              WHERE search_index MATCH ?1 AND s.rowid = ?2",
         )?;
@@ -342,6 +342,10 @@ impl Store {
                         kind: RecordKind::from_code(&r.get::<_, String>(1)?).unwrap_or(RecordKind::Note),
                         person_id: r.get(2)?,
                         snippet: r.get(3)?,
+                        person_name: None,
+                        at: None,
+                        authors: Vec::new(),
+                        visit_id: None,
                     })
                 })
                 .optional()?;

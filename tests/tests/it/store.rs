@@ -570,7 +570,9 @@ fn search_finds_words_in_narratives_and_insights_and_tolerates_anything_typed() 
     assert_eq!(hits[0].id, n1.id.to_string());
     assert_eq!(hits[0].kind, RecordKind::Note);
     assert_eq!(hits[0].person_id.as_deref(), Some(p.id.to_string().as_str()));
-    assert!(hits[0].snippet.contains("[porridge]"), "{}", hits[0].snippet);
+    let parts = hits[0].snippet_parts();
+    assert!(parts.contains(&("porridge".to_string(), true)), "the match is marked: {parts:?}");
+    assert!(parts.iter().filter(|(_, matched)| *matched).count() == 1, "{parts:?}");
 
     // Stemming: "slipping" finds "slipped"; the last word is a prefix (search as you type).
     assert_eq!(store.search("slipping", 10).expect("stem")[0].id, n1.id.to_string());
@@ -591,6 +593,12 @@ fn search_finds_words_in_narratives_and_insights_and_tolerates_anything_typed() 
     // Every word is required.
     assert!(store.search("porridge cricket", 10).expect("both").is_empty());
     assert!(store.search("nothing-like-this", 10).expect("absent").is_empty());
+
+    // Brackets a carer typed are text, not highlighting.
+    store.put(&insight(2, &p, "Said [sic] she was fine")).expect("bracketed");
+    let sic = store.search("fine", 10).expect("search");
+    let parts = sic[0].snippet_parts();
+    assert!(parts.iter().any(|(text, matched)| !matched && text.contains("[sic]")), "{parts:?}");
     assert!(store.search("   ", 10).expect("blank").is_empty());
 
     for typed in [

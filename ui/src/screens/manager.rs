@@ -646,12 +646,20 @@ pub fn SearchScreen() -> Html {
     };
     let open = |hit: &SearchHit| {
         let go = ctx.go.clone();
-        let route = match (hit.kind, &hit.person_id) {
-            (doorstep_model::RecordKind::Insight, _) => Route::Idea(hit.id.clone()),
-            (_, Some(person)) => Route::Person(person.clone()),
+        let route = match (hit.kind, &hit.visit_id, &hit.person_id) {
+            (doorstep_model::RecordKind::Insight, _, _) => Route::Idea(hit.id.clone()),
+            (_, Some(visit), _) => Route::Visit(visit.clone()),
+            (_, None, Some(person)) => Route::Person(person.clone()),
             _ => Route::Search,
         };
-        Callback::from(move |_: MouseEvent| go.emit(route.clone()))
+        Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            go.emit(route.clone());
+        })
+    };
+    let kind = |hit: &SearchHit| match hit.kind {
+        doorstep_model::RecordKind::Insight => "Idea",
+        _ => "Visit note",
     };
     html! {
         <>
@@ -666,11 +674,24 @@ pub fn SearchScreen() -> Html {
             <ErrorMessage error={(*error).clone()} />
             if let Some(hits) = &*hits {
                 <p>{ format!("{} found", hits.len()) }</p>
-                <ul class="nhsuk-list">
+                <ul class="nhsuk-list" id="hits">
                     { for hits.iter().map(|h| html! {
-                        <li><button type="button" class="nhsuk-card nhsuk-card--clickable ds-hit" onclick={open(h)}>
-                            <div class="nhsuk-card__content"><p class="nhsuk-card__description">{ h.snippet.clone() }</p></div>
-                        </button></li>
+                        <li class="nhsuk-card ds-hit">
+                            <div class="nhsuk-card__content">
+                                <h2 class="nhsuk-card__heading nhsuk-heading-s">
+                                    <a href={format!("#{}", h.id)} onclick={open(h)}>
+                                        { format!("{}: {}", kind(h), h.person_name.clone().unwrap_or_else(|| "someone not on this device".into())) }
+                                    </a>
+                                </h2>
+                                <p class="nhsuk-body-s">
+                                    { h.at.map(format::when).unwrap_or_default() }
+                                    if !h.authors.is_empty() { { format!(", by {}", h.authors.join(" and ")) } }
+                                </p>
+                                <p class="nhsuk-card__description">
+                                    { for h.snippet_parts().into_iter().map(|(text, matched)| if matched { html! { <mark>{ text }</mark> } } else { html! { { text } } }) }
+                                </p>
+                            </div>
+                        </li>
                     }) }
                 </ul>
             }

@@ -1292,3 +1292,18 @@ async fn a_late_entry_is_added_to_a_closed_visit_marked_late_with_its_time() {
     let at_office = office.visit(&visit).await.expect("the office opens the visit");
     assert_eq!(at_office.note.late_entries, screen.note.late_entries, "late entries reach the office");
 }
+
+/// Search says what each hit is, who it is about, when and who wrote it, and opens the visit.
+#[tokio::test]
+async fn a_search_hit_names_the_person_the_time_and_the_author_and_opens_its_visit() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, _sam, _priya) = team(&hub, dir.path()).await;
+    let hits = office.search("bathroom").await.expect("search");
+    let note = hits.iter().find(|h| h.kind == doorstep_model::RecordKind::Note).expect("a note about the bathroom");
+    assert!(note.person_name.is_some() && note.at.is_some(), "{note:?}");
+    assert!(!note.authors.is_empty(), "{note:?}");
+    let visit = note.visit_id.as_deref().expect("the visit to open");
+    assert_eq!(office.visit(visit).await.expect("opens").note.id.to_string(), note.id);
+    assert!(note.snippet_parts().iter().any(|(word, matched)| *matched && word.eq_ignore_ascii_case("bathroom")));
+}
