@@ -690,6 +690,9 @@ pub struct RowProblem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrolmentCodeArgs {
     pub staff_ref: String,
+    /// The name they are known by ("Sam Taylor"): put in the office's directory.
+    #[serde(default)]
+    pub staff_name: String,
     pub role: Role,
 }
 

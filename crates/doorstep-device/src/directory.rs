@@ -3,7 +3,7 @@
 
 use doorstep_commands::{AppError, DirectoryScreen, EditDirectoryArgs, ErrorCode};
 use doorstep_model::view::VisitRow;
-use doorstep_model::{Directory, DirectoryId, Role};
+use doorstep_model::{Directory, DirectoryId, Role, StaffId};
 use doorstep_store::{Store, StoreError};
 use uuid::Uuid;
 
@@ -31,6 +31,29 @@ fn directory_versioned(store: &Store) -> Result<(Directory, doorstep_model::DocV
 
 fn organisation(store: &Store) -> Result<Option<Uuid>, AppError> {
     Ok(store.setting("organisation_id").map_err(storage_error)?.and_then(|id| Uuid::parse_str(&id).ok()))
+}
+
+/// Names staff in the provider's directory (from a rota's names or an enrolment code): one
+/// change to the names given, so other managers' edits to the directory stay.
+pub(crate) fn name_staff(store: &mut Store, names: &[(StaffId, String)]) -> Result<(), AppError> {
+    let Some(org) = organisation(store)? else { return Ok(()) };
+    let named: Vec<&(StaffId, String)> = names.iter().filter(|(_, n)| !n.trim().is_empty()).collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let id = DirectoryId::for_provider(org).to_string();
+    if matches!(store.get::<Directory>(&id), Err(StoreError::NotFound { .. })) {
+        store.put(&Directory::new(org)).map_err(storage_error)?;
+    }
+    store
+        .update::<Directory>(&id, |directory| {
+            for (reference, name) in &named {
+                directory.set_staff_name(reference, name);
+            }
+            directory.validate().map_err(|e| StoreError::Invalid(e.to_string()))
+        })
+        .map_err(storage_error)?;
+    Ok(())
 }
 
 /// Puts staff names beside the references on visit rows ("Ben Okafor (C002)").

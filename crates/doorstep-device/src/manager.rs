@@ -396,7 +396,10 @@ impl Device {
             CsvKind::Rota => store.import_rota_csv(args.text.as_bytes()),
         };
         match outcome {
-            Ok(summary) => Ok(ImportOutcome::Imported { created: summary.created, updated: summary.updated }),
+            Ok(summary) => {
+                crate::directory::name_staff(&mut store, &summary.staff_names)?;
+                Ok(ImportOutcome::Imported { created: summary.created, updated: summary.updated })
+            }
             Err(StoreError::Import(errors)) => Ok(ImportOutcome::Refused {
                 errors: errors
                     .errors
@@ -413,8 +416,17 @@ impl Device {
         if !matches!(args.role, Role::Carer | Role::Manager) {
             return Err(AppError::new(ErrorCode::Invalid, "Devices enrol as a carer or a manager."));
         }
+        let name = args.staff_name.trim();
+        if name.chars().count() > 80 || name.chars().any(char::is_control) {
+            return Err(AppError::new(ErrorCode::Invalid, "Give their name on one line, at most 80 letters."));
+        }
         let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         let code = client.create_enrolment_code(args.staff_ref.trim(), args.role).await.map_err(sync_error)?;
+        // The name goes in the directory, so their tablet greets them by it once it has synced.
+        crate::directory::name_staff(
+            &mut *self.db().await?,
+            &[(StaffId::new(args.staff_ref.trim()), name.to_string())],
+        )?;
         Ok(EnrolmentCode { code: code.code, expires_at: code.expires_at })
     }
 

@@ -44,11 +44,14 @@ impl fmt::Display for ImportErrors {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportSummary {
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Staff names a rota gave (`carer_name`, `second_carer_name`), one per reference: for the
+    /// provider's directory.
+    pub staff_names: Vec<(StaffId, String)>,
 }
 
 pub const PEOPLE_COLUMNS: &[&str] = &[
@@ -89,7 +92,11 @@ pub const PEOPLE_COLUMNS: &[&str] = &[
 ];
 const PEOPLE_REQUIRED: &[&str] = &["client_ref", "given_name", "family_name"];
 
-pub const ROTA_COLUMNS: &[&str] = &["client_ref", "date", "start", "end", "carer", "second_carer", "tasks"];
+pub const ROTA_COLUMNS: &[&str] =
+    &["client_ref", "date", "start", "end", "carer", "second_carer", "tasks", "carer_name", "second_carer_name"];
+
+/// The longest staff name a rota may give.
+const STAFF_NAME_MOST: usize = 80;
 const ROTA_REQUIRED: &[&str] = &["client_ref", "date", "start", "end", "carer"];
 
 /// The cells of one data row by column name, with the row's line number.
@@ -413,6 +420,8 @@ struct RotaRowData {
     window: TimeWindow,
     carers: Vec<StaffId>,
     tasks: Vec<Task>,
+    /// Names the row gives its carers.
+    names: Vec<(StaffId, String)>,
 }
 
 fn check_rota_row(store: &Store, row: &Row, errors: &mut Vec<RowError>) -> Result<Option<RotaRowData>> {
@@ -463,15 +472,30 @@ fn check_rota_row(store: &Store, row: &Row, errors: &mut Vec<RowError>) -> Resul
         }
     }
     let mut carers = Vec::new();
+    let mut names = Vec::new();
+    let mut name = |column: &str, reference: &StaffId, bad: &mut dyn FnMut(&str, String)| {
+        let Some(given) = row.optional(column) else { return };
+        if given.chars().count() > STAFF_NAME_MOST || given.chars().any(char::is_control) {
+            bad(column, format!("a name of at most {STAFF_NAME_MOST} letters, on one line"));
+        } else {
+            names.push((reference.clone(), given));
+        }
+    };
     match row.optional("carer") {
         None => bad("carer", "this cannot be empty".into()),
-        Some(c) => carers.push(StaffId::new(c)),
+        Some(c) => {
+            let first = StaffId::new(c);
+            name("carer_name", &first, &mut bad);
+            carers.push(first);
+        }
     }
     if let Some(second) = row.optional("second_carer") {
         if carers.iter().any(|c| c.as_str() == second) {
             bad("second_carer", "the second carer is the same as the first".into());
         }
-        carers.push(StaffId::new(second));
+        let second = StaffId::new(second);
+        name("second_carer_name", &second, &mut bad);
+        carers.push(second);
     }
     let mut tasks = Vec::new();
     let mut per_kind: BTreeMap<TaskKind, usize> = BTreeMap::new();
@@ -499,7 +523,14 @@ fn check_rota_row(store: &Store, row: &Row, errors: &mut Vec<RowError>) -> Resul
     // The same client, day and start time is the same visit, so a re-imported rota updates it.
     const ROTA: Uuid = Uuid::from_u128(0x726f7461_0000_4000_8000_646f6f727374);
     let key = format!("{client_ref}|{}", window.start.timestamp());
-    Ok(Some(RotaRowData { visit_id: VisitId(Uuid::new_v5(&ROTA, key.as_bytes())), person_id, window, carers, tasks }))
+    Ok(Some(RotaRowData {
+        visit_id: VisitId(Uuid::new_v5(&ROTA, key.as_bytes())),
+        person_id,
+        window,
+        carers,
+        tasks,
+        names,
+    }))
 }
 
 impl Store {
@@ -567,8 +598,24 @@ impl Store {
         let rows = read_rows(input, ROTA_COLUMNS, ROTA_REQUIRED, &mut errors);
         let mut visits = Vec::new();
         let mut seen: BTreeMap<VisitId, u64> = BTreeMap::new();
+        let mut staff_names: BTreeMap<StaffId, (String, u64)> = BTreeMap::new();
         for row in &rows {
             if let Some(data) = check_rota_row(self, row, &mut errors)? {
+                for (reference, name) in &data.names {
+                    match staff_names.get(reference) {
+                        Some((other, line)) if other != name => errors.push(RowError {
+                            line: row.line,
+                            field: "carer_name".into(),
+                            reason: format!(
+                                "{reference} is called \"{other}\" on line {line}: give one name for each carer"
+                            ),
+                        }),
+                        Some(_) => {}
+                        None => {
+                            staff_names.insert(reference.clone(), (name.clone(), row.line));
+                        }
+                    }
+                }
                 if let Some(first) = seen.insert(data.visit_id, row.line) {
                     errors.push(RowError {
                         line: row.line,
@@ -584,7 +631,10 @@ impl Store {
             return Err(StoreError::Import(ImportErrors { errors }));
         }
         self.in_transaction(|tx, actor| {
-            let mut summary = ImportSummary::default();
+            let mut summary = ImportSummary {
+                staff_names: staff_names.into_iter().map(|(reference, (name, _))| (reference, name)).collect(),
+                ..ImportSummary::default()
+            };
             for data in visits {
                 let mut created = false;
                 let written = write::<Visit>(tx, actor, &data.visit_id.to_string(), |current| {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use doorstep_model::visit::{Task, TaskKind, Visit, VisitStatus};
-use doorstep_model::{Person, VisitId};
+use doorstep_model::{Person, StaffId, VisitId};
 use doorstep_store::import::{ImportSummary, RowError};
 use doorstep_store::{Store, StoreError};
 use rusqlite::Connection;
@@ -29,7 +29,7 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
 }
 
 fn summary(created: usize, updated: usize, unchanged: usize) -> ImportSummary {
-    ImportSummary { created, updated, unchanged }
+    ImportSummary { created, updated, unchanged, staff_names: Vec::new() }
 }
 
 fn document_count(store: &Store) -> i64 {
@@ -411,4 +411,30 @@ fn a_time_the_clocks_repeat_in_autumn_takes_the_first() {
     assert_eq!(day[0].starts_at, utc(2026, 10, 25, 0, 30), "01:30 BST, the first of the two");
     assert_eq!(day[0].ends_at, utc(2026, 10, 25, 3, 0));
     let _: VisitId = day[0].id.parse().expect("a visit id");
+}
+
+#[test]
+fn a_rota_may_name_its_carers_once_each_for_the_directory() {
+    let (_dir, mut store) = store_with_people();
+    let named = "\
+client_ref,date,start,end,carer,second_carer,tasks,carer_name,second_carer_name
+P00001,2026-07-15,08:00,08:30,C001,,meal,Sam Taylor,
+P00002,15/07/2026,13:00,14:00,C001,C002,mobility,Sam Taylor,Priya Shah
+P00001,2026-07-15,17:30,18:00,C002,,,,
+";
+    let summary = store.import_rota_csv(named.as_bytes()).expect("rota with names");
+    assert_eq!(summary.created, 3);
+    assert_eq!(
+        summary.staff_names,
+        [(StaffId::new("C001"), "Sam Taylor".to_string()), (StaffId::new("C002"), "Priya Shah".to_string())]
+    );
+
+    let clash = "\
+client_ref,date,start,end,carer,second_carer,tasks,carer_name
+P00001,2026-07-16,08:00,08:30,C001,,,Sam Taylor
+P00001,2026-07-16,17:30,18:00,C001,,,Samantha Taylor
+";
+    let errors = problems(store.import_rota_csv(clash.as_bytes()).expect_err("two names for C001"));
+    assert_eq!(lines_and_fields(&errors), [(3, "carer_name")]);
+    assert!(errors[0].reason.contains("line 2"), "{}", errors[0].reason);
 }

@@ -488,6 +488,7 @@ pub fn Devices() -> Html {
     let confirming = use_state(|| None::<String>);
     let asked = use_state(|| false);
     let staff = use_state(String::new);
+    let staff_name = use_state(String::new);
     let role = use_state(|| Role::Carer);
     let code = use_state(|| None::<EnrolmentCode>);
     let error = use_state(|| None::<AppError>);
@@ -503,7 +504,7 @@ pub fn Devices() -> Html {
     };
     let create = {
         let (ctx, error, code) = (ctx.clone(), error.clone(), code.clone());
-        let args = EnrolmentCodeArgs { staff_ref: (*staff).clone(), role: *role };
+        let args = EnrolmentCodeArgs { staff_ref: (*staff).clone(), staff_name: (*staff_name).clone(), role: *role };
         Callback::from(move |_: MouseEvent| {
             let code = code.clone();
             act::<CreateEnrolmentCode>(&ctx, args.clone(), error.clone(), move |c| code.set(Some(c)));
@@ -524,6 +525,11 @@ pub fn Devices() -> Html {
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="staff-ref">{"Staff reference"}</label>
                 <input class="nhsuk-input nhsuk-input--width-10" id="staff-ref" value={(*staff).clone()} oninput={let s = staff.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e)))} />
+            </div>
+            <div class="nhsuk-form-group">
+                <label class="nhsuk-label" for="staff-name">{"Their name, as colleagues know them"}</label>
+                <div class="nhsuk-hint" id="staff-name-hint">{"For example, Sam Taylor. It goes in the directory, so the tablet and the office's lists show their name."}</div>
+                <input class="nhsuk-input nhsuk-input--width-20" id="staff-name" aria-describedby="staff-name-hint" value={(*staff_name).clone()} oninput={let s = staff_name.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e)))} />
             </div>
             <div class="ds-buttons">{ role_choice(Role::Carer, "Carer") }{ role_choice(Role::Manager, "Manager") }</div>
             <button type="button" class="nhsuk-button" id="create-code" onclick={create}>{"Create code"}</button>

@@ -1307,3 +1307,44 @@ async fn a_search_hit_names_the_person_the_time_and_the_author_and_opens_its_vis
     assert_eq!(office.visit(visit).await.expect("opens").note.id.to_string(), note.id);
     assert!(note.snippet_parts().iter().any(|(word, matched)| *matched && word.eq_ignore_ascii_case("bathroom")));
 }
+
+/// Staff are named where the office already types their names: creating a tablet's code and
+/// importing the rota put them in the directory, and the office's lists use them.
+#[tokio::test]
+async fn names_from_an_enrolment_code_and_the_rota_reach_the_directory_and_the_lists() {
+    use doorstep_commands::{CsvKind, EnrolmentCodeArgs, ImportArgs, ImportOutcome};
+
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, _sam, _priya) = team(&hub, dir.path()).await;
+    office
+        .create_enrolment_code(EnrolmentCodeArgs {
+            staff_ref: "C009".into(),
+            staff_name: " Kofi Mensah ".into(),
+            role: Role::Carer,
+        })
+        .await
+        .expect("a code, and a name");
+    let bad = office
+        .create_enrolment_code(EnrolmentCodeArgs {
+            staff_ref: "C010".into(),
+            staff_name: "Kofi\nMensah".into(),
+            role: Role::Carer,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::Invalid);
+
+    let day = today();
+    let rota = format!(
+        "client_ref,date,start,end,carer,second_carer,tasks,carer_name\nP00001,{day},20:00,20:30,C011,,,Dee Walsh\n"
+    );
+    let outcome = office.import_csv(ImportArgs { kind: CsvKind::Rota, text: rota }).await.expect("import");
+    assert!(matches!(outcome, ImportOutcome::Imported { created: 1, .. }), "{outcome:?}");
+    let directory = office.directory().await.expect("directory").directory;
+    assert_eq!(directory.staff_label("C009"), "Kofi Mensah (C009)");
+    assert_eq!(directory.staff_label("C011"), "Dee Walsh (C011)");
+    assert_eq!(directory.staff_label("C001"), "Sam Taylor (C001)", "names already there stay");
+    let evening = office.today(DayArgs { day: None }).await.expect("today");
+    assert!(evening.visits.iter().any(|v| v.carer_names == ["Dee Walsh (C011)"]), "{:?}", evening.visits);
+}
