@@ -133,6 +133,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("#idea-sent-back").await;
     carer.wait("#check-out").await;
     carer.click("#check-out").await;
+    // Check your answers: what the office will read, then check out.
+    carer.wait_text("#check-answers", "Check before you check out").await;
+    carer.click("#check-out-now").await;
     // The tasks are not marked: "Before you go" asks first, and the carer may still go.
     carer.wait_text("#before-you-go", "not marked").await;
     let _ = carer.client.execute("document.getElementById('before-you-go').scrollIntoView()", vec![]).await;

@@ -6,8 +6,9 @@ use std::rc::Rc;
 
 use doorstep_commands::{
     AddLateEntry, AppError, CheckIn, CheckOut, CheckOutArgs, CouldNotArgs, CouldNotVisit, ErrorCode, FoodFluidArgs,
-    GetVisit, LateEntryArgs, MoodArgs, NarrativeArgs, RecordCall, RecordCallArgs, RecordTask, RecordVitals,
-    SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
+    GetSyncStatus, GetVisit, LateEntryArgs, MoodArgs, NarrativeArgs, RecordCall, RecordCallArgs, RecordTask,
+    RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen,
+    VitalsArgs,
 };
 use doorstep_model::news2::{EscalationLevel, News2Assessment};
 use doorstep_model::{
@@ -51,6 +52,28 @@ fn scroll_to(id: &'static str) {
 /// The usual reasons a task was not done, one tap each (typing with gloves on is hard).
 const NOT_DONE_REASONS: [&str; 3] = ["They said no", "Not needed today", "Family did it"];
 
+/// The visit at a glance, each part with the section it jumps to: "Tasks 2 of 4", "Note
+/// written", "2 signs", "NEWS2 5: Medium – phoned 09:12".
+fn glance(s: &VisitScreen) -> Vec<(&'static str, String)> {
+    let mut parts = Vec::new();
+    if !s.visit.tasks.is_empty() {
+        let marked = s.visit.tasks.iter().filter(|t| t.outcome.is_some()).count();
+        parts.push(("tasks-heading", format!("Tasks {marked} of {}", s.visit.tasks.len())));
+    }
+    let note = if s.note.narrative.trim().is_empty() { "No note yet" } else { "Note written" };
+    parts.push(("note-heading", note.to_string()));
+    match s.note.soft_signs.len() {
+        0 => {}
+        1 => parts.push(("signs-heading", "1 sign".to_string())),
+        n => parts.push(("signs-heading", format!("{n} signs"))),
+    }
+    if let Some(news2) = &s.news2 {
+        let phoned = s.note.calls.last().map(|c| format!(" – phoned {}", format::time(c.at))).unwrap_or_default();
+        parts.push(("vitals-heading", format!("{}{phoned}", news2.summary())));
+    }
+    parts
+}
+
 /// Saves the note this long after the last keystroke.
 const AUTOSAVE_MS: u32 = 700;
 
@@ -90,13 +113,29 @@ pub fn VisitPage(props: &Props) -> Html {
         });
     }
     let error = use_state(|| None::<AppError>);
+    // Whether the office has what was recorded: asked again after every change on this screen.
+    let badge = use_state(|| None::<doorstep_commands::SyncBadge>);
+    {
+        let badge = badge.clone();
+        use_effect_with((*screen).clone(), move |_| {
+            spawn_local(async move {
+                if let Ok(fresh) = call::<GetSyncStatus>(&()).await {
+                    badge.set(Some(fresh));
+                }
+            });
+        });
+    }
+    // The carer pressed Check out and is reading back what they recorded.
+    let checking = use_state(|| false);
     {
         // The bar's Check out is at the bottom of the screen, wherever the page is scrolled: show
         // what it asks about.
         let asking = error.as_ref().is_some_and(|e| e.code == ErrorCode::Confirm);
-        use_effect_with(asking, move |asking| {
+        use_effect_with((asking, *checking), move |(asking, checking)| {
             if *asking {
                 scroll_to("before-you-go");
+            } else if *checking {
+                scroll_to("check-answers");
             }
         });
     }
@@ -190,19 +229,41 @@ pub fn VisitPage(props: &Props) -> Html {
                 <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="new-idea" onclick={new_idea}>{"Record an idea"}</button>
                 if s.visit.status == VisitStatus::InProgress {
                     <hr />
-                    if let Some(items) = before_you_go.clone() {
-                        <div class="nhsuk-warning-callout" id="before-you-go" role="alert">
-                            <h2 class="nhsuk-warning-callout__label"><span role="text">{"Before you go"}</span></h2>
-                            <ul>{ for items.lines().map(|line| html! { <li>{ line.to_string() }</li> }) }</ul>
-                        </div>
+                    if *checking {
+                        // Check your answers: what the office will read, before it is final.
+                        <section aria-labelledby="check-heading" id="check-answers">
+                            <h2 id="check-heading">{"Check before you check out"}</h2>
+                            <RecordSummary screen={s.clone()} />
+                            if let Some(items) = before_you_go.clone() {
+                                <div class="nhsuk-warning-callout" id="before-you-go" role="alert">
+                                    <h3 class="nhsuk-warning-callout__label"><span role="text">{"Before you go"}</span></h3>
+                                    <ul>{ for items.lines().map(|line| html! { <li>{ line.to_string() }</li> }) }</ul>
+                                </div>
+                            }
+                        </section>
                     }
                     // Check out stays in reach at the bottom of the screen however long the visit
-                    // page is.
+                    // page is, under the visit at a glance and whether the office has it yet.
                     <div class="ds-visit-bar">
+                        <p class="ds-glance" id="glance">
+                            { for glance(&s).into_iter().map(|(target, words)| html! {
+                                <a class="ds-glance__item" href={format!("#{target}")} onclick={{
+                                    Callback::from(move |e: MouseEvent| { e.prevent_default(); scroll_to(target); })
+                                }}>{ words }</a>
+                            }) }
+                            if let Some(badge) = &*badge {
+                                <span class="ds-glance__sync">{ badge.headline(chrono::Utc::now()) }</span>
+                            }
+                        </p>
                         if before_you_go.is_some() {
                             <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="check-out-anyway" onclick={check_out(true)}>{"Check out anyway"}</button>
+                        } else if *checking {
+                            <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out-now" onclick={check_out(false)}>{"Check out now"}</button>
                         } else {
-                            <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out" onclick={check_out(false)}>{"Check out"}</button>
+                            <button type="button" class="nhsuk-button ds-wide ds-big" id="check-out" onclick={{
+                                let checking = checking.clone();
+                                Callback::from(move |_: MouseEvent| checking.set(true))
+                            }}>{"Check out"}</button>
                         }
                     </div>
                 }
@@ -1134,6 +1195,66 @@ fn Door(props: &DoorProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct RecordProps {
+    screen: VisitScreen,
+}
+
+/// What the visit recorded, as a summary list: read back at check-out, and shown once it ended.
+#[component]
+fn RecordSummary(props: &RecordProps) -> Html {
+    let s = &props.screen;
+    let tasks = s.visit.tasks.iter().map(|t| {
+        let outcome = match &t.outcome {
+            Some(TaskOutcome::Done) => "done".to_string(),
+            Some(TaskOutcome::NotDone { reason }) => format!("not done: {reason}"),
+            None => "not marked".to_string(),
+        };
+        html! { <li>{ format!("{}: {} – {outcome}", t.kind.label(), t.description) }</li> }
+    });
+    let signs: Vec<String> = s
+        .note
+        .soft_signs
+        .iter()
+        .map(|o| format!("{} ({})", o.sign.label(), o.compared_to_usual.label().to_lowercase()))
+        .collect();
+    let readings = s.news2.as_ref().map(News2Assessment::summary);
+    html! {
+        <dl class="nhsuk-summary-list">
+            if !s.visit.tasks.is_empty() {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Tasks"}</dt>
+                    <dd class="nhsuk-summary-list__value"><ul class="nhsuk-list">{ for tasks }</ul></dd>
+                </div>
+            }
+            <div class="nhsuk-summary-list__row">
+                <dt class="nhsuk-summary-list__key">{"Note"}</dt>
+                <dd class="nhsuk-summary-list__value ds-handover__note">
+                    { if s.note.narrative.trim().is_empty() { "No note was written.".to_string() } else { s.note.narrative.clone() } }
+                </dd>
+            </div>
+            if !signs.is_empty() {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Noticed"}</dt>
+                    <dd class="nhsuk-summary-list__value">{ signs.join("; ") }</dd>
+                </div>
+            }
+            if let Some(readings) = readings {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Readings"}</dt>
+                    <dd class="nhsuk-summary-list__value">{ readings }</dd>
+                </div>
+            }
+            if !s.note.calls.is_empty() {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"Calls"}</dt>
+                    <dd class="nhsuk-summary-list__value">{ for s.note.calls.iter().map(|c| html! { <p>{ c.summary() }</p> }) }</dd>
+                </div>
+            }
+        </dl>
+    }
+}
+
 /// A visit that has ended, as it was recorded: read only, with words added since marked late.
 /// The carer adds to it with a late entry, never by changing what was written at the time.
 #[component]
@@ -1170,56 +1291,10 @@ fn ClosedVisit(props: &SectionProps) -> Html {
             text.set(input_value(&e));
         })
     };
-    let tasks = s.visit.tasks.iter().map(|t| {
-        let outcome = match &t.outcome {
-            Some(TaskOutcome::Done) => "done".to_string(),
-            Some(TaskOutcome::NotDone { reason }) => format!("not done: {reason}"),
-            None => "not marked".to_string(),
-        };
-        html! { <li>{ format!("{}: {} – {outcome}", t.kind.label(), t.description) }</li> }
-    });
-    let signs: Vec<String> = s
-        .note
-        .soft_signs
-        .iter()
-        .map(|o| format!("{} ({})", o.sign.label(), o.compared_to_usual.label().to_lowercase()))
-        .collect();
-    let readings = s.news2.as_ref().map(News2Assessment::summary);
     html! {
         <section aria-labelledby="record-heading" id="visit-record">
             <h2 id="record-heading">{"What was recorded"}</h2>
-            <dl class="nhsuk-summary-list">
-                if !s.visit.tasks.is_empty() {
-                    <div class="nhsuk-summary-list__row">
-                        <dt class="nhsuk-summary-list__key">{"Tasks"}</dt>
-                        <dd class="nhsuk-summary-list__value"><ul class="nhsuk-list">{ for tasks }</ul></dd>
-                    </div>
-                }
-                <div class="nhsuk-summary-list__row">
-                    <dt class="nhsuk-summary-list__key">{"Note"}</dt>
-                    <dd class="nhsuk-summary-list__value ds-handover__note">
-                        { if s.note.narrative.trim().is_empty() { "No note was written.".to_string() } else { s.note.narrative.clone() } }
-                    </dd>
-                </div>
-                if !signs.is_empty() {
-                    <div class="nhsuk-summary-list__row">
-                        <dt class="nhsuk-summary-list__key">{"Noticed"}</dt>
-                        <dd class="nhsuk-summary-list__value">{ signs.join("; ") }</dd>
-                    </div>
-                }
-                if let Some(readings) = readings {
-                    <div class="nhsuk-summary-list__row">
-                        <dt class="nhsuk-summary-list__key">{"Readings"}</dt>
-                        <dd class="nhsuk-summary-list__value">{ readings }</dd>
-                    </div>
-                }
-                if !s.note.calls.is_empty() {
-                    <div class="nhsuk-summary-list__row">
-                        <dt class="nhsuk-summary-list__key">{"Calls"}</dt>
-                        <dd class="nhsuk-summary-list__value">{ for s.note.calls.iter().map(|c| html! { <p>{ c.summary() }</p> }) }</dd>
-                    </div>
-                }
-            </dl>
+            <RecordSummary screen={s.clone()} />
             if !s.note.late_entries.is_empty() {
                 <h3>{"Added later"}</h3>
                 <ul class="nhsuk-list" id="late-entries">
