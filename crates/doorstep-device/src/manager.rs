@@ -75,6 +75,9 @@ impl Device {
         ideas_to_review.extend(store.insights_with_status("reviewed").map_err(storage_error)?);
         // "Today" ideas first, newest first within each urgency (the query's order; the sort is stable).
         ideas_to_review.sort_by_key(|i| i.urgency != Urgency::Urgent.code());
+        for idea in &mut ideas_to_review {
+            idea.author = directory.staff_label(&idea.author);
+        }
         drop(store);
         Ok(ManagerDay {
             day,

@@ -59,6 +59,9 @@ pub struct InsightRow {
     pub urgency: String,
     pub summary: String,
     pub created_at: DateTime<Utc>,
+    /// Who it is about, when their record is on the device.
+    #[serde(default)]
+    pub person_name: Option<String>,
 }
 
 /// Everything the person screen shows.

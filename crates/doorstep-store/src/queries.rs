@@ -126,7 +126,7 @@ impl Store {
             person,
             timeline,
             watch: self.watch(person_id)?,
-            insights: self.insights_where("person_id = ?1", params![person_id])?,
+            insights: self.insights_where("i.person_id = ?1", params![person_id])?,
             version,
         })
     }
@@ -176,18 +176,19 @@ impl Store {
 
     /// Insights with a status code (`"submitted"`, `"shared"`…), newest first.
     pub fn insights_with_status(&self, status: &str) -> Result<Vec<InsightRow>> {
-        self.insights_where("status = ?1", params![status])
+        self.insights_where("i.status = ?1", params![status])
     }
 
     /// One carer's ideas, newest first.
     pub fn insights_by_author(&self, staff_ref: &str) -> Result<Vec<InsightRow>> {
-        self.insights_where("author = ?1", params![staff_ref])
+        self.insights_where("i.author = ?1", params![staff_ref])
     }
 
     fn insights_where(&self, condition: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<InsightRow>> {
         let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT id, person_id, author, status, urgency, summary, created_at FROM insights
-             WHERE {condition} ORDER BY created_at DESC"
+            "SELECT i.id, i.person_id, i.author, i.status, i.urgency, i.summary, i.created_at, p.display_name
+             FROM insights i LEFT JOIN people p ON p.id = i.person_id
+             WHERE {condition} ORDER BY i.created_at DESC"
         ))?;
         let rows = stmt.query_map(params, |r| {
             Ok(InsightRow {
@@ -198,6 +199,7 @@ impl Store {
                 urgency: r.get(4)?,
                 summary: r.get(5)?,
                 created_at: millis(r.get(6)?),
+                person_name: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

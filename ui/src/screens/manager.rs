@@ -202,7 +202,10 @@ pub fn ManagerDayScreen() -> Html {
                                 <h3 class="nhsuk-card__heading nhsuk-heading-s">
                                     <a href={format!("#idea/{}", i.id)} onclick={go(Route::Idea(i.id.clone()))}>{ i.summary.clone() }</a>
                                 </h3>
-                                <p class="nhsuk-card__description">{ format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }</p>
+                                <p class="nhsuk-card__description">
+                                    { i.person_name.as_ref().map(|n| format!("About {n}. ")).unwrap_or_default() }
+                                    { format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }
+                                </p>
                             </div>
                         </li>
                     }) }
