@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 use chrono::{Duration, Utc};
-use doorstep_model::{Directory, DirectoryId, Insight, Person, RecordKind, SharedItem, Visit, VisitNote};
+use doorstep_model::policy::{WritePolicy, Writer, check_note};
+use doorstep_model::{Directory, DirectoryId, Insight, Person, RecordKind, SharedItem, StaffId, Visit, VisitNote};
 use doorstep_protocol::{
     DocChanges, DocSyncRequest, DocSyncResponse, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse,
 };
@@ -500,8 +501,8 @@ impl<S: HubStorage> Hub<S> {
         let device = &caller.device;
         // For a shared item: the hub's copy before this push, to keep partners' answers intact.
         let mut earlier_shared: Option<SharedItem> = None;
-        // For a carer's visit or note: what it was about before, which is not theirs to change.
-        let mut earlier_rota: Option<(Option<VisitIndex>, Option<Uuid>, Option<Uuid>)> = None;
+        // The hub's copy before this push, for the write policy's before-and-after check.
+        let mut before: Option<AutoCommit> = None;
         let (owner, mut combined, old_heads) = match &existing {
             Some(doc) => {
                 // Readers first: the answer to anyone else says nothing about the stored record
@@ -524,11 +525,9 @@ impl<S: HubStorage> Hub<S> {
                 if push.kind == RecordKind::Shared {
                     earlier_shared = autosurgeon::hydrate(&current).ok();
                 }
-                if device.role == Role::Carer && matches!(push.kind, RecordKind::Visit | RecordKind::Note) {
-                    earlier_rota =
-                        facts(push.kind, &current, doc.owner_org).ok().map(|(_, f)| (f.visit, f.note_person, f.parent));
-                }
-                (doc.owner_org, doc.bytes.clone(), current.get_heads())
+                let heads = current.get_heads();
+                before = Some(current);
+                (doc.owner_org, doc.bytes.clone(), heads)
             }
             None => (device.org_id, Vec::new(), Vec::new()),
         };
@@ -564,20 +563,8 @@ impl<S: HubStorage> Hub<S> {
                 format!("{} {} names a person of another provider", push.kind, push.id),
             );
         }
-        // A carer records a visit (and writes its note) but does not change whose it is, who is
-        // on it or its day: that is the rota, which decides what every carer's devices hold.
-        if let Some((visit, note_person, parent)) = &earlier_rota
-            && (visit != &facts.visit || note_person != &facts.note_person || parent != &facts.parent)
-        {
-            return hold(
-                HoldReason::Forbidden,
-                format!(
-                    "{} may not change whose {} {} is, who is on it or when",
-                    caller.describe(),
-                    push.kind,
-                    push.id
-                ),
-            );
+        if let Some(refusal) = self.check_policy(caller, push.kind, before.as_ref(), &doc, facts.parent).await? {
+            return hold(HoldReason::Forbidden, format!("{} {}: {refusal}", push.kind, push.id));
         }
         if push.kind == RecordKind::Shared
             && let Some(refusal) = self.check_shared(&doc, earlier_shared.as_ref()).await?
@@ -703,6 +690,57 @@ impl<S: HubStorage> Hub<S> {
 
     /// Whether this device may create a record of this kind: managers anything in their
     /// provider; carers notes for visits they are on, and their own ideas.
+    /// The model's write policy (`doorstep_model::policy`), on the record before and after this
+    /// push: what this device's role may change, field by field. A note is judged with its
+    /// visit, as the hub holds it.
+    async fn check_policy(
+        &self,
+        caller: &Caller,
+        kind: RecordKind,
+        before: Option<&AutoCommit>,
+        after: &AutoCommit,
+        parent: Option<Uuid>,
+    ) -> Result<Option<String>, ServiceError> {
+        let staff = StaffId::new(caller.device.staff_ref.clone());
+        let writer = Writer { role: caller.device.role, staff: &staff };
+        fn judged<T: WritePolicy + autosurgeon::Hydrate>(
+            before: Option<&AutoCommit>,
+            after: &AutoCommit,
+            writer: Writer<'_>,
+        ) -> Option<String> {
+            let after: T = match autosurgeon::hydrate(after) {
+                Ok(after) => after,
+                Err(e) => return Some(format!("unreadable: {e}")),
+            };
+            let before: Option<T> = before.and_then(|b| autosurgeon::hydrate(b).ok());
+            T::check_write(before.as_ref(), &after, writer).err().map(|r| r.0)
+        }
+        Ok(match kind {
+            RecordKind::Person => judged::<Person>(before, after, writer),
+            RecordKind::Visit => judged::<Visit>(before, after, writer),
+            RecordKind::Insight => judged::<Insight>(before, after, writer),
+            RecordKind::Directory => judged::<Directory>(before, after, writer),
+            RecordKind::Shared => judged::<SharedItem>(before, after, writer),
+            RecordKind::Note => {
+                let note: VisitNote = match autosurgeon::hydrate(after) {
+                    Ok(note) => note,
+                    Err(e) => return Ok(Some(format!("unreadable: {e}"))),
+                };
+                let earlier: Option<VisitNote> = before.and_then(|b| autosurgeon::hydrate(b).ok());
+                let visit: Option<Visit> = match parent {
+                    Some(id) => match self.storage.load_document(id).await? {
+                        Some(stored) if stored.kind == RecordKind::Visit => {
+                            load_strict(&stored.bytes).ok().and_then(|d| autosurgeon::hydrate(&d).ok())
+                        }
+                        _ => None,
+                    },
+                    None => None,
+                };
+                check_note(earlier.as_ref(), &note, visit.as_ref(), writer).err().map(|r| r.0)
+            }
+        })
+    }
+
     async fn may_create(
         &self,
         caller: &Caller,

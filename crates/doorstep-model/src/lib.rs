@@ -19,6 +19,7 @@ pub mod news2;
 pub mod nhs_number;
 pub mod note;
 pub mod person;
+pub mod policy;
 pub mod role;
 pub mod sbard;
 pub mod shared;

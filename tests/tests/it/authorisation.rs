@@ -66,8 +66,8 @@ const DOCS: [&str; 17] = [
 const EXPECTED: &[(&str, &str)] = &[
     //                                  ┌──── Sam's ────┐  ┌─── Priya's ───┐  ┌─ shared items ─┐  ┌── Northgate ──┐  ┌ directory ┐
     //                                  pers vis note idea pers vis note idea cncl surg revoked  pers vis note idea  sunr ngte
-    ("Sam, carer C001",                "RW   RW  RW   RW   --   --  --   --   R-   R-   R-       --   --  --   --    R-   --"),
-    ("Priya, carer C002",              "--   --  --   --   RW   RW  RW   RW   --   --   --       --   --  --   --    R-   --"),
+    ("Sam, carer C001",                "R-   RW  RW   R-   --   --  --   --   R-   R-   R-       --   --  --   --    R-   --"),
+    ("Priya, carer C002",              "--   --  --   --   R-   RW  RW   R-   --   --   --       --   --  --   --    R-   --"),
     ("Sunrise manager",                "RW   RW  RW   RW   RW   RW  RW   RW   RW   RW   RW       --   --  --   --    RW   --"),
     ("Northgate manager",              "--   --  --   --   --   --  --   --   --   --   --       RW   RW  RW   RW    --   RW"),
     ("council's partner device",       "--   --  --   --   --   --  --   --   R-   --   --       --   --  --   --    --   --"),
@@ -156,7 +156,7 @@ fn idea(person: &Person, author: &str, summary: &str) -> Insight {
         who_could_act: vec![PartnerKind::OtEquipment],
         urgency: Urgency::Soon,
         consent_basis: ConsentBasis::PersonConsented,
-        status: InsightStatus::Reviewed,
+        status: InsightStatus::Submitted,
         comments: vec![],
         shares: vec![],
     }
@@ -689,5 +689,97 @@ async fn nobody_widens_a_rota_by_editing_a_visit() {
     // Recording the visit itself is still his to do.
     let checked_in = push_visit(&world, &sams_token, sams_visit, |v| v.checked_in_at = Some(Utc::now())).await;
     assert_eq!(checked_in, None);
+    world.hub.stop().await;
+}
+
+/// Pushes one changed record of kind `T` as `token`'s device; the hold, if any.
+async fn push_change<T: autosurgeon::Hydrate + autosurgeon::Reconcile>(
+    world: &World,
+    token: &str,
+    id: Uuid,
+    kind: RecordKind,
+    change: impl FnOnce(&mut T),
+) -> Option<doorstep_protocol::HeldBack> {
+    let mut doc = hub_copy(&world.hub.storage, id).await;
+    let before = doc.get_heads();
+    let mut record: T = autosurgeon::hydrate(&doc).unwrap();
+    change(&mut record);
+    autosurgeon::reconcile(&mut doc, &record).unwrap();
+    let push = DocChanges { id, kind, bytes: doc.save_after(&before) };
+    let request = SyncRequest { cursor: 0, push: vec![push], max_bytes: 1 << 20, held_back: Vec::new() };
+    raw_sync(&world.hub.url, Some(token), &request).await.unwrap().held_back.into_iter().next()
+}
+
+/// The write policy, field by field, at the hub (doorstep_model::policy): a carer's device
+/// cannot rewrite a person's identity or consent, file a note about someone else or as another
+/// carer, or change an idea once the office has it; what is theirs to record still goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_carer_writes_only_their_own_part_of_each_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let sam = match &world.actors[0].access {
+        Access::Device { token, .. } => token.clone(),
+        _ => panic!("Sam has a device"),
+    };
+    let (sams_person, sams_note, sams_idea, priyas_person) =
+        (world.docs[0].id, world.docs[2].id, world.docs[3].id, world.docs[4].id);
+
+    let refused = |held: Option<doorstep_protocol::HeldBack>, what: &str| {
+        let held = held.unwrap_or_else(|| panic!("{what}: taken"));
+        assert_eq!(held.reason, HoldReason::Forbidden, "{what}: {held:?}");
+        held.detail
+    };
+    let nhs = push_change::<Person>(&world, &sam, sams_person, RecordKind::Person, |p| {
+        p.nhs_number = Some("943 476 5919".parse().expect("a valid NHS number"));
+        p.name.family = "Forged".into();
+    })
+    .await;
+    assert!(refused(nhs, "Sam changes the NHS number and name").contains("person's record"));
+    let consent = push_change::<Person>(&world, &sam, sams_person, RecordKind::Person, |p| {
+        p.consent.nhs = Some(ConsentRecord {
+            given: true,
+            recorded_by: StaffId::new("M001"),
+            recorded_at: Utc::now(),
+            note: "Forged".into(),
+        })
+    })
+    .await;
+    refused(consent, "Sam records consent in the manager's name");
+
+    let elsewhere = push_change::<VisitNote>(&world, &sam, sams_note, RecordKind::Note, |n| {
+        n.person_id = doorstep_model::PersonId(priyas_person)
+    })
+    .await;
+    refused(elsewhere, "Sam's note names Priya's person");
+    let as_priya = push_change::<VisitNote>(&world, &sam, sams_note, RecordKind::Note, |n| {
+        n.touched_by(&StaffId::new("C002"), Utc::now())
+    })
+    .await;
+    assert!(refused(as_priya, "Sam writes as Priya").contains("as themselves"));
+    let call_as_priya = push_change::<VisitNote>(&world, &sam, sams_note, RecordKind::Note, |n| {
+        n.calls.push(doorstep_model::CallRecord {
+            to: doorstep_model::CallTarget::Nhs111,
+            to_name: String::new(),
+            at: Utc::now(),
+            spoke_to: String::new(),
+            outcome: doorstep_model::CallOutcome::Other,
+            detail: String::new(),
+            by: StaffId::new("C002"),
+        })
+    })
+    .await;
+    refused(call_as_priya, "a call recorded as Priya");
+    let idea =
+        push_change::<Insight>(&world, &sam, sams_idea, RecordKind::Insight, |i| i.status = InsightStatus::Actioned)
+            .await;
+    refused(idea, "Sam marks his own idea actioned");
+
+    // His own part goes through: words in his note, a call as himself.
+    let words = push_change::<VisitNote>(&world, &sam, sams_note, RecordKind::Note, |n| {
+        n.narrative.push_str(" Had a cup of tea.");
+        n.touched_by(&StaffId::new("C001"), Utc::now());
+    })
+    .await;
+    assert_eq!(words, None);
     world.hub.stop().await;
 }
