@@ -74,7 +74,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.unlock(PIN).await;
     carer.wait(".ds-visit__card").await;
     carer.shot("02-carer-today").await;
-    carer.click_labelled(".ds-visit__card", "Margaret").await;
+    carer.click_labelled(".ds-visit__card a", "Margaret").await;
     carer.wait("#check-in").await;
     // Before going in: what the last carer saw, the address, and how to get in behind "Show".
     carer.wait_text("#handover", "Last visit:").await;
@@ -88,13 +88,13 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait_text("#note-saved", "Saved at").await;
     // Ticking a sign asks how it compares with their usual; nothing is chosen for the carer.
     carer.click("#sign-confusion").await;
-    carer.click("#sign-confusion-new").await;
+    carer.click("label[for=sign-confusion-new]").await;
     carer.click("#sign-eating_drinking_less").await;
-    carer.click("#sign-eating_drinking_less-worse").await;
+    carer.click("label[for=sign-eating_drinking_less-worse]").await;
     for (field, value) in [("#resp", "21"), ("#spo2", "95"), ("#bp", "108"), ("#pulse", "96"), ("#temp", "37.9")] {
         carer.type_into(field, value).await;
     }
-    carer.click("#air").await;
+    carer.click("label[for=air]").await;
     carer.wait("#consciousness").await.select_by_value("alert").await.expect("choose alert");
     carer.click("#score").await;
     let score = carer.wait_text("#news2-score", "NEWS2 5").await;
@@ -110,9 +110,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.shot("04-visit-news2-medium").await;
 
     // The carer phones the GP and records the call: it becomes the SBARD's Decision.
-    carer.click("#call-to-gppractice").await;
+    carer.click("label[for=call-to-gppractice]").await;
     carer.type_into("#call-spoke-to", "Dr Khan").await;
-    carer.click("#call-outcome-gpvisiting").await;
+    carer.click("label[for=call-outcome-gpvisiting]").await;
     carer.type_into("#call-detail", "by 14:00").await;
     carer.click("#save-call").await;
     let decision = carer.wait_text("#sbard", "Phoned GP practice at").await;
@@ -125,7 +125,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.type_into("#idea-summary", "Grab rail by the back door would stop Peggy's near-falls").await;
     carer.type_into("#idea-detail", "She steadies herself on the door frame every morning.").await;
     carer.type_into("#idea-action", "Occupational therapy home assessment").await;
-    carer.click_labelled(".ds-choice", "Council adult social care").await;
+    carer.click_labelled("#who label", "Council adult social care").await;
     carer.shot("05-record-an-idea").await;
     carer.click("#save-idea").await;
     carer.click("#check-out").await;
@@ -143,7 +143,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     // The next visit: soft signs alone give advice; then a person who responds only to voice,
     // whatever the other readings, is 999.
     carer.wait(".ds-visit__card").await;
-    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card')[1].click()", vec![]).await;
+    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card a')[1].click()", vec![]).await;
     carer.click("#check-in").await;
     carer.wait_text("#visit-status", "In progress").await;
     // Two readings only, already a lower bound of 4: never "carry on".
@@ -168,7 +168,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
 
     // Harold's visit: nobody answers the door. One tap for why; the card says to phone the office.
     carer.wait(".ds-visit__card").await;
-    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card')[2].click()", vec![]).await;
+    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card a')[2].click()", vec![]).await;
     carer.wait("#check-in").await;
     carer.click("#could-not summary").await;
     carer.click("label[for=could-not-no_answer]").await;
@@ -206,9 +206,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     let attention = manager.wait_text("#attention", "NEWS2 5").await;
     assert!(attention.contains("Margaret"), "{attention}");
     manager.shot("10-manager-today").await;
-    manager.click_labelled(".ds-idea-card", "back door").await;
+    manager.click_labelled(".ds-idea-card a", "back door").await;
     manager.wait("#partners").await;
-    manager.click_labelled("#partners .ds-choice", "Northbrook Council").await;
+    manager.click_labelled("#partners label", "Northbrook Council").await;
     manager.type_into("#purpose", "So an occupational therapist can assess Peggy for a grab rail").await;
     manager.click("#include-observations").await;
     manager.shot("11-manager-review-idea").await;
@@ -235,7 +235,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.shot("25-manager-directory").await;
     // Peggy's page, as the office sees it: her plan and what is usual for her, with who noted it.
     manager.click_labelled(".ds-nav-link", "Today").await;
-    manager.click_labelled("#attention .ds-attention", "Margaret").await;
+    manager.click_labelled("#attention .ds-attention a", "Margaret").await;
     manager.wait("#visit-status").await;
     manager.click_labelled("button", "About Margaret").await;
     manager.wait_text("#baselines", "Oxygen scale").await;
@@ -331,7 +331,7 @@ async fn two_carers_type_into_one_note_and_both_screens_end_with_both_texts() {
     {
         let _ = carer.client.set_window_size(768, 1024).await;
         carer.unlock(PIN).await;
-        carer.click_labelled(".ds-visit__card", "Harold").await;
+        carer.click_labelled(".ds-visit__card a", "Harold").await;
         carer.click("#check-in").await;
         carer.wait_text("#visit-status", "In progress").await;
         carer.type_into("#note", words).await;

@@ -13,7 +13,10 @@ use yew::prelude::*;
 use crate::app::{Ctx, Route};
 use crate::format;
 use crate::screens::ideas::SharedList;
-use crate::widgets::{BackLink, ErrorMessage, Load, SyncBadgeView, act, input_value, loading_or_failed, use_command};
+use crate::widgets::{
+    Answers, BackLink, Choice, ErrorMessage, Load, SyncBadgeView, act, card, choices, input_value, loading_or_failed,
+    use_command,
+};
 
 #[component]
 pub fn ManagerDayScreen() -> Html {
@@ -23,14 +26,7 @@ pub fn ManagerDayScreen() -> Html {
     let count = |n: usize, label: &str, id: &str| {
         html! { <li class="ds-count" id={id.to_string()}><span class="ds-count__n">{ n }</span><span>{ label.to_string() }</span></li> }
     };
-    let go_visit = |id: &str| {
-        let (go, id) = (ctx.go.clone(), id.to_string());
-        Callback::from(move |_: MouseEvent| go.emit(Route::Visit(id.clone())))
-    };
-    let go_idea = |id: &str| {
-        let (go, id) = (ctx.go.clone(), id.to_string());
-        Callback::from(move |_: MouseEvent| go.emit(Route::Idea(id.clone())))
-    };
+    let attention = |weight: u8| classes!("ds-attention", (weight >= 3).then_some("ds-attention--high"));
     let scheduled = day.visits.len() - day.completed - day.in_progress - day.missed;
     html! {
         <>
@@ -48,13 +44,12 @@ pub fn ManagerDayScreen() -> Html {
                 <ul class="nhsuk-list" id="chase">
                     { for day.chase.iter().map(|c| html! {
                         <li>
-                            <button type="button" class={classes!("nhsuk-card", "nhsuk-card--clickable", "ds-attention", (c.weight >= 3).then_some("ds-attention--high"))} onclick={go_visit(&c.visit_id)}>
-                                <div class="nhsuk-card__content">
-                                    <h3 class="nhsuk-card__heading nhsuk-heading-s">{ c.person_name.clone() }</h3>
+                            { card(&ctx.go, Route::Visit(c.visit_id.clone()), attention(c.weight), html! { { c.person_name.clone() } }, 3, html! {
+                                <>
                                     <p class="nhsuk-card__description"><strong>{ c.what.clone() }</strong></p>
                                     <p class="nhsuk-body-s">{ format!("{}, {}", format::time(c.starts_at), c.carers.join(" and ")) }</p>
-                                </div>
-                            </button>
+                                </>
+                            }) }
                             { for c.carer_phones.iter().map(|p| html! {
                                 <a class="ds-phone-link ds-chase-phone" href={format!("tel:{}", p.dial)}>
                                     <span class="ds-phone-link__name">{ format!("Phone {}", p.name) }</span>
@@ -70,12 +65,9 @@ pub fn ManagerDayScreen() -> Html {
             <ul class="nhsuk-list" id="attention">
                 { for day.attention.iter().map(|a| html! {
                     <li>
-                        <button type="button" class={classes!("nhsuk-card", "nhsuk-card--clickable", "ds-attention", (a.weight >= 3).then_some("ds-attention--high"))} onclick={go_visit(&a.visit_id)}>
-                            <div class="nhsuk-card__content">
-                                <h3 class="nhsuk-card__heading nhsuk-heading-s">{ a.person_name.clone() }</h3>
-                                <p class="nhsuk-card__description">{ a.reason.clone() }</p>
-                            </div>
-                        </button>
+                        { card(&ctx.go, Route::Visit(a.visit_id.clone()), attention(a.weight), html! { { a.person_name.clone() } }, 3, html! {
+                            <p class="nhsuk-card__description">{ a.reason.clone() }</p>
+                        }) }
                     </li>
                 }) }
             </ul>
@@ -84,12 +76,9 @@ pub fn ManagerDayScreen() -> Html {
             <ul class="nhsuk-list" id="ideas-to-review">
                 { for day.ideas_to_review.iter().map(|i| html! {
                     <li>
-                        <button type="button" class="nhsuk-card nhsuk-card--clickable ds-idea-card" onclick={go_idea(&i.id)}>
-                            <div class="nhsuk-card__content">
-                                <h3 class="nhsuk-card__heading nhsuk-heading-s">{ i.summary.clone() }</h3>
-                                <p class="nhsuk-card__description">{ format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }</p>
-                            </div>
-                        </button>
+                        { card(&ctx.go, Route::Idea(i.id.clone()), classes!("ds-idea-card"), html! { { i.summary.clone() } }, 3, html! {
+                            <p class="nhsuk-card__description">{ format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }</p>
+                        }) }
                     </li>
                 }) }
             </ul>
@@ -166,7 +155,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
     let partner_choice = |p: &PartnerOrg| {
         let on = chosen.iter().any(|c| c.id == p.id);
         let (chosen, p2) = (chosen.clone(), p.clone());
-        let onclick = Callback::from(move |_: MouseEvent| {
+        let on_change = Callback::from(move |()| {
             let mut all = (*chosen).clone();
             if let Some(i) = all.iter().position(|c| c.id == p2.id) {
                 all.remove(i);
@@ -175,11 +164,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             }
             chosen.set(all);
         });
-        html! {
-            <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>
-                { format!("{} ({})", p.name, p.kind.label()) }
-            </button>
-        }
+        Choice::new(format!("partner-{}", p.id), format!("{} ({})", p.name, p.kind.label()), on, on_change)
     };
     let (label, tag) = format::status_tag(idea.status.code());
     let open = matches!(idea.status.code(), "submitted" | "reviewed" | "shared");
@@ -264,7 +249,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                     <p>{"Only what is needed goes: the idea, what was seen, and who it is about where their consent covers that partner. Each partner gets its own copy and can answer. Choose who should receive it."}</p>
                     { match &*partners {
                         Load::Ready(list) if list.is_empty() => html! { <p>{"No partner organisations are set up on the hub yet."}</p> },
-                        Load::Ready(list) => html! { <div class="ds-buttons" id="partners">{ for list.iter().map(partner_choice) }</div> },
+                        Load::Ready(list) => choices("partners", "Who should receive it?", Answers::Any, list.iter().map(partner_choice).collect()),
                         other => loading_or_failed(other),
                     } }
                     <div class="nhsuk-form-group">
@@ -312,15 +297,14 @@ pub fn Import() -> Html {
     };
     let choice = |k: CsvKind, label: &'static str| {
         let state = kind.clone();
-        let on = *kind == k;
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(k))}>{ label }</button> }
+        Choice::new(format!("csv-{k:?}").to_lowercase(), label, *kind == k, Callback::from(move |()| state.set(k)))
     };
     html! {
         <>
             <BackLink to={ctx.home()} label="Back to today" />
             <h1 class="ds-title">{"Import people or a rota"}</h1>
             <p>{"Paste a CSV file. Every row is checked first: if any row has a problem, nothing is imported and each problem is listed."}</p>
-            <div class="ds-buttons">{ choice(CsvKind::People, "People") }{ choice(CsvKind::Rota, "Rota") }</div>
+            { choices("csv-kind", "What is in the file?", Answers::OneInline, vec![choice(CsvKind::People, "People"), choice(CsvKind::Rota, "Rota")]) }
             <ErrorMessage error={(*error).clone()} />
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="csv">{"CSV text"}</label>
@@ -384,8 +368,7 @@ pub fn Devices() -> Html {
     };
     let role_choice = |r: Role, label: &'static str| {
         let state = role.clone();
-        let on = *role == r;
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(r))}>{ label }</button> }
+        Choice::new(format!("role-{r:?}").to_lowercase(), label, *role == r, Callback::from(move |()| state.set(r)))
     };
     html! {
         <>
@@ -398,7 +381,7 @@ pub fn Devices() -> Html {
                 <label class="nhsuk-label" for="staff-ref">{"Staff reference"}</label>
                 <input class="nhsuk-input nhsuk-input--width-10" id="staff-ref" value={(*staff).clone()} oninput={let s = staff.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e)))} />
             </div>
-            <div class="ds-buttons">{ role_choice(Role::Carer, "Carer") }{ role_choice(Role::Manager, "Manager") }</div>
+            { choices("role", "Their role", Answers::OneInline, vec![role_choice(Role::Carer, "Carer"), role_choice(Role::Manager, "Manager")]) }
             <button type="button" class="nhsuk-button" id="create-code" onclick={create}>{"Create code"}</button>
             if let Some(c) = &*code {
                 <div class="nhsuk-inset-text" role="status">
@@ -517,14 +500,28 @@ pub fn SearchScreen() -> Html {
             act::<Search>(&ctx, SearchArgs { text: (*text).clone() }, error.clone(), move |h| hits.set(Some(h)));
         })
     };
-    let open = |hit: &SearchHit| {
-        let go = ctx.go.clone();
-        let route = match (hit.kind, &hit.person_id) {
-            (doorstep_model::RecordKind::Insight, _) => Route::Idea(hit.id.clone()),
-            (_, Some(person)) => Route::Person(person.clone()),
-            _ => Route::Search,
+    let hit_card = |hit: &SearchHit| {
+        use doorstep_model::RecordKind;
+        let what = match hit.kind {
+            RecordKind::Insight => "An idea",
+            RecordKind::Note => "A visit note",
+            RecordKind::Person => "A person's page",
+            _ => "A record",
         };
-        Callback::from(move |_: MouseEvent| go.emit(route.clone()))
+        let snippet = html! { <p class="nhsuk-card__description">{ hit.snippet.clone() }</p> };
+        let route = match (hit.kind, &hit.person_id) {
+            (RecordKind::Insight, _) => Route::Idea(hit.id.clone()),
+            (_, Some(person)) => Route::Person(person.clone()),
+            // Nowhere to go: a card with no link.
+            _ => {
+                return html! {
+                    <div class="nhsuk-card ds-hit"><div class="nhsuk-card__content">
+                        <h2 class="nhsuk-card__heading nhsuk-heading-m">{ what }</h2>{ snippet }
+                    </div></div>
+                };
+            }
+        };
+        card(&ctx.go, route, classes!("ds-hit"), html! { { what } }, 2, snippet)
     };
     html! {
         <>
@@ -540,11 +537,7 @@ pub fn SearchScreen() -> Html {
             if let Some(hits) = &*hits {
                 <p>{ format!("{} found", hits.len()) }</p>
                 <ul class="nhsuk-list">
-                    { for hits.iter().map(|h| html! {
-                        <li><button type="button" class="nhsuk-card nhsuk-card--clickable ds-hit" onclick={open(h)}>
-                            <div class="nhsuk-card__content"><p class="nhsuk-card__description">{ h.snippet.clone() }</p></div>
-                        </button></li>
-                    }) }
+                    { for hits.iter().map(|h| html! { <li>{ hit_card(h) }</li> }) }
                 </ul>
             }
         </>
