@@ -74,7 +74,8 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.unlock(PIN).await;
     carer.wait(".ds-visit__card").await;
     carer.shot("02-carer-today").await;
-    carer.click_labelled(".ds-visit__card a", "Margaret").await;
+    // The whole card is the touch target, not only the name in its heading.
+    carer.click_labelled(".ds-visit__card", "Margaret").await;
     carer.wait("#check-in").await;
     // Before going in: what the last carer saw, the address, and how to get in behind "Show".
     carer.wait_text("#handover", "Last visit:").await;
@@ -91,6 +92,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("label[for=sign-confusion-new]").await;
     carer.click("#sign-eating_drinking_less").await;
     carer.click("label[for=sign-eating_drinking_less-worse]").await;
+    carer.wait_text("#signs-heading", "Anything different").await;
+    let _ = carer.client.execute("document.getElementById('signs-heading').scrollIntoView()", vec![]).await;
+    carer.shot("29-visit-soft-signs").await;
     for (field, value) in [("#resp", "21"), ("#spo2", "95"), ("#bp", "108"), ("#pulse", "96"), ("#temp", "37.9")] {
         carer.type_into(field, value).await;
     }
@@ -138,6 +142,8 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click_labelled("button", "About Margaret").await;
     carer.wait_text(".ds-what-matters", "Biscuit").await;
     carer.shot("06-person").await;
+    let _ = carer.client.execute("document.getElementById('watch-chart').scrollIntoView()", vec![]).await;
+    carer.shot("30-person-watch-chart").await;
     carer.click(".ds-back").await;
 
     // The next visit: soft signs alone give advice; then a person who responds only to voice,

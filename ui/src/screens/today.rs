@@ -27,7 +27,13 @@ pub fn TodayScreen() -> Html {
             <li class="ds-visit" data-visit={v.id.clone()}>
                 { card(&ctx.go, Route::Visit(v.id.clone()), classes!("ds-visit__card"), html! {
                     // The time first: the link reads "09:00 to 09:30, Margaret …" like the card.
-                    <><span class="ds-visit__time">{ format!("{} to {}", format::time(v.starts_at), format::time(v.ends_at)) }</span>{ name }</>
+                    <>
+                        <span class="ds-visit__time">
+                            { format!("{} to {}", format::time(v.starts_at), format::time(v.ends_at)) }
+                            <span class="nhsuk-u-visually-hidden">{", "}</span>
+                        </span>
+                        { name }
+                    </>
                 }, 2, html! {
                     <>
                         <strong class={classes!("nhsuk-tag", tag)}>{ label }</strong>
