@@ -66,7 +66,12 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
     };
     let urgency_choice = |u: Urgency, label: &'static str| {
         let state = urgency.clone();
-        Choice::new(format!("urgency-{u:?}").to_lowercase(), label, *urgency == u, Callback::from(move |()| state.set(u)))
+        Choice::new(
+            format!("urgency-{u:?}").to_lowercase(),
+            label,
+            *urgency == u,
+            Callback::from(move |()| state.set(u)),
+        )
     };
     html! {
         <>

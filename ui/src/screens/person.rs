@@ -129,8 +129,9 @@ struct ChartProps {
 /// so the chart and the watch's tag above it always show the same visits. `timeline` is
 /// newest first; visits not yet started add nothing to the watch and are left out.
 fn watched(timeline: &[TimelineEntry]) -> Vec<&TimelineEntry> {
-    let happened =
-        |t: &&TimelineEntry| matches!(t.status.as_str(), "in_progress" | "completed") || t.news2_total.is_some() || !t.soft_signs.is_empty();
+    let happened = |t: &&TimelineEntry| {
+        matches!(t.status.as_str(), "in_progress" | "completed") || t.news2_total.is_some() || !t.soft_signs.is_empty()
+    };
     let mut recent: Vec<&TimelineEntry> = timeline.iter().filter(happened).take(watch::WINDOW).collect();
     if let Some(latest) = recent.first().map(|t| t.starts_at) {
         recent.retain(|t| latest - t.starts_at <= chrono::Duration::days(watch::WINDOW_DAYS));
@@ -159,7 +160,7 @@ fn Chart(props: &ChartProps) -> Html {
         return html! {};
     }
     // The drawing: NEWS2 above, soft signs below, dates along the bottom.
-    let (w, left, right) = (480.0_f64, 40.0, 64.0);
+    let (w, left, right) = (480.0_f64, 40.0, 92.0);
     let (news_top, news_bottom) = (20.0_f64, 150.0);
     let (signs_top, signs_bottom) = (176.0_f64, 236.0);
     let h = 280.0_f64;
@@ -175,11 +176,12 @@ fn Chart(props: &ChartProps) -> Html {
             <g>
                 <line x1={left.to_string()} x2={(w - right).to_string()} y1={at.to_string()} y2={at.to_string()}
                     stroke={colour} stroke-width="2" stroke-dasharray="6 4" />
-                <text x={(w - right + 6.0).to_string()} y={(at + 5.0).to_string()} fill={colour} font-size="13">{ label }</text>
+                <text x={(w - right + 6.0).to_string()} y={(at + 5.0).to_string()} fill={colour} font-size="14">{ label }</text>
             </g>
         }
     };
-    let scored: Vec<(usize, &TimelineEntry)> = recent.iter().copied().enumerate().filter(|(_, t)| t.news2_total.is_some()).collect();
+    let scored: Vec<(usize, &TimelineEntry)> =
+        recent.iter().copied().enumerate().filter(|(_, t)| t.news2_total.is_some()).collect();
     let line: Vec<String> =
         scored.iter().map(|(i, t)| format!("{:.1},{:.1}", x(*i), y_news(t.news2_total.unwrap_or(0) as f64))).collect();
     let points = scored.iter().map(|(i, t)| {
@@ -200,13 +202,13 @@ fn Chart(props: &ChartProps) -> Html {
             <g>
                 <rect x={(x(i) - bar_w / 2.0).to_string()} y={top.to_string()} width={bar_w.to_string()}
                     height={(signs_bottom - top).to_string()} fill="#425563" />
-                <text x={x(i).to_string()} y={(top - 4.0).to_string()} text-anchor="middle" font-size="13" fill="#212b32">{ n }</text>
+                <text x={x(i).to_string()} y={(top - 4.0).to_string()} text-anchor="middle" font-size="14" fill="#212b32">{ n }</text>
             </g>
         }
     });
     let dates = recent.iter().enumerate().map(|(i, t)| {
         html! {
-            <text x={x(i).to_string()} y={(signs_bottom + 18.0).to_string()} text-anchor="middle" font-size="13" fill="#212b32">
+            <text x={x(i).to_string()} y={(signs_bottom + 18.0).to_string()} text-anchor="middle" font-size="14" fill="#212b32">
                 <tspan x={x(i).to_string()}>{ format::date(t.starts_at) }</tspan>
                 <tspan x={x(i).to_string()} dy="16">{ format::time(t.starts_at) }</tspan>
             </text>
@@ -220,14 +222,14 @@ fn Chart(props: &ChartProps) -> Html {
             </figcaption>
             // The table below carries the figures for screen readers: the drawing is hidden.
             <svg viewBox={format!("0 0 {w} {h}")} width="100%" aria-hidden="true" focusable="false">
-                <text x="0" y="12" font-size="13" fill="#212b32">{"NEWS2"}</text>
+                <text x="0" y="12" font-size="14" fill="#212b32">{"NEWS2"}</text>
                 <line x1={left.to_string()} y1={news_bottom.to_string()} x2={(w - right).to_string()} y2={news_bottom.to_string()} stroke="#4c6272" />
-                <text x={(left - 6.0).to_string()} y={(news_bottom + 4.0).to_string()} text-anchor="end" font-size="13" fill="#4c6272">{"0"}</text>
+                <text x={(left - 6.0).to_string()} y={(news_bottom + 4.0).to_string()} text-anchor="end" font-size="14" fill="#4c6272">{"0"}</text>
                 { reference(5.0, "5 medium", "#4c6272") }
                 { reference(7.0, "7 high", "#d5281b") }
                 <polyline points={line.join(" ")} fill="none" stroke="#005eb8" stroke-width="3" />
                 { for points }
-                <text x="0" y={(signs_top - 8.0).to_string()} font-size="13" fill="#212b32">{"Soft signs"}</text>
+                <text x="0" y={(signs_top - 8.0).to_string()} font-size="14" fill="#212b32">{"Soft signs"}</text>
                 <line x1={left.to_string()} y1={signs_bottom.to_string()} x2={(w - right).to_string()} y2={signs_bottom.to_string()} stroke="#4c6272" />
                 { for bars }
                 { for dates }
@@ -345,7 +347,12 @@ fn PlanForm(props: &PlanProps) -> Html {
     };
     let choice = |k: PlanKind| {
         let state = kind.clone();
-        Choice::new(format!("plan-{k:?}").to_lowercase(), k.label(), *kind == Some(k), Callback::from(move |()| state.set(Some(k))))
+        Choice::new(
+            format!("plan-{k:?}").to_lowercase(),
+            k.label(),
+            *kind == Some(k),
+            Callback::from(move |()| state.set(Some(k))),
+        )
     };
     let on_summary = {
         let summary = summary.clone();
@@ -397,7 +404,12 @@ fn ConsentForm(props: &ConsentProps) -> Html {
     };
     let choice = |s: Sector, label: &'static str| {
         let state = sector.clone();
-        Choice::new(format!("consent-{s:?}").to_lowercase(), label, *sector == s, Callback::from(move |()| state.set(s)))
+        Choice::new(
+            format!("consent-{s:?}").to_lowercase(),
+            label,
+            *sector == s,
+            Callback::from(move |()| state.set(s)),
+        )
     };
     html! {
         <details class="nhsuk-details">

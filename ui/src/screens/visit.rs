@@ -919,18 +919,33 @@ fn FoodAndMood(props: &SectionProps) -> Html {
     let error = use_state(|| None::<AppError>);
     let visit_id = props.screen.visit.id.to_string();
     let food = props.screen.note.food_fluid.clone();
-    let intake = |what: &'static str, name: &'static str, current: Option<Intake>, make: fn(&FoodFluid, Intake) -> FoodFluid| {
-        let answers = [Intake::None, Intake::Less, Intake::Usual, Intake::More];
-        choices(name, what, Answers::OneInline, answers.into_iter().map(|choice| {
-            let (ctx, error, on_update, visit_id, food) = (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone(), food.clone());
-            let on_change = Callback::from(move |()| {
-                let on_update = on_update.clone();
-                let args = FoodFluidArgs { visit_id: visit_id.clone(), food_fluid: make(&food, choice) };
-                act::<SetFoodFluid>(&ctx, args, error.clone(), move |s| on_update.emit(s));
-            });
-            Choice::new(format!("{name}-{choice:?}").to_lowercase(), choice.label(), current == Some(choice), on_change)
-        }).collect())
-    };
+    let intake =
+        |what: &'static str, name: &'static str, current: Option<Intake>, make: fn(&FoodFluid, Intake) -> FoodFluid| {
+            let answers = [Intake::None, Intake::Less, Intake::Usual, Intake::More];
+            choices(
+                name,
+                what,
+                Answers::OneInline,
+                answers
+                    .into_iter()
+                    .map(|choice| {
+                        let (ctx, error, on_update, visit_id, food) =
+                            (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone(), food.clone());
+                        let on_change = Callback::from(move |()| {
+                            let on_update = on_update.clone();
+                            let args = FoodFluidArgs { visit_id: visit_id.clone(), food_fluid: make(&food, choice) };
+                            act::<SetFoodFluid>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+                        });
+                        Choice::new(
+                            format!("{name}-{choice:?}").to_lowercase(),
+                            choice.label(),
+                            current == Some(choice),
+                            on_change,
+                        )
+                    })
+                    .collect(),
+            )
+        };
     let moods = [Mood::Happy, Mood::Settled, Mood::Low, Mood::Anxious, Mood::Distressed];
     html! {
         <section aria-labelledby="food-heading">
