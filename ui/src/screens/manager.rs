@@ -508,7 +508,8 @@ pub fn SearchScreen() -> Html {
             RecordKind::Person => "A person's page",
             _ => "A record",
         };
-        let snippet = html! { <p class="nhsuk-card__description">{ hit.snippet.clone() }</p> };
+        // The words found name the link: "A visit note" three times would not say which.
+        let what = html! { <p class="nhsuk-card__description nhsuk-body-s">{ what }</p> };
         let route = match (hit.kind, &hit.person_id) {
             (RecordKind::Insight, _) => Route::Idea(hit.id.clone()),
             (_, Some(person)) => Route::Person(person.clone()),
@@ -516,12 +517,12 @@ pub fn SearchScreen() -> Html {
             _ => {
                 return html! {
                     <div class="nhsuk-card ds-hit"><div class="nhsuk-card__content">
-                        <h2 class="nhsuk-card__heading nhsuk-heading-m">{ what }</h2>{ snippet }
+                        <h2 class="nhsuk-card__heading nhsuk-heading-m">{ hit.snippet.clone() }</h2>{ what }
                     </div></div>
                 };
             }
         };
-        card(&ctx.go, route, classes!("ds-hit"), html! { { what } }, 2, snippet)
+        card(&ctx.go, route, classes!("ds-hit"), html! { { hit.snippet.clone() } }, 2, what)
     };
     html! {
         <>
