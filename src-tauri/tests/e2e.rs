@@ -177,6 +177,13 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card a')[2].click()", vec![]).await;
     carer.wait("#check-in").await;
     carer.click("#could-not summary").await;
+    // "Tell the office" before choosing why: the error summary says so and links to the question.
+    carer.click("#tell-office").await;
+    carer.wait_text("#could-not .nhsuk-error-summary", "Choose why the visit could not happen").await;
+    carer.shot("31-visit-error-summary").await;
+    carer.click("#could-not .nhsuk-error-summary a").await;
+    let focused = carer.client.execute("return document.activeElement.id", vec![]).await.expect("focused element");
+    assert_eq!(focused.as_str(), Some("could-not-no_answer"), "the summary's link moves focus to the first reason");
     carer.click("label[for=could-not-no_answer]").await;
     carer.type_into("#could-not-detail", "Curtains closed, milk on the step").await;
     carer.click("#tell-office").await;
