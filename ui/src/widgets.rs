@@ -173,6 +173,12 @@ pub enum Answers {
 /// label is the touch target, at least 48px tall (`.ds-choices`). `name` groups the radios and
 /// is the fieldset's id.
 pub fn choices(name: &str, legend: &str, answers: Answers, items: Vec<Choice>) -> Html {
+    choices_with_error(name, legend, answers, items, None)
+}
+
+/// [`choices`], with the question marked as the one with a problem and the problem under its
+/// legend (NHS.UK error message) when there is one.
+pub fn choices_with_error(name: &str, legend: &str, answers: Answers, items: Vec<Choice>, error: Option<&str>) -> Html {
     let (kind, input) = match answers {
         Answers::Any => ("nhsuk-checkboxes", "checkbox"),
         Answers::One | Answers::OneInline => ("nhsuk-radios", "radio"),
@@ -188,9 +194,10 @@ pub fn choices(name: &str, legend: &str, answers: Answers, items: Vec<Choice>) -
         }
     };
     html! {
-        <div class="nhsuk-form-group">
-            <fieldset class="nhsuk-fieldset" id={name.to_string()}>
+        <div class={classes!("nhsuk-form-group", error.is_some().then_some("nhsuk-form-group--error"))}>
+            <fieldset class="nhsuk-fieldset" id={name.to_string()} aria-describedby={error.map(|_| format!("{name}-error"))}>
                 <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{ legend.to_string() }</legend>
+                { field_error(name, error) }
                 <div class={classes!(kind, "ds-choices", (answers == Answers::OneInline).then_some("nhsuk-radios--inline"))}>
                     { for items.into_iter().map(item) }
                 </div>

@@ -22,8 +22,8 @@ use crate::app::{Ctx, Route};
 use crate::format;
 use crate::invoke::call;
 use crate::widgets::{
-    Answers, BackLink, Choice, ErrorMessage, Load, PlanNote, act, choices, field_error, input_value, loading_or_failed,
-    select_value, use_command,
+    Answers, BackLink, Choice, ErrorMessage, Load, PlanNote, act, choices, choices_with_error, field_error,
+    input_value, loading_or_failed, select_value, use_command,
 };
 
 /// Which readings scored, and how much: "Breathing rate 2, Pulse 1". None when none scored.
@@ -875,6 +875,11 @@ fn Calls(props: &SectionProps) -> Html {
             });
         })
     };
+    // The problem under the question it is about (the summary's link goes to its first radio).
+    let message = error.as_ref().map(|e| e.message.clone());
+    let problem = |question: &str| {
+        missing.as_deref().filter(|first| first.starts_with(&format!("{question}-"))).and(message.as_deref())
+    };
     let text = |id: &'static str, label: &'static str, hint: &'static str, state: &UseStateHandle<String>| {
         let state = state.clone();
         let value = (*state).clone();
@@ -895,18 +900,18 @@ fn Calls(props: &SectionProps) -> Html {
                 </ul>
             }
             <ErrorMessage error={(*error).clone()} field={(*missing).clone().map(AttrValue::from)} />
-            { choices("call-to", "Record the call: who did you phone?", Answers::One, CallTarget::ALL.into_iter().map(|t| {
+            { choices_with_error("call-to", "Record the call: who did you phone?", Answers::One, CallTarget::ALL.into_iter().map(|t| {
                 let state = to.clone();
                 Choice::new(format!("call-to-{t:?}").to_lowercase(), t.label(), *to == Some(t), Callback::from(move |()| state.set(Some(t))))
-            }).collect()) }
+            }).collect(), problem("call-to")) }
             if *to == Some(CallTarget::Other) {
                 { text("call-to-name", "Who did you phone?", "Like: the district nurses", &to_name) }
             }
             { text("call-spoke-to", "Who did you speak to? (optional)", "Like: Dr Khan, the receptionist", &spoke_to) }
-            { choices("call-outcome", "What happens now?", Answers::One, CallOutcome::ALL.into_iter().map(|o| {
+            { choices_with_error("call-outcome", "What happens now?", Answers::One, CallOutcome::ALL.into_iter().map(|o| {
                 let state = outcome.clone();
                 Choice::new(format!("call-outcome-{o:?}").to_lowercase(), o.label(), *outcome == Some(o), Callback::from(move |()| state.set(Some(o))))
-            }).collect()) }
+            }).collect(), problem("call-outcome")) }
             { text("call-detail", "What was agreed (optional)", "Like: GP visiting by 14:00, check again at 13:00", &detail) }
             <button type="button" class="nhsuk-button ds-wide" id="save-call" onclick={save}>{"Save the call"}</button>
         </section>
@@ -1007,10 +1012,12 @@ fn CouldNot(props: &SectionProps) -> Html {
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Couldn't do this visit"}</span></summary>
             <div class="nhsuk-details__text">
                 <ErrorMessage error={(*error).clone()} field={reason.is_none().then(|| AttrValue::from(format!("could-not-{}", CouldNotReason::ALL[0].code())))} />
-                <fieldset class="nhsuk-fieldset">
-                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Why could the visit not happen?"}</legend>
-                    <div class="nhsuk-radios">{ for CouldNotReason::ALL.into_iter().map(radio) }</div>
-                </fieldset>
+                <div class="nhsuk-form-group">
+                    <fieldset class="nhsuk-fieldset">
+                        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Why could the visit not happen?"}</legend>
+                        <div class="nhsuk-radios ds-choices">{ for CouldNotReason::ALL.into_iter().map(radio) }</div>
+                    </fieldset>
+                </div>
                 <div class="nhsuk-form-group">
                     <label class="nhsuk-label" for="could-not-detail">{"Anything the office should know (optional)"}</label>
                     <div class="nhsuk-hint">{"Like: curtains closed, yesterday's milk on the step"}</div>
