@@ -74,6 +74,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.unlock(PIN).await;
     carer.wait(".ds-visit__card").await;
     carer.shot("02-carer-today").await;
+    // The whole card is the touch target, not only the name in its heading.
     carer.click_labelled(".ds-visit__card", "Margaret").await;
     carer.wait("#check-in").await;
     // Before going in: what the last carer saw, the address, and how to get in behind "Show".
@@ -88,13 +89,16 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait_text("#note-saved", "Saved at").await;
     // Ticking a sign asks how it compares with their usual; nothing is chosen for the carer.
     carer.click("#sign-confusion").await;
-    carer.click("#sign-confusion-new").await;
+    carer.click("label[for=sign-confusion-new]").await;
     carer.click("#sign-eating_drinking_less").await;
-    carer.click("#sign-eating_drinking_less-worse").await;
+    carer.click("label[for=sign-eating_drinking_less-worse]").await;
+    carer.wait_text("#signs-heading", "Anything different").await;
+    let _ = carer.client.execute("document.getElementById('signs-heading').scrollIntoView()", vec![]).await;
+    carer.shot("29-visit-soft-signs").await;
     for (field, value) in [("#resp", "21"), ("#spo2", "95"), ("#bp", "108"), ("#pulse", "96"), ("#temp", "37.9")] {
         carer.type_into(field, value).await;
     }
-    carer.click("#air").await;
+    carer.click("label[for=air]").await;
     carer.wait("#consciousness").await.select_by_value("alert").await.expect("choose alert");
     carer.click("#score").await;
     let score = carer.wait_text("#news2-score", "NEWS2 5").await;
@@ -110,9 +114,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.shot("04-visit-news2-medium").await;
 
     // The carer phones the GP and records the call: it becomes the SBARD's Decision.
-    carer.click("#call-to-gppractice").await;
+    carer.click("label[for=call-to-gppractice]").await;
     carer.type_into("#call-spoke-to", "Dr Khan").await;
-    carer.click("#call-outcome-gpvisiting").await;
+    carer.click("label[for=call-outcome-gpvisiting]").await;
     carer.type_into("#call-detail", "by 14:00").await;
     carer.click("#save-call").await;
     let decision = carer.wait_text("#sbard", "Phoned GP practice at").await;
@@ -125,11 +129,11 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.type_into("#idea-summary", "Grab rail by the back door would stop Peggy's near-falls").await;
     carer.type_into("#idea-detail", "She steadies herself on the door frame every morning.").await;
     carer.type_into("#idea-action", "Occupational therapy home assessment").await;
-    carer.click_labelled(".ds-choice", "Council adult social care").await;
+    carer.click_labelled("#who label", "Council adult social care").await;
     carer.shot("05-record-an-idea").await;
     carer.click("#save-idea").await;
     carer.wait_text("#idea-sent", "Idea sent to the office").await;
-    carer.shot("29-idea-sent").await;
+    carer.shot("33-idea-sent").await;
     carer.click("#idea-sent-back").await;
     carer.wait("#check-out").await;
     carer.click("#check-out").await;
@@ -148,16 +152,18 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("#add-late-entry").await;
     carer.wait_text("#late-entries", "Late entry").await;
     let _ = carer.client.execute("document.getElementById('visit-record').scrollIntoView()", vec![]).await;
-    carer.shot("30-visit-late-entry").await;
+    carer.shot("34-visit-late-entry").await;
     carer.click_labelled("button", "About Margaret").await;
     carer.wait_text(".ds-what-matters", "Biscuit").await;
     carer.shot("06-person").await;
+    let _ = carer.client.execute("document.getElementById('watch-chart').scrollIntoView()", vec![]).await;
+    carer.shot("30-person-watch-chart").await;
     carer.click(".ds-back").await;
 
     // The next visit: soft signs alone give advice; then a person who responds only to voice,
     // whatever the other readings, is 999.
     carer.wait(".ds-visit__card").await;
-    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card')[1].click()", vec![]).await;
+    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card a')[1].click()", vec![]).await;
     carer.click("#check-in").await;
     carer.wait_text("#visit-status", "In progress").await;
     // Two readings only, already a lower bound of 4: never "carry on".
@@ -182,9 +188,16 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
 
     // Harold's visit: nobody answers the door. One tap for why; the card says to phone the office.
     carer.wait(".ds-visit__card").await;
-    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card')[2].click()", vec![]).await;
+    let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card a')[2].click()", vec![]).await;
     carer.wait("#check-in").await;
     carer.click("#could-not summary").await;
+    // "Tell the office" before choosing why: the error summary says so and links to the question.
+    carer.click("#tell-office").await;
+    carer.wait_text("#could-not .nhsuk-error-summary", "Choose why the visit could not happen").await;
+    carer.shot("31-visit-error-summary").await;
+    carer.click("#could-not .nhsuk-error-summary a").await;
+    let focused = carer.client.execute("return document.activeElement.id", vec![]).await.expect("focused element");
+    assert_eq!(focused.as_str(), Some("could-not-no_answer"), "the summary's link moves focus to the first reason");
     carer.click("label[for=could-not-no_answer]").await;
     carer.type_into("#could-not-detail", "Curtains closed, milk on the step").await;
     carer.click("#tell-office").await;
@@ -226,11 +239,11 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     assert!(reviewed.contains("by M001") || reviewed.contains("(M001)"), "{reviewed}");
     manager.click("#count-chase a").await;
     manager.wait_text("#count-chase-list", "Visits to chase now").await;
-    manager.shot("31-manager-chase-reviewed").await;
+    manager.shot("32-manager-chase-reviewed").await;
     manager.click("#count-chase a").await;
-    manager.click_labelled(".ds-idea-card h3 a", "back door").await;
+    manager.click_labelled(".ds-idea-card a", "back door").await;
     manager.wait("#partners").await;
-    manager.click_labelled("#partners .ds-choice", "Northbrook Council").await;
+    manager.click_labelled("#partners label", "Northbrook Council").await;
     manager.type_into("#purpose", "So an occupational therapist can assess Peggy for a grab rail").await;
     manager.click("#include-observations").await;
     manager.shot("11-manager-review-idea").await;
@@ -259,7 +272,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.shot("25-manager-directory").await;
     // Peggy's page, as the office sees it: her plan and what is usual for her, with who noted it.
     manager.click_labelled(".ds-nav-link", "Today").await;
-    manager.click_labelled("#attention .ds-attention h3 a", "Margaret").await;
+    manager.click_labelled("#attention .ds-attention a", "Margaret").await;
     manager.wait("#visit-status").await;
     manager.click_labelled("button", "About Margaret").await;
     manager.wait_text("#baselines", "Oxygen scale").await;
@@ -355,7 +368,7 @@ async fn two_carers_type_into_one_note_and_both_screens_end_with_both_texts() {
     {
         let _ = carer.client.set_window_size(768, 1024).await;
         carer.unlock(PIN).await;
-        carer.click_labelled(".ds-visit__card", "Harold").await;
+        carer.click_labelled(".ds-visit__card a", "Harold").await;
         carer.click("#check-in").await;
         carer.wait_text("#visit-status", "In progress").await;
         carer.type_into("#note", words).await;

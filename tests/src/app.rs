@@ -204,6 +204,21 @@ impl Screens {
         if self.client.set_window_size(768, 1024).await.is_ok() {
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
+        self.check_accessibility(name).await;
+    }
+
+    /// axe-core on the screen as shown at tablet size: prints how many rules are broken at each
+    /// impact, and fails on any serious or critical one, naming the elements.
+    /// `DOORSTEP_AXE=report` only prints (to see every screen's findings in one run).
+    pub async fn check_accessibility(&self, name: &str) {
+        let found = crate::axe::violations(&self.client).await;
+        println!("axe {name}: {}", crate::axe::counts(&found));
+        for v in &found {
+            println!("  {v}");
+        }
+        let blocking: Vec<String> = found.iter().filter(|v| v.blocks()).map(ToString::to_string).collect();
+        let report_only = std::env::var("DOORSTEP_AXE").is_ok_and(|v| v == "report");
+        assert!(report_only || blocking.is_empty(), "{name} fails WCAG 2.2 AA checks:\n{}", blocking.join("\n"));
     }
 
     pub async fn unlock(&self, pin: &str) {

@@ -60,24 +60,8 @@ pub async fn open_browser(driver: &str, profile: &Path) -> Client {
     ClientBuilder::new(connector).capabilities(caps).connect(driver).await.expect("a WebDriver session with Chromium")
 }
 
-/// Runs axe-core (`ui/node_modules/axe-core`, installed by `cargo xtask test` with the UI's npm
-/// packages) on the page shown, for WCAG 2.0, 2.1 and 2.2 at levels A and AA; returns each
-/// violation as a line naming the rule and the elements.
+/// Runs axe-core ([`crate::axe`]) on the page shown; returns each violation as a line naming the
+/// rule, its impact and the elements.
 pub async fn accessibility_violations(client: &Client) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
-    let axe = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run `npm ci` in ui/, which cargo xtask test does)", path.display()));
-    client.execute(&axe, Vec::new()).await.expect("load axe-core into the page");
-    let found = client
-        .execute_async(
-            r#"const done = arguments[arguments.length - 1];
-            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
-              .then(r => done(r.violations.map(v =>
-                  v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
-              .catch(e => done(['axe-core failed: ' + e]));"#,
-            Vec::new(),
-        )
-        .await
-        .expect("run axe-core");
-    serde_json::from_value(found).unwrap_or_else(|e| vec![format!("unreadable axe-core answer: {e}")])
+    crate::axe::violations(client).await.iter().map(ToString::to_string).collect()
 }

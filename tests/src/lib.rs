@@ -2,6 +2,7 @@
 //! store files) enrolled with it.
 
 pub mod app;
+pub mod axe;
 pub mod browser;
 pub mod partners;
 

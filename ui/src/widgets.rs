@@ -73,19 +73,170 @@ where
 #[derive(Properties, PartialEq)]
 pub struct ErrorProps {
     pub error: Option<AppError>,
+    /// The id of the field the problem is with, when it is one field: the summary links to it.
+    #[prop_or_default]
+    pub field: Option<AttrValue>,
 }
 
-/// An error in words, at the top of what it concerns.
+/// The NHS.UK error summary, at the top of the form it concerns: "There is a problem", and the
+/// problem as a link to the field to fix where there is one field.
 #[component]
 pub fn ErrorMessage(props: &ErrorProps) -> Html {
-    match &props.error {
-        None => html! {},
-        Some(e) => html! {
-            <div class="nhsuk-error-summary ds-error" role="alert" tabindex="-1">
-                <h2 class="nhsuk-error-summary__title">{"There is a problem"}</h2>
-                <div class="nhsuk-error-summary__body"><p>{ e.message.clone() }</p></div>
-            </div>
+    let summary = use_node_ref();
+    {
+        // Focus moves to the summary when a problem appears, so a screen reader reads it and
+        // the next Tab reaches its link.
+        let summary = summary.clone();
+        use_effect_with(props.error.clone(), move |error| {
+            if error.is_some()
+                && let Some(element) = summary.cast::<web_sys::HtmlElement>()
+            {
+                let _ = element.focus();
+            }
+        });
+    }
+    let Some(e) = &props.error else { return html! {} };
+    let problem = match &props.field {
+        Some(field) => {
+            let target = field.clone();
+            // The app has no URL routing: focus the field rather than follow the fragment.
+            let onclick = Callback::from(move |ev: MouseEvent| {
+                ev.prevent_default();
+                focus(&target);
+            });
+            html! {
+                <ul class="nhsuk-list nhsuk-error-summary__list">
+                    <li><a href={format!("#{field}")} {onclick}>{ e.message.clone() }</a></li>
+                </ul>
+            }
+        }
+        None => html! { <p>{ e.message.clone() }</p> },
+    };
+    html! {
+        <div class="nhsuk-error-summary ds-error" role="alert" tabindex="-1" ref={summary}>
+            <h2 class="nhsuk-error-summary__title">{"There is a problem"}</h2>
+            <div class="nhsuk-error-summary__body">{ problem }</div>
+        </div>
+    }
+}
+
+/// Moves focus to the element with `id` and brings it into view.
+pub fn focus(id: &str) {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id));
+    if let Some(element) = element.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        element.scroll_into_view();
+        let _ = element.focus();
+    }
+}
+
+/// The inline error under a field with a problem (NHS.UK error message), or nothing.
+pub fn field_error(id: &str, message: Option<&str>) -> Html {
+    match message {
+        Some(message) => html! {
+            <span class="nhsuk-error-message" id={format!("{id}-error")}>
+                <span class="nhsuk-u-visually-hidden">{"Error: "}</span>{ message.to_string() }
+            </span>
         },
+        None => html! {},
+    }
+}
+
+/// One answer to a question asked with radios or checkboxes.
+pub struct Choice {
+    /// The input's id (tests and the error summary find it by this).
+    pub id: String,
+    pub label: String,
+    pub checked: bool,
+    /// Called when it is chosen (a radio) or ticked or unticked (a checkbox).
+    pub on_change: Callback<()>,
+}
+
+impl Choice {
+    pub fn new(id: impl Into<String>, label: impl Into<String>, checked: bool, on_change: Callback<()>) -> Choice {
+        Choice { id: id.into(), label: label.into(), checked, on_change }
+    }
+}
+
+/// How a question's answers are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answers {
+    /// One answer, the radios one under another.
+    One,
+    /// One answer of a few short ones, side by side.
+    OneInline,
+    /// Any number of answers: checkboxes.
+    Any,
+}
+
+/// A question with NHS.UK radios or checkboxes in a fieldset whose legend asks it. The whole
+/// label is the touch target, at least 48px tall (`.ds-choices`). `name` groups the radios and
+/// is the fieldset's id.
+pub fn choices(name: &str, legend: &str, answers: Answers, items: Vec<Choice>) -> Html {
+    choices_with_error(name, legend, answers, items, None)
+}
+
+/// [`choices`], with the question marked as the one with a problem and the problem under its
+/// legend (NHS.UK error message) when there is one.
+pub fn choices_with_error(name: &str, legend: &str, answers: Answers, items: Vec<Choice>, error: Option<&str>) -> Html {
+    let (kind, input) = match answers {
+        Answers::Any => ("nhsuk-checkboxes", "checkbox"),
+        Answers::One | Answers::OneInline => ("nhsuk-radios", "radio"),
+    };
+    let item = |c: Choice| {
+        let on_change = c.on_change.clone();
+        html! {
+            <div class={format!("{kind}__item")}>
+                <input class={format!("{kind}__input")} id={c.id.clone()} name={name.to_string()} type={input}
+                    checked={c.checked} onchange={Callback::from(move |_: Event| on_change.emit(()))} />
+                <label class={format!("nhsuk-label {kind}__label")} for={c.id}>{ c.label }</label>
+            </div>
+        }
+    };
+    html! {
+        <div class={classes!("nhsuk-form-group", error.is_some().then_some("nhsuk-form-group--error"))}>
+            <fieldset class="nhsuk-fieldset" id={name.to_string()} aria-describedby={error.map(|_| format!("{name}-error"))}>
+                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{ legend.to_string() }</legend>
+                { field_error(name, error) }
+                <div class={classes!(kind, "ds-choices", (answers == Answers::OneInline).then_some("nhsuk-radios--inline"))}>
+                    { for items.into_iter().map(item) }
+                </div>
+            </fieldset>
+        </div>
+    }
+}
+
+/// Where a link to `route` points: read aloud and shown on hover, as the app has no URLs.
+pub fn route_href(route: &Route) -> String {
+    match route {
+        Route::Visit(id) => format!("#visit/{id}"),
+        Route::Person(id) => format!("#person/{id}"),
+        Route::Idea(id) => format!("#idea/{id}"),
+        _ => "#".to_string(),
+    }
+}
+
+/// An NHS.UK card whose heading is a link to `route`: the whole card is the touch target (the
+/// link's ::before covers it), and a screen reader hears one link named by the heading.
+pub fn card(go: &Callback<Route>, route: Route, class: Classes, heading: Html, level: u8, body: Html) -> Html {
+    let href = route_href(&route);
+    let go = go.clone();
+    let onclick = Callback::from(move |e: MouseEvent| {
+        e.prevent_default();
+        go.emit(route.clone());
+    });
+    let link = html! { <a class="nhsuk-card__link" {href} {onclick}>{ heading }</a> };
+    html! {
+        <div class={classes!("nhsuk-card", "nhsuk-card--clickable", class)}>
+            <div class="nhsuk-card__content">
+                if level == 2 {
+                    <h2 class="nhsuk-card__heading nhsuk-heading-m">{ link }</h2>
+                } else {
+                    <h3 class="nhsuk-card__heading nhsuk-heading-s">{ link }</h3>
+                }
+                { body }
+            </div>
+        </div>
     }
 }
 

@@ -21,6 +21,8 @@ pub fn Enrol(props: &Props) -> Html {
     let pin_again = use_state(String::new);
     let certificate = use_state(String::new);
     let error = use_state(|| None::<AppError>);
+    // The PINs differ: the summary links to the second one.
+    let mismatch = use_state(|| false);
     let busy = use_state(|| false);
     let field = |state: &UseStateHandle<String>| {
         let state = state.clone();
@@ -38,8 +40,10 @@ pub fn Enrol(props: &Props) -> Html {
             busy.clone(),
             props.on_done.clone(),
         );
+        let mismatch = mismatch.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
+            mismatch.set(*pin != *pin_again);
             if *pin != *pin_again {
                 error.set(Some(AppError::new(
                     ErrorCode::Invalid,
@@ -70,7 +74,7 @@ pub fn Enrol(props: &Props) -> Html {
             <main class="nhsuk-main-wrapper ds-narrow" id="maincontent">
                 <h1>{"Set up Doorstep on this device"}</h1>
                 <p class="nhsuk-body-l">{"Your manager will give you the hub address and a one-time code."}</p>
-                <ErrorMessage error={(*error).clone()} />
+                <ErrorMessage error={(*error).clone()} field={mismatch.then_some(AttrValue::Static("pin-again"))} />
                 <form {onsubmit} novalidate=true>
                     <div class="nhsuk-form-group">
                         <label class="nhsuk-label" for="hub">{"Hub address"}</label>

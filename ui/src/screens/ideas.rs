@@ -7,7 +7,9 @@ use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
 use crate::format;
-use crate::widgets::{BackLink, ErrorMessage, Load, act, input_value, loading_or_failed, use_command};
+use crate::widgets::{
+    Answers, BackLink, Choice, ErrorMessage, Load, act, choices, input_value, loading_or_failed, use_command,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct NewIdeaProps {
@@ -69,7 +71,7 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
     let partner = |kind: PartnerKind| {
         let who2 = who.clone();
         let on = who.contains(&kind);
-        let onclick = Callback::from(move |_: MouseEvent| {
+        let on_change = Callback::from(move |()| {
             let mut all = (*who2).clone();
             if let Some(i) = all.iter().position(|k| *k == kind) {
                 all.remove(i);
@@ -78,13 +80,16 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
             }
             who2.set(all);
         });
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ kind.label() }</button> }
+        Choice::new(format!("who-{kind:?}").to_lowercase(), kind.label(), on, on_change)
     };
     let urgency_choice = |u: Urgency, label: &'static str| {
         let state = urgency.clone();
-        let on = *urgency == u;
-        let onclick = Callback::from(move |_: MouseEvent| state.set(u));
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ label }</button> }
+        Choice::new(
+            format!("urgency-{u:?}").to_lowercase(),
+            label,
+            *urgency == u,
+            Callback::from(move |()| state.set(u)),
+        )
     };
     html! {
         <>
@@ -105,18 +110,12 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
                 <label class="nhsuk-label" for="idea-action">{"What could be done"}</label>
                 <input class="nhsuk-input" id="idea-action" value={(*action).clone()} oninput={text(&action)} />
             </div>
-            <div class="nhsuk-form-group">
-                <p class="nhsuk-label">{"Who could help? (choose any)"}</p>
-                <div class="ds-buttons">{ for PartnerKind::ALL.into_iter().map(partner) }</div>
-            </div>
-            <div class="nhsuk-form-group">
-                <p class="nhsuk-label">{"How soon?"}</p>
-                <div class="ds-buttons">
-                    { urgency_choice(Urgency::Routine, "No rush") }
-                    { urgency_choice(Urgency::Soon, "Within days") }
-                    { urgency_choice(Urgency::Urgent, "Today") }
-                </div>
-            </div>
+            { choices("who", "Who could help? (choose any)", Answers::Any, PartnerKind::ALL.into_iter().map(partner).collect()) }
+            { choices("urgency", "How soon?", Answers::OneInline, vec![
+                urgency_choice(Urgency::Routine, "No rush"),
+                urgency_choice(Urgency::Soon, "Within days"),
+                urgency_choice(Urgency::Urgent, "Today"),
+            ]) }
             if *urgency == Urgency::Urgent {
                 <div class="nhsuk-warning-callout" id="idea-not-escalation" role="status">
                     <h3 class="nhsuk-warning-callout__label"><span role="text">{"An idea is not an escalation"}</span></h3>

@@ -13,7 +13,10 @@ use yew::prelude::*;
 use crate::app::{Ctx, Route};
 use crate::format;
 use crate::screens::ideas::SharedList;
-use crate::widgets::{BackLink, ErrorMessage, Load, SyncBadgeView, act, input_value, loading_or_failed, use_command};
+use crate::widgets::{
+    Answers, BackLink, Choice, ErrorMessage, Load, SyncBadgeView, act, choices, input_value, loading_or_failed,
+    use_command,
+};
 
 /// A part of the office's day a tile narrows the page to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,7 +299,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
     let partner_choice = |p: &PartnerOrg| {
         let on = chosen.iter().any(|c| c.id == p.id);
         let (chosen, p2) = (chosen.clone(), p.clone());
-        let onclick = Callback::from(move |_: MouseEvent| {
+        let on_change = Callback::from(move |()| {
             let mut all = (*chosen).clone();
             if let Some(i) = all.iter().position(|c| c.id == p2.id) {
                 all.remove(i);
@@ -305,11 +308,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             }
             chosen.set(all);
         });
-        html! {
-            <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>
-                { format!("{} ({})", p.name, p.kind.label()) }
-            </button>
-        }
+        Choice::new(format!("partner-{}", p.id), format!("{} ({})", p.name, p.kind.label()), on, on_change)
     };
     let (label, tag) = format::status_tag(idea.status.code());
     let open = matches!(idea.status.code(), "submitted" | "reviewed" | "shared");
@@ -394,7 +393,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                     <p>{"Only what is needed goes: the idea, what was seen, and who it is about where their consent covers that partner. Each partner gets its own copy and can answer. Choose who should receive it."}</p>
                     { match &*partners {
                         Load::Ready(list) if list.is_empty() => html! { <p>{"No partner organisations are set up on the hub yet."}</p> },
-                        Load::Ready(list) => html! { <div class="ds-buttons" id="partners">{ for list.iter().map(partner_choice) }</div> },
+                        Load::Ready(list) => choices("partners", "Who should receive it?", Answers::Any, list.iter().map(partner_choice).collect()),
                         other => loading_or_failed(other),
                     } }
                     <div class="nhsuk-form-group">
@@ -442,15 +441,14 @@ pub fn Import() -> Html {
     };
     let choice = |k: CsvKind, label: &'static str| {
         let state = kind.clone();
-        let on = *kind == k;
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(k))}>{ label }</button> }
+        Choice::new(format!("csv-{k:?}").to_lowercase(), label, *kind == k, Callback::from(move |()| state.set(k)))
     };
     html! {
         <>
             <BackLink to={ctx.home()} label="Back to today" />
             <h1 class="ds-title">{"Import people or a rota"}</h1>
             <p>{"Paste a CSV file. Every row is checked first: if any row has a problem, nothing is imported and each problem is listed."}</p>
-            <div class="ds-buttons">{ choice(CsvKind::People, "People") }{ choice(CsvKind::Rota, "Rota") }</div>
+            { choices("csv-kind", "What is in the file?", Answers::OneInline, vec![choice(CsvKind::People, "People"), choice(CsvKind::Rota, "Rota")]) }
             <ErrorMessage error={(*error).clone()} />
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="csv">{"CSV text"}</label>
@@ -515,8 +513,7 @@ pub fn Devices() -> Html {
     };
     let role_choice = |r: Role, label: &'static str| {
         let state = role.clone();
-        let on = *role == r;
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(r))}>{ label }</button> }
+        Choice::new(format!("role-{r:?}").to_lowercase(), label, *role == r, Callback::from(move |()| state.set(r)))
     };
     html! {
         <>
@@ -534,7 +531,7 @@ pub fn Devices() -> Html {
                 <div class="nhsuk-hint" id="staff-name-hint">{"For example, Sam Taylor. It goes in the directory, so the tablet and the office's lists show their name."}</div>
                 <input class="nhsuk-input nhsuk-input--width-20" id="staff-name" aria-describedby="staff-name-hint" value={(*staff_name).clone()} oninput={let s = staff_name.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e)))} />
             </div>
-            <div class="ds-buttons">{ role_choice(Role::Carer, "Carer") }{ role_choice(Role::Manager, "Manager") }</div>
+            { choices("role", "Their role", Answers::OneInline, vec![role_choice(Role::Carer, "Carer"), role_choice(Role::Manager, "Manager")]) }
             <button type="button" class="nhsuk-button" id="create-code" onclick={create}>{"Create code"}</button>
             if let Some(c) = &*code {
                 <div class="nhsuk-inset-text" role="status">
@@ -690,12 +687,11 @@ pub fn SearchScreen() -> Html {
                                 <h2 class="nhsuk-card__heading nhsuk-heading-s">
                                     <a href={format!("#{}", h.id)} onclick={open(h)}>
                                         { format!("{}: {}", kind(h), h.person_name.clone().unwrap_or_else(|| "someone not on this device".into())) }
+                                        // Each link names its own record: the same person's notes differ by when.
+                                        if let Some(at) = h.at { { format!(", {}", format::when(at)) } }
                                     </a>
                                 </h2>
-                                <p class="nhsuk-body-s">
-                                    { h.at.map(format::when).unwrap_or_default() }
-                                    if !h.authors.is_empty() { { format!(", by {}", h.authors.join(" and ")) } }
-                                </p>
+                                if !h.authors.is_empty() { <p class="nhsuk-body-s">{ format!("By {}", h.authors.join(" and ")) }</p> }
                                 <p class="nhsuk-card__description">
                                     { for h.snippet_parts().into_iter().map(|(text, matched)| if matched { html! { <mark>{ text }</mark> } } else { html! { { text } } }) }
                                 </p>

@@ -6,13 +6,15 @@ use doorstep_commands::{
     RecordConsent, RecordPlan,
 };
 use doorstep_model::view::{PersonOverview, TimelineEntry};
-use doorstep_model::watch::WatchLevel;
+use doorstep_model::watch::{self, WatchLevel};
 use doorstep_model::{CarePlan, ConsentRecord, PlanKind, Sector, SoftSign, SpO2Scale};
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
 use crate::format;
-use crate::widgets::{BackLink, ErrorMessage, Load, PlanNote, act, input_value, loading_or_failed, use_command};
+use crate::widgets::{
+    Answers, BackLink, Choice, ErrorMessage, Load, PlanNote, act, choices, input_value, loading_or_failed, use_command,
+};
 
 #[derive(Properties, PartialEq)]
 pub struct Props {
@@ -122,48 +124,129 @@ struct ChartProps {
     timeline: Vec<TimelineEntry>,
 }
 
-/// Soft signs (bars) and NEWS2 (line) over the last visits, oldest on the left.
+/// The visits the deterioration watch looks at, oldest first: the last [`watch::WINDOW`] visits
+/// with a note within [`watch::WINDOW_DAYS`] days of the latest (as `watch::assess` takes them),
+/// so the chart and the watch's tag above it always show the same visits. `timeline` is
+/// newest first; visits not yet started add nothing to the watch and are left out.
+fn watched(timeline: &[TimelineEntry]) -> Vec<&TimelineEntry> {
+    let happened = |t: &&TimelineEntry| {
+        matches!(t.status.as_str(), "in_progress" | "completed") || t.news2_total.is_some() || !t.soft_signs.is_empty()
+    };
+    let mut recent: Vec<&TimelineEntry> = timeline.iter().filter(happened).take(watch::WINDOW).collect();
+    if let Some(latest) = recent.first().map(|t| t.starts_at) {
+        recent.retain(|t| latest - t.starts_at <= chrono::Duration::days(watch::WINDOW_DAYS));
+    }
+    recent.reverse();
+    recent
+}
+
+/// A NEWS2 as written: "at least 4" when readings were missing.
+fn news2_text(t: &TimelineEntry) -> String {
+    match t.news2_total {
+        Some(n) if t.news2_incomplete => format!("at least {n}"),
+        Some(n) => n.to_string(),
+        None => "not taken".to_string(),
+    }
+}
+
+/// NEWS2 (points joined by a line, each with its value) with the lines at 5 (medium) and 7
+/// (high), and soft signs noticed (bars with their count) at the visits the watch looks at,
+/// dated, oldest on the left; the same figures as a table for screen readers. Colours are
+/// NHS.UK ones with at least 3:1 contrast on white.
 #[component]
 fn Chart(props: &ChartProps) -> Html {
-    let mut recent: Vec<&TimelineEntry> = props.timeline.iter().take(10).collect();
-    recent.reverse();
+    let recent = watched(&props.timeline);
     if recent.is_empty() {
         return html! {};
     }
-    let (w, h, pad) = (320.0, 120.0, 16.0);
-    let step = (w - 2.0 * pad) / recent.len().max(1) as f64;
-    let bar_w = step * 0.5;
-    let y = |value: f64, max: f64| h - pad - (value / max) * (h - 2.0 * pad);
-    let bars = recent.iter().enumerate().map(|(i, t)| {
-        let x = pad + step * i as f64 + (step - bar_w) / 2.0;
-        let top = y(t.soft_signs.len() as f64, 6.0);
-        html! { <rect x={x.to_string()} y={top.to_string()} width={bar_w.to_string()} height={(h - pad - top).max(0.0).to_string()} fill="#ffb81c" /> }
+    // The drawing: NEWS2 above, soft signs below, dates along the bottom.
+    let (w, left, right) = (480.0_f64, 40.0, 92.0);
+    let (news_top, news_bottom) = (20.0_f64, 150.0);
+    let (signs_top, signs_bottom) = (176.0_f64, 236.0);
+    let h = 280.0_f64;
+    let step = (w - left - right) / recent.len() as f64;
+    let x = |i: usize| left + step * (i as f64 + 0.5);
+    let top_score = recent.iter().filter_map(|t| t.news2_total).max().unwrap_or(0).max(9) as f64 + 1.0;
+    let y_news = |v: f64| news_bottom - v / top_score * (news_bottom - news_top);
+    let most_signs = recent.iter().map(|t| t.soft_signs.len()).max().unwrap_or(0).max(3) as f64;
+    let y_signs = |n: f64| signs_bottom - n / most_signs * (signs_bottom - signs_top);
+    let reference = |score: f64, label: &'static str, colour: &'static str| {
+        let at = y_news(score);
+        html! {
+            <g>
+                <line x1={left.to_string()} x2={(w - right).to_string()} y1={at.to_string()} y2={at.to_string()}
+                    stroke={colour} stroke-width="2" stroke-dasharray="6 4" />
+                <text x={(w - right + 6.0).to_string()} y={(at + 5.0).to_string()} fill={colour} font-size="14">{ label }</text>
+            </g>
+        }
+    };
+    let scored: Vec<(usize, &TimelineEntry)> =
+        recent.iter().copied().enumerate().filter(|(_, t)| t.news2_total.is_some()).collect();
+    let line: Vec<String> =
+        scored.iter().map(|(i, t)| format!("{:.1},{:.1}", x(*i), y_news(t.news2_total.unwrap_or(0) as f64))).collect();
+    let points = scored.iter().map(|(i, t)| {
+        let (cx, cy) = (x(*i), y_news(t.news2_total.unwrap_or(0) as f64));
+        let value = if t.news2_incomplete { format!("≥{}", t.news2_total.unwrap_or(0)) } else { news2_text(t) };
+        html! {
+            <g>
+                <circle cx={cx.to_string()} cy={cy.to_string()} r="6" fill="#005eb8" />
+                <text x={cx.to_string()} y={(cy - 10.0).to_string()} text-anchor="middle" font-size="15" font-weight="bold" fill="#212b32">{ value }</text>
+            </g>
+        }
     });
-    let points: Vec<String> = recent
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| {
-            t.news2_total.map(|n| format!("{:.1},{:.1}", pad + step * (i as f64 + 0.5), y(n as f64, 12.0)))
-        })
-        .collect();
-    let label = format!(
-        "Last {} visits: soft signs {}; NEWS2 {}",
-        recent.len(),
-        recent.iter().map(|t| t.soft_signs.len().to_string()).collect::<Vec<_>>().join(", "),
-        recent
-            .iter()
-            .map(|t| t.news2_total.map(|n| n.to_string()).unwrap_or_else(|| "-".into()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let bars = recent.iter().enumerate().map(|(i, t)| {
+        let n = t.soft_signs.len();
+        let top = y_signs(n as f64);
+        let bar_w = (step * 0.4).min(40.0);
+        html! {
+            <g>
+                <rect x={(x(i) - bar_w / 2.0).to_string()} y={top.to_string()} width={bar_w.to_string()}
+                    height={(signs_bottom - top).to_string()} fill="#425563" />
+                <text x={x(i).to_string()} y={(top - 4.0).to_string()} text-anchor="middle" font-size="14" fill="#212b32">{ n }</text>
+            </g>
+        }
+    });
+    let dates = recent.iter().enumerate().map(|(i, t)| {
+        html! {
+            <text x={x(i).to_string()} y={(signs_bottom + 18.0).to_string()} text-anchor="middle" font-size="14" fill="#212b32">
+                <tspan x={x(i).to_string()}>{ format::date(t.starts_at) }</tspan>
+                <tspan x={x(i).to_string()} dy="16">{ format::time(t.starts_at) }</tspan>
+            </text>
+        }
+    });
+    let visits = if recent.len() == 1 { "visit".to_string() } else { format!("{} visits", recent.len()) };
     html! {
-        <figure class="ds-chart">
-            <svg viewBox={format!("0 0 {w} {h}")} role="img" aria-label={label.clone()} width="100%">
-                <line x1={pad.to_string()} y1={(h - pad).to_string()} x2={(w - pad).to_string()} y2={(h - pad).to_string()} stroke="#4c6272" />
+        <figure class="ds-chart" id="watch-chart">
+            <figcaption class="nhsuk-body-s">
+                { format!("The last {visits} the watch looks at (up to {} within {} days of the latest), oldest on the left. Blue line: NEWS2 score. Grey bars: soft signs noticed as new or worse.", watch::WINDOW, watch::WINDOW_DAYS) }
+            </figcaption>
+            // The table below carries the figures for screen readers: the drawing is hidden.
+            <svg viewBox={format!("0 0 {w} {h}")} width="100%" aria-hidden="true" focusable="false">
+                <text x="0" y="12" font-size="14" fill="#212b32">{"NEWS2"}</text>
+                <line x1={left.to_string()} y1={news_bottom.to_string()} x2={(w - right).to_string()} y2={news_bottom.to_string()} stroke="#4c6272" />
+                <text x={(left - 6.0).to_string()} y={(news_bottom + 4.0).to_string()} text-anchor="end" font-size="14" fill="#4c6272">{"0"}</text>
+                { reference(5.0, "5 medium", "#4c6272") }
+                { reference(7.0, "7 high", "#d5281b") }
+                <polyline points={line.join(" ")} fill="none" stroke="#005eb8" stroke-width="3" />
+                { for points }
+                <text x="0" y={(signs_top - 8.0).to_string()} font-size="14" fill="#212b32">{"Soft signs"}</text>
+                <line x1={left.to_string()} y1={signs_bottom.to_string()} x2={(w - right).to_string()} y2={signs_bottom.to_string()} stroke="#4c6272" />
                 { for bars }
-                <polyline points={points.join(" ")} fill="none" stroke="#005eb8" stroke-width="3" />
+                { for dates }
             </svg>
-            <figcaption class="nhsuk-body-s">{"Yellow bars: soft signs noticed. Blue line: NEWS2 score. Oldest on the left."}</figcaption>
+            <table class="nhsuk-table nhsuk-u-visually-hidden">
+                <caption>{ format!("NEWS2 and soft signs at the last {visits} the watch looks at, oldest first") }</caption>
+                <thead><tr><th scope="col">{"Visit"}</th><th scope="col">{"NEWS2"}</th><th scope="col">{"Soft signs noticed"}</th></tr></thead>
+                <tbody>
+                    { for recent.iter().map(|t| html! {
+                        <tr>
+                            <th scope="row">{ format::when(t.starts_at) }</th>
+                            <td>{ news2_text(t) }</td>
+                            <td>{ if t.soft_signs.is_empty() { "None".to_string() } else { t.soft_signs.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ") } }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
         </figure>
     }
 }
@@ -264,8 +347,12 @@ fn PlanForm(props: &PlanProps) -> Html {
     };
     let choice = |k: PlanKind| {
         let state = kind.clone();
-        let on = *kind == Some(k);
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(Some(k)))}>{ k.label() }</button> }
+        Choice::new(
+            format!("plan-{k:?}").to_lowercase(),
+            k.label(),
+            *kind == Some(k),
+            Callback::from(move |()| state.set(Some(k))),
+        )
     };
     let on_summary = {
         let summary = summary.clone();
@@ -276,10 +363,7 @@ fn PlanForm(props: &PlanProps) -> Html {
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Their plan if they become unwell (ReSPECT, DNACPR…)"}</span></summary>
             <div class="nhsuk-details__text">
                 <ErrorMessage error={(*error).clone()} />
-                <fieldset class="nhsuk-fieldset">
-                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Which plan?"}</legend>
-                    <div class="ds-buttons">{ for PlanKind::ALL.into_iter().map(choice) }</div>
-                </fieldset>
+                { choices("plan-kind", "Which plan?", Answers::One, PlanKind::ALL.into_iter().map(choice).collect()) }
                 <div class="nhsuk-form-group">
                     <label class="nhsuk-label" for="plan-summary">{"What a carer must know, in the plan's words"}</label>
                     <div class="nhsuk-hint">{"Like: for treatment at home, would not want hospital; phone the district nurses on 01632 960 456"}</div>
@@ -320,16 +404,23 @@ fn ConsentForm(props: &ConsentProps) -> Html {
     };
     let choice = |s: Sector, label: &'static str| {
         let state = sector.clone();
-        let on = *sector == s;
-        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} onclick={Callback::from(move |_: MouseEvent| state.set(s))}>{ label }</button> }
+        Choice::new(
+            format!("consent-{s:?}").to_lowercase(),
+            label,
+            *sector == s,
+            Callback::from(move |()| state.set(s)),
+        )
     };
     html! {
         <details class="nhsuk-details">
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Record consent to share"}</span></summary>
             <div class="nhsuk-details__text">
                 <ErrorMessage error={(*error).clone()} />
-                <p class="nhsuk-label">{"Sharing with"}</p>
-                <div class="ds-buttons">{ choice(Sector::Nhs, "The NHS") }{ choice(Sector::Council, "The council") }{ choice(Sector::VoluntarySector, "Voluntary groups") }</div>
+                { choices("consent-sector", "Sharing with", Answers::OneInline, vec![
+                    choice(Sector::Nhs, "The NHS"),
+                    choice(Sector::Council, "The council"),
+                    choice(Sector::VoluntarySector, "Voluntary groups"),
+                ]) }
                 <div class="nhsuk-form-group">
                     <label class="nhsuk-label" for="consent-note">{"How it was discussed, and with whom"}</label>
                     <input class="nhsuk-input" id="consent-note" value={(*note).clone()} oninput={let n = note.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e)))} />

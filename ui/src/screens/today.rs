@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
 use crate::format;
-use crate::widgets::{Load, SyncBadgeView, loading_or_failed, use_command};
+use crate::widgets::{Load, SyncBadgeView, card, loading_or_failed, use_command};
 
 #[component]
 pub fn TodayScreen() -> Html {
@@ -14,9 +14,6 @@ pub fn TodayScreen() -> Html {
     let (replies, _) = use_command::<GetNewReplies>(());
     let Load::Ready(today) = &*today else { return loading_or_failed(&today) };
     let visit_card = |v: &doorstep_model::view::VisitRow| {
-        let go = ctx.go.clone();
-        let id = v.id.clone();
-        let onclick = Callback::from(move |_: MouseEvent| go.emit(Route::Visit(id.clone())));
         let (label, tag) = format::status_tag(&v.status);
         let name = v.person_name.clone().unwrap_or_else(|| "Details not on this device yet".into());
         // Colleagues by name where the office's directory has one ("Ben Okafor (C002)").
@@ -28,18 +25,24 @@ pub fn TodayScreen() -> Html {
             .map(|(i, c)| v.carer_names.get(i).filter(|n| !n.is_empty()).unwrap_or(c).clone())
             .collect();
         html! {
-            <li class="ds-visit">
-                <button type="button" class="nhsuk-card nhsuk-card--clickable ds-visit__card" {onclick}
-                    data-visit={v.id.clone()}>
-                    <div class="nhsuk-card__content">
-                        <p class="ds-visit__time">{ format!("{} to {}", format::time(v.starts_at), format::time(v.ends_at)) }</p>
-                        <h2 class="nhsuk-card__heading nhsuk-heading-m">{ name }</h2>
+            <li class="ds-visit" data-visit={v.id.clone()}>
+                { card(&ctx.go, Route::Visit(v.id.clone()), classes!("ds-visit__card"), html! {
+                    // The time first: the link reads "09:00 to 09:30, Margaret …" like the card.
+                    <>
+                        <span class="ds-visit__time">
+                            { format!("{} to {}", format::time(v.starts_at), format::time(v.ends_at)) }
+                            <span class="nhsuk-u-visually-hidden">{", "}</span>
+                        </span>
+                        { name }
+                    </>
+                }, 2, html! {
+                    <>
                         <strong class={classes!("nhsuk-tag", tag)}>{ label }</strong>
                         if !others.is_empty() {
                             <p class="nhsuk-body-s ds-visit__with">{ format!("With {}", others.join(", ")) }</p>
                         }
-                    </div>
-                </button>
+                    </>
+                }) }
             </li>
         }
     };

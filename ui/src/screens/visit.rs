@@ -23,7 +23,8 @@ use crate::app::{Ctx, Route};
 use crate::format;
 use crate::invoke::call;
 use crate::widgets::{
-    BackLink, ErrorMessage, Load, PlanNote, act, input_value, loading_or_failed, select_value, use_command,
+    Answers, BackLink, Choice, ErrorMessage, Load, PlanNote, act, choices, choices_with_error, field_error,
+    input_value, loading_or_failed, select_value, use_command,
 };
 
 /// Which readings scored, and how much: "Breathing rate 2, Pulse 1". None when none scored.
@@ -571,16 +572,13 @@ fn SoftSigns(props: &SectionProps) -> Html {
         let compare = |comparison: Comparison, suffix: &'static str| {
             let (send, current, pending) = (send.clone(), current.clone(), pending.clone());
             let checked = current.as_ref().is_some_and(|c| c.compared_to_usual == comparison);
-            let onclick = Callback::from(move |_: MouseEvent| {
+            let on_change = Callback::from(move |()| {
                 send(true, comparison, current.as_ref().map(|c| c.detail.clone()).unwrap_or_default());
                 let mut asked = (*pending).clone();
                 asked.remove(&sign);
                 pending.set(asked);
             });
-            html! {
-                <button type="button" id={format!("sign-{}-{suffix}", sign.code())} class={classes!("ds-choice", checked.then_some("ds-choice--on"))}
-                    aria-pressed={checked.to_string()} {onclick}>{ comparison.label() }</button>
-            }
+            Choice::new(format!("sign-{}-{suffix}", sign.code()), comparison.label(), checked, on_change)
         };
         html! {
             <li class="ds-sign">
@@ -592,13 +590,15 @@ fn SoftSigns(props: &SectionProps) -> Html {
                     }
                 </div>
                 if current.is_some() || asking {
-                    <fieldset class="nhsuk-fieldset ds-sign__compare">
-                        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{ format!("{}: compared with what is usual for them?", sign.label()) }</legend>
+                    <div class="ds-sign__compare">
                         if asking { <p class="nhsuk-hint">{"Choose one to save it."}</p> }
-                        <div class="ds-buttons">
-                            { compare(Comparison::New, "new") }{ compare(Comparison::Worse, "worse") }{ compare(Comparison::SameAsUsual, "usual") }
-                        </div>
-                    </fieldset>
+                        { choices(
+                            &format!("{id}-compare"),
+                            &format!("{}: compared with what is usual for them?", sign.label()),
+                            Answers::OneInline,
+                            vec![compare(Comparison::New, "new"), compare(Comparison::Worse, "worse"), compare(Comparison::SameAsUsual, "usual")],
+                        ) }
+                    </div>
                 }
             </li>
         }
@@ -640,24 +640,25 @@ impl VitalsForm {
         }
     }
 
-    fn parse(&self) -> Result<VitalSigns, String> {
-        let whole = |label: &str, text: &str| -> Result<Option<u16>, String> {
+    /// The readings, or the id of the field that cannot be read and what is wrong with it.
+    fn parse(&self) -> Result<VitalSigns, (&'static str, String)> {
+        let whole = |id: &'static str, label: &str, text: &str| -> Result<Option<u16>, (&'static str, String)> {
             let text = text.trim();
             if text.is_empty() {
                 return Ok(None);
             }
-            text.parse().map(Some).map_err(|_| format!("{label}: type a whole number, like 18."))
+            text.parse().map(Some).map_err(|_| (id, format!("{label}: type a whole number, like 18.")))
         };
         let temperature = match self.temperature_c.trim() {
             "" => None,
-            t => Some(t.parse::<f64>().map_err(|_| "Temperature: type a number, like 37.2.".to_string())?),
+            t => Some(t.parse::<f64>().map_err(|_| ("temp", "Temperature: type a number, like 37.2.".to_string()))?),
         };
         Ok(VitalSigns {
-            respiration_rate: whole("Breaths per minute", &self.respiration_rate)?,
-            spo2_percent: whole("Oxygen level", &self.spo2_percent)?,
+            respiration_rate: whole("resp", "Breaths per minute", &self.respiration_rate)?,
+            spo2_percent: whole("spo2", "Oxygen level", &self.spo2_percent)?,
             on_oxygen: self.on_oxygen,
-            systolic_bp: whole("Blood pressure", &self.systolic_bp)?,
-            pulse: whole("Pulse", &self.pulse)?,
+            systolic_bp: whole("bp", "Blood pressure", &self.systolic_bp)?,
+            pulse: whole("pulse", "Pulse", &self.pulse)?,
             consciousness: self.consciousness,
             temperature_c: temperature,
         })
@@ -669,6 +670,9 @@ fn Vitals(props: &SectionProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let form = use_state(|| VitalsForm::from(&props.screen.note.vitals));
     let error = use_state(|| None::<AppError>);
+    // The field a typed reading could not be read from: the summary links to it, and it shows
+    // the problem too.
+    let bad_field = use_state(|| None::<&'static str>);
     // Taking the readings again: the form is cleared, and the set already scored is kept.
     let recheck = use_state(|| false);
     let start_recheck = {
@@ -691,23 +695,26 @@ fn Vitals(props: &SectionProps) -> Html {
             set(&mut f, input_value(&e));
             form2.set(f);
         });
+        let problem = (*bad_field == Some(id)).then(|| error.as_ref().map(|e| e.message.clone())).flatten();
+        let described = if problem.is_some() { format!("{id}-hint {id}-error") } else { format!("{id}-hint") };
         html! {
-            <div class="nhsuk-form-group ds-vital">
+            <div class={classes!("nhsuk-form-group", "ds-vital", problem.is_some().then_some("nhsuk-form-group--error"))}>
                 <label class="nhsuk-label" for={id}>{ label }</label>
-                <div class="nhsuk-hint">{ hint }</div>
-                <input class="nhsuk-input nhsuk-input--width-4" id={id} inputmode="decimal" value={get(&form).clone()} {oninput} />
+                <div class="nhsuk-hint" id={format!("{id}-hint")}>{ hint }</div>
+                { field_error(id, problem.as_deref()) }
+                <input class={classes!("nhsuk-input", "nhsuk-input--width-4", problem.is_some().then_some("nhsuk-input--error"))}
+                    id={id} inputmode="decimal" value={get(&form).clone()} {oninput} aria-describedby={described} />
             </div>
         }
     };
     let oxygen = |value: bool, label: &'static str, id: &'static str| {
         let form2 = form.clone();
-        let onclick = Callback::from(move |_: MouseEvent| {
+        let on_change = Callback::from(move |()| {
             let mut f = (*form2).clone();
             f.on_oxygen = Some(value);
             form2.set(f);
         });
-        let on = form.on_oxygen == Some(value);
-        html! { <button type="button" {id} class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ label }</button> }
+        Choice::new(id, label, form.on_oxygen == Some(value), on_change)
     };
     let on_consciousness = {
         let form2 = form.clone();
@@ -728,9 +735,10 @@ fn Vitals(props: &SectionProps) -> Html {
     let score = |checked: bool| {
         let (ctx, error, form, on_update, visit_id) =
             (ctx.clone(), error.clone(), form.clone(), props.on_update.clone(), props.screen.visit.id.to_string());
-        let recheck = recheck.clone();
+        let (recheck, bad_field) = (recheck.clone(), bad_field.clone());
         Callback::from(move |_: MouseEvent| match form.parse() {
             Ok(vitals) => {
+                bad_field.set(None);
                 let (on_update, recheck) = (on_update.clone(), recheck.clone());
                 let args = VitalsArgs { visit_id: visit_id.clone(), vitals, checked, recheck: *recheck };
                 act::<RecordVitals>(&ctx, args, error.clone(), move |s| {
@@ -740,7 +748,10 @@ fn Vitals(props: &SectionProps) -> Html {
                     scroll_to("news2");
                 });
             }
-            Err(message) => error.set(Some(AppError::new(doorstep_commands::ErrorCode::Invalid, message))),
+            Err((field, message)) => {
+                bad_field.set(Some(field));
+                error.set(Some(AppError::new(doorstep_commands::ErrorCode::Invalid, message)));
+            }
         })
     };
     let to_check = error.as_ref().filter(|e| e.code == ErrorCode::Confirm).map(|e| e.message.clone());
@@ -769,7 +780,7 @@ fn Vitals(props: &SectionProps) -> Html {
             if *recheck {
                 <p class="nhsuk-inset-text" id="rechecking">{"Taking the readings again: the first set is kept."}</p>
             }
-            <ErrorMessage error={shown_error} />
+            <ErrorMessage error={shown_error} field={bad_field.map(AttrValue::Static)} />
             if let Some(message) = to_check {
                 <div class="nhsuk-warning-callout" id="check-reading" role="alert">
                     <h3 class="nhsuk-warning-callout__label"><span role="text">{"Check the reading"}</span></h3>
@@ -784,10 +795,12 @@ fn Vitals(props: &SectionProps) -> Html {
                 { number("pulse", "Pulse (beats per minute)", "Heart rate", |f| &f.pulse, |f, v| f.pulse = v) }
                 { number("temp", "Temperature (°C)", "Like 37.2", |f| &f.temperature_c, |f, v| f.temperature_c = v) }
             </div>
-            <div class="nhsuk-form-group">
-                <p class="nhsuk-label">{"Are they on oxygen from a machine or cylinder?"}</p>
-                <div class="ds-buttons">{ oxygen(false, "No, breathing air", "air") }{ oxygen(true, "Yes, on oxygen", "oxygen") }</div>
-            </div>
+            { choices(
+                "on-oxygen",
+                "Are they on oxygen from a machine or cylinder?",
+                Answers::OneInline,
+                vec![oxygen(false, "No, breathing air", "air"), oxygen(true, "Yes, on oxygen", "oxygen")],
+            ) }
             <div class="nhsuk-form-group">
                 <label class="nhsuk-label" for="consciousness">{"How alert are they?"}</label>
                 <select class="nhsuk-select" id="consciousness" onchange={on_consciousness}>
@@ -911,24 +924,33 @@ fn Calls(props: &SectionProps) -> Html {
     let to_name = use_state(String::new);
     let spoke_to = use_state(String::new);
     let detail = use_state(String::new);
+    // Which question the problem is with (its first radio), for the error summary's link.
+    let missing = use_state(|| None::<String>);
     let screen = &props.screen;
     let advised = screen.advice.as_ref().is_some_and(|a| a.level > EscalationLevel::Routine);
     if !advised && screen.note.calls.is_empty() {
         return html! {};
     }
-    let choice = |on: bool, label: &'static str, id: String, onclick: Callback<MouseEvent>| {
-        html! { <button type="button" {id} class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ label }</button> }
-    };
     let save = {
         let (ctx, error, on_update) = (ctx.clone(), error.clone(), props.on_update.clone());
-        let (to, outcome, to_name, spoke_to, detail) =
-            (to.clone(), outcome.clone(), to_name.clone(), spoke_to.clone(), detail.clone());
+        let (to, outcome, to_name, spoke_to, detail, missing) =
+            (to.clone(), outcome.clone(), to_name.clone(), spoke_to.clone(), detail.clone(), missing.clone());
         let visit_id = screen.visit.id.to_string();
         Callback::from(move |_: MouseEvent| {
-            let (Some(target), Some(result)) = (*to, *outcome) else {
-                error.set(Some(AppError::new(ErrorCode::Invalid, "Choose who you phoned and what happens now.")));
-                return;
+            let (target, result) = match (*to, *outcome) {
+                (Some(target), Some(result)) => (target, result),
+                (None, _) => {
+                    missing.set(Some(format!("call-to-{:?}", CallTarget::ALL[0]).to_lowercase()));
+                    error.set(Some(AppError::new(ErrorCode::Invalid, "Choose who you phoned.")));
+                    return;
+                }
+                (Some(_), None) => {
+                    missing.set(Some(format!("call-outcome-{:?}", CallOutcome::ALL[0]).to_lowercase()));
+                    error.set(Some(AppError::new(ErrorCode::Invalid, "Choose what happens now.")));
+                    return;
+                }
             };
+            missing.set(None);
             let args = RecordCallArgs {
                 visit_id: visit_id.clone(),
                 to: target,
@@ -949,6 +971,11 @@ fn Calls(props: &SectionProps) -> Html {
             });
         })
     };
+    // The problem under the question it is about (the summary's link goes to its first radio).
+    let message = error.as_ref().map(|e| e.message.clone());
+    let problem = |question: &str| {
+        missing.as_deref().filter(|first| first.starts_with(&format!("{question}-"))).and(message.as_deref())
+    };
     let text = |id: &'static str, label: &'static str, hint: &'static str, state: &UseStateHandle<String>| {
         let state = state.clone();
         let value = (*state).clone();
@@ -968,29 +995,19 @@ fn Calls(props: &SectionProps) -> Html {
                     { for screen.note.calls.iter().map(|c| html! { <li>{ c.summary() }</li> }) }
                 </ul>
             }
-            <ErrorMessage error={(*error).clone()} />
-            <fieldset class="nhsuk-fieldset">
-                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Record the call: who did you phone?"}</legend>
-                <div class="ds-buttons">
-                    { for CallTarget::ALL.into_iter().map(|t| {
-                        let state = to.clone();
-                        choice(*to == Some(t), t.label(), format!("call-to-{t:?}").to_lowercase(), Callback::from(move |_: MouseEvent| state.set(Some(t))))
-                    }) }
-                </div>
-            </fieldset>
+            <ErrorMessage error={(*error).clone()} field={(*missing).clone().map(AttrValue::from)} />
+            { choices_with_error("call-to", "Record the call: who did you phone?", Answers::One, CallTarget::ALL.into_iter().map(|t| {
+                let state = to.clone();
+                Choice::new(format!("call-to-{t:?}").to_lowercase(), t.label(), *to == Some(t), Callback::from(move |()| state.set(Some(t))))
+            }).collect(), problem("call-to")) }
             if *to == Some(CallTarget::Other) {
                 { text("call-to-name", "Who did you phone?", "Like: the district nurses", &to_name) }
             }
             { text("call-spoke-to", "Who did you speak to? (optional)", "Like: Dr Khan, the receptionist", &spoke_to) }
-            <fieldset class="nhsuk-fieldset">
-                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"What happens now?"}</legend>
-                <div class="ds-buttons">
-                    { for CallOutcome::ALL.into_iter().map(|o| {
-                        let state = outcome.clone();
-                        choice(*outcome == Some(o), o.label(), format!("call-outcome-{o:?}").to_lowercase(), Callback::from(move |_: MouseEvent| state.set(Some(o))))
-                    }) }
-                </div>
-            </fieldset>
+            { choices_with_error("call-outcome", "What happens now?", Answers::One, CallOutcome::ALL.into_iter().map(|o| {
+                let state = outcome.clone();
+                Choice::new(format!("call-outcome-{o:?}").to_lowercase(), o.label(), *outcome == Some(o), Callback::from(move |()| state.set(Some(o))))
+            }).collect(), problem("call-outcome")) }
             { text("call-detail", "What was agreed (optional)", "Like: GP visiting by 14:00, check again at 13:00", &detail) }
             <button type="button" class="nhsuk-button ds-wide" id="save-call" onclick={save}>{"Save the call"}</button>
         </section>
@@ -1003,48 +1020,49 @@ fn FoodAndMood(props: &SectionProps) -> Html {
     let error = use_state(|| None::<AppError>);
     let visit_id = props.screen.visit.id.to_string();
     let food = props.screen.note.food_fluid.clone();
-    let intake = |what: &'static str, current: Option<Intake>, make: fn(&FoodFluid, Intake) -> FoodFluid| {
-        let choices = [Intake::None, Intake::Less, Intake::Usual, Intake::More];
-        html! {
-            <div class="nhsuk-form-group">
-                <p class="nhsuk-label">{ what }</p>
-                <div class="ds-buttons">
-                    { for choices.into_iter().map(|choice| {
-                        let (ctx, error, on_update, visit_id, food) = (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone(), food.clone());
-                        let onclick = Callback::from(move |_: MouseEvent| {
+    let intake =
+        |what: &'static str, name: &'static str, current: Option<Intake>, make: fn(&FoodFluid, Intake) -> FoodFluid| {
+            let answers = [Intake::None, Intake::Less, Intake::Usual, Intake::More];
+            choices(
+                name,
+                what,
+                Answers::OneInline,
+                answers
+                    .into_iter()
+                    .map(|choice| {
+                        let (ctx, error, on_update, visit_id, food) =
+                            (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone(), food.clone());
+                        let on_change = Callback::from(move |()| {
                             let on_update = on_update.clone();
                             let args = FoodFluidArgs { visit_id: visit_id.clone(), food_fluid: make(&food, choice) };
                             act::<SetFoodFluid>(&ctx, args, error.clone(), move |s| on_update.emit(s));
                         });
-                        let on = current == Some(choice);
-                        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ choice.label() }</button> }
-                    }) }
-                </div>
-            </div>
-        }
-    };
+                        Choice::new(
+                            format!("{name}-{choice:?}").to_lowercase(),
+                            choice.label(),
+                            current == Some(choice),
+                            on_change,
+                        )
+                    })
+                    .collect(),
+            )
+        };
     let moods = [Mood::Happy, Mood::Settled, Mood::Low, Mood::Anxious, Mood::Distressed];
     html! {
         <section aria-labelledby="food-heading">
             <h2 id="food-heading">{"Food, drink and mood"}</h2>
             <ErrorMessage error={(*error).clone()} />
-            { intake("Eating", food.eating, |f, i| FoodFluid { eating: Some(i), ..f.clone() }) }
-            { intake("Drinking", food.drinking, |f, i| FoodFluid { drinking: Some(i), ..f.clone() }) }
-            <div class="nhsuk-form-group">
-                <p class="nhsuk-label">{"Mood"}</p>
-                <div class="ds-buttons">
-                    { for moods.into_iter().map(|mood| {
-                        let (ctx, error, on_update, visit_id) = (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone());
-                        let on = props.screen.note.mood == Some(mood);
-                        let onclick = Callback::from(move |_: MouseEvent| {
-                            let on_update = on_update.clone();
-                            let args = MoodArgs { visit_id: visit_id.clone(), mood: if on { None } else { Some(mood) } };
-                            act::<SetMood>(&ctx, args, error.clone(), move |s| on_update.emit(s));
-                        });
-                        html! { <button type="button" class={classes!("ds-choice", on.then_some("ds-choice--on"))} aria-pressed={on.to_string()} {onclick}>{ mood.label() }</button> }
-                    }) }
-                </div>
-            </div>
+            { intake("Eating", "eating", food.eating, |f, i| FoodFluid { eating: Some(i), ..f.clone() }) }
+            { intake("Drinking", "drinking", food.drinking, |f, i| FoodFluid { drinking: Some(i), ..f.clone() }) }
+            { choices("mood", "Mood", Answers::One, moods.into_iter().map(|mood| {
+                let (ctx, error, on_update, visit_id) = (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone());
+                let on_change = Callback::from(move |()| {
+                    let on_update = on_update.clone();
+                    let args = MoodArgs { visit_id: visit_id.clone(), mood: Some(mood) };
+                    act::<SetMood>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+                });
+                Choice::new(format!("mood-{mood:?}").to_lowercase(), mood.label(), props.screen.note.mood == Some(mood), on_change)
+            }).collect()) }
         </section>
     }
 }
@@ -1089,11 +1107,13 @@ fn CouldNot(props: &SectionProps) -> Html {
         <details class="nhsuk-details" id="could-not">
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Couldn't do this visit"}</span></summary>
             <div class="nhsuk-details__text">
-                <ErrorMessage error={(*error).clone()} />
-                <fieldset class="nhsuk-fieldset">
-                    <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Why could the visit not happen?"}</legend>
-                    <div class="nhsuk-radios">{ for CouldNotReason::ALL.into_iter().map(radio) }</div>
-                </fieldset>
+                <ErrorMessage error={(*error).clone()} field={reason.is_none().then(|| AttrValue::from(format!("could-not-{}", CouldNotReason::ALL[0].code())))} />
+                <div class="nhsuk-form-group">
+                    <fieldset class="nhsuk-fieldset">
+                        <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Why could the visit not happen?"}</legend>
+                        <div class="nhsuk-radios ds-choices">{ for CouldNotReason::ALL.into_iter().map(radio) }</div>
+                    </fieldset>
+                </div>
                 <div class="nhsuk-form-group">
                     <label class="nhsuk-label" for="could-not-detail">{"Anything the office should know (optional)"}</label>
                     <div class="nhsuk-hint">{"Like: curtains closed, yesterday's milk on the step"}</div>
