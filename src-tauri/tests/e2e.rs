@@ -99,7 +99,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
         carer.type_into(field, value).await;
     }
     carer.click("label[for=air]").await;
-    carer.wait("#consciousness").await.select_by_value("alert").await.expect("choose alert");
+    carer.select("#consciousness", "alert").await;
     carer.click("#score").await;
     let score = carer.wait_text("#news2-score", "NEWS2 5").await;
     assert!(score.contains("Medium"), "{score}");
@@ -178,7 +178,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait_text("#news2-headline", "worried about them").await;
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("22-visit-soft-signs-worried").await;
-    carer.wait("#consciousness").await.select_by_value("voice").await.expect("choose voice");
+    carer.select("#consciousness", "voice").await;
     carer.click("#score").await;
     carer.wait_text("#news2-headline", "phone 999 now").await;
     carer.wait_text("#phone-first", "Phone 999 now").await;

@@ -139,7 +139,24 @@ impl Screens {
     }
 
     pub async fn click(&self, css: &str) {
-        self.wait(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let element = self.wait(css).await;
+        self.centre(&element).await;
+        element.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Scrolls an element to the middle of the window, as a person scrolls to what they tap: the
+    /// visit's bar stays at the bottom of the screen, and WebKitWebDriver's own scrolling can
+    /// leave an element under it.
+    async fn centre(&self, element: &fantoccini::elements::Element) {
+        let Ok(arg) = serde_json::to_value(element) else { return };
+        let _ = self.client.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg]).await;
+    }
+
+    /// Chooses `value` in the drop-down `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        let element = self.wait(css).await;
+        self.centre(&element).await;
+        element.select_by_value(value).await.unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
@@ -151,6 +168,7 @@ impl Screens {
         self.wait(css).await;
         for element in self.client.find_all(Locator::Css(css)).await.expect("find") {
             if element.text().await.unwrap_or_default().contains(label) {
+                self.centre(&element).await;
                 element.click().await.unwrap_or_else(|e| panic!("click {label}: {e}"));
                 return;
             }

@@ -10,6 +10,7 @@ use doorstep_commands::{
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
 use doorstep_model::note::LATE_ENTRY_MOST;
+use doorstep_model::policy::{Refused, WritePolicy, check_note};
 use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
@@ -265,6 +266,8 @@ impl Device {
             shares: Vec::new(),
         };
         insight.validate().map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+        Insight::check_write(None, &insight, who.writer(&insight.author))
+            .map_err(|r| AppError::new(ErrorCode::Invalid, r.0))?;
         store.put(&insight).map_err(storage_error)?;
         Ok(insight)
     }
@@ -330,7 +333,14 @@ impl Device {
         let mut store = self.db().await?;
         let visit: Visit = store.get(visit_id).map_err(storage_error)?;
         ensure_on_visit(&who, &visit)?;
-        store.update::<Visit>(visit_id, edit).map_err(storage_error)?;
+        let staff = StaffId::new(who.staff_ref.clone());
+        // The hub's own write policy, checked here first: what the app allows, the hub takes.
+        store
+            .update::<Visit>(visit_id, |after| {
+                edit(after)?;
+                Visit::check_write(Some(&visit), after, who.writer(&staff)).map_err(refused)
+            })
+            .map_err(storage_error)?;
         screen(&store, &who, visit_id)
     }
 
@@ -363,14 +373,20 @@ impl Device {
                 .map_err(storage_error)?;
         }
         let staff = StaffId::new(who.staff_ref.clone());
+        let before: VisitNote = store.get(&note_id).map_err(storage_error)?;
         store
             .update_from::<VisitNote>(&note_id, base, |note| {
                 edit(note)?;
                 note.touched_by(&staff, Utc::now());
-                Ok(())
+                check_note(Some(&before), note, Some(&visit), who.writer(&staff)).map_err(refused)
             })
             .map_err(storage_error)
     }
+}
+
+/// A write the policy refuses, as the store's error.
+fn refused(r: Refused) -> StoreError {
+    StoreError::Invalid(r.0)
 }
 
 /// The device setting holding when the carer last opened "My ideas".

@@ -97,6 +97,13 @@ pub(crate) struct Who {
     pub organisation: String,
 }
 
+impl Who {
+    /// As the write policy names them (`doorstep_model::policy`).
+    pub(crate) fn writer<'a>(&self, staff: &'a doorstep_model::StaffId) -> doorstep_model::policy::Writer<'a> {
+        doorstep_model::policy::Writer { role: self.role, staff }
+    }
+}
+
 impl Device {
     /// The device whose encrypted store is (or will be, at enrolment) the file at `path`.
     /// Nothing is read until a PIN opens it.

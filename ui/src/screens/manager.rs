@@ -69,7 +69,7 @@ pub fn ManagerDayScreen() -> Html {
         });
         html! {
             <li class={classes!("ds-count", (n > 0).then_some("ds-count--some"), on.then_some("ds-count--on"))} id={id.to_string()}>
-                <a href={format!("#{id}-list")} aria-pressed={on.to_string()} {onclick}>
+                <a href={format!("#{id}-list")} aria-current={on.then_some("true")} {onclick}>
                     <span class="ds-count__n">{ n }</span><span>{ label.to_string() }</span>
                 </a>
             </li>
