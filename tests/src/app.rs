@@ -230,7 +230,18 @@ impl Screens {
     /// `DOORSTEP_AXE=report` only prints (to see every screen's findings in one run).
     pub async fn check_accessibility(&self, name: &str) {
         let found = crate::axe::violations(&self.client).await;
-        println!("axe {name}: {}", crate::axe::counts(&found));
+        let counts = crate::axe::counts(&found);
+        println!("axe {name}: {counts}");
+        // One line a screen beside the screenshots: `cargo xtask test` prints them (a passing
+        // test's output is not shown).
+        let summary = self.dir.join(crate::axe::SUMMARY_FILE);
+        let line = format!("axe {name}: {counts}\n");
+        if let Err(e) = std::fs::OpenOptions::new().create(true).append(true).open(&summary).and_then(|mut f| {
+            use std::io::Write as _;
+            f.write_all(line.as_bytes())
+        }) {
+            eprintln!("could not note the axe counts in {}: {e}", summary.display());
+        }
         for v in &found {
             println!("  {v}");
         }

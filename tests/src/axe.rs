@@ -39,6 +39,9 @@ impl fmt::Display for Violation {
 }
 
 /// Runs axe-core on the page shown; every rule broken, in axe-core's order.
+/// The file beside the screenshots where each screen's counts are noted, one line a screen.
+pub const SUMMARY_FILE: &str = "axe-summary.txt";
+
 pub async fn violations(client: &Client) -> Vec<Violation> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
     let axe = std::fs::read_to_string(&path)

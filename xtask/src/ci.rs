@@ -122,11 +122,17 @@ fn all_stages(stages: &mut Stages, tests: &mut usize) -> Result {
     let wasm = stages.run("UI: wasm32 release build, linted; wasm-bindgen; wasm-opt", Build, app::build_ui)?;
     stages.run("workspace: one debug build of everything, linted", Build, app::build_workspace)?;
     let postgres = stages.run("PostgreSQL: cluster, role and database", Setup, setup::ensure_postgres)?;
+    let axe = std::path::Path::new("target/screenshots/axe-summary.txt");
+    let _ = std::fs::remove_file(axe);
     stages.run("workspace tests (real SQLite, hub, PostgreSQL, WebKit, Chromium)", Test, || {
         let args = app::workspace_test_args(&[]);
         *tests += count_tests(&app::cargo_linted(&args, &[(TEST_POSTGRES_ENV, &postgres)], true)?);
         Ok(())
     })?;
+    // axe-core's counts for every screen the app and partner tests showed (tests/src/axe.rs).
+    if let Ok(summary) = std::fs::read_to_string(axe) {
+        eprintln!("\naxe-core, rules broken per impact, each screen at tablet size:\n{summary}");
+    }
     // Faults with real processes: app and hub SIGKILLed, full disks, random schedules.
     stages.run("chaos (5 rounds, 50 schedules)", Test, || {
         app::doorstep_dev("debug", &["chaos", "--rounds", "5", "--schedules", "50"])
