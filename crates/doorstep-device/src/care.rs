@@ -337,8 +337,9 @@ impl Device {
         // The hub's own write policy, checked here first: what the app allows, the hub takes.
         store
             .update::<Visit>(visit_id, |after| {
+                let seen = after.clone();
                 edit(after)?;
-                Visit::check_write(Some(&visit), after, who.writer(&staff)).map_err(refused)
+                Visit::check_write(Some(&seen), after, who.writer(&staff)).map_err(refused)
             })
             .map_err(storage_error)?;
         screen(&store, &who, visit_id)
@@ -373,12 +374,13 @@ impl Device {
                 .map_err(storage_error)?;
         }
         let staff = StaffId::new(who.staff_ref.clone());
-        let before: VisitNote = store.get(&note_id).map_err(storage_error)?;
         store
             .update_from::<VisitNote>(&note_id, base, |note| {
+                // Judged against the note as the carer saw it (the base), as the edit is made.
+                let seen = note.clone();
                 edit(note)?;
                 note.touched_by(&staff, Utc::now());
-                check_note(Some(&before), note, Some(&visit), who.writer(&staff)).map_err(refused)
+                check_note(Some(&seen), note, Some(&visit), who.writer(&staff)).map_err(refused)
             })
             .map_err(storage_error)
     }
