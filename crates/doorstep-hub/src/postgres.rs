@@ -777,18 +777,27 @@ impl HubStorage for PostgresStorage {
         Ok(row.as_ref().map(web_user_from_row))
     }
 
-    async fn record_sign_in_failure(&self, id: Uuid, max_failures: u32, lock_until: i64) -> StorageResult<Option<i64>> {
+    async fn claim_sign_in_attempt(
+        &self,
+        id: Uuid,
+        max_failures: u32,
+        lock_until: i64,
+        now: i64,
+    ) -> StorageResult<SignInClaim> {
         let c = self.client().await?;
         let row = c
             .query_opt(
                 "UPDATE web_users SET
                      failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
                      locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END
-                 WHERE id = $1 RETURNING locked_until",
-                &[&id.to_string(), &i64::from(max_failures), &lock_until],
+                 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4) RETURNING locked_until",
+                &[&id.to_string(), &i64::from(max_failures), &lock_until, &now],
             )
             .await?;
-        Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)))
+        Ok(match row {
+            None => SignInClaim::Locked,
+            Some(r) => SignInClaim::Claimed { locks: r.get::<_, Option<i64>>(0) == Some(lock_until) },
+        })
     }
 
     async fn clear_sign_in_failures(&self, id: Uuid) -> StorageResult<()> {

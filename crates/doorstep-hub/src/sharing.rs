@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use automerge::AutoCommit;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use doorstep_model::{Insight, PartnerResponse, RecordKind, ResponseOutcome, SharedItem};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -19,7 +19,8 @@ use uuid::Uuid;
 use crate::doc_facts::{DocFacts, SharedFacts};
 use crate::service::{Hub, load_strict, partner_principal, sha256};
 use crate::storage::{
-    AuditEntry, DocumentWrite, HubStorage, OrgKind, Organisation, StorageError, WebRole, WebSession, WebUser,
+    AuditEntry, DocumentWrite, HubStorage, OrgKind, Organisation, SignInClaim, StorageError, WebRole, WebSession,
+    WebUser,
 };
 use crate::trends::{self, TrendFact, Trends, csv_safe};
 
@@ -34,10 +35,12 @@ pub const PAGE_SIZE: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
-    #[error("The email address or password is not right.")]
+    /// One answer for every failed sign-in: a wrong password, an unknown e-mail, a locked account.
+    #[error(
+        "The email address or password is not right, or the account is locked for {LOCK_OUT_MINUTES} minutes after \
+         too many tries. Try again later, or ask your organisation's administrator."
+    )]
     WrongPassword,
-    #[error("Too many wrong passwords: this account is locked for {LOCK_OUT_MINUTES} minutes.")]
-    LockedOut { until: DateTime<Utc> },
     #[error("Page not found.")]
     NotFound,
     #[error("This form has expired. Go back, reload the page and try again.")]
@@ -204,37 +207,45 @@ impl<S: HubStorage> Hub<S> {
     pub async fn sign_in(&self, email: &str, password: &str) -> Result<(String, WebCaller), WebError> {
         let now = Utc::now();
         let email = email.trim().to_lowercase();
+        // Control characters have no place in an e-mail or a password, and a newline in an
+        // e-mail would forge a line in a log: refused before anything is looked up.
+        if email.chars().any(char::is_control) || password.chars().any(char::is_control) {
+            self.audit_web("(an e-mail with control characters)".into(), "sign_in", None, false, "refused".into())
+                .await?;
+            return Err(WebError::WrongPassword);
+        }
         if email.chars().count() > MAX_EMAIL_CHARS || password.len() > MAX_PASSWORD_BYTES {
             return Err(WebError::WrongPassword);
         }
+        // Every failure gets the same answer and takes as long (an Argon2 check against a decoy
+        // where there is nothing to check), so the page tells no one which e-mails have accounts
+        // or which are locked.
         let Some(user) = self.storage.web_user_by_email(email.clone()).await? else {
             check_password(password.to_string(), decoy_hash()).await;
             self.audit_web(format!("{email} (no such account)"), "sign_in", None, false, "unknown email".into())
                 .await?;
             return Err(WebError::WrongPassword);
         };
-        if let Some(until) = user.locked_until.filter(|u| *u > now.timestamp_millis()) {
+        // The attempt is counted before its password is checked, in one step with the lock-out
+        // check: a burst of attempts checks at most MAX_FAILED_SIGN_INS passwords.
+        let lock_until = (now + chrono::Duration::minutes(LOCK_OUT_MINUTES)).timestamp_millis();
+        let claim = self
+            .storage
+            .claim_sign_in_attempt(user.id, MAX_FAILED_SIGN_INS, lock_until, now.timestamp_millis())
+            .await?;
+        let SignInClaim::Claimed { locks } = claim else {
             check_password(password.to_string(), decoy_hash()).await;
             self.audit_web(user.email.clone(), "sign_in", None, false, "account locked".into()).await?;
-            return Err(WebError::LockedOut { until: DateTime::from_timestamp_millis(until).unwrap_or(now) });
-        }
+            return Err(WebError::WrongPassword);
+        };
         if !check_password(password.to_string(), user.password_hash.clone()).await {
-            let lock_until = (now + chrono::Duration::minutes(LOCK_OUT_MINUTES)).timestamp_millis();
-            let locked = self
-                .storage
-                .record_sign_in_failure(user.id, MAX_FAILED_SIGN_INS, lock_until)
-                .await?
-                .filter(|u| *u > now.timestamp_millis());
-            if locked.is_some() {
+            if locks {
                 // Whoever was signed in to this account is signed out too.
                 self.storage.delete_sessions_of(user.id).await?;
             }
-            let detail = if locked.is_some() { "wrong password: account locked" } else { "wrong password" };
+            let detail = if locks { "wrong password: account locked" } else { "wrong password" };
             self.audit_web(user.email.clone(), "sign_in", None, false, detail.into()).await?;
-            return Err(match locked {
-                Some(until) => WebError::LockedOut { until: DateTime::from_timestamp_millis(until).unwrap_or(now) },
-                None => WebError::WrongPassword,
-            });
+            return Err(WebError::WrongPassword);
         }
         self.storage.clear_sign_in_failures(user.id).await?;
         self.storage.delete_expired_sessions(now.timestamp_millis()).await?;

@@ -799,19 +799,28 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
-    async fn record_sign_in_failure(&self, id: Uuid, max_failures: u32, lock_until: i64) -> StorageResult<Option<i64>> {
+    async fn claim_sign_in_attempt(
+        &self,
+        id: Uuid,
+        max_failures: u32,
+        lock_until: i64,
+        now: i64,
+    ) -> StorageResult<SignInClaim> {
         self.run(move |c| {
-            Ok(query_one(
+            let row: Option<Option<i64>> = query_one(
                 c,
                 "UPDATE web_users SET
                      failed_attempts = CASE WHEN failed_attempts + 1 >= ?2 THEN 0 ELSE failed_attempts + 1 END,
                      locked_until = CASE WHEN failed_attempts + 1 >= ?2 THEN ?3 ELSE locked_until END
-                 WHERE id = ?1 RETURNING locked_until",
-                params![id.to_string(), max_failures, lock_until],
+                 WHERE id = ?1 AND (locked_until IS NULL OR locked_until <= ?4) RETURNING locked_until",
+                params![id.to_string(), max_failures, lock_until, now],
                 |r| r.get(0),
             )
-            .optional()?
-            .flatten())
+            .optional()?;
+            Ok(match row {
+                None => SignInClaim::Locked,
+                Some(until) => SignInClaim::Claimed { locks: until == Some(lock_until) },
+            })
         })
         .await
     }

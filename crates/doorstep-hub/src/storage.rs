@@ -307,6 +307,15 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// What [`HubStorage::claim_sign_in_attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInClaim {
+    /// The account is locked: no password is checked.
+    Locked,
+    /// The attempt is counted; `locks` when it is the one that locked the account.
+    Claimed { locks: bool },
+}
+
 /// An audit entry as stored, with its place in the hash chain (see `crate::audit`): the text
 /// columns as they are in the database, so the chain covers exactly what is stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -437,12 +446,17 @@ pub trait HubStorage: Send + Sync + 'static {
     /// Counts one wrong password in a single statement (so guesses sent at once all count); the
     /// `max_failures`-th in a row locks the account until `lock_until` and starts the count
     /// again. Returns the account's `locked_until` afterwards.
-    fn record_sign_in_failure(
+    /// Counts a sign-in attempt before its password is checked, in one statement: refused while
+    /// the account is locked (`locked_until` after `now`); the attempt that reaches
+    /// `max_failures` locks it until `lock_until`. A burst of attempts can never check more
+    /// passwords than `max_failures` (a right password then clears the count).
+    fn claim_sign_in_attempt(
         &self,
         id: Uuid,
         max_failures: u32,
         lock_until: i64,
-    ) -> impl Future<Output = StorageResult<Option<i64>>> + Send;
+        now: i64,
+    ) -> impl Future<Output = StorageResult<SignInClaim>> + Send;
     fn clear_sign_in_failures(&self, id: Uuid) -> impl Future<Output = StorageResult<()>> + Send;
     fn create_session(&self, session: WebSession) -> impl Future<Output = StorageResult<()>> + Send;
     fn session(&self, token_hash: Vec<u8>) -> impl Future<Output = StorageResult<Option<WebSession>>> + Send;

@@ -106,7 +106,7 @@ fn page_error(e: &WebError) -> Response {
         WebError::Forbidden | WebError::StaleForm => StatusCode::FORBIDDEN,
         WebError::Invalid(_) => StatusCode::BAD_REQUEST,
         WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        WebError::WrongPassword | WebError::LockedOut { .. } => StatusCode::UNAUTHORIZED,
+        WebError::WrongPassword => StatusCode::UNAUTHORIZED,
         WebError::Storage(err) => {
             tracing::error!(error = %err, "storage failure on a partner page");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -250,14 +250,6 @@ async fn sign_in<S: HubStorage>(
                 jar.remove(Cookie::build(SIGN_IN_COOKIE).path("/")).add(cookie(state.options, SESSION_COOKIE, secret));
             (jar, Redirect::to(home_of(caller.user.role))).into_response()
         }
-        Err(WebError::LockedOut { until }) => again(
-            StatusCode::UNAUTHORIZED,
-            format!(
-                "Too many wrong passwords. This account is locked until {}. Ask your organisation's administrator if \
-                 you need in sooner.",
-                pages::uk_time(until)
-            ),
-        ),
         Err(e @ WebError::WrongPassword) => again(StatusCode::UNAUTHORIZED, e.to_string()),
         Err(e) => page_error(&e),
     }

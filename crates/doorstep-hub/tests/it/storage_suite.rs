@@ -96,6 +96,7 @@ on_both_backends!(
     the_audit_log_is_hash_chained,
     operators_list_organisations_and_devices_with_their_last_sync,
     operators_disable_enable_and_reset_web_users,
+    a_burst_of_sign_ins_checks_no_more_passwords_than_the_lock_out_allows,
 );
 
 /// Scenarios that also need the database itself, behind the storage's back (as someone with
@@ -1056,13 +1057,18 @@ async fn web_users_sessions_and_sign_in_state<S: HubStorage>(s: S) {
     assert_eq!(s.web_user_by_email("ola@council.example".into()).await.unwrap(), Some(user.clone()));
     assert_eq!(s.web_user_by_email("nobody@council.example".into()).await.unwrap(), None);
 
-    // Two failures count; the third (of three allowed) locks and starts the count again.
-    assert_eq!(s.record_sign_in_failure(user.id, 3, 1_700_000_000_000).await.unwrap(), None);
-    assert_eq!(s.record_sign_in_failure(user.id, 3, 1_700_000_000_000).await.unwrap(), None);
+    // Two attempts count; the third (of three allowed) locks and starts the count again; while
+    // locked, no attempt is counted or checked; once the lock has passed, attempts count again.
+    let (until, now) = (1_700_000_000_000, 1_699_999_000_000);
+    let claimed = SignInClaim::Claimed { locks: false };
+    assert_eq!(s.claim_sign_in_attempt(user.id, 3, until, now).await.unwrap(), claimed);
+    assert_eq!(s.claim_sign_in_attempt(user.id, 3, until, now).await.unwrap(), claimed);
     assert_eq!(s.web_user(user.id).await.unwrap().unwrap().failed_attempts, 2);
-    assert_eq!(s.record_sign_in_failure(user.id, 3, 1_700_000_000_000).await.unwrap(), Some(1_700_000_000_000));
+    assert_eq!(s.claim_sign_in_attempt(user.id, 3, until, now).await.unwrap(), SignInClaim::Claimed { locks: true });
     let locked = s.web_user(user.id).await.unwrap().unwrap();
-    assert_eq!((locked.failed_attempts, locked.locked_until), (0, Some(1_700_000_000_000)));
+    assert_eq!((locked.failed_attempts, locked.locked_until), (0, Some(until)));
+    assert_eq!(s.claim_sign_in_attempt(user.id, 3, until + 1, now).await.unwrap(), SignInClaim::Locked);
+    assert_eq!(s.claim_sign_in_attempt(user.id, 3, until * 2, until).await.unwrap(), claimed, "the lock has passed");
     s.clear_sign_in_failures(user.id).await.unwrap();
     assert_eq!(s.web_user(user.id).await.unwrap().unwrap().locked_until, None);
 
@@ -1231,7 +1237,7 @@ async fn operators_disable_enable_and_reset_web_users<S: HubStorage>(s: S) {
     assert_eq!(s.web_user_status("nobody@surgery.example".into()).await.unwrap(), None);
 
     // A new password clears the lock-out.
-    s.record_sign_in_failure(jo.id, 1, 1_700_000_000_000).await.unwrap();
+    s.claim_sign_in_attempt(jo.id, 1, 1_700_000_000_000, 0).await.unwrap();
     assert!(s.web_user(jo.id).await.unwrap().unwrap().locked_until.is_some());
     assert!(s.set_web_user_password(jo.id, "$argon2id$new".into()).await.unwrap());
     let reset = s.web_user(jo.id).await.unwrap().unwrap();
@@ -1494,4 +1500,50 @@ fn a_test_database_url_keeps_everything_but_the_name() {
     assert_eq!(with_database("postgres://u:p@127.0.0.1:5432/doorstep_test", "t1"), "postgres://u:p@127.0.0.1:5432/t1");
     assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "t1"), "postgres://u:p@h/t1?sslmode=disable");
     assert_eq!(with_database("postgresql://h:5432", "t1"), "postgresql://h:5432/t1");
+}
+
+/// A burst of wrong passwords sent at once (the finding: 19 were checked, the design allows 5,
+/// and the right one then signed in to a locked account): each attempt is counted before its
+/// password is checked, so at most 5 are checked, and the right password afterwards is refused
+/// with the same words as a wrong one.
+async fn a_burst_of_sign_ins_checks_no_more_passwords_than_the_lock_out_allows<
+    S: HubStorage + Clone + Sync + 'static,
+>(
+    s: S,
+) {
+    use doorstep_hub::service::Hub;
+    use doorstep_hub::sharing::{MAX_FAILED_SIGN_INS, WebError};
+    let org = Uuid::new_v4();
+    s.create_organisation(Organisation { id: org, name: "Council".into(), kind: OrgKind::Partner, partner_kind: None })
+        .await
+        .unwrap();
+    let hub = std::sync::Arc::new(Hub::new(s.clone()));
+    let password = "the right pass phrase";
+    hub.create_web_user(org, "ola@council.example", "Ola", WebRole::Partner, password).await.unwrap();
+    let mut burst = tokio::task::JoinSet::new();
+    for n in 0..19 {
+        let hub = hub.clone();
+        burst.spawn(async move { hub.sign_in("ola@council.example", &format!("wrong guess {n}")).await.map(|_| ()) });
+    }
+    let answers = burst.join_all().await;
+    assert!(answers.iter().all(|a| matches!(a, Err(WebError::WrongPassword))), "{answers:?}");
+    let checked = s
+        .audit_log(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "sign_in" && e.detail.starts_with("wrong password"))
+        .count();
+    assert_eq!(checked, MAX_FAILED_SIGN_INS as usize, "passwords checked in the burst");
+    let right = hub.sign_in("ola@council.example", password).await.map(|_| ());
+    let wrong = hub.sign_in("ola@council.example", "another guess").await.map(|_| ());
+    let unknown = hub.sign_in("nobody@council.example", "a guess").await.map(|_| ());
+    let words = |r: &Result<(), WebError>| r.as_ref().err().map(ToString::to_string);
+    assert!(matches!(right, Err(WebError::WrongPassword)), "locked: {right:?}");
+    assert_eq!(words(&right), words(&wrong), "locked and wrong read the same");
+    assert_eq!(words(&right), words(&unknown), "and so does an unknown e-mail");
+    let forged = hub.sign_in("ola@council.example\nadmin signed in", password).await.map(|_| ());
+    assert!(forged.is_err());
+    let log = s.audit_log(5).await.unwrap();
+    assert!(log.iter().all(|e| !e.actor.contains('\n')), "no line forged in the log: {log:?}");
 }
