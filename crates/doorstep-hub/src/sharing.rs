@@ -327,10 +327,13 @@ impl<S: HubStorage> Hub<S> {
             (b.facts.urgency_rank, b.facts.shared_at, b.id).cmp(&(a.facts.urgency_rank, a.facts.shared_at, a.id))
         });
         let total = rows.len();
-        self.audit_web(caller.describe(), "inbox", None, true, format!("{total} item(s) listed")).await?;
         let pages = total.div_ceil(PAGE_SIZE).max(1);
         let page = filter.page.clamp(1, pages);
-        let rows = rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+        let rows: Vec<InboxRow> = rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
+        // The listing names the items it showed: a summary and an area are a read too.
+        let shown: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+        let detail = format!("{total} item(s); page {page} showed: {}", shown.join(" "));
+        self.audit_web(caller.describe(), "inbox", None, true, detail).await?;
         Ok(Inbox {
             rows,
             total,

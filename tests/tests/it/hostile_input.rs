@@ -85,7 +85,7 @@ fn idea(person: &Person) -> Insight {
         who_could_act: vec![PartnerKind::OtEquipment],
         urgency: Urgency::Soon,
         consent_basis: ConsentBasis::PersonConsented,
-        status: InsightStatus::Reviewed,
+        status: InsightStatus::Submitted,
         comments: vec![],
         shares: vec![],
     }

@@ -50,7 +50,7 @@ fn idea(person: &Person, summary: &str, action: &str, urgency: Urgency) -> Insig
         who_could_act: vec![PartnerKind::OtEquipment],
         urgency,
         consent_basis: ConsentBasis::PersonConsented,
-        status: InsightStatus::Reviewed,
+        status: InsightStatus::Submitted,
         comments: vec![],
         shares: vec![],
     }
@@ -236,6 +236,24 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
         "the refused look is audited: {audit:?}"
     );
     assert!(audit.iter().any(|e| e.allowed && e.action == "respond" && e.doc_id == Some(world.urgent.id.0)));
+    // Every allowed read is in the log too, naming the item: the inbox listing, the item opened.
+    let urgent = world.urgent.id.0;
+    assert!(
+        audit.iter().any(|e| e.allowed && e.action == "inbox" && e.detail.contains(&urgent.to_string())),
+        "the inbox listing names the items it showed: {audit:?}"
+    );
+    assert!(audit.iter().any(|e| e.allowed && e.action == "read" && e.doc_id == Some(urgent)), "opened: {audit:?}");
+    let hub = doorstep_hub::service::Hub::new(world.hub.storage.clone());
+    let (_, ola) = hub.sign_in("ola@council.example", PASSWORD).await.unwrap();
+    hub.shared_item(&ola, urgent, "export_fhir").await.unwrap();
+    hub.shared_items_csv(&ola).await.unwrap();
+    let audit = world.hub.storage.audit_log(200).await.unwrap();
+    for action in ["export_fhir", "export_csv"] {
+        assert!(
+            audit.iter().any(|e| e.allowed && e.action == action && e.doc_id == Some(urgent)),
+            "{action} is audited with the item: {audit:?}"
+        );
+    }
 
     // The answer reaches the carer and the office by ordinary sync, and the idea moved on.
     world.carer.sync().await;
