@@ -224,11 +224,12 @@ fn restore_sqlite(database: &Path, from: &Path) -> Result<Summary, BackupError> 
 }
 
 /// Runs a PostgreSQL client tool, saying plainly when it is not installed.
-fn run_tool(tool: &'static str, args: &[&str]) -> Result<Vec<u8>, BackupError> {
-    let output = Command::new(tool).args(args).output().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => BackupError::ToolMissing { tool },
-        _ => BackupError::ToolFailed { tool, message: e.to_string() },
-    })?;
+fn run_tool(tool: &'static str, args: &[&str], env: &[(&'static str, String)]) -> Result<Vec<u8>, BackupError> {
+    let output =
+        Command::new(tool).args(args).envs(env.iter().map(|(k, v)| (*k, v))).output().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => BackupError::ToolMissing { tool },
+            _ => BackupError::ToolFailed { tool, message: e.to_string() },
+        })?;
     if !output.status.success() {
         let message = String::from_utf8_lossy(&output.stderr).trim().to_string();
         return Err(BackupError::ToolFailed { tool, message });
@@ -236,12 +237,54 @@ fn run_tool(tool: &'static str, args: &[&str]) -> Result<Vec<u8>, BackupError> {
     Ok(output.stdout)
 }
 
+/// The database URL as libpq's environment (`PGHOST`, `PGPASSWORD`…) for `pg_dump` and
+/// `pg_restore`: a password in their arguments would be readable by every user of the machine
+/// (`ps`), the environment is not.
+fn libpq_env(url: &str) -> Result<Vec<(&'static str, String)>, BackupError> {
+    use tokio_postgres::config::{Host, SslMode};
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| BackupError::ToolFailed { tool: "pg_dump", message: format!("the database URL: {e}") })?;
+    let mut env = Vec::new();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(path) => path.to_string_lossy().to_string(),
+        })
+        .collect();
+    if !hosts.is_empty() {
+        env.push(("PGHOST", hosts.join(",")));
+    }
+    let ports: Vec<String> = config.get_ports().iter().map(ToString::to_string).collect();
+    if !ports.is_empty() {
+        env.push(("PGPORT", ports.join(",")));
+    }
+    if let Some(user) = config.get_user() {
+        env.push(("PGUSER", user.to_string()));
+    }
+    if let Some(password) = config.get_password() {
+        env.push(("PGPASSWORD", String::from_utf8_lossy(password).to_string()));
+    }
+    if let Some(db) = config.get_dbname() {
+        env.push(("PGDATABASE", db.to_string()));
+    }
+    let ssl = match config.get_ssl_mode() {
+        SslMode::Disable => "disable",
+        SslMode::Require => "require",
+        _ => "prefer",
+    };
+    env.push(("PGSSLMODE", ssl.to_string()));
+    Ok(env)
+}
+
 async fn backup_postgres(url: &str, to: &Path) -> Result<Summary, BackupError> {
     let to_text = to.to_string_lossy().to_string();
-    let url = url.to_string();
+    let env = libpq_env(url)?;
     // pg_dump takes one snapshot for the whole dump: consistent while the hub writes.
     tokio::task::spawn_blocking(move || {
-        run_tool("pg_dump", &["--format=custom", "--no-owner", "--no-privileges", "--file", &to_text, &url])
+        run_tool("pg_dump", &["--format=custom", "--no-owner", "--no-privileges", "--file", &to_text], &env)
     })
     .await
     .map_err(|e| StorageError::Task(e.to_string()))??;
@@ -261,7 +304,7 @@ async fn dump_schema_version(dump: &Path) -> Result<i64, BackupError> {
     }
     let path = dump.to_string_lossy().to_string();
     let listing = tokio::task::spawn_blocking(move || {
-        run_tool("pg_restore", &["--data-only", "--table=refinery_schema_history", "--file=-", &path])
+        run_tool("pg_restore", &["--data-only", "--table=refinery_schema_history", "--file=-", &path], &[])
     })
     .await
     .map_err(|e| StorageError::Task(e.to_string()))??;
@@ -310,7 +353,9 @@ async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary
     client.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;").await?;
     drop(client);
     let _ = driver.await;
-    let (from_text, url_text) = (from.to_string_lossy().to_string(), url.to_string());
+    let from_text = from.to_string_lossy().to_string();
+    let env = libpq_env(url)?;
+    let dbname = env.iter().find(|(k, _)| *k == "PGDATABASE").map(|(_, v)| v.clone()).unwrap_or_default();
     tokio::task::spawn_blocking(move || {
         run_tool(
             "pg_restore",
@@ -320,9 +365,10 @@ async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary
                 "--single-transaction",
                 "--exit-on-error",
                 "--dbname",
-                &url_text,
+                &dbname,
                 &from_text,
             ],
+            &env,
         )
     })
     .await
@@ -343,4 +389,18 @@ async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary
     drop(client);
     let _ = driver.await;
     Ok(Summary { schema_version, bytes: file_size(from) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::libpq_env;
+
+    #[test]
+    fn the_database_password_goes_to_pg_dump_in_its_environment_not_its_arguments() {
+        let env = libpq_env("postgres://hub:s3cret%21@db.internal:5433/doorstep?sslmode=require").expect("a URL");
+        let get = |key: &str| env.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
+        assert_eq!(get("PGPASSWORD"), Some("s3cret!"));
+        assert_eq!((get("PGHOST"), get("PGPORT"), get("PGUSER")), (Some("db.internal"), Some("5433"), Some("hub")));
+        assert_eq!((get("PGDATABASE"), get("PGSSLMODE")), (Some("doorstep"), Some("require")));
+    }
 }

@@ -4,8 +4,8 @@
 //! Automerge documents to list or count them.
 
 use chrono::{DateTime, Utc};
+use doorstep_model::directory::postcode_district;
 use doorstep_model::news2::{self, News2Assessment, ScoringContext};
-use doorstep_model::shared::postcode_district;
 use doorstep_model::{Insight, Person, SharedItem, VisitNote};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -110,7 +110,7 @@ impl DocFacts {
     }
 
     pub fn of_person(person: &Person) -> DocFacts {
-        DocFacts::Person(PersonFacts { area: postcode_district(&person.address.postcode) })
+        DocFacts::Person(PersonFacts { area: postcode_district(&person.address.postcode).unwrap_or_default() })
     }
 
     pub fn to_json(&self) -> String {

@@ -200,17 +200,24 @@ pub fn dial_digits(shown: &str) -> Option<String> {
     (digits.chars().filter(char::is_ascii_digit).count() >= 3).then_some(digits)
 }
 
-/// The postcode district (outward code) of a UK postcode: "NB1 2AB" → "NB1". `None` when it is
-/// not shaped like a postcode.
+/// The postcode district (outward code) of a UK postcode: "NB1 2AB" → "NB1", an area of
+/// thousands of households, not a home. `None` when it is not shaped like a postcode, so a
+/// district is never free text. Spaces and pasted invisible characters are ignored.
 pub fn postcode_district(postcode: &str) -> Option<String> {
-    let compact: String = postcode.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let compact: String =
+        postcode.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
     // A full postcode is 5 to 7 characters; the inward code is always the last three.
-    if !(5..=7).contains(&compact.len()) || !compact.is_ascii() {
+    if !(5..=7).contains(&compact.len()) {
         return None;
     }
     let (outward, inward) = compact.split_at(compact.len() - 3);
     let inward_ok = inward.as_bytes()[0].is_ascii_digit() && inward.as_bytes()[1..].iter().all(u8::is_ascii_alphabetic);
-    let outward_ok = outward.as_bytes()[0].is_ascii_alphabetic() && outward.bytes().all(|b| b.is_ascii_alphanumeric());
+    // The outward code: one or two letters, then a digit, then perhaps a digit or a letter.
+    let letters = outward.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let rest = &outward.as_bytes()[letters..];
+    let outward_ok = (1..=2).contains(&letters)
+        && rest.first().is_some_and(u8::is_ascii_digit)
+        && rest[1..].iter().all(u8::is_ascii_alphanumeric);
     (inward_ok && outward_ok).then(|| outward.to_string())
 }
 
@@ -463,6 +470,11 @@ mod tests {
         assert_eq!(postcode_district("M1 1AE").as_deref(), Some("M1"));
         assert_eq!(postcode_district("not a postcode"), None);
         assert_eq!(postcode_district(""), None);
+        assert_eq!(postcode_district("LS63A\u{200B}B").as_deref(), Some("LS6"), "pasted invisible characters");
+        assert_eq!(postcode_district("EC1A 1BB").as_deref(), Some("EC1A"));
+        for free_text in ["Mrs Jones", "ABC 1AA", "12 1AA", "flat 2", "LS6 3A", "LS6 A3B"] {
+            assert_eq!(postcode_district(free_text), None, "{free_text}");
+        }
     }
 
     #[test]

@@ -309,7 +309,7 @@ impl SharedItem {
             detail: insight.detail.clone(),
             suggested_action: insight.suggested_action.clone(),
             who_could_act: insight.who_could_act.clone(),
-            area: person.map(|p| postcode_district(&p.address.postcode)).unwrap_or_default(),
+            area: person.and_then(|p| crate::directory::postcode_district(&p.address.postcode)).unwrap_or_default(),
             person: identified.map(|p| SharedPerson {
                 name: p.name.display(),
                 date_of_birth: p.date_of_birth,
@@ -437,17 +437,6 @@ pub struct SharedSbard {
     pub recommendation: String,
 }
 
-/// "LS6 3AB" → "LS6": the outward code names an area of thousands of households, not a home.
-pub fn postcode_district(postcode: &str) -> String {
-    let compact: Vec<char> =
-        postcode.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
-    if compact.len() < 5 {
-        return compact.into_iter().collect();
-    }
-    // The inward code is always the last three characters.
-    compact[..compact.len() - 3].iter().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,14 +523,6 @@ mod tests {
         item.revoke("M1", at);
         assert_eq!(item.status(), SharedStatus::Revoked);
         assert_eq!(item.respond(answer(ResponseOutcome::Acknowledged, "ok")), Err(SharedError::Revoked));
-    }
-
-    #[test]
-    fn districts_are_outward_codes() {
-        assert_eq!(postcode_district("LS6 3AB"), "LS6");
-        assert_eq!(postcode_district("sw1a1aa"), "SW1A");
-        assert_eq!(postcode_district("LS63A\u{200B}B"), "LS6", "pasted invisible characters are ignored");
-        assert_eq!(postcode_district(""), "");
     }
 
     #[test]

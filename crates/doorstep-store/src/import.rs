@@ -323,7 +323,18 @@ fn check_person_row(row: &Row, today: NaiveDate, errors: &mut Vec<RowError>) -> 
         date_of_birth,
         nhs_number,
         address: row.optional("address"),
-        postcode: row.optional("postcode"),
+        postcode: row.optional("postcode").filter(|text| {
+            // A postcode gives the district partners and counts see: never free text.
+            let shaped = doorstep_model::directory::postcode_district(text).is_some();
+            if !shaped {
+                errors.push(RowError {
+                    line: row.line,
+                    field: "postcode".into(),
+                    reason: format!("\"{text}\" is not a UK postcode (like NB3 2QT)"),
+                });
+            }
+            shaped
+        }),
         gp_practice: row.optional("gp_practice"),
         gp_phone: row.optional("gp_phone"),
         gp_ods,

@@ -150,8 +150,13 @@ fn http_client() -> reqwest::Client {
     client_builder().build().unwrap_or_default()
 }
 
+/// No redirects: the device talks only to the hub it was enrolled with; a redirect would take
+/// its token and its records somewhere else.
 fn client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(120))
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 /// A client that trusts only the pinned certificate; an error rather than a client without the pin.
@@ -200,6 +205,13 @@ fn check_hub_address(hub_url: &str, pinned: bool) -> Result<(), SyncError> {
 }
 async fn refusal(response: reqwest::Response) -> SyncError {
     let status = response.status().as_u16();
+    if response.status().is_redirection() {
+        return SyncError::Refused {
+            status,
+            code: "redirect".into(),
+            message: "The office's server address sent this tablet elsewhere; it was not followed. Check the address with the office.".into(),
+        };
+    }
     let error: ApiError = response.json().await.unwrap_or(ApiError { code: "unknown".into(), message: String::new() });
     match (status, error.code.as_str()) {
         (403, "revoked") => SyncError::Revoked,

@@ -438,3 +438,14 @@ P00001,2026-07-16,17:30,18:00,C001,,,Samantha Taylor
     assert_eq!(lines_and_fields(&errors), [(3, "carer_name")]);
     assert!(errors[0].reason.contains("line 2"), "{}", errors[0].reason);
 }
+
+#[test]
+fn a_postcode_must_be_a_uk_postcode_so_an_area_is_never_free_text() {
+    let (_dir, mut store) = store_with_people();
+    let sheet =
+        "client_ref,given_name,family_name,postcode\nP00031,Ann,Lee,Mrs Jones next door\nP00032,Bob,Hill,nb3 2qt\n";
+    let errors = problems(store.import_people_csv(sheet.as_bytes(), today()).expect_err("free text in postcode"));
+    assert_eq!(lines_and_fields(&errors), [(2, "postcode")]);
+    let fixed = "client_ref,given_name,family_name,postcode\nP00032,Bob,Hill,nb3 2qt\n";
+    store.import_people_csv(fixed.as_bytes(), today()).expect("a real postcode");
+}

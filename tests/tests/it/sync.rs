@@ -535,3 +535,44 @@ async fn background_sync_reports_offline_then_catches_up_when_the_hub_is_back() 
     let _ = stop.send(());
     let _ = server.await;
 }
+
+/// A hub address that answers with a redirect is not followed: the device's enrolment code (and,
+/// later, its token and records) never reach the address it was sent to.
+#[tokio::test]
+async fn the_sync_client_follows_no_redirect() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Where the redirect points: counts who arrives.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let elsewhere_at = elsewhere.local_addr().expect("address");
+    let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = arrived.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = elsewhere.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let _ = socket.shutdown().await;
+        }
+    });
+    // The "hub": every request is sent on elsewhere, keeping the method and body (307).
+    let hub = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hub_at = hub.local_addr().expect("address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = hub.accept().await {
+            let mut request = vec![0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let answer = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{elsewhere_at}{API_PREFIX}/enrol\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    let dir = TempDir::new().expect("dir");
+    let store = tokio::sync::Mutex::new(doorstep_store::Store::open(dir.path().join("d.db")).expect("store"));
+    let refused = doorstep_sync::enrol(&store, &format!("http://{hub_at}"), "ABCD-EFGH", "Sam's tablet").await;
+    match refused {
+        Err(SyncError::Refused { status: 307, code, .. }) => assert_eq!(code, "redirect"),
+        other => panic!("a redirect is an error, not followed: {other:?}"),
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(arrived.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing reached the address redirected to");
+}
