@@ -1083,3 +1083,53 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
     probe.finish();
     world.hub.stop().await;
 }
+
+/// Half-sent requests (slowloris) cannot hold the hub: a connection whose headers do not finish
+/// in time is closed, and when every slot is taken, the next client waits only until one frees.
+#[tokio::test]
+async fn half_sent_requests_are_cut_off_and_cannot_fill_the_hub() {
+    use doorstep_hub::conn_limits::ConnectionLimits;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(&dir.path().join("hub.db")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let limits = ConnectionLimits {
+        max_connections: 2,
+        header_deadline: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(2),
+    };
+    tokio::spawn(doorstep_hub::server::serve_with_limits(
+        storage,
+        listener,
+        doorstep_hub::server::Transport::PlainHttpForDevelopment,
+        limits,
+        std::future::pending(),
+    ));
+
+    // Two clients start a request and never finish its headers: they take both slots.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+        tcp.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: hub\r\nX-Slow: ").await.unwrap();
+        slow.push(tcp);
+    }
+    // A real request waits for a slot, and gets one when the slow ones are cut off.
+    let started = Instant::now();
+    let answer = reqwest::Client::new()
+        .get(format!("http://{address}/"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("served once a slot frees");
+    assert!(answer.status().as_u16() < 500, "{}", answer.status());
+    assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+    // The slow clients were closed by the hub (end of stream or reset), not left open.
+    for mut tcp in slow {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await.expect("closed in time");
+        assert!(matches!(read, Ok(0) | Err(_)), "the hub closed the half-sent request: {read:?}");
+    }
+}
