@@ -104,6 +104,54 @@ fn same_hash(a: &[u8], b: &[u8]) -> bool {
 /// is 256 random bits, so a fast hash is enough (argon2's slowness protects guessable
 /// passwords; it would only slow every sync here).
 pub async fn authenticate<S: HubStorage>(storage: &S, token: &str) -> Result<Caller, ServiceError> {
+    authenticate_from(storage, token, None, None).await
+}
+
+/// Refused device tokens per source address and minute: the first refusal from a source in a
+/// minute is written to the audit log; the rest are counted and written as one line with the
+/// next one logged. Forged tokens by the hundred cost a counter, not hundreds of permanent rows.
+#[derive(Default)]
+pub struct RefusedTokens {
+    /// (source, minute) → refusals not yet in the log.
+    counts: std::sync::Mutex<HashMap<(Option<std::net::IpAddr>, i64), u64>>,
+}
+
+/// Sources tallied at once, at most: beyond, the oldest minute's tallies are written out.
+const REFUSAL_SOURCES: usize = 10_000;
+
+impl RefusedTokens {
+    /// Whether this refusal should be written to the log now, and how many earlier refusals from
+    /// the same source went unlogged (their minute has passed).
+    fn note(&self, source: Option<std::net::IpAddr>, minute: i64) -> (bool, u64) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        // Earlier minutes of this source are settled now: their count goes with this line.
+        let earlier: u64 = counts.iter().filter(|((s, m), _)| *s == source && *m < minute).map(|(_, n)| *n).sum();
+        counts.retain(|(s, m), _| !(*s == source && *m < minute));
+        if counts.len() > REFUSAL_SOURCES {
+            counts.retain(|(_, m), _| *m >= minute);
+        }
+        match counts.get_mut(&(source, minute)) {
+            Some(n) => {
+                *n += 1;
+                (false, earlier)
+            }
+            None => {
+                counts.insert((source, minute), 0);
+                (true, earlier)
+            }
+        }
+    }
+}
+
+/// [`authenticate`], with the request's source address (counted by its rate-limit key: an IPv6
+/// /64) and the hub's tally of refusals, so a flood of bad tokens writes one log line a minute
+/// per source.
+pub async fn authenticate_from<S: HubStorage>(
+    storage: &S,
+    token: &str,
+    source: Option<std::net::IpAddr>,
+    refused: Option<&RefusedTokens>,
+) -> Result<Caller, ServiceError> {
     let mut parts = token.splitn(3, '.');
     let (Some("ds1"), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(ServiceError::Unauthorised("the device token is not in the expected form"));
@@ -119,16 +167,30 @@ pub async fn authenticate<S: HubStorage>(storage: &S, token: &str) -> Result<Cal
     // like a wrong password at the sign-in page.
     let Some(device) = device.filter(|_| refusal.is_empty()) else {
         tracing::warn!(device = %id, refusal, "device token refused");
-        storage
-            .audit(AuditEntry {
-                at: Utc::now().timestamp_millis(),
-                actor: format!("device {id}"),
-                action: "authenticate".into(),
-                doc_id: None,
-                allowed: false,
-                detail: format!("device token refused: {refusal}"),
-            })
-            .await?;
+        let now = Utc::now().timestamp_millis();
+        let source = source.map(crate::limits::rate_key);
+        let (log, earlier) = match refused {
+            Some(tally) => tally.note(source, now.div_euclid(60_000)),
+            None => (true, 0),
+        };
+        if log {
+            let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
+            let more = if earlier > 0 {
+                format!(" ({earlier} more refused{from} in the minute(s) before, counted not logged)")
+            } else {
+                String::new()
+            };
+            storage
+                .audit(AuditEntry {
+                    at: now,
+                    actor: format!("device {id}{from}"),
+                    action: "authenticate".into(),
+                    doc_id: None,
+                    allowed: false,
+                    detail: format!("device token refused: {refusal}{more}"),
+                })
+                .await?;
+        }
         return Err(ServiceError::Unauthorised("the device token is not valid"));
     };
     if device.revoked {
@@ -310,6 +372,8 @@ pub struct Hub<S> {
     /// Automerge sync-protocol state per (device, document) for the fallback exchange. Kept in
     /// memory: a fresh state after a restart only costs an extra round.
     doc_sync_states: tokio::sync::Mutex<HashMap<(Uuid, Uuid), automerge::sync::State>>,
+    /// Refused device tokens, tallied per source and minute for the audit log.
+    pub refused_tokens: RefusedTokens,
 }
 
 /// What the hub answers to one `/sync`: the body, and what goes in its headers.
@@ -324,7 +388,11 @@ pub struct SyncAnswer {
 
 impl<S: HubStorage> Hub<S> {
     pub fn new(storage: S) -> Self {
-        Hub { storage, doc_sync_states: tokio::sync::Mutex::new(HashMap::new()) }
+        Hub {
+            storage,
+            doc_sync_states: tokio::sync::Mutex::new(HashMap::new()),
+            refused_tokens: RefusedTokens::default(),
+        }
     }
 
     /// Notes the page facts of documents stored before the hub kept them (an upgraded hub), so
@@ -915,4 +983,22 @@ pub fn load_strict(bytes: &[u8]) -> Result<AutoCommit, AutomergeError> {
         bytes,
         LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::DontCheck),
     )
+}
+
+#[cfg(test)]
+mod refused_token_tests {
+    use super::RefusedTokens;
+
+    #[test]
+    fn one_line_a_minute_per_source_carries_the_count_of_the_rest() {
+        let tally = RefusedTokens::default();
+        let (a, b) = (Some("192.0.2.1".parse().expect("ip")), Some("192.0.2.2".parse().expect("ip")));
+        assert_eq!(tally.note(a, 10), (true, 0), "the first from a source is logged");
+        for _ in 0..299 {
+            assert_eq!(tally.note(a, 10), (false, 0), "the rest that minute are counted");
+        }
+        assert_eq!(tally.note(b, 10), (true, 0), "another source is its own line");
+        assert_eq!(tally.note(a, 11), (true, 299), "the next minute's line carries the count");
+        assert_eq!(tally.note(a, 11), (false, 0));
+    }
 }

@@ -1133,3 +1133,30 @@ async fn half_sent_requests_are_cut_off_and_cannot_fill_the_hub() {
         assert!(matches!(read, Ok(0) | Err(_)), "the hub closed the half-sent request: {read:?}");
     }
 }
+
+/// Forged device tokens by the hundred write one audit line per source and minute, not one
+/// each: the audit log cannot be filled (or its rows made to cost) by guessing.
+#[tokio::test]
+async fn forged_tokens_by_the_hundred_write_one_audit_line_a_minute() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).unwrap()).await;
+    let before = hub.storage.audit_log(10_000).await.unwrap().len();
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        let forged = format!("ds1.{}.{}", uuid::Uuid::new_v4(), "A".repeat(43));
+        let status = http
+            .post(format!("{}{API_PREFIX}/sync", hub.url))
+            .bearer_auth(forged)
+            .header("content-type", SYNC_CONTENT_TYPE)
+            .body(Vec::new())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let written = hub.storage.audit_log(10_000).await.unwrap().len() - before;
+    // One line, or two when the run crossed a minute's edge.
+    assert!((1..=2).contains(&written), "{written} audit lines for 300 forged tokens");
+    hub.stop().await;
+}
