@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 use chrono::{Duration, Utc};
-use doorstep_model::policy::{WritePolicy, Writer, check_note};
+use doorstep_model::policy::{WithinSize, WritePolicy, Writer, check_note};
 use doorstep_model::{Directory, DirectoryId, Insight, Person, RecordKind, SharedItem, StaffId, Visit, VisitNote};
 use doorstep_protocol::{
     DocChanges, DocSyncRequest, DocSyncResponse, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse,
@@ -18,6 +18,60 @@ use crate::storage::{AuditEntry, Device, DocumentWrite, FeedItem, HubStorage, St
 
 /// The most one document's pushed changes may weigh in one request.
 pub const MAX_DOC_PUSH_BYTES: usize = 4 * 1024 * 1024;
+/// Operations in one record's push, at most (a carer's busiest note over days offline is tens of
+/// thousands: each typed character is one).
+pub const MAX_OPS_PER_PUSH: usize = 200_000;
+
+/// The first text field over its limit (`doorstep_model::policy::WithinSize`), if any.
+fn oversize(kind: RecordKind, doc: &AutoCommit) -> Option<String> {
+    fn of<T: WithinSize + autosurgeon::Hydrate>(doc: &AutoCommit) -> Option<String> {
+        autosurgeon::hydrate::<_, T>(doc).ok().and_then(|record| record.oversize())
+    }
+    match kind {
+        RecordKind::Note => of::<VisitNote>(doc),
+        RecordKind::Insight => of::<Insight>(doc),
+        RecordKind::Person => of::<Person>(doc),
+        RecordKind::Visit | RecordKind::Shared | RecordKind::Directory => None,
+    }
+}
+
+/// The number of operations in pushed change chunks, read from each change's header without
+/// building the document. `None` when the bytes hold a whole saved document (its first push),
+/// which the size checks after loading cover.
+pub fn pushed_ops(bytes: &[u8]) -> Option<usize> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    let mut rest = bytes;
+    let mut ops = 0usize;
+    while !rest.is_empty() {
+        if rest.len() < 9 || rest[..4] != MAGIC {
+            return None;
+        }
+        let kind = rest[8];
+        // The chunk's length: unsigned LEB128 after the type byte.
+        let (mut length, mut shift, mut at) = (0usize, 0u32, 9usize);
+        loop {
+            let byte = *rest.get(at)?;
+            length |= usize::from(byte & 0x7f).checked_shl(shift)?;
+            at += 1;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+        let end = at.checked_add(length)?;
+        let chunk = rest.get(..end)?;
+        match kind {
+            // A change, or a compressed change.
+            1 | 2 => ops = ops.saturating_add(automerge::Change::try_from(chunk).ok()?.len()),
+            _ => return None,
+        }
+        rest = &rest[end..];
+    }
+    Some(ops)
+}
 /// The most change bytes one answer carries (devices may ask for less).
 pub const MAX_PULL_BYTES: u32 = 8 * 1024 * 1024;
 /// Feed items read per answer.
@@ -565,6 +619,14 @@ impl<S: HubStorage> Hub<S> {
                 format!("{} bytes (the limit is {MAX_DOC_PUSH_BYTES})", push.bytes.len()),
             );
         }
+        // Operations counted from the changes' headers before anything is expanded: 5 KB of
+        // compressed changes can hold millions of characters, which would cost the hub (and every
+        // reader) hundreds of megabytes to load.
+        if let Some(ops) = pushed_ops(&push.bytes)
+            && ops > MAX_OPS_PER_PUSH
+        {
+            return hold(HoldReason::TooLarge, format!("{ops} operations (the limit is {MAX_OPS_PER_PUSH})"));
+        }
         let existing = self.storage.load_document(push.id).await?;
         let device = &caller.device;
         // For a shared item: the hub's copy before this push, to keep partners' answers intact.
@@ -600,7 +662,11 @@ impl<S: HubStorage> Hub<S> {
             None => (device.org_id, Vec::new(), Vec::new()),
         };
         combined.extend_from_slice(&push.bytes);
-        let mut doc = match load_strict(&combined) {
+        // Loading is CPU work: off the async threads, so one large record never stalls others.
+        let loaded = tokio::task::spawn_blocking(move || load_strict(&combined))
+            .await
+            .map_err(|e| StorageError::Task(format!("loading {}: {e}", push.id)))?;
+        let mut doc = match loaded {
             Ok(doc) => doc,
             Err(AutomergeError::MissingDeps) => {
                 return hold(HoldReason::NeedsDocSync, "the hub lacks earlier changes of this record".into());
@@ -630,6 +696,10 @@ impl<S: HubStorage> Hub<S> {
                 HoldReason::Forbidden,
                 format!("{} {} names a person of another provider", push.kind, push.id),
             );
+        }
+        // Oversize text is held back, never stored (it would cost every reader as much again).
+        if let Some(too_long) = oversize(push.kind, &doc) {
+            return hold(HoldReason::TooLarge, format!("{} {}: {too_long}", push.kind, push.id));
         }
         if let Some(refusal) = self.check_policy(caller, push.kind, before.as_ref(), &doc, facts.parent).await? {
             return hold(HoldReason::Forbidden, format!("{} {}: {refusal}", push.kind, push.id));
@@ -1000,5 +1070,33 @@ mod refused_token_tests {
         assert_eq!(tally.note(b, 10), (true, 0), "another source is its own line");
         assert_eq!(tally.note(a, 11), (true, 299), "the next minute's line carries the count");
         assert_eq!(tally.note(a, 11), (false, 0));
+    }
+}
+
+#[cfg(test)]
+mod pushed_ops_tests {
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ObjType, ROOT};
+
+    use super::{MAX_OPS_PER_PUSH, pushed_ops};
+
+    #[test]
+    fn operations_are_counted_from_the_changes_without_loading_them() {
+        let mut doc = AutoCommit::new();
+        let text = doc.put_object(ROOT, "narrative", ObjType::Text).expect("text");
+        let first = doc.save();
+        assert_eq!(pushed_ops(&first), None, "a whole saved document is checked after loading");
+        let heads = doc.get_heads();
+        doc.splice_text(&text, 0, 0, "Ate well.").expect("typing");
+        doc.commit();
+        doc.splice_text(&text, 9, 0, " Tea.").expect("more");
+        let changes = doc.save_after(&heads);
+        assert_eq!(pushed_ops(&changes), Some(14), "one op a character, over two changes");
+
+        let heads = doc.get_heads();
+        doc.splice_text(&text, 0, 0, &"x".repeat(MAX_OPS_PER_PUSH + 1)).expect("a flood");
+        let flood = doc.save_after(&heads);
+        assert!(pushed_ops(&flood).is_some_and(|n| n > MAX_OPS_PER_PUSH));
+        assert_eq!(pushed_ops(b"not automerge"), None);
     }
 }

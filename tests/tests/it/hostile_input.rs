@@ -1160,3 +1160,30 @@ async fn forged_tokens_by_the_hundred_write_one_audit_line_a_minute() {
     assert!((1..=2).contains(&written), "{written} audit lines for 300 forged tokens");
     hub.stop().await;
 }
+
+/// A note carrying more text than any visit needs is held back with the reason and never
+/// stored, so it costs no reader anything (a flood of operations is refused even earlier, from
+/// the changes' headers: `service::pushed_ops_tests`).
+#[tokio::test]
+async fn oversize_text_is_held_back_and_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).unwrap()).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let mut generator = Generator::new(5);
+    let person = generator.person();
+    let visit = generator.visit(&person, at(today(), 9, 0));
+    let mut note = generator.note(&visit);
+    note.narrative = "x".repeat(doorstep_model::policy::NOTE_TEXT_MOST + 1);
+    {
+        let mut store = office.store.lock().await;
+        store.put(&person).unwrap();
+        store.put(&visit).unwrap();
+        store.put(&note).unwrap();
+    }
+    let report = office.sync().await;
+    assert_eq!(report.held_back, 1, "the note is held back");
+    assert!(hub.storage.load_document(note.id.0).await.unwrap().is_none(), "and never stored");
+    assert!(hub.storage.load_document(visit.id.0).await.unwrap().is_some(), "the rest goes through");
+
+    hub.stop().await;
+}
