@@ -23,7 +23,9 @@ use doorstep_model::view::{DeviceRow, HeldBackOnDevice};
 use doorstep_model::{PartnerKind, PartnerOrg};
 
 use crate::limits::{ClientIp, ClientLimits};
-use crate::service::{Caller, Hub, ServiceError, authenticate, enrolment_code_hash, new_enrolment_code, new_token};
+use crate::service::{
+    Caller, Hub, ServiceError, authenticate_from, enrolment_code_hash, new_enrolment_code, new_token,
+};
 use crate::storage::{Device, EnrolmentCode, HubStorage, StorageError};
 use crate::web::WebOptions;
 
@@ -239,8 +241,12 @@ impl<S: HubStorage> FromRequestParts<Arc<AppState<S>>> for Authenticated {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ServiceError::Unauthorised("a device token is required"))?;
-        Ok(Authenticated(authenticate(&state.hub.storage, token.trim()).await?))
+            .ok_or(ServiceError::Unauthorised("a device token is required"))?
+            .to_string();
+        let ClientIp(source) = ClientIp::from_request_parts(parts, state).await.unwrap_or(ClientIp(None));
+        let caller =
+            authenticate_from(&state.hub.storage, token.trim(), source, Some(&state.hub.refused_tokens)).await?;
+        Ok(Authenticated(caller))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod api;
 pub mod audit;
 pub mod backup;
 pub mod config;
+pub mod conn_limits;
 pub mod doc_facts;
 pub mod fhir;
 pub mod limits;

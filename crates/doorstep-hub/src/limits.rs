@@ -47,7 +47,7 @@ impl ClientLimits {
 
     fn check(limiter: &DefaultKeyedRateLimiter<IpAddr>, client: &ClientIp) -> bool {
         // A request that did not come through a socket (in-process tests) has no address to limit.
-        let Some(ip) = client.0 else { return true };
+        let Some(ip) = client.0.map(rate_key) else { return true };
         if limiter.len() > FORGET_AFTER_CLIENTS {
             limiter.retain_recent();
         }
@@ -56,6 +56,21 @@ impl ClientLimits {
             tracing::warn!(client = %ip, "rate limit reached");
         }
         allowed
+    }
+}
+
+/// What a client is counted as: an IPv4 address, or an IPv6 address's /64 (one home or office
+/// network is given a whole /64, so counting each address would give an attacker 2^64 tries).
+pub fn rate_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(network))
+            }
+        },
     }
 }
 
@@ -74,5 +89,33 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
         let forwarded = parts.extensions.get::<ForwardedClient>().map(|f| f.0);
         let connected = || parts.extensions.get::<ConnectInfo<Peer>>().map(|c| c.0.0.ip());
         Ok(ClientIp(forwarded.or_else(connected)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("v6");
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().expect("v6");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("v6");
+        assert_eq!(rate_key(a), rate_key(b), "one /64, one client");
+        assert_ne!(rate_key(a), rate_key(other));
+        assert_eq!(rate_key("::ffff:192.0.2.7".parse().expect("mapped")), "192.0.2.7".parse::<IpAddr>().expect("v4"));
+        assert_eq!(rate_key("192.0.2.7".parse().expect("v4")), "192.0.2.7".parse::<IpAddr>().expect("v4"));
+    }
+
+    #[test]
+    fn one_network_of_many_ipv6_addresses_shares_one_quota() {
+        let limits = ClientLimits::default();
+        let allowed = (0..SIGN_INS_PER_MINUTE + 10)
+            .filter(|n| {
+                let ip: IpAddr = format!("2001:db8:1:2::{:x}", n + 1).parse().expect("v6");
+                limits.sign_in(&ClientIp(Some(ip)))
+            })
+            .count();
+        assert_eq!(allowed, SIGN_INS_PER_MINUTE as usize);
     }
 }

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::conn_limits::{ConnectionLimits, Guarded};
 use crate::limits::ForwardedClient;
 use crate::postgres::PostgresStorage;
 use crate::service::Hub;
@@ -167,6 +168,17 @@ pub async fn serve_on<S: HubStorage>(
     transport: Transport,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with_limits(storage, listener, transport, ConnectionLimits::default(), shutdown).await
+}
+
+/// [`serve_on`] with the connection limits given (tests shorten the times).
+pub async fn serve_with_limits<S: HubStorage>(
+    storage: S,
+    listener: TcpListener,
+    transport: Transport,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let hub = Hub::new(storage);
     match hub.backfill_facts().await {
         Ok(0) => {}
@@ -183,11 +195,11 @@ pub async fn serve_on<S: HubStorage>(
     let app = app.into_make_service_with_connect_info::<Peer>();
     match transport {
         Transport::Tls(tls) => {
-            let listener = TlsListener::start(listener, tls)?;
+            let listener = Guarded::new(TlsListener::start(listener, tls)?, limits);
             axum::serve(listener, app).with_graceful_shutdown(shutdown).await
         }
         Transport::BehindTlsProxy | Transport::PlainHttpForDevelopment => {
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+            axum::serve(Guarded::new(listener, limits), app).with_graceful_shutdown(shutdown).await
         }
     }
 }
@@ -204,6 +216,12 @@ impl Connected<IncomingStream<'_, TcpListener>> for Peer {
 
 impl Connected<IncomingStream<'_, TlsListener>> for Peer {
     fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl<L: Listener<Addr = SocketAddr>> Connected<IncomingStream<'_, Guarded<L>>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, Guarded<L>>) -> Self {
         Peer(*stream.remote_addr())
     }
 }

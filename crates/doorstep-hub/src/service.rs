@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
 use chrono::{Duration, Utc};
-use doorstep_model::policy::{WritePolicy, Writer, check_note};
+use doorstep_model::policy::{WithinSize, WritePolicy, Writer, check_note};
 use doorstep_model::{Directory, DirectoryId, Insight, Person, RecordKind, SharedItem, StaffId, Visit, VisitNote};
 use doorstep_protocol::{
     DocChanges, DocSyncRequest, DocSyncResponse, HeldBack, HoldReason, Purge, Role, SyncRequest, SyncResponse,
@@ -18,6 +18,60 @@ use crate::storage::{AuditEntry, Device, DocumentWrite, FeedItem, HubStorage, St
 
 /// The most one document's pushed changes may weigh in one request.
 pub const MAX_DOC_PUSH_BYTES: usize = 4 * 1024 * 1024;
+/// Operations in one record's push, at most (a carer's busiest note over days offline is tens of
+/// thousands: each typed character is one).
+pub const MAX_OPS_PER_PUSH: usize = 200_000;
+
+/// The first text field over its limit (`doorstep_model::policy::WithinSize`), if any.
+fn oversize(kind: RecordKind, doc: &AutoCommit) -> Option<String> {
+    fn of<T: WithinSize + autosurgeon::Hydrate>(doc: &AutoCommit) -> Option<String> {
+        autosurgeon::hydrate::<_, T>(doc).ok().and_then(|record| record.oversize())
+    }
+    match kind {
+        RecordKind::Note => of::<VisitNote>(doc),
+        RecordKind::Insight => of::<Insight>(doc),
+        RecordKind::Person => of::<Person>(doc),
+        RecordKind::Visit | RecordKind::Shared | RecordKind::Directory => None,
+    }
+}
+
+/// The number of operations in pushed change chunks, read from each change's header without
+/// building the document. `None` when the bytes hold a whole saved document (its first push),
+/// which the size checks after loading cover.
+pub fn pushed_ops(bytes: &[u8]) -> Option<usize> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    let mut rest = bytes;
+    let mut ops = 0usize;
+    while !rest.is_empty() {
+        if rest.len() < 9 || rest[..4] != MAGIC {
+            return None;
+        }
+        let kind = rest[8];
+        // The chunk's length: unsigned LEB128 after the type byte.
+        let (mut length, mut shift, mut at) = (0usize, 0u32, 9usize);
+        loop {
+            let byte = *rest.get(at)?;
+            length |= usize::from(byte & 0x7f).checked_shl(shift)?;
+            at += 1;
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+        let end = at.checked_add(length)?;
+        let chunk = rest.get(..end)?;
+        match kind {
+            // A change, or a compressed change.
+            1 | 2 => ops = ops.saturating_add(automerge::Change::try_from(chunk).ok()?.len()),
+            _ => return None,
+        }
+        rest = &rest[end..];
+    }
+    Some(ops)
+}
 /// The most change bytes one answer carries (devices may ask for less).
 pub const MAX_PULL_BYTES: u32 = 8 * 1024 * 1024;
 /// Feed items read per answer.
@@ -104,6 +158,54 @@ fn same_hash(a: &[u8], b: &[u8]) -> bool {
 /// is 256 random bits, so a fast hash is enough (argon2's slowness protects guessable
 /// passwords; it would only slow every sync here).
 pub async fn authenticate<S: HubStorage>(storage: &S, token: &str) -> Result<Caller, ServiceError> {
+    authenticate_from(storage, token, None, None).await
+}
+
+/// Refused device tokens per source address and minute: the first refusal from a source in a
+/// minute is written to the audit log; the rest are counted and written as one line with the
+/// next one logged. Forged tokens by the hundred cost a counter, not hundreds of permanent rows.
+#[derive(Default)]
+pub struct RefusedTokens {
+    /// (source, minute) → refusals not yet in the log.
+    counts: std::sync::Mutex<HashMap<(Option<std::net::IpAddr>, i64), u64>>,
+}
+
+/// Sources tallied at once, at most: beyond, the oldest minute's tallies are written out.
+const REFUSAL_SOURCES: usize = 10_000;
+
+impl RefusedTokens {
+    /// Whether this refusal should be written to the log now, and how many earlier refusals from
+    /// the same source went unlogged (their minute has passed).
+    fn note(&self, source: Option<std::net::IpAddr>, minute: i64) -> (bool, u64) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        // Earlier minutes of this source are settled now: their count goes with this line.
+        let earlier: u64 = counts.iter().filter(|((s, m), _)| *s == source && *m < minute).map(|(_, n)| *n).sum();
+        counts.retain(|(s, m), _| !(*s == source && *m < minute));
+        if counts.len() > REFUSAL_SOURCES {
+            counts.retain(|(_, m), _| *m >= minute);
+        }
+        match counts.get_mut(&(source, minute)) {
+            Some(n) => {
+                *n += 1;
+                (false, earlier)
+            }
+            None => {
+                counts.insert((source, minute), 0);
+                (true, earlier)
+            }
+        }
+    }
+}
+
+/// [`authenticate`], with the request's source address (counted by its rate-limit key: an IPv6
+/// /64) and the hub's tally of refusals, so a flood of bad tokens writes one log line a minute
+/// per source.
+pub async fn authenticate_from<S: HubStorage>(
+    storage: &S,
+    token: &str,
+    source: Option<std::net::IpAddr>,
+    refused: Option<&RefusedTokens>,
+) -> Result<Caller, ServiceError> {
     let mut parts = token.splitn(3, '.');
     let (Some("ds1"), Some(id), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(ServiceError::Unauthorised("the device token is not in the expected form"));
@@ -119,16 +221,30 @@ pub async fn authenticate<S: HubStorage>(storage: &S, token: &str) -> Result<Cal
     // like a wrong password at the sign-in page.
     let Some(device) = device.filter(|_| refusal.is_empty()) else {
         tracing::warn!(device = %id, refusal, "device token refused");
-        storage
-            .audit(AuditEntry {
-                at: Utc::now().timestamp_millis(),
-                actor: format!("device {id}"),
-                action: "authenticate".into(),
-                doc_id: None,
-                allowed: false,
-                detail: format!("device token refused: {refusal}"),
-            })
-            .await?;
+        let now = Utc::now().timestamp_millis();
+        let source = source.map(crate::limits::rate_key);
+        let (log, earlier) = match refused {
+            Some(tally) => tally.note(source, now.div_euclid(60_000)),
+            None => (true, 0),
+        };
+        if log {
+            let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
+            let more = if earlier > 0 {
+                format!(" ({earlier} more refused{from} in the minute(s) before, counted not logged)")
+            } else {
+                String::new()
+            };
+            storage
+                .audit(AuditEntry {
+                    at: now,
+                    actor: format!("device {id}{from}"),
+                    action: "authenticate".into(),
+                    doc_id: None,
+                    allowed: false,
+                    detail: format!("device token refused: {refusal}{more}"),
+                })
+                .await?;
+        }
         return Err(ServiceError::Unauthorised("the device token is not valid"));
     };
     if device.revoked {
@@ -310,6 +426,8 @@ pub struct Hub<S> {
     /// Automerge sync-protocol state per (device, document) for the fallback exchange. Kept in
     /// memory: a fresh state after a restart only costs an extra round.
     doc_sync_states: tokio::sync::Mutex<HashMap<(Uuid, Uuid), automerge::sync::State>>,
+    /// Refused device tokens, tallied per source and minute for the audit log.
+    pub refused_tokens: RefusedTokens,
 }
 
 /// What the hub answers to one `/sync`: the body, and what goes in its headers.
@@ -324,7 +442,11 @@ pub struct SyncAnswer {
 
 impl<S: HubStorage> Hub<S> {
     pub fn new(storage: S) -> Self {
-        Hub { storage, doc_sync_states: tokio::sync::Mutex::new(HashMap::new()) }
+        Hub {
+            storage,
+            doc_sync_states: tokio::sync::Mutex::new(HashMap::new()),
+            refused_tokens: RefusedTokens::default(),
+        }
     }
 
     /// Notes the page facts of documents stored before the hub kept them (an upgraded hub), so
@@ -497,6 +619,14 @@ impl<S: HubStorage> Hub<S> {
                 format!("{} bytes (the limit is {MAX_DOC_PUSH_BYTES})", push.bytes.len()),
             );
         }
+        // Operations counted from the changes' headers before anything is expanded: 5 KB of
+        // compressed changes can hold millions of characters, which would cost the hub (and every
+        // reader) hundreds of megabytes to load.
+        if let Some(ops) = pushed_ops(&push.bytes)
+            && ops > MAX_OPS_PER_PUSH
+        {
+            return hold(HoldReason::TooLarge, format!("{ops} operations (the limit is {MAX_OPS_PER_PUSH})"));
+        }
         let existing = self.storage.load_document(push.id).await?;
         let device = &caller.device;
         // For a shared item: the hub's copy before this push, to keep partners' answers intact.
@@ -532,7 +662,11 @@ impl<S: HubStorage> Hub<S> {
             None => (device.org_id, Vec::new(), Vec::new()),
         };
         combined.extend_from_slice(&push.bytes);
-        let mut doc = match load_strict(&combined) {
+        // Loading is CPU work: off the async threads, so one large record never stalls others.
+        let loaded = tokio::task::spawn_blocking(move || load_strict(&combined))
+            .await
+            .map_err(|e| StorageError::Task(format!("loading {}: {e}", push.id)))?;
+        let mut doc = match loaded {
             Ok(doc) => doc,
             Err(AutomergeError::MissingDeps) => {
                 return hold(HoldReason::NeedsDocSync, "the hub lacks earlier changes of this record".into());
@@ -562,6 +696,10 @@ impl<S: HubStorage> Hub<S> {
                 HoldReason::Forbidden,
                 format!("{} {} names a person of another provider", push.kind, push.id),
             );
+        }
+        // Oversize text is held back, never stored (it would cost every reader as much again).
+        if let Some(too_long) = oversize(push.kind, &doc) {
+            return hold(HoldReason::TooLarge, format!("{} {}: {too_long}", push.kind, push.id));
         }
         if let Some(refusal) = self.check_policy(caller, push.kind, before.as_ref(), &doc, facts.parent).await? {
             return hold(HoldReason::Forbidden, format!("{} {}: {refusal}", push.kind, push.id));
@@ -915,4 +1053,50 @@ pub fn load_strict(bytes: &[u8]) -> Result<AutoCommit, AutomergeError> {
         bytes,
         LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::DontCheck),
     )
+}
+
+#[cfg(test)]
+mod refused_token_tests {
+    use super::RefusedTokens;
+
+    #[test]
+    fn one_line_a_minute_per_source_carries_the_count_of_the_rest() {
+        let tally = RefusedTokens::default();
+        let (a, b) = (Some("192.0.2.1".parse().expect("ip")), Some("192.0.2.2".parse().expect("ip")));
+        assert_eq!(tally.note(a, 10), (true, 0), "the first from a source is logged");
+        for _ in 0..299 {
+            assert_eq!(tally.note(a, 10), (false, 0), "the rest that minute are counted");
+        }
+        assert_eq!(tally.note(b, 10), (true, 0), "another source is its own line");
+        assert_eq!(tally.note(a, 11), (true, 299), "the next minute's line carries the count");
+        assert_eq!(tally.note(a, 11), (false, 0));
+    }
+}
+
+#[cfg(test)]
+mod pushed_ops_tests {
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ObjType, ROOT};
+
+    use super::{MAX_OPS_PER_PUSH, pushed_ops};
+
+    #[test]
+    fn operations_are_counted_from_the_changes_without_loading_them() {
+        let mut doc = AutoCommit::new();
+        let text = doc.put_object(ROOT, "narrative", ObjType::Text).expect("text");
+        let first = doc.save();
+        assert_eq!(pushed_ops(&first), None, "a whole saved document is checked after loading");
+        let heads = doc.get_heads();
+        doc.splice_text(&text, 0, 0, "Ate well.").expect("typing");
+        doc.commit();
+        doc.splice_text(&text, 9, 0, " Tea.").expect("more");
+        let changes = doc.save_after(&heads);
+        assert_eq!(pushed_ops(&changes), Some(14), "one op a character, over two changes");
+
+        let heads = doc.get_heads();
+        doc.splice_text(&text, 0, 0, &"x".repeat(MAX_OPS_PER_PUSH + 1)).expect("a flood");
+        let flood = doc.save_after(&heads);
+        assert!(pushed_ops(&flood).is_some_and(|n| n > MAX_OPS_PER_PUSH));
+        assert_eq!(pushed_ops(b"not automerge"), None);
+    }
 }

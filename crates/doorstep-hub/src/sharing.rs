@@ -43,6 +43,9 @@ pub enum WebError {
     WrongPassword,
     #[error("Page not found.")]
     NotFound,
+    /// Too many sign-ins at once: try again shortly.
+    #[error("The server is busy. Wait a minute, then try again.")]
+    Busy,
     #[error("This form has expired. Go back, reload the page and try again.")]
     StaleForm,
     #[error("Your account cannot open this page.")]
@@ -126,8 +129,34 @@ static ARGON2_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(
 const MAX_EMAIL_CHARS: usize = 254;
 const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Argon2 is deliberately slow: run it off the async threads, a few at a time.
-async fn check_password(password: String, stored: String) -> bool {
+/// Sign-ins waiting for an Argon2 slot, at most: beyond this the hub answers "busy" (503) at
+/// once, so a flood of sign-ins costs a counter, not a queue that grows without bound.
+const ARGON2_QUEUE: usize = 32;
+static ARGON2_WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A sign-in's place in the Argon2 queue, given back when dropped.
+struct Argon2Turn(());
+
+impl Argon2Turn {
+    fn take() -> Result<Argon2Turn, WebError> {
+        use std::sync::atomic::Ordering;
+        if ARGON2_WAITING.fetch_add(1, Ordering::SeqCst) >= ARGON2_QUEUE {
+            ARGON2_WAITING.fetch_sub(1, Ordering::SeqCst);
+            return Err(WebError::Busy);
+        }
+        Ok(Argon2Turn(()))
+    }
+}
+
+impl Drop for Argon2Turn {
+    fn drop(&mut self) {
+        ARGON2_WAITING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Argon2 is deliberately slow: run it off the async threads, a few at a time, for a sign-in
+/// that holds a place in the queue.
+async fn check_password(_turn: &Argon2Turn, password: String, stored: String) -> bool {
     let Ok(_slot) = ARGON2_SLOTS.acquire().await else { return false };
     tokio::task::spawn_blocking(move || password_matches(&password, &stored)).await.unwrap_or(false)
 }
@@ -217,11 +246,13 @@ impl<S: HubStorage> Hub<S> {
         if email.chars().count() > MAX_EMAIL_CHARS || password.len() > MAX_PASSWORD_BYTES {
             return Err(WebError::WrongPassword);
         }
+        // A place in the Argon2 queue first: when it is full, nothing is looked up or counted.
+        let turn = Argon2Turn::take()?;
         // Every failure gets the same answer and takes as long (an Argon2 check against a decoy
         // where there is nothing to check), so the page tells no one which e-mails have accounts
         // or which are locked.
         let Some(user) = self.storage.web_user_by_email(email.clone()).await? else {
-            check_password(password.to_string(), decoy_hash()).await;
+            check_password(&turn, password.to_string(), decoy_hash()).await;
             self.audit_web(format!("{email} (no such account)"), "sign_in", None, false, "unknown email".into())
                 .await?;
             return Err(WebError::WrongPassword);
@@ -234,11 +265,11 @@ impl<S: HubStorage> Hub<S> {
             .claim_sign_in_attempt(user.id, MAX_FAILED_SIGN_INS, lock_until, now.timestamp_millis())
             .await?;
         let SignInClaim::Claimed { locks } = claim else {
-            check_password(password.to_string(), decoy_hash()).await;
+            check_password(&turn, password.to_string(), decoy_hash()).await;
             self.audit_web(user.email.clone(), "sign_in", None, false, "account locked".into()).await?;
             return Err(WebError::WrongPassword);
         };
-        if !check_password(password.to_string(), user.password_hash.clone()).await {
+        if !check_password(&turn, password.to_string(), user.password_hash.clone()).await {
             if locks {
                 // Whoever was signed in to this account is signed out too.
                 self.storage.delete_sessions_of(user.id).await?;
@@ -610,5 +641,18 @@ impl<S: HubStorage> Hub<S> {
             })
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod argon2_queue_tests {
+    use super::*;
+
+    #[test]
+    fn the_argon2_queue_is_bounded_and_a_place_is_given_back() {
+        let turns: Vec<Argon2Turn> = (0..ARGON2_QUEUE).map(|_| Argon2Turn::take().expect("a place")).collect();
+        assert!(matches!(Argon2Turn::take(), Err(WebError::Busy)), "full: busy at once");
+        drop(turns);
+        assert!(Argon2Turn::take().is_ok(), "places are given back");
     }
 }

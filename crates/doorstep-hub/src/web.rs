@@ -107,6 +107,7 @@ fn page_error(e: &WebError) -> Response {
         WebError::Invalid(_) => StatusCode::BAD_REQUEST,
         WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         WebError::WrongPassword => StatusCode::UNAUTHORIZED,
+        WebError::Busy => StatusCode::SERVICE_UNAVAILABLE,
         WebError::Storage(err) => {
             tracing::error!(error = %err, "storage failure on a partner page");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -251,6 +252,7 @@ async fn sign_in<S: HubStorage>(
             (jar, Redirect::to(home_of(caller.user.role))).into_response()
         }
         Err(e @ WebError::WrongPassword) => again(StatusCode::UNAUTHORIZED, e.to_string()),
+        Err(e @ WebError::Busy) => again(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => page_error(&e),
     }
 }

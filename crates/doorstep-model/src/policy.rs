@@ -193,6 +193,66 @@ impl WritePolicy for SharedItem {
     }
 }
 
+/// The longest text a record may hold in one field, in characters: a visit note's free text,
+/// and everything else (a detail, a summary, a reason).
+pub const NOTE_TEXT_MOST: usize = 50_000;
+pub const FIELD_TEXT_MOST: usize = 5_000;
+
+/// Text fields over their limit, for the hub to hold a record back before storing it (a few
+/// kilobytes of compressed changes can carry millions of characters to every reader).
+pub trait WithinSize {
+    /// The first field over its limit, in words.
+    fn oversize(&self) -> Option<String>;
+}
+
+fn first_over<'a>(fields: impl IntoIterator<Item = (&'static str, &'a str, usize)>) -> Option<String> {
+    fields
+        .into_iter()
+        .find(|(_, text, most)| text.chars().count() > *most)
+        .map(|(name, text, most)| format!("{name} has {} characters (at most {most})", text.chars().count()))
+}
+
+impl WithinSize for VisitNote {
+    fn oversize(&self) -> Option<String> {
+        let mut fields = vec![("the note", self.narrative.as_str(), NOTE_TEXT_MOST)];
+        fields.extend(self.soft_signs.iter().map(|s| ("a sign's detail", s.detail.as_str(), FIELD_TEXT_MOST)));
+        fields.extend(self.calls.iter().flat_map(|c| {
+            [
+                ("a call's detail", c.detail.as_str(), FIELD_TEXT_MOST),
+                ("who was spoken to", c.spoke_to.as_str(), FIELD_TEXT_MOST),
+            ]
+        }));
+        fields.extend(self.late_entries.iter().map(|e| ("a late entry", e.text.as_str(), FIELD_TEXT_MOST)));
+        fields.push(("food and drink", self.food_fluid.detail.as_str(), FIELD_TEXT_MOST));
+        first_over(fields)
+    }
+}
+
+impl WithinSize for Insight {
+    fn oversize(&self) -> Option<String> {
+        let mut fields = vec![
+            ("the summary", self.summary.as_str(), FIELD_TEXT_MOST),
+            ("the detail", self.detail.as_str(), FIELD_TEXT_MOST),
+            ("the suggested action", self.suggested_action.as_str(), FIELD_TEXT_MOST),
+        ];
+        fields.extend(self.comments.iter().map(|c| ("a comment", c.text.as_str(), FIELD_TEXT_MOST)));
+        first_over(fields)
+    }
+}
+
+impl WithinSize for Person {
+    fn oversize(&self) -> Option<String> {
+        let mut fields = vec![
+            ("what matters to them", self.what_matters_to_me.as_str(), FIELD_TEXT_MOST),
+            ("communication needs", self.communication_needs.as_str(), FIELD_TEXT_MOST),
+            ("how to get in", self.address.access.as_str(), FIELD_TEXT_MOST),
+        ];
+        fields.extend(self.known_risks.iter().map(|r| ("a known risk", r.as_str(), FIELD_TEXT_MOST)));
+        fields.extend(self.usual.iter().map(|u| ("what is usual", u.usual.as_str(), FIELD_TEXT_MOST)));
+        first_over(fields)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +443,22 @@ mod tests {
         assert_eq!(Insight::check_write(Some(&idea), &shared, manager(&staff("M001"))), Ok(()));
         let partner = Writer { role: Role::Partner, staff: &sam };
         assert!(Insight::check_write(Some(&idea), &shared, partner).is_err());
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+    use crate::{NoteId, PersonId, VisitId};
+    use uuid::Uuid;
+
+    #[test]
+    fn a_note_of_millions_of_characters_is_over_its_limit() {
+        let mut note =
+            VisitNote::new(NoteId::for_visit(VisitId(Uuid::nil())), VisitId(Uuid::nil()), PersonId(Uuid::nil()));
+        note.narrative = "a".repeat(NOTE_TEXT_MOST);
+        assert_eq!(note.oversize(), None);
+        note.narrative.push('b');
+        assert_eq!(note.oversize().as_deref(), Some("the note has 50001 characters (at most 50000)"));
     }
 }

@@ -1083,3 +1083,107 @@ async fn forged_and_foreign_ids_are_refused_like_ids_that_do_not_exist() {
     probe.finish();
     world.hub.stop().await;
 }
+
+/// Half-sent requests (slowloris) cannot hold the hub: a connection whose headers do not finish
+/// in time is closed, and when every slot is taken, the next client waits only until one frees.
+#[tokio::test]
+async fn half_sent_requests_are_cut_off_and_cannot_fill_the_hub() {
+    use doorstep_hub::conn_limits::ConnectionLimits;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(&dir.path().join("hub.db")).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let limits = ConnectionLimits {
+        max_connections: 2,
+        header_deadline: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(2),
+    };
+    tokio::spawn(doorstep_hub::server::serve_with_limits(
+        storage,
+        listener,
+        doorstep_hub::server::Transport::PlainHttpForDevelopment,
+        limits,
+        std::future::pending(),
+    ));
+
+    // Two clients start a request and never finish its headers: they take both slots.
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+        tcp.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: hub\r\nX-Slow: ").await.unwrap();
+        slow.push(tcp);
+    }
+    // A real request waits for a slot, and gets one when the slow ones are cut off.
+    let started = Instant::now();
+    let answer = reqwest::Client::new()
+        .get(format!("http://{address}/"))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .expect("served once a slot frees");
+    assert!(answer.status().as_u16() < 500, "{}", answer.status());
+    assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+    // The slow clients were closed by the hub (end of stream or reset), not left open.
+    for mut tcp in slow {
+        let mut buf = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await.expect("closed in time");
+        assert!(matches!(read, Ok(0) | Err(_)), "the hub closed the half-sent request: {read:?}");
+    }
+}
+
+/// Forged device tokens by the hundred write one audit line per source and minute, not one
+/// each: the audit log cannot be filled (or its rows made to cost) by guessing.
+#[tokio::test]
+async fn forged_tokens_by_the_hundred_write_one_audit_line_a_minute() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).unwrap()).await;
+    let before = hub.storage.audit_log(10_000).await.unwrap().len();
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        let forged = format!("ds1.{}.{}", uuid::Uuid::new_v4(), "A".repeat(43));
+        let status = http
+            .post(format!("{}{API_PREFIX}/sync", hub.url))
+            .bearer_auth(forged)
+            .header("content-type", SYNC_CONTENT_TYPE)
+            .body(Vec::new())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let written = hub.storage.audit_log(10_000).await.unwrap().len() - before;
+    // One line, or two when the run crossed a minute's edge.
+    assert!((1..=2).contains(&written), "{written} audit lines for 300 forged tokens");
+    hub.stop().await;
+}
+
+/// A note carrying more text than any visit needs is held back with the reason and never
+/// stored, so it costs no reader anything (a flood of operations is refused even earlier, from
+/// the changes' headers: `service::pushed_ops_tests`).
+#[tokio::test]
+async fn oversize_text_is_held_back_and_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).unwrap()).await;
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let mut generator = Generator::new(5);
+    let person = generator.person();
+    let visit = generator.visit(&person, at(today(), 9, 0));
+    let mut note = generator.note(&visit);
+    note.narrative = "x".repeat(doorstep_model::policy::NOTE_TEXT_MOST + 1);
+    {
+        let mut store = office.store.lock().await;
+        store.put(&person).unwrap();
+        store.put(&visit).unwrap();
+        store.put(&note).unwrap();
+    }
+    let report = office.sync().await;
+    assert_eq!(report.held_back, 1, "the note is held back");
+    assert!(hub.storage.load_document(note.id.0).await.unwrap().is_none(), "and never stored");
+    assert!(hub.storage.load_document(visit.id.0).await.unwrap().is_some(), "the rest goes through");
+
+    hub.stop().await;
+}

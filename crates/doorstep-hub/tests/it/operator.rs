@@ -426,6 +426,7 @@ fn the_systemd_unit_runs_the_hub_unprivileged_and_hardened() {
         "ProtectSystem=strict",
         "PrivateTmp=yes",
         "CapabilityBoundingSet=",
+        "LimitNOFILE=8192",
         "ExecStart=/usr/local/bin/doorstep-hub --config /etc/doorstep/hub.toml serve",
     ] {
         assert!(unit.lines().any(|l| l == line), "the unit has {line}");
