@@ -1187,3 +1187,30 @@ async fn oversize_text_is_held_back_and_never_stored() {
 
     hub.stop().await;
 }
+
+/// Behind a TLS proxy on the same machine every request arrives from loopback, with or without
+/// X-Forwarded-For: the metrics then answer only their token, never "this machine".
+#[tokio::test]
+async fn behind_the_proxy_the_metrics_need_their_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(doorstep_hub::server::serve_on(
+        SqliteStorage::open(&dir.path().join("hub.db")).unwrap(),
+        listener,
+        doorstep_hub::server::Transport::BehindTlsProxy,
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::new();
+    let mut answer = None;
+    for _ in 0..50 {
+        match http.get(format!("http://{address}/metrics")).send().await {
+            Ok(r) => {
+                answer = Some(r.status());
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    assert_eq!(answer, Some(StatusCode::FORBIDDEN), "a proxy that adds no X-Forwarded-For is not this machine");
+}
