@@ -407,7 +407,10 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     // Exports: the organisation's items as CSV, one item as a FHIR R4 bundle of the right shape.
     let get = |path: String| http.get(format!("{base}{path}")).header("cookie", &session).send();
     let csv = get("/inbox.csv".into()).await.unwrap().text().await.unwrap();
-    assert!(csv.starts_with("item_id,shared_at,provider") && csv.contains("Grab rail by the back door"), "{csv}");
+    assert!(
+        csv.starts_with("\"item_id\",\"shared_at\",\"provider") && csv.contains("Grab rail by the back door"),
+        "{csv}"
+    );
     assert!(!csv.contains("near-falls"), "the surgery's item is not in the council's export");
     let fhir: serde_json::Value =
         get(format!("/items/{}/fhir.json", world.urgent.id)).await.unwrap().json().await.unwrap();
