@@ -783,8 +783,20 @@ impl<S: HubStorage> Hub<S> {
     ) -> Result<Option<String>, ServiceError> {
         let Ok(item) = autosurgeon::hydrate::<_, SharedItem>(doc) else { return Ok(None) };
         let partner = self.storage.organisation(item.partner.id).await?;
-        if partner.is_none_or(|p| p.kind != crate::storage::OrgKind::Partner) {
+        let Some(partner) = partner.filter(|p| p.kind == crate::storage::OrgKind::Partner) else {
             return Ok(Some(format!("{} is not a partner organisation on this hub", item.partner.name)));
+        };
+        // What kind of partner it is comes from the hub's own record, not from the item: an item
+        // calling a council "a GP practice" would otherwise pass under NHS consent.
+        if let Some(known) = partner.partner_kind
+            && known != item.partner.kind
+        {
+            return Ok(Some(format!(
+                "{} is a {} on this hub, not a {}",
+                partner.name,
+                known.label().to_lowercase(),
+                item.partner.kind.label().to_lowercase()
+            )));
         }
         if earlier.is_some_and(|before| !before.answers_kept_in(&item)) {
             return Ok(Some("a partner's answer cannot be changed or removed".into()));
