@@ -26,7 +26,7 @@ use crate::limits::{ClientIp, ClientLimits};
 use crate::service::{
     Caller, Hub, ServiceError, authenticate_from, enrolment_code_hash, new_enrolment_code, new_token,
 };
-use crate::storage::{Device, EnrolmentCode, HubStorage, StorageError};
+use crate::storage::{AuditEntry, Device, EnrolmentCode, HubStorage, StorageError};
 use crate::web::WebOptions;
 
 /// The largest sync body accepted (a device pushes at most 4 MiB of changes at a time).
@@ -372,14 +372,50 @@ async fn enrol<S: HubStorage>(
         revoked: false,
     };
     let storage = &state.hub.storage;
-    let device = storage
-        .redeem_enrolment_code(enrolment_code_hash(&request.code), Utc::now().timestamp_millis(), placeholder)
-        .await?
-        .ok_or(ServiceError::Unauthorised(
+    let now = Utc::now().timestamp_millis();
+    let redeemed = storage.redeem_enrolment_code(enrolment_code_hash(&request.code), now, placeholder).await?;
+    let Some(device) = redeemed else {
+        // A wrong code is someone guessing (or a typo): in the log, one line a source and minute
+        // carrying the count of the rest, as for refused device tokens.
+        let source = client.0.map(crate::limits::rate_key);
+        let (log, earlier) = state.hub.refused_codes.note(source, now.div_euclid(60_000));
+        if log {
+            let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
+            let more = if earlier > 0 { format!(" ({earlier} more in the minute(s) before)") } else { String::new() };
+            storage
+                .audit(AuditEntry {
+                    at: now,
+                    actor: format!("enrolment{from}"),
+                    action: "enrol".into(),
+                    doc_id: None,
+                    allowed: false,
+                    detail: format!("enrolment code not valid, used or expired{more}"),
+                })
+                .await?;
+        }
+        return Err(ServiceError::Unauthorised(
             "that enrolment code is not valid, used, or expired: ask your manager for a new one",
-        ))?;
+        )
+        .into());
+    };
     let org = storage.organisation(device.org_id).await?;
     tracing::info!(device = %device.id, staff = %device.staff_ref, role = device.role.code(), "device enrolled");
+    storage
+        .audit(AuditEntry {
+            at: now,
+            actor: format!("device {}", device.id),
+            action: "enrol".into(),
+            doc_id: None,
+            allowed: true,
+            detail: format!(
+                "{} {} of {} enrolled as {:?}",
+                device.role.code(),
+                device.staff_ref,
+                device.org_id,
+                device.name
+            ),
+        })
+        .await?;
     Ok(Json(EnrolResponse {
         device_id: device.id,
         token,

@@ -77,6 +77,11 @@ pub fn rate_key(ip: IpAddr) -> IpAddr {
 /// The address a request came from, where the server recorded one.
 pub struct ClientIp(pub Option<IpAddr>);
 
+/// Marks a request that came through the TLS proxy the hub was told is in front: its connecting
+/// address is the proxy's, so "from this machine" means nothing (`/metrics` then needs its token).
+#[derive(Debug, Clone, Copy)]
+pub struct ThroughProxy;
+
 /// The client address a trusted TLS proxy reported; set by the server only when it was told a
 /// proxy is in front, never from the request alone.
 #[derive(Debug, Clone, Copy)]

@@ -257,8 +257,10 @@ fn may_read(request: &Request) -> bool {
         }
     }
     let local = request.extensions().get::<ConnectInfo<Peer>>().is_some_and(|c| c.0.0.ip().is_loopback());
-    // A request relayed by a proxy on this machine came from elsewhere.
-    local && !headers.contains_key("x-forwarded-for")
+    // A request relayed by a proxy on this machine came from elsewhere, whatever its headers say:
+    // behind the proxy, only the token reads the metrics.
+    let proxied = request.extensions().get::<crate::limits::ThroughProxy>().is_some();
+    local && !proxied && !headers.contains_key("x-forwarded-for")
 }
 
 #[cfg(test)]

@@ -229,6 +229,8 @@ impl<L: Listener<Addr = SocketAddr>> Connected<IncomingStream<'_, Guarded<L>>> f
 /// Notes the client address the proxy added: the right-most `X-Forwarded-For` entry (those to
 /// its left were written by the client and prove nothing).
 async fn forwarded_client(mut request: Request, next: Next) -> Response {
+    // Every request here came through the proxy: a loopback address says nothing about who sent it.
+    request.extensions_mut().insert(crate::limits::ThroughProxy);
     let last = request.headers().get_all("x-forwarded-for").iter().next_back();
     let client = last.and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).and_then(|v| {
         let v = v.trim();

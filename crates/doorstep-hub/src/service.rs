@@ -176,7 +176,7 @@ const REFUSAL_SOURCES: usize = 10_000;
 impl RefusedTokens {
     /// Whether this refusal should be written to the log now, and how many earlier refusals from
     /// the same source went unlogged (their minute has passed).
-    fn note(&self, source: Option<std::net::IpAddr>, minute: i64) -> (bool, u64) {
+    pub fn note(&self, source: Option<std::net::IpAddr>, minute: i64) -> (bool, u64) {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         // Earlier minutes of this source are settled now: their count goes with this line.
         let earlier: u64 = counts.iter().filter(|((s, m), _)| *s == source && *m < minute).map(|(_, n)| *n).sum();
@@ -273,11 +273,13 @@ pub fn new_token(device: Uuid) -> (String, Vec<u8>) {
 
 /// A one-time enrolment code a manager reads out or types: 8 letters and digits with no
 /// look-alikes, grouped 4-4.
+/// A one-time code of 12 characters from 32 that cannot be misread (60 bits): "K7QM-2XPD-9HWR".
 pub fn new_enrolment_code() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let bytes: [u8; 8] = rand::random();
-    let chars: String = bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
-    format!("{}-{}", &chars[..4], &chars[4..])
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    // 32 symbols: each random byte's low five bits pick one with no bias.
+    let bytes: [u8; 12] = rand::random();
+    let chars: String = bytes.iter().map(|b| ALPHABET[usize::from(b & 31)] as char).collect();
+    format!("{}-{}-{}", &chars[..4], &chars[4..8], &chars[8..])
 }
 
 /// The code as stored: case and separators do not matter when typed.
@@ -428,6 +430,8 @@ pub struct Hub<S> {
     doc_sync_states: tokio::sync::Mutex<HashMap<(Uuid, Uuid), automerge::sync::State>>,
     /// Refused device tokens, tallied per source and minute for the audit log.
     pub refused_tokens: RefusedTokens,
+    /// Wrong enrolment codes, tallied the same way.
+    pub refused_codes: RefusedTokens,
 }
 
 /// What the hub answers to one `/sync`: the body, and what goes in its headers.
@@ -446,6 +450,7 @@ impl<S: HubStorage> Hub<S> {
             storage,
             doc_sync_states: tokio::sync::Mutex::new(HashMap::new()),
             refused_tokens: RefusedTokens::default(),
+            refused_codes: RefusedTokens::default(),
         }
     }
 
@@ -783,8 +788,20 @@ impl<S: HubStorage> Hub<S> {
     ) -> Result<Option<String>, ServiceError> {
         let Ok(item) = autosurgeon::hydrate::<_, SharedItem>(doc) else { return Ok(None) };
         let partner = self.storage.organisation(item.partner.id).await?;
-        if partner.is_none_or(|p| p.kind != crate::storage::OrgKind::Partner) {
+        let Some(partner) = partner.filter(|p| p.kind == crate::storage::OrgKind::Partner) else {
             return Ok(Some(format!("{} is not a partner organisation on this hub", item.partner.name)));
+        };
+        // What kind of partner it is comes from the hub's own record, not from the item: an item
+        // calling a council "a GP practice" would otherwise pass under NHS consent.
+        if let Some(known) = partner.partner_kind
+            && known != item.partner.kind
+        {
+            return Ok(Some(format!(
+                "{} is a {} on this hub, not a {}",
+                partner.name,
+                known.label().to_lowercase(),
+                item.partner.kind.label().to_lowercase()
+            )));
         }
         if earlier.is_some_and(|before| !before.answers_kept_in(&item)) {
             return Ok(Some("a partner's answer cannot be changed or removed".into()));

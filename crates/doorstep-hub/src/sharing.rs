@@ -514,7 +514,7 @@ impl<S: HubStorage> Hub<S> {
         self.require(caller, WebRole::Partner, "export_csv").await?;
         let mut rows = self.shared_rows(caller).await?;
         rows.sort_by_key(|r| std::cmp::Reverse(r.facts.shared_at));
-        let mut out = csv::Writer::from_writer(Vec::new());
+        let mut out = trends::csv_writer();
         let header = [
             "item_id",
             "shared_at",

@@ -300,7 +300,7 @@ pub fn to_csv(t: &Trends) -> String {
 }
 
 fn write_csv(t: &Trends) -> Result<String, Box<dyn std::error::Error>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = csv_writer();
     w.write_record(["table", "label", "count"])?;
     let totals =
         [Count { label: "Ideas".into(), value: t.total_ideas }, Count { label: "Notes".into(), value: t.total_notes }];
@@ -315,7 +315,17 @@ fn write_csv(t: &Trends) -> Result<String, Box<dyn std::error::Error>> {
 
 /// A provider name starting "=" etc. must not run as a spreadsheet formula.
 pub fn csv_safe(label: &str) -> String {
-    if label.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{label}") } else { label.to_string() }
+    // A spreadsheet that splits on ';' (many European locales), or on a tab or new line, would
+    // see a formula at the start of any piece, not only of the cell: neutralise the whole cell.
+    let pieces = label.split([';', ',', '\t', '\n', '\r']);
+    let formula = pieces.into_iter().any(|piece| piece.trim_start().starts_with(['=', '+', '-', '@']));
+    if formula || label.starts_with(['\t', '\r']) { format!("'{label}") } else { label.to_string() }
+}
+
+/// A CSV writer that quotes every cell, so a spreadsheet reading it with another separator
+/// (';') keeps each cell whole.
+pub fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(Vec::new())
 }
 
 fn xml_escape(s: &str) -> String {
@@ -497,14 +507,24 @@ mod tests {
         facts.extend(many(2, || idea("Bright, Care", "2026-11", "LS6", &["housing"], "x")));
         let csv = to_csv(&trends(&facts));
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "table,label,count");
-        assert_eq!(lines[1], "totals,Ideas,8");
-        assert_eq!(lines[2], "totals,Notes,<5");
-        assert!(lines.contains(&"ideas_by_provider,\"Bright, Care\",<5"));
-        assert!(lines.contains(&"ideas_by_provider,'=Acme,<5"));
-        assert!(lines.contains(&"ideas_by_category,Housing,8"));
+        assert_eq!(lines[0], "\"table\",\"label\",\"count\"");
+        assert_eq!(lines[1], "\"totals\",\"Ideas\",\"8\"");
+        assert_eq!(lines[2], "\"totals\",\"Notes\",\"<5\"");
+        assert!(lines.contains(&"\"ideas_by_provider\",\"Bright, Care\",\"<5\""));
+        assert!(lines.contains(&"\"ideas_by_provider\",\"'=Acme\",\"<5\""));
+        assert!(lines.contains(&"\"ideas_by_category\",\"Housing\",\"8\""));
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
         assert!(reader.records().all(|r| r.map(|r| r.len() == 3).unwrap_or(false)));
+    }
+
+    #[test]
+    fn a_formula_anywhere_a_spreadsheet_might_split_is_neutralised() {
+        for risky in ["=1+1", "@SUM(A1)", "fine;=HYPERLINK(\"x\")", "ok,+cmd", "line\n-2+3", "\tx"] {
+            assert!(csv_safe(risky).starts_with('\''), "{risky:?}");
+        }
+        for plain in ["Grab rail - OT", "Seen, thank you", "Bright Care"] {
+            assert_eq!(csv_safe(plain), plain);
+        }
     }
 
     #[test]

@@ -1187,3 +1187,60 @@ async fn oversize_text_is_held_back_and_never_stored() {
 
     hub.stop().await;
 }
+
+/// Behind a TLS proxy on the same machine every request arrives from loopback, with or without
+/// X-Forwarded-For: the metrics then answer only their token, never "this machine".
+#[tokio::test]
+async fn behind_the_proxy_the_metrics_need_their_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(doorstep_hub::server::serve_on(
+        SqliteStorage::open(&dir.path().join("hub.db")).unwrap(),
+        listener,
+        doorstep_hub::server::Transport::BehindTlsProxy,
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::new();
+    let mut answer = None;
+    for _ in 0..50 {
+        match http.get(format!("http://{address}/metrics")).send().await {
+            Ok(r) => {
+                answer = Some(r.status());
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    assert_eq!(answer, Some(StatusCode::FORBIDDEN), "a proxy that adds no X-Forwarded-For is not this machine");
+}
+
+/// Enrolment codes are 60 bits ("XXXX-XXXX-XXXX"); every enrolment is in the audit log, and
+/// wrong codes are too, one line a source and minute however many are tried.
+#[tokio::test]
+async fn enrolments_and_wrong_codes_are_audited_without_flooding_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(SqliteStorage::open(&dir.path().join("hub.db")).unwrap()).await;
+    let code = hub.code("C007", Role::Carer).await;
+    let shape: Vec<usize> = code.split('-').map(str::len).collect();
+    assert_eq!(shape, [4, 4, 4], "{code}");
+    let before = hub.storage.audit_log(10_000).await.unwrap().len();
+    let store = tokio::sync::Mutex::new(doorstep_store::Store::open(dir.path().join("guess.db")).unwrap());
+    for n in 0..40 {
+        let guess = format!("AAAA-AAAA-{n:04}");
+        assert!(doorstep_sync::enrol(&store, &hub.url, &guess, "a guess").await.is_err());
+    }
+    let log = hub.storage.audit_log(10_000).await.unwrap();
+    let guesses: Vec<&AuditEntry> = log.iter().take(log.len() - before).filter(|e| e.action == "enrol").collect();
+    assert!((1..=2).contains(&guesses.len()), "{guesses:?}");
+    assert!(guesses.iter().all(|e| !e.allowed));
+
+    let store = tokio::sync::Mutex::new(doorstep_store::Store::open(dir.path().join("real.db")).unwrap());
+    let enrolled = doorstep_sync::enrol(&store, &hub.url, &code.to_lowercase(), "Dee's tablet").await.expect("enrol");
+    let log = hub.storage.audit_log(5).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.allowed && e.action == "enrol" && e.actor.contains(&enrolled.device_id.to_string())),
+        "{log:?}"
+    );
+    hub.stop().await;
+}

@@ -407,7 +407,10 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     // Exports: the organisation's items as CSV, one item as a FHIR R4 bundle of the right shape.
     let get = |path: String| http.get(format!("{base}{path}")).header("cookie", &session).send();
     let csv = get("/inbox.csv".into()).await.unwrap().text().await.unwrap();
-    assert!(csv.starts_with("item_id,shared_at,provider") && csv.contains("Grab rail by the back door"), "{csv}");
+    assert!(
+        csv.starts_with("\"item_id\",\"shared_at\",\"provider") && csv.contains("Grab rail by the back door"),
+        "{csv}"
+    );
     assert!(!csv.contains("near-falls"), "the surgery's item is not in the council's export");
     let fhir: serde_json::Value =
         get(format!("/items/{}/fhir.json", world.urgent.id)).await.unwrap().json().await.unwrap();
@@ -443,6 +446,15 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     world.manager.store.lock().await.put(&forged).unwrap();
     assert_eq!(world.manager.sync().await.held_back, 1);
     assert!(world.hub.storage.load_document(forged.id.0).await.unwrap().is_none());
+    // Nor does an item that calls the GP surgery a council team, so that the person's consent to
+    // tell the council would cover it: the hub judges by its own record of what the surgery is.
+    let mut disguised = world.for_surgery.clone();
+    disguised.id = SharedItemId(Uuid::new_v4());
+    disguised.person = world.urgent.person.clone();
+    disguised.partner.kind = PartnerKind::CouncilAdultSocialCare;
+    world.manager.store.lock().await.put(&disguised).unwrap();
+    assert_eq!(world.manager.sync().await.held_back, 1, "held back");
+    assert!(world.hub.storage.load_document(disguised.id.0).await.unwrap().is_none());
 
     // Five wrong passwords lock the account; then even the right one is refused for a while, in
     // the same words as a wrong one (the page never says which e-mails have accounts).
