@@ -24,7 +24,7 @@ use doorstep_model::{PartnerKind, PartnerOrg};
 
 use crate::limits::{ClientIp, ClientLimits};
 use crate::service::{
-    Caller, Hub, ServiceError, authenticate_from, enrolment_code_hash, new_enrolment_code, new_token,
+    Caller, Hub, Refusal, ServiceError, authenticate_from, enrolment_code_hash, new_enrolment_code, new_token,
 };
 use crate::storage::{AuditEntry, Device, EnrolmentCode, HubStorage, StorageError};
 use crate::web::WebOptions;
@@ -377,22 +377,12 @@ async fn enrol<S: HubStorage>(
     let Some(device) = redeemed else {
         // A wrong code is someone guessing (or a typo): in the log, one line a source and minute
         // carrying the count of the rest, as for refused device tokens.
-        let source = client.0.map(crate::limits::rate_key);
-        let (log, earlier) = state.hub.refused_codes.note(source, now.div_euclid(60_000));
-        if log {
-            let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
-            let more = if earlier > 0 { format!(" ({earlier} more in the minute(s) before)") } else { String::new() };
-            storage
-                .audit(AuditEntry {
-                    at: now,
-                    actor: format!("enrolment{from}"),
-                    action: "enrol".into(),
-                    doc_id: None,
-                    allowed: false,
-                    detail: format!("enrolment code not valid, used or expired{more}"),
-                })
-                .await?;
-        }
+        let refusal = Refusal {
+            actor: "enrolment".into(),
+            action: "enrol",
+            detail: "enrolment code not valid, used or expired".into(),
+        };
+        state.hub.refused_codes.audit(storage, client.0, now, refusal).await?;
         return Err(ServiceError::Unauthorised(
             "that enrolment code is not valid, used, or expired: ask your manager for a new one",
         )

@@ -170,10 +170,62 @@ pub struct RefusedTokens {
     counts: std::sync::Mutex<HashMap<(Option<std::net::IpAddr>, i64), u64>>,
 }
 
+/// A refused attempt for the audit log: who, what and why.
+pub struct Refusal {
+    pub actor: String,
+    pub action: &'static str,
+    pub detail: String,
+}
+
+impl Refusal {
+    /// One audit line, with what the tally adds to the actor (the source) and the detail (the count).
+    pub async fn write<S: HubStorage>(
+        self,
+        storage: &S,
+        now: i64,
+        actor_more: &str,
+        detail_more: &str,
+    ) -> Result<(), StorageError> {
+        storage
+            .audit(AuditEntry {
+                at: now,
+                actor: format!("{}{actor_more}", self.actor),
+                action: self.action.into(),
+                doc_id: None,
+                allowed: false,
+                detail: format!("{}{detail_more}", self.detail),
+            })
+            .await
+    }
+}
+
 /// Sources tallied at once, at most: beyond, the oldest minute's tallies are written out.
 const REFUSAL_SOURCES: usize = 10_000;
 
 impl RefusedTokens {
+    /// Writes `refusal` to the audit log if it is its source's first this minute, carrying the
+    /// count of the earlier ones that were only counted; otherwise only counts it.
+    pub async fn audit<S: HubStorage>(
+        &self,
+        storage: &S,
+        source: Option<std::net::IpAddr>,
+        now: i64,
+        refusal: Refusal,
+    ) -> Result<(), StorageError> {
+        let source = source.map(crate::limits::rate_key);
+        let (log, earlier) = self.note(source, now.div_euclid(60_000));
+        if !log {
+            return Ok(());
+        }
+        let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
+        let more = if earlier > 0 {
+            format!(" ({earlier} more{from} in the minute(s) before, counted not logged)")
+        } else {
+            String::new()
+        };
+        refusal.write(storage, now, &from, &more).await
+    }
+
     /// Whether this refusal should be written to the log now, and how many earlier refusals from
     /// the same source went unlogged (their minute has passed).
     pub fn note(&self, source: Option<std::net::IpAddr>, minute: i64) -> (bool, u64) {
@@ -222,28 +274,14 @@ pub async fn authenticate_from<S: HubStorage>(
     let Some(device) = device.filter(|_| refusal.is_empty()) else {
         tracing::warn!(device = %id, refusal, "device token refused");
         let now = Utc::now().timestamp_millis();
-        let source = source.map(crate::limits::rate_key);
-        let (log, earlier) = match refused {
-            Some(tally) => tally.note(source, now.div_euclid(60_000)),
-            None => (true, 0),
+        let refusal = Refusal {
+            actor: format!("device {id}"),
+            action: "authenticate",
+            detail: format!("device token refused: {refusal}"),
         };
-        if log {
-            let from = source.map(|s| format!(" from {s}")).unwrap_or_default();
-            let more = if earlier > 0 {
-                format!(" ({earlier} more refused{from} in the minute(s) before, counted not logged)")
-            } else {
-                String::new()
-            };
-            storage
-                .audit(AuditEntry {
-                    at: now,
-                    actor: format!("device {id}{from}"),
-                    action: "authenticate".into(),
-                    doc_id: None,
-                    allowed: false,
-                    detail: format!("device token refused: {refusal}{more}"),
-                })
-                .await?;
+        match refused {
+            Some(tally) => tally.audit(storage, source, now, refusal).await?,
+            None => refusal.write(storage, now, "", "").await?,
         }
         return Err(ServiceError::Unauthorised("the device token is not valid"));
     };

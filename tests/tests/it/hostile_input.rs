@@ -755,7 +755,12 @@ async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
             enrol(br#"{"code":"ABCD-EFGH","device_name":"  "}"#),
             bad("give the device a name"),
         ),
-        (ENROL, "a code never issued", enrol(br#"{"code":"ZZZZ-ZZZZ","device_name":"Mine"}"#), refused("not valid")),
+        (
+            ENROL,
+            "a code never issued",
+            enrol(br#"{"code":"ZZZZ-ZZZZ","device_name":"Mine"}"#),
+            refused("not valid").audited(),
+        ),
         (CODES, "role partner", codes(br#"{"staff_ref":"C009","role":"partner"}"#), bad("carers or managers")),
         (CODES, "role \"boss\"", codes(br#"{"staff_ref":"C009","role":"boss"}"#), bad("unknown variant")),
         (
@@ -903,7 +908,7 @@ async fn replayed_requests_change_nothing_the_second_time() {
     let sign_out = page_post(&world, &ola, "/sign-out", serde_urlencoded_pairs(&[("csrf", &ola.csrf)]));
     let cases = [
         (ENROL, "a new code", enrol(), just(StatusCode::OK).writing()),
-        (ENROL, "the same code again", enrol(), api(StatusCode::UNAUTHORIZED, "unauthorised", "used")),
+        (ENROL, "the same code again", enrol(), api(StatusCode::UNAUTHORIZED, "unauthorised", "used").audited()),
         (RESPOND, "an answer", answer(), see_other().writing()),
         (RESPOND, "the same answer again", answer(), see_other()),
         ("POST /sign-out", "signing out", sign_out, see_other().writing()),
