@@ -115,8 +115,8 @@ pub fn ManagerDayScreen() -> Html {
             <ErrorMessage error={(*error).clone()} />
             <p class="nhsuk-body-s">{ format!("{} completed, {} in progress, {} still to come today.", day.completed, day.in_progress, scheduled) }</p>
             <ul class="ds-counts" aria-label="Show only">
-                { tile(DayPart::Chase, open_chase, "visits to chase", "count-chase") }
-                { tile(DayPart::Attention, open_attention, "need attention", "count-attention") }
+                { tile(DayPart::Chase, open_chase, "visits still to chase", "count-chase") }
+                { tile(DayPart::Attention, open_attention, "still need attention", "count-attention") }
                 { tile(DayPart::Watch, day.at_concern.len(), "people at concern", "count-watch") }
                 { tile(DayPart::Tablets, quiet.len(), "tablets to check", "count-tablets") }
                 { tile(DayPart::Ideas, day.ideas_to_review.len(), "ideas to review", "count-ideas") }
