@@ -154,13 +154,6 @@ fn same_hash(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Tokens are `ds1.<device id>.<secret>`; the hub keeps only SHA-256 of the secret. The secret
-/// is 256 random bits, so a fast hash is enough (argon2's slowness protects guessable
-/// passwords; it would only slow every sync here).
-pub async fn authenticate<S: HubStorage>(storage: &S, token: &str) -> Result<Caller, ServiceError> {
-    authenticate_from(storage, token, None, None).await
-}
-
 /// Refused device tokens per source address and minute: the first refusal from a source in a
 /// minute is written to the audit log; the rest are counted and written as one line with the
 /// next one logged. Forged tokens by the hundred cost a counter, not hundreds of permanent rows.
@@ -249,7 +242,11 @@ impl RefusedTokens {
     }
 }
 
-/// [`authenticate`], with the request's source address (counted by its rate-limit key: an IPv6
+/// Tokens are `ds1.<device id>.<secret>`; the hub keeps only SHA-256 of the secret. The secret
+/// is 256 random bits, so a fast hash is enough (argon2's slowness protects guessable
+/// passwords; it would only slow every sync here).
+///
+/// Called with the request's source address (counted by its rate-limit key: an IPv6
 /// /64) and the hub's tally of refusals, so a flood of bad tokens writes one log line a minute
 /// per source.
 pub async fn authenticate_from<S: HubStorage>(
