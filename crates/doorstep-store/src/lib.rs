@@ -61,6 +61,7 @@ pub struct Store {
     conn: Connection,
     actor: ActorId,
     path: PathBuf,
+    sync_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -91,6 +92,12 @@ impl Store {
         Store::from_connection(conn, path)
     }
 
+    /// One sync at a time for this store: two at once (the background one and "sync now") would
+    /// each send the same waiting change, and the hub would refuse a held-back one twice.
+    pub fn sync_turn(&self) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        self.sync_turn.clone()
+    }
+
     fn from_connection(mut conn: Connection, path: PathBuf) -> Result<Store> {
         // Check the version before touching anything: a newer database is left as it was.
         let migrations = migrations()?;
@@ -110,7 +117,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", false)?;
         migrations.to_latest(&mut conn)?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        let mut store = Store { actor: ActorId::random(), conn, path };
+        let mut store = Store { actor: ActorId::random(), conn, path, sync_turn: Default::default() };
         store.actor = store.device_actor()?;
         if before > 0 && before < schema_version() {
             // The projections may have changed shape: rebuild them from the documents.

@@ -503,6 +503,8 @@ impl SyncClient {
         mut progress: impl FnMut(Progress),
     ) -> Result<SyncReport, SyncError> {
         let store = store_lock;
+        let turn = store.lock().await.sync_turn();
+        let _our_turn = turn.lock().await;
         let mut report = SyncReport::default();
         // Records that would not apply before are fetched whole again first: an app update may
         // read them now.

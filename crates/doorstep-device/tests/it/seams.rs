@@ -261,6 +261,18 @@ async fn held_back_records_are_sent_again_when_the_hubs_rules_change_and_after_a
     hub.stop().await;
 }
 
+/// "Sync now" pressed while the background sync runs: one sync at a time, so a change is sent
+/// once (two at once each sent it, and the hub refused the held-back change twice).
+#[tokio::test]
+async fn two_syncs_at_once_send_a_change_once() {
+    let (_dir, hub, _office, sam, visit) = with_a_held_back_change().await;
+    let (first, second) = tokio::join!(sam.sync_now(), sam.sync_now());
+    first.expect("sync");
+    second.expect("sync");
+    assert_eq!(at_hub(&hub, &visit).await, (1, 1), "sent once, held back once");
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn the_office_lists_each_held_back_record_by_tablet_and_discards_one_for_good() {
     let (_dir, hub, office, sam, visit) = with_a_held_back_change().await;
