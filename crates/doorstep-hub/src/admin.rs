@@ -16,7 +16,7 @@ use crate::Hub;
 use crate::api::{AppError, issue_enrolment_code};
 use crate::sharing::{MIN_PASSWORD_CHARS, WebError, hash_password};
 use crate::storage::{
-    AuditEntry, DeviceStatus, HubStorage, OrgKind, Organisation, StorageError, WebRole, WebUserStatus,
+    Agreement, AuditEntry, DeviceStatus, HubStorage, OrgKind, Organisation, StorageError, WebRole, WebUserStatus,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -321,6 +321,63 @@ pub async fn create_commissioner<S: HubStorage>(
         )));
     }
     create_partner(storage, actor, name, kind, id).await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AgreementSet {
+    pub commissioner: String,
+    pub provider: String,
+    /// Empty: all the provider's people.
+    pub districts: Vec<String>,
+}
+
+impl Report for AgreementSet {
+    fn text(&self) -> String {
+        let area = if self.districts.is_empty() { "all its people".to_string() } else { self.districts.join(", ") };
+        format!(
+            "{} may now count {} ({area}): weekly, people not records, at least 5 from 2 providers",
+            self.commissioner, self.provider
+        )
+    }
+}
+
+/// Lets a commissioner's organisation count a provider's people (in `districts` only, if any):
+/// without an agreement a commissioner counts nothing.
+pub async fn set_agreement<S: HubStorage>(
+    storage: &S,
+    actor: &str,
+    commissioner: Uuid,
+    provider: Uuid,
+    districts: &[String],
+) -> AdminResult<AgreementSet> {
+    let org = |id: Uuid| async move {
+        storage.organisation(id).await?.ok_or_else(|| AdminError::NotFound(format!("no organisation {id}")))
+    };
+    let (c, p) = (org(commissioner).await?, org(provider).await?);
+    if !commissioning(c.partner_kind) {
+        return Err(AdminError::Invalid(format!(
+            "{} is not an ICB or a council: agreements are with commissioners (create-commissioner makes one)",
+            c.name
+        )));
+    }
+    if p.kind != OrgKind::Provider {
+        return Err(AdminError::Invalid(format!("{} is not a care provider", p.name)));
+    }
+    let mut areas = Vec::new();
+    for d in districts.iter().flat_map(|d| d.split([',', ' '])).filter(|d| !d.trim().is_empty()) {
+        // The district rule people's postcodes follow, so an agreement's area matches theirs.
+        match doorstep_model::directory::district(d) {
+            Some(x) if !areas.contains(&x) => areas.push(x),
+            Some(_) => {}
+            None => return Err(AdminError::Invalid(format!("{d:?} is not a postcode district (e.g. LS6)"))),
+        }
+    }
+    let agreement =
+        Agreement { commissioner, provider, districts: areas.clone(), created_at: Utc::now().timestamp_millis() };
+    storage.set_agreement(agreement).await?;
+    let scope = if areas.is_empty() { "all".to_string() } else { areas.join(" ") };
+    audit_action(storage, actor, "set_agreement", format!("{} counts {} ({scope})", c.name, p.name)).await?;
+    Ok(AgreementSet { commissioner: c.name, provider: p.name, districts: areas })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 //! What the hub notes about a document when it is written, for the partner pages: the shared
 //! items a partner's inbox lists and filters, and the anonymised facts commissioners' counts are
-//! made of. Kept as JSON in `doc_facts` (one row per document), so the pages never load
+//! made of (never free text). Kept as JSON in `doc_facts` (one row per document), so the pages never load
 //! Automerge documents to list or count them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::directory::postcode_district;
 use doorstep_model::news2::{self, News2Assessment, ScoringContext};
 use doorstep_model::{Insight, Person, SharedItem, VisitNote};
@@ -41,17 +41,17 @@ pub struct SharedFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdeaFacts {
     pub person: Option<Uuid>,
-    /// `YYYY-MM`, UK time.
-    pub month: String,
+    /// The UK day it was raised: commissioners' counts are weekly.
+    pub day: NaiveDate,
     /// `PartnerKind` codes of who could act.
     pub categories: Vec<String>,
-    pub summary: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteFacts {
     pub person: Uuid,
-    pub month: String,
+    /// The UK day the note was first written.
+    pub day: NaiveDate,
     /// `SoftSign` codes of the signs that had changed from usual.
     pub soft_signs: Vec<String>,
     /// NEWS2 total where every reading was taken. Scored without the person's age or SpO2 scale
@@ -65,8 +65,8 @@ pub struct PersonFacts {
     pub area: String,
 }
 
-fn month(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::London).format("%Y-%m").to_string()
+fn uk_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&chrono_tz::Europe::London).date_naive()
 }
 
 impl DocFacts {
@@ -88,9 +88,8 @@ impl DocFacts {
     pub fn of_insight(insight: &Insight) -> DocFacts {
         DocFacts::Idea(IdeaFacts {
             person: insight.person_id.map(|p| p.0),
-            month: month(insight.created_at),
+            day: uk_day(insight.created_at),
             categories: insight.who_could_act.iter().map(|k| k.code().to_string()).collect(),
-            summary: insight.summary.clone(),
         })
     }
 
@@ -103,7 +102,7 @@ impl DocFacts {
         });
         Some(DocFacts::Note(NoteFacts {
             person: note.person_id.0,
-            month: month(first),
+            day: uk_day(first),
             soft_signs: note.changes().map(|s| s.sign.code().to_string()).collect(),
             news2,
         }))

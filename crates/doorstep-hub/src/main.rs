@@ -121,6 +121,17 @@ enum Command {
         #[arg(long)]
         id: Option<Uuid>,
     },
+    /// Let a commissioner's organisation count a provider's people, all of them or only those in
+    /// some postcode districts. Commissioners count nothing without an agreement.
+    SetAgreement {
+        #[arg(long)]
+        commissioner: Uuid,
+        #[arg(long)]
+        provider: Uuid,
+        /// Postcode districts, e.g. "LS6 LS7"; leave out for all the provider's people.
+        #[arg(long, num_args = 0..)]
+        districts: Vec<String>,
+    },
     /// Create a sign-in account for the partner pages. The password is read from the first
     /// line of standard input (so it never appears in the process list or shell history).
     CreateWebUser {
@@ -406,6 +417,9 @@ impl AsyncStorageFn<Result<(), String>> for Run {
             Command::CreateCommissioner { name, kind, id } => {
                 let kind = admin::partner_kind(kind).map_err(|e| e.to_string())?;
                 self.print(admin::create_commissioner(s, me, name, kind, *id).await)
+            }
+            Command::SetAgreement { commissioner, provider, districts } => {
+                self.print(admin::set_agreement(s, me, *commissioner, *provider, districts).await)
             }
             Command::CreateWebUser { org, email, name, role } => {
                 let role = WebRole::from_code(role).unwrap_or(WebRole::Partner);

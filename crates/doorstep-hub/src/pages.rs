@@ -472,39 +472,72 @@ fn news2_table(n: &News2Assessment) -> Markup {
 }
 
 fn count_text(c: &Count) -> String {
-    c.value.map_or_else(|| "fewer than 5".to_string(), |v| v.to_string())
+    c.value.map_or_else(|| trends::TOO_FEW.to_string(), |v| v.to_string())
 }
 
 pub fn trends(caller: &WebCaller, t: &Trends) -> Markup {
-    let total = |v: Option<u64>| v.map_or_else(|| "fewer than 5".to_string(), |v| v.to_string());
+    let day = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
     layout(
         "Trends",
         Some(caller),
         html! {
             h1 { "Trends across providers" }
             p.nhsuk-lede-text {
-                "Counts only: nothing here names a person. Numbers under " (trends::SUPPRESS_UNDER)
-                " are shown as \"fewer than 5\", and where one small number could be worked out from a total, \
-                 the next smallest is hidden too."
+                "How many people carers noticed something about, week by week. Nothing here names a person."
             }
-            p { "Ideas raised: " strong { (total(t.total_ideas)) } ". Visit notes: " strong { (total(t.total_notes)) } "." }
-            p { a href="/trends.csv" { "Download all tables as CSV" } }
-            @for (key, heading, rows) in t.tables() {
-                section id=(key) {
-                    h2 { (heading) }
-                    @if rows.is_empty() {
-                        p { "Nothing to count yet." }
-                    } @else {
-                        (PreEscaped(trends::bar_chart_svg(heading, rows)))
-                        details.nhsuk-details {
-                            summary.nhsuk-details__summary { span.nhsuk-details__summary-text { "Show the numbers" } }
-                            div.nhsuk-details__text {
-                                table.nhsuk-table {
-                                    tbody.nhsuk-table__body {
-                                        @for c in rows {
-                                            tr.nhsuk-table__row {
-                                                th.nhsuk-table__header scope="row" { (c.label) }
-                                                td.nhsuk-table__cell { (count_text(c)) }
+            @if t.scope.is_empty() {
+                div.nhsuk-inset-text {
+                    p {
+                        (caller.org.name) " has no agreement with a care provider on this hub yet, so there is                          nothing to count. Ask the hub's operator to add one."
+                    }
+                }
+            } @else {
+                h2 { "What is counted" }
+                ul.nhsuk-list.nhsuk-list--bullet {
+                    @for (provider, districts) in &t.scope {
+                        li {
+                            (provider) ": "
+                            @if districts.is_empty() { "all their people" } @else { "people in " (districts.join(", ")) }
+                        }
+                    }
+                }
+                details.nhsuk-details {
+                    summary.nhsuk-details__summary { span.nhsuk-details__summary-text { "How the numbers are made safe" } }
+                    div.nhsuk-details__text {
+                        p {
+                            "Each figure counts people, not visits or notes. A figure is shown only when it covers at least "
+                            (trends::MIN_PEOPLE) " people from at least " (trends::MIN_PROVIDERS)
+                            " providers, and it is rounded to the nearest " (trends::ROUND_TO)
+                            ". Smaller figures say "" (trends::TOO_FEW) ""."
+                        }
+                        p {
+                            "A week is counted once, on the Wednesday after it ends (so tablets that were offline \
+                             have sent their notes), and never changes after that."
+                        }
+                    }
+                }
+                @if let Some(next) = t.next_count { p { "The next week will be counted on " (day(next)) "." } }
+                p { a href="/trends.csv" { "Download every week's figures (CSV)" } }
+                @if t.weeks.is_empty() {
+                    p { "No week has been counted yet." }
+                }
+                @for (key, heading, rows) in t.tables() {
+                    section id=(key) {
+                        h2 { (heading) }
+                        @if rows.is_empty() {
+                            p { "Nothing to count this week." }
+                        } @else {
+                            (PreEscaped(trends::bar_chart_svg(&heading, &rows)))
+                            details.nhsuk-details {
+                                summary.nhsuk-details__summary { span.nhsuk-details__summary-text { "Show the numbers" } }
+                                div.nhsuk-details__text {
+                                    table.nhsuk-table {
+                                        tbody.nhsuk-table__body {
+                                            @for c in &rows {
+                                                tr.nhsuk-table__row {
+                                                    th.nhsuk-table__header scope="row" { (c.label) }
+                                                    td.nhsuk-table__cell { (count_text(c)) }
+                                                }
                                             }
                                         }
                                     }

@@ -661,6 +661,64 @@ impl HubStorage for PostgresStorage {
         Ok(change.discard)
     }
 
+    async fn set_agreement(&self, a: Agreement) -> StorageResult<()> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO commissioning_agreements (commissioner_org, provider_org, districts, created_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (commissioner_org, provider_org) DO UPDATE SET districts = excluded.districts",
+            )
+            .await?;
+        c.execute(
+            &stmt,
+            &[&a.commissioner.to_string(), &a.provider.to_string(), &a.districts.join(" "), &a.created_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn agreements_of(&self, commissioner: Uuid) -> StorageResult<Vec<Agreement>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT provider_org, districts, created_at FROM commissioning_agreements
+                 WHERE commissioner_org = $1 ORDER BY provider_org",
+            )
+            .await?;
+        let mut agreements = Vec::new();
+        for r in c.query(&stmt, &[&commissioner.to_string()]).await? {
+            let districts: String = r.get(1);
+            agreements.push(Agreement {
+                commissioner,
+                provider: parse_uuid(r.get(0))?,
+                districts: districts.split_whitespace().map(str::to_string).collect(),
+                created_at: r.get(2),
+            });
+        }
+        Ok(agreements)
+    }
+
+    async fn publish_week(&self, commissioner: Uuid, week: String, counts: String, at: i64) -> StorageResult<()> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO trend_snapshots (commissioner_org, week, counts, published_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (commissioner_org, week) DO NOTHING",
+            )
+            .await?;
+        c.execute(&stmt, &[&commissioner.to_string(), &week, &counts, &at]).await?;
+        Ok(())
+    }
+
+    async fn published_weeks(&self, commissioner: Uuid) -> StorageResult<Vec<(String, String)>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached("SELECT week, counts FROM trend_snapshots WHERE commissioner_org = $1 ORDER BY week")
+            .await?;
+        Ok(c.query(&stmt, &[&commissioner.to_string()]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     async fn held_back_records(&self, org: Uuid) -> StorageResult<Vec<HeldBackRow>> {
         let c = self.client().await?;
         let stmt = c

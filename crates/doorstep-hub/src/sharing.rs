@@ -6,7 +6,7 @@
 //! **Architecture Invariant:** every page's data comes through here, and every function checks
 //! the caller's role and organisation itself; the HTTP layer only signs people in and out.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -22,7 +22,7 @@ use crate::storage::{
     AuditEntry, DocumentWrite, HubStorage, OrgKind, Organisation, SignInClaim, StorageError, WebRole, WebSession,
     WebUser,
 };
-use crate::trends::{self, TrendFact, Trends, csv_safe};
+use crate::trends::{self, csv_safe};
 
 /// Wrong passwords in a row before the account is locked for [`LOCK_OUT_MINUTES`].
 pub const MAX_FAILED_SIGN_INS: u32 = 5;
@@ -67,7 +67,7 @@ pub struct WebCaller {
 }
 
 impl WebCaller {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} ({} at {})", self.user.email, self.user.role.code(), self.org.name)
     }
 }
@@ -294,7 +294,7 @@ impl<S: HubStorage> Hub<S> {
     }
 
     /// Refuses (and audits) a page the caller's role may not open.
-    async fn require(&self, caller: &WebCaller, role: WebRole, action: &str) -> Result<(), WebError> {
+    pub(crate) async fn require(&self, caller: &WebCaller, role: WebRole, action: &str) -> Result<(), WebError> {
         if caller.user.role == role {
             return Ok(());
         }
@@ -572,54 +572,13 @@ impl<S: HubStorage> Hub<S> {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
-    /// Anonymised counts across every provider, for commissioners.
-    pub async fn trends(&self, caller: &WebCaller) -> Result<Trends, WebError> {
-        self.require(caller, WebRole::Commissioner, "trends").await?;
-        let mut areas: BTreeMap<Uuid, String> = BTreeMap::new();
-        for row in self.storage.doc_facts(RecordKind::Person, None, None).await? {
-            if let Some(DocFacts::Person(p)) = DocFacts::from_json(&row.facts) {
-                areas.insert(row.doc_id, p.area);
-            }
-        }
-        let mut providers: BTreeMap<Uuid, String> = BTreeMap::new();
-        let mut facts = Vec::new();
-        for kind in [RecordKind::Insight, RecordKind::Note] {
-            for row in self.storage.doc_facts(kind, None, None).await? {
-                if let std::collections::btree_map::Entry::Vacant(slot) = providers.entry(row.owner_org) {
-                    slot.insert(self.storage.organisation(row.owner_org).await?.map(|o| o.name).unwrap_or_default());
-                }
-                let provider = providers.get(&row.owner_org).cloned().unwrap_or_default();
-                let area_of = |person: Option<Uuid>| person.and_then(|p| areas.get(&p).cloned()).unwrap_or_default();
-                match DocFacts::from_json(&row.facts) {
-                    Some(DocFacts::Idea(i)) => facts.push(TrendFact::Idea {
-                        provider,
-                        month: i.month,
-                        area: area_of(i.person),
-                        categories: i.categories,
-                        summary: i.summary,
-                    }),
-                    Some(DocFacts::Note(n)) => facts.push(TrendFact::Note {
-                        provider,
-                        month: n.month,
-                        area: area_of(Some(n.person)),
-                        soft_signs: n.soft_signs,
-                        news2: n.news2,
-                    }),
-                    _ => {}
-                }
-            }
-        }
-        self.audit_web(caller.describe(), "trends", None, true, format!("{} facts counted", facts.len())).await?;
-        Ok(trends::trends(&facts))
-    }
-
     /// Who read and answered what the caller's provider shared, newest first.
     pub async fn partner_activity(&self, caller: &WebCaller) -> Result<Vec<AuditEntry>, WebError> {
         self.require(caller, WebRole::Manager, "activity").await?;
         Ok(self.storage.audit_of_owner(caller.org.id, 500).await?)
     }
 
-    async fn audit_web(
+    pub(crate) async fn audit_web(
         &self,
         actor: String,
         action: &str,

@@ -672,6 +672,72 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn set_agreement(&self, a: Agreement) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "INSERT INTO commissioning_agreements (commissioner_org, provider_org, districts, created_at)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (commissioner_org, provider_org) DO UPDATE SET districts = excluded.districts",
+                rusqlite::params![
+                    a.commissioner.to_string(),
+                    a.provider.to_string(),
+                    a.districts.join(" "),
+                    a.created_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn agreements_of(&self, commissioner: Uuid) -> StorageResult<Vec<Agreement>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT provider_org, districts, created_at FROM commissioning_agreements
+                 WHERE commissioner_org = ?1 ORDER BY provider_org",
+            )?;
+            let rows = stmt.query_map([commissioner.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            })?;
+            let mut agreements = Vec::new();
+            for row in rows {
+                let (provider, districts, created_at) = row?;
+                agreements.push(Agreement {
+                    commissioner,
+                    provider: parse_uuid(&provider)?,
+                    districts: districts.split_whitespace().map(str::to_string).collect(),
+                    created_at,
+                });
+            }
+            Ok(agreements)
+        })
+        .await
+    }
+
+    async fn publish_week(&self, commissioner: Uuid, week: String, counts: String, at: i64) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "INSERT INTO trend_snapshots (commissioner_org, week, counts, published_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (commissioner_org, week) DO NOTHING",
+                rusqlite::params![commissioner.to_string(), week, counts, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn published_weeks(&self, commissioner: Uuid) -> StorageResult<Vec<(String, String)>> {
+        self.run(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT week, counts FROM trend_snapshots WHERE commissioner_org = ?1 ORDER BY week")?;
+            let rows = stmt.query_map([commissioner.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     async fn held_back_records(&self, org: Uuid) -> StorageResult<Vec<HeldBackRow>> {
         self.run(move |c| {
             let mut stmt = c.prepare_cached(

@@ -36,6 +36,14 @@ pub enum StorageError {
     /// The database is being restored, or its lock file cannot be used.
     #[error("{0}")]
     Locked(String),
+    /// A stored value that cannot be what its column holds (a hand-edited or damaged row).
+    #[error("stored value not understood: {0}")]
+    Decode(String),
+}
+
+/// A stored id, read as an error rather than a nil id when it is not one.
+pub(crate) fn parse_uuid(text: &str) -> StorageResult<Uuid> {
+    Uuid::parse_str(text).map_err(|e| StorageError::Decode(format!("{text:?} is not an id: {e}")))
 }
 
 impl StorageError {
@@ -148,6 +156,18 @@ pub struct DocumentWrite {
     pub snapshot: Option<Vec<u8>>,
     /// What the pages list and count about this document (JSON of `doc_facts::DocFacts`).
     pub facts: Option<String>,
+}
+
+/// What a commissioner may count: one provider, all its people or only those in some postcode
+/// districts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agreement {
+    pub commissioner: Uuid,
+    pub provider: Uuid,
+    /// Postcode districts (e.g. "NB3"); empty for all of the provider's people.
+    pub districts: Vec<String>,
+    /// Unix ms.
+    pub created_at: i64,
 }
 
 /// What a person signed in to the partner hub's pages may do.
@@ -436,6 +456,22 @@ pub trait HubStorage: Send + Sync + 'static {
         owner: Uuid,
         facts: String,
     ) -> impl Future<Output = StorageResult<()>> + Send;
+
+    /// Adds or replaces the agreement between a commissioner and a provider.
+    fn set_agreement(&self, agreement: Agreement) -> impl Future<Output = StorageResult<()>> + Send;
+    /// A commissioner's agreements, by provider id.
+    fn agreements_of(&self, commissioner: Uuid) -> impl Future<Output = StorageResult<Vec<Agreement>>> + Send;
+    /// Publishes one week's counts to a commissioner unless that week was published before (the
+    /// first publication stands).
+    fn publish_week(
+        &self,
+        commissioner: Uuid,
+        week: String,
+        counts: String,
+        at: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+    /// The weeks published to a commissioner as (Monday `YYYY-MM-DD`, counts JSON), oldest first.
+    fn published_weeks(&self, commissioner: Uuid) -> impl Future<Output = StorageResult<Vec<(String, String)>>> + Send;
 
     /// Fails with `StorageError::Conflict` if the email is taken.
     fn create_web_user(&self, user: WebUser) -> impl Future<Output = StorageResult<()>> + Send;

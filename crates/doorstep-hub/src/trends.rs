@@ -1,299 +1,249 @@
-//! Commissioners' view: anonymised counts across providers, with small numbers suppressed.
+//! Commissioners' view: weekly counts of people across the providers a commissioner's agreements
+//! cover, never of records, and never small enough to point at someone.
+//!
+//! The rules (docs/security.md, "Commissioners"):
+//! - a cell counts **people** (one person with three notes in a week is one), per week, measure
+//!   and postcode district;
+//! - it is shown only when it has at least [`MIN_PEOPLE`] people from at least [`MIN_PROVIDERS`]
+//!   providers, and then **rounded to the nearest 5**, so subtracting one shown figure from
+//!   another never gives an exact small number;
+//! - a week is counted once, after it has ended and late tablets have synced, and published as
+//!   it was then: later views show the same figures, so comparing them over time reveals nothing;
+//! - no free text: the old "recurring words" could show a name, a street and a diagnosis.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use chrono::{Datelike, Days, NaiveDate};
 use doorstep_model::{PartnerKind, SoftSign};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-/// One fact the hub keeps for trends, with nothing that names a person.
+/// A cell needs this many different people…
+pub const MIN_PEOPLE: usize = 5;
+/// …from this many different providers, so no figure is about one provider's caseload.
+pub const MIN_PROVIDERS: usize = 2;
+/// Shown figures are rounded to a multiple of this (as NHS statistics do).
+pub const ROUND_TO: u64 = 5;
+/// How many weeks the page shows.
+pub const WEEKS_SHOWN: usize = 12;
+/// A week (Monday to Sunday) is counted this many days after it ends: on the Wednesday, so
+/// tablets that were offline at the weekend have synced.
+pub const COUNT_AFTER_DAYS: u64 = 2;
+/// What a page or CSV says for a cell too small to show.
+pub const TOO_FEW: &str = "too few to show";
+/// The area label for a whole week's row.
+pub const ALL_AREAS: &str = "All areas";
+
+/// One thing the hub noted about a person on a day, with nothing that names them (the person's
+/// id is only used to count them once and never leaves the hub).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TrendFact {
-    /// An insight (idea or observation) raised by a carer.
-    Idea {
-        provider: String,
-        /// `YYYY-MM` (UK time).
-        month: String,
-        /// Postcode district, "" when unknown.
-        area: String,
-        /// Who could act, as `PartnerKind` codes; empty when the carer did not say.
-        categories: Vec<String>,
-        /// The one-line summary, for recurring words only (never shown whole).
-        summary: String,
-    },
-    /// A visit note's soft signs and NEWS2.
-    Note {
-        provider: String,
-        month: String,
-        area: String,
-        /// `SoftSign` codes of the signs that had changed from usual.
-        soft_signs: Vec<String>,
-        /// The NEWS2 total where all readings were taken.
-        news2: Option<u8>,
-    },
+pub struct TrendFact {
+    pub provider: Uuid,
+    pub person: Uuid,
+    /// Postcode district, "" when unknown.
+    pub area: String,
+    pub day: NaiveDate,
+    pub measures: Vec<Measure>,
 }
 
-/// Counts below this are shown as "fewer than 5", following NHS small-number practice.
-pub const SUPPRESS_UNDER: u64 = 5;
-/// A word or phrase must appear in this many different ideas before it is listed.
-const RECURRING_MIN_IDEAS: u64 = 5;
-const RECURRING_TOP: usize = 10;
-const NEWS2_BANDS: [&str; 3] = ["0–4", "5–6", "7+"];
+/// What a cell counts people for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Measure {
+    /// Any soft sign new or worse than usual.
+    AnySign,
+    Sign(SoftSign),
+    /// A complete NEWS2 set scoring 5 or more.
+    News2High,
+    /// A carer raised an idea about them.
+    Idea,
+    /// …naming this kind of partner as able to act.
+    IdeaFor(PartnerKind),
+}
 
-/// One row of a table; `value` is `None` when suppressed ("fewer than 5").
+impl Measure {
+    /// Stable code for snapshots and CSV.
+    pub fn code(&self) -> String {
+        match self {
+            Measure::AnySign => "any_sign".into(),
+            Measure::Sign(s) => format!("sign:{}", s.code()),
+            Measure::News2High => "news2_5_or_more".into(),
+            Measure::Idea => "idea".into(),
+            Measure::IdeaFor(k) => format!("idea_for:{}", k.code()),
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Measure> {
+        match code {
+            "any_sign" => Some(Measure::AnySign),
+            "news2_5_or_more" => Some(Measure::News2High),
+            "idea" => Some(Measure::Idea),
+            _ => {
+                if let Some(sign) = code.strip_prefix("sign:") {
+                    SoftSign::from_code(sign).map(Measure::Sign)
+                } else {
+                    code.strip_prefix("idea_for:").and_then(PartnerKind::from_code).map(Measure::IdeaFor)
+                }
+            }
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Measure::AnySign => "Any sign new or worse".into(),
+            Measure::Sign(s) => s.label().into(),
+            Measure::News2High => "NEWS2 of 5 or more".into(),
+            Measure::Idea => "An idea raised".into(),
+            Measure::IdeaFor(k) => k.label().into(),
+        }
+    }
+}
+
+/// One published figure: people in `area` (or [`ALL_AREAS`]) with `measure` in the week.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    pub measure: String,
+    pub area: String,
+    /// Rounded to [`ROUND_TO`]; `None` when too few to show.
+    pub people: Option<u64>,
+}
+
+/// One week as published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekCounts {
+    /// The week's Monday (UK).
+    pub week: NaiveDate,
+    pub cells: Vec<Cell>,
+}
+
+impl WeekCounts {
+    pub fn people(&self, measure: &Measure, area: &str) -> Option<u64> {
+        let code = measure.code();
+        self.cells.iter().find(|c| c.measure == code && c.area == area).and_then(|c| c.people)
+    }
+}
+
+/// One row of a table or chart; `value` is `None` when too few to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Count {
     pub label: String,
     pub value: Option<u64>,
 }
 
-/// The commissioners' tables. Months ascend; other tables run by count (largest first), then label,
-/// with suppressed rows last in label order so their position does not hint at their size.
+/// What a commissioner's page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Trends {
-    pub total_ideas: Option<u64>,
-    pub total_notes: Option<u64>,
-    /// Who could act. An idea naming two kinds of partner counts once in each, so rows can sum past the total.
-    pub ideas_by_category: Vec<Count>,
-    pub ideas_by_month: Vec<Count>,
-    pub ideas_by_area: Vec<Count>,
-    pub ideas_by_provider: Vec<Count>,
-    /// Words and two-word phrases used in at least 5 different ideas; at most 10, most used first.
-    pub recurring: Vec<Count>,
-    /// Each changed sign counts once, so a note with two signs counts twice (here and by month).
-    pub signs_by_sign: Vec<Count>,
-    pub signs_by_month: Vec<Count>,
-    /// NEWS2 totals in bands, rows labelled "2026-11 · 5–6": months ascending, bands low to high.
-    pub news2_by_month: Vec<Count>,
-    pub notes_with_news2_by_month: Vec<Count>,
+    /// What the agreements cover: provider name and its districts (empty: all).
+    pub scope: Vec<(String, Vec<String>)>,
+    /// Published weeks, oldest first, at most [`WEEKS_SHOWN`].
+    pub weeks: Vec<WeekCounts>,
+    /// When the next week will be counted.
+    pub next_count: Option<NaiveDate>,
 }
 
 impl Trends {
-    /// Every table as (stable key for CSV, heading for pages and charts, rows).
-    pub fn tables(&self) -> [(&'static str, &'static str, &[Count]); 9] {
-        [
-            ("ideas_by_category", "Ideas by who could act (one idea may count in two)", &self.ideas_by_category),
-            ("ideas_by_month", "Ideas by month", &self.ideas_by_month),
-            ("ideas_by_area", "Ideas by area", &self.ideas_by_area),
-            ("ideas_by_provider", "Ideas by provider", &self.ideas_by_provider),
-            ("recurring_ideas", "Recurring words in ideas (number of ideas)", &self.recurring),
-            ("soft_signs_by_sign", "Soft signs by sign", &self.signs_by_sign),
-            ("soft_signs_by_month", "Soft signs by month", &self.signs_by_month),
-            ("news2_by_month", "NEWS2 scores by month and band", &self.news2_by_month),
-            ("notes_with_news2_by_month", "Notes with a NEWS2 score by month", &self.notes_with_news2_by_month),
-        ]
+    /// Each table as (id for links and CSV, heading, rows): three weekly series, then the latest
+    /// week by sign, by area and by who could act.
+    pub fn tables(&self) -> Vec<(&'static str, String, Vec<Count>)> {
+        let series = |m: Measure| -> Vec<Count> {
+            self.weeks
+                .iter()
+                .map(|w| Count { label: format!("w/c {}", w.week.format("%-d %b")), value: w.people(&m, ALL_AREAS) })
+                .collect()
+        };
+        let mut tables = vec![
+            ("people_with_signs", "People with a sign new or worse, by week".to_string(), series(Measure::AnySign)),
+            ("people_news2_high", "People with a NEWS2 of 5 or more, by week".to_string(), series(Measure::News2High)),
+            ("people_with_ideas", "People carers raised an idea about, by week".to_string(), series(Measure::Idea)),
+        ];
+        if let Some(last) = self.weeks.last() {
+            let of_week = |what: &str| format!("{what}, week beginning {}", last.week.format("%-d %B %Y"));
+            let rows = |pick: &dyn Fn(&Measure) -> bool, area: bool| -> Vec<Count> {
+                let mut rows: Vec<Count> = last
+                    .cells
+                    .iter()
+                    .filter_map(|c| {
+                        let m = Measure::from_code(&c.measure)?;
+                        let wanted = if area {
+                            m == Measure::AnySign && c.area != ALL_AREAS
+                        } else {
+                            pick(&m) && c.area == ALL_AREAS
+                        };
+                        wanted.then(|| Count { label: if area { c.area.clone() } else { m.label() }, value: c.people })
+                    })
+                    .collect();
+                rows.sort_by(|a, b| b.value.cmp(&a.value).then_with(|| a.label.cmp(&b.label)));
+                rows
+            };
+            tables.push(("signs_by_sign", of_week("People by sign"), rows(&|m| matches!(m, Measure::Sign(_)), false)));
+            tables.push(("signs_by_area", of_week("People with a sign new or worse by area"), rows(&|_| false, true)));
+            tables.push((
+                "ideas_by_who",
+                of_week("People with an idea, by who could act"),
+                rows(&|m| matches!(m, Measure::IdeaFor(_)), false),
+            ));
+        }
+        tables
     }
 }
 
-/// Counts every table from the facts, then suppresses small numbers.
-pub fn trends(facts: &[TrendFact]) -> Trends {
-    type Tally = BTreeMap<String, u64>;
-    let (mut ideas, mut notes) = (0u64, 0u64);
-    let (mut cat, mut idea_month, mut area_t, mut prov) = (Tally::new(), Tally::new(), Tally::new(), Tally::new());
-    let (mut sign, mut sign_month, mut news_month) = (Tally::new(), Tally::new(), Tally::new());
-    let mut bands: BTreeMap<String, [u64; 3]> = BTreeMap::new();
-    let mut summaries = Vec::new();
-    let bump = |t: &mut Tally, k: String, n: u64| *t.entry(k).or_default() += n;
-    for fact in facts {
-        match fact {
-            TrendFact::Idea { provider, month, area, categories, summary } => {
-                ideas += 1;
-                // A set, so a category repeated within one idea still counts that idea once.
-                let mut kinds: BTreeSet<String> = categories.iter().map(|c| category_label(c)).collect();
-                if kinds.is_empty() {
-                    kinds.insert("Not said".into());
-                }
-                kinds.into_iter().for_each(|k| bump(&mut cat, k, 1));
-                bump(&mut idea_month, or_unknown(month), 1);
-                bump(&mut area_t, or_unknown(area), 1);
-                bump(&mut prov, or_unknown(provider), 1);
-                summaries.push(summary.as_str());
-            }
-            TrendFact::Note { month, soft_signs, news2, .. } => {
-                notes += 1;
-                let signs: BTreeSet<String> = soft_signs.iter().map(|s| sign_label(s)).collect();
-                if !signs.is_empty() {
-                    bump(&mut sign_month, or_unknown(month), signs.len() as u64);
-                }
-                signs.into_iter().for_each(|s| bump(&mut sign, s, 1));
-                if let Some(score) = news2 {
-                    bump(&mut news_month, or_unknown(month), 1);
-                    bands.entry(or_unknown(month)).or_default()[band(*score)] += 1;
-                }
+/// Monday of the week `day` is in.
+pub fn week_of(day: NaiveDate) -> NaiveDate {
+    day - Days::new(u64::from(day.weekday().num_days_from_monday()))
+}
+
+/// The weeks that may be counted on `today`, oldest first: ended, plus [`COUNT_AFTER_DAYS`].
+pub fn countable_weeks(today: NaiveDate) -> Vec<NaiveDate> {
+    let latest = latest_countable(today);
+    (0..WEEKS_SHOWN as u64).rev().map(|n| latest - Days::new(7 * n)).collect()
+}
+
+/// When the week after the latest countable one will be counted.
+pub fn next_count(today: NaiveDate) -> NaiveDate {
+    latest_countable(today) + Days::new(14 + COUNT_AFTER_DAYS)
+}
+
+fn latest_countable(today: NaiveDate) -> NaiveDate {
+    week_of(today - Days::new(7 + COUNT_AFTER_DAYS))
+}
+
+/// Counts one week from the facts: each cell's distinct people and providers, shown only when
+/// there are enough of both, rounded.
+pub fn count_week(facts: &[TrendFact], week: NaiveDate) -> WeekCounts {
+    let end = week + Days::new(7);
+    let mut cells: BTreeMap<(Measure, String), (BTreeSet<Uuid>, BTreeSet<Uuid>)> = BTreeMap::new();
+    for fact in facts.iter().filter(|f| f.day >= week && f.day < end) {
+        let area = if fact.area.trim().is_empty() { "Unknown".to_string() } else { fact.area.clone() };
+        for measure in &fact.measures {
+            for place in [ALL_AREAS.to_string(), area.clone()] {
+                let (people, providers) = cells.entry((measure.clone(), place)).or_default();
+                people.insert(fact.person);
+                providers.insert(fact.provider);
             }
         }
     }
-    // Bands are protected month by month, since each month's total is shown in the next table.
-    let news2_by_month = bands
+    let cells = cells
         .into_iter()
-        .flat_map(|(m, n)| protect(NEWS2_BANDS.iter().zip(n).map(|(b, v)| (format!("{m} · {b}"), v)).collect()))
+        .map(|((measure, area), (people, providers))| Cell {
+            measure: measure.code(),
+            area,
+            people: publishable(people.len(), providers.len()),
+        })
         .collect();
-    Trends {
-        total_ideas: shown(ideas),
-        total_notes: shown(notes),
-        ideas_by_category: by_count(cat),
-        ideas_by_month: protect(idea_month.into_iter().collect()),
-        ideas_by_area: by_count(area_t),
-        ideas_by_provider: by_count(prov),
-        recurring: recurring(&summaries),
-        signs_by_sign: by_count(sign),
-        signs_by_month: protect(sign_month.into_iter().collect()),
-        news2_by_month,
-        notes_with_news2_by_month: protect(news_month.into_iter().collect()),
+    WeekCounts { week, cells }
+}
+
+/// The figure shown for a cell of `people` from `providers`, or `None` when too few.
+pub fn publishable(people: usize, providers: usize) -> Option<u64> {
+    if people < MIN_PEOPLE || providers < MIN_PROVIDERS {
+        return None;
     }
+    let n = people as u64;
+    // Nearest multiple of 5, halves up; never below 5, so a shown cell never reads as zero.
+    Some((((n + ROUND_TO / 2) / ROUND_TO) * ROUND_TO).max(ROUND_TO))
 }
 
-fn shown(n: u64) -> Option<u64> {
-    (n >= SUPPRESS_UNDER).then_some(n)
-}
-
-fn or_unknown(s: &str) -> String {
-    if s.trim().is_empty() { "Unknown".into() } else { s.trim().to_string() }
-}
-
-fn category_label(code: &str) -> String {
-    match PartnerKind::from_code(code.trim()) {
-        Some(kind) => kind.label().into(),
-        None if code.trim().is_empty() => "Not said".into(),
-        None => code.trim().to_string(), // a code from a newer device: still worth counting
-    }
-}
-
-fn sign_label(code: &str) -> String {
-    SoftSign::from_code(code.trim()).map_or_else(|| or_unknown(code), |s| s.label().into())
-}
-
-fn band(score: u8) -> usize {
-    match score {
-        0..=4 => 0,
-        5..=6 => 1,
-        _ => 2,
-    }
-}
-
-/// Suppresses small counts, keeping row order.
-// Secondary suppression: every table's total is public (a headline total or the sum of its rows), so if
-// exactly one row were hidden it could be recovered by subtracting the others; we also hide the next
-// smallest row (ties broken by label) so at least two unknowns remain.
-fn protect(raw: Vec<(String, u64)>) -> Vec<Count> {
-    let mut rows: Vec<Count> = raw.into_iter().map(|(label, n)| Count { label, value: shown(n) }).collect();
-    if rows.iter().filter(|r| r.value.is_none()).count() == 1
-        && let Some(next) = rows
-            .iter_mut()
-            .filter(|r| r.value.is_some())
-            .min_by(|a, b| a.value.cmp(&b.value).then_with(|| a.label.cmp(&b.label)))
-    {
-        next.value = None;
-    }
-    rows
-}
-
-/// Protected, then shown rows by count descending and label; suppressed rows after, by label only.
-fn by_count(tally: BTreeMap<String, u64>) -> Vec<Count> {
-    let mut rows = protect(tally.into_iter().collect());
-    rows.sort_by(|a, b| match (a.value, b.value) {
-        (Some(x), Some(y)) => y.cmp(&x).then_with(|| a.label.cmp(&b.label)),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => a.label.cmp(&b.label),
-    });
-    rows
-}
-
-const STOPWORDS: &[&str] = &[
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before",
-    "being", "but", "by", "can", "could", "did", "do", "does", "doesn't", "don't", "down", "each", "for", "from",
-    "get", "gets", "getting", "had", "has", "have", "he", "her", "here", "him", "his", "how", "i", "if", "in", "into",
-    "is", "isn't", "it", "it's", "its", "just", "like", "made", "make", "may", "me", "might", "miss", "more", "most",
-    "mr", "mrs", "ms", "dr", "much", "must", "my", "need", "needs", "no", "not", "now", "of", "off", "on", "one",
-    "only", "or", "other", "our", "out", "over", "own", "please", "really", "said", "say", "says", "she", "should",
-    "so", "some", "still", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this",
-    "those", "to", "too", "up", "us", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who",
-    "why", "will", "with", "would", "you", "your",
-];
-/// Service acronyms written in capitals mid-sentence that are not names.
-const ACRONYMS: &[&str] = &["gp", "nhs", "ot", "icb"];
-const TITLES: &[&str] = &["mr", "mrs", "ms", "miss", "dr"];
-
-struct Token {
-    word: String,
-    /// Capitalised but not starting a sentence: likely a name.
-    name_like: bool,
-    /// Written with a capital letter (also at the start of a sentence).
-    capitalised: bool,
-    /// Only spaces or a hyphen since the previous word, so the two can form a phrase.
-    joined: bool,
-}
-
-fn tokens(text: &str) -> Vec<Token> {
-    let (mut out, mut word) = (Vec::new(), String::new());
-    let (mut sentence_start, mut joined) = (true, false);
-    for c in text.chars().chain([' ']) {
-        if c.is_alphanumeric() || (matches!(c, '\'' | '’') && !word.is_empty()) {
-            word.push(if c == '’' { '\'' } else { c });
-            continue;
-        }
-        let mut after_title = false;
-        if !word.is_empty() {
-            let w = word.trim_end_matches('\'');
-            let w = w.strip_suffix("'s").unwrap_or(w); // "Patel's" is still Patel
-            let lower = w.to_lowercase();
-            after_title = TITLES.contains(&lower.as_str());
-            let capitalised = w.chars().next().is_some_and(char::is_uppercase);
-            let name_like = !sentence_start && capitalised;
-            out.push(Token { word: lower, name_like, capitalised, joined });
-            word.clear();
-            (sentence_start, joined) = (false, true);
-        }
-        match c {
-            '.' if after_title => {} // "Mr. Patel": the full stop does not start a sentence
-            '.' | '!' | '?' | ';' | ':' | '\n' => (sentence_start, joined) = (true, false),
-            '-' => {}
-            c if c.is_whitespace() => {}
-            _ => joined = false,
-        }
-    }
-    out
-}
-
-fn meaningful(w: &str) -> bool {
-    (w.chars().count() >= 3 || ACRONYMS.contains(&w)) && !STOPWORDS.contains(&w) && !w.chars().any(char::is_numeric)
-}
-
-/// The words and two-word phrases most often used across idea summaries, counted once per idea.
-fn recurring(summaries: &[&str]) -> Vec<Count> {
-    let tokenised: Vec<Vec<Token>> = summaries.iter().map(|s| tokens(s)).collect();
-    // A word written like a name anywhere is skipped everywhere, in case it is someone's name; so
-    // is a word never written in lower case ("Margaret is…" starts a sentence but is a name).
-    let lower_case: HashSet<&str> =
-        tokenised.iter().flatten().filter(|t| !t.capitalised).map(|t| t.word.as_str()).collect();
-    let names: HashSet<&str> = tokenised
-        .iter()
-        .flatten()
-        .filter(|t| (t.name_like || !lower_case.contains(t.word.as_str())) && !ACRONYMS.contains(&t.word.as_str()))
-        .map(|t| t.word.as_str())
-        .collect();
-    let keep = |w: &str| meaningful(w) && !names.contains(w);
-    let mut uses: HashMap<String, u64> = HashMap::new();
-    for toks in &tokenised {
-        let mut seen = BTreeSet::new();
-        for (i, t) in toks.iter().enumerate().filter(|(_, t)| keep(&t.word)) {
-            seen.insert(t.word.clone());
-            if let Some(next) = toks.get(i + 1).filter(|n| n.joined && keep(&n.word)) {
-                seen.insert(format!("{} {}", t.word, next.word));
-            }
-        }
-        seen.into_iter().for_each(|k| *uses.entry(k).or_default() += 1);
-    }
-    let mut common: Vec<(String, u64)> = uses.into_iter().filter(|(_, n)| *n >= RECURRING_MIN_IDEAS).collect();
-    // A word adds nothing beside a phrase containing it that is used just as often ("grab" by "grab rail").
-    let phrases: Vec<(String, u64)> = common.iter().filter(|(k, _)| k.contains(' ')).cloned().collect();
-    common.retain(|(k, n)| k.contains(' ') || !phrases.iter().any(|(p, m)| m == n && p.split(' ').any(|w| w == k)));
-    common.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    common.into_iter().take(RECURRING_TOP).map(|(label, n)| Count { label, value: Some(n) }).collect()
-}
-
-/// One CSV of every table: `table,label,count`, with suppressed counts as `<5`.
+/// One CSV of every published cell: `week,measure,area,people`, too-small cells saying so.
 pub fn to_csv(t: &Trends) -> String {
     // Writing to memory cannot fail in practice; an empty download is the safe fallback if it ever does.
     write_csv(t).unwrap_or_default()
@@ -301,13 +251,12 @@ pub fn to_csv(t: &Trends) -> String {
 
 fn write_csv(t: &Trends) -> Result<String, Box<dyn std::error::Error>> {
     let mut w = csv_writer();
-    w.write_record(["table", "label", "count"])?;
-    let totals =
-        [Count { label: "Ideas".into(), value: t.total_ideas }, Count { label: "Notes".into(), value: t.total_notes }];
-    for (key, _, rows) in std::iter::once(("totals", "", &totals[..])).chain(t.tables()) {
-        for row in rows {
-            let count = row.value.map_or_else(|| format!("<{SUPPRESS_UNDER}"), |n| n.to_string());
-            w.write_record([key, &csv_safe(&row.label), &count])?;
+    w.write_record(["week_beginning", "measure", "area", "people"])?;
+    for week in &t.weeks {
+        for cell in &week.cells {
+            let label = Measure::from_code(&cell.measure).map_or_else(|| cell.measure.clone(), |m| m.label());
+            let people = cell.people.map_or_else(|| TOO_FEW.to_string(), |n| n.to_string());
+            w.write_record([week.week.to_string(), csv_safe(&label), csv_safe(&cell.area), people])?;
         }
     }
     Ok(String::from_utf8(w.into_inner()?)?)
@@ -332,7 +281,7 @@ fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
-/// An accessible horizontal bar chart, 640 wide, with no script. Suppressed rows get a grey hatched stub.
+/// An accessible horizontal bar chart, 640 wide, with no script. Rows too small to show get a grey hatched stub.
 pub fn bar_chart_svg(title: &str, rows: &[Count]) -> String {
     const WIDTH: u64 = 640;
     const BAR_X: u64 = 250;
@@ -342,7 +291,7 @@ pub fn bar_chart_svg(title: &str, rows: &[Count]) -> String {
     const MAX_LABEL: usize = 32;
     // Ids must be unique when several charts share a page, so derive them from the title (FNV-1a).
     let id = title.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
-    let say = |v: Option<u64>| v.map_or_else(|| "fewer than 5".to_string(), |n| n.to_string());
+    let say = |v: Option<u64>| v.map_or_else(|| TOO_FEW.to_string(), |n| n.to_string());
     let desc = if rows.is_empty() {
         "No data.".to_string()
     } else {
@@ -394,23 +343,19 @@ pub fn bar_chart_svg(title: &str, rows: &[Count]) -> String {
 mod tests {
     use super::*;
 
-    fn idea(provider: &str, month: &str, area: &str, cats: &[&str], summary: &str) -> TrendFact {
-        TrendFact::Idea {
-            provider: provider.into(),
-            month: month.into(),
-            area: area.into(),
-            categories: cats.iter().map(|c| c.to_string()).collect(),
-            summary: summary.into(),
-        }
+    const MONDAY: &str = "2026-11-02";
+
+    fn monday() -> NaiveDate {
+        NaiveDate::parse_from_str(MONDAY, "%Y-%m-%d").unwrap_or_default()
     }
 
-    fn note(month: &str, signs: &[&str], news2: Option<u8>) -> TrendFact {
-        TrendFact::Note {
-            provider: "Acme Care".into(),
-            month: month.into(),
-            area: "LS6".into(),
-            soft_signs: signs.iter().map(|s| s.to_string()).collect(),
-            news2,
+    fn fact(provider: u128, person: u128, area: &str, day: u64, measures: &[Measure]) -> TrendFact {
+        TrendFact {
+            provider: Uuid::from_u128(provider),
+            person: Uuid::from_u128(person),
+            area: area.into(),
+            day: monday() + Days::new(day),
+            measures: measures.to_vec(),
         }
     }
 
@@ -418,103 +363,134 @@ mod tests {
         Count { label: label.into(), value }
     }
 
-    fn many(n: usize, f: impl Fn() -> TrendFact) -> Vec<TrendFact> {
-        (0..n).map(|_| f()).collect()
+    #[test]
+    fn a_cell_needs_five_people_from_two_providers() {
+        let falls = [Measure::Sign(SoftSign::UnsteadyOrFall), Measure::AnySign];
+        let four: Vec<_> = (0..4).map(|p| fact(1 + p % 2, p, "NB3", 1, &falls)).collect();
+        assert_eq!(count_week(&four, monday()).people(&Measure::AnySign, ALL_AREAS), None, "4 people");
+        let five_one_provider: Vec<_> = (0..5).map(|p| fact(1, p, "NB3", 1, &falls)).collect();
+        assert_eq!(count_week(&five_one_provider, monday()).people(&Measure::AnySign, ALL_AREAS), None, "1 provider");
+        let five: Vec<_> = (0..5).map(|p| fact(1 + p % 2, p, "NB3", 1, &falls)).collect();
+        let week = count_week(&five, monday());
+        assert_eq!(week.people(&Measure::AnySign, ALL_AREAS), Some(5));
+        assert_eq!(week.people(&Measure::Sign(SoftSign::UnsteadyOrFall), "NB3"), Some(5));
+        assert_eq!(week.people(&Measure::News2High, ALL_AREAS), None, "nothing counted is not a cell");
     }
 
     #[test]
-    fn counts_match_a_hand_built_set() {
-        let mut facts = many(6, || idea("Acme Care", "2026-11", "LS6", &["gp_practice", "housing"], "x"));
-        facts.extend(many(7, || idea("Bright Homecare", "2026-10", "", &[], "x")));
-        facts.extend(many(2, || idea("Acme Care", "2026-10", "LS6", &["pharmacy"], "x")));
-        facts.extend(many(5, || note("2026-11", &["confusion", "new_pain"], Some(6))));
-        facts.extend(many(6, || note("2026-10", &["confusion"], Some(2))));
-        facts.extend(many(3, || note("2026-10", &[], None)));
-        let t = trends(&facts);
-        assert_eq!((t.total_ideas, t.total_notes), (Some(15), Some(14)));
-        // GP and housing count the same 6 ideas; pharmacy's 2 is hidden, so the next smallest (GP, by label) is too.
-        assert_eq!(
-            t.ideas_by_category,
-            vec![row("Not said", Some(7)), row("Housing", Some(6)), row("GP practice", None), row("Pharmacy", None)]
-        );
-        assert_eq!(t.ideas_by_month, vec![row("2026-10", Some(9)), row("2026-11", Some(6))]);
-        assert_eq!(t.ideas_by_area, vec![row("LS6", Some(8)), row("Unknown", Some(7))]);
-        assert_eq!(t.ideas_by_provider, vec![row("Acme Care", Some(8)), row("Bright Homecare", Some(7))]);
-        assert_eq!(t.signs_by_sign, vec![row("New or worse confusion", Some(11)), row("New pain", Some(5))]);
-        assert_eq!(t.signs_by_month, vec![row("2026-10", Some(6)), row("2026-11", Some(10))]);
-        assert_eq!(t.notes_with_news2_by_month, vec![row("2026-10", Some(6)), row("2026-11", Some(5))]);
-        assert_eq!(
-            t.news2_by_month,
-            vec![
-                row("2026-10 · 0–4", Some(6)),
-                row("2026-10 · 5–6", None),
-                row("2026-10 · 7+", None),
-                row("2026-11 · 0–4", None),
-                row("2026-11 · 5–6", Some(5)),
-                row("2026-11 · 7+", None),
-            ]
-        );
+    fn people_are_counted_once_however_many_notes() {
+        let mut facts: Vec<_> = (0..5).map(|p| fact(1 + p % 2, p, "NB3", 0, &[Measure::AnySign])).collect();
+        // Person 0 has a note every day of the week: still one person.
+        facts.extend((0..7).map(|d| fact(1, 0, "NB3", d, &[Measure::AnySign])));
+        assert_eq!(count_week(&facts, monday()).people(&Measure::AnySign, ALL_AREAS), Some(5));
+        // A note the Monday after is next week's.
+        facts.push(fact(2, 99, "NB3", 7, &[Measure::AnySign]));
+        assert_eq!(count_week(&facts, monday()).people(&Measure::AnySign, ALL_AREAS), Some(5));
     }
 
     #[test]
-    fn four_is_suppressed_and_five_is_shown() {
-        let mut facts = many(4, || idea("A", "2026-01", "LS1", &[], "x"));
-        facts.extend(many(5, || idea("B", "2026-02", "LS1", &[], "x")));
-        facts.extend(many(10, || idea("C", "2026-03", "LS1", &[], "x")));
-        let t = trends(&facts);
-        assert_eq!(t.ideas_by_provider[0], row("C", Some(10)));
-        assert!(t.ideas_by_provider.contains(&row("A", None)));
-        // With 4 hidden and the total shown, B's 5 is hidden too; with two hidden rows nothing more is needed.
-        assert!(t.ideas_by_provider.contains(&row("B", None)));
-        assert_eq!(trends(&many(4, || note("2026-01", &[], None))).total_notes, None);
-        assert_eq!(trends(&many(5, || note("2026-01", &[], None))).total_notes, Some(5));
-        let two_small = protect(vec![("a".into(), 4), ("b".into(), 3), ("c".into(), 5)]);
-        assert_eq!(two_small, vec![row("a", None), row("b", None), row("c", Some(5))]);
-    }
-
-    #[test]
-    fn secondary_suppression_hides_the_next_smallest() {
-        let rows = protect(vec![("big".into(), 30), ("small".into(), 3), ("mid".into(), 6), ("also".into(), 6)]);
-        // 30 + 6 + 6 + 3 = 45 is public, so "small" alone could be worked out; "also" (6, first by label) goes too.
-        assert_eq!(rows, vec![row("big", Some(30)), row("small", None), row("mid", Some(6)), row("also", None)]);
-        assert_eq!(rows.iter().filter(|r| r.value.is_none()).count(), 2);
-    }
-
-    #[test]
-    fn recurring_phrases_need_five_ideas_and_skip_names() {
-        let mut facts = many(5, || idea("A", "2026-01", "LS1", &[], "A grab rail by the front door would help."));
-        facts.extend(many(6, || idea("A", "2026-01", "LS1", &[], "Ask Patel about the key safe, 3 times.")));
-        facts.extend(many(4, || idea("A", "2026-01", "LS1", &[], "Commode upstairs please")));
-        facts.push(idea("A", "2026-01", "LS1", &[], "Patel's GP could review the commode."));
-        // A name starting a sentence is never written in lower case: skipped too.
-        facts.extend(many(5, || idea("A", "2026-01", "LS1", &[], "Margaret needs her key safe code changed.")));
-        let labels: Vec<String> = trends(&facts).recurring.into_iter().map(|c| c.label).collect();
-        for expected in ["grab rail", "front door", "key safe", "times"] {
-            assert!(labels.contains(&expected.to_string()), "{expected} missing from {labels:?}");
+    fn shown_figures_are_rounded_to_five() {
+        for (people, shown) in [(5, 5), (6, 5), (7, 5), (8, 10), (12, 10), (13, 15), (102, 100)] {
+            assert_eq!(publishable(people, 2), Some(shown), "{people}");
         }
-        // "commode" is in 5 ideas once the GP one is added; "upstairs" only 4; a name or a number never.
-        assert!(labels.contains(&"commode".to_string()));
-        assert!(!labels.iter().any(|l| l.contains("upstairs") || l.contains("patel") || l.contains('3')));
-        assert!(!labels.iter().any(|l| l.contains("margaret") || l.contains("ask")), "{labels:?}");
-        // A word as common as its phrase is left out ("grab" beside "grab rail").
-        assert!(!labels.contains(&"grab".to_string()));
-        assert!(labels.len() <= RECURRING_TOP);
+        assert_eq!(publishable(4, 9), None);
     }
 
     #[test]
-    fn csv_has_one_table_label_count_shape() {
-        let mut facts = many(6, || idea("=Acme", "2026-11", "LS6", &["housing"], "x"));
-        facts.extend(many(2, || idea("Bright, Care", "2026-11", "LS6", &["housing"], "x")));
-        let csv = to_csv(&trends(&facts));
+    fn weeks_are_counted_from_the_wednesday_after_they_end() {
+        let week = monday();
+        let sunday = week + Days::new(6);
+        // Until Wednesday after the week, the week before is the latest counted.
+        assert_eq!(countable_weeks(sunday + Days::new(2)).last(), Some(&(week - Days::new(7))));
+        assert_eq!(countable_weeks(sunday + Days::new(3)).last(), Some(&week));
+        assert_eq!(countable_weeks(sunday + Days::new(3)).len(), WEEKS_SHOWN);
+        assert_eq!(next_count(sunday + Days::new(3)), sunday + Days::new(10));
+        assert_eq!(week_of(sunday), week);
+    }
+
+    /// Subtracting the shown areas from the shown total never pins down what the hidden areas
+    /// hold: every figure is rounded, so the hidden sum is only known to within a range of
+    /// several values (and the true one lies in it). Random caseloads, seeded.
+    #[test]
+    fn subtraction_never_reveals_a_hidden_cell() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let areas = ["NB1", "NB2", "NB3", "NB4"];
+        // The range of true values a shown figure could stand for.
+        let range = |v: u64| (v.saturating_sub(ROUND_TO / 2).max(MIN_PEOPLE as u64), v + ROUND_TO / 2);
+        let mut checked = 0;
+        for _ in 0..300 {
+            let people = 3 + next(40);
+            let facts: Vec<_> = (0..people)
+                .map(|p| {
+                    fact(1 + u128::from(next(3)), u128::from(p), areas[next(4) as usize], next(7), &[Measure::AnySign])
+                })
+                .collect();
+            let week = count_week(&facts, monday());
+            let Some(total) = week.people(&Measure::AnySign, ALL_AREAS) else { continue };
+            let (mut lo, mut hi) = range(total);
+            let mut true_hidden = 0;
+            let mut hidden = 0;
+            for area in areas {
+                let truth = facts.iter().filter(|f| f.area == area).count() as u64;
+                match week.people(&Measure::AnySign, area) {
+                    Some(v) => {
+                        let (a, b) = range(v);
+                        lo = lo.saturating_sub(b);
+                        hi = hi.saturating_sub(a);
+                    }
+                    None => {
+                        hidden += 1;
+                        true_hidden += truth;
+                    }
+                }
+            }
+            if hidden > 0 {
+                checked += 1;
+                assert!(hi > lo, "hidden areas pinned to {lo}: {week:?}");
+                assert!((lo..=hi).contains(&true_hidden), "{true_hidden} outside {lo}..={hi}");
+            }
+        }
+        assert!(checked > 50, "the seeded caseloads hid some areas: {checked}");
+    }
+
+    #[test]
+    fn csv_has_one_row_per_cell_and_neutralises_formulas() {
+        let mut facts: Vec<_> = (0..6).map(|p| fact(1 + p % 2, p, "NB3", 1, &[Measure::AnySign])).collect();
+        facts.push(fact(1, 50, "=cmd", 1, &[Measure::AnySign]));
+        let t = Trends { scope: vec![], weeks: vec![count_week(&facts, monday())], next_count: None };
+        let csv = to_csv(&t);
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "\"table\",\"label\",\"count\"");
-        assert_eq!(lines[1], "\"totals\",\"Ideas\",\"8\"");
-        assert_eq!(lines[2], "\"totals\",\"Notes\",\"<5\"");
-        assert!(lines.contains(&"\"ideas_by_provider\",\"Bright, Care\",\"<5\""));
-        assert!(lines.contains(&"\"ideas_by_provider\",\"'=Acme\",\"<5\""));
-        assert!(lines.contains(&"\"ideas_by_category\",\"Housing\",\"8\""));
+        assert_eq!(lines[0], "\"week_beginning\",\"measure\",\"area\",\"people\"");
+        assert!(lines.contains(&"\"2026-11-02\",\"Any sign new or worse\",\"All areas\",\"5\""), "{csv}");
+        assert!(lines.contains(&"\"2026-11-02\",\"Any sign new or worse\",\"'=cmd\",\"too few to show\""), "{csv}");
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        assert!(reader.records().all(|r| r.map(|r| r.len() == 3).unwrap_or(false)));
+        assert!(reader.records().all(|r| r.map(|r| r.len() == 4).unwrap_or(false)));
+    }
+
+    #[test]
+    fn tables_are_weekly_series_then_the_latest_week() {
+        let facts: Vec<_> = (0..9)
+            .map(|p| {
+                fact(
+                    1 + p % 2,
+                    p,
+                    if p < 6 { "NB3" } else { "NB1" },
+                    1,
+                    &[Measure::AnySign, Measure::Sign(SoftSign::UnsteadyOrFall)],
+                )
+            })
+            .collect();
+        let t = Trends { scope: vec![], weeks: vec![count_week(&facts, monday())], next_count: None };
+        let tables = t.tables();
+        assert_eq!(tables[0].2, vec![row("w/c 2 Nov", Some(10))]);
+        let by_area = &tables.iter().find(|t| t.0 == "signs_by_area").map(|t| t.2.clone()).unwrap_or_default();
+        assert_eq!(by_area, &vec![row("NB3", Some(5)), row("NB1", None)]);
     }
 
     #[test]
@@ -533,9 +509,9 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert!(svg.contains("role=\"img\"") && svg.contains("width=\"640\""));
         assert!(svg.contains("<title id=") && svg.contains("Ideas &lt;by&gt; A&amp;B</title>"));
-        assert!(svg.contains("Tom &amp; &lt;Jerry&gt;: 12; Small: fewer than 5."));
+        assert!(svg.contains("Tom &amp; &lt;Jerry&gt;: 12; Small: too few to show."));
         assert!(!svg.contains("<Jerry") && !svg.contains("A&B") && !svg.contains("<script"));
-        assert!(svg.contains("#005eb8") && svg.contains(">fewer than 5</text>") && svg.contains("url(#h"));
+        assert!(svg.contains("#005eb8") && svg.contains(">too few to show</text>") && svg.contains("url(#h"));
         assert!(bar_chart_svg("Empty", &[]).contains("No data"));
     }
 }

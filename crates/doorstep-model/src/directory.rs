@@ -221,6 +221,14 @@ pub fn postcode_district(postcode: &str) -> Option<String> {
     (inward_ok && outward_ok).then(|| outward.to_string())
 }
 
+/// A postcode district on its own ("nb1" → "NB1"), by the same rule as [`postcode_district`];
+/// `None` when it is not one.
+pub fn district(text: &str) -> Option<String> {
+    let d = text.trim().to_ascii_uppercase();
+    // Any valid inward code completes a district into a postcode the rule can judge.
+    postcode_district(&format!("{d} 1AA")).filter(|found| *found == d)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectoryError {
     #[error("{field}: {number:?} is not a phone number. Use digits and spaces, like 01632 960 100.")]
@@ -391,15 +399,8 @@ impl AreaService {
         length("The service's name", &self.name, MAX_NAME_CHARS)?;
         phone(&format!("The number of {}", self.name.trim()), &self.phone, true)?;
         length("The service's hours", &self.hours, MAX_LINE_CHARS)?;
-        for district in &self.districts {
-            let d = district.trim().to_uppercase();
-            let shaped = (2..=4).contains(&d.len())
-                && d.as_bytes()[0].is_ascii_alphabetic()
-                && d.bytes().all(|b| b.is_ascii_alphanumeric())
-                && d.bytes().any(|b| b.is_ascii_digit());
-            if !shaped {
-                return Err(DirectoryError::BadDistrict(district.clone()));
-            }
+        if let Some(bad) = self.districts.iter().find(|d| district(d).is_none()) {
+            return Err(DirectoryError::BadDistrict(bad.clone()));
         }
         Ok(())
     }
