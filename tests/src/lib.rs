@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use doorstep_hub::api::issue_enrolment_code;
-use doorstep_hub::server::{Transport, serve_on};
+use doorstep_hub::conn_limits::ConnectionLimits;
+use doorstep_hub::server::{Transport, serve_hub};
+use doorstep_hub::service::{Hub, HubClock};
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
 use doorstep_protocol::Role;
 use doorstep_store::Store;
@@ -39,6 +41,8 @@ pub struct TestHub<S: HubStorage + Clone> {
     pub url: String,
     pub storage: S,
     pub provider: Uuid,
+    /// The hub's clock: move it on to see what happens days later.
+    pub clock: HubClock,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -70,10 +74,18 @@ impl<S: HubStorage + Clone> TestHub<S> {
         let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_on(storage.clone(), listener, Transport::PlainHttpForDevelopment, async {
-            let _ = stopped.await;
-        }));
-        TestHub { url, storage, provider, stop: Some(stop), task: Some(task) }
+        let clock = HubClock::default();
+        let hub = Hub::with_clock(storage.clone(), clock.clone());
+        let task = tokio::spawn(serve_hub(
+            hub,
+            listener,
+            Transport::PlainHttpForDevelopment,
+            ConnectionLimits::default(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        TestHub { url, storage, provider, clock, stop: Some(stop), task: Some(task) }
     }
 
     /// A one-time code for a member of the provider.

@@ -546,6 +546,43 @@ impl HubStorage for PostgresStorage {
         Ok(())
     }
 
+    async fn rota_departures(&self, principal: String) -> StorageResult<Vec<(Uuid, i64)>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached("SELECT person_id, left_at FROM rota_departures WHERE principal = $1 ORDER BY person_id")
+            .await?;
+        let rows = c.query(&stmt, &[&principal]).await?;
+        Ok(rows.iter().map(|r| (uuid_of(r.get(0)), r.get(1))).collect())
+    }
+
+    async fn set_rota_departures(
+        &self,
+        principal: String,
+        left: Vec<Uuid>,
+        at: i64,
+        done: Vec<Uuid>,
+    ) -> StorageResult<()> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        for person in &done {
+            tx.execute(
+                "DELETE FROM rota_departures WHERE principal = $1 AND person_id = $2",
+                &[&principal, &person.to_string()],
+            )
+            .await?;
+        }
+        for person in &left {
+            tx.execute(
+                "INSERT INTO rota_departures (principal, person_id, left_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (principal, person_id) DO NOTHING",
+                &[&principal, &person.to_string(), &at],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn feed(
         &self,
         principals: Vec<String>,

@@ -179,7 +179,17 @@ pub async fn serve_with_limits<S: HubStorage>(
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let hub = Hub::new(storage);
+    serve_hub(Hub::new(storage), listener, transport, limits, shutdown).await
+}
+
+/// Serves `hub` (one made with its own clock, in tests) on `listener`, like [`serve_with_limits`].
+pub async fn serve_hub<S: HubStorage>(
+    hub: Hub<S>,
+    listener: TcpListener,
+    transport: Transport,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     match hub.backfill_facts().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(documents = n, "noted page facts of documents stored before this version"),

@@ -2,9 +2,11 @@
 //! the one-round-trip sync.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use automerge::{AutoCommit, AutomergeError, LoadOptions, OnPartialLoad, VerificationMode};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use doorstep_model::policy::{WithinSize, WritePolicy, Writer, check_note};
 use doorstep_model::{Directory, DirectoryId, Insight, Person, RecordKind, SharedItem, StaffId, Visit, VisitNote};
 use doorstep_protocol::{
@@ -82,6 +84,13 @@ const COMPACT_AFTER: u64 = 64;
 pub const ROTA_DAYS_BEFORE: i64 = 14;
 /// …to this many days ahead.
 pub const ROTA_DAYS_AFTER: i64 = 7;
+/// A carer's own ideas about a person stay on their devices this many days after the person
+/// leaves their rota (the hub takes the person off the carer's devices), then go: long enough
+/// that a fortnight's cover, holiday or sickness does not take a carer's ideas and the replies
+/// to them away and send them back again; short enough that what a carer wrote about someone
+/// they no longer visit does not stay with them. Shared items (which can carry the person's name,
+/// date of birth, NHS number and postcode) have no grace period: they go with the person.
+pub const IDEA_GRACE_DAYS: i64 = 14;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -328,8 +337,27 @@ fn base64_url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn today() -> chrono::NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
+/// The hub's time for the rota and for how long a carer keeps what they wrote: the system
+/// clock, which tests move on by hand to see what happens days later. Clones share the time.
+#[derive(Debug, Clone, Default)]
+pub struct HubClock {
+    ahead_ms: Arc<AtomicI64>,
+}
+
+impl HubClock {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::milliseconds(self.ahead_ms.load(Ordering::Relaxed))
+    }
+
+    /// Moves this clock (and its clones) on by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.ahead_ms.fetch_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+
+    /// Today in the UK, which the rota's days are.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&chrono_tz::Europe::London).date_naive()
+    }
 }
 
 /// What the hub learns from a record when it is written: who may read it and the rota facts.
@@ -342,6 +370,9 @@ struct Facts {
     author: Option<String>,
     /// What the partner pages list and count about it.
     doc_facts: Option<DocFacts>,
+    /// The carer (staff reference) who reads an idea (its author) or a shared item (who raised
+    /// it) among `readers`: only while they still visit the person it names.
+    carer_reader: Option<String>,
 }
 
 fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts), String> {
@@ -353,7 +384,15 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
             let doc_facts = Some(DocFacts::of_person(&p));
             (
                 p.id.0,
-                Facts { readers: vec![manager], visit: None, note_person: None, parent: None, author: None, doc_facts },
+                Facts {
+                    readers: vec![manager],
+                    visit: None,
+                    note_person: None,
+                    parent: None,
+                    author: None,
+                    doc_facts,
+                    carer_reader: None,
+                },
             )
         }
         RecordKind::Visit => {
@@ -375,6 +414,7 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     parent: Some(v.person_id.0),
                     author: None,
                     doc_facts: None,
+                    carer_reader: None,
                 },
             )
         }
@@ -393,6 +433,7 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     parent: Some(n.visit_id.0),
                     author: None,
                     doc_facts: DocFacts::of_note(&n),
+                    carer_reader: None,
                 },
             )
         }
@@ -411,6 +452,7 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     parent: None,
                     author: Some(i.author.as_str().to_string()),
                     doc_facts: Some(DocFacts::of_insight(&i)),
+                    carer_reader: Some(i.author.as_str().to_string()),
                 },
             )
         }
@@ -434,6 +476,7 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     parent: None,
                     author: None,
                     doc_facts: Some(DocFacts::of_shared(&item)),
+                    carer_reader: Some(item.raised_by.as_str().to_string()),
                 },
             )
         }
@@ -452,6 +495,7 @@ fn facts(kind: RecordKind, doc: &AutoCommit, owner: Uuid) -> Result<(Uuid, Facts
                     parent: None,
                     author: None,
                     doc_facts: None,
+                    carer_reader: None,
                 },
             )
         }
@@ -467,6 +511,8 @@ pub struct Hub<S> {
     pub refused_tokens: RefusedTokens,
     /// Wrong enrolment codes, tallied the same way.
     pub refused_codes: RefusedTokens,
+    /// The time the rota and the grace period of ideas are judged by.
+    pub clock: HubClock,
 }
 
 /// What the hub answers to one `/sync`: the body, and what goes in its headers.
@@ -481,11 +527,17 @@ pub struct SyncAnswer {
 
 impl<S: HubStorage> Hub<S> {
     pub fn new(storage: S) -> Self {
+        Self::with_clock(storage, HubClock::default())
+    }
+
+    /// A hub on `clock` (tests move it on to see a grace period pass).
+    pub fn with_clock(storage: S, clock: HubClock) -> Self {
         Hub {
             storage,
             doc_sync_states: tokio::sync::Mutex::new(HashMap::new()),
             refused_tokens: RefusedTokens::default(),
             refused_codes: RefusedTokens::default(),
+            clock,
         }
     }
 
@@ -768,6 +820,15 @@ impl<S: HubStorage> Hub<S> {
         // Readers: the record's own, plus whoever already holds its parent (a note goes to
         // every carer who holds the person); carers who no longer belong are told to purge.
         let mut readers: BTreeSet<String> = facts.readers.into_iter().collect();
+        // An idea or a shared item reaches its carer only while they still visit the person it
+        // names (their own idea for IDEA_GRACE_DAYS after): a rewrite by anyone never hands it
+        // back to a carer who has left, and takes it from one whose time is up.
+        if let Some(staff) = &facts.carer_reader
+            && let Some(person) = self.person_named(push.kind, &doc, owner).await?
+            && !self.carer_may_read(owner, staff, push.kind, person).await?
+        {
+            readers.remove(&carer_principal(owner, staff));
+        }
         if let Some(person) = facts.note_person {
             readers.extend(self.storage.readers(person).await?.into_iter().filter(|p| p.starts_with("carer:")));
             if device.role == Role::Carer {
@@ -779,17 +840,18 @@ impl<S: HubStorage> Hub<S> {
         } else {
             BTreeSet::new()
         };
-        // Who leaves: carers taken off a visit, a partner whose share was revoked.
-        let leaving = match push.kind {
-            RecordKind::Visit => "carer:",
-            RecordKind::Shared => "partner:",
-            _ => "",
+        // Who leaves: carers taken off a visit, a partner whose share was revoked, a carer who
+        // no longer visits the person an idea or shared item names.
+        let leaving: &[&str] = match push.kind {
+            RecordKind::Visit | RecordKind::Insight => &["carer:"],
+            RecordKind::Shared => &["carer:", "partner:"],
+            _ => &[],
         };
-        let revoke = if leaving.is_empty() {
-            Vec::new()
-        } else {
-            current.iter().filter(|p| p.starts_with(leaving) && !readers.contains(*p)).cloned().collect()
-        };
+        let revoke = current
+            .iter()
+            .filter(|p| leaving.iter().any(|l| p.starts_with(l)) && !readers.contains(*p))
+            .cloned()
+            .collect();
         let grant = readers.into_iter().filter(|p| !current.contains(p)).collect();
         let snapshot = if existing.is_some() && self.storage.changes_since_snapshot(push.id).await? >= COMPACT_AFTER {
             Some(doc.save())
@@ -931,6 +993,79 @@ impl<S: HubStorage> Hub<S> {
         })
     }
 
+    /// The people on a carer's rota: those they visit in the window around today.
+    async fn on_rota(&self, org: Uuid, staff: &str) -> Result<BTreeSet<Uuid>, ServiceError> {
+        let today = self.clock.today();
+        Ok(self
+            .storage
+            .people_on_rota(
+                org,
+                staff.to_string(),
+                (today - Duration::days(ROTA_DAYS_BEFORE)).to_string(),
+                (today + Duration::days(ROTA_DAYS_AFTER)).to_string(),
+            )
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    /// The person an idea names, or a shared item by way of its idea, where the hub holds them.
+    async fn person_named(
+        &self,
+        kind: RecordKind,
+        doc: &AutoCommit,
+        owner: Uuid,
+    ) -> Result<Option<Uuid>, ServiceError> {
+        let insight = match kind {
+            RecordKind::Insight => {
+                return Ok(autosurgeon::hydrate::<_, Insight>(doc).ok().and_then(|i| i.person_id.map(|p| p.0)));
+            }
+            RecordKind::Shared => match autosurgeon::hydrate::<_, SharedItem>(doc) {
+                Ok(item) => item.insight_id.0,
+                Err(_) => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let Some(stored) = self.storage.load_document(insight).await? else { return Ok(None) };
+        if stored.kind != RecordKind::Insight || stored.owner_org != owner {
+            return Ok(None);
+        }
+        Ok(load_strict(&stored.bytes)
+            .ok()
+            .and_then(|d| autosurgeon::hydrate::<_, Insight>(&d).ok())
+            .and_then(|i| i.person_id.map(|p| p.0)))
+    }
+
+    /// Whether the carer `staff` may read an idea or shared item naming `person` now: while the
+    /// person is on their rota; their own idea also for IDEA_GRACE_DAYS after they left (counted
+    /// from when the hub first saw them gone).
+    async fn carer_may_read(
+        &self,
+        org: Uuid,
+        staff: &str,
+        kind: RecordKind,
+        person: Uuid,
+    ) -> Result<bool, ServiceError> {
+        if self.on_rota(org, staff).await?.contains(&person) {
+            return Ok(true);
+        }
+        if kind != RecordKind::Insight {
+            return Ok(false);
+        }
+        let principal = carer_principal(org, staff);
+        let now = self.clock.now().timestamp_millis();
+        let left = self.storage.rota_departures(principal.clone()).await?.into_iter().find(|(p, _)| *p == person);
+        Ok(match left {
+            Some((_, at)) => now < at + Duration::days(IDEA_GRACE_DAYS).num_milliseconds(),
+            None => {
+                // Written before the carer's sync noticed they left (an idea typed offline): the
+                // grace period starts now.
+                self.storage.set_rota_departures(principal, vec![person], now, Vec::new()).await?;
+                true
+            }
+        })
+    }
+
     async fn may_create(
         &self,
         caller: &Caller,
@@ -955,22 +1090,12 @@ impl<S: HubStorage> Hub<S> {
     }
 
     /// A carer's device holds the people on their rota (a window around today) and their
-    /// history; people who have left it are purged at the next sync.
+    /// history; people who have left it are purged at the next sync, with the shared items
+    /// naming them, and the carer's own ideas about them IDEA_GRACE_DAYS later.
     async fn refresh_carer_scope(&self, caller: &Caller) -> Result<(), ServiceError> {
         let d = &caller.device;
         let principal = carer_principal(d.org_id, &d.staff_ref);
-        let today = today();
-        let on_rota: BTreeSet<Uuid> = self
-            .storage
-            .people_on_rota(
-                d.org_id,
-                d.staff_ref.clone(),
-                (today - Duration::days(ROTA_DAYS_BEFORE)).to_string(),
-                (today + Duration::days(ROTA_DAYS_AFTER)).to_string(),
-            )
-            .await?
-            .into_iter()
-            .collect();
+        let on_rota = self.on_rota(d.org_id, &d.staff_ref).await?;
         let held: BTreeSet<Uuid> =
             self.storage.granted(principal.clone(), RecordKind::Person).await?.into_iter().collect();
         let mut grant = Vec::new();
@@ -993,6 +1118,8 @@ impl<S: HubStorage> Hub<S> {
                 revoke.push((doc, principal.clone()));
             }
         }
+        let left: BTreeSet<Uuid> = held.difference(&on_rota).copied().collect();
+        revoke.extend(self.what_names_people_left(d.org_id, &principal, &on_rota, &left).await?);
         if !grant.is_empty() || !revoke.is_empty() {
             tracing::info!(device = %d.id, granted = grant.len(), revoked = revoke.len(), "carer scope changed");
             if !revoke.is_empty() {
@@ -1010,6 +1137,72 @@ impl<S: HubStorage> Hub<S> {
             self.storage.set_access(grant, revoke).await?;
         }
         Ok(())
+    }
+
+    /// What names people the carer no longer visits and leaves their devices now: shared items
+    /// about them, and the carer's ideas about them once IDEA_GRACE_DAYS have passed since the
+    /// hub saw them leave (noted here, the first time it does). `left`: people who left the
+    /// rota at this sync.
+    async fn what_names_people_left(
+        &self,
+        org: Uuid,
+        principal: &str,
+        on_rota: &BTreeSet<Uuid>,
+        left: &BTreeSet<Uuid>,
+    ) -> Result<Vec<(Uuid, String)>, ServiceError> {
+        let now = self.clock.now().timestamp_millis();
+        let grace = Duration::days(IDEA_GRACE_DAYS).num_milliseconds();
+        let mut departed: BTreeMap<Uuid, i64> =
+            self.storage.rota_departures(principal.to_string()).await?.into_iter().collect();
+        // Visiting again: the grace period no longer runs.
+        let back: Vec<Uuid> = departed.keys().filter(|p| on_rota.contains(p)).copied().collect();
+        departed.retain(|p, _| !on_rota.contains(p));
+        // The carer's ideas about people off their rota (from the facts: no document loaded).
+        let ideas: Vec<(Uuid, Uuid)> = self
+            .storage
+            .doc_facts(RecordKind::Insight, Some(org), Some(principal.to_string()))
+            .await?
+            .into_iter()
+            .filter_map(|row| match DocFacts::from_json(&row.facts) {
+                Some(DocFacts::Idea(idea)) => idea.person.filter(|p| !on_rota.contains(p)).map(|p| (row.doc_id, p)),
+                _ => None,
+            })
+            .collect();
+        // Gone from the rota now, or named by an idea the hub had not yet seen them go for (an
+        // upgraded hub): the grace period starts now.
+        let started: Vec<Uuid> = left
+            .iter()
+            .copied()
+            .chain(ideas.iter().map(|(_, p)| *p))
+            .filter(|p| !departed.contains_key(p))
+            .collect::<BTreeSet<Uuid>>()
+            .into_iter()
+            .collect();
+        for person in &started {
+            departed.insert(*person, now);
+        }
+        let mut revoke: Vec<(Uuid, String)> = ideas
+            .iter()
+            .filter(|(_, person)| departed.get(person).is_some_and(|at| now >= at + grace))
+            .map(|(idea, _)| (*idea, principal.to_string()))
+            .collect();
+        // Shared items carry identifiers: they go as soon as the person does. Read only when
+        // someone has just gone (later writes never grant them back: see `accept`).
+        if !started.is_empty() {
+            for id in self.storage.granted(principal.to_string(), RecordKind::Shared).await? {
+                let Some(stored) = self.storage.load_document(id).await? else { continue };
+                let Ok(doc) = load_strict(&stored.bytes) else { continue };
+                if let Some(person) = self.person_named(RecordKind::Shared, &doc, stored.owner_org).await?
+                    && !on_rota.contains(&person)
+                {
+                    revoke.push((id, principal.to_string()));
+                }
+            }
+        }
+        if !started.is_empty() || !back.is_empty() {
+            self.storage.set_rota_departures(principal.to_string(), started, now, back).await?;
+        }
+        Ok(revoke)
     }
 
     async fn pull(

@@ -530,6 +530,49 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn rota_departures(&self, principal: String) -> StorageResult<Vec<(Uuid, i64)>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT person_id, left_at FROM rota_departures WHERE principal = ?1 ORDER BY person_id",
+            )?;
+            let rows = stmt
+                .query_map([principal], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows.iter().map(|(id, at)| (uuid_of(id), *at)).collect())
+        })
+        .await
+    }
+
+    async fn set_rota_departures(
+        &self,
+        principal: String,
+        left: Vec<Uuid>,
+        at: i64,
+        done: Vec<Uuid>,
+    ) -> StorageResult<()> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            for person in &done {
+                exec(
+                    &tx,
+                    "DELETE FROM rota_departures WHERE principal = ?1 AND person_id = ?2",
+                    params![principal, person.to_string()],
+                )?;
+            }
+            for person in &left {
+                exec(
+                    &tx,
+                    "INSERT INTO rota_departures (principal, person_id, left_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (principal, person_id) DO NOTHING",
+                    params![principal, person.to_string(), at],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn feed(
         &self,
         principals: Vec<String>,

@@ -399,6 +399,19 @@ pub trait HubStorage: Send + Sync + 'static {
         revoke: Vec<(Uuid, String)>,
     ) -> impl Future<Output = StorageResult<()>> + Send;
 
+    /// People `principal` (a carer) stopped visiting, with when the hub noticed (Unix ms): their
+    /// ideas about them leave after a grace period (migrations/hub/sqlite/09-rota-departures).
+    fn rota_departures(&self, principal: String) -> impl Future<Output = StorageResult<Vec<(Uuid, i64)>>> + Send;
+    /// Notes that `principal` left the people in `left` at `at` (an earlier note of the same
+    /// person is kept), and forgets `done`: people visited again, or whose grace period is over.
+    fn set_rota_departures(
+        &self,
+        principal: String,
+        left: Vec<Uuid>,
+        at: i64,
+        done: Vec<Uuid>,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+
     /// The feed for a device: grants, changes and purges for `principals` after `cursor`, in
     /// sequence order, leaving out changes the device itself sent; at most `limit` items.
     fn feed(

@@ -82,6 +82,7 @@ on_both_backends!(
     a_retried_request_applies_nothing_twice,
     a_large_backlog_is_paged_and_a_cut_off_sync_resumes_where_it_stopped,
     a_person_who_leaves_the_rota_is_purged_from_the_carers_device,
+    a_rewritten_idea_or_shared_item_does_not_return_to_a_carer_who_left,
     a_partner_receives_only_what_is_shared_with_it,
 );
 
@@ -365,6 +366,134 @@ async fn a_person_who_leaves_the_rota_is_purged_from_the_carers_device<S: HubSto
     assert!(store.visits_on(today(), None).expect("visits").is_empty());
     let audit = hub.storage.audit_log(20).await.expect("audit");
     assert!(audit.iter().any(|e| e.action == "purge"), "{audit:?}");
+    hub.stop().await;
+}
+
+/// Whether the carer's device holds the record.
+async fn holds<R: doorstep_store::Record>(device: &TestDevice, id: &str) -> bool {
+    device.store.lock().await.get::<R>(id).is_ok()
+}
+
+async fn a_rewritten_idea_or_shared_item_does_not_return_to_a_carer_who_left<S: HubStorage + Clone>(
+    dir: TempDir,
+    hub: TestHub<S>,
+) {
+    use chrono::Utc;
+    use doorstep_model::{
+        ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, ProviderRef,
+        ShareChoices, SharedItem, SharedItemId, Urgency,
+    };
+    use uuid::Uuid;
+
+    let office = hub.device(dir.path(), "M001", Role::Manager).await;
+    let sam = hub.device(dir.path(), "C001", Role::Carer).await;
+    let council = hub.partners().await.council;
+    let mut generator = Generator::new(17);
+    let mut person = generator.person();
+    person.consent.council = Some(ConsentRecord {
+        given: true,
+        recorded_by: StaffId::new("M001"),
+        recorded_at: Utc::now(),
+        note: "Happy for the council to be told.".into(),
+    });
+    let mut visit = generator.visit(&person, at(today(), 9, 0));
+    visit.carers = vec![StaffId::new("C001")];
+    office.store.lock().await.put(&person).expect("person");
+    office.store.lock().await.put(&visit).expect("visit");
+    office.sync().await;
+    sam.sync().await;
+
+    // Sam's idea about the person, shared with the council by the office.
+    let idea = Insight {
+        id: InsightId(Uuid::new_v4()),
+        person_id: Some(person.id),
+        author: StaffId::new("C001"),
+        created_at: Utc::now(),
+        summary: "A grab rail by the back door".into(),
+        detail: "She caught herself on the door frame twice this week.".into(),
+        suggested_action: "An OT assessment".into(),
+        who_could_act: vec![PartnerKind::CouncilAdultSocialCare],
+        urgency: Urgency::Soon,
+        consent_basis: ConsentBasis::PersonConsented,
+        status: InsightStatus::Submitted,
+        comments: vec![],
+        shares: vec![],
+    };
+    sam.store.lock().await.put(&idea).expect("idea");
+    assert_eq!(sam.sync().await.held_back, 0);
+    office.sync().await;
+    let item = SharedItem::from_insight(
+        SharedItemId(Uuid::new_v4()),
+        &idea,
+        ProviderRef { id: hub.provider, name: "Sunrise Home Care".into() },
+        PartnerOrg {
+            id: council,
+            name: doorstep_tests::partners::COUNCIL.into(),
+            kind: PartnerKind::CouncilAdultSocialCare,
+        },
+        "So the OT can assess for a grab rail",
+        "M001",
+        Utc::now(),
+        Some(&person),
+        None,
+        ShareChoices { include_observations: false },
+    );
+    assert!(item.person.is_some(), "the item names the person");
+    office.store.lock().await.put(&item).expect("shared item");
+    assert_eq!(office.sync().await.held_back, 0);
+    sam.sync().await;
+    let (idea_id, item_id) = (idea.id.to_string(), item.id.to_string());
+    assert!(holds::<SharedItem>(&sam, &item_id).await, "Sam raised it: Sam reads it");
+    let sams = doorstep_hub::service::carer_principal(hub.provider, "C001");
+
+    // The office gives the visit to another carer; Sam syncs: the shared item goes at once.
+    office
+        .store
+        .lock()
+        .await
+        .update::<doorstep_model::Visit>(&visit.id.to_string(), |v| {
+            v.carers = vec![StaffId::new("C009")];
+            Ok(())
+        })
+        .expect("reassign");
+    office.sync().await;
+    sam.sync().await;
+    assert!(!holds::<SharedItem>(&sam, &item_id).await, "the shared item left with the person");
+    assert!(holds::<Insight>(&sam, &idea_id).await, "the idea stays for the grace period");
+
+    // The office rewords the shared item: it is not granted back.
+    let reworded = |store: &mut doorstep_store::Store, words: &str| {
+        store
+            .update::<SharedItem>(&item_id, |i| {
+                i.purpose = words.into();
+                Ok(())
+            })
+            .expect("reword");
+    };
+    reworded(&mut *office.store.lock().await, "So the OT can assess for a rail at the back door");
+    assert_eq!(office.sync().await.held_back, 0);
+    sam.sync().await;
+    assert!(!hub.storage.readers(item.id.0).await.expect("readers").contains(&sams), "not Sam's again");
+    assert!(!holds::<SharedItem>(&sam, &item_id).await, "not back on Sam's tablet");
+
+    // After the grace period the idea goes; the office's comment on it does not bring it back.
+    let days = u64::try_from(doorstep_hub::service::IDEA_GRACE_DAYS).expect("days");
+    hub.clock.advance(std::time::Duration::from_secs((days * 24 + 1) * 60 * 60));
+    sam.sync().await;
+    assert!(!holds::<Insight>(&sam, &idea_id).await, "the idea left after the grace period");
+    office
+        .store
+        .lock()
+        .await
+        .update::<Insight>(&idea_id, |i| {
+            i.detail = "She caught herself on the door frame three times this week.".into();
+            Ok(())
+        })
+        .expect("the office edits the idea");
+    assert_eq!(office.sync().await.held_back, 0);
+    sam.sync().await;
+    assert!(!hub.storage.readers(idea.id.0).await.expect("readers").contains(&sams), "not Sam's again");
+    assert!(!holds::<Insight>(&sam, &idea_id).await, "not back on Sam's tablet");
     hub.stop().await;
 }
 

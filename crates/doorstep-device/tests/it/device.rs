@@ -413,7 +413,7 @@ async fn an_idea_is_shared_only_under_consent_and_with_a_purpose() {
     hub.stop().await;
 }
 
-async fn partner_org(hub: &TestHub<SqliteStorage>, name: &str, kind: PartnerKind) -> PartnerOrg {
+pub(crate) async fn partner_org(hub: &TestHub<SqliteStorage>, name: &str, kind: PartnerKind) -> PartnerOrg {
     let org = Organisation { id: Uuid::new_v4(), name: name.into(), kind: OrgKind::Partner, partner_kind: Some(kind) };
     hub.storage.create_organisation(org.clone()).await.expect("partner");
     PartnerOrg { id: org.id, name: org.name, kind }

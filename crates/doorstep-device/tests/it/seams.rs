@@ -5,11 +5,12 @@
 
 use std::path::Path;
 
-use doorstep_commands::{DayArgs, EditIdeaArgs, ErrorCode, HeldBackRef, IdeaArgs, NarrativeArgs};
+use doorstep_commands::{DayArgs, EditIdeaArgs, ErrorCode, HeldBackRef, IdeaArgs, NarrativeArgs, ShareArgs};
 use doorstep_device::{Device, LOCK_AFTER};
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_model::{
-    DocVersion, Insight, InsightId, NoteId, PartnerKind, PersonId, Role, StaffId, Urgency, Visit, VisitId,
+    DocVersion, Insight, InsightId, NoteId, PartnerKind, Person, PersonId, Role, SharedItem, StaffId, Urgency, Visit,
+    VisitId,
 };
 use doorstep_tests::{TestHub, today};
 use uuid::Uuid;
@@ -1359,4 +1360,98 @@ async fn names_from_an_enrolment_code_and_the_rota_reach_the_directory_and_the_l
     assert_eq!(directory.staff_label("C001"), "Sam Taylor (C001)", "names already there stay");
     let evening = office.today(DayArgs { day: None }).await.expect("today");
     assert!(evening.visits.iter().any(|v| v.carer_names == ["Dee Walsh (C011)"]), "{:?}", evening.visits);
+}
+
+/// Whether Sam's tablet holds the record.
+async fn holds<R: doorstep_store::Record>(device: &Device, id: &str) -> bool {
+    device.unlocked_store().await.expect("open").get::<R>(id).is_ok()
+}
+
+#[tokio::test]
+async fn a_person_off_a_carers_rota_takes_the_shared_items_at_once_and_the_carers_ideas_after_the_grace_period() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let council =
+        crate::device::partner_org(&hub, "Leeds Adult Social Care", PartnerKind::CouncilAdultSocialCare).await;
+    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    // Peggy is on Sam's rota; she agreed to the council being told who she is.
+    let peggy = {
+        let people = sam.unlocked_store().await.expect("open").people().expect("people");
+        people.into_iter().find(|p| p.display_name.contains("Margaret")).expect("Peggy on Sam's rota").id
+    };
+    let idea = sam
+        .record_idea(IdeaArgs {
+            person_id: peggy.clone(),
+            summary: "Grab rail by the back door".into(),
+            detail: "She steadies herself on the door frame every morning.".into(),
+            suggested_action: "OT home assessment".into(),
+            who_could_act: vec![PartnerKind::CouncilAdultSocialCare],
+            urgency: Urgency::Soon,
+        })
+        .await
+        .expect("idea");
+    let idea = idea.id.to_string();
+    sam.sync_now().await.expect("the idea reaches the hub");
+    office.sync_now().await.expect("and the office");
+    let screen = office
+        .share_idea(ShareArgs {
+            id: idea.clone(),
+            partners: vec![council],
+            purpose: "So an OT can assess Peggy for a grab rail".into(),
+            include_observations: false,
+        })
+        .await
+        .expect("shared");
+    let shared = screen.shared[0].id.clone();
+    office.sync_now().await.expect("the share reaches the hub");
+    sam.sync_now().await.expect("and Sam, who raised it");
+    let item: SharedItem = sam.unlocked_store().await.expect("open").get(&shared).expect("Sam holds the shared item");
+    assert!(item.person.is_some(), "it names Peggy");
+
+    // The office takes Sam off every visit to Peggy.
+    {
+        let store = office.unlocked_store().await.expect("open");
+        let now = chrono::Utc::now();
+        let visits =
+            store.visits_between(now - chrono::Duration::days(60), now + chrono::Duration::days(60)).expect("visits");
+        drop(store);
+        let sams: Vec<String> = visits
+            .into_iter()
+            .filter(|v| v.person_id == peggy && v.carers.iter().any(|c| c == "C001"))
+            .map(|v| v.id)
+            .collect();
+        assert!(!sams.is_empty(), "Sam visits Peggy");
+        for visit in sams {
+            office
+                .unlocked_store()
+                .await
+                .expect("open")
+                .update::<Visit>(&visit, |v| {
+                    v.carers.retain(|c| c.as_str() != "C001");
+                    if v.carers.is_empty() {
+                        v.carers.push(StaffId::new("C002"));
+                    }
+                    Ok(())
+                })
+                .expect("Sam off the visit");
+        }
+    }
+    office.sync_now().await.expect("the rota change reaches the hub");
+
+    sam.sync_now().await.expect("Sam syncs");
+    assert!(!holds::<Person>(&sam, &peggy).await, "Peggy leaves Sam's tablet");
+    assert!(!holds::<SharedItem>(&sam, &shared).await, "and the shared item naming her goes with her");
+    assert!(holds::<Insight>(&sam, &idea).await, "Sam's own idea stays for the grace period");
+
+    let day = std::time::Duration::from_secs(24 * 60 * 60);
+    let grace = u32::try_from(doorstep_hub::service::IDEA_GRACE_DAYS).expect("days");
+    hub.clock.advance(day * (grace - 1));
+    sam.sync_now().await.expect("Sam syncs a day before the grace period ends");
+    assert!(holds::<Insight>(&sam, &idea).await, "still there within the grace period");
+
+    hub.clock.advance(day * 2);
+    sam.sync_now().await.expect("Sam syncs after it");
+    assert!(!holds::<Insight>(&sam, &idea).await, "the idea naming Peggy goes once the grace period is over");
+    assert!(holds::<Insight>(&office, &idea).await, "the office keeps it");
+    hub.stop().await;
 }

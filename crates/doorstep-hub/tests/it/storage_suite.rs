@@ -86,6 +86,7 @@ on_both_backends!(
     people_on_rota_follow_the_day_window_and_both_carers,
     held_back_records_follow_what_each_device_reports,
     granted_lists_documents_of_one_kind,
+    rota_departures_keep_when_a_carer_first_left_until_forgotten,
     history_of_a_person_lists_visits_and_notes,
     set_access_grants_and_revokes_with_purges,
     max_seq_counts_only_what_takes_a_number,
@@ -679,6 +680,28 @@ async fn people_on_rota_follow_the_day_window_and_both_carers<S: HubStorage>(s: 
     w.visit = Some(visit(p2, "2025-03-11", &["b"]));
     s.write_document(w).await.unwrap();
     assert_eq!(rota("a", "2025-03-11", "2025-03-11", org).await, Vec::<Uuid>::new());
+}
+
+async fn rota_departures_keep_when_a_carer_first_left_until_forgotten<S: HubStorage>(s: S) {
+    let (_org, _manager, carer_a, carer_b) = new_org();
+    let (peggy, harold) = (Uuid::new_v4(), Uuid::new_v4());
+    assert!(s.rota_departures(carer_a.clone()).await.unwrap().is_empty());
+    s.set_rota_departures(carer_a.clone(), vec![peggy], 1_000, vec![]).await.unwrap();
+    // Noted again later: the first time stands (the grace period does not restart).
+    s.set_rota_departures(carer_a.clone(), vec![peggy, harold], 5_000, vec![]).await.unwrap();
+    assert_eq!(
+        sorted(s.rota_departures(carer_a.clone()).await.unwrap()),
+        sorted(vec![(peggy, 1_000), (harold, 5_000)])
+    );
+    assert!(s.rota_departures(carer_b.clone()).await.unwrap().is_empty(), "one carer's, not another's");
+    // Visiting Peggy again forgets her departure; leaving again starts a new one.
+    s.set_rota_departures(carer_a.clone(), vec![], 6_000, vec![peggy]).await.unwrap();
+    assert_eq!(s.rota_departures(carer_a.clone()).await.unwrap(), vec![(harold, 5_000)]);
+    s.set_rota_departures(carer_a.clone(), vec![peggy], 9_000, vec![]).await.unwrap();
+    assert_eq!(
+        sorted(s.rota_departures(carer_a.clone()).await.unwrap()),
+        sorted(vec![(peggy, 9_000), (harold, 5_000)])
+    );
 }
 
 async fn granted_lists_documents_of_one_kind<S: HubStorage>(s: S) {
