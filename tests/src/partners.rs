@@ -53,7 +53,7 @@ impl<S: HubStorage + Clone> TestHub<S> {
 
     /// `partner` is a partner kind's code, parsed as the hub's admin commands parse it: the
     /// harness does not depend on the model crate that names the kinds.
-    async fn organisation(&self, name: &str, kind: OrgKind, partner: Option<&str>) -> Uuid {
+    pub async fn organisation(&self, name: &str, kind: OrgKind, partner: Option<&str>) -> Uuid {
         let partner_kind = partner.map(|code| partner_kind(code).expect("a partner kind's code"));
         let id = Uuid::new_v4();
         let organisation = Organisation { id, name: name.into(), kind, partner_kind };

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use doorstep_model::{PartnerKind, RecordKind, SoftSign};
-use uuid::Uuid;
 
 use crate::doc_facts::DocFacts;
 use crate::service::Hub;
@@ -13,22 +12,13 @@ use crate::sharing::{WebCaller, WebError};
 use crate::storage::{Agreement, HubStorage, StorageError, WebRole};
 use crate::trends::{self, Measure, TrendFact, Trends, WeekCounts};
 
-/// Today in the UK, where weeks start.
-pub fn uk_today() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
-}
-
 impl<S: HubStorage> Hub<S> {
-    /// The commissioner's page as of today.
+    /// The commissioner's page as of the hub's today (UK): weeks not yet published are counted
+    /// now, from the providers and districts of the commissioner's agreements, and stored; every
+    /// week is then shown as it was first published.
     pub async fn trends(&self, caller: &WebCaller) -> Result<Trends, WebError> {
-        self.trends_on(caller, uk_today()).await
-    }
-
-    /// The commissioner's page as of `today` (UK): weeks not yet published are counted now, from
-    /// the providers and districts of the commissioner's agreements, and stored; every week is
-    /// then shown as it was first published.
-    pub async fn trends_on(&self, caller: &WebCaller, today: NaiveDate) -> Result<Trends, WebError> {
         self.require(caller, WebRole::Commissioner, "trends").await?;
+        let today = self.clock.today();
         let commissioner = caller.org.id;
         let agreements = self.storage.agreements_of(commissioner).await?;
         let mut scope = Vec::new();
@@ -44,7 +34,7 @@ impl<S: HubStorage> Hub<S> {
         // No agreement, nothing counted: an empty week published now would stand for good.
         if !agreements.is_empty() && !due.is_empty() {
             let facts = self.trend_facts(&agreements).await?;
-            let at = Utc::now().timestamp_millis();
+            let at = self.clock.now().timestamp_millis();
             for week in &due {
                 let counts = trends::count_week(&facts, *week);
                 let json = serde_json::to_string(&counts).map_err(|e| StorageError::Task(format!("counts: {e}")))?;
@@ -107,17 +97,5 @@ impl<S: HubStorage> Hub<S> {
             }
         }
         Ok(facts)
-    }
-
-    /// Lets a commissioner count a provider's people, all of them or those in `districts`.
-    pub async fn set_agreement(
-        &self,
-        commissioner: Uuid,
-        provider: Uuid,
-        districts: Vec<String>,
-    ) -> Result<Agreement, StorageError> {
-        let agreement = Agreement { commissioner, provider, districts, created_at: Utc::now().timestamp_millis() };
-        self.storage.set_agreement(agreement.clone()).await?;
-        Ok(agreement)
     }
 }

@@ -8,9 +8,11 @@
 
 use std::path::Path;
 
-use chrono::Utc;
+use chrono::{Days, NaiveDate, Utc};
 use doorstep_demo::{Generator, at};
-use doorstep_hub::storage::{HubStorage, WebRole};
+use doorstep_hub::admin;
+use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
+use doorstep_hub::trends::{self, ALL_AREAS, Measure};
 use doorstep_hub::{Hub, SqliteStorage};
 use doorstep_model::{
     Acvpu, Comparison, ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person,
@@ -309,26 +311,24 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     assert!(!text.contains(&world.person.name.family) && !text.contains("943 476 5919"), "{text}");
     assert!(text.contains("not shared with your organisation"));
 
-    // More ideas over the weeks, so the commissioner has something to count.
-    for n in 0..14 {
-        let summary =
-            if n % 2 == 0 { "Grab rail needed in the bathroom" } else { "Medication review: confused by tablets" };
-        let mut i = idea(&world.person, summary, "", Urgency::Soon);
-        i.who_could_act = vec![if n % 2 == 0 { PartnerKind::OtEquipment } else { PartnerKind::Pharmacy }];
-        world.carer.store.lock().await.put(&i).unwrap();
-    }
-    world.carer.sync().await;
+    // Ideas about people of two providers, in the latest week a commissioner can see.
+    commissioned_ideas(&world, dir.path()).await;
 
-    // The commissioner sees counts only.
+    // The commissioner sees counts of people only.
     screens.click("button.hub-link-button").await;
     sign_in(&screens, &base, "commissioning@council.example", PASSWORD).await;
     screens.wait_text("h1", "Trends across providers").await;
     let text = page_text(&screens).await;
-    assert!(text.contains("Ideas raised: 16") && !text.contains(&world.person.name.family), "{text}");
+    assert!(
+        text.contains("Sunrise Home Care: people in NB3") && text.contains("Meadow Care: all their people"),
+        "{text}"
+    );
+    assert!(text.contains("People carers raised an idea about, by week"), "{text}");
+    assert!(!text.contains(&world.person.name.family) && !text.contains("Grab rail"), "{text}");
     screens.shot("partner-trends").await;
     assert_accessible(&screens, "partner-trends").await;
     // The first chart (WebDriver's script runs outside the page's CSP; the page has none).
-    screens.client.execute("document.getElementById('ideas_by_category').scrollIntoView()", vec![]).await.unwrap();
+    screens.client.execute("document.getElementById('people_with_ideas').scrollIntoView()", vec![]).await.unwrap();
     screens.shot("partner-trends-chart").await;
     // …and cannot open a partner's inbox.
     screens.client.goto(&format!("{base}/inbox")).await.unwrap();
@@ -502,50 +502,124 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     world.hub.stop().await;
 }
 
-/// The commissioner's counts come from what devices synced, across the provider's ideas, with
-/// numbers under 5 suppressed.
+/// Ideas about people of three providers, dated in the latest week a commissioner can see, and
+/// the council's agreements: Sunrise's people in NB3 only, and all of Meadow Care's. Sunrise has
+/// 4 people in NB3 (one with three ideas) and 2 in NB1; Meadow 3 in NB3; Other Care, with no
+/// agreement, 10 in NB3. Returns the week and Meadow's manager's device.
+async fn commissioned_ideas(world: &World, dir: &Path) -> (NaiveDate, TestDevice) {
+    let week = *trends::countable_weeks(world.hub.clock.today()).last().unwrap();
+    let mut meadow = None;
+    let mut generator = Generator::new(77);
+    for (name, people) in [("Sunrise Home Care", 6), ("Meadow Care", 3), ("Other Care", 10)] {
+        let (org, manager) = if name == "Sunrise Home Care" {
+            (world.hub.provider, None)
+        } else {
+            let id = Uuid::new_v4();
+            let org = Organisation { id, name: name.into(), kind: OrgKind::Provider, partner_kind: None };
+            world.hub.storage.create_organisation(org).await.unwrap();
+            (id, Some(world.hub.device_in(dir, id, "M001", Role::Manager).await))
+        };
+        let device = manager.as_ref().unwrap_or(&world.manager);
+        for n in 0..people {
+            let mut person = generator.person();
+            person.address.postcode = if n >= 4 && name == "Sunrise Home Care" { "NB1 4AA" } else { "NB3 2QT" }.into();
+            person.consent = Default::default();
+            device.store.lock().await.put(&person).unwrap();
+            for again in 0..if n == 0 { 3 } else { 1 } {
+                let mut i = idea(&person, "Grab rail by the back door", "", Urgency::Soon);
+                i.author = StaffId::new("M001");
+                i.created_at = at(week + Days::new(2), 10 + again, 0);
+                device.store.lock().await.put(&i).unwrap();
+            }
+        }
+        device.sync().await;
+        if name == "Meadow Care" {
+            admin::set_agreement(&world.hub.storage, "test", world.council, org, &[]).await.unwrap();
+        } else if name == "Sunrise Home Care" {
+            admin::set_agreement(&world.hub.storage, "test", world.council, org, &["nb3".into()]).await.unwrap();
+        }
+        if let Some(m) = manager
+            && name == "Meadow Care"
+        {
+            meadow = Some(m);
+        }
+    }
+    (week, meadow.unwrap())
+}
+
+/// A commissioner counts people, not records, of the providers and districts of its
+/// agreements, at least 5 from 2 providers, rounded; a week once published never changes.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_commissioners_counts_match_the_data_with_small_numbers_suppressed() {
+async fn a_commissioner_counts_people_of_its_agreements_only_in_weeks_that_never_change() {
     let dir = tempfile::tempdir().unwrap();
     let world = set_up(dir.path()).await;
-    // On top of set_up's two OT ideas: seven more for OT, three for a pharmacy, six for housing.
-    for n in 0..16 {
-        let mut i = idea(&world.person, &format!("Idea number {n}"), "", Urgency::Soon);
-        if (7..10).contains(&n) {
-            i.who_could_act = vec![PartnerKind::Pharmacy];
-        } else if n >= 10 {
-            i.who_could_act = vec![PartnerKind::Housing];
-        }
-        world.carer.store.lock().await.put(&i).unwrap();
-    }
-    world.carer.sync().await;
-
-    let hub = Hub::new(world.hub.storage.clone());
+    let hub = Hub::with_clock(world.hub.storage.clone(), world.hub.clock.clone());
     let (_, commissioner) = hub.sign_in("commissioning@council.example", PASSWORD).await.unwrap();
-    let trends = hub.trends(&commissioner).await.unwrap();
-    assert_eq!(trends.total_ideas, Some(18));
-    let count = |label: &str| trends.ideas_by_category.iter().find(|c| c.label == label).map(|c| c.value);
-    assert_eq!(count(PartnerKind::OtEquipment.label()), Some(Some(9)));
-    assert_eq!(count(PartnerKind::Pharmacy.label()), Some(None), "3 is under 5: suppressed");
-    // With the total shown, the 3 could be worked out from the rest: the next smallest goes too.
-    assert_eq!(count(PartnerKind::Housing.label()), Some(None), "secondary suppression");
-    let area = trends.ideas_by_area.iter().find(|c| c.label == "NB3").map(|c| c.value);
-    assert_eq!(area, Some(Some(18)));
-    let provider = trends.ideas_by_provider.iter().find(|c| c.label == "Sunrise Home Care").map(|c| c.value);
-    assert_eq!(provider, Some(Some(18)));
+    // No agreement yet: nothing is counted, and no empty week is published to stand for good.
+    let none = hub.trends(&commissioner).await.unwrap();
+    assert!(none.scope.is_empty() && none.weeks.is_empty(), "{none:?}");
 
-    // A hub upgraded from before page facts fills them in when it starts: the same counts.
+    let (week, meadow) = commissioned_ideas(&world, dir.path()).await;
+    let seen = hub.trends(&commissioner).await.unwrap();
+    let scope = vec![("Meadow Care".to_string(), vec![]), ("Sunrise Home Care".to_string(), vec!["NB3".to_string()])];
+    assert_eq!(seen.scope, scope);
+    assert_eq!(seen.weeks.len(), trends::WEEKS_SHOWN);
+    let last = seen.weeks.last().unwrap();
+    assert_eq!(last.week, week);
+    // 4 of Sunrise's people in NB3 and Meadow's 3: 7 people, shown as 5. Counting records would
+    // give 9 (shown 10); every provider and district, 19 (shown 20).
+    assert_eq!(last.people(&Measure::Idea, ALL_AREAS), Some(5), "{last:?}");
+    assert_eq!(last.people(&Measure::Idea, "NB3"), Some(5));
+    assert_eq!(last.people(&Measure::IdeaFor(PartnerKind::OtEquipment), ALL_AREAS), Some(5));
+    assert!(!last.cells.iter().any(|c| c.area == "NB1"), "NB1 is outside the agreement: {last:?}");
+    // set_up's ideas are dated today: not in a counted week yet.
+    assert!(seen.weeks.iter().all(|w| w.week < world.hub.clock.today()));
+
+    // Records for that week that arrive late do not change it: views over time never differ.
+    let mut generator = Generator::new(78);
+    for _ in 0..6 {
+        let mut person = generator.person();
+        person.address.postcode = "NB3 2QT".into();
+        person.consent = Default::default();
+        let mut i = idea(&person, "Grab rail by the back door", "", Urgency::Soon);
+        i.author = StaffId::new("M001");
+        i.created_at = at(week + Days::new(3), 9, 0);
+        meadow.store.lock().await.put(&person).unwrap();
+        meadow.store.lock().await.put(&i).unwrap();
+    }
+    meadow.sync().await;
+    assert_eq!(hub.trends(&commissioner).await.unwrap(), seen, "a published week stands");
+    // A week on, the next week is counted and the earlier one is as it was.
+    world.hub.clock.advance(std::time::Duration::from_secs(7 * 24 * 3600));
+    let later = hub.trends(&commissioner).await.unwrap();
+    assert_eq!(later.weeks.last().map(|w| w.week), Some(week + Days::new(7)));
+    assert_eq!(later.weeks.iter().find(|w| w.week == week), Some(last));
+
+    // A hub upgraded from before weekly facts fills them in when it starts: another commissioner
+    // with the same agreements, counting that week for the first time, sees all 13 people.
     let db = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
-    db.execute("DELETE FROM doc_facts", []).unwrap();
-    assert_eq!(hub.trends(&commissioner).await.unwrap().total_ideas, None, "nothing left to count");
-    assert!(hub.backfill_facts().await.unwrap() >= 18);
-    assert_eq!(hub.trends(&commissioner).await.unwrap(), trends);
+    db.execute("DELETE FROM doc_facts WHERE kind IN ('insight', 'note')", []).unwrap();
+    assert!(hub.backfill_facts().await.unwrap() >= 13);
+    let icb = world.hub.organisation("North ICB", OrgKind::Partner, Some("icb")).await;
+    for (provider, districts) in [(world.hub.provider, vec!["NB3".to_string()]), (meadow_org(&world).await, vec![])] {
+        admin::set_agreement(&world.hub.storage, "test", icb, provider, &districts).await.unwrap();
+    }
+    hub.create_web_user(icb, "analyst@icb.example", "Ana Lyst", WebRole::Commissioner, PASSWORD).await.unwrap();
+    let (_, analyst) = hub.sign_in("analyst@icb.example", PASSWORD).await.unwrap();
+    let theirs = hub.trends(&analyst).await.unwrap();
+    let counted = theirs.weeks.iter().find(|w| w.week == week).unwrap();
+    assert_eq!(counted.people(&Measure::Idea, ALL_AREAS), Some(15), "13 people, rounded");
 
     // A partner may not see trends, nor a commissioner an inbox.
     let (_, ola) = hub.sign_in("ola@council.example", PASSWORD).await.unwrap();
     assert!(hub.trends(&ola).await.is_err());
     assert!(hub.inbox(&commissioner, &Default::default()).await.is_err());
     world.hub.stop().await;
+}
+
+async fn meadow_org(world: &World) -> Uuid {
+    let orgs = world.hub.storage.organisations().await.unwrap();
+    orgs.into_iter().find(|o| o.name == "Meadow Care").map(|o| o.id).unwrap()
 }
 
 /// The accessibility check itself can fail: a field with no label is reported.
