@@ -158,6 +158,19 @@ async fn every_operator_command_works_on_a_hub_devices_synced_with() {
     assert!(refused.contains("gp_practice"), "{refused}");
     assert!(fails(&db, &["create-partner", "--name", "X", "--kind", "bank"], None).contains("unknown partner kind"));
 
+    // Agreements: what a commissioner may count.
+    let agreed =
+        ok(&db, &["set-agreement", "--commissioner", &icb, "--provider", &org, "--districts", "nb3", "NB1"], None);
+    assert!(agreed.starts_with("North ICB may now count Sunrise Home Care (NB3, NB1)"), "{agreed}");
+    let everyone = ok(&db, &["set-agreement", "--commissioner", &icb, "--provider", &org], None);
+    assert!(everyone.contains("(all its people)"), "{everyone}");
+    let bad = fails(&db, &["set-agreement", "--commissioner", &icb, "--provider", &org, "--districts", "Flat 2"], None);
+    assert!(bad.contains("is not a postcode district"), "{bad}");
+    let bad = fails(&db, &["set-agreement", "--commissioner", &partner, "--provider", &org], None);
+    assert!(bad.contains("Riverside Surgery is not an ICB or a council"), "{bad}");
+    let bad = fails(&db, &["set-agreement", "--commissioner", &icb, "--provider", &partner], None);
+    assert!(bad.contains("Riverside Surgery is not a care provider"), "{bad}");
+
     // Web users: create, list, disable, enable, reset a password.
     let password = format!("{PASSWORD}\n");
     let created = ok(
