@@ -337,6 +337,65 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
     Ok(summary)
 }
 
+/// Postcodes for generated caseloads, in three made-up districts.
+const AREA_POSTCODES: [&str; 3] = ["NB1 4AA", "NB2 7LP", "NB3 2QT"];
+
+/// Weeks of another provider's work for the commissioners' counts: `people` people across three
+/// districts, each visited once a week for the `weeks` weeks before `today`, every visit with a
+/// note (a new sign in about a third of them) and now and then an idea.
+pub fn load_area_history(
+    store: &mut Store,
+    seed: u64,
+    today: NaiveDate,
+    weeks: i64,
+    people: usize,
+) -> Result<DemoSummary> {
+    let mut generator = Generator::new(seed);
+    let mut summary = DemoSummary::default();
+    let kinds = [PartnerKind::OtEquipment, PartnerKind::GpPractice, PartnerKind::Pharmacy];
+    for n in 0..people {
+        let mut person = generator.person();
+        person.address.postcode = AREA_POSTCODES[n % AREA_POSTCODES.len()].into();
+        store.put(&person)?;
+        summary.people += 1;
+        for week in 1..=weeks {
+            let day = today - Duration::days(7 * week - (n % 5) as i64);
+            let mut visit = generator.visit(&person, at(day, 9 + (n % 8) as u32, 0));
+            visit.check_in(visit.window.start + Duration::minutes(2)).ok();
+            visit.check_out(visit.window.end).ok();
+            store.put(&visit)?;
+            let mut note = generator.note(&visit);
+            if note.soft_signs.is_empty() && generator.rng.random_bool(0.2) {
+                let sign = *SoftSign::ALL.choose(&mut generator.rng).unwrap_or(&SoftSign::NotUsualSelf);
+                note.observe(SoftSignObservation { sign, compared_to_usual: Comparison::New, detail: String::new() });
+            }
+            store.put(&note)?;
+            summary.visits += 1;
+            summary.notes += 1;
+            if generator.rng.random_bool(0.12) {
+                let idea = Insight {
+                    id: InsightId(generator.uuid()),
+                    person_id: Some(person.id),
+                    author: visit.carers[0].clone(),
+                    created_at: visit.window.end,
+                    summary: "Might manage better with some help".into(),
+                    detail: String::new(),
+                    suggested_action: String::new(),
+                    who_could_act: vec![*kinds.choose(&mut generator.rng).unwrap_or(&PartnerKind::GpPractice)],
+                    urgency: Urgency::Soon,
+                    consent_basis: ConsentBasis::NotIdentifiable,
+                    status: InsightStatus::Submitted,
+                    comments: vec![],
+                    shares: vec![],
+                };
+                store.put(&idea)?;
+                summary.insights += 1;
+            }
+        }
+    }
+    Ok(summary)
+}
+
 /// The demo office's directory: its numbers, Northbrook's community services and staff names.
 /// Numbers are from Ofcom's drama ranges, never a real line.
 pub fn demo_directory(provider: Uuid) -> Directory {

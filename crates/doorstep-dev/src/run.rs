@@ -27,6 +27,7 @@ use crate::Result;
 
 /// The demo provider's id, the same every run.
 const DEMO_PROVIDER: Uuid = Uuid::from_u128(0x5e11_0000_0000_4000_8000_0000_0000_0001);
+const DEMO_ICB: Uuid = Uuid::from_u128(0x5e_0003);
 
 struct Options {
     dir: PathBuf,
@@ -97,7 +98,7 @@ async fn demo_partners(storage: &SqliteStorage) -> std::result::Result<(PartnerO
     let orgs = [
         ("surgery", Uuid::from_u128(0x5e_0001), "Riverside Surgery", PartnerKind::GpPractice),
         ("council", Uuid::from_u128(0x5e_0002), "Northbrook Adult Social Care", PartnerKind::CouncilAdultSocialCare),
-        ("icb", Uuid::from_u128(0x5e_0003), "Northbrook Integrated Care Board", PartnerKind::IntegratedCareBoard),
+        ("icb", DEMO_ICB, "Northbrook Integrated Care Board", PartnerKind::IntegratedCareBoard),
     ];
     for (_, id, name, kind) in orgs {
         let org = Organisation { id, name: name.into(), kind: OrgKind::Partner, partner_kind: Some(kind) };
@@ -144,19 +145,18 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
         }
     }));
 
-    let enrol = |staff: &'static str, role: Role, file: PathBuf| {
+    let enrol_in = |org: Uuid, staff: &'static str, role: Role, file: PathBuf| {
         let storage = storage.clone();
         let url = url.clone();
         async move {
             let store = Arc::new(Mutex::new(Store::open(&file).map_err(|e| format!("{}: {e}", file.display()))?));
-            let code = issue_enrolment_code(&storage, DEMO_PROVIDER, staff, role, "demo")
-                .await
-                .map_err(|e| format!("{e:?}"))?;
+            let code = issue_enrolment_code(&storage, org, staff, role, "demo").await.map_err(|e| format!("{e:?}"))?;
             doorstep_sync::enrol(&store, &url, &code.code, &format!("{staff}'s device")).await.map_err(|e| text(&e))?;
             let client = SyncClient::for_store(&store).await.map_err(|e| text(&e))?;
             Ok::<_, String>((store, client))
         }
     };
+    let enrol = |staff: &'static str, role: Role, file: PathBuf| enrol_in(DEMO_PROVIDER, staff, role, file);
 
     let today = Local::now().date_naive();
     let (surgery, council) = demo_partners(&storage).await?;
@@ -171,6 +171,38 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
         "Office device: loaded {} people, {} visits, {} visit notes, {} ideas; synced {} records to the hub in {} round trip(s).",
         loaded.people, loaded.visits, loaded.notes, loaded.insights, pushed.pushed, pushed.round_trips
     );
+
+    // Two more providers' last twelve weeks, so the ICB's commissioner has figures to see (each
+    // needs at least 5 people from at least 2 providers).
+    let mut counted = 0;
+    for (n, name) in ["Meadow Care", "Hillside Home Care"].into_iter().enumerate() {
+        let id = Uuid::from_u128(0x5e11_0000_0000_4000_8000_0000_0000_0002 + n as u128);
+        let org = Organisation { id, name: name.into(), kind: OrgKind::Provider, partner_kind: None };
+        storage.create_organisation(org).await.map_err(|e| text(&e))?;
+        let file = options.dir.join(format!("provider-{}.db", n + 2));
+        fresh(&file)?;
+        let (store, client) = enrol_in(id, "M001", Role::Manager, file).await?;
+        let history = doorstep_demo::load_area_history(&mut *store.lock().await, 100 + n as u64, today, 12, 24)
+            .map_err(|e| text(&e))?;
+        client.sync(&store, |_| {}).await.map_err(|e| text(&e))?;
+        counted += history.people;
+        doorstep_hub::admin::set_agreement(&storage, "demo", DEMO_ICB, id, &[]).await.map_err(|e| text(&e))?;
+    }
+    doorstep_hub::admin::set_agreement(&storage, "demo", DEMO_ICB, DEMO_PROVIDER, &[]).await.map_err(|e| text(&e))?;
+    let hub = doorstep_hub::Hub::new(storage.clone());
+    let (_, commissioner) = hub.sign_in("commissioner@icb.demo", DEMO_WEB_PASSWORD).await.map_err(|e| text(&e))?;
+    let trends = hub.trends(&commissioner).await.map_err(|e| text(&e))?;
+    println!("Two more providers: {counted} people over the last 12 weeks, for the ICB's weekly counts.");
+    if let Some(week) = trends.weeks.last() {
+        use doorstep_hub::trends::{ALL_AREAS, Measure, TOO_FEW};
+        let say = |m: Measure| week.people(&m, ALL_AREAS).map_or_else(|| TOO_FEW.to_string(), |n| format!("about {n}"));
+        println!(
+            "  The commissioner's latest week (beginning {}): {} people with a sign new or worse, {} with an idea.",
+            week.week.format("%-d %B"),
+            say(Measure::AnySign),
+            say(Measure::Idea)
+        );
+    }
 
     let (sam, sam_sync) = enrol("C001", Role::Carer, files[2].clone()).await?;
     let got = sam_sync.sync(&sam, |_| {}).await.map_err(|e| text(&e))?;
