@@ -12,6 +12,7 @@ pub mod commissioning;
 pub mod config;
 pub mod conn_limits;
 pub mod doc_facts;
+pub mod doc_sync_states;
 pub mod fhir;
 pub mod limits;
 pub mod metrics;

@@ -506,7 +506,7 @@ pub struct Hub<S> {
     pub storage: S,
     /// Automerge sync-protocol state per (device, document) for the fallback exchange. Kept in
     /// memory: a fresh state after a restart only costs an extra round.
-    doc_sync_states: tokio::sync::Mutex<HashMap<(Uuid, Uuid), automerge::sync::State>>,
+    doc_sync_states: crate::doc_sync_states::DocSyncStates,
     /// Refused device tokens, tallied per source and minute for the audit log.
     pub refused_tokens: RefusedTokens,
     /// Wrong enrolment codes, tallied the same way.
@@ -534,7 +534,7 @@ impl<S: HubStorage> Hub<S> {
     pub fn with_clock(storage: S, clock: HubClock) -> Self {
         Hub {
             storage,
-            doc_sync_states: tokio::sync::Mutex::new(HashMap::new()),
+            doc_sync_states: Default::default(),
             refused_tokens: RefusedTokens::default(),
             refused_codes: RefusedTokens::default(),
             clock,
@@ -591,8 +591,9 @@ impl<S: HubStorage> Hub<S> {
             None => AutoCommit::new(),
         };
         let before = doc.get_heads();
-        let mut states = self.doc_sync_states.lock().await;
-        let state = states.entry((caller.device.id, id)).or_default();
+        // Taken out, not locked: other devices' conversations go on while this one writes.
+        let mut state = self.doc_sync_states.take(caller.device.id, id);
+        let state = &mut state;
         if !request.message.is_empty() {
             let message = Message::decode(&request.message)
                 .map_err(|e| ServiceError::BadRequest(format!("not an Automerge sync message: {e}")))?;
@@ -612,8 +613,8 @@ impl<S: HubStorage> Hub<S> {
         }
         doorstep_model::doc_sync::resend_what_they_need(state);
         let reply = doc.sync().generate_sync_message(state).map(|m| m.encode()).unwrap_or_default();
-        if reply.is_empty() {
-            states.remove(&(caller.device.id, id));
+        if !reply.is_empty() {
+            self.doc_sync_states.put(caller.device.id, id, std::mem::take(state));
         }
         Ok(DocSyncResponse { message: reply })
     }
