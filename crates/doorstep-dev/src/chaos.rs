@@ -5,6 +5,7 @@
 //! 2. The real hub binary SIGKILLed N times while devices sync, restarted on the same file.
 //! 3. Randomised partition / edit / merge schedules across 3–5 replicas through the hub.
 //! 4. Disk full on a device and on the hub (small tmpfs mounts; needs root).
+//! 5. Load: slow clients, an oversize note and forged tokens while a real device syncs.
 //!
 //! Every change acknowledged (a save that returned) must be present once everywhere, every
 //! SQLite file must pass its integrity check, every replica must converge. The figures are kept
@@ -14,6 +15,7 @@ mod app_kill;
 mod disk;
 pub mod hub;
 mod hub_kill;
+pub mod load;
 pub mod results;
 mod schedules;
 
@@ -40,6 +42,7 @@ pub struct Figures {
     pub schedules: usize,
     pub converged: usize,
     pub panics: usize,
+    pub load: load::LoadFigures,
 }
 
 /// What every part of the run shares: the hub, an office device that checks what the hub holds,
@@ -127,6 +130,7 @@ pub fn chaos(args: &[&str]) -> Result {
         schedules: figures.schedules as u64,
         converged: figures.converged as u64,
         panics: figures.panics as u64,
+        load: figures.load.clone(),
     };
     chaos.save()?;
     println!(
@@ -155,7 +159,7 @@ async fn run(
 ) -> Result<(Figures, usize, Vec<String>)> {
     let dir = tempfile::Builder::new().prefix("doorstep-chaos-").tempdir().map_err(|e| e.to_string())?;
     let hub_db = dir.path().join("hub.db");
-    let mut codes = hub::prepare(&hub_db, 12).await?;
+    let mut codes = hub::prepare(&hub_db, 13).await?;
     let hub = HubProcess::start(&bin, &hub_db, flag.clone())?;
     let code = codes.pop().ok_or("no code")?;
     let observer = Device::enrol(&dir.path().join("office.db"), None, &hub.url, &code, "office").await?;
@@ -198,6 +202,9 @@ async fn parts(ctx: &mut Ctx, rounds: usize, schedules: usize, seed: u64, rng: &
     let t = Instant::now();
     disk::run(ctx, rng).await?;
     println!("disk full: done in {:.1} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    ctx.figures.load = load::run(ctx).await?;
+    println!("load: done in {:.1} s", t.elapsed().as_secs_f64());
 
     // The main hub, SIGKILLed once more, must have a whole file with no change stored twice.
     if !ctx.hub.running() {

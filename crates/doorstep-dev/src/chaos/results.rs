@@ -16,6 +16,8 @@ pub struct ChaosFigures {
     pub converged: u64,
     /// Processes that died by themselves (a panic or a crash), not by our SIGKILL.
     pub panics: u64,
+    /// The load probe (`chaos/load.rs`).
+    pub load: super::load::LoadFigures,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -51,7 +53,11 @@ impl ChaosFigures {
         write(
             chaos_file(),
             json!({"kills": self.kills, "lost": self.lost, "duplicated": self.duplicated,
-                   "schedules": self.schedules, "converged": self.converged, "panics": self.panics}),
+                   "schedules": self.schedules, "converged": self.converged, "panics": self.panics,
+                   "slow_clients_held_s": self.load.slow_clients_held_s,
+                   "oversize_held_back": self.load.oversize_held_back,
+                   "audit_rows_per_forged": self.load.audit_rows_per_forged,
+                   "p99_ms": self.load.p99_ms}),
         )
     }
 
@@ -65,6 +71,12 @@ impl ChaosFigures {
             schedules: field(&v, "schedules"),
             converged: field(&v, "converged"),
             panics: field(&v, "panics"),
+            load: super::load::LoadFigures {
+                slow_clients_held_s: v.get("slow_clients_held_s").and_then(Value::as_f64).unwrap_or(0.0),
+                oversize_held_back: field(&v, "oversize_held_back"),
+                audit_rows_per_forged: v.get("audit_rows_per_forged").and_then(Value::as_f64).unwrap_or(0.0),
+                p99_ms: field(&v, "p99_ms"),
+            },
         })
     }
 }
@@ -95,14 +107,19 @@ pub fn result_line(chaos: Option<&ChaosFigures>, fuzz: Option<&FuzzFigures>) -> 
     let c = chaos.cloned().unwrap_or_default();
     let f = fuzz.cloned().unwrap_or_default();
     format!(
-        "RESULT kills={} lost={} duplicated={} schedules={} converged={} fuzz_inputs={} panics={}",
+        "RESULT kills={} lost={} duplicated={} schedules={} converged={} fuzz_inputs={} panics={} \
+         slow_clients_held_s={:.1} oversize_held_back={} audit_rows_per_forged={:.3} p99_ms={}",
         c.kills,
         c.lost,
         c.duplicated,
         c.schedules,
         c.converged,
         f.inputs,
-        c.panics + f.panics
+        c.panics + f.panics,
+        c.load.slow_clients_held_s,
+        c.load.oversize_held_back,
+        c.load.audit_rows_per_forged,
+        c.load.p99_ms
     )
 }
 
@@ -114,13 +131,21 @@ mod tests {
     fn the_result_line_has_the_issues_shape_and_sums_panics() {
         assert_eq!(
             result_line(None, None),
-            "RESULT kills=0 lost=0 duplicated=0 schedules=0 converged=0 fuzz_inputs=0 panics=0"
+            "RESULT kills=0 lost=0 duplicated=0 schedules=0 converged=0 fuzz_inputs=0 panics=0 \
+             slow_clients_held_s=0.0 oversize_held_back=0 audit_rows_per_forged=0.000 p99_ms=0"
         );
-        let chaos = ChaosFigures { kills: 40, lost: 0, duplicated: 0, schedules: 20, converged: 20, panics: 1 };
+        let load = super::super::load::LoadFigures {
+            slow_clients_held_s: 10.04,
+            oversize_held_back: 1,
+            audit_rows_per_forged: 1.0 / 300.0,
+            p99_ms: 42,
+        };
+        let chaos = ChaosFigures { kills: 40, lost: 0, duplicated: 0, schedules: 20, converged: 20, panics: 1, load };
         let fuzz = FuzzFigures { targets: 4, seconds: 60, inputs: 123_456, panics: 2 };
         assert_eq!(
             result_line(Some(&chaos), Some(&fuzz)),
-            "RESULT kills=40 lost=0 duplicated=0 schedules=20 converged=20 fuzz_inputs=123456 panics=3"
+            "RESULT kills=40 lost=0 duplicated=0 schedules=20 converged=20 fuzz_inputs=123456 panics=3 \
+             slow_clients_held_s=10.0 oversize_held_back=1 audit_rows_per_forged=0.003 p99_ms=42"
         );
     }
 }
