@@ -15,6 +15,7 @@ pub mod fhir;
 pub mod limits;
 pub mod metrics;
 pub mod pages;
+pub mod pg_tls;
 pub mod postgres;
 pub mod server;
 pub mod service;

@@ -19,6 +19,10 @@ pub enum StorageError {
     SqliteMigration(#[from] rusqlite_migration::Error),
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    PostgresConnect(String),
+    #[error(transparent)]
+    PostgresUrl(#[from] crate::pg_tls::PgUrlError),
     #[error("PostgreSQL pool: {0}")]
     Pool(String),
     #[error("PostgreSQL migration: {0}")]

@@ -7,6 +7,7 @@ mod common;
 mod kill;
 mod metrics;
 mod operator;
+mod pg_tls;
 mod storage_suite;
 mod tls;
 mod upgrade;
