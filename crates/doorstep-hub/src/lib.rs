@@ -8,6 +8,7 @@ pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod backup;
+pub mod code_key;
 pub mod config;
 pub mod conn_limits;
 pub mod doc_facts;

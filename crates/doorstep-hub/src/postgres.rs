@@ -14,7 +14,10 @@ use doorstep_protocol::Role;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use crate::audit;
+use crate::code_key::CodeKey;
 use crate::pg_tls::PgTarget;
 use crate::storage::*;
 
@@ -36,6 +39,7 @@ const POOL_SIZE: usize = 16;
 #[derive(Clone)]
 pub struct PostgresStorage {
     pool: Pool,
+    code_key: Arc<CodeKey>,
 }
 
 impl PostgresStorage {
@@ -56,7 +60,13 @@ impl PostgresStorage {
             tracing::info!(entries = chained, "chained the audit entries written before the audit log was chained");
         }
         drop(c);
-        Ok(PostgresStorage { pool })
+        // A key of its own until `with_code_key` gives the hub's file (`server::with_storage`).
+        Ok(PostgresStorage { pool, code_key: Arc::new(CodeKey::ephemeral()) })
+    }
+
+    /// The same storage with the hub's enrolment-code key (`code_key::for_postgres`).
+    pub fn with_code_key(self, key: CodeKey) -> PostgresStorage {
+        PostgresStorage { code_key: Arc::new(key), ..self }
     }
 
     async fn client(&self) -> StorageResult<Object> {
@@ -252,6 +262,10 @@ fn web_user_status_from_row(r: &Row) -> WebUserStatus {
 }
 
 impl HubStorage for PostgresStorage {
+    fn code_key(&self) -> &CodeKey {
+        &self.code_key
+    }
+
     async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
         let c = self.client().await?;
         c.execute(

@@ -3,6 +3,7 @@
 
 mod audit_cli;
 mod backup;
+mod code_key;
 mod common;
 mod kill;
 mod metrics;
