@@ -22,7 +22,16 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 fn hub_command(database: &str, args: &[&str]) -> Output {
-    Command::new(HUB).arg("--database").arg(database).args(args).env("RUST_LOG", "warn").output().unwrap()
+    // On PostgreSQL a command that opens the database reads the code key: never one in the source tree.
+    let scratch = tempfile::TempDir::new().unwrap();
+    Command::new(HUB)
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env(CODE_KEY_FILE_ENV, postgres_key(scratch.path()))
+        .output()
+        .unwrap()
 }
 
 /// The enrolment-code key a hub on PostgreSQL keeps in `dir` (on SQLite it is beside the file).
