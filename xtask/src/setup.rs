@@ -111,6 +111,7 @@ pub fn ensure_postgres() -> Result<String> {
             }
         }
     };
+    ensure_postgres_ssl(&port)?;
     let role = psql_as_postgres(
         &port,
         &format!("SELECT rolcanlogin AND rolcreatedb FROM pg_roles WHERE rolname = '{TEST_ROLE}'"),
@@ -130,6 +131,41 @@ pub fn ensure_postgres() -> Result<String> {
     sh("psql", &[&url, "-X", "-q", "-o", "/dev/null", "-c", "SELECT 1"])
         .map_err(|e| format!("PostgreSQL is running but {url} does not accept connections: {e}"))?;
     Ok(url)
+}
+
+/// The hub's TLS tests (`pg_tls.rs`) need `ssl = on`. Debian's clusters have it with the
+/// snakeoil certificate (postgresql-common depends on ssl-cert); a cluster without it is given
+/// that certificate and reloaded. Nothing is changed when ssl is already on.
+fn ensure_postgres_ssl(port: &str) -> Result {
+    if psql_as_postgres(port, "SHOW ssl")?.trim() == "on" {
+        return Ok(());
+    }
+    const CERT: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    const KEY: &str = "/etc/ssl/private/ssl-cert-snakeoil.key";
+    if !std::path::Path::new(CERT).exists() {
+        crate::app::apt_install(&["ssl-cert"])?;
+        as_root("make-ssl-cert", &["generate-default-snakeoil"], &[])?;
+    }
+    eprintln!("PostgreSQL: turning ssl on with the snakeoil certificate (ALTER SYSTEM, reload)");
+    for sql in [
+        format!("ALTER SYSTEM SET ssl_cert_file = '{CERT}'"),
+        format!("ALTER SYSTEM SET ssl_key_file = '{KEY}'"),
+        "ALTER SYSTEM SET ssl = on".to_string(),
+        "SELECT pg_reload_conf()".to_string(),
+    ] {
+        psql_as_postgres(port, &sql)?;
+    }
+    // The reload is asynchronous; a key the server cannot read leaves ssl off (see its log).
+    for _ in 0..20 {
+        if psql_as_postgres(port, "SHOW ssl")?.trim() == "on" {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    Err(format!(
+        "PostgreSQL's ssl is still off after setting {CERT} and {KEY}: the postgres user must be able to read the key \
+         (Debian: adduser postgres ssl-cert); see /var/log/postgresql/"
+    ))
 }
 
 /// Whether [`ensure_postgres`] will install PostgreSQL: none is installed (Debian's layout) and

@@ -373,7 +373,8 @@ async fn enrol<S: HubStorage>(
     };
     let storage = &state.hub.storage;
     let now = Utc::now().timestamp_millis();
-    let redeemed = storage.redeem_enrolment_code(enrolment_code_hash(&request.code), now, placeholder).await?;
+    let redeemed =
+        storage.redeem_enrolment_code(enrolment_code_hash(storage.code_key(), &request.code), now, placeholder).await?;
     let Some(device) = redeemed else {
         // A wrong code is someone guessing (or a typo): in the log, one line a source and minute
         // carrying the count of the rest, as for refused device tokens.
@@ -447,7 +448,7 @@ pub async fn issue_enrolment_code<S: HubStorage>(
     let expires = Utc::now() + Duration::hours(24);
     storage
         .create_enrolment_code(EnrolmentCode {
-            code_hash: enrolment_code_hash(&code),
+            code_hash: enrolment_code_hash(storage.code_key(), &code),
             org_id,
             staff_ref: staff_ref.to_string(),
             role,

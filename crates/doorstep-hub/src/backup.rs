@@ -241,10 +241,10 @@ fn run_tool(tool: &'static str, args: &[&str], env: &[(&'static str, String)]) -
 /// `pg_restore`: a password in their arguments would be readable by every user of the machine
 /// (`ps`), the environment is not.
 fn libpq_env(url: &str) -> Result<Vec<(&'static str, String)>, BackupError> {
-    use tokio_postgres::config::{Host, SslMode};
-    let config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e| BackupError::ToolFailed { tool: "pg_dump", message: format!("the database URL: {e}") })?;
+    use tokio_postgres::config::Host;
+    let target = crate::pg_tls::PgTarget::parse(url)
+        .map_err(|e| BackupError::ToolFailed { tool: "pg_dump", message: e.to_string() })?;
+    let config = &target.config;
     let mut env = Vec::new();
     let hosts: Vec<String> = config
         .get_hosts()
@@ -270,12 +270,10 @@ fn libpq_env(url: &str) -> Result<Vec<(&'static str, String)>, BackupError> {
     if let Some(db) = config.get_dbname() {
         env.push(("PGDATABASE", db.to_string()));
     }
-    let ssl = match config.get_ssl_mode() {
-        SslMode::Disable => "disable",
-        SslMode::Require => "require",
-        _ => "prefer",
-    };
-    env.push(("PGSSLMODE", ssl.to_string()));
+    env.push(("PGSSLMODE", target.ssl_mode.as_str().to_string()));
+    if let Some(root) = &target.root_cert {
+        env.push(("PGSSLROOTCERT", root.clone()));
+    }
     Ok(env)
 }
 
@@ -326,8 +324,7 @@ async fn dump_schema_version(dump: &Path) -> Result<i64, BackupError> {
 
 async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary, BackupError> {
     let schema_version = dump_schema_version(from).await?;
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    let driver = tokio::spawn(connection);
+    let (client, driver) = connect(url).await?;
     let mut sessions = 0;
     // A hub that has just stopped may take a moment to close its connections.
     for attempt in 0..6 {
@@ -374,8 +371,7 @@ async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary
     .await
     .map_err(|e| StorageError::Task(e.to_string()))??;
     // A new epoch, as for SQLite (restore_sqlite).
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    let driver = tokio::spawn(connection);
+    let (client, driver) = connect(url).await?;
     client
         .batch_execute(
             "DO $$ BEGIN
@@ -391,16 +387,24 @@ async fn restore_postgres(url: &str, from: &Path, force: bool) -> Result<Summary
     Ok(Summary { schema_version, bytes: file_size(from) })
 }
 
+/// One connection to `url`, with its TLS settings.
+async fn connect(url: &str) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), BackupError> {
+    let target = crate::pg_tls::PgTarget::parse(url).map_err(StorageError::from)?;
+    Ok(target.connect_one().await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::libpq_env;
 
     #[test]
     fn the_database_password_goes_to_pg_dump_in_its_environment_not_its_arguments() {
-        let env = libpq_env("postgres://hub:s3cret%21@db.internal:5433/doorstep?sslmode=require").expect("a URL");
+        let env = libpq_env("postgres://hub:s3cret%21@db.internal:5433/doorstep?sslmode=require&sslrootcert=system")
+            .expect("a URL");
         let get = |key: &str| env.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
         assert_eq!(get("PGPASSWORD"), Some("s3cret!"));
         assert_eq!((get("PGHOST"), get("PGPORT"), get("PGUSER")), (Some("db.internal"), Some("5433"), Some("hub")));
         assert_eq!((get("PGDATABASE"), get("PGSSLMODE")), (Some("doorstep"), Some("require")));
+        assert_eq!(get("PGSSLROOTCERT"), Some("system"));
     }
 }

@@ -26,6 +26,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use crate::server::Peer;
 use crate::service::Hub;
@@ -251,8 +252,8 @@ fn may_read(request: &Request) -> bool {
     let headers = request.headers();
     if let Some(expected) = *TOKEN {
         let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()?.strip_prefix("Bearer "));
-        // Compared as SHA-256 digests: how long a comparison takes says nothing about the token.
-        if given.is_some_and(|g| <[u8; 32]>::from(Sha256::digest(g.trim())) == expected) {
+        // Compared as SHA-256 digests, in constant time: how long it takes says nothing of the token.
+        if given.is_some_and(|g| bool::from(Sha256::digest(g.trim()).as_slice().ct_eq(&expected))) {
             return true;
         }
     }

@@ -11,10 +11,14 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, T
 use doorstep_model::PartnerKind;
 use doorstep_model::RecordKind;
 use doorstep_protocol::Role;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use crate::audit;
+use crate::code_key::CodeKey;
+use crate::pg_tls::PgTarget;
 use crate::storage::*;
 
 mod embedded {
@@ -35,15 +39,17 @@ const POOL_SIZE: usize = 16;
 #[derive(Clone)]
 pub struct PostgresStorage {
     pool: Pool,
+    code_key: Arc<CodeKey>,
 }
 
 impl PostgresStorage {
-    /// Connects to `url` (`postgres://user:password@host:port/database`, no TLS), migrating the
-    /// database to the latest schema first.
+    /// Connects to `url` (`postgres://user:password@host:port/database`, with `sslmode` and
+    /// `sslrootcert` as in [`crate::pg_tls`]), migrating the database to the latest schema first.
     pub async fn connect(url: &str) -> StorageResult<PostgresStorage> {
-        let config: tokio_postgres::Config = url.parse()?;
-        migrate(&config).await?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let target = PgTarget::parse(url)?;
+        migrate(&target).await?;
+        let manager =
+            Manager::from_config(target.config, target.tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool =
             Pool::builder(manager).max_size(POOL_SIZE).build().map_err(|e| StorageError::Pool(with_causes(&e)))?;
         // Fail now, not on the first request, if the database cannot be reached.
@@ -54,7 +60,13 @@ impl PostgresStorage {
             tracing::info!(entries = chained, "chained the audit entries written before the audit log was chained");
         }
         drop(c);
-        Ok(PostgresStorage { pool })
+        // A key of its own until `with_code_key` gives the hub's file (`server::with_storage`).
+        Ok(PostgresStorage { pool, code_key: Arc::new(CodeKey::ephemeral()) })
+    }
+
+    /// The same storage with the hub's enrolment-code key (`code_key::for_postgres`).
+    pub fn with_code_key(self, key: CodeKey) -> PostgresStorage {
+        PostgresStorage { code_key: Arc::new(key), ..self }
     }
 
     async fn client(&self) -> StorageResult<Object> {
@@ -64,13 +76,8 @@ impl PostgresStorage {
 
 /// Runs the embedded migrations on a dedicated connection (refinery wants a plain
 /// `&mut tokio_postgres::Client`).
-async fn migrate(config: &tokio_postgres::Config) -> StorageResult<()> {
-    let (mut client, connection) = config.connect(NoTls).await?;
-    let driver = tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::warn!("PostgreSQL migration connection: {e}");
-        }
-    });
+async fn migrate(target: &PgTarget) -> StorageResult<()> {
+    let (mut client, driver) = target.connect_one().await.map_err(|e| connect_error(&e))?;
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
     let report = match newer_schema(&client).await {
         // Left untouched: an older hub must not run against what a newer one wrote.
@@ -122,6 +129,20 @@ fn with_causes(e: &dyn std::error::Error) -> String {
         cause = c.source();
     }
     text
+}
+
+/// A failed connection, with the server's or the TLS layer's reason and, for a certificate
+/// refused, what to check.
+fn connect_error(e: &tokio_postgres::Error) -> StorageError {
+    let text = with_causes(e);
+    let hint = if text.contains("UnknownIssuer") {
+        " (the URL's sslrootcert did not sign the server's certificate)"
+    } else if text.contains("not valid for name") {
+        " (sslmode=verify-full: connect by a name the server's certificate holds, or use verify-ca)"
+    } else {
+        ""
+    };
+    StorageError::PostgresConnect(format!("{text}{hint}"))
 }
 
 /// Waits for the sequence lock: call first in every transaction that allocates sequence numbers.
@@ -241,6 +262,10 @@ fn web_user_status_from_row(r: &Row) -> WebUserStatus {
 }
 
 impl HubStorage for PostgresStorage {
+    fn code_key(&self) -> &CodeKey {
+        &self.code_key
+    }
+
     async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
         let c = self.client().await?;
         c.execute(

@@ -341,7 +341,10 @@ where
             Ok(f.call(storage).await)
         }
         Database::Postgres(url) => {
+            // Connected (and its schema checked) first: a refused database leaves no key file.
             let storage = PostgresStorage::connect(url).await?;
+            let key = crate::code_key::CodeKey::load_or_create(&crate::code_key::for_postgres())?;
+            let storage = storage.with_code_key(key);
             Ok(f.call(storage).await)
         }
     }

@@ -160,7 +160,7 @@ pub fn sha256(bytes: &[u8]) -> Vec<u8> {
 
 /// Compares two hashes in time that does not depend on where they differ.
 fn same_hash(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// Refused device tokens per source address and minute: the first refusal from a source in a
@@ -315,8 +315,6 @@ pub fn new_token(device: Uuid) -> (String, Vec<u8>) {
     (format!("ds1.{device}.{secret}"), hash)
 }
 
-/// A one-time enrolment code a manager reads out or types: 8 letters and digits with no
-/// look-alikes, grouped 4-4.
 /// A one-time code of 12 characters from 32 that cannot be misread (60 bits): "K7QM-2XPD-9HWR".
 pub fn new_enrolment_code() -> String {
     const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -326,10 +324,9 @@ pub fn new_enrolment_code() -> String {
     format!("{}-{}-{}", &chars[..4], &chars[4..8], &chars[8..])
 }
 
-/// The code as stored: case and separators do not matter when typed.
-pub fn enrolment_code_hash(code: &str) -> Vec<u8> {
-    let normal: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
-    sha256(normal.as_bytes())
+/// The code as stored: HMAC-SHA256 under the hub's key (`code_key`).
+pub fn enrolment_code_hash(key: &crate::code_key::CodeKey, code: &str) -> Vec<u8> {
+    key.code_hash(code)
 }
 
 fn base64_url(bytes: &[u8]) -> String {

@@ -174,7 +174,7 @@ pub fn new_form_token() -> String {
 
 /// Compares secrets in time that does not depend on where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
 impl<S: HubStorage> Hub<S> {

@@ -12,6 +12,7 @@ use rusqlite_migration::Migrations;
 use uuid::Uuid;
 
 use crate::audit;
+use crate::code_key::CodeKey;
 use crate::storage::*;
 
 static MIGRATIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../migrations/hub/sqlite");
@@ -22,11 +23,14 @@ pub struct SqliteStorage {
     /// A shared lock on the database's lock file while this hub process has it open, so
     /// `restore` can tell that a hub is using it (`backup::lock_path`).
     _in_use: Arc<std::fs::File>,
+    code_key: Arc<CodeKey>,
 }
 
 impl SqliteStorage {
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
         let in_use = crate::backup::hold_shared(path)?;
+        // Beside the database, so `serve` and the commands that issue codes share it.
+        let code_key = CodeKey::load_or_create(&crate::code_key::beside(path))?;
         let mut conn = Connection::open(path)?;
         // Before anything writes to it: a newer hub's database is left as it is.
         check_schema(&conn)?;
@@ -42,7 +46,7 @@ impl SqliteStorage {
         if chained > 0 {
             tracing::info!(entries = chained, "chained the audit entries written before the audit log was chained");
         }
-        Ok(SqliteStorage { conn: Arc::new(Mutex::new(conn)), _in_use: Arc::new(in_use) })
+        Ok(SqliteStorage { conn: Arc::new(Mutex::new(conn)), _in_use: Arc::new(in_use), code_key: Arc::new(code_key) })
     }
 
     async fn run<T: Send + 'static>(
@@ -196,6 +200,10 @@ fn placeholders(start: usize, count: usize) -> String {
 }
 
 impl HubStorage for SqliteStorage {
+    fn code_key(&self) -> &CodeKey {
+        &self.code_key
+    }
+
     async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
         self.run(move |c| {
             exec(

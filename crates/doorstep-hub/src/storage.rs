@@ -19,6 +19,12 @@ pub enum StorageError {
     SqliteMigration(#[from] rusqlite_migration::Error),
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    #[error(transparent)]
+    CodeKey(#[from] crate::code_key::CodeKeyError),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    PostgresConnect(String),
+    #[error(transparent)]
+    PostgresUrl(#[from] crate::pg_tls::PgUrlError),
     #[error("PostgreSQL pool: {0}")]
     Pool(String),
     #[error("PostgreSQL migration: {0}")]
@@ -354,6 +360,9 @@ pub struct AuditChainRow {
 /// The hub's persistence. Implemented by [`crate::sqlite::SqliteStorage`] and
 /// [`crate::postgres::PostgresStorage`].
 pub trait HubStorage: Send + Sync + 'static {
+    /// The key enrolment codes are stored under (`code_key`).
+    fn code_key(&self) -> &crate::code_key::CodeKey;
+
     fn create_organisation(&self, org: Organisation) -> impl Future<Output = StorageResult<()>> + Send;
     fn organisation(&self, id: Uuid) -> impl Future<Output = StorageResult<Option<Organisation>>> + Send;
     /// Every partner organisation, by name: who a manager may share with.

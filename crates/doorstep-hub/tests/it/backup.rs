@@ -4,13 +4,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
 use crate::common::{HUB, HubProcess};
 use doorstep_demo::{Generator, at};
 use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::code_key::{CODE_KEY_FILE_ENV, CodeKey};
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
 use doorstep_model::{NoteId, Visit, VisitNote};
@@ -21,12 +22,29 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 fn hub_command(database: &str, args: &[&str]) -> Output {
-    Command::new(HUB).arg("--database").arg(database).args(args).env("RUST_LOG", "warn").output().unwrap()
+    // On PostgreSQL a command that opens the database reads the code key: never one in the source tree.
+    let scratch = tempfile::TempDir::new().unwrap();
+    Command::new(HUB)
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env(CODE_KEY_FILE_ENV, postgres_key(scratch.path()))
+        .output()
+        .unwrap()
+}
+
+/// The enrolment-code key a hub on PostgreSQL keeps in `dir` (on SQLite it is beside the file).
+fn postgres_key(dir: &Path) -> PathBuf {
+    dir.join("hub.code-key")
 }
 
 /// Starts `serve` on `listen` and returns it with its URL.
-fn start_hub(database: &str, listen: &str) -> (HubProcess, String) {
-    let hub = HubProcess::serve(Path::new(database), listen, &["--insecure-http-for-development"]);
+fn start_hub(dir: &Path, database: &str, listen: &str) -> (HubProcess, String) {
+    let mut command = Command::new(HUB);
+    command.arg("--database").arg(database).args(["serve", "--listen", listen, "--insecure-http-for-development"]);
+    command.env("RUST_LOG", "warn").env(CODE_KEY_FILE_ENV, postgres_key(dir)).stderr(std::process::Stdio::null());
+    let hub = HubProcess::start(&mut command);
     let url = hub.url.clone();
     (hub, url)
 }
@@ -70,6 +88,12 @@ async fn setup(database: &Path, managers: usize) -> Vec<String> {
     codes_for(SqliteStorage::open(database).unwrap(), managers).await
 }
 
+/// The storage a hub on PostgreSQL started by [`start_hub`] in `dir` sees (the same key).
+async fn postgres_storage(url: &str, dir: &Path) -> doorstep_hub::PostgresStorage {
+    let key = CodeKey::load_or_create(&postgres_key(dir)).unwrap();
+    doorstep_hub::PostgresStorage::connect(url).await.unwrap().with_code_key(key)
+}
+
 async fn codes_for<S: HubStorage>(storage: S, managers: usize) -> Vec<String> {
     let provider = Uuid::new_v4();
     let org = Organisation { id: provider, name: "Backup Care".into(), kind: OrgKind::Provider, partner_kind: None };
@@ -102,7 +126,7 @@ async fn a_restored_postgres_hub_gets_back_everything_from_the_devices() {
     let url = database.url.clone();
     let outcome = tokio::spawn(async move {
         let dir = tempfile::TempDir::new().unwrap();
-        let codes = codes_for(doorstep_hub::PostgresStorage::connect(&url).await.unwrap(), 4).await;
+        let codes = codes_for(postgres_storage(&url, dir.path()).await, 4).await;
         restored_hub_gets_back_everything(&dir, &url, codes).await;
     })
     .await;
@@ -115,7 +139,7 @@ async fn a_restored_postgres_hub_gets_back_everything_from_the_devices() {
 async fn restored_hub_gets_back_everything(dir: &tempfile::TempDir, db: &str, codes: Vec<String>) {
     let db = db.to_string();
     let backup = dir.path().join("hub-backup.dump");
-    let (hub, url) = start_hub(&db, "127.0.0.1:0");
+    let (hub, url) = start_hub(dir.path(), &db, "127.0.0.1:0");
     let address = url.trim_start_matches("http://").to_string();
 
     let devices = [
@@ -187,7 +211,7 @@ async fn restored_hub_gets_back_everything(dir: &tempfile::TempDir, db: &str, co
     let restored = hub_command(&db, &["restore", "--from", &backup.to_string_lossy()]);
     assert!(restored.status.success(), "restore: {}", String::from_utf8_lossy(&restored.stderr));
     assert!(!has_document(&db, &later.id.to_string()).await, "the backup is from before the later visit");
-    let (hub, _) = start_hub(&db, &address);
+    let (hub, _) = start_hub(dir.path(), &db, &address);
 
     // Every device syncs again (twice: what one sends, the others then fetch).
     for _ in 0..2 {
@@ -229,7 +253,7 @@ async fn a_device_behind_a_restored_hub_that_moved_on_still_resends_and_catches_
     let url = database.url.clone();
     let outcome = tokio::spawn(async move {
         let dir = tempfile::TempDir::new().unwrap();
-        let codes = codes_for(doorstep_hub::PostgresStorage::connect(&url).await.unwrap(), 3).await;
+        let codes = codes_for(postgres_storage(&url, dir.path()).await, 3).await;
         restored_hub_moved_past_a_device(&dir, &url, codes).await;
     })
     .await;
@@ -241,7 +265,7 @@ async fn a_device_behind_a_restored_hub_that_moved_on_still_resends_and_catches_
 
 async fn restored_hub_moved_past_a_device(dir: &tempfile::TempDir, db: &str, codes: Vec<String>) {
     let backup = dir.path().join("hub-backup.dump");
-    let (hub, url) = start_hub(db, "127.0.0.1:0");
+    let (hub, url) = start_hub(dir.path(), db, "127.0.0.1:0");
     let address = url.trim_start_matches("http://").to_string();
     let (d0, d1) = (enrol(&url, dir.path(), "d0", &codes[0]).await, enrol(&url, dir.path(), "d1", &codes[1]).await);
     let mut generator = Generator::new(22);
@@ -272,7 +296,7 @@ async fn restored_hub_moved_past_a_device(dir: &tempfile::TempDir, db: &str, cod
     let restored = hub_command(db, &["restore", "--from", &backup.to_string_lossy()]);
     assert!(restored.status.success(), "restore: {}", String::from_utf8_lossy(&restored.stderr));
     assert_ne!(hub_epoch(db).await, epoch_before, "a restore starts a new epoch");
-    let (hub, _) = start_hub(db, &address);
+    let (hub, _) = start_hub(dir.path(), db, &address);
 
     // d1 pushes the restored hub well past d0's cursor before d0 comes back.
     let mut evening = Vec::new();

@@ -3,10 +3,12 @@
 
 mod audit_cli;
 mod backup;
+mod code_key;
 mod common;
 mod kill;
 mod metrics;
 mod operator;
+mod pg_tls;
 mod storage_suite;
 mod tls;
 mod upgrade;
