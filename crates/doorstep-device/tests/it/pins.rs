@@ -247,8 +247,16 @@ async fn a_tablet_that_deletes_itself_first_sends_the_office_what_was_waiting() 
     };
     tablet.enrol(args).await.expect("enrol");
     tablet.sync_now().await.expect("the rota");
+    // Background sync's first run (started at enrolment) ends before anything is typed.
+    for _ in 0..100 {
+        if !tablet.sync_badge().await.expect("badge").syncing {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let visit = tablet.today(DayArgs { day: None }).await.expect("today").visits[0].id.clone();
     tablet.check_in(&visit).await.expect("check in");
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(tablet.sync_badge().await.expect("badge").waiting > 0, "the check-in is waiting");
     tablet.lock().await.expect("lock");
 
