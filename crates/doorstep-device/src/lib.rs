@@ -410,7 +410,8 @@ impl Device {
         self.attempts.save(claimed)?;
         match self.try_pin(attempt).await {
             Ok(true) => {
-                self.attempts.clear()?;
+                // A count left standing would climb with every right PIN until it wiped the tablet.
+                self.attempts.clear().or_else(|_| self.attempts.save(attempts::Count::default()))?;
                 self.open_gate();
                 self.start_sync().await;
                 self.session().await
