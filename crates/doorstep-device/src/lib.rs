@@ -46,9 +46,10 @@ const SETTING_APP_VERSION: &str = "app_version";
 /// enough for a carer who mistypes with cold hands.
 pub const FREE_PIN_ATTEMPTS: u32 = 5;
 /// Wrong PINs in a row that delete this device's records and key. Ten guesses at a PIN of six
-/// digits or more that is not on the blocklist give a thief well under one chance in a thousand,
-/// yet a carer who has forgotten their PIN is warned from the sixth try on, and the waits
-/// between tries (7.5 minutes in all) leave time to ring the office first.
+/// digits or more give a thief one chance in 100,000 against a random PIN (people choose less
+/// evenly, which is what the blocklist is for), yet a carer who has forgotten their PIN is
+/// warned from the fifth wrong one, and the waits between tries (7.5 minutes in all) leave time
+/// to ring the office first.
 pub const WIPE_AFTER_WRONG_PINS: u32 = 10;
 /// How much longer each attempt after the free ones waits than the one before.
 const PIN_WAIT_STEP: Duration = Duration::from_secs(30);
