@@ -22,7 +22,7 @@ use doorstep_tests::app::{Screens, WAIT, open_app, start_display, start_driver, 
 use doorstep_tests::{TestHub, screenshots_dir, today};
 use uuid::Uuid;
 
-const PIN: &str = "2468";
+const PIN: &str = "246813";
 
 fn app() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_doorstep-app"))

@@ -171,6 +171,11 @@ impl std::fmt::Display for AppError {
 
 impl std::error::Error for AppError {}
 
+/// The fewest digits a new PIN may have (the device refuses shorter ones and easy guesses).
+pub const MIN_PIN_DIGITS: usize = 6;
+/// The most digits a PIN may have.
+pub const MAX_PIN_DIGITS: usize = 12;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub enrolled: bool,
@@ -181,6 +186,10 @@ pub struct Session {
     pub staff_name: Option<String>,
     pub role: Option<Role>,
     pub hub_url: Option<String>,
+    /// Wrong PINs left before the device deletes its records, once the PIN screen should warn
+    /// of it; `None` until then.
+    #[serde(default)]
+    pub pin_tries_left: Option<u32>,
 }
 
 impl Session {

@@ -18,7 +18,7 @@ use doorstep_tests::app::{Screens, open_app, start_display, start_driver};
 
 use crate::Result;
 
-const PIN: &str = "2468";
+const PIN: &str = "246813";
 
 pub fn app(args: &[&str]) -> Result {
     let mut runs = 5usize;

@@ -37,7 +37,7 @@ struct Options {
 }
 
 /// The demo devices' PIN (printed when the app opens).
-const DEMO_PIN: &str = "2468";
+const DEMO_PIN: &str = "246813";
 
 fn options(args: &[&str]) -> Result<Options> {
     let mut o =

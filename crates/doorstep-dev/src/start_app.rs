@@ -46,8 +46,8 @@ async fn launch(program: &Path, what: &str, screenshot: &Path) -> Result {
     // proves the installed binary's commands work. It fails before anything is written.
     screens.type_into("#hub", "hub.example").await;
     screens.type_into("#code", "KD7M-3QXA").await;
-    screens.type_into("#pin", "2468").await;
-    screens.type_into("#pin-again", "2468").await;
+    screens.type_into("#pin", "246813").await;
+    screens.type_into("#pin-again", "246813").await;
     screens.click("#enrol").await;
     screens.wait_text(".nhsuk-error-summary__body", "should start with https://").await;
     screens.client.close().await.map_err(|e| e.to_string())?;

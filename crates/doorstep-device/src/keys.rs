@@ -133,10 +133,10 @@ mod tests {
     fn the_key_depends_on_both_the_pin_and_the_device_secret() {
         let a = DeviceSecret(Zeroizing::new([1; 32]));
         let b = DeviceSecret(Zeroizing::new([2; 32]));
-        let key = store_key("2468", &a).unwrap();
-        assert_eq!(key, store_key("2468", &a).unwrap());
-        assert_ne!(key, store_key("2469", &a).unwrap());
-        assert_ne!(key, store_key("2468", &b).unwrap());
+        let key = store_key("246813", &a).unwrap();
+        assert_eq!(key, store_key("246813", &a).unwrap());
+        assert_ne!(key, store_key("246814", &a).unwrap());
+        assert_ne!(key, store_key("246813", &b).unwrap());
     }
 
     #[test]

@@ -11,7 +11,12 @@
 //! The store is encrypted at rest (SQLCipher) under a key made from the PIN and a device
 //! secret (see `keys`): it is opened by the first right PIN after the app starts and stays
 //! open, behind the inactivity lock, until the app closes, so sync carries on while locked.
+//!
+//! Wrong PINs are counted in a file beside the store (see `attempts`), one attempt at a time:
+//! after [`FREE_PIN_ATTEMPTS`] each attempt waits longer, and the
+//! [`WIPE_AFTER_WRONG_PINS`]th in a row deletes the store and its key.
 
+mod attempts;
 mod care;
 mod directory;
 mod errors;
@@ -37,8 +42,19 @@ pub use keys::{SECRET_STORE_ENV, SecretPlace};
 pub const LOCK_AFTER: Duration = Duration::from_secs(5 * 60);
 /// The app version that last opened the store: a new one tries held-back records again.
 const SETTING_APP_VERSION: &str = "app_version";
-/// Wrong PINs in a row before the device makes the next attempt wait.
-const FREE_PIN_ATTEMPTS: u32 = 5;
+/// Wrong PINs in a row before the device makes the next attempt wait (30 s, then 60 s, ...):
+/// enough for a carer who mistypes with cold hands.
+pub const FREE_PIN_ATTEMPTS: u32 = 5;
+/// Wrong PINs in a row that delete this device's records and key. Ten guesses at a PIN of six
+/// digits or more give a thief one chance in 100,000 against a random PIN (people choose less
+/// evenly, which is what the blocklist is for), yet a carer who has forgotten their PIN is
+/// warned from the fifth wrong one, and the waits between tries (7.5 minutes in all) leave time
+/// to ring the office first.
+pub const WIPE_AFTER_WRONG_PINS: u32 = 10;
+/// How much longer each attempt after the free ones waits than the one before.
+const PIN_WAIT_STEP: Duration = Duration::from_secs(30);
+/// The longest a last sync before that wipe may take: what is waiting is sent if it can be.
+const LAST_SYNC: Duration = Duration::from_secs(20);
 
 /// One device's app state: the store, its sync, and whether it is unlocked.
 pub struct Device {
@@ -48,6 +64,13 @@ pub struct Device {
     open: StdMutex<Option<OpenStore>>,
     sync: StdMutex<Option<Background>>,
     gate: StdMutex<Gate>,
+    /// Wrong PINs in a row, kept beside the store.
+    attempts: attempts::Attempts,
+    /// Held by one PIN attempt from reading the count to writing it: two attempts at once are
+    /// checked one after the other and both counted, never both inside one free try.
+    attempt_turn: Mutex<()>,
+    /// [`PIN_WAIT_STEP`], or a test's.
+    pin_wait_step: Duration,
     lock_after: Duration,
     /// The last "sync now".
     manual_sync: StdMutex<Option<ManualSync>>,
@@ -84,9 +107,10 @@ struct OpenStore {
 struct Gate {
     /// Unlocked until this instant, pushed on by every command.
     open_until: Option<Instant>,
-    wrong_pins: u32,
     /// After too many wrong PINs, no attempt is checked before this.
     next_attempt: Option<Instant>,
+    /// `next_attempt` has been worked out from the count kept on disk since the app started.
+    resumed: bool,
 }
 
 /// Who is signed in on this device (read from the store's settings).
@@ -111,6 +135,9 @@ impl Device {
         let path = path.as_ref().to_path_buf();
         Ok(Device {
             vault: keys::Vault::for_store(&path),
+            attempts: attempts::Attempts::for_store(&path),
+            attempt_turn: Mutex::new(()),
+            pin_wait_step: PIN_WAIT_STEP,
             path,
             open: StdMutex::new(None),
             sync: StdMutex::new(None),
@@ -131,6 +158,13 @@ impl Device {
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// Waits `step` longer after each wrong PIN beyond the free ones, not 30 s (tests reach the
+    /// wipe in seconds this way).
+    pub fn with_pin_wait_step(mut self, step: Duration) -> Device {
+        self.pin_wait_step = step;
+        self
     }
 
     /// Background sync every `every`, retrying as often while offline (tests and the demo
@@ -233,6 +267,7 @@ impl Device {
                 staff_name: None,
                 role: None,
                 hub_url: None,
+                pin_tries_left: self.pin_tries_left(),
             });
         };
         let store = store.lock().await;
@@ -250,7 +285,15 @@ impl Device {
             staff_name,
             role: setting("role")?.as_deref().and_then(Role::from_code),
             hub_url: setting("hub_url")?,
+            pin_tries_left: self.pin_tries_left(),
         })
+    }
+
+    /// Wrong PINs left before the wipe, once the PIN screen should warn of it (from the
+    /// [`FREE_PIN_ATTEMPTS`]th wrong PIN in a row); `None` before then.
+    fn pin_tries_left(&self) -> Option<u32> {
+        let wrong = self.attempts.load(FREE_PIN_ATTEMPTS).map_or(FREE_PIN_ATTEMPTS, |c| c.wrong);
+        (wrong >= FREE_PIN_ATTEMPTS).then(|| WIPE_AFTER_WRONG_PINS.saturating_sub(wrong))
     }
 
     fn is_open(&self) -> bool {
@@ -302,6 +345,10 @@ impl Device {
             let _ = std::fs::remove_file(name);
         }
         self.vault.forget();
+        // A new enrolment starts with a clean count.
+        if let Err(e) = self.attempts.clear() {
+            tracing::warn!(error = %e.message, "could not reset the wrong-PIN count");
+        }
     }
 
     /// Sets the PIN on a device enrolled some other way (`cargo xtask run`, the benchmarks):
@@ -336,28 +383,125 @@ impl Device {
         Ok(())
     }
 
+    /// Checks a PIN. Each attempt is counted on disk before it is checked (so closing the app
+    /// mid-check gives no free guess) and the count is cleared by the right PIN; after
+    /// [`FREE_PIN_ATTEMPTS`] wrong ones each attempt waits 30 s longer than the last, and the
+    /// [`WIPE_AFTER_WRONG_PINS`]th wipes the device.
     pub async fn unlock(&self, attempt: &str) -> Result<Session, AppError> {
-        {
-            let gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(wait) = gate.next_attempt.and_then(|t| t.checked_duration_since(Instant::now())) {
-                return Err(AppError::new(
+        let _turn = self.attempt_turn.lock().await;
+        if !self.path.exists() {
+            return Err(AppError::new(ErrorCode::NotEnrolled, "This device is not set up yet."));
+        }
+        let count = self.attempts.load(FREE_PIN_ATTEMPTS)?;
+        if count.wrong >= WIPE_AFTER_WRONG_PINS {
+            // The last allowed attempt was counted but never judged (the app closed mid-check).
+            return Err(self.wipe_after_wrong_pins().await);
+        }
+        if let Some(wait) = self.wait_before_attempt(count) {
+            return Err(AppError::new(
+                ErrorCode::WrongPin,
+                format!(
+                    "Too many wrong PINs. Try again in {} seconds.{}",
+                    wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+                    tries_left_warning(count.wrong)
+                ),
+            ));
+        }
+        let claimed = attempts::Count { wrong: count.wrong + 1, last_at: attempts::now_secs() };
+        self.attempts.save(claimed)?;
+        match self.try_pin(attempt).await {
+            Ok(true) => {
+                // A count left standing would climb with every right PIN until it wiped the tablet.
+                self.attempts.clear().or_else(|_| self.attempts.save(attempts::Count::default()))?;
+                self.open_gate();
+                self.start_sync().await;
+                self.session().await
+            }
+            Ok(false) if claimed.wrong >= WIPE_AFTER_WRONG_PINS => Err(self.wipe_after_wrong_pins().await),
+            Ok(false) => {
+                self.gate.lock().unwrap_or_else(|p| p.into_inner()).next_attempt =
+                    self.wait_after(claimed.wrong).map(|wait| Instant::now() + wait);
+                Err(AppError::new(
                     ErrorCode::WrongPin,
-                    format!("Too many wrong PINs. Try again in {} seconds.", wait.as_secs() + 1),
-                ));
+                    format!("That PIN is not right. Try again.{}", tries_left_warning(claimed.wrong)),
+                ))
+            }
+            Err(e) => {
+                // Not a verdict on the PIN (the device key is missing, storage failed): the try
+                // is given back.
+                self.attempts.save(count)?;
+                Err(e)
             }
         }
-        if self.try_pin(attempt).await? {
-            self.open_gate();
-            self.start_sync().await;
-            return self.session().await;
-        }
+    }
+
+    /// How long before `count`'s next attempt may be checked. The first time after the app
+    /// starts this comes from the time kept with the count, but never more than the full wait
+    /// (a clock set back cannot lock a carer out); from then on from the monotonic clock, so
+    /// changing the clock shortens nothing.
+    fn wait_before_attempt(&self, count: attempts::Count) -> Option<Duration> {
         let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
-        gate.wrong_pins += 1;
-        if gate.wrong_pins >= FREE_PIN_ATTEMPTS {
-            let wait = 30 * u64::from(gate.wrong_pins + 1 - FREE_PIN_ATTEMPTS);
-            gate.next_attempt = Some(Instant::now() + Duration::from_secs(wait));
+        if !gate.resumed {
+            gate.resumed = true;
+            gate.next_attempt = self.wait_after(count.wrong).map(|full| {
+                let since = Duration::from_secs(attempts::now_secs().saturating_sub(count.last_at));
+                Instant::now() + full.saturating_sub(since).min(full)
+            });
         }
-        Err(AppError::new(ErrorCode::WrongPin, "That PIN is not right. Try again."))
+        gate.next_attempt.and_then(|t| t.checked_duration_since(Instant::now())).filter(|w| !w.is_zero())
+    }
+
+    /// How long after `wrong` wrong PINs in a row the next attempt waits: nothing for the first
+    /// [`FREE_PIN_ATTEMPTS`], then 30 s, 60 s, 90 s...
+    fn wait_after(&self, wrong: u32) -> Option<Duration> {
+        (wrong >= FREE_PIN_ATTEMPTS).then(|| self.pin_wait_step * (wrong + 1 - FREE_PIN_ATTEMPTS))
+    }
+
+    /// Deletes this device's records and key after too many wrong PINs, as signing out does, and
+    /// says so. If the store is open (a PIN opened it since the app started and background sync
+    /// has been running), what has not reached the office is sent first if the hub answers in
+    /// time; if not, or if the store was never opened, unsent changes are lost and the message
+    /// says so (docs/security.md states the risk).
+    async fn wipe_after_wrong_pins(&self) -> AppError {
+        let mut unsent = None;
+        if let Some(store) = self.open_store() {
+            self.stop_sync();
+            let waiting = |s: &Store| s.local_sync_state().map(|l| l.unacknowledged).ok();
+            let before = waiting(&*store.lock().await);
+            if before.is_some_and(|n| n > 0)
+                && let Ok(client) = SyncClient::for_store(&store).await
+            {
+                let _ = tokio::time::timeout(LAST_SYNC, client.sync(&store, |_| {})).await;
+            }
+            let mut store = store.lock().await;
+            unsent = waiting(&store);
+            if let Err(e) = store.wipe() {
+                tracing::warn!(error = %e, "could not clear the store before deleting it");
+            }
+        }
+        self.discard_store();
+        {
+            let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
+            gate.open_until = None;
+            gate.next_attempt = None;
+        }
+        tracing::warn!(
+            unsent,
+            "{WIPE_AFTER_WRONG_PINS} wrong PINs in a row: this device's records and key are deleted"
+        );
+        let lost = match unsent {
+            Some(0) => "Everything on it had reached the office.".to_string(),
+            Some(1) => "1 change had not reached the office and is lost: tell your manager.".to_string(),
+            Some(n) => format!("{n} changes had not reached the office and are lost: tell your manager."),
+            None => "Anything it had not sent to the office is lost: tell your manager.".to_string(),
+        };
+        AppError::new(
+            ErrorCode::NotEnrolled,
+            format!(
+                "After {WIPE_AFTER_WRONG_PINS} wrong PINs in a row this tablet has deleted its records, to keep them \
+                 safe. {lost} Your manager can set the tablet up again."
+            ),
+        )
     }
 
     /// Whether `attempt` is the PIN, opening the store with it if it is not open yet.
@@ -408,7 +552,6 @@ impl Device {
     fn open_gate(&self) {
         let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
         gate.open_until = Some(Instant::now() + self.lock_after);
-        gate.wrong_pins = 0;
         gate.next_attempt = None;
     }
 
@@ -564,6 +707,15 @@ impl Drop for Device {
     /// Background sync holds the store open: stop it, so the store closes with the device.
     fn drop(&mut self) {
         self.stop_sync();
+    }
+}
+
+/// What the PIN screen adds once the wipe is near, after `wrong` wrong PINs in a row.
+fn tries_left_warning(wrong: u32) -> String {
+    match WIPE_AFTER_WRONG_PINS.saturating_sub(wrong) {
+        _ if wrong < FREE_PIN_ATTEMPTS => String::new(),
+        1 => " 1 try left before this tablet deletes its records.".to_string(),
+        left => format!(" {left} tries left before this tablet deletes its records."),
     }
 }
 

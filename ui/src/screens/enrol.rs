@@ -1,6 +1,8 @@
 //! First run: enrol this device with the code a manager gave, and choose a PIN.
 
-use doorstep_commands::{AppError, Enrol as EnrolCommand, EnrolArgs, ErrorCode, Session};
+use doorstep_commands::{
+    AppError, Enrol as EnrolCommand, EnrolArgs, ErrorCode, MAX_PIN_DIGITS, MIN_PIN_DIGITS, Session,
+};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -96,7 +98,11 @@ pub fn Enrol(props: &Props) -> Html {
                     </div>
                     <div class="nhsuk-form-group">
                         <label class="nhsuk-label" for="pin">{"Choose a PIN"}</label>
-                        <div class="nhsuk-hint" id="pin-hint">{"4 to 8 numbers. You will use it to open Doorstep."}</div>
+                        <div class="nhsuk-hint" id="pin-hint">
+                            { format!("{MIN_PIN_DIGITS} to {MAX_PIN_DIGITS} numbers that are not easy to guess: not \
+                                       counting up or down like 123456, and not a repeat like 121212. You will use \
+                                       it to open Doorstep.") }
+                        </div>
                         <input class="nhsuk-input nhsuk-input--width-10" id="pin" type="password" inputmode="numeric"
                             autocomplete="new-password" aria-describedby="pin-hint" value={(*pin).clone()} oninput={field(&pin)} />
                     </div>

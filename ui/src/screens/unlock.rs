@@ -1,6 +1,6 @@
 //! The PIN screen: a big keypad that works with gloves on.
 
-use doorstep_commands::{AppError, Session, Unlock as UnlockCommand, UnlockArgs};
+use doorstep_commands::{AppError, MAX_PIN_DIGITS, Session, Unlock as UnlockCommand, UnlockArgs};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -36,7 +36,7 @@ pub fn Unlock(props: &Props) -> Html {
     let key = |digit: &'static str| {
         let pin = pin.clone();
         let onclick = Callback::from(move |_: MouseEvent| {
-            if pin.len() < 8 {
+            if pin.len() < MAX_PIN_DIGITS {
                 pin.set(format!("{}{digit}", *pin));
             }
         });
@@ -61,6 +61,16 @@ pub fn Unlock(props: &Props) -> Html {
                     <p class="nhsuk-body-l">{ format!("Doorstep is locked. Signed in as {who}.") }</p>
                 }
                 <ErrorMessage error={(*error).clone()} />
+                // Said before any attempt too: after a restart the count is still there.
+                if let Some(left) = props.session.pin_tries_left.filter(|_| error.is_none()) {
+                    <div class="nhsuk-warning-callout" id="pin-tries-left" role="status">
+                        <h2 class="nhsuk-warning-callout__label">{"Important"}</h2>
+                        <p>{ format!(
+                            "{left} {} before this tablet deletes its records. If you have forgotten your PIN, ring the office.",
+                            if left == 1 { "try left" } else { "tries left" }
+                        ) }</p>
+                    </div>
+                }
                 <div class={classes!("ds-pin", pin.is_empty().then_some("ds-pin--empty"))} aria-live="polite" id="pin-dots">
                     { if pin.is_empty() { "No numbers entered".to_string() } else { "●".repeat(pin.len()) } }
                 </div>

@@ -2,5 +2,6 @@
 //! against a real hub, and stores written by earlier releases (see each module).
 
 mod device;
+mod pins;
 mod seams;
 mod upgrade;

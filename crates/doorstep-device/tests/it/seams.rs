@@ -15,7 +15,7 @@ use doorstep_model::{
 use doorstep_tests::{TestHub, today};
 use uuid::Uuid;
 
-use crate::device::hub;
+use crate::device::{PIN, hub};
 
 async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: Role) -> Device {
     crate::device::enrolled(hub, dir, staff, role, LOCK_AFTER).await
@@ -247,7 +247,7 @@ async fn held_back_records_are_sent_again_when_the_hubs_rules_change_and_after_a
     sam.unlocked_store().await.expect("open").set_setting("app_version", "0.0.1").expect("set");
     drop(sam);
     let sam = Device::open(dir.path().join("C001.db"), LOCK_AFTER).expect("open");
-    sam.unlock("2468").await.expect("unlock");
+    sam.unlock(PIN).await.expect("unlock");
     // Unlocking starts background sync, which sends it again at once.
     let started = std::time::Instant::now();
     while at_hub(&hub, &visit).await.1 != 4 {
@@ -437,7 +437,7 @@ async fn offline_after_a_restart_the_badge_still_says_when_the_office_was_last_r
     drop(sam);
     hub.stop().await;
     let sam = Device::open(dir.path().join("C001.db"), LOCK_AFTER).expect("open");
-    sam.unlock("2468").await.expect("unlock");
+    sam.unlock(PIN).await.expect("unlock");
     assert!(sam.sync_now().await.expect("offline is not an error").offline);
     let mut badge = sam.sync_badge().await.expect("badge");
     for _ in 0..100 {
@@ -464,7 +464,7 @@ async fn a_locked_device_hands_out_no_store() {
     assert!(sam.unlocked_store().await.is_ok());
     sam.lock().await.expect("lock");
     assert_eq!(sam.unlocked_store().await.unwrap_err().code, ErrorCode::Locked);
-    sam.unlock("2468").await.expect("unlock");
+    sam.unlock(PIN).await.expect("unlock");
     assert!(sam.unlocked_store().await.is_ok());
     hub.stop().await;
 }
@@ -634,7 +634,7 @@ impl World {
             hub_url: hub.url.clone(),
             code,
             device_name: format!("{}'s new tablet", STAFF[carer]),
-            pin: "2468".into(),
+            pin: PIN.into(),
             hub_certificate: None,
         };
         self.carers[carer].enrol(args).await.map_err(|e| e.message)?;
@@ -735,7 +735,7 @@ async fn run_schedule(world: &mut World, steps: &[Step]) -> Result<usize, String
                 if tablet.unlocked_store().await.is_ok() {
                     return Err("a locked tablet handed out its store".into());
                 }
-                tablet.unlock("2468").await.map_err(|e| e.message)?;
+                tablet.unlock(PIN).await.map_err(|e| e.message)?;
             }
             Step::SignOut { carer } => match world.carers[carer].sign_out().await {
                 Ok(_) if off_rota[carer] => {

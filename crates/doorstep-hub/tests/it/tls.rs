@@ -303,7 +303,7 @@ async fn the_enrol_form_pins_the_fingerprint_the_manager_gave() {
         hub_url: hub_url.into(),
         code: codes[0].clone(),
         device_name: "Sam's tablet".into(),
-        pin: "2468".into(),
+        pin: "246813".into(),
         hub_certificate: fingerprint.map(String::from),
     };
 
@@ -321,6 +321,7 @@ async fn the_enrol_form_pins_the_fingerprint_the_manager_gave() {
 
     // The app's older callers send no fingerprint at all.
     let old: EnrolArgs =
-        serde_json::from_str(r#"{"hub_url":"https://hub.example","code":"K","device_name":"d","pin":"2468"}"#).unwrap();
+        serde_json::from_str(r#"{"hub_url":"https://hub.example","code":"K","device_name":"d","pin":"246813"}"#)
+            .unwrap();
     assert_eq!(old.hub_certificate, None);
 }
