@@ -216,7 +216,8 @@ enum Command {
     Migrate {
         /// The new database, postgres://user:password@host:5432/db (with ?sslmode=… as for
         /// --database). It must be empty; the hub's tables are created in it.
-        #[arg(long, value_name = "POSTGRES_URL")]
+        /// (DOORSTEP_MIGRATE_TO keeps its password out of the process list.)
+        #[arg(long, env = "DOORSTEP_MIGRATE_TO", value_name = "POSTGRES_URL", hide_env_values = true)]
         to: String,
     },
     /// The audit log: who read, wrote, answered and was refused what.
