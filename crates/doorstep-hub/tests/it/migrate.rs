@@ -266,3 +266,37 @@ async fn moves_to_postgres(pg: &str) {
     let verified = ok(pg, &pg_key, &["audit", "verify"], None);
     assert!(verified.contains("chain intact"), "{verified}");
 }
+
+/// A row PostgreSQL refuses (here an access row for a document that is not there, which SQLite
+/// let in without its foreign keys on) stops the copy: nothing is committed, the error names the
+/// table, and once the row is dealt with the same command succeeds into the same database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_migration_leaves_postgres_empty_and_can_be_run_again() {
+    let database = doorstep_hub::testing::TestDatabase::create().await;
+    let url = database.url.clone();
+    let outcome = tokio::spawn(async move {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db_path = dir.path().join("hub.db");
+        let db = db_path.to_string_lossy().to_string();
+        let key = dir.path().join("postgres.code-key");
+        ok(&db, &key, &["create-provider", "--name", "Orphan Care", "--manager", "M001"], None);
+        let conn = rusqlite::Connection::open(&db_path).unwrap();
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        conn.execute("INSERT INTO doc_access (principal, doc_id, granted_seq) VALUES ('manager:x', 'nowhere', 1)", [])
+            .unwrap();
+        let why = fails(&db, &key, &["migrate", "--to", &url]);
+        assert!(why.contains("copying doc_access: ") && why.contains("Nothing was committed"), "{why}");
+        for table in ["organisations", "enrolment_codes", "audit_log", "doc_access"] {
+            assert_eq!(postgres_count(&url, table).await, 0, "{table} left empty");
+        }
+        conn.execute("DELETE FROM doc_access WHERE doc_id = 'nowhere'", []).unwrap();
+        drop(conn);
+        let said = ok(&db, &key, &["migrate", "--to", &url], None);
+        assert!(said.contains("  organisations: 1 row(s)\n") && said.contains("chain intact"), "{said}");
+    })
+    .await;
+    database.drop().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
