@@ -211,6 +211,10 @@ async fn moves_to_postgres(pg: &str) {
     let before = sqlite_counts(&db_path);
     let sqlite_file = std::fs::read(&db_path).unwrap();
 
+    // The newest audit entry as an operator would have noted it on SQLite.
+    let verified = ok(&db, &pg_key, &["audit", "verify"], None);
+    let anchor = verified.trim().rsplit(' ').next().unwrap().to_string();
+
     let said = ok(&db, &pg_key, &["migrate", "--to", pg], None);
     let started = std::time::Instant::now();
     for (table, rows) in &before {
@@ -263,8 +267,8 @@ async fn moves_to_postgres(pg: &str) {
     let report = storage.verify_audit_chain().await.unwrap();
     assert!(report.intact(), "{report:?}");
     assert!(report.entries > u64::try_from(audit_rows).unwrap(), "the PostgreSQL hub appended: {report:?}");
-    let verified = ok(pg, &pg_key, &["audit", "verify"], None);
-    assert!(verified.contains("chain intact"), "{verified}");
+    let verified = ok(pg, &pg_key, &["audit", "verify", "--anchor", &anchor], None);
+    assert!(verified.contains("chain intact"), "the anchor noted on SQLite holds on PostgreSQL: {verified}");
 }
 
 /// A row PostgreSQL refuses (here an access row for a document that is not there, which SQLite
