@@ -91,6 +91,17 @@ pub fn hold_shared(database: &Path) -> StorageResult<File> {
     }
 }
 
+/// Takes the lock file exclusively: `HubRunning` while any hub process has the database open
+/// ([`hold_shared`]); no hub can open it until the returned file is dropped.
+pub fn hold_exclusive(database: &Path) -> Result<File, BackupError> {
+    let lock = open_lock_file(database).map_err(|source| BackupError::Io { path: lock_path(database), source })?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(BackupError::HubRunning { path: database.into() }),
+        Err(std::fs::TryLockError::Error(source)) => Err(BackupError::Io { path: lock_path(database), source }),
+    }
+}
+
 /// Backs up the hub's database to `to`, a new file, while the hub may be serving.
 pub async fn backup(database: &Database, to: &Path) -> Result<Summary, BackupError> {
     if to.exists() {
@@ -195,14 +206,7 @@ fn restore_sqlite(database: &Path, from: &Path) -> Result<Summary, BackupError> 
         return Err(BackupError::NotAHubBackup { path: from.into(), why: format!("it fails its check: {integrity}") });
     }
     // Held until the restore is done: no hub may start on a half-restored file.
-    let lock = open_lock_file(database).map_err(|source| BackupError::Io { path: lock_path(database), source })?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => return Err(BackupError::HubRunning { path: database.into() }),
-        Err(std::fs::TryLockError::Error(source)) => {
-            return Err(BackupError::Io { path: lock_path(database), source });
-        }
-    }
+    let lock = hold_exclusive(database)?;
     // Through SQLite, not a file copy: any -wal left beside the old file is dealt with properly.
     let mut target = Connection::open(database)?;
     target.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -17,6 +17,7 @@ pub mod doc_sync_states;
 pub mod fhir;
 pub mod limits;
 pub mod metrics;
+pub mod migrate;
 pub mod pages;
 pub mod pg_tls;
 pub mod postgres;

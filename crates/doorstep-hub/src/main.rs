@@ -210,6 +210,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Copy this SQLite hub (stopped) into an empty PostgreSQL database: every table, with its
+    /// sequence numbers, epoch and audit chain; then verify the chain and the row counts there.
+    /// The SQLite file is left as it was.
+    Migrate {
+        /// The new database, postgres://user:password@host:5432/db (with ?sslmode=… as for
+        /// --database). It must be empty; the hub's tables are created in it.
+        /// (DOORSTEP_MIGRATE_TO keeps its password out of the process list.)
+        #[arg(long, env = "DOORSTEP_MIGRATE_TO", value_name = "POSTGRES_URL", hide_env_values = true)]
+        to: String,
+    },
     /// The audit log: who read, wrote, answered and was refused what.
     Audit {
         #[command(subcommand)]
@@ -282,6 +292,7 @@ fn main() -> ExitCode {
             let outcome = runtime.block_on(doorstep_hub::backup::restore(&database, from, *force));
             return backup_outcome("restored from", from, outcome);
         }
+        Command::Migrate { to } => return migrate(&database, to, &runtime),
         Command::CertFingerprint { .. } => {
             let Some(tls_cert) = &settings.tls_cert else {
                 eprintln!("error: which certificate? Give --tls-cert FILE (or tls_cert in the configuration file)");
@@ -337,6 +348,56 @@ fn backup_outcome(
             ExitCode::FAILURE
         }
     }
+}
+
+/// Copies the SQLite hub into PostgreSQL, a line per table, then a summary and what to do next.
+fn migrate(database: &Database, to: &str, runtime: &tokio::runtime::Runtime) -> ExitCode {
+    let Database::Sqlite(source) = database else {
+        eprintln!("error: {}", doorstep_hub::migrate::MigrateError::SourceNotSqlite);
+        return ExitCode::FAILURE;
+    };
+    if !doorstep_hub::migrate::is_postgres_url(to) {
+        eprintln!("error: {}", doorstep_hub::migrate::MigrateError::NotPostgres);
+        return ExitCode::FAILURE;
+    }
+    println!("copying {} into {:?}", source.display(), Database::parse(to));
+    let mut progress = |table: &str, rows: u64| println!("  {table}: {rows} row(s)");
+    let summary = match runtime.block_on(doorstep_hub::migrate::migrate(source, to, &mut progress)) {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let head = match &summary.audit_head {
+        Some((seq, hash)) => format!("newest entry {seq}:{}", audit::hex(hash)),
+        None => "no entries yet".into(),
+    };
+    println!(
+        "migrated {} row(s) in {} tables in {:.1}s; row counts match; hub sequence {} and epoch {} kept, so devices \
+         sync on with their tokens and cursors",
+        summary.rows,
+        summary.tables.len(),
+        summary.elapsed.as_secs_f64(),
+        summary.sequence,
+        summary.epoch
+    );
+    println!("audit log on PostgreSQL: {} entries, chain intact; {head}", summary.audit_entries);
+    match &summary.code_key {
+        Some(key) => println!(
+            "enrolment-code key: copy {} to the file the PostgreSQL hub reads (DOORSTEP_CODE_KEY_FILE, or \
+             doorstep-hub.code-key in its working directory: /var/lib/doorstep under systemd), mode 0600, owned by \
+             the hub's user; without it, codes issued but not yet used stop working",
+            key.display()
+        ),
+        None => println!("enrolment-code key: none beside the SQLite database; the PostgreSQL hub makes its own"),
+    }
+    println!(
+        "next: set database to the PostgreSQL URL in the configuration and start the hub; keep {} (unchanged) \
+         until you are satisfied",
+        source.display()
+    );
+    ExitCode::SUCCESS
 }
 
 /// How `serve` protects its connections; refuses plain HTTP nobody asked for, and more than
@@ -405,7 +466,10 @@ impl AsyncStorageFn<Result<(), String>> for Run {
         let me = &admin::operator();
         match &self.command {
             Command::Serve { .. } => self.serve(storage).await,
-            Command::CertFingerprint { .. } | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
+            Command::CertFingerprint { .. }
+            | Command::Backup { .. }
+            | Command::Restore { .. }
+            | Command::Migrate { .. } => Ok(()),
             Command::ListOrganisations => self.print(admin::list_organisations(s).await),
             Command::CreateProvider { name, manager, id } => {
                 self.print(admin::create_provider(s, me, name, manager, *id).await)

@@ -27,9 +27,9 @@ mod embedded {
 
 /// The advisory lock every sequence-allocating transaction holds until it commits
 /// (`b"doorstep"` as a big-endian integer).
-const SEQUENCE_LOCK: i64 = i64::from_be_bytes(*b"doorstep");
+pub(crate) const SEQUENCE_LOCK: i64 = i64::from_be_bytes(*b"doorstep");
 /// The advisory lock every audit append holds until it commits, so the hash chain never forks.
-const AUDIT_LOCK: i64 = i64::from_be_bytes(*b"doorstau");
+pub(crate) const AUDIT_LOCK: i64 = i64::from_be_bytes(*b"doorstau");
 /// The advisory lock (session-scoped) held while migrating, so hub processes starting
 /// together do not migrate at once.
 const MIGRATION_LOCK: i64 = i64::from_be_bytes(*b"doorstmg");
@@ -118,7 +118,7 @@ async fn newer_schema(client: &tokio_postgres::Client) -> Result<Option<StorageE
 
 /// An error and its causes: tokio-postgres says only "db error", with the server's message in
 /// the error's source.
-fn with_causes(e: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

@@ -7,6 +7,7 @@ mod code_key;
 mod common;
 mod kill;
 mod metrics;
+mod migrate;
 mod operator;
 mod pg_tls;
 mod storage_suite;

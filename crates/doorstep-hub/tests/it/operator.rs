@@ -504,13 +504,25 @@ fn guide_commands(guide: &str) -> (Vec<Vec<String>>, Vec<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_in_the_operators_guide_runs() {
     let guide = std::fs::read_to_string(repo().join("docs/hub.md")).unwrap();
-    let (pieces, skipped) = guide_commands(&guide);
+    let (mut pieces, skipped) = guide_commands(&guide);
+    // `migrate` needs a PostgreSQL server: a database of its own from DOORSTEP_TEST_POSTGRES, as
+    // the storage suite; without that variable only that command is left out.
+    let postgres = match std::env::var("DOORSTEP_TEST_POSTGRES") {
+        Ok(_) => Some(doorstep_hub::testing::TestDatabase::create().await),
+        Err(_) => {
+            eprintln!("DOORSTEP_TEST_POSTGRES is unset: the guide's `migrate` is not run");
+            for piece in &mut pieces {
+                piece.retain(|c| !c.contains("$POSTGRES_URL"));
+            }
+            None
+        }
+    };
     assert_eq!(pieces.len(), 2, "the guide marks where a device enrols");
     let run_count: usize = pieces.iter().map(Vec::len).sum();
     assert!(run_count >= 25, "{run_count} commands run");
     // Only what needs root, systemd, a release build or the running service is left out, or a
     // variable this test sets itself.
-    let needs = ["sudo ", "systemctl ", "journalctl ", "cargo build", "curl ", "BACKUPS="];
+    let needs = ["sudo ", "systemctl ", "journalctl ", "cargo build", "curl ", "BACKUPS=", "POSTGRES_URL="];
     assert!(skipped.iter().all(|c| needs.iter().any(|n| c.contains(n))), "{skipped:?}");
     // Every command of the binary appears in the guide.
     let help = text(&hub_command(Path::new(".")).arg("--help").output().unwrap().stdout);
@@ -566,6 +578,9 @@ async fn every_command_in_the_operators_guide_runs() {
         }
         command.env("DOORSTEP_DATABASE", &db).env("DOORSTEP_TLS_CERT", d.join("hub.crt")).env("RUST_LOG", "warn");
         command.env("BACKUPS", d.join("backups"));
+        if let Some(database) = &postgres {
+            command.env("POSTGRES_URL", &database.url);
+        }
         let out = run_command(command, Some(&passwords));
         assert!(out.status.success(), "docs/hub.md, part {}: {}\n{}", n + 1, text(&out.stdout), text(&out.stderr));
         outputs.push_str(&text(&out.stdout));
@@ -585,6 +600,10 @@ async fn every_command_in_the_operators_guide_runs() {
         "restored from ",
     ] {
         assert!(outputs.contains(expected), "{expected:?} in\n{outputs}");
+    }
+    if let Some(database) = postgres {
+        assert!(outputs.contains("migrated ") && outputs.contains("audit log on PostgreSQL: "), "{outputs}");
+        database.drop().await;
     }
     let storage = SqliteStorage::open(&db).unwrap();
     let devices = storage.device_statuses(None).await.unwrap();
