@@ -121,3 +121,81 @@ fn sqlcipher_is_the_device_stores_alone() {
         }
     }
 }
+
+/// **Architecture Invariant:** the hub's two backends have the same schema: migration N exists
+/// for both (`migrations/hub/sqlite/NN-name/up.sql`, `migrations/hub/postgres/VN__name.sql`,
+/// numbered without gaps), and each creates the same tables with the same columns, so a
+/// migration written for one and forgotten (or changed) for the other fails here, not in a
+/// customer's database.
+#[test]
+fn hub_migrations_match_on_both_backends() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/hub");
+    let names = |dir: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap_or_else(|e| panic!("migrations/hub/{dir}: {e}"))
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort_by_key(|n| migration_number(n));
+        names
+    };
+    let (sqlite, postgres) = (names("sqlite"), names("postgres"));
+    let numbers: Vec<u32> = sqlite.iter().map(|n| migration_number(n)).collect();
+    assert_eq!(numbers, (1..=sqlite.len() as u32).collect::<Vec<_>>(), "sqlite migrations numbered 1, 2, 3…");
+    assert_eq!(
+        numbers,
+        postgres.iter().map(|n| migration_number(n)).collect::<Vec<_>>(),
+        "each SQLite migration has its PostgreSQL twin: {sqlite:?} vs {postgres:?}"
+    );
+    for (s, p) in sqlite.iter().zip(&postgres) {
+        let name = |n: &str| n.split_once(['-', '_']).map(|(_, rest)| rest.trim_start_matches('_').replace('-', "_"));
+        assert_eq!(name(s), name(p).map(|n| n.trim_end_matches(".sql").to_string()), "{s} and {p} say the same");
+        let s_sql = std::fs::read_to_string(root.join("sqlite").join(s).join("up.sql")).expect("up.sql");
+        let p_sql = std::fs::read_to_string(root.join("postgres").join(p)).expect("postgres migration");
+        assert_eq!(columns(&s_sql), columns(&p_sql), "{s} and {p} make different tables or columns");
+    }
+}
+
+fn migration_number(name: &str) -> u32 {
+    let digits: String = name.trim_start_matches('V').chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or_else(|_| panic!("{name} is not numbered"))
+}
+
+/// The (table, column) pairs a migration creates: CREATE TABLE bodies and ADD COLUMN.
+fn columns(sql: &str) -> std::collections::BTreeSet<(String, String)> {
+    let sql: String = sql.lines().map(|l| l.split("--").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    let words = |s: &str| s.split_whitespace().map(str::to_lowercase).collect::<Vec<_>>();
+    let mut out = std::collections::BTreeSet::new();
+    for statement in sql.split(';') {
+        let w = words(statement);
+        match w.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["create", "table", table, ..] => {
+                let table = table.trim_end_matches('(').to_string();
+                let Some(open) = statement.find('(') else { continue };
+                let body = &statement[open + 1..statement.rfind(')').unwrap_or(statement.len())];
+                let (mut depth, mut item) = (0, String::new());
+                let mut items = Vec::new();
+                for c in body.chars() {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        ',' if depth == 0 => items.push(std::mem::take(&mut item)),
+                        _ => {}
+                    }
+                    item.push(c);
+                }
+                items.push(item);
+                for item in items {
+                    let first = item.trim_start_matches(',').split_whitespace().next().unwrap_or("").to_lowercase();
+                    if !["primary", "unique", "check", "foreign", "constraint", ""].contains(&first.as_str()) {
+                        out.insert((table.clone(), first));
+                    }
+                }
+            }
+            ["alter", "table", table, "add", "column", column, ..] => {
+                out.insert((table.to_string(), column.to_string()));
+            }
+            _ => {}
+        }
+    }
+    out
+}
