@@ -26,6 +26,8 @@ pub mod service;
 pub mod sharing;
 pub mod sqlite;
 pub mod storage;
+/// Test support (a PostgreSQL database per test): only in builds for tests.
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod trends;
 pub mod web;
