@@ -10,7 +10,6 @@
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use doorstep_model::PartnerKind;
 use doorstep_model::RecordKind;
-use doorstep_protocol::Role;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -157,28 +156,28 @@ async fn next_seq(tx: &Transaction<'_>) -> Result<i64, tokio_postgres::Error> {
     Ok(tx.query_one(&stmt, &[]).await?.get(0))
 }
 
-fn kind_of(code: &str) -> RecordKind {
-    RecordKind::from_code(code).unwrap_or(RecordKind::Note)
+fn kind_of(code: &str) -> StorageResult<RecordKind> {
+    decode::kind(code)
 }
 
-fn uuid_of(text: &str) -> Uuid {
-    Uuid::parse_str(text).unwrap_or_default()
+fn uuid_of(text: &str) -> StorageResult<Uuid> {
+    decode::uuid(text)
 }
 
 fn seq_of(value: i64) -> u64 {
     value.max(0) as u64
 }
 
-fn device_from_row(r: &Row) -> Device {
-    Device {
-        id: uuid_of(r.get(0)),
-        org_id: uuid_of(r.get(1)),
+fn device_from_row(r: &Row) -> StorageResult<Device> {
+    Ok(Device {
+        id: uuid_of(r.get(0))?,
+        org_id: uuid_of(r.get(1))?,
         staff_ref: r.get(2),
-        role: Role::from_code(r.get(3)).unwrap_or(Role::Carer),
+        role: decode::role(r.get(3))?,
         name: r.get(4),
         token_hash: r.get(5),
         revoked: r.get::<_, Option<i64>>(6).is_some(),
-    }
+    })
 }
 
 fn chain_row(r: &Row) -> AuditChainRow {
@@ -226,39 +225,39 @@ async fn chain_unchained_audit(c: &mut Object) -> StorageResult<usize> {
     Ok(rows.len())
 }
 
-fn audit_from_row(r: &Row) -> AuditEntry {
-    AuditEntry {
+fn audit_from_row(r: &Row) -> StorageResult<AuditEntry> {
+    Ok(AuditEntry {
         at: r.get(0),
         actor: r.get(1),
         action: r.get(2),
-        doc_id: r.get::<_, Option<&str>>(3).map(uuid_of),
+        doc_id: r.get::<_, Option<&str>>(3).map(uuid_of).transpose()?,
         allowed: r.get(4),
         detail: r.get(5),
-    }
+    })
 }
 
 const WEB_USER_COLUMNS: &str =
     "SELECT id, org_id, email, name, role, password_hash, failed_attempts, locked_until FROM web_users";
 
-fn web_user_from_row(r: &Row) -> WebUser {
-    WebUser {
-        id: uuid_of(r.get(0)),
-        org_id: uuid_of(r.get(1)),
+fn web_user_from_row(r: &Row) -> StorageResult<WebUser> {
+    Ok(WebUser {
+        id: uuid_of(r.get(0))?,
+        org_id: uuid_of(r.get(1))?,
         email: r.get(2),
         name: r.get(3),
         // The table's CHECK allows only the three codes.
-        role: WebRole::from_code(r.get(4)).unwrap_or(WebRole::Partner),
+        role: decode::web_role(r.get(4))?,
         password_hash: r.get(5),
         failed_attempts: u32::try_from(r.get::<_, i64>(6)).unwrap_or(u32::MAX),
         locked_until: r.get(7),
-    }
+    })
 }
 
 const WEB_USER_STATUS_COLUMNS: &str = "SELECT id, org_id, email, name, role, password_hash, failed_attempts, \
      locked_until, created_at, disabled_at FROM web_users";
 
-fn web_user_status_from_row(r: &Row) -> WebUserStatus {
-    WebUserStatus { user: web_user_from_row(r), created_at: r.get(8), disabled_at: r.get(9) }
+fn web_user_status_from_row(r: &Row) -> StorageResult<WebUserStatus> {
+    Ok(WebUserStatus { user: web_user_from_row(r)?, created_at: r.get(8), disabled_at: r.get(9) })
 }
 
 impl HubStorage for PostgresStorage {
@@ -282,12 +281,15 @@ impl HubStorage for PostgresStorage {
         let c = self.client().await?;
         let row =
             c.query_opt("SELECT name, kind, partner_kind FROM organisations WHERE id = $1", &[&id.to_string()]).await?;
-        Ok(row.map(|r| Organisation {
-            id,
-            name: r.get(0),
-            kind: OrgKind::from_code(r.get(1)).unwrap_or(OrgKind::Partner),
-            partner_kind: r.get::<_, Option<String>>(2).as_deref().and_then(PartnerKind::from_code),
-        }))
+        row.map(|r| {
+            Ok(Organisation {
+                id,
+                name: r.get(0),
+                kind: decode::org_kind(r.get(1))?,
+                partner_kind: r.get::<_, Option<String>>(2).as_deref().and_then(PartnerKind::from_code),
+            })
+        })
+        .transpose()
     }
 
     async fn partner_organisations(&self) -> StorageResult<Vec<Organisation>> {
@@ -345,9 +347,9 @@ impl HubStorage for PostgresStorage {
             .await?;
         let Some(code) = code else { return Ok(None) };
         let device = Device {
-            org_id: uuid_of(code.get(0)),
+            org_id: uuid_of(code.get(0))?,
             staff_ref: code.get(1),
-            role: Role::from_code(code.get(2)).unwrap_or(Role::Carer),
+            role: decode::role(code.get(2))?,
             ..device
         };
         tx.execute(
@@ -376,7 +378,7 @@ impl HubStorage for PostgresStorage {
                 &[&id.to_string()],
             )
             .await?;
-        Ok(row.as_ref().map(device_from_row))
+        row.as_ref().map(device_from_row).transpose()
     }
 
     async fn devices_of(&self, org: Uuid) -> StorageResult<Vec<Device>> {
@@ -388,7 +390,7 @@ impl HubStorage for PostgresStorage {
                 &[&org.to_string()],
             )
             .await?;
-        Ok(rows.iter().map(device_from_row).collect())
+        rows.iter().map(device_from_row).collect()
     }
 
     async fn revoke_device(&self, id: Uuid, at: i64) -> StorageResult<bool> {
@@ -423,7 +425,7 @@ impl HubStorage for PostgresStorage {
             bytes.extend_from_slice(row.get::<_, &[u8]>(0));
         }
         tx.commit().await?;
-        Ok(Some(StoredDocument { kind: kind_of(doc.get(0)), owner_org: uuid_of(doc.get(1)), bytes }))
+        Ok(Some(StoredDocument { kind: kind_of(doc.get(0))?, owner_org: uuid_of(doc.get(1))?, bytes }))
     }
 
     async fn readers(&self, id: Uuid) -> StorageResult<Vec<String>> {
@@ -534,7 +536,7 @@ impl HubStorage for PostgresStorage {
             )
             .await?;
         let rows = c.query(&stmt, &[&org.to_string(), &staff_ref, &from_day, &to_day]).await?;
-        Ok(rows.iter().map(|r| uuid_of(r.get(0))).collect())
+        rows.iter().map(|r| uuid_of(r.get(0))).collect()
     }
 
     async fn granted(&self, principal: String, kind: RecordKind) -> StorageResult<Vec<Uuid>> {
@@ -546,7 +548,7 @@ impl HubStorage for PostgresStorage {
             )
             .await?;
         let rows = c.query(&stmt, &[&principal, &kind.code()]).await?;
-        Ok(rows.iter().map(|r| uuid_of(r.get(0))).collect())
+        rows.iter().map(|r| uuid_of(r.get(0))).collect()
     }
 
     async fn history_of(&self, person: Uuid) -> StorageResult<Vec<(Uuid, RecordKind)>> {
@@ -558,7 +560,7 @@ impl HubStorage for PostgresStorage {
             )
             .await?;
         let rows = c.query(&stmt, &[&person.to_string()]).await?;
-        Ok(rows.iter().map(|r| (uuid_of(r.get(0)), kind_of(r.get(1)))).collect())
+        rows.iter().map(|r| Ok((uuid_of(r.get(0))?, kind_of(r.get(1))?))).collect()
     }
 
     async fn set_access(&self, grants: Vec<(Uuid, String)>, revokes: Vec<(Uuid, String)>) -> StorageResult<()> {
@@ -577,7 +579,7 @@ impl HubStorage for PostgresStorage {
             .prepare_cached("SELECT person_id, left_at FROM rota_departures WHERE principal = $1 ORDER BY person_id")
             .await?;
         let rows = c.query(&stmt, &[&principal]).await?;
-        Ok(rows.iter().map(|r| (uuid_of(r.get(0)), r.get(1))).collect())
+        rows.iter().map(|r| Ok((uuid_of(r.get(0))?, r.get(1)))).collect()
     }
 
     async fn set_rota_departures(
@@ -642,19 +644,18 @@ impl HubStorage for PostgresStorage {
             .await?;
         let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
         let rows = c.query(&stmt, &[&principals, &cursor, &exclude_device.to_string(), &i64::from(limit)]).await?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|r| {
                 let seq = seq_of(r.get(1));
-                let id = uuid_of(r.get(2));
-                let kind = kind_of(r.get(3));
-                match r.get::<_, &str>(0) {
+                let id = uuid_of(r.get(2))?;
+                let kind = kind_of(r.get(3))?;
+                Ok(match r.get::<_, &str>(0) {
                     "grant" => FeedItem::Grant { seq, id, kind },
                     "purge" => FeedItem::Purge { seq, id, kind },
                     _ => FeedItem::Change { seq, id, kind, bytes: r.get(4) },
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn max_seq(&self) -> StorageResult<u64> {
@@ -753,7 +754,7 @@ impl HubStorage for PostgresStorage {
             let districts: String = r.get(1);
             agreements.push(Agreement {
                 commissioner,
-                provider: parse_uuid(r.get(0))?,
+                provider: decode::uuid(r.get(0))?,
                 districts: districts.split_whitespace().map(str::to_string).collect(),
                 created_at: r.get(2),
             });
@@ -790,18 +791,20 @@ impl HubStorage for PostgresStorage {
                  WHERE d.org_id = $1 ORDER BY h.device_id, h.since, h.record_id",
             )
             .await?;
-        Ok(c.query(&stmt, &[&org.to_string()])
+        c.query(&stmt, &[&org.to_string()])
             .await?
             .iter()
-            .map(|r| HeldBackRow {
-                device: uuid_of(r.get(0)),
-                record: uuid_of(r.get(1)),
-                kind: RecordKind::from_code(r.get(2)).unwrap_or(RecordKind::Note),
-                reason: r.get(3),
-                since: r.get(4),
-                discard_asked: r.get(5),
+            .map(|r| {
+                Ok(HeldBackRow {
+                    device: uuid_of(r.get(0))?,
+                    record: uuid_of(r.get(1))?,
+                    kind: decode::kind(r.get(2))?,
+                    reason: r.get(3),
+                    since: r.get(4),
+                    discard_asked: r.get(5),
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn ask_discard(&self, device: Uuid, record: Uuid, at: i64) -> StorageResult<bool> {
@@ -830,11 +833,11 @@ impl HubStorage for PostgresStorage {
                         OR EXISTS (SELECT 1 FROM doc_access a WHERE a.principal = $3 AND a.doc_id = f.doc_id))",
             )
             .await?;
-        Ok(c.query(&stmt, &[&kind.code(), &owner.map(|o| o.to_string()), &principal])
+        c.query(&stmt, &[&kind.code(), &owner.map(|o| o.to_string()), &principal])
             .await?
             .iter()
-            .map(|r| DocFactsRow { doc_id: uuid_of(r.get(0)), owner_org: uuid_of(r.get(1)), facts: r.get(2) })
-            .collect())
+            .map(|r| Ok(DocFactsRow { doc_id: uuid_of(r.get(0))?, owner_org: uuid_of(r.get(1))?, facts: r.get(2) }))
+            .collect()
     }
 
     async fn documents_without_facts(&self, kinds: Vec<RecordKind>) -> StorageResult<Vec<Uuid>> {
@@ -846,7 +849,7 @@ impl HubStorage for PostgresStorage {
                 &[&codes],
             )
             .await?;
-        Ok(rows.iter().map(|r| uuid_of(r.get(0))).collect())
+        rows.iter().map(|r| uuid_of(r.get(0))).collect()
     }
 
     async fn put_doc_facts(&self, id: Uuid, kind: RecordKind, owner: Uuid, facts: String) -> StorageResult<()> {
@@ -887,14 +890,14 @@ impl HubStorage for PostgresStorage {
         let c = self.client().await?;
         let sql = format!("{WEB_USER_COLUMNS} WHERE id = $1 AND disabled_at IS NULL");
         let row = c.query_opt(&sql, &[&id.to_string()]).await?;
-        Ok(row.as_ref().map(web_user_from_row))
+        row.as_ref().map(web_user_from_row).transpose()
     }
 
     async fn web_user_by_email(&self, email: String) -> StorageResult<Option<WebUser>> {
         let c = self.client().await?;
         let sql = format!("{WEB_USER_COLUMNS} WHERE email = $1 AND disabled_at IS NULL");
         let row = c.query_opt(&sql, &[&email]).await?;
-        Ok(row.as_ref().map(web_user_from_row))
+        row.as_ref().map(web_user_from_row).transpose()
     }
 
     async fn claim_sign_in_attempt(
@@ -942,12 +945,15 @@ impl HubStorage for PostgresStorage {
         let row = c
             .query_opt("SELECT user_id, csrf, expires_at FROM web_sessions WHERE token_hash = $1", &[&token_hash])
             .await?;
-        Ok(row.map(|r| WebSession {
-            token_hash: token_hash.clone(),
-            user_id: uuid_of(r.get(0)),
-            csrf: r.get(1),
-            expires_at: r.get(2),
-        }))
+        row.map(|r| {
+            Ok(WebSession {
+                token_hash: token_hash.clone(),
+                user_id: uuid_of(r.get(0))?,
+                csrf: r.get(1),
+                expires_at: r.get(2),
+            })
+        })
+        .transpose()
     }
 
     async fn delete_session(&self, token_hash: Vec<u8>) -> StorageResult<()> {
@@ -976,7 +982,11 @@ impl HubStorage for PostgresStorage {
                  WHERE doc_id IN (SELECT id FROM documents WHERE owner_org = $1) ORDER BY seq DESC LIMIT $2",
             )
             .await?;
-        Ok(c.query(&stmt, &[&org.to_string(), &i64::from(limit)]).await?.iter().map(audit_from_row).collect())
+        c.query(&stmt, &[&org.to_string(), &i64::from(limit)])
+            .await?
+            .iter()
+            .map(audit_from_row)
+            .collect::<StorageResult<_>>()
     }
 
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
@@ -1049,7 +1059,7 @@ impl HubStorage for PostgresStorage {
                 "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
             )
             .await?;
-        Ok(c.query(&stmt, &[&i64::from(limit)]).await?.iter().map(audit_from_row).collect())
+        c.query(&stmt, &[&i64::from(limit)]).await?.iter().map(audit_from_row).collect::<StorageResult<_>>()
     }
 
     async fn organisations(&self) -> StorageResult<Vec<Organisation>> {
@@ -1057,15 +1067,16 @@ impl HubStorage for PostgresStorage {
         let rows = c
             .query("SELECT id, name, kind, partner_kind FROM organisations ORDER BY kind = 'partner', name, id", &[])
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Organisation {
-                id: uuid_of(r.get(0)),
-                name: r.get(1),
-                kind: OrgKind::from_code(r.get(2)).unwrap_or(OrgKind::Partner),
-                partner_kind: r.get::<_, Option<String>>(3).as_deref().and_then(PartnerKind::from_code),
+        rows.iter()
+            .map(|r| {
+                Ok(Organisation {
+                    id: uuid_of(r.get(0))?,
+                    name: r.get(1),
+                    kind: decode::org_kind(r.get(2))?,
+                    partner_kind: r.get::<_, Option<String>>(3).as_deref().and_then(PartnerKind::from_code),
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn device_statuses(&self, org: Option<Uuid>) -> StorageResult<Vec<DeviceStatus>> {
@@ -1078,17 +1089,18 @@ impl HubStorage for PostgresStorage {
                 &[&org.map(|o| o.to_string())],
             )
             .await?;
-        Ok(rows
-            .iter()
-            .map(|r| DeviceStatus {
-                device: device_from_row(r),
-                enrolled_at: r.get(7),
-                revoked_at: r.get(6),
-                last_sync_at: r.get(8),
-                last_held_back: u32::try_from(r.get::<_, i64>(9)).unwrap_or(u32::MAX),
-                last_refused: u32::try_from(r.get::<_, i64>(10)).unwrap_or(u32::MAX),
+        rows.iter()
+            .map(|r| {
+                Ok(DeviceStatus {
+                    device: device_from_row(r)?,
+                    enrolled_at: r.get(7),
+                    revoked_at: r.get(6),
+                    last_sync_at: r.get(8),
+                    last_held_back: u32::try_from(r.get::<_, i64>(9)).unwrap_or(u32::MAX),
+                    last_refused: u32::try_from(r.get::<_, i64>(10)).unwrap_or(u32::MAX),
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn record_sync(&self, device: Uuid, at: i64, held_back: u32, refused: u32) -> StorageResult<()> {
@@ -1106,13 +1118,13 @@ impl HubStorage for PostgresStorage {
     async fn web_users_of(&self, org: Uuid) -> StorageResult<Vec<WebUserStatus>> {
         let c = self.client().await?;
         let sql = format!("{WEB_USER_STATUS_COLUMNS} WHERE org_id = $1 ORDER BY email");
-        Ok(c.query(&sql, &[&org.to_string()]).await?.iter().map(web_user_status_from_row).collect())
+        c.query(&sql, &[&org.to_string()]).await?.iter().map(web_user_status_from_row).collect::<StorageResult<_>>()
     }
 
     async fn web_user_status(&self, email: String) -> StorageResult<Option<WebUserStatus>> {
         let c = self.client().await?;
         let sql = format!("{WEB_USER_STATUS_COLUMNS} WHERE email = $1");
-        Ok(c.query_opt(&sql, &[&email]).await?.as_ref().map(web_user_status_from_row))
+        c.query_opt(&sql, &[&email]).await?.as_ref().map(web_user_status_from_row).transpose()
     }
 
     async fn set_web_user_disabled(&self, id: Uuid, at: Option<i64>) -> StorageResult<bool> {

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use doorstep_model::{PartnerKind, RecordKind};
-use doorstep_protocol::Role;
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 use rusqlite_migration::Migrations;
@@ -97,20 +96,26 @@ fn next_seq(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
     query_one(tx, "UPDATE hub_sequence SET value = value + 1 WHERE id = 1 RETURNING value", [], |r| r.get(0))
 }
 
-fn kind_of(code: &str) -> RecordKind {
-    RecordKind::from_code(code).unwrap_or(RecordKind::Note)
+/// A decoded column inside a rusqlite row closure (`StorageError::from` gives the decoder's error
+/// back as it was).
+fn decoded<T>(value: StorageResult<T>) -> rusqlite::Result<T> {
+    value.map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-fn uuid_of(text: &str) -> Uuid {
-    Uuid::parse_str(text).unwrap_or_default()
+fn kind_of(code: &str) -> rusqlite::Result<RecordKind> {
+    decoded(decode::kind(code))
+}
+
+fn uuid_of(text: &str) -> rusqlite::Result<Uuid> {
+    decoded(decode::uuid(text))
 }
 
 fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     Ok(Device {
-        id: uuid_of(&r.get::<_, String>(0)?),
-        org_id: uuid_of(&r.get::<_, String>(1)?),
+        id: uuid_of(&r.get::<_, String>(0)?)?,
+        org_id: uuid_of(&r.get::<_, String>(1)?)?,
         staff_ref: r.get(2)?,
-        role: Role::from_code(&r.get::<_, String>(3)?).unwrap_or(Role::Carer),
+        role: decoded(decode::role(&r.get::<_, String>(3)?))?,
         name: r.get(4)?,
         token_hash: r.get(5)?,
         revoked: r.get::<_, Option<i64>>(6)?.is_some(),
@@ -122,7 +127,7 @@ fn audit_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
         at: r.get(0)?,
         actor: r.get(1)?,
         action: r.get(2)?,
-        doc_id: r.get::<_, Option<String>>(3)?.map(|s| uuid_of(&s)),
+        doc_id: r.get::<_, Option<String>>(3)?.map(|s| uuid_of(&s)).transpose()?,
         allowed: r.get(4)?,
         detail: r.get(5)?,
     })
@@ -176,12 +181,12 @@ const WEB_USER_COLUMNS: &str =
 
 fn web_user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebUser> {
     Ok(WebUser {
-        id: uuid_of(&r.get::<_, String>(0)?),
-        org_id: uuid_of(&r.get::<_, String>(1)?),
+        id: uuid_of(&r.get::<_, String>(0)?)?,
+        org_id: uuid_of(&r.get::<_, String>(1)?)?,
         email: r.get(2)?,
         name: r.get(3)?,
         // The table's CHECK allows only the three codes.
-        role: WebRole::from_code(&r.get::<_, String>(4)?).unwrap_or(WebRole::Partner),
+        role: decoded(decode::web_role(&r.get::<_, String>(4)?))?,
         password_hash: r.get(5)?,
         failed_attempts: r.get(6)?,
         locked_until: r.get(7)?,
@@ -228,7 +233,7 @@ impl HubStorage for SqliteStorage {
                     Ok(Organisation {
                         id,
                         name: r.get(0)?,
-                        kind: OrgKind::from_code(&r.get::<_, String>(1)?).unwrap_or(OrgKind::Partner),
+                        kind: decoded(decode::org_kind(&r.get::<_, String>(1)?))?,
                         partner_kind: r.get::<_, Option<String>>(2)?.as_deref().and_then(PartnerKind::from_code),
                     })
                 },
@@ -299,12 +304,7 @@ impl HubStorage for SqliteStorage {
                 )
                 .optional()?;
             let Some((org_id, staff_ref, role)) = code else { return Ok(None) };
-            let device = Device {
-                org_id: uuid_of(&org_id),
-                staff_ref,
-                role: Role::from_code(&role).unwrap_or(Role::Carer),
-                ..device
-            };
+            let device = Device { org_id: uuid_of(&org_id)?, staff_ref, role: decoded(decode::role(&role))?, ..device };
             exec(
                 &tx,
                 "INSERT INTO devices (id, org_id, staff_ref, role, name, token_hash, created_at)
@@ -376,7 +376,7 @@ impl HubStorage for SqliteStorage {
             while let Some(row) = rows.next()? {
                 bytes.extend_from_slice(&row.get::<_, Vec<u8>>(0)?);
             }
-            Ok(Some(StoredDocument { kind: kind_of(&kind), owner_org: uuid_of(&owner), bytes }))
+            Ok(Some(StoredDocument { kind: kind_of(&kind)?, owner_org: uuid_of(&owner)?, bytes }))
         })
         .await
     }
@@ -494,7 +494,7 @@ impl HubStorage for SqliteStorage {
             let ids = stmt
                 .query_map(params![org.to_string(), staff_ref, from_day, to_day], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(ids.iter().map(|s| uuid_of(s)).collect())
+            Ok(ids.iter().map(|s| uuid_of(s)).collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
@@ -508,7 +508,7 @@ impl HubStorage for SqliteStorage {
             let ids = stmt
                 .query_map(params![principal, kind.code()], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(ids.iter().map(|s| uuid_of(s)).collect())
+            Ok(ids.iter().map(|s| uuid_of(s)).collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
@@ -522,7 +522,7 @@ impl HubStorage for SqliteStorage {
             let rows = stmt
                 .query_map([person.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows.iter().map(|(id, kind)| (uuid_of(id), kind_of(kind))).collect())
+            Ok(rows.iter().map(|(id, kind)| Ok((uuid_of(id)?, kind_of(kind)?))).collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
@@ -546,7 +546,7 @@ impl HubStorage for SqliteStorage {
             let rows = stmt
                 .query_map([principal], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows.iter().map(|(id, at)| (uuid_of(id), *at)).collect())
+            Ok(rows.iter().map(|(id, at)| Ok((uuid_of(id)?, *at))).collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
@@ -609,8 +609,8 @@ impl HubStorage for SqliteStorage {
             let rows = grants.query_map(params_from_iter(args.iter()), |r| {
                 Ok(FeedItem::Grant {
                     seq: r.get::<_, i64>(0)? as u64,
-                    id: uuid_of(&r.get::<_, String>(1)?),
-                    kind: kind_of(&r.get::<_, String>(2)?),
+                    id: uuid_of(&r.get::<_, String>(1)?)?,
+                    kind: kind_of(&r.get::<_, String>(2)?)?,
                 })
             })?;
             items.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
@@ -627,8 +627,8 @@ impl HubStorage for SqliteStorage {
             let rows = changes.query_map(params_from_iter(args.iter()), |r| {
                 Ok(FeedItem::Change {
                     seq: r.get::<_, i64>(0)? as u64,
-                    id: uuid_of(&r.get::<_, String>(1)?),
-                    kind: kind_of(&r.get::<_, String>(2)?),
+                    id: uuid_of(&r.get::<_, String>(1)?)?,
+                    kind: kind_of(&r.get::<_, String>(2)?)?,
                     bytes: r.get(3)?,
                 })
             })?;
@@ -641,8 +641,8 @@ impl HubStorage for SqliteStorage {
             let rows = purges.query_map(params_from_iter(args.iter()), |r| {
                 Ok(FeedItem::Purge {
                     seq: r.get::<_, i64>(0)? as u64,
-                    id: uuid_of(&r.get::<_, String>(1)?),
-                    kind: kind_of(&r.get::<_, String>(2)?),
+                    id: uuid_of(&r.get::<_, String>(1)?)?,
+                    kind: kind_of(&r.get::<_, String>(2)?)?,
                 })
             })?;
             items.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
@@ -756,7 +756,7 @@ impl HubStorage for SqliteStorage {
                 let (provider, districts, created_at) = row?;
                 agreements.push(Agreement {
                     commissioner,
-                    provider: parse_uuid(&provider)?,
+                    provider: decode::uuid(&provider)?,
                     districts: districts.split_whitespace().map(str::to_string).collect(),
                     created_at,
                 });
@@ -798,9 +798,9 @@ impl HubStorage for SqliteStorage {
             )?;
             let rows = stmt.query_map([org.to_string()], |r| {
                 Ok(HeldBackRow {
-                    device: uuid_of(&r.get::<_, String>(0)?),
-                    record: uuid_of(&r.get::<_, String>(1)?),
-                    kind: RecordKind::from_code(&r.get::<_, String>(2)?).unwrap_or(RecordKind::Note),
+                    device: uuid_of(&r.get::<_, String>(0)?)?,
+                    record: uuid_of(&r.get::<_, String>(1)?)?,
+                    kind: decoded(decode::kind(&r.get::<_, String>(2)?))?,
                     reason: r.get(3)?,
                     since: r.get(4)?,
                     discard_asked: r.get(5)?,
@@ -839,8 +839,8 @@ impl HubStorage for SqliteStorage {
             Ok(stmt
                 .query_map(params![kind.code(), owner.map(|o| o.to_string()), principal], |r| {
                     Ok(DocFactsRow {
-                        doc_id: uuid_of(&r.get::<_, String>(0)?),
-                        owner_org: uuid_of(&r.get::<_, String>(1)?),
+                        doc_id: uuid_of(&r.get::<_, String>(0)?)?,
+                        owner_org: uuid_of(&r.get::<_, String>(1)?)?,
                         facts: r.get(2)?,
                     })
                 })?
@@ -858,7 +858,7 @@ impl HubStorage for SqliteStorage {
             );
             let mut stmt = c.prepare(&sql)?;
             let ids = stmt.query_map(params_from_iter(codes), |r| r.get::<_, String>(0))?;
-            Ok(ids.map(|id| id.map(|id| uuid_of(&id))).collect::<rusqlite::Result<_>>()?)
+            Ok(ids.map(|id| id.and_then(|id| uuid_of(&id))).collect::<rusqlite::Result<_>>()?)
         })
         .await
     }
@@ -971,7 +971,7 @@ impl HubStorage for SqliteStorage {
                 |r| {
                     Ok(WebSession {
                         token_hash: token_hash.clone(),
-                        user_id: uuid_of(&r.get::<_, String>(0)?),
+                        user_id: uuid_of(&r.get::<_, String>(0)?)?,
                         csrf: r.get(1)?,
                         expires_at: r.get(2)?,
                     })
@@ -1096,9 +1096,9 @@ impl HubStorage for SqliteStorage {
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok(Organisation {
-                    id: uuid_of(&r.get::<_, String>(0)?),
+                    id: uuid_of(&r.get::<_, String>(0)?)?,
                     name: r.get(1)?,
-                    kind: OrgKind::from_code(&r.get::<_, String>(2)?).unwrap_or(OrgKind::Partner),
+                    kind: decoded(decode::org_kind(&r.get::<_, String>(2)?))?,
                     partner_kind: r.get::<_, Option<String>>(3)?.as_deref().and_then(PartnerKind::from_code),
                 })
             })?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("SQLite migration: {0}")]
     SqliteMigration(#[from] rusqlite_migration::Error),
     #[error("PostgreSQL: {0}")]
@@ -47,9 +47,52 @@ pub enum StorageError {
     Decode(String),
 }
 
-/// A stored id, read as an error rather than a nil id when it is not one.
-pub(crate) fn parse_uuid(text: &str) -> StorageResult<Uuid> {
-    Uuid::parse_str(text).map_err(|e| StorageError::Decode(format!("{text:?} is not an id: {e}")))
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> StorageError {
+        // A row decoder's refusal travels through rusqlite as a conversion failure: give it back
+        // as what it is.
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(_, _, inner) => match inner.downcast::<StorageError>() {
+                Ok(decode) => *decode,
+                Err(other) => StorageError::Sqlite(rusqlite::Error::FromSqlConversionFailure(
+                    0,
+                    rusqlite::types::Type::Null,
+                    other,
+                )),
+            },
+            e => StorageError::Sqlite(e),
+        }
+    }
+}
+
+/// Reading stored values back, for both backends: a value that is not what its column holds is
+/// an error, never a nil id or a default role.
+pub(crate) mod decode {
+    use super::{OrgKind, RecordKind, Role, StorageError, StorageResult, Uuid, WebRole};
+
+    fn bad(what: &str, value: &str) -> StorageError {
+        StorageError::Decode(format!("{value:?} is not {what}"))
+    }
+
+    pub fn uuid(text: &str) -> StorageResult<Uuid> {
+        Uuid::parse_str(text).map_err(|_| bad("an id", text))
+    }
+
+    pub fn kind(code: &str) -> StorageResult<RecordKind> {
+        RecordKind::from_code(code).ok_or_else(|| bad("a kind of record", code))
+    }
+
+    pub fn role(code: &str) -> StorageResult<Role> {
+        Role::from_code(code).ok_or_else(|| bad("a device role", code))
+    }
+
+    pub fn web_role(code: &str) -> StorageResult<WebRole> {
+        WebRole::from_code(code).ok_or_else(|| bad("a sign-in role", code))
+    }
+
+    pub fn org_kind(code: &str) -> StorageResult<OrgKind> {
+        OrgKind::from_code(code).ok_or_else(|| bad("a kind of organisation", code))
+    }
 }
 
 impl StorageError {

@@ -203,6 +203,7 @@ on_both_backends_raw!(
     the_audit_log_refuses_update_and_delete,
     tampering_with_the_audit_log_is_detected,
     audit_entries_from_before_the_chain_are_chained_at_open,
+    a_damaged_row_reads_as_an_error_never_as_a_nil_id_or_a_default,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -931,6 +932,24 @@ async fn the_audit_log_refuses_update_and_delete<S: HubStorage>(s: S, raw: Raw) 
     assert!(unchained.unwrap_err().contains("hash-chained"));
     assert_eq!(s.audit_chain_rows(i64::MIN, 100).await.unwrap(), rows);
     assert!(s.verify_audit_chain().await.unwrap().intact());
+}
+
+/// A row someone edited by hand (or a damaged file) is refused when read, naming the value:
+/// never a nil id, a default role or a guessed kind of record.
+async fn a_damaged_row_reads_as_an_error_never_as_a_nil_id_or_a_default<S: HubStorage>(s: S, raw: Raw) {
+    let org = Uuid::new_v4();
+    let provider = Organisation { id: org, name: "Sunrise".into(), kind: OrgKind::Provider, partner_kind: None };
+    s.create_organisation(provider).await.unwrap();
+    let device = enrol(&s, org, "C001", Role::Carer, 1).await;
+    s.set_held_back(device.id, vec![(Uuid::new_v4(), RecordKind::Visit, "why".into())], 1).await.unwrap();
+    assert_eq!(s.held_back_records(org).await.unwrap().len(), 1);
+    raw.exec("UPDATE held_back_records SET kind = 'spaceship'").await.unwrap();
+    let refused = s.held_back_records(org).await.unwrap_err();
+    assert!(matches!(&refused, StorageError::Decode(m) if m.contains("spaceship")), "{refused:?}");
+
+    raw.exec("INSERT INTO organisations (id, name, kind) VALUES ('not-an-id', 'Typo Care', 'provider')").await.unwrap();
+    let refused = s.organisations().await.unwrap_err();
+    assert!(matches!(&refused, StorageError::Decode(m) if m.contains("not-an-id")), "{refused:?}");
 }
 
 /// With the triggers dropped (someone with raw access), each kind of tampering is found, at the
