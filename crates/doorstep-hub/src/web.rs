@@ -99,6 +99,13 @@ fn security_headers(mut response: Response, https: bool) -> Response {
     response
 }
 
+/// The pages' one error type answers as a page: handlers return `Result<Response, WebError>`.
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        page_error(&self)
+    }
+}
+
 /// A page for a failure, with the status it deserves.
 fn page_error(e: &WebError) -> Response {
     let status = match e {
@@ -282,18 +289,13 @@ async fn inbox<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
     SignedIn(caller): SignedIn,
     PageQuery(filter): PageQuery<InboxFilter>,
-) -> Response {
-    match state.hub.inbox(&caller, &filter).await {
-        Ok(inbox) => pages::inbox(&caller, &filter, &inbox).into_response(),
-        Err(e) => page_error(&e),
-    }
+) -> Page {
+    let inbox = state.hub.inbox(&caller, &filter).await?;
+    Ok(pages::inbox(&caller, &filter, &inbox).into_response())
 }
 
-async fn inbox_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
-    match state.hub.shared_items_csv(&caller).await {
-        Ok(csv) => csv_download("shared-items.csv", csv),
-        Err(e) => page_error(&e),
-    }
+async fn inbox_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
+    Ok(csv_download("shared-items.csv", state.hub.shared_items_csv(&caller).await?))
 }
 
 fn csv_download(filename: &str, body: String) -> Response {
@@ -302,8 +304,9 @@ fn csv_download(filename: &str, body: String) -> Response {
         .into_response()
 }
 
-fn parse_id(id: &str) -> Option<Uuid> {
-    Uuid::parse_str(id).ok()
+/// An item's id from its address; anything else is a page that does not exist.
+fn parse_id(id: &str) -> Result<Uuid, WebError> {
+    Uuid::parse_str(id).map_err(|_| WebError::NotFound)
 }
 
 #[derive(Deserialize, Default)]
@@ -317,12 +320,9 @@ async fn item<S: HubStorage>(
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
     PageQuery(q): PageQuery<ItemQuery>,
-) -> Response {
-    let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
-    match state.hub.shared_item(&caller, id, "read").await {
-        Ok(item) => pages::item(&caller, &item, None, q.answered.is_some()).into_response(),
-        Err(e) => page_error(&e),
-    }
+) -> Page {
+    let item = state.hub.shared_item(&caller, parse_id(&id)?, "read").await?;
+    Ok(pages::item(&caller, &item, None, q.answered.is_some()).into_response())
 }
 
 #[derive(Deserialize)]
@@ -341,7 +341,7 @@ async fn respond<S: HubStorage>(
     Path(id): Path<String>,
     PageForm(form): PageForm<RespondForm>,
 ) -> Response {
-    let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
+    let Ok(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
     if let Err(e) = check_csrf(&caller, &form.csrf) {
         return page_error(&e);
     }
@@ -372,35 +372,25 @@ async fn item_fhir<S: HubStorage>(
     State(state): State<Arc<WebState<S>>>,
     SignedIn(caller): SignedIn,
     Path(id): Path<String>,
-) -> Response {
-    let Some(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
-    match state.hub.shared_item(&caller, id, "export_fhir").await {
-        Ok(item) => (
-            [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")],
-            Json(crate::fhir::bundle(&item, "urn:doorstep")),
-        )
-            .into_response(),
-        Err(e) => page_error(&e),
-    }
+) -> Page {
+    let item = state.hub.shared_item(&caller, parse_id(&id)?, "export_fhir").await?;
+    let fhir = [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")];
+    Ok((fhir, Json(crate::fhir::bundle(&item, "urn:doorstep"))).into_response())
 }
 
-async fn trends<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
-    match state.hub.trends(&caller).await {
-        Ok(t) => pages::trends(&caller, &t).into_response(),
-        Err(e) => page_error(&e),
-    }
+type Page = Result<Response, WebError>;
+
+async fn trends<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
+    let t = state.hub.trends(&caller).await?;
+    Ok(pages::trends(&caller, &t).into_response())
 }
 
-async fn trends_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
-    match state.hub.trends(&caller).await {
-        Ok(t) => csv_download("trends.csv", crate::trends::to_csv(&t)),
-        Err(e) => page_error(&e),
-    }
+async fn trends_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
+    let t = state.hub.trends(&caller).await?;
+    Ok(csv_download("trends.csv", crate::trends::to_csv(&t)))
 }
 
-async fn activity<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Response {
-    match state.hub.partner_activity(&caller).await {
-        Ok(entries) => pages::activity(&caller, &entries).into_response(),
-        Err(e) => page_error(&e),
-    }
+async fn activity<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
+    let entries = state.hub.partner_activity(&caller).await?;
+    Ok(pages::activity(&caller, &entries).into_response())
 }
