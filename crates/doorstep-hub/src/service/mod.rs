@@ -1,23 +1,25 @@
 //! The hub's rules, over any [`HubStorage`]: who a device is, what it may write and read, and
 //! the one-round-trip sync.
 //!
-//! One concern a module: [`device_auth`] (who a device is), [`enrolment`] (how a device joins
-//! and is managed), [`facts`] (what a record grants), [`push`] (what a device may write),
-//! [`carer_scope`] (what a carer's devices hold), [`pull`] (the feed back), [`doc_sync`] (the
-//! per-document fallback). This module holds the [`Hub`], its clock, its errors and the
-//! one-round-trip [`Hub::sync`] over them.
+//! One concern a module: `device_auth` (who a device is), `enrolment` (how a device joins),
+//! `manager` (what a manager's device may do over its organisation), `facts` (what a record
+//! grants), `push` (what a device may write), `carer_scope` (what a carer's devices hold),
+//! `pull` (the feed back) and `doc_sync` (the per-document fallback). This module holds the
+//! [`Hub`], its clock, its errors, the principals and the one-round-trip [`Hub::sync`].
 
 mod carer_scope;
 mod device_auth;
 mod doc_sync;
 mod enrolment;
 mod facts;
+mod manager;
 mod pull;
 mod push;
 
 pub use carer_scope::{IDEA_GRACE_DAYS, ROTA_DAYS_AFTER, ROTA_DAYS_BEFORE};
 pub use device_auth::{Caller, Refusal, RefusedTokens, authenticate_from, new_token};
-pub use enrolment::{enrolment_code_hash, new_enrolment_code};
+pub use enrolment::{MAX_STAFF_REF_CHARS, enrolment_code_hash, issue_enrolment_code, new_enrolment_code};
+pub use manager::require_manager;
 pub use pull::MAX_PULL_BYTES;
 pub use push::{MAX_DOC_PUSH_BYTES, MAX_OPS_PER_PUSH, pushed_ops};
 
