@@ -42,6 +42,12 @@ impl From<AppError> for AdminError {
     }
 }
 
+impl From<crate::service::ServiceError> for AdminError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        AppError::Service(e).into()
+    }
+}
+
 pub type AdminResult<T> = Result<T, AdminError>;
 
 /// Who the audit log names for a command run at the hub's own console: the operator, and

@@ -12,21 +12,19 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, Utc};
 use doorstep_protocol::{
     API_PREFIX, ApiError, CONTENT_ENCODING, DocSyncRequest, EnrolRequest, EnrolResponse, EnrolmentCodeRequest,
-    EnrolmentCodeResponse, HUB_EPOCH_HEADER, HUB_RULES_HEADER, Role, SYNC_CONTENT_TYPE, SyncRequest,
+    EnrolmentCodeResponse, HUB_EPOCH_HEADER, HUB_RULES_HEADER, SYNC_CONTENT_TYPE, SyncRequest,
 };
 use uuid::Uuid;
 
-use doorstep_model::view::{DeviceRow, HeldBackOnDevice};
-use doorstep_model::{PartnerKind, PartnerOrg};
+use doorstep_model::PartnerOrg;
+use doorstep_model::view::DeviceRow;
 
 use crate::limits::{ClientIp, ClientLimits};
-use crate::service::{
-    Caller, Hub, Refusal, ServiceError, authenticate_from, enrolment_code_hash, new_enrolment_code, new_token,
-};
-use crate::storage::{AuditEntry, Device, EnrolmentCode, HubStorage, StorageError};
+use crate::service::{Caller, Hub, ServiceError, authenticate_from, require_manager};
+pub use crate::service::{MAX_STAFF_REF_CHARS, issue_enrolment_code};
+use crate::storage::{HubStorage, StorageError};
 use crate::web::WebOptions;
 
 /// The largest sync body accepted (a device pushes at most 4 MiB of changes at a time).
@@ -34,8 +32,6 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// The largest body of any other request: JSON and the pages' forms (a partner's longest
 /// answer, percent-encoded, is under 48 KiB). Nothing else needs more, so nothing gets more.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
-/// Staff references are short codes from the provider's rota ("C001").
-pub const MAX_STAFF_REF_CHARS: usize = 64;
 
 pub struct AppState<S> {
     pub hub: Arc<Hub<S>>,
@@ -356,107 +352,7 @@ async fn enrol<S: HubStorage>(
     if !state.limits.enrol(&client) {
         return Err(AppError::TooMany("too many enrolment attempts from this network: wait a minute".into()));
     }
-    let name = request.device_name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ServiceError::BadRequest("give the device a name of up to 100 characters".into()).into());
-    }
-    let id = Uuid::new_v4();
-    let (token, token_hash) = new_token(id);
-    let placeholder = Device {
-        id,
-        org_id: Uuid::nil(),
-        staff_ref: String::new(),
-        role: Role::Carer,
-        name: name.to_string(),
-        token_hash,
-        revoked: false,
-    };
-    let storage = &state.hub.storage;
-    let now = Utc::now().timestamp_millis();
-    let redeemed =
-        storage.redeem_enrolment_code(enrolment_code_hash(storage.code_key(), &request.code), now, placeholder).await?;
-    let Some(device) = redeemed else {
-        // A wrong code is someone guessing (or a typo): in the log, one line a source and minute
-        // carrying the count of the rest, as for refused device tokens.
-        let refusal = Refusal {
-            actor: "enrolment".into(),
-            action: "enrol",
-            detail: "enrolment code not valid, used or expired".into(),
-        };
-        state.hub.refused_codes.audit(storage, client.0, now, refusal).await?;
-        return Err(ServiceError::Unauthorised(
-            "that enrolment code is not valid, used, or expired: ask your manager for a new one",
-        )
-        .into());
-    };
-    let org = storage.organisation(device.org_id).await?;
-    tracing::info!(device = %device.id, staff = %device.staff_ref, role = device.role.code(), "device enrolled");
-    storage
-        .audit(AuditEntry {
-            at: now,
-            actor: format!("device {}", device.id),
-            action: "enrol".into(),
-            doc_id: None,
-            allowed: true,
-            detail: format!(
-                "{} {} of {} enrolled as {:?}",
-                device.role.code(),
-                device.staff_ref,
-                device.org_id,
-                device.name
-            ),
-        })
-        .await?;
-    Ok(Json(EnrolResponse {
-        device_id: device.id,
-        token,
-        organisation_id: device.org_id,
-        organisation_name: org.map(|o| o.name).unwrap_or_default(),
-        staff_ref: device.staff_ref,
-        role: device.role,
-    }))
-}
-
-fn require_manager(caller: &Caller) -> Result<(), AppError> {
-    if caller.device.role == Role::Manager {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("only a manager can do this".into()).into())
-    }
-}
-
-/// Issues a one-time enrolment code for a member of the manager's own organisation.
-pub async fn issue_enrolment_code<S: HubStorage>(
-    storage: &S,
-    org_id: Uuid,
-    staff_ref: &str,
-    role: Role,
-    created_by: &str,
-) -> Result<EnrolmentCodeResponse, AppError> {
-    let staff_ref = staff_ref.trim();
-    if staff_ref.is_empty() {
-        return Err(ServiceError::BadRequest("a staff reference is needed".into()).into());
-    }
-    // It names the member of staff in every access row and audit entry about them.
-    if staff_ref.chars().count() > MAX_STAFF_REF_CHARS {
-        return Err(ServiceError::BadRequest(format!(
-            "a staff reference has at most {MAX_STAFF_REF_CHARS} characters"
-        ))
-        .into());
-    }
-    let code = new_enrolment_code();
-    let expires = Utc::now() + Duration::hours(24);
-    storage
-        .create_enrolment_code(EnrolmentCode {
-            code_hash: enrolment_code_hash(storage.code_key(), &code),
-            org_id,
-            staff_ref: staff_ref.to_string(),
-            role,
-            created_by: created_by.to_string(),
-            expires_at: expires.timestamp_millis(),
-        })
-        .await?;
-    Ok(EnrolmentCodeResponse { code, expires_at: expires.to_rfc3339() })
+    Ok(Json(state.hub.enrol(&request, client.0).await?))
 }
 
 async fn create_enrolment_code<S: HubStorage>(
@@ -464,13 +360,7 @@ async fn create_enrolment_code<S: HubStorage>(
     Authenticated(caller): Authenticated,
     ApiJson(request): ApiJson<EnrolmentCodeRequest>,
 ) -> Result<Json<EnrolmentCodeResponse>, AppError> {
-    require_manager(&caller)?;
-    if !matches!(request.role, Role::Carer | Role::Manager) {
-        return Err(ServiceError::BadRequest("devices enrol as carers or managers".into()).into());
-    }
-    let d = &caller.device;
-    let created_by = format!("{} ({})", d.staff_ref, d.id);
-    Ok(Json(issue_enrolment_code(&state.hub.storage, d.org_id, &request.staff_ref, request.role, &created_by).await?))
+    Ok(Json(state.hub.create_enrolment_code(&caller, &request).await?))
 }
 
 /// The partner organisations a manager may share ideas with.
@@ -478,13 +368,7 @@ async fn partners<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<PartnerOrg>>, AppError> {
-    require_manager(&caller)?;
-    let orgs = state.hub.storage.partner_organisations().await?;
-    Ok(Json(
-        orgs.into_iter()
-            .map(|o| PartnerOrg { id: o.id, name: o.name, kind: o.partner_kind.unwrap_or(PartnerKind::Other) })
-            .collect(),
-    ))
+    Ok(Json(state.hub.partners(&caller).await?))
 }
 
 /// The manager's own organisation's devices.
@@ -492,124 +376,43 @@ async fn devices<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<DeviceRow>>, AppError> {
-    require_manager(&caller)?;
-    let devices = state.hub.storage.device_statuses(Some(caller.device.org_id)).await?;
-    let held = state.hub.storage.held_back_records(caller.device.org_id).await?;
-    Ok(Json(
-        devices
-            .into_iter()
-            .map(|s| DeviceRow {
-                id: s.device.id,
-                held_back_records: held
-                    .iter()
-                    .filter(|h| h.device == s.device.id)
-                    .map(|h| HeldBackOnDevice {
-                        record: h.record,
-                        kind: h.kind,
-                        what: String::new(),
-                        reason: h.reason.clone(),
-                        since: chrono::DateTime::from_timestamp_millis(h.since).unwrap_or_default(),
-                        discard_asked: h.discard_asked,
-                    })
-                    .collect(),
-                name: s.device.name,
-                staff_ref: s.device.staff_ref,
-                role: s.device.role,
-                revoked: s.device.revoked,
-                last_sync_at: s.last_sync_at.and_then(chrono::DateTime::from_timestamp_millis),
-                held_back: s.last_held_back,
-            })
-            .collect(),
-    ))
+    Ok(Json(state.hub.devices(&caller).await?))
 }
 
-/// A manager decides a record one of the organisation's devices keeps back will not be sent
-/// (say, a change a carer may not make): the device drops its own changes to it at its next
-/// sync and takes the hub's copy. Audited, refused or not.
+/// See [`Hub::discard_held_back`].
 async fn discard_held_back<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
     ids: Result<Path<(Uuid, Uuid)>, PathRejection>,
 ) -> Result<StatusCode, AppError> {
+    // Refused to other roles before the address is looked at, as ever.
     require_manager(&caller)?;
     let Ok(Path((device, record))) = ids else {
         return Err(ServiceError::NotFound("no such held-back record".into()).into());
     };
-    let storage = &state.hub.storage;
-    let audit = |allowed: bool, detail: String| {
-        storage.audit(crate::storage::AuditEntry {
-            at: Utc::now().timestamp_millis(),
-            actor: caller.describe(),
-            action: "held_back_discard".into(),
-            doc_id: Some(record),
-            allowed,
-            detail,
-        })
-    };
-    // Another organisation's device is answered as one that keeps nothing back.
-    let target = storage.device(device).await?.filter(|d| d.org_id == caller.device.org_id);
-    let asked = match &target {
-        Some(target) => storage.ask_discard(target.id, record, Utc::now().timestamp_millis()).await?,
-        None => false,
-    };
-    if !asked {
-        audit(false, format!("device {device} does not keep record {record} back")).await?;
-        return Err(ServiceError::NotFound("that device does not keep this record back".into()).into());
-    }
-    audit(true, format!("asked device {device} to discard its held-back changes to {record}")).await?;
+    state.hub.discard_held_back(&caller, device, record).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A manager asks every device of the organisation to send the records the hub held back again
-/// (after the office fixed what was wrong): each sees it at its next sync. Audited.
+/// See [`Hub::ask_held_back_retry`].
 async fn ask_held_back_retry<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
 ) -> Result<StatusCode, AppError> {
-    require_manager(&caller)?;
-    let storage = &state.hub.storage;
-    let asked = storage.ask_held_back_retry(caller.device.org_id).await?;
-    storage
-        .audit(crate::storage::AuditEntry {
-            at: Utc::now().timestamp_millis(),
-            actor: caller.describe(),
-            action: "held_back_retry".into(),
-            doc_id: None,
-            allowed: true,
-            detail: format!("asked the organisation's devices to send held-back records again (request {asked})"),
-        })
-        .await?;
+    state.hub.ask_held_back_retry(&caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// See [`Hub::revoke_device`].
 async fn revoke_device<S: HubStorage>(
     State(state): State<Arc<AppState<S>>>,
     Authenticated(caller): Authenticated,
     id: Result<Path<Uuid>, PathRejection>,
 ) -> Result<StatusCode, AppError> {
+    // Refused to other roles before the address is looked at, as ever.
     require_manager(&caller)?;
     // Not a device id: answered like an id of no device.
     let Ok(Path(id)) = id else { return Err(ServiceError::NotFound("no such device".into()).into()) };
-    let storage = &state.hub.storage;
-    let audit = |allowed: bool, detail: String| {
-        storage.audit(crate::storage::AuditEntry {
-            at: Utc::now().timestamp_millis(),
-            actor: caller.describe(),
-            action: "revoke_device".into(),
-            doc_id: None,
-            allowed,
-            detail,
-        })
-    };
-    // Another organisation's device looks exactly like one that does not exist; both refusals
-    // are audited alike.
-    let target = storage.device(id).await?.filter(|d| d.org_id == caller.device.org_id);
-    let Some(target) = target else {
-        audit(false, format!("{id} is not a device of this organisation")).await?;
-        return Err(ServiceError::NotFound("no such device".into()).into());
-    };
-    storage.revoke_device(target.id, Utc::now().timestamp_millis()).await?;
-    audit(true, format!("revoked device {} ({} {})", target.id, target.role.code(), target.staff_ref)).await?;
-    tracing::info!(device = %target.id, by = %caller.device.id, "device revoked");
+    state.hub.revoke_device(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

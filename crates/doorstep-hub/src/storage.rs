@@ -1,5 +1,5 @@
 //! Hub storage: one trait, two backends (SQLite for one machine, PostgreSQL for a region),
-//! passing one shared test suite. Backends persist; the rules live in `service.rs`.
+//! passing one shared test suite. Backends persist; the rules live in `service/`.
 //!
 //! **Architecture Invariant:** every change gets a hub sequence number when it is stored, and
 //! sequence numbers become visible in order (no reader ever sees seq N+1 before N), so a

@@ -1168,7 +1168,7 @@ async fn forged_tokens_by_the_hundred_write_one_audit_line_a_minute() {
 
 /// A note carrying more text than any visit needs is held back with the reason and never
 /// stored, so it costs no reader anything (a flood of operations is refused even earlier, from
-/// the changes' headers: `service::pushed_ops_tests`).
+/// the changes' headers: `service::push::pushed_ops_tests`).
 #[tokio::test]
 async fn oversize_text_is_held_back_and_never_stored() {
     let dir = tempfile::tempdir().unwrap();
