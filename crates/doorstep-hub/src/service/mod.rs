@@ -230,9 +230,6 @@ impl<S: HubStorage> Hub<S> {
     }
 }
 
-/// Whether a reader of a record in this role may also change it by sync. Partners answer at the
-/// hub's pages (which write the response for them), so they never write documents; carers read
-/// shared items but only managers share, revoke or reword them.
 /// Loads Automerge bytes, refusing anything it cannot fully parse.
 pub fn load_strict(bytes: &[u8]) -> Result<AutoCommit, AutomergeError> {
     AutoCommit::load_with_options(
