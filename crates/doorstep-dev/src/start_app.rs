@@ -45,7 +45,7 @@ async fn launch(program: &Path, what: &str, screenshot: &Path) -> Result {
     // An address without a scheme is refused by the device core in Rust, not the UI: the answer
     // proves the installed binary's commands work. It fails before anything is written.
     screens.type_into("#hub", "hub.example").await;
-    screens.type_into("#code", "KD7M-3QXA").await;
+    screens.type_into("#code", "KD7M-3QXA-9PLR").await;
     screens.type_into("#pin", "246813").await;
     screens.type_into("#pin-again", "246813").await;
     screens.click("#enrol").await;

@@ -86,8 +86,8 @@ pub fn Enrol(props: &Props) -> Html {
                     </div>
                     <div class="nhsuk-form-group">
                         <label class="nhsuk-label" for="code">{"One-time code"}</label>
-                        <div class="nhsuk-hint" id="code-hint">{"8 letters and numbers, like KD7M-3QXA"}</div>
-                        <input class="nhsuk-input nhsuk-input--width-10" id="code" autocomplete="one-time-code"
+                        <div class="nhsuk-hint" id="code-hint">{"12 letters and numbers, like KD7M-3QXA-9PLR"}</div>
+                        <input class="nhsuk-input nhsuk-input--width-20" id="code" autocomplete="one-time-code"
                             aria-describedby="code-hint" value={(*code).clone()} oninput={field(&code)} />
                     </div>
                     <div class="nhsuk-form-group">
