@@ -147,8 +147,25 @@ impl Screens {
     /// Scrolls an element to the middle of the window, as a person scrolls to what they tap: the
     /// visit's bar stays at the bottom of the screen, and WebKitWebDriver's own scrolling can
     /// leave an element under it.
+    ///
+    /// First it waits for the page to stop moving: a screen may scroll itself just after it
+    /// renders (the visit scrolls to what Check out asks about), and a click aimed before that
+    /// scroll lands on whatever moved under it.
     async fn centre(&self, element: &fantoccini::elements::Element) {
         let Ok(arg) = serde_json::to_value(element) else { return };
+        let top = || async {
+            let at = self.client.execute("return arguments[0].getBoundingClientRect().top", vec![arg.clone()]).await;
+            at.ok().and_then(|v| v.as_f64())
+        };
+        let mut last = top().await;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = top().await;
+            if now == last {
+                break;
+            }
+            last = now;
+        }
         let _ = self.client.execute("arguments[0].scrollIntoView({block: 'center'})", vec![arg]).await;
     }
 
