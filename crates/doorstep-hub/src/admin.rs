@@ -386,6 +386,48 @@ pub async fn set_agreement<S: HubStorage>(
     Ok(AgreementSet { commissioner: c.name, provider: p.name, districts: areas })
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct ListingSet {
+    pub partner: String,
+    pub services: Vec<String>,
+    pub districts: Vec<String>,
+    pub team_email: String,
+}
+
+impl Report for ListingSet {
+    fn text(&self) -> String {
+        let area = if self.districts.is_empty() { "any area".to_string() } else { self.districts.join(", ") };
+        let told = if self.team_email.is_empty() {
+            "not e-mailed when something arrives (no team mailbox)".to_string()
+        } else {
+            format!("e-mailed at {} when something arrives", self.team_email)
+        };
+        format!("{} is listed for {} in {area}; {told}", self.partner, self.services.join(", "))
+    }
+}
+
+/// Sets a partner organisation's directory listing: what it does, where, when, its ODS code,
+/// phone and team mailbox (`partner_directory.rs`).
+pub async fn set_partner_listing<S: HubStorage>(
+    storage: &S,
+    actor: &str,
+    org: Uuid,
+    record: crate::partner_directory::ListingRecord,
+) -> AdminResult<ListingSet> {
+    let partner = storage.organisation(org).await?.ok_or_else(|| AdminError::NotFound(format!("no organisation {org}")))?;
+    if partner.kind != OrgKind::Partner {
+        return Err(AdminError::Invalid(format!("{} is not a partner organisation", partner.name)));
+    }
+    let record = record.checked().map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let json = serde_json::to_string(&record).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    storage.set_partner_listing(org, json, Utc::now().timestamp_millis()).await?;
+    let mut services = vec![partner.partner_kind.unwrap_or(doorstep_model::PartnerKind::Other).code().to_string()];
+    services.extend(record.services.iter().filter(|s| !services.contains(s)).cloned().collect::<Vec<_>>());
+    let area = if record.districts.is_empty() { "any area".to_string() } else { record.districts.join(" ") };
+    audit_action(storage, actor, "set_partner_listing", format!("{} ({area})", partner.name)).await?;
+    Ok(ListingSet { partner: partner.name, services, districts: record.districts, team_email: record.team_email })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Web users
 

@@ -45,6 +45,9 @@ pub fn app<S: HubStorage>(hub: Hub<S>) -> Router {
 
 pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
     let hub = Arc::new(hub);
+    if let Some(mail) = hub.mail.clone() {
+        tokio::spawn(crate::notify::run_mailer(hub.clone(), mail));
+    }
     let limits = Arc::new(ClientLimits::default());
     let state = Arc::new(AppState { hub: hub.clone(), limits: limits.clone() });
     let metrics_hub = hub.clone();
@@ -56,6 +59,7 @@ pub fn app_with<S: HubStorage>(hub: Hub<S>, web: WebOptions) -> Router {
         .route("/docs/{id}/sync", post(doc_sync::<S>).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)))
         .route("/enrolment-codes", post(create_enrolment_code::<S>))
         .route("/partners", get(partners::<S>))
+        .route("/partner-directory", get(partner_directory::<S>))
         .route("/devices", get(devices::<S>))
         .route("/devices/{id}/revoke", post(revoke_device::<S>))
         .route("/held-back/retry", post(ask_held_back_retry::<S>))
@@ -369,6 +373,14 @@ async fn partners<S: HubStorage>(
     Authenticated(caller): Authenticated,
 ) -> Result<Json<Vec<PartnerOrg>>, AppError> {
     Ok(Json(state.hub.partners(&caller).await?))
+}
+
+/// The partner directory, to rank partners for an idea.
+async fn partner_directory<S: HubStorage>(
+    State(state): State<Arc<AppState<S>>>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Vec<doorstep_model::routing::PartnerListing>>, AppError> {
+    Ok(Json(state.hub.partner_listings(&caller).await?))
 }
 
 /// The manager's own organisation's devices.

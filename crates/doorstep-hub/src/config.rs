@@ -32,6 +32,9 @@ pub const KEYS: &[Key] = &[
         kind: "boolean",
         default: "false",
     },
+    Key { name: "smtp_url", env: "DOORSTEP_SMTP_URL", kind: "string", default: "none (partners are not e-mailed)" },
+    Key { name: "mail_from", env: "DOORSTEP_MAIL_FROM", kind: "string", default: "none" },
+    Key { name: "public_url", env: "DOORSTEP_PUBLIC_URL", kind: "string", default: "none" },
 ];
 
 /// The environment variable naming the configuration file (or `--config`).
@@ -63,6 +66,9 @@ pub struct Layer {
     pub tls_key: Option<PathBuf>,
     pub behind_tls_proxy: Option<bool>,
     pub insecure_http_for_development: Option<bool>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub public_url: Option<String>,
 }
 
 impl Layer {
@@ -99,6 +105,9 @@ impl Layer {
             tls_key: self.tls_key.or(lower.tls_key),
             behind_tls_proxy: self.behind_tls_proxy.or(lower.behind_tls_proxy),
             insecure_http_for_development: self.insecure_http_for_development.or(lower.insecure_http_for_development),
+            smtp_url: self.smtp_url.or(lower.smtp_url),
+            mail_from: self.mail_from.or(lower.mail_from),
+            public_url: self.public_url.or(lower.public_url),
         }
     }
 
@@ -112,6 +121,9 @@ impl Layer {
             tls_key: self.tls_key,
             behind_tls_proxy: self.behind_tls_proxy.unwrap_or(false),
             insecure_http_for_development: self.insecure_http_for_development.unwrap_or(false),
+            smtp_url: self.smtp_url.filter(|u| !u.trim().is_empty()),
+            mail_from: self.mail_from,
+            public_url: self.public_url,
         }
     }
 }
@@ -126,6 +138,25 @@ pub struct Settings {
     pub tls_key: Option<PathBuf>,
     pub behind_tls_proxy: bool,
     pub insecure_http_for_development: bool,
+    /// The SMTP server partners' notifications go through; none: no e-mail.
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    /// The hub's address as partners reach it, for links in e-mails.
+    pub public_url: Option<String>,
+}
+
+impl Settings {
+    /// How the hub sends e-mail, if it does: with `smtp_url`, both `mail_from` and `public_url`
+    /// are needed.
+    pub fn mail(&self) -> Result<Option<crate::notify::Mail>, String> {
+        let Some(smtp) = &self.smtp_url else { return Ok(None) };
+        let need = |v: &Option<String>, key: &str| {
+            v.clone().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("smtp_url is set, so {key} is needed too"))
+        };
+        let from = need(&self.mail_from, "mail_from")?;
+        let public = need(&self.public_url, "public_url")?;
+        crate::notify::Mail::new(smtp, &from, &public).map(Some).map_err(|e| e.to_string())
+    }
 }
 
 /// Flags and environment (`given`, already merged by clap: a flag beats its variable) over

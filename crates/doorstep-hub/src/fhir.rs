@@ -470,6 +470,7 @@ mod tests {
                 by: "Sam OT".into(),
                 at: at(600),
             }],
+            out_of_area_reason: String::new(),
             revoked: None,
         }
     }

@@ -11,9 +11,11 @@ use doorstep_hub::admin::{self, Report};
 use doorstep_hub::audit;
 use doorstep_hub::config::{self, Layer, Settings};
 use doorstep_hub::server::{
-    AsyncStorageFn, Database, TlsConfig, Transport, fingerprint, read_certificates, serve_on, shutdown_signal,
+    AsyncStorageFn, Database, TlsConfig, Transport, fingerprint, read_certificates, serve_hub, shutdown_signal,
     with_storage,
 };
+use doorstep_hub::conn_limits::ConnectionLimits;
+use doorstep_hub::service::Hub;
 use doorstep_hub::storage::{HubStorage, WebRole};
 use doorstep_protocol::Role;
 use uuid::Uuid;
@@ -74,6 +76,17 @@ enum Command {
         #[arg(long, env = "DOORSTEP_INSECURE_HTTP_FOR_DEVELOPMENT", num_args = 0..=1, require_equals = true,
               default_missing_value = "true", value_parser = BoolishValueParser::new())]
         insecure_http_for_development: Option<bool>,
+        /// The SMTP server that carries partners' "something arrived" e-mails, e.g.
+        /// smtp://127.0.0.1:25 (a local relay), smtp://relay:587?tls=required or
+        /// smtps://user:password@relay:465. Leave out and partners are not e-mailed.
+        #[arg(long, env = "DOORSTEP_SMTP_URL", value_name = "URL")]
+        smtp_url: Option<String>,
+        /// Who those e-mails come from, e.g. "Doorstep <doorstep@hub.example.nhs.uk>".
+        #[arg(long, env = "DOORSTEP_MAIL_FROM")]
+        mail_from: Option<String>,
+        /// The hub's address as partners reach it, for the link in those e-mails.
+        #[arg(long, env = "DOORSTEP_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
         /// Kept for older scripts: cookies are now Secure (and HSTS sent) whenever the hub is
         /// reached over HTTPS, that is with --tls-cert or --behind-tls-proxy.
         #[arg(long, env = "DOORSTEP_SECURE_COOKIES", hide = true)]
@@ -131,6 +144,30 @@ enum Command {
         /// Postcode districts, e.g. "LS6 LS7"; leave out for all the provider's people.
         #[arg(long, num_args = 0..)]
         districts: Vec<String>,
+    },
+    /// Set a partner organisation's entry in the partner directory: what it does, the postcode
+    /// districts it covers, its hours, ODS code, phone and the team mailbox the hub e-mails when
+    /// something is shared with it (no personal data goes in those e-mails). Replaces the entry.
+    SetPartnerListing {
+        #[arg(long)]
+        org: Uuid,
+        /// What it does besides its own kind, e.g. "ot_equipment council_adult_social_care".
+        #[arg(long, num_args = 0..)]
+        services: Vec<String>,
+        /// Postcode districts it covers, e.g. "NB1 NB2"; leave out for any area.
+        #[arg(long, num_args = 0..)]
+        districts: Vec<String>,
+        /// When the team answers, e.g. "Monday to Friday, 8am to 6pm".
+        #[arg(long, default_value = "")]
+        hours: String,
+        /// Its NHS ODS code, e.g. B86001 (GP practices: how people are linked to their practice).
+        #[arg(long, default_value = "")]
+        ods: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// The team mailbox told when something arrives.
+        #[arg(long, default_value = "")]
+        email: String,
     },
     /// Create a sign-in account for the partner pages. The password is read from the first
     /// line of standard input (so it never appears in the process list or shell history).
@@ -245,7 +282,20 @@ enum AuditCommand {
 fn given(cli: &Cli) -> Layer {
     let mut layer = Layer { database: cli.database.clone(), log_json: cli.log_json, ..Layer::default() };
     match &cli.command {
-        Command::Serve { listen, tls_cert, tls_key, behind_tls_proxy, insecure_http_for_development, .. } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            behind_tls_proxy,
+            insecure_http_for_development,
+            smtp_url,
+            mail_from,
+            public_url,
+            ..
+        } => {
+            layer.smtp_url = smtp_url.clone();
+            layer.mail_from = mail_from.clone();
+            layer.public_url = public_url.clone();
             layer.listen = listen.clone();
             layer.tls_cert = tls_cert.clone();
             layer.tls_key = tls_key.clone();
@@ -485,6 +535,20 @@ impl AsyncStorageFn<Result<(), String>> for Run {
             Command::SetAgreement { commissioner, provider, districts } => {
                 self.print(admin::set_agreement(s, me, *commissioner, *provider, districts).await)
             }
+            Command::SetPartnerListing { org, services, districts, hours, ods, phone, email } => {
+                let words = |v: &[String]| -> Vec<String> {
+                    v.iter().flat_map(|s| s.split([',', ' '])).filter(|s| !s.is_empty()).map(str::to_string).collect()
+                };
+                let record = doorstep_hub::partner_directory::ListingRecord {
+                    services: words(services),
+                    districts: words(districts),
+                    hours: hours.clone(),
+                    ods_code: ods.clone(),
+                    phone: phone.clone(),
+                    team_email: email.clone(),
+                };
+                self.print(admin::set_partner_listing(s, me, *org, record).await)
+            }
             Command::CreateWebUser { org, email, name, role } => {
                 let role = WebRole::from_code(role).unwrap_or(WebRole::Partner);
                 let password = read_password()?;
@@ -534,6 +598,8 @@ impl Run {
     async fn serve<S: HubStorage + Clone>(self, storage: S) -> Result<(), String> {
         let listen = &self.settings.listen;
         let transport = self.transport.ok_or("no transport chosen")?;
+        // Settings that cannot work are refused before the hub listens.
+        let mail = self.settings.mail()?;
         let listener =
             tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
@@ -558,6 +624,16 @@ impl Run {
         if let Transport::Tls(tls) = &transport {
             println!("certificate SHA-256 fingerprint: {}", tls.fingerprint);
         }
-        serve_on(storage, listener, transport, shutdown_signal()).await.map_err(|e| e.to_string())
+        let mut hub = Hub::new(storage);
+        match mail {
+            Some(mail) => {
+                tracing::info!(?mail, "partners' teams are e-mailed when something is shared with them");
+                hub = hub.with_mail(mail);
+            }
+            None => tracing::info!("no smtp_url: partners are not e-mailed when something is shared with them"),
+        }
+        serve_hub(hub, listener, transport, ConnectionLimits::default(), shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
     }
 }

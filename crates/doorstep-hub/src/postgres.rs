@@ -239,6 +239,20 @@ fn audit_from_row(r: &Row) -> StorageResult<AuditEntry> {
 const WEB_USER_COLUMNS: &str =
     "SELECT id, org_id, email, name, role, password_hash, failed_attempts, locked_until FROM web_users";
 
+fn mail_from_row(r: &Row) -> StorageResult<OutgoingMail> {
+    Ok(OutgoingMail {
+        id: uuid_of(r.get(0))?,
+        to: r.get(1),
+        subject: r.get(2),
+        body: r.get(3),
+        queued_at: r.get(4),
+        attempts: u32::try_from(r.get::<_, i32>(5)).unwrap_or(0),
+        next_attempt_at: r.get(6),
+        sent_at: r.get(7),
+        last_error: r.get(8),
+    })
+}
+
 fn web_user_from_row(r: &Row) -> StorageResult<WebUser> {
     Ok(WebUser {
         id: uuid_of(r.get(0))?,
@@ -780,6 +794,77 @@ impl HubStorage for PostgresStorage {
             .prepare_cached("SELECT week, counts FROM trend_snapshots WHERE commissioner_org = $1 ORDER BY week")
             .await?;
         Ok(c.query(&stmt, &[&commissioner.to_string()]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn set_partner_listing(&self, org: Uuid, listing: String, at: i64) -> StorageResult<()> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO partner_listings (org_id, listing, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (org_id) DO UPDATE SET listing = excluded.listing, updated_at = excluded.updated_at",
+            )
+            .await?;
+        c.execute(&stmt, &[&org.to_string(), &listing, &at]).await?;
+        Ok(())
+    }
+
+    async fn partner_listings(&self) -> StorageResult<Vec<(Uuid, String)>> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT org_id, listing FROM partner_listings ORDER BY org_id").await?;
+        c.query(&stmt, &[]).await?.iter().map(|r| Ok((uuid_of(r.get(0))?, r.get(1)))).collect()
+    }
+
+    async fn queue_mail(&self, mail: OutgoingMail) -> StorageResult<()> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO mail_outbox (id, to_address, subject, body, queued_at, attempts, next_attempt_at, last_error)
+                 VALUES ($1, $2, $3, $4, $5, 0, $6, '') ON CONFLICT (id) DO NOTHING",
+            )
+            .await?;
+        c.execute(
+            &stmt,
+            &[&mail.id.to_string(), &mail.to, &mail.subject, &mail.body, &mail.queued_at, &mail.next_attempt_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn mail_due(&self, now: i64, limit: u32) -> StorageResult<Vec<OutgoingMail>> {
+        let c = self.client().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT id, to_address, subject, body, queued_at, attempts, next_attempt_at, sent_at, last_error FROM mail_outbox
+                 WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, queued_at LIMIT $2",
+            )
+            .await?;
+        c.query(&stmt, &[&now, &i64::from(limit)]).await?.iter().map(mail_from_row).collect()
+    }
+
+    async fn mail_attempted(&self, id: Uuid, at: i64, error: Option<String>, retry_at: i64) -> StorageResult<()> {
+        let c = self.client().await?;
+        match error {
+            None => {
+                let stmt =
+                    c.prepare_cached("UPDATE mail_outbox SET attempts = attempts + 1, sent_at = $2 WHERE id = $1").await?;
+                c.execute(&stmt, &[&id.to_string(), &at]).await?;
+            }
+            Some(e) => {
+                let stmt = c
+                    .prepare_cached(
+                        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1",
+                    )
+                    .await?;
+                c.execute(&stmt, &[&id.to_string(), &e, &retry_at]).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn mail_log(&self, limit: u32) -> StorageResult<Vec<OutgoingMail>> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached("SELECT id, to_address, subject, body, queued_at, attempts, next_attempt_at, sent_at, last_error FROM mail_outbox ORDER BY queued_at DESC, id LIMIT $1").await?;
+        c.query(&stmt, &[&i64::from(limit)]).await?.iter().map(mail_from_row).collect()
     }
 
     async fn held_back_records(&self, org: Uuid) -> StorageResult<Vec<HeldBackRow>> {

@@ -176,6 +176,20 @@ fn chain_unchained_audit(conn: &mut Connection) -> StorageResult<usize> {
     Ok(rows.len())
 }
 
+fn mail_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutgoingMail> {
+    Ok(OutgoingMail {
+        id: uuid_of(&r.get::<_, String>(0)?)?,
+        to: r.get(1)?,
+        subject: r.get(2)?,
+        body: r.get(3)?,
+        queued_at: r.get(4)?,
+        attempts: r.get(5)?,
+        next_attempt_at: r.get(6)?,
+        sent_at: r.get(7)?,
+        last_error: r.get(8)?,
+    })
+}
+
 const WEB_USER_COLUMNS: &str =
     "SELECT id, org_id, email, name, role, password_hash, failed_attempts, locked_until FROM web_users";
 
@@ -784,6 +798,82 @@ impl HubStorage for SqliteStorage {
             let mut stmt =
                 c.prepare_cached("SELECT week, counts FROM trend_snapshots WHERE commissioner_org = ?1 ORDER BY week")?;
             let rows = stmt.query_map([commissioner.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn set_partner_listing(&self, org: Uuid, listing: String, at: i64) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "INSERT INTO partner_listings (org_id, listing, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (org_id) DO UPDATE SET listing = excluded.listing, updated_at = excluded.updated_at",
+                rusqlite::params![org.to_string(), listing, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn partner_listings(&self) -> StorageResult<Vec<(Uuid, String)>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached("SELECT org_id, listing FROM partner_listings ORDER BY org_id")?;
+            let rows = stmt.query_map([], |r| Ok((uuid_of(&r.get::<_, String>(0)?)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn queue_mail(&self, mail: OutgoingMail) -> StorageResult<()> {
+        self.run(move |c| {
+            exec(
+                c,
+                "INSERT INTO mail_outbox (id, to_address, subject, body, queued_at, attempts, next_attempt_at, last_error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, '') ON CONFLICT (id) DO NOTHING",
+                rusqlite::params![mail.id.to_string(), mail.to, mail.subject, mail.body, mail.queued_at, mail.next_attempt_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mail_due(&self, now: i64, limit: u32) -> StorageResult<Vec<OutgoingMail>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, to_address, subject, body, queued_at, attempts, next_attempt_at, sent_at, last_error FROM mail_outbox
+                 WHERE sent_at IS NULL AND next_attempt_at <= ?1 ORDER BY next_attempt_at, queued_at LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(rusqlite::params![now, limit], mail_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
+    async fn mail_attempted(&self, id: Uuid, at: i64, error: Option<String>, retry_at: i64) -> StorageResult<()> {
+        self.run(move |c| {
+            match error {
+                None => exec(
+                    c,
+                    "UPDATE mail_outbox SET attempts = attempts + 1, sent_at = ?2 WHERE id = ?1",
+                    rusqlite::params![id.to_string(), at],
+                )?,
+                Some(e) => exec(
+                    c,
+                    "UPDATE mail_outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                    rusqlite::params![id.to_string(), e, retry_at],
+                )?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn mail_log(&self, limit: u32) -> StorageResult<Vec<OutgoingMail>> {
+        self.run(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT id, to_address, subject, body, queued_at, attempts, next_attempt_at, sent_at, last_error FROM mail_outbox ORDER BY queued_at DESC, id LIMIT ?1")?;
+            let rows = stmt.query_map([limit], mail_from_row)?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
         .await

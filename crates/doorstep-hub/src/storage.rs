@@ -219,6 +219,23 @@ pub struct Agreement {
     pub created_at: i64,
 }
 
+/// An e-mail the hub sends (see `notify.rs`): queued with the change that calls for it, sent by
+/// the hub's mailer, retried until the mail server takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    pub id: Uuid,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// Unix ms.
+    pub queued_at: i64,
+    pub attempts: u32,
+    pub next_attempt_at: i64,
+    pub sent_at: Option<i64>,
+    /// The mail server's last refusal, if any.
+    pub last_error: String,
+}
+
 /// What a person signed in to the partner hub's pages may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WebRole {
@@ -537,6 +554,26 @@ pub trait HubStorage: Send + Sync + 'static {
     ) -> impl Future<Output = StorageResult<()>> + Send;
     /// The weeks published to a commissioner as (Monday `YYYY-MM-DD`, counts JSON), oldest first.
     fn published_weeks(&self, commissioner: Uuid) -> impl Future<Output = StorageResult<Vec<(String, String)>>> + Send;
+
+    /// Adds or replaces a partner organisation's directory listing (JSON, `directory.rs`).
+    fn set_partner_listing(&self, org: Uuid, listing: String, at: i64)
+    -> impl Future<Output = StorageResult<()>> + Send;
+    /// Every partner's listing as (organisation, JSON).
+    fn partner_listings(&self) -> impl Future<Output = StorageResult<Vec<(Uuid, String)>>> + Send;
+    /// Queues an e-mail; a message with an id already queued is left as it is.
+    fn queue_mail(&self, mail: OutgoingMail) -> impl Future<Output = StorageResult<()>> + Send;
+    /// Unsent messages due by `now`, oldest first.
+    fn mail_due(&self, now: i64, limit: u32) -> impl Future<Output = StorageResult<Vec<OutgoingMail>>> + Send;
+    /// Records one attempt to send: sent at `at`, or failed with `error`, to try again at `retry_at`.
+    fn mail_attempted(
+        &self,
+        id: Uuid,
+        at: i64,
+        error: Option<String>,
+        retry_at: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
+    /// The newest messages, sent or not, newest first.
+    fn mail_log(&self, limit: u32) -> impl Future<Output = StorageResult<Vec<OutgoingMail>>> + Send;
 
     /// Fails with `StorageError::Conflict` if the email is taken.
     fn create_web_user(&self, user: WebUser) -> impl Future<Output = StorageResult<()>> + Send;

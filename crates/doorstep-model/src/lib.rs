@@ -21,6 +21,7 @@ pub mod note;
 pub mod person;
 pub mod policy;
 pub mod role;
+pub mod routing;
 pub mod sbard;
 pub mod shared;
 pub mod view;

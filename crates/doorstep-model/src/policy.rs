@@ -240,6 +240,20 @@ impl WithinSize for Insight {
     }
 }
 
+impl WithinSize for SharedItem {
+    fn oversize(&self) -> Option<String> {
+        let mut fields = vec![
+            ("the summary", self.summary.as_str(), FIELD_TEXT_MOST),
+            ("the detail", self.detail.as_str(), FIELD_TEXT_MOST),
+            ("the suggested action", self.suggested_action.as_str(), FIELD_TEXT_MOST),
+            ("the purpose", self.purpose.as_str(), FIELD_TEXT_MOST),
+            ("the reason for sharing out of area", self.out_of_area_reason.as_str(), FIELD_TEXT_MOST),
+        ];
+        fields.extend(self.responses.iter().map(|r| ("an answer", r.message.as_str(), FIELD_TEXT_MOST)));
+        first_over(fields)
+    }
+}
+
 impl WithinSize for Person {
     fn oversize(&self) -> Option<String> {
         let mut fields = vec![

@@ -44,6 +44,11 @@ pub struct SharedItem {
     /// with an identified person).
     pub observations: Option<SharedObservations>,
     pub responses: Vec<PartnerResponse>,
+    /// Why it went to a partner that does not cover the person's district (see
+    /// [`crate::routing`]); empty when it does.
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "String::new"))]
+    #[serde(default)]
+    pub out_of_area_reason: String,
     /// Set when the provider stops sharing: the partner loses access.
     pub revoked: Option<Revocation>,
 }
@@ -249,6 +254,8 @@ pub enum SharedError {
     Revoked,
     #[error("A message can be at most {max} characters.")]
     TooLong { max: usize },
+    #[error("The reason for sharing out of area can be at most {} characters.", crate::routing::MAX_REASON_CHARS)]
+    ReasonTooLong,
 }
 
 /// The longest response message accepted.
@@ -320,8 +327,19 @@ impl SharedItem {
             }),
             observations,
             responses: Vec::new(),
+            out_of_area_reason: String::new(),
             revoked: None,
         }
+    }
+
+    /// When the partner's answer is due ([`crate::routing::respond_by`]).
+    pub fn respond_by(&self) -> DateTime<Utc> {
+        crate::routing::respond_by(self.urgency, self.shared_at)
+    }
+
+    /// Still shared, no answer yet, and past the time one was due: someone should chase it.
+    pub fn overdue(&self, now: DateTime<Utc>) -> bool {
+        self.revoked.is_none() && self.responses.is_empty() && now > self.respond_by()
     }
 
     pub fn validate(&self) -> Result<(), SharedError> {
@@ -338,6 +356,9 @@ impl SharedItem {
         }
         if self.observations.is_some() && self.person.is_none() {
             return Err(SharedError::ObservationsWithoutPerson);
+        }
+        if self.out_of_area_reason.chars().count() > crate::routing::MAX_REASON_CHARS {
+            return Err(SharedError::ReasonTooLong);
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use doorstep_model::view::{DeviceRow, HeldBackOnDevice};
+use doorstep_model::routing::PartnerListing;
 use doorstep_model::{PartnerKind, PartnerOrg};
 use doorstep_protocol::Role;
 use uuid::Uuid;
@@ -29,6 +30,13 @@ impl<S: HubStorage> Hub<S> {
             .into_iter()
             .map(|o| PartnerOrg { id: o.id, name: o.name, kind: o.partner_kind.unwrap_or(PartnerKind::Other) })
             .collect())
+    }
+
+    /// The partner directory, to rank partners for an idea (`doorstep_model::routing`); team
+    /// mailboxes stay on the hub.
+    pub async fn partner_listings(&self, caller: &Caller) -> Result<Vec<PartnerListing>, ServiceError> {
+        require_manager(caller)?;
+        Ok(self.partner_directory().await?.into_iter().map(|e| e.listing).collect())
     }
 
     /// The manager's own organisation's devices.

@@ -107,6 +107,8 @@ pub struct Hub<S> {
     pub refused_codes: RefusedTokens,
     /// The time the rota and the grace period of ideas are judged by.
     pub clock: HubClock,
+    /// How partners are e-mailed when something arrives (`notify.rs`); none: they are not.
+    pub mail: Option<crate::notify::Mail>,
 }
 
 /// What the hub answers to one `/sync`: the body, and what goes in its headers.
@@ -132,7 +134,13 @@ impl<S: HubStorage> Hub<S> {
             refused_tokens: RefusedTokens::default(),
             refused_codes: RefusedTokens::default(),
             clock,
+            mail: None,
         }
+    }
+
+    /// This hub, e-mailing partners' teams through `mail`.
+    pub fn with_mail(self, mail: crate::notify::Mail) -> Self {
+        Hub { mail: Some(mail), ..self }
     }
 
     /// Notes the page facts of documents stored before the hub kept them (an upgraded hub), so

@@ -33,7 +33,8 @@ fn oversize(kind: RecordKind, doc: &AutoCommit) -> Option<String> {
         RecordKind::Note => of::<VisitNote>(doc),
         RecordKind::Insight => of::<Insight>(doc),
         RecordKind::Person => of::<Person>(doc),
-        RecordKind::Visit | RecordKind::Shared | RecordKind::Directory => None,
+        RecordKind::Shared => of::<SharedItem>(doc),
+        RecordKind::Visit | RecordKind::Directory => None,
     }
 }
 
@@ -181,6 +182,10 @@ impl<S: HubStorage> Hub<S> {
         {
             return hold(HoldReason::Forbidden, refusal);
         }
+        let new_item = match push.kind {
+            RecordKind::Shared if existing.is_none() => autosurgeon::hydrate::<_, SharedItem>(&doc).ok(),
+            _ => None,
+        };
         if existing.is_none()
             && let Some(reason) = self.may_create(caller, push.kind, &facts).await?
         {
@@ -253,7 +258,30 @@ impl<S: HubStorage> Hub<S> {
                 facts: facts.doc_facts.map(|f| f.to_json()),
             })
             .await?;
+        if let Some(item) = new_item {
+            self.tell_partner(&item).await;
+        }
         Ok(Ok(()))
+    }
+
+    /// Queues the e-mail telling a partner's team that `item` arrived, where the hub sends mail
+    /// and the directory names a mailbox. The item is stored already: a failure here is logged,
+    /// never the device's problem.
+    async fn tell_partner(&self, item: &SharedItem) {
+        let Some(mail) = &self.mail else { return };
+        let entry = match self.partner_entry(item.partner.id).await {
+            Ok(Some(entry)) if !entry.team_email.is_empty() => entry,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::error!(error = %e, item = %item.id, "could not read the partner directory to e-mail the partner");
+                return;
+            }
+        };
+        let message = mail.new_item(item, &entry.team_email, self.clock.now());
+        match self.storage.queue_mail(message).await {
+            Ok(()) => mail.wake(),
+            Err(e) => tracing::error!(error = %e, item = %item.id, "could not queue the e-mail to the partner"),
+        }
     }
 
     /// A shared item must name a partner organisation this hub knows, and keep every answer a
@@ -278,6 +306,21 @@ impl<S: HubStorage> Hub<S> {
                 partner.name,
                 known.label().to_lowercase(),
                 item.partner.kind.label().to_lowercase()
+            )));
+        }
+        // Out of area needs a reason, checked when the item is made (a directory changed since
+        // does not hold back a later change, such as ending the share).
+        if earlier.is_none()
+            && let Some(entry) = self.partner_entry(item.partner.id).await?
+            && doorstep_model::routing::needs_reason(
+                &entry.listing,
+                Some(item.area.as_str()).filter(|a| !a.is_empty()),
+                &item.out_of_area_reason,
+            )
+        {
+            return Ok(Some(format!(
+                "{} does not cover {}: sharing with them needs a reason",
+                partner.name, item.area
             )));
         }
         if earlier.is_some_and(|before| !before.answers_kept_in(&item)) {
