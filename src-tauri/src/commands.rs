@@ -63,6 +63,7 @@ register![
     manager_day,
     idea,
     partners,
+    partner_suggestions,
     share_idea,
     stop_sharing,
     edit_idea,
@@ -222,6 +223,11 @@ async fn idea(core: Core<'_>, args: c::IdeaRef) -> Answer<c::IdeaScreen> {
 async fn partners(core: Core<'_>, args: ()) -> Answer<Vec<PartnerOrg>> {
     let () = args;
     core.partners().await
+}
+
+#[tauri::command]
+async fn partner_suggestions(core: Core<'_>, args: c::IdeaRef) -> Answer<Vec<doorstep_model::routing::Suggestion>> {
+    core.partner_suggestions(args).await
 }
 
 #[tauri::command]

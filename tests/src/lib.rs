@@ -5,6 +5,7 @@ pub mod app;
 pub mod axe;
 pub mod browser;
 pub mod partners;
+pub mod smtp_sink;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -51,6 +52,11 @@ impl<S: HubStorage + Clone> TestHub<S> {
     /// Starts the hub on an ephemeral port: the listener is bound before this returns, so no
     /// test waits "for the server to start".
     pub async fn start(storage: S) -> TestHub<S> {
+        let provider = Self::create_provider(&storage).await;
+        Self::serve(storage, provider).await
+    }
+
+    async fn create_provider(storage: &S) -> Uuid {
         let provider = Uuid::new_v4();
         storage
             .create_organisation(Organisation {
@@ -61,7 +67,7 @@ impl<S: HubStorage + Clone> TestHub<S> {
             })
             .await
             .expect("create provider");
-        Self::serve(storage, provider).await
+        provider
     }
 
     /// Serves storage that already holds `provider` (a restarted or restored hub).
@@ -71,11 +77,32 @@ impl<S: HubStorage + Clone> TestHub<S> {
 
     /// Like [`TestHub::serve`] at a given address: a hub coming back where devices expect it.
     pub async fn serve_at(storage: S, provider: Uuid, address: &str) -> TestHub<S> {
+        Self::serve_with(storage, provider, address, None).await
+    }
+
+    /// Like [`TestHub::start`], e-mailing partners' teams through the SMTP server at `smtp_url`
+    /// (an [`smtp_sink::SmtpSink`]); `mail` wakes the hub's mailer.
+    pub async fn start_mailing(storage: S, smtp_url: &str) -> (TestHub<S>, doorstep_hub::notify::Mail) {
+        let provider = Self::create_provider(&storage).await;
+        let mail = doorstep_hub::notify::Mail::new(smtp_url, "Doorstep <doorstep@hub.test>", "https://hub.test")
+            .expect("mail settings");
+        (Self::serve_with(storage, provider, "127.0.0.1:0", Some(mail.clone())).await, mail)
+    }
+
+    async fn serve_with(
+        storage: S,
+        provider: Uuid,
+        address: &str,
+        mail: Option<doorstep_hub::notify::Mail>,
+    ) -> TestHub<S> {
         let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
         let clock = HubClock::default();
-        let hub = Hub::with_clock(storage.clone(), clock.clone());
+        let mut hub = Hub::with_clock(storage.clone(), clock.clone());
+        if let Some(mail) = mail {
+            hub = hub.with_mail(mail);
+        }
         let task = tokio::spawn(serve_hub(
             hub,
             listener,

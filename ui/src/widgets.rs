@@ -150,11 +150,17 @@ pub struct Choice {
     pub checked: bool,
     /// Called when it is chosen (a radio) or ticked or unticked (a checkbox).
     pub on_change: Callback<()>,
+    /// Said under the label (and read with it): why this answer, what it means.
+    pub hint: Option<String>,
 }
 
 impl Choice {
     pub fn new(id: impl Into<String>, label: impl Into<String>, checked: bool, on_change: Callback<()>) -> Choice {
-        Choice { id: id.into(), label: label.into(), checked, on_change }
+        Choice { id: id.into(), label: label.into(), checked, on_change, hint: None }
+    }
+
+    pub fn with_hint(self, hint: impl Into<String>) -> Choice {
+        Choice { hint: Some(hint.into()), ..self }
     }
 }
 
@@ -185,11 +191,16 @@ pub fn choices_with_error(name: &str, legend: &str, answers: Answers, items: Vec
     };
     let item = |c: Choice| {
         let on_change = c.on_change.clone();
+        let hint_id = format!("{}-hint", c.id);
         html! {
             <div class={format!("{kind}__item")}>
                 <input class={format!("{kind}__input")} id={c.id.clone()} name={name.to_string()} type={input}
+                    aria-describedby={c.hint.as_ref().map(|_| hint_id.clone())}
                     checked={c.checked} onchange={Callback::from(move |_: Event| on_change.emit(()))} />
                 <label class={format!("nhsuk-label {kind}__label")} for={c.id}>{ c.label }</label>
+                if let Some(hint) = c.hint {
+                    <div class={format!("nhsuk-hint {kind}__hint")} id={hint_id}>{ hint }</div>
+                }
             </div>
         }
     };

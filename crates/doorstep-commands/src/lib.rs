@@ -104,6 +104,9 @@ commands! {
     GetIdea = "idea", IdeaRef => IdeaScreen;
     /// The partner organisations on the hub (needs a connection).
     GetPartners = "partners", () => Vec<PartnerOrg>;
+    /// The partners on the hub ranked for one idea, those that fit first, each with why (needs
+    /// a connection).
+    PartnerSuggestions = "partner_suggestions", IdeaRef => Vec<doorstep_model::routing::Suggestion>;
     /// Shares an idea: records the share on it and sends each partner its own shared item.
     ShareIdea = "share_idea", ShareArgs => IdeaScreen;
     /// Stops sharing one shared item: the partner loses access at the hub.
@@ -655,6 +658,9 @@ pub struct ShareArgs {
     /// Send the person's latest soft signs and vital signs (with NEWS2) too.
     #[serde(default)]
     pub include_observations: bool,
+    /// Why it goes to a partner that does not cover the person's district (needed then).
+    #[serde(default)]
+    pub out_of_area_reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,12 +4,13 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use doorstep_commands::{
     AppError, Attention, BaselinesArgs, ChaseRow, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs,
-    EditPersonArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaScreen, ImportArgs, ImportOutcome,
-    ManagerDay, PlanArgs, RowProblem, ShareArgs, SharedRef,
+    EditPersonArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaRef, IdeaScreen, ImportArgs,
+    ImportOutcome, ManagerDay, PlanArgs, RowProblem, ShareArgs, SharedRef,
 };
 use doorstep_model::news2::EscalationLevel;
 use doorstep_model::note::uk_clock;
 use doorstep_model::person::UsualForMe;
+use doorstep_model::routing::{self, Need, PartnerListing, Suggestion};
 use doorstep_model::view::{DaySignal, DeviceRow, PersonOverview, SearchHit};
 use doorstep_model::visit::TimeWindow;
 use doorstep_model::watch::WatchLevel;
@@ -123,13 +124,33 @@ impl Device {
     /// needs (the person's details only where their consent covers that partner, the latest soft
     /// signs and vital signs only when the manager chose to include them). The idea itself stays
     /// with the provider.
+    /// The hub's partners ranked for one idea: the person's own practice and those that do
+    /// what the idea asks in the person's district first, each with why
+    /// (`doorstep_model::routing`).
+    pub async fn partner_suggestions(&self, args: IdeaRef) -> Result<Vec<Suggestion>, AppError> {
+        self.manager().await?;
+        let listings = self.partner_directory().await?;
+        let store = self.db().await?;
+        let insight: Insight = store.get(&args.id).map_err(storage_error)?;
+        let person = person_of(&store, &insight)?;
+        let (district, gp_ods) = where_they_are(person.as_ref());
+        let need =
+            Need { who_could_act: &insight.who_could_act, district: district.as_deref(), gp_ods: gp_ods.as_deref() };
+        Ok(routing::rank(listings, &need))
+    }
+
+    /// The partner directory as the hub knows it: sharing needs the hub, and says so plainly.
+    async fn partner_directory(&self) -> Result<Vec<PartnerListing>, AppError> {
+        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
+        client.partner_directory().await.map_err(sync_error)
+    }
+
     pub async fn share_idea(&self, args: ShareArgs) -> Result<IdeaScreen, AppError> {
         let who = self.manager().await?;
-        // The partners as the hub knows them: sharing needs the hub, and says so plainly.
-        let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
-        let known = client.partners().await.map_err(sync_error)?;
-        let partners: Vec<PartnerOrg> =
-            known.into_iter().filter(|p| args.partners.iter().any(|a| a.id == p.id)).collect();
+        let known = self.partner_directory().await?;
+        let chosen: Vec<PartnerListing> =
+            known.into_iter().filter(|p| args.partners.iter().any(|a| a.id == p.org.id)).collect();
+        let partners: Vec<PartnerOrg> = chosen.iter().map(|p| p.org.clone()).collect();
         let mut store = self.db().await?;
         let insight: Insight = store.get(&args.id).map_err(storage_error)?;
         let person = person_of(&store, &insight)?;
@@ -139,6 +160,27 @@ impl Device {
                 "A chosen partner organisation is no longer on the hub. Reload the list and choose again.",
             ));
         }
+        // The rule the hub checks too: out of area needs a reason.
+        let (district, _) = where_they_are(person.as_ref());
+        let reason = args.out_of_area_reason.trim().to_string();
+        if let Some(far) = chosen.iter().find(|p| routing::needs_reason(p, district.as_deref(), &reason)) {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                format!(
+                    "{} does not cover {}. Say why you are sharing with them, or choose a partner that covers it.",
+                    far.org.name,
+                    district.as_deref().unwrap_or("the person's area")
+                ),
+            ));
+        }
+        if reason.chars().count() > routing::MAX_REASON_CHARS {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                format!("The reason for sharing out of area can be at most {} characters.", routing::MAX_REASON_CHARS),
+            ));
+        }
+        let out_of_area: Vec<uuid::Uuid> =
+            chosen.iter().filter(|p| !p.covers(district.as_deref())).map(|p| p.org.id).collect();
         let already: Vec<String> = store
             .shared_items_of(&args.id)
             .map_err(storage_error)?
@@ -181,6 +223,12 @@ impl Device {
                             latest_note.as_ref().map(|(note, observed_at)| (note, *observed_at)),
                             choices,
                         )
+                    })
+                    .map(|mut item: SharedItem| {
+                        if out_of_area.contains(&item.partner.id) {
+                            item.out_of_area_reason.clone_from(&reason);
+                        }
+                        item
                     })
                     .collect();
                 Ok(items)
@@ -527,6 +575,13 @@ impl Device {
         }
         Ok(hits)
     }
+}
+
+/// The person's postcode district and GP practice's ODS code, for routing.
+fn where_they_are(person: Option<&Person>) -> (Option<String>, Option<String>) {
+    let Some(p) = person else { return (None, None) };
+    let ods = p.gp_ods.trim();
+    (doorstep_model::directory::postcode_district(&p.address.postcode), (!ods.is_empty()).then(|| ods.to_string()))
 }
 
 fn person_of(store: &Store, insight: &Insight) -> Result<Option<Person>, AppError> {

@@ -414,7 +414,8 @@ pub async fn set_partner_listing<S: HubStorage>(
     org: Uuid,
     record: crate::partner_directory::ListingRecord,
 ) -> AdminResult<ListingSet> {
-    let partner = storage.organisation(org).await?.ok_or_else(|| AdminError::NotFound(format!("no organisation {org}")))?;
+    let partner =
+        storage.organisation(org).await?.ok_or_else(|| AdminError::NotFound(format!("no organisation {org}")))?;
     if partner.kind != OrgKind::Partner {
         return Err(AdminError::Invalid(format!("{} is not a partner organisation", partner.name)));
     }

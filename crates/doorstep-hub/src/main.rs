@@ -10,11 +10,11 @@ use clap::{Parser, Subcommand};
 use doorstep_hub::admin::{self, Report};
 use doorstep_hub::audit;
 use doorstep_hub::config::{self, Layer, Settings};
+use doorstep_hub::conn_limits::ConnectionLimits;
 use doorstep_hub::server::{
     AsyncStorageFn, Database, TlsConfig, Transport, fingerprint, read_certificates, serve_hub, shutdown_signal,
     with_storage,
 };
-use doorstep_hub::conn_limits::ConnectionLimits;
 use doorstep_hub::service::Hub;
 use doorstep_hub::storage::{HubStorage, WebRole};
 use doorstep_protocol::Role;

@@ -32,9 +32,13 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
 pub enum MailError {
     #[error("mail_from {0:?} is not an e-mail address: write it like Doorstep <doorstep@hub.example.nhs.uk>")]
     BadFrom(String),
-    #[error("smtp_url {url:?} cannot be used: {why}. Write it like smtp://127.0.0.1:25, smtp://relay:587?tls=required or smtps://user:password@relay:465")]
+    #[error(
+        "smtp_url {url:?} cannot be used: {why}. Write it like smtp://127.0.0.1:25, smtp://relay:587?tls=required or smtps://user:password@relay:465"
+    )]
     BadSmtpUrl { url: String, why: String },
-    #[error("public_url {0:?} must be the hub's address as partners reach it, starting https:// (http:// only for development)")]
+    #[error(
+        "public_url {0:?} must be the hub's address as partners reach it, starting https:// (http:// only for development)"
+    )]
     BadPublicUrl(String),
 }
 
@@ -149,23 +153,22 @@ fn backoff(attempts: u32) -> chrono::Duration {
     })
 }
 
-/// Sends every message due now; returns how many went.
-pub async fn send_due<S: HubStorage>(storage: &S, mail: &Mail) -> StorageResult<usize> {
-    let now = Utc::now();
+/// Sends every message due by the hub's clock; returns how many went.
+pub async fn send_due<S: HubStorage>(hub: &Hub<S>, mail: &Mail) -> StorageResult<usize> {
     let mut sent = 0;
-    for message in storage.mail_due(now.timestamp_millis(), BATCH).await? {
+    for message in hub.storage.mail_due(hub.clock.now().timestamp_millis(), BATCH).await? {
         let outcome = mail.send(&message).await;
-        let at = Utc::now();
+        let at = hub.clock.now();
         let retry_at = (at + backoff(message.attempts + 1)).timestamp_millis();
         match outcome {
             Ok(()) => {
                 sent += 1;
                 tracing::info!(mail = %message.id, "e-mail sent");
-                storage.mail_attempted(message.id, at.timestamp_millis(), None, retry_at).await?;
+                hub.storage.mail_attempted(message.id, at.timestamp_millis(), None, retry_at).await?;
             }
             Err(e) => {
                 tracing::warn!(mail = %message.id, error = %e, attempts = message.attempts + 1, "e-mail not sent; will try again");
-                storage.mail_attempted(message.id, at.timestamp_millis(), Some(e), retry_at).await?;
+                hub.storage.mail_attempted(message.id, at.timestamp_millis(), Some(e), retry_at).await?;
             }
         }
     }
@@ -175,7 +178,7 @@ pub async fn send_due<S: HubStorage>(storage: &S, mail: &Mail) -> StorageResult<
 /// The hub's mailer: sends what is due, then waits to be woken or for [`POLL`].
 pub async fn run_mailer<S: HubStorage>(hub: Arc<Hub<S>>, mail: Mail) {
     loop {
-        if let Err(e) = send_due(&hub.storage, &mail).await {
+        if let Err(e) = send_due(&hub, &mail).await {
             tracing::error!(error = %e, "the mailer could not read its queue");
         }
         tokio::select! {

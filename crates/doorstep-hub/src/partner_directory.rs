@@ -154,10 +154,22 @@ mod tests {
         assert_eq!(ok.districts, ["NB1", "NB2"]);
         assert_eq!(ok.ods_code, "B86001");
         let bad = |r: ListingRecord| r.checked().unwrap_err();
-        assert!(matches!(bad(ListingRecord { services: vec!["wizard".into()], ..Default::default() }), ListingError::Service(..)));
-        assert!(matches!(bad(ListingRecord { districts: vec!["Leeds".into()], ..Default::default() }), ListingError::District(_)));
-        assert!(matches!(bad(ListingRecord { ods_code: "B8-6001".into(), ..Default::default() }), ListingError::Ods(_)));
+        assert!(matches!(
+            bad(ListingRecord { services: vec!["wizard".into()], ..Default::default() }),
+            ListingError::Service(..)
+        ));
+        assert!(matches!(
+            bad(ListingRecord { districts: vec!["Leeds".into()], ..Default::default() }),
+            ListingError::District(_)
+        ));
+        assert!(matches!(
+            bad(ListingRecord { ods_code: "B8-6001".into(), ..Default::default() }),
+            ListingError::Ods(_)
+        ));
         assert!(matches!(bad(ListingRecord { phone: "call us".into(), ..Default::default() }), ListingError::Phone(_)));
-        assert!(matches!(bad(ListingRecord { team_email: "team at nhs".into(), ..Default::default() }), ListingError::Email(_)));
+        assert!(matches!(
+            bad(ListingRecord { team_email: "team at nhs".into(), ..Default::default() }),
+            ListingError::Email(_)
+        ));
     }
 }

@@ -845,8 +845,9 @@ impl HubStorage for PostgresStorage {
         let c = self.client().await?;
         match error {
             None => {
-                let stmt =
-                    c.prepare_cached("UPDATE mail_outbox SET attempts = attempts + 1, sent_at = $2 WHERE id = $1").await?;
+                let stmt = c
+                    .prepare_cached("UPDATE mail_outbox SET attempts = attempts + 1, sent_at = $2 WHERE id = $1")
+                    .await?;
                 c.execute(&stmt, &[&id.to_string(), &at]).await?;
             }
             Some(e) => {

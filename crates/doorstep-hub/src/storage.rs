@@ -556,8 +556,12 @@ pub trait HubStorage: Send + Sync + 'static {
     fn published_weeks(&self, commissioner: Uuid) -> impl Future<Output = StorageResult<Vec<(String, String)>>> + Send;
 
     /// Adds or replaces a partner organisation's directory listing (JSON, `directory.rs`).
-    fn set_partner_listing(&self, org: Uuid, listing: String, at: i64)
-    -> impl Future<Output = StorageResult<()>> + Send;
+    fn set_partner_listing(
+        &self,
+        org: Uuid,
+        listing: String,
+        at: i64,
+    ) -> impl Future<Output = StorageResult<()>> + Send;
     /// Every partner's listing as (organisation, JSON).
     fn partner_listings(&self) -> impl Future<Output = StorageResult<Vec<(Uuid, String)>>> + Send;
     /// Queues an e-mail; a message with an id already queued is left as it is.

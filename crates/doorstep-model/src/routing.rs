@@ -97,13 +97,13 @@ pub fn rank(partners: Vec<PartnerListing>, need: &Need<'_>) -> Vec<Suggestion> {
 fn place(partner: PartnerListing, need: &Need<'_>) -> (u8, Suggestion) {
     let mut score = 0u8;
     let mut reasons = Vec::new();
-    let their_practice = matches!(need.gp_ods, Some(ods) if !ods.is_empty() && partner.ods_code.eq_ignore_ascii_case(ods));
+    let their_practice =
+        matches!(need.gp_ods, Some(ods) if !ods.is_empty() && partner.ods_code.eq_ignore_ascii_case(ods));
     if their_practice {
         score += 4;
         reasons.push("The person's own GP practice".to_string());
     }
-    let asked: Vec<&str> =
-        need.who_could_act.iter().filter(|k| partner.offers(**k)).map(|k| k.label()).collect();
+    let asked: Vec<&str> = need.who_could_act.iter().filter(|k| partner.offers(**k)).map(|k| k.label()).collect();
     if !asked.is_empty() {
         score += 2;
         reasons.push(format!("Offers what the idea asks for: {}", asked.join(", ").to_lowercase()));
@@ -241,7 +241,8 @@ mod tests {
 
     #[test]
     fn the_persons_own_practice_comes_first() {
-        let need = Need { who_could_act: &[PartnerKind::CommunityNursing], district: Some("NB1"), gp_ods: Some("b86001") };
+        let need =
+            Need { who_could_act: &[PartnerKind::CommunityNursing], district: Some("NB1"), gp_ods: Some("b86001") };
         let ranked = rank(
             vec![
                 listing("Nurses", PartnerKind::CommunityNursing, &["NB1"], ""),

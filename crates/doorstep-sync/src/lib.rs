@@ -399,6 +399,11 @@ impl SyncClient {
         self.management_json(self.http.get(format!("{}{API_PREFIX}/partners", self.hub_url))).await
     }
 
+    /// The partner directory, to rank partners for an idea (managers only).
+    pub async fn partner_directory(&self) -> Result<Vec<doorstep_model::routing::PartnerListing>, SyncError> {
+        self.management_json(self.http.get(format!("{}{API_PREFIX}/partner-directory", self.hub_url))).await
+    }
+
     /// The organisation's enrolled devices (managers only).
     pub async fn devices(&self) -> Result<Vec<DeviceRow>, SyncError> {
         self.management_json(self.http.get(format!("{}{API_PREFIX}/devices", self.hub_url))).await

@@ -3,9 +3,10 @@
 use doorstep_commands::{
     AppError, AskHeldBackRetry, CreateEnrolmentCode, CsvKind, DayArgs, DeclineArgs, DeclineIdea, DeviceRef,
     DiscardHeldBack, EditIdea, EditIdeaArgs, EnrolmentCode, EnrolmentCodeArgs, GetDevices, GetIdea, GetManagerDay,
-    GetPartners, HeldBackRef, IdeaRef, IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, ManagerDay, MarkReviewed,
-    RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea, SharedRef, StopSharing, VisitArgs,
+    HeldBackRef, IdeaRef, IdeaScreen, ImportArgs, ImportCsv, ImportOutcome, ManagerDay, MarkReviewed,
+    PartnerSuggestions, RevokeDevice, Search, SearchArgs, ShareArgs, ShareIdea, SharedRef, StopSharing, VisitArgs,
 };
+use doorstep_model::routing::Suggestion;
 use doorstep_model::view::{DeviceRow, SearchHit};
 use doorstep_model::{PartnerOrg, Role};
 use yew::prelude::*;
@@ -239,7 +240,7 @@ pub struct IdeaProps {
 pub fn IdeaReview(props: &IdeaProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let (loaded, _) = use_command::<GetIdea>(IdeaRef { id: props.id.to_string() });
-    let (partners, _) = use_command::<GetPartners>(());
+    let (partners, _) = use_command::<PartnerSuggestions>(IdeaRef { id: props.id.to_string() });
     let screen = use_state(|| None::<IdeaScreen>);
     {
         let screen = screen.clone();
@@ -253,6 +254,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
     let editing = use_state(|| None::<EditIdeaArgs>);
     let purpose = use_state(String::new);
     let include_observations = use_state(|| false);
+    let out_of_area_reason = use_state(String::new);
     let reason = use_state(String::new);
     let error = use_state(|| None::<AppError>);
     let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
@@ -264,16 +266,20 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             partners: (*chosen).clone(),
             purpose: (*purpose).clone(),
             include_observations: *include_observations,
+            out_of_area_reason: (*out_of_area_reason).clone(),
         };
-        let (chosen, purpose, include) = (chosen.clone(), purpose.clone(), include_observations.clone());
+        let (chosen, purpose, include, far) =
+            (chosen.clone(), purpose.clone(), include_observations.clone(), out_of_area_reason.clone());
         Callback::from(move |_: MouseEvent| {
-            let (screen, chosen, purpose, include) = (screen.clone(), chosen.clone(), purpose.clone(), include.clone());
+            let (screen, chosen, purpose, include, far) =
+                (screen.clone(), chosen.clone(), purpose.clone(), include.clone(), far.clone());
             act::<ShareIdea>(&ctx, args.clone(), error.clone(), move |s| {
                 screen.set(Some(s));
                 // Ready for another partner: nothing carries over from this share.
                 chosen.set(Vec::new());
                 purpose.set(String::new());
                 include.set(false);
+                far.set(String::new());
             });
         })
     };
@@ -296,7 +302,8 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             act::<DeclineIdea>(&ctx, args.clone(), error.clone(), move |s| screen.set(Some(s)));
         })
     };
-    let partner_choice = |p: &PartnerOrg| {
+    let partner_choice = |suggestion: &Suggestion| {
+        let p = &suggestion.partner.org;
         let on = chosen.iter().any(|c| c.id == p.id);
         let (chosen, p2) = (chosen.clone(), p.clone());
         let on_change = Callback::from(move |()| {
@@ -309,6 +316,15 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             chosen.set(all);
         });
         Choice::new(format!("partner-{}", p.id), format!("{} ({})", p.name, p.kind.label()), on, on_change)
+            .with_hint(partner_hint(suggestion))
+    };
+    let chosen_far: Vec<String> = match &*partners {
+        Load::Ready(list) => list
+            .iter()
+            .filter(|s| s.out_of_area && chosen.iter().any(|c| c.id == s.partner.org.id))
+            .map(|s| s.partner.org.name.clone())
+            .collect(),
+        _ => Vec::new(),
     };
     let (label, tag) = format::status_tag(idea.status.code());
     let open = matches!(idea.status.code(), "submitted" | "reviewed" | "shared");
@@ -393,9 +409,26 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                     <p>{"Only what is needed goes: the idea, what was seen, and who it is about where their consent covers that partner. Each partner gets its own copy and can answer. Choose who should receive it."}</p>
                     { match &*partners {
                         Load::Ready(list) if list.is_empty() => html! { <p>{"No partner organisations are set up on the hub yet."}</p> },
-                        Load::Ready(list) => choices("partners", "Who should receive it?", Answers::Any, list.iter().map(partner_choice).collect()),
+                        Load::Ready(list) => {
+                            let (fit, rest): (Vec<&Suggestion>, Vec<&Suggestion>) = list.iter().partition(|s| s.fits);
+                            html! { <>
+                                if !fit.is_empty() {
+                                    { choices("partners-suggested", "Suggested for this idea", Answers::Any, fit.into_iter().map(partner_choice).collect()) }
+                                }
+                                if !rest.is_empty() {
+                                    { choices("partners-other", if list.iter().any(|s| s.fits) { "Other partners" } else { "Who should receive it?" }, Answers::Any, rest.into_iter().map(partner_choice).collect()) }
+                                }
+                            </> }
+                        }
                         other => loading_or_failed(other),
                     } }
+                    if !chosen_far.is_empty() {
+                        <div class="nhsuk-form-group">
+                            <label class="nhsuk-label" for="out-of-area-reason">{ format!("Why share with {} out of area?", chosen_far.join(" and ")) }</label>
+                            <div class="nhsuk-hint" id="out-of-area-reason-hint">{"They do not cover where the person lives. Say why they are the right people, for example: the person is moving there."}</div>
+                            <input class="nhsuk-input" id="out-of-area-reason" aria-describedby="out-of-area-reason-hint" value={(*out_of_area_reason).clone()} oninput={let r = out_of_area_reason.clone(); Callback::from(move |e: InputEvent| r.set(input_value(&e)))} />
+                        </div>
+                    }
                     <div class="nhsuk-form-group">
                         <label class="nhsuk-label" for="purpose">{"Why you are sharing it (the partner sees this)"}</label>
                         <input class="nhsuk-input" id="purpose" value={(*purpose).clone()} oninput={let p = purpose.clone(); Callback::from(move |e: InputEvent| p.set(input_value(&e)))} />
@@ -702,4 +735,14 @@ pub fn SearchScreen() -> Html {
             }
         </>
     }
+}
+
+/// Why a partner is where it is in the list, in one line: "Offers what the idea asks for… ·
+/// Covers NB1 · Monday to Friday, 9am to 5pm".
+fn partner_hint(s: &Suggestion) -> String {
+    let mut parts = s.reasons.clone();
+    if !s.partner.hours.is_empty() {
+        parts.push(s.partner.hours.clone());
+    }
+    parts.join(". ")
 }

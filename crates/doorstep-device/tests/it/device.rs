@@ -401,6 +401,7 @@ async fn an_idea_is_shared_only_under_consent_and_with_a_purpose() {
         partners: partners.clone(),
         purpose: purpose.into(),
         include_observations: false,
+        out_of_area_reason: String::new(),
     };
     let refused = office.share_idea(share(&edna.id.to_string(), "For an OT visit")).await.unwrap_err();
     assert_eq!(refused.code, ErrorCode::Invalid, "{}", refused.message);
@@ -459,6 +460,7 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
         partners,
         purpose: "So an OT can assess Peggy for a grab rail".into(),
         include_observations,
+        out_of_area_reason: String::new(),
     };
     let screen = office.share_idea(share(&id, vec![council.clone(), surgery.clone()], true)).await.expect("shared");
     assert_eq!(screen.insight.status, InsightStatus::Shared);

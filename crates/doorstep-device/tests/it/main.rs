@@ -3,5 +3,6 @@
 
 mod device;
 mod pins;
+mod routing;
 mod seams;
 mod upgrade;

@@ -1399,6 +1399,7 @@ async fn a_person_off_a_carers_rota_takes_the_shared_items_at_once_and_the_carer
             partners: vec![council],
             purpose: "So an OT can assess Peggy for a grab rail".into(),
             include_observations: false,
+            out_of_area_reason: String::new(),
         })
         .await
         .expect("shared");

@@ -3,8 +3,8 @@
 //! list the partners to share with. Every one is refused to other roles.
 
 use chrono::Utc;
-use doorstep_model::view::{DeviceRow, HeldBackOnDevice};
 use doorstep_model::routing::PartnerListing;
+use doorstep_model::view::{DeviceRow, HeldBackOnDevice};
 use doorstep_model::{PartnerKind, PartnerOrg};
 use doorstep_protocol::Role;
 use uuid::Uuid;
