@@ -4,6 +4,7 @@
 pub mod app;
 pub mod axe;
 pub mod browser;
+pub mod fhir_check;
 pub mod partners;
 pub mod smtp_sink;
 

@@ -9,8 +9,8 @@ use crate::Result;
 use crate::setup::{as_root, has_command, output, sh, sh_env};
 
 /// Debian packages: WebKitGTK and friends to build and run the app, Node for the UI's assets,
-/// Xvfb with WebKitWebDriver for the end-to-end tests, and Chromium with chromedriver for the
-/// partner pages' browser tests.
+/// Xvfb with WebKitWebDriver for the end-to-end tests, Chromium with chromedriver for the
+/// partner pages' browser tests, and Python's venv for the FHIR validator.
 const APT_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
     "libgtk-3-dev",
@@ -22,6 +22,7 @@ const APT_PACKAGES: &[&str] = &[
     "webkit2gtk-driver",
     "chromium",
     "chromium-driver",
+    "python3-venv",
 ];
 
 /// Must equal the `wasm-bindgen` version pinned in ui/Cargo.toml.
@@ -89,6 +90,47 @@ pub fn ensure_tools() -> Result {
     // Without --locked: its lockfile names a webpki-roots the registry mirror does not serve.
     ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", WASM_BINDGEN, false)?;
     ensure_cargo_tool("tauri-driver", "tauri-driver", TAURI_DRIVER, true)
+}
+
+/// The FHIR R4 validator's pinned packages (fhir.resources 6.4.0, the last release modelling R4).
+const FHIR_REQUIREMENTS: &str = "tests/fhir/requirements.txt";
+
+/// Where [`ensure_fhir_validator`] installs the validator; `tests/src/fhir_check.rs` runs
+/// `tests/fhir/validate.py` with this venv's Python.
+pub fn fhir_venv() -> PathBuf {
+    target_dir().join("fhir-venv")
+}
+
+/// The FHIR validator the tests run on every bundle they export: a venv in `target/fhir-venv`
+/// with [`FHIR_REQUIREMENTS`] from PyPI. Skipped when the venv was made from the same file (a copy
+/// is kept in it); otherwise made afresh, so a changed pin leaves nothing of the old one behind.
+pub fn ensure_fhir_validator() -> Result {
+    let wanted = std::fs::read_to_string(FHIR_REQUIREMENTS).map_err(|e| format!("{FHIR_REQUIREMENTS}: {e}"))?;
+    let venv = fhir_venv();
+    let python = venv.join("bin/python");
+    let stamp = venv.join("doorstep-requirements.txt");
+    if python.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        eprintln!("FHIR validator: {} is installed from {FHIR_REQUIREMENTS} already", venv.display());
+        return Ok(());
+    }
+    let (venv_arg, python_arg) = (venv.to_string_lossy(), python.to_string_lossy());
+    sh("python3", &["-m", "venv", "--clear", &venv_arg])
+        .map_err(|e| format!("{e} (Debian: apt-get install python3-venv)"))?;
+    let quiet = ["--quiet", "--disable-pip-version-check", "--no-input"];
+    let mut pip = vec!["-m", "pip", "install"];
+    pip.extend(quiet);
+    pip.extend(["--requirement", FHIR_REQUIREMENTS]);
+    sh(&python_arg, &pip)?;
+    // Its own start-up checks that the models are FHIR R4; usage (exit 2) means it imported them.
+    let check = crate::setup::command(&python_arg).arg("tests/fhir/validate.py").output();
+    match check {
+        Ok(out) if out.status.code() == Some(2) && String::from_utf8_lossy(&out.stderr).starts_with("usage") => {}
+        Ok(out) => {
+            return Err(format!("tests/fhir/validate.py does not start: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Err(e) => return Err(format!("{python_arg}: {e}")),
+    }
+    write(&stamp, wanted.as_bytes())
 }
 
 const CARGO_FUZZ: &str = "0.13.2";

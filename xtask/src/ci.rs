@@ -3,9 +3,10 @@
 //!
 //! Order: what fails fast first (formatting; xtask's own tests and the repository rules), then
 //! the installs that need the network — apt in a background thread while cargo builds the tools
-//! — then the UI and the one linted workspace build, then the tests on real components
-//! (PostgreSQL, the hub binary, Xvfb with WebKitWebDriver, Chromium), chaos, the demo, and the
-//! app's packages (from the debug build) installed and started.
+//! — then the FHIR validator, the UI and the one linted workspace build, then the tests on real
+//! components (PostgreSQL, the hub binary, Xvfb with WebKitWebDriver, Chromium, the FHIR
+//! validator), chaos, the demo, and the app's packages (from the debug build) installed and
+//! started.
 
 use std::time::{Duration, Instant};
 
@@ -119,6 +120,8 @@ fn all_stages(stages: &mut Stages, tests: &mut usize) -> Result {
         eprintln!("apt-get took {} s in the background", took.as_secs());
         outcome
     })?;
+    // After apt: a fresh Debian machine gets python3-venv there.
+    stages.run("FHIR validator: fhir.resources (R4) into target/fhir-venv (pip)", Setup, app::ensure_fhir_validator)?;
     let wasm = stages.run("UI: wasm32 release build, linted; wasm-bindgen; wasm-opt", Build, app::build_ui)?;
     stages.run("workspace: one debug build of everything, linted", Build, app::build_workspace)?;
     let postgres = stages.run("PostgreSQL: cluster, role and database", Setup, setup::ensure_postgres)?;

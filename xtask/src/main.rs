@@ -34,6 +34,7 @@ const USAGE: &str = "usage:
   cargo xtask chaos [--rounds N] [--schedules M] [--seed S]
                                    kill the app and hub, fill disks, random schedules
   cargo xtask ui                   install the UI's tools and build it into ui/dist
+  cargo xtask fhir-validator       install the tests' FHIR R4 validator into target/fhir-venv
   cargo xtask bundle [--check] [--debug]
                                    build the app's .deb and AppImage; --check installs and starts them";
 
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
     let outcome = match args.as_slice() {
         ["test", rest @ ..] => ci::test(rest),
         ["ui"] => app::prepare().map(drop),
+        ["fhir-validator"] => app::ensure_fhir_validator(),
         ["bundle", rest @ ..] => bundle::bundle(rest),
         ["screenshots"] => screenshots(),
         ["chaos", ..] => dev_tool(&args).and_then(|()| seam_schedules("1000")),
@@ -106,6 +108,7 @@ fn bench(packages: &[&str], args: &[&str]) -> Result {
 /// the installed packages.
 fn screenshots() -> Result {
     let wasm = app::prepare()?;
+    app::ensure_fhir_validator()?; // the partner pages' tests validate the FHIR they export
     app::build_workspace()?;
     let docs = std::fs::canonicalize("docs/screenshots").map_err(|e| format!("docs/screenshots: {e}"))?;
     // axe-core's counts are noted beside the screenshots, a line a screen: start afresh.

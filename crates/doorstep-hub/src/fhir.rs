@@ -8,6 +8,9 @@
 //! of the item id and a role name, so one item always exports the same ids (a receiver can
 //! de-duplicate), while two items about one person share no Patient id (exports cannot be joined).
 //! Revoked items are the caller's to refuse: this only maps what it is given.
+//!
+//! Beside [`validate_shape`], every kind of bundle made here is checked against the FHIR R4 base
+//! definitions by an outside validator (fhir.resources) in `tests/tests/it/fhir_export.rs`.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use doorstep_model::news2::{News2Assessment, temperature_tenths};

@@ -4,6 +4,7 @@
 
 mod authorisation;
 mod convergence;
+mod fhir_export;
 mod hostile_input;
 mod import;
 mod migrations;

@@ -404,7 +404,8 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     assert_eq!(headers["cache-control"], "no-store");
     assert!(!page.text().await.unwrap().contains("forged"));
 
-    // Exports: the organisation's items as CSV, one item as a FHIR R4 bundle of the right shape.
+    // Exports: the organisation's items as CSV, one item as a FHIR R4 bundle of the right shape
+    // that the FHIR R4 validator (tests/src/fhir_check.rs) accepts.
     let get = |path: String| http.get(format!("{base}{path}")).header("cookie", &session).send();
     let csv = get("/inbox.csv".into()).await.unwrap().text().await.unwrap();
     assert!(
@@ -415,6 +416,7 @@ async fn sign_in_locks_out_and_forms_need_their_token() {
     let fhir: serde_json::Value =
         get(format!("/items/{}/fhir.json", world.urgent.id)).await.unwrap().json().await.unwrap();
     doorstep_hub::fhir::validate_shape(&fhir).unwrap();
+    doorstep_tests::fhir_check::assert_valid("the council's urgent item (GET /items/{id}/fhir.json)", &fhir);
     assert_eq!(fhir["resourceType"], "Bundle");
     let types: Vec<&str> =
         fhir["entry"].as_array().unwrap().iter().filter_map(|e| e["resource"]["resourceType"].as_str()).collect();
