@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::shared::SharedStatus;
-use doorstep_model::{ConsentBasis, ResponseOutcome, SharedItem, SharedKind, Urgency};
+use doorstep_model::{ConsentBasis, ResponseOutcome, SharedItem, SharedKind, Urgency, routing};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::sharing::{Inbox, InboxFilter, WebCaller, WebError};
@@ -226,16 +226,25 @@ pub fn inbox(caller: &WebCaller, filter: &InboxFilter, inbox: &Inbox) -> Markup 
         Some(caller),
         html! {
             h1 { "Shared with " (caller.org.name) }
-            p.nhsuk-lede-text { "Ideas and observations from home-care workers, most urgent and newest first." }
-            form.hub-filters method="get" action="/inbox" {
-                (select("kind", "Kind", &filter.kind, &kinds))
-                (select("urgency", "Urgency", &filter.urgency, &urgencies))
-                (select("status", "Status", &filter.status, &statuses))
-                (select("provider", "Provider", &filter.provider, &providers))
-                (select("area", "Area", &filter.area, &areas))
-                div.nhsuk-form-group { button.nhsuk-button."nhsuk-button--secondary" type="submit" { "Apply filters" } }
+            p.nhsuk-lede-text #inbox-counts {
+                strong { (inbox.new) " new" } " · " strong { (inbox.urgent_new) " urgent" } " · "
+                strong { (inbox.overdue.len()) " overdue" }
             }
-            p { (inbox.total) " item" @if inbox.total != 1 { "s" } " · " a href="/inbox.csv" { "Download all as CSV" } }
+            @if !inbox.overdue.is_empty() {
+                div.nhsuk-warning-callout #overdue {
+                    h2.nhsuk-warning-callout__label { "Overdue: please answer" }
+                    ul.nhsuk-list {
+                        @for row in &inbox.overdue {
+                            li {
+                                a href=(format!("/items/{}", row.id)) { (row.facts.summary) }
+                                " from " (row.facts.provider_name) ". "
+                                @if let Some(due) = row.due() { "Was due " (routing::due_words(due, inbox.now)) "." }
+                            }
+                        }
+                    }
+                }
+            }
+            p { (inbox.total) " item" @if inbox.total != 1 { "s" } " shown, most urgent and newest first" }
             @if inbox.rows.is_empty() {
                 div.nhsuk-inset-text { p { "Nothing matches. Shared items appear here as soon as a provider shares them." } }
             } @else {
@@ -267,12 +276,32 @@ pub fn inbox(caller: &WebCaller, filter: &InboxFilter, inbox: &Inbox) -> Markup 
                                 td.nhsuk-table__cell {
                                     (status_tag(SharedStatus::from_code(&row.facts.status).unwrap_or(SharedStatus::New)))
                                 }
-                                td.nhsuk-table__cell { (uk_time_ms(row.facts.shared_at)) }
+                                td.nhsuk-table__cell {
+                                    (uk_time_ms(row.facts.shared_at))
+                                    @if let Some(due) = row.due() {
+                                        br;
+                                        span.nhsuk-body-s { "Answer " (routing::due_words(due, inbox.now)) }
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
+            details.nhsuk-details #filters open[filter.any()] {
+                summary.nhsuk-details__summary { span.nhsuk-details__summary-text { "Filter the list" } }
+                div.nhsuk-details__text {
+                    form.hub-filters method="get" action="/inbox" {
+                        (select("kind", "Kind", &filter.kind, &kinds))
+                        (select("urgency", "Urgency", &filter.urgency, &urgencies))
+                        (select("status", "Status", &filter.status, &statuses))
+                        (select("provider", "Provider", &filter.provider, &providers))
+                        (select("area", "Area", &filter.area, &areas))
+                        div.nhsuk-form-group { button.nhsuk-button."nhsuk-button--secondary" type="submit" { "Apply filters" } }
+                    }
+                }
+            }
+            p { a href="/inbox.csv" { "Download all as CSV" } }
             @if inbox.pages > 1 {
                 nav.nhsuk-pagination role="navigation" aria-label="Pages" {
                     ul.nhsuk-list.nhsuk-pagination__list {

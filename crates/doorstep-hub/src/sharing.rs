@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use automerge::AutoCommit;
-use chrono::Utc;
-use doorstep_model::{Insight, PartnerResponse, RecordKind, ResponseOutcome, SharedItem};
+use chrono::{DateTime, Utc};
+use doorstep_model::{Insight, PartnerResponse, RecordKind, ResponseOutcome, SharedItem, SharedStatus};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -84,10 +84,31 @@ pub struct InboxFilter {
     pub page: usize,
 }
 
+impl InboxFilter {
+    /// Whether any filter is chosen (the page then shows them open).
+    pub fn any(&self) -> bool {
+        [&self.kind, &self.urgency, &self.status, &self.provider, &self.area].iter().any(|f| !f.is_empty())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct InboxRow {
     pub id: Uuid,
     pub facts: SharedFacts,
+}
+
+impl InboxRow {
+    /// When an answer is due (`doorstep_model::routing::respond_by`), while none has been given.
+    pub fn due(&self) -> Option<DateTime<Utc>> {
+        let urgency = doorstep_model::Urgency::from_code(&self.facts.urgency)?;
+        let shared_at = DateTime::from_timestamp_millis(self.facts.shared_at)?;
+        (self.facts.status == SharedStatus::New.code()).then(|| doorstep_model::routing::respond_by(urgency, shared_at))
+    }
+
+    /// Unanswered past its time: on the chase list.
+    pub fn overdue(&self, now: DateTime<Utc>) -> bool {
+        self.due().is_some_and(|due| now > due)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +122,13 @@ pub struct Inbox {
     /// What the filters can choose from (among this organisation's items).
     pub providers: Vec<String>,
     pub areas: Vec<String>,
+    /// Unanswered past their time, whatever the filters say, longest overdue first.
+    pub overdue: Vec<InboxRow>,
+    /// Not yet answered, and of those the urgent ones.
+    pub new: usize,
+    pub urgent_new: usize,
+    /// The hub's time the page was made at, for "due by 5pm today".
+    pub now: DateTime<Utc>,
 }
 
 pub fn hash_password(password: &str) -> Result<String, WebError> {
@@ -340,6 +368,12 @@ impl<S: HubStorage> Hub<S> {
     pub async fn inbox(&self, caller: &WebCaller, filter: &InboxFilter) -> Result<Inbox, WebError> {
         self.require(caller, WebRole::Partner, "inbox").await?;
         let rows = self.shared_rows(caller).await?;
+        let now = self.clock.now();
+        let mut overdue: Vec<InboxRow> = rows.iter().filter(|r| r.overdue(now)).cloned().collect();
+        overdue.sort_by_key(|r| (r.due(), r.id));
+        let unanswered = |r: &&InboxRow| r.facts.status == SharedStatus::New.code();
+        let new = rows.iter().filter(unanswered).count();
+        let urgent_new = rows.iter().filter(unanswered).filter(|r| r.facts.urgency == "urgent").count();
         let providers: BTreeSet<String> = rows.iter().map(|r| r.facts.provider_name.clone()).collect();
         let areas: BTreeSet<String> = rows.iter().map(|r| r.facts.area.clone()).filter(|a| !a.is_empty()).collect();
         let wanted = |value: &str, chosen: &str| chosen.is_empty() || value == chosen;
@@ -362,7 +396,8 @@ impl<S: HubStorage> Hub<S> {
         let page = filter.page.clamp(1, pages);
         let rows: Vec<InboxRow> = rows.into_iter().skip((page - 1) * PAGE_SIZE).take(PAGE_SIZE).collect();
         // The listing names the items it showed: a summary and an area are a read too.
-        let shown: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+        let shown: Vec<String> =
+            rows.iter().chain(&overdue).map(|r| r.id.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
         let detail = format!("{total} item(s); page {page} showed: {}", shown.join(" "));
         self.audit_web(caller.describe(), "inbox", None, true, detail).await?;
         Ok(Inbox {
@@ -372,6 +407,10 @@ impl<S: HubStorage> Hub<S> {
             pages,
             providers: providers.into_iter().collect(),
             areas: areas.into_iter().collect(),
+            overdue,
+            new,
+            urgent_new,
+            now,
         })
     }
 

@@ -162,6 +162,10 @@ impl Urgency {
         }
     }
 
+    pub fn from_code(code: &str) -> Option<Urgency> {
+        [Urgency::Routine, Urgency::Soon, Urgency::Urgent].into_iter().find(|u| u.code() == code)
+    }
+
     /// How soon, in plain words.
     pub fn label(self) -> &'static str {
         match self {

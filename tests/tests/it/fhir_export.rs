@@ -103,6 +103,7 @@ fn item(n: usize, kind: SharedKind, who: Option<SharedPerson>, vitals_variant: &
                 at: at(600 + r as i64),
             })
             .collect(),
+        out_of_area_reason: String::new(),
         revoked: None,
     }
 }
