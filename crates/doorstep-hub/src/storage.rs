@@ -65,6 +65,11 @@ impl From<rusqlite::Error> for StorageError {
     }
 }
 
+/// How a row is read back, once for both backends.
+pub(crate) mod rows;
+/// The statements both backends run.
+pub(crate) mod statements;
+
 /// Reading stored values back, for both backends: a value that is not what its column holds is
 /// an error, never a nil id or a default role.
 pub(crate) mod decode {
