@@ -49,8 +49,8 @@ pub enum StorageError {
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> StorageError {
-        // A row decoder's refusal travels through rusqlite as a conversion failure: give it back
-        // as what it is.
+        // A decoder's refusal inside a rusqlite row closure travels as a conversion failure:
+        // give it back as what it is (`rows` decoders answer a StorageError directly).
         match e {
             rusqlite::Error::FromSqlConversionFailure(_, _, inner) => match inner.downcast::<StorageError>() {
                 Ok(decode) => *decode,

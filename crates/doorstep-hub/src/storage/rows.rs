@@ -42,53 +42,38 @@ pub(crate) trait StoredRow {
     }
 }
 
-impl StoredRow for rusqlite::Row<'_> {
-    fn text(&self, i: usize) -> StorageResult<String> {
-        Ok(self.get(i)?)
-    }
-    fn opt_text(&self, i: usize) -> StorageResult<Option<String>> {
-        Ok(self.get(i)?)
-    }
-    fn int(&self, i: usize) -> StorageResult<i64> {
-        Ok(self.get(i)?)
-    }
-    fn opt_int(&self, i: usize) -> StorageResult<Option<i64>> {
-        Ok(self.get(i)?)
-    }
-    fn flag(&self, i: usize) -> StorageResult<bool> {
-        Ok(self.get(i)?)
-    }
-    fn bytes(&self, i: usize) -> StorageResult<Vec<u8>> {
-        Ok(self.get(i)?)
-    }
-    fn opt_bytes(&self, i: usize) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.get(i)?)
-    }
+/// The accessors of a backend's row, each one call of its typed `get`.
+macro_rules! stored_row {
+    ($row:ty, $get:ident) => {
+        impl StoredRow for $row {
+            fn text(&self, i: usize) -> StorageResult<String> {
+                Ok(self.$get(i)?)
+            }
+            fn opt_text(&self, i: usize) -> StorageResult<Option<String>> {
+                Ok(self.$get(i)?)
+            }
+            fn int(&self, i: usize) -> StorageResult<i64> {
+                Ok(self.$get(i)?)
+            }
+            fn opt_int(&self, i: usize) -> StorageResult<Option<i64>> {
+                Ok(self.$get(i)?)
+            }
+            fn flag(&self, i: usize) -> StorageResult<bool> {
+                Ok(self.$get(i)?)
+            }
+            fn bytes(&self, i: usize) -> StorageResult<Vec<u8>> {
+                Ok(self.$get(i)?)
+            }
+            fn opt_bytes(&self, i: usize) -> StorageResult<Option<Vec<u8>>> {
+                Ok(self.$get(i)?)
+            }
+        }
+    };
 }
 
-impl StoredRow for tokio_postgres::Row {
-    fn text(&self, i: usize) -> StorageResult<String> {
-        Ok(self.try_get(i)?)
-    }
-    fn opt_text(&self, i: usize) -> StorageResult<Option<String>> {
-        Ok(self.try_get(i)?)
-    }
-    fn int(&self, i: usize) -> StorageResult<i64> {
-        Ok(self.try_get(i)?)
-    }
-    fn opt_int(&self, i: usize) -> StorageResult<Option<i64>> {
-        Ok(self.try_get(i)?)
-    }
-    fn flag(&self, i: usize) -> StorageResult<bool> {
-        Ok(self.try_get(i)?)
-    }
-    fn bytes(&self, i: usize) -> StorageResult<Vec<u8>> {
-        Ok(self.try_get(i)?)
-    }
-    fn opt_bytes(&self, i: usize) -> StorageResult<Option<Vec<u8>>> {
-        Ok(self.try_get(i)?)
-    }
-}
+stored_row!(rusqlite::Row<'_>, get);
+// `try_get`: a column of another type is an error, where `get` would panic.
+stored_row!(tokio_postgres::Row, try_get);
 
 /// `statements::DEVICE`, `DEVICES_OF`.
 pub(crate) fn device(r: &impl StoredRow) -> StorageResult<Device> {
