@@ -230,6 +230,29 @@ mod tests {
         assert_eq!(a, entry_hash(&GENESIS, 1, 2, "ab", "c", None, true, ""));
     }
 
+    /// Both backends append through `appended` and chain old entries through `links`: the two
+    /// agree, and an entry after one with no hash follows it as `verify` carries on.
+    #[test]
+    fn appending_and_chaining_old_entries_agree() {
+        let entry = |n: i64| AuditEntry {
+            at: n,
+            actor: format!("device {n}"),
+            action: "push".into(),
+            doc_id: None,
+            allowed: n % 2 == 0,
+            detail: String::new(),
+        };
+        let first = appended(&entry(1), 1, None);
+        let second = appended(&entry(2), 2, Some(first.hash.clone()));
+        assert_eq!(first.prev_hash.as_deref(), Some(&GENESIS[..]));
+        let unchained: Vec<AuditChainRow> =
+            [&first, &second].iter().map(|r| AuditChainRow { prev_hash: None, hash: None, ..(*r).clone() }).collect();
+        let chained: Vec<_> =
+            [&first, &second].iter().map(|r| (r.seq, r.prev_hash.clone().unwrap(), r.hash.clone().unwrap())).collect();
+        assert_eq!(links(&unchained), chained);
+        assert_eq!(appended(&entry(3), 3, Some(None)).prev_hash, Some(Vec::new()));
+    }
+
     #[test]
     fn anchors_parse() {
         let hash = "ab".repeat(32);
