@@ -22,7 +22,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::storage::{AuditChainRow, HubStorage, StorageResult};
+use crate::storage::{AuditChainRow, AuditEntry, HubStorage, StorageResult};
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
@@ -90,6 +90,44 @@ pub fn entry_hash(
 /// The hash a row should have, given the `prev_hash` it should follow.
 pub fn row_hash(prev_hash: &[u8], row: &AuditChainRow) -> [u8; 32] {
     entry_hash(prev_hash, row.seq, row.at, &row.actor, &row.action, row.doc_id.as_deref(), row.allowed, &row.detail)
+}
+
+/// The row `entry` is stored as when appended as `seq` after the newest entry's stored hash
+/// (`None`: the log is empty), hashed: both backends append exactly this, in
+/// `statements::AUDIT_APPEND`'s order. A newest entry with no hash is followed as [`verify`]
+/// carries on from it (an empty hash), so the break is reported once, there.
+pub fn appended(entry: &AuditEntry, seq: i64, newest_hash: Option<Option<Vec<u8>>>) -> AuditChainRow {
+    let prev_hash = match newest_hash {
+        None => GENESIS.to_vec(),
+        Some(hash) => hash.unwrap_or_default(),
+    };
+    let mut row = AuditChainRow {
+        seq,
+        at: entry.at,
+        actor: entry.actor.clone(),
+        action: entry.action.clone(),
+        doc_id: entry.doc_id.map(|d| d.to_string()),
+        allowed: entry.allowed,
+        detail: entry.detail.clone(),
+        prev_hash: None,
+        hash: None,
+    };
+    row.hash = Some(row_hash(&prev_hash, &row).to_vec());
+    row.prev_hash = Some(prev_hash);
+    row
+}
+
+/// Chains entries written before the chain existed, oldest first from the start of the log:
+/// each one's (seq, prev_hash, hash).
+pub fn links(unchained: &[AuditChainRow]) -> Vec<(i64, Vec<u8>, Vec<u8>)> {
+    let mut prev = GENESIS.to_vec();
+    unchained
+        .iter()
+        .map(|row| {
+            let hash = row_hash(&prev, row).to_vec();
+            (row.seq, std::mem::replace(&mut prev, hash.clone()), hash)
+        })
+        .collect()
 }
 
 /// Lower-case hex.
@@ -190,6 +228,29 @@ mod tests {
         assert_ne!(a, c);
         assert_ne!(a, d);
         assert_eq!(a, entry_hash(&GENESIS, 1, 2, "ab", "c", None, true, ""));
+    }
+
+    /// Both backends append through `appended` and chain old entries through `links`: the two
+    /// agree, and an entry after one with no hash follows it as `verify` carries on.
+    #[test]
+    fn appending_and_chaining_old_entries_agree() {
+        let entry = |n: i64| AuditEntry {
+            at: n,
+            actor: format!("device {n}"),
+            action: "push".into(),
+            doc_id: None,
+            allowed: n % 2 == 0,
+            detail: String::new(),
+        };
+        let first = appended(&entry(1), 1, None);
+        let second = appended(&entry(2), 2, Some(first.hash.clone()));
+        assert_eq!(first.prev_hash.as_deref(), Some(&GENESIS[..]));
+        let unchained: Vec<AuditChainRow> =
+            [&first, &second].iter().map(|r| AuditChainRow { prev_hash: None, hash: None, ..(*r).clone() }).collect();
+        let chained: Vec<_> =
+            [&first, &second].iter().map(|r| (r.seq, r.prev_hash.clone().unwrap(), r.hash.clone().unwrap())).collect();
+        assert_eq!(links(&unchained), chained);
+        assert_eq!(appended(&entry(3), 3, Some(None)).prev_hash, Some(Vec::new()));
     }
 
     #[test]

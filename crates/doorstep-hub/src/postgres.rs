@@ -7,10 +7,10 @@
 //! The counter is a row (`hub_sequence`) advanced under that lock, so `max_seq` only ever
 //! reports committed numbers. The feed reads in a single statement, so it sees one snapshot.
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
-use doorstep_model::PartnerKind;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use doorstep_model::RecordKind;
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use std::sync::Arc;
@@ -18,6 +18,8 @@ use std::sync::Arc;
 use crate::audit;
 use crate::code_key::CodeKey;
 use crate::pg_tls::PgTarget;
+use crate::storage::rows::{self, StoredRow};
+use crate::storage::statements;
 use crate::storage::*;
 
 mod embedded {
@@ -144,54 +146,89 @@ fn connect_error(e: &tokio_postgres::Error) -> StorageError {
     StorageError::PostgresConnect(format!("{text}{hint}"))
 }
 
+// What PostgreSQL runs and SQLite does not (the rest is in `storage::statements`).
+
+/// Takes a transaction-scoped advisory lock: SQLite has a single writer instead.
+const XACT_LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
+/// The audit log's next seq: an identity column (SQLite's counts on from the newest entry).
+const NEXT_AUDIT_SEQ: &str = "SELECT nextval(pg_get_serial_sequence('audit_log', 'seq'))";
+/// `statements::AUDIT_APPEND` with OVERRIDING SYSTEM VALUE: the seq is an identity column.
+const AUDIT_APPEND: &str = "INSERT INTO audit_log (seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash) \
+     OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// The feed in one statement over an array of principals, so one snapshot: grants, changes and
+/// purges committed between separate queries could otherwise let the cursor pass a number that
+/// then becomes visible (SQLite's single writer lets it run three with IN lists). A change is
+/// listed once even when several of the principals reach it. `rows::feed_item`'s columns from 1.
+const FEED: &str = "SELECT what, seq, doc_id, kind, bytes FROM (
+         SELECT 'grant' AS what, a.granted_seq AS seq, a.doc_id, d.kind, NULL::bytea AS bytes
+         FROM doc_access a JOIN documents d ON d.id = a.doc_id
+         WHERE a.principal = ANY ($1) AND a.granted_seq > $2 AND a.via_device IS DISTINCT FROM $3
+       UNION ALL
+         SELECT 'change', c.seq, c.doc_id, d.kind, c.bytes
+         FROM changes c JOIN documents d ON d.id = c.doc_id
+         WHERE c.seq > $2 AND c.device_id <> $3 AND EXISTS (
+             SELECT 1 FROM doc_access a
+             WHERE a.doc_id = c.doc_id AND a.principal = ANY ($1) AND a.granted_seq < c.seq)
+       UNION ALL
+         SELECT 'purge', p.seq, p.doc_id, p.kind, NULL
+         FROM purges p
+         WHERE p.principal = ANY ($1) AND p.seq > $2
+     ) items
+     ORDER BY seq
+     LIMIT $4";
+/// An array parameter (SQLite's takes an IN list).
+const DOCUMENTS_WITHOUT_FACTS: &str =
+    "SELECT id FROM documents WHERE kind = ANY($1) AND id NOT IN (SELECT doc_id FROM doc_facts)";
+
+type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Executes a statement through the connection's statement cache.
+async fn exec(c: &impl GenericClient, sql: &str, params: Params<'_>) -> StorageResult<u64> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.execute(&stmt, params).await?)
+}
+
+/// The row a statement answers, if any, decoded (more than one is an error).
+async fn query_opt<T>(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+    f: impl FnOnce(&Row) -> StorageResult<T>,
+) -> StorageResult<Option<T>> {
+    let stmt = c.prepare_cached(sql).await?;
+    c.query_opt(&stmt, params).await?.as_ref().map(f).transpose()
+}
+
+/// The one row a statement answers, decoded.
+async fn query_one<T>(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+    f: impl FnOnce(&Row) -> StorageResult<T>,
+) -> StorageResult<T> {
+    let stmt = c.prepare_cached(sql).await?;
+    f(&c.query_one(&stmt, params).await?)
+}
+
+/// Every row a statement answers, decoded.
+async fn query_all<T>(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+    f: impl FnMut(&Row) -> StorageResult<T>,
+) -> StorageResult<Vec<T>> {
+    let stmt = c.prepare_cached(sql).await?;
+    c.query(&stmt, params).await?.iter().map(f).collect()
+}
+
 /// Waits for the sequence lock: call first in every transaction that allocates sequence numbers.
-async fn lock_sequence(tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCE_LOCK]).await?;
-    Ok(())
+async fn lock_sequence(tx: &Transaction<'_>) -> StorageResult<()> {
+    exec(tx, XACT_LOCK, &[&SEQUENCE_LOCK]).await.map(drop)
 }
 
 /// The next sequence number (under the sequence lock, so numbers commit in order).
-async fn next_seq(tx: &Transaction<'_>) -> Result<i64, tokio_postgres::Error> {
-    let stmt = tx.prepare_cached("UPDATE hub_sequence SET value = value + 1 WHERE id = 1 RETURNING value").await?;
-    Ok(tx.query_one(&stmt, &[]).await?.get(0))
-}
-
-fn kind_of(code: &str) -> StorageResult<RecordKind> {
-    decode::kind(code)
-}
-
-fn uuid_of(text: &str) -> StorageResult<Uuid> {
-    decode::uuid(text)
-}
-
-fn seq_of(value: i64) -> u64 {
-    value.max(0) as u64
-}
-
-fn device_from_row(r: &Row) -> StorageResult<Device> {
-    Ok(Device {
-        id: uuid_of(r.get(0))?,
-        org_id: uuid_of(r.get(1))?,
-        staff_ref: r.get(2),
-        role: decode::role(r.get(3))?,
-        name: r.get(4),
-        token_hash: r.get(5),
-        revoked: r.get::<_, Option<i64>>(6).is_some(),
-    })
-}
-
-fn chain_row(r: &Row) -> AuditChainRow {
-    AuditChainRow {
-        seq: r.get(0),
-        at: r.get(1),
-        actor: r.get(2),
-        action: r.get(3),
-        doc_id: r.get(4),
-        allowed: r.get(5),
-        detail: r.get(6),
-        prev_hash: r.get(7),
-        hash: r.get(8),
-    }
+async fn next_seq(tx: &Transaction<'_>) -> StorageResult<i64> {
+    query_one(tx, statements::NEXT_SEQ, &[], |r| r.int(0)).await
 }
 
 /// Chains audit entries written before the chain existed (NULL hashes), oldest first, if no
@@ -199,79 +236,49 @@ fn chain_row(r: &Row) -> AuditChainRow {
 /// under the audit lock, so hubs starting together chain them once.
 async fn chain_unchained_audit(c: &mut Object) -> StorageResult<usize> {
     let tx = c.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
-    let started: bool =
-        tx.query_one("SELECT EXISTS (SELECT 1 FROM audit_log WHERE hash IS NOT NULL)", &[]).await?.get(0);
-    if started {
+    exec(&tx, XACT_LOCK, &[&AUDIT_LOCK]).await?;
+    if query_one(&tx, statements::AUDIT_CHAIN_STARTED, &[], |r| r.flag(0)).await? {
         return Ok(0);
     }
-    let rows: Vec<AuditChainRow> = tx
-        .query(
-            "SELECT seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash FROM audit_log ORDER BY seq",
-            &[],
-        )
-        .await?
-        .iter()
-        .map(chain_row)
-        .collect();
-    let update = tx.prepare("UPDATE audit_log SET prev_hash = $2, hash = $3 WHERE seq = $1").await?;
-    let mut prev = audit::GENESIS.to_vec();
-    for row in &rows {
-        let hash = audit::row_hash(&prev, row);
-        tx.execute(&update, &[&row.seq, &prev, &hash.as_slice()]).await?;
-        prev = hash.to_vec();
+    let rows = query_all(&tx, statements::AUDIT_CHAIN_ALL, &[], rows::audit_chain_row).await?;
+    for (seq, prev_hash, hash) in audit::links(&rows) {
+        exec(&tx, statements::AUDIT_CHAIN_LINK, &[&seq, &prev_hash, &hash]).await?;
     }
     tx.commit().await?;
     Ok(rows.len())
 }
 
-fn audit_from_row(r: &Row) -> StorageResult<AuditEntry> {
-    Ok(AuditEntry {
-        at: r.get(0),
-        actor: r.get(1),
-        action: r.get(2),
-        doc_id: r.get::<_, Option<&str>>(3).map(uuid_of).transpose()?,
-        allowed: r.get(4),
-        detail: r.get(5),
-    })
-}
+impl PostgresStorage {
+    async fn exec(&self, sql: &str, params: Params<'_>) -> StorageResult<u64> {
+        exec(&self.client().await?, sql, params).await
+    }
 
-const WEB_USER_COLUMNS: &str =
-    "SELECT id, org_id, email, name, role, password_hash, failed_attempts, locked_until FROM web_users";
+    async fn query_opt<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnOnce(&Row) -> StorageResult<T>,
+    ) -> StorageResult<Option<T>> {
+        query_opt(&self.client().await?, sql, params, f).await
+    }
 
-fn mail_from_row(r: &Row) -> StorageResult<OutgoingMail> {
-    Ok(OutgoingMail {
-        id: uuid_of(r.get(0))?,
-        to: r.get(1),
-        subject: r.get(2),
-        body: r.get(3),
-        queued_at: r.get(4),
-        attempts: u32::try_from(r.get::<_, i32>(5)).unwrap_or(0),
-        next_attempt_at: r.get(6),
-        sent_at: r.get(7),
-        last_error: r.get(8),
-    })
-}
+    async fn query_one<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnOnce(&Row) -> StorageResult<T>,
+    ) -> StorageResult<T> {
+        query_one(&self.client().await?, sql, params, f).await
+    }
 
-fn web_user_from_row(r: &Row) -> StorageResult<WebUser> {
-    Ok(WebUser {
-        id: uuid_of(r.get(0))?,
-        org_id: uuid_of(r.get(1))?,
-        email: r.get(2),
-        name: r.get(3),
-        // The table's CHECK allows only the three codes.
-        role: decode::web_role(r.get(4))?,
-        password_hash: r.get(5),
-        failed_attempts: u32::try_from(r.get::<_, i64>(6)).unwrap_or(u32::MAX),
-        locked_until: r.get(7),
-    })
-}
-
-const WEB_USER_STATUS_COLUMNS: &str = "SELECT id, org_id, email, name, role, password_hash, failed_attempts, \
-     locked_until, created_at, disabled_at FROM web_users";
-
-fn web_user_status_from_row(r: &Row) -> StorageResult<WebUserStatus> {
-    Ok(WebUserStatus { user: web_user_from_row(r)?, created_at: r.get(8), disabled_at: r.get(9) })
+    async fn query_all<T>(
+        &self,
+        sql: &str,
+        params: Params<'_>,
+        f: impl FnMut(&Row) -> StorageResult<T>,
+    ) -> StorageResult<Vec<T>> {
+        query_all(&self.client().await?, sql, params, f).await
+    }
 }
 
 impl HubStorage for PostgresStorage {
@@ -280,66 +287,29 @@ impl HubStorage for PostgresStorage {
     }
 
     async fn create_organisation(&self, org: Organisation) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute(
-            "INSERT INTO organisations (id, name, kind, partner_kind) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
-                 partner_kind = excluded.partner_kind",
-            &[&org.id.to_string(), &org.name, &org.kind.code(), &org.partner_kind.map(|k| k.code())],
-        )
-        .await?;
-        Ok(())
+        let params: Params = &[&org.id.to_string(), &org.name, &org.kind.code(), &org.partner_kind.map(|k| k.code())];
+        self.exec(statements::ORGANISATION_UPSERT, params).await.map(drop)
     }
 
     async fn organisation(&self, id: Uuid) -> StorageResult<Option<Organisation>> {
-        let c = self.client().await?;
-        let row =
-            c.query_opt("SELECT name, kind, partner_kind FROM organisations WHERE id = $1", &[&id.to_string()]).await?;
-        row.map(|r| {
-            Ok(Organisation {
-                id,
-                name: r.get(0),
-                kind: decode::org_kind(r.get(1))?,
-                partner_kind: r.get::<_, Option<String>>(2).as_deref().and_then(PartnerKind::from_code),
-            })
-        })
-        .transpose()
+        self.query_opt(statements::ORGANISATION, &[&id.to_string()], rows::organisation).await
     }
 
     async fn partner_organisations(&self) -> StorageResult<Vec<Organisation>> {
-        let c = self.client().await?;
-        let rows = c
-            .query("SELECT id, name, partner_kind FROM organisations WHERE kind = 'partner' ORDER BY name, id", &[])
-            .await?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                Some(Organisation {
-                    id: Uuid::parse_str(r.get::<_, &str>(0)).ok()?,
-                    name: r.get(1),
-                    kind: OrgKind::Partner,
-                    partner_kind: r.get::<_, Option<String>>(2).as_deref().and_then(PartnerKind::from_code),
-                })
-            })
-            .collect())
+        let orgs = self.query_all(statements::PARTNER_ORGANISATIONS, &[], rows::partner_organisation).await?;
+        Ok(orgs.into_iter().flatten().collect())
     }
 
     async fn create_enrolment_code(&self, code: EnrolmentCode) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute(
-            "INSERT INTO enrolment_codes (code_hash, org_id, staff_ref, role, created_by, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &code.code_hash,
-                &code.org_id.to_string(),
-                &code.staff_ref,
-                &code.role.code(),
-                &code.created_by,
-                &code.expires_at,
-            ],
-        )
-        .await?;
-        Ok(())
+        let params: Params = &[
+            &code.code_hash,
+            &code.org_id.to_string(),
+            &code.staff_ref,
+            &code.role.code(),
+            &code.created_by,
+            &code.expires_at,
+        ];
+        self.exec(statements::ENROLMENT_CODE_INSERT, params).await.map(drop)
     }
 
     async fn redeem_enrolment_code(
@@ -350,71 +320,36 @@ impl HubStorage for PostgresStorage {
     ) -> StorageResult<Option<Device>> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        // Row-locking: a concurrent redeem of the same code waits, then finds it used.
-        let code = tx
-            .query_opt(
-                "UPDATE enrolment_codes SET used_at = $2, device_id = $3
-                 WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
-                 RETURNING org_id, staff_ref, role",
-                &[&code_hash, &now, &device.id.to_string()],
-            )
-            .await?;
-        let Some(code) = code else { return Ok(None) };
-        let device = Device {
-            org_id: uuid_of(code.get(0))?,
-            staff_ref: code.get(1),
-            role: decode::role(code.get(2))?,
-            ..device
+        let params: Params = &[&code_hash, &now, &device.id.to_string()];
+        let Some(device) =
+            query_opt(&tx, statements::ENROLMENT_CODE_REDEEM, params, |r| rows::redeemed(r, device)).await?
+        else {
+            return Ok(None);
         };
-        tx.execute(
-            "INSERT INTO devices (id, org_id, staff_ref, role, name, token_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                &device.id.to_string(),
-                &device.org_id.to_string(),
-                &device.staff_ref,
-                &device.role.code(),
-                &device.name,
-                &device.token_hash,
-                &now,
-            ],
-        )
-        .await?;
+        let params: Params = &[
+            &device.id.to_string(),
+            &device.org_id.to_string(),
+            &device.staff_ref,
+            &device.role.code(),
+            &device.name,
+            &device.token_hash,
+            &now,
+        ];
+        exec(&tx, statements::DEVICE_INSERT, params).await?;
         tx.commit().await?;
         Ok(Some(device))
     }
 
     async fn device(&self, id: Uuid) -> StorageResult<Option<Device>> {
-        let c = self.client().await?;
-        let row = c
-            .query_opt(
-                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at FROM devices WHERE id = $1",
-                &[&id.to_string()],
-            )
-            .await?;
-        row.as_ref().map(device_from_row).transpose()
+        self.query_opt(statements::DEVICE, &[&id.to_string()], rows::device).await
     }
 
     async fn devices_of(&self, org: Uuid) -> StorageResult<Vec<Device>> {
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at FROM devices
-                 WHERE org_id = $1 ORDER BY staff_ref, name, id",
-                &[&org.to_string()],
-            )
-            .await?;
-        rows.iter().map(device_from_row).collect()
+        self.query_all(statements::DEVICES_OF, &[&org.to_string()], rows::device).await
     }
 
     async fn revoke_device(&self, id: Uuid, at: i64) -> StorageResult<bool> {
-        let c = self.client().await?;
-        Ok(c.execute(
-            "UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-            &[&id.to_string(), &at],
-        )
-        .await?
-            > 0)
+        Ok(self.exec(statements::DEVICE_REVOKE, &[&id.to_string(), &at]).await? > 0)
     }
 
     async fn load_document(&self, id: Uuid) -> StorageResult<Option<StoredDocument>> {
@@ -427,25 +362,20 @@ impl HubStorage for PostgresStorage {
             .start()
             .await?;
         let id = id.to_string();
-        let Some(doc) =
-            tx.query_opt("SELECT kind, owner_org, snapshot, snapshot_seq FROM documents WHERE id = $1", &[&id]).await?
+        let Some((kind, owner_org, mut bytes, snapshot_seq)) =
+            query_opt(&tx, statements::DOCUMENT, &[&id], rows::document_head).await?
         else {
             return Ok(None);
         };
-        let snapshot_seq: i64 = doc.get(3);
-        let mut bytes: Vec<u8> = doc.get(2);
-        let stmt = tx.prepare_cached("SELECT bytes FROM changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq").await?;
-        for row in tx.query(&stmt, &[&id, &snapshot_seq]).await? {
-            bytes.extend_from_slice(row.get::<_, &[u8]>(0));
+        for change in query_all(&tx, statements::CHANGES_AFTER, &[&id, &snapshot_seq], |r| r.bytes(0)).await? {
+            bytes.extend_from_slice(&change);
         }
         tx.commit().await?;
-        Ok(Some(StoredDocument { kind: kind_of(doc.get(0))?, owner_org: uuid_of(doc.get(1))?, bytes }))
+        Ok(Some(StoredDocument { kind, owner_org, bytes }))
     }
 
     async fn readers(&self, id: Uuid) -> StorageResult<Vec<String>> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached("SELECT principal FROM doc_access WHERE doc_id = $1 ORDER BY principal").await?;
-        Ok(c.query(&stmt, &[&id.to_string()]).await?.iter().map(|r| r.get(0)).collect())
+        self.query_all(statements::READERS, &[&id.to_string()], |r| r.text(0)).await
     }
 
     async fn write_document(&self, write: DocumentWrite) -> StorageResult<()> {
@@ -453,85 +383,45 @@ impl HubStorage for PostgresStorage {
         let tx = c.transaction().await?;
         lock_sequence(&tx).await?;
         let id = write.id.to_string();
+        let owner = write.owner_org.to_string();
         let device = write.device_id.to_string();
-        tx.execute(
-            "INSERT INTO documents (id, kind, owner_org) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-            &[&id, &write.kind.code(), &write.owner_org.to_string()],
-        )
-        .await?;
-        let held_stmt =
-            tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM changes WHERE doc_id = $1 AND hash = $2)").await?;
-        let insert_stmt = tx
-            .prepare_cached("INSERT INTO changes (seq, doc_id, hash, bytes, device_id) VALUES ($1, $2, $3, $4, $5)")
-            .await?;
+        exec(&tx, statements::DOCUMENT_INSERT, &[&id, &write.kind.code(), &owner]).await?;
         for (hash, bytes) in &write.changes {
             let hash = hash.as_slice();
-            let held: bool = tx.query_one(&held_stmt, &[&id, &hash]).await?.get(0);
-            if !held {
+            if !query_one(&tx, statements::CHANGE_HELD, &[&id, &hash], |r| r.flag(0)).await? {
                 let seq = next_seq(&tx).await?;
-                tx.execute(&insert_stmt, &[&seq, &id, &hash, bytes, &device]).await?;
+                exec(&tx, statements::CHANGE_INSERT, &[&seq, &id, &hash, bytes, &device]).await?;
             }
         }
         if let Some(snapshot) = &write.snapshot {
-            tx.execute(
-                "UPDATE documents SET snapshot = $2,
-                     snapshot_seq = (SELECT COALESCE(MAX(seq), 0) FROM changes WHERE doc_id = $1)
-                 WHERE id = $1",
-                &[&id, snapshot],
-            )
-            .await?;
+            exec(&tx, statements::DOCUMENT_SNAPSHOT, &[&id, snapshot]).await?;
         }
         grant(&tx, &write.grant.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>(), Some(write.device_id))
             .await?;
         revoke(&tx, &write.revoke.iter().map(|p| (write.id, p.clone())).collect::<Vec<_>>()).await?;
         if let Some(facts) = &write.facts {
-            tx.execute(
-                "INSERT INTO doc_facts (doc_id, kind, owner_org, facts) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (doc_id) DO UPDATE SET facts = excluded.facts",
-                &[&id, &write.kind.code(), &write.owner_org.to_string(), facts],
-            )
-            .await?;
+            exec(&tx, statements::DOC_FACTS_UPSERT, &[&id, &write.kind.code(), &owner, facts]).await?;
         }
         if let Some(visit) = &write.visit {
-            tx.execute(
-                "INSERT INTO visit_index (visit_id, owner_org, person_id, day, carer_1, carer_2)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (visit_id) DO UPDATE SET person_id = excluded.person_id, day = excluded.day,
-                     carer_1 = excluded.carer_1, carer_2 = excluded.carer_2",
-                &[
-                    &id,
-                    &write.owner_org.to_string(),
-                    &visit.person_id.to_string(),
-                    &visit.day,
-                    &visit.carers.first().cloned().unwrap_or_default(),
-                    &visit.carers.get(1),
-                ],
-            )
-            .await?;
+            let params: Params = &[
+                &id,
+                &owner,
+                &visit.person_id.to_string(),
+                &visit.day,
+                &visit.carers.first().cloned().unwrap_or_default(),
+                &visit.carers.get(1),
+            ];
+            exec(&tx, statements::VISIT_INDEX_UPSERT, params).await?;
         }
         if let Some(person) = write.note_person {
-            tx.execute(
-                "INSERT INTO note_index (note_id, person_id) VALUES ($1, $2)
-                 ON CONFLICT (note_id) DO UPDATE SET person_id = excluded.person_id",
-                &[&id, &person.to_string()],
-            )
-            .await?;
+            exec(&tx, statements::NOTE_INDEX_UPSERT, &[&id, &person.to_string()]).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     async fn changes_since_snapshot(&self, id: Uuid) -> StorageResult<u64> {
-        let c = self.client().await?;
-        let n: i64 = c
-            .query_one(
-                "SELECT COUNT(*) FROM changes c JOIN documents d ON d.id = c.doc_id
-                 WHERE c.doc_id = $1 AND c.seq > d.snapshot_seq",
-                &[&id.to_string()],
-            )
-            .await?
-            .get(0);
-        Ok(seq_of(n))
+        self.query_one(statements::CHANGES_SINCE_SNAPSHOT, &[&id.to_string()], |r| r.seq(0)).await
     }
 
     async fn people_on_rota(
@@ -541,40 +431,16 @@ impl HubStorage for PostgresStorage {
         from_day: String,
         to_day: String,
     ) -> StorageResult<Vec<Uuid>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT person_id FROM visit_index WHERE owner_org = $1 AND carer_1 = $2 AND day BETWEEN $3 AND $4
-                 UNION
-                 SELECT person_id FROM visit_index WHERE owner_org = $1 AND carer_2 = $2 AND day BETWEEN $3 AND $4",
-            )
-            .await?;
-        let rows = c.query(&stmt, &[&org.to_string(), &staff_ref, &from_day, &to_day]).await?;
-        rows.iter().map(|r| uuid_of(r.get(0))).collect()
+        let params: Params = &[&org.to_string(), &staff_ref, &from_day, &to_day];
+        self.query_all(statements::PEOPLE_ON_ROTA, params, |r| r.uuid(0)).await
     }
 
     async fn granted(&self, principal: String, kind: RecordKind) -> StorageResult<Vec<Uuid>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT a.doc_id FROM doc_access a JOIN documents d ON d.id = a.doc_id
-                 WHERE a.principal = $1 AND d.kind = $2",
-            )
-            .await?;
-        let rows = c.query(&stmt, &[&principal, &kind.code()]).await?;
-        rows.iter().map(|r| uuid_of(r.get(0))).collect()
+        self.query_all(statements::GRANTED, &[&principal, &kind.code()], |r| r.uuid(0)).await
     }
 
     async fn history_of(&self, person: Uuid) -> StorageResult<Vec<(Uuid, RecordKind)>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT visit_id, 'visit' FROM visit_index WHERE person_id = $1
-                 UNION ALL SELECT note_id, 'note' FROM note_index WHERE person_id = $1",
-            )
-            .await?;
-        let rows = c.query(&stmt, &[&person.to_string()]).await?;
-        rows.iter().map(|r| Ok((uuid_of(r.get(0))?, kind_of(r.get(1))?))).collect()
+        self.query_all(statements::HISTORY_OF, &[&person.to_string()], rows::history_item).await
     }
 
     async fn set_access(&self, grants: Vec<(Uuid, String)>, revokes: Vec<(Uuid, String)>) -> StorageResult<()> {
@@ -588,12 +454,7 @@ impl HubStorage for PostgresStorage {
     }
 
     async fn rota_departures(&self, principal: String) -> StorageResult<Vec<(Uuid, i64)>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached("SELECT person_id, left_at FROM rota_departures WHERE principal = $1 ORDER BY person_id")
-            .await?;
-        let rows = c.query(&stmt, &[&principal]).await?;
-        rows.iter().map(|r| Ok((uuid_of(r.get(0))?, r.get(1)))).collect()
+        self.query_all(statements::ROTA_DEPARTURES, &[&principal], rows::rota_departure).await
     }
 
     async fn set_rota_departures(
@@ -606,19 +467,10 @@ impl HubStorage for PostgresStorage {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         for person in &done {
-            tx.execute(
-                "DELETE FROM rota_departures WHERE principal = $1 AND person_id = $2",
-                &[&principal, &person.to_string()],
-            )
-            .await?;
+            exec(&tx, statements::ROTA_DEPARTURE_DELETE, &[&principal, &person.to_string()]).await?;
         }
         for person in &left {
-            tx.execute(
-                "INSERT INTO rota_departures (principal, person_id, left_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (principal, person_id) DO NOTHING",
-                &[&principal, &person.to_string(), &at],
-            )
-            .await?;
+            exec(&tx, statements::ROTA_DEPARTURE_INSERT, &[&principal, &person.to_string(), &at]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -631,73 +483,25 @@ impl HubStorage for PostgresStorage {
         exclude_device: Uuid,
         limit: u32,
     ) -> StorageResult<Vec<FeedItem>> {
-        let c = self.client().await?;
-        // One statement, so one snapshot: grants, changes and purges committed between separate
-        // queries could otherwise let the cursor pass a number that then becomes visible.
-        // A change is listed once even when several of the principals reach it.
-        let stmt = c
-            .prepare_cached(
-                "SELECT what, seq, doc_id, kind, bytes FROM (
-                     SELECT 'grant' AS what, a.granted_seq AS seq, a.doc_id, d.kind, NULL::bytea AS bytes
-                     FROM doc_access a JOIN documents d ON d.id = a.doc_id
-                     WHERE a.principal = ANY ($1) AND a.granted_seq > $2 AND a.via_device IS DISTINCT FROM $3
-                   UNION ALL
-                     SELECT 'change', c.seq, c.doc_id, d.kind, c.bytes
-                     FROM changes c JOIN documents d ON d.id = c.doc_id
-                     WHERE c.seq > $2 AND c.device_id <> $3 AND EXISTS (
-                         SELECT 1 FROM doc_access a
-                         WHERE a.doc_id = c.doc_id AND a.principal = ANY ($1) AND a.granted_seq < c.seq)
-                   UNION ALL
-                     SELECT 'purge', p.seq, p.doc_id, p.kind, NULL
-                     FROM purges p
-                     WHERE p.principal = ANY ($1) AND p.seq > $2
-                 ) items
-                 ORDER BY seq
-                 LIMIT $4",
-            )
-            .await?;
         let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
-        let rows = c.query(&stmt, &[&principals, &cursor, &exclude_device.to_string(), &i64::from(limit)]).await?;
-        rows.into_iter()
-            .map(|r| {
-                let seq = seq_of(r.get(1));
-                let id = uuid_of(r.get(2))?;
-                let kind = kind_of(r.get(3))?;
-                Ok(match r.get::<_, &str>(0) {
-                    "grant" => FeedItem::Grant { seq, id, kind },
-                    "purge" => FeedItem::Purge { seq, id, kind },
-                    _ => FeedItem::Change { seq, id, kind, bytes: r.get(4) },
-                })
-            })
-            .collect()
+        let params: Params = &[&principals, &cursor, &exclude_device.to_string(), &i64::from(limit)];
+        self.query_all(FEED, params, |r| rows::feed_item(r, &r.text(0)?, 1)).await
     }
 
     async fn max_seq(&self) -> StorageResult<u64> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached("SELECT value FROM hub_sequence WHERE id = 1").await?;
-        Ok(seq_of(c.query_one(&stmt, &[]).await?.get(0)))
+        self.query_one(statements::MAX_SEQ, &[], |r| r.seq(0)).await
     }
 
     async fn epoch(&self) -> StorageResult<String> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached("SELECT epoch FROM hub_sequence WHERE id = 1").await?;
-        Ok(c.query_one(&stmt, &[]).await?.get(0))
+        self.query_one(statements::EPOCH, &[], |r| r.text(0)).await
     }
 
     async fn held_back_retry(&self, org: Uuid) -> StorageResult<i64> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached("SELECT held_back_retry FROM organisations WHERE id = $1").await?;
-        Ok(c.query_opt(&stmt, &[&org.to_string()]).await?.map(|r| r.get(0)).unwrap_or(0))
+        Ok(self.query_opt(statements::HELD_BACK_RETRY, &[&org.to_string()], |r| r.int(0)).await?.unwrap_or(0))
     }
 
     async fn ask_held_back_retry(&self, org: Uuid) -> StorageResult<i64> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "UPDATE organisations SET held_back_retry = held_back_retry + 1 WHERE id = $1 RETURNING held_back_retry",
-            )
-            .await?;
-        Ok(c.query_opt(&stmt, &[&org.to_string()]).await?.map(|r| r.get(0)).unwrap_or(0))
+        Ok(self.query_opt(statements::HELD_BACK_RETRY_ASK, &[&org.to_string()], |r| r.int(0)).await?.unwrap_or(0))
     }
 
     async fn set_held_back(
@@ -708,30 +512,17 @@ impl HubStorage for PostgresStorage {
     ) -> StorageResult<Vec<Uuid>> {
         let mut c = self.client().await?;
         let device = device.to_string();
-        let stmt = c
-            .prepare_cached(
-                "SELECT record_id, reason, discard_asked_at IS NOT NULL FROM held_back_records WHERE device_id = $1",
-            )
-            .await?;
-        let before: Vec<(String, String, bool)> =
-            c.query(&stmt, &[&device]).await?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+        let before = query_all(&c, statements::HELD_BACK_OF_DEVICE, &[&device], rows::held_back_stored).await?;
         let wanted: Vec<(String, RecordKind, String)> =
             records.into_iter().map(|(id, kind, reason)| (id.to_string(), kind, reason)).collect();
         let change = held_back_change(&before, &wanted);
         if change.changed {
             let tx = c.transaction().await?;
             for id in &change.gone {
-                tx.execute("DELETE FROM held_back_records WHERE device_id = $1 AND record_id = $2", &[&device, id])
-                    .await?;
+                exec(&tx, statements::HELD_BACK_DELETE, &[&device, id]).await?;
             }
             for (id, kind, reason) in &wanted {
-                tx.execute(
-                    "INSERT INTO held_back_records (device_id, record_id, kind, reason, since)
-                     VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (device_id, record_id) DO UPDATE SET kind = excluded.kind, reason = excluded.reason",
-                    &[&device, id, &kind.code(), reason, &now],
-                )
-                .await?;
+                exec(&tx, statements::HELD_BACK_UPSERT, &[&device, id, &kind.code(), reason, &now]).await?;
             }
             tx.commit().await?;
         }
@@ -739,169 +530,61 @@ impl HubStorage for PostgresStorage {
     }
 
     async fn set_agreement(&self, a: Agreement) -> StorageResult<()> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "INSERT INTO commissioning_agreements (commissioner_org, provider_org, districts, created_at)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (commissioner_org, provider_org) DO UPDATE SET districts = excluded.districts",
-            )
-            .await?;
-        c.execute(
-            &stmt,
-            &[&a.commissioner.to_string(), &a.provider.to_string(), &a.districts.join(" "), &a.created_at],
-        )
-        .await?;
-        Ok(())
+        let params: Params =
+            &[&a.commissioner.to_string(), &a.provider.to_string(), &a.districts.join(" "), &a.created_at];
+        self.exec(statements::AGREEMENT_UPSERT, params).await.map(drop)
     }
 
     async fn agreements_of(&self, commissioner: Uuid) -> StorageResult<Vec<Agreement>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT provider_org, districts, created_at FROM commissioning_agreements
-                 WHERE commissioner_org = $1 ORDER BY provider_org",
-            )
-            .await?;
-        let mut agreements = Vec::new();
-        for r in c.query(&stmt, &[&commissioner.to_string()]).await? {
-            let districts: String = r.get(1);
-            agreements.push(Agreement {
-                commissioner,
-                provider: decode::uuid(r.get(0))?,
-                districts: districts.split_whitespace().map(str::to_string).collect(),
-                created_at: r.get(2),
-            });
-        }
-        Ok(agreements)
+        self.query_all(statements::AGREEMENTS_OF, &[&commissioner.to_string()], |r| rows::agreement(r, commissioner))
+            .await
     }
 
     async fn publish_week(&self, commissioner: Uuid, week: String, counts: String, at: i64) -> StorageResult<()> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "INSERT INTO trend_snapshots (commissioner_org, week, counts, published_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (commissioner_org, week) DO NOTHING",
-            )
-            .await?;
-        c.execute(&stmt, &[&commissioner.to_string(), &week, &counts, &at]).await?;
-        Ok(())
+        self.exec(statements::WEEK_PUBLISH, &[&commissioner.to_string(), &week, &counts, &at]).await.map(drop)
     }
 
     async fn published_weeks(&self, commissioner: Uuid) -> StorageResult<Vec<(String, String)>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached("SELECT week, counts FROM trend_snapshots WHERE commissioner_org = $1 ORDER BY week")
-            .await?;
-        Ok(c.query(&stmt, &[&commissioner.to_string()]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
+        self.query_all(statements::WEEKS_PUBLISHED, &[&commissioner.to_string()], rows::published_week).await
     }
 
     async fn set_partner_listing(&self, org: Uuid, listing: String, at: i64) -> StorageResult<()> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "INSERT INTO partner_listings (org_id, listing, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (org_id) DO UPDATE SET listing = excluded.listing, updated_at = excluded.updated_at",
-            )
-            .await?;
-        c.execute(&stmt, &[&org.to_string(), &listing, &at]).await?;
-        Ok(())
+        self.exec(statements::PARTNER_LISTING_UPSERT, &[&org.to_string(), &listing, &at]).await.map(drop)
     }
 
     async fn partner_listings(&self) -> StorageResult<Vec<(Uuid, String)>> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached("SELECT org_id, listing FROM partner_listings ORDER BY org_id").await?;
-        c.query(&stmt, &[]).await?.iter().map(|r| Ok((uuid_of(r.get(0))?, r.get(1)))).collect()
+        self.query_all(statements::PARTNER_LISTINGS, &[], rows::partner_listing).await
     }
 
     async fn queue_mail(&self, mail: OutgoingMail) -> StorageResult<()> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "INSERT INTO mail_outbox (id, to_address, subject, body, queued_at, attempts, next_attempt_at, last_error)
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, '') ON CONFLICT (id) DO NOTHING",
-            )
-            .await?;
-        c.execute(
-            &stmt,
-            &[&mail.id.to_string(), &mail.to, &mail.subject, &mail.body, &mail.queued_at, &mail.next_attempt_at],
-        )
-        .await?;
-        Ok(())
+        let params: Params =
+            &[&mail.id.to_string(), &mail.to, &mail.subject, &mail.body, &mail.queued_at, &mail.next_attempt_at];
+        self.exec(statements::MAIL_QUEUE, params).await.map(drop)
     }
 
     async fn mail_due(&self, now: i64, limit: u32) -> StorageResult<Vec<OutgoingMail>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT id, to_address, subject, body, queued_at, attempts, next_attempt_at, sent_at, last_error FROM mail_outbox
-                 WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, queued_at LIMIT $2",
-            )
-            .await?;
-        c.query(&stmt, &[&now, &i64::from(limit)]).await?.iter().map(mail_from_row).collect()
+        self.query_all(statements::MAIL_DUE, &[&now, &i64::from(limit)], rows::mail).await
     }
 
     async fn mail_attempted(&self, id: Uuid, at: i64, error: Option<String>, retry_at: i64) -> StorageResult<()> {
-        let c = self.client().await?;
         match error {
-            None => {
-                let stmt = c
-                    .prepare_cached("UPDATE mail_outbox SET attempts = attempts + 1, sent_at = $2 WHERE id = $1")
-                    .await?;
-                c.execute(&stmt, &[&id.to_string(), &at]).await?;
-            }
-            Some(e) => {
-                let stmt = c
-                    .prepare_cached(
-                        "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1",
-                    )
-                    .await?;
-                c.execute(&stmt, &[&id.to_string(), &e, &retry_at]).await?;
-            }
+            None => self.exec(statements::MAIL_SENT, &[&id.to_string(), &at]).await,
+            Some(e) => self.exec(statements::MAIL_FAILED, &[&id.to_string(), &e, &retry_at]).await,
         }
-        Ok(())
+        .map(drop)
     }
 
     async fn mail_log(&self, limit: u32) -> StorageResult<Vec<OutgoingMail>> {
-        let c = self.client().await?;
-        let stmt = c.prepare_cached("SELECT id, to_address, subject, body, queued_at, attempts, next_attempt_at, sent_at, last_error FROM mail_outbox ORDER BY queued_at DESC, id LIMIT $1").await?;
-        c.query(&stmt, &[&i64::from(limit)]).await?.iter().map(mail_from_row).collect()
+        self.query_all(statements::MAIL_LOG, &[&i64::from(limit)], rows::mail).await
     }
 
     async fn held_back_records(&self, org: Uuid) -> StorageResult<Vec<HeldBackRow>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT h.device_id, h.record_id, h.kind, h.reason, h.since, h.discard_asked_at IS NOT NULL
-                 FROM held_back_records h JOIN devices d ON d.id = h.device_id
-                 WHERE d.org_id = $1 ORDER BY h.device_id, h.since, h.record_id",
-            )
-            .await?;
-        c.query(&stmt, &[&org.to_string()])
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(HeldBackRow {
-                    device: uuid_of(r.get(0))?,
-                    record: uuid_of(r.get(1))?,
-                    kind: decode::kind(r.get(2))?,
-                    reason: r.get(3),
-                    since: r.get(4),
-                    discard_asked: r.get(5),
-                })
-            })
-            .collect()
+        self.query_all(statements::HELD_BACK_RECORDS, &[&org.to_string()], rows::held_back_row).await
     }
 
     async fn ask_discard(&self, device: Uuid, record: Uuid, at: i64) -> StorageResult<bool> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "UPDATE held_back_records SET discard_asked_at = COALESCE(discard_asked_at, $3)
-                 WHERE device_id = $1 AND record_id = $2",
-            )
-            .await?;
-        Ok(c.execute(&stmt, &[&device.to_string(), &record.to_string(), &at]).await? > 0)
+        let params: Params = &[&device.to_string(), &record.to_string(), &at];
+        Ok(self.exec(statements::HELD_BACK_ASK_DISCARD, params).await? > 0)
     }
 
     async fn doc_facts(
@@ -910,80 +593,42 @@ impl HubStorage for PostgresStorage {
         owner: Option<Uuid>,
         principal: Option<String>,
     ) -> StorageResult<Vec<DocFactsRow>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT f.doc_id, f.owner_org, f.facts FROM doc_facts f
-                 WHERE f.kind = $1 AND ($2::TEXT IS NULL OR f.owner_org = $2)
-                   AND ($3::TEXT IS NULL
-                        OR EXISTS (SELECT 1 FROM doc_access a WHERE a.principal = $3 AND a.doc_id = f.doc_id))",
-            )
-            .await?;
-        c.query(&stmt, &[&kind.code(), &owner.map(|o| o.to_string()), &principal])
-            .await?
-            .iter()
-            .map(|r| Ok(DocFactsRow { doc_id: uuid_of(r.get(0))?, owner_org: uuid_of(r.get(1))?, facts: r.get(2) }))
-            .collect()
+        let params: Params = &[&kind.code(), &owner.map(|o| o.to_string()), &principal];
+        self.query_all(statements::DOC_FACTS, params, rows::doc_facts_row).await
     }
 
     async fn documents_without_facts(&self, kinds: Vec<RecordKind>) -> StorageResult<Vec<Uuid>> {
-        let c = self.client().await?;
         let codes: Vec<String> = kinds.iter().map(|k| k.code().to_string()).collect();
-        let rows = c
-            .query(
-                "SELECT id FROM documents WHERE kind = ANY($1) AND id NOT IN (SELECT doc_id FROM doc_facts)",
-                &[&codes],
-            )
-            .await?;
-        rows.iter().map(|r| uuid_of(r.get(0))).collect()
+        self.query_all(DOCUMENTS_WITHOUT_FACTS, &[&codes], |r| r.uuid(0)).await
     }
 
     async fn put_doc_facts(&self, id: Uuid, kind: RecordKind, owner: Uuid, facts: String) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute(
-            "INSERT INTO doc_facts (doc_id, kind, owner_org, facts) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (doc_id) DO UPDATE SET facts = excluded.facts",
-            &[&id.to_string(), &kind.code(), &owner.to_string(), &facts],
-        )
-        .await?;
-        Ok(())
+        let params: Params = &[&id.to_string(), &kind.code(), &owner.to_string(), &facts];
+        self.exec(statements::DOC_FACTS_UPSERT, params).await.map(drop)
     }
 
     async fn create_web_user(&self, user: WebUser) -> StorageResult<()> {
-        let c = self.client().await?;
-        let inserted = c
-            .execute(
-                "INSERT INTO web_users (id, org_id, email, name, role, password_hash, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
-                &[
-                    &user.id.to_string(),
-                    &user.org_id.to_string(),
-                    &user.email,
-                    &user.name,
-                    &user.role.code(),
-                    &user.password_hash,
-                    &chrono::Utc::now().timestamp_millis(),
-                ],
-            )
-            .await?;
-        if inserted == 0 {
+        let params: Params = &[
+            &user.id.to_string(),
+            &user.org_id.to_string(),
+            &user.email,
+            &user.name,
+            &user.role.code(),
+            &user.password_hash,
+            &chrono::Utc::now().timestamp_millis(),
+        ];
+        if self.exec(statements::WEB_USER_INSERT, params).await? == 0 {
             return Err(StorageError::Conflict(format!("{} already has an account", user.email)));
         }
         Ok(())
     }
 
     async fn web_user(&self, id: Uuid) -> StorageResult<Option<WebUser>> {
-        let c = self.client().await?;
-        let sql = format!("{WEB_USER_COLUMNS} WHERE id = $1 AND disabled_at IS NULL");
-        let row = c.query_opt(&sql, &[&id.to_string()]).await?;
-        row.as_ref().map(web_user_from_row).transpose()
+        self.query_opt(statements::WEB_USER, &[&id.to_string()], rows::web_user).await
     }
 
     async fn web_user_by_email(&self, email: String) -> StorageResult<Option<WebUser>> {
-        let c = self.client().await?;
-        let sql = format!("{WEB_USER_COLUMNS} WHERE email = $1 AND disabled_at IS NULL");
-        let row = c.query_opt(&sql, &[&email]).await?;
-        row.as_ref().map(web_user_from_row).transpose()
+        self.query_opt(statements::WEB_USER_BY_EMAIL, &[&email], rows::web_user).await
     }
 
     async fn claim_sign_in_attempt(
@@ -993,86 +638,40 @@ impl HubStorage for PostgresStorage {
         lock_until: i64,
         now: i64,
     ) -> StorageResult<SignInClaim> {
-        let c = self.client().await?;
-        let row = c
-            .query_opt(
-                "UPDATE web_users SET
-                     failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END,
-                     locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END
-                 WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4) RETURNING locked_until",
-                &[&id.to_string(), &i64::from(max_failures), &lock_until, &now],
-            )
-            .await?;
-        Ok(match row {
+        let params: Params = &[&id.to_string(), &i64::from(max_failures), &lock_until, &now];
+        Ok(match self.query_opt(statements::WEB_USER_CLAIM_SIGN_IN, params, |r| r.opt_int(0)).await? {
             None => SignInClaim::Locked,
-            Some(r) => SignInClaim::Claimed { locks: r.get::<_, Option<i64>>(0) == Some(lock_until) },
+            Some(until) => SignInClaim::Claimed { locks: until == Some(lock_until) },
         })
     }
 
     async fn clear_sign_in_failures(&self, id: Uuid) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute("UPDATE web_users SET failed_attempts = 0, locked_until = NULL WHERE id = $1", &[&id.to_string()])
-            .await?;
-        Ok(())
+        self.exec(statements::WEB_USER_CLEAR_FAILURES, &[&id.to_string()]).await.map(drop)
     }
 
     async fn create_session(&self, session: WebSession) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute(
-            "INSERT INTO web_sessions (token_hash, user_id, csrf, expires_at) VALUES ($1, $2, $3, $4)",
-            &[&session.token_hash, &session.user_id.to_string(), &session.csrf, &session.expires_at],
-        )
-        .await?;
-        Ok(())
+        let params: Params = &[&session.token_hash, &session.user_id.to_string(), &session.csrf, &session.expires_at];
+        self.exec(statements::SESSION_INSERT, params).await.map(drop)
     }
 
     async fn session(&self, token_hash: Vec<u8>) -> StorageResult<Option<WebSession>> {
-        let c = self.client().await?;
-        let row = c
-            .query_opt("SELECT user_id, csrf, expires_at FROM web_sessions WHERE token_hash = $1", &[&token_hash])
-            .await?;
-        row.map(|r| {
-            Ok(WebSession {
-                token_hash: token_hash.clone(),
-                user_id: uuid_of(r.get(0))?,
-                csrf: r.get(1),
-                expires_at: r.get(2),
-            })
-        })
-        .transpose()
+        self.query_opt(statements::SESSION, &[&token_hash], |r| rows::web_session(r, token_hash.clone())).await
     }
 
     async fn delete_session(&self, token_hash: Vec<u8>) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute("DELETE FROM web_sessions WHERE token_hash = $1", &[&token_hash]).await?;
-        Ok(())
+        self.exec(statements::SESSION_DELETE, &[&token_hash]).await.map(drop)
     }
 
     async fn delete_sessions_of(&self, user: Uuid) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute("DELETE FROM web_sessions WHERE user_id = $1", &[&user.to_string()]).await?;
-        Ok(())
+        self.exec(statements::SESSIONS_OF_DELETE, &[&user.to_string()]).await.map(drop)
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute("DELETE FROM web_sessions WHERE expires_at <= $1", &[&now]).await?;
-        Ok(())
+        self.exec(statements::SESSIONS_EXPIRED_DELETE, &[&now]).await.map(drop)
     }
 
     async fn audit_of_owner(&self, org: Uuid, limit: u32) -> StorageResult<Vec<AuditEntry>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log
-                 WHERE doc_id IN (SELECT id FROM documents WHERE owner_org = $1) ORDER BY seq DESC LIMIT $2",
-            )
-            .await?;
-        c.query(&stmt, &[&org.to_string(), &i64::from(limit)])
-            .await?
-            .iter()
-            .map(audit_from_row)
-            .collect::<StorageResult<_>>()
+        self.query_all(statements::AUDIT_OF_OWNER, &[&org.to_string(), &i64::from(limit)], rows::audit_entry).await
     }
 
     async fn audit(&self, entry: AuditEntry) -> StorageResult<()> {
@@ -1082,171 +681,73 @@ impl HubStorage for PostgresStorage {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         // Held until commit: no other hub process reads the same newest hash and forks the chain.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK]).await?;
-        let last = tx.prepare_cached("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1").await?;
-        let prev_hash: Vec<u8> = match tx.query_opt(&last, &[]).await? {
-            Some(row) => row.get::<_, Option<Vec<u8>>>(0).unwrap_or_default(),
-            None => audit::GENESIS.to_vec(),
-        };
+        exec(&tx, XACT_LOCK, &[&AUDIT_LOCK]).await?;
+        let newest = query_opt(&tx, statements::AUDIT_NEWEST, &[], rows::audit_newest).await?;
         // The number is taken under the lock, so seq order is chain order.
-        let next = tx.prepare_cached("SELECT nextval(pg_get_serial_sequence('audit_log', 'seq'))").await?;
-        let seq: i64 = tx.query_one(&next, &[]).await?.get(0);
-        let doc_id = entry.doc_id.map(|d| d.to_string());
-        let hash = audit::entry_hash(
-            &prev_hash,
-            seq,
-            entry.at,
-            &entry.actor,
-            &entry.action,
-            doc_id.as_deref(),
-            entry.allowed,
-            &entry.detail,
-        );
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO audit_log (seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash)
-                 OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .await?;
-        tx.execute(
-            &insert,
-            &[
-                &seq,
-                &entry.at,
-                &entry.actor,
-                &entry.action,
-                &doc_id,
-                &entry.allowed,
-                &entry.detail,
-                &prev_hash,
-                &hash.as_slice(),
-            ],
-        )
-        .await?;
+        let seq = query_one(&tx, NEXT_AUDIT_SEQ, &[], |r| r.int(0)).await?;
+        let row = audit::appended(&entry, seq, newest.map(|(_, hash)| hash));
+        let params: Params = &[
+            &row.seq,
+            &row.at,
+            &row.actor,
+            &row.action,
+            &row.doc_id,
+            &row.allowed,
+            &row.detail,
+            &row.prev_hash,
+            &row.hash,
+        ];
+        exec(&tx, AUDIT_APPEND, params).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn audit_chain_rows(&self, after: i64, limit: u32) -> StorageResult<Vec<AuditChainRow>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT seq, at, actor, action, doc_id, allowed, detail, prev_hash, hash FROM audit_log
-                 WHERE seq > $1 ORDER BY seq LIMIT $2",
-            )
-            .await?;
-        Ok(c.query(&stmt, &[&after, &i64::from(limit)]).await?.iter().map(chain_row).collect())
+        self.query_all(statements::AUDIT_CHAIN_ROWS, &[&after, &i64::from(limit)], rows::audit_chain_row).await
     }
 
     async fn audit_log(&self, limit: u32) -> StorageResult<Vec<AuditEntry>> {
-        let c = self.client().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT at, actor, action, doc_id, allowed, detail FROM audit_log ORDER BY seq DESC LIMIT $1",
-            )
-            .await?;
-        c.query(&stmt, &[&i64::from(limit)]).await?.iter().map(audit_from_row).collect::<StorageResult<_>>()
+        self.query_all(statements::AUDIT_LOG, &[&i64::from(limit)], rows::audit_entry).await
     }
 
     async fn organisations(&self) -> StorageResult<Vec<Organisation>> {
-        let c = self.client().await?;
-        let rows = c
-            .query("SELECT id, name, kind, partner_kind FROM organisations ORDER BY kind = 'partner', name, id", &[])
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Organisation {
-                    id: uuid_of(r.get(0))?,
-                    name: r.get(1),
-                    kind: decode::org_kind(r.get(2))?,
-                    partner_kind: r.get::<_, Option<String>>(3).as_deref().and_then(PartnerKind::from_code),
-                })
-            })
-            .collect()
+        self.query_all(statements::ORGANISATIONS, &[], rows::organisation).await
     }
 
     async fn device_statuses(&self, org: Option<Uuid>) -> StorageResult<Vec<DeviceStatus>> {
-        let c = self.client().await?;
-        let rows = c
-            .query(
-                "SELECT id, org_id, staff_ref, role, name, token_hash, revoked_at,
-                        created_at, last_sync_at, last_held_back, last_refused
-                 FROM devices WHERE $1::text IS NULL OR org_id = $1 ORDER BY org_id, staff_ref, name, id",
-                &[&org.map(|o| o.to_string())],
-            )
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DeviceStatus {
-                    device: device_from_row(r)?,
-                    enrolled_at: r.get(7),
-                    revoked_at: r.get(6),
-                    last_sync_at: r.get(8),
-                    last_held_back: u32::try_from(r.get::<_, i64>(9)).unwrap_or(u32::MAX),
-                    last_refused: u32::try_from(r.get::<_, i64>(10)).unwrap_or(u32::MAX),
-                })
-            })
-            .collect()
+        self.query_all(statements::DEVICE_STATUSES, &[&org.map(|o| o.to_string())], rows::device_status).await
     }
 
     async fn record_sync(&self, device: Uuid, at: i64, held_back: u32, refused: u32) -> StorageResult<()> {
-        let c = self.client().await?;
-        c.execute(
-            "UPDATE devices SET last_sync_at = $2::bigint, last_held_back = $3::bigint, last_refused = $4::bigint
-             WHERE id = $1 AND (last_sync_at IS NULL OR last_sync_at <= $2::bigint - 60000
-                 OR last_held_back != $3::bigint OR last_refused != $4::bigint)",
-            &[&device.to_string(), &at, &i64::from(held_back), &i64::from(refused)],
-        )
-        .await?;
-        Ok(())
+        let params: Params = &[&device.to_string(), &at, &i64::from(held_back), &i64::from(refused)];
+        self.exec(statements::DEVICE_RECORD_SYNC, params).await.map(drop)
     }
 
     async fn web_users_of(&self, org: Uuid) -> StorageResult<Vec<WebUserStatus>> {
-        let c = self.client().await?;
-        let sql = format!("{WEB_USER_STATUS_COLUMNS} WHERE org_id = $1 ORDER BY email");
-        c.query(&sql, &[&org.to_string()]).await?.iter().map(web_user_status_from_row).collect::<StorageResult<_>>()
+        self.query_all(statements::WEB_USERS_OF, &[&org.to_string()], rows::web_user_status).await
     }
 
     async fn web_user_status(&self, email: String) -> StorageResult<Option<WebUserStatus>> {
-        let c = self.client().await?;
-        let sql = format!("{WEB_USER_STATUS_COLUMNS} WHERE email = $1");
-        c.query_opt(&sql, &[&email]).await?.as_ref().map(web_user_status_from_row).transpose()
+        self.query_opt(statements::WEB_USER_STATUS, &[&email], rows::web_user_status).await
     }
 
     async fn set_web_user_disabled(&self, id: Uuid, at: Option<i64>) -> StorageResult<bool> {
-        let c = self.client().await?;
-        Ok(c.execute("UPDATE web_users SET disabled_at = $2 WHERE id = $1", &[&id.to_string(), &at]).await? > 0)
+        Ok(self.exec(statements::WEB_USER_SET_DISABLED, &[&id.to_string(), &at]).await? > 0)
     }
 
     async fn set_web_user_password(&self, id: Uuid, hash: String) -> StorageResult<bool> {
-        let c = self.client().await?;
-        Ok(c.execute(
-            "UPDATE web_users SET password_hash = $2, failed_attempts = 0, locked_until = NULL WHERE id = $1",
-            &[&id.to_string(), &hash],
-        )
-        .await?
-            > 0)
+        Ok(self.exec(statements::WEB_USER_SET_PASSWORD, &[&id.to_string(), &hash]).await? > 0)
     }
 }
 
 /// Grants access, each new grant taking a sequence number (caller holds the sequence lock).
-async fn grant(
-    tx: &Transaction<'_>,
-    grants: &[(Uuid, String)],
-    via: Option<Uuid>,
-) -> Result<(), tokio_postgres::Error> {
-    let held_stmt =
-        tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM doc_access WHERE principal = $1 AND doc_id = $2)").await?;
-    let insert_stmt = tx
-        .prepare_cached("INSERT INTO doc_access (principal, doc_id, granted_seq, via_device) VALUES ($1, $2, $3, $4)")
-        .await?;
+async fn grant(tx: &Transaction<'_>, grants: &[(Uuid, String)], via: Option<Uuid>) -> StorageResult<()> {
     let via = via.map(|d| d.to_string());
     for (doc, principal) in grants {
         let doc = doc.to_string();
-        let held: bool = tx.query_one(&held_stmt, &[principal, &doc]).await?.get(0);
-        if !held {
+        if !query_one(tx, statements::ACCESS_HELD, &[principal, &doc], |r| r.flag(0)).await? {
             let seq = next_seq(tx).await?;
-            tx.execute(&insert_stmt, &[principal, &doc, &seq, &via]).await?;
+            exec(tx, statements::ACCESS_INSERT, &[principal, &doc, &seq, &via]).await?;
         }
     }
     Ok(())
@@ -1254,22 +755,24 @@ async fn grant(
 
 /// Revokes access, recording a purge (with a sequence number) for each grant removed (caller
 /// holds the sequence lock).
-async fn revoke(tx: &Transaction<'_>, revokes: &[(Uuid, String)]) -> Result<(), tokio_postgres::Error> {
-    let delete_stmt = tx
-        .prepare_cached(
-            "DELETE FROM doc_access WHERE principal = $1 AND doc_id = $2
-             RETURNING (SELECT kind FROM documents WHERE id = $2)",
-        )
-        .await?;
-    let insert_stmt =
-        tx.prepare_cached("INSERT INTO purges (seq, principal, doc_id, kind) VALUES ($1, $2, $3, $4)").await?;
+async fn revoke(tx: &Transaction<'_>, revokes: &[(Uuid, String)]) -> StorageResult<()> {
     for (doc, principal) in revokes {
         let doc = doc.to_string();
-        if let Some(row) = tx.query_opt(&delete_stmt, &[principal, &doc]).await? {
-            let kind: String = row.get(0);
+        if let Some(kind) = query_opt(tx, statements::ACCESS_DELETE, &[principal, &doc], |r| r.text(0)).await? {
             let seq = next_seq(tx).await?;
-            tx.execute(&insert_stmt, &[&seq, principal, &doc, &kind]).await?;
+            exec(tx, statements::PURGE_INSERT, &[&seq, principal, &doc, &kind]).await?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The audit log is appended to with the same columns, in the same order, on both backends.
+    #[test]
+    fn the_audit_append_is_the_catalogue_s_with_overriding() {
+        assert_eq!(AUDIT_APPEND, statements::AUDIT_APPEND.replace(") VALUES", ") OVERRIDING SYSTEM VALUE VALUES"));
+    }
 }

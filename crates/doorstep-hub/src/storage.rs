@@ -49,8 +49,8 @@ pub enum StorageError {
 
 impl From<rusqlite::Error> for StorageError {
     fn from(e: rusqlite::Error) -> StorageError {
-        // A row decoder's refusal travels through rusqlite as a conversion failure: give it back
-        // as what it is.
+        // A decoder's refusal inside a rusqlite row closure travels as a conversion failure:
+        // give it back as what it is (`rows` decoders answer a StorageError directly).
         match e {
             rusqlite::Error::FromSqlConversionFailure(_, _, inner) => match inner.downcast::<StorageError>() {
                 Ok(decode) => *decode,
@@ -64,6 +64,11 @@ impl From<rusqlite::Error> for StorageError {
         }
     }
 }
+
+/// How a row is read back, once for both backends.
+pub(crate) mod rows;
+/// The statements both backends run.
+pub(crate) mod statements;
 
 /// Reading stored values back, for both backends: a value that is not what its column holds is
 /// an error, never a nil id or a default role.

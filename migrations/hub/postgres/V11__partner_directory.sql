@@ -11,7 +11,7 @@ CREATE TABLE mail_outbox (
     subject TEXT NOT NULL,
     body TEXT NOT NULL,
     queued_at BIGINT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
+    attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
     sent_at BIGINT,
     last_error TEXT NOT NULL DEFAULT ''

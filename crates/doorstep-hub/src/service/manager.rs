@@ -10,7 +10,7 @@ use doorstep_protocol::Role;
 use uuid::Uuid;
 
 use super::{Caller, Hub, ServiceError};
-use crate::storage::{AuditEntry, HubStorage};
+use crate::storage::{AuditEntry, HubStorage, StorageResult};
 
 /// Refuses any device but a manager's.
 pub fn require_manager(caller: &Caller) -> Result<(), ServiceError> {
@@ -22,6 +22,27 @@ pub fn require_manager(caller: &Caller) -> Result<(), ServiceError> {
 }
 
 impl<S: HubStorage> Hub<S> {
+    /// Audits what a manager's device did, or was refused, now.
+    async fn audit_manager_action(
+        &self,
+        caller: &Caller,
+        action: &str,
+        doc_id: Option<Uuid>,
+        allowed: bool,
+        detail: String,
+    ) -> StorageResult<()> {
+        self.storage
+            .audit(AuditEntry {
+                at: Utc::now().timestamp_millis(),
+                actor: caller.describe(),
+                action: action.into(),
+                doc_id,
+                allowed,
+                detail,
+            })
+            .await
+    }
+
     /// The partner organisations a manager may share ideas with.
     pub async fn partners(&self, caller: &Caller) -> Result<Vec<PartnerOrg>, ServiceError> {
         require_manager(caller)?;
@@ -77,14 +98,7 @@ impl<S: HubStorage> Hub<S> {
         require_manager(caller)?;
         let storage = &self.storage;
         let audit = |allowed: bool, detail: String| {
-            storage.audit(AuditEntry {
-                at: Utc::now().timestamp_millis(),
-                actor: caller.describe(),
-                action: "held_back_discard".into(),
-                doc_id: Some(record),
-                allowed,
-                detail,
-            })
+            self.audit_manager_action(caller, "held_back_discard", Some(record), allowed, detail)
         };
         // Another organisation's device is answered as one that keeps nothing back.
         let target = storage.device(device).await?.filter(|d| d.org_id == caller.device.org_id);
@@ -104,18 +118,9 @@ impl<S: HubStorage> Hub<S> {
     /// (after the office fixed what was wrong): each sees it at its next sync. Audited.
     pub async fn ask_held_back_retry(&self, caller: &Caller) -> Result<(), ServiceError> {
         require_manager(caller)?;
-        let storage = &self.storage;
-        let asked = storage.ask_held_back_retry(caller.device.org_id).await?;
-        storage
-            .audit(AuditEntry {
-                at: Utc::now().timestamp_millis(),
-                actor: caller.describe(),
-                action: "held_back_retry".into(),
-                doc_id: None,
-                allowed: true,
-                detail: format!("asked the organisation's devices to send held-back records again (request {asked})"),
-            })
-            .await?;
+        let asked = self.storage.ask_held_back_retry(caller.device.org_id).await?;
+        let detail = format!("asked the organisation's devices to send held-back records again (request {asked})");
+        self.audit_manager_action(caller, "held_back_retry", None, true, detail).await?;
         Ok(())
     }
 
@@ -124,16 +129,8 @@ impl<S: HubStorage> Hub<S> {
     pub async fn revoke_device(&self, caller: &Caller, id: Uuid) -> Result<(), ServiceError> {
         require_manager(caller)?;
         let storage = &self.storage;
-        let audit = |allowed: bool, detail: String| {
-            storage.audit(AuditEntry {
-                at: Utc::now().timestamp_millis(),
-                actor: caller.describe(),
-                action: "revoke_device".into(),
-                doc_id: None,
-                allowed,
-                detail,
-            })
-        };
+        let audit =
+            |allowed: bool, detail: String| self.audit_manager_action(caller, "revoke_device", None, allowed, detail);
         // Another organisation's device looks exactly like one that does not exist; both refusals
         // are audited alike.
         let target = storage.device(id).await?.filter(|d| d.org_id == caller.device.org_id);
