@@ -154,6 +154,21 @@ const TABLES: &[Table] = &[
         name: "trend_snapshots",
         columns: &[("commissioner_org", Text), ("week", Text), ("counts", Text), ("published_at", Int)],
     },
+    Table { name: "partner_listings", columns: &[("org_id", Text), ("listing", Text), ("updated_at", Int)] },
+    Table {
+        name: "mail_outbox",
+        columns: &[
+            ("id", Text),
+            ("to_address", Text),
+            ("subject", Text),
+            ("body", Text),
+            ("queued_at", Int),
+            ("attempts", Int),
+            ("next_attempt_at", Int),
+            ("sent_at", Int),
+            ("last_error", Text),
+        ],
+    },
     Table {
         name: "audit_log",
         columns: &[

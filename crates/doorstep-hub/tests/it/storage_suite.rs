@@ -79,6 +79,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     organisations_and_enrolment_codes,
+    partner_listings_and_the_mail_outbox,
     devices_are_looked_up_and_revoked,
     a_write_stores_each_change_once_and_grants_and_revokes_readers,
     the_feed_is_in_order_limited_and_leaves_out_a_devices_own_writes,
@@ -1285,6 +1286,42 @@ async fn operators_disable_enable_and_reset_web_users<S: HubStorage>(s: S) {
     let reset = s.web_user(jo.id).await.unwrap().unwrap();
     assert_eq!((reset.password_hash.as_str(), reset.failed_attempts, reset.locked_until), ("$argon2id$new", 0, None));
     assert!(!s.set_web_user_password(Uuid::new_v4(), "x".into()).await.unwrap());
+}
+
+async fn partner_listings_and_the_mail_outbox<S: HubStorage>(s: S) {
+    let org = Uuid::new_v4();
+    let partner = Organisation { id: org, name: "Northbrook OT".into(), kind: OrgKind::Partner, partner_kind: None };
+    s.create_organisation(partner).await.unwrap();
+    s.set_partner_listing(org, "{\"districts\":[\"NB1\"]}".into(), 1).await.unwrap();
+    s.set_partner_listing(org, "{\"districts\":[\"NB2\"]}".into(), 2).await.unwrap();
+    assert_eq!(s.partner_listings().await.unwrap(), [(org, "{\"districts\":[\"NB2\"]}".to_string())], "replaced");
+
+    let mail = |id: Uuid, queued_at: i64| OutgoingMail {
+        id,
+        to: "team@ot.test".into(),
+        subject: "Doorstep".into(),
+        body: "An item".into(),
+        queued_at,
+        attempts: 0,
+        next_attempt_at: queued_at,
+        sent_at: None,
+        last_error: String::new(),
+    };
+    let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
+    s.queue_mail(mail(first, 10)).await.unwrap();
+    s.queue_mail(mail(second, 20)).await.unwrap();
+    s.queue_mail(OutgoingMail { body: "changed".into(), ..mail(first, 10) }).await.unwrap();
+    let due: Vec<Uuid> = s.mail_due(15, 10).await.unwrap().iter().map(|m| m.id).collect();
+    assert_eq!(due, [first], "only what is due; queued twice, kept once");
+    assert_eq!(s.mail_due(100, 10).await.unwrap()[0].body, "An item", "the first queuing stands");
+
+    s.mail_attempted(first, 30, Some("451 try again".into()), 90).await.unwrap();
+    s.mail_attempted(second, 30, None, 0).await.unwrap();
+    assert!(s.mail_due(60, 10).await.unwrap().is_empty(), "a failure waits; a sent message is done");
+    let again = s.mail_due(90, 10).await.unwrap();
+    assert_eq!((again[0].id, again[0].attempts, again[0].last_error.as_str()), (first, 1, "451 try again"));
+    let log = s.mail_log(10).await.unwrap();
+    assert_eq!(log.iter().map(|m| (m.id, m.sent_at)).collect::<Vec<_>>(), [(second, Some(30)), (first, None)]);
 }
 
 async fn doc_facts_are_listed_by_kind_owner_and_reader<S: HubStorage>(s: S) {
