@@ -586,7 +586,23 @@ pub struct ManagerDay {
     #[serde(default)]
     pub attention_since: DateTime<Utc>,
     pub ideas_to_review: Vec<InsightRow>,
+    /// Shared items no partner has answered past the time an answer was due
+    /// (`doorstep_model::routing::respond_by`), longest overdue first.
+    #[serde(default)]
+    pub unanswered: Vec<UnansweredShare>,
     pub sync: SyncBadge,
+}
+
+/// A shared item to chase: the partner has not answered in time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnansweredShare {
+    pub idea_id: String,
+    pub summary: String,
+    pub partner: String,
+    pub urgency: doorstep_model::Urgency,
+    pub due: DateTime<Utc>,
+    /// "was due by 5pm today".
+    pub due_words: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use doorstep_commands::{
     AppError, Attention, BaselinesArgs, ChaseRow, ConsentArgs, CsvKind, DayArgs, DeclineArgs, EditIdeaArgs,
     EditPersonArgs, EnrolmentCode, EnrolmentCodeArgs, ErrorCode, HeldBackRef, IdeaRef, IdeaScreen, ImportArgs,
-    ImportOutcome, ManagerDay, PlanArgs, RowProblem, ShareArgs, SharedRef,
+    ImportOutcome, ManagerDay, PlanArgs, RowProblem, ShareArgs, SharedRef, UnansweredShare,
 };
 use doorstep_model::news2::EscalationLevel;
 use doorstep_model::note::uk_clock;
@@ -79,8 +79,10 @@ impl Device {
         for idea in &mut ideas_to_review {
             idea.author = directory.staff_label(&idea.author);
         }
+        let unanswered = unanswered_shares(&store, now)?;
         drop(store);
         Ok(ManagerDay {
+            unanswered,
             day,
             completed: count("completed"),
             in_progress: count("in_progress"),
@@ -575,6 +577,30 @@ impl Device {
         }
         Ok(hits)
     }
+}
+
+/// Shared items whose answer is overdue, longest overdue first.
+fn unanswered_shares(store: &Store, now: DateTime<Utc>) -> Result<Vec<UnansweredShare>, AppError> {
+    let mut rows = Vec::new();
+    for row in store.shared_items().map_err(storage_error)? {
+        if row.status != doorstep_model::SharedStatus::New || row.revoked.is_some() {
+            continue;
+        }
+        let item: SharedItem = store.get(&row.id).map_err(storage_error)?;
+        if item.overdue(now) {
+            let due = item.respond_by();
+            rows.push(UnansweredShare {
+                idea_id: item.insight_id.to_string(),
+                summary: item.summary,
+                partner: item.partner.name,
+                urgency: item.urgency,
+                due,
+                due_words: format!("was due {}", routing::due_words(due, now)),
+            });
+        }
+    }
+    rows.sort_by_key(|r| r.due);
+    Ok(rows)
 }
 
 /// The person's postcode district and GP practice's ODS code, for routing.

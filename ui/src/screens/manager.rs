@@ -27,6 +27,7 @@ enum DayPart {
     Watch,
     Tablets,
     Ideas,
+    Unanswered,
 }
 
 /// How long a tablet may go without reaching the office before the day lists it.
@@ -121,6 +122,7 @@ pub fn ManagerDayScreen() -> Html {
                 { tile(DayPart::Watch, day.at_concern.len(), "people at concern", "count-watch") }
                 { tile(DayPart::Tablets, quiet.len(), "tablets to check", "count-tablets") }
                 { tile(DayPart::Ideas, day.ideas_to_review.len(), "ideas to review", "count-ideas") }
+                { tile(DayPart::Unanswered, day.unanswered.len(), "partners' answers overdue", "count-unanswered") }
             </ul>
             <p class="nhsuk-body-s" id="count-late">{ format!("Late now: {}. Missed: {}.", day.late, day.missed) }</p>
             if only.is_some() {
@@ -210,6 +212,23 @@ pub fn ManagerDayScreen() -> Html {
                                     { i.person_name.as_ref().map(|n| format!("About {n}. ")).unwrap_or_default() }
                                     { format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }
                                 </p>
+                            </div>
+                        </li>
+                    }) }
+                </ul>
+            }
+            if shown(DayPart::Unanswered) {
+                <h2 id="count-unanswered-list">{"Partners' answers overdue"}</h2>
+                if day.unanswered.is_empty() { <p>{"Every partner has answered in time."}</p> }
+                <ul class="nhsuk-list" id="unanswered">
+                    { for day.unanswered.iter().map(|u| html! {
+                        <li class={classes!("nhsuk-card", "ds-attention", (u.urgency == doorstep_model::Urgency::Urgent).then_some("ds-attention--high"))}>
+                            <div class="nhsuk-card__content">
+                                <h3 class="nhsuk-card__heading nhsuk-heading-s">
+                                    <a href={format!("#idea/{}", u.idea_id)} onclick={go(Route::Idea(u.idea_id.clone()))}>{ u.summary.clone() }</a>
+                                </h3>
+                                <p class="nhsuk-card__description"><strong>{ format!("{} has not answered: {}.", u.partner, u.due_words) }</strong></p>
+                                <p class="nhsuk-body-s">{"Phone them, or share it with someone else."}</p>
                             </div>
                         </li>
                     }) }

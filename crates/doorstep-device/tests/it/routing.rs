@@ -2,7 +2,7 @@
 //! against a real hub holding a partner directory: who is offered first and why, and the
 //! out-of-area rule, which the hub enforces even on a share the app never made.
 
-use doorstep_commands::{ErrorCode, IdeaArgs, IdeaRef, ShareArgs};
+use doorstep_commands::{DayArgs, ErrorCode, IdeaArgs, IdeaRef, ShareArgs};
 use doorstep_hub::admin::set_partner_listing;
 use doorstep_hub::partner_directory::ListingRecord;
 use doorstep_hub::storage::HubStorage;
@@ -99,6 +99,19 @@ async fn partners_that_fit_come_first_with_why_and_out_of_area_needs_a_reason_th
     for item in &items {
         assert!(hub.storage.load_document(item.id.0).await.expect("load").is_some(), "{} stored", item.partner.name);
     }
+
+    // The office's day lists what partners have not answered in time: nothing yet; a week on
+    // (the idea is "soon": two working days), both shares.
+    let (office, clock) = crate::seams::test_clock(office, chrono::Utc::now());
+    let day = office.manager_day(DayArgs { day: None }).await.expect("day");
+    assert!(day.unanswered.is_empty(), "nothing is due yet: {:?}", day.unanswered);
+    *clock.lock().unwrap_or_else(|p| p.into_inner()) = chrono::Utc::now() + chrono::Duration::days(8);
+    let day = office.manager_day(DayArgs { day: None }).await.expect("day");
+    let mut late: Vec<&str> = day.unanswered.iter().map(|u| u.partner.as_str()).collect();
+    late.sort_unstable();
+    assert_eq!(late, ["Northbrook OT", "Southfield OT"]);
+    assert!(day.unanswered.iter().all(|u| u.summary == "Grab rail by the back door" && u.idea_id == id));
+    assert!(day.unanswered[0].due_words.starts_with("was due by 5pm "), "{}", day.unanswered[0].due_words);
 
     // A share the app would not make (out of area, no reason), written straight into the
     // office's store: the hub holds it back and never stores it.

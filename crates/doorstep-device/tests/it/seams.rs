@@ -1187,7 +1187,7 @@ async fn the_next_carer_sees_the_last_visits_note_and_how_to_get_in() {
 }
 
 /// A clock the test moves: the device reads it for "now".
-fn test_clock(
+pub(crate) fn test_clock(
     device: Device,
     at: chrono::DateTime<chrono::Utc>,
 ) -> (Device, std::sync::Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>) {
