@@ -12,3 +12,4 @@ mod partner_web;
 mod store;
 mod sync;
 mod sync_schedules;
+mod told_in_time;
