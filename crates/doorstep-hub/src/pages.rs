@@ -6,11 +6,11 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::shared::SharedStatus;
-use doorstep_model::{ConsentBasis, ResponseOutcome, SharedItem, SharedKind, Urgency, routing};
+use doorstep_model::{ConsentBasis, ResponseOutcome, SharedKind, Urgency, routing};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::sharing::{Inbox, InboxFilter, WebCaller, WebError};
-use crate::storage::{AuditEntry, WebRole};
+use crate::sharing::{ActivityLine, Inbox, InboxFilter, ItemPage, WebCaller, WebError};
+use crate::storage::WebRole;
 use crate::trends::{self, Count, Trends};
 
 pub fn uk_time(at: DateTime<Utc>) -> String {
@@ -155,6 +155,41 @@ pub fn sign_in(csrf: &str, email: &str, problem: Option<&str>, notice: Option<&s
                         }
                         button.nhsuk-button type="submit" { "Sign in" }
                     }
+                    p { a href="/forgotten-password" { "Forgotten your password?" } }
+                }
+            }
+        },
+    )
+}
+
+/// Who to ask for a new password: the hub sends no reset links (a link in a shared mailbox
+/// would open someone's account to whoever reads it).
+pub fn forgotten_password() -> Markup {
+    layout(
+        "Forgotten your password?",
+        None,
+        html! {
+            div.nhsuk-grid-row {
+                div."nhsuk-grid-column-two-thirds" {
+                    a.nhsuk-back-link href="/sign-in" { "Back to sign in" }
+                    h1 { "Forgotten your password?" }
+                    p {
+                        "Ask the person who gave you your account: usually your team's manager or your "
+                        "organisation's Doorstep contact. They ask the team that runs this hub to set a new "
+                        "password for you, and tell you it in person or by phone."
+                    }
+                    p {
+                        "Doorstep does not send passwords or reset links by e-mail: team mailboxes are read "
+                        "by many people."
+                    }
+                    div.nhsuk-inset-text {
+                        p {
+                            "If your account is locked after too many tries, wait "
+                            (crate::sharing::LOCK_OUT_MINUTES)
+                            " minutes and try again, or ask for a new password: setting one lifts the lock."
+                        }
+                    }
+                    p { a href="/sign-in" { "Sign in" } }
                 }
             }
         },
@@ -280,7 +315,11 @@ pub fn inbox(caller: &WebCaller, filter: &InboxFilter, inbox: &Inbox) -> Markup 
                                     (uk_time_ms(row.facts.shared_at))
                                     @if let Some(due) = row.due() {
                                         br;
-                                        span.nhsuk-body-s { "Answer " (routing::due_words(due, inbox.now)) }
+                                        @if inbox.now > due {
+                                            strong.nhsuk-body-s { "Overdue: was due " (routing::due_words(due, inbox.now)) }
+                                        } @else {
+                                            span.nhsuk-body-s { "Answer " (routing::due_words(due, inbox.now)) }
+                                        }
                                     }
                                 }
                             }
@@ -352,12 +391,19 @@ fn sbard_heading(letter: &str, title: &str) -> Markup {
     html! { h2 { span.hub-sbard__letter aria-hidden="true" { (letter) } (title) } }
 }
 
-/// An item as SBARD, then the response form. `problem` re-shows the form after a refusal, with
-/// what the partner chose and typed.
-pub fn item(caller: &WebCaller, item: &SharedItem, problem: Option<(&str, &str, &str)>, answered: bool) -> Markup {
+/// An item for someone busy: who it is about (or how to find out), what is asked of them and
+/// by when, then the SBARD and the response form. `problem` re-shows the form after a refusal,
+/// with what the partner chose and typed.
+pub fn item(caller: &WebCaller, page: &ItemPage, problem: Option<(&str, &str, &str)>, answered: bool) -> Markup {
+    let item = &page.item;
     let sbard = item.sbard();
     let (chosen, typed) = problem.map(|(_, o, m)| (o, m)).unwrap_or(("", ""));
     let news2 = item.observations.as_ref().and_then(|o| o.news2());
+    let due = (item.responses.is_empty() && item.revoked.is_none()).then(|| item.respond_by());
+    let office = page
+        .office
+        .as_ref()
+        .map(|(phone, hours)| if hours.trim().is_empty() { phone.clone() } else { format!("{phone} ({hours})") });
     layout(
         &item.summary,
         Some(caller),
@@ -369,15 +415,45 @@ pub fn item(caller: &WebCaller, item: &SharedItem, problem: Option<(&str, &str, 
                     p { "Your response is saved. The care provider and the care worker will see it on their next sync." }
                 }
             }
+            (patient_banner(page, office.as_deref()))
             span.nhsuk-caption-l { (item.kind.label()) " from " (item.provider.name) }
             h1 { (item.summary) }
-            p { (urgency_tag(item.urgency.code())) " " (status_tag(item.status())) }
+            p {
+                (urgency_tag(item.urgency.code())) " " (status_tag(item.status()))
+                @if let Some(due) = due {
+                    " "
+                    @if page.now > due {
+                        strong.nhsuk-tag."nhsuk-tag--red" #due { "Overdue: was due " (routing::due_words(due, page.now)) }
+                    } @else {
+                        strong #due { "Answer " (routing::due_words(due, page.now)) }
+                    }
+                }
+            }
+            div.nhsuk-card."nhsuk-card--feature" #asked {
+                div.nhsuk-card__content."nhsuk-card__content--feature" {
+                    h2.nhsuk-card__heading."nhsuk-card__heading--feature" { "What we are asking you to do" }
+                    @if item.suggested_action.trim().is_empty() {
+                        p { "Nothing in particular: " (item.provider.name) " wanted you to know. " (item.purpose) }
+                    } @else {
+                        p.hub-pre { (item.suggested_action) }
+                        p.nhsuk-body-s { "Why you: " (item.purpose) }
+                    }
+                    @if item.revoked.is_none() {
+                        p { a href="#respond" { "Respond to this" } }
+                    }
+                }
+            }
             dl.nhsuk-summary-list {
-                (summary_row("Shared by", html! { (item.provider.name) ", " (uk_time(item.shared_at)) }))
+                (summary_row("Shared by", html! {
+                    (item.provider.name) ", " (uk_time(item.shared_at))
+                    @if let Some(office) = &office { br; "Office: " (office) }
+                }))
                 (summary_row("Raised by", html! { "Care worker " (item.raised_by) }))
-                (summary_row("Purpose", html! { (item.purpose) }))
                 (summary_row("Consent", html! { (consent_words(item.consent_basis)) }))
                 @if !item.area.is_empty() { (summary_row("Area", html! { (item.area) })) }
+                @if !item.out_of_area_reason.is_empty() {
+                    (summary_row("Why you, out of area", html! { (item.out_of_area_reason) }))
+                }
             }
             div.hub-sbard {
                 (sbard_heading("S", "Situation"))
@@ -385,14 +461,10 @@ pub fn item(caller: &WebCaller, item: &SharedItem, problem: Option<(&str, &str, 
                 (sbard_heading("B", "Background"))
                 @if let Some(p) = &item.person {
                     dl.nhsuk-summary-list {
-                        (summary_row("Name", html! { (p.name) }))
-                        @if let Some(nhs) = &p.nhs_number { (summary_row("NHS number", html! { (nhs.formatted()) })) }
-                        @if let Some(dob) = p.date_of_birth { (summary_row("Date of birth", html! { (uk_date(dob)) })) }
                         @if !p.postcode.is_empty() { (summary_row("Postcode", html! { (p.postcode) })) }
                         @if !p.gp_practice.is_empty() { (summary_row("GP practice", html! { (p.gp_practice) })) }
+                        @if !p.what_matters_to_me.is_empty() { (summary_row("What matters to them", html! { (p.what_matters_to_me) })) }
                     }
-                } @else {
-                    p.nhsuk-body-s { "The person's details are not shared with your organisation." }
                 }
                 @if sbard.background.is_empty() { p { "No more background was given." } }
                 @else { p.hub-pre { (sbard.background) } }
@@ -432,7 +504,7 @@ pub fn item(caller: &WebCaller, item: &SharedItem, problem: Option<(&str, &str, 
                 }
             }
             @if item.revoked.is_none() {
-                form method="post" action=(format!("/items/{}/respond", item.id)) novalidate {
+                form #respond method="post" action=(format!("/items/{}/respond", item.id)) novalidate {
                     input type="hidden" name="csrf" value=(caller.session.csrf);
                     div.nhsuk-form-group {
                         fieldset.nhsuk-fieldset {
@@ -465,9 +537,43 @@ pub fn item(caller: &WebCaller, item: &SharedItem, problem: Option<(&str, &str, 
                     button.nhsuk-button type="submit" { "Send response" }
                 }
             }
-            p { a href=(format!("/items/{}/fhir.json", item.id)) { "Download as FHIR (JSON)" } }
+            h2.nhsuk-heading-s { "For IT systems" }
+            p.nhsuk-body-s {
+                "To load this item into a clinical or case system: "
+                a href=(format!("/items/{}/fhir.json", item.id)) { "download it as FHIR R4 (JSON)" } "."
+            }
         },
     )
+}
+
+/// Who the item is about, first, as NHS screens show a patient: name, date of birth, NHS number.
+/// Without them, how to find out: the provider's phone and a reference to quote.
+fn patient_banner(page: &ItemPage, office: Option<&str>) -> Markup {
+    let item = &page.item;
+    html! {
+        div.hub-banner #patient-banner {
+            @if let Some(p) = &item.person {
+                p.hub-banner__name { (p.name) }
+                dl.hub-banner__facts {
+                    div { dt { "Born" } dd { (p.date_of_birth.map(uk_date).unwrap_or_else(|| "not known".into())) } }
+                    div {
+                        dt { "NHS number" }
+                        dd { (p.nhs_number.as_ref().map(|n| n.formatted()).unwrap_or_else(|| "not known".into())) }
+                    }
+                }
+            } @else {
+                p.hub-banner__name { "Not identified" }
+                p {
+                    "Their details are not shared with your organisation. To find out who it is, "
+                    @match office {
+                        Some(office) => { "phone " (item.provider.name) " on " strong { (office) } }
+                        None => { "contact " (item.provider.name) }
+                    }
+                    " and quote " strong { (page.reference()) } "."
+                }
+            }
+        }
+    }
 }
 
 fn news2_table(n: &News2Assessment) -> Markup {
@@ -580,39 +686,25 @@ pub fn trends(caller: &WebCaller, t: &Trends) -> Markup {
     )
 }
 
-pub fn activity(caller: &WebCaller, entries: &[AuditEntry]) -> Markup {
+pub fn activity(caller: &WebCaller, lines: &[ActivityLine]) -> Markup {
     layout(
         "Partner activity",
         Some(caller),
         html! {
             h1 { "Partner activity" }
             p.nhsuk-lede-text {
-                "Every time a partner opened, answered or exported something " (caller.org.name)
-                " shared, and every refused attempt."
+                "Every time a partner opened, answered or downloaded something " (caller.org.name)
+                " shared, and every refused attempt, newest first."
             }
-            @if entries.is_empty() {
+            @if lines.is_empty() {
                 p { "No partner has opened anything yet." }
             } @else {
-                table.nhsuk-table {
-                    thead.nhsuk-table__head {
-                        tr.nhsuk-table__row {
-                            th.nhsuk-table__header scope="col" { "When" }
-                            th.nhsuk-table__header scope="col" { "Who" }
-                            th.nhsuk-table__header scope="col" { "What" }
-                            th.nhsuk-table__header scope="col" { "Detail" }
-                        }
-                    }
-                    tbody.nhsuk-table__body {
-                        @for e in entries {
-                            tr.nhsuk-table__row {
-                                td.nhsuk-table__cell { (uk_time_ms(e.at)) }
-                                td.nhsuk-table__cell { (e.actor) }
-                                td.nhsuk-table__cell {
-                                    (e.action.replace('_', " "))
-                                    @if !e.allowed { " " strong.nhsuk-tag."nhsuk-tag--red" { "Refused" } }
-                                }
-                                td.nhsuk-table__cell { (e.detail) }
-                            }
+                ul.nhsuk-list #activity {
+                    @for line in lines {
+                        li {
+                            span.nhsuk-body-s { (uk_time_ms(line.at)) ": " }
+                            (line.said)
+                            @if line.refused { " " strong.nhsuk-tag."nhsuk-tag--red" { "Refused" } }
                         }
                     }
                 }

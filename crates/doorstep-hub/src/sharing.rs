@@ -84,6 +84,52 @@ pub struct InboxFilter {
     pub page: usize,
 }
 
+/// One line of the provider's activity page, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityLine {
+    /// Unix ms.
+    pub at: i64,
+    /// "Ola Adeyemi (Northbrook Adult Social Care) opened 'Grab rail by the back door'".
+    pub said: String,
+    pub refused: bool,
+}
+
+impl ActivityLine {
+    fn new(e: &AuditEntry, who: String, item: Option<String>) -> ActivityLine {
+        let item = item.unwrap_or_else(|| "a record".into());
+        let did = match (e.action.as_str(), e.allowed) {
+            ("read", true) => format!("opened {item}"),
+            ("read", false) => format!("tried to open {item}"),
+            ("respond", true) => format!("answered {item}"),
+            ("respond", false) => format!("tried to answer {item}"),
+            ("export_fhir", true) => format!("downloaded {item} for an IT system"),
+            ("export_csv", true) => format!("downloaded {item} in a spreadsheet"),
+            ("write", false) => format!("tried to change {item}"),
+            (other, true) => format!("{} {item}", other.replace('_', " ")),
+            (other, false) => format!("tried to {} {item}", other.replace('_', " ")),
+        };
+        let refused = if e.allowed { String::new() } else { format!(": refused ({})", e.detail) };
+        ActivityLine { at: e.at, said: format!("{who} {did}{refused}"), refused: !e.allowed }
+    }
+}
+
+/// An item's page: see [`Hub::item_page`].
+#[derive(Debug, Clone)]
+pub struct ItemPage {
+    pub item: SharedItem,
+    /// The provider's office phone and hours.
+    pub office: Option<(String, String)>,
+    pub now: DateTime<Utc>,
+}
+
+impl ItemPage {
+    /// What a partner quotes when they phone about an item that does not name the person.
+    pub fn reference(&self) -> String {
+        let hex = self.item.id.0.simple().to_string().to_uppercase();
+        format!("DS-{}", &hex[..8])
+    }
+}
+
 impl InboxFilter {
     /// Whether any filter is chosen (the page then shows them open).
     pub fn any(&self) -> bool {
@@ -414,6 +460,28 @@ impl<S: HubStorage> Hub<S> {
         })
     }
 
+    /// What an item's page shows: the item (read as [`Hub::shared_item`] reads it), how to reach
+    /// the provider that shared it, and the hub's time for "due by".
+    pub async fn item_page(&self, caller: &WebCaller, id: Uuid) -> Result<ItemPage, WebError> {
+        let item = self.shared_item(caller, id, "read").await?;
+        let office = self.provider_office(item.provider.id).await?;
+        Ok(ItemPage { item, office, now: self.clock.now() })
+    }
+
+    /// The provider's office phone and hours, from the directory its managers keep (which the
+    /// hub holds as it holds any record), where they have set one.
+    async fn provider_office(&self, provider: Uuid) -> Result<Option<(String, String)>, WebError> {
+        let id = doorstep_model::DirectoryId::for_provider(provider).0;
+        let Some(stored) = self.storage.load_document(id).await? else { return Ok(None) };
+        if stored.kind != RecordKind::Directory || stored.owner_org != provider {
+            return Ok(None);
+        }
+        let directory = load_strict(&stored.bytes)
+            .ok()
+            .and_then(|doc| autosurgeon::hydrate::<_, doorstep_model::Directory>(&doc).ok());
+        Ok(directory.filter(|d| !d.office_phone.trim().is_empty()).map(|d| (d.office_phone, d.office_hours)))
+    }
+
     /// One shared item, if it is shared with the caller's organisation. Every look, allowed or
     /// not, is audited with the purpose it was shared for.
     pub async fn shared_item(&self, caller: &WebCaller, id: Uuid, action: &str) -> Result<SharedItem, WebError> {
@@ -612,9 +680,66 @@ impl<S: HubStorage> Hub<S> {
     }
 
     /// Who read and answered what the caller's provider shared, newest first.
-    pub async fn partner_activity(&self, caller: &WebCaller) -> Result<Vec<AuditEntry>, WebError> {
+    pub async fn partner_activity(&self, caller: &WebCaller) -> Result<Vec<ActivityLine>, WebError> {
         self.require(caller, WebRole::Manager, "activity").await?;
-        Ok(self.storage.audit_of_owner(caller.org.id, 500).await?)
+        let entries = self.storage.audit_of_owner(caller.org.id, 500).await?;
+        // People and items are looked up once each, however many lines name them.
+        let mut people: std::collections::HashMap<String, String> = Default::default();
+        let mut titles: std::collections::HashMap<Uuid, String> = Default::default();
+        let mut lines = Vec::with_capacity(entries.len());
+        for e in entries {
+            let who = match people.get(&e.actor) {
+                Some(who) => who.clone(),
+                None => {
+                    let who = self.actor_in_words(&e.actor).await?;
+                    people.insert(e.actor.clone(), who.clone());
+                    who
+                }
+            };
+            let item = match e.doc_id {
+                Some(id) => match titles.get(&id) {
+                    Some(t) => Some(t.clone()),
+                    None => {
+                        let title = self.item_title(id, caller.org.id).await?;
+                        titles.insert(id, title.clone());
+                        Some(title)
+                    }
+                },
+                None => None,
+            };
+            lines.push(ActivityLine::new(&e, who, item));
+        }
+        Ok(lines)
+    }
+
+    /// "Ola Adeyemi (Northbrook Adult Social Care)" for an audit entry's "ola@… (partner at
+    /// Northbrook Adult Social Care)"; the entry's own words where there is no such account.
+    async fn actor_in_words(&self, actor: &str) -> Result<String, WebError> {
+        let Some((email, rest)) = actor.split_once(" (") else { return Ok(actor.to_string()) };
+        let org = rest.trim_end_matches(')').split_once(" at ").map(|(_, org)| org.to_string());
+        let name = self.storage.web_user_by_email(email.to_lowercase()).await?.map(|u| u.name);
+        Ok(match (name, org) {
+            (Some(name), Some(org)) => format!("{name} ({org})"),
+            (Some(name), None) => name,
+            _ => actor.to_string(),
+        })
+    }
+
+    /// An item's summary, shortened, for the activity page: only the provider's own items.
+    async fn item_title(&self, id: Uuid, owner: Uuid) -> Result<String, WebError> {
+        let item = match self.storage.load_document(id).await? {
+            Some(d) if d.kind == RecordKind::Shared && d.owner_org == owner => {
+                load_strict(&d.bytes).ok().and_then(|doc| autosurgeon::hydrate::<_, SharedItem>(&doc).ok())
+            }
+            _ => None,
+        };
+        Ok(item.map_or_else(
+            || "a record".to_string(),
+            |i| {
+                let words: String = i.summary.chars().take(40).collect();
+                if i.summary.chars().count() > 40 { format!("'{}…'", words.trim_end()) } else { format!("'{words}'") }
+            },
+        ))
     }
 
     pub(crate) async fn audit_web(

@@ -49,6 +49,7 @@ pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, limits: Arc<ClientLimits>, option
         .route("/", get(home::<S>))
         .route("/sign-in", get(sign_in_page).post(sign_in::<S>))
         .route("/sign-out", post(sign_out::<S>))
+        .route("/forgotten-password", get(|| async { pages::forgotten_password() }))
         .route("/inbox", get(inbox::<S>))
         .route("/inbox.csv", get(inbox_csv::<S>))
         .route("/items/{id}", get(item::<S>))
@@ -321,8 +322,8 @@ async fn item<S: HubStorage>(
     Path(id): Path<String>,
     PageQuery(q): PageQuery<ItemQuery>,
 ) -> Page {
-    let item = state.hub.shared_item(&caller, parse_id(&id)?, "read").await?;
-    Ok(pages::item(&caller, &item, None, q.answered.is_some()).into_response())
+    let page = state.hub.item_page(&caller, parse_id(&id)?).await?;
+    Ok(pages::item(&caller, &page, None, q.answered.is_some()).into_response())
 }
 
 #[derive(Deserialize)]
@@ -356,10 +357,10 @@ async fn respond<S: HubStorage>(
     match result {
         Ok(()) => Redirect::to(&format!("/items/{id}?answered=1")).into_response(),
         // Show the form again with the problem said plainly and the typed message kept.
-        Err(WebError::Invalid(problem)) => match state.hub.shared_item(&caller, id, "read").await {
-            Ok(item) => (
+        Err(WebError::Invalid(problem)) => match state.hub.item_page(&caller, id).await {
+            Ok(page) => (
                 StatusCode::BAD_REQUEST,
-                pages::item(&caller, &item, Some((&problem, &form.outcome, &form.message)), false),
+                pages::item(&caller, &page, Some((&problem, &form.outcome, &form.message)), false),
             )
                 .into_response(),
             Err(e) => page_error(&e),

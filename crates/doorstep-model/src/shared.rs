@@ -80,8 +80,8 @@ impl SharedKind {
 
     pub fn label(self) -> &'static str {
         match self {
-            SharedKind::Idea => "Hospital-avoidance idea",
-            SharedKind::Observation => "Observation",
+            SharedKind::Idea => "Request to act",
+            SharedKind::Observation => "Something a care worker noticed",
         }
     }
 

@@ -89,6 +89,12 @@ async fn set_up(dir: &Path) -> World {
     visit.carers = vec![StaffId::new("C001")];
     manager.store.lock().await.put(&person).unwrap();
     manager.store.lock().await.put(&visit).unwrap();
+    // The office's number, from the directory its managers keep: partners phone it about an item
+    // that does not say who it is about.
+    let mut directory = doorstep_model::Directory::new(hub.provider);
+    directory.office_phone = "01632 960 100".into();
+    directory.office_hours = "Monday to Friday, 8am to 6pm".into();
+    manager.store.lock().await.put(&directory).unwrap();
     manager.sync().await;
     carer.sync().await;
     // The visit's note: a near-fall, and vital signs scoring NEWS2 5.
@@ -178,6 +184,12 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     screens.wait("#email").await;
     screens.shot("partner-sign-in").await;
     assert_accessible(&screens, "partner-sign-in").await;
+    // A forgotten password: the page says who to ask (no reset links by e-mail).
+    screens.click("a[href='/forgotten-password']").await;
+    screens.wait_text("h1", "Forgotten your password?").await;
+    assert!(page_text(&screens).await.contains("Ask the person who gave you your account"));
+    screens.shot("partner-forgotten-password").await;
+    assert_accessible(&screens, "partner-forgotten-password").await;
 
     // The council's inbox: exactly its two items, the urgent one first.
     sign_in(&screens, &base, "ola@council.example", PASSWORD).await;
@@ -205,6 +217,19 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
         assert!(text.contains(part), "SBARD {part} missing: {text}");
     }
     assert!(text.contains(&world.person.name.display()) && text.contains("943 476 5919"), "{text}");
+    // Who it is about comes first, as a patient banner; then what is asked, and by when.
+    let banner = screens.wait("#patient-banner").await.text().await.unwrap();
+    assert!(banner.starts_with(&world.person.name.display()) && banner.contains("943 476 5919"), "{banner}");
+    let asked = screens.wait("#asked").await.text().await.unwrap();
+    assert!(
+        asked.contains("What we are asking you to do") && asked.contains("OT assessment for a grab rail"),
+        "{asked}"
+    );
+    assert!(asked.contains("Respond to this"), "{asked}");
+    assert!(screens.wait("#due").await.text().await.unwrap().contains("by "), "an answer is due");
+    assert!(text.contains("Office: 01632 960 100 (Monday to Friday, 8am to 6pm)"), "{text}");
+    assert!(text.contains("Request to act from Sunrise Home Care"), "plain words: {text}");
+    assert!(text.contains("For IT systems"), "{text}");
     assert!(text.contains("So the OT can assess for a grab rail"), "the purpose is shown");
     assert!(text.contains("NEWS2 5") && text.contains("Caught herself on the door frame"), "{text}");
     screens.shot("partner-item").await;
@@ -292,7 +317,13 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     sign_in(&screens, &base, "manager@sunrise.example", PASSWORD).await;
     screens.wait_text("h1", "Partner activity").await;
     let text = page_text(&screens).await;
-    assert!(text.contains("ola@council.example") && text.contains("respond") && text.contains("Refused"), "{text}");
+    assert!(
+        text.contains("Ola Adeyemi (Northbrook Adult Social Care) answered 'Grab rail by the back door'"),
+        "in plain words: {text}"
+    );
+    assert!(text.contains("Ola Adeyemi (Northbrook Adult Social Care) opened 'Grab rail by the back door'"), "{text}");
+    assert!(text.contains("tried to open") && text.contains("Refused"), "{text}");
+    assert!(!text.contains("ola@council.example"), "names, not accounts: {text}");
     screens.shot("partner-activity").await;
     assert_accessible(&screens, "partner-activity").await;
 
@@ -310,6 +341,13 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     let text = page_text(&screens).await;
     assert!(!text.contains(&world.person.name.family) && !text.contains("943 476 5919"), "{text}");
     assert!(text.contains("not shared with your organisation"));
+    // Not identified: who to phone, and what to quote.
+    let banner = screens.wait("#patient-banner").await.text().await.unwrap();
+    let reference = format!("DS-{}", &world.for_surgery.id.0.simple().to_string().to_uppercase()[..8]);
+    assert!(banner.starts_with("Not identified"), "{banner}");
+    assert!(banner.contains("phone Sunrise Home Care on 01632 960 100") && banner.contains(&reference), "{banner}");
+    screens.shot("partner-item-not-identified").await;
+    assert_accessible(&screens, "partner-item-not-identified").await;
 
     // Ideas about people of two providers, in the latest week a commissioner can see.
     commissioned_ideas(&world, dir.path()).await;
