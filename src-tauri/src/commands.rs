@@ -64,6 +64,7 @@ register![
     idea,
     partners,
     partner_suggestions,
+    reply_to_partner,
     share_idea,
     stop_sharing,
     edit_idea,
@@ -228,6 +229,11 @@ async fn partners(core: Core<'_>, args: ()) -> Answer<Vec<PartnerOrg>> {
 #[tauri::command]
 async fn partner_suggestions(core: Core<'_>, args: c::IdeaRef) -> Answer<Vec<doorstep_model::routing::Suggestion>> {
     core.partner_suggestions(args).await
+}
+
+#[tauri::command]
+async fn reply_to_partner(core: Core<'_>, args: c::ReplyArgs) -> Answer<doorstep_model::view::SharedItemRow> {
+    core.reply_to_partner(args).await
 }
 
 #[tauri::command]

@@ -93,6 +93,8 @@ commands! {
     GetMyIdeas = "my_ideas", () => Vec<MyIdea>;
     /// Partners' answers to the carer's ideas that arrived since they last opened "My ideas".
     GetNewReplies = "new_replies", () => Vec<NewReply>;
+    /// Writes to the partner on a shared item (the carer who raised the idea, or the office).
+    ReplyToPartner = "reply_to_partner", ReplyArgs => doorstep_model::view::SharedItemRow;
     GetSyncStatus = "sync_status", () => SyncBadge;
     SyncNow = "sync_now", () => SyncBadge;
     /// Sends again the records the hub held back, now that the office has fixed what was wrong.
@@ -654,6 +656,20 @@ pub struct MyIdea {
     /// Answers that arrived since the carer last opened "My ideas".
     #[serde(default)]
     pub new_replies: usize,
+    /// Partners' messages that arrived since then.
+    #[serde(default)]
+    pub new_messages: usize,
+    /// When "My ideas" was last opened before now: what came after is new.
+    #[serde(default)]
+    pub new_since: Option<DateTime<Utc>>,
+}
+
+/// A message to the partner on a shared item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyArgs {
+    /// The shared item's id.
+    pub id: String,
+    pub text: String,
 }
 
 /// A partner answered one of the carer's ideas, and the carer has not seen it yet.

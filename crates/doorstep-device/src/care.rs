@@ -289,11 +289,18 @@ impl Device {
             let shared = store.shared_items_of(&row.id).map_err(storage_error)?;
             let new_replies =
                 shared.iter().flat_map(|s| &s.responses).filter(|r| seen.is_none_or(|at| r.at > at)).count();
+            let new_messages = shared
+                .iter()
+                .flat_map(|s| &s.messages)
+                .filter(|m| m.side == doorstep_model::ThreadSide::Partner && seen.is_none_or(|at| m.at > at))
+                .count();
             ideas.push(MyIdea {
                 insight: store.get::<Insight>(&row.id).map_err(storage_error)?,
                 person_name: name_of(&store, row.person_id.as_deref())?,
                 shared,
                 new_replies,
+                new_messages,
+                new_since: seen,
             });
         }
         store.set_setting(REPLIES_SEEN_AT, &self.now().to_rfc3339()).map_err(storage_error)?;

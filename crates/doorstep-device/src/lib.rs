@@ -18,6 +18,7 @@
 
 mod attempts;
 mod care;
+mod conversation;
 mod directory;
 mod errors;
 mod keys;

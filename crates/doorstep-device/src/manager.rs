@@ -260,7 +260,7 @@ impl Device {
     }
 
     /// Asks background sync to run now, so a share or its end reaches the hub promptly.
-    fn sync_soon(&self) {
+    pub(crate) fn sync_soon(&self) {
         self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(doorstep_sync::Background::sync_now);
     }
 

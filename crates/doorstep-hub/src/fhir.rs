@@ -473,6 +473,8 @@ mod tests {
                 by: "Sam OT".into(),
                 at: at(600),
             }],
+            messages: Vec::new(),
+            handled_by: None,
             out_of_area_reason: String::new(),
             revoked: None,
         }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::shared::SharedStatus;
-use doorstep_model::{ConsentBasis, ResponseOutcome, SharedKind, Urgency, routing};
+use doorstep_model::{ConsentBasis, ResponseOutcome, SharedItem, SharedKind, ThreadSide, Urgency, routing};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::sharing::{ActivityLine, Inbox, InboxFilter, ItemPage, WebCaller, WebError};
@@ -394,9 +394,10 @@ fn sbard_heading(letter: &str, title: &str) -> Markup {
 /// An item for someone busy: who it is about (or how to find out), what is asked of them and
 /// by when, then the SBARD and the response form. `problem` re-shows the form after a refusal,
 /// with what the partner chose and typed.
-pub fn item(caller: &WebCaller, page: &ItemPage, problem: Option<(&str, &str, &str)>, answered: bool) -> Markup {
+pub fn item(caller: &WebCaller, page: &ItemPage, forms: ItemForms<'_>) -> Markup {
     let item = &page.item;
     let sbard = item.sbard();
+    let problem = forms.respond;
     let (chosen, typed) = problem.map(|(_, o, m)| (o, m)).unwrap_or(("", ""));
     let news2 = item.observations.as_ref().and_then(|o| o.news2());
     let due = (item.responses.is_empty() && item.revoked.is_none()).then(|| item.respond_by());
@@ -410,10 +411,9 @@ pub fn item(caller: &WebCaller, page: &ItemPage, problem: Option<(&str, &str, &s
         html! {
             a.nhsuk-back-link href="/inbox" { "Back to shared items" }
             @if let Some((p, _, _)) = problem { (error_summary(p)) }
-            @if answered {
-                div.nhsuk-inset-text role="status" {
-                    p { "Your response is saved. The care provider and the care worker will see it on their next sync." }
-                }
+            @if let Some((p, _)) = forms.message { (error_summary(p)) }
+            @if let Some(notice) = forms.notice {
+                div.nhsuk-inset-text role="status" { p { (notice) } }
             }
             (patient_banner(page, office.as_deref()))
             span.nhsuk-caption-l { (item.kind.label()) " from " (item.provider.name) }
@@ -537,6 +537,7 @@ pub fn item(caller: &WebCaller, page: &ItemPage, problem: Option<(&str, &str, &s
                     button.nhsuk-button type="submit" { "Send response" }
                 }
             }
+            (conversation(caller, item, forms.message.map_or("", |(_, typed)| typed)))
             h2.nhsuk-heading-s { "For IT systems" }
             p.nhsuk-body-s {
                 "To load this item into a clinical or case system: "
@@ -544,6 +545,64 @@ pub fn item(caller: &WebCaller, page: &ItemPage, problem: Option<(&str, &str, &s
             }
         },
     )
+}
+
+/// What an item's page shows besides the item: a notice after a form was taken, or a form to
+/// show again with its problem and what was typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemForms<'a> {
+    pub notice: Option<&'a str>,
+    /// The response form's problem, chosen outcome and typed message.
+    pub respond: Option<(&'a str, &'a str, &'a str)>,
+    /// The message form's problem and typed text.
+    pub message: Option<(&'a str, &'a str)>,
+}
+
+/// The conversation with the provider and the care worker, who has taken the item on, and the
+/// forms to write and to take it on.
+fn conversation(caller: &WebCaller, item: &SharedItem, typed: &str) -> Markup {
+    html! {
+        h2 #conversation { "Messages" }
+        @if let Some(h) = &item.handled_by {
+            p #handled-by { strong { "Being handled by " (h.by) } " since " (uk_time(h.at)) "." }
+        }
+        @if item.messages.is_empty() {
+            p { "No messages yet. Ask " (item.provider.name) " or the care worker anything you need to know." }
+        } @else {
+            ul.nhsuk-list #messages {
+                @for m in &item.messages {
+                    li.hub-message {
+                        p.nhsuk-body-s {
+                            strong { (m.by) }
+                            @match m.side {
+                                ThreadSide::Partner => { " (" (item.partner.name) ")" }
+                                ThreadSide::Provider => { " (" (item.provider.name) ")" }
+                            }
+                            ", " (uk_time(m.at))
+                        }
+                        p.hub-pre { (m.text) }
+                    }
+                }
+            }
+        }
+        @if item.revoked.is_none() {
+            form method="post" action=(format!("/items/{}/messages", item.id)) novalidate {
+                input type="hidden" name="csrf" value=(caller.session.csrf);
+                div.nhsuk-form-group {
+                    label.nhsuk-label for="text" { "Write to " (item.provider.name) " and the care worker" }
+                    div.nhsuk-hint id="text-hint" { "They see it on their tablets at their next sync, and can answer here." }
+                    textarea.nhsuk-textarea id="text" name="text" rows="3" aria-describedby="text-hint" { (typed) }
+                }
+                button.nhsuk-button."nhsuk-button--secondary" type="submit" { "Send message" }
+            }
+            @if item.handled_by.as_ref().is_none_or(|h| h.by != caller.user.name) {
+                form method="post" action=(format!("/items/{}/handle", item.id)) {
+                    input type="hidden" name="csrf" value=(caller.session.csrf);
+                    button.nhsuk-button."nhsuk-button--secondary" #handle type="submit" { "I am handling this" }
+                }
+            }
+        }
+    }
 }
 
 /// Who the item is about, first, as NHS screens show a patient: name, date of birth, NHS number.

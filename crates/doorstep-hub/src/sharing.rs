@@ -12,7 +12,10 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
-use doorstep_model::{Insight, PartnerResponse, RecordKind, ResponseOutcome, SharedItem, SharedStatus};
+use doorstep_model::{
+    Handling, Insight, PartnerResponse, RecordKind, ResponseOutcome, SharedItem, SharedStatus, ThreadMessage,
+    ThreadSide,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -104,6 +107,8 @@ impl ActivityLine {
             ("respond", false) => format!("tried to answer {item}"),
             ("export_fhir", true) => format!("downloaded {item} for an IT system"),
             ("export_csv", true) => format!("downloaded {item} in a spreadsheet"),
+            ("message", true) => format!("wrote a message about {item}"),
+            ("handle", true) => format!("took on {item}"),
             ("write", false) => format!("tried to change {item}"),
             (other, true) => format!("{} {item}", other.replace('_', " ")),
             (other, false) => format!("tried to {} {item}", other.replace('_', " ")),
@@ -551,6 +556,46 @@ impl<S: HubStorage> Hub<S> {
             format!("{}; purpose: {}", outcome.label(), item.purpose),
         )
         .await?;
+        Ok(item)
+    }
+
+    /// A partner's message in the item's conversation: synced to the provider's devices that
+    /// read the item (the office, and the care worker who raised it), audited.
+    pub async fn post_message(&self, caller: &WebCaller, id: Uuid, text: &str) -> Result<SharedItem, WebError> {
+        self.require(caller, WebRole::Partner, "message").await?;
+        let (mut item, mut doc, owner) = self.load_shared(caller, id, "message").await?;
+        // The same message sent again (a double click, a replayed form) is taken once.
+        if item.messages.last().is_some_and(|m| m.by == caller.user.name && m.text == text.trim()) {
+            return Ok(item);
+        }
+        let message = ThreadMessage {
+            key: Uuid::new_v4().to_string(),
+            side: ThreadSide::Partner,
+            by: caller.user.name.clone(),
+            staff: String::new(),
+            at: self.clock.now(),
+            text: text.to_string(),
+        };
+        item.post(message).map_err(|e| WebError::Invalid(e.to_string()))?;
+        self.write_as_hub(&mut doc, &item, id, RecordKind::Shared, owner, Some(DocFacts::of_shared(&item))).await?;
+        let words = text.trim().chars().count();
+        self.audit_web(caller.describe(), "message", Some(id), true, format!("{words} characters")).await?;
+        Ok(item)
+    }
+
+    /// A partner takes the item on: "being handled by" them, for their team and the provider.
+    pub async fn handle(&self, caller: &WebCaller, id: Uuid) -> Result<SharedItem, WebError> {
+        self.require(caller, WebRole::Partner, "handle").await?;
+        let (mut item, mut doc, owner) = self.load_shared(caller, id, "handle").await?;
+        if item.revoked.is_some() {
+            return Err(WebError::Invalid(doorstep_model::shared::SharedError::Revoked.to_string()));
+        }
+        if item.handled_by.as_ref().is_some_and(|h| h.by == caller.user.name) {
+            return Ok(item);
+        }
+        item.handled_by = Some(Handling { by: caller.user.name.clone(), at: self.clock.now() });
+        self.write_as_hub(&mut doc, &item, id, RecordKind::Shared, owner, Some(DocFacts::of_shared(&item))).await?;
+        self.audit_web(caller.describe(), "handle", Some(id), true, String::new()).await?;
         Ok(item)
     }
 

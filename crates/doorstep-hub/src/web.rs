@@ -54,6 +54,8 @@ pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, limits: Arc<ClientLimits>, option
         .route("/inbox.csv", get(inbox_csv::<S>))
         .route("/items/{id}", get(item::<S>))
         .route("/items/{id}/respond", post(respond::<S>))
+        .route("/items/{id}/messages", post(post_message::<S>))
+        .route("/items/{id}/handle", post(handle::<S>))
         .route("/items/{id}/fhir.json", get(item_fhir::<S>))
         .route("/trends", get(trends::<S>))
         .route("/trends.csv", get(trends_csv::<S>))
@@ -314,6 +316,7 @@ fn parse_id(id: &str) -> Result<Uuid, WebError> {
 #[serde(default)]
 struct ItemQuery {
     answered: Option<String>,
+    sent: Option<String>,
 }
 
 async fn item<S: HubStorage>(
@@ -323,7 +326,14 @@ async fn item<S: HubStorage>(
     PageQuery(q): PageQuery<ItemQuery>,
 ) -> Page {
     let page = state.hub.item_page(&caller, parse_id(&id)?).await?;
-    Ok(pages::item(&caller, &page, None, q.answered.is_some()).into_response())
+    let notice = if q.answered.is_some() {
+        Some("Your response is saved. The care provider and the care worker will see it on their next sync.")
+    } else if q.sent.is_some() {
+        Some("Your message is sent. The care provider and the care worker will see it on their next sync.")
+    } else {
+        None
+    };
+    Ok(pages::item(&caller, &page, pages::ItemForms { notice, ..Default::default() }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -360,13 +370,68 @@ async fn respond<S: HubStorage>(
         Err(WebError::Invalid(problem)) => match state.hub.item_page(&caller, id).await {
             Ok(page) => (
                 StatusCode::BAD_REQUEST,
-                pages::item(&caller, &page, Some((&problem, &form.outcome, &form.message)), false),
+                pages::item(
+                    &caller,
+                    &page,
+                    pages::ItemForms { respond: Some((&problem, &form.outcome, &form.message)), ..Default::default() },
+                ),
             )
                 .into_response(),
             Err(e) => page_error(&e),
         },
         Err(e) => page_error(&e),
     }
+}
+
+#[derive(Deserialize)]
+struct MessageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// A partner's message in the item's conversation; a problem re-shows the page with the words
+/// kept.
+async fn post_message<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<MessageForm>,
+) -> Response {
+    let Ok(id) = parse_id(&id) else { return page_error(&WebError::NotFound) };
+    if let Err(e) = check_csrf(&caller, &form.csrf) {
+        return page_error(&e);
+    }
+    match state.hub.post_message(&caller, id, &form.text).await {
+        Ok(_) => Redirect::to(&format!("/items/{id}?sent=1#conversation")).into_response(),
+        Err(WebError::Invalid(problem)) => match state.hub.item_page(&caller, id).await {
+            Ok(page) => (
+                StatusCode::BAD_REQUEST,
+                pages::item(
+                    &caller,
+                    &page,
+                    pages::ItemForms { message: Some((&problem, &form.text)), ..Default::default() },
+                ),
+            )
+                .into_response(),
+            Err(e) => page_error(&e),
+        },
+        Err(e) => page_error(&e),
+    }
+}
+
+/// "I am handling this".
+async fn handle<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<CsrfForm>,
+) -> Page {
+    let id = parse_id(&id)?;
+    check_csrf(&caller, &form.csrf)?;
+    state.hub.handle(&caller, id).await?;
+    Ok(Redirect::to(&format!("/items/{id}")).into_response())
 }
 
 async fn item_fhir<S: HubStorage>(

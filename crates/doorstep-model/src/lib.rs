@@ -42,8 +42,8 @@ pub use person::{
 };
 pub use role::Role;
 pub use shared::{
-    PartnerResponse, ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedKind, SharedObservations,
-    SharedPerson, SharedStatus,
+    Handling, PartnerResponse, ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedKind, SharedObservations,
+    SharedPerson, SharedStatus, ThreadMessage, ThreadSide,
 };
 pub use visit::{
     Chase, CouldNotReason, CouldNotVisit, Reviewed, Task, TaskKind, TaskOutcome, TimeWindow, Visit, VisitError,

@@ -11,7 +11,7 @@
 //!   they record names them.
 //! - Partners and commissioners write nothing by sync: partners answer through the hub's pages.
 
-use crate::{Directory, Insight, InsightStatus, Person, Role, SharedItem, StaffId, Visit, VisitNote};
+use crate::{Directory, Insight, InsightStatus, Person, Role, SharedItem, StaffId, ThreadSide, Visit, VisitNote};
 
 /// Who is writing: the role their device holds and their staff reference.
 #[derive(Debug, Clone, Copy)]
@@ -185,10 +185,38 @@ impl WritePolicy for Directory {
 
 impl WritePolicy for SharedItem {
     fn check_write(before: Option<&Self>, after: &Self, writer: Writer<'_>) -> Result<(), Refused> {
+        if before == Some(after) {
+            return Ok(());
+        }
+        provider_device(writer)?;
+        // The conversation: what was said stays said, and each new message is the writer's own.
+        if let Some(before) = before {
+            if !before.messages_kept_in(after) {
+                return refuse("a message in a shared item's conversation cannot be changed or removed");
+            }
+            if before.new_messages_in(after).any(|m| m.side != ThreadSide::Provider || m.staff != writer.staff.as_str())
+            {
+                return refuse("a message may only be written in the writer's own name, from the provider's side");
+            }
+        } else if !after.messages.is_empty() {
+            return refuse("a shared item starts with no conversation");
+        }
         match writer.role {
             Role::Manager => Ok(()),
-            _ if before == Some(after) => Ok(()),
-            _ => refuse("what is shared with partners is the office's decision"),
+            _ => {
+                // A carer may add messages to an item about their own idea, and nothing else.
+                let Some(before) = before else {
+                    return refuse("what is shared with partners is the office's decision");
+                };
+                if after.raised_by.as_str() != writer.staff.as_str() {
+                    return refuse("only the care worker who raised the idea may write to the partner about it");
+                }
+                let only_messages = SharedItem { messages: before.messages.clone(), ..after.clone() };
+                if &only_messages != before {
+                    return refuse("what is shared with partners is the office's decision");
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -250,6 +278,7 @@ impl WithinSize for SharedItem {
             ("the reason for sharing out of area", self.out_of_area_reason.as_str(), FIELD_TEXT_MOST),
         ];
         fields.extend(self.responses.iter().map(|r| ("an answer", r.message.as_str(), FIELD_TEXT_MOST)));
+        fields.extend(self.messages.iter().map(|m| ("a message", m.text.as_str(), FIELD_TEXT_MOST)));
         first_over(fields)
     }
 }
@@ -457,6 +486,72 @@ mod tests {
         assert_eq!(Insight::check_write(Some(&idea), &shared, manager(&staff("M001"))), Ok(()));
         let partner = Writer { role: Role::Partner, staff: &sam };
         assert!(Insight::check_write(Some(&idea), &shared, partner).is_err());
+    }
+
+    #[test]
+    fn the_carer_who_raised_an_idea_writes_to_the_partner_in_their_own_name_and_nothing_else() {
+        let (sam, priya, mo) = (staff("C001"), staff("C002"), staff("M001"));
+        let idea = Insight {
+            id: InsightId(Uuid::from_u128(5)),
+            person_id: Some(PersonId(Uuid::from_u128(2))),
+            author: sam.clone(),
+            created_at: at(9),
+            summary: "Grab rail".into(),
+            detail: String::new(),
+            suggested_action: "OT visit".into(),
+            who_could_act: vec![PartnerKind::OtEquipment],
+            urgency: Urgency::Routine,
+            consent_basis: crate::ConsentBasis::NotIdentifiable,
+            status: InsightStatus::Submitted,
+            comments: Vec::new(),
+            shares: Vec::new(),
+        };
+        let partner =
+            crate::PartnerOrg { id: Uuid::nil(), name: "Northbrook OT".into(), kind: PartnerKind::OtEquipment };
+        let provider = crate::ProviderRef { id: Uuid::nil(), name: "Sunrise".into() };
+        let item = SharedItem::from_insight(
+            crate::SharedItemId(Uuid::from_u128(6)),
+            &idea,
+            provider,
+            partner,
+            "For an OT visit",
+            "M001",
+            at(10),
+            None,
+            None,
+            crate::ShareChoices::default(),
+        );
+        let message = |staff: &str, text: &str| crate::ThreadMessage {
+            key: format!("{staff}-{text}"),
+            side: ThreadSide::Provider,
+            by: staff.into(),
+            staff: staff.into(),
+            at: at(11),
+            text: text.into(),
+        };
+        let with = |m: crate::ThreadMessage| {
+            let mut after = item.clone();
+            after.messages.push(m);
+            after
+        };
+        let sams = with(message("C001", "She is home after 2pm"));
+        assert_eq!(SharedItem::check_write(Some(&item), &sams, carer(&sam)), Ok(()));
+        assert!(SharedItem::check_write(Some(&item), &sams, carer(&priya)).is_err(), "in another's name");
+        let priyas = with(message("C002", "Hello"));
+        assert!(SharedItem::check_write(Some(&item), &priyas, carer(&priya)).is_err(), "not her idea");
+        let as_partner = with(crate::ThreadMessage { side: ThreadSide::Partner, ..message("C001", "We will come") });
+        assert!(SharedItem::check_write(Some(&item), &as_partner, carer(&sam)).is_err(), "posing as the partner");
+        // A message and anything else: refused; the office writes in its own name only.
+        let mut more = sams.clone();
+        more.purpose = "Something else".into();
+        assert!(SharedItem::check_write(Some(&item), &more, carer(&sam)).is_err());
+        assert_eq!(SharedItem::check_write(Some(&item), &more, manager(&sam)), Ok(()), "a manager may");
+        assert!(SharedItem::check_write(Some(&item), &sams, manager(&mo)).is_err(), "not in Sam's name");
+        // What was said stays said.
+        let mut unsaid = sams.clone();
+        unsaid.messages[0].text = "She is out".into();
+        assert!(SharedItem::check_write(Some(&sams), &unsaid, manager(&mo)).is_err());
+        assert!(SharedItem::check_write(Some(&sams), &item, carer(&sam)).is_err(), "removed");
     }
 }
 

@@ -35,7 +35,8 @@ impl Role {
         use crate::RecordKind;
         match self {
             Role::Manager => true,
-            Role::Carer => !matches!(kind, RecordKind::Shared | RecordKind::Directory),
+            // A carer writes into a shared item only their messages to the partner (policy.rs).
+            Role::Carer => kind != RecordKind::Directory,
             Role::Partner | Role::Commissioner => false,
         }
     }

@@ -44,6 +44,15 @@ pub struct SharedItem {
     /// with an identified person).
     pub observations: Option<SharedObservations>,
     pub responses: Vec<PartnerResponse>,
+    /// The conversation about the item between the partner and the provider's people (the
+    /// care worker who raised it and the office), oldest first.
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
+    #[serde(default)]
+    pub messages: Vec<ThreadMessage>,
+    /// Who at the partner has taken it on.
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    #[serde(default)]
+    pub handled_by: Option<Handling>,
     /// Why it went to a partner that does not cover the person's district (see
     /// [`crate::routing`]); empty when it does.
     #[cfg_attr(feature = "automerge", autosurgeon(missing = "String::new"))]
@@ -121,6 +130,41 @@ impl SharedObservations {
         let ctx = ScoringContext { age_years: self.age_years, pregnant: self.pregnant, spo2_scale: self.spo2_scale };
         self.vitals.as_ref().and_then(|v| news2::assess(v, &ctx).ok())
     }
+}
+
+/// Which side of the conversation a message came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum ThreadSide {
+    Partner,
+    Provider,
+}
+
+/// One message in an item's conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct ThreadMessage {
+    /// Unique within the item, so two messages written at once both survive a merge.
+    #[cfg_attr(feature = "automerge", key)]
+    pub key: String,
+    pub side: ThreadSide,
+    /// Who wrote it, as they sign: "Ola Adeyemi", "Sam Taylor (C001)".
+    pub by: String,
+    /// The provider's staff reference of its writer (empty from a partner): the write policy
+    /// checks it is the writer's own.
+    pub staff: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+/// A partner's "being handled by".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct Handling {
+    pub by: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
 }
 
 /// A partner's answer.
@@ -254,6 +298,8 @@ pub enum SharedError {
     Revoked,
     #[error("A message can be at most {max} characters.")]
     TooLong { max: usize },
+    #[error("Write a message first.")]
+    EmptyMessage,
     #[error("The reason for sharing out of area can be at most {} characters.", crate::routing::MAX_REASON_CHARS)]
     ReasonTooLong,
 }
@@ -327,9 +373,38 @@ impl SharedItem {
             }),
             observations,
             responses: Vec::new(),
+            messages: Vec::new(),
+            handled_by: None,
             out_of_area_reason: String::new(),
             revoked: None,
         }
+    }
+
+    /// Adds a message to the conversation, trimmed; refused once sharing stopped, when empty or
+    /// too long.
+    pub fn post(&mut self, message: ThreadMessage) -> Result<(), SharedError> {
+        if self.revoked.is_some() {
+            return Err(SharedError::Revoked);
+        }
+        let text = message.text.trim().to_string();
+        if text.is_empty() {
+            return Err(SharedError::EmptyMessage);
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(SharedError::TooLong { max: MAX_MESSAGE_CHARS });
+        }
+        self.messages.push(ThreadMessage { text, ..message });
+        Ok(())
+    }
+
+    /// Whether `later` keeps every message this item holds, word for word.
+    pub fn messages_kept_in(&self, later: &SharedItem) -> bool {
+        self.messages.iter().all(|m| later.messages.contains(m))
+    }
+
+    /// The messages `later` holds that this item does not.
+    pub fn new_messages_in<'a>(&self, later: &'a SharedItem) -> impl Iterator<Item = &'a ThreadMessage> {
+        later.messages.iter().filter(|m| !self.messages.contains(m))
     }
 
     /// When the partner's answer is due ([`crate::routing::respond_by`]).

@@ -210,6 +210,12 @@ pub struct SharedItemRow {
     pub status: SharedStatus,
     /// The partner's answers, oldest first.
     pub responses: Vec<PartnerResponse>,
+    /// The conversation with the partner, oldest first.
+    #[serde(default)]
+    pub messages: Vec<crate::ThreadMessage>,
+    /// Who at the partner has taken it on.
+    #[serde(default)]
+    pub handled_by: Option<crate::Handling>,
     /// Set once the provider stopped sharing it.
     pub revoked: Option<Revocation>,
 }

@@ -8,7 +8,9 @@ pub use doorstep_model::view::{
     DaySignal, InsightRow, PersonOverview, PersonRow, SearchHit, SharedItemRow, TimelineEntry, VisitRow,
 };
 use doorstep_model::watch::{WatchFlag, WatchLevel};
-use doorstep_model::{CouldNotReason, NoteId, PartnerKind, PartnerOrg, Person, RecordKind, SoftSign, Visit, VisitNote};
+use doorstep_model::{
+    CouldNotReason, NoteId, PartnerKind, PartnerOrg, Person, RecordKind, SharedItem, SoftSign, Visit, VisitNote,
+};
 use rusqlite::{OptionalExtension, params};
 
 use crate::Store;
@@ -246,6 +248,8 @@ impl Store {
                     identifies_person: r.get(9)?,
                     status: SharedStatus::from_code(&r.get::<_, String>(10)?).unwrap_or(SharedStatus::New),
                     responses: Vec::new(),
+                    messages: Vec::new(),
+                    handled_by: None,
                     revoked,
                 };
                 Ok((r.get::<_, i64>(0)?, row))
@@ -268,6 +272,12 @@ impl Store {
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;
+            // The conversation from the document itself (a damaged one lists without it: lists
+            // stay readable).
+            if let Ok(item) = self.get::<SharedItem>(&row.id) {
+                row.messages = item.messages;
+                row.handled_by = item.handled_by;
+            }
             rows.push(row);
         }
         Ok(rows)

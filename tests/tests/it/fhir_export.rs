@@ -103,6 +103,8 @@ fn item(n: usize, kind: SharedKind, who: Option<SharedPerson>, vitals_variant: &
                 at: at(600 + r as i64),
             })
             .collect(),
+        messages: Vec::new(),
+        handled_by: None,
         out_of_area_reason: String::new(),
         revoked: None,
     }

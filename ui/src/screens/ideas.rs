@@ -1,8 +1,11 @@
 //! Ideas: recording one, and a carer's list of theirs with what became of them.
 
-use doorstep_commands::{AppError, GetMyIdeas, IdeaArgs, RecordIdea};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use doorstep_commands::{AppError, GetMyIdeas, IdeaArgs, RecordIdea, ReplyArgs, ReplyToPartner};
 use doorstep_model::view::SharedItemRow;
-use doorstep_model::{InsightStatus, PartnerKind, Urgency};
+use doorstep_model::{InsightStatus, PartnerKind, ThreadSide, Urgency};
 use yew::prelude::*;
 
 use crate::app::{Ctx, Route};
@@ -158,6 +161,9 @@ pub fn MyIdeas() -> Html {
                                 if mine.new_replies > 0 {
                                     {" "}<strong class="nhsuk-tag nhsuk-tag--red ds-new">{ if mine.new_replies == 1 { "New answer".to_string() } else { format!("{} new answers", mine.new_replies) } }</strong>
                                 }
+                                if mine.new_messages > 0 {
+                                    {" "}<strong class="nhsuk-tag nhsuk-tag--red ds-new ds-new-messages">{ if mine.new_messages == 1 { "New message".to_string() } else { format!("{} new messages", mine.new_messages) } }</strong>
+                                }
                                 <p class="nhsuk-body-s">
                                     { mine.person_name.as_ref().map(|n| format!("About {n}. ")).unwrap_or_default() }
                                     { format!("Recorded {}", format::when(idea.created_at)) }
@@ -167,7 +173,7 @@ pub fn MyIdeas() -> Html {
                                 }
                                 if !mine.shared.is_empty() {
                                     <h3 class="nhsuk-heading-s">{"Shared with"}</h3>
-                                    <SharedList items={mine.shared.clone()} />
+                                    <SharedList items={mine.shared.clone()} new_since={mine.new_since} />
                                 }
                                 if !older.is_empty() {
                                     <p>{ format!("Shared with {}", older.join(", ")) }</p>
@@ -190,13 +196,87 @@ pub struct SharedListProps {
     /// A manager may stop sharing an item: called with its id once they have confirmed.
     #[prop_or_default]
     pub on_stop: Option<Callback<String>>,
+    /// Partners' messages after this are marked new.
+    #[prop_or_default]
+    pub new_since: Option<DateTime<Utc>>,
 }
 
-/// What each partner was sent of an idea, where it stands and every answer, in plain English.
+/// What each partner was sent of an idea, where it stands, every answer and the conversation
+/// with them, in plain English, with a box to write to them.
 #[component]
 pub fn SharedList(props: &SharedListProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
     let confirming = use_state(|| None::<String>);
+    // Items as the last message sent left them, and what is being typed to each partner.
+    let updated = use_state(HashMap::<String, SharedItemRow>::new);
+    let drafts = use_state(HashMap::<String, String>::new);
+    let error = use_state(|| None::<AppError>);
+    let conversation = |row: &SharedItemRow| {
+        let partner = row.partner.name.as_str();
+        let id = row.id.clone();
+        let draft = drafts.get(&id).cloned().unwrap_or_default();
+        let oninput = {
+            let (drafts, id) = (drafts.clone(), id.clone());
+            Callback::from(move |e: InputEvent| {
+                let mut all = (*drafts).clone();
+                all.insert(id.clone(), input_value(&e));
+                drafts.set(all);
+            })
+        };
+        let send = {
+            let (ctx, error, updated, drafts) = (ctx.clone(), error.clone(), updated.clone(), drafts.clone());
+            let args = ReplyArgs { id: id.clone(), text: draft.clone() };
+            Callback::from(move |_: MouseEvent| {
+                let (updated, drafts) = (updated.clone(), drafts.clone());
+                act::<ReplyToPartner>(&ctx, args.clone(), error.clone(), move |row| {
+                    let mut rows = (*updated).clone();
+                    let mut typed = (*drafts).clone();
+                    typed.remove(&row.id);
+                    rows.insert(row.id.clone(), row);
+                    updated.set(rows);
+                    drafts.set(typed);
+                });
+            })
+        };
+        let new_since = props.new_since;
+        html! {
+            <div class="ds-thread">
+                if let Some(h) = &row.handled_by {
+                    <p class="nhsuk-body-s">{ format!("Being handled by {} at {partner} since {}.", h.by, format::when(h.at)) }</p>
+                }
+                if !row.messages.is_empty() {
+                    <h4 class="nhsuk-heading-xs">{ format!("Messages with {partner}") }</h4>
+                    <ul class="nhsuk-list ds-messages">
+                        { for row.messages.iter().map(|m| {
+                            let theirs = m.side == ThreadSide::Partner;
+                            let new = theirs && new_since.is_none_or(|at| m.at > at);
+                            html! {
+                                <li class={classes!("ds-message", theirs.then_some("ds-message--theirs"))}>
+                                    <p class="nhsuk-body-s">
+                                        <strong>{ if theirs { format!("{} ({partner})", m.by) } else { m.by.clone() } }</strong>
+                                        { format!(", {}", format::when(m.at)) }
+                                        if new { {" "}<strong class="nhsuk-tag nhsuk-tag--red ds-new">{"New"}</strong> }
+                                    </p>
+                                    <p>{ m.text.clone() }</p>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                }
+                if row.revoked.is_none() {
+                    <div class="nhsuk-form-group">
+                        <label class="nhsuk-label" for={format!("reply-{id}")}>{ format!("Write to {partner}") }</label>
+                        <textarea class="nhsuk-textarea" id={format!("reply-{id}")} rows="2" value={draft} {oninput} />
+                    </div>
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary ds-send-reply" id={format!("send-{id}")} onclick={send}>
+                        { format!("Send to {partner}") }
+                    </button>
+                }
+            </div>
+        }
+    };
     let item = |row: &SharedItemRow| {
+        let row = updated.get(&row.id).unwrap_or(row);
         let partner = row.partner.name.as_str();
         let stop = match (&props.on_stop, &row.revoked) {
             (Some(on_stop), None) if confirming.as_deref() == Some(row.id.as_str()) => {
@@ -244,9 +324,15 @@ pub fn SharedList(props: &SharedListProps) -> Html {
                 if let Some(r) = &row.revoked {
                     <p class="ds-shared__revoked">{ format!("No longer shared: stopped by {} on {}.", r.by, format::date(r.at)) }</p>
                 }
+                { conversation(row) }
                 { stop }
             </li>
         }
     };
-    html! { <ul class="nhsuk-list ds-shared-list">{ for props.items.iter().map(item) }</ul> }
+    html! {
+        <>
+            <ErrorMessage error={(*error).clone()} />
+            <ul class="nhsuk-list ds-shared-list">{ for props.items.iter().map(item) }</ul>
+        </>
+    }
 }

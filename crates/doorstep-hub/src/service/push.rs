@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use automerge::{AutoCommit, AutomergeError};
+use chrono::Utc;
 use doorstep_model::policy::{WithinSize, WritePolicy, Writer, check_note};
 use doorstep_model::{Directory, Insight, Person, RecordKind, SharedItem, StaffId, Visit, VisitNote};
 use doorstep_protocol::{DocChanges, HoldReason, Role};
@@ -12,7 +13,7 @@ use uuid::Uuid;
 
 use super::facts::{Facts, facts};
 use super::{Caller, Hub, ServiceError, carer_principal, load_strict};
-use crate::storage::{DocumentWrite, HubStorage, StorageError};
+use crate::storage::{AuditEntry, DocumentWrite, HubStorage, StorageError};
 
 /// The most one document's pushed changes may weigh in one request.
 pub const MAX_DOC_PUSH_BYTES: usize = 4 * 1024 * 1024;
@@ -186,6 +187,13 @@ impl<S: HubStorage> Hub<S> {
             RecordKind::Shared if existing.is_none() => autosurgeon::hydrate::<_, SharedItem>(&doc).ok(),
             _ => None,
         };
+        // Messages from the provider's side of an item's conversation, to audit once stored.
+        let said: Vec<String> = match &earlier_shared {
+            Some(before) => autosurgeon::hydrate::<_, SharedItem>(&doc)
+                .map(|after| before.new_messages_in(&after).map(|m| m.by.clone()).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
         if existing.is_none()
             && let Some(reason) = self.may_create(caller, push.kind, &facts).await?
         {
@@ -260,6 +268,18 @@ impl<S: HubStorage> Hub<S> {
             .await?;
         if let Some(item) = new_item {
             self.tell_partner(&item).await;
+        }
+        for by in said {
+            self.storage
+                .audit(AuditEntry {
+                    at: Utc::now().timestamp_millis(),
+                    actor: caller.describe(),
+                    action: "message".into(),
+                    doc_id: Some(push.id),
+                    allowed: true,
+                    detail: format!("a message from {by} to the partner"),
+                })
+                .await?;
         }
         Ok(Ok(()))
     }
