@@ -1,6 +1,7 @@
 //! The device core's integration tests, one test binary: real enrolled, encrypted stores
 //! against a real hub, and stores written by earlier releases (see each module).
 
+mod conversation;
 mod device;
 mod pins;
 mod routing;
