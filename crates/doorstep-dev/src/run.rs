@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::Local;
 use doorstep_hub::api::issue_enrolment_code;
+use doorstep_hub::partner_directory::ListingRecord;
 use doorstep_hub::server::{serve_on, shutdown_signal};
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
@@ -109,6 +110,36 @@ async fn demo_partners(storage: &SqliteStorage) -> std::result::Result<(PartnerO
         let org_id = orgs.iter().find(|o| o.0 == org).map_or(DEMO_PROVIDER, |o| o.1);
         hub.create_web_user(org_id, email, name, role, DEMO_WEB_PASSWORD).await.map_err(|e| e.to_string())?;
     }
+    // The partner directory: what each does, where, and the team mailbox (no mail server in the
+    // demo, so no e-mail goes). An OT service for another area shows the out-of-area rule.
+    let far_ot = Uuid::from_u128(0x5e_0003);
+    let org = Organisation {
+        id: far_ot,
+        name: "Southfield Community OT".into(),
+        kind: OrgKind::Partner,
+        partner_kind: Some(PartnerKind::OtEquipment),
+    };
+    storage.create_organisation(org).await.map_err(|e| e.to_string())?;
+    let listing = |services: &[&str], districts: &[&str], hours: &str, ods: &str, phone: &str, email: &str| {
+        ListingRecord {
+            services: services.iter().map(|s| s.to_string()).collect(),
+            districts: districts.iter().map(|s| s.to_string()).collect(),
+            hours: hours.into(),
+            ods_code: ods.into(),
+            phone: phone.into(),
+            team_email: email.into(),
+        }
+    };
+    for (id, record) in [
+        (orgs[0].1, listing(&[], &["NB1", "NB2", "NB3"], "Monday to Friday, 8am to 6:30pm", "Y01234", "01632 960 301", "riverside.surgery@nhs.demo")),
+        (
+            orgs[1].1,
+            listing(&["ot_equipment", "housing"], &["NB1", "NB2", "NB3", "NB4"], "Monday to Friday, 9am to 5pm", "", "01632 960 302", "asc-duty@council.demo"),
+        ),
+        (far_ot, listing(&[], &["SF1", "SF2"], "Monday to Friday, 9am to 5pm", "", "01632 960 303", "ot@southfield.demo")),
+    ] {
+        doorstep_hub::admin::set_partner_listing(storage, "demo", id, record).await.map_err(|e| e.to_string())?;
+    }
     let partner = |i: usize| PartnerOrg { id: orgs[i].1, name: orgs[i].2.into(), kind: orgs[i].3 };
     Ok((partner(0), partner(1)))
 }
@@ -166,6 +197,16 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
     let shared = doorstep_demo::share_demo(&mut *office.lock().await, provider, &surgery, &council, today)
         .map_err(|e| text(&e))?;
     let pushed = office_sync.sync(&office, |_| {}).await.map_err(|e| text(&e))?;
+    // The council asks the care worker a question on its item, and takes it on.
+    let partner_hub = doorstep_hub::Hub::new(storage.clone());
+    let (_, ola) = partner_hub.sign_in("asc@council.demo", DEMO_WEB_PASSWORD).await.map_err(|e| text(&e))?;
+    if let Some(item) = shared.iter().find(|i| i.partner.id == council.id) {
+        partner_hub
+            .post_message(&ola, item.id.0, "Thank you. Is she usually at home on Tuesday mornings, for the OT?")
+            .await
+            .map_err(|e| text(&e))?;
+        partner_hub.handle(&ola, item.id.0).await.map_err(|e| text(&e))?;
+    }
     println!("Doorstep hub: {url} (SQLite: {})", files[0].display());
     println!(
         "Office device: loaded {} people, {} visits, {} visit notes, {} ideas; synced {} records to the hub in {} round trip(s).",
@@ -220,6 +261,11 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
     for (email, what) in DEMO_WEB_USERS.iter().map(|(_, email, _, _, what)| (email, what)) {
         println!("  {email:<28} {what}");
     }
+    println!(
+        "  The council asked Sam a question on its item (Sam's tablet: My ideas). Sharing an idea on the office \
+         device offers the partners that fit it first, from the partner directory; Southfield Community OT is \
+         out of area and needs a reason. (No mail server in the demo: set smtp_url to e-mail partners' teams.)"
+    );
 
     let code = issue_enrolment_code(&storage, DEMO_PROVIDER, "C002", Role::Carer, "demo")
         .await
