@@ -55,6 +55,25 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
         partner_kind: Some(PartnerKind::CouncilAdultSocialCare),
     };
     storage.create_organisation(council.clone()).await.expect("partner");
+    // The partner directory: the council covers Peggy's district; an OT service elsewhere does
+    // not (the share screen says so, and would ask why).
+    let listing = |districts: &[&str]| doorstep_hub::partner_directory::ListingRecord {
+        services: vec!["ot_equipment".into()],
+        districts: districts.iter().map(|d| d.to_string()).collect(),
+        hours: "Monday to Friday, 9am to 5pm".into(),
+        ..Default::default()
+    };
+    doorstep_hub::admin::set_partner_listing(&storage, "test", council.id, listing(&["NB1", "NB2", "NB3"]))
+        .await
+        .expect("listing");
+    let far = Organisation {
+        id: Uuid::new_v4(),
+        name: "Southfield Community OT".into(),
+        kind: OrgKind::Partner,
+        partner_kind: Some(PartnerKind::OtEquipment),
+    };
+    storage.create_organisation(far.clone()).await.expect("partner");
+    doorstep_hub::admin::set_partner_listing(&storage, "test", far.id, listing(&["SF1"])).await.expect("listing");
     let office = enrolled_device(&hub, &work.path().join("office"), "M001", Role::Manager).await;
     let tablet = enrolled_device(&hub, &work.path().join("tablet"), "C001", Role::Carer).await;
 
@@ -242,8 +261,12 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.shot("32-manager-chase-reviewed").await;
     manager.click("#count-chase a").await;
     manager.click_labelled(".ds-idea-card a", "back door").await;
-    manager.wait("#partners").await;
-    manager.click_labelled("#partners label", "Northbrook Council").await;
+    // The council is offered first, with why; the out-of-area OT below it, saying so.
+    let suggested = manager.wait_text("#partners-suggested", "Northbrook Council").await;
+    assert!(suggested.contains("Covers NB3"), "{suggested}");
+    let other = manager.wait_text("#partners-other", "Southfield Community OT").await;
+    assert!(other.contains("Does not cover NB3"), "{other}");
+    manager.click_labelled("#partners-suggested label", "Northbrook Council").await;
     manager.type_into("#purpose", "So an occupational therapist can assess Peggy for a grab rail").await;
     manager.click("#include-observations").await;
     manager.shot("11-manager-review-idea").await;
@@ -251,6 +274,37 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.wait_text("#idea-status", "Shared").await;
     manager.wait_text("#shared-with", "Northbrook Council").await;
     manager.shot("12-manager-idea-shared").await;
+    // The council asks a question on its item; the office answers it from the idea's page.
+    manager.click(".ds-sync__button").await;
+    manager.wait_text("#sync-status", "Synced").await;
+    let partner_hub = doorstep_hub::Hub::new(storage.clone());
+    partner_hub
+        .create_web_user(
+            council.id,
+            "ola@council.example",
+            "Ola Adeyemi",
+            doorstep_hub::storage::WebRole::Partner,
+            "correct horse battery staple",
+        )
+        .await
+        .expect("account");
+    let (_, ola) = partner_hub.sign_in("ola@council.example", "correct horse battery staple").await.expect("sign in");
+    let item_id =
+        storage.granted(format!("partner:{}", council.id), doorstep_model::RecordKind::Shared).await.expect("granted")
+            [0];
+    partner_hub.post_message(&ola, item_id, "Is she at home on Tuesday mornings?").await.expect("asked");
+    manager.click(".ds-sync__button").await;
+    manager.wait_text("#sync-status", "Synced").await;
+    // The idea's page takes in what the sync brought.
+    manager.wait_text("#shared-with", "Is she at home on Tuesday mornings?").await;
+    manager.type_into(".ds-thread textarea", "Yes, until noon. Her daughter lets visitors in.").await;
+    manager.click(".ds-send-reply").await;
+    manager.wait_text("#shared-with", "Her daughter lets visitors in.").await;
+    manager.shot("35-manager-conversation").await;
+    manager.click(".ds-sync__button").await;
+    manager.wait_text("#sync-status", "Synced").await;
+    let item = partner_hub.shared_item(&ola, item_id, "read").await.expect("read");
+    assert_eq!(item.messages.len(), 2, "the office's answer reached the partner: {:?}", item.messages);
     manager.click_labelled(".ds-nav-link", "Search").await;
     manager.type_into("#search", "breakfast").await;
     manager.click("button[type=submit]").await;

@@ -120,23 +120,42 @@ async fn demo_partners(storage: &SqliteStorage) -> std::result::Result<(PartnerO
         partner_kind: Some(PartnerKind::OtEquipment),
     };
     storage.create_organisation(org).await.map_err(|e| e.to_string())?;
-    let listing = |services: &[&str], districts: &[&str], hours: &str, ods: &str, phone: &str, email: &str| {
-        ListingRecord {
+    let listing =
+        |services: &[&str], districts: &[&str], hours: &str, ods: &str, phone: &str, email: &str| ListingRecord {
             services: services.iter().map(|s| s.to_string()).collect(),
             districts: districts.iter().map(|s| s.to_string()).collect(),
             hours: hours.into(),
             ods_code: ods.into(),
             phone: phone.into(),
             team_email: email.into(),
-        }
-    };
+        };
     for (id, record) in [
-        (orgs[0].1, listing(&[], &["NB1", "NB2", "NB3"], "Monday to Friday, 8am to 6:30pm", "Y01234", "01632 960 301", "riverside.surgery@nhs.demo")),
+        (
+            orgs[0].1,
+            listing(
+                &[],
+                &["NB1", "NB2", "NB3"],
+                "Monday to Friday, 8am to 6:30pm",
+                "Y01234",
+                "01632 960 301",
+                "riverside.surgery@nhs.demo",
+            ),
+        ),
         (
             orgs[1].1,
-            listing(&["ot_equipment", "housing"], &["NB1", "NB2", "NB3", "NB4"], "Monday to Friday, 9am to 5pm", "", "01632 960 302", "asc-duty@council.demo"),
+            listing(
+                &["ot_equipment", "housing"],
+                &["NB1", "NB2", "NB3", "NB4"],
+                "Monday to Friday, 9am to 5pm",
+                "",
+                "01632 960 302",
+                "asc-duty@council.demo",
+            ),
         ),
-        (far_ot, listing(&[], &["SF1", "SF2"], "Monday to Friday, 9am to 5pm", "", "01632 960 303", "ot@southfield.demo")),
+        (
+            far_ot,
+            listing(&[], &["SF1", "SF2"], "Monday to Friday, 9am to 5pm", "", "01632 960 303", "ot@southfield.demo"),
+        ),
     ] {
         doorstep_hub::admin::set_partner_listing(storage, "demo", id, record).await.map_err(|e| e.to_string())?;
     }

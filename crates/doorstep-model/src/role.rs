@@ -40,4 +40,12 @@ impl Role {
             Role::Partner | Role::Commissioner => false,
         }
     }
+
+    /// What a device of this role sends again whole after the hub was restored from a backup:
+    /// what it may write, except a carer's shared items (a carer may not make one, so a copy the
+    /// hub lost would only be held back; the office's device sends it, and a carer's unsent
+    /// messages stay waiting as ever).
+    pub fn resends_after_restore(self, kind: crate::RecordKind) -> bool {
+        self.may_edit(kind) && !(self == Role::Carer && kind == crate::RecordKind::Shared)
+    }
 }

@@ -188,7 +188,7 @@ impl Store {
     pub fn resend_all(&mut self, role: Role) -> Result<usize> {
         let tx = self.conn_mut().transaction()?;
         let mut marked = 0;
-        for kind in RecordKind::ALL.into_iter().filter(|kind| role.may_edit(*kind)) {
+        for kind in RecordKind::ALL.into_iter().filter(|kind| role.resends_after_restore(*kind)) {
             marked +=
                 tx.execute("UPDATE documents SET hub_heads = NULL, sync_pending = 1 WHERE kind = ?1", [kind.code()])?;
         }

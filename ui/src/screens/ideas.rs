@@ -133,7 +133,17 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
 #[component]
 pub fn MyIdeas() -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
-    let (loaded, _) = use_command::<GetMyIdeas>(());
+    let (loaded, reload) = use_command::<GetMyIdeas>(());
+    {
+        // A sync that brings a partner's answer or message shows it at once.
+        let seen = use_mut_ref(|| ctx.arrivals);
+        use_effect_with(ctx.arrivals, move |arrivals| {
+            if *seen.borrow() != *arrivals {
+                *seen.borrow_mut() = *arrivals;
+                reload.emit(());
+            }
+        });
+    }
     let Load::Ready(ideas) = &*loaded else { return loading_or_failed(&loaded) };
     html! {
         <>
@@ -276,7 +286,11 @@ pub fn SharedList(props: &SharedListProps) -> Html {
         }
     };
     let item = |row: &SharedItemRow| {
-        let row = updated.get(&row.id).unwrap_or(row);
+        // The row as this screen last sent to it, unless a sync has since brought more.
+        let row = match updated.get(&row.id) {
+            Some(sent) if sent.messages.len() >= row.messages.len() => sent,
+            _ => row,
+        };
         let partner = row.partner.name.as_str();
         let stop = match (&props.on_stop, &row.revoked) {
             (Some(on_stop), None) if confirming.as_deref() == Some(row.id.as_str()) => {

@@ -258,7 +258,17 @@ pub struct IdeaProps {
 #[component]
 pub fn IdeaReview(props: &IdeaProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
-    let (loaded, _) = use_command::<GetIdea>(IdeaRef { id: props.id.to_string() });
+    let (loaded, reload) = use_command::<GetIdea>(IdeaRef { id: props.id.to_string() });
+    {
+        // A sync that brings a partner's answer or message shows it at once.
+        let seen = use_mut_ref(|| ctx.arrivals);
+        use_effect_with(ctx.arrivals, move |arrivals| {
+            if *seen.borrow() != *arrivals {
+                *seen.borrow_mut() = *arrivals;
+                reload.emit(());
+            }
+        });
+    }
     let (partners, _) = use_command::<PartnerSuggestions>(IdeaRef { id: props.id.to_string() });
     let screen = use_state(|| None::<IdeaScreen>);
     {
