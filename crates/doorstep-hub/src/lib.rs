@@ -33,6 +33,7 @@ pub mod storage;
 pub mod testing;
 pub mod trends;
 pub mod web;
+pub mod web_auth;
 
 pub use api::app;
 pub use postgres::PostgresStorage;
