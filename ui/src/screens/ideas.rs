@@ -183,7 +183,7 @@ pub fn MyIdeas() -> Html {
                                 }
                                 if !mine.shared.is_empty() {
                                     <h3 class="nhsuk-heading-s">{"Shared with"}</h3>
-                                    <SharedList items={mine.shared.clone()} new_since={mine.new_since} />
+                                    <SharedList items={mine.shared.clone()} new_since={Some(mine.new_since.unwrap_or(DateTime::<Utc>::MIN_UTC))} />
                                 }
                                 if !older.is_empty() {
                                     <p>{ format!("Shared with {}", older.join(", ")) }</p>
@@ -206,7 +206,7 @@ pub struct SharedListProps {
     /// A manager may stop sharing an item: called with its id once they have confirmed.
     #[prop_or_default]
     pub on_stop: Option<Callback<String>>,
-    /// Partners' messages after this are marked new.
+    /// Partners' messages after this are marked new (none: nothing is marked).
     #[prop_or_default]
     pub new_since: Option<DateTime<Utc>>,
 }
@@ -259,7 +259,7 @@ pub fn SharedList(props: &SharedListProps) -> Html {
                     <ul class="nhsuk-list ds-messages">
                         { for row.messages.iter().map(|m| {
                             let theirs = m.side == ThreadSide::Partner;
-                            let new = theirs && new_since.is_none_or(|at| m.at > at);
+                            let new = theirs && new_since.is_some_and(|at| m.at > at);
                             html! {
                                 <li class={classes!("ds-message", theirs.then_some("ds-message--theirs"))}>
                                     <p class="nhsuk-body-s">
