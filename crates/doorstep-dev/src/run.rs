@@ -112,7 +112,7 @@ async fn demo_partners(storage: &SqliteStorage) -> std::result::Result<(PartnerO
     }
     // The partner directory: what each does, where, and the team mailbox (no mail server in the
     // demo, so no e-mail goes). An OT service for another area shows the out-of-area rule.
-    let far_ot = Uuid::from_u128(0x5e_0003);
+    let far_ot = Uuid::from_u128(0x5e_0009);
     let org = Organisation {
         id: far_ot,
         name: "Southfield Community OT".into(),
