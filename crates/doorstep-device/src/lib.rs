@@ -19,6 +19,7 @@
 mod attempts;
 mod care;
 mod directory;
+mod early_warning;
 mod errors;
 mod keys;
 mod manager;

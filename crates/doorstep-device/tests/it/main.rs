@@ -2,6 +2,7 @@
 //! against a real hub, and stores written by earlier releases (see each module).
 
 mod device;
+mod early_warning;
 mod pins;
 mod routing;
 mod seams;
