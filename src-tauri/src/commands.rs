@@ -75,6 +75,7 @@ register![
     revoke_device,
     discard_held_back,
     search,
+    early_warning,
 ];
 
 #[tauri::command]
@@ -327,6 +328,12 @@ async fn edit_directory(core: Core<'_>, args: c::EditDirectoryArgs) -> Answer<c:
 #[tauri::command]
 async fn search(core: Core<'_>, args: c::SearchArgs) -> Answer<Vec<SearchHit>> {
     core.search(&args.text).await
+}
+
+#[tauri::command]
+async fn early_warning(core: Core<'_>, args: ()) -> Answer<doorstep_model::early_warning::EarlyWarning> {
+    let () = args;
+    core.early_warning().await
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! - `cargo xtask run` — set up, build, then run Doorstep with demo data.
 //! - `cargo xtask test` — set up, then every test, timed by stage (what `.ci/run` calls).
 //! - `cargo xtask screenshots` — the screen tests, writing docs/screenshots/ on purpose.
-//! - `cargo xtask bench store|sync|app` — benchmarks of release builds; last line machine-readable.
+//! - `cargo xtask bench store|sync|app|trends` — benchmarks of release builds; last line machine-readable.
 //! - `cargo xtask chaos` / `fuzz` — faults and fuzzing; last line machine-readable.
 //! - `cargo xtask ui` — install the UI's tools and build it (what the app embeds).
 //! - `cargo xtask bundle [--check] [--debug]` — the app's .deb and AppImage; `--check` installs and starts them.
@@ -30,6 +30,8 @@ const USAGE: &str = "usage:
   cargo xtask bench store          benchmark the device store
   cargo xtask bench sync           benchmark many devices syncing with one hub
   cargo xtask bench app            benchmark the app's start, size and memory
+  cargo xtask bench trends [--seeds N]
+                                   the caseload early warning and commissioners' counts on generated caseloads
   cargo xtask fuzz [--seconds N]   fuzz what Doorstep reads from outside
   cargo xtask chaos [--rounds N] [--schedules M] [--seed S]
                                    kill the app and hub, fill disks, random schedules
@@ -56,7 +58,7 @@ fn main() -> ExitCode {
         ["chaos", ..] => dev_tool(&args).and_then(|()| seam_schedules("1000")),
         ["run", ..] | ["fuzz", "seeds"] => dev_tool(&args),
         ["fuzz", ..] => app::ensure_fuzz_tools().and_then(|()| dev_tool(&args)),
-        ["bench", "store", ..] => bench(&["doorstep-dev"], &args),
+        ["bench", "store", ..] | ["bench", "trends", ..] => bench(&["doorstep-dev"], &args),
         ["bench", "sync", ..] => bench(&["doorstep-dev", "doorstep-hub"], &args),
         ["bench", "app", ..] => app::prepare().and_then(|_| bench(&["doorstep-dev", "doorstep-app"], &args)),
         _ => {

@@ -127,6 +127,9 @@ commands! {
     /// Asks one tablet to discard its held-back changes to one record (managers; audited).
     DiscardHeldBack = "discard_held_back", HeldBackRef => Vec<DeviceRow>;
     Search = "search", SearchArgs => Vec<SearchHit>;
+    /// This week's clusters of signs per postcode district against the provider's usual weeks
+    /// (managers; computed on the device).
+    GetEarlyWarning = "early_warning", () => doorstep_model::early_warning::EarlyWarning;
 }
 
 /// What went wrong, in words a carer can act on, and a code the UI can branch on.

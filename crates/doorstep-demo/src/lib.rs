@@ -1,7 +1,8 @@
 //! Demo and generated care records.
 //!
 //! [`load_demo`] fills a store with a small, believable caseload (what `cargo xtask run` shows);
-//! [`Generator`] makes large, seeded, reproducible data for tests and benchmarks.
+//! [`Generator`] makes large, seeded, reproducible data for tests and benchmarks, and
+//! [`caseload`] quiet weeks of a provider's caseload for the early warning.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
@@ -18,6 +19,9 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
 use uuid::Uuid;
+
+pub mod caseload;
+pub use caseload::Caseload;
 
 /// A UK wall-clock time on `day` as an instant.
 pub fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {

@@ -3,7 +3,7 @@
 //! builds it and starts it, and it finds the other binaries of that build beside itself.
 //!
 //! - `doorstep-dev run [--manager] [--dir D] [--listen A] [--once]` — the demo (`cargo xtask run`).
-//! - `doorstep-dev bench store|sync|app` — the benchmarks (release builds, via `cargo xtask bench`).
+//! - `doorstep-dev bench store|sync|app|trends` — the benchmarks (release builds, via `cargo xtask bench`).
 //! - `doorstep-dev chaos [--rounds N] [--schedules M] [--seed S]` — faults with real processes.
 //! - `doorstep-dev fuzz [--seconds N] [--target T] | seeds` — the cargo-fuzz targets in `fuzz/`.
 //! - `doorstep-dev start-app PROGRAM NAME SCREENSHOT` — an installed app starts to its set-up
@@ -13,6 +13,7 @@ mod bench;
 mod bench_app;
 mod bench_peer;
 mod bench_sync;
+mod bench_trends;
 mod chaos;
 mod fuzz;
 mod run;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         ["bench", "store", rest @ ..] => bench::store(rest),
         ["bench", "sync", rest @ ..] => bench_sync::sync(rest),
         ["bench", "app", rest @ ..] => bench_app::app(rest),
+        ["bench", "trends", rest @ ..] => bench_trends::trends(rest),
         ["chaos", rest @ ..] => chaos::chaos(rest),
         ["fuzz", rest @ ..] => fuzz::fuzz(rest),
         ["start-app", program, what, screenshot] => {

@@ -20,6 +20,7 @@ mod attempts;
 mod care;
 mod conversation;
 mod directory;
+mod early_warning;
 mod errors;
 mod keys;
 mod manager;

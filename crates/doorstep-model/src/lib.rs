@@ -12,6 +12,7 @@ pub mod am;
 pub mod directory;
 #[cfg(feature = "automerge")]
 pub mod doc_sync;
+pub mod early_warning;
 pub mod escalation;
 pub mod ids;
 pub mod insight;

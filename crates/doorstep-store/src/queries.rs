@@ -2,6 +2,7 @@
 //! except the one record a screen shows in full.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use doorstep_model::early_warning::Observation;
 use doorstep_model::news2::EscalationLevel;
 use doorstep_model::shared::{PartnerResponse, ResponseOutcome, Revocation, SharedStatus};
 pub use doorstep_model::view::{
@@ -9,7 +10,8 @@ pub use doorstep_model::view::{
 };
 use doorstep_model::watch::{WatchFlag, WatchLevel};
 use doorstep_model::{
-    CouldNotReason, NoteId, PartnerKind, PartnerOrg, Person, RecordKind, SharedItem, SoftSign, Visit, VisitNote,
+    CouldNotReason, NoteId, PartnerKind, PartnerOrg, Person, PersonId, RecordKind, SharedItem, SoftSign, Visit,
+    VisitNote,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -159,6 +161,38 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(signals)
+    }
+
+    /// For the caseload early warning: per note of a visit on a UK day from `from` to `to`
+    /// (inclusive) that recorded a sign new or worse than usual, the person, the day, their
+    /// postcode district ("" when unknown) and those signs. Visits of people not on this device
+    /// count under "".
+    pub fn sign_changes_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Observation>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT n.person_id, v.day, COALESCE(p.district, ''), n.soft_signs
+             FROM notes n JOIN visits v ON v.id = n.visit_id LEFT JOIN people p ON p.id = n.person_id
+             WHERE v.day >= ?1 AND v.day <= ?2 AND n.soft_sign_changes > 0
+             ORDER BY v.day",
+        )?;
+        let rows = stmt.query_map([from.to_string(), to.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut observations = Vec::new();
+        for row in rows {
+            let (person, day, district, signs) = row?;
+            let (Ok(person), Ok(day)) = (person.parse(), day.parse()) else { continue };
+            let signs: Vec<SoftSign> = signs.split(',').filter_map(SoftSign::from_code).collect();
+            observations.push(Observation { person: PersonId(person), day, district, signs });
+        }
+        Ok(observations)
+    }
+
+    /// The UK day of the earliest visit with a note on this device: where its history starts.
+    pub fn first_note_day(&self) -> Result<Option<NaiveDate>> {
+        let day: Option<String> =
+            self.conn()
+                .query_row("SELECT MIN(v.day) FROM notes n JOIN visits v ON v.id = n.visit_id", [], |r| r.get(0))?;
+        Ok(day.and_then(|d| d.parse().ok()))
     }
 
     /// A person's deterioration watch as last computed.

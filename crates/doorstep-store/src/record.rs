@@ -48,8 +48,8 @@ impl Record for Person {
     fn project(&self, conn: &Connection, doc_no: i64, _now_ms: i64) -> Result<()> {
         conn.execute("DELETE FROM people WHERE doc_no = ?1", [doc_no])?;
         conn.execute(
-            "INSERT INTO people (doc_no, id, client_ref, display_name, family_name, date_of_birth, nhs_number, spo2_scale, pregnant)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO people (doc_no, id, client_ref, display_name, family_name, date_of_birth, nhs_number, spo2_scale, pregnant, district)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 doc_no,
                 self.id.to_string(),
@@ -63,6 +63,7 @@ impl Record for Person {
                     SpO2Scale::Scale2 => "2",
                 },
                 self.pregnant,
+                doorstep_model::directory::postcode_district(&self.address.postcode),
             ],
         )?;
         Ok(())

@@ -180,6 +180,7 @@ pub fn ManagerDayScreen() -> Html {
                     }) }
                 </ul>
             }
+            if shown(DayPart::Watch) { <crate::screens::early_warning::EarlyWarningSection /> }
             if shown(DayPart::Tablets) {
                 <h2 id="count-tablets-list">{"Tablets to check"}</h2>
                 { match &*devices {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod directory;
+pub mod early_warning;
 pub mod enrol;
 pub mod ideas;
 pub mod manager;

@@ -3,6 +3,7 @@
 
 mod conversation;
 mod device;
+mod early_warning;
 mod pins;
 mod routing;
 mod seams;
