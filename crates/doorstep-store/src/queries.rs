@@ -189,9 +189,17 @@ impl Store {
 
     /// The UK day of the earliest visit with a note on this device: where its history starts.
     pub fn first_note_day(&self) -> Result<Option<NaiveDate>> {
-        let day: Option<String> =
-            self.conn()
-                .query_row("SELECT MIN(v.day) FROM notes n JOIN visits v ON v.id = n.visit_id", [], |r| r.get(0))?;
+        // Walks visits by day (their index) and stops at the first with a note, instead of
+        // joining every note.
+        let day: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT v.day FROM visits v WHERE EXISTS (SELECT 1 FROM notes n WHERE n.visit_id = v.id)
+                 ORDER BY v.day LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
         Ok(day.and_then(|d| d.parse().ok()))
     }
 
