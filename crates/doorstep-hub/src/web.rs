@@ -366,19 +366,24 @@ async fn respond<S: HubStorage>(
     };
     match result {
         Ok(()) => Redirect::to(&format!("/items/{id}?answered=1")).into_response(),
-        // Show the form again with the problem said plainly and the typed message kept.
-        Err(WebError::Invalid(problem)) => match state.hub.item_page(&caller, id).await {
-            Ok(page) => (
-                StatusCode::BAD_REQUEST,
-                pages::item(
-                    &caller,
-                    &page,
-                    pages::ItemForms { respond: Some((&problem, &form.outcome, &form.message)), ..Default::default() },
-                ),
-            )
-                .into_response(),
-            Err(e) => page_error(&e),
-        },
+        Err(WebError::Invalid(problem)) => {
+            let forms =
+                pages::ItemForms { respond: Some((&problem, &form.outcome, &form.message)), ..Default::default() };
+            item_again(&state, &caller, id, forms).await
+        }
+        Err(e) => page_error(&e),
+    }
+}
+
+/// The item's page again after a form's problem: the problem said plainly, what was typed kept.
+async fn item_again<S: HubStorage>(
+    state: &WebState<S>,
+    caller: &WebCaller,
+    id: Uuid,
+    forms: pages::ItemForms<'_>,
+) -> Response {
+    match state.hub.item_page(caller, id).await {
+        Ok(page) => (StatusCode::BAD_REQUEST, pages::item(caller, &page, forms)).into_response(),
         Err(e) => page_error(&e),
     }
 }
@@ -405,18 +410,10 @@ async fn post_message<S: HubStorage>(
     }
     match state.hub.post_message(&caller, id, &form.text).await {
         Ok(_) => Redirect::to(&format!("/items/{id}?sent=1#conversation")).into_response(),
-        Err(WebError::Invalid(problem)) => match state.hub.item_page(&caller, id).await {
-            Ok(page) => (
-                StatusCode::BAD_REQUEST,
-                pages::item(
-                    &caller,
-                    &page,
-                    pages::ItemForms { message: Some((&problem, &form.text)), ..Default::default() },
-                ),
-            )
-                .into_response(),
-            Err(e) => page_error(&e),
-        },
+        Err(WebError::Invalid(problem)) => {
+            let forms = pages::ItemForms { message: Some((&problem, &form.text)), ..Default::default() };
+            item_again(&state, &caller, id, forms).await
+        }
         Err(e) => page_error(&e),
     }
 }
