@@ -416,6 +416,10 @@ impl HubStorage for PostgresStorage {
         if let Some(person) = write.note_person {
             exec(&tx, statements::NOTE_INDEX_UPSERT, &[&id, &person.to_string()]).await?;
         }
+        if let Some(m) = &write.mail {
+            let params: Params = &[&m.id.to_string(), &m.to, &m.subject, &m.body, &m.queued_at, &m.next_attempt_at];
+            exec(&tx, statements::MAIL_QUEUE, params).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -420,6 +420,7 @@ impl<S: HubStorage> Hub<S> {
                 note_person: None,
                 snapshot: None,
                 facts: facts.map(|f| f.to_json()),
+                mail: None,
             })
             .await?;
         Ok(())

@@ -298,6 +298,10 @@ impl HubStorage for SqliteStorage {
             if let Some(person) = write.note_person {
                 exec(&tx, statements::NOTE_INDEX_UPSERT, params![id, person.to_string()])?;
             }
+            if let Some(m) = &write.mail {
+                let params = params![m.id.to_string(), m.to, m.subject, m.body, m.queued_at, m.next_attempt_at];
+                exec(&tx, statements::MAIL_QUEUE, params)?;
+            }
             tx.commit()?;
             Ok(())
         })

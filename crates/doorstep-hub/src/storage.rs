@@ -210,6 +210,9 @@ pub struct DocumentWrite {
     pub snapshot: Option<Vec<u8>>,
     /// What the pages list and count about this document (JSON of `doc_facts::DocFacts`).
     pub facts: Option<String>,
+    /// An e-mail this write calls for (a partner told an item arrived), queued in the same
+    /// transaction: a stored item always has its message waiting (`notify.rs`).
+    pub mail: Option<OutgoingMail>,
 }
 
 /// What a commissioner may count: one provider, all its people or only those in some postcode

@@ -264,10 +264,14 @@ impl<S: HubStorage> Hub<S> {
                 note_person: facts.note_person,
                 snapshot,
                 facts: facts.doc_facts.map(|f| f.to_json()),
+                mail: match &new_item {
+                    Some(item) => self.mail_for_partner(item).await,
+                    None => None,
+                },
             })
             .await?;
-        if let Some(item) = new_item {
-            self.tell_partner(&item).await;
+        if let (Some(mail), Some(_)) = (&self.mail, &new_item) {
+            mail.wake();
         }
         for by in said {
             self.storage
@@ -284,23 +288,20 @@ impl<S: HubStorage> Hub<S> {
         Ok(Ok(()))
     }
 
-    /// Queues the e-mail telling a partner's team that `item` arrived, where the hub sends mail
-    /// and the directory names a mailbox. The item is stored already: a failure here is logged,
-    /// never the device's problem.
-    async fn tell_partner(&self, item: &SharedItem) {
-        let Some(mail) = &self.mail else { return };
-        let entry = match self.partner_entry(item.partner.id).await {
-            Ok(Some(entry)) if !entry.team_email.is_empty() => entry,
-            Ok(_) => return,
+    /// The e-mail telling a partner's team that `item` arrived, where the hub sends mail and the
+    /// directory names a mailbox; queued with the item itself. A directory that cannot be read
+    /// is logged and sends nothing, never the device's problem.
+    async fn mail_for_partner(&self, item: &SharedItem) -> Option<crate::storage::OutgoingMail> {
+        let mail = self.mail.as_ref()?;
+        match self.partner_entry(item.partner.id).await {
+            Ok(Some(entry)) if !entry.team_email.is_empty() => {
+                Some(mail.new_item(item, &entry.team_email, self.clock.now()))
+            }
+            Ok(_) => None,
             Err(e) => {
                 tracing::error!(error = %e, item = %item.id, "could not read the partner directory to e-mail the partner");
-                return;
+                None
             }
-        };
-        let message = mail.new_item(item, &entry.team_email, self.clock.now());
-        match self.storage.queue_mail(message).await {
-            Ok(()) => mail.wake(),
-            Err(e) => tracing::error!(error = %e, item = %item.id, "could not queue the e-mail to the partner"),
         }
     }
 

@@ -257,6 +257,7 @@ fn write(id: Uuid, kind: RecordKind, org: Uuid, device: Uuid) -> DocumentWrite {
         note_person: None,
         snapshot: None,
         facts: None,
+        mail: None,
     }
 }
 
@@ -1322,6 +1323,16 @@ async fn partner_listings_and_the_mail_outbox<S: HubStorage>(s: S) {
     assert_eq!((again[0].id, again[0].attempts, again[0].last_error.as_str()), (first, 1, "451 try again"));
     let log = s.mail_log(10).await.unwrap();
     assert_eq!(log.iter().map(|m| (m.id, m.sent_at)).collect::<Vec<_>>(), [(second, Some(30)), (first, None)]);
+
+    // A write that calls for an e-mail queues it with the document, in one transaction.
+    let (doc, third) = (Uuid::new_v4(), Uuid::new_v4());
+    s.write_document(DocumentWrite {
+        mail: Some(mail(third, 40)),
+        ..write(doc, RecordKind::Shared, org, Uuid::new_v4())
+    })
+    .await
+    .unwrap();
+    assert!(s.mail_due(40, 10).await.unwrap().iter().any(|m| m.id == third), "queued with the item");
 }
 
 async fn doc_facts_are_listed_by_kind_owner_and_reader<S: HubStorage>(s: S) {
