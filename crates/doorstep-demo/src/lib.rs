@@ -300,6 +300,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
 
     let ideas = [
         Insight {
+            follow_up: None,
             id: InsightId(generator.uuid()),
             person_id: Some(peggy.id),
             author: staff("C001"),
@@ -315,6 +316,7 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
             shares: vec![],
         },
         Insight {
+            follow_up: None,
             id: InsightId(generator.uuid()),
             person_id: Some(arthur.id),
             author: staff("C002"),
@@ -378,6 +380,7 @@ pub fn load_area_history(
             summary.notes += 1;
             if generator.rng.random_bool(0.12) {
                 let idea = Insight {
+                    follow_up: None,
                     id: InsightId(generator.uuid()),
                     person_id: Some(person.id),
                     author: visit.carers[0].clone(),
@@ -482,6 +485,7 @@ pub fn share_demo(
             &peggy,
             surgery,
             Insight {
+                follow_up: None,
                 id: InsightId(generator.uuid()),
                 person_id: Some(peggy.id),
                 author: StaffId::new("C001"),
@@ -503,6 +507,7 @@ pub fn share_demo(
             &arthur,
             council,
             Insight {
+                follow_up: None,
                 id: InsightId(generator.uuid()),
                 person_id: Some(arthur.id),
                 author: StaffId::new("C002"),

@@ -246,6 +246,7 @@ impl Device {
         let mut store = self.db().await?;
         let person: Person = store.get(&args.person_id).map_err(storage_error)?;
         let insight = Insight {
+            follow_up: None,
             id: InsightId(Uuid::new_v4()),
             person_id: Some(PersonId(person_id)),
             author: StaffId::new(who.staff_ref.clone()),

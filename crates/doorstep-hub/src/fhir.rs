@@ -467,6 +467,7 @@ mod tests {
                 pregnant: false,
             }),
             responses: vec![PartnerResponse {
+                admission_likely_avoided: None,
                 key: "r1".into(),
                 outcome: ResponseOutcome::ActionTaken,
                 message: "OT visit booked Tuesday".into(),

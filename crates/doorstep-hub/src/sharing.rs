@@ -303,6 +303,7 @@ impl<S: HubStorage> Hub<S> {
         }
         let now = Utc::now();
         let response = PartnerResponse {
+            admission_likely_avoided: None,
             key: Uuid::new_v4().to_string(),
             outcome,
             message: message.to_string(),

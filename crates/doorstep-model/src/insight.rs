@@ -28,6 +28,10 @@ pub struct Insight {
     pub comments: Vec<Comment>,
     /// Every share with a partner, kept as the record of what went where, why and by whom.
     pub shares: Vec<Share>,
+    /// The office's answer to "did it help?", asked 30 days after a partner took action.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub follow_up: Option<crate::outcome::FollowUp>,
 }
 
 /// A partner organisation known to the hub, as a manager picks it to share with.
@@ -372,6 +376,7 @@ mod tests {
 
     fn idea() -> Insight {
         Insight {
+            follow_up: None,
             id: InsightId(Uuid::nil()),
             person_id: Some(PersonId(Uuid::nil())),
             author: StaffId::new("C1"),

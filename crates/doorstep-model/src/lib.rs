@@ -19,6 +19,7 @@ pub mod insight;
 pub mod news2;
 pub mod nhs_number;
 pub mod note;
+pub mod outcome;
 pub mod person;
 pub mod policy;
 pub mod role;
@@ -38,6 +39,7 @@ pub use note::{
     CallOutcome, CallRecord, CallTarget, Comparison, FoodFluid, Intake, LateEntry, Mood, NoteAuthor, SoftSign,
     SoftSignObservation, TimedVitals, VisitNote,
 };
+pub use outcome::{FollowUp, HelpAnswer, OutcomeKind, OutcomeLinks, PersonOutcome};
 pub use person::{
     Address, CarePlan, ClinicalSetting, ConsentRecord, ConsentToShare, Contact, Person, PersonName, PlanKind,
 };

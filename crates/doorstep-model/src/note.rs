@@ -46,6 +46,11 @@ pub struct VisitNote {
     #[serde(default)]
     #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
     pub late_entries: Vec<LateEntry>,
+    /// What happened to the person (A&E, admitted, home again…) as carers learned of it, each
+    /// with what stood before it.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Vec::new"))]
+    pub outcomes: Vec<crate::outcome::PersonOutcome>,
 }
 
 /// Words added to a visit's record after it closed ("Forgot to say: she asked for her daughter to
@@ -386,6 +391,7 @@ impl Mood {
 impl VisitNote {
     pub fn new(id: NoteId, visit_id: VisitId, person_id: PersonId) -> Self {
         Self {
+            outcomes: Vec::new(),
             id,
             visit_id,
             person_id,

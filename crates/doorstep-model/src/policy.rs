@@ -144,6 +144,10 @@ pub fn check_note(
     if !kept_and_own(late_before, &after.late_entries, |e| &e.by == writer.staff) {
         return refuse("late entries are written by the carer adding them, and not changed afterwards");
     }
+    let outcomes_before = before.map(|b| b.outcomes.as_slice()).unwrap_or_default();
+    if !kept_and_own(outcomes_before, &after.outcomes, |o| &o.by == writer.staff) {
+        return refuse("outcomes are recorded by the carer who learned of them, and not changed afterwards");
+    }
     Ok(())
 }
 
@@ -162,7 +166,8 @@ impl WritePolicy for Insight {
             None if &after.author == writer.staff
                 && after.status == InsightStatus::Submitted
                 && after.shares.is_empty()
-                && after.comments.is_empty() =>
+                && after.comments.is_empty()
+                && after.follow_up.is_none() =>
             {
                 Ok(())
             }
@@ -464,6 +469,7 @@ mod tests {
     fn a_carer_submits_ideas_as_themselves_and_the_office_does_the_rest() {
         let (sam, priya) = (staff("C001"), staff("C002"));
         let idea = Insight {
+            follow_up: None,
             id: InsightId(Uuid::from_u128(5)),
             person_id: Some(PersonId(Uuid::from_u128(2))),
             author: sam.clone(),
@@ -492,6 +498,7 @@ mod tests {
     fn the_carer_who_raised_an_idea_writes_to_the_partner_in_their_own_name_and_nothing_else() {
         let (sam, priya, mo) = (staff("C001"), staff("C002"), staff("M001"));
         let idea = Insight {
+            follow_up: None,
             id: InsightId(Uuid::from_u128(5)),
             person_id: Some(PersonId(Uuid::from_u128(2))),
             author: sam.clone(),

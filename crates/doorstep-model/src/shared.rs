@@ -180,6 +180,10 @@ pub struct PartnerResponse {
     pub by: String,
     #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
     pub at: DateTime<Utc>,
+    /// The partner's own judgement, where they give one, that acting avoided a likely admission.
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub admission_likely_avoided: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -542,6 +546,7 @@ mod tests {
 
     fn insight(basis: ConsentBasis) -> Insight {
         Insight {
+            follow_up: None,
             id: InsightId(Uuid::nil()),
             person_id: Some(PersonId(Uuid::nil())),
             author: StaffId::new("C1"),
@@ -607,6 +612,7 @@ mod tests {
         assert_eq!(item.status(), SharedStatus::New);
         let at = DateTime::from_timestamp(1_700_000_100, 0).unwrap_or_default();
         let answer = |outcome, message: &str| PartnerResponse {
+            admission_likely_avoided: None,
             key: message.into(),
             outcome,
             message: message.into(),

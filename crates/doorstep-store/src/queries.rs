@@ -305,6 +305,7 @@ impl Store {
             row.responses = answers
                 .query_map([doc_no], |r| {
                     Ok(PartnerResponse {
+                        admission_likely_avoided: None,
                         key: r.get(0)?,
                         outcome: ResponseOutcome::from_code(&r.get::<_, String>(1)?)
                             .unwrap_or(ResponseOutcome::Acknowledged),

@@ -35,6 +35,7 @@ fn peggy() -> Person {
 
 fn idea(person: &Person) -> Insight {
     Insight {
+        follow_up: None,
         id: InsightId(Uuid::new_v4()),
         person_id: Some(person.id),
         author: StaffId::new("C001"),
@@ -71,7 +72,7 @@ fn shared(insight: &Insight, person: &Person, to: PartnerOrg, at: DateTime<Utc>)
 }
 
 fn answer(key: &str, outcome: ResponseOutcome, message: &str, at: DateTime<Utc>) -> PartnerResponse {
-    PartnerResponse { key: key.into(), outcome, message: message.into(), by: "Sam Patel".into(), at }
+    PartnerResponse { key: key.into(), outcome, message: message.into(), by: "Sam Patel".into(), at, admission_likely_avoided: None }
 }
 
 #[test]

@@ -149,6 +149,7 @@ async fn web_access(hub: &TestHub<SqliteStorage>, org: Uuid, email: &str, name: 
 
 fn idea(person: &Person, author: &str, summary: &str) -> Insight {
     Insight {
+        follow_up: None,
         id: InsightId(Uuid::new_v4()),
         person_id: Some(person.id),
         author: StaffId::new(author),

@@ -96,6 +96,7 @@ fn item(n: usize, kind: SharedKind, who: Option<SharedPerson>, vitals_variant: &
         observations,
         responses: (0..n % 3)
             .map(|r| PartnerResponse {
+                admission_likely_avoided: None,
                 key: format!("r{r}"),
                 outcome,
                 message: if r == 0 { "OT visit booked Tuesday".into() } else { String::new() },

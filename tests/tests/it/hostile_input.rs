@@ -75,6 +75,7 @@ struct World {
 
 fn idea(person: &Person) -> Insight {
     Insight {
+        follow_up: None,
         id: InsightId(Uuid::new_v4()),
         person_id: Some(person.id),
         author: StaffId::new("C001"),

@@ -42,6 +42,7 @@ struct World {
 
 fn idea(person: &Person, summary: &str, action: &str, urgency: Urgency) -> Insight {
     Insight {
+        follow_up: None,
         id: InsightId(Uuid::new_v4()),
         person_id: Some(person.id),
         author: StaffId::new("C001"),

@@ -149,6 +149,7 @@ fn vitals_scoring_five() -> VitalSigns {
 
 fn insight(n: u128, person: &Person, summary: &str) -> Insight {
     Insight {
+        follow_up: None,
         id: InsightId(uuid(500 + n)),
         person_id: Some(person.id),
         author: StaffId::new("C001"),

@@ -405,6 +405,7 @@ async fn a_rewritten_idea_or_shared_item_does_not_return_to_a_carer_who_left<S: 
 
     // Sam's idea about the person, shared with the council by the office.
     let idea = Insight {
+        follow_up: None,
         id: InsightId(Uuid::new_v4()),
         person_id: Some(person.id),
         author: StaffId::new("C001"),

@@ -31,6 +31,7 @@ const TEAM: &str = "asc-duty@northbrook.test";
 
 fn idea(person: &Person, summary: &str, urgency: Urgency) -> Insight {
     Insight {
+        follow_up: None,
         id: InsightId(Uuid::new_v4()),
         person_id: Some(person.id),
         author: StaffId::new("C001"),

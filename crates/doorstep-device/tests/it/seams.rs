@@ -382,6 +382,7 @@ async fn a_record_from_the_hub_that_will_not_apply_is_recorded_and_shown_and_the
     // cannot be applied there.
     let note_id = NoteId::for_visit(visit_uuid);
     let squatter = Insight {
+        follow_up: None,
         id: InsightId(note_id.0),
         person_id: Some(PersonId(Uuid::nil())),
         author: StaffId::new("C001"),

@@ -1,0 +1,207 @@
+//! What happened to the person afterwards, and whether an idea helped: the other end of the
+//! journey that starts with a carer noticing something.
+//!
+//! - A carer records an **outcome** (went to A&E, admitted, home again, seen by the urgent
+//!   community response team, GP visited) with the day it happened, in the visit's note, offline.
+//!   It carries what stood before it when it was recorded ([`OutcomeLinks`]): the watch level,
+//!   the calls made at recent visits and the person's open ideas, so the office and the hub can
+//!   later ask "did the escalation come before the admission?" without re-deriving it.
+//! - When a partner answers an idea "action taken", the manager's device asks, 30 days later,
+//!   **did it help?** ([`FollowUp`]); the partner may add their own judgement that an admission
+//!   was likely avoided (`PartnerResponse::admission_likely_avoided`).
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{InsightId, StaffId};
+use crate::shared::{ResponseOutcome, SharedItem};
+
+/// Days after a partner's "action taken" that the office is asked whether it helped.
+pub const FOLLOW_UP_AFTER_DAYS: u64 = 30;
+/// How far back the calls linked to an outcome reach: escalations of the visits before it.
+pub const LINK_CALLS_WITHIN_DAYS: u64 = 14;
+
+/// What happened to the person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum OutcomeKind {
+    WentToAandE,
+    Admitted,
+    HomeAgain,
+    SeenByUcr,
+    GpVisited,
+}
+
+impl OutcomeKind {
+    pub const ALL: [OutcomeKind; 5] = [
+        OutcomeKind::WentToAandE,
+        OutcomeKind::Admitted,
+        OutcomeKind::HomeAgain,
+        OutcomeKind::SeenByUcr,
+        OutcomeKind::GpVisited,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OutcomeKind::WentToAandE => "went_to_a_and_e",
+            OutcomeKind::Admitted => "admitted",
+            OutcomeKind::HomeAgain => "home_again",
+            OutcomeKind::SeenByUcr => "seen_by_ucr",
+            OutcomeKind::GpVisited => "gp_visited",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<OutcomeKind> {
+        OutcomeKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// As a carer would say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeKind::WentToAandE => "Went to A&E",
+            OutcomeKind::Admitted => "Admitted to hospital",
+            OutcomeKind::HomeAgain => "Home again from hospital",
+            OutcomeKind::SeenByUcr => "Seen by the urgent community response team",
+            OutcomeKind::GpVisited => "GP visited",
+        }
+    }
+
+    /// A&E or admission: what the ideas and escalations hoped to avoid.
+    pub fn is_hospital(self) -> bool {
+        matches!(self, OutcomeKind::WentToAandE | OutcomeKind::Admitted)
+    }
+}
+
+/// What stood before an outcome when it was recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct OutcomeLinks {
+    /// The person's deterioration watch level (`WatchLevel::code`) over the visits before it.
+    pub watch_level: String,
+    /// Calls made at visits in the [`LINK_CALLS_WITHIN_DAYS`] before, as "GP practice, 2 Dec 09:12".
+    pub escalations: Vec<String>,
+    /// The person's ideas still open (not closed or declined) when it was recorded.
+    pub open_ideas: Vec<InsightId>,
+}
+
+/// An outcome a carer recorded in a visit's note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct PersonOutcome {
+    /// Unique within the note, so two recorded apart both survive a merge.
+    #[cfg_attr(feature = "automerge", key)]
+    pub key: String,
+    pub kind: OutcomeKind,
+    /// The day it happened (which may be before the visit that learned of it).
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::date"))]
+    pub day: NaiveDate,
+    pub by: StaffId,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
+    pub links: OutcomeLinks,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OutcomeError {
+    #[error("The day it happened, {day}, is after today: give the day it happened")]
+    InFuture { day: NaiveDate },
+    #[error("The day it happened, {day}, is more than a year ago: give a recent day")]
+    TooOld { day: NaiveDate },
+}
+
+/// An outcome's day must be between a year ago and today.
+pub fn check_day(day: NaiveDate, today: NaiveDate) -> Result<(), OutcomeError> {
+    if day > today {
+        return Err(OutcomeError::InFuture { day });
+    }
+    if today.checked_sub_days(Days::new(366)).is_some_and(|year_ago| day < year_ago) {
+        return Err(OutcomeError::TooOld { day });
+    }
+    Ok(())
+}
+
+/// The office's answer to "did it help?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub enum HelpAnswer {
+    Yes,
+    No,
+    TooEarly,
+}
+
+impl HelpAnswer {
+    pub const ALL: [HelpAnswer; 3] = [HelpAnswer::Yes, HelpAnswer::No, HelpAnswer::TooEarly];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            HelpAnswer::Yes => "yes",
+            HelpAnswer::No => "no",
+            HelpAnswer::TooEarly => "too_early",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<HelpAnswer> {
+        HelpAnswer::ALL.into_iter().find(|a| a.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            HelpAnswer::Yes => "Yes, it helped",
+            HelpAnswer::No => "No, it did not help",
+            HelpAnswer::TooEarly => "Too early to tell",
+        }
+    }
+}
+
+/// The manager's answer, kept on the idea.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+pub struct FollowUp {
+    pub answer: HelpAnswer,
+    /// The manager's name, as shown to the office.
+    pub by: String,
+    #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
+    pub at: DateTime<Utc>,
+    /// Optional words ("no falls since the rail went in").
+    pub detail: String,
+}
+
+/// When a shared item asks "did it help?": [`FOLLOW_UP_AFTER_DAYS`] after its first "action
+/// taken" answer (None when no partner has answered so).
+pub fn follow_up_due(item: &SharedItem) -> Option<NaiveDate> {
+    let first = item.responses.iter().filter(|r| r.outcome == ResponseOutcome::ActionTaken).map(|r| r.at).min()?;
+    first.date_naive().checked_add_days(Days::new(FOLLOW_UP_AFTER_DAYS))
+}
+
+/// Whether any partner judged an admission likely avoided (None when none said either way).
+pub fn admission_likely_avoided(item: &SharedItem) -> Option<bool> {
+    let judged: Vec<bool> = item.responses.iter().filter_map(|r| r.admission_likely_avoided).collect();
+    if judged.is_empty() { None } else { Some(judged.contains(&true)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_happened_between_a_year_ago_and_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert!(check_day(today, today).is_ok());
+        assert!(check_day(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), today).is_ok());
+        assert_eq!(
+            check_day(NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(), today),
+            Err(OutcomeError::InFuture { day: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap() })
+        );
+        assert!(matches!(check_day(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), today), Err(OutcomeError::TooOld { .. })));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for k in OutcomeKind::ALL {
+            assert_eq!(OutcomeKind::from_code(k.code()), Some(k));
+        }
+        for a in HelpAnswer::ALL {
+            assert_eq!(HelpAnswer::from_code(a.code()), Some(a));
+        }
+    }
+}
