@@ -6,7 +6,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::directory::postcode_district;
 use doorstep_model::news2::{self, News2Assessment, ScoringContext};
-use doorstep_model::{Insight, Person, SharedItem, VisitNote};
+use doorstep_model::outcome;
+use doorstep_model::{Insight, Person, ResponseOutcome, SharedItem, VisitNote};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -36,6 +37,15 @@ pub struct SharedFacts {
     /// Unix ms.
     pub shared_at: i64,
     pub answered_at: Option<i64>,
+    /// The idea it was shared from: ideas → actions → outcomes joins on it.
+    #[serde(default)]
+    pub insight: Option<Uuid>,
+    /// The UK day a partner first answered "action taken".
+    #[serde(default)]
+    pub action_day: Option<NaiveDate>,
+    /// The partner's judgement that acting likely avoided an admission, where they gave one.
+    #[serde(default)]
+    pub admission_likely_avoided: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +55,9 @@ pub struct IdeaFacts {
     pub day: NaiveDate,
     /// `PartnerKind` codes of who could act.
     pub categories: Vec<String>,
+    /// The office's answer to "did it help?" (`HelpAnswer::code`), once given.
+    #[serde(default)]
+    pub follow_up: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +70,9 @@ pub struct NoteFacts {
     /// NEWS2 total where every reading was taken. Scored without the person's age or SpO2 scale
     /// (the note does not carry them), so it is a trend figure, not a clinical one.
     pub news2: Option<u8>,
+    /// Outcomes carers recorded in the note, as (`OutcomeKind::code`, day it happened).
+    #[serde(default)]
+    pub outcomes: Vec<(String, NaiveDate)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +98,14 @@ impl DocFacts {
             summary: item.summary.clone(),
             shared_at: item.shared_at.timestamp_millis(),
             answered_at: item.latest_response().map(|r| r.at.timestamp_millis()),
+            insight: Some(item.insight_id.0),
+            action_day: item
+                .responses
+                .iter()
+                .filter(|r| r.outcome == ResponseOutcome::ActionTaken)
+                .map(|r| uk_day(r.at))
+                .min(),
+            admission_likely_avoided: outcome::admission_likely_avoided(item),
         })
     }
 
@@ -90,6 +114,7 @@ impl DocFacts {
             person: insight.person_id.map(|p| p.0),
             day: uk_day(insight.created_at),
             categories: insight.who_could_act.iter().map(|k| k.code().to_string()).collect(),
+            follow_up: insight.follow_up.as_ref().map(|f| f.answer.code().to_string()),
         })
     }
 
@@ -105,6 +130,7 @@ impl DocFacts {
             day: uk_day(first),
             soft_signs: note.changes().map(|s| s.sign.code().to_string()).collect(),
             news2,
+            outcomes: note.outcomes.iter().map(|o| (o.kind.code().to_string(), o.day)).collect(),
         }))
     }
 

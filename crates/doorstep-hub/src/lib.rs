@@ -15,6 +15,7 @@ pub mod conn_limits;
 pub mod doc_facts;
 pub mod doc_sync_states;
 pub mod fhir;
+pub mod impact;
 pub mod limits;
 pub mod metrics;
 pub mod migrate;

@@ -90,8 +90,8 @@ fn layout(title: &str, caller: Option<&WebCaller>, body: Markup) -> Markup {
 fn nav_links(role: WebRole) -> &'static [(&'static str, &'static str)] {
     match role {
         WebRole::Partner => &[("/inbox", "Shared with us")],
-        WebRole::Commissioner => &[("/trends", "Trends")],
-        WebRole::Manager => &[("/activity", "Partner activity")],
+        WebRole::Commissioner => &[("/trends", "Trends"), ("/impact", "What ideas led to")],
+        WebRole::Manager => &[("/activity", "Partner activity"), ("/impact", "What ideas led to")],
     }
 }
 
@@ -768,6 +768,74 @@ pub fn activity(caller: &WebCaller, lines: &[ActivityLine]) -> Markup {
                     }
                 }
             }
+        },
+    )
+}
+
+/// What carers' ideas led to: one table per way of grouping, people at each stage.
+pub fn impact(caller: &WebCaller, i: &crate::impact::Impact) -> Markup {
+    use crate::impact::{ImpactRow, Stage};
+    let table = |id: &str, heading: &str, first: &str, rows: &[ImpactRow]| {
+        html! {
+            section id=(id) {
+                h2 { (heading) }
+                @if rows.is_empty() {
+                    p { "No ideas to count yet." }
+                } @else {
+                        table.nhsuk-table {
+                            caption.nhsuk-table__caption.nhsuk-u-visually-hidden { (heading) ": people at each step" }
+                            thead.nhsuk-table__head {
+                                tr.nhsuk-table__row {
+                                    th.nhsuk-table__header scope="col" { (first) }
+                                    @for stage in Stage::ALL { th.nhsuk-table__header scope="col" { (stage.label()) } }
+                                }
+                            }
+                            tbody.nhsuk-table__body {
+                                @for row in rows {
+                                    tr.nhsuk-table__row {
+                                        th.nhsuk-table__header scope="row" { (row.label) }
+                                        @for n in &row.people {
+                                            td.nhsuk-table__cell {
+                                                @match n { Some(n) => (n), None => span.hub-muted { (trends::TOO_FEW) } }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                }
+            }
+        }
+    };
+    layout(
+        "What ideas led to",
+        Some(caller),
+        html! {
+            h1 { "What carers' ideas led to" }
+            p.nhsuk-lede-text {
+                "People carers raised an idea about, and how far each idea went: shared with a partner, acted on, \
+                 and what came of it."
+                @if let Some(since) = i.since { " Ideas raised since " (since.format("%-d %B %Y")) "." }
+            }
+            details.nhsuk-details {
+                summary.nhsuk-details__summary { span.nhsuk-details__summary-text { "How the numbers are made safe" } }
+                div.nhsuk-details__text {
+                    p {
+                        "Each figure counts people, not ideas. It is shown only when it covers at least "
+                        (trends::MIN_PEOPLE) " people, from at least " (trends::MIN_PROVIDERS)
+                        " providers where the row is not a single provider, and it is rounded to the nearest "
+                        (trends::ROUND_TO) "."
+                    }
+                    p {
+                        "\"Office said it helped\" is the provider's answer 30 days after the action. \"Admission likely \
+                         avoided\" is the partner's own judgement when they answered. A&E and admissions are those \
+                         carers recorded at visits."
+                    }
+                }
+            }
+            (table("by_provider", "By care provider", "Provider", &i.by_provider))
+            (table("by_partner", "By partner", "Partner", &i.by_partner))
+            (table("by_kind", "By kind of idea", "Who could act", &i.by_kind))
         },
     )
 }

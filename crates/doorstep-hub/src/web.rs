@@ -60,6 +60,7 @@ pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, limits: Arc<ClientLimits>, option
         .route("/trends", get(trends::<S>))
         .route("/trends.csv", get(trends_csv::<S>))
         .route("/activity", get(activity::<S>))
+        .route("/impact", get(impact::<S>))
         .route("/assets/nhsuk.css", get(|| async { css(NHSUK_CSS) }))
         .route("/assets/hub.css", get(|| async { css(HUB_CSS) }))
         .fallback(|| async { page_error(&WebError::NotFound) })
@@ -451,6 +452,11 @@ async fn trends<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(c
 async fn trends_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
     let t = state.hub.trends(&caller).await?;
     Ok(csv_download("trends.csv", crate::trends::to_csv(&t)))
+}
+
+async fn impact<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
+    let i = state.hub.impact(&caller).await?;
+    Ok(pages::impact(&caller, &i).into_response())
 }
 
 async fn activity<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
