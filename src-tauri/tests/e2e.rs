@@ -35,6 +35,7 @@ async fn enrolled_device(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, 
     let device = hub.device_at(&path, staff, role).await;
     if role == Role::Manager {
         doorstep_demo::load_demo(&mut *device.store.lock().await, today()).expect("demo caseload");
+        doorstep_demo::load_falls_cluster(&mut *device.store.lock().await, today()).expect("falls cluster");
     }
     device.sync().await;
     drop(device);

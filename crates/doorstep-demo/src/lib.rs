@@ -552,3 +552,46 @@ pub fn share_demo(
     }
     Ok(written)
 }
+
+/// Three more people in Peggy's district (NB3) who fell or nearly fell in the last five days, each
+/// seen by another carer: with Peggy's near-fall yesterday that is four people in a district where
+/// nobody fell in the fortnight before, so the manager's caseload early warning has an alert to
+/// show. Kept apart from [`load_demo`] so the small caseload's counts stay as they are.
+pub fn load_falls_cluster(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
+    let mut generator = Generator::new(19);
+    let mut summary = DemoSummary::default();
+    let falls = [
+        ("P00011", "Norman", "Hughes", "12 Mill Lane", 1, "Found on the floor by his chair; says he slid down"),
+        ("P00012", "Joan", "Baker", "3 Weir Cottages", 3, "Tripped on the rug in the hall, no injury seen"),
+        ("P00013", "Walter", "Price", "40 Mill Lane", 5, "Very unsteady getting up; nearly fell twice"),
+    ];
+    for (client_ref, given, family, street, days_ago, detail) in falls {
+        let mut person = Person::new(PersonId(generator.uuid()), client_ref, given, family);
+        person.date_of_birth = NaiveDate::from_ymd_opt(1936, 3, 11);
+        person.address.lines = vec![street.into(), "Northbrook".into()];
+        person.address.postcode = "NB3 2QT".into();
+        person.gp_practice = "Riverside Surgery".into();
+        person.gp_phone = "01632 960 000".into();
+        person.known_risks = vec!["Falls".into()];
+        store.put(&person)?;
+        summary.people += 1;
+        let day = today - Duration::days(days_ago);
+        let mut visit = generator.visit(&person, at(day, 11, 0));
+        visit.carers = vec![staff("C002")];
+        visit.check_in(visit.window.start + Duration::minutes(4)).ok();
+        visit.check_out(visit.window.end).ok();
+        store.put(&visit)?;
+        summary.visits += 1;
+        let mut note = generator.note(&visit);
+        note.soft_signs.clear();
+        note.vitals = None;
+        note.observe(SoftSignObservation {
+            sign: SoftSign::UnsteadyOrFall,
+            compared_to_usual: Comparison::New,
+            detail: detail.into(),
+        });
+        store.put(&note)?;
+        summary.notes += 1;
+    }
+    Ok(summary)
+}

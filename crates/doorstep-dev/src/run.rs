@@ -212,6 +212,8 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
     let (surgery, council) = demo_partners(&storage).await?;
     let (office, office_sync) = enrol("M001", Role::Manager, files[1].clone()).await?;
     let loaded = doorstep_demo::load_demo(&mut *office.lock().await, today).map_err(|e| text(&e))?;
+    // A cluster of falls in Peggy's district, for the manager's early warning.
+    doorstep_demo::load_falls_cluster(&mut *office.lock().await, today).map_err(|e| text(&e))?;
     let provider = doorstep_model::ProviderRef { id: DEMO_PROVIDER, name: "Sunrise Home Care".into() };
     let shared = doorstep_demo::share_demo(&mut *office.lock().await, provider, &surgery, &council, today)
         .map_err(|e| text(&e))?;

@@ -105,3 +105,25 @@ async fn four_people_falling_in_one_district_this_week_are_an_alert_that_names_t
     let refused = tablet.early_warning().await.expect_err("carers are refused");
     assert_eq!(refused.code, ErrorCode::Invalid);
 }
+
+/// What `cargo xtask run` shows the office: the demo's falls in Peggy's district are one alert
+/// naming the four people, and nothing else alerts.
+#[tokio::test]
+async fn the_demos_falls_in_one_district_are_the_alert_the_office_sees() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = hub(dir.path()).await;
+    let today = NaiveDate::from_ymd_opt(2026, 3, 12).expect("day");
+    let clock: doorstep_device::Clock = Arc::new(move || at(today, 14, 0));
+    let office: Device = enrolled(&hub, dir.path(), "M001", Role::Manager, LOCK_AFTER).await.with_clock(clock);
+    {
+        let mut store = office.unlocked_store().await.expect("open");
+        doorstep_demo::load_demo(&mut store, today).expect("demo");
+        doorstep_demo::load_falls_cluster(&mut store, today).expect("falls");
+    }
+    let screen = office.early_warning().await.expect("early warning");
+    assert_eq!(screen.alerts.len(), 1, "{:#?}", screen.alerts);
+    let alert = &screen.alerts[0];
+    assert_eq!((alert.count.district.as_str(), alert.count.kind), ("NB3", SignalKind::Falls));
+    assert_eq!(alert.count.people.len(), 4, "Peggy and the three others");
+    assert!(alert.words.starts_with("4 people with a fall"), "{}", alert.words);
+}
