@@ -114,9 +114,10 @@ pub(crate) fn follow_ups_due(store: &Store, today: NaiveDate) -> Result<Vec<Foll
             },
             None => None,
         };
-        let asked_before = insight.follow_up.as_ref().map(|f| {
-            format!("{}, said {} on {}", f.answer.label(), f.by, crate::uk_today(f.at).format("%-d %b %Y"))
-        });
+        let asked_before = insight
+            .follow_up
+            .as_ref()
+            .map(|f| format!("{}, said {} on {}", f.answer.label(), f.by, crate::uk_today(f.at).format("%-d %b %Y")));
         rows.push(FollowUpRow {
             insight_id,
             version,
