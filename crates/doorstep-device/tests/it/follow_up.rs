@@ -125,3 +125,50 @@ async fn an_idea_acted_on_asks_did_it_help_thirty_days_later_until_the_office_sa
     let answer = idea.follow_up.expect("an answer stands").answer;
     assert!(matches!(answer, HelpAnswer::Yes | HelpAnswer::No), "a later answer, not 'too early': {answer:?}");
 }
+
+/// The hub keeps the same rule: a carer's tablet that writes "did it help?" on an idea (say, an
+/// old or altered app) has the change held back, and the idea at the hub stays unanswered.
+#[tokio::test]
+async fn the_hub_holds_back_a_carers_answer_to_did_it_help() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let office = crate::device::office(&hub, dir.path()).await;
+    let sam = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
+    sam.sync_now().await.expect("the rota arrives");
+    let peggy = {
+        let people = office.unlocked_store().await.expect("open").people().expect("people");
+        people.into_iter().find(|p| p.display_name.contains("Margaret")).expect("Peggy").id
+    };
+    let idea = sam
+        .record_idea(doorstep_commands::IdeaArgs {
+            person_id: peggy,
+            summary: "Grab rail by the back door".into(),
+            detail: "She steadies herself on the door frame every morning.".into(),
+            suggested_action: "OT home assessment".into(),
+            who_could_act: vec![PartnerKind::OtEquipment],
+            urgency: doorstep_model::Urgency::Soon,
+        })
+        .await
+        .expect("idea");
+    assert!(sam.sync_now().await.expect("the idea reaches the hub").held_back.is_empty());
+    let id = idea.id.to_string();
+    sam.unlocked_store()
+        .await
+        .expect("open")
+        .update::<Insight>(&id, |i| {
+            i.follow_up = Some(doorstep_model::outcome::FollowUp {
+                answer: HelpAnswer::Yes,
+                by: "Sam".into(),
+                at: chrono::Utc::now(),
+                detail: String::new(),
+            });
+            Ok(())
+        })
+        .expect("written on the tablet");
+    let badge = sam.sync_now().await.expect("sync");
+    assert_eq!(badge.held_back.len(), 1, "held back: {badge:?}");
+    office.sync_now().await.expect("the office syncs");
+    let at_office: Insight = office.unlocked_store().await.expect("open").get(&id).expect("idea");
+    assert_eq!(at_office.follow_up, None, "the office never receives it");
+    hub.stop().await;
+}
