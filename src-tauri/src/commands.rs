@@ -76,6 +76,8 @@ register![
     discard_held_back,
     search,
     early_warning,
+    follow_ups,
+    answer_follow_up,
 ];
 
 #[tauri::command]
@@ -334,6 +336,17 @@ async fn search(core: Core<'_>, args: c::SearchArgs) -> Answer<Vec<SearchHit>> {
 async fn early_warning(core: Core<'_>, args: ()) -> Answer<doorstep_model::early_warning::EarlyWarning> {
     let () = args;
     core.early_warning().await
+}
+
+#[tauri::command]
+async fn follow_ups(core: Core<'_>, args: ()) -> Answer<Vec<c::FollowUpRow>> {
+    let () = args;
+    core.follow_ups().await
+}
+
+#[tauri::command]
+async fn answer_follow_up(core: Core<'_>, args: c::FollowUpArgs) -> Answer<Vec<c::FollowUpRow>> {
+    core.answer_follow_up(args).await
 }
 
 #[cfg(test)]

@@ -130,6 +130,11 @@ commands! {
     /// This week's clusters of signs per postcode district against the provider's usual weeks
     /// (managers; computed on the device).
     GetEarlyWarning = "early_warning", () => doorstep_model::early_warning::EarlyWarning;
+    /// Ideas a partner acted on 30 or more days ago that the office has not yet said helped
+    /// or not (managers; from the device's own store), oldest due first.
+    GetFollowUps = "follow_ups", () => Vec<FollowUpRow>;
+    /// A manager answers "did it help?" on one idea; answers the ideas still to follow up.
+    AnswerFollowUp = "answer_follow_up", FollowUpArgs => Vec<FollowUpRow>;
 }
 
 /// What went wrong, in words a carer can act on, and a code the UI can branch on.
@@ -596,6 +601,9 @@ pub struct ManagerDay {
     #[serde(default)]
     pub unanswered: Vec<UnansweredShare>,
     pub sync: SyncBadge,
+    /// Ideas to follow up: did it help? (see [`GetFollowUps`]).
+    #[serde(default)]
+    pub follow_ups_due: usize,
 }
 
 /// A shared item to chase: the partner has not answered in time.
@@ -769,6 +777,48 @@ pub struct HeldBackRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchArgs {
     pub text: String,
+}
+
+/// An idea to follow up: a partner said they acted on it, and the office is asked whether it
+/// helped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpRow {
+    pub insight_id: String,
+    /// The idea's version as shown: the answer is saved against it.
+    pub version: DocVersion,
+    pub summary: String,
+    /// Who it is about, where their record is on this device.
+    pub person_name: Option<String>,
+    /// What each partner said they did, oldest first.
+    pub actions: Vec<FollowUpAction>,
+    /// The day it asks from: 30 days after the first "action taken", or after "too early to tell".
+    pub due: NaiveDate,
+    /// The partners' judgement, in words, where one gave it: "Riverside Surgery judged that an
+    /// admission was likely avoided".
+    pub judgement: Option<String>,
+    /// An earlier "too early to tell": who said it and when.
+    pub asked_before: Option<String>,
+}
+
+/// One partner's "action taken".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpAction {
+    pub partner: String,
+    /// The partner user who answered.
+    pub by: String,
+    pub said: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpArgs {
+    pub insight_id: String,
+    /// The version the manager saw ([`FollowUpRow::version`]).
+    pub seen: DocVersion,
+    pub answer: doorstep_model::outcome::HelpAnswer,
+    /// Optional words ("no falls since the rail went in").
+    #[serde(default)]
+    pub detail: String,
 }
 
 #[cfg(test)]

@@ -550,6 +550,7 @@ pub fn share_demo(
         store.put(&item)?;
         written.push(item);
     }
+    written.extend(follow_up_demo(store, provider, surgery, today)?);
     Ok(written)
 }
 
@@ -594,4 +595,71 @@ pub fn load_falls_cluster(store: &mut Store, today: NaiveDate) -> Result<DemoSum
         summary.notes += 1;
     }
     Ok(summary)
+}
+
+/// An idea about Arthur that the surgery answered "action taken" 35 days before `today`, judging
+/// an admission likely avoided: the office's "Did it help?" asks about it. Returns its shared
+/// item, or None without Arthur (see [`load_demo`]) or his consent.
+pub fn follow_up_demo(
+    store: &mut Store,
+    provider: doorstep_model::ProviderRef,
+    partner: &doorstep_model::PartnerOrg,
+    today: NaiveDate,
+) -> Result<Option<doorstep_model::SharedItem>> {
+    use doorstep_model::shared::{PartnerResponse, ResponseOutcome};
+    use doorstep_model::{ShareChoices, SharedItem, SharedItemId};
+    let mut generator = Generator::new(2_024_119);
+    let Some(arthur) = store.people()?.into_iter().find(|p| p.client_ref == "P00002") else { return Ok(None) };
+    let arthur: Person = store.get(&arthur.id)?;
+    let shared_at = at(today - Duration::days(38), 9, 30);
+    let mut insight = Insight {
+        follow_up: None,
+        id: InsightId(generator.uuid()),
+        person_id: Some(arthur.id),
+        author: staff("C002"),
+        created_at: at(today - Duration::days(39), 17, 10),
+        summary: "Arthur sleeps in his chair: he is too breathless to lie flat".into(),
+        detail: "Three nights running he has not gone up to bed. His ankles are more swollen than usual.".into(),
+        suggested_action: "Could the practice or the community respiratory team see him this week?".into(),
+        who_could_act: vec![PartnerKind::GpPractice],
+        urgency: Urgency::Soon,
+        consent_basis: ConsentBasis::PersonConsented,
+        status: InsightStatus::Reviewed,
+        comments: vec![],
+        shares: vec![],
+    };
+    let purpose = "So the practice can see him before his breathing gets worse";
+    let consent = Some((arthur.name.given.as_str(), &arthur.consent));
+    if insight.share(std::slice::from_ref(partner), purpose, consent, "M001", shared_at).is_err() {
+        return Ok(None);
+    }
+    let mut item = SharedItem::from_insight(
+        SharedItemId(generator.uuid()),
+        &insight,
+        provider,
+        partner.clone(),
+        purpose,
+        "M001",
+        shared_at,
+        Some(&arthur),
+        None,
+        ShareChoices::default(),
+    );
+    let said = "The respiratory nurse visited the next day and started his rescue pack. He stayed at home.";
+    let answered = PartnerResponse {
+        key: generator.uuid().to_string(),
+        outcome: ResponseOutcome::ActionTaken,
+        message: said.into(),
+        by: "Dr Ruth Evans".into(),
+        at: at(today - Duration::days(35), 14, 20),
+        admission_likely_avoided: Some(true),
+    };
+    if item.respond(answered).is_err()
+        || insight.move_to(ResponseOutcome::ActionTaken.insight_status(&partner.name, said)).is_err()
+    {
+        return Ok(None);
+    }
+    store.put(&insight)?;
+    store.put(&item)?;
+    Ok(Some(item))
 }

@@ -22,6 +22,7 @@ mod conversation;
 mod directory;
 mod early_warning;
 mod errors;
+mod follow_up;
 mod keys;
 mod manager;
 mod pin;

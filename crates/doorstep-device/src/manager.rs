@@ -80,6 +80,7 @@ impl Device {
             idea.author = directory.staff_label(&idea.author);
         }
         let unanswered = unanswered_shares(&store, now)?;
+        let follow_ups_due = crate::follow_up::follow_ups_due(&store, uk_today(now))?.len();
         drop(store);
         Ok(ManagerDay {
             unanswered,
@@ -95,6 +96,7 @@ impl Device {
             attention_since: from,
             ideas_to_review,
             sync: self.badge().await?,
+            follow_ups_due,
         })
     }
 

@@ -179,6 +179,22 @@ pub fn admission_likely_avoided(item: &SharedItem) -> Option<bool> {
     if judged.is_empty() { None } else { Some(judged.contains(&true)) }
 }
 
+/// The most a follow-up's words may hold, in characters (the office's own note, not a report).
+pub const FOLLOW_UP_DETAIL_MOST: usize = 1_000;
+
+/// When an idea asks "did it help?" next, given the day its first "action taken" made it due and
+/// the office's answer so far: a Yes or No settles it (None); "too early to tell" asks again
+/// [`FOLLOW_UP_AFTER_DAYS`] after that answer, and a later Yes or No replaces it.
+pub fn follow_up_next(due: NaiveDate, answered: Option<&FollowUp>) -> Option<NaiveDate> {
+    match answered {
+        None => Some(due),
+        Some(f) if f.answer == HelpAnswer::TooEarly => {
+            f.at.date_naive().checked_add_days(Days::new(FOLLOW_UP_AFTER_DAYS)).map(|again| again.max(due))
+        }
+        Some(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +219,20 @@ mod tests {
         for a in HelpAnswer::ALL {
             assert_eq!(HelpAnswer::from_code(a.code()), Some(a));
         }
+    }
+
+    #[test]
+    fn too_early_to_tell_asks_again_thirty_days_later_and_yes_or_no_settles_it() {
+        let due = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        assert_eq!(follow_up_next(due, None), Some(due));
+        let answer = |answer, day: u32| FollowUp {
+            answer,
+            by: "Mo Khan (M001)".into(),
+            at: NaiveDate::from_ymd_opt(2026, 11, day).unwrap().and_hms_opt(10, 0, 0).unwrap().and_utc(),
+            detail: String::new(),
+        };
+        assert_eq!(follow_up_next(due, Some(&answer(HelpAnswer::TooEarly, 3))), NaiveDate::from_ymd_opt(2026, 12, 3));
+        assert_eq!(follow_up_next(due, Some(&answer(HelpAnswer::Yes, 3))), None);
+        assert_eq!(follow_up_next(due, Some(&answer(HelpAnswer::No, 3))), None);
     }
 }

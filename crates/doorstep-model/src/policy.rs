@@ -269,6 +269,7 @@ impl WithinSize for Insight {
             ("the suggested action", self.suggested_action.as_str(), FIELD_TEXT_MOST),
         ];
         fields.extend(self.comments.iter().map(|c| ("a comment", c.text.as_str(), FIELD_TEXT_MOST)));
+        fields.extend(self.follow_up.iter().map(|f| ("the follow-up", f.detail.as_str(), FIELD_TEXT_MOST)));
         first_over(fields)
     }
 }
@@ -492,6 +493,40 @@ mod tests {
         assert_eq!(Insight::check_write(Some(&idea), &shared, manager(&staff("M001"))), Ok(()));
         let partner = Writer { role: Role::Partner, staff: &sam };
         assert!(Insight::check_write(Some(&idea), &shared, partner).is_err());
+    }
+
+    #[test]
+    fn only_the_office_answers_did_it_help_on_an_idea() {
+        let (sam, mo) = (staff("C001"), staff("M001"));
+        let idea = Insight {
+            follow_up: None,
+            id: InsightId(Uuid::from_u128(5)),
+            person_id: Some(PersonId(Uuid::from_u128(2))),
+            author: sam.clone(),
+            created_at: at(9),
+            summary: "Grab rail".into(),
+            detail: String::new(),
+            suggested_action: String::new(),
+            who_could_act: vec![PartnerKind::OtEquipment],
+            urgency: Urgency::Routine,
+            consent_basis: crate::ConsentBasis::NotIdentifiable,
+            status: InsightStatus::Actioned,
+            comments: Vec::new(),
+            shares: Vec::new(),
+        };
+        let mut answered = idea.clone();
+        answered.follow_up = Some(crate::outcome::FollowUp {
+            answer: crate::outcome::HelpAnswer::Yes,
+            by: "Sam".into(),
+            at: at(10),
+            detail: "No falls since".into(),
+        });
+        // Even the carer who raised it: once submitted, the idea is the office's.
+        assert!(Insight::check_write(Some(&idea), &answered, carer(&sam)).is_err());
+        assert_eq!(Insight::check_write(Some(&idea), &answered, manager(&mo)), Ok(()));
+        let mut changed = answered.clone();
+        changed.follow_up = None;
+        assert!(Insight::check_write(Some(&answered), &changed, carer(&sam)).is_err(), "nor remove it");
     }
 
     #[test]

@@ -28,6 +28,7 @@ enum DayPart {
     Tablets,
     Ideas,
     Unanswered,
+    FollowUp,
 }
 
 /// How long a tablet may go without reaching the office before the day lists it.
@@ -123,6 +124,7 @@ pub fn ManagerDayScreen() -> Html {
                 { tile(DayPart::Tablets, quiet.len(), "tablets to check", "count-tablets") }
                 { tile(DayPart::Ideas, day.ideas_to_review.len(), "ideas to review", "count-ideas") }
                 { tile(DayPart::Unanswered, day.unanswered.len(), "partners' answers overdue", "count-unanswered") }
+                { tile(DayPart::FollowUp, day.follow_ups_due, "ideas to follow up: did it help?", "count-follow-up") }
             </ul>
             <p class="nhsuk-body-s" id="count-late">{ format!("Late now: {}. Missed: {}.", day.late, day.missed) }</p>
             if only.is_some() {
@@ -235,6 +237,7 @@ pub fn ManagerDayScreen() -> Html {
                     }) }
                 </ul>
             }
+            if shown(DayPart::FollowUp) { <crate::screens::follow_up::FollowUpSection /> }
         </>
     }
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod directory;
 pub mod early_warning;
 pub mod enrol;
+pub mod follow_up;
 pub mod ideas;
 pub mod manager;
 pub mod person;

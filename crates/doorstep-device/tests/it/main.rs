@@ -4,6 +4,7 @@
 mod conversation;
 mod device;
 mod early_warning;
+mod follow_up;
 mod pins;
 mod routing;
 mod seams;
