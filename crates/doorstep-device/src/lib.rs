@@ -24,6 +24,7 @@ mod early_warning;
 mod errors;
 mod keys;
 mod manager;
+mod outcomes;
 mod pin;
 
 use std::path::{Path, PathBuf};

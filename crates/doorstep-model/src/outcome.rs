@@ -101,6 +101,33 @@ pub struct PersonOutcome {
     pub links: OutcomeLinks,
 }
 
+impl OutcomeLinks {
+    /// What stood before the outcome, in words for the person page and the handover:
+    /// "Watch was at concern", "Calls before it: GP practice, 2 Dec 09:12", "Open idea: grab
+    /// rail". `idea` names an idea by its id (None when it is not on this device).
+    pub fn words(&self, idea: impl Fn(&InsightId) -> Option<String>) -> Vec<String> {
+        let mut words = Vec::new();
+        if !self.watch_level.is_empty() {
+            words.push(format!("Watch was at {}", self.watch_level));
+        }
+        if !self.escalations.is_empty() {
+            words.push(format!("Calls before it: {}", self.escalations.join("; ")));
+        }
+        for id in &self.open_ideas {
+            match idea(id) {
+                Some(summary) => words.push(format!("Open idea: {summary}")),
+                None => words.push("Open idea: one not on this device".to_string()),
+            }
+        }
+        words
+    }
+}
+
+/// A call as an outcome links it: who was phoned and when, at UK time ("GP practice, 2 Dec 09:12").
+pub fn call_link(call: &crate::note::CallRecord) -> String {
+    format!("{}, {}", call.called(), call.at.with_timezone(&chrono_tz::Europe::London).format("%-d %b %H:%M"))
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum OutcomeError {
     #[error("The day it happened, {day}, is after today: give the day it happened")]

@@ -4,6 +4,7 @@
 mod conversation;
 mod device;
 mod early_warning;
+mod outcomes;
 mod pins;
 mod routing;
 mod seams;
