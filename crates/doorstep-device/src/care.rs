@@ -4,8 +4,8 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, AtTheDoor, CheckOutArgs, CouldNotArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, Handover,
-    IdeaArgs, LateEntryArgs, MoodArgs, MyIdea, NarrativeArgs, NewReply, OutcomeArgs, RecordCallArgs, Saved, SoftSignArgs, TaskArgs,
-    Today, VisitScreen, VitalsArgs,
+    IdeaArgs, LateEntryArgs, MoodArgs, MyIdea, NarrativeArgs, NewReply, OutcomeArgs, RecordCallArgs, Saved,
+    SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
@@ -15,8 +15,9 @@ use doorstep_model::policy::{Refused, WritePolicy, check_note};
 use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
-    CallRecord, CallTarget, ConsentBasis, CouldNotReason, CouldNotVisit, DocVersion, Insight, InsightId, InsightStatus, LateEntry,
-    NoteId, Person, PersonId, Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit, VisitNote,
+    CallRecord, CallTarget, ConsentBasis, CouldNotReason, CouldNotVisit, DocVersion, Insight, InsightId, InsightStatus,
+    LateEntry, NoteId, Person, PersonId, Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit,
+    VisitNote,
 };
 use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
@@ -474,11 +475,7 @@ fn handover(
         changes,
         news2,
         calls: note.calls.iter().map(|c| c.summary()).collect(),
-        outcomes: note
-            .outcomes
-            .iter()
-            .map(|o| format!("{} on {}", o.kind.label(), o.day.format("%-d %b")))
-            .collect(),
+        outcomes: note.outcomes.iter().map(|o| format!("{} on {}", o.kind.label(), o.day.format("%-d %b"))).collect(),
     }))
 }
 

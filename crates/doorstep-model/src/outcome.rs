@@ -219,7 +219,10 @@ mod tests {
             check_day(NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(), today),
             Err(OutcomeError::InFuture { day: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap() })
         );
-        assert!(matches!(check_day(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), today), Err(OutcomeError::TooOld { .. })));
+        assert!(matches!(
+            check_day(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), today),
+            Err(OutcomeError::TooOld { .. })
+        ));
     }
 
     #[test]

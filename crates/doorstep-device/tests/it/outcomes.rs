@@ -173,12 +173,23 @@ async fn in_hospital_records_the_admission_and_the_office_sees_it_after_sync() {
     office.sync_now().await.expect("office syncs");
     let peggy = screen.visit.person_id.to_string();
     let seen = office.outcomes_of(&peggy).await.expect("the office's list");
-    assert_eq!(seen.iter().map(|o| (o.kind, o.by.as_str())).collect::<Vec<_>>(), [(
-        OutcomeKind::Admitted,
-        "Sam Taylor (C001)"
-    )]);
+    assert_eq!(
+        seen.iter().map(|o| (o.kind, o.by.as_str())).collect::<Vec<_>>(),
+        [(OutcomeKind::Admitted, "Sam Taylor (C001)")]
+    );
     let home = office.record_outcome(outcome(&morning, OutcomeKind::HomeAgain, today())).await.expect("home again");
     assert_eq!(home.outcomes.len(), 2, "a manager records too");
+
+    // The demo's Arthur went in nine days ago after a call to his GP, and was home the next day.
+    let arthur =
+        office.unlocked_store().await.expect("open").person_by_client_ref("P00002").expect("lookup").expect("Arthur");
+    let his = office.outcomes_of(&arthur).await.expect("Arthur's outcomes");
+    assert_eq!(
+        his.iter().map(|o| (o.kind, o.day)).collect::<Vec<_>>(),
+        [(OutcomeKind::HomeAgain, today() - Days::new(8)), (OutcomeKind::Admitted, today() - Days::new(9)),]
+    );
+    let call = format!("Calls before it: GP practice, {} 10:20", (today() - Days::new(9)).format("%-d %b"));
+    assert!(his[1].links.contains(&call), "{:?}", his[1].links);
 
     // A tablet that writes an outcome as another carer (not through the app) is held back.
     {
