@@ -226,6 +226,38 @@ mod tests {
     }
 
     #[test]
+    fn links_read_as_words_with_calls_at_uk_time() {
+        let call = crate::note::CallRecord {
+            to: crate::note::CallTarget::GpPractice,
+            to_name: String::new(),
+            // 09:12 in London in summer is 08:12 UTC.
+            at: NaiveDate::from_ymd_opt(2026, 7, 2).unwrap().and_hms_opt(8, 12, 0).unwrap().and_utc(),
+            spoke_to: String::new(),
+            outcome: crate::note::CallOutcome::GpVisiting,
+            detail: String::new(),
+            by: StaffId::new("C001"),
+        };
+        assert_eq!(call_link(&call), "GP practice, 2 Jul 09:12");
+        let known = InsightId(uuid::Uuid::from_u128(1));
+        let links = OutcomeLinks {
+            watch_level: "concern".into(),
+            escalations: vec![call_link(&call)],
+            open_ideas: vec![known.clone(), InsightId(uuid::Uuid::from_u128(2))],
+        };
+        let words = links.words(|id| (id == &known).then(|| "Grab rail".to_string()));
+        assert_eq!(
+            words,
+            [
+                "Watch was at concern",
+                "Calls before it: GP practice, 2 Jul 09:12",
+                "Open idea: Grab rail",
+                "Open idea: one not on this device",
+            ]
+        );
+        assert!(OutcomeLinks::default().words(|_| None).is_empty());
+    }
+
+    #[test]
     fn codes_round_trip() {
         for k in OutcomeKind::ALL {
             assert_eq!(OutcomeKind::from_code(k.code()), Some(k));
