@@ -52,7 +52,7 @@ impl Device {
                 rows.extend(rows_of(&store, &directory, &note)?);
             }
         }
-        rows.sort_by(|a, b| (b.day, b.at).cmp(&(a.day, a.at)));
+        rows.sort_by_key(|o| std::cmp::Reverse((o.day, o.at)));
         Ok(rows)
     }
 }
@@ -105,7 +105,7 @@ pub(crate) fn rows_of(store: &Store, directory: &Directory, note: &VisitNote) ->
         let mut ideas = Vec::new();
         for id in &recorded.links.open_ideas {
             match store.get::<Insight>(&id.0.to_string()) {
-                Ok(idea) => ideas.push((id.clone(), idea.summary)),
+                Ok(idea) => ideas.push((*id, idea.summary)),
                 Err(StoreError::NotFound { .. }) => {}
                 Err(e) => return Err(storage_error(e)),
             }

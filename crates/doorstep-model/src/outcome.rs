@@ -242,7 +242,7 @@ mod tests {
         let links = OutcomeLinks {
             watch_level: "concern".into(),
             escalations: vec![call_link(&call)],
-            open_ideas: vec![known.clone(), InsightId(uuid::Uuid::from_u128(2))],
+            open_ideas: vec![known, InsightId(uuid::Uuid::from_u128(2))],
         };
         let words = links.words(|id| (id == &known).then(|| "Grab rail".to_string()));
         assert_eq!(

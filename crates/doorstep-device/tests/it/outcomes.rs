@@ -96,7 +96,7 @@ async fn a_carer_records_an_admission_offline_with_the_watch_the_calls_before_it
     assert_ne!(watch.code(), "clear", "Peggy has been slipping");
     assert_eq!(recorded.links.watch_level, watch.code());
     let yesterdays_call = format!("GP practice, {} 09:12", yesterday.format("%-d %b"));
-    assert_eq!(recorded.links.escalations, [yesterdays_call.clone()]);
+    assert_eq!(recorded.links.escalations, std::slice::from_ref(&yesterdays_call));
     assert_eq!(recorded.links.open_ideas.iter().map(|i| i.0.to_string()).collect::<Vec<_>>(), [grab_rail]);
     let [shown] = screen.outcomes.as_slice() else { panic!("shown on the visit: {:?}", screen.outcomes) };
     assert_eq!(shown.by, "Sam Taylor (C001)");
