@@ -42,6 +42,8 @@ register![
     record_vitals,
     record_call,
     could_not_visit,
+    record_outcome,
+    outcomes,
     add_late_entry,
     new_replies,
     mark_reviewed,
@@ -298,6 +300,16 @@ async fn record_baselines(core: Core<'_>, args: c::BaselinesArgs) -> Answer<Pers
 #[tauri::command]
 async fn could_not_visit(core: Core<'_>, args: c::CouldNotArgs) -> Answer<c::VisitScreen> {
     core.could_not_visit(args).await
+}
+
+#[tauri::command]
+async fn record_outcome(core: Core<'_>, args: c::OutcomeArgs) -> Answer<c::VisitScreen> {
+    core.record_outcome(args).await
+}
+
+#[tauri::command]
+async fn outcomes(core: Core<'_>, args: c::PersonArgs) -> Answer<Vec<c::OutcomeRow>> {
+    core.outcomes_of(&args.person_id).await
 }
 
 #[tauri::command]

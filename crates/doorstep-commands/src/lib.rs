@@ -135,6 +135,11 @@ commands! {
     GetFollowUps = "follow_ups", () => Vec<FollowUpRow>;
     /// A manager answers "did it help?" on one idea; answers the ideas still to follow up.
     AnswerFollowUp = "answer_follow_up", FollowUpArgs => Vec<FollowUpRow>;
+    /// Records what happened to the person (A&E, admitted, home again, UCR, GP visited) in a
+    /// visit's note, with what stood before it (carers on the visit, managers).
+    RecordOutcome = "record_outcome", OutcomeArgs => VisitScreen;
+    /// What happened to the person, newest first, in words.
+    GetOutcomes = "outcomes", PersonArgs => Vec<OutcomeRow>;
 }
 
 /// What went wrong, in words a carer can act on, and a code the UI can branch on.
@@ -320,6 +325,9 @@ pub struct Handover {
     pub news2: Option<String>,
     /// The calls made: "Phoned GP practice at 09:12 …".
     pub calls: Vec<String>,
+    /// What happened to them, recorded at that visit: "Admitted to hospital on 1 Dec".
+    #[serde(default)]
+    pub outcomes: Vec<String>,
 }
 
 /// Where the person lives and how to get in, for the carer at the door.
@@ -339,6 +347,10 @@ pub struct CouldNotArgs {
     pub reason: CouldNotReason,
     #[serde(default)]
     pub detail: String,
+    /// With "in hospital": also records "Admitted to hospital" on this day, in the same step.
+    /// Ignored for the other reasons.
+    #[serde(default)]
+    pub admitted_on: Option<NaiveDate>,
 }
 
 /// A visit the office should chase now, most urgent first ([`doorstep_model::Chase`]).
@@ -410,6 +422,9 @@ pub struct VisitScreen {
     pub scored_without_record: bool,
     /// The handover to read out when the advice calls for a phone call.
     pub sbard: Option<Sbard>,
+    /// What happened to the person, recorded in this visit's note, in words.
+    #[serde(default)]
+    pub outcomes: Vec<OutcomeRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -841,4 +856,27 @@ mod tests {
         assert_eq!(json, r#"{"code":"wrong_pin","message":"That PIN is not right. Try again."}"#);
         assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), e);
     }
+}
+
+/// What happened to the person, recorded at a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeArgs {
+    pub visit_id: String,
+    pub kind: doorstep_model::outcome::OutcomeKind,
+    /// The day it happened (UK), today or before.
+    pub day: NaiveDate,
+}
+
+/// An outcome as the person page, the visit and the handover show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeRow {
+    /// The visit whose note holds it.
+    pub visit_id: String,
+    pub kind: doorstep_model::outcome::OutcomeKind,
+    pub day: NaiveDate,
+    /// Who recorded it, as people know them ("Priya Shah (C002)").
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// What stood before it, in words ([`doorstep_model::outcome::OutcomeLinks::words`]).
+    pub links: Vec<String>,
 }

@@ -336,11 +336,100 @@ pub fn load_demo(store: &mut Store, today: NaiveDate) -> Result<DemoSummary> {
         store.put(idea)?;
         summary.insights += 1;
     }
+    arthurs_admission(store, today)?;
     // The office's directory, once the store knows whose office it is (it is enrolled).
     if let Some(provider) = store.setting("organisation_id")?.and_then(|id| Uuid::parse_str(&id).ok()) {
         store.put(&demo_directory(provider))?;
     }
     Ok(summary)
+}
+
+/// Arthur's week in hospital, for the outcomes: nine days ago he was breathless at rest and his
+/// carer phoned the GP; that evening he was admitted, so the next morning's visit could not
+/// happen ("in hospital", with the admission recorded); two days later he was home again.
+fn arthurs_admission(store: &mut Store, today: NaiveDate) -> Result<()> {
+    use doorstep_model::outcome::{OutcomeKind, OutcomeLinks, PersonOutcome, call_link};
+    use doorstep_model::{CallOutcome, CallRecord, CallTarget, CouldNotReason, CouldNotVisit};
+
+    let Some(arthur) = store.person_by_client_ref("P00002")? else { return Ok(()) };
+    let visits = store.visits_between(at(today - Duration::days(9), 0, 0), at(today - Duration::days(7), 23, 59))?;
+    let mut visits: Vec<_> = visits.into_iter().filter(|v| v.person_id == arthur).collect();
+    visits.sort_by_key(|v| v.starts_at);
+    let [phoned, missed, home] = visits.as_slice() else { return Ok(()) };
+    let admitted_on = today - Duration::days(9);
+    let inhalers = store
+        .insights_with_status("draft")?
+        .into_iter()
+        .filter(|i| i.person_id.as_deref() == Some(arthur.as_str()))
+        .filter_map(|i| Uuid::parse_str(&i.id).ok().map(InsightId))
+        .collect::<Vec<_>>();
+
+    let visit: Visit = store.get(&phoned.id)?;
+    let call = CallRecord {
+        to: CallTarget::GpPractice,
+        to_name: String::new(),
+        at: at(admitted_on, 10, 20),
+        spoke_to: "Dr Khan".into(),
+        outcome: CallOutcome::GpVisiting,
+        detail: "GP visiting after surgery".into(),
+        by: visit.carers[0].clone(),
+    };
+    store.update::<VisitNote>(&NoteId::for_visit(visit.id).to_string(), |note| {
+        note.observe(SoftSignObservation {
+            sign: SoftSign::Breathing,
+            compared_to_usual: Comparison::Worse,
+            detail: "Breathless sitting in his chair".into(),
+        });
+        note.calls.push(call.clone());
+        Ok(())
+    })?;
+    let links = OutcomeLinks { watch_level: "watch".into(), escalations: vec![call_link(&call)], open_ideas: inhalers };
+
+    // The next morning: not at home. His son rang the office; the carer records both.
+    let mut visit: Visit = store.get(&missed.id)?;
+    let carer = visit.carers[0].clone();
+    let heard_at = at(today - Duration::days(8), 9, 55);
+    visit.checked_in_at = None;
+    visit.checked_out_at = None;
+    visit.tasks.iter_mut().for_each(|t| t.outcome = None);
+    visit.status = VisitStatus::Scheduled;
+    visit
+        .could_not(CouldNotVisit {
+            reason: CouldNotReason::InHospital,
+            detail: "His son Raj rang: admitted last night with his chest.".into(),
+            by: carer.clone(),
+            at: heard_at,
+        })
+        .ok();
+    store.put(&visit)?;
+    let mut note = VisitNote::new(NoteId::for_visit(visit.id), visit.id, visit.person_id);
+    note.outcomes.push(PersonOutcome {
+        key: "demo-arthur-admitted".into(),
+        kind: OutcomeKind::Admitted,
+        day: admitted_on,
+        by: carer.clone(),
+        at: heard_at,
+        links: links.clone(),
+    });
+    note.touched_by(&carer, heard_at);
+    store.put(&note)?;
+
+    let visit: Visit = store.get(&home.id)?;
+    let carer = visit.carers[0].clone();
+    let back_at = visit.window.start + Duration::minutes(10);
+    store.update::<VisitNote>(&NoteId::for_visit(visit.id).to_string(), |note| {
+        note.narrative = "Home from hospital last night, tired but glad to be back. New inhaler from the ward.".into();
+        note.outcomes.push(PersonOutcome {
+            key: "demo-arthur-home".into(),
+            kind: OutcomeKind::HomeAgain,
+            day: today - Duration::days(8),
+            by: carer.clone(),
+            at: back_at,
+            links: OutcomeLinks { escalations: Vec::new(), ..links },
+        });
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// Postcodes for generated caseloads, in three made-up districts.

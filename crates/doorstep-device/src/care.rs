@@ -4,18 +4,20 @@
 use chrono::Utc;
 use doorstep_commands::{
     AppError, AtTheDoor, CheckOutArgs, CouldNotArgs, DayArgs, EarlierReadings, ErrorCode, FoodFluidArgs, Handover,
-    IdeaArgs, LateEntryArgs, MoodArgs, MyIdea, NarrativeArgs, NewReply, RecordCallArgs, Saved, SoftSignArgs, TaskArgs,
-    Today, VisitScreen, VitalsArgs,
+    IdeaArgs, LateEntryArgs, MoodArgs, MyIdea, NarrativeArgs, NewReply, OutcomeArgs, RecordCallArgs, Saved,
+    SoftSignArgs, TaskArgs, Today, VisitScreen, VitalsArgs,
 };
 use doorstep_model::escalation;
 use doorstep_model::news2::{self, EscalationLevel};
 use doorstep_model::note::LATE_ENTRY_MOST;
+use doorstep_model::outcome::{self, OutcomeKind};
 use doorstep_model::policy::{Refused, WritePolicy, check_note};
 use doorstep_model::sbard::{Caller, Sbard};
 use doorstep_model::view::PersonOverview;
 use doorstep_model::{
-    CallRecord, CallTarget, ConsentBasis, CouldNotVisit, DocVersion, Insight, InsightId, InsightStatus, LateEntry,
-    NoteId, Person, PersonId, Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit, VisitNote,
+    CallRecord, CallTarget, ConsentBasis, CouldNotReason, CouldNotVisit, DocVersion, Insight, InsightId, InsightStatus,
+    LateEntry, NoteId, Person, PersonId, Role, SoftSignObservation, StaffId, TaskOutcome, TimedVitals, Visit,
+    VisitNote,
 };
 use doorstep_store::{Store, StoreError, Updated};
 use uuid::Uuid;
@@ -46,15 +48,28 @@ impl Device {
     }
 
     /// The visit could not happen: closed with the reason, who said so and when. The office hears
-    /// at the next sync; for "no answer" the screen says to phone the office now.
+    /// at the next sync; for "no answer" the screen says to phone the office now. "In hospital"
+    /// with `admitted_on` also records "Admitted to hospital" on that day, in the same step.
     pub async fn could_not_visit(&self, args: CouldNotArgs) -> Result<VisitScreen, AppError> {
         let who = self.unlocked().await?;
         let detail = args.detail.trim().to_string();
         if detail.chars().count() > 500 {
             return Err(AppError::new(ErrorCode::Invalid, "Keep what the office should know under 500 characters."));
         }
+        let admitted_on = args.admitted_on.filter(|_| args.reason == CouldNotReason::InHospital);
+        // A wrong day is refused before anything is saved, so the step is never half done.
+        if let Some(day) = admitted_on {
+            outcome::check_day(day, uk_today(self.now()))
+                .map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+        }
         let said = CouldNotVisit { reason: args.reason, detail, by: StaffId::new(who.staff_ref), at: self.now() };
-        self.edit_visit(&args.visit_id, |visit| Ok(visit.could_not(said)?)).await
+        let shown = self.edit_visit(&args.visit_id, |visit| Ok(visit.could_not(said)?)).await?;
+        match admitted_on {
+            Some(day) => {
+                self.record_outcome(OutcomeArgs { visit_id: args.visit_id, kind: OutcomeKind::Admitted, day }).await
+            }
+            None => Ok(shown),
+        }
     }
 
     /// Checks out. Unless `confirmed`, first asks (`ErrorCode::Confirm`, one item a line) when
@@ -354,7 +369,7 @@ impl Device {
     }
 
     /// Edits the visit's note, creating it on the first edit, and records who wrote in it.
-    async fn edit_note(
+    pub(crate) async fn edit_note(
         &self,
         visit_id: &str,
         edit: impl FnOnce(&mut VisitNote) -> Result<(), StoreError>,
@@ -460,11 +475,12 @@ fn handover(
         changes,
         news2,
         calls: note.calls.iter().map(|c| c.summary()).collect(),
+        outcomes: note.outcomes.iter().map(|o| format!("{} on {}", o.kind.label(), o.day.format("%-d %b"))).collect(),
     }))
 }
 
 /// A carer edits only visits they are on; a manager any.
-fn ensure_on_visit(who: &Who, visit: &Visit) -> Result<(), AppError> {
+pub(crate) fn ensure_on_visit(who: &Who, visit: &Visit) -> Result<(), AppError> {
     if who.role == Role::Manager || visit.carers.iter().any(|c| c.as_str() == who.staff_ref) {
         Ok(())
     } else {
@@ -519,6 +535,7 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
     let then_phone = phones.collect();
     let office = directory.office_numbers();
     let handover = handover(store, &directory, &visit, person.as_ref(), &context)?;
+    let outcomes = crate::outcomes::rows_of(store, &directory, &note)?;
     let at_the_door = person
         .as_ref()
         .map(|p| AtTheDoor {
@@ -565,5 +582,6 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         at_the_door,
         scored_without_record,
         sbard,
+        outcomes,
     })
 }

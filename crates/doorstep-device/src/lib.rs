@@ -25,6 +25,7 @@ mod errors;
 mod follow_up;
 mod keys;
 mod manager;
+mod outcomes;
 mod pin;
 
 use std::path::{Path, PathBuf};

@@ -101,6 +101,33 @@ pub struct PersonOutcome {
     pub links: OutcomeLinks,
 }
 
+impl OutcomeLinks {
+    /// What stood before the outcome, in words for the person page and the handover:
+    /// "Watch was at concern", "Calls before it: GP practice, 2 Dec 09:12", "Open idea: grab
+    /// rail". `idea` names an idea by its id (None when it is not on this device).
+    pub fn words(&self, idea: impl Fn(&InsightId) -> Option<String>) -> Vec<String> {
+        let mut words = Vec::new();
+        if !self.watch_level.is_empty() {
+            words.push(format!("Watch was at {}", self.watch_level));
+        }
+        if !self.escalations.is_empty() {
+            words.push(format!("Calls before it: {}", self.escalations.join("; ")));
+        }
+        for id in &self.open_ideas {
+            match idea(id) {
+                Some(summary) => words.push(format!("Open idea: {summary}")),
+                None => words.push("Open idea: one not on this device".to_string()),
+            }
+        }
+        words
+    }
+}
+
+/// A call as an outcome links it: who was phoned and when, at UK time ("GP practice, 2 Dec 09:12").
+pub fn call_link(call: &crate::note::CallRecord) -> String {
+    format!("{}, {}", call.called(), call.at.with_timezone(&chrono_tz::Europe::London).format("%-d %b %H:%M"))
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum OutcomeError {
     #[error("The day it happened, {day}, is after today: give the day it happened")]
@@ -208,7 +235,42 @@ mod tests {
             check_day(NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(), today),
             Err(OutcomeError::InFuture { day: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap() })
         );
-        assert!(matches!(check_day(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), today), Err(OutcomeError::TooOld { .. })));
+        assert!(matches!(
+            check_day(NaiveDate::from_ymd_opt(2025, 11, 1).unwrap(), today),
+            Err(OutcomeError::TooOld { .. })
+        ));
+    }
+
+    #[test]
+    fn links_read_as_words_with_calls_at_uk_time() {
+        let call = crate::note::CallRecord {
+            to: crate::note::CallTarget::GpPractice,
+            to_name: String::new(),
+            // 09:12 in London in summer is 08:12 UTC.
+            at: NaiveDate::from_ymd_opt(2026, 7, 2).unwrap().and_hms_opt(8, 12, 0).unwrap().and_utc(),
+            spoke_to: String::new(),
+            outcome: crate::note::CallOutcome::GpVisiting,
+            detail: String::new(),
+            by: StaffId::new("C001"),
+        };
+        assert_eq!(call_link(&call), "GP practice, 2 Jul 09:12");
+        let known = InsightId(uuid::Uuid::from_u128(1));
+        let links = OutcomeLinks {
+            watch_level: "concern".into(),
+            escalations: vec![call_link(&call)],
+            open_ideas: vec![known, InsightId(uuid::Uuid::from_u128(2))],
+        };
+        let words = links.words(|id| (id == &known).then(|| "Grab rail".to_string()));
+        assert_eq!(
+            words,
+            [
+                "Watch was at concern",
+                "Calls before it: GP practice, 2 Jul 09:12",
+                "Open idea: Grab rail",
+                "Open idea: one not on this device",
+            ]
+        );
+        assert!(OutcomeLinks::default().words(|_| None).is_empty());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! watch with a small chart, and past visits.
 
 use doorstep_commands::{
-    AppError, BaselinesArgs, ConsentArgs, EditPerson, EditPersonArgs, GetPerson, PersonArgs, PlanArgs, RecordBaselines,
-    RecordConsent, RecordPlan,
+    AppError, BaselinesArgs, ConsentArgs, EditPerson, EditPersonArgs, GetOutcomes, GetPerson, PersonArgs, PlanArgs,
+    RecordBaselines, RecordConsent, RecordPlan,
 };
 use doorstep_model::view::{PersonOverview, TimelineEntry};
 use doorstep_model::watch::{self, WatchLevel};
@@ -72,6 +72,7 @@ pub fn PersonPage(props: &Props) -> Html {
                 <ul>{ for overview.watch.reasons.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
             }
             <Chart timeline={overview.timeline.clone()} />
+            <Outcomes person_id={p.id.to_string()} />
             if let Some(plan) = &p.plan { <PlanNote plan={plan.clone()} /> }
             if !p.known_risks.is_empty() {
                 <div class="nhsuk-warning-callout">
@@ -595,5 +596,35 @@ fn BaselinesForm(props: &BaselinesFormProps) -> Html {
                 <button type="button" class="nhsuk-button" id="save-baselines" onclick={save}>{"Save what is usual"}</button>
             </div>
         </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct OutcomesProps {
+    person_id: AttrValue,
+}
+
+/// What happened to them (A&E, admitted, home again, the urgent team, the GP), newest first,
+/// with who recorded it and what stood before it: the watch, the calls, the open ideas.
+#[component]
+fn Outcomes(props: &OutcomesProps) -> Html {
+    let (loaded, _) = use_command::<GetOutcomes>(PersonArgs { person_id: props.person_id.to_string() });
+    let Load::Ready(outcomes) = &*loaded else { return html! {} };
+    if outcomes.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section aria-labelledby="outcomes-heading" id="person-outcomes">
+            <h2 id="outcomes-heading">{"What happened to them"}</h2>
+            <ul class="nhsuk-list nhsuk-list--border">
+                { for outcomes.iter().map(|o| html! {
+                    <li>
+                        <strong>{ format!("{}, {}", o.kind.label(), format::day(o.day)) }</strong>
+                        <p class="nhsuk-body-s">{ format!("Recorded by {} on {}.", o.by, format::when(o.at)) }</p>
+                        if !o.links.is_empty() { <p class="nhsuk-body-s">{ format!("Before it: {}.", o.links.join("; ")) }</p> }
+                    </li>
+                }) }
+            </ul>
+        </section>
     }
 }

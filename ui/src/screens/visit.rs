@@ -6,11 +6,12 @@ use std::rc::Rc;
 
 use doorstep_commands::{
     AddLateEntry, AppError, CheckIn, CheckOut, CheckOutArgs, CouldNotArgs, CouldNotVisit, ErrorCode, FoodFluidArgs,
-    GetSyncStatus, GetVisit, LateEntryArgs, MoodArgs, NarrativeArgs, RecordCall, RecordCallArgs, RecordTask,
-    RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign, SoftSignArgs, TaskArgs, VisitArgs, VisitScreen,
-    VitalsArgs,
+    GetSyncStatus, GetVisit, LateEntryArgs, MoodArgs, NarrativeArgs, OutcomeArgs, OutcomeRow, RecordCall,
+    RecordCallArgs, RecordOutcome, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign,
+    SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
 };
 use doorstep_model::news2::{EscalationLevel, News2Assessment};
+use doorstep_model::outcome::OutcomeKind;
 use doorstep_model::{
     Acvpu, CallOutcome, CallTarget, Comparison, CouldNotReason, DocVersion, FoodFluid, Intake, Mood, SoftSign,
     TaskOutcome, VisitStatus, VitalSigns,
@@ -218,6 +219,7 @@ pub fn VisitPage(props: &Props) -> Html {
             }
             if s.visit.is_closed() && !ctx.is_manager() {
                 <ClosedVisit screen={s.clone()} on_update={Callback::from(update.clone())} />
+                <Outcomes screen={s.clone()} on_update={Callback::from(update.clone())} />
             }
             if open {
                 <Tasks screen={s.clone()} on_update={Callback::from(update.clone())} />
@@ -228,6 +230,7 @@ pub fn VisitPage(props: &Props) -> Html {
                 <h2>{"An idea to keep them well"}</h2>
                 <p>{"Something small that would help, like a grab rail, a medication review or a neighbour calling in."}</p>
                 <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="new-idea" onclick={new_idea}>{"Record an idea"}</button>
+                <Outcomes screen={s.clone()} on_update={Callback::from(update.clone())} />
                 if s.visit.status == VisitStatus::InProgress {
                     <hr />
                     if *checking {
@@ -1074,6 +1077,8 @@ fn CouldNot(props: &SectionProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let reason = use_state(|| None::<CouldNotReason>);
     let detail = use_state(String::new);
+    // "In hospital" also records the admission, on today unless the carer changes the day.
+    let admitted_on = use_state(uk_today_field);
     let error = use_state(|| None::<AppError>);
     let radio = |r: CouldNotReason| {
         let state = reason.clone();
@@ -1093,12 +1098,23 @@ fn CouldNot(props: &SectionProps) -> Html {
     let tell = {
         let (ctx, error, on_update) = (ctx.clone(), error.clone(), props.on_update.clone());
         let (visit_id, reason, detail) = (props.screen.visit.id.to_string(), *reason, (*detail).clone());
+        let admitted_on = (*admitted_on).clone();
         Callback::from(move |_: MouseEvent| {
             let Some(reason) = reason else {
                 error.set(Some(AppError::new(ErrorCode::Invalid, "Choose why the visit could not happen.")));
                 return;
             };
-            let args = CouldNotArgs { visit_id: visit_id.clone(), reason, detail: detail.clone() };
+            let admitted_on = match (reason, admitted_on.trim()) {
+                (CouldNotReason::InHospital, day) if !day.is_empty() => match parse_day(day) {
+                    Some(day) => Some(day),
+                    None => {
+                        error.set(Some(AppError::new(ErrorCode::Invalid, "Give the day they went into hospital.")));
+                        return;
+                    }
+                },
+                _ => None,
+            };
+            let args = CouldNotArgs { visit_id: visit_id.clone(), reason, detail: detail.clone(), admitted_on };
             let on_update = on_update.clone();
             act::<CouldNotVisit>(&ctx, args, error.clone(), move |s| on_update.emit(s));
         })
@@ -1114,6 +1130,17 @@ fn CouldNot(props: &SectionProps) -> Html {
                         <div class="nhsuk-radios ds-choices">{ for CouldNotReason::ALL.into_iter().map(radio) }</div>
                     </fieldset>
                 </div>
+                if *reason == Some(CouldNotReason::InHospital) {
+                    <div class="nhsuk-form-group nhsuk-radios__conditional">
+                        <label class="nhsuk-label" for="admitted-on">{"The day they went into hospital"}</label>
+                        <div class="nhsuk-hint" id="admitted-on-hint">{"Saved as \"Admitted to hospital\" on this day. Clear it if you do not know."}</div>
+                        <input class="nhsuk-input nhsuk-input--width-10" id="admitted-on" type="date" aria-describedby="admitted-on-hint"
+                            value={(*admitted_on).clone()} oninput={{
+                                let admitted_on = admitted_on.clone();
+                                Callback::from(move |e: InputEvent| admitted_on.set(input_value(&e)))
+                            }} />
+                    </div>
+                }
                 <div class="nhsuk-form-group">
                     <label class="nhsuk-label" for="could-not-detail">{"Anything the office should know (optional)"}</label>
                     <div class="nhsuk-hint">{"Like: curtains closed, yesterday's milk on the step"}</div>
@@ -1271,6 +1298,12 @@ fn RecordSummary(props: &RecordProps) -> Html {
                     <dd class="nhsuk-summary-list__value">{ for s.note.calls.iter().map(|c| html! { <p>{ c.summary() }</p> }) }</dd>
                 </div>
             }
+            if !s.outcomes.is_empty() {
+                <div class="nhsuk-summary-list__row">
+                    <dt class="nhsuk-summary-list__key">{"What happened"}</dt>
+                    <dd class="nhsuk-summary-list__value">{ for s.outcomes.iter().map(|o| html! { <p>{ outcome_line(o) }</p> }) }</dd>
+                </div>
+            }
         </dl>
     }
 }
@@ -1360,6 +1393,113 @@ fn LastVisit(props: &LastVisitProps) -> Html {
                 }
                 if let Some(score) = &h.news2 { <p><strong>{"Readings: "}</strong>{ score.clone() }</p> }
                 { for h.calls.iter().map(|c| html! { <p><strong>{"Call: "}</strong>{ c.clone() }</p> }) }
+                { for h.outcomes.iter().map(|o| html! { <p><strong>{"What happened: "}</strong>{ o.clone() }</p> }) }
+            </div>
+        </details>
+    }
+}
+
+/// Today in the UK as a date field holds it ("2026-12-03").
+fn uk_today_field() -> String {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive().format("%Y-%m-%d").to_string()
+}
+
+/// A date field's value, when it is a date.
+fn parse_day(value: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
+}
+
+/// "Admitted to hospital on Wednesday 2 December, recorded by Sam Taylor (C001)".
+pub fn outcome_line(o: &OutcomeRow) -> String {
+    format!("{} on {}, recorded by {}", o.kind.label(), format::day(o.day), o.by)
+}
+
+/// "What happened to them?": what the carer heard (A&E, admitted, home again, the urgent team,
+/// the GP) and the day it happened, folded away until needed. The fold says the latest.
+#[component]
+fn Outcomes(props: &SectionProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
+    let kind = use_state(|| None::<OutcomeKind>);
+    let day = use_state(uk_today_field);
+    let error = use_state(|| None::<AppError>);
+    // The field with the problem, for the error summary's link and the message under it.
+    let problem_at = use_state(|| None::<String>);
+    let saved = use_state(|| None::<String>);
+    let s = &props.screen;
+    let first_kind = format!("outcome-{}", OutcomeKind::ALL[0].code());
+    let save = {
+        let (ctx, error, on_update, kind, day, problem_at, saved) = (
+            ctx.clone(),
+            error.clone(),
+            props.on_update.clone(),
+            kind.clone(),
+            day.clone(),
+            problem_at.clone(),
+            saved.clone(),
+        );
+        let (visit_id, first_kind) = (s.visit.id.to_string(), first_kind.clone());
+        Callback::from(move |_: MouseEvent| {
+            saved.set(None);
+            let Some(chosen) = *kind else {
+                problem_at.set(Some(first_kind.clone()));
+                error.set(Some(AppError::new(ErrorCode::Invalid, "Choose what happened to them.")));
+                return;
+            };
+            let Some(on) = parse_day(&day) else {
+                problem_at.set(Some("outcome-day".into()));
+                error.set(Some(AppError::new(ErrorCode::Invalid, "Give the day it happened.")));
+                return;
+            };
+            problem_at.set(Some("outcome-day".into()));
+            let (on_update, kind, saved) = (on_update.clone(), kind.clone(), saved.clone());
+            let args = OutcomeArgs { visit_id: visit_id.clone(), kind: chosen, day: on };
+            act::<RecordOutcome>(&ctx, args, error.clone(), move |fresh| {
+                kind.set(None);
+                saved.set(Some(format!("Saved: {} on {}.", chosen.label(), format::day(on))));
+                on_update.emit(fresh);
+            });
+        })
+    };
+    let message = error.as_ref().map(|e| e.message.clone());
+    let kind_problem =
+        problem_at.as_deref().filter(|f| f.starts_with("outcome-") && *f != "outcome-day").and(message.as_deref());
+    let day_problem = (problem_at.as_deref() == Some("outcome-day")).then_some(()).and(message.as_deref());
+    let latest = s.outcomes.iter().max_by_key(|o| (o.day, o.at));
+    let heading = match latest {
+        Some(o) => format!("What happened to them? {}, {}", o.kind.label(), o.day.format("%-d %b")),
+        None => "What happened to them?".to_string(),
+    };
+    html! {
+        <details class="nhsuk-details" id="outcomes" open={error.is_some() || saved.is_some()}>
+            <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{ heading }</span></summary>
+            <div class="nhsuk-details__text">
+                if !s.outcomes.is_empty() {
+                    <ul class="nhsuk-list" id="outcome-list">
+                        { for s.outcomes.iter().map(|o| html! {
+                            <li>
+                                { outcome_line(o) }
+                                if !o.links.is_empty() { <p class="nhsuk-body-s">{ format!("Before it: {}.", o.links.join("; ")) }</p> }
+                            </li>
+                        }) }
+                    </ul>
+                }
+                <ErrorMessage error={(*error).clone()} field={(*problem_at).clone().map(AttrValue::from)} />
+                { choices_with_error("outcome", "What happened to them?", Answers::One, OutcomeKind::ALL.into_iter().map(|k| {
+                    let state = kind.clone();
+                    Choice::new(format!("outcome-{}", k.code()), k.label(), *kind == Some(k), Callback::from(move |()| state.set(Some(k))))
+                }).collect(), kind_problem) }
+                <div class={classes!("nhsuk-form-group", day_problem.is_some().then_some("nhsuk-form-group--error"))}>
+                    <label class="nhsuk-label" for="outcome-day">{"The day it happened"}</label>
+                    <div class="nhsuk-hint" id="outcome-day-hint">{"Today, or the day it happened if you heard later."}</div>
+                    { field_error("outcome-day", day_problem) }
+                    <input class="nhsuk-input nhsuk-input--width-10" id="outcome-day" type="date" aria-describedby="outcome-day-hint"
+                        value={(*day).clone()} oninput={{
+                            let day = day.clone();
+                            Callback::from(move |e: InputEvent| day.set(input_value(&e)))
+                        }} />
+                </div>
+                <button type="button" class="nhsuk-button ds-wide" id="save-outcome" onclick={save}>{"Save what happened"}</button>
+                if let Some(done) = &*saved { <p class="ds-confirm" role="status" id="outcome-saved">{ done.clone() }</p> }
             </div>
         </details>
     }

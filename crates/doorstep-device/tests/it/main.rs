@@ -5,6 +5,7 @@ mod conversation;
 mod device;
 mod early_warning;
 mod follow_up;
+mod outcomes;
 mod pins;
 mod routing;
 mod seams;

@@ -22,7 +22,7 @@ async fn enrolled(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: R
 }
 
 /// The office with the demo caseload, and Sam (C001) and Priya (C002) with their rotas.
-async fn team(hub: &TestHub<SqliteStorage>, dir: &Path) -> (Device, Device, Device) {
+pub(crate) async fn team(hub: &TestHub<SqliteStorage>, dir: &Path) -> (Device, Device, Device) {
     let office = enrolled(hub, dir, "M001", Role::Manager).await;
     doorstep_demo::load_demo(&mut office.unlocked_store().await.expect("open"), today()).expect("demo");
     office.sync_now().await.expect("office sync");
@@ -1108,6 +1108,7 @@ async fn no_answer_at_the_door_reaches_the_office_with_late_and_missed_visits() 
             visit_id: peggy.clone(),
             reason: CouldNotReason::NoAnswer,
             detail: "Curtains closed, milk on the step".into(),
+            admitted_on: None,
         })
         .await
         .expect("no answer");
@@ -1120,6 +1121,7 @@ async fn no_answer_at_the_door_reaches_the_office_with_late_and_missed_visits() 
             visit_id: peggy.clone(),
             reason: CouldNotReason::Refused,
             detail: String::new(),
+            admitted_on: None,
         })
         .await
         .unwrap_err();
