@@ -1317,7 +1317,7 @@ async fn feed_releases_stand_and_agreements_are_found_from_either_side<S: HubSto
 
     let agreement = Agreement { commissioner: icb, provider, districts: vec!["NB3".into()], created_at: 5 };
     s.set_agreement(agreement.clone()).await.unwrap();
-    assert_eq!(s.agreements_with(provider).await.unwrap(), [agreement.clone()]);
+    assert_eq!(s.agreements_with(provider).await.unwrap(), std::slice::from_ref(&agreement));
     assert_eq!(s.agreements_of(icb).await.unwrap(), [agreement]);
     assert!(s.agreements_with(other).await.unwrap().is_empty());
 }
