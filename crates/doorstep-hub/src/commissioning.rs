@@ -137,7 +137,11 @@ impl<S: HubStorage> Hub<S> {
         let facts = if open.is_empty() { vec![] } else { self.trend_facts(std::slice::from_ref(&own)).await? };
         let weeks = open
             .into_iter()
-            .map(|week| FeedWeek { week, deadline: trends::release_deadline(week), rows: trends::own_counts(&facts, week) })
+            .map(|week| FeedWeek {
+                week,
+                deadline: trends::release_deadline(week),
+                rows: trends::own_counts(&facts, week),
+            })
             .collect::<Vec<_>>();
         let detail = format!("{} weeks to release, {} released", weeks.len(), released.len());
         self.audit_web(caller.describe(), "feed", None, true, detail).await?;
@@ -155,7 +159,8 @@ impl<S: HubStorage> Hub<S> {
             return Err(WebError::Forbidden);
         }
         let countable = trends::countable_weeks(self.clock.today());
-        let Some(week) = NaiveDate::parse_from_str(week.trim(), "%Y-%m-%d").ok().filter(|w| countable.contains(w)) else {
+        let Some(week) = NaiveDate::parse_from_str(week.trim(), "%Y-%m-%d").ok().filter(|w| countable.contains(w))
+        else {
             return Err(WebError::Invalid("That week cannot be released: it has not been counted yet, or is too old. Go back and reload the page.".into()));
         };
         let release = FeedRelease {

@@ -563,7 +563,8 @@ impl HubStorage for PostgresStorage {
     }
 
     async fn releases_of(&self, provider: Uuid) -> StorageResult<Vec<FeedRelease>> {
-        self.query_all(statements::FEED_RELEASES_OF, &[&provider.to_string()], |r| rows::feed_release(r, provider)).await
+        self.query_all(statements::FEED_RELEASES_OF, &[&provider.to_string()], |r| rows::feed_release(r, provider))
+            .await
     }
 
     async fn set_partner_listing(&self, org: Uuid, listing: String, at: i64) -> StorageResult<()> {

@@ -756,7 +756,9 @@ async fn a_manager_releases_the_week_and_only_then_the_commissioner_sees_it() {
     assert!(feed.contains("Released weeks go to <strong>Northbrook Adult Social Care</strong>"), "{feed}");
     assert!(feed.contains("Only people in NB3 are counted."), "{feed}");
     let row = |area: &str, n: usize| {
-        format!("An idea raised</th><td class=\"nhsuk-table__cell\">{area}</td><td class=\"nhsuk-table__cell\">{n}</td>")
+        format!(
+            "An idea raised</th><td class=\"nhsuk-table__cell\">{area}</td><td class=\"nhsuk-table__cell\">{n}</td>"
+        )
     };
     assert!(feed.contains(&row("NB3", 4)) && feed.contains(&row(ALL_AREAS, 4)), "{feed}");
     assert!(!feed.contains("NB1"), "outside every agreement: {feed}");
@@ -803,11 +805,20 @@ async fn a_manager_releases_the_week_and_only_then_the_commissioner_sees_it() {
     let counted = counted.weeks.iter().find(|w| w.week == week).unwrap();
     assert_eq!(counted.people(&Measure::Idea, ALL_AREAS), Some(5), "7 people of the agreements, rounded");
     // Each measure's chart over the weeks, with its numbers beneath, weeks as rows.
-    for heading in ["People with a sign new or worse, by week", "People unsteady or with a fall, by week",
-        "People with a NEWS2 of 5 or more, by week", "People carers raised an idea about, by week"] {
+    for heading in [
+        "People with a sign new or worse, by week",
+        "People unsteady or with a fall, by week",
+        "People with a NEWS2 of 5 or more, by week",
+        "People carers raised an idea about, by week",
+    ] {
         assert!(page.contains(&format!("{heading}</title>")), "a chart for {heading}: {page}");
     }
-    assert!(page.contains(&format!("<th class=\"nhsuk-table__header\" scope=\"row\">w/c {short}</th><td class=\"nhsuk-table__cell\">5</td>")), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<th class=\"nhsuk-table__header\" scope=\"row\">w/c {short}</th><td class=\"nhsuk-table__cell\">5</td>"
+        )),
+        "{page}"
+    );
     assert!(page.contains(&format!("{}: {}", "too few to show", "w/c")), "gaps are named: {page}");
     let csv = get("/trends.csv", &council).await.unwrap().text().await.unwrap();
     assert!(csv.contains(&format!("\"{week}\",\"An idea raised\",\"All areas\",\"5\"")), "{csv}");

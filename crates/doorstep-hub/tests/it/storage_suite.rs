@@ -1294,9 +1294,11 @@ async fn operators_disable_enable_and_reset_web_users<S: HubStorage>(s: S) {
 /// an agreement is found from the commissioner's side and the provider's.
 async fn feed_releases_stand_and_agreements_are_found_from_either_side<S: HubStorage>(s: S) {
     let (provider, other, icb) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    for (id, name, kind) in
-        [(provider, "Sunrise", OrgKind::Provider), (other, "Meadow", OrgKind::Provider), (icb, "North ICB", OrgKind::Partner)]
-    {
+    for (id, name, kind) in [
+        (provider, "Sunrise", OrgKind::Provider),
+        (other, "Meadow", OrgKind::Provider),
+        (icb, "North ICB", OrgKind::Partner),
+    ] {
         s.create_organisation(Organisation { id, name: name.into(), kind, partner_kind: None }).await.unwrap();
     }
     let release = |week: &str, by: &str, at: i64| FeedRelease {
