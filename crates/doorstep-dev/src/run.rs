@@ -110,7 +110,7 @@ async fn release_demo_weeks(storage: &SqliteStorage, today: chrono::NaiveDate) -
                 released_by: "Demo manager (manager@provider.demo)".into(),
                 released_at: chrono::Utc::now().timestamp_millis(),
             };
-            storage.release_week(release).await.map_err(|e| text(&e))?;
+            storage.release_week(release).await.map_err(|e| e.to_string())?;
         }
     }
     Ok(())
