@@ -90,9 +90,31 @@ const DEMO_WEB_USERS: [(&str, &str, &str, WebRole, &str); 4] = [
     ("surgery", "gp@surgery.demo", "Dr Jo Patel", WebRole::Partner, "Riverside Surgery's inbox"),
     ("council", "asc@council.demo", "Ola Adeyemi", WebRole::Partner, "Northbrook Adult Social Care's inbox"),
     ("icb", "commissioner@icb.demo", "Chris Morgan", WebRole::Commissioner, "anonymised trends"),
-    ("provider", "manager@sunrise.demo", "Mo Khan", WebRole::Manager, "Sunrise's partner activity"),
+    ("provider", "manager@sunrise.demo", "Mo Khan", WebRole::Manager, "Sunrise's partner activity and weekly feed"),
 ];
 const DEMO_WEB_PASSWORD: &str = "doorstep-demo-2468";
+
+/// Every provider's managers released the demo's weeks to the ICB, but Sunrise's latest: its
+/// manager's feed page has that week to review, and the commissioner's page shows it waiting.
+async fn release_demo_weeks(storage: &SqliteStorage, today: chrono::NaiveDate) -> std::result::Result<(), String> {
+    let weeks = doorstep_hub::trends::countable_weeks(today);
+    let providers = (0..2u128).map(|n| Uuid::from_u128(0x5e11_0000_0000_4000_8000_0000_0000_0002 + n));
+    for provider in providers.chain([DEMO_PROVIDER]) {
+        for week in &weeks {
+            if provider == DEMO_PROVIDER && Some(week) == weeks.last() {
+                continue;
+            }
+            let release = doorstep_hub::storage::FeedRelease {
+                provider,
+                week: week.to_string(),
+                released_by: "Demo manager (manager@provider.demo)".into(),
+                released_at: chrono::Utc::now().timestamp_millis(),
+            };
+            storage.release_week(release).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
 
 /// The demo's partner organisations and their sign-in accounts; returns the surgery and council.
 async fn demo_partners(storage: &SqliteStorage) -> std::result::Result<(PartnerOrg, PartnerOrg), String> {
@@ -251,6 +273,7 @@ async fn run_async(options: Options, app: Option<PathBuf>) -> Result {
         doorstep_hub::admin::set_agreement(&storage, "demo", DEMO_ICB, id, &[]).await.map_err(|e| text(&e))?;
     }
     doorstep_hub::admin::set_agreement(&storage, "demo", DEMO_ICB, DEMO_PROVIDER, &[]).await.map_err(|e| text(&e))?;
+    release_demo_weeks(&storage, today).await?;
     let hub = doorstep_hub::Hub::new(storage.clone());
     let (_, commissioner) = hub.sign_in("commissioner@icb.demo", DEMO_WEB_PASSWORD).await.map_err(|e| text(&e))?;
     let trends = hub.trends(&commissioner).await.map_err(|e| text(&e))?;

@@ -154,6 +154,10 @@ const TABLES: &[Table] = &[
         name: "trend_snapshots",
         columns: &[("commissioner_org", Text), ("week", Text), ("counts", Text), ("published_at", Int)],
     },
+    Table {
+        name: "feed_releases",
+        columns: &[("provider_org", Text), ("week", Text), ("released_by", Text), ("released_at", Int)],
+    },
     Table { name: "partner_listings", columns: &[("org_id", Text), ("listing", Text), ("updated_at", Int)] },
     Table {
         name: "mail_outbox",

@@ -9,6 +9,7 @@ use doorstep_model::shared::SharedStatus;
 use doorstep_model::{ConsentBasis, ResponseOutcome, SharedItem, SharedKind, ThreadSide, Urgency, routing};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use crate::commissioning::Feed;
 use crate::sharing::{ActivityLine, Inbox, InboxFilter, ItemPage, WebCaller, WebError};
 use crate::storage::WebRole;
 use crate::trends::{self, Count, Trends};
@@ -91,7 +92,7 @@ fn nav_links(role: WebRole) -> &'static [(&'static str, &'static str)] {
     match role {
         WebRole::Partner => &[("/inbox", "Shared with us")],
         WebRole::Commissioner => &[("/trends", "Trends"), ("/impact", "What ideas led to")],
-        WebRole::Manager => &[("/activity", "Partner activity"), ("/impact", "What ideas led to")],
+        WebRole::Manager => &[("/activity", "Partner activity"), ("/feed", "Weekly feed"), ("/impact", "What ideas led to")],
     }
 }
 
@@ -498,6 +499,11 @@ pub fn item(caller: &WebCaller, page: &ItemPage, forms: ItemForms<'_>) -> Markup
                             li {
                                 strong { (r.outcome.label()) } " – " (r.by) ", " (uk_time(r.at))
                                 @if !r.message.is_empty() { p.hub-pre { (r.message) } }
+                                @match r.admission_likely_avoided {
+                                    Some(true) => p { (r.by) " judged that an admission was likely avoided." },
+                                    Some(false) => p { (r.by) " judged that acting on it did not avoid an admission." },
+                                    None => {},
+                                }
                             }
                         }
                     }
@@ -519,6 +525,25 @@ pub fn item(caller: &WebCaller, page: &ItemPage, forms: ItemForms<'_>) -> Markup
                                         label."nhsuk-label"."nhsuk-radios__label" for=(format!("outcome-{}", o.code())) {
                                             (o.label())
                                         }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    div.nhsuk-form-group {
+                        fieldset.nhsuk-fieldset aria-describedby="avoided-hint" {
+                            legend."nhsuk-fieldset__legend"."nhsuk-fieldset__legend--s" {
+                                "If you took action: did acting on this likely avoid a hospital admission?"
+                            }
+                            div.nhsuk-hint id="avoided-hint" {
+                                "Only kept with \"Action taken\". Your judgement, shared with the provider."
+                            }
+                            div.nhsuk-radios."nhsuk-radios--inline" {
+                                @for (code, label) in [("yes", "Yes"), ("no", "No"), ("not_sure", "Not sure")] {
+                                    div.nhsuk-radios__item {
+                                        input.nhsuk-radios__input id=(format!("avoided-{code}")) name="avoided"
+                                            type="radio" value=(code) checked[forms.avoided == code];
+                                        label."nhsuk-label"."nhsuk-radios__label" for=(format!("avoided-{code}")) { (label) }
                                     }
                                 }
                             }
@@ -556,6 +581,8 @@ pub struct ItemForms<'a> {
     pub respond: Option<(&'a str, &'a str, &'a str)>,
     /// The message form's problem and typed text.
     pub message: Option<(&'a str, &'a str)>,
+    /// The response form's chosen "admission likely avoided" answer, kept after a problem.
+    pub avoided: &'a str,
 }
 
 /// The conversation with the provider and the care worker, who has taken the item on, and the
@@ -711,6 +738,21 @@ pub fn trends(caller: &WebCaller, t: &Trends) -> Markup {
                     }
                 }
                 @if let Some(next) = t.next_count { p { "The next week will be counted on " (day(next)) "." } }
+                @if !t.waiting.is_empty() {
+                    div.nhsuk-inset-text #waiting {
+                        span.nhsuk-u-visually-hidden { "Information: " }
+                        p { "Each provider's manager releases their figures for a week before it is counted." }
+                        ul.nhsuk-list {
+                            @for w in &t.waiting {
+                                li {
+                                    "Week of " (w.week.format("%-d %b")) ": waiting for " (w.waiting_for) " of "
+                                    (w.providers) " providers to release (counted by " (day(w.deadline))
+                                    " with whatever was released)"
+                                }
+                            }
+                        }
+                    }
+                }
                 p { a href="/trends.csv" { "Download every week's figures (CSV)" } }
                 @if t.weeks.is_empty() {
                     p { "No week has been counted yet." }
@@ -718,7 +760,28 @@ pub fn trends(caller: &WebCaller, t: &Trends) -> Markup {
                 @for (key, heading, rows) in t.tables() {
                     section id=(key) {
                         h2 { (heading) }
-                        @if rows.is_empty() {
+                        @if trends::series().iter().any(|(id, _, _)| *id == key) {
+                            (PreEscaped(trends::week_chart_svg(&heading, &rows)))
+                            @if !rows.is_empty() {
+                                table.nhsuk-table {
+                                    caption.nhsuk-table__caption.nhsuk-u-visually-hidden { (heading) }
+                                    thead.nhsuk-table__head {
+                                        tr.nhsuk-table__row {
+                                            th.nhsuk-table__header scope="col" { "Week" }
+                                            th.nhsuk-table__header scope="col" { "People" }
+                                        }
+                                    }
+                                    tbody.nhsuk-table__body {
+                                        @for c in &rows {
+                                            tr.nhsuk-table__row {
+                                                th.nhsuk-table__header scope="row" { (c.label) }
+                                                td.nhsuk-table__cell { (count_text(c)) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        } @else if rows.is_empty() {
                             p { "Nothing to count this week." }
                         } @else {
                             (PreEscaped(trends::bar_chart_svg(&heading, &rows)))
@@ -736,6 +799,120 @@ pub fn trends(caller: &WebCaller, t: &Trends) -> Markup {
                                         }
                                     }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A provider's manager's weekly feed: their own people in each week not yet released, where
+/// the figures go and by what rules, a button to release each week, and what was released.
+pub fn feed(caller: &WebCaller, feed: &Feed, released_now: Option<&str>) -> Markup {
+    let day = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    let to = feed.commissioners.join(", ");
+    layout(
+        "Weekly feed",
+        Some(caller),
+        html! {
+            h1 { "Weekly feed to commissioners" }
+            @if let Some(week) = released_now.and_then(|w| NaiveDate::parse_from_str(w, "%Y-%m-%d").ok()) {
+                div.nhsuk-inset-text role="status" { p { "The week beginning " (day(week)) " is released." } }
+            }
+            p.nhsuk-lede-text {
+                "Each week's counts of " (caller.org.name) "'s people go to commissioners only after a manager \
+                 releases them here."
+            }
+            @if feed.commissioners.is_empty() {
+                div.nhsuk-inset-text {
+                    p { "No commissioner has an agreement with " (caller.org.name) " on this hub, so nothing you release goes anywhere yet." }
+                }
+            } @else {
+                p {
+                    "Released weeks go to " strong { (to) } " under your "
+                    @if feed.commissioners.len() == 1 { "agreement" } @else { "agreements" } ". "
+                    @if feed.districts.is_empty() { "All your people are counted." }
+                    @else { "Only people in " (feed.districts.join(", ")) " are counted." }
+                }
+            }
+            div.nhsuk-card #rules {
+                div.nhsuk-card__content {
+                    h2.nhsuk-card__heading { "What the commissioners see" }
+                    ul.nhsuk-list.nhsuk-list--bullet {
+                        li { "Your counts are combined with other providers' counts before anyone sees them." }
+                        li {
+                            "A figure is shown only when it covers at least " (trends::MIN_PEOPLE) " people from at least "
+                            (trends::MIN_PROVIDERS) " providers, and it is rounded to the nearest " (trends::ROUND_TO) "."
+                        }
+                        li { "People are counted, not notes or visits. No name, address or note is sent." }
+                        li {
+                            "A week you do not release is counted " (trends::RELEASE_DEADLINE_DAYS)
+                            " days after it ends, without your people."
+                        }
+                    }
+                }
+            }
+            @if feed.weeks.is_empty() {
+                p { "There is no week to release now." }
+            }
+            @for w in &feed.weeks {
+                section id=(format!("week-{}", w.week)) {
+                    h2 { "Week beginning " (day(w.week)) }
+                    p { "If it is not released by " (day(w.deadline)) ", it is counted without your people." }
+                    @if w.rows.is_empty() {
+                        p { "None of your people had a sign new or worse, a NEWS2 of 5 or more, or an idea raised this week." }
+                    } @else {
+                        table.nhsuk-table {
+                            caption.nhsuk-table__caption { "Your people in the week beginning " (day(w.week)) }
+                            thead.nhsuk-table__head {
+                                tr.nhsuk-table__row {
+                                    th.nhsuk-table__header scope="col" { "What was noticed" }
+                                    th.nhsuk-table__header scope="col" { "Postcode district" }
+                                    th.nhsuk-table__header scope="col" { "People" }
+                                }
+                            }
+                            tbody.nhsuk-table__body {
+                                @for (measure, area, people) in &w.rows {
+                                    tr.nhsuk-table__row {
+                                        th.nhsuk-table__header scope="row" { (measure.label()) }
+                                        td.nhsuk-table__cell { (area) }
+                                        td.nhsuk-table__cell { (people) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    form method="post" action="/feed/release" {
+                        input type="hidden" name="csrf" value=(caller.session.csrf);
+                        input type="hidden" name="provider" value=(caller.org.id.to_string());
+                        input type="hidden" name="week" value=(w.week.to_string());
+                        button.nhsuk-button type="submit" { "Release week of " (w.week.format("%-d %b")) }
+                    }
+                }
+            }
+            h2 { "Released" }
+            @if feed.released.is_empty() {
+                p { "No week has been released yet." }
+            } @else {
+                table.nhsuk-table #released {
+                    caption.nhsuk-table__caption.nhsuk-u-visually-hidden { "Weeks released" }
+                    thead.nhsuk-table__head {
+                        tr.nhsuk-table__row {
+                            th.nhsuk-table__header scope="col" { "Week beginning" }
+                            th.nhsuk-table__header scope="col" { "Released by" }
+                            th.nhsuk-table__header scope="col" { "When" }
+                        }
+                    }
+                    tbody.nhsuk-table__body {
+                        @for r in &feed.released {
+                            tr.nhsuk-table__row {
+                                th.nhsuk-table__header scope="row" {
+                                    (NaiveDate::parse_from_str(&r.week, "%Y-%m-%d").map_or_else(|_| r.week.clone(), day))
+                                }
+                                td.nhsuk-table__cell { (r.released_by) }
+                                td.nhsuk-table__cell { (uk_time_ms(r.released_at)) }
                             }
                         }
                     }

@@ -544,12 +544,27 @@ impl HubStorage for PostgresStorage {
             .await
     }
 
+    async fn agreements_with(&self, provider: Uuid) -> StorageResult<Vec<Agreement>> {
+        self.query_all(statements::AGREEMENTS_WITH, &[&provider.to_string()], |r| rows::agreement_with(r, provider))
+            .await
+    }
+
     async fn publish_week(&self, commissioner: Uuid, week: String, counts: String, at: i64) -> StorageResult<()> {
         self.exec(statements::WEEK_PUBLISH, &[&commissioner.to_string(), &week, &counts, &at]).await.map(drop)
     }
 
     async fn published_weeks(&self, commissioner: Uuid) -> StorageResult<Vec<(String, String)>> {
         self.query_all(statements::WEEKS_PUBLISHED, &[&commissioner.to_string()], rows::published_week).await
+    }
+
+    async fn release_week(&self, r: FeedRelease) -> StorageResult<()> {
+        let params: Params<'_> = &[&r.provider.to_string(), &r.week, &r.released_by, &r.released_at];
+        self.exec(statements::FEED_RELEASE, params).await.map(drop)
+    }
+
+    async fn releases_of(&self, provider: Uuid) -> StorageResult<Vec<FeedRelease>> {
+        self.query_all(statements::FEED_RELEASES_OF, &[&provider.to_string()], |r| rows::feed_release(r, provider))
+            .await
     }
 
     async fn set_partner_listing(&self, org: Uuid, listing: String, at: i64) -> StorageResult<()> {

@@ -291,19 +291,36 @@ impl<S: HubStorage> Hub<S> {
         outcome: ResponseOutcome,
         message: &str,
     ) -> Result<SharedItem, WebError> {
+        self.respond_judged(caller, id, outcome, message, None).await
+    }
+
+    /// [`Hub::respond`] with the partner's judgement whether acting on it likely avoided a
+    /// hospital admission (`None`: not sure). Only an "Action taken" answer carries it; any other
+    /// answer drops it.
+    pub async fn respond_judged(
+        &self,
+        caller: &WebCaller,
+        id: Uuid,
+        outcome: ResponseOutcome,
+        message: &str,
+        admission_likely_avoided: Option<bool>,
+    ) -> Result<SharedItem, WebError> {
         self.require(caller, WebRole::Partner, "respond").await?;
         let (mut item, mut doc, owner) = self.load_shared(caller, id, "respond").await?;
+        let admission_likely_avoided = admission_likely_avoided.filter(|_| outcome == ResponseOutcome::ActionTaken);
         // The same answer sent again (a double click, a replayed form) is taken once.
-        let repeated = item
-            .responses
-            .last()
-            .is_some_and(|r| r.by == caller.user.name && r.outcome == outcome && r.message == message.trim());
+        let repeated = item.responses.last().is_some_and(|r| {
+            r.by == caller.user.name
+                && r.outcome == outcome
+                && r.message == message.trim()
+                && r.admission_likely_avoided == admission_likely_avoided
+        });
         if repeated {
             return Ok(item);
         }
         let now = Utc::now();
         let response = PartnerResponse {
-            admission_likely_avoided: None,
+            admission_likely_avoided,
             key: Uuid::new_v4().to_string(),
             outcome,
             message: message.to_string(),

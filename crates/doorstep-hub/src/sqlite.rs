@@ -488,6 +488,13 @@ impl HubStorage for SqliteStorage {
         .await
     }
 
+    async fn agreements_with(&self, provider: Uuid) -> StorageResult<Vec<Agreement>> {
+        self.run(move |c| {
+            query_all(c, statements::AGREEMENTS_WITH, [provider.to_string()], |r| rows::agreement_with(r, provider))
+        })
+        .await
+    }
+
     async fn publish_week(&self, commissioner: Uuid, week: String, counts: String, at: i64) -> StorageResult<()> {
         self.run(move |c| {
             exec(c, statements::WEEK_PUBLISH, params![commissioner.to_string(), week, counts, at]).map(drop)
@@ -498,6 +505,21 @@ impl HubStorage for SqliteStorage {
     async fn published_weeks(&self, commissioner: Uuid) -> StorageResult<Vec<(String, String)>> {
         self.run(move |c| {
             query_all(c, statements::WEEKS_PUBLISHED, [commissioner.to_string()], |r| rows::published_week(r))
+        })
+        .await
+    }
+
+    async fn release_week(&self, r: FeedRelease) -> StorageResult<()> {
+        self.run(move |c| {
+            let params = params![r.provider.to_string(), r.week, r.released_by, r.released_at];
+            exec(c, statements::FEED_RELEASE, params).map(drop)
+        })
+        .await
+    }
+
+    async fn releases_of(&self, provider: Uuid) -> StorageResult<Vec<FeedRelease>> {
+        self.run(move |c| {
+            query_all(c, statements::FEED_RELEASES_OF, [provider.to_string()], |r| rows::feed_release(r, provider))
         })
         .await
     }

@@ -227,6 +227,18 @@ pub struct Agreement {
     pub created_at: i64,
 }
 
+/// A provider's manager released one week's feed to the commissioners of its agreements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRelease {
+    pub provider: Uuid,
+    /// The week's Monday, `YYYY-MM-DD` (UK).
+    pub week: String,
+    /// "Name (e-mail)" of the manager who released it.
+    pub released_by: String,
+    /// Unix ms.
+    pub released_at: i64,
+}
+
 /// An e-mail the hub sends (see `notify.rs`): queued with the change that calls for it, sent by
 /// the hub's mailer, retried until the mail server takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -551,6 +563,8 @@ pub trait HubStorage: Send + Sync + 'static {
     fn set_agreement(&self, agreement: Agreement) -> impl Future<Output = StorageResult<()>> + Send;
     /// A commissioner's agreements, by provider id.
     fn agreements_of(&self, commissioner: Uuid) -> impl Future<Output = StorageResult<Vec<Agreement>>> + Send;
+    /// The agreements that name a provider, by commissioner id.
+    fn agreements_with(&self, provider: Uuid) -> impl Future<Output = StorageResult<Vec<Agreement>>> + Send;
     /// Publishes one week's counts to a commissioner unless that week was published before (the
     /// first publication stands).
     fn publish_week(
@@ -562,6 +576,10 @@ pub trait HubStorage: Send + Sync + 'static {
     ) -> impl Future<Output = StorageResult<()>> + Send;
     /// The weeks published to a commissioner as (Monday `YYYY-MM-DD`, counts JSON), oldest first.
     fn published_weeks(&self, commissioner: Uuid) -> impl Future<Output = StorageResult<Vec<(String, String)>>> + Send;
+    /// Records that a provider released a week's feed, unless it did before (the first stands).
+    fn release_week(&self, release: FeedRelease) -> impl Future<Output = StorageResult<()>> + Send;
+    /// The weeks a provider released, oldest first.
+    fn releases_of(&self, provider: Uuid) -> impl Future<Output = StorageResult<Vec<FeedRelease>>> + Send;
 
     /// Adds or replaces a partner organisation's directory listing (JSON, `directory.rs`).
     fn set_partner_listing(

@@ -7,8 +7,11 @@
 //! - it is shown only when it has at least [`MIN_PEOPLE`] people from at least [`MIN_PROVIDERS`]
 //!   providers, and then **rounded to the nearest 5**, so subtracting one shown figure from
 //!   another never gives an exact small number;
-//! - a week is counted once, after it has ended and late tablets have synced, and published as
-//!   it was then: later views show the same figures, so comparing them over time reveals nothing;
+//! - a week is counted once, after it has ended and late tablets have synced, and only from the
+//!   providers whose manager released it (`/feed`): it is published when every provider of the
+//!   commissioner's agreements has released it, or [`RELEASE_DEADLINE_DAYS`] after it ended with
+//!   whatever was released by then, and stands as it was then: later views show the same
+//!   figures, so comparing them over time reveals nothing;
 //! - no free text: the old "recurring words" could show a name, a street and a diagnosis.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +33,12 @@ pub const WEEKS_SHOWN: usize = 12;
 /// A week (Monday to Sunday) is counted this many days after it ends: on the Wednesday, so
 /// tablets that were offline at the weekend have synced.
 pub const COUNT_AFTER_DAYS: u64 = 2;
+/// A week not released by every provider is published this many days after it ends (its
+/// Sunday), from the providers that had released it by then: one provider's silence does not
+/// hold the others' figures back for ever.
+pub const RELEASE_DEADLINE_DAYS: u64 = 14;
+/// How many weeks waiting for release a manager's feed page shows at most.
+pub const FEED_WEEKS_SHOWN: usize = 4;
 /// What a page or CSV says for a cell too small to show.
 pub const TOO_FEW: &str = "too few to show";
 /// The area label for a whole week's row.
@@ -139,11 +148,57 @@ pub struct Trends {
     pub weeks: Vec<WeekCounts>,
     /// When the next week will be counted.
     pub next_count: Option<NaiveDate>,
+    /// Countable weeks not published yet because some providers have not released them, oldest
+    /// first.
+    pub waiting: Vec<Waiting>,
+}
+
+/// A week waiting for providers to release it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub week: NaiveDate,
+    /// Providers of the agreements that have not released it yet…
+    pub waiting_for: usize,
+    /// …of this many.
+    pub providers: usize,
+    /// The day it is published with whatever was released.
+    pub deadline: NaiveDate,
+}
+
+/// The day a week (its Monday) is published however many providers released it.
+pub fn release_deadline(week: NaiveDate) -> NaiveDate {
+    week + Days::new(7 + RELEASE_DEADLINE_DAYS)
+}
+
+/// The time series on the commissioner's page: (id, measure, heading).
+pub fn series() -> Vec<(&'static str, Measure, &'static str)> {
+    vec![
+        ("people_with_signs", Measure::AnySign, "People with a sign new or worse, by week"),
+        ("people_with_falls", Measure::Sign(SoftSign::UnsteadyOrFall), "People unsteady or with a fall, by week"),
+        ("people_news2_high", Measure::News2High, "People with a NEWS2 of 5 or more, by week"),
+        ("people_with_ideas", Measure::Idea, "People carers raised an idea about, by week"),
+    ]
+}
+
+/// One provider's own people in a week, exactly (what its manager reviews before releasing):
+/// (measure, district, people), every district and then "All areas" per measure.
+pub fn own_counts(facts: &[TrendFact], week: NaiveDate) -> Vec<(Measure, String, usize)> {
+    let end = week + Days::new(7);
+    let mut cells: BTreeMap<(Measure, bool, String), BTreeSet<Uuid>> = BTreeMap::new();
+    for fact in facts.iter().filter(|f| f.day >= week && f.day < end) {
+        let area = if fact.area.trim().is_empty() { "Unknown".to_string() } else { fact.area.clone() };
+        for measure in &fact.measures {
+            for key in [(measure.clone(), true, ALL_AREAS.to_string()), (measure.clone(), false, area.clone())] {
+                cells.entry(key).or_default().insert(fact.person);
+            }
+        }
+    }
+    cells.into_iter().map(|((m, _, area), people)| (m, area, people.len())).collect()
 }
 
 impl Trends {
-    /// Each table as (id for links and CSV, heading, rows): three weekly series, then the latest
-    /// week by sign, by area and by who could act.
+    /// Each table as (id for links and CSV, heading, rows): the weekly series ([`series`]), then
+    /// the latest week by sign, by area and by who could act.
     pub fn tables(&self) -> Vec<(&'static str, String, Vec<Count>)> {
         let series = |m: Measure| -> Vec<Count> {
             self.weeks
@@ -151,11 +206,8 @@ impl Trends {
                 .map(|w| Count { label: format!("w/c {}", w.week.format("%-d %b")), value: w.people(&m, ALL_AREAS) })
                 .collect()
         };
-        let mut tables = vec![
-            ("people_with_signs", "People with a sign new or worse, by week".to_string(), series(Measure::AnySign)),
-            ("people_news2_high", "People with a NEWS2 of 5 or more, by week".to_string(), series(Measure::News2High)),
-            ("people_with_ideas", "People carers raised an idea about, by week".to_string(), series(Measure::Idea)),
-        ];
+        let mut tables: Vec<(&'static str, String, Vec<Count>)> =
+            self::series().into_iter().map(|(id, m, heading)| (id, heading.to_string(), series(m))).collect();
         if let Some(last) = self.weeks.last() {
             let of_week = |what: &str| format!("{what}, week beginning {}", last.week.format("%-d %B %Y"));
             let rows = |pick: &dyn Fn(&Measure) -> bool, area: bool| -> Vec<Count> {
@@ -339,6 +391,84 @@ pub fn bar_chart_svg(title: &str, rows: &[Count]) -> String {
     s
 }
 
+/// An accessible column chart of a weekly series, 640 wide, with no script: one column per
+/// week, oldest on the left. A week too small to show is a gap (not a zero column) marked "–",
+/// and a note under the chart names those weeks.
+pub fn week_chart_svg(title: &str, rows: &[Count]) -> String {
+    const WIDTH: u64 = 640;
+    const LEFT: u64 = 48;
+    const PLOT_W: u64 = 580;
+    const TOP: u64 = 44;
+    const PLOT_H: u64 = 180;
+    let id = title.bytes().fold(0x8422_2325_cbf2_9ce4u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let say = |v: Option<u64>| v.map_or_else(|| TOO_FEW.to_string(), |n| n.to_string());
+    let gaps: Vec<&str> = rows.iter().filter(|r| r.value.is_none()).map(|r| r.label.as_str()).collect();
+    let desc = if rows.is_empty() {
+        "No week published yet.".to_string()
+    } else {
+        rows.iter().map(|r| format!("{}: {}", r.label, say(r.value))).collect::<Vec<_>>().join("; ") + "."
+    };
+    let base = TOP + PLOT_H;
+    let height = base + 40 + if gaps.is_empty() { 0 } else { 22 };
+    let max = rows.iter().filter_map(|r| r.value).max().unwrap_or(ROUND_TO).max(ROUND_TO);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
+         viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" aria-labelledby=\"st{id:x} sd{id:x}\" \
+         font-family=\"Arial, sans-serif\" font-size=\"13\" fill=\"#212b32\">\
+         <title id=\"st{id:x}\">{t}</title><desc id=\"sd{id:x}\">{d}</desc>\
+         <text x=\"4\" y=\"22\" font-size=\"16\" font-weight=\"bold\">{t}</text>\
+         <text x=\"{lx}\" y=\"{top}\" text-anchor=\"end\">{max}</text>\
+         <text x=\"{lx}\" y=\"{base}\" text-anchor=\"end\">0</text>\
+         <line x1=\"{LEFT}\" y1=\"{top_line}\" x2=\"{right}\" y2=\"{top_line}\" stroke=\"#d8dde0\"/>\
+         <line x1=\"{LEFT}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\" stroke=\"#4c6272\"/>",
+        t = xml_escape(title),
+        d = xml_escape(&desc),
+        lx = LEFT - 6,
+        top = TOP + 4,
+        top_line = TOP,
+        right = LEFT + PLOT_W,
+    );
+    if rows.is_empty() {
+        let _ = write!(s, "<text x=\"{}\" y=\"{}\" fill=\"#4c6272\">No week published yet</text>", LEFT + 8, TOP + 40);
+    }
+    let slot = PLOT_W / rows.len().max(1) as u64;
+    let bar = (slot * 6 / 10).clamp(4, 48);
+    for (i, r) in rows.iter().enumerate() {
+        let cx = LEFT + slot * i as u64 + slot / 2;
+        // Week labels: every one when they fit, otherwise every other one.
+        if rows.len() <= 8 || i % 2 == 0 || i + 1 == rows.len() {
+            let label = xml_escape(r.label.trim_start_matches("w/c "));
+            let _ = write!(s, "<text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">{label}</text>", base + 18);
+        }
+        match r.value {
+            Some(n) => {
+                let h = (n.saturating_mul(PLOT_H) / max).max(2);
+                let _ = write!(
+                    s,
+                    "<rect x=\"{}\" y=\"{}\" width=\"{bar}\" height=\"{h}\" fill=\"#005eb8\"/>\
+                     <text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">{n}</text>",
+                    cx - bar / 2,
+                    base - h,
+                    base - h - 4,
+                );
+            }
+            // A gap, not a zero: the week had some people, too few to show.
+            None => {
+                let _ =
+                    write!(s, "<text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" fill=\"#4c6272\">–</text>", base - 6);
+            }
+        }
+    }
+    if !gaps.is_empty() {
+        let note = format!("– {TOO_FEW}: {}", gaps.join(", "));
+        let _ = write!(s, "<text x=\"4\" y=\"{}\" fill=\"#4c6272\">{}</text>", base + 44, xml_escape(&note));
+    }
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,11 +589,47 @@ mod tests {
         assert!(checked > 50, "the seeded caseloads hid some areas: {checked}");
     }
 
+    /// Consecutive weeks: when the next week holds the same people plus a few (fewer than
+    /// [`MIN_PEOPLE`]), subtracting the two shown figures never pins how many were added: the
+    /// rounding leaves several values possible, the true one among them. Random caseloads, seeded.
+    #[test]
+    fn consecutive_weeks_never_reveal_a_small_difference() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let range = |v: u64| (v.saturating_sub(ROUND_TO / 2).max(MIN_PEOPLE as u64), v + ROUND_TO / 2);
+        let mut checked = 0;
+        for _ in 0..300 {
+            let people = 5 + next(40);
+            let added = next(MIN_PEOPLE as u64);
+            let week = |n: u64, offset: u64| -> Vec<TrendFact> {
+                (0..n).map(|p| fact(1 + u128::from(p % 2), u128::from(p), "NB3", offset, &[Measure::AnySign])).collect()
+            };
+            let first = count_week(&week(people, 1), monday());
+            let second = count_week(&week(people + added, 8), monday() + Days::new(7));
+            let (Some(a), Some(b)) =
+                (first.people(&Measure::AnySign, ALL_AREAS), second.people(&Measure::AnySign, ALL_AREAS))
+            else {
+                continue;
+            };
+            let ((a_lo, a_hi), (b_lo, b_hi)) = (range(a), range(b));
+            let (lo, hi) = (b_lo.saturating_sub(a_hi), b_hi.saturating_sub(a_lo));
+            checked += 1;
+            assert!(hi > lo, "{people} then {}: the difference pinned to {lo}", people + added);
+            assert!((lo..=hi).contains(&added), "{added} outside {lo}..={hi}");
+        }
+        assert!(checked > 200, "{checked}");
+    }
+
     #[test]
     fn csv_has_one_row_per_cell_and_neutralises_formulas() {
         let mut facts: Vec<_> = (0..6).map(|p| fact(1 + p % 2, p, "NB3", 1, &[Measure::AnySign])).collect();
         facts.push(fact(1, 50, "=cmd", 1, &[Measure::AnySign]));
-        let t = Trends { scope: vec![], weeks: vec![count_week(&facts, monday())], next_count: None };
+        let t = Trends { scope: vec![], weeks: vec![count_week(&facts, monday())], ..Default::default() };
         let csv = to_csv(&t);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "\"week_beginning\",\"measure\",\"area\",\"people\"");
@@ -486,7 +652,7 @@ mod tests {
                 )
             })
             .collect();
-        let t = Trends { scope: vec![], weeks: vec![count_week(&facts, monday())], next_count: None };
+        let t = Trends { scope: vec![], weeks: vec![count_week(&facts, monday())], ..Default::default() };
         let tables = t.tables();
         assert_eq!(tables[0].2, vec![row("w/c 2 Nov", Some(10))]);
         let by_area = &tables.iter().find(|t| t.0 == "signs_by_area").map(|t| t.2.clone()).unwrap_or_default();
@@ -513,5 +679,18 @@ mod tests {
         assert!(!svg.contains("<Jerry") && !svg.contains("A&B") && !svg.contains("<script"));
         assert!(svg.contains("#005eb8") && svg.contains(">too few to show</text>") && svg.contains("url(#h"));
         assert!(bar_chart_svg("Empty", &[]).contains("No data"));
+    }
+
+    #[test]
+    fn week_chart_leaves_gaps_for_weeks_too_small_and_says_so() {
+        let rows = [row("w/c 2 Nov", Some(10)), row("w/c 9 Nov", None), row("w/c 16 Nov", Some(5))];
+        let svg = week_chart_svg("Falls <by week>", &rows);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>") && svg.contains("role=\"img\""));
+        assert!(svg.contains("Falls &lt;by week&gt;</title>") && svg.contains("<desc id="));
+        assert!(svg.contains("w/c 9 Nov: too few to show"), "{svg}");
+        // Two columns for two shown weeks; the small week is a gap with a note, not a zero.
+        assert_eq!(svg.matches("<rect").count(), 2, "{svg}");
+        assert!(svg.contains("– too few to show: w/c 9 Nov"), "{svg}");
+        assert!(week_chart_svg("Empty", &[]).contains("No week published yet"));
     }
 }

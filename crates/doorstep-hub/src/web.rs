@@ -61,6 +61,8 @@ pub fn routes<S: HubStorage>(hub: Arc<Hub<S>>, limits: Arc<ClientLimits>, option
         .route("/trends.csv", get(trends_csv::<S>))
         .route("/activity", get(activity::<S>))
         .route("/impact", get(impact::<S>))
+        .route("/feed", get(feed::<S>))
+        .route("/feed/release", post(release_feed::<S>))
         .route("/assets/nhsuk.css", get(|| async { css(NHSUK_CSS) }))
         .route("/assets/hub.css", get(|| async { css(HUB_CSS) }))
         .fallback(|| async { page_error(&WebError::NotFound) })
@@ -345,6 +347,9 @@ struct RespondForm {
     outcome: String,
     #[serde(default)]
     message: String,
+    /// "yes", "no" or "not_sure" (or nothing): did acting on it likely avoid an admission?
+    #[serde(default)]
+    avoided: String,
 }
 
 async fn respond<S: HubStorage>(
@@ -362,14 +367,24 @@ async fn respond<S: HubStorage>(
         None => Err(WebError::Invalid("Choose what you have done about it.".into())),
     };
     let result = match outcome {
-        Ok(outcome) => state.hub.respond(&caller, id, outcome, &form.message).await.map(|_| ()),
+        Ok(outcome) => {
+            let avoided = match form.avoided.as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            };
+            state.hub.respond_judged(&caller, id, outcome, &form.message, avoided).await.map(|_| ())
+        }
         Err(e) => Err(e),
     };
     match result {
         Ok(()) => Redirect::to(&format!("/items/{id}?answered=1")).into_response(),
         Err(WebError::Invalid(problem)) => {
-            let forms =
-                pages::ItemForms { respond: Some((&problem, &form.outcome, &form.message)), ..Default::default() };
+            let forms = pages::ItemForms {
+                respond: Some((&problem, &form.outcome, &form.message)),
+                avoided: &form.avoided,
+                ..Default::default()
+            };
             item_again(&state, &caller, id, forms).await
         }
         Err(e) => page_error(&e),
@@ -457,6 +472,48 @@ async fn trends_csv<S: HubStorage>(State(state): State<Arc<WebState<S>>>, Signed
 async fn impact<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {
     let i = state.hub.impact(&caller).await?;
     Ok(pages::impact(&caller, &i).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FeedQuery {
+    released: Option<String>,
+}
+
+async fn feed<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    PageQuery(q): PageQuery<FeedQuery>,
+) -> Page {
+    let feed = state.hub.feed(&caller).await?;
+    Ok(pages::feed(&caller, &feed, q.released.as_deref()).into_response())
+}
+
+#[derive(Deserialize)]
+struct ReleaseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    provider: String,
+    #[serde(default)]
+    week: String,
+}
+
+/// A manager releases one week of their provider's feed; the hub checks the provider is theirs.
+async fn release_feed<S: HubStorage>(
+    State(state): State<Arc<WebState<S>>>,
+    SignedIn(caller): SignedIn,
+    PageForm(form): PageForm<ReleaseForm>,
+) -> Page {
+    check_csrf(&caller, &form.csrf)?;
+    state.hub.release_week(&caller, &form.provider, &form.week).await?;
+    let week = urlencoding_week(&form.week);
+    Ok(Redirect::to(&format!("/feed?released={week}")).into_response())
+}
+
+/// A week's date for the address after a release: only digits and dashes get through.
+fn urlencoding_week(week: &str) -> String {
+    week.trim().chars().filter(|c| c.is_ascii_digit() || *c == '-').take(10).collect()
 }
 
 async fn activity<S: HubStorage>(State(state): State<Arc<WebState<S>>>, SignedIn(caller): SignedIn) -> Page {

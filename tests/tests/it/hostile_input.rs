@@ -855,6 +855,7 @@ async fn malformed_requests_get_a_plain_4xx_and_write_nothing() {
         ("GET /api/v1/partners", "no token", http().get(&partners), refused("token is required")),
         ("GET /trends", "as a partner", get("/trends"), not_theirs()),
         ("GET /trends.csv", "as a partner", get("/trends.csv"), not_theirs()),
+        ("GET /feed", "as a partner", get("/feed"), not_theirs()),
         ("GET /activity?page=-1&x=%FF", "as a partner", get("/activity?page=-1&x=%FF"), not_theirs()),
         ("GET /inbox.csv", "?page=-1&kind=%00", csv, just(StatusCode::OK).read_audited()),
     ];

@@ -11,7 +11,7 @@ use std::path::Path;
 use chrono::{Days, NaiveDate, Utc};
 use doorstep_demo::{Generator, at};
 use doorstep_hub::admin;
-use doorstep_hub::storage::{HubStorage, OrgKind, Organisation, WebRole};
+use doorstep_hub::storage::{FeedRelease, HubStorage, OrgKind, Organisation, WebRole};
 use doorstep_hub::trends::{self, ALL_AREAS, Measure};
 use doorstep_hub::{Hub, SqliteStorage};
 use doorstep_model::{
@@ -311,6 +311,9 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     screens.client.goto(&format!("{base}/items/{}", world.urgent.id)).await.unwrap();
     screens.wait_text("main", "OT visit booked for Tuesday morning.").await;
 
+    // Ideas about people of two providers, in the latest week a commissioner can see.
+    let (week, _) = commissioned_ideas(&world, dir.path()).await;
+
     // The provider's manager sees who read and answered.
     screens.client.goto(&format!("{base}/inbox")).await.unwrap();
     screens.click("button.hub-link-button").await;
@@ -327,6 +330,17 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     assert!(!text.contains("ola@council.example"), "names, not accounts: {text}");
     screens.shot("partner-activity").await;
     assert_accessible(&screens, "partner-activity").await;
+    // …reviews the week's feed (their own people, by district) and releases it.
+    screens.client.goto(&format!("{base}/feed")).await.unwrap();
+    screens.wait_text("h1", "Weekly feed to commissioners").await;
+    let text = page_text(&screens).await;
+    assert!(text.contains("Released weeks go to Northbrook Adult Social Care"), "{text}");
+    assert_accessible(&screens, "manager-feed").await;
+    screens.click(&format!("#week-{week} button.nhsuk-button")).await;
+    screens.wait_text("main", "is released").await;
+    assert!(page_text(&screens).await.contains("Mo Manager (manager@sunrise.example)"));
+    assert_accessible(&screens, "manager-feed-released").await;
+    release(&world, meadow_org(&world).await, week).await;
 
     // The surgery sees only its own item, without the person's identifiers.
     screens.click("button.hub-link-button").await;
@@ -349,9 +363,6 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     assert!(banner.contains("phone Sunrise Home Care on 01632 960 100") && banner.contains(&reference), "{banner}");
     screens.shot("partner-item-not-identified").await;
     assert_accessible(&screens, "partner-item-not-identified").await;
-
-    // Ideas about people of two providers, in the latest week a commissioner can see.
-    commissioned_ideas(&world, dir.path()).await;
 
     // The commissioner sees counts of people only.
     screens.click("button.hub-link-button").await;
@@ -601,10 +612,21 @@ async fn a_commissioner_counts_people_of_its_agreements_only_in_weeks_that_never
     assert!(none.scope.is_empty() && none.weeks.is_empty(), "{none:?}");
 
     let (week, meadow) = commissioned_ideas(&world, dir.path()).await;
+    // Nothing is counted until the providers' managers release the week.
+    let unreleased = hub.trends(&commissioner).await.unwrap();
+    assert!(unreleased.weeks.iter().all(|w| w.week != week), "{unreleased:?}");
+    assert!(unreleased.waiting.iter().any(|w| w.week == week && w.waiting_for == 2 && w.providers == 2));
+    // Every provider releases, Other Care too: it has no agreement with the council, so its
+    // people still never count.
+    for org in [world.hub.provider, meadow_org(&world).await, other_care_org(&world).await] {
+        release(&world, org, week).await;
+    }
     let seen = hub.trends(&commissioner).await.unwrap();
     let scope = vec![("Meadow Care".to_string(), vec![]), ("Sunrise Home Care".to_string(), vec!["NB3".to_string()])];
     assert_eq!(seen.scope, scope);
-    assert_eq!(seen.weeks.len(), trends::WEEKS_SHOWN);
+    // Older weeks, never released, were published at their deadline; the week before the latest
+    // may still be waiting, depending on the day of the week.
+    assert_eq!(seen.weeks.len() + seen.waiting.len(), trends::WEEKS_SHOWN, "{seen:?}");
     let last = seen.weeks.last().unwrap();
     assert_eq!(last.week, week);
     // 4 of Sunrise's people in NB3 and Meadow's 3: 7 people, shown as 5. Counting records would
@@ -630,10 +652,10 @@ async fn a_commissioner_counts_people_of_its_agreements_only_in_weeks_that_never
     }
     meadow.sync().await;
     assert_eq!(hub.trends(&commissioner).await.unwrap(), seen, "a published week stands");
-    // A week on, the next week is counted and the earlier one is as it was.
+    // A week on, the next week waits for its release and the earlier one is as it was.
     world.hub.clock.advance(std::time::Duration::from_secs(7 * 24 * 3600));
     let later = hub.trends(&commissioner).await.unwrap();
-    assert_eq!(later.weeks.last().map(|w| w.week), Some(week + Days::new(7)));
+    assert!(later.waiting.iter().any(|w| w.week == week + Days::new(7) && w.waiting_for == 2), "{later:?}");
     assert_eq!(later.weeks.iter().find(|w| w.week == week), Some(last));
 
     // A hub upgraded from before weekly facts fills them in when it starts: another commissioner
@@ -655,6 +677,243 @@ async fn a_commissioner_counts_people_of_its_agreements_only_in_weeks_that_never
     let (_, ola) = hub.sign_in("ola@council.example", PASSWORD).await.unwrap();
     assert!(hub.trends(&ola).await.is_err());
     assert!(hub.inbox(&commissioner, &Default::default()).await.is_err());
+    world.hub.stop().await;
+}
+
+/// A provider's week released, as its manager's button does (straight to storage: the page's
+/// own test releases through the hub).
+async fn release(world: &World, provider: Uuid, week: NaiveDate) {
+    let release = FeedRelease {
+        provider,
+        week: week.to_string(),
+        released_by: "A manager (manager@provider.example)".into(),
+        released_at: Utc::now().timestamp_millis(),
+    };
+    world.hub.storage.release_week(release).await.unwrap();
+}
+
+async fn other_care_org(world: &World) -> Uuid {
+    let orgs = world.hub.storage.organisations().await.unwrap();
+    orgs.into_iter().find(|o| o.name == "Other Care").map(|o| o.id).unwrap()
+}
+
+/// A signed-in session over plain HTTP: its cookie and its form token.
+async fn http_session(http: &reqwest::Client, base: &str, email: &str) -> (String, String) {
+    let page = http.get(format!("{base}/sign-in")).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    let token = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let signed_in = http
+        .post(format!("{base}/sign-in"))
+        .header("cookie", cookie)
+        .form(&[("email", email), ("password", PASSWORD), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER, "{email} signs in");
+    let session = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("doorstep_session="))
+        .unwrap();
+    let session = session.split(';').next().unwrap().to_string();
+    let home = http.get(format!("{base}/")).header("cookie", &session).send().await.unwrap();
+    let home = home.headers()["location"].to_str().unwrap().to_string();
+    let html = http.get(format!("{base}{home}")).header("cookie", &session).send().await.unwrap().text().await.unwrap();
+    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    (session, csrf)
+}
+
+/// A provider's manager reviews their own people's week on /feed and releases it; the
+/// commissioner's page says the week is waiting until every provider of its agreements has
+/// released it, and then shows it. A manager cannot release another provider's week, whatever
+/// the form says (403, audited), nor open a commissioner's page, nor a commissioner the feed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_releases_the_week_and_only_then_the_commissioner_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let base = world.hub.url.clone();
+    let hub = Hub::with_clock(world.hub.storage.clone(), world.hub.clock.clone());
+    let (week, _meadow) = commissioned_ideas(&world, dir.path()).await;
+    let meadow = meadow_org(&world).await;
+    world.hub.web_user(meadow, "manager@meadow.example", "Mia Meadow", WebRole::Manager).await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (council, _) = http_session(&http, &base, "commissioning@council.example").await;
+    let (mo, mo_csrf) = http_session(&http, &base, "manager@sunrise.example").await;
+    let get = |path: &str, session: &str| http.get(format!("{base}{path}")).header("cookie", session).send();
+    let short = week.format("%-d %b").to_string();
+
+    let page = get("/trends", &council).await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("Week of {short}: waiting for 2 of 2 providers to release")), "{page}");
+
+    // Sunrise's manager sees their own people in the week, by district, exactly (4 in NB3;
+    // its 2 in NB1 are outside the council's agreement), where they go, and the rules.
+    let feed = get("/feed", &mo).await.unwrap();
+    assert_eq!(feed.status(), reqwest::StatusCode::OK);
+    let feed = feed.text().await.unwrap();
+    assert!(feed.contains("Released weeks go to <strong>Northbrook Adult Social Care</strong>"), "{feed}");
+    assert!(feed.contains("Only people in NB3 are counted."), "{feed}");
+    let row = |area: &str, n: usize| {
+        format!(
+            "An idea raised</th><td class=\"nhsuk-table__cell\">{area}</td><td class=\"nhsuk-table__cell\">{n}</td>"
+        )
+    };
+    assert!(feed.contains(&row("NB3", 4)) && feed.contains(&row(ALL_AREAS, 4)), "{feed}");
+    assert!(!feed.contains("NB1"), "outside every agreement: {feed}");
+    assert!(feed.contains("at least 5 people from at least 2 providers"), "{feed}");
+    assert!(feed.contains(&format!("Release week of {short}")), "{feed}");
+
+    // Meadow's week, released by Sunrise's manager: refused and audited, nothing stored.
+    let post = |form: Vec<(&'static str, String)>| {
+        http.post(format!("{base}/feed/release")).header("cookie", &mo).form(&form).send()
+    };
+    let theirs = post(vec![("csrf", mo_csrf.clone()), ("provider", meadow.to_string()), ("week", week.to_string())]);
+    assert_eq!(theirs.await.unwrap().status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(world.hub.storage.releases_of(meadow).await.unwrap().is_empty());
+    let audit = world.hub.storage.audit_log(200).await.unwrap();
+    assert!(
+        audit.iter().any(|e| !e.allowed && e.action == "release_feed" && e.actor.contains("manager@sunrise.example")),
+        "{audit:?}"
+    );
+    // Without the session's form token: refused.
+    let own = world.hub.provider.to_string();
+    let forged = post(vec![("csrf", "guess".into()), ("provider", own.clone()), ("week", week.to_string())]);
+    assert_eq!(forged.await.unwrap().status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(world.hub.storage.releases_of(world.hub.provider).await.unwrap().is_empty());
+
+    let released = post(vec![("csrf", mo_csrf.clone()), ("provider", own), ("week", week.to_string())]).await.unwrap();
+    assert_eq!(released.status(), reqwest::StatusCode::SEE_OTHER);
+    let feed = get("/feed", &mo).await.unwrap().text().await.unwrap();
+    assert!(feed.contains("Mo Manager (manager@sunrise.example)"), "who released it: {feed}");
+    assert!(!feed.contains(&format!("Release week of {short}")), "released once: {feed}");
+    assert!(audit_has(&world, "release_feed", true).await && audit_has(&world, "feed", true).await);
+
+    // One of two released: still waiting, nothing counted.
+    let page = get("/trends", &council).await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("Week of {short}: waiting for 1 of 2 providers to release")), "{page}");
+    let (_, commissioner) = hub.sign_in("commissioning@council.example", PASSWORD).await.unwrap();
+    assert!(hub.trends(&commissioner).await.unwrap().weeks.iter().all(|w| w.week != week));
+
+    // Meadow's manager releases theirs: the week is counted and shown.
+    let (_, mia) = hub.sign_in("manager@meadow.example", PASSWORD).await.unwrap();
+    hub.release_week(&mia, &meadow.to_string(), &week.to_string()).await.unwrap();
+    let page = get("/trends", &council).await.unwrap().text().await.unwrap();
+    assert!(!page.contains(&format!("Week of {short}: waiting")), "{page}");
+    let counted = hub.trends(&commissioner).await.unwrap();
+    let counted = counted.weeks.iter().find(|w| w.week == week).unwrap();
+    assert_eq!(counted.people(&Measure::Idea, ALL_AREAS), Some(5), "7 people of the agreements, rounded");
+    // Each measure's chart over the weeks, with its numbers beneath, weeks as rows.
+    for heading in [
+        "People with a sign new or worse, by week",
+        "People unsteady or with a fall, by week",
+        "People with a NEWS2 of 5 or more, by week",
+        "People carers raised an idea about, by week",
+    ] {
+        assert!(page.contains(&format!("{heading}</title>")), "a chart for {heading}: {page}");
+    }
+    assert!(
+        page.contains(&format!(
+            "<th class=\"nhsuk-table__header\" scope=\"row\">w/c {short}</th><td class=\"nhsuk-table__cell\">5</td>"
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&format!("{}: {}", "too few to show", "w/c")), "gaps are named: {page}");
+    let csv = get("/trends.csv", &council).await.unwrap().text().await.unwrap();
+    assert!(csv.contains(&format!("\"{week}\",\"An idea raised\",\"All areas\",\"5\"")), "{csv}");
+
+    // Each role keeps to its own pages.
+    assert_eq!(get("/trends", &mo).await.unwrap().status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(get("/feed", &council).await.unwrap().status(), reqwest::StatusCode::FORBIDDEN);
+    world.hub.stop().await;
+}
+
+async fn audit_has(world: &World, action: &str, allowed: bool) -> bool {
+    let audit = world.hub.storage.audit_log(500).await.unwrap();
+    audit.iter().any(|e| e.action == action && e.allowed == allowed)
+}
+
+/// A week that not every provider releases is published at the deadline with what was released,
+/// and stands: a provider releasing late changes nothing, so comparing views never reveals its
+/// people by subtraction.
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_deadline_a_week_is_published_with_what_was_released_and_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let hub = Hub::with_clock(world.hub.storage.clone(), world.hub.clock.clone());
+    let (week, _) = commissioned_ideas(&world, dir.path()).await;
+    let (meadow, other) = (meadow_org(&world).await, other_care_org(&world).await);
+    // An ICB with all three providers' people: Sunrise 6, Meadow 3, Other Care 10.
+    let icb = world.hub.organisation("North ICB", OrgKind::Partner, Some("icb")).await;
+    for provider in [world.hub.provider, meadow, other] {
+        admin::set_agreement(&world.hub.storage, "test", icb, provider, &[]).await.unwrap();
+    }
+    hub.create_web_user(icb, "analyst@icb.example", "Ana Lyst", WebRole::Commissioner, PASSWORD).await.unwrap();
+    let (_, analyst) = hub.sign_in("analyst@icb.example", PASSWORD).await.unwrap();
+    let (_, mo) = hub.sign_in("manager@sunrise.example", PASSWORD).await.unwrap();
+    hub.release_week(&mo, &world.hub.provider.to_string(), &week.to_string()).await.unwrap();
+    release(&world, meadow, week).await;
+
+    let before = hub.trends(&analyst).await.unwrap();
+    assert!(before.weeks.iter().all(|w| w.week != week));
+    let waiting = before.waiting.iter().find(|w| w.week == week).unwrap();
+    assert_eq!((waiting.waiting_for, waiting.providers), (1, 3));
+    assert_eq!(waiting.deadline, week + Days::new(7 + trends::RELEASE_DEADLINE_DAYS));
+
+    // The deadline passes: Sunrise's 6 and Meadow's 3 are counted (shown 10); Other Care's 10
+    // were never released (all 19 would show 20).
+    let days = (waiting.deadline - world.hub.clock.today()).num_days();
+    world.hub.clock.advance(std::time::Duration::from_secs(u64::try_from(days).unwrap() * 24 * 3600));
+    let published = hub.trends(&analyst).await.unwrap();
+    let counted = published.weeks.iter().find(|w| w.week == week).unwrap().clone();
+    assert_eq!(counted.people(&Measure::Idea, ALL_AREAS), Some(10), "{counted:?}");
+    assert!(published.waiting.iter().all(|w| w.week != week));
+
+    // Other Care releases late: the published week stands.
+    release(&world, other, week).await;
+    let again = hub.trends(&analyst).await.unwrap();
+    assert_eq!(again.weeks.iter().find(|w| w.week == week), Some(&counted));
+    world.hub.stop().await;
+}
+
+/// A partner answering "Action taken" may judge that acting on it likely avoided a hospital
+/// admission: stored in the item, shown in its history, synced to the provider; any other
+/// answer carries no judgement whatever the form says.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partner_judges_whether_acting_likely_avoided_an_admission() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = set_up(dir.path()).await;
+    let base = world.hub.url.clone();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (ola, csrf) = http_session(&http, &base, "ola@council.example").await;
+    let answer = |id: SharedItemId, outcome: &'static str, avoided: &'static str| {
+        http.post(format!("{base}/items/{id}/respond"))
+            .header("cookie", &ola)
+            .form(&[("csrf", csrf.as_str()), ("outcome", outcome), ("message", "Seen to."), ("avoided", avoided)])
+            .send()
+    };
+    let page = http.get(format!("{base}/items/{}", world.urgent.id)).header("cookie", &ola).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("did acting on this likely avoid a hospital admission?</legend>"), "{page}");
+    assert!(page.contains("id=\"avoided-not_sure\""), "{page}");
+
+    assert_eq!(answer(world.urgent.id, "action_taken", "yes").await.unwrap().status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(answer(world.routine.id, "acknowledged", "yes").await.unwrap().status(), reqwest::StatusCode::SEE_OTHER);
+    let page = http.get(format!("{base}/items/{}", world.urgent.id)).header("cookie", &ola).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Ola Adeyemi judged that an admission was likely avoided."), "{page}");
+    let page = http.get(format!("{base}/items/{}", world.routine.id)).header("cookie", &ola).send().await.unwrap();
+    assert!(!page.text().await.unwrap().contains("judged that"), "no judgement with an acknowledgement");
+
+    world.manager.sync().await;
+    let store = world.manager.store.lock().await;
+    let urgent: SharedItem = store.get(&world.urgent.id.to_string()).unwrap();
+    assert_eq!(urgent.responses.last().unwrap().admission_likely_avoided, Some(true));
+    assert_eq!(doorstep_model::outcome::admission_likely_avoided(&urgent), Some(true));
+    let routine: SharedItem = store.get(&world.routine.id.to_string()).unwrap();
+    assert_eq!(routine.responses.last().unwrap().admission_likely_avoided, None);
+    drop(store);
     world.hub.stop().await;
 }
 

@@ -186,9 +186,24 @@ pub(crate) fn agreement(r: &impl StoredRow, commissioner: Uuid) -> StorageResult
     })
 }
 
+/// `statements::AGREEMENTS_WITH`.
+pub(crate) fn agreement_with(r: &impl StoredRow, provider: Uuid) -> StorageResult<super::Agreement> {
+    Ok(super::Agreement {
+        commissioner: r.uuid(0)?,
+        provider,
+        districts: r.text(1)?.split_whitespace().map(str::to_string).collect(),
+        created_at: r.int(2)?,
+    })
+}
+
 /// `statements::WEEKS_PUBLISHED`.
 pub(crate) fn published_week(r: &impl StoredRow) -> StorageResult<(String, String)> {
     Ok((r.text(0)?, r.text(1)?))
+}
+
+/// `statements::FEED_RELEASES_OF`.
+pub(crate) fn feed_release(r: &impl StoredRow, provider: Uuid) -> StorageResult<super::FeedRelease> {
+    Ok(super::FeedRelease { provider, week: r.text(0)?, released_by: r.text(1)?, released_at: r.int(2)? })
 }
 
 /// `statements::WEB_USER`, `WEB_USER_BY_EMAIL`.

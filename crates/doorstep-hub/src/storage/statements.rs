@@ -196,10 +196,18 @@ catalogue! {
     /// `rows::agreement`'s columns.
     AGREEMENTS_OF = "SELECT provider_org, districts, created_at FROM commissioning_agreements
          WHERE commissioner_org = $1 ORDER BY provider_org";
+    /// `rows::agreement_with`'s columns.
+    AGREEMENTS_WITH = "SELECT commissioner_org, districts, created_at FROM commissioning_agreements
+         WHERE provider_org = $1 ORDER BY commissioner_org";
     /// The first publication of a week stands.
     WEEK_PUBLISH = "INSERT INTO trend_snapshots (commissioner_org, week, counts, published_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (commissioner_org, week) DO NOTHING";
     WEEKS_PUBLISHED = "SELECT week, counts FROM trend_snapshots WHERE commissioner_org = $1 ORDER BY week";
+    /// The first release of a provider's week stands.
+    FEED_RELEASE = "INSERT INTO feed_releases (provider_org, week, released_by, released_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (provider_org, week) DO NOTHING";
+    /// `rows::feed_release`'s columns.
+    FEED_RELEASES_OF = "SELECT week, released_by, released_at FROM feed_releases WHERE provider_org = $1 ORDER BY week";
 
     // The partner directory and the mail outbox (`partner_directory.rs`, `notify.rs`).
 

@@ -169,6 +169,17 @@ async fn moves_to_postgres(pg: &str) {
     let icb = icb["id"].as_str().unwrap().to_string();
     let provider_text = provider.to_string();
     ok(&db, &pg_key, &["set-agreement", "--commissioner", &icb, "--provider", &provider_text], None);
+    // Its manager released a week to the commissioner (a feed_releases row to copy).
+    {
+        let storage = SqliteStorage::open(&db_path).unwrap();
+        let release = doorstep_hub::storage::FeedRelease {
+            provider,
+            week: "2026-11-23".into(),
+            released_by: "Mo (mo@moving.example)".into(),
+            released_at: 1,
+        };
+        doorstep_hub::storage::HubStorage::release_week(&storage, release).await.unwrap();
+    }
     let password = format!("{PASSWORD}\n");
     let account = ["create-web-user", "--org", &icb, "--email", "sam@icb.example", "--name", "Sam", "--role"];
     ok(&db, &pg_key, &[&account[..], &["commissioner"]].concat(), Some(&password));

@@ -80,6 +80,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     organisations_and_enrolment_codes,
     partner_listings_and_the_mail_outbox,
+    feed_releases_stand_and_agreements_are_found_from_either_side,
     devices_are_looked_up_and_revoked,
     a_write_stores_each_change_once_and_grants_and_revokes_readers,
     the_feed_is_in_order_limited_and_leaves_out_a_devices_own_writes,
@@ -1287,6 +1288,40 @@ async fn operators_disable_enable_and_reset_web_users<S: HubStorage>(s: S) {
     let reset = s.web_user(jo.id).await.unwrap().unwrap();
     assert_eq!((reset.password_hash.as_str(), reset.failed_attempts, reset.locked_until), ("$argon2id$new", 0, None));
     assert!(!s.set_web_user_password(Uuid::new_v4(), "x".into()).await.unwrap());
+}
+
+/// A provider's week is released once (the first release stands, as a published week does), and
+/// an agreement is found from the commissioner's side and the provider's.
+async fn feed_releases_stand_and_agreements_are_found_from_either_side<S: HubStorage>(s: S) {
+    let (provider, other, icb) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    for (id, name, kind) in [
+        (provider, "Sunrise", OrgKind::Provider),
+        (other, "Meadow", OrgKind::Provider),
+        (icb, "North ICB", OrgKind::Partner),
+    ] {
+        s.create_organisation(Organisation { id, name: name.into(), kind, partner_kind: None }).await.unwrap();
+    }
+    let release = |week: &str, by: &str, at: i64| FeedRelease {
+        provider,
+        week: week.into(),
+        released_by: by.into(),
+        released_at: at,
+    };
+    s.release_week(release("2026-11-23", "Mo (mo@sunrise.test)", 10)).await.unwrap();
+    s.release_week(release("2026-11-16", "Mo (mo@sunrise.test)", 20)).await.unwrap();
+    s.release_week(release("2026-11-23", "Someone else (x@sunrise.test)", 30)).await.unwrap();
+    assert_eq!(
+        s.releases_of(provider).await.unwrap(),
+        [release("2026-11-16", "Mo (mo@sunrise.test)", 20), release("2026-11-23", "Mo (mo@sunrise.test)", 10)],
+        "oldest first; the first release stands"
+    );
+    assert!(s.releases_of(other).await.unwrap().is_empty(), "one provider's releases are its own");
+
+    let agreement = Agreement { commissioner: icb, provider, districts: vec!["NB3".into()], created_at: 5 };
+    s.set_agreement(agreement.clone()).await.unwrap();
+    assert_eq!(s.agreements_with(provider).await.unwrap(), std::slice::from_ref(&agreement));
+    assert_eq!(s.agreements_of(icb).await.unwrap(), [agreement]);
+    assert!(s.agreements_with(other).await.unwrap().is_empty());
 }
 
 async fn partner_listings_and_the_mail_outbox<S: HubStorage>(s: S) {
