@@ -6,6 +6,7 @@ mod authorisation;
 mod convergence;
 mod fhir_export;
 mod hostile_input;
+mod impact;
 mod import;
 mod migrations;
 mod partner_web;
