@@ -157,16 +157,20 @@ pub fn count(journeys: &[IdeaJourney], names: &HashMap<Uuid, String>, since: Nai
     let by_provider = rows(journeys, |j| vec![(name(&j.provider), None)], Clone::clone, true);
     let by_partner = rows(
         journeys,
-        |j| j.shares.iter().map(|s| s.partner).collect::<BTreeSet<_>>().into_iter().map(|p| (name(&p), Some(p))).collect(),
+        |j| {
+            j.shares
+                .iter()
+                .map(|s| s.partner)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .map(|p| (name(&p), Some(p)))
+                .collect()
+        },
         Clone::clone,
         false,
     );
-    let by_kind = rows(
-        journeys,
-        |j| j.kinds.iter().map(|k| (k.label().to_string(), None)).collect(),
-        Clone::clone,
-        false,
-    );
+    let by_kind =
+        rows(journeys, |j| j.kinds.iter().map(|k| (k.label().to_string(), None)).collect(), Clone::clone, false);
     Impact { since: Some(since), by_provider, by_partner, by_kind }
 }
 
@@ -175,13 +179,23 @@ impl<S: HubStorage> Hub<S> {
     /// agreements, or a provider manager's own provider.
     pub async fn impact(&self, caller: &WebCaller) -> Result<Impact, WebError> {
         let scope: Vec<(Uuid, Vec<String>)> = match caller.user.role {
-            WebRole::Commissioner => {
-                self.storage.agreements_of(caller.org.id).await?.into_iter().map(|a| (a.provider, a.districts)).collect()
-            }
+            WebRole::Commissioner => self
+                .storage
+                .agreements_of(caller.org.id)
+                .await?
+                .into_iter()
+                .map(|a| (a.provider, a.districts))
+                .collect(),
             WebRole::Manager => vec![(caller.org.id, Vec::new())],
             WebRole::Partner => {
-                self.audit_web(caller.describe(), "impact", None, false, "needs the commissioner or manager role".into())
-                    .await?;
+                self.audit_web(
+                    caller.describe(),
+                    "impact",
+                    None,
+                    false,
+                    "needs the commissioner or manager role".into(),
+                )
+                .await?;
                 return Err(WebError::Forbidden);
             }
         };
@@ -223,7 +237,8 @@ impl<S: HubStorage> Hub<S> {
         let mut hospital: HashMap<Uuid, Vec<NaiveDate>> = HashMap::new();
         for row in facts(RecordKind::Note).await? {
             if let Some(DocFacts::Note(n)) = DocFacts::from_json(&row.facts) {
-                let days = n.outcomes.iter().filter(|(kind, _)| OutcomeKind::from_code(kind).is_some_and(|k| k.is_hospital()));
+                let days =
+                    n.outcomes.iter().filter(|(kind, _)| OutcomeKind::from_code(kind).is_some_and(|k| k.is_hospital()));
                 hospital.entry(n.person).or_default().extend(days.map(|(_, day)| *day));
             }
         }
@@ -322,7 +337,13 @@ mod tests {
         let journeys: Vec<IdeaJourney> = (0..10)
             .map(|i| {
                 // Five admitted 10 days after the action; five admitted before it or long after.
-                let when: &[u64] = if i < 5 { &[10] } else if i < 8 { &[40] } else { &[] };
+                let when: &[u64] = if i < 5 {
+                    &[10]
+                } else if i < 8 {
+                    &[40]
+                } else {
+                    &[]
+                };
                 let mut j = journey(1 + i % 2, 10 + i, true, false, when);
                 if i >= 8 {
                     j.shares[0].action_day = Some(day(5));

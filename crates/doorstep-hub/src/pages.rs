@@ -92,7 +92,9 @@ fn nav_links(role: WebRole) -> &'static [(&'static str, &'static str)] {
     match role {
         WebRole::Partner => &[("/inbox", "Shared with us")],
         WebRole::Commissioner => &[("/trends", "Trends"), ("/impact", "What ideas led to")],
-        WebRole::Manager => &[("/activity", "Partner activity"), ("/feed", "Weekly feed"), ("/impact", "What ideas led to")],
+        WebRole::Manager => {
+            &[("/activity", "Partner activity"), ("/feed", "Weekly feed"), ("/impact", "What ideas led to")]
+        }
     }
 }
 

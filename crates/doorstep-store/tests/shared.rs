@@ -72,7 +72,14 @@ fn shared(insight: &Insight, person: &Person, to: PartnerOrg, at: DateTime<Utc>)
 }
 
 fn answer(key: &str, outcome: ResponseOutcome, message: &str, at: DateTime<Utc>) -> PartnerResponse {
-    PartnerResponse { key: key.into(), outcome, message: message.into(), by: "Sam Patel".into(), at, admission_likely_avoided: None }
+    PartnerResponse {
+        key: key.into(),
+        outcome,
+        message: message.into(),
+        by: "Sam Patel".into(),
+        at,
+        admission_likely_avoided: None,
+    }
 }
 
 #[test]
