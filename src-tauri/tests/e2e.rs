@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use doorstep_hub::api::issue_enrolment_code;
 use doorstep_hub::sqlite::SqliteStorage;
 use doorstep_hub::storage::{HubStorage, OrgKind, Organisation};
-use doorstep_model::{PartnerKind, Role, SharedItem, StaffId, Visit};
+use doorstep_model::{PartnerKind, PartnerOrg, Role, SharedItem, StaffId, Visit};
 use doorstep_tests::app::{Screens, WAIT, open_app, start_display, start_driver, start_driver_with};
 use doorstep_tests::{TestHub, screenshots_dir, today};
 use uuid::Uuid;
@@ -29,13 +29,27 @@ fn app() -> &'static Path {
 }
 
 /// A device store for the app at `dir/doorstep.db`, enrolled, synced, with the PIN set.
-async fn enrolled_device(hub: &TestHub<SqliteStorage>, dir: &Path, staff: &str, role: Role) -> PathBuf {
+/// A manager's device also gets the demo's caseload, its falls cluster and, with `surgery`, the
+/// idea the surgery acted on 35 days ago (the office's "did it help?").
+async fn enrolled_device(
+    hub: &TestHub<SqliteStorage>,
+    dir: &Path,
+    staff: &str,
+    role: Role,
+    surgery: Option<&PartnerOrg>,
+) -> PathBuf {
     std::fs::create_dir_all(dir).expect("data dir");
     let path = dir.join("doorstep.db");
     let device = hub.device_at(&path, staff, role).await;
     if role == Role::Manager {
-        doorstep_demo::load_demo(&mut *device.store.lock().await, today()).expect("demo caseload");
-        doorstep_demo::load_falls_cluster(&mut *device.store.lock().await, today()).expect("falls cluster");
+        let mut store = device.store.lock().await;
+        doorstep_demo::load_demo(&mut store, today()).expect("demo caseload");
+        doorstep_demo::load_falls_cluster(&mut store, today()).expect("falls cluster");
+        if let Some(surgery) = surgery {
+            let provider = doorstep_model::ProviderRef { id: hub.provider, name: "Sunrise Home Care".into() };
+            let shared = doorstep_demo::follow_up_demo(&mut store, provider, surgery, today()).expect("follow-up");
+            assert!(shared.is_some(), "Arthur's idea the surgery acted on");
+        }
     }
     device.sync().await;
     drop(device);
@@ -75,8 +89,17 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     };
     storage.create_organisation(far.clone()).await.expect("partner");
     doorstep_hub::admin::set_partner_listing(&storage, "test", far.id, listing(&["SF1"])).await.expect("listing");
-    let office = enrolled_device(&hub, &work.path().join("office"), "M001", Role::Manager).await;
-    let tablet = enrolled_device(&hub, &work.path().join("tablet"), "C001", Role::Carer).await;
+    // The surgery that acted on Arthur's idea five weeks ago: the office is asked whether it helped.
+    let surgery = Organisation {
+        id: Uuid::new_v4(),
+        name: "Riverside Surgery".into(),
+        kind: OrgKind::Partner,
+        partner_kind: Some(PartnerKind::GpPractice),
+    };
+    storage.create_organisation(surgery.clone()).await.expect("partner");
+    let surgery = PartnerOrg { id: surgery.id, name: surgery.name, kind: PartnerKind::GpPractice };
+    let office = enrolled_device(&hub, &work.path().join("office"), "M001", Role::Manager, Some(&surgery)).await;
+    let tablet = enrolled_device(&hub, &work.path().join("tablet"), "C001", Role::Carer, None).await;
 
     // No signal from here: the hub goes away.
     let (provider, address) = (hub.provider, hub.url.trim_start_matches("http://").to_string());
@@ -155,6 +178,13 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait_text("#idea-sent", "Idea sent to the office").await;
     carer.shot("33-idea-sent").await;
     carer.click("#idea-sent-back").await;
+    // The GP came out this morning: what happened to her goes in the visit too, offline.
+    carer.click("#outcomes summary").await;
+    carer.click_labelled("#outcomes label", "GP visited").await;
+    carer.click("#save-outcome").await;
+    carer.wait("#outcome-saved").await;
+    let _ = carer.client.execute("document.getElementById('outcomes').scrollIntoView()", vec![]).await;
+    carer.shot("38-visit-outcome").await;
     carer.wait("#check-out").await;
     carer.click("#check-out").await;
     // Check your answers: what the office will read, then check out.
@@ -260,7 +290,21 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.click("#count-chase a").await;
     manager.wait_text("#count-chase-list", "Visits to chase now").await;
     manager.shot("32-manager-chase-reviewed").await;
-    manager.click("#count-chase a").await;
+    // The caseload early warning: four people fell in Peggy's district this week.
+    manager.click("#count-watch a").await;
+    let alerts = manager.wait_text("#early-warning-alerts", "4 people with a fall").await;
+    assert!(alerts.contains("NB3"), "{alerts}");
+    manager.client.execute("document.getElementById('early-warning').scrollIntoView()", vec![]).await.expect("scroll");
+    manager.shot("36-manager-early-warning").await;
+    // Did it help? The surgery acted on Arthur's idea five weeks ago.
+    manager.click("#count-follow-up a").await;
+    let due = manager.wait_text("#follow-ups", "Arthur").await;
+    assert!(due.contains("Riverside Surgery"), "{due}");
+    manager.shot("37-manager-follow-up").await;
+    manager.click_labelled("#follow-ups label", "Yes, it helped").await;
+    manager.click("#follow-ups button.nhsuk-button").await;
+    manager.wait("#follow-up-saved").await;
+    manager.click("#count-follow-up a").await;
     manager.click_labelled(".ds-idea-card a", "back door").await;
     // The council is offered first, with why; the out-of-area OT below it, saying so.
     let suggested = manager.wait_text("#partners-suggested", "Northbrook Council").await;
@@ -397,9 +441,9 @@ async fn two_carers_type_into_one_note_and_both_screens_end_with_both_texts() {
     let work = tempfile::TempDir::new().expect("temp dir");
     let storage = SqliteStorage::open(&work.path().join("hub.db")).expect("hub storage");
     let hub = TestHub::start(storage.clone()).await;
-    let office = enrolled_device(&hub, &work.path().join("office"), "M001", Role::Manager).await;
-    let sam = enrolled_device(&hub, &work.path().join("sam"), "C001", Role::Carer).await;
-    let priya = enrolled_device(&hub, &work.path().join("priya"), "C002", Role::Carer).await;
+    let office = enrolled_device(&hub, &work.path().join("office"), "M001", Role::Manager, None).await;
+    let sam = enrolled_device(&hub, &work.path().join("sam"), "C001", Role::Carer, None).await;
+    let priya = enrolled_device(&hub, &work.path().join("priya"), "C002", Role::Carer, None).await;
     {
         // An older app let carers move a visit to someone else; the hub refuses that from a carer.
         let core = doorstep_device::Device::open(sam.join("doorstep.db"), doorstep_device::LOCK_AFTER).expect("open");

@@ -335,10 +335,12 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     screens.wait_text("h1", "Weekly feed to commissioners").await;
     let text = page_text(&screens).await;
     assert!(text.contains("Released weeks go to Northbrook Adult Social Care"), "{text}");
+    screens.shot("partner-feed").await;
     assert_accessible(&screens, "manager-feed").await;
     screens.click(&format!("#week-{week} button.nhsuk-button")).await;
     screens.wait_text("main", "is released").await;
     assert!(page_text(&screens).await.contains("Mo Manager (manager@sunrise.example)"));
+    screens.shot("partner-feed-released").await;
     assert_accessible(&screens, "manager-feed-released").await;
     release(&world, meadow_org(&world).await, week).await;
 
@@ -380,6 +382,13 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     // The first chart (WebDriver's script runs outside the page's CSP; the page has none).
     screens.client.execute("document.getElementById('people_with_ideas').scrollIntoView()", vec![]).await.unwrap();
     screens.shot("partner-trends-chart").await;
+    // What carers' ideas led to, across its agreements (here too few people to show).
+    screens.client.goto(&format!("{base}/impact")).await.unwrap();
+    screens.wait_text("h1", "What carers' ideas led to").await;
+    let text = page_text(&screens).await;
+    assert!(text.contains("By partner") && !text.contains(&world.person.name.family), "{text}");
+    screens.shot("partner-impact").await;
+    assert_accessible(&screens, "partner-impact").await;
     // …and cannot open a partner's inbox.
     screens.client.goto(&format!("{base}/inbox")).await.unwrap();
     screens.wait_text("main", "Your account cannot open this page").await;
