@@ -300,6 +300,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.click("#count-follow-up a").await;
     let due = manager.wait_text("#follow-ups", "Arthur").await;
     assert!(due.contains("Riverside Surgery"), "{due}");
+    let _ = manager.client.execute("document.getElementById('follow-up').scrollIntoView()", vec![]).await;
     manager.shot("37-manager-follow-up").await;
     manager.click_labelled("#follow-ups label", "Yes, it helped").await;
     manager.click("#follow-ups button.nhsuk-button").await;

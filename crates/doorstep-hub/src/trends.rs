@@ -462,7 +462,12 @@ pub fn week_chart_svg(title: &str, rows: &[Count]) -> String {
         }
     }
     if !gaps.is_empty() {
-        let note = format!("– {TOO_FEW}: {}", gaps.join(", "));
+        // Named while they fit on one line; beyond that the table beneath names them.
+        let note = if gaps.len() <= 3 {
+            format!("– {TOO_FEW}: {}", gaps.join(", "))
+        } else {
+            format!("– {TOO_FEW}: {} weeks (the table below names them)", gaps.len())
+        };
         let _ = write!(s, "<text x=\"4\" y=\"{}\" fill=\"#4c6272\">{}</text>", base + 44, xml_escape(&note));
     }
     s.push_str("</svg>");
@@ -692,5 +697,8 @@ mod tests {
         assert_eq!(svg.matches("<rect").count(), 2, "{svg}");
         assert!(svg.contains("– too few to show: w/c 9 Nov"), "{svg}");
         assert!(week_chart_svg("Empty", &[]).contains("No week published yet"));
+        // Many small weeks are counted, not listed: the note stays on one line of the chart.
+        let quiet: Vec<Count> = (1..=10).map(|n| row(&format!("w/c {n} Sep"), None)).collect();
+        assert!(week_chart_svg("Quiet", &quiet).contains("– too few to show: 10 weeks (the table below names them)"));
     }
 }
