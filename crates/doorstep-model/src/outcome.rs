@@ -197,7 +197,12 @@ pub struct FollowUp {
 /// taken" answer (None when no partner has answered so).
 pub fn follow_up_due(item: &SharedItem) -> Option<NaiveDate> {
     let first = item.responses.iter().filter(|r| r.outcome == ResponseOutcome::ActionTaken).map(|r| r.at).min()?;
-    first.date_naive().checked_add_days(Days::new(FOLLOW_UP_AFTER_DAYS))
+    uk_day(first).checked_add_days(Days::new(FOLLOW_UP_AFTER_DAYS))
+}
+
+/// The day in the UK: an answer at 00:30 BST is that day's, not the day before's (UTC).
+fn uk_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&chrono_tz::Europe::London).date_naive()
 }
 
 /// Whether any partner judged an admission likely avoided (None when none said either way).
@@ -216,7 +221,7 @@ pub fn follow_up_next(due: NaiveDate, answered: Option<&FollowUp>) -> Option<Nai
     match answered {
         None => Some(due),
         Some(f) if f.answer == HelpAnswer::TooEarly => {
-            f.at.date_naive().checked_add_days(Days::new(FOLLOW_UP_AFTER_DAYS)).map(|again| again.max(due))
+            uk_day(f.at).checked_add_days(Days::new(FOLLOW_UP_AFTER_DAYS)).map(|again| again.max(due))
         }
         Some(_) => None,
     }
@@ -271,6 +276,20 @@ mod tests {
             ]
         );
         assert!(OutcomeLinks::default().words(|_| None).is_empty());
+    }
+
+    #[test]
+    fn a_follow_up_counts_uk_days() {
+        use chrono::TimeZone;
+        let due = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        // 23:30 UTC on 30 June is 00:30 on 1 July in the UK: asked again 30 UK days on.
+        let late = FollowUp {
+            answer: HelpAnswer::TooEarly,
+            by: "Mo Khan".into(),
+            at: Utc.with_ymd_and_hms(2026, 6, 30, 23, 30, 0).unwrap(),
+            detail: String::new(),
+        };
+        assert_eq!(follow_up_next(due, Some(&late)), NaiveDate::from_ymd_opt(2026, 7, 31));
     }
 
     #[test]

@@ -466,14 +466,13 @@ mod tests {
         assert_eq!(Person::check_write(Some(&forged), &forged, manager(&mo)), Ok(()));
     }
 
-    #[test]
-    fn a_carer_submits_ideas_as_themselves_and_the_office_does_the_rest() {
-        let (sam, priya) = (staff("C001"), staff("C002"));
-        let idea = Insight {
+    /// A submitted idea about person 2 by `author`; tests change what they judge.
+    fn idea_by(author: &StaffId) -> Insight {
+        Insight {
             follow_up: None,
             id: InsightId(Uuid::from_u128(5)),
             person_id: Some(PersonId(Uuid::from_u128(2))),
-            author: sam.clone(),
+            author: author.clone(),
             created_at: at(9),
             summary: "Grab rail".into(),
             detail: String::new(),
@@ -484,7 +483,13 @@ mod tests {
             status: InsightStatus::Submitted,
             comments: Vec::new(),
             shares: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_carer_submits_ideas_as_themselves_and_the_office_does_the_rest() {
+        let (sam, priya) = (staff("C001"), staff("C002"));
+        let idea = idea_by(&sam);
         assert_eq!(Insight::check_write(None, &idea, carer(&sam)), Ok(()));
         assert!(Insight::check_write(None, &idea, carer(&priya)).is_err(), "as another carer");
         let mut shared = idea.clone();
@@ -499,20 +504,10 @@ mod tests {
     fn only_the_office_answers_did_it_help_on_an_idea() {
         let (sam, mo) = (staff("C001"), staff("M001"));
         let idea = Insight {
-            follow_up: None,
-            id: InsightId(Uuid::from_u128(5)),
-            person_id: Some(PersonId(Uuid::from_u128(2))),
-            author: sam.clone(),
-            created_at: at(9),
-            summary: "Grab rail".into(),
-            detail: String::new(),
-            suggested_action: String::new(),
             who_could_act: vec![PartnerKind::OtEquipment],
-            urgency: Urgency::Routine,
             consent_basis: crate::ConsentBasis::NotIdentifiable,
             status: InsightStatus::Actioned,
-            comments: Vec::new(),
-            shares: Vec::new(),
+            ..idea_by(&sam)
         };
         let mut answered = idea.clone();
         answered.follow_up = Some(crate::outcome::FollowUp {
@@ -533,20 +528,10 @@ mod tests {
     fn the_carer_who_raised_an_idea_writes_to_the_partner_in_their_own_name_and_nothing_else() {
         let (sam, priya, mo) = (staff("C001"), staff("C002"), staff("M001"));
         let idea = Insight {
-            follow_up: None,
-            id: InsightId(Uuid::from_u128(5)),
-            person_id: Some(PersonId(Uuid::from_u128(2))),
-            author: sam.clone(),
-            created_at: at(9),
-            summary: "Grab rail".into(),
-            detail: String::new(),
             suggested_action: "OT visit".into(),
             who_could_act: vec![PartnerKind::OtEquipment],
-            urgency: Urgency::Routine,
             consent_basis: crate::ConsentBasis::NotIdentifiable,
-            status: InsightStatus::Submitted,
-            comments: Vec::new(),
-            shares: Vec::new(),
+            ..idea_by(&sam)
         };
         let partner =
             crate::PartnerOrg { id: Uuid::nil(), name: "Northbrook OT".into(), kind: PartnerKind::OtEquipment };
