@@ -7,7 +7,7 @@
 //! written down in docs/safety.md.
 
 use crate::StaffId;
-use crate::news2::EscalationLevel;
+use crate::news2::{AdviceSource, Escalation, EscalationLevel};
 use crate::person::Person;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -324,36 +324,76 @@ impl Directory {
             .collect()
     }
 
-    /// Who to phone, first number first, for advice at `level` about `person` (who may not have
-    /// reached this tablet). 999 is first whenever the advice is 999; 111 is always offered
-    /// when a clinician is needed, because it is there when every local number is closed.
+    /// Who to phone, first number first, for readings' advice at `level` about `person` (who
+    /// may not have reached this tablet). See [`Directory::who_to_phone_for`].
     pub fn who_to_phone(&self, level: EscalationLevel, person: Option<&Person>) -> Vec<PhoneContact> {
+        self.in_order(level, AdviceSource::Readings, false, person)
+    }
+
+    /// Who to phone, first number first, for `advice` about `person` (who may not have reached
+    /// this tablet). The first number is the one the advice's words name:
+    ///
+    /// - 999 advice: 999, then the office;
+    /// - phone now: their GP practice, the area's urgent community response, (the falls response
+    ///   after a fall), out of hours, 111, then the office;
+    /// - worried about them (soft signs): their GP practice, district nursing, (the falls response
+    ///   after a fall), 111, then the office;
+    /// - tell the office (a score of 1–4): the office, their GP practice, (the falls response
+    ///   after a fall), district nursing, 111;
+    /// - readings missing: their GP practice, 111, the office, district nursing, (falls response).
+    ///
+    /// 111 is always offered when a clinician is needed, because it is there when every local
+    /// number is closed. Each number appears once, where it first comes.
+    pub fn who_to_phone_for(&self, advice: &Escalation, person: Option<&Person>) -> Vec<PhoneContact> {
+        self.in_order(advice.level, advice.source, advice.after_a_fall, person)
+    }
+
+    fn in_order(
+        &self,
+        level: EscalationLevel,
+        source: AdviceSource,
+        after_a_fall: bool,
+        person: Option<&Person>,
+    ) -> Vec<PhoneContact> {
         let gp = person.and_then(|p| {
             let name = if p.gp_practice.trim().is_empty() { "Their GP practice" } else { p.gp_practice.trim() };
             PhoneContact::new(name, &p.gp_phone, "Their GP practice")
         });
         let office = self.office().into_iter().chain(self.on_call());
-        let mut list: Vec<PhoneContact> = match level {
-            EscalationLevel::Routine => Vec::new(),
-            EscalationLevel::Emergency999 => std::iter::once(PhoneContact::emergency()).chain(office).collect(),
-            EscalationLevel::UrgentCallNow => gp
+        let falls = if after_a_fall { self.service(person, ServiceKind::FallsResponse) } else { Vec::new() };
+        let nhs_111 = std::iter::once(PhoneContact::nhs_111());
+        let mut list: Vec<PhoneContact> = match (level, source) {
+            (EscalationLevel::Routine, _) => Vec::new(),
+            (EscalationLevel::Emergency999, _) => std::iter::once(PhoneContact::emergency()).chain(office).collect(),
+            (EscalationLevel::UrgentCallNow, _) => gp
                 .into_iter()
                 .chain(self.service(person, ServiceKind::UrgentCommunityResponse))
+                .chain(falls)
                 .chain(self.service(person, ServiceKind::OutOfHours))
-                .chain(std::iter::once(PhoneContact::nhs_111()))
+                .chain(nhs_111)
                 .chain(office)
                 .collect(),
-            EscalationLevel::TellSomeoneToday => office
-                .chain(gp)
+            // "Phone their GP practice today": the practice first, the office last.
+            (EscalationLevel::TellSomeoneToday, AdviceSource::SoftSigns) => gp
+                .into_iter()
                 .chain(self.service(person, ServiceKind::DistrictNursing))
-                .chain(std::iter::once(PhoneContact::nhs_111()))
+                .chain(falls)
+                .chain(nhs_111)
+                .chain(office)
+                .collect(),
+            (EscalationLevel::TellSomeoneToday, AdviceSource::Readings) => office
+                .chain(gp)
+                .chain(falls)
+                .chain(self.service(person, ServiceKind::DistrictNursing))
+                .chain(nhs_111)
                 .collect(),
             // Take the readings; if they cannot and are worried, a clinician: the GP, else 111.
-            EscalationLevel::ReadingsMissing => gp
+            (EscalationLevel::ReadingsMissing, _) => gp
                 .into_iter()
-                .chain(std::iter::once(PhoneContact::nhs_111()))
+                .chain(nhs_111)
                 .chain(office)
                 .chain(self.service(person, ServiceKind::DistrictNursing))
+                .chain(falls)
                 .collect(),
         };
         // One number once, where it first appears.
@@ -460,8 +500,91 @@ mod tests {
                 hours: String::new(),
                 districts: vec![],
             },
+            AreaService {
+                id: "falls".into(),
+                kind: ServiceKind::FallsResponse,
+                name: "Northbrook Falls Response".into(),
+                phone: "01632 960 400".into(),
+                hours: "24 hours".into(),
+                districts: vec![],
+            },
         ];
         d
+    }
+
+    fn names(list: Vec<PhoneContact>) -> Vec<String> {
+        list.into_iter().map(|c| c.name).collect()
+    }
+
+    fn sign(sign: crate::note::SoftSign) -> crate::note::SoftSignObservation {
+        crate::note::SoftSignObservation {
+            sign,
+            compared_to_usual: crate::note::Comparison::New,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn worried_about_them_puts_their_gp_practice_first_as_the_words_say() {
+        use crate::note::SoftSign;
+        let person = person_at("NB1 2AB", "Riverside Surgery", "01632 960 000");
+        let worried = crate::escalation::for_soft_signs(&[sign(SoftSign::NewPain)]).expect("a card");
+        assert_eq!(worried.heading(), "Phone their GP practice today");
+        assert!(
+            worried.action.starts_with("You have seen a change")
+                && worried.action.contains("Phone the GP practice today")
+        );
+        assert_eq!(
+            names(directory().who_to_phone_for(&worried, Some(&person))),
+            ["Riverside Surgery", "District nurses", "NHS 111", "The office", "The manager on call"]
+        );
+        // No falls response unless a fall was seen; a score of 1–4 still puts the office first.
+        assert_eq!(directory().who_to_phone(EscalationLevel::TellSomeoneToday, Some(&person))[0].name, "The office");
+        // Without the person's record there is no GP number: a clinician still comes before the office.
+        let first = directory().who_to_phone_for(&worried, None)[0].name.clone();
+        assert_eq!(first, "District nurses");
+    }
+
+    #[test]
+    fn after_a_fall_the_falls_response_is_offered() {
+        use crate::note::SoftSign;
+        let person = person_at("NB1 2AB", "Riverside Surgery", "01632 960 000");
+        let fell = crate::escalation::for_soft_signs(&[sign(SoftSign::UnsteadyOrFall)]).expect("a card");
+        assert!(fell.after_a_fall && fell.action.contains("falls response"), "{}", fell.action);
+        assert_eq!(
+            names(directory().who_to_phone_for(&fell, Some(&person))),
+            [
+                "Riverside Surgery",
+                "District nurses",
+                "Northbrook Falls Response",
+                "NHS 111",
+                "The office",
+                "The manager on call"
+            ]
+        );
+        // A fall with new confusion: phone now, and the falls response after the urgent team.
+        let serious = crate::escalation::for_soft_signs(&[sign(SoftSign::UnsteadyOrFall), sign(SoftSign::Confusion)])
+            .expect("a card");
+        assert_eq!(serious.level, EscalationLevel::UrgentCallNow);
+        assert_eq!(
+            names(directory().who_to_phone_for(&serious, Some(&person)))[..3],
+            ["Riverside Surgery", "Northbrook UCR", "Northbrook Falls Response"]
+        );
+        // Readings that say "tell the office", with a fall seen: the falls response is offered too.
+        let vitals = crate::news2::VitalSigns { pulse: Some(95), ..crate::news2::tests::normal() };
+        let readings = crate::news2::assess(&vitals, &crate::news2::tests::adult()).expect("valid");
+        let shown = crate::escalation::advice(Some(&readings), &[sign(SoftSign::UnsteadyOrFall)]).expect("advice");
+        assert!(shown.after_a_fall);
+        assert!(
+            names(directory().who_to_phone_for(&shown, Some(&person)))
+                .contains(&"Northbrook Falls Response".to_string())
+        );
+        // Without a fall, never.
+        let pain = crate::escalation::for_soft_signs(&[sign(SoftSign::NewPain)]).expect("a card");
+        assert!(
+            !names(directory().who_to_phone_for(&pain, Some(&person)))
+                .contains(&"Northbrook Falls Response".to_string())
+        );
     }
 
     #[test]

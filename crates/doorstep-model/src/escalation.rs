@@ -3,7 +3,7 @@
 //! kit) have as their only signal. The more urgent of the two is shown; the NEWS2 score is
 //! never changed by either. Rationale: docs/safety.md ("The community escalation rule").
 
-use crate::news2::{Escalation, EscalationLevel, News2Assessment};
+use crate::news2::{AdviceSource, Escalation, EscalationLevel, News2Assessment, missing_readings};
 use crate::note::{SoftSign, SoftSignObservation};
 
 /// Signs that, new or worse, may mean sepsis or a serious change on their own: phone now.
@@ -14,8 +14,11 @@ const PHONE_NOW_ALONE: [SoftSign; 4] =
 ///
 /// - new or worse confusion, pale/grey/mottled skin, breathing faster or short of breath, or no
 ///   urine all day, or very hot, cold or shivering together with any other change → phone now;
-/// - any other new or worse sign → the "worried about them" card: tell the GP practice and the
-///   office today, and phone now if they get worse.
+/// - any other new or worse sign → the "worried about them" card: phone their GP practice today
+///   (the first number offered), tell the office before leaving, and phone now if they get worse.
+///
+/// A fall (or being unsteady) among the changes adds what to do after a fall, and the area's
+/// falls response to the numbers offered.
 pub fn for_soft_signs(signs: &[SoftSignObservation]) -> Option<Escalation> {
     let changes: Vec<SoftSign> = signs.iter().filter(|s| s.is_change()).map(|s| s.sign).collect();
     if changes.is_empty() {
@@ -27,17 +30,26 @@ pub fn for_soft_signs(signs: &[SoftSignObservation]) -> Option<Escalation> {
         .filter(|s| PHONE_NOW_ALONE.contains(s) || (*s == SoftSign::HotColdOrShivering && changes.len() > 1))
         .collect();
     let listed = |signs: &[SoftSign]| signs.iter().map(|s| s.label().to_lowercase()).collect::<Vec<_>>().join("; ");
+    let after_a_fall = changes.contains(&SoftSign::UnsteadyOrFall);
+    let fall = if after_a_fall {
+        " After a fall: if they are hurt, or you are not sure, phone 999 and do not move them; if they \
+         are not hurt but cannot get up, phone the falls response team if the area has one."
+    } else {
+        ""
+    };
     Some(if serious.is_empty() {
         Escalation {
             level: EscalationLevel::TellSomeoneToday,
-            headline: "You are worried about them: tell the GP practice and the office today.".into(),
+            headline: "You are worried about them: phone their GP practice today, then tell the office.".into(),
             action: format!(
                 "You have seen a change ({}). Phone the GP practice today and tell them what you \
                  saw, and tell the office before you leave. If they get worse, phone the GP practice \
-                 now, or 111; in an emergency, 999.",
+                 now, or 111; in an emergency, 999.{fall}",
                 listed(&changes)
             ),
-            who_to_phone: "GP practice today, then the office".into(),
+            who_to_phone: "Their GP practice today, then the office".into(),
+            source: AdviceSource::SoftSigns,
+            after_a_fall,
         }
     } else {
         Escalation {
@@ -46,23 +58,50 @@ pub fn for_soft_signs(signs: &[SoftSignObservation]) -> Option<Escalation> {
             action: format!(
                 "{} can be a sign of a serious illness such as sepsis. Phone the GP practice now \
                  (111 if it is closed) and say what you saw. Stay with them. If they are very unwell, \
-                 phone 999. Then tell the office. Do not wait for the app to sync.",
+                 phone 999. Then tell the office. Do not wait for the app to sync.{fall}",
                 capitalised(&listed(&serious))
             ),
             who_to_phone: "GP practice now (111 if it is closed)".into(),
+            source: AdviceSource::SoftSigns,
+            after_a_fall,
         }
     })
 }
 
-/// The advice to show for a visit: the more urgent of the readings' and the soft signs'
-/// (the readings' when they are as urgent). None when neither says anything.
+/// The advice to show for a visit: the more urgent of the readings' and the soft signs'. When
+/// they are equally urgent the readings' is shown, except at "tell someone today", where the
+/// soft signs' asks more (their GP practice today, and the office). None when neither says
+/// anything.
+///
+/// When the soft signs' advice is shown over an incomplete set of readings, it keeps the
+/// instruction to take the missing readings, naming them; and a fall among the changes is
+/// marked on whichever advice is shown, so the falls response is offered.
 pub fn advice(news2: Option<&News2Assessment>, signs: &[SoftSignObservation]) -> Option<Escalation> {
     let readings = news2.and_then(News2Assessment::escalation).cloned();
-    match (readings, for_soft_signs(signs)) {
-        (Some(r), Some(s)) if s.level > r.level => Some(s),
-        (Some(r), _) => Some(r),
-        (None, s) => s,
+    let soft = for_soft_signs(signs);
+    let fell = soft.as_ref().is_some_and(|s| s.after_a_fall);
+    let mut shown = match (readings, soft) {
+        (Some(r), Some(s)) if s.level > r.level => s,
+        (Some(r), Some(s)) if s.level == r.level && r.level == EscalationLevel::TellSomeoneToday => s,
+        (Some(r), _) => r,
+        (None, Some(s)) => s,
+        (None, None) => return None,
+    };
+    shown.after_a_fall |= fell;
+    if shown.source == AdviceSource::SoftSigns
+        && let Some(News2Assessment::Incomplete { missing, .. }) = news2
+    {
+        let missing = missing_readings(missing);
+        let take = if shown.level >= EscalationLevel::UrgentCallNow {
+            format!(
+                " Phone first; then take the missing readings now if you can ({missing} missing) and say what they are."
+            )
+        } else {
+            format!(" Take the missing readings now ({missing} missing) and tell the GP practice what they are.")
+        };
+        shown.action.push_str(&take);
     }
+    Some(shown)
 }
 
 fn capitalised(text: &str) -> String {
@@ -203,6 +242,56 @@ mod tests {
         assert_eq!(level(&slow), EscalationLevel::Emergency999);
         assert!(VitalSigns { pulse: Some(400), ..normal() }.validate().is_err(), "a slip is still refused");
         assert!(normal().extremes().is_empty());
+    }
+
+    #[test]
+    fn the_heading_says_what_the_words_say() {
+        let worried = for_soft_signs(&[sign(SoftSign::NewPain, Comparison::New)]).expect("a card");
+        assert_eq!(worried.heading(), "Phone their GP practice today");
+        assert!(worried.headline.contains("phone their GP practice today"), "{}", worried.headline);
+        assert_eq!(worried.source, AdviceSource::SoftSigns);
+        let office = assess(&VitalSigns { pulse: Some(95), ..normal() }, &adult()).expect("valid");
+        let office = office.escalation().expect("advice");
+        assert_eq!(office.heading(), "Tell the office before you leave");
+        assert!(office.headline.starts_with("Tell the office before you leave"));
+        let phone_now = for_soft_signs(&[sign(SoftSign::Confusion, Comparison::New)]).expect("a card");
+        assert_eq!(phone_now.heading(), "Phone now");
+        let missing = assess(&VitalSigns { pulse: Some(95), ..VitalSigns::default() }, &adult()).expect("valid");
+        assert_eq!(missing.escalation().expect("advice").heading(), "Take the missing readings now");
+        let ambulance = VitalSigns { consciousness: Some(Acvpu::Pain), ..normal() };
+        assert_eq!(
+            assess(&ambulance, &adult()).expect("valid").escalation().expect("advice").heading(),
+            "Emergency: phone 999"
+        );
+    }
+
+    #[test]
+    fn a_worried_sign_over_an_incomplete_set_keeps_take_the_missing_readings() {
+        // Temperature 39.5 and pulse 125 only (readings missing), and eating less than usual.
+        let partial = VitalSigns { temperature_c: Some(39.5), pulse: Some(125), ..VitalSigns::default() };
+        let readings = assess(&partial, &adult()).expect("valid");
+        let shown = advice(Some(&readings), &[sign(SoftSign::EatingDrinkingLess, Comparison::Worse)]).expect("advice");
+        assert_eq!(shown.level, EscalationLevel::TellSomeoneToday);
+        assert_eq!(shown.heading(), "Phone their GP practice today");
+        assert!(shown.action.contains("Take the missing readings now ("), "{}", shown.action);
+        assert!(shown.action.contains("Breathing rate") && shown.action.contains("missing)"), "{}", shown.action);
+        // Serious signs over the same set: phone first, then the readings.
+        let serious = advice(Some(&readings), &[sign(SoftSign::PaleOrMottled, Comparison::New)]).expect("advice");
+        assert_eq!(serious.level, EscalationLevel::UrgentCallNow);
+        assert!(serious.action.contains("Phone first; then take the missing readings"), "{}", serious.action);
+        // A complete set adds nothing about missing readings.
+        let complete = assess(&normal(), &adult()).expect("valid");
+        let shown = advice(Some(&complete), &[sign(SoftSign::EatingDrinkingLess, Comparison::Worse)]).expect("advice");
+        assert!(!shown.action.contains("missing"), "{}", shown.action);
+    }
+
+    #[test]
+    fn a_worried_sign_with_a_score_of_1_to_4_asks_for_the_gp_and_the_office() {
+        let readings = assess(&VitalSigns { pulse: Some(95), ..normal() }, &adult()).expect("valid");
+        let shown = advice(Some(&readings), &[sign(SoftSign::NewPain, Comparison::New)]).expect("advice");
+        assert_eq!(shown.level, EscalationLevel::TellSomeoneToday);
+        assert_eq!(shown.source, AdviceSource::SoftSigns, "it asks more: their GP practice today and the office");
+        assert!(shown.action.contains("tell the office before you leave"));
     }
 
     #[test]

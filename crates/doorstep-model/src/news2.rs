@@ -207,6 +207,47 @@ pub struct Escalation {
     pub headline: String,
     pub action: String,
     pub who_to_phone: String,
+    /// What the advice rests on: the readings, or the soft signs the carer saw. It decides the
+    /// card's heading ([`Escalation::heading`]) and who is phoned first
+    /// (`Directory::who_to_phone_for`).
+    #[serde(default)]
+    pub source: AdviceSource,
+    /// A fall (or being unsteady) is among the changes seen: the area's falls response is
+    /// offered where there is one.
+    #[serde(default)]
+    pub after_a_fall: bool,
+}
+
+/// What a piece of advice rests on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AdviceSource {
+    /// The readings, through the community escalation rule over NEWS2.
+    #[default]
+    Readings,
+    /// The soft signs the carer saw, new or worse than usual: a clinician first.
+    SoftSigns,
+}
+
+impl Escalation {
+    /// The advice as the readings give it: no soft sign, no fall.
+    pub fn from_readings(level: EscalationLevel, headline: String, action: String, who_to_phone: String) -> Self {
+        Escalation { level, headline, action, who_to_phone, source: AdviceSource::Readings, after_a_fall: false }
+    }
+
+    /// The card's heading, in the same words as the advice under it: "Emergency: phone 999",
+    /// "Phone now", "Phone their GP practice today" (a worrying change in soft signs), "Tell the
+    /// office before you leave" (a score of 1–4), "Take the missing readings now"; empty when
+    /// routine.
+    pub fn heading(&self) -> &'static str {
+        match (self.level, self.source) {
+            (EscalationLevel::Emergency999, _) => "Emergency: phone 999",
+            (EscalationLevel::UrgentCallNow, _) => "Phone now",
+            (EscalationLevel::TellSomeoneToday, AdviceSource::SoftSigns) => "Phone their GP practice today",
+            (EscalationLevel::TellSomeoneToday, AdviceSource::Readings) => "Tell the office before you leave",
+            (EscalationLevel::ReadingsMissing, _) => "Take the missing readings now",
+            (EscalationLevel::Routine, _) => "",
+        }
+    }
 }
 
 /// A complete NEWS2 score: all seven parameters were recorded.
@@ -575,14 +616,13 @@ pub fn community_escalation(
             "GP practice now (111 if it is closed)".to_owned(),
         )
     } else if !missing.is_empty() {
-        let names: Vec<&str> = missing.iter().map(|p| p.label()).collect();
         (
             EscalationLevel::ReadingsMissing,
             "Take the missing readings now.".to_owned(),
             format!(
                 "Take the missing readings now ({} missing). If you cannot and you are worried about \
                  them, phone the GP practice (111 if it is closed). Tell the office before you leave.",
-                names.join(", ")
+                missing_readings(missing)
             ),
             "GP practice if you are worried (111 if it is closed)".to_owned(),
         )
@@ -606,7 +646,13 @@ pub fn community_escalation(
             "No one, unless you are worried".to_owned(),
         )
     };
-    Escalation { level, headline, action, who_to_phone: who }
+    Escalation::from_readings(level, headline, action, who)
+}
+
+/// The readings not taken, in chart order, as the advice names them: "Breathing rate,
+/// Temperature".
+pub fn missing_readings(missing: &[Parameter]) -> String {
+    missing.iter().map(|p| p.label()).collect::<Vec<_>>().join(", ")
 }
 
 /// Validates the readings, checks NEWS2 applies to this person, then scores what was recorded.
