@@ -121,16 +121,31 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click_labelled(".ds-visit__card", "Margaret").await;
     carer.wait("#check-in").await;
     // Before going in: what the last carer saw, the address, and how to get in behind "Show".
-    carer.wait_text("#handover", "Last visit:").await;
+    let handover = carer.wait_text("#handover", "Last visit:").await;
+    let last_note = carer.wait(".ds-handover__note").await.text().await.expect("the last visit's note");
+    assert!(!last_note.trim().is_empty(), "the last carer's note is there to read: {handover}");
     carer.click("#show-access").await;
     carer.wait_text("#access", "Key safe").await;
     carer.shot("03-visit-before-check-in").await;
     carer.click("#check-in").await;
     carer.wait_text("#visit-status", "In progress").await;
 
+    // The visit is a short checklist: the tasks and the note open, the rest folded to a line
+    // saying what they hold.
+    carer.wait_text("#signs-heading", "Nothing ticked yet").await;
+    carer.wait_text("#vitals-heading", "No readings yet").await;
     carer.type_into("#note", "Peggy was quieter than usual and left most of her breakfast.").await;
     carer.wait_text("#note-saved", "Saved at").await;
+    carer.wait_text("#note-heading", "Saved").await;
+    // A task not done: why, in one tap.
+    carer.click_labelled(".ds-task label", "Not done").await;
+    carer.wait_text(".ds-not-done", "Why was it not done?").await;
+    let _ = carer.client.execute("document.querySelector('.ds-not-done').scrollIntoView()", vec![]).await;
+    carer.shot("39-visit-task-not-done").await;
+    carer.click_labelled(".ds-not-done label", "They said no").await;
+    carer.wait_text("#tasks-heading", "1 of").await;
     // Ticking a sign asks how it compares with their usual; nothing is chosen for the carer.
+    carer.click("#signs-heading button").await;
     carer.click("#sign-confusion").await;
     carer.click("label[for=sign-confusion-new]").await;
     carer.click("#sign-eating_drinking_less").await;
@@ -138,6 +153,8 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait_text("#signs-heading", "Anything different").await;
     let _ = carer.client.execute("document.getElementById('signs-heading').scrollIntoView()", vec![]).await;
     carer.shot("29-visit-soft-signs").await;
+    carer.wait_text("#signs-heading", "2 signs").await;
+    carer.click("#vitals-heading button").await;
     for (field, value) in [("#resp", "21"), ("#spo2", "95"), ("#bp", "108"), ("#pulse", "96"), ("#temp", "37.9")] {
         carer.type_into(field, value).await;
     }
@@ -210,30 +227,65 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.shot("30-person-watch-chart").await;
     carer.click(".ds-back").await;
 
-    // The next visit: soft signs alone give advice; then a person who responds only to voice,
-    // whatever the other readings, is 999.
+    // The next visit, Arthur's: soft signs alone give advice with his GP's number; readings of
+    // 1–4 say tell the office; two readings alone never say "carry on"; a person who responds
+    // only to voice, whatever the other readings, is 999.
     carer.wait(".ds-visit__card").await;
     let _ = carer.client.execute("document.querySelectorAll('.ds-visit__card a')[1].click()", vec![]).await;
     carer.click("#check-in").await;
     carer.wait_text("#visit-status", "In progress").await;
-    // Two readings only, already a lower bound of 4: never "carry on".
+    carer.click("#signs-heading button").await;
+    carer.click("#sign-eating_drinking_less").await;
+    carer.click("label[for=sign-eating_drinking_less-new]").await;
+    carer.wait_text("#news2-headline", "worried about them").await;
+    carer.wait_text("#phone-first", "Northbrook Medical Centre").await;
+    carer.wait_text("#phone-first", "01632 960 123").await;
+    carer.wait("#sbard").await;
+    let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
+    carer.shot("22-visit-soft-signs-worried").await;
+    // Not new after all: untick it, and take a full set.
+    carer.click("#sign-eating_drinking_less").await;
+    carer.click("#vitals-heading button").await;
+    for (field, value) in [("#resp", "18"), ("#spo2", "94"), ("#bp", "125"), ("#pulse", "95"), ("#temp", "38.4")] {
+        carer.type_into(field, value).await;
+    }
+    carer.click("label[for=air]").await;
+    carer.select("#consciousness", "alert").await;
+    carer.click("#score").await;
+    carer.wait_text("#news2-score", "NEWS2 2").await;
+    carer.wait_text("#news2", "Tell the office today").await;
+    let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
+    carer.shot("40-visit-tell-the-office").await;
+    // Taken again with two readings only, already a lower bound of 4: never "carry on".
+    carer.click("#recheck").await;
     carer.type_into("#pulse", "125").await;
     carer.type_into("#temp", "39.5").await;
     carer.click("#score").await;
     carer.wait_text("#news2-headline", "Take the missing readings now").await;
+    carer.wait_text("#earlier-readings", "NEWS2 2").await;
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("28-visit-readings-missing").await;
-    carer.click("#sign-eating_drinking_less").await;
-    carer.click("#sign-eating_drinking_less-new").await;
-    carer.wait_text("#news2-headline", "worried about them").await;
-    let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
-    carer.shot("22-visit-soft-signs-worried").await;
     carer.select("#consciousness", "voice").await;
     carer.click("#score").await;
     carer.wait_text("#news2-headline", "phone 999 now").await;
     carer.wait_text("#phone-first", "Phone 999 now").await;
+    // Arthur's plan is on the card, and never stops the 999 call.
+    carer.wait_text("#news2", "ReSPECT").await;
+    // The numbers under "Phone 999 now" can be read: blue on white inside the dark card.
+    let colours = carer
+        .client
+        .execute(
+            "const a = document.querySelector('#then-phone a'); const s = getComputedStyle(a); return [s.color, s.backgroundColor];",
+            vec![],
+        )
+        .await
+        .expect("the office's number under 999");
+    assert_ne!(colours[0], colours[1], "the number's text and its box differ: {colours:?}");
+    assert_ne!(colours[0].as_str(), Some("rgb(255, 255, 255)"), "not white on the white box: {colours:?}");
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("23-visit-999").await;
+    let _ = carer.client.execute("document.getElementById('then-phone').scrollIntoView()", vec![]).await;
+    carer.shot("41-visit-999-plan").await;
     carer.click(".ds-back").await;
 
     // Harold's visit: nobody answers the door. One tap for why; the card says to phone the office.
@@ -289,6 +341,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     assert!(reviewed.contains("by M001") || reviewed.contains("(M001)"), "{reviewed}");
     manager.click("#count-chase a").await;
     manager.wait_text("#count-chase-list", "Visits to chase now").await;
+    let _ = manager.client.execute("document.getElementById('chase').scrollIntoView()", vec![]).await;
     manager.shot("32-manager-chase-reviewed").await;
     // The caseload early warning: four people fell in Peggy's district this week.
     manager.click("#count-watch a").await;
@@ -390,6 +443,13 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
         .await;
     manager.wait("#save-baselines").await;
     manager.shot("26-manager-person-baselines").await;
+    // Arthur's page: his ReSPECT plan and his oxygen scale, each with who set it and when.
+    manager.click_labelled(".ds-nav-link", "Today").await;
+    manager.click_labelled("#attention .ds-attention a", "Arthur").await;
+    manager.wait("#visit-status").await;
+    manager.click_labelled("button", "About Arthur").await;
+    manager.wait_text("#baselines", "Scale 2").await;
+    manager.shot("42-manager-person-plan-scale2").await;
     manager.client.close().await.expect("close the office app");
 
     // A new tablet, before it is set up.

@@ -541,10 +541,28 @@ pub fn demo_directory(provider: Uuid) -> Directory {
             &[],
         ),
     ];
-    for (reference, name) in [("C001", "Sam Taylor"), ("C002", "Priya Shah"), ("M001", "Mo Khan")] {
+    // Every carer the demo's history names has a name, so no screen shows a bare staff code.
+    for (reference, name) in [
+        ("C001", "Sam Taylor"),
+        ("C002", "Priya Shah"),
+        ("C003", "Jordan Ellis"),
+        ("C004", "Aisha Begum"),
+        ("C005", "Tom Walsh"),
+        ("C006", "Grace Okafor"),
+        ("M001", "Mo Khan"),
+    ] {
         d.set_staff_name(&staff(reference), name);
     }
-    for (member, phone) in d.staff.iter_mut().zip(["07700 900 301", "07700 900 302", "07700 900 303"]) {
+    let phones = [
+        "07700 900 301",
+        "07700 900 302",
+        "07700 900 304",
+        "07700 900 305",
+        "07700 900 306",
+        "07700 900 307",
+        "07700 900 303",
+    ];
+    for (member, phone) in d.staff.iter_mut().zip(phones) {
         member.phone = phone.into();
     }
     d

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use doorstep_commands::{
     AddLateEntry, AppError, CheckIn, CheckOut, CheckOutArgs, CouldNotArgs, CouldNotVisit, ErrorCode, FoodFluidArgs,
-    GetSyncStatus, GetVisit, LateEntryArgs, MoodArgs, NarrativeArgs, OutcomeArgs, OutcomeRow, RecordCall,
+    GetDirectory, GetSyncStatus, GetVisit, LateEntryArgs, MoodArgs, NarrativeArgs, OutcomeArgs, OutcomeRow, RecordCall,
     RecordCallArgs, RecordOutcome, RecordTask, RecordVitals, SaveNarrative, SetFoodFluid, SetMood, SetSoftSign,
     SoftSignArgs, TaskArgs, VisitArgs, VisitScreen, VitalsArgs,
 };
@@ -56,24 +56,129 @@ const NOT_DONE_REASONS: [&str; 3] = ["They said no", "Not needed today", "Family
 
 /// The visit at a glance, each part with the section it jumps to: "Tasks 2 of 4", "Note
 /// written", "2 signs", "NEWS2 5: Medium – phoned 09:12".
-fn glance(s: &VisitScreen) -> Vec<(&'static str, String)> {
+fn glance(s: &VisitScreen, note_saved: Option<&str>) -> Vec<(&'static str, String)> {
     let mut parts = Vec::new();
     if !s.visit.tasks.is_empty() {
         let marked = s.visit.tasks.iter().filter(|t| t.outcome.is_some()).count();
-        parts.push(("tasks-heading", format!("Tasks {marked} of {}", s.visit.tasks.len())));
+        parts.push((TASKS, format!("Tasks {marked} of {}", s.visit.tasks.len())));
     }
-    let note = if s.note.narrative.trim().is_empty() { "No note yet" } else { "Note written" };
-    parts.push(("note-heading", note.to_string()));
+    parts.push((NOTE, format!("Note {}", note_summary(s, note_saved).to_lowercase())));
     match s.note.soft_signs.len() {
         0 => {}
-        1 => parts.push(("signs-heading", "1 sign".to_string())),
-        n => parts.push(("signs-heading", format!("{n} signs"))),
+        1 => parts.push((SIGNS, "1 sign".to_string())),
+        n => parts.push((SIGNS, format!("{n} signs"))),
     }
-    if let Some(news2) = &s.news2 {
-        let phoned = s.note.calls.last().map(|c| format!(" – phoned {}", format::time(c.at))).unwrap_or_default();
-        parts.push(("vitals-heading", format!("{}{phoned}", news2.summary())));
+    if let Some(readings) = readings_summary(s) {
+        parts.push((VITALS, readings));
     }
     parts
+}
+
+/// The visit's sections, by their headings' ids: the glance bar and "Change" jump to them.
+const TASKS: &str = "tasks-heading";
+const NOTE: &str = "note-heading";
+const SIGNS: &str = "signs-heading";
+const VITALS: &str = "vitals-heading";
+const FOOD: &str = "food-heading";
+
+/// "Saved 09:03" once this screen saved it, "Written" for a note written before, "Not written
+/// yet".
+fn note_summary(s: &VisitScreen, saved: Option<&str>) -> String {
+    match saved {
+        Some(at) => format!("Saved {at}"),
+        None if s.note.narrative.trim().is_empty() => "Not written yet".into(),
+        None => "Written".into(),
+    }
+}
+
+/// "NEWS2 5: Medium – phoned 09:12", when readings were scored.
+fn readings_summary(s: &VisitScreen) -> Option<String> {
+    let news2 = s.news2.as_ref()?;
+    let phoned = s.note.calls.last().map(|c| format!(" – phoned {}", format::time(c.at))).unwrap_or_default();
+    Some(format!("{}{phoned}", news2.summary()))
+}
+
+/// What a folded section holds, in a few words beside its heading.
+fn fold_summary(s: &VisitScreen, section: &str, note_saved: Option<&str>) -> String {
+    match section {
+        TASKS => {
+            let marked = s.visit.tasks.iter().filter(|t| t.outcome.is_some()).count();
+            if marked == 0 {
+                format!("None of {} marked yet", s.visit.tasks.len())
+            } else {
+                format!("{marked} of {} marked", s.visit.tasks.len())
+            }
+        }
+        NOTE => note_summary(s, note_saved),
+        SIGNS => match s.note.soft_signs.len() {
+            0 => "Nothing ticked yet".into(),
+            1 => "1 sign".into(),
+            n => format!("{n} signs"),
+        },
+        VITALS => readings_summary(s).unwrap_or_else(|| "No readings yet".into()),
+        FOOD => {
+            let f = &s.note.food_fluid;
+            let parts: Vec<String> = [
+                f.eating.map(|i| format!("eating {}", i.label().to_lowercase())),
+                f.drinking.map(|i| format!("drinking {}", i.label().to_lowercase())),
+                s.note.mood.map(|m| m.label().to_lowercase()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if parts.is_empty() { "Not asked yet".into() } else { parts.join(", ") }
+        }
+        _ => String::new(),
+    }
+}
+
+/// Which sections start open when the visit is opened: the tasks while any is unmarked and the
+/// note while it is empty (what every visit needs); the rest start folded to their summary, one
+/// tap away, so the visit reads as a short checklist. Advice is never inside a fold.
+fn first_open(s: &VisitScreen) -> std::collections::BTreeSet<&'static str> {
+    let mut open = std::collections::BTreeSet::new();
+    if s.visit.tasks.iter().any(|t| t.outcome.is_none()) {
+        open.insert(TASKS);
+    }
+    if s.note.narrative.trim().is_empty() {
+        open.insert(NOTE);
+    }
+    open
+}
+
+#[derive(Properties, PartialEq)]
+struct FoldProps {
+    /// The heading's id.
+    id: &'static str,
+    title: AttrValue,
+    summary: String,
+    open: bool,
+    on_toggle: Callback<&'static str>,
+    children: Html,
+}
+
+/// A section of the visit that folds to one line: its name, what it holds ("2 of 4 marked"),
+/// and the whole line as one big button. Folded content stays on the page, hidden, so a note
+/// being typed is never thrown away by folding.
+#[component]
+fn Fold(props: &FoldProps) -> Html {
+    let body = format!("{}-body", props.id);
+    let toggle = {
+        let (on_toggle, id) = (props.on_toggle.clone(), props.id);
+        Callback::from(move |_: MouseEvent| on_toggle.emit(id))
+    };
+    html! {
+        <section class={classes!("ds-fold", props.open.then_some("ds-fold--open"))} aria-labelledby={props.id}>
+            <h2 class="ds-fold__heading" id={props.id}>
+                <button type="button" class="ds-fold__toggle" aria-expanded={props.open.to_string()} aria-controls={body.clone()} onclick={toggle}>
+                    <span class="ds-fold__title">{ props.title.clone() }</span>
+                    <span class="ds-fold__summary">{ props.summary.clone() }</span>
+                    <span class="ds-fold__action" aria-hidden="true">{ if props.open { "Fold" } else { "Open" } }</span>
+                </button>
+            </h2>
+            <div class="ds-fold__body" id={body} hidden={!props.open}>{ props.children.clone() }</div>
+        </section>
+    }
 }
 
 /// Saves the note this long after the last keystroke.
@@ -141,7 +246,35 @@ pub fn VisitPage(props: &Props) -> Html {
             }
         });
     }
+    // Which sections are open: chosen when the visit first shows (`first_open`), then the carer's.
+    let folds = use_state(|| None::<std::collections::BTreeSet<&'static str>>);
+    // When this screen last saved the note ("09:03"), for its section's summary.
+    let note_saved = use_state(|| None::<String>);
     let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
+    let open_now = (*folds).clone().unwrap_or_else(|| first_open(&s));
+    let toggle = {
+        let (folds, open_now) = (folds.clone(), open_now.clone());
+        Callback::from(move |id: &'static str| {
+            let mut open = open_now.clone();
+            if !open.remove(id) {
+                open.insert(id);
+            }
+            folds.set(Some(open));
+        })
+    };
+    // Opens a section and brings it into view (the glance bar, "Change" at check-out).
+    let go_to = {
+        let (folds, open_now) = (folds.clone(), open_now.clone());
+        Callback::from(move |id: &'static str| {
+            let mut open = open_now.clone();
+            open.insert(id);
+            folds.set(Some(open));
+            scroll_to(id);
+        })
+    };
+    let fold = |id: &'static str, title: &'static str| {
+        (id, AttrValue::Static(title), fold_summary(&s, id, note_saved.as_deref()), open_now.contains(id))
+    };
     let visit_id = s.visit.id.to_string();
     let update = {
         let screen = screen.clone();
@@ -222,11 +355,19 @@ pub fn VisitPage(props: &Props) -> Html {
                 <Outcomes screen={s.clone()} on_update={Callback::from(update.clone())} />
             }
             if open {
-                <Tasks screen={s.clone()} on_update={Callback::from(update.clone())} />
-                <Note visit_id={visit_id.clone()} text={s.note.narrative.clone()} version={s.note_version.clone()} />
-                <SoftSigns screen={s.clone()} on_update={Callback::from(update.clone())} />
-                <Vitals screen={s.clone()} on_update={Callback::from(update.clone())} />
-                <FoodAndMood screen={s.clone()} on_update={Callback::from(update.clone())} />
+                // What to do now is never folded away: it sits above the sections.
+                <Advice screen={s.clone()} />
+                <Calls screen={s.clone()} on_update={Callback::from(update.clone())} />
+                if !s.visit.tasks.is_empty() {
+                    { section(fold(TASKS, "Tasks"), &toggle, html! { <Tasks screen={s.clone()} on_update={Callback::from(update.clone())} /> }) }
+                }
+                { section(fold(NOTE, "Visit note"), &toggle, html! {
+                    <Note visit_id={visit_id.clone()} text={s.note.narrative.clone()} version={s.note_version.clone()}
+                        on_saved={{ let note_saved = note_saved.clone(); Callback::from(move |at: String| note_saved.set(Some(at))) }} />
+                }) }
+                { section(fold(SIGNS, "Anything different today?"), &toggle, html! { <SoftSigns screen={s.clone()} on_update={Callback::from(update.clone())} /> }) }
+                { section(fold(VITALS, "Vital signs"), &toggle, html! { <Vitals screen={s.clone()} on_update={Callback::from(update.clone())} /> }) }
+                { section(fold(FOOD, "Food, drink and mood"), &toggle, html! { <FoodAndMood screen={s.clone()} on_update={Callback::from(update.clone())} /> }) }
                 <h2>{"An idea to keep them well"}</h2>
                 <p>{"Something small that would help, like a grab rail, a medication review or a neighbour calling in."}</p>
                 <button type="button" class="nhsuk-button nhsuk-button--secondary ds-wide" id="new-idea" onclick={new_idea}>{"Record an idea"}</button>
@@ -237,7 +378,7 @@ pub fn VisitPage(props: &Props) -> Html {
                         // Check your answers: what the office will read, before it is final.
                         <section aria-labelledby="check-heading" id="check-answers">
                             <h2 id="check-heading">{"Check before you check out"}</h2>
-                            <RecordSummary screen={s.clone()} />
+                            <RecordSummary screen={s.clone()} change={Some(go_to.clone())} />
                             if let Some(items) = before_you_go.clone() {
                                 <div class="nhsuk-warning-callout" id="before-you-go" role="alert">
                                     <h3 class="nhsuk-warning-callout__label"><span role="text">{"Before you go"}</span></h3>
@@ -250,9 +391,10 @@ pub fn VisitPage(props: &Props) -> Html {
                     // page is, under the visit at a glance and whether the office has it yet.
                     <div class="ds-visit-bar">
                         <p class="ds-glance" id="glance">
-                            { for glance(&s).into_iter().map(|(target, words)| html! {
+                            { for glance(&s, note_saved.as_deref()).into_iter().map(|(target, words)| html! {
                                 <a class="ds-glance__item" href={format!("#{target}")} onclick={{
-                                    Callback::from(move |e: MouseEvent| { e.prevent_default(); scroll_to(target); })
+                                    let go_to = go_to.clone();
+                                    Callback::from(move |e: MouseEvent| { e.prevent_default(); go_to.emit(target); })
                                 }}>{ words }</a>
                             }) }
                             if let Some(badge) = &*badge {
@@ -274,6 +416,15 @@ pub fn VisitPage(props: &Props) -> Html {
             }
         </>
     }
+}
+
+/// One of the visit's sections inside its fold.
+fn section(
+    (id, title, summary, open): (&'static str, AttrValue, String, bool),
+    on_toggle: &Callback<&'static str>,
+    children: Html,
+) -> Html {
+    html! { <Fold {id} {title} {summary} {open} on_toggle={on_toggle.clone()}>{ children }</Fold> }
 }
 
 #[derive(Properties, PartialEq)]
@@ -305,14 +456,6 @@ fn Tasks(props: &SectionProps) -> Html {
                 });
             }
         };
-        let done = {
-            let record = record(true, None);
-            Callback::from(move |_: MouseEvent| record())
-        };
-        let not_done = {
-            let (asking, key) = (asking.clone(), task.key.clone());
-            Callback::from(move |_: MouseEvent| asking.set(Some(key.clone())))
-        };
         let reason_text = reasons.get(&task.key).cloned().unwrap_or_default();
         let on_reason = {
             let (reasons, key) = (reasons.clone(), task.key.clone());
@@ -326,47 +469,62 @@ fn Tasks(props: &SectionProps) -> Html {
             let record = record(false, Some(reason_text.clone()));
             Callback::from(move |_: MouseEvent| record())
         };
-        let outcome = match &task.outcome {
-            Some(TaskOutcome::Done) => html! { <strong class="nhsuk-tag nhsuk-tag--green">{"Done"}</strong> },
-            Some(TaskOutcome::NotDone { reason }) => {
-                html! { <strong class="nhsuk-tag nhsuk-tag--orange">{ format!("Not done: {reason}") }</strong> }
-            }
-            None => html! {},
+        let said_reason = match &task.outcome {
+            Some(TaskOutcome::NotDone { reason }) => Some(reason.clone()),
+            _ => None,
         };
+        // "Not done" asks why: one tap for the usual reasons, or the carer's own words.
+        let not_done_open = asking.as_deref() == Some(task.key.as_str()) || said_reason.is_some();
+        let own_words = asking.as_deref() == Some(task.key.as_str())
+            || said_reason.as_deref().is_some_and(|r| !NOT_DONE_REASONS.contains(&r));
+        let name = format!("task-{}", task.key);
+        let was_it_done = vec![
+            Choice::new(format!("{name}-done"), "Done", task.outcome == Some(TaskOutcome::Done), {
+                let record = record(true, None);
+                Callback::from(move |()| record())
+            }),
+            Choice::new(format!("{name}-not-done"), "Not done", not_done_open, {
+                let (asking, key) = (asking.clone(), task.key.clone());
+                Callback::from(move |()| asking.set(Some(key.clone())))
+            }),
+        ];
+        let why = NOT_DONE_REASONS
+            .iter()
+            .enumerate()
+            .map(|(i, reason)| {
+                let record = record(false, Some((*reason).to_string()));
+                Choice::new(
+                    format!("{name}-why-{i}"),
+                    *reason,
+                    said_reason.as_deref() == Some(*reason),
+                    Callback::from(move |()| record()),
+                )
+            })
+            .collect();
         let reason_id = format!("reason-{}", task.key);
         html! {
             <li class="ds-task" data-task={task.key.clone()}>
-                <p class="ds-task__what"><strong>{ task.kind.label() }</strong>{": "}{ task.description.clone() }{" "}{ outcome }</p>
-                <div class="ds-buttons">
-                    <button type="button" class="nhsuk-button ds-task__done" onclick={done}>{"Done"}</button>
-                    <button type="button" class="nhsuk-button nhsuk-button--secondary ds-task__not-done" onclick={not_done}>{"Not done"}</button>
-                </div>
-                if asking.as_deref() == Some(task.key.as_str()) {
-                    <div class="nhsuk-form-group ds-not-done">
-                        <p class="nhsuk-label nhsuk-label--s">{"Why was it not done?"}</p>
-                        <div class="ds-buttons">
-                            { for NOT_DONE_REASONS.iter().map(|reason| {
-                                let record = record(false, Some((*reason).to_string()));
-                                html! {
-                                    <button type="button" class="nhsuk-button nhsuk-button--secondary ds-quick-reason"
-                                        onclick={Callback::from(move |_: MouseEvent| record())}>{ *reason }</button>
-                                }
-                            }) }
-                        </div>
-                        <label class="nhsuk-label" for={reason_id.clone()}>{"Or say why in your own words"}</label>
-                        <input class="nhsuk-input" id={reason_id} value={reason_text} oninput={on_reason} />
-                        <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={save_reason}>{"Save reason"}</button>
+                { choices(&name, &format!("{}: {}", task.kind.label(), task.description), Answers::OneInline, was_it_done) }
+                if not_done_open {
+                    <div class="ds-not-done">
+                        { choices(&format!("{name}-why"), "Why was it not done?", Answers::One, why) }
+                        if own_words {
+                            <div class="nhsuk-form-group">
+                                <label class="nhsuk-label" for={reason_id.clone()}>{"Or say why in your own words"}</label>
+                                <input class="nhsuk-input" id={reason_id} value={reason_text} oninput={on_reason} />
+                            </div>
+                            <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={save_reason}>{"Save reason"}</button>
+                        }
                     </div>
                 }
             </li>
         }
     };
     html! {
-        <section aria-labelledby="tasks-heading">
-            <h2 id="tasks-heading">{"Tasks"}</h2>
+        <>
             <ErrorMessage error={(*error).clone()} />
             <ul class="nhsuk-list ds-tasks">{ for props.screen.visit.tasks.iter().map(row) }</ul>
-        </section>
+        </>
     }
 }
 
@@ -376,6 +534,8 @@ struct NoteProps {
     /// The note as the screen last loaded it, and its version.
     text: String,
     version: DocVersion,
+    /// Told the time ("09:03") after each save, for the section's summary.
+    on_saved: Callback<String>,
 }
 
 /// Sends the note's text.
@@ -445,6 +605,7 @@ fn Note(props: &NoteProps) -> Html {
     let save: SaveNote = {
         let (ctx, saved, error, visit_id, editing, show) =
             (ctx.clone(), saved.clone(), error.clone(), props.visit_id.clone(), editing.clone(), show.clone());
+        let on_saved = props.on_saved.clone();
         let me = Rc::downgrade(&this_save);
         Rc::new(move |narrative: String| {
             {
@@ -462,8 +623,15 @@ fn Note(props: &NoteProps) -> Html {
                 narrative: narrative.clone(),
                 base: editing.borrow().base.clone(),
             };
-            let (ctx, saved, error, editing, show, me) =
-                (ctx.clone(), saved.clone(), error.clone(), editing.clone(), show.clone(), me.clone());
+            let (ctx, saved, error, editing, show, me, on_saved) = (
+                ctx.clone(),
+                saved.clone(),
+                error.clone(),
+                editing.clone(),
+                show.clone(),
+                me.clone(),
+                on_saved.clone(),
+            );
             spawn_local(async move {
                 let outcome = call::<SaveNarrative>(&args).await;
                 let next = {
@@ -485,6 +653,7 @@ fn Note(props: &NoteProps) -> Html {
                     Ok(answer) => {
                         error.set(None);
                         saved.set(Some(format!("Saved at {}", format::time(answer.at))));
+                        on_saved.emit(format::time(answer.at));
                         if next.is_none() && editing.borrow().text == answer.narrative && answer.narrative != narrative
                         {
                             show(answer.narrative);
@@ -528,14 +697,14 @@ fn Note(props: &NoteProps) -> Html {
         })
     };
     html! {
-        <section class="nhsuk-form-group" aria-labelledby="note-heading">
-            <h2 id="note-heading"><label for="note">{"Visit note"}</label></h2>
-            <div class="nhsuk-hint" id="note-hint">{"What you did and how they were. It saves by itself as you type."}</div>
+        <div class="nhsuk-form-group">
+            <label class="nhsuk-label" for="note">{"What you did and how they were"}</label>
+            <div class="nhsuk-hint" id="note-hint">{"It saves by itself as you type."}</div>
             <ErrorMessage error={(*error).clone()} />
             <textarea class="nhsuk-textarea ds-note" id="note" rows="8" aria-describedby="note-hint note-saved"
                 ref={area} value={(*text).clone()} {oninput} {onblur} />
             <p class="nhsuk-body-s ds-saved" id="note-saved" aria-live="polite">{ (*saved).clone().unwrap_or_default() }</p>
-        </section>
+        </div>
     }
 }
 
@@ -607,12 +776,14 @@ fn SoftSigns(props: &SectionProps) -> Html {
         }
     };
     html! {
-        <section aria-labelledby="signs-heading">
-            <h2 id="signs-heading">{"Anything different today?"}</h2>
-            <p class="nhsuk-hint">{"Tick what you noticed, then say if it is new, worse, or usual for them."}</p>
-            <ErrorMessage error={(*error).clone()} />
-            <ul class="nhsuk-list nhsuk-checkboxes ds-signs">{ for SoftSign::ALL.into_iter().map(row) }</ul>
-        </section>
+        <div class="nhsuk-form-group">
+            <fieldset class="nhsuk-fieldset" aria-describedby="signs-hint">
+                <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"What did you notice today?"}</legend>
+                <div class="nhsuk-hint" id="signs-hint">{"Tick what you noticed, then say if it is new, worse, or usual for them."}</div>
+                <ErrorMessage error={(*error).clone()} />
+                <ul class="nhsuk-list nhsuk-checkboxes ds-signs">{ for SoftSign::ALL.into_iter().map(row) }</ul>
+            </fieldset>
+        </div>
     }
 }
 
@@ -763,11 +934,8 @@ fn Vitals(props: &SectionProps) -> Html {
         html! { <option {value} selected={form.consciousness == level}>{ level.map(|l| l.label()).unwrap_or("Choose") }</option> }
     };
     html! {
-        <section aria-labelledby="vitals-heading">
-            <h2 id="vitals-heading">{"Vital signs"}</h2>
-            <p class="nhsuk-hint">{"Fill in what you measured. The NEWS2 score and what to do appear straight away."}</p>
-            <Advice screen={props.screen.clone()} />
-            <Calls screen={props.screen.clone()} on_update={props.on_update.clone()} />
+        <div class="ds-vitals-form">
+            <p class="nhsuk-hint">{"Fill in what you measured. The NEWS2 score and what to do appear at the top of the visit straight away."}</p>
             if let Some(at) = props.screen.note.vitals_at {
                 <p id="readings-at">{ format!("These readings were taken at {}.", format::time(at)) }</p>
             }
@@ -816,7 +984,7 @@ fn Vitals(props: &SectionProps) -> Html {
                 </select>
             </div>
             <button type="button" class="nhsuk-button ds-wide" id="score" onclick={score(false)}>{"Work out the NEWS2 score"}</button>
-        </section>
+        </div>
     }
 }
 
@@ -1052,8 +1220,7 @@ fn FoodAndMood(props: &SectionProps) -> Html {
         };
     let moods = [Mood::Happy, Mood::Settled, Mood::Low, Mood::Anxious, Mood::Distressed];
     html! {
-        <section aria-labelledby="food-heading">
-            <h2 id="food-heading">{"Food, drink and mood"}</h2>
+        <>
             <ErrorMessage error={(*error).clone()} />
             { intake("Eating", "eating", food.eating, |f, i| FoodFluid { eating: Some(i), ..f.clone() }) }
             { intake("Drinking", "drinking", food.drinking, |f, i| FoodFluid { drinking: Some(i), ..f.clone() }) }
@@ -1066,7 +1233,18 @@ fn FoodAndMood(props: &SectionProps) -> Html {
                 });
                 Choice::new(format!("mood-{mood:?}").to_lowercase(), mood.label(), props.screen.note.mood == Some(mood), on_change)
             }).collect()) }
-        </section>
+            // A radio cannot be un-chosen: a mood chosen by mistake is cleared here.
+            if props.screen.note.mood.is_some() {
+                <button type="button" class="nhsuk-button nhsuk-button--secondary" id="clear-mood" onclick={{
+                    let (ctx, error, on_update, visit_id) = (ctx.clone(), error.clone(), props.on_update.clone(), visit_id.clone());
+                    Callback::from(move |_: MouseEvent| {
+                        let on_update = on_update.clone();
+                        let args = MoodArgs { visit_id: visit_id.clone(), mood: None };
+                        act::<SetMood>(&ctx, args, error.clone(), move |s| on_update.emit(s));
+                    })
+                }}>{"Clear the mood"}</button>
+            }
+        </>
     }
 }
 
@@ -1245,6 +1423,9 @@ fn Door(props: &DoorProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct RecordProps {
     screen: VisitScreen,
+    /// At check-out, each row's "Change" opens its section; a closed visit's record has none.
+    #[prop_or_default]
+    change: Option<Callback<&'static str>>,
 }
 
 /// What the visit recorded, as a summary list: read back at check-out, and shown once it ended.
@@ -1266,12 +1447,28 @@ fn RecordSummary(props: &RecordProps) -> Html {
         .map(|o| format!("{} ({})", o.sign.label(), o.compared_to_usual.label().to_lowercase()))
         .collect();
     let readings = s.news2.as_ref().map(News2Assessment::summary);
+    let food = fold_summary(s, FOOD, None);
+    // "Change" (NHS.UK check your answers), with what it changes for a screen reader.
+    let change = |section: &'static str, what: &'static str| match &props.change {
+        Some(go_to) => {
+            let go_to = go_to.clone();
+            html! {
+                <dd class="nhsuk-summary-list__actions">
+                    <a href={format!("#{section}")} onclick={Callback::from(move |e: MouseEvent| { e.prevent_default(); go_to.emit(section); })}>
+                        {"Change"}<span class="nhsuk-u-visually-hidden">{ format!(" {what}") }</span>
+                    </a>
+                </dd>
+            }
+        }
+        None => html! {},
+    };
     html! {
         <dl class="nhsuk-summary-list">
             if !s.visit.tasks.is_empty() {
                 <div class="nhsuk-summary-list__row">
                     <dt class="nhsuk-summary-list__key">{"Tasks"}</dt>
                     <dd class="nhsuk-summary-list__value"><ul class="nhsuk-list">{ for tasks }</ul></dd>
+                    { change(TASKS, "the tasks") }
                 </div>
             }
             <div class="nhsuk-summary-list__row">
@@ -1279,19 +1476,25 @@ fn RecordSummary(props: &RecordProps) -> Html {
                 <dd class="nhsuk-summary-list__value ds-handover__note">
                     { if s.note.narrative.trim().is_empty() { "No note was written.".to_string() } else { s.note.narrative.clone() } }
                 </dd>
+                { change(NOTE, "the note") }
             </div>
-            if !signs.is_empty() {
-                <div class="nhsuk-summary-list__row">
-                    <dt class="nhsuk-summary-list__key">{"Noticed"}</dt>
-                    <dd class="nhsuk-summary-list__value">{ signs.join("; ") }</dd>
-                </div>
-            }
+            <div class="nhsuk-summary-list__row">
+                <dt class="nhsuk-summary-list__key">{"Noticed"}</dt>
+                <dd class="nhsuk-summary-list__value">{ if signs.is_empty() { "Nothing ticked.".to_string() } else { signs.join("; ") } }</dd>
+                { change(SIGNS, "what you noticed") }
+            </div>
             if let Some(readings) = readings {
                 <div class="nhsuk-summary-list__row">
                     <dt class="nhsuk-summary-list__key">{"Readings"}</dt>
                     <dd class="nhsuk-summary-list__value">{ readings }</dd>
+                    { change(VITALS, "the readings") }
                 </div>
             }
+            <div class="nhsuk-summary-list__row">
+                <dt class="nhsuk-summary-list__key">{"Food, drink and mood"}</dt>
+                <dd class="nhsuk-summary-list__value">{ food }</dd>
+                { change(FOOD, "food, drink and mood") }
+            </div>
             if !s.note.calls.is_empty() {
                 <div class="nhsuk-summary-list__row">
                     <dt class="nhsuk-summary-list__key">{"Calls"}</dt>
@@ -1316,10 +1519,15 @@ fn ClosedVisit(props: &SectionProps) -> Html {
     let text = use_state(String::new);
     let error = use_state(|| None::<AppError>);
     let saved = use_state(|| false);
+    // Staff names are in the office's directory: another carer's late entry reads "Priya Shah
+    // (C002)", not a code.
+    let (directory, _) = use_command::<GetDirectory>(());
     let s = &props.screen;
     let who = |staff: &doorstep_model::StaffId| {
         if ctx.session.staff_ref.as_deref() == Some(staff.as_str()) {
             ctx.session.signed_in_as()
+        } else if let Load::Ready(d) = &*directory {
+            d.directory.staff_label(staff.as_str())
         } else {
             staff.to_string()
         }
