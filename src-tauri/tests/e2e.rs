@@ -238,6 +238,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("#sign-eating_drinking_less").await;
     carer.click("label[for=sign-eating_drinking_less-new]").await;
     carer.wait_text("#news2-headline", "worried about them").await;
+    carer.wait_text("#news2", "Phone their GP practice today").await;
     carer.wait_text("#phone-first", "Northbrook Medical Centre").await;
     carer.wait_text("#phone-first", "01632 960 123").await;
     carer.wait("#sbard").await;
@@ -253,7 +254,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.select("#consciousness", "alert").await;
     carer.click("#score").await;
     carer.wait_text("#news2-score", "NEWS2 2").await;
-    carer.wait_text("#news2", "Tell the office today").await;
+    carer.wait_text("#news2", "Tell the office before you leave").await;
     let _ = carer.client.execute("document.getElementById('news2').scrollIntoView()", vec![]).await;
     carer.shot("40-visit-tell-the-office").await;
     // Taken again with two readings only, already a lower bound of 4: never "carry on".

@@ -1015,12 +1015,14 @@ fn Advice(props: &AdviceProps) -> Html {
             <p class="nhsuk-body-s ds-attribution">{"NEWS2: Royal College of Physicians, National Early Warning Score (NEWS) 2, 2017."}</p>
         </>
     });
-    let (card, label) = match advice.level {
-        EscalationLevel::Emergency999 => ("nhsuk-card--care--emergency", "Emergency: phone 999"),
-        EscalationLevel::UrgentCallNow => ("nhsuk-card--care--urgent", "Phone now"),
-        EscalationLevel::TellSomeoneToday => ("nhsuk-card--care--non-urgent", "Tell the office today"),
-        EscalationLevel::ReadingsMissing => ("nhsuk-card--care--non-urgent", "Readings missing"),
-        EscalationLevel::Routine => ("", ""),
+    // The heading comes from the advice itself (`Escalation::heading`), so it says what the
+    // words say; the colour from its level.
+    let label = advice.heading();
+    let card = match advice.level {
+        EscalationLevel::Emergency999 => "nhsuk-card--care--emergency",
+        EscalationLevel::UrgentCallNow => "nhsuk-card--care--urgent",
+        EscalationLevel::TellSomeoneToday | EscalationLevel::ReadingsMissing => "nhsuk-card--care--non-urgent",
+        EscalationLevel::Routine => "",
     };
     if advice.level == EscalationLevel::Routine {
         return html! {
@@ -1095,6 +1097,8 @@ fn Calls(props: &SectionProps) -> Html {
     let to_name = use_state(String::new);
     let spoke_to = use_state(String::new);
     let detail = use_state(String::new);
+    // When they phoned, "HH:MM" in UK time; empty is now.
+    let phoned_at = use_state(String::new);
     // Which question the problem is with (its first radio), for the error summary's link.
     let missing = use_state(|| None::<String>);
     let screen = &props.screen;
@@ -1106,6 +1110,7 @@ fn Calls(props: &SectionProps) -> Html {
         let (ctx, error, on_update) = (ctx.clone(), error.clone(), props.on_update.clone());
         let (to, outcome, to_name, spoke_to, detail, missing) =
             (to.clone(), outcome.clone(), to_name.clone(), spoke_to.clone(), detail.clone(), missing.clone());
+        let phoned_at = phoned_at.clone();
         let visit_id = screen.visit.id.to_string();
         Callback::from(move |_: MouseEvent| {
             let (target, result) = match (*to, *outcome) {
@@ -1121,6 +1126,14 @@ fn Calls(props: &SectionProps) -> Html {
                     return;
                 }
             };
+            let at = match call_time(&phoned_at) {
+                Ok(at) => at,
+                Err(message) => {
+                    missing.set(Some("call-at".into()));
+                    error.set(Some(AppError::new(ErrorCode::Invalid, message)));
+                    return;
+                }
+            };
             missing.set(None);
             let args = RecordCallArgs {
                 visit_id: visit_id.clone(),
@@ -1129,10 +1142,13 @@ fn Calls(props: &SectionProps) -> Html {
                 spoke_to: (*spoke_to).clone(),
                 outcome: result,
                 detail: (*detail).clone(),
+                at,
             };
             let (on_update, to, outcome, detail, spoke_to, to_name) =
                 (on_update.clone(), to.clone(), outcome.clone(), detail.clone(), spoke_to.clone(), to_name.clone());
+            let phoned_at = phoned_at.clone();
             act::<RecordCall>(&ctx, args, error.clone(), move |s| {
+                phoned_at.set(String::new());
                 to.set(None);
                 outcome.set(None);
                 detail.set(String::new());
@@ -1180,6 +1196,13 @@ fn Calls(props: &SectionProps) -> Html {
                 Choice::new(format!("call-outcome-{o:?}").to_lowercase(), o.label(), *outcome == Some(o), Callback::from(move |()| state.set(Some(o))))
             }).collect(), problem("call-outcome")) }
             { text("call-detail", "What was agreed (optional)", "Like: GP visiting by 14:00, check again at 13:00", &detail) }
+            <div class={classes!("nhsuk-form-group", (missing.as_deref() == Some("call-at")).then_some("nhsuk-form-group--error"))}>
+                <label class="nhsuk-label" for="call-at">{"What time did you phone? (leave empty if just now)"}</label>
+                <div class="nhsuk-hint" id="call-at-hint">{"Like 09:12"}</div>
+                if missing.as_deref() == Some("call-at") { { field_error("call-at", message.as_deref()) } }
+                <input class="nhsuk-input nhsuk-input--width-5" id="call-at" type="time" aria-describedby="call-at-hint"
+                    value={(*phoned_at).clone()} oninput={{ let phoned_at = phoned_at.clone(); Callback::from(move |e: InputEvent| phoned_at.set(input_value(&e))) }} />
+            </div>
             <button type="button" class="nhsuk-button ds-wide" id="save-call" onclick={save}>{"Save the call"}</button>
         </section>
     }
@@ -1297,22 +1320,38 @@ fn CouldNot(props: &SectionProps) -> Html {
             act::<CouldNotVisit>(&ctx, args, error.clone(), move |s| on_update.emit(s));
         })
     };
+    // Which field the problem is with: the summary links to it and the field shows it too.
+    let message = error.as_ref().map(|e| e.message.clone());
+    let problem_field: Option<String> = message.as_ref().and_then(|m| {
+        if m.starts_with("Choose why") {
+            Some(format!("could-not-{}", CouldNotReason::ALL[0].code()))
+        } else if m.starts_with("Give the day") {
+            Some("admitted-on".to_string())
+        } else {
+            None
+        }
+    });
+    let reason_problem = message.as_deref().filter(|m| m.starts_with("Choose why"));
+    let day_problem = message.as_deref().filter(|m| m.starts_with("Give the day"));
     html! {
         <details class="nhsuk-details" id="could-not">
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Couldn't do this visit"}</span></summary>
             <div class="nhsuk-details__text">
-                <ErrorMessage error={(*error).clone()} field={reason.is_none().then(|| AttrValue::from(format!("could-not-{}", CouldNotReason::ALL[0].code())))} />
-                <div class="nhsuk-form-group">
-                    <fieldset class="nhsuk-fieldset">
+                <ErrorMessage error={(*error).clone()} field={problem_field.clone().map(AttrValue::from)} />
+                <div class={classes!("nhsuk-form-group", reason_problem.is_some().then_some("nhsuk-form-group--error"))}>
+                    <fieldset class="nhsuk-fieldset" aria-describedby={reason_problem.map(|_| "could-not-reason-error")}>
                         <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Why could the visit not happen?"}</legend>
+                        { field_error("could-not-reason", reason_problem) }
                         <div class="nhsuk-radios ds-choices">{ for CouldNotReason::ALL.into_iter().map(radio) }</div>
                     </fieldset>
                 </div>
                 if *reason == Some(CouldNotReason::InHospital) {
-                    <div class="nhsuk-form-group nhsuk-radios__conditional">
+                    <div class={classes!("nhsuk-form-group", "nhsuk-radios__conditional", day_problem.is_some().then_some("nhsuk-form-group--error"))}>
                         <label class="nhsuk-label" for="admitted-on">{"The day they went into hospital"}</label>
                         <div class="nhsuk-hint" id="admitted-on-hint">{"Saved as \"Admitted to hospital\" on this day. Clear it if you do not know."}</div>
-                        <input class="nhsuk-input nhsuk-input--width-10" id="admitted-on" type="date" aria-describedby="admitted-on-hint"
+                        { field_error("admitted-on", day_problem) }
+                        <input class={classes!("nhsuk-input", "nhsuk-input--width-10", day_problem.is_some().then_some("nhsuk-input--error"))}
+                            id="admitted-on" type="date" aria-describedby={if day_problem.is_some() { "admitted-on-hint admitted-on-error" } else { "admitted-on-hint" }}
                             value={(*admitted_on).clone()} oninput={{
                                 let admitted_on = admitted_on.clone();
                                 Callback::from(move |e: InputEvent| admitted_on.set(input_value(&e)))
@@ -1568,11 +1607,14 @@ fn ClosedVisit(props: &SectionProps) -> Html {
                     }) }
                 </ul>
             }
-            <div class="nhsuk-form-group">
+            <ErrorMessage error={(*error).clone()} field={error.is_some().then_some(AttrValue::Static("late-entry"))} />
+            <div class={classes!("nhsuk-form-group", error.is_some().then_some("nhsuk-form-group--error"))}>
                 <label class="nhsuk-label nhsuk-label--s" for="late-entry">{"Add something you forgot"}</label>
                 <div class="nhsuk-hint" id="late-entry-hint">{"It is kept as a late entry with today's time and your name. What was written at the visit stays as it was."}</div>
-                <ErrorMessage error={(*error).clone()} />
-                <textarea class="nhsuk-textarea" id="late-entry" rows="3" aria-describedby="late-entry-hint" value={(*text).clone()} oninput={on_text} />
+                { field_error("late-entry", error.as_ref().map(|e| e.message.as_str())) }
+                <textarea class={classes!("nhsuk-textarea", error.is_some().then_some("nhsuk-textarea--error"))} id="late-entry" rows="3"
+                    aria-describedby={if error.is_some() { "late-entry-hint late-entry-error" } else { "late-entry-hint" }}
+                    value={(*text).clone()} oninput={on_text} />
             </div>
             <button type="button" class="nhsuk-button ds-wide" id="add-late-entry" onclick={add}>{"Add late entry"}</button>
             if *saved { <p class="ds-confirm" role="status">{"Late entry added."}</p> }
@@ -1610,6 +1652,24 @@ fn LastVisit(props: &LastVisitProps) -> Html {
 /// Today in the UK as a date field holds it ("2026-12-03").
 fn uk_today_field() -> String {
     chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive().format("%Y-%m-%d").to_string()
+}
+
+/// The time a call was made, from a time field ("09:12", UK time, today): none when empty
+/// (the device stamps it now). The device refuses a time in the future or long before the visit.
+fn call_time(value: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, &'static str> {
+    use chrono::TimeZone;
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let time =
+        chrono::NaiveTime::parse_from_str(value, "%H:%M").map_err(|_| "Give the time you phoned, like 09:12.")?;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
+    chrono_tz::Europe::London
+        .from_local_datetime(&today.and_time(time))
+        .earliest()
+        .map(|at| Some(at.with_timezone(&chrono::Utc)))
+        .ok_or("That time did not happen today (the clocks changed): give another.")
 }
 
 /// A date field's value, when it is a date.

@@ -1,0 +1,72 @@
+//! "Couldn't do this visit", for each reason a carer gives at the door, through the commands the
+//! visit screen sends: the visit closes with who said it and when, only "no answer" says to phone
+//! the office now, and the office's device lists every one to chase after the next sync.
+
+use doorstep_commands::{CouldNotArgs, DayArgs};
+use doorstep_device::Device;
+use doorstep_model::{CouldNotReason, VisitStatus};
+
+use crate::device::hub;
+
+/// The visit of `device`'s carer to the person whose name holds `name` today.
+async fn visit_to(device: &Device, name: &str) -> String {
+    let day = device.today(DayArgs { day: None }).await.expect("today");
+    day.visits
+        .iter()
+        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains(name)))
+        .unwrap_or_else(|| panic!("a visit to {name} today"))
+        .id
+        .clone()
+}
+
+#[tokio::test]
+async fn refused_and_cancelled_by_the_office_close_the_visit_and_reach_the_office_in_words() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, priya) = crate::seams::team(&hub, dir.path()).await;
+
+    let arthur = visit_to(&sam, "Arthur").await;
+    let refused = sam
+        .could_not_visit(CouldNotArgs {
+            visit_id: arthur.clone(),
+            reason: CouldNotReason::Refused,
+            detail: "Said he was too tired today, seemed his usual self".into(),
+            admitted_on: None,
+        })
+        .await
+        .expect("refused");
+    assert!(matches!(refused.visit.status, VisitStatus::Cancelled { .. }), "{:?}", refused.visit.status);
+    let said = refused.visit.could_not.clone().expect("what Sam said");
+    assert_eq!((said.reason, said.by.as_str()), (CouldNotReason::Refused, "C001"));
+    assert!(!said.reason.phone_the_office_now(), "a refusal is told at the next sync, not phoned in");
+
+    let edna = visit_to(&priya, "Edna").await;
+    let cancelled = priya
+        .could_not_visit(CouldNotArgs {
+            visit_id: edna.clone(),
+            reason: CouldNotReason::CancelledByOffice,
+            detail: String::new(),
+            admitted_on: None,
+        })
+        .await
+        .expect("cancelled by the office");
+    assert_eq!(cancelled.visit.could_not.as_ref().map(|c| c.reason), Some(CouldNotReason::CancelledByOffice));
+    // The closed visit can no longer be checked in to.
+    assert!(priya.check_in(&edna).await.is_err(), "a cancelled visit stays cancelled");
+
+    sam.sync_now().await.expect("Sam syncs");
+    priya.sync_now().await.expect("Priya syncs");
+    office.sync_now().await.expect("the office syncs");
+    let day = office.manager_day(DayArgs { day: None }).await.expect("the office's day");
+    let chase: Vec<(&str, &str)> = day.chase.iter().map(|c| (c.person_name.as_str(), c.what.as_str())).collect();
+    assert!(
+        chase.iter().any(|(who, what)| who.contains("Arthur") && what.contains("said no")),
+        "the refusal is listed in words: {chase:?}"
+    );
+    assert!(
+        chase.iter().any(|(who, what)| who.contains("Edna") && what.contains("office cancelled")),
+        "the cancellation is listed in words: {chase:?}"
+    );
+    let arthurs = day.chase.iter().find(|c| c.person_name.contains("Arthur")).expect("Arthur's visit");
+    assert_eq!(arthurs.carers, ["Sam Taylor (C001)"], "with the carer's name");
+}
