@@ -2,7 +2,7 @@
 //! answer, and running an action.
 
 use doorstep_commands::badge::Tone;
-use doorstep_commands::{AppError, Command, GetNewReplies, Lock, RetryHeldBack, SyncBadge, SyncNow};
+use doorstep_commands::{AppError, Command, GetDirectory, GetNewReplies, Lock, RetryHeldBack, SyncBadge, SyncNow};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -139,6 +139,99 @@ pub fn field_error(id: &str, message: Option<&str>) -> Html {
             </span>
         },
         None => html! {},
+    }
+}
+
+/// The problem the device found with the argument `arg` of a form's command (see
+/// [`AppError::field`]), to show by the field it came from.
+pub fn problem_with<'a>(error: &'a Option<AppError>, arg: &str) -> Option<&'a str> {
+    error.as_ref().filter(|e| e.field.as_deref() == Some(arg)).map(|e| e.message.as_str())
+}
+
+/// What kind of box a [`text_field`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextBox {
+    /// One line, full width.
+    Line,
+    /// One line, about `n` characters wide (`nhsuk-input--width-n`).
+    Width(u8),
+    /// A date picker.
+    Date,
+    /// A phone number (the phone keypad on a tablet).
+    Phone,
+    /// Several lines.
+    Lines(u8),
+}
+
+/// A labelled NHS.UK text input (or textarea) with its hint and, when it has a problem, the
+/// form group marked and the problem between the hint and the box, read with it.
+pub fn text_field(
+    id: &str,
+    label: &str,
+    hint: Option<&str>,
+    value: &str,
+    oninput: Callback<InputEvent>,
+    kind: TextBox,
+    problem: Option<&str>,
+) -> Html {
+    let hint_id = format!("{id}-hint");
+    let described: Vec<String> =
+        hint.map(|_| hint_id.clone()).into_iter().chain(problem.map(|_| format!("{id}-error"))).collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let input = match kind {
+        TextBox::Lines(rows) => html! {
+            <textarea class={classes!("nhsuk-textarea", problem.map(|_| "nhsuk-textarea--error"))} id={id.to_string()}
+                rows={rows.to_string()} value={value.to_string()} aria-describedby={described} {oninput} />
+        },
+        TextBox::Line | TextBox::Width(_) | TextBox::Date | TextBox::Phone => {
+            let (width, kind) = match kind {
+                TextBox::Width(n) => (Some(format!("nhsuk-input--width-{n}")), "text"),
+                TextBox::Date => (Some("nhsuk-input--width-10".to_string()), "date"),
+                TextBox::Phone => (Some("nhsuk-input--width-20".to_string()), "tel"),
+                _ => (None, "text"),
+            };
+            html! {
+                <input class={classes!("nhsuk-input", width, problem.map(|_| "nhsuk-input--error"))} id={id.to_string()} type={kind}
+                    value={value.to_string()} aria-describedby={described} {oninput} />
+            }
+        }
+    };
+    html! {
+        <div class={classes!("nhsuk-form-group", problem.map(|_| "nhsuk-form-group--error"))}>
+            <label class="nhsuk-label" for={id.to_string()}>{ label.to_string() }</label>
+            if let Some(hint) = hint { <div class="nhsuk-hint" id={hint_id}>{ hint.to_string() }</div> }
+            { field_error(id, problem) }
+            { input }
+        </div>
+    }
+}
+
+/// Names staff as people know them ("Sam Taylor (C001)") from the office's directory on this
+/// device; the reference alone until the directory has synced or for someone it does not name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StaffNames(Option<doorstep_model::Directory>);
+
+impl StaffNames {
+    pub fn label(&self, reference: &str) -> String {
+        match &self.0 {
+            Some(directory) => directory.staff_label(reference),
+            None => reference.to_string(),
+        }
+    }
+
+    /// Their name alone ("Sam Taylor"), if the directory has one.
+    pub fn name(&self, reference: &str) -> Option<String> {
+        self.0.as_ref().and_then(|d| d.staff_name(reference)).map(str::to_string)
+    }
+}
+
+/// The staff names on this device, for a screen that shows who did something.
+#[hook]
+pub fn use_staff_names() -> StaffNames {
+    let (loaded, _) = use_command::<GetDirectory>(());
+    match &*loaded {
+        Load::Ready(screen) => StaffNames(Some(screen.directory.clone())),
+        _ => StaffNames(None),
     }
 }
 
@@ -469,12 +562,13 @@ pub struct PlanProps {
 #[component]
 pub fn PlanNote(props: &PlanProps) -> Html {
     let plan = &props.plan;
+    let names = use_staff_names();
     html! {
         <div class="nhsuk-inset-text ds-plan" id="plan">
             <span class="nhsuk-u-visually-hidden">{"Information: "}</span>
             <p><strong>{ format!("{}: ", plan.kind.label()) }</strong>{ plan.summary.clone() }</p>
             <p>{"Follow their plan. If you think they need 999, phone 999: a plan never stops you."}</p>
-            <p class="nhsuk-body-s">{ format!("Noted by {} on {}.", plan.recorded_by.as_str(), crate::format::when(plan.recorded_at)) }</p>
+            <p class="nhsuk-body-s">{ format!("Noted by {} on {}.", names.label(plan.recorded_by.as_str()), crate::format::when(plan.recorded_at)) }</p>
         </div>
     }
 }

@@ -147,6 +147,10 @@ commands! {
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    /// The argument the problem is with (its name in the command's arguments, like `note`), when
+    /// it is one: the form links its error summary to that field and marks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// The event the shell sends when a sync brought records in (its payload: how many times so
@@ -177,7 +181,12 @@ pub enum ErrorCode {
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        AppError { code, message: message.into() }
+        AppError { code, message: message.into(), field: None }
+    }
+
+    /// The same problem, said to be with the argument `field`.
+    pub fn about(self, field: &str) -> Self {
+        AppError { field: Some(field.to_string()), ..self }
     }
 }
 
@@ -595,6 +604,10 @@ pub struct ManagerDay {
     pub visits: Vec<VisitRow>,
     pub completed: usize,
     pub in_progress: usize,
+    /// The day's visits not started and not yet to chase (neither late, missed nor could not
+    /// happen): those still to come.
+    #[serde(default)]
+    pub to_come: usize,
     /// Not started and past their window's start.
     pub late: usize,
     pub missed: usize,

@@ -3,7 +3,7 @@
 
 use doorstep_commands::{AppError, DirectoryScreen, EditDirectoryArgs, ErrorCode};
 use doorstep_model::view::VisitRow;
-use doorstep_model::{Directory, DirectoryId, Role, StaffId};
+use doorstep_model::{Directory, DirectoryId, Role, StaffId, StaffMember};
 use doorstep_store::{Store, StoreError};
 use uuid::Uuid;
 
@@ -102,7 +102,13 @@ impl Device {
         for member in &mut edited.staff {
             member.display_name = member.display_name.trim().to_string();
         }
-        edited.validate().map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+        if let Err(e) = edited.validate() {
+            let error = AppError::new(ErrorCode::Invalid, e.to_string());
+            return Err(match field_at_fault(&edited) {
+                Some(field) => error.about(&field),
+                None => error,
+            });
+        }
         let id = edited.id.to_string();
         if matches!(store.get::<Directory>(&id), Err(StoreError::NotFound { .. })) {
             store.put(&Directory::new(org)).map_err(storage_error)?;
@@ -115,6 +121,37 @@ impl Device {
             .map_err(storage_error)?;
         screen(&store, Role::Manager)
     }
+}
+
+/// Which part of a directory the manager must fix, named as in [`EditDirectoryArgs`]:
+/// `office_phone`, `on_call_phone`, `office_hours`, `services.<i>` (its place in the list),
+/// `staff.<reference>` (their name) or `staff.<reference>.phone`; none when the problem is the
+/// whole list (too many).
+fn field_at_fault(edited: &Directory) -> Option<String> {
+    let alone = |set: &dyn Fn(&mut Directory)| {
+        let mut part = Directory::new(edited.provider);
+        set(&mut part);
+        part.validate().is_err()
+    };
+    if alone(&|d| d.office_phone.clone_from(&edited.office_phone)) {
+        return Some("office_phone".into());
+    }
+    if alone(&|d| d.on_call_phone.clone_from(&edited.on_call_phone)) {
+        return Some("on_call_phone".into());
+    }
+    if alone(&|d| d.office_hours.clone_from(&edited.office_hours)) {
+        return Some("office_hours".into());
+    }
+    if let Some(i) = edited.services.iter().position(|s| s.validate().is_err()) {
+        return Some(format!("services.{i}"));
+    }
+    let member = edited.staff.iter().find(|m| alone(&|d| d.staff = vec![(*m).clone()]))?;
+    let without_phone = StaffMember { phone: String::new(), ..member.clone() };
+    Some(if alone(&|d| d.staff = vec![without_phone.clone()]) {
+        format!("staff.{}", member.reference.as_str())
+    } else {
+        format!("staff.{}.phone", member.reference.as_str())
+    })
 }
 
 fn screen(store: &Store, role: Role) -> Result<DirectoryScreen, AppError> {

@@ -40,6 +40,14 @@ impl Device {
         let mut visits = store.visits_on(day, None).map_err(storage_error)?;
         crate::directory::name_carers(&directory, &mut visits);
         let count = |code: &str| visits.iter().filter(|v| v.status == code).count();
+        // Still to come: not started, and neither late, missed nor could not happen.
+        let to_come = visits
+            .iter()
+            .filter(|v| {
+                let window = TimeWindow { start: v.starts_at, end: v.ends_at };
+                v.status == "scheduled" && Chase::of(&v.status, v.could_not, window, now).is_none()
+            })
+            .count();
         let mut recent = store.visits_between(from, to).map_err(storage_error)?;
         crate::directory::name_carers(&directory, &mut recent);
         let mut chase = Vec::new();
@@ -87,6 +95,7 @@ impl Device {
             day,
             completed: count("completed"),
             in_progress: count("in_progress"),
+            to_come,
             missed,
             late,
             chase,
@@ -162,7 +171,8 @@ impl Device {
             return Err(AppError::new(
                 ErrorCode::Invalid,
                 "A chosen partner organisation is no longer on the hub. Reload the list and choose again.",
-            ));
+            )
+            .about("partners"));
         }
         // The rule the hub checks too: out of area needs a reason.
         let (district, _) = where_they_are(person.as_ref());
@@ -175,13 +185,15 @@ impl Device {
                     far.org.name,
                     district.as_deref().unwrap_or("the person's area")
                 ),
-            ));
+            )
+            .about("out_of_area_reason"));
         }
         if reason.chars().count() > routing::MAX_REASON_CHARS {
             return Err(AppError::new(
                 ErrorCode::Invalid,
                 format!("The reason for sharing out of area can be at most {} characters.", routing::MAX_REASON_CHARS),
-            ));
+            )
+            .about("out_of_area_reason"));
         }
         let out_of_area: Vec<uuid::Uuid> =
             chosen.iter().filter(|p| !p.covers(district.as_deref())).map(|p| p.org.id).collect();
@@ -199,7 +211,8 @@ impl Device {
                     "This idea is already shared with {}. Choose only partners it has not gone to.",
                     already.join(" and ")
                 ),
-            ));
+            )
+            .about("partners"));
         }
         let provider = provider_of(&store)?;
         let latest_note = match &person {
@@ -283,7 +296,11 @@ impl Device {
                 insight.suggested_action = args.suggested_action.trim().to_string();
                 Ok(insight.validate()?)
             })
-            .map_err(storage_error)?;
+            .map_err(|e| {
+                let summary = matches!(&e, StoreError::Insight(doorstep_model::insight::InsightError::EmptySummary));
+                let error = storage_error(e);
+                if summary { error.about("summary") } else { error }
+            })?;
         idea_screen(&store, &args.id)
     }
 
@@ -311,10 +328,12 @@ impl Device {
         let who = self.manager().await?;
         let summary = args.summary.trim().to_string();
         if args.kind.is_some() && summary.is_empty() {
-            return Err(AppError::new(ErrorCode::Invalid, "Say what the plan says a carer must know."));
+            return Err(AppError::new(ErrorCode::Invalid, "Say what the plan says a carer must know.").about("summary"));
         }
         if summary.chars().count() > 1000 {
-            return Err(AppError::new(ErrorCode::Invalid, "Keep the plan's summary under 1,000 characters."));
+            return Err(
+                AppError::new(ErrorCode::Invalid, "Keep the plan's summary under 1,000 characters.").about("summary")
+            );
         }
         let plan = args.kind.map(|kind| CarePlan {
             kind,
@@ -336,20 +355,27 @@ impl Device {
     /// is usual for them, with who noted each; only what the form changed is written.
     pub async fn record_baselines(&self, args: BaselinesArgs) -> Result<PersonOverview, AppError> {
         let who = self.manager().await?;
-        let invalid = |m: &str| Err(AppError::new(ErrorCode::Invalid, m));
+        let invalid = |m: &str, field: &str| Err(AppError::new(ErrorCode::Invalid, m).about(field));
         let set_by = args.scale2_set_by.trim().to_string();
         if args.spo2_scale == SpO2Scale::Scale2 && set_by.is_empty() {
             return invalid(
                 "Say which clinician set the 88–92% oxygen target. Scale 2 is only for someone a clinician has said needs it.",
+                "scale2_set_by",
             );
         }
         if let (Some(set), Some(review)) = (args.scale2_set_on, args.scale2_review_on)
             && review <= set
         {
-            return invalid("The review date must be after the date the target was set.");
+            return invalid("The review date must be after the date the target was set.", "scale2_review_on");
         }
-        if set_by.chars().count() > 200 || args.usual.iter().any(|(_, text)| text.chars().count() > 500) {
-            return invalid("Keep each answer under 500 characters (the clinician's name under 200).");
+        if set_by.chars().count() > 200 {
+            return invalid("Keep the clinician's name under 200 characters.", "scale2_set_by");
+        }
+        if let Some((sign, _)) = args.usual.iter().find(|(_, text)| text.chars().count() > 500) {
+            return invalid(
+                &format!("Keep what is usual for \"{}\" under 500 characters.", sign.label()),
+                &format!("usual.{}", sign.code()),
+            );
         }
         let now = Utc::now();
         let staff = StaffId::new(who.staff_ref);
@@ -405,7 +431,7 @@ impl Device {
     pub async fn record_consent(&self, args: ConsentArgs) -> Result<PersonOverview, AppError> {
         let who = self.manager().await?;
         if args.note.trim().is_empty() {
-            return Err(AppError::new(ErrorCode::Invalid, "Say how consent was discussed and with whom."));
+            return Err(AppError::new(ErrorCode::Invalid, "Say how consent was discussed and with whom.").about("note"));
         }
         let record = ConsentRecord {
             given: args.given,
@@ -435,7 +461,12 @@ impl Device {
             .update::<Insight>(&args.id, |insight| {
                 Ok(insight.move_to(InsightStatus::Declined { reason: args.reason.trim().to_string() })?)
             })
-            .map_err(storage_error)?;
+            .map_err(|e| {
+                let no_reason =
+                    matches!(&e, StoreError::Insight(doorstep_model::insight::InsightError::DeclineWithoutReason));
+                let error = storage_error(e);
+                if no_reason { error.about("reason") } else { error }
+            })?;
         idea_screen(&store, &args.id)
     }
 
@@ -473,7 +504,8 @@ impl Device {
         }
         let name = args.staff_name.trim();
         if name.chars().count() > 80 || name.chars().any(char::is_control) {
-            return Err(AppError::new(ErrorCode::Invalid, "Give their name on one line, at most 80 letters."));
+            return Err(AppError::new(ErrorCode::Invalid, "Give their name on one line, at most 80 letters.")
+                .about("staff_name"));
         }
         let client = SyncClient::for_store(&*self.opened()?).await.map_err(sync_error)?;
         let code = client.create_enrolment_code(args.staff_ref.trim(), args.role).await.map_err(sync_error)?;

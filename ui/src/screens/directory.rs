@@ -6,7 +6,10 @@ use doorstep_model::{AreaService, Directory, ServiceKind, StaffId, StaffMember};
 use yew::prelude::*;
 
 use crate::app::Ctx;
-use crate::widgets::{BackLink, ErrorMessage, Load, act, input_value, loading_or_failed, select_value, use_command};
+use crate::widgets::{
+    BackLink, ErrorMessage, Load, TextBox, act, field_error, input_value, loading_or_failed, problem_with,
+    select_value, text_field, use_command,
+};
 
 #[component]
 pub fn DirectoryPage() -> Html {
@@ -118,7 +121,25 @@ fn DirectoryForm(props: &FormProps) -> Html {
             });
         })
     };
+    // The field the device found a problem with (named as in `EditDirectoryArgs`), as the
+    // error summary links to it: a service is fixed by removing it and adding it again.
+    let at_fault = error.as_ref().and_then(|e| e.field.as_deref()).map(|arg| match arg {
+        "office_phone" => "office-phone".to_string(),
+        "office_hours" => "office-hours".to_string(),
+        "on_call_phone" => "on-call-phone".to_string(),
+        other => match other.strip_prefix("services.") {
+            Some(i) => format!("service-{i}-remove"),
+            None => {
+                let staff = other.trim_start_matches("staff.");
+                match staff.strip_suffix(".phone") {
+                    Some(reference) => format!("staff-phone-{reference}"),
+                    None => format!("staff-{staff}"),
+                }
+            }
+        },
+    });
     let service_row = |(i, s): (usize, &AreaService)| {
+        let problem = problem_with(&error, &format!("services.{i}")).map(str::to_string);
         let services = services.clone();
         let remove = Callback::from(move |_: MouseEvent| {
             let mut list = (*services).clone();
@@ -128,12 +149,15 @@ fn DirectoryForm(props: &FormProps) -> Html {
         let covers = if s.districts.is_empty() { "Whole area".to_string() } else { s.districts.join(", ") };
         html! {
             <tr class="nhsuk-table__row">
-                <td class="nhsuk-table__cell">{ s.name.clone() }<br /><span class="nhsuk-hint">{ s.kind.label() }</span></td>
+                <td class="nhsuk-table__cell">
+                    { s.name.clone() }<br /><span class="nhsuk-hint">{ s.kind.label() }</span>
+                    { field_error(&format!("service-{i}"), problem.as_deref()) }
+                </td>
                 <td class="nhsuk-table__cell">{ s.phone.clone() }</td>
                 <td class="nhsuk-table__cell">{ s.hours.clone() }</td>
                 <td class="nhsuk-table__cell">{ covers }</td>
                 <td class="nhsuk-table__cell">
-                    <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={remove}
+                    <button type="button" class="nhsuk-button nhsuk-button--secondary" id={format!("service-{i}-remove")} onclick={remove}
                         aria-label={format!("Remove {}", s.name)}>{"Remove"}</button>
                 </td>
             </tr>
@@ -155,37 +179,35 @@ fn DirectoryForm(props: &FormProps) -> Html {
         let oninput = edit_member(i, |m, v| m.display_name = v);
         let phone_id = format!("staff-phone-{}", m.reference.as_str());
         let on_phone = edit_member(i, |m, v| m.phone = v);
+        let name_problem = problem_with(&error, &format!("staff.{}", m.reference.as_str()));
+        let phone_problem = problem_with(&error, &format!("staff.{}.phone", m.reference.as_str()));
         html! {
             <tr class="nhsuk-table__row">
                 <td class="nhsuk-table__cell"><label for={id.clone()}>{ m.reference.as_str().to_string() }</label></td>
-                <td class="nhsuk-table__cell">
-                    <input class="nhsuk-input" id={id} type="text" autocomplete="off" value={m.display_name.clone()} {oninput} />
+                <td class={classes!("nhsuk-table__cell", name_problem.map(|_| "nhsuk-form-group--error"))}>
+                    { field_error(&id, name_problem) }
+                    <input class={classes!("nhsuk-input", name_problem.map(|_| "nhsuk-input--error"))} id={id.clone()} type="text" autocomplete="off"
+                        value={m.display_name.clone()} {oninput} aria-describedby={name_problem.map(|_| format!("{id}-error"))} />
                 </td>
-                <td class="nhsuk-table__cell">
-                    <input class="nhsuk-input" id={phone_id} type="tel" autocomplete="off" value={m.phone.clone()} oninput={on_phone}
-                        aria-label={format!("Work phone of {}", m.reference.as_str())} />
+                <td class={classes!("nhsuk-table__cell", phone_problem.map(|_| "nhsuk-form-group--error"))}>
+                    { field_error(&phone_id, phone_problem) }
+                    <input class={classes!("nhsuk-input", phone_problem.map(|_| "nhsuk-input--error"))} id={phone_id.clone()} type="tel" autocomplete="off"
+                        value={m.phone.clone()} oninput={on_phone} aria-label={format!("Work phone of {}", m.reference.as_str())}
+                        aria-describedby={phone_problem.map(|_| format!("{phone_id}-error"))} />
                 </td>
             </tr>
         }
     };
     html! {
         <>
-            <ErrorMessage error={(*error).clone()} />
+            <ErrorMessage error={(*error).clone()} field={at_fault.map(AttrValue::from)} />
             if *saved { <div class="nhsuk-inset-text" role="status"><p>{"Saved. Tablets get the change at their next sync."}</p></div> }
             <h2>{"The office"}</h2>
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="office-phone">{"Office phone number"}</label>
-                <input class="nhsuk-input nhsuk-input--width-20" id="office-phone" type="tel" value={(*office_phone).clone()} oninput={text(&office_phone)} />
-            </div>
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="office-hours">{"When the office is open"}</label>
-                <div class="nhsuk-hint">{"Like: Monday to Friday, 8am to 6pm"}</div>
-                <input class="nhsuk-input" id="office-hours" type="text" value={(*office_hours).clone()} oninput={text(&office_hours)} />
-            </div>
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="on-call-phone">{"On-call manager's number (when the office is closed)"}</label>
-                <input class="nhsuk-input nhsuk-input--width-20" id="on-call-phone" type="tel" value={(*on_call_phone).clone()} oninput={text(&on_call_phone)} />
-            </div>
+            { text_field("office-phone", "Office phone number", None, &office_phone, text(&office_phone), TextBox::Phone, problem_with(&error, "office_phone")) }
+            { text_field("office-hours", "When the office is open", Some("Like: Monday to Friday, 8am to 6pm"), &office_hours, text(&office_hours),
+                TextBox::Line, problem_with(&error, "office_hours")) }
+            { text_field("on-call-phone", "On-call manager's number (when the office is closed)", None, &on_call_phone, text(&on_call_phone),
+                TextBox::Phone, problem_with(&error, "on_call_phone")) }
 
             <h2>{"Community services in your area"}</h2>
             if services.is_empty() {

@@ -11,7 +11,8 @@ use yew::prelude::*;
 use crate::app::{Ctx, Route};
 use crate::format;
 use crate::widgets::{
-    Answers, BackLink, Choice, ErrorMessage, Load, act, choices, input_value, loading_or_failed, use_command,
+    Answers, BackLink, Choice, ErrorMessage, Load, TextBox, act, choices, input_value, loading_or_failed, problem_with,
+    text_field, use_command, use_staff_names,
 };
 
 #[derive(Properties, PartialEq)]
@@ -51,6 +52,14 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
         };
         let sent = sent.clone();
         Callback::from(move |_: MouseEvent| {
+            // The one answer an idea needs: said by its box before anything is sent.
+            if args.summary.trim().is_empty() {
+                error.set(Some(
+                    AppError::new(doorstep_commands::ErrorCode::Invalid, "Write your idea in one line.")
+                        .about("summary"),
+                ));
+                return;
+            }
             let sent = sent.clone();
             act::<RecordIdea>(&ctx, args.clone(), error.clone(), move |_| sent.set(true));
         })
@@ -99,20 +108,11 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
             <BackLink to={back} label="Back" />
             <h1 class="ds-title">{ format!("An idea for {}", props.person_name) }</h1>
             <p class="nhsuk-body-l">{"What small thing would keep them well at home? The office reviews it and may share it with the NHS or council."}</p>
-            <ErrorMessage error={(*error).clone()} />
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="idea-summary">{"Your idea in one line"}</label>
-                <div class="nhsuk-hint">{"For example: a grab rail by the back door would stop her near-falls"}</div>
-                <input class="nhsuk-input" id="idea-summary" value={(*summary).clone()} oninput={text(&summary)} />
-            </div>
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="idea-detail">{"What you have seen"}</label>
-                <textarea class="nhsuk-textarea" id="idea-detail" rows="4" value={(*detail).clone()} oninput={text(&detail)} />
-            </div>
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="idea-action">{"What could be done"}</label>
-                <input class="nhsuk-input" id="idea-action" value={(*action).clone()} oninput={text(&action)} />
-            </div>
+            <ErrorMessage error={(*error).clone()} field={problem_with(&error, "summary").map(|_| AttrValue::Static("idea-summary"))} />
+            { text_field("idea-summary", "Your idea in one line", Some("For example: a grab rail by the back door would stop her near-falls"),
+                &summary, text(&summary), TextBox::Line, problem_with(&error, "summary")) }
+            { text_field("idea-detail", "What you have seen", None, &detail, text(&detail), TextBox::Lines(4), None) }
+            { text_field("idea-action", "What could be done", None, &action, text(&action), TextBox::Line, None) }
             { choices("who", "Who could help? (choose any)", Answers::Any, PartnerKind::ALL.into_iter().map(partner).collect()) }
             { choices("urgency", "How soon?", Answers::OneInline, vec![
                 urgency_choice(Urgency::Routine, "No rush"),
@@ -134,6 +134,7 @@ pub fn NewIdea(props: &NewIdeaProps) -> Html {
 pub fn MyIdeas() -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let (loaded, reload) = use_command::<GetMyIdeas>(());
+    let names = use_staff_names();
     {
         // A sync that brings a partner's answer or message shows it at once.
         let seen = use_mut_ref(|| ctx.arrivals);
@@ -189,7 +190,7 @@ pub fn MyIdeas() -> Html {
                                     <p>{ format!("Shared with {}", older.join(", ")) }</p>
                                 }
                                 { for idea.comments.iter().map(|c| html! {
-                                    <div class="nhsuk-inset-text"><p><strong>{ format!("{} said: ", c.author) }</strong>{ c.text.clone() }</p></div>
+                                    <div class="nhsuk-inset-text"><p><strong>{ format!("{} said: ", names.label(&c.author)) }</strong>{ c.text.clone() }</p></div>
                                 }) }
                             </div>
                         </li>
@@ -217,6 +218,7 @@ pub struct SharedListProps {
 pub fn SharedList(props: &SharedListProps) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let confirming = use_state(|| None::<String>);
+    let names = use_staff_names();
     // Items as the last message sent left them, and what is being typed to each partner.
     let updated = use_state(HashMap::<String, SharedItemRow>::new);
     let drafts = use_state(HashMap::<String, String>::new);
@@ -326,7 +328,7 @@ pub fn SharedList(props: &SharedListProps) -> Html {
                     <strong class={classes!("nhsuk-tag", format::shared_tag(row.status))}>{ row.status.label() }</strong>
                 </p>
                 <p class="nhsuk-body-s">
-                    { format!("Shared {} by {}: {}", format::date(row.shared_at), row.shared_by, row.purpose) }
+                    { format!("Shared {} by {}: {}", format::date(row.shared_at), names.label(&row.shared_by), row.purpose) }
                     if !row.identifies_person { { " Sent without details that identify the person." } }
                 </p>
                 if row.responses.is_empty() && row.revoked.is_none() {
@@ -336,7 +338,7 @@ pub fn SharedList(props: &SharedListProps) -> Html {
                     { for row.responses.iter().map(|r| html! { <li class="ds-response">{ format::response(partner, r) }</li> }) }
                 </ul>
                 if let Some(r) = &row.revoked {
-                    <p class="ds-shared__revoked">{ format!("No longer shared: stopped by {} on {}.", r.by, format::date(r.at)) }</p>
+                    <p class="ds-shared__revoked">{ format!("No longer shared: stopped by {} on {}.", names.label(&r.by), format::date(r.at)) }</p>
                 }
                 { conversation(row) }
                 { stop }

@@ -15,8 +15,8 @@ use crate::app::{Ctx, Route};
 use crate::format;
 use crate::screens::ideas::SharedList;
 use crate::widgets::{
-    Answers, BackLink, Choice, ErrorMessage, Load, SyncBadgeView, act, choices, input_value, loading_or_failed,
-    use_command,
+    Answers, BackLink, Choice, ErrorMessage, Load, StaffNames, SyncBadgeView, TextBox, act, choices,
+    choices_with_error, input_value, loading_or_failed, problem_with, text_field, use_command, use_staff_names,
 };
 
 /// A part of the office's day a tile narrows the page to.
@@ -41,6 +41,7 @@ pub fn ManagerDayScreen() -> Html {
     // Tablets come from the hub: offline, the day shows without them and says so.
     let (devices, _) = use_command::<GetDevices>(());
     let only = use_state(|| None::<DayPart>);
+    let names = use_staff_names();
     let marked = use_state(|| None::<ManagerDay>);
     let error = use_state(|| None::<AppError>);
     let day = match (&*marked, &*loaded) {
@@ -63,7 +64,9 @@ pub fn ManagerDayScreen() -> Html {
     };
     let open_attention = day.attention.iter().filter(|a| a.reviewed.is_none()).count();
     let open_chase = day.chase.iter().filter(|c| c.reviewed.is_none()).count();
-    let tile = |part: DayPart, n: usize, label: &str, id: &str| {
+    // "1 visit still to chase", "2 visits still to chase".
+    let tile = |part: DayPart, n: usize, (one, many): (&str, &str), id: &str| {
+        let label = if n == 1 { one } else { many };
         let only = only.clone();
         let on = *only == Some(part);
         let onclick = Callback::from(move |e: MouseEvent| {
@@ -104,7 +107,24 @@ pub fn ManagerDayScreen() -> Html {
             </button>
         },
     };
-    let scheduled = day.visits.len() - day.completed - day.in_progress - day.missed;
+    let marked_today: Vec<&doorstep_model::view::InsightRow> =
+        day.ideas_to_review.iter().filter(|i| i.urgency == doorstep_model::Urgency::Urgent.code()).collect();
+    let other_ideas = day.ideas_to_review.len() - marked_today.len();
+    let idea_card = |i: &doorstep_model::view::InsightRow| {
+        html! {
+            <li class="nhsuk-card ds-idea-card">
+                <div class="nhsuk-card__content">
+                    <h3 class="nhsuk-card__heading nhsuk-heading-s">
+                        <a href={format!("#idea/{}", i.id)} onclick={go(Route::Idea(i.id.clone()))}>{ i.summary.clone() }</a>
+                    </h3>
+                    <p class="nhsuk-card__description">
+                        { i.person_name.as_ref().map(|n| format!("About {n}. ")).unwrap_or_default() }
+                        { format!("From {}, {} ({})", i.author, format::when(i.created_at), urgency_words(&i.urgency)) }
+                    </p>
+                </div>
+            </li>
+        }
+    };
     html! {
         <>
             <h1 class="ds-title">{ format!("The office's day, {}", format::day(day.day)) }</h1>
@@ -116,15 +136,16 @@ pub fn ManagerDayScreen() -> Html {
                 })
             }} />
             <ErrorMessage error={(*error).clone()} />
-            <p class="nhsuk-body-s">{ format!("{} completed, {} in progress, {} still to come today.", day.completed, day.in_progress, scheduled) }</p>
+            <p class="nhsuk-body-s" id="day-counts">{ format!("{} completed, {} in progress, {} still to come today.", day.completed, day.in_progress, day.to_come) }</p>
             <ul class="ds-counts" aria-label="Show only">
-                { tile(DayPart::Chase, open_chase, "visits still to chase", "count-chase") }
-                { tile(DayPart::Attention, open_attention, "still need attention", "count-attention") }
-                { tile(DayPart::Watch, day.at_concern.len(), "people at concern", "count-watch") }
-                { tile(DayPart::Tablets, quiet.len(), "tablets to check", "count-tablets") }
-                { tile(DayPart::Ideas, day.ideas_to_review.len(), "ideas to review", "count-ideas") }
-                { tile(DayPart::Unanswered, day.unanswered.len(), "partners' answers overdue", "count-unanswered") }
-                { tile(DayPart::FollowUp, day.follow_ups_due, "ideas to follow up: did it help?", "count-follow-up") }
+                { tile(DayPart::Chase, open_chase, ("visit still to chase", "visits still to chase"), "count-chase") }
+                { tile(DayPart::Attention, open_attention, ("visit still needs attention", "visits still need attention"), "count-attention") }
+                { tile(DayPart::Watch, day.at_concern.len(), ("person at concern", "people at concern"), "count-watch") }
+                { tile(DayPart::Tablets, quiet.len(), ("tablet to check", "tablets to check"), "count-tablets") }
+                // Only ideas a carer marked "today": the rest wait in the list below them.
+                { tile(DayPart::Ideas, marked_today.len(), ("idea marked \"today\"", "ideas marked \"today\""), "count-ideas") }
+                { tile(DayPart::Unanswered, day.unanswered.len(), ("partner's answer overdue", "partners' answers overdue"), "count-unanswered") }
+                { tile(DayPart::FollowUp, day.follow_ups_due, ("idea to follow up: did it help?", "ideas to follow up: did it help?"), "count-follow-up") }
             </ul>
             <p class="nhsuk-body-s" id="count-late">{ format!("Late now: {}. Missed: {}.", day.late, day.missed) }</p>
             if only.is_some() {
@@ -158,6 +179,9 @@ pub fn ManagerDayScreen() -> Html {
                 <h2 id="count-attention-list">{"Needs attention"}</h2>
                 <p class="nhsuk-body-s">{ format!("Calls, scores and new signs since {}. Not yet reviewed first.", format::when(day.attention_since)) }</p>
                 if day.attention.is_empty() { <p>{"Nothing noticed in the last 24 hours that needs you."}</p> }
+                if day.attention.iter().any(|a| a.reason.contains("NEWS2")) {
+                    <p class="nhsuk-body-s ds-attribution">{ doorstep_model::news2::ATTRIBUTION }</p>
+                }
                 <ul class="nhsuk-list" id="attention">
                     { for day.attention.iter().map(|a| html! {
                         <li class={classes!("nhsuk-card", "ds-attention", (a.weight >= 3 && a.reviewed.is_none()).then_some("ds-attention--high"))}>
@@ -191,8 +215,8 @@ pub fn ManagerDayScreen() -> Html {
                         <ul class="nhsuk-list" id="quiet-tablets">
                             { for quiet.iter().map(|d| html! {
                                 <li>
-                                    <a class="ds-list-link" href="#devices" onclick={go(Route::Devices)}>{ d.name.clone() }</a>
-                                    { format!(" ({}): {}", d.staff_ref, quiet_reason(d)) }
+                                    <a class="ds-list-link" href="#devices" onclick={go(Route::Devices)}>{ whose(&names, d) }</a>
+                                    { format!(" ({}, called \u{201c}{}\u{201d}): {}", d.staff_ref, d.name, quiet_reason(d)) }
                                 </li>
                             }) }
                         </ul>
@@ -203,21 +227,16 @@ pub fn ManagerDayScreen() -> Html {
             }
             if shown(DayPart::Ideas) {
                 <h2 id="count-ideas-list">{"Ideas to review"}</h2>
-                if day.ideas_to_review.is_empty() { <p>{"No ideas waiting."}</p> }
+                if day.ideas_to_review.is_empty() {
+                    <p>{"No ideas waiting."}</p>
+                } else {
+                    <p class="nhsuk-body-s">{ format!(
+                        "{} marked \"today\" by the carer, first; {} more to review.",
+                        marked_today.len(), other_ideas
+                    ) }</p>
+                }
                 <ul class="nhsuk-list" id="ideas-to-review">
-                    { for day.ideas_to_review.iter().map(|i| html! {
-                        <li class="nhsuk-card ds-idea-card">
-                            <div class="nhsuk-card__content">
-                                <h3 class="nhsuk-card__heading nhsuk-heading-s">
-                                    <a href={format!("#idea/{}", i.id)} onclick={go(Route::Idea(i.id.clone()))}>{ i.summary.clone() }</a>
-                                </h3>
-                                <p class="nhsuk-card__description">
-                                    { i.person_name.as_ref().map(|n| format!("About {n}. ")).unwrap_or_default() }
-                                    { format!("From {}, {} ({})", i.author, format::when(i.created_at), i.urgency) }
-                                </p>
-                            </div>
-                        </li>
-                    }) }
+                    { for day.ideas_to_review.iter().map(idea_card) }
                 </ul>
             }
             if shown(DayPart::Unanswered) {
@@ -242,11 +261,39 @@ pub fn ManagerDayScreen() -> Html {
     }
 }
 
+/// How soon the carer asked for an idea to be looked at, in the words they chose from.
+fn urgency_words(code: &str) -> &str {
+    match code {
+        "urgent" => "marked today",
+        "soon" => "within days",
+        "routine" => "no rush",
+        other => other,
+    }
+}
+
+/// "Sam Taylor's tablet" (or "C001's tablet" before the directory names them); a manager's is
+/// their "device".
+fn whose(names: &StaffNames, device: &DeviceRow) -> String {
+    let who = names.name(&device.staff_ref).unwrap_or_else(|| device.staff_ref.clone());
+    let what = if device.role == Role::Carer { "tablet" } else { "device" };
+    format!("{who}\u{2019}s {what}")
+}
+
+/// A role as the office says it.
+fn role_word(role: Role) -> &'static str {
+    match role {
+        Role::Carer => "Carer",
+        Role::Manager => "Manager",
+        Role::Partner => "Partner",
+        Role::Commissioner => "Commissioner",
+    }
+}
+
 /// Why a tablet is on the list: not heard from, or holding records back.
 fn quiet_reason(device: &DeviceRow) -> String {
     let heard = match device.last_sync_at {
-        Some(at) => format!("last reached the office {}", format::when(at)),
-        None => "has never reached the office".to_string(),
+        Some(at) => format!("not heard from since {}", format::when(at)),
+        None => "never heard from".to_string(),
     };
     match device.held_back {
         0 => heard,
@@ -290,6 +337,7 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
     let out_of_area_reason = use_state(String::new);
     let reason = use_state(String::new);
     let error = use_state(|| None::<AppError>);
+    let names = use_staff_names();
     let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
     let idea = &s.insight;
     let share = {
@@ -359,6 +407,18 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             .collect(),
         _ => Vec::new(),
     };
+    // The field the device found a problem with, as the error summary links to it.
+    let partners_fieldset = match &*partners {
+        Load::Ready(list) if list.iter().any(|s| s.fits) => "partners-suggested",
+        _ => "partners-other",
+    };
+    let at_fault = error.as_ref().and_then(|e| e.field.as_deref()).and_then(|arg| match arg {
+        "summary" => Some(AttrValue::Static("edit-summary")),
+        "partners" => Some(AttrValue::Static(partners_fieldset)),
+        "out_of_area_reason" => Some(AttrValue::Static("out-of-area-reason")),
+        "reason" => Some(AttrValue::Static("decline-reason")),
+        _ => None,
+    });
     let (label, tag) = format::status_tag(idea.status.code());
     let open = matches!(idea.status.code(), "submitted" | "reviewed" | "shared");
     let edit_form = match &*editing {
@@ -385,12 +445,8 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                         editing.set(Some(d));
                     }
                 });
-                html! {
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for={id}>{ label }</label>
-                        <input class="nhsuk-input" {id} value={value.to_string()} {oninput} />
-                    </div>
-                }
+                let problem = if id == "edit-summary" { problem_with(&error, "summary") } else { None };
+                text_field(id, label, None, value, oninput, TextBox::Line, problem)
             };
             let save = {
                 let (ctx, error, screen, editing, args) =
@@ -420,20 +476,21 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
             <p><strong class={classes!("nhsuk-tag", tag)} id="idea-status">{ label }</strong></p>
             <dl class="nhsuk-summary-list">
                 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"About"}</dt><dd class="nhsuk-summary-list__value">{ s.person_name.clone().unwrap_or_else(|| "No one in particular".into()) }</dd></div>
-                <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"From"}</dt><dd class="nhsuk-summary-list__value">{ format!("{}, {}", idea.author, format::when(idea.created_at)) }</dd></div>
+                <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"From"}</dt><dd class="nhsuk-summary-list__value">{ format!("{}, {}", names.label(idea.author.as_str()), format::when(idea.created_at)) }</dd></div>
                 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"What they saw"}</dt><dd class="nhsuk-summary-list__value">{ idea.detail.clone() }</dd></div>
                 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"What could be done"}</dt><dd class="nhsuk-summary-list__value">{ idea.suggested_action.clone() }</dd></div>
                 <div class="nhsuk-summary-list__row"><dt class="nhsuk-summary-list__key">{"Who could help"}</dt><dd class="nhsuk-summary-list__value">{ idea.who_could_act.iter().map(|k| k.label()).collect::<Vec<_>>().join(", ") }</dd></div>
             </dl>
+            // One summary for the page's forms (the wording, sharing, declining), above them all.
+            <ErrorMessage error={(*error).clone()} field={at_fault} />
             if open { { edit_form } }
             if !s.shared.is_empty() {
                 <h2>{"Shared with"}</h2>
                 <div id="shared-with"><SharedList items={s.shared.clone()} on_stop={Some(stop_sharing)} /></div>
             } else if !idea.shares.is_empty() {
                 <h2>{"Shared with"}</h2>
-                <ul id="shared-with">{ for idea.shares.iter().map(|sh| html! { <li>{ format!("{}: {} (by {}, {})", sh.partner.name, sh.purpose, sh.shared_by, format::when(sh.at)) }</li> }) }</ul>
+                <ul id="shared-with">{ for idea.shares.iter().map(|sh| html! { <li>{ format!("{}: {} (by {}, {})", sh.partner.name, sh.purpose, names.label(sh.shared_by.as_str()), format::when(sh.at)) }</li> }) }</ul>
             }
-            <ErrorMessage error={(*error).clone()} />
             if open {
                 <h2>{"Share with partners"}</h2>
                 if let Some(why) = &s.cannot_share {
@@ -446,26 +503,24 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                             let (fit, rest): (Vec<&Suggestion>, Vec<&Suggestion>) = list.iter().partition(|s| s.fits);
                             html! { <>
                                 if !fit.is_empty() {
-                                    { choices("partners-suggested", "Suggested for this idea", Answers::Any, fit.into_iter().map(partner_choice).collect()) }
+                                    { choices_with_error("partners-suggested", "Suggested for this idea", Answers::Any, fit.into_iter().map(partner_choice).collect(), problem_with(&error, "partners")) }
                                 }
                                 if !rest.is_empty() {
-                                    { choices("partners-other", if list.iter().any(|s| s.fits) { "Other partners" } else { "Who should receive it?" }, Answers::Any, rest.into_iter().map(partner_choice).collect()) }
+                                    { choices_with_error("partners-other", if list.iter().any(|s| s.fits) { "Other partners" } else { "Who should receive it?" }, Answers::Any, rest.into_iter().map(partner_choice).collect(),
+                                        problem_with(&error, "partners").filter(|_| partners_fieldset == "partners-other")) }
                                 }
                             </> }
                         }
                         other => loading_or_failed(other),
                     } }
                     if !chosen_far.is_empty() {
-                        <div class="nhsuk-form-group">
-                            <label class="nhsuk-label" for="out-of-area-reason">{ format!("Why share with {} out of area?", chosen_far.join(" and ")) }</label>
-                            <div class="nhsuk-hint" id="out-of-area-reason-hint">{"They do not cover where the person lives. Say why they are the right people, for example: the person is moving there."}</div>
-                            <input class="nhsuk-input" id="out-of-area-reason" aria-describedby="out-of-area-reason-hint" value={(*out_of_area_reason).clone()} oninput={let r = out_of_area_reason.clone(); Callback::from(move |e: InputEvent| r.set(input_value(&e)))} />
-                        </div>
+                        { text_field("out-of-area-reason", &format!("Why share with {} out of area?", chosen_far.join(" and ")),
+                            Some("They do not cover where the person lives. Say why they are the right people, for example: the person is moving there."),
+                            &out_of_area_reason, { let r = out_of_area_reason.clone(); Callback::from(move |e: InputEvent| r.set(input_value(&e))) },
+                            TextBox::Line, problem_with(&error, "out_of_area_reason")) }
                     }
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for="purpose">{"Why you are sharing it (the partner sees this)"}</label>
-                        <input class="nhsuk-input" id="purpose" value={(*purpose).clone()} oninput={let p = purpose.clone(); Callback::from(move |e: InputEvent| p.set(input_value(&e)))} />
-                    </div>
+                    { text_field("purpose", "Why you are sharing it (the partner sees this)", None, &purpose,
+                        { let p = purpose.clone(); Callback::from(move |e: InputEvent| p.set(input_value(&e))) }, TextBox::Line, problem_with(&error, "purpose")) }
                     <div class="nhsuk-form-group">
                         <div class="nhsuk-checkboxes">
                             <div class="nhsuk-checkboxes__item ds-check">
@@ -480,10 +535,8 @@ pub fn IdeaReview(props: &IdeaProps) -> Html {
                     <button type="button" class="nhsuk-button" id="share" onclick={share}>{"Share"}</button>
                 }
                 <h2>{"Or decline it"}</h2>
-                <div class="nhsuk-form-group">
-                    <label class="nhsuk-label" for="decline-reason">{"Reason (the carer sees this)"}</label>
-                    <input class="nhsuk-input" id="decline-reason" value={(*reason).clone()} oninput={let r = reason.clone(); Callback::from(move |e: InputEvent| r.set(input_value(&e)))} />
-                </div>
+                { text_field("decline-reason", "Reason (the carer sees this)", None, &reason,
+                    { let r = reason.clone(); Callback::from(move |e: InputEvent| r.set(input_value(&e))) }, TextBox::Line, problem_with(&error, "reason")) }
                 <button type="button" class="nhsuk-button nhsuk-button--secondary" id="decline" onclick={decline}>{"Decline"}</button>
             }
         </>
@@ -559,6 +612,7 @@ pub fn Devices() -> Html {
     let role = use_state(|| Role::Carer);
     let code = use_state(|| None::<EnrolmentCode>);
     let error = use_state(|| None::<AppError>);
+    let names = use_staff_names();
     let ask_again = {
         let (ctx, error, list, asked) = (ctx.clone(), error.clone(), list.clone(), asked.clone());
         Callback::from(move |_: MouseEvent| {
@@ -587,16 +641,13 @@ pub fn Devices() -> Html {
             <h1 class="ds-title">{"Devices"}</h1>
             <h2>{"Set up a new tablet"}</h2>
             <p>{"Create a one-time code for a member of staff. It works once, for 24 hours."}</p>
-            <ErrorMessage error={(*error).clone()} />
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="staff-ref">{"Staff reference"}</label>
-                <input class="nhsuk-input nhsuk-input--width-10" id="staff-ref" value={(*staff).clone()} oninput={let s = staff.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e)))} />
-            </div>
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="staff-name">{"Their name, as colleagues know them"}</label>
-                <div class="nhsuk-hint" id="staff-name-hint">{"For example, Sam Taylor. It goes in the directory, so the tablet and the office's lists show their name."}</div>
-                <input class="nhsuk-input nhsuk-input--width-20" id="staff-name" aria-describedby="staff-name-hint" value={(*staff_name).clone()} oninput={let s = staff_name.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e)))} />
-            </div>
+            <ErrorMessage error={(*error).clone()} field={problem_with(&error, "staff_name").map(|_| AttrValue::Static("staff-name"))} />
+            { text_field("staff-ref", "Staff reference", None, &staff,
+                { let s = staff.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e))) }, TextBox::Width(10), problem_with(&error, "staff_ref")) }
+            { text_field("staff-name", "Their name, as colleagues know them",
+                Some("For example, Sam Taylor. It goes in the directory, so the tablet and the office's lists show their name."),
+                &staff_name, { let s = staff_name.clone(); Callback::from(move |e: InputEvent| s.set(input_value(&e))) },
+                TextBox::Width(20), problem_with(&error, "staff_name")) }
             { choices("role", "Their role", Answers::OneInline, vec![role_choice(Role::Carer, "Carer"), role_choice(Role::Manager, "Manager")]) }
             <button type="button" class="nhsuk-button" id="create-code" onclick={create}>{"Create code"}</button>
             if let Some(c) = &*code {
@@ -632,8 +683,8 @@ pub fn Devices() -> Html {
                                 html! {
                                     <tr class="nhsuk-table__row">
                                         <td class="nhsuk-table__cell">{ d.name.clone() }</td>
-                                        <td class="nhsuk-table__cell">{ d.staff_ref.clone() }</td>
-                                        <td class="nhsuk-table__cell">{ d.role.code() }</td>
+                                        <td class="nhsuk-table__cell">{ names.label(&d.staff_ref) }</td>
+                                        <td class="nhsuk-table__cell">{ role_word(d.role) }</td>
                                         <td class="nhsuk-table__cell">
                                             { d.last_sync_at.map(format::when).unwrap_or_else(|| "Never".into()) }
                                             if d.held_back > 0 {
@@ -673,7 +724,7 @@ pub fn Devices() -> Html {
                                     };
                                     html! {
                                         <tr class="nhsuk-table__row">
-                                            <td class="nhsuk-table__cell">{ format!("{} ({})", d.name, d.staff_ref) }</td>
+                                            <td class="nhsuk-table__cell">{ format!("{} ({})", d.name, names.label(&d.staff_ref)) }</td>
                                             <td class="nhsuk-table__cell">{ h.what.clone() }</td>
                                             <td class="nhsuk-table__cell">{ format!("The server said {}.", h.reason) }</td>
                                             <td class="nhsuk-table__cell">{ format::when(h.since) }</td>

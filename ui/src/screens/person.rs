@@ -13,7 +13,8 @@ use yew::prelude::*;
 use crate::app::{Ctx, Route};
 use crate::format;
 use crate::widgets::{
-    Answers, BackLink, Choice, ErrorMessage, Load, PlanNote, act, choices, input_value, loading_or_failed, use_command,
+    Answers, BackLink, Choice, ErrorMessage, Load, PlanNote, TextBox, act, choices, input_value, loading_or_failed,
+    problem_with, route_href, text_field, use_command, use_staff_names,
 };
 
 #[derive(Properties, PartialEq)]
@@ -26,6 +27,7 @@ pub fn PersonPage(props: &Props) -> Html {
     let ctx = use_context::<Ctx>().expect("inside the app context");
     let (loaded, _) = use_command::<GetPerson>(PersonArgs { person_id: props.person_id.to_string() });
     let edited = use_state(|| None::<PersonOverview>);
+    let names = use_staff_names();
     let Load::Ready(loaded_overview) = &*loaded else { return loading_or_failed(&loaded) };
     let overview = (*edited).as_ref().unwrap_or(loaded_overview);
     let on_saved = {
@@ -35,7 +37,9 @@ pub fn PersonPage(props: &Props) -> Html {
     let p = &overview.person;
     let consent = |label: &str, record: &Option<ConsentRecord>| {
         let text = match record {
-            Some(r) if r.given => format!("Yes, recorded by {} on {}", r.recorded_by, format::when(r.recorded_at)),
+            Some(r) if r.given => {
+                format!("Yes, recorded by {} on {}", names.label(r.recorded_by.as_str()), format::when(r.recorded_at))
+            }
             Some(_) => "No: they said no".to_string(),
             None => "Not asked yet".to_string(),
         };
@@ -80,7 +84,7 @@ pub fn PersonPage(props: &Props) -> Html {
                     <ul>{ for p.known_risks.iter().map(|r| html! { <li>{ r.clone() }</li> }) }</ul>
                 </div>
             }
-            <Baselines overview={overview.clone()} />
+            <Baselines overview={overview.clone()} names={names.clone()} />
             <h2>{"Contacts"}</h2>
             if p.key_contacts.is_empty() { <p>{"None recorded."}</p> }
             <ul class="nhsuk-list">
@@ -103,12 +107,13 @@ pub fn PersonPage(props: &Props) -> Html {
             }
             <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={new_idea}>{"Record an idea"}</button>
             <h2>{"Past visits"}</h2>
-            <table class="nhsuk-table">
+            <table class="nhsuk-table" id="past-visits">
                 <thead class="nhsuk-table__head"><tr><th>{"When"}</th><th>{"Status"}</th><th>{"Noticed"}</th><th>{"NEWS2"}</th></tr></thead>
                 <tbody class="nhsuk-table__body">
                     { for overview.timeline.iter().take(20).map(|t| html! {
                         <tr class="nhsuk-table__row">
-                            <td class="nhsuk-table__cell">{ format::when(t.starts_at) }</td>
+                            // Every visit on the timeline is on this device: it opens (read-only once done).
+                            <td class="nhsuk-table__cell">{ visit_link(&ctx.go, t) }</td>
                             <td class="nhsuk-table__cell">{ format::status_tag(&t.status).0 }</td>
                             <td class="nhsuk-table__cell">{ t.soft_signs.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ") }</td>
                             <td class="nhsuk-table__cell">{ t.news2_total.map(|n| if t.news2_incomplete { format!("at least {n}") } else { n.to_string() }).unwrap_or_default() }</td>
@@ -116,8 +121,23 @@ pub fn PersonPage(props: &Props) -> Html {
                     }) }
                 </tbody>
             </table>
+            if overview.timeline.iter().take(20).any(|t| t.news2_total.is_some()) {
+                <p class="nhsuk-body-s ds-attribution">{ doorstep_model::news2::ATTRIBUTION }</p>
+            }
         </>
     }
+}
+
+/// A past visit's time as a link to the visit.
+fn visit_link(go: &Callback<Route>, t: &TimelineEntry) -> Html {
+    let route = Route::Visit(t.visit_id.clone());
+    let href = route_href(&route);
+    let go = go.clone();
+    let onclick = Callback::from(move |e: MouseEvent| {
+        e.prevent_default();
+        go.emit(route.clone());
+    });
+    html! { <a class="ds-past-visit" {href} {onclick}>{ format::when(t.starts_at) }</a> }
 }
 
 #[derive(Properties, PartialEq)]
@@ -248,6 +268,9 @@ fn Chart(props: &ChartProps) -> Html {
                     }) }
                 </tbody>
             </table>
+            if !scored.is_empty() {
+                <p class="nhsuk-body-s ds-attribution">{ doorstep_model::news2::ATTRIBUTION }</p>
+            }
         </figure>
     }
 }
@@ -363,13 +386,11 @@ fn PlanForm(props: &PlanProps) -> Html {
         <details class="nhsuk-details">
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Their plan if they become unwell (ReSPECT, DNACPR…)"}</span></summary>
             <div class="nhsuk-details__text">
-                <ErrorMessage error={(*error).clone()} />
+                <ErrorMessage error={(*error).clone()} field={problem_with(&error, "summary").map(|_| AttrValue::Static("plan-summary"))} />
                 { choices("plan-kind", "Which plan?", Answers::One, PlanKind::ALL.into_iter().map(choice).collect()) }
-                <div class="nhsuk-form-group">
-                    <label class="nhsuk-label" for="plan-summary">{"What a carer must know, in the plan's words"}</label>
-                    <div class="nhsuk-hint">{"Like: for treatment at home, would not want hospital; phone the district nurses on 01632 960 456"}</div>
-                    <textarea class="nhsuk-textarea" id="plan-summary" rows="3" value={(*summary).clone()} oninput={on_summary} />
-                </div>
+                { text_field("plan-summary", "What a carer must know, in the plan's words",
+                    Some("Like: for treatment at home, would not want hospital; phone the district nurses on 01632 960 456"),
+                    &summary, on_summary, TextBox::Lines(3), problem_with(&error, "summary")) }
                 <div class="ds-buttons">
                     <button type="button" class="nhsuk-button" id="save-plan" onclick={save(*kind)}>{"Save the plan"}</button>
                     if props.current.is_some() {
@@ -416,16 +437,15 @@ fn ConsentForm(props: &ConsentProps) -> Html {
         <details class="nhsuk-details">
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Record consent to share"}</span></summary>
             <div class="nhsuk-details__text">
-                <ErrorMessage error={(*error).clone()} />
+                <ErrorMessage error={(*error).clone()} field={problem_with(&error, "note").map(|_| AttrValue::Static("consent-note"))} />
                 { choices("consent-sector", "Sharing with", Answers::OneInline, vec![
                     choice(Sector::Nhs, "The NHS"),
                     choice(Sector::Council, "The council"),
                     choice(Sector::VoluntarySector, "Voluntary groups"),
                 ]) }
-                <div class="nhsuk-form-group">
-                    <label class="nhsuk-label" for="consent-note">{"How it was discussed, and with whom"}</label>
-                    <input class="nhsuk-input" id="consent-note" value={(*note).clone()} oninput={let n = note.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e)))} />
-                </div>
+                { text_field("consent-note", "How it was discussed, and with whom", None, &note,
+                    { let n = note.clone(); Callback::from(move |e: InputEvent| n.set(input_value(&e))) },
+                    TextBox::Line, problem_with(&error, "note")) }
                 <div class="ds-buttons">{ record(true, "They agreed") }{ record(false, "They said no") }</div>
             </div>
         </details>
@@ -435,6 +455,7 @@ fn ConsentForm(props: &ConsentProps) -> Html {
 #[derive(Properties, PartialEq)]
 struct BaselinesProps {
     overview: PersonOverview,
+    names: crate::widgets::StaffNames,
 }
 
 /// What is usual for them, with who noted it: the oxygen scale NEWS2 uses, pregnancy, and the
@@ -442,7 +463,8 @@ struct BaselinesProps {
 #[component]
 fn Baselines(props: &BaselinesProps) -> Html {
     let p = &props.overview.person;
-    let today = chrono::Utc::now().date_naive();
+    // The review falls due on a UK day, not a UTC one.
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
     let oxygen = match (p.spo2_scale, &p.scale2) {
         (SpO2Scale::Scale1, _) => "Scale 1: the usual target (96% or more)".to_string(),
         (SpO2Scale::Scale2, Some(setting)) => format!("Scale 2: a target of 88–92%, {}", setting.describe()),
@@ -472,7 +494,7 @@ fn Baselines(props: &BaselinesProps) -> Html {
                         <dd class="nhsuk-summary-list__value">
                             { u.usual.clone() }
                             if let (Some(by), Some(at)) = (&u.recorded_by, u.recorded_at) {
-                                <br /><span class="nhsuk-hint">{ format!("Noted by {} on {}", by.as_str(), format::when(at)) }</span>
+                                <br /><span class="nhsuk-hint">{ format!("Noted by {} on {}", props.names.label(by.as_str()), format::when(at)) }</span>
                             }
                         </dd>
                     </div>
@@ -545,13 +567,23 @@ fn BaselinesForm(props: &BaselinesFormProps) -> Html {
             }
             state.set(all);
         });
-        html! {
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for={id.clone()}>{ sign.label() }</label>
-                <input class="nhsuk-input" id={id} type="text" value={usual.get(i).cloned().unwrap_or_default()} {oninput} />
-            </div>
-        }
+        let problem = problem_with(&error, &format!("usual.{}", sign.code()));
+        text_field(
+            &id,
+            sign.label(),
+            None,
+            usual.get(i).map(String::as_str).unwrap_or_default(),
+            oninput,
+            TextBox::Line,
+            problem,
+        )
     };
+    // The field the device found a problem with, as the error summary links to it.
+    let at_fault = error.as_ref().and_then(|e| e.field.as_deref()).and_then(|arg| match arg {
+        "scale2_set_by" => Some("scale2-set-by".to_string()),
+        "scale2_review_on" => Some("scale2-review-on".to_string()),
+        other => other.strip_prefix("usual.").map(|code| format!("usual-{code}")),
+    });
     let on_pregnant = {
         let pregnant = pregnant.clone();
         Callback::from(move |_: Event| pregnant.set(!*pregnant))
@@ -560,7 +592,7 @@ fn BaselinesForm(props: &BaselinesFormProps) -> Html {
         <details class="nhsuk-details">
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Change what is usual for them (oxygen scale, pregnancy, soft signs)"}</span></summary>
             <div class="nhsuk-details__text">
-                <ErrorMessage error={(*error).clone()} />
+                <ErrorMessage error={(*error).clone()} field={at_fault.map(AttrValue::from)} />
                 <fieldset class="nhsuk-fieldset">
                     <legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s">{"Which oxygen scale does NEWS2 use for them?"}</legend>
                     <div class="nhsuk-hint">{"Scale 2 only when a clinician has set a target of 88–92%, usually for COPD. Say who, from their letter or plan."}</div>
@@ -570,19 +602,11 @@ fn BaselinesForm(props: &BaselinesFormProps) -> Html {
                     </div>
                 </fieldset>
                 if *scale == SpO2Scale::Scale2 {
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for="scale2-set-by">{"Which clinician set it"}</label>
-                        <div class="nhsuk-hint">{"Like: Dr A Shah, community respiratory team"}</div>
-                        <input class="nhsuk-input" id="scale2-set-by" type="text" value={(*set_by).clone()} oninput={text(&set_by)} />
-                    </div>
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for="scale2-set-on">{"When it was set"}</label>
-                        <input class="nhsuk-input nhsuk-input--width-10" id="scale2-set-on" type="date" value={(*set_on).clone()} oninput={text(&set_on)} />
-                    </div>
-                    <div class="nhsuk-form-group">
-                        <label class="nhsuk-label" for="scale2-review-on">{"When it is due for review"}</label>
-                        <input class="nhsuk-input nhsuk-input--width-10" id="scale2-review-on" type="date" value={(*review_on).clone()} oninput={text(&review_on)} />
-                    </div>
+                    { text_field("scale2-set-by", "Which clinician set it", Some("Like: Dr A Shah, community respiratory team"),
+                        &set_by, text(&set_by), TextBox::Line, problem_with(&error, "scale2_set_by")) }
+                    { text_field("scale2-set-on", "When it was set", None, &set_on, text(&set_on), TextBox::Date, None) }
+                    { text_field("scale2-review-on", "When it is due for review", None, &review_on, text(&review_on),
+                        TextBox::Date, problem_with(&error, "scale2_review_on")) }
                 }
                 <div class="nhsuk-checkboxes">
                     <div class="nhsuk-checkboxes__item">

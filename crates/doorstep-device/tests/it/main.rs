@@ -8,6 +8,7 @@ mod early_warning;
 mod escalation;
 mod follow_up;
 mod office_day;
+mod office_day;
 mod outcomes;
 mod pins;
 mod routing;
