@@ -436,6 +436,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.click_labelled(".ds-nav-link", "Today").await;
     manager.click_labelled("#attention .ds-attention a", "Margaret").await;
     manager.wait("#visit-status").await;
+    manager.shot("44-manager-visit").await;
     manager.click_labelled("button", "About Margaret").await;
     manager.wait_text("#baselines", "Oxygen scale").await;
     let _ = manager
@@ -452,6 +453,22 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.wait_text("#baselines", "Scale 2").await;
     manager.shot("42-manager-person-plan-scale2").await;
     manager.client.close().await.expect("close the office app");
+
+    // The council answers Peggy's idea: Sam sees it on Today, with a count on "My ideas".
+    partner_hub
+        .respond(&ola, shared_ids[0], doorstep_model::shared::ResponseOutcome::ActionTaken, "OT visit booked for Tuesday")
+        .await
+        .expect("the council answers");
+    let carer = Screens { client: open_app(&driver, app(), &tablet).await, dir: shots.clone() };
+    let _ = carer.client.set_window_size(768, 1024).await;
+    carer.unlock(PIN).await;
+    carer.click(".ds-sync__button").await;
+    carer.wait_text("#sync-status", "Synced").await;
+    let banner = carer.wait_text("#new-replies", "answered").await;
+    assert!(banner.contains("Action taken"), "{banner}");
+    carer.wait(".ds-nav-count").await;
+    carer.shot("43-carer-partner-answered").await;
+    carer.client.close().await.expect("close the tablet app");
 
     // A new tablet, before it is set up.
     let fresh = work.path().join("fresh");
