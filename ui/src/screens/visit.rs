@@ -1012,7 +1012,7 @@ fn Advice(props: &AdviceProps) -> Html {
             if screen.scored_without_record {
                 <p>{"Scored as an adult on the usual oxygen scale: this person's record has not reached this tablet yet."}</p>
             }
-            <p class="nhsuk-body-s ds-attribution">{"NEWS2: Royal College of Physicians, National Early Warning Score (NEWS) 2, 2017."}</p>
+            <p class="nhsuk-body-s ds-attribution">{ doorstep_model::news2::ATTRIBUTION }</p>
         </>
     });
     // The heading comes from the advice itself (`Escalation::heading`), so it says what the
@@ -1641,7 +1641,10 @@ fn LastVisit(props: &LastVisitProps) -> Html {
                 if !h.changes.is_empty() {
                     <p><strong>{"Noticed: "}</strong>{ h.changes.join("; ") }</p>
                 }
-                if let Some(score) = &h.news2 { <p><strong>{"Readings: "}</strong>{ score.clone() }</p> }
+                if let Some(score) = &h.news2 {
+                    <p><strong>{"Readings: "}</strong>{ score.clone() }</p>
+                    <p class="nhsuk-body-s ds-attribution">{ doorstep_model::news2::ATTRIBUTION }</p>
+                }
                 { for h.calls.iter().map(|c| html! { <p><strong>{"Call: "}</strong>{ c.clone() }</p> }) }
                 { for h.outcomes.iter().map(|o| html! { <p><strong>{"What happened: "}</strong>{ o.clone() }</p> }) }
             </div>
