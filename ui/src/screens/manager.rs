@@ -567,27 +567,30 @@ pub fn Import() -> Html {
             <BackLink to={ctx.home()} label="Back to today" />
             <h1 class="ds-title">{"Import people or a rota"}</h1>
             <p>{"Paste a CSV file. Every row is checked first: if any row has a problem, nothing is imported and each problem is listed."}</p>
-            { choices("csv-kind", "What is in the file?", Answers::OneInline, vec![choice(CsvKind::People, "People"), choice(CsvKind::Rota, "Rota")]) }
             <ErrorMessage error={(*error).clone()} />
-            <div class="nhsuk-form-group">
-                <label class="nhsuk-label" for="csv">{"CSV text"}</label>
-                <textarea class="nhsuk-textarea" id="csv" rows="10" value={(*text).clone()} oninput={let t = text.clone(); Callback::from(move |e: InputEvent| t.set(input_value(&e)))} />
-            </div>
+            // Refused rows: one summary at the top of the form, each problem a link to the text.
+            if let Some(ImportOutcome::Refused { errors }) = &*outcome {
+                <div class="nhsuk-error-summary" role="alert" id="import-problems">
+                    <h2 class="nhsuk-error-summary__title">{ format!("Nothing was imported: {} problem{} to fix", errors.len(), if errors.len() == 1 { "" } else { "s" }) }</h2>
+                    <ul class="nhsuk-list nhsuk-error-summary__list">
+                        { for errors.iter().map(|e| html! {
+                            <li><a href="#csv" onclick={Callback::from(|ev: MouseEvent| { ev.prevent_default(); crate::widgets::focus("csv"); })}>
+                                { format!("Line {}: {}", e.line, e.problem) }
+                            </a></li>
+                        }) }
+                    </ul>
+                </div>
+            }
+            { choices("csv-kind", "What is in the file?", Answers::OneInline, vec![choice(CsvKind::People, "People"), choice(CsvKind::Rota, "Rota")]) }
+            { text_field("csv", "CSV text", None, &text, { let t = text.clone(); Callback::from(move |e: InputEvent| t.set(input_value(&e))) },
+                TextBox::Lines(10), match &*outcome {
+                    Some(ImportOutcome::Refused { .. }) => Some("Fix the lines listed at the top, then import again"),
+                    _ => None,
+                }) }
             <button type="button" class="nhsuk-button" id="import" onclick={run}>{"Import"}</button>
-            { match &*outcome {
-                None => html! {},
-                Some(ImportOutcome::Imported { created, updated }) => html! {
-                    <div class="nhsuk-inset-text" role="status"><p>{ format!("Imported: {created} new, {updated} updated.") }</p></div>
-                },
-                Some(ImportOutcome::Refused { errors }) => html! {
-                    <div class="nhsuk-error-summary" role="alert">
-                        <h2 class="nhsuk-error-summary__title">{ format!("Nothing was imported: {} problem{} to fix", errors.len(), if errors.len() == 1 { "" } else { "s" }) }</h2>
-                        <ul class="nhsuk-list nhsuk-error-summary__list">
-                            { for errors.iter().map(|e| html! { <li>{ format!("Line {}: {}", e.line, e.problem) }</li> }) }
-                        </ul>
-                    </div>
-                },
-            } }
+            if let Some(ImportOutcome::Imported { created, updated }) = &*outcome {
+                <div class="nhsuk-inset-text" role="status"><p>{ format!("Imported: {created} new, {updated} updated.") }</p></div>
+            }
         </>
     }
 }
