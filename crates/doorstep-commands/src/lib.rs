@@ -308,7 +308,8 @@ pub struct CheckOutArgs {
 pub struct RecordCallArgs {
     pub visit_id: String,
     pub to: CallTarget,
-    /// Who, when `to` is someone else.
+    /// Who, when `to` is someone else; for the GP practice and the area's services the device
+    /// fills in the name from the person's record or the directory when this is empty.
     #[serde(default)]
     pub to_name: String,
     #[serde(default)]
@@ -317,6 +318,10 @@ pub struct RecordCallArgs {
     /// What was agreed: "GP visiting by 14:00", "check again at 13:00".
     #[serde(default)]
     pub detail: String,
+    /// When they phoned, if not just now (a call made before they could record it). Not in
+    /// the future, nor more than 12 hours before the visit's check-in.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// What the last carer saw, at the top of the next visit.

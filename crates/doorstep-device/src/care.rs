@@ -79,13 +79,28 @@ impl Device {
         if !args.confirmed {
             let shown = self.visit(&args.visit_id).await?;
             let mut before_you_go = Vec::new();
+            // 999 advice is done only by a 999 call (or an ambulance on its way); "phone now" only
+            // by a call to a clinician, not the office alone.
             if let Some(advice) = shown.advice.as_ref().filter(|a| a.level.needs_a_call())
-                && !shown.note.calls.iter().any(|c| c.got_through())
+                && !shown.note.calls.iter().any(|c| c.answers(advice.level))
             {
-                before_you_go.push(format!(
-                    "You were told to phone ({}), and no call is recorded. Record the call, or phone now.",
-                    advice.who_to_phone
-                ));
+                before_you_go.push(if shown.note.calls.iter().any(|c| c.got_through()) {
+                    if advice.level == EscalationLevel::Emergency999 {
+                        "You were told to phone 999, and no 999 call is recorded. Phone 999 now, or record the call."
+                            .to_string()
+                    } else {
+                        format!(
+                            "You were told to phone a clinician ({}), and no call to one is recorded: telling the \
+                             office is not enough. Phone now, or record the call.",
+                            advice.who_to_phone
+                        )
+                    }
+                } else {
+                    format!(
+                        "You were told to phone ({}), and no call is recorded. Record the call, or phone now.",
+                        advice.who_to_phone
+                    )
+                });
             }
             let unmarked = shown.visit.tasks.iter().filter(|t| t.outcome.is_none()).count();
             if unmarked > 0 {
@@ -120,10 +135,20 @@ impl Device {
             }
         }
         let who = self.unlocked().await?;
+        let now = self.now();
+        let (at, to_name) = {
+            let store = self.db().await?;
+            let visit: Visit = store.get(&args.visit_id).map_err(storage_error)?;
+            let at = call_time(args.at, now, &visit)?;
+            // The name of the service phoned, as the person's record or the directory has it, so
+            // the office reads "Phoned Riverside Surgery", not "Phoned GP practice".
+            let to_name = if to_name.is_empty() { service_name(&store, &visit, args.to)? } else { to_name };
+            (at, to_name)
+        };
         let call = CallRecord {
             to: args.to,
             to_name,
-            at: Utc::now(),
+            at,
             spoke_to: args.spoke_to.trim().to_string(),
             outcome: args.outcome,
             detail: args.detail.trim().to_string(),
@@ -441,11 +466,13 @@ fn handover(
     directory: &doorstep_model::Directory,
     visit: &Visit,
     person: Option<&Person>,
-    context: &news2::ScoringContext,
 ) -> Result<Option<Handover>, AppError> {
     let Some((before, note)) = store.note_before(&visit.person_id.to_string(), visit).map_err(storage_error)? else {
         return Ok(None);
     };
+    // That visit's readings are scored as they were on its own UK day.
+    let day = before.as_ref().map(Visit::day).unwrap_or_else(|| visit.day());
+    let context = &person.map(|p| p.scoring_context(day)).unwrap_or_default();
     // Who wrote it, else who was on the visit; when that visit was, else when it was written.
     let written = note.authors.iter().map(|a| a.first_edit).min();
     let by: Vec<String> = if note.authors.is_empty() {
@@ -479,6 +506,54 @@ fn handover(
     }))
 }
 
+/// The most before a visit's check-in a call recorded with it may have been made.
+const CALL_BEFORE_CHECK_IN_HOURS: i64 = 12;
+
+/// When the carer says they phoned (`given`), else now: not in the future (a minute's grace for
+/// the clock), nor more than 12 hours before the visit's check-in (its start, if not checked in).
+fn call_time(
+    given: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+    visit: &Visit,
+) -> Result<chrono::DateTime<Utc>, AppError> {
+    let Some(at) = given else { return Ok(now) };
+    if at > now + chrono::Duration::minutes(1) {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            format!("{} is later than now: give the time you phoned.", doorstep_model::note::uk_clock(at)),
+        ));
+    }
+    let began = visit.checked_in_at.unwrap_or(visit.window.start);
+    if began - at > chrono::Duration::hours(CALL_BEFORE_CHECK_IN_HOURS) {
+        return Err(AppError::new(
+            ErrorCode::Invalid,
+            format!(
+                "That time is more than {CALL_BEFORE_CHECK_IN_HOURS} hours before this visit began: give the \
+                 time you phoned."
+            ),
+        ));
+    }
+    Ok(at)
+}
+
+/// The name of the service a carer phoned, where this device knows it: the person's GP practice
+/// from their record, or the area's service of that kind from the provider's directory (the
+/// first covering the person's postcode). Empty when unknown.
+fn service_name(store: &Store, visit: &Visit, to: CallTarget) -> Result<String, AppError> {
+    let person = match store.get::<Person>(&visit.person_id.to_string()) {
+        Ok(p) => Some(p),
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(storage_error(e)),
+    };
+    if to == CallTarget::GpPractice {
+        return Ok(person.map(|p| p.gp_practice.trim().to_string()).unwrap_or_default());
+    }
+    let Some(kind) = to.service_kind() else { return Ok(String::new()) };
+    let directory = crate::directory::directory_of(store)?;
+    let postcode = person.as_ref().map(|p| p.address.postcode.as_str()).unwrap_or_default();
+    Ok(directory.services_for(postcode).find(|s| s.kind == kind).map(|s| s.name.trim().to_string()).unwrap_or_default())
+}
+
 /// A carer edits only visits they are on; a manager any.
 pub(crate) fn ensure_on_visit(who: &Who, visit: &Visit) -> Result<(), AppError> {
     if who.role == Role::Manager || visit.carers.iter().any(|c| c.as_str() == who.staff_ref) {
@@ -507,10 +582,11 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
         }
         Err(e) => return Err(storage_error(e)),
     };
-    let today = uk_today(Utc::now());
+    // Age (and so whether NEWS2 applies) is worked out on the visit's UK day, not the tablet's.
+    let day = visit.day();
     // Advice never waits for the person's record to sync: without it the readings are scored as
     // an adult's on Scale 1 (the screen says so).
-    let context = person.as_ref().map(|p| p.scoring_context(today)).unwrap_or_default();
+    let context = person.as_ref().map(|p| p.scoring_context(day)).unwrap_or_default();
     let news2 = note.vitals.as_ref().filter(|v| !v.is_empty()).and_then(|v| news2::assess(v, &context).ok());
     let advice = escalation::advice(news2.as_ref(), &note.soft_signs);
     let scored_without_record = person.is_none() && news2.is_some();
@@ -528,13 +604,13 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
     let directory = crate::directory::directory_of(store)?;
     let mut phones = advice
         .as_ref()
-        .map(|advice| directory.who_to_phone(advice.level, person.as_ref()))
+        .map(|advice| directory.who_to_phone_for(advice, person.as_ref()))
         .unwrap_or_default()
         .into_iter();
     let phone_first = phones.next();
     let then_phone = phones.collect();
     let office = directory.office_numbers();
-    let handover = handover(store, &directory, &visit, person.as_ref(), &context)?;
+    let handover = handover(store, &directory, &visit, person.as_ref())?;
     let outcomes = crate::outcomes::rows_of(store, &directory, &note)?;
     let at_the_door = person
         .as_ref()
@@ -551,18 +627,16 @@ fn screen(store: &Store, who: &Who, visit_id: &str) -> Result<VisitScreen, AppEr
             communication_needs: p.communication_needs.trim().to_string(),
         })
         .unwrap_or_default();
-    let sbard = match (&person, &advice) {
-        (Some(person), Some(advice)) if advice.level > EscalationLevel::Routine => {
-            // A receptionist knows a carer by name, not by the provider's staff code.
-            let caller = Caller {
-                name: directory.staff_name(&who.staff_ref).unwrap_or(&who.staff_ref),
-                organisation: &who.organisation,
-                callback: directory.callback(),
-            };
-            Some(Sbard::build(&caller, person, &note, news2.as_ref(), today))
-        }
-        _ => None,
-    };
+    // What to say on the phone, whether or not the person's record has reached this tablet.
+    let sbard = advice.as_ref().filter(|a| a.level > EscalationLevel::Routine).map(|_| {
+        // A receptionist knows a carer by name; without one, "a carer (staff reference C001)".
+        let caller = Caller {
+            name: directory.staff_name(&who.staff_ref).unwrap_or_default(),
+            organisation: &who.organisation,
+            callback: directory.callback(),
+        };
+        Sbard::for_visit(&caller, &who.staff_ref, person.as_ref(), &note, news2.as_ref(), day)
+    });
     Ok(VisitScreen {
         person_name: person.as_ref().map(|p| p.name.display()),
         what_matters_to_me: person.as_ref().map(|p| p.what_matters_to_me.clone()).unwrap_or_default(),

@@ -83,7 +83,9 @@ pub struct TimedVitals {
 #[cfg_attr(feature = "automerge", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
 pub struct CallRecord {
     pub to: CallTarget,
-    /// Who they called when `to` is `Other` ("the district nurses"); otherwise empty.
+    /// Who they called by name: the service as the directory or the person's record names it
+    /// ("Riverside Surgery", "Northbrook Urgent Community Response"), or as the carer wrote it
+    /// when `to` is `Other` ("the district nurses"). Empty when no name is known.
     pub to_name: String,
     #[cfg_attr(feature = "automerge", autosurgeon(with = "crate::am::timestamp"))]
     pub at: DateTime<Utc>,
@@ -105,14 +107,21 @@ pub enum CallTarget {
     Emergency999,
     Office,
     Other,
+    DistrictNursing,
+    /// The GP out-of-hours service.
+    OutOfHours,
+    FallsResponse,
 }
 
 impl CallTarget {
-    pub const ALL: [CallTarget; 6] = [
+    pub const ALL: [CallTarget; 9] = [
         CallTarget::GpPractice,
         CallTarget::UrgentCommunityResponse,
+        CallTarget::DistrictNursing,
+        CallTarget::OutOfHours,
         CallTarget::Nhs111,
         CallTarget::Emergency999,
+        CallTarget::FallsResponse,
         CallTarget::Office,
         CallTarget::Other,
     ];
@@ -121,10 +130,41 @@ impl CallTarget {
         match self {
             CallTarget::GpPractice => "GP practice",
             CallTarget::UrgentCommunityResponse => "Urgent community response team",
+            CallTarget::DistrictNursing => "District nurses",
+            CallTarget::OutOfHours => "GP out of hours",
             CallTarget::Nhs111 => "111",
             CallTarget::Emergency999 => "999",
+            CallTarget::FallsResponse => "Falls response",
             CallTarget::Office => "The office",
             CallTarget::Other => "Someone else",
+        }
+    }
+
+    /// A clinician can answer "phone now" here: the GP practice, the urgent community response
+    /// team, district nursing, out of hours, 111 or 999 (not the office, a falls pick-up service
+    /// or someone else).
+    pub fn is_clinical(self) -> bool {
+        matches!(
+            self,
+            CallTarget::GpPractice
+                | CallTarget::UrgentCommunityResponse
+                | CallTarget::DistrictNursing
+                | CallTarget::OutOfHours
+                | CallTarget::Nhs111
+                | CallTarget::Emergency999
+        )
+    }
+
+    /// The kind of area service in the provider's directory this target is, if any: its name is
+    /// filled in from there.
+    pub fn service_kind(self) -> Option<crate::directory::ServiceKind> {
+        use crate::directory::ServiceKind;
+        match self {
+            CallTarget::UrgentCommunityResponse => Some(ServiceKind::UrgentCommunityResponse),
+            CallTarget::DistrictNursing => Some(ServiceKind::DistrictNursing),
+            CallTarget::OutOfHours => Some(ServiceKind::OutOfHours),
+            CallTarget::FallsResponse => Some(ServiceKind::FallsResponse),
+            _ => None,
         }
     }
 }
@@ -177,12 +217,18 @@ pub fn uk_clock(at: DateTime<Utc>) -> String {
     at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string()
 }
 
+/// The day in the UK at `at`: a reading at 00:30 BST is that day's, not the day before's (UTC).
+pub fn uk_day(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&chrono_tz::Europe::London).date_naive()
+}
+
 impl CallRecord {
-    /// Who was called, in words: "GP practice", or the name given for someone else.
+    /// Who was called, in words: the name kept with the call ("Riverside Surgery"), else what
+    /// they are ("GP practice").
     pub fn called(&self) -> String {
-        match self.to {
-            CallTarget::Other if !self.to_name.trim().is_empty() => self.to_name.trim().to_string(),
-            other => other.label().to_string(),
+        match self.to_name.trim() {
+            "" => self.to.label().to_string(),
+            name => name.to_string(),
         }
     }
 
@@ -204,6 +250,23 @@ impl CallRecord {
     /// A call that settled what happens next (not "no answer").
     pub fn got_through(&self) -> bool {
         self.outcome != CallOutcome::NoAnswer
+    }
+
+    /// Whether this call does what advice at `level` told the carer to do: for 999, a 999 call
+    /// that got through, or any call after which an ambulance is on its way; for "phone now", a
+    /// call that got through to a clinician ([`CallTarget::is_clinical`]) — a call to the office
+    /// alone is not enough; for anything less urgent, any call that got through.
+    pub fn answers(&self, level: crate::news2::EscalationLevel) -> bool {
+        use crate::news2::EscalationLevel;
+        if self.outcome == CallOutcome::AmbulanceCalled {
+            return true;
+        }
+        self.got_through()
+            && match level {
+                EscalationLevel::Emergency999 => self.to == CallTarget::Emergency999,
+                EscalationLevel::UrgentCallNow => self.to.is_clinical(),
+                _ => true,
+            }
     }
 }
 
@@ -426,6 +489,57 @@ impl VisitNote {
         match self.authors.iter_mut().find(|a| &a.staff == staff) {
             Some(author) => author.last_edit = author.last_edit.max(at),
             None => self.authors.push(NoteAuthor { staff: staff.clone(), first_edit: at, last_edit: at }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::news2::EscalationLevel;
+
+    fn call(to: CallTarget, to_name: &str, outcome: CallOutcome) -> CallRecord {
+        CallRecord {
+            to,
+            to_name: to_name.into(),
+            at: DateTime::parse_from_rfc3339("2026-11-23T09:12:00Z").map(|t| t.to_utc()).unwrap_or_default(),
+            spoke_to: String::new(),
+            outcome,
+            detail: String::new(),
+            by: StaffId::new("C001"),
+        }
+    }
+
+    #[test]
+    fn a_call_keeps_the_name_of_the_service_phoned() {
+        let gp = call(CallTarget::GpPractice, "Riverside Surgery", CallOutcome::GpVisiting);
+        assert_eq!(gp.summary(), "Phoned Riverside Surgery at 09:12: a GP or nurse is coming.");
+        let unnamed = call(CallTarget::GpPractice, " ", CallOutcome::GpVisiting);
+        assert!(unnamed.summary().starts_with("Phoned GP practice at 09:12"));
+    }
+
+    #[test]
+    fn only_999_answers_999_and_only_a_clinician_answers_phone_now() {
+        use CallOutcome::{AmbulanceCalled, GpVisiting, MonitorAndRecheck, NoAnswer};
+        use CallTarget::{
+            DistrictNursing, Emergency999, FallsResponse, GpPractice, Nhs111, Office, OutOfHours,
+            UrgentCommunityResponse,
+        };
+        let office = call(Office, "", CallOutcome::Other);
+        assert!(!office.answers(EscalationLevel::Emergency999));
+        assert!(!office.answers(EscalationLevel::UrgentCallNow), "the office alone is not a clinician");
+        assert!(office.answers(EscalationLevel::TellSomeoneToday));
+        let gp = call(GpPractice, "", GpVisiting);
+        assert!(gp.answers(EscalationLevel::UrgentCallNow));
+        assert!(!gp.answers(EscalationLevel::Emergency999), "999 advice needs a 999 call");
+        assert!(call(Emergency999, "", MonitorAndRecheck).answers(EscalationLevel::Emergency999));
+        assert!(call(Nhs111, "", AmbulanceCalled).answers(EscalationLevel::Emergency999), "an ambulance is coming");
+        assert!(!call(Emergency999, "", NoAnswer).answers(EscalationLevel::Emergency999));
+        for clinical in [UrgentCommunityResponse, DistrictNursing, OutOfHours, Nhs111, Emergency999] {
+            assert!(call(clinical, "", MonitorAndRecheck).answers(EscalationLevel::UrgentCallNow), "{clinical:?}");
+        }
+        for not_clinical in [FallsResponse, CallTarget::Other, Office] {
+            assert!(!call(not_clinical, "", MonitorAndRecheck).answers(EscalationLevel::UrgentCallNow));
         }
     }
 }

@@ -21,7 +21,8 @@ pub struct Sbard {
 /// Who is calling, for the Situation line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller<'a> {
-    /// The carer's name as the office recorded it ("Amira Khan"), else their staff reference.
+    /// The carer's name as the office recorded it ("Amira Khan"); empty when the office has not
+    /// named them (then [`Sbard::for_visit`] says "a carer (staff reference C001)").
     pub name: &'a str,
     pub organisation: &'a str,
     /// A number a clinician can ring back on (the office, or the manager on call).
@@ -29,25 +30,86 @@ pub struct Caller<'a> {
 }
 
 impl Sbard {
-    /// Builds the summary. `news2` is the assessment of `note.vitals` (if any) for this person.
+    /// Builds the summary for a person whose record is on the device. See [`Sbard::for_visit`].
     pub fn build(
         caller: &Caller<'_>,
         person: &Person,
         note: &VisitNote,
         news2: Option<&News2Assessment>,
-        today: NaiveDate,
+        day: NaiveDate,
     ) -> Sbard {
-        let name = person.name.display();
-        let mut who = vec![name.clone()];
-        // A receptionist or a 999 call handler finds the person by date of birth and address.
-        if let Some(born) = person.date_of_birth {
-            who.push(format!("born {}", born.format("%-d %B %Y")));
+        Sbard::for_visit(caller, "", Some(person), note, news2, day)
+    }
+
+    /// Builds the summary a carer reads out on the phone. `news2` is the assessment of
+    /// `note.vitals` (if any); `day` is the visit's UK day (their age is worked out on it);
+    /// `staff_reference` names the carer when `caller.name` is empty. `person` is `None` when
+    /// their record has not reached this device: the summary says so, and that the readings
+    /// were scored as an adult's on Scale 1.
+    ///
+    /// A receptionist or a 999 call handler finds the person by their address and date of birth
+    /// first, so those come before the NHS number; for 999 advice the summary begins "Give the
+    /// address first and answer their questions."
+    pub fn for_visit(
+        caller: &Caller<'_>,
+        staff_reference: &str,
+        person: Option<&Person>,
+        note: &VisitNote,
+        news2: Option<&News2Assessment>,
+        day: NaiveDate,
+    ) -> Sbard {
+        let advice = crate::escalation::advice(news2, &note.soft_signs).map(|a| a.level);
+        let address: Vec<&str> = person
+            .map(|p| {
+                p.address
+                    .lines
+                    .iter()
+                    .map(|l| l.trim())
+                    .chain(std::iter::once(p.address.postcode.trim()))
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let address = address.join(", ");
+        let emergency = advice == Some(EscalationLevel::Emergency999);
+
+        let mut situation = Vec::new();
+        if emergency {
+            situation.push("Give the address first and answer their questions.".to_string());
+            situation.push(if address.is_empty() {
+                "Their address is not on this tablet: give the address where you are.".to_string()
+            } else {
+                format!("The address is {address}.")
+            });
         }
-        if let Some(age) = person.age_on(today) {
-            who.push(format!("aged {age}"));
-        }
-        if let Some(nhs) = &person.nhs_number {
-            who.push(format!("NHS number {}", nhs.formatted()));
+        let organisation = caller.organisation.trim();
+        situation.push(match (caller.name.trim(), staff_reference.trim()) {
+            ("", "") => format!("I am a carer from {organisation}."),
+            ("", reference) => format!("I am a carer from {organisation} (staff reference {reference})."),
+            (name, _) => format!("My name is {name}, a carer from {organisation}."),
+        });
+        match person {
+            Some(person) => {
+                let mut who = vec![person.name.display()];
+                if let Some(born) = person.date_of_birth {
+                    who.push(format!("born {}", born.format("%-d %B %Y")));
+                }
+                if let Some(age) = person.age_on(day) {
+                    who.push(format!("aged {age}"));
+                }
+                if !emergency && !address.is_empty() {
+                    who.push(format!("at {address}"));
+                }
+                if let Some(nhs) = &person.nhs_number {
+                    who.push(format!("NHS number {}", nhs.formatted()));
+                }
+                situation.push(format!("I am with {}.", who.join(", ")));
+            }
+            None => situation.push(
+                "I am with someone whose record has not reached this tablet, so I cannot give their \
+                 name or date of birth from it."
+                    .to_string(),
+            ),
         }
         let changes: Vec<String> = note.changes().map(|s| s.sign.label().to_lowercase()).collect();
         let mut reason = if changes.is_empty() {
@@ -62,53 +124,53 @@ impl Sbard {
                 score.band.label().to_lowercase()
             ));
         }
-        let address: Vec<&str> = person
-            .address
-            .lines
-            .iter()
-            .map(|l| l.trim())
-            .chain(std::iter::once(person.address.postcode.trim()))
-            .filter(|l| !l.is_empty())
-            .collect();
-        if !address.is_empty() {
-            who.push(format!("at {}", address.join(", ")));
-        }
-        let mut situation = format!(
-            "My name is {}, a carer from {}. I am with {}. {}.",
-            caller.name,
-            caller.organisation,
-            who.join(", "),
-            reason
-        );
+        situation.push(format!("{reason}."));
         if let Some(number) = caller.callback.map(str::trim).filter(|n| !n.is_empty()) {
-            situation.push_str(&format!(" You can call us back on {number}."));
+            situation.push(format!("You can call us back on {number}."));
         }
+        let situation = situation.join(" ");
 
         let mut background = Vec::new();
-        let gp = person.gp_named();
-        if !gp.is_empty() {
-            background.push(format!("Their GP practice is {gp}."));
-        }
-        if person.spo2_scale == crate::news2::SpO2Scale::Scale2 {
-            let who = person.scale2.as_ref().map(|s| format!(" ({})", s.describe())).unwrap_or_default();
-            background.push(format!("A clinician set their oxygen target at 88 to 92% (NEWS2 Scale 2){who}."));
-        }
-        if let Some(plan) = &person.plan {
-            background.push(format!("They have a {}: {}.", plan.kind.label(), trim_stop(&plan.summary)));
-        }
-        if !person.known_risks.is_empty() {
-            background.push(format!("Known risks: {}.", join_words(&person.known_risks)));
-        }
-        if !person.communication_needs.trim().is_empty() {
-            background.push(format!("Communication: {}.", trim_stop(&person.communication_needs)));
-        }
-        for obs in note.changes() {
-            if let Some(usual) = person.usual_for(obs.sign) {
-                background.push(format!("Usually ({}): {}.", obs.sign.label().to_lowercase(), trim_stop(usual)));
+        match person {
+            Some(person) => {
+                let gp = person.gp_named();
+                if !gp.is_empty() {
+                    background.push(format!("Their GP practice is {gp}."));
+                }
+                if person.spo2_scale == crate::news2::SpO2Scale::Scale2 {
+                    let who = person.scale2.as_ref().map(|s| format!(" ({})", s.describe())).unwrap_or_default();
+                    background.push(format!("A clinician set their oxygen target at 88 to 92% (NEWS2 Scale 2){who}."));
+                }
+                match &person.plan {
+                    Some(plan) => {
+                        background.push(format!("They have a {}: {}.", plan.kind.label(), trim_stop(&plan.summary)))
+                    }
+                    None => background.push(NO_PLAN.to_string()),
+                }
+                if !person.known_risks.is_empty() {
+                    background.push(format!("Known risks: {}.", join_words(&person.known_risks)));
+                }
+                if !person.communication_needs.trim().is_empty() {
+                    background.push(format!("Communication: {}.", trim_stop(&person.communication_needs)));
+                }
+                for obs in note.changes() {
+                    if let Some(usual) = person.usual_for(obs.sign) {
+                        background.push(format!(
+                            "Usually ({}): {}.",
+                            obs.sign.label().to_lowercase(),
+                            trim_stop(usual)
+                        ));
+                    }
+                }
             }
-        }
-        if background.is_empty() {
-            background.push("No other background recorded.".to_string());
+            None => {
+                background.push(
+                    "Their record has not reached this tablet: the readings were scored as an adult's \
+                     on the usual oxygen scale (NEWS2 Scale 1)."
+                        .to_string(),
+                );
+                background.push(NO_PLAN.to_string());
+            }
         }
 
         let mut assessment = Vec::new();
@@ -161,13 +223,16 @@ impl Sbard {
 
         // The recommendation follows the advice the carer was given (the community rule over
         // the readings and the soft signs), so what they ask for is what the screen told them.
-        let called = person.name.called();
-        let recommendation = match crate::escalation::advice(news2, &note.soft_signs).map(|a| a.level) {
-            Some(EscalationLevel::Emergency999) => format!("I think {called} needs an emergency assessment now."),
+        let (called, needs, them) = match person {
+            Some(p) => (p.name.called(), "needs", p.name.called()),
+            None => ("they", "need", "them"),
+        };
+        let recommendation = match advice {
+            Some(EscalationLevel::Emergency999) => format!("I think {called} {needs} an emergency assessment now."),
             Some(EscalationLevel::UrgentCallNow) => {
-                format!("I think {called} needs an urgent review by a clinician now.")
+                format!("I think {called} {needs} an urgent review by a clinician now.")
             }
-            Some(EscalationLevel::TellSomeoneToday) => format!("I would like a clinician to review {called} today."),
+            Some(EscalationLevel::TellSomeoneToday) => format!("I would like a clinician to review {them} today."),
             _ => "Please advise what should happen next, and when.".to_string(),
         };
         let decision = note.calls.iter().map(|call| call.summary()).collect::<Vec<_>>().join(" ");
@@ -194,6 +259,9 @@ impl Sbard {
         )
     }
 }
+
+/// Said when the office has recorded no plan for when the person becomes unwell.
+const NO_PLAN: &str = "No ReSPECT or DNACPR plan is recorded here.";
 
 /// The readings in the order a clinician expects them.
 pub fn describe_vitals(v: &VitalSigns) -> String {
@@ -254,41 +322,156 @@ mod tests {
     use crate::person::UsualForMe;
     use uuid::Uuid;
 
-    #[test]
-    fn sbard_reads_as_a_handover() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    fn peggy() -> Person {
         let mut person = Person::new(PersonId(Uuid::nil()), "C1", "Margaret", "Jones");
         person.name.preferred = Some("Peggy".into());
         person.date_of_birth = NaiveDate::from_ymd_opt(1938, 5, 2);
         person.gp_practice = "Riverside Surgery".into();
         person.gp_ods = "Y01234".into();
+        person.address.lines = vec!["12 Mill Lane".into(), "Northbrook".into()];
+        person.address.postcode = "NB1 2AB".into();
+        person.nhs_number = Some(crate::NhsNumber::parse("943 476 5919").expect("a valid test number"));
         person.usual.push(UsualForMe::new(SoftSign::Confusion, "Chatty, knows the day and her carers"));
+        person
+    }
+
+    fn at(time: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(time).map(|t| t.to_utc()).unwrap_or_default()
+    }
+
+    fn sam() -> Caller<'static> {
+        Caller { name: "Sam Patel", organisation: "Sunrise Care", callback: Some("01632 960 100") }
+    }
+
+    #[test]
+    fn sbard_reads_as_a_handover() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let person = peggy();
         let mut note = VisitNote::new(NoteId(Uuid::nil()), VisitId(Uuid::nil()), person.id);
         note.observe(SoftSignObservation {
-            sign: SoftSign::Confusion,
+            sign: SoftSign::NewPain,
             compared_to_usual: Comparison::New,
-            detail: "Did not know me".into(),
+            detail: "Left hip".into(),
         });
         note.vitals = Some(VitalSigns {
-            respiration_rate: Some(24),
-            spo2_percent: Some(93),
+            respiration_rate: Some(21),
+            spo2_percent: Some(96),
             on_oxygen: Some(false),
             systolic_bp: Some(105),
             pulse: Some(112),
-            consciousness: Some(Acvpu::NewConfusion),
+            consciousness: Some(Acvpu::Alert),
             temperature_c: Some(38.4),
         });
+        note.vitals_at = Some(at("2026-11-23T09:05:00Z"));
         let news2 = assess_note(&person, &note, today).unwrap().unwrap();
-        let caller = Caller { name: "Sam Patel", organisation: "Sunrise Care", callback: Some("01632 960 100") };
-        let sbard = Sbard::build(&caller, &person, &note, Some(&news2), today);
+        let sbard = Sbard::build(&sam(), &person, &note, Some(&news2), today);
         assert!(sbard.situation.starts_with("My name is Sam Patel, a carer from Sunrise Care."), "{}", sbard.situation);
-        assert!(sbard.situation.contains("Margaret (Peggy) Jones, born 2 May 1938, aged 88"), "{}", sbard.situation);
-        assert!(sbard.situation.ends_with("You can call us back on 01632 960 100."), "{}", sbard.situation);
-        assert!(sbard.situation.contains("new or worse confusion"));
+        // The address and date of birth before the NHS number.
+        let s = &sbard.situation;
+        assert!(
+            s.contains("Margaret (Peggy) Jones, born 2 May 1938, aged 88, at 12 Mill Lane, Northbrook, NB1 2AB, NHS number 943 476 5919"),
+            "{s}"
+        );
+        assert!(s.ends_with("You can call us back on 01632 960 100."), "{s}");
+        assert!(s.contains("new pain"));
         assert!(sbard.background.contains("Riverside Surgery (ODS code Y01234)"), "{}", sbard.background);
-        assert!(sbard.background.contains("knows the day"));
+        assert!(sbard.background.contains("No ReSPECT or DNACPR plan is recorded here."), "{}", sbard.background);
+        assert!(sbard.assessment.contains("Readings at 09:05: breathing rate 21"), "{}", sbard.assessment);
         assert!(sbard.assessment.contains("pulse 112"));
-        assert!(sbard.recommendation.contains("emergency"), "{}", sbard.recommendation);
+        assert!(sbard.recommendation.contains("urgent review"), "{}", sbard.recommendation);
+        assert_eq!(sbard.decision, "", "nothing decided before a call");
         assert!(sbard.to_text().starts_with("Situation: "));
+
+        // After the call, the Decision says who was phoned and what was agreed.
+        note.calls.push(crate::note::CallRecord {
+            to: crate::note::CallTarget::GpPractice,
+            to_name: "Riverside Surgery".into(),
+            at: at("2026-11-23T09:12:00Z"),
+            spoke_to: "Dr Khan".into(),
+            outcome: crate::note::CallOutcome::GpVisiting,
+            detail: "by 14:00".into(),
+            by: crate::StaffId::new("C001"),
+        });
+        let decided = Sbard::build(&sam(), &person, &note, Some(&news2), today);
+        assert_eq!(
+            decided.decision,
+            "Phoned Riverside Surgery at 09:12, spoke to Dr Khan: a GP or nurse is coming (by 14:00)."
+        );
+    }
+
+    #[test]
+    fn for_999_the_address_comes_first_and_the_plan_and_scale_2_are_said() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let mut person = peggy();
+        person.spo2_scale = crate::news2::SpO2Scale::Scale2;
+        person.scale2 = Some(crate::person::ClinicalSetting {
+            set_by: "Dr A Shah, respiratory team".into(),
+            set_on: NaiveDate::from_ymd_opt(2026, 3, 3),
+            review_on: None,
+            recorded_by: crate::StaffId::new("M001"),
+            recorded_at: at("2026-03-04T10:00:00Z"),
+        });
+        person.plan = Some(crate::person::CarePlan {
+            kind: crate::person::PlanKind::Respect,
+            summary: "For treatment at home; would not want hospital.".into(),
+            recorded_by: crate::StaffId::new("M001"),
+            recorded_at: at("2026-03-04T10:00:00Z"),
+        });
+        let mut note = VisitNote::new(NoteId(Uuid::nil()), VisitId(Uuid::nil()), person.id);
+        note.vitals = Some(VitalSigns { consciousness: Some(Acvpu::Voice), ..VitalSigns::default() });
+        let news2 = assess_note(&person, &note, today).unwrap().unwrap();
+        let sbard = Sbard::build(&sam(), &person, &note, Some(&news2), today);
+        assert!(
+            sbard.situation.starts_with(
+                "Give the address first and answer their questions. The address is 12 Mill Lane, Northbrook, NB1 2AB. My name is Sam Patel"
+            ),
+            "{}",
+            sbard.situation
+        );
+        assert_eq!(sbard.situation.matches("12 Mill Lane").count(), 1, "said once: {}", sbard.situation);
+        assert!(
+            sbard.background.contains("88 to 92% (NEWS2 Scale 2) (set by Dr A Shah, respiratory team on 3 March 2026)"),
+            "{}",
+            sbard.background
+        );
+        assert!(sbard.background.contains("They have a ReSPECT plan: For treatment at home"), "{}", sbard.background);
+        assert!(!sbard.background.contains("No ReSPECT"));
+        assert!(sbard.recommendation.contains("emergency"), "{}", sbard.recommendation);
+    }
+
+    #[test]
+    fn without_the_persons_record_it_says_so_and_still_hands_over() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let mut note = VisitNote::new(NoteId(Uuid::nil()), VisitId(Uuid::nil()), PersonId(Uuid::nil()));
+        note.vitals = Some(VitalSigns { respiration_rate: Some(26), pulse: Some(135), ..VitalSigns::default() });
+        let news2 = news2::assess(note.vitals.as_ref().unwrap(), &news2::ScoringContext::default()).unwrap();
+        let unnamed = Caller { name: "", organisation: "Sunrise Care", callback: None };
+        let sbard = Sbard::for_visit(&unnamed, "C001", None, &note, Some(&news2), today);
+        assert!(
+            sbard.situation.starts_with("I am a carer from Sunrise Care (staff reference C001)."),
+            "{}",
+            sbard.situation
+        );
+        assert!(!sbard.situation.contains("My name is C001"));
+        assert!(sbard.situation.contains("record has not reached this tablet"), "{}", sbard.situation);
+        assert!(
+            sbard.background.contains("scored as an adult's on the usual oxygen scale (NEWS2 Scale 1)"),
+            "{}",
+            sbard.background
+        );
+        assert!(sbard.background.contains("No ReSPECT or DNACPR plan is recorded here."));
+        assert!(sbard.recommendation.starts_with("I think they need"), "{}", sbard.recommendation);
+        // 999 without the record: the address still comes first, from where the carer is.
+        let mut unresponsive = note.clone();
+        unresponsive.vitals = Some(VitalSigns { consciousness: Some(Acvpu::Unresponsive), ..VitalSigns::default() });
+        let news2 = news2::assess(unresponsive.vitals.as_ref().unwrap(), &news2::ScoringContext::default()).unwrap();
+        let sbard = Sbard::for_visit(&unnamed, "C001", None, &unresponsive, Some(&news2), today);
+        assert!(
+            sbard
+                .situation
+                .starts_with("Give the address first and answer their questions. Their address is not on this tablet"),
+            "{}",
+            sbard.situation
+        );
     }
 }

@@ -345,7 +345,7 @@ impl SharedItem {
                 soft_signs: note.changes().cloned().collect(),
                 vitals: note.vitals.clone().filter(|v| !v.is_empty()),
                 spo2_scale: p.spo2_scale,
-                age_years: p.age_on(observed_at.date_naive()),
+                age_years: p.age_on(crate::note::uk_day(observed_at)),
                 pregnant: p.pregnant,
             }),
             _ => None,
@@ -625,6 +625,32 @@ mod tests {
         item.revoke("M1", at);
         assert_eq!(item.status(), SharedStatus::Revoked);
         assert_eq!(item.respond(answer(ResponseOutcome::Acknowledged, "ok")), Err(SharedError::Revoked));
+    }
+
+    #[test]
+    fn the_age_shared_is_on_the_uk_day_the_person_was_seen() {
+        // Born 1 July 1940; seen at 00:30 BST on 1 July 2026, which is still 30 June in UTC.
+        let mut p = person(true);
+        p.date_of_birth = chrono::NaiveDate::from_ymd_opt(1940, 7, 1);
+        let observed_at = DateTime::parse_from_rfc3339("2026-06-30T23:30:00Z").map(|t| t.to_utc()).unwrap_or_default();
+        let note = crate::note::VisitNote::new(
+            crate::ids::NoteId(Uuid::nil()),
+            crate::ids::VisitId(Uuid::nil()),
+            PersonId(Uuid::nil()),
+        );
+        let item = SharedItem::from_insight(
+            SharedItemId(Uuid::nil()),
+            &insight(ConsentBasis::PersonConsented),
+            ProviderRef { id: Uuid::nil(), name: "Sunrise Care".into() },
+            PartnerOrg { id: Uuid::nil(), name: "Leeds ASC".into(), kind: PartnerKind::CouncilAdultSocialCare },
+            "OT to assess",
+            "M1",
+            observed_at,
+            Some(&p),
+            Some((&note, observed_at)),
+            ShareChoices { include_observations: true },
+        );
+        assert_eq!(item.observations.map(|o| o.age_years), Some(Some(86)), "their birthday, in the UK");
     }
 
     #[test]

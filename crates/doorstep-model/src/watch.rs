@@ -1,8 +1,10 @@
 //! The deterioration watch: a simple, documented rule over a person's recent visits that flags
 //! worsening (more soft signs, a rising NEWS2) so it shows on the device with no signal.
 //!
-//! The rule (also in docs/safety.md). It looks at the last [`WINDOW`] visits within
-//! [`WINDOW_DAYS`] days of the latest, oldest first (older visits are stale and do not count):
+//! The rule (also in docs/safety.md). It looks back over a stated time: every visit with a note
+//! in the [`WINDOW_DAYS`] days up to the person's latest such visit, oldest first, however many
+//! there are (older visits are stale and do not count). The window is counted back from the
+//! latest visit, not from today, so the same notes always give the same flag:
 //! - **Concern** when the latest NEWS2 is 5 or more; or the latest NEWS2 is 3 or more above the
 //!   lowest earlier score in the window; or NEWS2 rose at each of the last 3 readings (2 → 3 →
 //!   4); or soft-sign changes were recorded at 3 or more of the visits; or the number of
@@ -22,11 +24,17 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// How many recent visits the rule looks at.
+/// How many visits the person page's chart draws at most. The rule itself counts every visit in
+/// the window ([`WINDOW_DAYS`]); this is only a bound on a drawing.
 pub const WINDOW: usize = 5;
 
 /// How far back from the latest visit the rule looks, in days: older visits are stale.
 pub const WINDOW_DAYS: i64 = 7;
+
+/// Whether a visit at `at` is in the window that ends at the person's latest visit, `latest`.
+pub fn in_window(latest: DateTime<Utc>, at: DateTime<Utc>) -> bool {
+    at <= latest && latest - at <= chrono::Duration::days(WINDOW_DAYS)
+}
 
 /// What one visit contributes to the watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,14 +86,14 @@ impl WatchFlag {
     }
 }
 
-/// Applies the rule to visits in any order (they are sorted by time; only the last
-/// [`WINDOW`] count).
+/// Applies the rule to visits in any order (they are sorted by time; every visit within
+/// [`WINDOW_DAYS`] days of the latest counts, and no other).
 pub fn assess(visits: &[VisitSignal]) -> WatchFlag {
     let mut recent: Vec<VisitSignal> = visits.to_vec();
     recent.sort_by_key(|v| v.at);
     let Some(newest) = recent.last().map(|v| v.at) else { return WatchFlag::clear() };
-    recent.retain(|v| newest - v.at <= chrono::Duration::days(WINDOW_DAYS));
-    let recent = &recent[recent.len().saturating_sub(WINDOW)..];
+    recent.retain(|v| in_window(newest, v.at));
+    let recent = recent.as_slice();
     let Some(latest) = recent.last() else { return WatchFlag::clear() };
 
     let mut concern = Vec::new();
@@ -245,11 +253,46 @@ mod tests {
     }
 
     #[test]
-    fn only_the_last_five_visits_count_and_order_does_not_matter() {
-        let mut v =
-            visits(&[(1, Some(9)), (1, Some(9)), (0, Some(0)), (0, Some(0)), (0, Some(0)), (0, Some(0)), (0, Some(0))]);
-        assert_eq!(assess(&v).level, WatchLevel::Clear);
+    fn every_visit_in_the_last_seven_days_counts_and_an_older_one_does_not() {
+        // Eight visits a day apart: soft signs eight days before the latest, then seven quiet
+        // visits (six days before the latest up to it). Only the quiet ones are in the window.
+        let mut v = visits(&[
+            (2, Some(9)),
+            (0, Some(0)),
+            (0, Some(0)),
+            (0, Some(0)),
+            (0, Some(0)),
+            (0, Some(0)),
+            (0, Some(0)),
+            (0, Some(0)),
+        ]);
+        v[0].at -= chrono::Duration::days(1);
+        assert_eq!(assess(&v).level, WatchLevel::Clear, "a note eight days before the latest is stale");
+        // Three visits with soft signs among the first of six+ in the window: with a five-note
+        // cap they would have dropped out; over seven days all of them count.
+        let mut v = visits(&[(1, None), (1, None), (1, None), (0, None), (0, None), (0, None), (0, None)]);
+        assert_eq!(v.len(), 7);
+        let flag = assess(&v);
+        assert_eq!(flag.level, WatchLevel::Concern, "{:?}", flag.reasons);
+        assert!(flag.reasons[0].contains("at 3 of the last 7 visits"), "{:?}", flag.reasons);
+        // The same, several a day, still all count; order does not matter.
+        for (i, visit) in v.iter_mut().enumerate() {
+            visit.at = DateTime::from_timestamp(1_700_000_000 + i as i64 * 3_600, 0).unwrap_or_default();
+        }
         v.reverse();
-        assert_eq!(assess(&v).level, WatchLevel::Clear);
+        assert_eq!(assess(&v).level, WatchLevel::Concern);
+        // The first moved just past seven days before the latest: two left, no longer a concern.
+        v.reverse();
+        v[0].at -= chrono::Duration::days(8);
+        assert_eq!(assess(&v).level, WatchLevel::Clear, "{:?}", assess(&v).reasons);
+    }
+
+    #[test]
+    fn the_window_ends_at_the_latest_visit() {
+        let latest = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        assert!(in_window(latest, latest));
+        assert!(in_window(latest, latest - chrono::Duration::days(7)));
+        assert!(!in_window(latest, latest - chrono::Duration::days(7) - chrono::Duration::seconds(1)));
+        assert!(!in_window(latest, latest + chrono::Duration::seconds(1)));
     }
 }

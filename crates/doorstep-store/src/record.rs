@@ -321,16 +321,22 @@ fn index(conn: &Connection, doc_no: i64, kind: RecordKind, person_id: Option<&st
     Ok(())
 }
 
-/// Recomputes a person's deterioration watch from their latest notes.
+/// Recomputes a person's deterioration watch from their notes of the [`watch::WINDOW_DAYS`] days
+/// up to their latest visit with a note (counted back from that visit, not from today, so the
+/// stored flag depends only on the notes), however many there are.
 pub(crate) fn refresh_watch(conn: &Connection, person_id: &str, now_ms: i64) -> Result<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(v.starts_at, n.updated_at) AS at, n.soft_sign_changes, n.news2_total,
-                n.ate_or_drank_nothing, n.distressed
-         FROM notes n LEFT JOIN visits v ON v.id = n.visit_id
-         WHERE n.person_id = ?1 ORDER BY at DESC LIMIT ?2",
+        "WITH timed AS (
+             SELECT COALESCE(v.starts_at, n.updated_at) AS at, n.soft_sign_changes, n.news2_total,
+                    n.ate_or_drank_nothing, n.distressed
+             FROM notes n LEFT JOIN visits v ON v.id = n.visit_id
+             WHERE n.person_id = ?1)
+         SELECT at, soft_sign_changes, news2_total, ate_or_drank_nothing, distressed FROM timed
+         WHERE at >= (SELECT MAX(at) FROM timed) - ?2 ORDER BY at",
     )?;
+    let window_ms = chrono::Duration::days(watch::WINDOW_DAYS).num_milliseconds();
     let signals = stmt
-        .query_map(params![person_id, watch::WINDOW as i64], |r| {
+        .query_map(params![person_id, window_ms], |r| {
             Ok(VisitSignal {
                 at: chrono::DateTime::from_timestamp_millis(r.get(0)?).unwrap_or_default(),
                 soft_sign_changes: r.get::<_, i64>(1)?.max(0) as u32,

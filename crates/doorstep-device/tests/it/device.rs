@@ -325,11 +325,12 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
             spoke_to: "Dr Khan".into(),
             outcome: CallOutcome::GpVisiting,
             detail: "by 14:00".into(),
+            at: None,
         })
         .await
         .expect("the call");
     let decision = screen.sbard.as_ref().map(|s| s.decision.clone()).unwrap_or_default();
-    assert!(decision.starts_with("Phoned GP practice at ") && decision.contains("Dr Khan"), "{decision}");
+    assert!(decision.starts_with("Phoned Riverside Surgery at ") && decision.contains("Dr Khan"), "{decision}");
     // The call is recorded; only unmarked tasks (if any) are left to ask about.
     match tablet.check_out(out(false)).await {
         Ok(done) => assert_eq!(done.visit.status, VisitStatus::Completed),
@@ -359,7 +360,11 @@ async fn a_carer_completes_a_visit_and_cannot_sign_out_until_it_has_reached_the_
     office.sync_now().await.expect("office sync");
     let day = office.manager_day(DayArgs { day: None }).await.expect("the office's day");
     let seen = day.attention.iter().find(|a| a.visit_id == id.visit_id).expect("the visit needs attention");
-    assert!(seen.reason.starts_with("Phoned GP practice at") && seen.reason.contains("coming"), "{}", seen.reason);
+    assert!(
+        seen.reason.starts_with("Phoned Riverside Surgery at") && seen.reason.contains("coming"),
+        "{}",
+        seen.reason
+    );
 
     hub.stop().await;
 }

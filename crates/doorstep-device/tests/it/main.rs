@@ -8,7 +8,6 @@ mod early_warning;
 mod escalation;
 mod follow_up;
 mod office_day;
-mod office_day;
 mod outcomes;
 mod pins;
 mod routing;

@@ -86,6 +86,7 @@ async fn a_carer_records_an_admission_offline_with_the_watch_the_calls_before_it
         spoke_to: String::new(),
         outcome: CallOutcome::Other,
         detail: String::new(),
+        at: None,
     })
     .await
     .expect("a call today");
