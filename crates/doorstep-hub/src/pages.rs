@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use doorstep_model::news2::News2Assessment;
 use doorstep_model::shared::SharedStatus;
-use doorstep_model::{ConsentBasis, ResponseOutcome, SharedItem, SharedKind, ThreadSide, Urgency, routing};
+use doorstep_model::{ConsentBasis, ResponseOutcome, SharedKind, ThreadSide, Urgency, routing};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::commissioning::Feed;
@@ -451,7 +451,7 @@ pub fn item(caller: &WebCaller, page: &ItemPage, forms: ItemForms<'_>) -> Markup
                     (item.provider.name) ", " (uk_time(item.shared_at))
                     @if let Some(office) = &office { br; "Office: " (office) }
                 }))
-                (summary_row("Raised by", html! { "Care worker " (item.raised_by) }))
+                (summary_row("Raised by", html! { (page.raised_by()) }))
                 (summary_row("Consent", html! { (consent_words(item.consent_basis)) }))
                 @if !item.area.is_empty() { (summary_row("Area", html! { (item.area) })) }
                 @if !item.out_of_area_reason.is_empty() {
@@ -564,7 +564,7 @@ pub fn item(caller: &WebCaller, page: &ItemPage, forms: ItemForms<'_>) -> Markup
                     button.nhsuk-button type="submit" { "Send response" }
                 }
             }
-            (conversation(caller, item, forms.message.map_or("", |(_, typed)| typed)))
+            (conversation(caller, page, forms.message.map_or("", |(_, typed)| typed)))
             h2.nhsuk-heading-s { "For IT systems" }
             p.nhsuk-body-s {
                 "To load this item into a clinical or case system: "
@@ -589,7 +589,8 @@ pub struct ItemForms<'a> {
 
 /// The conversation with the provider and the care worker, who has taken the item on, and the
 /// forms to write and to take it on.
-fn conversation(caller: &WebCaller, item: &SharedItem, typed: &str) -> Markup {
+fn conversation(caller: &WebCaller, page: &ItemPage, typed: &str) -> Markup {
+    let item = &page.item;
     html! {
         h2 #conversation { "Messages" }
         @if let Some(h) = &item.handled_by {
@@ -602,7 +603,7 @@ fn conversation(caller: &WebCaller, item: &SharedItem, typed: &str) -> Markup {
                 @for m in &item.messages {
                     li.hub-message {
                         p.nhsuk-body-s {
-                            strong { (m.by) }
+                            strong { (page.message_author(m)) }
                             @match m.side {
                                 ThreadSide::Partner => { " (" (item.partner.name) ")" }
                                 ThreadSide::Provider => { " (" (item.provider.name) ")" }

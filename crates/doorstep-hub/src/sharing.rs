@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::doc_facts::{DocFacts, SharedFacts};
 use crate::service::{Hub, load_strict, partner_principal};
-use crate::storage::{AuditEntry, DocumentWrite, HubStorage, StorageError, WebRole};
+use crate::storage::{AuditEntry, Device, DocumentWrite, HubStorage, StorageError, WebRole};
 use crate::trends::{self, csv_safe};
 pub use crate::web_auth::{
     LOCK_OUT_MINUTES, MAX_FAILED_SIGN_INS, MIN_PASSWORD_CHARS, SESSION_HOURS, WebCaller, hash_password, new_form_token,
@@ -92,8 +92,81 @@ impl ActivityLine {
             (other, true) => format!("{} {item}", other.replace('_', " ")),
             (other, false) => format!("tried to {} {item}", other.replace('_', " ")),
         };
-        let refused = if e.allowed { String::new() } else { format!(": refused ({})", e.detail) };
+        let refused = if e.allowed {
+            String::new()
+        } else {
+            format!(": refused ({})", reason_in_words(&e.detail, &e.actor, &who))
+        };
         ActivityLine { at: e.at, said: format!("{who} {did}{refused}"), refused: !e.allowed }
+    }
+}
+
+/// A refusal's reason for the activity page: the hub's description of the actor (a device id,
+/// staff code and organisation id) becomes the words the line starts with, and ids are left out
+/// ("may not change shared <id>" reads "may not change the record"), so the page never shows one.
+fn reason_in_words(detail: &str, actor: &str, who: &str) -> String {
+    let detail = if actor.is_empty() { detail.to_string() } else { detail.replace(actor, who) };
+    let mut words: Vec<String> = Vec::new();
+    for word in detail.split(' ') {
+        let id = word.trim_matches(|c: char| !(c.is_ascii_hexdigit() || c == '-'));
+        if id.len() < 32 || Uuid::try_parse(id).is_err() {
+            words.push(word.to_string());
+            continue;
+        }
+        let named = words.last().and_then(|w| match w.as_str() {
+            "device" => Some("the device"),
+            "organisation" | "of" => Some("the organisation"),
+            _ if RecordKind::from_code(w).is_some() || w == "record" => Some("the record"),
+            _ => None,
+        });
+        let (replacement, drop_previous) = match named {
+            Some("the organisation") if words.last().is_some_and(|w| w == "of") => ("the organisation", false),
+            Some(named) => (named, true),
+            None => ("a record", false),
+        };
+        if drop_previous {
+            words.pop();
+        }
+        words.push(word.replace(id, replacement));
+    }
+    words.join(" ")
+}
+
+/// What a provider's staff role is called on the pages.
+fn role_in_words(role: doorstep_model::Role) -> &'static str {
+    match role {
+        doorstep_model::Role::Manager => "manager",
+        _ => "care worker",
+    }
+}
+
+/// A provider's device as the activity page names it: "Mo Khan's tablet (manager, Sunrise Home
+/// Care)" from the name in the provider's directory; without one, the name the device was given
+/// at enrolment where it says no more than a name would ("Sam's tablet (care worker, Sunrise
+/// Home Care)"); otherwise "a Sunrise Home Care tablet". Never its id or the staff reference.
+pub fn device_in_words(device: &Device, staff_name: Option<&str>, org: &str) -> String {
+    let role = role_in_words(device.role);
+    let org = org.trim();
+    let org = if org.is_empty() { "provider's" } else { org };
+    if let Some(name) = staff_name.map(str::trim).filter(|n| !n.is_empty()) {
+        return format!("{name}'s tablet ({role}, {org})");
+    }
+    let given = device.name.trim();
+    let reference = device.staff_ref.trim().to_lowercase();
+    let plain = !given.is_empty()
+        && given.chars().count() <= 60
+        && (reference.is_empty() || !given.to_lowercase().contains(&reference))
+        && given.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).all(|w| Uuid::try_parse(w).is_err());
+    if plain { format!("{given} ({role}, {org})") } else { format!("a {org} tablet") }
+}
+
+/// Who raised a shared item, for the partner: "Sam Taylor, care worker, Sunrise Home Care" from
+/// the provider's directory, "A care worker at Sunrise Home Care" where the office has not named
+/// them. A partner needs to know who noticed, not the provider's staff codes.
+pub fn raised_by_in_words(staff_name: Option<&str>, provider: &str) -> String {
+    match staff_name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => format!("{name}, care worker, {provider}"),
+        None => format!("A care worker at {provider}"),
     }
 }
 
@@ -104,9 +177,45 @@ pub struct ItemPage {
     /// The provider's office phone and hours.
     pub office: Option<(String, String)>,
     pub now: DateTime<Utc>,
+    /// The display names, from the provider's directory, of the staff the page mentions (who
+    /// raised it, who wrote messages), by staff reference: only those, never the directory.
+    pub staff_names: std::collections::HashMap<String, String>,
 }
 
 impl ItemPage {
+    /// "Sam Taylor, care worker, Sunrise Home Care", or "A care worker at Sunrise Home Care".
+    pub fn raised_by(&self) -> String {
+        raised_by_in_words(
+            self.staff_names.get(self.item.raised_by.as_str()).map(String::as_str),
+            &self.item.provider.name,
+        )
+    }
+
+    /// Who wrote a message, as the partner sees it: a partner as they signed; the provider's
+    /// staff by their name in the directory ("Sam Taylor"), or "A care worker" — never the staff
+    /// reference a device adds beside the name.
+    pub fn message_author(&self, m: &ThreadMessage) -> String {
+        match m.side {
+            ThreadSide::Partner => m.by.clone(),
+            ThreadSide::Provider => {
+                if let Some(name) = self.staff_names.get(m.staff.as_str()) {
+                    return name.clone();
+                }
+                let staff = m.staff.trim();
+                let signed = if staff.is_empty() {
+                    m.by.trim()
+                } else {
+                    m.by.trim().strip_suffix(&format!("({staff})")).unwrap_or(m.by.trim()).trim_end()
+                };
+                if signed.is_empty() || (!staff.is_empty() && signed.contains(staff)) {
+                    "A member of staff".to_string()
+                } else {
+                    signed.to_string()
+                }
+            }
+        }
+    }
+
     /// What a partner quotes when they phone about an item that does not name the person.
     pub fn reference(&self) -> String {
         let hex = self.item.id.0.simple().to_string().to_uppercase();
@@ -233,22 +342,31 @@ impl<S: HubStorage> Hub<S> {
     /// the provider that shared it, and the hub's time for "due by".
     pub async fn item_page(&self, caller: &WebCaller, id: Uuid) -> Result<ItemPage, WebError> {
         let item = self.shared_item(caller, id, "read").await?;
-        let office = self.provider_office(item.provider.id).await?;
-        Ok(ItemPage { item, office, now: self.clock.now() })
+        let directory = self.provider_directory(item.provider.id).await?;
+        let office = directory
+            .as_ref()
+            .filter(|d| !d.office_phone.trim().is_empty())
+            .map(|d| (d.office_phone.clone(), d.office_hours.clone()));
+        let mentioned: BTreeSet<&str> =
+            std::iter::once(item.raised_by.as_str()).chain(item.messages.iter().map(|m| m.staff.as_str())).collect();
+        let staff_names = directory
+            .iter()
+            .flat_map(|d| mentioned.iter().filter_map(|r| d.staff_name(r).map(|n| (r.to_string(), n.to_string()))))
+            .collect();
+        Ok(ItemPage { item, office, now: self.clock.now(), staff_names })
     }
 
-    /// The provider's office phone and hours, from the directory its managers keep (which the
-    /// hub holds as it holds any record), where they have set one.
-    async fn provider_office(&self, provider: Uuid) -> Result<Option<(String, String)>, WebError> {
+    /// The directory a provider's managers keep (office phone, staff names), which the hub holds
+    /// as it holds any record, where they have made one.
+    async fn provider_directory(&self, provider: Uuid) -> Result<Option<doorstep_model::Directory>, WebError> {
         let id = doorstep_model::DirectoryId::for_provider(provider).0;
         let Some(stored) = self.storage.load_document(id).await? else { return Ok(None) };
         if stored.kind != RecordKind::Directory || stored.owner_org != provider {
             return Ok(None);
         }
-        let directory = load_strict(&stored.bytes)
+        Ok(load_strict(&stored.bytes)
             .ok()
-            .and_then(|doc| autosurgeon::hydrate::<_, doorstep_model::Directory>(&doc).ok());
-        Ok(directory.filter(|d| !d.office_phone.trim().is_empty()).map(|d| (d.office_phone, d.office_hours)))
+            .and_then(|doc| autosurgeon::hydrate::<_, doorstep_model::Directory>(&doc).ok()))
     }
 
     /// One shared item, if it is shared with the caller's organisation. Every look, allowed or
@@ -519,7 +637,7 @@ impl<S: HubStorage> Hub<S> {
             let who = match people.get(&e.actor) {
                 Some(who) => who.clone(),
                 None => {
-                    let who = self.actor_in_words(&e.actor).await?;
+                    let who = self.actor_in_words(caller, &e.actor).await?;
                     people.insert(e.actor.clone(), who.clone());
                     who
                 }
@@ -541,8 +659,26 @@ impl<S: HubStorage> Hub<S> {
     }
 
     /// "Ola Adeyemi (Northbrook Adult Social Care)" for an audit entry's "ola@… (partner at
-    /// Northbrook Adult Social Care)"; the entry's own words where there is no such account.
-    async fn actor_in_words(&self, actor: &str) -> Result<String, WebError> {
+    /// Northbrook Adult Social Care)"; a device ("device <id> (manager M001 of <org>)") as
+    /// [`device_in_words`] names it; the entry's own words where there is no such account.
+    async fn actor_in_words(&self, caller: &WebCaller, actor: &str) -> Result<String, WebError> {
+        if let Some(rest) = actor.strip_prefix("device ") {
+            let id = rest.split(' ').next().and_then(|id| Uuid::try_parse(id).ok());
+            let device = match id {
+                Some(id) => self.storage.device(id).await?,
+                None => None,
+            };
+            return Ok(match device {
+                // Another organisation's device, or one the hub does not know: not named here.
+                Some(d) if d.org_id == caller.org.id => {
+                    let directory = self.provider_directory(d.org_id).await?;
+                    let name = directory.as_ref().and_then(|dir| dir.staff_name(&d.staff_ref));
+                    device_in_words(&d, name, &caller.org.name)
+                }
+                Some(_) => "a tablet of another organisation".to_string(),
+                None => "a tablet the hub does not know".to_string(),
+            });
+        }
         let Some((email, rest)) = actor.split_once(" (") else { return Ok(actor.to_string()) };
         let org = rest.trim_end_matches(')').split_once(" at ").map(|(_, org)| org.to_string());
         let name = self.storage.web_user_by_email(email.to_lowercase()).await?.map(|u| u.name);
@@ -592,5 +728,68 @@ impl<S: HubStorage> Hub<S> {
             })
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use doorstep_model::Role;
+
+    use super::*;
+
+    fn device(role: Role, staff: &str, name: &str) -> Device {
+        Device {
+            id: Uuid::new_v4(),
+            org_id: Uuid::new_v4(),
+            staff_ref: staff.into(),
+            role,
+            name: name.into(),
+            token_hash: vec![],
+            revoked: false,
+        }
+    }
+
+    #[test]
+    fn a_device_is_named_in_words_never_by_its_id_or_staff_code() {
+        let mo = device(Role::Manager, "M001", "M001's tablet");
+        assert_eq!(
+            device_in_words(&mo, Some("Mo Khan"), "Sunrise Home Care"),
+            "Mo Khan's tablet (manager, Sunrise Home Care)"
+        );
+        // No name in the directory: the device's own name only when it says no code or id.
+        assert_eq!(device_in_words(&mo, None, "Sunrise Home Care"), "a Sunrise Home Care tablet");
+        assert_eq!(device_in_words(&mo, Some("  "), "Sunrise Home Care"), "a Sunrise Home Care tablet");
+        let sam = device(Role::Carer, "C001", "Sam's tablet");
+        assert_eq!(device_in_words(&sam, None, "Sunrise Home Care"), "Sam's tablet (care worker, Sunrise Home Care)");
+        let odd = device(Role::Carer, "C001", &format!("tablet {}", Uuid::new_v4()));
+        assert_eq!(device_in_words(&odd, None, "Sunrise Home Care"), "a Sunrise Home Care tablet");
+        let lower = device(Role::Carer, "C001", "c001 tablet");
+        assert_eq!(device_in_words(&lower, None, "Sunrise Home Care"), "a Sunrise Home Care tablet");
+    }
+
+    #[test]
+    fn who_raised_an_item_is_a_name_and_provider_never_a_staff_code() {
+        assert_eq!(
+            raised_by_in_words(Some("Sam Taylor"), "Sunrise Home Care"),
+            "Sam Taylor, care worker, Sunrise Home Care"
+        );
+        assert_eq!(raised_by_in_words(None, "Sunrise Home Care"), "A care worker at Sunrise Home Care");
+        assert_eq!(raised_by_in_words(Some(""), "Sunrise Home Care"), "A care worker at Sunrise Home Care");
+    }
+
+    #[test]
+    fn a_refusal_reason_names_the_actor_in_words_and_no_ids() {
+        let device = Uuid::new_v4();
+        let org = Uuid::new_v4();
+        let record = Uuid::new_v4();
+        let actor = format!("device {device} (manager M001 of {org})");
+        let detail = format!("{actor} may not change shared {record}");
+        let said = reason_in_words(&detail, &actor, "Mo Khan's tablet (manager, Sunrise Home Care)");
+        assert_eq!(said, "Mo Khan's tablet (manager, Sunrise Home Care) may not change the record");
+        let said = reason_in_words(&format!("record {record} is a shared, not a note"), &actor, "x");
+        assert_eq!(said, "the record is a shared, not a note");
+        let said = reason_in_words(&format!("device {device} (carer C002 of {org}) is not on visit {record}"), "", "x");
+        assert_eq!(said, "the device (carer C002 of the organisation) is not on the record");
+        assert_eq!(reason_in_words(&format!("{record}"), "", "x"), "a record");
     }
 }

@@ -17,7 +17,7 @@ use doorstep_hub::{Hub, SqliteStorage};
 use doorstep_model::{
     Acvpu, Comparison, ConsentBasis, ConsentRecord, Insight, InsightId, InsightStatus, PartnerKind, PartnerOrg, Person,
     ProviderRef, ResponseOutcome, ShareChoices, SharedItem, SharedItemId, SharedStatus, SoftSign, SoftSignObservation,
-    StaffId, Urgency, VitalSigns,
+    StaffId, ThreadMessage, ThreadSide, Urgency, VitalSigns,
 };
 use doorstep_protocol::Role;
 use doorstep_tests::app::Screens;
@@ -95,6 +95,9 @@ async fn set_up(dir: &Path) -> World {
     let mut directory = doorstep_model::Directory::new(hub.provider);
     directory.office_phone = "01632 960 100".into();
     directory.office_hours = "Monday to Friday, 8am to 6pm".into();
+    // Staff names: the pages name people by them, never by staff code or device id.
+    directory.set_staff_name(&StaffId::new("M001"), "Mo Khan");
+    directory.set_staff_name(&StaffId::new("C001"), "Sam Taylor");
     manager.store.lock().await.put(&directory).unwrap();
     manager.sync().await;
     carer.sync().await;
@@ -171,6 +174,18 @@ async fn page_text(screens: &Screens) -> String {
     screens.wait("main").await.text().await.unwrap()
 }
 
+/// People on a page are named in words: no staff code and no id (a device's or a record's).
+fn assert_no_codes_or_ids(page: &str, text: &str) {
+    for code in ["C001", "M001"] {
+        assert!(!text.contains(code), "{page} shows the staff code {code}: {text}");
+    }
+    let ids: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .filter(|w| w.len() >= 32 && Uuid::try_parse(w).is_ok())
+        .collect();
+    assert!(ids.is_empty(), "{page} shows ids {ids:?}: {text}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     let dir = tempfile::tempdir().unwrap();
@@ -209,6 +224,28 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     screens.wait_text("main", "1 item").await;
     assert!(!page_text(&screens).await.contains("Grab rail"));
 
+    // The carer who raised it writes to the council from their tablet, signing as the tablet
+    // does ("Sam Taylor (C001)").
+    world.carer.sync().await;
+    world
+        .carer
+        .store
+        .lock()
+        .await
+        .update::<SharedItem>(&world.urgent.id.to_string(), |item| {
+            item.messages.push(ThreadMessage {
+                key: Uuid::new_v4().to_string(),
+                side: ThreadSide::Provider,
+                by: "Sam Taylor (C001)".into(),
+                staff: "C001".into(),
+                at: Utc::now(),
+                text: "She is happiest with mornings.".into(),
+            });
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(world.carer.sync().await.held_back, 0, "the carer may write on their own idea");
+
     // The item, as SBARD, with the person named (their consent covers the council).
     screens.client.goto(&format!("{base}/inbox")).await.unwrap();
     screens.click(&format!("a[href='/items/{}']", world.urgent.id)).await;
@@ -233,6 +270,11 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     assert!(text.contains("For IT systems"), "{text}");
     assert!(text.contains("So the OT can assess for a grab rail"), "the purpose is shown");
     assert!(text.contains("NEWS2 5") && text.contains("Caught herself on the door frame"), "{text}");
+    // Who raised it and who wrote, by name and provider: no staff code (minimum necessary).
+    assert!(text.contains("Sam Taylor, care worker, Sunrise Home Care"), "{text}");
+    let messages = screens.wait("#messages").await.text().await.unwrap();
+    assert!(messages.contains("Sam Taylor (Sunrise Home Care)"), "{messages}");
+    assert_no_codes_or_ids("the item page", &text);
     screens.shot("partner-item").await;
     assert_accessible(&screens, "partner-item").await;
 
@@ -328,6 +370,16 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     assert!(text.contains("Ola Adeyemi (Northbrook Adult Social Care) opened 'Grab rail by the back door'"), "{text}");
     assert!(text.contains("tried to open") && text.contains("Refused"), "{text}");
     assert!(!text.contains("ola@council.example"), "names, not accounts: {text}");
+    // Tablets by their user's name, role and provider, never their id.
+    assert!(
+        text.contains("Mo Khan's tablet (manager, Sunrise Home Care) tried to change 'Grab rail by the back door'"),
+        "the refused write, in words: {text}"
+    );
+    assert!(
+        text.contains("Sam Taylor's tablet (care worker, Sunrise Home Care) wrote a message about 'Grab rail"),
+        "{text}"
+    );
+    assert_no_codes_or_ids("the activity page", &text);
     screens.shot("partner-activity").await;
     assert_accessible(&screens, "partner-activity").await;
     // …reviews the week's feed (their own people, by district) and releases it.
