@@ -179,9 +179,9 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.click("label[for=call-outcome-gpvisiting]").await;
     carer.type_into("#call-detail", "by 14:00").await;
     carer.click("#save-call").await;
-    let decision = carer.wait_text("#sbard", "Phoned GP practice at").await;
+    let decision = carer.wait_text("#sbard", "Phoned Riverside Surgery at").await;
     assert!(decision.contains("Dr Khan") && decision.contains("by 14:00"), "{decision}");
-    carer.wait_text("#calls", "Phoned GP practice").await;
+    carer.wait_text("#calls", "Phoned Riverside Surgery").await;
     let _ = carer.client.execute("document.getElementById('calls-heading').scrollIntoView()", vec![]).await;
     carer.shot("20-visit-call-recorded").await;
 
@@ -456,7 +456,12 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
 
     // The council answers Peggy's idea: Sam sees it on Today, with a count on "My ideas".
     partner_hub
-        .respond(&ola, shared_ids[0], doorstep_model::shared::ResponseOutcome::ActionTaken, "OT visit booked for Tuesday")
+        .respond(
+            &ola,
+            shared_ids[0],
+            doorstep_model::shared::ResponseOutcome::ActionTaken,
+            "OT visit booked for Tuesday",
+        )
         .await
         .expect("the council answers");
     let carer = Screens { client: open_app(&driver, app(), &tablet).await, dir: shots.clone() };

@@ -142,7 +142,9 @@ pub fn App() -> Html {
     let shown = (*route).clone().unwrap_or_else(|| ctx.home());
     let screen = match shown.clone() {
         Route::Today => html! { <screens::today::TodayScreen /> },
-        Route::Visit(id) => html! { <screens::visit::VisitPage visit_id={id} /> },
+        // Keyed by the visit: opening the last visit from this one starts a fresh page (no
+        // note editor or folds carried over from the visit before).
+        Route::Visit(id) => html! { <screens::visit::VisitPage key={id.clone()} visit_id={id.clone()} /> },
         Route::Person(id) => html! { <screens::person::PersonPage person_id={id} /> },
         Route::NewIdea { person_id, person_name, visit_id } => {
             html! { <screens::ideas::NewIdea {person_id} {person_name} {visit_id} /> }

@@ -342,6 +342,17 @@ pub struct Handover {
     /// What happened to them, recorded at that visit: "Admitted to hospital on 1 Dec".
     #[serde(default)]
     pub outcomes: Vec<String>,
+    /// Why that visit could not happen, when it could not: "They said no to the visit – said
+    /// he was too tired (Sam Taylor (C001), 2 Dec, 09:20)".
+    #[serde(default)]
+    pub could_not: Option<String>,
+    /// Words added after that visit ended, each marked as late: "Late entry, written 3 Dec,
+    /// 01:08 by Sam Taylor (C001): she asked for her daughter to ring".
+    #[serde(default)]
+    pub late_entries: Vec<String>,
+    /// That visit is on this device, so the carer can open it (read only, with late entries).
+    #[serde(default)]
+    pub visit_here: bool,
 }
 
 /// Where the person lives and how to get in, for the carer at the door.

@@ -503,7 +503,24 @@ fn handover(
         news2,
         calls: note.calls.iter().map(|c| c.summary()).collect(),
         outcomes: note.outcomes.iter().map(|o| format!("{} on {}", o.kind.label(), o.day.format("%-d %b"))).collect(),
+        could_not: before.as_ref().and_then(|v| v.could_not.as_ref()).map(|c| {
+            let detail = if c.detail.trim().is_empty() { String::new() } else { format!(" – {}", c.detail.trim()) };
+            format!("{}{detail} ({}, {})", c.reason.label(), directory.staff_label(c.by.as_str()), uk_when(c.at))
+        }),
+        late_entries: note
+            .late_entries
+            .iter()
+            .map(|e| {
+                format!("Late entry, written {} by {}: {}", uk_when(e.at), directory.staff_label(e.by.as_str()), e.text)
+            })
+            .collect(),
+        visit_here: before.is_some(),
     }))
+}
+
+/// "3 Dec, 01:08" in UK time, as the handover reads.
+fn uk_when(at: chrono::DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London).format("%-d %b, %H:%M").to_string()
 }
 
 /// The most before a visit's check-in a call recorded with it may have been made.

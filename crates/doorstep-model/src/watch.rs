@@ -24,10 +24,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// How many visits the person page's chart draws at most. The rule itself counts every visit in
-/// the window ([`WINDOW_DAYS`]); this is only a bound on a drawing.
-pub const WINDOW: usize = 5;
-
 /// How far back from the latest visit the rule looks, in days: older visits are stale.
 pub const WINDOW_DAYS: i64 = 7;
 

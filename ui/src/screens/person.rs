@@ -145,17 +145,17 @@ struct ChartProps {
     timeline: Vec<TimelineEntry>,
 }
 
-/// The visits the deterioration watch looks at, oldest first: the last [`watch::WINDOW`] visits
-/// with a note within [`watch::WINDOW_DAYS`] days of the latest (as `watch::assess` takes them),
+/// The visits the deterioration watch looks at, oldest first: every visit with a note in the
+/// [`watch::WINDOW_DAYS`] days up to the latest (`watch::in_window`, as `watch::assess` takes them),
 /// so the chart and the watch's tag above it always show the same visits. `timeline` is
 /// newest first; visits not yet started add nothing to the watch and are left out.
 fn watched(timeline: &[TimelineEntry]) -> Vec<&TimelineEntry> {
     let happened = |t: &&TimelineEntry| {
         matches!(t.status.as_str(), "in_progress" | "completed") || t.news2_total.is_some() || !t.soft_signs.is_empty()
     };
-    let mut recent: Vec<&TimelineEntry> = timeline.iter().filter(happened).take(watch::WINDOW).collect();
+    let mut recent: Vec<&TimelineEntry> = timeline.iter().filter(happened).collect();
     if let Some(latest) = recent.first().map(|t| t.starts_at) {
-        recent.retain(|t| latest - t.starts_at <= chrono::Duration::days(watch::WINDOW_DAYS));
+        recent.retain(|t| watch::in_window(latest, t.starts_at));
     }
     recent.reverse();
     recent
@@ -239,7 +239,7 @@ fn Chart(props: &ChartProps) -> Html {
     html! {
         <figure class="ds-chart" id="watch-chart">
             <figcaption class="nhsuk-body-s">
-                { format!("The last {visits} the watch looks at (up to {} within {} days of the latest), oldest on the left. Blue line: NEWS2 score. Grey bars: soft signs noticed as new or worse.", watch::WINDOW, watch::WINDOW_DAYS) }
+                { format!("The {visits} the watch looks at: every visit in the {} days up to the latest, {}, oldest on the left. Blue line: NEWS2 score. Grey bars: soft signs noticed as new or worse.", watch::WINDOW_DAYS, recent.last().map(|t| format::date(t.starts_at)).unwrap_or_default()) }
             </figcaption>
             // The table below carries the figures for screen readers: the drawing is hidden.
             <svg viewBox={format!("0 0 {w} {h}")} width="100%" aria-hidden="true" focusable="false">

@@ -1627,10 +1627,19 @@ struct LastVisitProps {
     handover: doorstep_commands::Handover,
 }
 
-/// What the last carer saw: who, when, their note, signs, readings and calls.
+/// What the last carer saw: who, when, their note, signs, readings and calls, anything added
+/// late, and why it could not happen if it could not; that visit opens, read only.
 #[component]
 fn LastVisit(props: &LastVisitProps) -> Html {
+    let ctx = use_context::<Ctx>().expect("inside the app context");
     let h = &props.handover;
+    let open_it = {
+        let (go, visit_id) = (ctx.go.clone(), h.visit_id.clone());
+        Callback::from(move |e: MouseEvent| {
+            e.prevent_default();
+            go.emit(Route::Visit(visit_id.clone()));
+        })
+    };
     html! {
         <details class="nhsuk-details ds-handover" id="handover" open=true>
             <summary class="nhsuk-details__summary">
@@ -1647,6 +1656,11 @@ fn LastVisit(props: &LastVisitProps) -> Html {
                 }
                 { for h.calls.iter().map(|c| html! { <p><strong>{"Call: "}</strong>{ c.clone() }</p> }) }
                 { for h.outcomes.iter().map(|o| html! { <p><strong>{"What happened: "}</strong>{ o.clone() }</p> }) }
+                if let Some(said) = &h.could_not { <p><strong>{"Could not happen: "}</strong>{ said.clone() }</p> }
+                { for h.late_entries.iter().map(|e| html! { <p class="ds-late-entry ds-handover__note">{ e.clone() }</p> }) }
+                if h.visit_here {
+                    <p><a href="#" class="ds-list-link" id="open-last-visit" onclick={open_it}>{"Open that visit"}</a></p>
+                }
             </div>
         </details>
     }

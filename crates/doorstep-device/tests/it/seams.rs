@@ -1280,7 +1280,7 @@ async fn a_late_entry_is_added_to_a_closed_visit_marked_late_with_its_time() {
 
     let dir = tempfile::TempDir::new().expect("dir");
     let hub = hub(dir.path()).await;
-    let (office, sam, _priya) = team(&hub, dir.path()).await;
+    let (office, sam, priya) = team(&hub, dir.path()).await;
     let (sam, clock) = test_clock(sam, doorstep_demo::at(today(), 19, 40));
     let visit = sam.today(DayArgs { day: None }).await.expect("today").visits[0].id.clone();
     let late = |text: &str| LateEntryArgs { visit_id: visit.clone(), text: text.into() };
@@ -1307,6 +1307,26 @@ async fn a_late_entry_is_added_to_a_closed_visit_marked_late_with_its_time() {
     office.sync_now().await.expect("office syncs");
     let at_office = office.visit(&visit).await.expect("the office opens the visit");
     assert_eq!(at_office.note.late_entries, screen.note.late_entries, "late entries reach the office");
+
+    // Priya's evening visit to Peggy: the handover carries what Sam added late, by name.
+    priya.sync_now().await.expect("Priya syncs");
+    let evening = priya
+        .today(DayArgs { day: None })
+        .await
+        .expect("Priya's day")
+        .visits
+        .iter()
+        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains("Peggy")))
+        .expect("Priya's visit to Peggy")
+        .id
+        .clone();
+    let handover = priya.visit(&evening).await.expect("Priya opens it").handover.expect("the handover");
+    assert!(
+        handover.late_entries.iter().any(|e| e.contains("Fridge light not working") && e.contains("Sam Taylor (C001)")),
+        "{:?}",
+        handover.late_entries
+    );
+    assert!(!handover.visit_here, "Sam's visit is not on Priya's tablet, so it is not offered to open");
 }
 
 /// Search says what each hit is, who it is about, when and who wrote it, and opens the visit.
