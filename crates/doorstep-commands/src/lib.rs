@@ -733,8 +733,12 @@ pub struct NewReply {
     pub idea_id: String,
     pub idea_summary: String,
     pub person_name: Option<String>,
-    pub partner: String,
-    pub response: doorstep_model::PartnerResponse,
+    /// Who answered: the partner ("Leeds Adult Social Care") or "The office".
+    pub from: String,
+    /// What they said, in words: "Action taken — OT visit booked Tuesday", "asked: Is she in
+    /// on Tuesdays?", "Not taken further: the family have arranged it".
+    pub said: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

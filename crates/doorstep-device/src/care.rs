@@ -348,27 +348,47 @@ impl Device {
         Ok(ideas)
     }
 
-    /// Partners' answers to this carer's ideas that arrived since "My ideas" was last opened,
-    /// newest first: the Today banner and the menu's count.
+    /// What reached this carer's ideas since "My ideas" was last opened, newest first: partners'
+    /// answers and questions, and the office's comments (a decision not to take an idea further
+    /// among them). The Today banner and the menu's count, so nothing arrives silently.
     pub async fn new_replies(&self) -> Result<Vec<NewReply>, AppError> {
         let who = self.unlocked().await?;
         let store = self.db().await?;
         let seen = replies_seen_at(&store)?;
+        let is_new = |at: chrono::DateTime<Utc>| seen.is_none_or(|seen| at > seen);
         let mut replies = Vec::new();
         for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
+            let person_name = name_of(&store, row.person_id.as_deref())?;
+            let reply = |from: &str, said: String, at| NewReply {
+                idea_id: row.id.clone(),
+                idea_summary: row.summary.clone(),
+                person_name: person_name.clone(),
+                from: from.to_string(),
+                said,
+                at,
+            };
             for item in store.shared_items_of(&row.id).map_err(storage_error)? {
-                for response in item.responses.into_iter().filter(|r| seen.is_none_or(|at| r.at > at)) {
-                    replies.push(NewReply {
-                        idea_id: row.id.clone(),
-                        idea_summary: row.summary.clone(),
-                        person_name: name_of(&store, row.person_id.as_deref())?,
-                        partner: item.partner.name.clone(),
-                        response,
-                    });
+                for response in item.responses.iter().filter(|r| is_new(r.at)) {
+                    let message = response.message.trim();
+                    let said = if message.is_empty() {
+                        response.outcome.label().to_string()
+                    } else {
+                        format!("{} — {message}", response.outcome.label())
+                    };
+                    replies.push(reply(&item.partner.name, said, response.at));
+                }
+                for message in
+                    item.messages.iter().filter(|m| m.side == doorstep_model::ThreadSide::Partner && is_new(m.at))
+                {
+                    replies.push(reply(&item.partner.name, format!("wrote: {}", message.text.trim()), message.at));
                 }
             }
+            let insight = store.get::<Insight>(&row.id).map_err(storage_error)?;
+            for comment in insight.comments.iter().filter(|c| c.author != who.staff_ref && is_new(c.at)) {
+                replies.push(reply("The office", comment.text.trim().to_string(), comment.at));
+            }
         }
-        replies.sort_by_key(|r| std::cmp::Reverse(r.response.at));
+        replies.sort_by_key(|r| std::cmp::Reverse(r.at));
         Ok(replies)
     }
 

@@ -455,11 +455,22 @@ impl Device {
     }
 
     pub async fn decline_idea(&self, args: DeclineArgs) -> Result<IdeaScreen, AppError> {
-        self.manager().await?;
+        let who = self.manager().await?;
         let mut store = self.db().await?;
+        let now = self.now();
         store
             .update::<Insight>(&args.id, |insight| {
-                Ok(insight.move_to(InsightStatus::Declined { reason: args.reason.trim().to_string() })?)
+                let reason = args.reason.trim().to_string();
+                insight.move_to(InsightStatus::Declined { reason: reason.clone() })?;
+                // Said as a comment too, with its time, so the carer who raised it hears back
+                // (the Today banner) rather than finding a tag one day.
+                insight.add_comment(
+                    uuid::Uuid::new_v4().to_string(),
+                    who.staff_ref.clone(),
+                    now,
+                    format!("Not taken further: {reason}"),
+                )?;
+                Ok(())
             })
             .map_err(|e| {
                 let no_reason =

@@ -52,11 +52,11 @@ pub fn TodayScreen() -> Html {
             <SyncBadgeView badge={today.sync.clone()} on_synced={reload.clone()} />
             if let Load::Ready(replies) = &*replies && let Some(latest) = replies.first() {
                 <div class="nhsuk-inset-text ds-replies" id="new-replies" role="status">
-                    <h2 class="nhsuk-heading-s">{ if replies.len() == 1 { "A partner answered your idea".to_string() } else { format!("{} new answers to your ideas", replies.len()) } }</h2>
+                    <h2 class="nhsuk-heading-s">{ if replies.len() == 1 { "A new answer to your idea".to_string() } else { format!("{} new answers to your ideas", replies.len()) } }</h2>
                     <p>
-                        { format!("{} answered \"{}\"", latest.partner, latest.idea_summary) }
+                        { format!("{} answered \"{}\"", latest.from, latest.idea_summary) }
                         { latest.person_name.as_ref().map(|n| format!(" about {n}")).unwrap_or_default() }
-                        { format!(": {}.", latest.response.outcome.label()) }
+                        { format!(": {}", latest.said) }
                     </p>
                     <a href="#my-ideas" class="ds-list-link" onclick={{
                         let go = ctx.go.clone();

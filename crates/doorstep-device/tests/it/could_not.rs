@@ -70,3 +70,52 @@ async fn refused_and_cancelled_by_the_office_close_the_visit_and_reach_the_offic
     let arthurs = day.chase.iter().find(|c| c.person_name.contains("Arthur")).expect("Arthur's visit");
     assert_eq!(arthurs.carers, ["Sam Taylor (C001)"], "with the carer's name");
 }
+
+/// The carer hears back when the office does not take an idea further: the reason reaches
+/// Sam's Today banner after sync, from "The office", and not again once "My ideas" is opened.
+#[tokio::test]
+async fn an_idea_not_taken_further_reaches_the_carer_who_raised_it() {
+    use doorstep_commands::{DeclineArgs, IdeaArgs};
+    use doorstep_model::{PartnerKind, Urgency};
+
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, _priya) = crate::seams::team(&hub, dir.path()).await;
+    let day = sam.today(DayArgs { day: None }).await.expect("today");
+    let peggy = day
+        .visits
+        .iter()
+        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains("Peggy")))
+        .expect("Peggy's visit")
+        .person_id
+        .clone();
+    let idea = sam
+        .record_idea(IdeaArgs {
+            person_id: peggy,
+            summary: "A second key safe for the back door".into(),
+            detail: String::new(),
+            suggested_action: String::new(),
+            who_could_act: vec![PartnerKind::CouncilAdultSocialCare],
+            urgency: Urgency::Routine,
+        })
+        .await
+        .expect("Sam's idea");
+    let id = idea.id.to_string();
+    assert!(sam.new_replies().await.expect("none yet").is_empty());
+    sam.sync_now().await.expect("Sam syncs");
+    office.sync_now().await.expect("the office syncs");
+    office
+        .decline_idea(DeclineArgs { id: id.clone(), reason: "Her daughter is arranging it this week".into() })
+        .await
+        .expect("not taken further");
+    office.sync_now().await.expect("the office syncs");
+    sam.sync_now().await.expect("Sam syncs again");
+
+    let new = sam.new_replies().await.expect("new replies");
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0].from, "The office");
+    assert_eq!(new[0].said, "Not taken further: Her daughter is arranging it this week");
+    assert_eq!(new[0].person_name.as_deref(), Some("Margaret (Peggy) Jones"));
+    sam.my_ideas().await.expect("Sam opens My ideas");
+    assert!(sam.new_replies().await.expect("again").is_empty(), "read once opened");
+}

@@ -541,8 +541,8 @@ async fn each_partner_gets_its_own_shared_item_answers_reach_the_carer_and_shari
     let new = tablet.new_replies().await.expect("new replies");
     assert_eq!(new.len(), 1, "{new:?}");
     assert_eq!(
-        (new[0].partner.as_str(), new[0].response.message.as_str()),
-        ("Leeds Adult Social Care", "OT visit booked Tuesday")
+        (new[0].from.as_str(), new[0].said.as_str()),
+        ("Leeds Adult Social Care", "Action taken — OT visit booked Tuesday")
     );
     assert_eq!(new[0].person_name.as_deref(), Some("Margaret (Peggy) Jones"), "who the idea is about");
     let mine = tablet.my_ideas().await.expect("my ideas");
