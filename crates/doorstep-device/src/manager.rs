@@ -402,7 +402,7 @@ impl Device {
                         }
                     }
                 };
-                p.pregnant = args.pregnant;
+                p.note_pregnancy(args.pregnant, &staff, now);
                 for (sign, text) in args.usual {
                     let text = text.trim();
                     match p.usual.iter_mut().find(|u| u.sign == sign) {

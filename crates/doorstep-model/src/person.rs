@@ -46,6 +46,16 @@ pub struct Person {
     pub scale2: Option<ClinicalSetting>,
     /// NEWS2 is not used in pregnancy.
     pub pregnant: bool,
+    /// Who in the office noted whether they are pregnant, and when (none before it was kept).
+    #[serde(default)]
+    #[cfg_attr(feature = "automerge", autosurgeon(missing = "Option::default"))]
+    pub pregnancy_recorded_by: Option<StaffId>,
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "automerge",
+        autosurgeon(with = "crate::am::optional_timestamp", missing = "Option::default")
+    )]
+    pub pregnancy_recorded_at: Option<DateTime<Utc>>,
     pub consent: ConsentToShare,
     /// Their plan for when they become unwell (ReSPECT, DNACPR…), as the office noted it: shown
     /// with every piece of advice at a visit and in the SBARD. Never a reason not to phone 999.
@@ -261,8 +271,19 @@ impl Person {
             spo2_scale: SpO2Scale::Scale1,
             scale2: None,
             pregnant: false,
+            pregnancy_recorded_by: None,
+            pregnancy_recorded_at: None,
             consent: ConsentToShare::default(),
             plan: None,
+        }
+    }
+
+    /// Notes whether they are pregnant, and who noted it when, if it changed.
+    pub fn note_pregnancy(&mut self, pregnant: bool, by: &StaffId, at: DateTime<Utc>) {
+        if self.pregnant != pregnant {
+            self.pregnant = pregnant;
+            self.pregnancy_recorded_by = Some(by.clone());
+            self.pregnancy_recorded_at = Some(at);
         }
     }
 

@@ -404,7 +404,7 @@ impl PersonRowData {
             }
         }
         if let Some(pregnant) = self.pregnant {
-            person.pregnant = pregnant;
+            person.note_pregnancy(pregnant, by, now);
         }
         for (sign, text) in self.usual {
             match person.usual.iter_mut().find(|u| u.sign == sign) {

@@ -232,6 +232,17 @@ fn baselines_are_imported_with_who_imported_them_and_scale_2_needs_the_clinician
     // The same sheet again changes nothing, so who noted it stays as it was.
     let again = store.import_people_csv_by(sheet.as_bytes(), today(), &StaffId::new("M002"), utc(2026, 11, 24, 9, 0));
     assert_eq!(again.expect("again"), summary(0, 0, 1));
+    // Noting a pregnancy keeps who noted it and when (NEWS2 is then not used).
+    let pregnant = sheet.replace(",no,", ",yes,");
+    store
+        .import_people_csv_by(pregnant.as_bytes(), today(), &StaffId::new("M002"), utc(2026, 11, 25, 9, 0))
+        .expect("pregnant");
+    let p1 = person_by_ref(&store, "P1");
+    assert!(p1.pregnant);
+    assert_eq!(
+        (p1.pregnancy_recorded_by.as_ref().map(StaffId::as_str), p1.pregnancy_recorded_at),
+        (Some("M002"), Some(utc(2026, 11, 25, 9, 0)))
+    );
 }
 
 fn store_with_people() -> (TempDir, Store) {

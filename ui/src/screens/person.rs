@@ -485,7 +485,12 @@ fn Baselines(props: &BaselinesProps) -> Html {
                 if p.pregnant {
                     <div class="nhsuk-summary-list__row">
                         <dt class="nhsuk-summary-list__key">{"Pregnant"}</dt>
-                        <dd class="nhsuk-summary-list__value">{"Yes: NEWS2 is not used. If you are worried, phone the midwife or the GP practice, or 999 in an emergency."}</dd>
+                        <dd class="nhsuk-summary-list__value">
+                            {"Yes: NEWS2 is not used. If you are worried, phone the midwife or the GP practice, or 999 in an emergency."}
+                            if let (Some(by), Some(at)) = (&p.pregnancy_recorded_by, p.pregnancy_recorded_at) {
+                                <br /><span class="nhsuk-hint">{ format!("Noted by {} on {}", props.names.label(by.as_str()), format::when(at)) }</span>
+                            }
+                        </dd>
                     </div>
                 }
                 { for p.usual.iter().map(|u| html! {
