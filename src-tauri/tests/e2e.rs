@@ -195,6 +195,11 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     carer.wait_text("#idea-sent", "Idea sent to the office").await;
     carer.shot("33-idea-sent").await;
     carer.click("#idea-sent-back").await;
+    // Back at the visit: what is done is folded to a line each, the tasks still open.
+    carer.wait_text("#signs-heading", "2 signs").await;
+    carer.wait_text("#note-heading", "Written").await;
+    let _ = carer.client.execute("document.getElementById('tasks-heading').scrollIntoView()", vec![]).await;
+    carer.shot("45-visit-checklist").await;
     // The GP came out this morning: what happened to her goes in the visit too, offline.
     carer.click("#outcomes summary").await;
     carer.click_labelled("#outcomes label", "GP visited").await;

@@ -54,13 +54,14 @@ impl Device {
         let who = self.unlocked().await?;
         let detail = args.detail.trim().to_string();
         if detail.chars().count() > 500 {
-            return Err(AppError::new(ErrorCode::Invalid, "Keep what the office should know under 500 characters."));
+            return Err(AppError::new(ErrorCode::Invalid, "Keep what the office should know under 500 characters.")
+                .about("detail"));
         }
         let admitted_on = args.admitted_on.filter(|_| args.reason == CouldNotReason::InHospital);
         // A wrong day is refused before anything is saved, so the step is never half done.
         if let Some(day) = admitted_on {
             outcome::check_day(day, uk_today(self.now()))
-                .map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()))?;
+                .map_err(|e| AppError::new(ErrorCode::Invalid, e.to_string()).about("admitted_on"))?;
         }
         let said = CouldNotVisit { reason: args.reason, detail, by: StaffId::new(who.staff_ref), at: self.now() };
         let shown = self.edit_visit(&args.visit_id, |visit| Ok(visit.could_not(said)?)).await?;
@@ -82,7 +83,7 @@ impl Device {
             // 999 advice is done only by a 999 call (or an ambulance on its way); "phone now" only
             // by a call to a clinician, not the office alone.
             if let Some(advice) = shown.advice.as_ref().filter(|a| a.level.needs_a_call())
-                && !shown.note.calls.iter().any(|c| c.answers(advice.level))
+                && !shown.note.advice_met(advice.level)
             {
                 before_you_go.push(if shown.note.calls.iter().any(|c| c.got_through()) {
                     if advice.level == EscalationLevel::Emergency999 {
@@ -324,27 +325,33 @@ impl Device {
     pub async fn my_ideas(&self) -> Result<Vec<MyIdea>, AppError> {
         let who = self.unlocked().await?;
         let mut store = self.db().await?;
-        let seen = replies_seen_at(&store)?;
+        let seen = RepliesSeen::read(&store)?;
+        let mut shown = std::collections::BTreeSet::new();
         let mut ideas = Vec::new();
         for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
             let shared = store.shared_items_of(&row.id).map_err(storage_error)?;
-            let new_replies =
-                shared.iter().flat_map(|s| &s.responses).filter(|r| seen.is_none_or(|at| r.at > at)).count();
-            let new_messages = shared
+            let insight = store.get::<Insight>(&row.id).map_err(storage_error)?;
+            let responses: Vec<_> = shared.iter().flat_map(|s| &s.responses).collect();
+            let messages: Vec<_> = shared
                 .iter()
                 .flat_map(|s| &s.messages)
-                .filter(|m| m.side == doorstep_model::ThreadSide::Partner && seen.is_none_or(|at| m.at > at))
-                .count();
+                .filter(|m| m.side == doorstep_model::ThreadSide::Partner)
+                .collect();
+            let new_replies = responses.iter().filter(|r| seen.is_new(&r.key, r.at)).count();
+            let new_messages = messages.iter().filter(|m| seen.is_new(&m.key, m.at)).count();
+            shown.extend(responses.iter().map(|r| r.key.clone()));
+            shown.extend(messages.iter().map(|m| m.key.clone()));
+            shown.extend(insight.comments.iter().map(|c| c.key.clone()));
             ideas.push(MyIdea {
-                insight: store.get::<Insight>(&row.id).map_err(storage_error)?,
+                insight,
                 person_name: name_of(&store, row.person_id.as_deref())?,
                 shared,
                 new_replies,
                 new_messages,
-                new_since: seen,
+                new_since: seen.at,
             });
         }
-        store.set_setting(REPLIES_SEEN_AT, &self.now().to_rfc3339()).map_err(storage_error)?;
+        RepliesSeen::write(&mut store, self.now(), &shown)?;
         Ok(ideas)
     }
 
@@ -354,8 +361,7 @@ impl Device {
     pub async fn new_replies(&self) -> Result<Vec<NewReply>, AppError> {
         let who = self.unlocked().await?;
         let store = self.db().await?;
-        let seen = replies_seen_at(&store)?;
-        let is_new = |at: chrono::DateTime<Utc>| seen.is_none_or(|seen| at > seen);
+        let seen = RepliesSeen::read(&store)?;
         let mut replies = Vec::new();
         for row in store.insights_by_author(&who.staff_ref).map_err(storage_error)? {
             let person_name = name_of(&store, row.person_id.as_deref())?;
@@ -368,7 +374,7 @@ impl Device {
                 at,
             };
             for item in store.shared_items_of(&row.id).map_err(storage_error)? {
-                for response in item.responses.iter().filter(|r| is_new(r.at)) {
+                for response in item.responses.iter().filter(|r| seen.is_new(&r.key, r.at)) {
                     let message = response.message.trim();
                     let said = if message.is_empty() {
                         response.outcome.label().to_string()
@@ -377,14 +383,16 @@ impl Device {
                     };
                     replies.push(reply(&item.partner.name, said, response.at));
                 }
-                for message in
-                    item.messages.iter().filter(|m| m.side == doorstep_model::ThreadSide::Partner && is_new(m.at))
+                for message in item
+                    .messages
+                    .iter()
+                    .filter(|m| m.side == doorstep_model::ThreadSide::Partner && seen.is_new(&m.key, m.at))
                 {
                     replies.push(reply(&item.partner.name, format!("wrote: {}", message.text.trim()), message.at));
                 }
             }
             let insight = store.get::<Insight>(&row.id).map_err(storage_error)?;
-            for comment in insight.comments.iter().filter(|c| c.author != who.staff_ref && is_new(c.at)) {
+            for comment in insight.comments.iter().filter(|c| c.author != who.staff_ref && seen.is_new(&c.key, c.at)) {
                 replies.push(reply("The office", comment.text.trim().to_string(), comment.at));
             }
         }
@@ -461,13 +469,49 @@ fn refused(r: Refused) -> StoreError {
 
 /// The device setting holding when the carer last opened "My ideas".
 const REPLIES_SEEN_AT: &str = "replies_seen_at";
+const REPLIES_SEEN_KEYS: &str = "replies_seen_keys";
 
-fn replies_seen_at(store: &Store) -> Result<Option<chrono::DateTime<Utc>>, AppError> {
-    Ok(store
-        .setting(REPLIES_SEEN_AT)
-        .map_err(storage_error)?
-        .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
-        .map(|at| at.with_timezone(&Utc)))
+/// What "My ideas" last showed the carer: the keys of the answers, messages and comments on
+/// screen, and when. An answer is new when its key was not shown, whatever time its writer's
+/// clock gave it: one written offline yesterday and synced today is still news. (A device that
+/// kept only the time, from before keys were kept, judges by time until "My ideas" is next
+/// opened.)
+struct RepliesSeen {
+    at: Option<chrono::DateTime<Utc>>,
+    keys: Option<std::collections::BTreeSet<String>>,
+}
+
+impl RepliesSeen {
+    fn read(store: &Store) -> Result<Self, AppError> {
+        let at = store
+            .setting(REPLIES_SEEN_AT)
+            .map_err(storage_error)?
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            .map(|at| at.with_timezone(&Utc));
+        // One key a line (keys are ids: no line breaks in them).
+        let keys = store
+            .setting(REPLIES_SEEN_KEYS)
+            .map_err(storage_error)?
+            .map(|keys| keys.lines().map(str::to_string).collect());
+        Ok(RepliesSeen { at, keys })
+    }
+
+    fn is_new(&self, key: &str, written: chrono::DateTime<Utc>) -> bool {
+        match &self.keys {
+            Some(keys) => !keys.contains(key),
+            None => self.at.is_none_or(|seen| written > seen),
+        }
+    }
+
+    fn write(
+        store: &mut Store,
+        now: chrono::DateTime<Utc>,
+        shown: &std::collections::BTreeSet<String>,
+    ) -> Result<(), AppError> {
+        let keys: Vec<&str> = shown.iter().map(String::as_str).collect();
+        store.set_setting(REPLIES_SEEN_KEYS, &keys.join("\n")).map_err(storage_error)?;
+        store.set_setting(REPLIES_SEEN_AT, &now.to_rfc3339()).map_err(storage_error)
+    }
 }
 
 /// The person's name, when their record is on this device.
@@ -487,8 +531,35 @@ fn handover(
     visit: &Visit,
     person: Option<&Person>,
 ) -> Result<Option<Handover>, AppError> {
-    let Some((before, note)) = store.note_before(&visit.person_id.to_string(), visit).map_err(storage_error)? else {
-        return Ok(None);
+    let person_id = visit.person_id.to_string();
+    let could_not = store.could_not_before(&person_id, visit).map_err(storage_error)?;
+    let said = |v: &Visit| {
+        v.could_not.as_ref().map(|c| {
+            let detail = if c.detail.trim().is_empty() { String::new() } else { format!(" – {}", c.detail.trim()) };
+            format!(
+                "{} visit: {}{detail} ({}, {})",
+                uk_when(v.window.start),
+                c.reason.label(),
+                directory.staff_label(c.by.as_str()),
+                uk_when(c.at)
+            )
+        })
+    };
+    let Some((before, note)) = store.note_before(&person_id, visit).map_err(storage_error)? else {
+        // No note to hand over, but a visit that could not happen is itself the handover.
+        return Ok(could_not.map(|v| Handover {
+            visit_id: v.id.to_string(),
+            at: v.window.start,
+            by: v.carers.iter().map(|c| directory.staff_label(c.as_str())).collect(),
+            narrative: String::new(),
+            changes: Vec::new(),
+            news2: None,
+            calls: Vec::new(),
+            outcomes: Vec::new(),
+            could_not: said(&v),
+            late_entries: Vec::new(),
+            visit_here: true,
+        }));
     };
     // That visit's readings are scored as they were on its own UK day.
     let day = before.as_ref().map(Visit::day).unwrap_or_else(|| visit.day());
@@ -523,10 +594,12 @@ fn handover(
         news2,
         calls: note.calls.iter().map(|c| c.summary()).collect(),
         outcomes: note.outcomes.iter().map(|o| format!("{} on {}", o.kind.label(), o.day.format("%-d %b"))).collect(),
-        could_not: before.as_ref().and_then(|v| v.could_not.as_ref()).map(|c| {
-            let detail = if c.detail.trim().is_empty() { String::new() } else { format!(" – {}", c.detail.trim()) };
-            format!("{}{detail} ({}, {})", c.reason.label(), directory.staff_label(c.by.as_str()), uk_when(c.at))
-        }),
+        // That visit's own reason, or a later visit's that could not happen (its time says which).
+        could_not: before
+            .as_ref()
+            .filter(|v| v.could_not.is_some())
+            .or(could_not.as_ref().filter(|v| v.window.start > at))
+            .and_then(said),
         late_entries: note
             .late_entries
             .iter()
@@ -558,7 +631,8 @@ fn call_time(
         return Err(AppError::new(
             ErrorCode::Invalid,
             format!("{} is later than now: give the time you phoned.", doorstep_model::note::uk_clock(at)),
-        ));
+        )
+        .about("at"));
     }
     let began = visit.checked_in_at.unwrap_or(visit.window.start);
     if began - at > chrono::Duration::hours(CALL_BEFORE_CHECK_IN_HOURS) {
@@ -568,7 +642,8 @@ fn call_time(
                 "That time is more than {CALL_BEFORE_CHECK_IN_HOURS} hours before this visit began: give the \
                  time you phoned."
             ),
-        ));
+        )
+        .about("at"));
     }
     Ok(at)
 }

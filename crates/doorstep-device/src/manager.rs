@@ -709,11 +709,15 @@ fn attention_for(signal: DaySignal) -> Option<Attention> {
         None => 0,
     };
     let mut reasons = Vec::new();
-    match (advice, &signal.last_call) {
-        (_, Some(call)) => reasons.push(call.trim_end_matches('.').to_string()),
-        (Some(EscalationLevel::Emergency999), None) => reasons.push("Told to phone 999: no call recorded".into()),
-        (Some(_), None) => reasons.push("Told to phone now: no call recorded".into()),
-        (None, None) => {}
+    // A call shows as the answer only when it met the advice (`VisitNote::advice_met`): a call to
+    // the office after 999 advice reads "Told to phone 999: no 999 call recorded", then the call.
+    match advice.filter(|_| !signal.advice_met) {
+        Some(EscalationLevel::Emergency999) => reasons.push("Told to phone 999: no 999 call recorded".into()),
+        Some(_) => reasons.push("Told to phone now: no call to a clinician recorded".into()),
+        None => {}
+    }
+    if let Some(call) = &signal.last_call {
+        reasons.push(call.trim_end_matches('.').to_string());
     }
     if band_weight > 0
         && let (Some(total), Some(band)) = (signal.news2_total, &signal.news2_band)

@@ -108,6 +108,15 @@ fn reason_in_words(detail: &str, actor: &str, who: &str) -> String {
     let detail = if actor.is_empty() { detail.to_string() } else { detail.replace(actor, who) };
     let mut words: Vec<String> = Vec::new();
     for word in detail.split(' ') {
+        // "carer C002": the role says enough; the staff reference is the provider's code.
+        let after_role = words
+            .last()
+            .is_some_and(|w| w.trim_start_matches('(') == "carer" || w.trim_start_matches('(') == "manager");
+        let code = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if after_role && !code.is_empty() && code.chars().any(|c| c.is_ascii_digit()) && Uuid::try_parse(code).is_err()
+        {
+            continue;
+        }
         let id = word.trim_matches(|c: char| !(c.is_ascii_hexdigit() || c == '-'));
         if id.len() < 32 || Uuid::try_parse(id).is_err() {
             words.push(word.to_string());
@@ -160,13 +169,14 @@ pub fn device_in_words(device: &Device, staff_name: Option<&str>, org: &str) -> 
     if plain { format!("{given} ({role}, {org})") } else { format!("a {org} tablet") }
 }
 
-/// Who raised a shared item, for the partner: "Sam Taylor, care worker, Sunrise Home Care" from
-/// the provider's directory, "A care worker at Sunrise Home Care" where the office has not named
-/// them. A partner needs to know who noticed, not the provider's staff codes.
+/// Who raised a shared item, for the partner: "Sam Taylor, Sunrise Home Care" from the
+/// provider's directory, "Staff at Sunrise Home Care" where the office has not named them. A
+/// partner needs to know who noticed, not the provider's staff codes; the directory holds no
+/// roles, and a manager raises ideas too, so no role is claimed.
 pub fn raised_by_in_words(staff_name: Option<&str>, provider: &str) -> String {
     match staff_name.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(name) => format!("{name}, care worker, {provider}"),
-        None => format!("A care worker at {provider}"),
+        Some(name) => format!("{name}, {provider}"),
+        None => format!("Staff at {provider}"),
     }
 }
 
@@ -183,7 +193,7 @@ pub struct ItemPage {
 }
 
 impl ItemPage {
-    /// "Sam Taylor, care worker, Sunrise Home Care", or "A care worker at Sunrise Home Care".
+    /// "Sam Taylor, Sunrise Home Care", or "Staff at Sunrise Home Care".
     pub fn raised_by(&self) -> String {
         raised_by_in_words(
             self.staff_names.get(self.item.raised_by.as_str()).map(String::as_str),
@@ -769,12 +779,9 @@ mod tests {
 
     #[test]
     fn who_raised_an_item_is_a_name_and_provider_never_a_staff_code() {
-        assert_eq!(
-            raised_by_in_words(Some("Sam Taylor"), "Sunrise Home Care"),
-            "Sam Taylor, care worker, Sunrise Home Care"
-        );
-        assert_eq!(raised_by_in_words(None, "Sunrise Home Care"), "A care worker at Sunrise Home Care");
-        assert_eq!(raised_by_in_words(Some(""), "Sunrise Home Care"), "A care worker at Sunrise Home Care");
+        assert_eq!(raised_by_in_words(Some("Sam Taylor"), "Sunrise Home Care"), "Sam Taylor, Sunrise Home Care");
+        assert_eq!(raised_by_in_words(None, "Sunrise Home Care"), "Staff at Sunrise Home Care");
+        assert_eq!(raised_by_in_words(Some(""), "Sunrise Home Care"), "Staff at Sunrise Home Care");
     }
 
     #[test]
@@ -789,7 +796,7 @@ mod tests {
         let said = reason_in_words(&format!("record {record} is a shared, not a note"), &actor, "x");
         assert_eq!(said, "the record is a shared, not a note");
         let said = reason_in_words(&format!("device {device} (carer C002 of {org}) is not on visit {record}"), "", "x");
-        assert_eq!(said, "the device (carer C002 of the organisation) is not on the record");
+        assert_eq!(said, "the device (carer of the organisation) is not on the record");
         assert_eq!(reason_in_words(&format!("{record}"), "", "x"), "a record");
     }
 }

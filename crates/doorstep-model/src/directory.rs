@@ -334,8 +334,9 @@ impl Directory {
     /// this tablet). The first number is the one the advice's words name:
     ///
     /// - 999 advice: 999, then the office;
-    /// - phone now: their GP practice, the area's urgent community response, (the falls response
-    ///   after a fall), out of hours, 111, then the office;
+    /// - phone now: their GP practice, the area's urgent community response, out of hours, 111,
+    ///   (the falls response after a fall: it lifts and checks, but a clinician must hear of a
+    ///   phone-now change first), then the office;
     /// - worried about them (soft signs): their GP practice, district nursing, (the falls response
     ///   after a fall), 111, then the office;
     /// - tell the office (a score of 1–4): the office, their GP practice, (the falls response
@@ -368,9 +369,9 @@ impl Directory {
             (EscalationLevel::UrgentCallNow, _) => gp
                 .into_iter()
                 .chain(self.service(person, ServiceKind::UrgentCommunityResponse))
-                .chain(falls)
                 .chain(self.service(person, ServiceKind::OutOfHours))
                 .chain(nhs_111)
+                .chain(falls)
                 .chain(office)
                 .collect(),
             // "Phone their GP practice today": the practice first, the office last.
@@ -562,14 +563,15 @@ mod tests {
                 "The manager on call"
             ]
         );
-        // A fall with new confusion: phone now, and the falls response after the urgent team.
+        // A fall with new confusion: phone now, a clinician first; the falls response only after
+        // 111 (a call to it does not meet "phone now").
         let serious = crate::escalation::for_soft_signs(&[sign(SoftSign::UnsteadyOrFall), sign(SoftSign::Confusion)])
             .expect("a card");
         assert_eq!(serious.level, EscalationLevel::UrgentCallNow);
-        assert_eq!(
-            names(directory().who_to_phone_for(&serious, Some(&person)))[..3],
-            ["Riverside Surgery", "Northbrook UCR", "Northbrook Falls Response"]
-        );
+        let order = names(directory().who_to_phone_for(&serious, Some(&person)));
+        assert_eq!(order[..2], ["Riverside Surgery", "Northbrook UCR"]);
+        let at = |name: &str| order.iter().position(|n| n == name).unwrap_or_else(|| panic!("{name} in {order:?}"));
+        assert!(at("NHS 111") < at("Northbrook Falls Response"), "{order:?}");
         // Readings that say "tell the office", with a fall seen: the falls response is offered too.
         let vitals = crate::news2::VitalSigns { pulse: Some(95), ..crate::news2::tests::normal() };
         let readings = crate::news2::assess(&vitals, &crate::news2::tests::adult()).expect("valid");

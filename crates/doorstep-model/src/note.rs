@@ -452,6 +452,14 @@ impl Mood {
 }
 
 impl VisitNote {
+    /// Whether the calls recorded meet advice at `level` ([`CallRecord::answers`]). After a
+    /// re-check (an earlier set is kept) only a call made since the current readings counts: a GP
+    /// who said "monitor and re-check" has not yet heard that the re-check still says phone now.
+    pub fn advice_met(&self, level: crate::news2::EscalationLevel) -> bool {
+        let since = if self.earlier_vitals.is_empty() { None } else { self.vitals_at };
+        self.calls.iter().filter(|c| since.is_none_or(|t| c.at >= t)).any(|c| c.answers(level))
+    }
+
     pub fn new(id: NoteId, visit_id: VisitId, person_id: PersonId) -> Self {
         Self {
             outcomes: Vec::new(),
@@ -508,6 +516,31 @@ mod tests {
             detail: String::new(),
             by: StaffId::new("C001"),
         }
+    }
+
+    #[test]
+    fn after_a_recheck_only_a_call_since_the_new_readings_meets_the_advice() {
+        let id = |n: u128| uuid::Uuid::from_u128(n);
+        let mut note = VisitNote::new(NoteId(id(1)), VisitId(id(2)), PersonId(id(3)));
+        let at = |hh: u32, mm: u32| {
+            DateTime::parse_from_rfc3339(&format!("2026-11-23T{hh:02}:{mm:02}:00Z"))
+                .map(|t| t.to_utc())
+                .unwrap_or_default()
+        };
+        // 09:05 readings, 09:12 the GP said "monitor and re-check".
+        note.vitals_at = Some(at(9, 5));
+        note.calls
+            .push(CallRecord { at: at(9, 12), ..call(CallTarget::GpPractice, "", CallOutcome::MonitorAndRecheck) });
+        assert!(note.advice_met(EscalationLevel::UrgentCallNow), "the first set: the GP heard");
+        // 09:40 the re-check still says phone now: the GP has not heard of it.
+        note.earlier_vitals.push(TimedVitals { at: Some(at(9, 5)), vitals: VitalSigns::default() });
+        note.vitals_at = Some(at(9, 40));
+        assert!(!note.advice_met(EscalationLevel::UrgentCallNow), "a call before the re-check does not count");
+        note.calls.push(CallRecord { at: at(9, 44), ..call(CallTarget::Office, "", CallOutcome::Other) });
+        assert!(!note.advice_met(EscalationLevel::UrgentCallNow), "nor the office alone");
+        note.calls.push(CallRecord { at: at(9, 46), ..call(CallTarget::GpPractice, "", CallOutcome::GpVisiting) });
+        assert!(note.advice_met(EscalationLevel::UrgentCallNow));
+        assert!(!note.advice_met(EscalationLevel::Emergency999), "999 advice needs a 999 call");
     }
 
     #[test]

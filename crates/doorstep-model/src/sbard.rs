@@ -169,7 +169,7 @@ impl Sbard {
                      on the usual oxygen scale (NEWS2 Scale 1)."
                         .to_string(),
                 );
-                background.push(NO_PLAN.to_string());
+                background.push(PLAN_NOT_HERE.to_string());
             }
         }
 
@@ -260,8 +260,13 @@ impl Sbard {
     }
 }
 
-/// Said when the office has recorded no plan for when the person becomes unwell.
-const NO_PLAN: &str = "No ReSPECT or DNACPR plan is recorded here.";
+/// Said when the office has recorded no plan for when the person becomes unwell: a plan may
+/// still be a paper form in the home.
+const NO_PLAN: &str = "No ReSPECT or DNACPR plan is recorded here; I will check the home for a form.";
+
+/// Said when the person's record has not reached the tablet: a plan may exist that it cannot show.
+const PLAN_NOT_HERE: &str =
+    "Their plan, if they have one, has not reached this tablet; I will check the home for a ReSPECT or DNACPR form.";
 
 /// The readings in the order a clinician expects them.
 pub fn describe_vitals(v: &VitalSigns) -> String {
@@ -375,7 +380,11 @@ mod tests {
         assert!(s.ends_with("You can call us back on 01632 960 100."), "{s}");
         assert!(s.contains("new pain"));
         assert!(sbard.background.contains("Riverside Surgery (ODS code Y01234)"), "{}", sbard.background);
-        assert!(sbard.background.contains("No ReSPECT or DNACPR plan is recorded here."), "{}", sbard.background);
+        assert!(
+            sbard.background.contains("No ReSPECT or DNACPR plan is recorded here; I will check the home"),
+            "{}",
+            sbard.background
+        );
         assert!(sbard.assessment.contains("Readings at 09:05: breathing rate 21"), "{}", sbard.assessment);
         assert!(sbard.assessment.contains("pulse 112"));
         assert!(sbard.recommendation.contains("urgent review"), "{}", sbard.recommendation);
@@ -459,7 +468,12 @@ mod tests {
             "{}",
             sbard.background
         );
-        assert!(sbard.background.contains("No ReSPECT or DNACPR plan is recorded here."));
+        assert!(
+            sbard.background.contains("has not reached this tablet; I will check the home"),
+            "{}",
+            sbard.background
+        );
+        assert!(!sbard.background.contains("No ReSPECT or DNACPR plan is recorded here"), "not said when unknown");
         assert!(sbard.recommendation.starts_with("I think they need"), "{}", sbard.recommendation);
         // 999 without the record: the address still comes first, from where the carer is.
         let mut unresponsive = note.clone();

@@ -153,6 +153,9 @@ pub struct DaySignal {
     /// When the visit was due to start.
     #[serde(default)]
     pub starts_at: DateTime<Utc>,
+    /// A recorded call meets the advice (`VisitNote::advice_met`).
+    #[serde(default)]
+    pub advice_met: bool,
 }
 
 /// An enrolled device, as a manager's device list shows it.

@@ -139,7 +139,7 @@ impl Store {
     pub fn signals_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<DaySignal>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT v.id, v.person_id, p.display_name, n.soft_signs, n.news2_total, n.news2_band,
-                    n.news2_incomplete, n.advice, n.last_call, v.starts_at
+                    n.news2_incomplete, n.advice, n.last_call, v.starts_at, n.advice_met
              FROM visits v JOIN notes n ON n.visit_id = v.id LEFT JOIN people p ON p.id = v.person_id
              WHERE v.starts_at >= ?1 AND v.starts_at < ?2 ORDER BY v.starts_at",
         )?;
@@ -157,6 +157,7 @@ impl Store {
                     advice: r.get::<_, Option<String>>(7)?.as_deref().and_then(EscalationLevel::from_code),
                     last_call: r.get(8)?,
                     starts_at: millis(r.get(9)?),
+                    advice_met: r.get(10)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -368,6 +369,21 @@ impl Store {
             None => None,
         };
         Ok(Some((earlier, self.get(&note_id)?)))
+    }
+
+    /// The person's latest visit on this device before `visit` that could not happen (no answer,
+    /// refused…): the next carer must hear of it even when no note was written there.
+    pub fn could_not_before(&self, person_id: &str, visit: &Visit) -> Result<Option<Visit>> {
+        let found: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT id FROM visits WHERE person_id = ?1 AND id != ?2 AND starts_at < ?3 AND could_not IS NOT NULL
+                 ORDER BY starts_at DESC LIMIT 1",
+                params![person_id, visit.id.to_string(), visit.window.start.timestamp_millis()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        found.map(|id| self.get::<Visit>(&id)).transpose()
     }
 
     /// Full-text search over notes and insights, best matches first. Any text a person types

@@ -149,7 +149,9 @@ impl Record for VisitNote {
         let person_id = self.person_id.to_string();
         let changes: Vec<&str> = self.changes().map(|s| s.sign.code()).collect();
         let assessment = score_note(conn, self)?;
-        let advice = doorstep_model::escalation::advice(assessment.as_ref(), &self.soft_signs).map(|a| a.level.code());
+        let advice = doorstep_model::escalation::advice(assessment.as_ref(), &self.soft_signs).map(|a| a.level);
+        let advice_met = advice.is_some_and(|level| self.advice_met(level));
+        let advice = advice.map(|level| level.code());
         let last_call = self.calls.last().map(|call| call.summary());
         let (news2_total, news2_band, news2_incomplete) = match assessment {
             Some(News2Assessment::Scored(score)) => (Some(score.total), Some(score.band.label()), false),
@@ -163,8 +165,8 @@ impl Record for VisitNote {
         conn.execute(
             "INSERT INTO notes (doc_no, id, visit_id, person_id, soft_signs, soft_sign_changes, news2_total, news2_band,
                                 updated_at, news2_incomplete, advice, last_call, ate_or_drank_nothing, distressed,
-                                written_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                written_at, advice_met)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 doc_no,
                 self.id.to_string(),
@@ -181,6 +183,7 @@ impl Record for VisitNote {
                 self.food_fluid.eating == Some(Intake::None) || self.food_fluid.drinking == Some(Intake::None),
                 self.mood == Some(Mood::Distressed),
                 self.authors.iter().map(|a| a.first_edit.timestamp_millis()).min(),
+                advice_met,
             ],
         )?;
         let mut body = self.narrative.clone();

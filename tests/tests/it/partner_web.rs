@@ -271,7 +271,7 @@ async fn a_partner_answers_what_was_shared_and_the_carer_sees_the_answer() {
     assert!(text.contains("So the OT can assess for a grab rail"), "the purpose is shown");
     assert!(text.contains("NEWS2 5") && text.contains("Caught herself on the door frame"), "{text}");
     // Who raised it and who wrote, by name and provider: no staff code (minimum necessary).
-    assert!(text.contains("Sam Taylor, care worker, Sunrise Home Care"), "{text}");
+    assert!(text.contains("Sam Taylor, Sunrise Home Care"), "{text}");
     let messages = screens.wait("#messages").await.text().await.unwrap();
     assert!(messages.contains("Sam Taylor (Sunrise Home Care)"), "{messages}");
     assert_no_codes_or_ids("the item page", &text);

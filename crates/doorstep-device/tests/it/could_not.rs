@@ -71,6 +71,31 @@ async fn refused_and_cancelled_by_the_office_close_the_visit_and_reach_the_offic
     assert_eq!(arthurs.carers, ["Sam Taylor (C001)"], "with the carer's name");
 }
 
+/// Nobody answered Peggy's door this morning and no note was written: the evening visit's
+/// handover still says so, with who and when, above the last note written.
+#[tokio::test]
+async fn a_visit_that_could_not_happen_is_in_the_next_visits_handover_without_a_note() {
+    let dir = tempfile::TempDir::new().expect("dir");
+    let hub = hub(dir.path()).await;
+    let (office, sam, priya) = crate::seams::team(&hub, dir.path()).await;
+    let morning = visit_to(&sam, "Peggy").await;
+    sam.could_not_visit(CouldNotArgs {
+        visit_id: morning,
+        reason: CouldNotReason::NoAnswer,
+        detail: "Curtains closed".into(),
+        admitted_on: None,
+    })
+    .await
+    .expect("no answer");
+    sam.sync_now().await.expect("Sam syncs");
+    office.sync_now().await.expect("the office syncs");
+    let evening = visit_to(&priya, "Peggy").await;
+    let handover =
+        office.visit(&evening).await.expect("the office opens the evening visit").handover.expect("handover");
+    let said = handover.could_not.expect("the morning's no answer");
+    assert!(said.contains("No answer at the door – Curtains closed") && said.contains("Sam Taylor (C001)"), "{said}");
+}
+
 /// The carer hears back when the office does not take an idea further: the reason reaches
 /// Sam's Today banner after sync, from "The office", and not again once "My ideas" is opened.
 #[tokio::test]

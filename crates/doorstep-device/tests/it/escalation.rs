@@ -134,7 +134,11 @@ async fn advice_without_the_persons_record_is_scored_as_an_adult_on_scale_1_and_
     assert!(!sbard.situation.contains("My name is C009"), "{}", sbard.situation);
     assert!(sbard.situation.contains("record has not reached this tablet"), "{}", sbard.situation);
     assert!(sbard.background.contains("adult's on the usual oxygen scale (NEWS2 Scale 1)"), "{}", sbard.background);
-    assert!(sbard.background.contains("No ReSPECT or DNACPR plan is recorded here."), "{}", sbard.background);
+    assert!(
+        sbard.background.contains("Their plan, if they have one, has not reached this tablet"),
+        "a plan may exist that the tablet cannot show: {}",
+        sbard.background
+    );
 
     // Soft signs alone, still without the record: the worried card, and what to say.
     let screen = tablet
@@ -211,10 +215,8 @@ async fn the_worried_card_phones_the_gp_first_and_the_call_keeps_its_name_and_ti
     assert_eq!((first.name.as_str(), first.dial.as_str()), ("Riverside Surgery", "01632960000"));
     let then: Vec<&str> = screen.then_phone.iter().map(|p| p.name.as_str()).collect();
     assert!(then.contains(&"Northbrook Falls Response"), "after a fall: {then:?}");
-    assert!(
-        then.iter().position(|n| *n == "NHS 111") < then.iter().position(|n| *n == "The office"),
-        "a clinician before the office: {then:?}"
-    );
+    let at = |name: &str| then.iter().position(|n| *n == name).unwrap_or_else(|| panic!("{name} in {then:?}"));
+    assert!(at("NHS 111") < at("The office"), "a clinician before the office: {then:?}");
 
     // A time in the future, or long before the visit, is refused in words; nothing is added.
     let mut later = call(&peggy, CallTarget::GpPractice, CallOutcome::GpVisiting);
