@@ -221,7 +221,7 @@ impl Device {
         };
         let consent = person.as_ref().map(|p| (p.name.given.as_str(), &p.consent));
         let choices = ShareChoices { include_observations: args.include_observations };
-        let at = Utc::now();
+        let at = self.now();
         store
             .update_and_put::<Insight, SharedItem>(&args.id, |insight| {
                 insight.share(&partners, &args.purpose, consent, &who.staff_ref, at)?;
@@ -264,7 +264,7 @@ impl Device {
         let mut store = self.db().await?;
         let item = store
             .update::<SharedItem>(&args.id, |item| {
-                item.revoke(&who.staff_ref, Utc::now());
+                item.revoke(&who.staff_ref, self.now());
                 Ok(())
             })
             .map_err(storage_error)?;
@@ -339,7 +339,7 @@ impl Device {
             kind,
             summary,
             recorded_by: StaffId::new(who.staff_ref),
-            recorded_at: Utc::now(),
+            recorded_at: self.now(),
         });
         let mut store = self.db().await?;
         store
@@ -377,7 +377,7 @@ impl Device {
                 &format!("usual.{}", sign.code()),
             );
         }
-        let now = Utc::now();
+        let now = self.now();
         let staff = StaffId::new(who.staff_ref);
         let mut store = self.db().await?;
         store
@@ -436,7 +436,7 @@ impl Device {
         let record = ConsentRecord {
             given: args.given,
             recorded_by: StaffId::new(who.staff_ref),
-            recorded_at: Utc::now(),
+            recorded_at: self.now(),
             note: args.note.trim().to_string(),
         };
         let mut store = self.db().await?;
@@ -485,7 +485,7 @@ impl Device {
     pub async fn import_csv(&self, args: ImportArgs) -> Result<ImportOutcome, AppError> {
         let who = self.manager().await?;
         let mut store = self.db().await?;
-        let now = Utc::now();
+        let now = self.now();
         let outcome = match args.kind {
             CsvKind::People => {
                 store.import_people_csv_by(args.text.as_bytes(), uk_today(now), &StaffId::new(who.staff_ref), now)

@@ -25,7 +25,7 @@ use crate::format;
 use crate::invoke::call;
 use crate::widgets::{
     Answers, BackLink, Choice, ErrorMessage, Load, PlanNote, act, choices, choices_with_error, field_error,
-    input_value, loading_or_failed, select_value, use_command,
+    input_value, loading_or_failed, problem_with, select_value, use_command,
 };
 
 /// Which readings scored, and how much: "Breathing rate 2, Pulse 1". None when none scored.
@@ -248,6 +248,19 @@ pub fn VisitPage(props: &Props) -> Html {
     }
     // Which sections are open: chosen when the visit first shows (`first_open`), then the carer's.
     let folds = use_state(|| None::<std::collections::BTreeSet<&'static str>>);
+    {
+        // Chosen once, when the visit first shows: later answers (a task marked, a sync) must not
+        // fold a section under the carer's finger.
+        let (folds, screen) = (folds.clone(), screen.clone());
+        use_effect_with(screen.is_some(), move |ready| {
+            if *ready
+                && folds.is_none()
+                && let Some(s) = &*screen
+            {
+                folds.set(Some(first_open(s)));
+            }
+        });
+    }
     // When this screen last saved the note ("09:03"), for its section's summary.
     let note_saved = use_state(|| None::<String>);
     let Some(s) = (*screen).clone() else { return loading_or_failed(&loaded) };
@@ -1163,6 +1176,9 @@ fn Calls(props: &SectionProps) -> Html {
     let problem = |question: &str| {
         missing.as_deref().filter(|first| first.starts_with(&format!("{question}-"))).and(message.as_deref())
     };
+    // The time's problem: the form's own check, or the device's (its error names the field "at").
+    let time_problem =
+        if missing.as_deref() == Some("call-at") { message.as_deref() } else { problem_with(&error, "at") };
     let text = |id: &'static str, label: &'static str, hint: &'static str, state: &UseStateHandle<String>| {
         let state = state.clone();
         let value = (*state).clone();
@@ -1182,7 +1198,7 @@ fn Calls(props: &SectionProps) -> Html {
                     { for screen.note.calls.iter().map(|c| html! { <li>{ c.summary() }</li> }) }
                 </ul>
             }
-            <ErrorMessage error={(*error).clone()} field={(*missing).clone().map(AttrValue::from)} />
+            <ErrorMessage error={(*error).clone()} field={time_problem.map(|_| AttrValue::Static("call-at")).or_else(|| (*missing).clone().map(AttrValue::from))} />
             { choices_with_error("call-to", "Record the call: who did you phone?", Answers::One, CallTarget::ALL.into_iter().map(|t| {
                 let state = to.clone();
                 Choice::new(format!("call-to-{t:?}").to_lowercase(), t.label(), *to == Some(t), Callback::from(move |()| state.set(Some(t))))
@@ -1196,11 +1212,12 @@ fn Calls(props: &SectionProps) -> Html {
                 Choice::new(format!("call-outcome-{o:?}").to_lowercase(), o.label(), *outcome == Some(o), Callback::from(move |()| state.set(Some(o))))
             }).collect(), problem("call-outcome")) }
             { text("call-detail", "What was agreed (optional)", "Like: GP visiting by 14:00, check again at 13:00", &detail) }
-            <div class={classes!("nhsuk-form-group", (missing.as_deref() == Some("call-at")).then_some("nhsuk-form-group--error"))}>
+            <div class={classes!("nhsuk-form-group", time_problem.is_some().then_some("nhsuk-form-group--error"))}>
                 <label class="nhsuk-label" for="call-at">{"What time did you phone? (leave empty if just now)"}</label>
                 <div class="nhsuk-hint" id="call-at-hint">{"Like 09:12"}</div>
-                if missing.as_deref() == Some("call-at") { { field_error("call-at", message.as_deref()) } }
-                <input class="nhsuk-input nhsuk-input--width-5" id="call-at" type="time" aria-describedby="call-at-hint"
+                { field_error("call-at", time_problem) }
+                <input class={classes!("nhsuk-input", "nhsuk-input--width-5", time_problem.is_some().then_some("nhsuk-input--error"))}
+                    id="call-at" type="time" aria-describedby={if time_problem.is_some() { "call-at-hint call-at-error" } else { "call-at-hint" }}
                     value={(*phoned_at).clone()} oninput={{ let phoned_at = phoned_at.clone(); Callback::from(move |e: InputEvent| phoned_at.set(input_value(&e))) }} />
             </div>
             <button type="button" class="nhsuk-button ds-wide" id="save-call" onclick={save}>{"Save the call"}</button>
@@ -1302,14 +1319,19 @@ fn CouldNot(props: &SectionProps) -> Html {
         let admitted_on = (*admitted_on).clone();
         Callback::from(move |_: MouseEvent| {
             let Some(reason) = reason else {
-                error.set(Some(AppError::new(ErrorCode::Invalid, "Choose why the visit could not happen.")));
+                error.set(Some(
+                    AppError::new(ErrorCode::Invalid, "Choose why the visit could not happen.").about("reason"),
+                ));
                 return;
             };
             let admitted_on = match (reason, admitted_on.trim()) {
                 (CouldNotReason::InHospital, day) if !day.is_empty() => match parse_day(day) {
                     Some(day) => Some(day),
                     None => {
-                        error.set(Some(AppError::new(ErrorCode::Invalid, "Give the day they went into hospital.")));
+                        error.set(Some(
+                            AppError::new(ErrorCode::Invalid, "Give the day they went into hospital.")
+                                .about("admitted_on"),
+                        ));
                         return;
                     }
                 },
@@ -1321,18 +1343,17 @@ fn CouldNot(props: &SectionProps) -> Html {
         })
     };
     // Which field the problem is with: the summary links to it and the field shows it too.
-    let message = error.as_ref().map(|e| e.message.clone());
-    let problem_field: Option<String> = message.as_ref().and_then(|m| {
-        if m.starts_with("Choose why") {
-            Some(format!("could-not-{}", CouldNotReason::ALL[0].code()))
-        } else if m.starts_with("Give the day") {
-            Some("admitted-on".to_string())
-        } else {
-            None
-        }
-    });
-    let reason_problem = message.as_deref().filter(|m| m.starts_with("Choose why"));
-    let day_problem = message.as_deref().filter(|m| m.starts_with("Give the day"));
+    // The form's own checks and the device's refusals both name their field (`AppError::field`).
+    let reason_problem = problem_with(&error, "reason");
+    let day_problem = problem_with(&error, "admitted_on");
+    let detail_problem = problem_with(&error, "detail");
+    let problem_field: Option<String> = if reason_problem.is_some() {
+        Some(format!("could-not-{}", CouldNotReason::ALL[0].code()))
+    } else if day_problem.is_some() {
+        Some("admitted-on".to_string())
+    } else {
+        detail_problem.map(|_| "could-not-detail".to_string())
+    };
     html! {
         <details class="nhsuk-details" id="could-not">
             <summary class="nhsuk-details__summary"><span class="nhsuk-details__summary-text">{"Couldn't do this visit"}</span></summary>
@@ -1358,9 +1379,10 @@ fn CouldNot(props: &SectionProps) -> Html {
                             }} />
                     </div>
                 }
-                <div class="nhsuk-form-group">
+                <div class={classes!("nhsuk-form-group", detail_problem.is_some().then_some("nhsuk-form-group--error"))}>
                     <label class="nhsuk-label" for="could-not-detail">{"Anything the office should know (optional)"}</label>
                     <div class="nhsuk-hint">{"Like: curtains closed, yesterday's milk on the step"}</div>
+                    { field_error("could-not-detail", detail_problem) }
                     <textarea class="nhsuk-textarea" id="could-not-detail" rows="2" value={(*detail).clone()} oninput={on_detail} />
                 </div>
                 <button type="button" class="nhsuk-button nhsuk-button--warning ds-wide" id="tell-office" onclick={tell}>{"Tell the office"}</button>
@@ -1681,12 +1703,20 @@ fn call_time(value: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, &'sta
     }
     let time =
         chrono::NaiveTime::parse_from_str(value, "%H:%M").map_err(|_| "Give the time you phoned, like 09:12.")?;
-    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive();
-    chrono_tz::Europe::London
-        .from_local_datetime(&today.and_time(time))
-        .earliest()
-        .map(|at| Some(at.with_timezone(&chrono::Utc)))
-        .ok_or("That time did not happen today (the clocks changed): give another.")
+    let now = chrono::Utc::now();
+    let today = now.with_timezone(&chrono_tz::Europe::London).date_naive();
+    let on = |day: chrono::NaiveDate| {
+        chrono_tz::Europe::London
+            .from_local_datetime(&day.and_time(time))
+            .earliest()
+            .map(|at| at.with_timezone(&chrono::Utc))
+    };
+    // A time later than now is last night's (23:50, recorded at 00:05).
+    let at = match on(today) {
+        Some(at) if at > now + chrono::Duration::minutes(1) => today.pred_opt().and_then(on),
+        found => found,
+    };
+    at.map(Some).ok_or("That time did not happen today (the clocks changed): give another.")
 }
 
 /// A date field's value, when it is a date.
