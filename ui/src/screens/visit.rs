@@ -515,6 +515,9 @@ fn Tasks(props: &SectionProps) -> Html {
             })
             .collect();
         let reason_id = format!("reason-{}", task.key);
+        // A refusal while this task's reason is being given is about the reason: shown by it.
+        let reason_problem =
+            error.as_ref().filter(|_| asking.as_deref() == Some(task.key.as_str())).map(|e| e.message.clone());
         html! {
             <li class="ds-task" data-task={task.key.clone()}>
                 { choices(&name, &format!("{}: {}", task.kind.label(), task.description), Answers::OneInline, was_it_done) }
@@ -522,9 +525,12 @@ fn Tasks(props: &SectionProps) -> Html {
                     <div class="ds-not-done">
                         { choices(&format!("{name}-why"), "Why was it not done?", Answers::One, why) }
                         if own_words {
-                            <div class="nhsuk-form-group">
+                            <div class={classes!("nhsuk-form-group", reason_problem.is_some().then_some("nhsuk-form-group--error"))}>
                                 <label class="nhsuk-label" for={reason_id.clone()}>{"Or say why in your own words"}</label>
-                                <input class="nhsuk-input" id={reason_id} value={reason_text} oninput={on_reason} />
+                                { field_error(&reason_id, reason_problem.as_deref()) }
+                                <input class={classes!("nhsuk-input", reason_problem.is_some().then_some("nhsuk-input--error"))}
+                                    id={reason_id.clone()} value={reason_text} oninput={on_reason}
+                                    aria-describedby={reason_problem.is_some().then(|| format!("{reason_id}-error"))} />
                             </div>
                             <button type="button" class="nhsuk-button nhsuk-button--secondary" onclick={save_reason}>{"Save reason"}</button>
                         }
@@ -533,9 +539,10 @@ fn Tasks(props: &SectionProps) -> Html {
             </li>
         }
     };
+    let reason_field = asking.as_ref().map(|key| AttrValue::from(format!("reason-{key}")));
     html! {
         <>
-            <ErrorMessage error={(*error).clone()} />
+            <ErrorMessage error={(*error).clone()} field={error.is_some().then_some(reason_field).flatten()} />
             <ul class="nhsuk-list ds-tasks">{ for props.screen.visit.tasks.iter().map(row) }</ul>
         </>
     }
