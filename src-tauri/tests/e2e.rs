@@ -344,7 +344,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     // The office phoned Sam about Harold's door: marked reviewed, with who and when.
     manager.click("#chase .ds-mark-reviewed").await;
     let reviewed = manager.wait_text("#chase", "Reviewed").await;
-    assert!(reviewed.contains("by M001") || reviewed.contains("(M001)"), "{reviewed}");
+    assert!(reviewed.contains("Mo Khan (M001)"), "reviewed by name: {reviewed}");
     manager.click("#count-chase a").await;
     manager.wait_text("#count-chase-list", "Visits to chase now").await;
     let _ = manager.client.execute("document.getElementById('chase').scrollIntoView()", vec![]).await;
@@ -431,7 +431,7 @@ async fn a_carer_completes_a_visit_offline_and_a_manager_shares_the_idea() {
     manager.wait_text(".nhsuk-error-summary", "Nothing was imported").await;
     manager.shot("14-manager-import-errors").await;
     manager.click_labelled(".ds-nav-link", "Devices").await;
-    manager.wait_text("#devices", "C001").await;
+    manager.wait_text("#devices", "Sam Taylor (C001)").await;
     manager.shot("15-manager-devices").await;
     manager.click_labelled(".ds-nav-link", "Directory").await;
     manager.wait("#save-directory").await;

@@ -555,6 +555,9 @@ pub fn select_value(e: &Event) -> String {
 #[derive(Properties, PartialEq)]
 pub struct PlanProps {
     pub plan: doorstep_model::CarePlan,
+    /// The element's id: the plan shows on the visit and again inside the advice card.
+    #[prop_or(AttrValue::Static("plan"))]
+    pub id: AttrValue,
 }
 
 /// The person's plan for when they become unwell, as the office noted it, with the rule that
@@ -564,7 +567,7 @@ pub fn PlanNote(props: &PlanProps) -> Html {
     let plan = &props.plan;
     let names = use_staff_names();
     html! {
-        <div class="nhsuk-inset-text ds-plan" id="plan">
+        <div class="nhsuk-inset-text ds-plan" id={props.id.clone()}>
             <span class="nhsuk-u-visually-hidden">{"Information: "}</span>
             <p><strong>{ format!("{}: ", plan.kind.label()) }</strong>{ plan.summary.clone() }</p>
             <p>{"Follow their plan. If you think they need 999, phone 999: a plan never stops you."}</p>

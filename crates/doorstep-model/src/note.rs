@@ -452,11 +452,13 @@ impl Mood {
 }
 
 impl VisitNote {
-    /// Whether the calls recorded meet advice at `level` ([`CallRecord::answers`]). After a
-    /// re-check (an earlier set is kept) only a call made since the current readings counts: a GP
-    /// who said "monitor and re-check" has not yet heard that the re-check still says phone now.
+    /// Whether the calls recorded meet advice at `level` ([`CallRecord::answers`]). Once
+    /// readings are taken, only a call made since them counts (to the minute: a carer gives a
+    /// call's time in minutes): a GP phoned about soft signs, or who said "monitor and re-check",
+    /// has not heard what these readings say. Without readings, any call counts.
     pub fn advice_met(&self, level: crate::news2::EscalationLevel) -> bool {
-        let since = if self.earlier_vitals.is_empty() { None } else { self.vitals_at };
+        use chrono::Timelike;
+        let since = self.vitals_at.map(|t| t - chrono::Duration::seconds(i64::from(t.second())));
         self.calls.iter().filter(|c| since.is_none_or(|t| c.at >= t)).any(|c| c.answers(level))
     }
 
@@ -519,7 +521,7 @@ mod tests {
     }
 
     #[test]
-    fn after_a_recheck_only_a_call_since_the_new_readings_meets_the_advice() {
+    fn only_a_call_since_the_readings_meets_the_advice_and_after_a_recheck_since_the_new_ones() {
         let id = |n: u128| uuid::Uuid::from_u128(n);
         let mut note = VisitNote::new(NoteId(id(1)), VisitId(id(2)), PersonId(id(3)));
         let at = |hh: u32, mm: u32| {
@@ -527,11 +529,16 @@ mod tests {
                 .map(|t| t.to_utc())
                 .unwrap_or_default()
         };
-        // 09:05 readings, 09:12 the GP said "monitor and re-check".
-        note.vitals_at = Some(at(9, 5));
+        // 08:58 the GP was phoned about soft signs; 09:05 readings say phone now: not heard yet.
         note.calls
-            .push(CallRecord { at: at(9, 12), ..call(CallTarget::GpPractice, "", CallOutcome::MonitorAndRecheck) });
-        assert!(note.advice_met(EscalationLevel::UrgentCallNow), "the first set: the GP heard");
+            .push(CallRecord { at: at(8, 58), ..call(CallTarget::GpPractice, "", CallOutcome::MonitorAndRecheck) });
+        assert!(note.advice_met(EscalationLevel::UrgentCallNow), "no readings yet: the call answers the signs");
+        note.vitals_at = Some(at(9, 5) + chrono::Duration::seconds(40));
+        assert!(!note.advice_met(EscalationLevel::UrgentCallNow), "a call before the readings does not count");
+        // 09:05, typed to the minute: the GP heard the readings and said "monitor and re-check".
+        note.calls
+            .push(CallRecord { at: at(9, 5), ..call(CallTarget::GpPractice, "", CallOutcome::MonitorAndRecheck) });
+        assert!(note.advice_met(EscalationLevel::UrgentCallNow), "the same minute counts");
         // 09:40 the re-check still says phone now: the GP has not heard of it.
         note.earlier_vitals.push(TimedVitals { at: Some(at(9, 5)), vitals: VitalSigns::default() });
         note.vitals_at = Some(at(9, 40));

@@ -1087,7 +1087,7 @@ fn Advice(props: &AdviceProps) -> Html {
                     </ul>
                 }
                 <p class="nhsuk-body-l" id="news2-phone"><strong>{"Who to phone: "}</strong>{ advice.who_to_phone.clone() }</p>
-                if let Some(plan) = &screen.plan { <PlanNote plan={plan.clone()} /> }
+                if let Some(plan) = &screen.plan { <PlanNote plan={plan.clone()} id="plan-with-advice" /> }
                 { score.unwrap_or_default() }
                 if let Some(sbard) = &screen.sbard {
                     <details class="nhsuk-details" open=true>

@@ -263,10 +263,17 @@ async fn the_worried_card_phones_the_gp_first_and_the_call_keeps_its_name_and_ti
 async fn checkout_asks_until_the_call_the_advice_asked_for_is_recorded() {
     let dir = tempfile::TempDir::new().expect("dir");
     let hub = hub(dir.path()).await;
-    let _office = office(&hub, dir.path()).await;
+    let office = office(&hub, dir.path()).await;
     let tablet = enrolled(&hub, dir.path(), "C001", Role::Carer, LOCK_AFTER).await;
     tablet.sync_now().await.expect("the rota arrives");
     let (peggy, arthur) = (visit_to(&tablet, "Peggy").await, visit_to(&tablet, "Arthur").await);
+    // What the office's "needs attention" says about Peggy's visit, after both sync.
+    let office_sees = async |visit: &str| {
+        tablet.sync_now().await.expect("the tablet syncs");
+        office.sync_now().await.expect("the office syncs");
+        let day = office.manager_day(DayArgs { day: None }).await.expect("the office's day");
+        day.attention.iter().find(|a| a.visit_id == visit).map(|a| a.reason.clone()).unwrap_or_default()
+    };
 
     // 999: responds only to voice.
     tablet.check_in(&peggy).await.expect("check in");
@@ -277,10 +284,15 @@ async fn checkout_asks_until_the_call_the_advice_asked_for_is_recorded() {
     let asked = tablet.check_out(out(&peggy)).await.unwrap_err();
     assert_eq!(asked.code, ErrorCode::Confirm);
     assert!(asked.message.contains("no 999 call is recorded"), "{}", asked.message);
+    // The office is told it was not answered, whatever call came after.
+    let said = office_sees(&peggy).await;
+    assert!(said.contains("Told to phone 999: no 999 call recorded"), "{said}");
     tablet.record_call(call(&peggy, CallTarget::GpPractice, CallOutcome::MonitorAndRecheck)).await.expect("GP");
     let asked = tablet.check_out(out(&peggy)).await.unwrap_err();
     assert!(asked.message.contains("no 999 call is recorded"), "the GP is not 999: {}", asked.message);
     tablet.record_call(call(&peggy, CallTarget::Emergency999, CallOutcome::AmbulanceCalled)).await.expect("999");
+    let said = office_sees(&peggy).await;
+    assert!(!said.contains("no 999 call recorded") && said.contains("999"), "answered now: {said}");
     match tablet.check_out(out(&peggy)).await {
         Ok(done) => assert!(done.visit.checked_out_at.is_some()),
         Err(e) => assert!(!e.message.contains("999") && !e.message.contains("phone"), "{}", e.message),
