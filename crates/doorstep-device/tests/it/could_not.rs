@@ -3,21 +3,9 @@
 //! the office now, and the office's device lists every one to chase after the next sync.
 
 use doorstep_commands::{CouldNotArgs, DayArgs};
-use doorstep_device::Device;
 use doorstep_model::{CouldNotReason, VisitStatus};
 
-use crate::device::hub;
-
-/// The visit of `device`'s carer to the person whose name holds `name` today.
-async fn visit_to(device: &Device, name: &str) -> String {
-    let day = device.today(DayArgs { day: None }).await.expect("today");
-    day.visits
-        .iter()
-        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains(name)))
-        .unwrap_or_else(|| panic!("a visit to {name} today"))
-        .id
-        .clone()
-}
+use crate::device::{hub, visit_to};
 
 #[tokio::test]
 async fn refused_and_cancelled_by_the_office_close_the_visit_and_reach_the_office_in_words() {

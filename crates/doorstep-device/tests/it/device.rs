@@ -25,6 +25,17 @@ use uuid::Uuid;
 /// The PIN the tests' carers choose: six digits, not on the blocklist.
 pub(crate) const PIN: &str = "246813";
 
+/// The visit of `device`'s carer to the person whose name holds `name` today.
+pub(crate) async fn visit_to(device: &Device, name: &str) -> String {
+    let day = device.today(DayArgs { day: None }).await.expect("today");
+    day.visits
+        .iter()
+        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains(name)))
+        .unwrap_or_else(|| panic!("a visit to {name} today"))
+        .id
+        .clone()
+}
+
 pub(crate) async fn hub(dir: &Path) -> TestHub<SqliteStorage> {
     TestHub::start(SqliteStorage::open(&dir.join("hub.db")).expect("hub storage")).await
 }

@@ -6,24 +6,13 @@
 
 use chrono::{Datelike, Duration, Utc};
 use doorstep_commands::{CheckOutArgs, DayArgs, ErrorCode, RecordCallArgs, SoftSignArgs, VitalsArgs};
-use doorstep_device::{Device, LOCK_AFTER};
+use doorstep_device::LOCK_AFTER;
 use doorstep_model::news2::{AdviceSource, EscalationLevel, News2Assessment};
 use doorstep_model::watch::WatchLevel;
 use doorstep_model::{Acvpu, CallOutcome, CallTarget, Comparison, Role, SoftSign, VitalSigns};
 use doorstep_tests::today;
 
-use crate::device::{enrolled, hub, office};
-
-/// The carer's visit today to the person whose name holds `name`.
-async fn visit_to(device: &Device, name: &str) -> String {
-    let day = device.today(DayArgs { day: None }).await.expect("today");
-    day.visits
-        .iter()
-        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains(name)))
-        .unwrap_or_else(|| panic!("a visit to {name} today"))
-        .id
-        .clone()
-}
+use crate::device::{enrolled, hub, office, visit_to};
 
 fn vitals(visit_id: &str, vitals: VitalSigns) -> VitalsArgs {
     VitalsArgs { visit_id: visit_id.to_string(), vitals, checked: false, recheck: false }

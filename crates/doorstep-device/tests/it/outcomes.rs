@@ -4,27 +4,15 @@
 //! used to set the tablets up and, at the end, to carry the outcome to the office.
 
 use chrono::Days;
-use doorstep_commands::{CouldNotArgs, DayArgs, ErrorCode, OutcomeArgs, RecordCallArgs};
-use doorstep_device::Device;
+use doorstep_commands::{CouldNotArgs, ErrorCode, OutcomeArgs, RecordCallArgs};
 use doorstep_model::outcome::OutcomeKind;
 use doorstep_model::{
     CallOutcome, CallRecord, CallTarget, CouldNotReason, NoteId, StaffId, Visit, VisitNote, VisitStatus,
 };
 use doorstep_tests::today;
 
-use crate::device::hub;
+use crate::device::{hub, visit_to};
 use crate::seams::test_clock;
-
-/// The visit of `device`'s carer to the person whose name holds `name` today.
-async fn visit_to(device: &Device, name: &str) -> String {
-    let day = device.today(DayArgs { day: None }).await.expect("today");
-    day.visits
-        .iter()
-        .find(|v| v.person_name.as_deref().is_some_and(|n| n.contains(name)))
-        .unwrap_or_else(|| panic!("a visit to {name} today"))
-        .id
-        .clone()
-}
 
 fn outcome(visit_id: &str, kind: OutcomeKind, day: chrono::NaiveDate) -> OutcomeArgs {
     OutcomeArgs { visit_id: visit_id.to_string(), kind, day }
