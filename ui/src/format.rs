@@ -16,7 +16,7 @@ pub fn day(day: NaiveDate) -> String {
 
 /// "26 Nov, 09:30"
 pub fn when(at: DateTime<Utc>) -> String {
-    at.with_timezone(&London).format("%-d %b, %H:%M").to_string()
+    doorstep_model::note::uk_when(at)
 }
 
 /// "24 Nov"

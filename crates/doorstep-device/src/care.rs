@@ -538,10 +538,10 @@ fn handover(
             let detail = if c.detail.trim().is_empty() { String::new() } else { format!(" – {}", c.detail.trim()) };
             format!(
                 "{} visit: {}{detail} ({}, {})",
-                uk_when(v.window.start),
+                doorstep_model::note::uk_when(v.window.start),
                 c.reason.label(),
                 directory.staff_label(c.by.as_str()),
-                uk_when(c.at)
+                doorstep_model::note::uk_when(c.at)
             )
         })
     };
@@ -604,16 +604,16 @@ fn handover(
             .late_entries
             .iter()
             .map(|e| {
-                format!("Late entry, written {} by {}: {}", uk_when(e.at), directory.staff_label(e.by.as_str()), e.text)
+                format!(
+                    "Late entry, written {} by {}: {}",
+                    doorstep_model::note::uk_when(e.at),
+                    directory.staff_label(e.by.as_str()),
+                    e.text
+                )
             })
             .collect(),
         visit_here: before.is_some(),
     }))
-}
-
-/// "3 Dec, 01:08" in UK time, as the handover reads.
-fn uk_when(at: chrono::DateTime<Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::London).format("%-d %b, %H:%M").to_string()
 }
 
 /// The most before a visit's check-in a call recorded with it may have been made.

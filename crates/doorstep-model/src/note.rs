@@ -217,6 +217,11 @@ pub fn uk_clock(at: DateTime<Utc>) -> String {
     at.with_timezone(&chrono_tz::Europe::London).format("%H:%M").to_string()
 }
 
+/// A day and time as the UK's clocks show them ("3 Dec, 01:08"): handovers and late entries.
+pub fn uk_when(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London).format("%-d %b, %H:%M").to_string()
+}
+
 /// The day in the UK at `at`: a reading at 00:30 BST is that day's, not the day before's (UTC).
 pub fn uk_day(at: DateTime<Utc>) -> chrono::NaiveDate {
     at.with_timezone(&chrono_tz::Europe::London).date_naive()
